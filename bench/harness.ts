@@ -1,0 +1,90 @@
+// Shared bench plumbing: a PostgreSQL to measure on (a throwaway embedded 17, or SOVI_BENCH_DATABASE_URL),
+// fresh databases on it, and timing helpers. Every figure is reported next to a raw-PostgreSQL baseline
+// measured in the same run, as a ratio.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { pino } from 'pino';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '../src/db/embedded/throwaway.ts';
+
+export const logger = pino({ level: 'warn' });
+
+export interface BenchServer {
+  adminUrl: string;
+  label: string;
+  createDatabase(template?: string): Promise<{ name: string; url: string }>;
+  dropDatabase(name: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+const withDatabase = (url: string, name: string) => {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+};
+
+export async function openBenchServer(): Promise<BenchServer> {
+  let throwaway: ThrowawayPostgres | undefined;
+  const external = process.env.SOVI_BENCH_DATABASE_URL;
+  const adminUrl =
+    external ??
+    (throwaway = await startThrowawayPostgres(logger, 'sovi-bench-pg-')).server.urlFor('postgres');
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    try {
+      return await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  const version = (await admin('SHOW server_version')).rows[0] as { server_version: string };
+  const created: string[] = [];
+  return {
+    adminUrl,
+    label: `PostgreSQL ${version.server_version} (${external ? 'SOVI_BENCH_DATABASE_URL' : 'embedded, fsync off'})`,
+    createDatabase: async (template = 'template0') => {
+      const name = `sovi_bench_${randomBytes(4).toString('hex')}`;
+      await admin(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+      created.push(name);
+      return { name, url: withDatabase(adminUrl, name) };
+    },
+    dropDatabase: async (name) => {
+      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+    close: async () => {
+      for (const name of created) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await throwaway?.dispose();
+    },
+  };
+}
+
+export async function timeIt(fn: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+
+export const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+export const percentile = (values: number[], p: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+};
+
+export interface Row {
+  what: string;
+  sovi: string;
+  baseline: string;
+  ratio: string;
+  goal?: string;
+}
+
+export interface Section {
+  title: string;
+  notes: string[];
+  rows: Row[];
+}

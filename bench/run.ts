@@ -1,0 +1,45 @@
+// `npm run bench`: runs every benchmark against one PostgreSQL and rewrites the figures in bench/README.md.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { foundationBench } from './foundation.ts';
+import { openBenchServer, type Section } from './harness.ts';
+
+const README = path.join(import.meta.dirname, 'README.md');
+const START = '<!-- bench:results:start -->';
+const END = '<!-- bench:results:end -->';
+
+function render(sections: Section[], label: string): string {
+  const header = [
+    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${os.cpus().length} CPUs, Node ${process.version}, ${label}.`,
+    '',
+  ];
+  const body = sections.flatMap((s) => [
+    `### ${s.title}`,
+    '',
+    ...s.notes.map((n) => `${n}`),
+    '',
+    '| what | sovi | raw PostgreSQL baseline | ratio |',
+    '| --- | --- | --- | --- |',
+    ...s.rows.map(
+      (r) => `| ${r.what} | ${r.sovi} | ${r.baseline} | ${r.ratio}${r.goal ? ` (goal ${r.goal})` : ''} |`,
+    ),
+    '',
+  ]);
+  return [...header, ...body].join('\n');
+}
+
+const server = await openBenchServer();
+try {
+  const sections = [await foundationBench(server)];
+  const text = render(sections, server.label);
+  console.log(text);
+  const readme = await fs.readFile(README, 'utf8');
+  const [before, rest] = readme.split(START);
+  const after = rest?.split(END)[1];
+  if (before === undefined || after === undefined)
+    throw new Error(`bench/README.md lacks the ${START} markers`);
+  await fs.writeFile(README, `${before}${START}\n${text}\n${END}${after}`);
+} finally {
+  await server.close();
+}

@@ -1,0 +1,103 @@
+// What every command gets: the validated config, a logger, stdout, and the database opened on first use.
+// The wrapper owns the end of a command: it closes what was opened (stopping an embedded server this
+// process started), maps errors to messages and exit statuses, and does the same on SIGINT/SIGTERM.
+import closeWithGrace from 'close-with-grace';
+import { constants } from 'node:os';
+import { loadConfig, type Config } from '../config.ts';
+import { openDatabase, type Database } from '../db/database.ts';
+import { translatePgError } from '../db/pg-errors.ts';
+import { SoviError } from '../errors.ts';
+import { createLogger, type Logger } from '../logger.ts';
+
+export interface CliContext {
+  readonly config: Config;
+  readonly logger: Logger;
+  print(text: string): void;
+  database(): Promise<Database>;
+  /** Registers something to close when the command ends, in reverse order of registration. */
+  onClose(fn: () => Promise<void>): void;
+  /** For long-running commands: resolves when SIGINT or SIGTERM asks the process to stop. */
+  untilStopped(): Promise<void>;
+}
+
+export interface CommandOptions {
+  /** A long-running command logs at info by default and stops gracefully with exit status 0 on a signal. */
+  longRunning?: boolean;
+}
+
+export function action<Args extends unknown[]>(
+  fn: (ctx: CliContext, ...args: Args) => Promise<void>,
+  options: CommandOptions = {},
+): (...args: Args) => Promise<void> {
+  return async (...args: Args) => {
+    let config: Config;
+    try {
+      config = loadConfig();
+    } catch (err) {
+      report(err, undefined);
+      return;
+    }
+    const logger = createLogger(config.log, options.longRunning ? 'info' : 'warn');
+    const closers: (() => Promise<void>)[] = [];
+    let database: Promise<Database> | undefined;
+    let stop: () => void = () => undefined;
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+
+    const closeAll = async () => {
+      for (const close of closers.reverse()) {
+        await close().catch((err: unknown) => logger.warn({ err }, 'error while closing'));
+      }
+      closers.length = 0;
+    };
+    const grace = closeWithGrace({ delay: 20_000, logger }, async ({ signal, err }) => {
+      if (err) report(err, logger);
+      if (signal && options.longRunning) {
+        logger.info({ signal }, 'stopping');
+        stop();
+      }
+      await closeAll();
+      if (signal && !options.longRunning) {
+        process.exit(128 + (constants.signals[signal as NodeJS.Signals] ?? 1));
+      }
+    });
+
+    const ctx: CliContext = {
+      config,
+      logger,
+      print: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+      database: () => {
+        database ??= openDatabase(config, logger, { applicationName: 'sovi cli' }).then((db) => {
+          closers.push(() => db.close());
+          return db;
+        });
+        return database;
+      },
+      onClose: (close) => closers.push(close),
+      untilStopped: () => stopped,
+    };
+
+    try {
+      await fn(ctx, ...args);
+    } catch (err) {
+      report(err, logger);
+    } finally {
+      await closeAll();
+      grace.uninstall();
+    }
+  };
+}
+
+/** Prints an error for a person: the message for what they can fix, never a stack for their mistakes. */
+function report(err: unknown, logger: Logger | undefined): void {
+  const sovi = translatePgError(err);
+  if (sovi) {
+    process.stderr.write(`sovi: ${sovi.message}\n`);
+    process.exitCode = sovi.exitCode;
+    return;
+  }
+  // Not a mistake the user can fix: a bug. Keep the details for the log.
+  logger?.error({ err }, 'unexpected error');
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`sovi: unexpected error: ${message}\n`);
+  process.exitCode = new SoviError('internal', message).exitCode;
+}

@@ -1,0 +1,26 @@
+// The sovi command line: one file per command group, each thin over the services.
+import { Command } from 'commander';
+import { registerDbCommands } from './db-commands.ts';
+import { registerMigrateCommand } from './migrate-command.ts';
+import { registerUpCommand } from './up-command.ts';
+import packageJson from '../../package.json' with { type: 'json' };
+
+const program = new Command('sovi')
+  .description(
+    'Operations platform for short-form video channels: fleet, accounts, warming, content, metrics.',
+  )
+  .version(packageJson.version)
+  .showHelpAfterError('(run with --help for usage)')
+  .configureHelp({ showGlobalOptions: true });
+
+program.addHelpText(
+  'after',
+  '\nDatabase: DATABASE_URL (or PGHOST…) selects a PostgreSQL 15–17; without it, sovi runs an embedded\n' +
+    'PostgreSQL 17 with its data in $SOVI_HOME/pg (default ./.sovi). See README.md for every variable.',
+);
+
+registerUpCommand(program);
+registerMigrateCommand(program);
+registerDbCommands(program);
+
+await program.parseAsync(process.argv);

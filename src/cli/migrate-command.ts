@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import { migrate } from '../db/migrations/migrator.ts';
+import { action } from './context.ts';
+
+export function registerMigrateCommand(program: Command): void {
+  program
+    .command('migrate')
+    .description('apply the pending migrations in migrations/, in order, each in its own transaction')
+    .addHelpText(
+      'after',
+      '\nSafe to run twice and from several processes at once: an advisory lock serialises them.\n' +
+        'Refuses to run when an applied migration file was edited or is missing.',
+    )
+    .action(
+      action(async (ctx) => {
+        const database = await ctx.database();
+        const result = await migrate(database.migrationConnection, {
+          logger: ctx.logger,
+          appRole: ctx.config.database.appRole,
+          connectTimeoutMs: ctx.config.database.connectTimeoutMs,
+          onApplied: (name, ms) => ctx.print(`applied ${name} (${ms} ms)`),
+        });
+        const total = result.applied.length + result.alreadyApplied;
+        ctx.print(
+          result.applied.length === 0
+            ? `database is up to date (${total} migrations applied)`
+            : `applied ${result.applied.length} migration(s); ${total} applied in all`,
+        );
+      }),
+    );
+}

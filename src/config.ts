@@ -1,0 +1,186 @@
+// The only reader of process.env. Everything sovi can be configured with is declared here, validated once,
+// and handed out as one frozen object. A bad value is refused with the variable's name and what was expected.
+import path from 'node:path';
+import { z } from 'zod';
+import { SoviError } from './errors.ts';
+
+const postgresUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      return ['postgres:', 'postgresql:'].includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, 'expected a postgres:// or postgresql:// URL');
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `expected an integer between ${min} and ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+// An empty variable counts as unset, as it does in most shells' ${VAR:-default}.
+const blankAsUnset = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema);
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const envSchema = z.object({
+  DATABASE_URL: blankAsUnset(postgresUrl.optional()),
+  PGHOST: blankAsUnset(z.string().optional()),
+  PGPORT: blankAsUnset(integer(1, 65535).optional()),
+  PGUSER: blankAsUnset(z.string().optional()),
+  PGPASSWORD: blankAsUnset(z.string().optional()),
+  PGDATABASE: blankAsUnset(z.string().optional()),
+  SOVI_MIGRATION_DATABASE_URL: blankAsUnset(postgresUrl.optional()),
+  SOVI_DB_APP_ROLE: blankAsUnset(
+    z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_$-]*$/, 'expected a role name')
+      .optional(),
+  ),
+  SOVI_DB_POOL_MIN: blankAsUnset(integer(0, 1000).default(2)),
+  SOVI_DB_POOL_MAX: blankAsUnset(integer(1, 1000).default(10)),
+  SOVI_DB_CONNECT_TIMEOUT_MS: blankAsUnset(integer(100, 600_000).default(5_000)),
+  SOVI_DB_STATEMENT_TIMEOUT_MS: blankAsUnset(integer(0, 86_400_000).default(60_000)),
+  SOVI_HOME: blankAsUnset(z.string().default('.sovi')),
+  SOVI_HOST: blankAsUnset(z.string().default('127.0.0.1')),
+  SOVI_PORT: blankAsUnset(integer(0, 65535).default(8080)),
+  SOVI_LOG_LEVEL: blankAsUnset(
+    z.enum(logLevels, { error: `expected one of ${logLevels.join(', ')}` }).optional(),
+  ),
+  SOVI_LOG_FORMAT: blankAsUnset(
+    z.enum(['auto', 'json', 'pretty'], { error: 'expected auto, json or pretty' }).default('auto'),
+  ),
+  SOVI_EMBEDDED_PG_PORT: blankAsUnset(integer(1, 65535).optional()),
+  SOVI_EMBEDDED_PG_OS_USER: blankAsUnset(
+    z
+      .string()
+      .regex(/^[a-z_][a-z0-9_-]*$/, 'expected an OS user name')
+      .default('postgres'),
+  ),
+});
+
+export type LogLevel = (typeof logLevels)[number];
+
+/** Where sovi's database is: an existing server, or the embedded one under SOVI_HOME. */
+export type DatabaseTarget =
+  | { kind: 'external'; connection: ConnectionSettings; migrationConnection: ConnectionSettings }
+  | { kind: 'embedded'; port: number | undefined; osUser: string };
+
+/** Either a URL or discrete fields (from the standard PG* variables); never both. */
+export type ConnectionSettings =
+  { url: string } | { host?: string; port?: number; user?: string; password?: string; database?: string };
+
+export interface Config {
+  readonly home: string;
+  readonly database: {
+    readonly target: DatabaseTarget;
+    readonly appRole: string | undefined;
+    readonly pool: { readonly min: number; readonly max: number };
+    readonly connectTimeoutMs: number;
+    readonly statementTimeoutMs: number;
+  };
+  readonly http: { readonly host: string; readonly port: number };
+  readonly log: {
+    /** Unset: long-running commands log at info, one-shot commands at warn. */
+    readonly level: LogLevel | undefined;
+    readonly format: 'auto' | 'json' | 'pretty';
+  };
+}
+
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  cwd: string = process.cwd(),
+): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0]);
+      return { field: name, message: `${name}: ${issue.message} (got ${shown(name, env[name])})` };
+    });
+    throw new SoviError('config', `invalid configuration:\n  ${issues.map((i) => i.message).join('\n  ')}`, {
+      field: issues[0]?.field,
+      issues,
+    });
+  }
+  const e = parsed.data;
+  if (e.SOVI_DB_POOL_MIN > e.SOVI_DB_POOL_MAX) {
+    throw new SoviError(
+      'config',
+      `SOVI_DB_POOL_MIN (${e.SOVI_DB_POOL_MIN}) must not exceed SOVI_DB_POOL_MAX (${e.SOVI_DB_POOL_MAX})`,
+      { field: 'SOVI_DB_POOL_MIN' },
+    );
+  }
+
+  let target: DatabaseTarget;
+  if (e.DATABASE_URL !== undefined || e.PGHOST !== undefined) {
+    const connection: ConnectionSettings =
+      e.DATABASE_URL !== undefined
+        ? { url: e.DATABASE_URL }
+        : { host: e.PGHOST, port: e.PGPORT, user: e.PGUSER, password: e.PGPASSWORD, database: e.PGDATABASE };
+    const migrationConnection =
+      e.SOVI_MIGRATION_DATABASE_URL !== undefined ? { url: e.SOVI_MIGRATION_DATABASE_URL } : connection;
+    target = { kind: 'external', connection, migrationConnection };
+  } else {
+    if (e.SOVI_MIGRATION_DATABASE_URL !== undefined) {
+      throw new SoviError(
+        'config',
+        'SOVI_MIGRATION_DATABASE_URL is set but DATABASE_URL is not: set both, or neither to use the embedded PostgreSQL',
+        { field: 'SOVI_MIGRATION_DATABASE_URL' },
+      );
+    }
+    target = { kind: 'embedded', port: e.SOVI_EMBEDDED_PG_PORT, osUser: e.SOVI_EMBEDDED_PG_OS_USER };
+  }
+
+  return deepFreeze({
+    home: path.resolve(cwd, e.SOVI_HOME),
+    database: {
+      target,
+      appRole: e.SOVI_DB_APP_ROLE ?? inferAppRole(target),
+      pool: { min: e.SOVI_DB_POOL_MIN, max: e.SOVI_DB_POOL_MAX },
+      connectTimeoutMs: e.SOVI_DB_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: e.SOVI_DB_STATEMENT_TIMEOUT_MS,
+    },
+    http: { host: e.SOVI_HOST, port: e.SOVI_PORT },
+    log: { level: e.SOVI_LOG_LEVEL, format: e.SOVI_LOG_FORMAT },
+  });
+}
+
+/**
+ * When DDL runs as a separate owner, the application's own login is the role that needs DML grants on what
+ * the owner creates.
+ */
+function inferAppRole(target: DatabaseTarget): string | undefined {
+  if (target.kind !== 'external' || target.migrationConnection === target.connection) return undefined;
+  const app = userOf(target.connection);
+  const owner = userOf(target.migrationConnection);
+  return app !== undefined && app !== owner ? app : undefined;
+}
+
+function userOf(settings: ConnectionSettings): string | undefined {
+  if ('url' in settings) {
+    const user = decodeURIComponent(new URL(settings.url).username);
+    return user === '' ? undefined : user;
+  }
+  return settings.user;
+}
+
+/** A bad value, as it may be echoed back: passwords masked, in URLs too. */
+function shown(name: string, value: string | undefined): string {
+  if (value === undefined) return 'nothing';
+  if (/PASSWORD|SECRET|KEY/.test(name)) return '(hidden)';
+  return JSON.stringify(value.replace(/(\/\/[^/:@]*:)[^@/]*@/, '$1***@'));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,69 @@
+// Connection pools and the typed Kysely handle over them.
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { ConnectionSettings } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { DB } from './types.generated.ts';
+
+export type Db = Kysely<DB>;
+
+const INT8 = 20;
+const DATE = 1082;
+
+// Per-pool type parsers (not the global pg.types) so that nothing else in the process is surprised:
+// - int8 (counts, bigserial ids) as a JS number: sovi's counts and ids stay far below 2^53;
+// - date as its 'YYYY-MM-DD' text, because a JS Date would shift it to local midnight.
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === INT8 && format !== 'binary') return (value: string) => Number(value);
+    if (oid === DATE && format !== 'binary') return (value: string) => value;
+    return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
+  }) as typeof pg.types.getTypeParser,
+};
+
+export function clientConfig(settings: ConnectionSettings, connectTimeoutMs?: number): pg.ClientConfig {
+  const base: pg.ClientConfig = 'url' in settings ? { connectionString: settings.url } : { ...settings };
+  return {
+    ...base,
+    types,
+    ...(connectTimeoutMs !== undefined ? { connectionTimeoutMillis: connectTimeoutMs } : {}),
+  };
+}
+
+/** Where a connection goes, for people to read: never the password. */
+export function describeConnection(settings: ConnectionSettings): string {
+  if ('url' in settings) {
+    const url = new URL(settings.url);
+    if (url.password !== '') url.password = '***';
+    return url.toString();
+  }
+  const { host = 'localhost', port = 5432, user = '', database = '' } = settings;
+  return `postgresql://${user ? `${user}@` : ''}${host}:${port}/${database}`;
+}
+
+export interface PoolOptions {
+  min: number;
+  max: number;
+  connectTimeoutMs: number;
+  /** 0 disables it. */
+  statementTimeoutMs: number;
+  applicationName: string;
+}
+
+export function createPool(settings: ConnectionSettings, options: PoolOptions, logger: Logger): pg.Pool {
+  const pool = new pg.Pool({
+    ...clientConfig(settings, options.connectTimeoutMs),
+    min: options.min,
+    max: options.max,
+    application_name: options.applicationName,
+    ...(options.statementTimeoutMs > 0 ? { statement_timeout: options.statementTimeoutMs } : {}),
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client whose server connection dies emits 'error' on the pool; unhandled, it would kill the process.
+  pool.on('error', (err) => logger.warn({ err: err.message }, 'idle database connection lost'));
+  return pool;
+}
+
+export function createDb(pool: pg.Pool): Db {
+  return new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+}

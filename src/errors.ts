@@ -1,0 +1,50 @@
+// The one error type of sovi. Every failure a user can cause or fix is a SoviError with a code from a closed
+// set; the CLI maps the code to an exit status and the HTTP layer to a response status. Anything else that
+// escapes is a bug and is reported as `internal`.
+
+export const errorCodes = {
+  invalid_input: { http: 400, exit: 2 },
+  unauthorized: { http: 401, exit: 5 },
+  forbidden: { http: 403, exit: 5 },
+  not_found: { http: 404, exit: 3 },
+  conflict: { http: 409, exit: 4 },
+  unavailable: { http: 503, exit: 69 },
+  config: { http: 500, exit: 78 },
+  internal: { http: 500, exit: 70 },
+} as const;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+export interface ErrorDetails {
+  /** The field, argument or variable the error is about. */
+  field?: string;
+  /** Per-item problems, e.g. every bad row of an import. */
+  issues?: { field?: string; line?: number; message: string }[];
+  [key: string]: unknown;
+}
+
+export class SoviError extends Error {
+  readonly code: ErrorCode;
+  readonly details: ErrorDetails;
+
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SoviError';
+    this.code = code;
+    this.details = details;
+  }
+
+  get httpStatus(): number {
+    return errorCodes[this.code].http;
+  }
+
+  get exitCode(): number {
+    return errorCodes[this.code].exit;
+  }
+}
+
+export const invalidInput = (field: string, message: string, details: ErrorDetails = {}): SoviError =>
+  new SoviError('invalid_input', message, { field, ...details });
+
+export const notFound = (what: string, id: string): SoviError =>
+  new SoviError('not_found', `${what} ${id} does not exist`, { field: 'id' });

@@ -1,0 +1,131 @@
+// The CLI as a user meets it: help everywhere, clear errors with exit statuses, migrate and status.
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadMigrationFiles } from '../../src/db/migrations/files.ts';
+import { runSovi, startSoviUp } from '../helpers/cli.ts';
+import { createDatabase, dropDatabase } from '../helpers/database.ts';
+
+const created: string[] = [];
+afterAll(() => Promise.all(created.map(dropDatabase)));
+
+async function emptyDatabase(): Promise<string> {
+  const { name, url } = await createDatabase({ template: false });
+  created.push(name);
+  return url;
+}
+
+const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
+
+describe('help', () => {
+  it.each(['', 'up', 'migrate', 'db', 'db status', 'db stop'])(
+    'sovi %s --help explains the command',
+    async (command) => {
+      const args = command.split(' ').filter(Boolean);
+      const result = await runSovi([...args, '--help']);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(new RegExp(`^Usage: sovi ${command}`));
+    },
+  );
+});
+
+describe('bad input', () => {
+  it('names a bad environment variable, exits 78, and prints no stack', async () => {
+    const result = await runSovi(['migrate'], { SOVI_DB_POOL_MAX: 'lots' });
+    expect(result.code).toBe(78);
+    expect(result.stderr).toMatch(/SOVI_DB_POOL_MAX: expected an integer between 1 and 1000 \(got "lots"\)/);
+    noStack(result.stderr);
+  });
+
+  it('names a bad --port and exits 2', async () => {
+    const result = await runSovi(['up', '--port', 'http'], { DATABASE_URL: 'postgres://x@127.0.0.1:1/x' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--port: expected an integer between 0 and 65535, got "http"/);
+  });
+
+  it('reports an unreachable database clearly, with exit 69 and no stack', async () => {
+    const result = await runSovi(['db', 'status'], {
+      DATABASE_URL: 'postgres://nobody:secret-pw@127.0.0.1:1/none',
+      SOVI_DB_CONNECT_TIMEOUT_MS: '1000',
+    });
+    expect(result.code).toBe(69);
+    expect(result.stderr).toMatch(/the database is unavailable/);
+    expect(result.stderr).not.toContain('secret-pw');
+    noStack(result.stderr);
+  });
+
+  it('refuses unknown commands and options', async () => {
+    expect((await runSovi(['migrat'])).code).not.toBe(0);
+    expect((await runSovi(['migrate', '--force'])).stderr).toMatch(/unknown option '--force'/);
+  });
+
+  it('will not stop a server it does not run', async () => {
+    const result = await runSovi(['db', 'stop'], { DATABASE_URL: 'postgres://x@127.0.0.1:1/x' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/DATABASE_URL is set/);
+  });
+});
+
+describe('sovi migrate and sovi db status', () => {
+  it('migrates an empty database, then reports it up to date', async () => {
+    const url = await emptyDatabase();
+    const files = await loadMigrationFiles();
+    const first = await runSovi(['migrate'], { DATABASE_URL: url });
+    expect(first.code).toBe(0);
+    for (const f of files) expect(first.stdout).toContain(`applied ${f.name}`);
+    const second = await runSovi(['migrate'], { DATABASE_URL: url });
+    expect(second.stdout).toContain(`database is up to date (${files.length} migrations applied)`);
+
+    const status = await runSovi(['db', 'status'], { DATABASE_URL: url });
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/server\s+PostgreSQL 1[5-9]/);
+    expect(status.stdout).toMatch(/timescaledb\s+(absent|available|installed)/);
+    expect(status.stdout).toContain(`${files.length} applied, 0 pending`);
+    const json = JSON.parse((await runSovi(['db', 'status', '--json'], { DATABASE_URL: url })).stdout);
+    expect(json.migrations.applied.map((m: { name: string }) => m.name)).toEqual(files.map((f) => f.name));
+    expect(json.database).not.toContain(new URL(url).password || '\u0000'); // No password in the description.
+  });
+
+  it('lets three processes migrate one database at once: all exit 0, each file applied once', async () => {
+    const url = await emptyDatabase();
+    const results = await Promise.all([1, 2, 3].map(() => runSovi(['migrate'], { DATABASE_URL: url })));
+    expect(results.map((r) => r.code)).toEqual([0, 0, 0]);
+    const files = await loadMigrationFiles();
+    const appliedLines = results.flatMap((r) =>
+      r.stdout.split('\n').filter((l) => l.startsWith('applied 0')),
+    );
+    expect(appliedLines.length).toBe(files.length);
+  });
+
+  it('refuses, naming the file, when the database has a migration this checkout lacks', async () => {
+    const url = await emptyDatabase();
+    await runSovi(['migrate'], { DATABASE_URL: url });
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query(
+      `INSERT INTO sovi_migrations (name, checksum) VALUES ('099_from_the_future.sql', 'abc')`,
+    );
+    await client.end();
+    const result = await runSovi(['migrate'], { DATABASE_URL: url });
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/099_from_the_future\.sql applied, but migrations\/ has no such file/);
+    noStack(result.stderr);
+    const status = await runSovi(['db', 'status'], { DATABASE_URL: url });
+    expect(status.code).toBe(4);
+    expect(status.stdout).toMatch(/applied\s+099_from_the_future\.sql .* UNKNOWN/);
+  });
+});
+
+describe('sovi up against an existing server', () => {
+  it('migrates, serves /healthz and /readyz, and stops cleanly on SIGTERM', async () => {
+    const url = await emptyDatabase();
+    const sovi = await startSoviUp({ DATABASE_URL: url });
+    try {
+      expect(await (await fetch(`${sovi.url}/healthz`)).json()).toEqual({ status: 'ok' });
+      expect((await fetch(`${sovi.url}/readyz`)).status).toBe(200);
+      const status = await runSovi(['db', 'status'], { DATABASE_URL: url });
+      expect(status.stdout).toMatch(/\d+ applied, 0 pending/);
+    } finally {
+      expect(await sovi.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    }
+  });
+});

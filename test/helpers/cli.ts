@@ -1,0 +1,94 @@
+// Runs the real `sovi` binary as a child process, the way a user does.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+export const SOVI_BIN = path.resolve(import.meta.dirname, '..', '..', 'bin', 'sovi.js');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A clean environment: nothing from the developer's shell (DATABASE_URL, PG*) leaks into the command. */
+export function cliEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    SOVI_LOG_FORMAT: 'json',
+    ...env,
+  };
+}
+
+export function runSovi(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  options: { input?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [SOVI_BIN, ...args], { env: cliEnv(env), stdio: 'pipe' });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+export interface RunningSoviProcess {
+  child: ChildProcess;
+  url: string;
+  output(): { stdout: string; stderr: string };
+  /** Sends the signal and resolves with the exit status. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `sovi up` and resolves once it prints the URL it serves on. */
+export function startSoviUp(
+  env: Record<string, string | undefined>,
+  timeoutMs = 60_000,
+): Promise<RunningSoviProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [SOVI_BIN, 'up'], {
+      env: cliEnv({ SOVI_PORT: '0', ...env }),
+      stdio: 'pipe',
+    });
+    let stdout = '';
+    let stderr = '';
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
+      child.on('exit', (code, signal) => done({ code, signal })),
+    );
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`sovi up did not start within ${timeoutMs} ms:\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /sovi is up at (http:\/\/\S+)/.exec(stdout);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve({
+          child,
+          url: match[1],
+          output: () => ({ stdout, stderr }),
+          stop: async (signal = 'SIGTERM') => {
+            child.kill(signal);
+            return exited;
+          },
+        });
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    void exited.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`sovi up exited with ${code} before it was up:\n${stdout}\n${stderr}`));
+    });
+  });
+}
