@@ -40,7 +40,7 @@ export async function foundationBench(server: BenchServer): Promise<Section> {
     FROM generate_series(1, 100000) i`);
   await pool.query('ANALYZE accounts');
   const states = ['created', 'warming_p1', 'warming_p2', 'warming_p3', 'active'];
-  const pickKysely = () =>
+  const pickQuery = () =>
     db
       .selectFrom('accounts')
       .select(['id', 'last_warmed_at'])
@@ -48,22 +48,14 @@ export async function foundationBench(server: BenchServer): Promise<Section> {
       .where('platform', 'in', ['tiktok', 'instagram'])
       .where('deleted_at', 'is', null)
       .orderBy(sql`last_warmed_at asc nulls first`)
-      .limit(10)
-      .execute();
+      .limit(10);
+  const pickKysely = () => pickQuery().execute();
   const rawText = `SELECT id, last_warmed_at FROM accounts
     WHERE current_state IN ('created','warming_p1','warming_p2','warming_p3','active')
       AND platform IN ('tiktok','instagram') AND deleted_at IS NULL
     ORDER BY last_warmed_at ASC NULLS FIRST LIMIT 10`;
   // Hot paths can compile once and execute many times; this is what that saves.
-  const compiled = db
-    .selectFrom('accounts')
-    .select(['id', 'last_warmed_at'])
-    .where('current_state', 'in', states)
-    .where('platform', 'in', ['tiktok', 'instagram'])
-    .where('deleted_at', 'is', null)
-    .orderBy(sql`last_warmed_at asc nulls first`)
-    .limit(10)
-    .compile();
+  const compiled = pickQuery().compile();
   const pickCompiled = () => db.executeQuery(compiled);
   const pickRaw = () => pool.query(rawText);
   const loop = (fn: () => Promise<unknown>) =>

@@ -13,6 +13,10 @@
 DO $$
 DECLARE
   is_hypertable boolean := false;
+  rollup        text;
+  stride        text;
+  start_offset  text;
+  schedule      text;
 BEGIN
   -- timescaledb_information exists only with the extension, so it is looked at only then (EXECUTE defers the
   -- name lookup to that moment).
@@ -23,84 +27,52 @@ BEGIN
   END IF;
 
   IF is_hypertable THEN
-    EXECUTE $cagg$
-      CREATE MATERIALIZED VIEW metrics_hourly WITH (timescaledb.continuous) AS
-      SELECT time_bucket('1 hour', time) AS bucket,
-             distribution_id,
-             last(account_id, time)        AS account_id,
-             count(*)::integer             AS samples,
-             last(views, time)             AS views,
-             last(likes, time)             AS likes,
-             last(comments, time)          AS comments,
-             last(shares, time)            AS shares,
-             last(saves, time)             AS saves,
-             avg(completion_rate)          AS completion_rate,
-             avg(engagement_rate)          AS engagement_rate,
-             last(follower_count_at, time) AS follower_count_at
-      FROM metric_snapshots
-      GROUP BY time_bucket('1 hour', time), distribution_id
-      WITH NO DATA
-    $cagg$;
-    EXECUTE $cagg$
-      CREATE MATERIALIZED VIEW metrics_daily WITH (timescaledb.continuous) AS
-      SELECT time_bucket('1 day', time) AS bucket,
-             distribution_id,
-             last(account_id, time)        AS account_id,
-             count(*)::integer             AS samples,
-             last(views, time)             AS views,
-             last(likes, time)             AS likes,
-             last(comments, time)          AS comments,
-             last(shares, time)            AS shares,
-             last(saves, time)             AS saves,
-             avg(completion_rate)          AS completion_rate,
-             avg(engagement_rate)          AS engagement_rate,
-             last(follower_count_at, time) AS follower_count_at
-      FROM metric_snapshots
-      GROUP BY time_bucket('1 day', time), distribution_id
-      WITH NO DATA
-    $cagg$;
-    EXECUTE $pol$SELECT add_continuous_aggregate_policy('metrics_hourly',
-      start_offset => INTERVAL '3 days', end_offset => INTERVAL '1 hour', schedule_interval => INTERVAL '5 minutes')$pol$;
-    EXECUTE $pol$SELECT add_continuous_aggregate_policy('metrics_daily',
-      start_offset => INTERVAL '7 days', end_offset => INTERVAL '1 hour', schedule_interval => INTERVAL '1 hour')$pol$;
-    CREATE INDEX metrics_hourly_account_idx ON metrics_hourly (account_id, bucket);
-    CREATE INDEX metrics_daily_account_idx ON metrics_daily (account_id, bucket);
+    FOR rollup, stride, start_offset, schedule IN
+      VALUES ('metrics_hourly', '1 hour', '3 days', '5 minutes'), ('metrics_daily', '1 day', '7 days', '1 hour')
+    LOOP
+      EXECUTE format($cagg$
+        CREATE MATERIALIZED VIEW %I WITH (timescaledb.continuous) AS
+        SELECT time_bucket(%L, time) AS bucket,
+               distribution_id,
+               last(account_id, time)        AS account_id,
+               count(*)::integer             AS samples,
+               last(views, time)             AS views,
+               last(likes, time)             AS likes,
+               last(comments, time)          AS comments,
+               last(shares, time)            AS shares,
+               last(saves, time)             AS saves,
+               avg(completion_rate)          AS completion_rate,
+               avg(engagement_rate)          AS engagement_rate,
+               last(follower_count_at, time) AS follower_count_at
+        FROM metric_snapshots
+        GROUP BY time_bucket(%L, time), distribution_id
+        WITH NO DATA$cagg$, rollup, stride, stride);
+      EXECUTE format('SELECT add_continuous_aggregate_policy(%L, start_offset => %L::interval,
+                        end_offset => INTERVAL ''1 hour'', schedule_interval => %L::interval)',
+                     rollup, start_offset, schedule);
+      EXECUTE format('CREATE INDEX %I ON %I (account_id, bucket)', rollup || '_account_idx', rollup);
+    END LOOP;
   ELSE
-    CREATE TABLE metrics_hourly (
-      bucket            timestamptz NOT NULL,
-      distribution_id   uuid NOT NULL,
-      account_id        uuid,
-      samples           integer NOT NULL,
-      views             integer,
-      likes             integer,
-      comments          integer,
-      shares            integer,
-      saves             integer,
-      completion_rate   double precision,
-      engagement_rate   double precision,
-      follower_count_at integer,
-      PRIMARY KEY (distribution_id, bucket)
-    );
-    CREATE INDEX metrics_hourly_account_idx ON metrics_hourly (account_id, bucket);
-    CREATE INDEX metrics_hourly_bucket_idx ON metrics_hourly (bucket);
-
-    CREATE TABLE metrics_daily (
-      bucket            timestamptz NOT NULL,
-      distribution_id   uuid NOT NULL,
-      account_id        uuid,
-      samples           integer NOT NULL,
-      views             integer,
-      likes             integer,
-      comments          integer,
-      shares            integer,
-      saves             integer,
-      completion_rate   double precision,
-      engagement_rate   double precision,
-      follower_count_at integer,
-      PRIMARY KEY (distribution_id, bucket)
-    );
-    CREATE INDEX metrics_daily_account_idx ON metrics_daily (account_id, bucket);
-    CREATE INDEX metrics_daily_bucket_idx ON metrics_daily (bucket);
+    FOREACH rollup IN ARRAY ARRAY['metrics_hourly', 'metrics_daily'] LOOP
+      EXECUTE format($table$
+        CREATE TABLE %I (
+          bucket            timestamptz NOT NULL,
+          distribution_id   uuid NOT NULL,
+          account_id        uuid,
+          samples           integer NOT NULL,
+          views             integer,
+          likes             integer,
+          comments          integer,
+          shares            integer,
+          saves             integer,
+          completion_rate   double precision,
+          engagement_rate   double precision,
+          follower_count_at integer,
+          PRIMARY KEY (distribution_id, bucket)
+        )$table$, rollup);
+      EXECUTE format('CREATE INDEX %I ON %I (account_id, bucket)', rollup || '_account_idx', rollup);
+      EXECUTE format('CREATE INDEX %I ON %I (bucket)', rollup || '_bucket_idx', rollup);
+    END LOOP;
   END IF;
 END;
 $$;

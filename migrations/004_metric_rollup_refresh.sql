@@ -13,6 +13,28 @@ CREATE FUNCTION metric_bucket(stride interval, ts timestamptz) RETURNS timestamp
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN date_bin(stride, ts, TIMESTAMPTZ '2000-01-01 00:00:00+00');
 
+-- Recomputes the buckets of one rollup table in [from, to), which must be bucket-aligned. A bucket holds its
+-- last snapshot's counts (by time) and the mean of its rates; one sort serves both.
+CREATE FUNCTION refresh_metric_rollup(rollup regclass, stride interval, p_from timestamptz, p_to timestamptz)
+RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE format('DELETE FROM %s WHERE bucket >= $1 AND bucket < $2', rollup) USING p_from, p_to;
+  EXECUTE format($sql$
+    INSERT INTO %s (bucket, distribution_id, account_id, samples, views, likes, comments, shares, saves,
+                    completion_rate, engagement_rate, follower_count_at)
+    SELECT DISTINCT ON (s.distribution_id, s.bucket)
+           s.bucket, s.distribution_id, s.account_id,
+           count(*) OVER w, s.views, s.likes, s.comments, s.shares, s.saves,
+           avg(s.completion_rate) OVER w, avg(s.engagement_rate) OVER w, s.follower_count_at
+    FROM (SELECT metric_bucket($3, m.time) AS bucket, m.*
+          FROM metric_snapshots m
+          WHERE m.time >= $1 AND m.time < $2 AND m.distribution_id IS NOT NULL) s
+    WINDOW w AS (PARTITION BY s.distribution_id, s.bucket)
+    ORDER BY s.distribution_id, s.bucket, s.time DESC$sql$, rollup) USING p_from, p_to, stride;
+END;
+$$;
+
 CREATE FUNCTION refresh_metric_rollups(p_from timestamptz, p_to timestamptz) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -33,36 +55,14 @@ BEGIN
   day_to := metric_bucket('1 day', p_to - interval '1 microsecond') + interval '1 day';
 
   IF (SELECT relkind FROM pg_class WHERE oid = 'metrics_hourly'::regclass) = 'r' THEN
-    DELETE FROM metrics_hourly WHERE bucket >= hour_from AND bucket < hour_to;
-    INSERT INTO metrics_hourly (bucket, distribution_id, account_id, samples, views, likes, comments, shares,
-                                saves, completion_rate, engagement_rate, follower_count_at)
-    SELECT DISTINCT ON (s.distribution_id, s.bucket)
-           s.bucket, s.distribution_id, s.account_id,
-           count(*) OVER w, s.views, s.likes, s.comments, s.shares, s.saves,
-           avg(s.completion_rate) OVER w, avg(s.engagement_rate) OVER w, s.follower_count_at
-    FROM (SELECT metric_bucket('1 hour', m.time) AS bucket, m.*
-          FROM metric_snapshots m
-          WHERE m.time >= hour_from AND m.time < hour_to AND m.distribution_id IS NOT NULL) s
-    WINDOW w AS (PARTITION BY s.distribution_id, s.bucket)
-    ORDER BY s.distribution_id, s.bucket, s.time DESC;
-
-    DELETE FROM metrics_daily WHERE bucket >= day_from AND bucket < day_to;
-    INSERT INTO metrics_daily (bucket, distribution_id, account_id, samples, views, likes, comments, shares,
-                               saves, completion_rate, engagement_rate, follower_count_at)
-    SELECT DISTINCT ON (s.distribution_id, s.bucket)
-           s.bucket, s.distribution_id, s.account_id,
-           count(*) OVER w, s.views, s.likes, s.comments, s.shares, s.saves,
-           avg(s.completion_rate) OVER w, avg(s.engagement_rate) OVER w, s.follower_count_at
-    FROM (SELECT metric_bucket('1 day', m.time) AS bucket, m.*
-          FROM metric_snapshots m
-          WHERE m.time >= day_from AND m.time < day_to AND m.distribution_id IS NOT NULL) s
-    WINDOW w AS (PARTITION BY s.distribution_id, s.bucket)
-    ORDER BY s.distribution_id, s.bucket, s.time DESC;
+    PERFORM refresh_metric_rollup('metrics_hourly', '1 hour', hour_from, hour_to);
+    PERFORM refresh_metric_rollup('metrics_daily', '1 day', day_from, day_to);
   END IF;
 
   -- Day by day in ascending order: a day's follower_delta builds on the day before it.
-  d := day_from::date;
-  WHILE d < day_to::date LOOP
+  -- UTC dates: a bare ::date would use the session's time zone.
+  d := (day_from AT TIME ZONE 'UTC')::date;
+  WHILE d < (day_to AT TIME ZONE 'UTC')::date LOOP
     PERFORM refresh_account_health_day(d);
     d := d + 1;
   END LOOP;

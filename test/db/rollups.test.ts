@@ -62,6 +62,18 @@ async function rollup(table: 'metrics_hourly' | 'metrics_daily') {
   }));
 }
 
+/** Refreshes on one connection whose session time zone is `zone`. */
+async function refreshIn(zone: string, from: Date, to: Date): Promise<void> {
+  const client = await t.pool.connect();
+  try {
+    await client.query(`SET TimeZone = '${zone}'`);
+    await client.query('SELECT refresh_metric_rollups($1, $2)', [from, to]);
+  } finally {
+    await client.query('RESET TimeZone');
+    client.release();
+  }
+}
+
 beforeAll(async () => {
   for (let a = 0; a < 4; a++) {
     const account = await factories.account(t.pool, { created_at: new Date(DAY0 - 24 * HOUR) });
@@ -107,12 +119,8 @@ beforeAll(async () => {
 
 describe('metric rollups', () => {
   it('equal a reference computed from the raw rows, hourly and daily, whatever the session time zone', async () => {
-    await t.pool.query(`SET TimeZone = 'Asia/Kolkata'`); // A half-hour offset would misalign local buckets.
-    await t.pool.query('SELECT refresh_metric_rollups($1, $2)', [
-      new Date(DAY0),
-      new Date(DAY0 + 3 * 24 * HOUR),
-    ]);
-    await t.pool.query('RESET TimeZone');
+    // A half-hour offset would misalign buckets computed in local time.
+    await refreshIn('Asia/Kolkata', new Date(DAY0), new Date(DAY0 + 3 * 24 * HOUR));
     const close = (rows: { engagement_rate: number | null }[]) =>
       rows.map((r) => ({
         ...r,
@@ -189,10 +197,8 @@ describe('account_health_daily', () => {
       timestamp: new Date(day1.getTime() + 5 * HOUR),
     });
     await t.pool.query(`UPDATE accounts SET current_state = 'active' WHERE id = $1`, [account]);
-    await t.pool.query('SELECT refresh_metric_rollups($1, $2)', [
-      new Date(DAY0),
-      new Date(DAY0 + 3 * 24 * HOUR),
-    ]);
+    // West of UTC, a UTC midnight is the previous local date: days must still be UTC days.
+    await refreshIn('America/Los_Angeles', new Date(DAY0), new Date(DAY0 + 3 * 24 * HOUR));
 
     const { rows } = await t.pool.query(
       `SELECT day, followers, follower_delta, posts, views::int AS views, avg_engagement_rate, warming_sessions,
@@ -200,6 +206,7 @@ describe('account_health_daily', () => {
        FROM account_health_daily WHERE account_id = $1 ORDER BY day`,
       [account],
     );
+    expect(rows.map((r) => r.day)).toEqual(['2026-10-01', '2026-10-02', '2026-10-03']);
     const mine = snaps.filter((s) => s.account_id === account);
     const expectedDay = (dayStart: number, previousFollowers: number | null) => {
       const today = mine.filter((s) => dayOf(s.time) === dayStart);
