@@ -2,6 +2,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { accountsBench } from './accounts.ts';
 import { foundationBench } from './foundation.ts';
 import { openBenchServer, type Section } from './harness.ts';
 
@@ -31,7 +32,7 @@ function render(sections: Section[], label: string): string {
 
 const server = await openBenchServer();
 try {
-  const sections = [await foundationBench(server)];
+  const sections = [await foundationBench(server), await accountsBench(server)];
   const text = render(sections, server.label);
   console.log(text);
   const readme = await fs.readFile(README, 'utf8');

@@ -1,5 +1,6 @@
 // The only reader of process.env. Everything sovi can be configured with is declared here, validated once,
 // and handed out as one frozen object. A bad value is refused with the variable's name and what was expected.
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { SoviError } from './errors.ts';
@@ -56,6 +57,23 @@ const envSchema = z.object({
   SOVI_LOG_FORMAT: blankAsUnset(
     z.enum(['auto', 'json', 'pretty'], { error: 'expected auto, json or pretty' }).default('auto'),
   ),
+  SOVI_ACTOR: blankAsUnset(z.string().max(100).optional()),
+  SOVI_VAULT_KEYS: blankAsUnset(z.string().optional()),
+  SOVI_VAULT_KEY_FILE: blankAsUnset(z.string().optional()),
+  SOVI_WDA_HOST: blankAsUnset(z.string().default('127.0.0.1')),
+  SOVI_HEALTH_INTERVAL_MS: blankAsUnset(integer(1_000, 86_400_000).default(30_000)),
+  SOVI_HEALTH_TIMEOUT_MS: blankAsUnset(integer(100, 120_000).default(3_000)),
+  SOVI_HEALTH_CONCURRENCY: blankAsUnset(integer(1, 1_000).default(16)),
+  SOVI_HEALTH_FAILURES_BEFORE_DISCONNECT: blankAsUnset(integer(1, 100).default(2)),
+  SOVI_BATTERY_LOW_PERCENT: blankAsUnset(integer(0, 100).default(20)),
+  SOVI_STORAGE_LOW_GB: blankAsUnset(
+    z
+      .string()
+      .trim()
+      .regex(/^\d+(\.\d+)?$/, 'expected a number of GB')
+      .transform(Number)
+      .default(2),
+  ),
   SOVI_EMBEDDED_PG_PORT: blankAsUnset(integer(1, 65535).optional()),
   SOVI_EMBEDDED_PG_OS_USER: blankAsUnset(
     z
@@ -86,6 +104,19 @@ export interface Config {
     readonly statementTimeoutMs: number;
   };
   readonly http: { readonly host: string; readonly port: number };
+  /** Who this process acts as in audit events (SOVI_ACTOR, else the OS user). */
+  readonly actor: string;
+  /** Raw key material; parsed and checked by the vault when it is first needed. */
+  readonly vault: { readonly keys: string | undefined; readonly keyFile: string | undefined };
+  readonly health: {
+    readonly wdaHost: string;
+    readonly intervalMs: number;
+    readonly timeoutMs: number;
+    readonly concurrency: number;
+    readonly failuresBeforeDisconnect: number;
+    readonly batteryLowPercent: number;
+    readonly storageLowGb: number;
+  };
   readonly log: {
     /** Unset: long-running commands log at info, one-shot commands at warn. */
     readonly level: LogLevel | undefined;
@@ -147,6 +178,20 @@ export function loadConfig(
       statementTimeoutMs: e.SOVI_DB_STATEMENT_TIMEOUT_MS,
     },
     http: { host: e.SOVI_HOST, port: e.SOVI_PORT },
+    actor: e.SOVI_ACTOR ?? osUserName(),
+    vault: {
+      keys: e.SOVI_VAULT_KEYS,
+      keyFile: e.SOVI_VAULT_KEY_FILE === undefined ? undefined : path.resolve(cwd, e.SOVI_VAULT_KEY_FILE),
+    },
+    health: {
+      wdaHost: e.SOVI_WDA_HOST,
+      intervalMs: e.SOVI_HEALTH_INTERVAL_MS,
+      timeoutMs: e.SOVI_HEALTH_TIMEOUT_MS,
+      concurrency: e.SOVI_HEALTH_CONCURRENCY,
+      failuresBeforeDisconnect: e.SOVI_HEALTH_FAILURES_BEFORE_DISCONNECT,
+      batteryLowPercent: e.SOVI_BATTERY_LOW_PERCENT,
+      storageLowGb: e.SOVI_STORAGE_LOW_GB,
+    },
     log: { level: e.SOVI_LOG_LEVEL, format: e.SOVI_LOG_FORMAT },
   });
 }
@@ -170,10 +215,18 @@ function userOf(settings: ConnectionSettings): string | undefined {
   return settings.user;
 }
 
+function osUserName(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
 /** A bad value, as it may be echoed back: passwords masked, in URLs too. */
 function shown(name: string, value: string | undefined): string {
   if (value === undefined) return 'nothing';
-  if (/PASSWORD|SECRET|KEY/.test(name)) return '(hidden)';
+  if (/PASSWORD|SECRET|KEYS?$/.test(name)) return '(hidden)';
   return JSON.stringify(value.replace(/(\/\/[^/:@]*:)[^@/]*@/, '$1***@'));
 }
 

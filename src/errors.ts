@@ -9,6 +9,8 @@ export const errorCodes = {
   not_found: { http: 404, exit: 3 },
   conflict: { http: 409, exit: 4 },
   unavailable: { http: 503, exit: 69 },
+  /** Stored data failed an integrity check (e.g. a ciphertext that does not authenticate). */
+  integrity: { http: 500, exit: 65 },
   config: { http: 500, exit: 78 },
   internal: { http: 500, exit: 70 },
 } as const;

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { migrate } from './db/migrations/migrator.ts';
+import { startHealthMonitor, type HealthMonitor } from './devices/health-monitor.ts';
 import { SoviError } from './errors.ts';
 import { buildApp } from './http/app.ts';
 import type { Logger } from './logger.ts';
@@ -19,6 +20,7 @@ export interface RunningSovi {
 export async function startSovi(config: Config, logger: Logger): Promise<RunningSovi> {
   const database = await openDatabase(config, logger, { applicationName: 'sovi up' });
   let app: FastifyInstance | undefined;
+  let monitor: HealthMonitor | undefined;
   try {
     const result = await migrate(database.migrationConnection, {
       logger,
@@ -33,6 +35,8 @@ export async function startSovi(config: Config, logger: Logger): Promise<Running
       },
       'database ready',
     );
+    monitor = startHealthMonitor({ db: database.db, health: config.health, logger });
+    const health = monitor;
     app = await buildApp({ db: database.db, logger });
     const url = await listen(app, config.http);
     logger.info({ url }, 'sovi is up');
@@ -43,11 +47,13 @@ export async function startSovi(config: Config, logger: Logger): Promise<Running
       url,
       close: async () => {
         await running.close();
+        await health.stop(); // Waits for a round in flight, which still writes to the database.
         await database.close();
       },
     };
   } catch (err) {
     await app?.close();
+    await monitor?.stop();
     await database.close();
     throw err;
   }

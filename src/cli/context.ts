@@ -8,10 +8,13 @@ import { openDatabase, type Database } from '../db/database.ts';
 import { translatePgError } from '../db/pg-errors.ts';
 import { SoviError } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
+import { createVault, type Vault } from '../vault/vault.ts';
 
 export interface CliContext {
   readonly config: Config;
   readonly logger: Logger;
+  /** The credential vault; its keys are read on first use. */
+  readonly vault: Vault;
   print(text: string): void;
   database(): Promise<Database>;
   /** Registers something to close when the command ends, in reverse order of registration. */
@@ -64,6 +67,7 @@ export function action<Args extends unknown[]>(
     const ctx: CliContext = {
       config,
       logger,
+      vault: createVault(config.vault),
       print: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
       database: () => {
         database ??= openDatabase(config, logger, { applicationName: 'sovi cli' }).then((db) => {

@@ -1,6 +1,10 @@
 // The sovi command line: one file per command group, each thin over the services.
 import { Command } from 'commander';
+import { registerAccountsCommands } from './accounts-commands.ts';
 import { registerDbCommands } from './db-commands.ts';
+import { registerEventsCommands } from './events-commands.ts';
+import { registerKeysCommands } from './keys-commands.ts';
+import { registerDevicesCommands } from './devices-commands.ts';
 import { registerMigrateCommand } from './migrate-command.ts';
 import { registerUpCommand } from './up-command.ts';
 import packageJson from '../../package.json' with { type: 'json' };
@@ -22,5 +26,9 @@ program.addHelpText(
 registerUpCommand(program);
 registerMigrateCommand(program);
 registerDbCommands(program);
+registerDevicesCommands(program);
+registerAccountsCommands(program);
+registerKeysCommands(program);
+registerEventsCommands(program);
 
 await program.parseAsync(process.argv);

@@ -1,6 +1,7 @@
 // Runs the real `sovi` binary as a child process, the way a user does.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { findCanaries } from './canary.ts';
 
 export const SOVI_BIN = path.resolve(import.meta.dirname, '..', '..', 'bin', 'sovi.js');
 
@@ -36,6 +37,17 @@ export function runSovi(
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      // Secrets may only ever be printed by `accounts reveal`, and never to stderr (logs, errors).
+      const revealing = args[0] === 'accounts' && args[1] === 'reveal';
+      const leaked = [...findCanaries(stderr), ...(revealing ? [] : findCanaries(stdout))];
+      if (leaked.length > 0) {
+        reject(
+          new Error(
+            `sovi ${args.join(' ')} printed plaintext secrets: ${leaked.join(', ')}\n${stdout}\n${stderr}`,
+          ),
+        );
+        return;
+      }
       resolve({ code, signal, stdout, stderr });
     });
     child.stdin.end(options.input ?? '');

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { createDb, createPool, type Db } from '../../src/db/pool.ts';
+import { scanDatabaseForCanaries } from './canary.ts';
 import { urlWithDatabase } from './urls.ts';
 
 export const quietLogger = pino({ level: 'silent' });
@@ -63,9 +64,13 @@ export function useTestDatabase(): TestDatabase {
     Object.assign(handle, { name, url, pool, db: createDb(pool) });
   });
   afterAll(async () => {
+    // Whatever the file did, no plaintext secret may have reached the event log or the activity log.
+    const leaked = handle.pool ? await scanDatabaseForCanaries(handle.pool) : [];
     await handle.db?.destroy();
     if (handle.pool && !handle.pool.ended) await handle.pool.end();
     if (handle.name) await dropDatabase(handle.name);
+    if (leaked.length > 0)
+      throw new Error(`plaintext secrets reached the database log tables: ${leaked.join(', ')}`);
   });
   return handle;
 }

@@ -1,0 +1,311 @@
+// CSV import of accounts: every row is checked first and every bad row is reported with its line number;
+// then all rows are written in one transaction, or none.
+import { randomUUID } from 'node:crypto';
+import { parse } from 'csv-parse/sync';
+import { SoviError } from '../errors.ts';
+import { recordEvent } from '../events/events-service.ts';
+import { normaliseTotpSecret } from '../vault/totp.ts';
+import { accountStates, platforms, secretFields, type SecretField } from './account-model.ts';
+import {
+  devicesByRef,
+  existingLiveUsernames,
+  insertAccountRows,
+  insertActivity,
+  nicheIdsBySlug,
+  type NewAccountRow,
+} from './accounts-repository.ts';
+import type { AccountDeps } from './accounts-service.ts';
+
+export const importColumns = [
+  'platform',
+  'username',
+  'niche',
+  'device',
+  'state',
+  'bio',
+  'profile_pic_url',
+  'followers',
+  'following',
+  ...secretFields,
+] as const;
+type Column = (typeof importColumns)[number];
+
+const USERNAME = /^[A-Za-z0-9_.]{1,30}$/;
+const CHUNK = 2_000;
+
+export interface ImportIssue {
+  line: number;
+  field?: string;
+  message: string;
+}
+
+export interface ImportProgress {
+  (phase: 'check' | 'write', done: number, total: number): void;
+}
+
+interface Candidate {
+  /** False when the row failed its own checks; it still goes through the database checks, so that every
+   *  problem of a row is reported at once. */
+  valid: boolean;
+  line: number;
+  row: NewAccountRow;
+  niche: string | null;
+  device: string | null;
+  secrets: Partial<Record<SecretField, string>>;
+}
+
+function parseCsv(
+  text: string,
+  source: string,
+): { header: string[]; records: { line: number; fields: string[] }[] } {
+  let parsed: { record: string[]; info: { lines: number } }[];
+  try {
+    parsed = parse(text, {
+      bom: true,
+      info: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      trim: true,
+    }) as unknown as {
+      record: string[];
+      info: { lines: number };
+    }[];
+  } catch (err) {
+    const e = err as { lines?: number; message: string };
+    throw new SoviError(
+      'invalid_input',
+      `${source}${e.lines ? ` line ${e.lines}` : ''}: not valid CSV (${e.message}); nothing was imported`,
+      {
+        field: 'file',
+        issues: [{ line: e.lines, message: e.message }],
+      },
+    );
+  }
+  const [first, ...rest] = parsed;
+  if (!first)
+    throw new SoviError('invalid_input', `${source} is empty: expected a header line and rows`, {
+      field: 'file',
+    });
+  return {
+    header: first.record.map((h) => h.toLowerCase()),
+    records: rest.map((r) => ({ line: r.info.lines, fields: r.record })),
+  };
+}
+
+function checkHeader(header: string[], source: string): void {
+  const unknown = header.filter((h) => !importColumns.includes(h as Column));
+  const missing = (['platform', 'username'] as const).filter((c) => !header.includes(c));
+  const duplicated = header.filter((h, i) => header.indexOf(h) !== i);
+  const problems = [
+    ...unknown.map((c) => `unknown column "${c}"`),
+    ...missing.map((c) => `missing column "${c}"`),
+    ...duplicated.map((c) => `column "${c}" appears twice`),
+  ];
+  if (problems.length > 0) {
+    throw new SoviError(
+      'invalid_input',
+      `${source} line 1: ${problems.join('; ')}. Columns: ${importColumns.join(', ')} (platform and username required)`,
+      { field: 'header', issues: problems.map((message) => ({ line: 1, message })) },
+    );
+  }
+}
+
+/** Checks one row on its own; cross-row and database checks come after. */
+function checkRow(
+  header: string[],
+  line: number,
+  fields: string[],
+  issues: ImportIssue[],
+): Candidate | undefined {
+  if (fields.length !== header.length) {
+    issues.push({ line, message: `expected ${header.length} fields, got ${fields.length}` });
+    return undefined;
+  }
+  const value = (c: Column) => {
+    const i = header.indexOf(c);
+    const v = i < 0 ? '' : (fields[i] ?? '');
+    return v === '' ? undefined : v;
+  };
+  const before = issues.length;
+  const bad = (field: string, message: string) =>
+    issues.push({ line, field, message: `${field}: ${message}` });
+  const platform = value('platform') ?? '';
+  if (!platforms.includes(platform as never))
+    bad('platform', `expected one of ${platforms.join(', ')}, got "${platform}"`);
+  const username = value('username') ?? '';
+  if (!USERNAME.test(username))
+    bad('username', `expected 1–30 letters, digits, underscores or periods, got "${username}"`);
+  const state = value('state') ?? 'created';
+  if (!accountStates.includes(state as never))
+    bad('state', `expected one of ${accountStates.join(', ')}, got "${state}"`);
+  const counts: Partial<Record<'followers' | 'following', number>> = {};
+  for (const c of ['followers', 'following'] as const) {
+    const v = value(c);
+    if (v === undefined) continue;
+    if (!/^\d+$/.test(v) || Number(v) > 2_147_483_647) bad(c, `expected a whole number ≥ 0, got "${v}"`);
+    else counts[c] = Number(v);
+  }
+  const secrets: Partial<Record<SecretField, string>> = {};
+  for (const field of secretFields) {
+    const v = value(field);
+    if (v === undefined) continue;
+    if (field === 'totp_secret') {
+      try {
+        secrets[field] = normaliseTotpSecret(v);
+      } catch {
+        // The message never echoes the value: it is a secret.
+        bad(field, 'expected a base32 secret (letters A–Z and digits 2–7, at least 16)');
+      }
+    } else secrets[field] = v;
+  }
+  return {
+    valid: issues.length === before,
+    line,
+    niche: value('niche') ?? null,
+    device: value('device') ?? null,
+    secrets,
+    row: {
+      id: randomUUID(),
+      platform,
+      username,
+      current_state: state,
+      bio: value('bio') ?? null,
+      profile_pic_url: value('profile_pic_url') ?? null,
+      followers: counts.followers ?? 0,
+      following: counts.following ?? 0,
+    },
+  };
+}
+
+export async function importAccountsCsv(
+  deps: AccountDeps,
+  text: string,
+  options: { source: string; onProgress?: ImportProgress },
+): Promise<{ imported: number }> {
+  const { source, onProgress } = options;
+  const { header, records } = parseCsv(text, source);
+  checkHeader(header, source);
+
+  const issues: ImportIssue[] = [];
+  const candidates: Candidate[] = [];
+  const seen = new Map<string, number>();
+  records.forEach(({ line, fields }, i) => {
+    const candidate = checkRow(header, line, fields, issues);
+    if (candidate) {
+      const key = `${candidate.row.platform}:${candidate.row.username.toLowerCase()}`;
+      const earlier = seen.get(key);
+      if (candidate.valid && earlier !== undefined) {
+        issues.push({
+          line,
+          field: 'username',
+          message: `username: "${candidate.row.username}" is already on line ${earlier}`,
+        });
+        candidate.valid = false;
+      } else if (candidate.valid) {
+        seen.set(key, line);
+      }
+      candidates.push(candidate);
+    }
+    if (i % 5_000 === 0) onProgress?.('check', i, records.length);
+  });
+
+  // Database checks, in bulk: taken usernames, unknown niches and devices.
+  const taken = await existingLiveUsernames(
+    deps.db,
+    candidates.filter((c) => c.valid).map((c) => ({ platform: c.row.platform, username: c.row.username })),
+  );
+  const niches = await nicheIdsBySlug(deps.db, [
+    ...new Set(candidates.flatMap((c) => (c.niche ? [c.niche] : []))),
+  ]);
+  const devices = await devicesByRef(deps.db, [
+    ...new Set(candidates.flatMap((c) => (c.device ? [c.device] : []))),
+  ]);
+  for (const c of candidates) {
+    if (c.valid && taken.has(`${c.row.platform}:${c.row.username.toLowerCase()}`)) {
+      issues.push({
+        line: c.line,
+        field: 'username',
+        message: `username: a live ${c.row.platform} account "${c.row.username}" already exists`,
+      });
+    }
+    if (c.niche && !niches.has(c.niche))
+      issues.push({ line: c.line, field: 'niche', message: `niche: no niche "${c.niche}"` });
+    if (c.device && !devices.has(c.device)) {
+      issues.push({
+        line: c.line,
+        field: 'device',
+        message: `device: no device with id, udid or name "${c.device}"`,
+      });
+    }
+  }
+  onProgress?.('check', records.length, records.length);
+
+  if (issues.length > 0) {
+    issues.sort((a, b) => a.line - b.line);
+    const shown = issues.slice(0, 50).map((i) => `line ${i.line}: ${i.message}`);
+    const more = issues.length > shown.length ? `\n  … and ${issues.length - shown.length} more` : '';
+    throw new SoviError(
+      'invalid_input',
+      `${source}: ${issues.length} problem(s) in ${new Set(issues.map((i) => i.line)).size} row(s); nothing was imported:\n  ${shown.join('\n  ')}${more}`,
+      { field: 'file', issues },
+    );
+  }
+
+  // All rows are good: seal the secrets (each bound to its row) and write everything in one transaction.
+  const rows = candidates.map((c) => {
+    const sealed: Partial<NewAccountRow> = {};
+    for (const [field, plaintext] of Object.entries(c.secrets) as [SecretField, string][]) {
+      if (field === 'proxy_credentials') {
+        sealed.proxy_credentials = deps.vault.sealText(plaintext, {
+          table: 'accounts',
+          column: field,
+          rowId: c.row.id,
+        });
+      } else {
+        const column = `${field}_enc` as const;
+        sealed[column] = deps.vault.seal(plaintext, { table: 'accounts', column, rowId: c.row.id });
+      }
+    }
+    return {
+      ...c.row,
+      ...sealed,
+      niche_id: c.niche ? (niches.get(c.niche) ?? null) : null,
+      device_id: c.device ? (devices.get(c.device) ?? null) : null,
+    };
+  });
+  try {
+    await deps.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < rows.length; i += CHUNK) {
+        const chunk = rows.slice(i, i + CHUNK);
+        await insertAccountRows(trx, chunk);
+        await insertActivity(
+          trx,
+          chunk.map((r) => ({
+            account_id: r.id,
+            device_id: r.device_id,
+            action_type: 'account_imported',
+            detail: { actor: deps.actor, source },
+          })),
+        );
+        onProgress?.('write', Math.min(i + CHUNK, rows.length), rows.length);
+      }
+      await recordEvent(trx, {
+        category: 'account',
+        severity: 'info',
+        eventType: 'accounts_imported',
+        message: `${deps.actor} imported ${rows.length} accounts from ${source}`,
+        context: { actor: deps.actor, source, count: rows.length },
+      });
+    });
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') {
+      throw new SoviError(
+        'conflict',
+        `${source}: an account with one of these usernames was added while importing; nothing was imported, run it again`,
+        { field: 'username' },
+      );
+    }
+    throw err;
+  }
+  return { imported: rows.length };
+}

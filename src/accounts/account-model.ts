@@ -1,0 +1,76 @@
+// Managed accounts as the rest of sovi sees them. Secrets never appear here: only whether each is set and
+// under which vault key.
+
+export const platforms = ['tiktok', 'instagram'] as const;
+export type Platform = (typeof platforms)[number];
+
+export const accountStates = [
+  'created',
+  'warming_p1',
+  'warming_p2',
+  'warming_p3',
+  'active',
+  'resting',
+  'cooldown',
+  'flagged',
+  'restricted',
+  'shadowbanned',
+  'suspended',
+  'banned',
+] as const;
+export type AccountState = (typeof accountStates)[number];
+
+/** The states the warming planner picks from (idx_accounts_needs_warming's predicate). */
+export const warmingStates: readonly AccountState[] = [
+  'created',
+  'warming_p1',
+  'warming_p2',
+  'warming_p3',
+  'active',
+];
+
+export const secretFields = ['email', 'password', 'totp_secret', 'proxy_credentials'] as const;
+export type SecretField = (typeof secretFields)[number];
+
+/** Where each secret lives. proxy_credentials is TEXT in the spec: a base64 envelope. */
+export const secretColumns: Record<
+  SecretField,
+  'email_enc' | 'password_enc' | 'totp_secret_enc' | 'proxy_credentials'
+> = {
+  email: 'email_enc',
+  password: 'password_enc',
+  totp_secret: 'totp_secret_enc',
+  proxy_credentials: 'proxy_credentials',
+};
+
+export type Secrets = Partial<Record<SecretField, string>>;
+
+export interface SecretSummary {
+  set: boolean;
+  /** The vault key the value is sealed with; null when unset or unreadable. */
+  keyId: string | null;
+  keyConfigured: boolean;
+}
+
+export interface Account {
+  id: string;
+  platform: Platform;
+  username: string;
+  nicheId: string | null;
+  nicheSlug: string | null;
+  deviceId: string | null;
+  deviceName: string | null;
+  state: AccountState;
+  warmingDayCount: number;
+  followers: number;
+  following: number;
+  bio: string | null;
+  profilePicUrl: string | null;
+  lastActivityAt: Date | null;
+  lastWarmedAt: Date | null;
+  lastPostAt: Date | null;
+  deletedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+  secrets: Record<SecretField, SecretSummary>;
+}

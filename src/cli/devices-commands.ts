@@ -1,0 +1,304 @@
+import { Option, type Command } from 'commander';
+import { deviceStatuses, type Device, type DeviceChanges } from '../devices/device-model.ts';
+import {
+  createDevice,
+  getDeviceDetails,
+  listDevices,
+  removeDevice,
+  updateDevice,
+  type DeviceDetails,
+} from '../devices/devices-service.ts';
+import { startHealthMonitor, type DeviceCheck, type HealthReport } from '../devices/health-monitor.ts';
+import { invalidInput } from '../errors.ts';
+import { action } from './context.ts';
+import { json, shortTime, table } from './format.ts';
+import { parseChoice, parseInteger, parseNumber } from './parse.ts';
+
+interface DeviceOptions {
+  name?: string;
+  udid?: string;
+  model?: string;
+  iosVersion?: string;
+  wdaPort?: string;
+  status?: string;
+}
+
+interface UpdateOptions extends DeviceOptions {
+  storageFreeGb?: string;
+  battery?: string;
+}
+
+const statusChoices = deviceStatuses.join('|');
+
+export function registerDevicesCommands(program: Command): void {
+  const devices = program
+    .command('devices')
+    .description('the fleet of iPhones: add, list, show, update, remove, and check their WebDriverAgent');
+
+  devices
+    .command('add')
+    .description(
+      'add a device (status disconnected until a health check sees it, unless --status says otherwise)',
+    )
+    .option('--name <name>', 'the name people call it by (required, unique)')
+    .option('--udid <udid>', 'its UDID (required, unique)')
+    .option('--model <model>', 'e.g. "iPhone 13"')
+    .option('--ios-version <version>', 'e.g. 17.5.1 (the health monitor records what WDA reports)')
+    .option(
+      '--wda-port <port>',
+      'the local port iproxy forwards to its WebDriverAgent (1-65535); without it, it is not monitored',
+    )
+    .addOption(new Option('--status <status>', `${statusChoices} (default disconnected)`))
+    .action(
+      action(async (ctx, options: DeviceOptions) => {
+        const device = await createDevice((await ctx.database()).db, {
+          name: required('--name', options.name),
+          udid: required('--udid', options.udid),
+          model: options.model,
+          iosVersion: options.iosVersion,
+          wdaPort: options.wdaPort === undefined ? undefined : parsePort(options.wdaPort),
+          status:
+            options.status === undefined
+              ? undefined
+              : parseChoice('--status', options.status, deviceStatuses),
+        });
+        ctx.print(
+          `added device ${device.name} (udid ${device.udid}, id ${device.id}), status ${device.status}`,
+        );
+      }),
+    );
+
+  devices
+    .command('list')
+    .description('list the devices, by name')
+    .addOption(new Option('--status <status>', `only devices with this status: ${statusChoices}`))
+    .option('--json', 'print JSON')
+    .action(
+      action(async (ctx, options: { status?: string; json?: boolean }) => {
+        const status =
+          options.status === undefined ? undefined : parseChoice('--status', options.status, deviceStatuses);
+        const list = await listDevices((await ctx.database()).db, { status });
+        if (options.json) return ctx.print(json(list));
+        if (list.length === 0)
+          return ctx.print(status ? `no ${status} devices` : 'no devices: add one with sovi devices add');
+        ctx.print(
+          table(
+            [
+              'name',
+              'udid',
+              'model',
+              'iOS',
+              'port',
+              'status',
+              'battery',
+              'storage',
+              'connected since',
+              'last updated',
+            ],
+            list.map((d) => [
+              d.name,
+              d.udid,
+              d.model,
+              d.iosVersion,
+              d.wdaPort,
+              d.status,
+              percent(d.batteryLevel),
+              gigabytes(d.storageFreeGb),
+              shortTime(d.connectedSince),
+              shortTime(d.updatedAt),
+            ]),
+          ),
+        );
+      }),
+    );
+
+  devices
+    .command('show <ref>')
+    .description('show a device (by id, udid or name), its assigned accounts and its recent events')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (ctx, ref: string, options: { json?: boolean }) => {
+        const details = await getDeviceDetails((await ctx.database()).db, ref);
+        ctx.print(options.json ? json(details) : formatDetails(details));
+      }),
+    );
+
+  devices
+    .command('update <ref>')
+    .description('change a device (by id, udid or name); an empty --model or --ios-version clears it')
+    .option('--name <name>', 'a new name (unique)')
+    .option('--model <model>', 'e.g. "iPhone 13"')
+    .option('--ios-version <version>', 'e.g. 17.5.1')
+    .option('--wda-port <port>', 'the WebDriverAgent port (1-65535), or "none" to stop monitoring it')
+    .addOption(new Option('--status <status>', statusChoices))
+    .option('--storage-free-gb <gb>', 'free storage in GB, as read off the phone (WDA does not report it)')
+    .option('--battery <percent>', 'battery level, 0-100')
+    .action(
+      action(async (ctx, ref: string, options: UpdateOptions) => {
+        const changes: DeviceChanges = {
+          name: options.name === undefined ? undefined : required('--name', options.name),
+          model: options.model,
+          iosVersion: options.iosVersion,
+          wdaPort:
+            options.wdaPort === undefined
+              ? undefined
+              : options.wdaPort === 'none'
+                ? null
+                : parsePort(options.wdaPort),
+          status:
+            options.status === undefined
+              ? undefined
+              : parseChoice('--status', options.status, deviceStatuses),
+          storageFreeGb:
+            options.storageFreeGb === undefined
+              ? undefined
+              : parseNumber('--storage-free-gb', options.storageFreeGb, 0, 1_000_000),
+          batteryLevel:
+            options.battery === undefined ? undefined : parseNumber('--battery', options.battery, 0, 100),
+        };
+        if (Object.values(changes).every((value) => value === undefined)) {
+          throw invalidInput(
+            'options',
+            'nothing to update: pass at least one of --name, --model, --ios-version, --wda-port, --status, --storage-free-gb, --battery',
+          );
+        }
+        const device = await updateDevice((await ctx.database()).db, ref, changes);
+        ctx.print(`updated device ${device.name} (udid ${device.udid}): ${summary(device)}`);
+      }),
+    );
+
+  devices
+    .command('remove <ref>')
+    .description('delete a device (by id, udid or name); refused while accounts are assigned to it')
+    .option('--force', 'remove it anyway, unassigning its accounts')
+    .action(
+      action(async (ctx, ref: string, options: { force?: boolean }) => {
+        const { device, unassignedAccounts } = await removeDevice((await ctx.database()).db, ref, {
+          force: options.force === true,
+        });
+        const unassigned =
+          unassignedAccounts > 0
+            ? `; unassigned ${unassignedAccounts} account${unassignedAccounts === 1 ? '' : 's'}`
+            : '';
+        ctx.print(`removed device ${device.name} (udid ${device.udid})${unassigned}`);
+      }),
+    );
+
+  devices
+    .command('check')
+    .description("run one health round now: poll every device's WebDriverAgent and record what changed")
+    .addHelpText(
+      'after',
+      '\nDevices in maintenance and devices without a WDA port are skipped. Unhealthy polls are counted per\n' +
+        'process: an active device becomes disconnected after SOVI_HEALTH_FAILURES_BEFORE_DISCONNECT of them\n' +
+        'in a row, which one check alone reaches only when that is 1. `sovi up` polls every\n' +
+        'SOVI_HEALTH_INTERVAL_MS.',
+    )
+    .option('--json', 'print the report as JSON')
+    .action(
+      action(async (ctx, options: { json?: boolean }) => {
+        const { db } = await ctx.database();
+        const monitor = startHealthMonitor({
+          db,
+          health: ctx.config.health,
+          logger: ctx.logger,
+          schedule: false,
+        });
+        ctx.onClose(() => monitor.stop());
+        const report = await monitor.runOnce();
+        ctx.print(
+          options.json ? json(report) : formatReport(report, ctx.config.health.failuresBeforeDisconnect),
+        );
+      }),
+    );
+}
+
+function required(option: string, value: string | undefined): string {
+  if (value === undefined || value.trim() === '')
+    throw invalidInput(option, `${option}: a non-empty value is required`);
+  return value;
+}
+
+function parsePort(value: string): number {
+  return parseInteger('--wda-port', value, 1, 65535);
+}
+
+const percent = (value: number | null) => (value === null ? '' : `${value}%`);
+const gigabytes = (value: number | null) => (value === null ? '' : `${value} GB`);
+
+function summary(d: Device): string {
+  return [
+    `status ${d.status}`,
+    d.wdaPort === null ? 'no WDA port' : `WDA port ${d.wdaPort}`,
+    ...(d.batteryLevel === null ? [] : [`battery ${percent(d.batteryLevel)}`]),
+    ...(d.storageFreeGb === null ? [] : [`${gigabytes(d.storageFreeGb)} free`]),
+  ].join(', ');
+}
+
+function formatDetails({ device: d, assignedAccounts, recentEvents }: DeviceDetails): string {
+  const fields: [string, string | number | null][] = [
+    ['name', d.name],
+    ['id', d.id],
+    ['udid', d.udid],
+    ['model', d.model],
+    ['iOS', d.iosVersion],
+    ['WDA port', d.wdaPort ?? 'none (not monitored)'],
+    ['status', d.status],
+    ['battery', percent(d.batteryLevel)],
+    ['storage free', gigabytes(d.storageFreeGb)],
+    ['connected since', shortTime(d.connectedSince)],
+    ['accounts', `${assignedAccounts} assigned`],
+    ['added', shortTime(d.createdAt)],
+    ['last updated', shortTime(d.updatedAt)],
+  ];
+  const lines = fields.map(([label, value]) => `${label.padEnd(16)}${value ?? ''}`.trimEnd());
+  lines.push('', 'recent events');
+  lines.push(
+    recentEvents.length === 0
+      ? '  none'
+      : table(
+          ['time', 'severity', 'type', 'state', 'message'],
+          recentEvents.map((e) => [
+            shortTime(e.timestamp),
+            e.severity,
+            e.eventType,
+            e.resolved ? `resolved (${e.resolvedBy ?? '?'})` : 'open',
+            e.message,
+          ]),
+        ),
+  );
+  return lines.join('\n');
+}
+
+function formatReport(report: HealthReport, failuresBeforeDisconnect: number): string {
+  if (report.devices.length === 0) return 'no devices: add one with sovi devices add';
+  const skipped = report.devices.filter((c) => c.outcome === 'skipped').length;
+  return [
+    table(
+      ['name', 'udid', 'status', 'battery', 'what happened'],
+      report.devices.map((c) => [
+        c.name,
+        c.udid,
+        c.before === c.after ? c.after : `${c.before} → ${c.after}`,
+        percent(c.batteryLevel),
+        happened(c, failuresBeforeDisconnect),
+      ]),
+    ),
+    `${report.devices.length - skipped} polled, ${skipped} skipped, in ${report.durationMs} ms`,
+  ].join('\n');
+}
+
+function happened(c: DeviceCheck, failuresBeforeDisconnect: number): string {
+  let text: string;
+  if (c.outcome === 'healthy') text = 'healthy';
+  else if (c.outcome === 'skipped') text = `skipped: ${c.reason ?? ''}`;
+  else {
+    text = `${c.outcome === 'wda_error' ? 'WDA error' : 'unreachable'}: ${c.reason ?? ''}`;
+    if (c.before === 'active' && c.after === 'active') {
+      text += ` (${c.consecutiveFailures} of ${failuresBeforeDisconnect} in a row before it counts as disconnected)`;
+    }
+  }
+  const parts = [text, ...c.events.map((e) => `${e.change} ${e.type}`)];
+  if (c.error !== undefined) parts.push(`not recorded: ${c.error}`);
+  return parts.join('; ');
+}

@@ -1,0 +1,21 @@
+// Plain-text output for people: aligned tables and short times. Commands print JSON with --json instead.
+
+export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {
+  const cells = rows.map((row) => row.map((c) => (c === null || c === undefined ? '' : String(c))));
+  const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i]?.length ?? 0)));
+  const line = (row: string[]) =>
+    row
+      .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), ...cells.map(line)].join('\n');
+}
+
+/** 2026-11-25 04:03:00Z: sortable, unambiguous, and short enough for a table. */
+export function shortTime(date: Date | null | undefined): string {
+  return date ? `${date.toISOString().slice(0, 19).replace('T', ' ')}Z` : '';
+}
+
+export function json(value: unknown): string {
+  return JSON.stringify(value, null, 2);
+}

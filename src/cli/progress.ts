@@ -1,0 +1,48 @@
+// Progress for long work: a bar on a terminal, and a line every tenth of the way otherwise (logs, CI), so
+// that a long import or rotation is never silent.
+import { SingleBar, Presets } from 'cli-progress';
+
+export interface Progress {
+  update(done: number, total?: number): void;
+  stop(): void;
+}
+
+export function progress(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
+  if (stream.isTTY) {
+    const bar = new SingleBar(
+      {
+        format: `${label} [{bar}] {percentage}% {value}/{total} eta {eta_formatted}`,
+        stream,
+        clearOnComplete: false,
+      },
+      Presets.shades_classic,
+    );
+    let started = false;
+    return {
+      update: (done, total) => {
+        if (!started) {
+          bar.start(total ?? done, done);
+          started = true;
+        } else {
+          if (total !== undefined) bar.setTotal(total);
+          bar.update(done);
+        }
+      },
+      stop: () => {
+        if (started) bar.stop();
+      },
+    };
+  }
+  let lastTenth = -1;
+  return {
+    update: (done, total) => {
+      if (!total) return;
+      const tenth = Math.floor((done / total) * 10);
+      if (tenth > lastTenth) {
+        lastTenth = tenth;
+        stream.write(`${label}: ${Math.round((done / total) * 100)}% (${done}/${total})\n`);
+      }
+    },
+    stop: () => undefined,
+  };
+}

@@ -1,0 +1,64 @@
+// Secrets come from a prompt (hidden input) or from stdin, never from argv: argv is visible to every user of
+// the machine (ps) and lands in shell history.
+import password from '@inquirer/password';
+import { invalidInput } from '../errors.ts';
+import { secretFields, type SecretField } from '../accounts/account-model.ts';
+
+const labels: Record<SecretField, string> = {
+  email: 'email',
+  password: 'password',
+  totp_secret: 'TOTP secret (base32)',
+  proxy_credentials: 'proxy credentials',
+};
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Parses secrets given on stdin, either as a JSON object or as KEY=value lines, with keys email, password,
+ * totp_secret and proxy_credentials. An empty value clears that secret.
+ */
+export function parseSecretsText(text: string): Partial<Record<SecretField, string>> {
+  const trimmed = text.trim();
+  if (trimmed === '') return {};
+  let entries: [string, unknown][];
+  if (trimmed.startsWith('{')) {
+    try {
+      entries = Object.entries(JSON.parse(trimmed) as Record<string, unknown>);
+    } catch {
+      throw invalidInput('stdin', 'stdin: not valid JSON (expected {"password": "…", …} or KEY=value lines)');
+    }
+  } else {
+    entries = trimmed.split(/\r?\n/).flatMap((line, i): [string, unknown][] => {
+      if (line.trim() === '' || line.trim().startsWith('#')) return [];
+      const eq = line.indexOf('=');
+      if (eq < 1) throw invalidInput('stdin', `stdin line ${i + 1}: expected KEY=value`);
+      return [[line.slice(0, eq).trim(), line.slice(eq + 1)]];
+    });
+  }
+  const secrets: Partial<Record<SecretField, string>> = {};
+  for (const [key, value] of entries) {
+    if (!secretFields.includes(key as SecretField)) {
+      throw invalidInput('stdin', `stdin: unknown secret "${key}"; expected ${secretFields.join(', ')}`);
+    }
+    if (typeof value !== 'string') throw invalidInput('stdin', `stdin: ${key} must be a string`);
+    secrets[key as SecretField] = value;
+  }
+  return secrets;
+}
+
+/** On a terminal, asks for each secret (empty answers skip it); otherwise reads stdin. */
+export async function readSecrets(
+  fields: readonly SecretField[] = secretFields,
+): Promise<Partial<Record<SecretField, string>>> {
+  if (!process.stdin.isTTY) return parseSecretsText(await readStdin());
+  const secrets: Partial<Record<SecretField, string>> = {};
+  for (const field of fields) {
+    const value = await password({ message: `${labels[field]} (empty to skip):`, mask: '*' });
+    if (value !== '') secrets[field] = value;
+  }
+  return secrets;
+}

@@ -1,0 +1,65 @@
+// The device fleet's vocabulary: the statuses the database also enforces (001_initial_schema.sql), the
+// domain object, and what the health monitor may do to a status.
+
+export const deviceStatuses = ['active', 'maintenance', 'failed', 'disconnected'] as const;
+export type DeviceStatus = (typeof deviceStatuses)[number];
+
+export interface Device {
+  id: string;
+  name: string;
+  model: string | null;
+  udid: string;
+  iosVersion: string | null;
+  /** The local port iproxy forwards to the device's WebDriverAgent; null: not monitored. */
+  wdaPort: number | null;
+  status: DeviceStatus;
+  connectedSince: Date | null;
+  /** 0–100. */
+  batteryLevel: number | null;
+  storageFreeGb: number | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface NewDevice {
+  name: string;
+  udid: string;
+  model?: string | null;
+  iosVersion?: string | null;
+  wdaPort?: number | null;
+  /** Default disconnected: a device is not trusted with work until a health check has seen it. */
+  status?: DeviceStatus;
+}
+
+export interface DeviceChanges {
+  name?: string;
+  model?: string | null;
+  iosVersion?: string | null;
+  wdaPort?: number | null;
+  status?: DeviceStatus;
+  batteryLevel?: number | null;
+  storageFreeGb?: number | null;
+}
+
+/**
+ * The health monitor's transitions, per status. It moves devices only between active and disconnected:
+ * a failed device is polled but never moved (the scheduler or an operator decides), and a device in
+ * maintenance is not polled at all.
+ */
+export const healthTransitions: Record<
+  DeviceStatus,
+  { healthy: DeviceStatus; unhealthy: DeviceStatus } | null
+> = {
+  active: { healthy: 'active', unhealthy: 'disconnected' },
+  disconnected: { healthy: 'active', unhealthy: 'disconnected' },
+  failed: null,
+  maintenance: null,
+};
+
+/**
+ * The conditions the health monitor reports (category `device`): at most one open event of each type per
+ * device, auto-resolved when the condition clears. It also records `device_reconnected` (info), a fact
+ * rather than a condition.
+ */
+export const deviceConditions = ['device_disconnected', 'wda_error', 'battery_low', 'storage_low'] as const;
+export type DeviceCondition = (typeof deviceConditions)[number];

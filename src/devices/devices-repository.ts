@@ -1,0 +1,80 @@
+// SQL for devices. Functions take the executor first so they compose inside callers' transactions. The
+// fleet is tens of phones: listing it whole is cheaper than any index, and udid is UNIQUE (its own index).
+import type { Insertable, Selectable, UpdateObject } from 'kysely';
+import type { DB, Devices } from '../db/types.generated.ts';
+import type { Executor } from '../events/events-repository.ts';
+
+export type DeviceRow = Selectable<Devices>;
+
+const columns = [
+  'id',
+  'name',
+  'model',
+  'udid',
+  'ios_version',
+  'wda_port',
+  'status',
+  'connected_since',
+  'battery_level',
+  'storage_free_gb',
+  'created_at',
+  'updated_at',
+] as const;
+
+export async function insertDevice(db: Executor, values: Insertable<Devices>): Promise<DeviceRow> {
+  return db.insertInto('devices').values(values).returning(columns).executeTakeFirstOrThrow();
+}
+
+/** Ordered by name, then udid. */
+export async function selectDevices(db: Executor, filter: { status?: string } = {}): Promise<DeviceRow[]> {
+  let query = db.selectFrom('devices').select(columns);
+  if (filter.status) query = query.where('status', '=', filter.status);
+  return query.orderBy('name').orderBy('udid').execute();
+}
+
+export async function selectDeviceById(db: Executor, id: string): Promise<DeviceRow | undefined> {
+  return db.selectFrom('devices').select(columns).where('id', '=', id).executeTakeFirst();
+}
+
+/**
+ * The device, locked until the transaction ends: health writes, operator updates and removal of one device
+ * serialise on its row, and assigning an account to it (an FK check) waits too.
+ */
+export async function lockDevice(db: Executor, id: string): Promise<DeviceRow | undefined> {
+  return db.selectFrom('devices').select(columns).where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export async function selectDeviceByUdid(db: Executor, udid: string): Promise<DeviceRow | undefined> {
+  return db.selectFrom('devices').select(columns).where('udid', '=', udid).executeTakeFirst();
+}
+
+export async function selectDevicesByName(db: Executor, name: string): Promise<DeviceRow[]> {
+  return db.selectFrom('devices').select(columns).where('name', '=', name).orderBy('udid').execute();
+}
+
+/** Values or SQL expressions (e.g. now()) per column. */
+export type DeviceUpdate = UpdateObject<DB, 'devices'>;
+
+export async function updateDeviceRow(
+  db: Executor,
+  id: string,
+  values: DeviceUpdate,
+): Promise<DeviceRow | undefined> {
+  return db.updateTable('devices').set(values).where('id', '=', id).returning(columns).executeTakeFirst();
+}
+
+export async function deleteDeviceRow(db: Executor, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('devices').where('id', '=', id).executeTakeFirst();
+  return result.numDeletedRows > 0n;
+}
+
+/** Live (not soft-deleted) accounts assigned to the device; served by accounts_device_id_idx. */
+export async function countAccountsOnDevice(db: Executor, deviceId: string): Promise<number> {
+  const row = await db
+    .selectFrom('accounts')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('device_id', '=', deviceId)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}

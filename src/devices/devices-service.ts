@@ -1,0 +1,232 @@
+// The device fleet's rules: what a device may hold, how people refer to one, and when one may be removed.
+// Rows stay in here; callers get Device objects.
+import type { Db } from '../db/pool.ts';
+import { SoviError, invalidInput, notFound } from '../errors.ts';
+import type { SystemEvent } from '../events/event-model.ts';
+import { resolveOpenEvents, type Executor } from '../events/events-repository.ts';
+import { queryEvents } from '../events/events-service.ts';
+import { isUuid } from '../ids.ts';
+import {
+  deviceConditions,
+  deviceStatuses,
+  type Device,
+  type DeviceChanges,
+  type DeviceStatus,
+  type NewDevice,
+} from './device-model.ts';
+import {
+  countAccountsOnDevice,
+  deleteDeviceRow,
+  insertDevice,
+  lockDevice,
+  selectDeviceById,
+  selectDeviceByUdid,
+  selectDevices,
+  selectDevicesByName,
+  updateDeviceRow,
+  type DeviceRow,
+  type DeviceUpdate,
+} from './devices-repository.ts';
+
+export function toDevice(row: DeviceRow): Device {
+  return {
+    id: row.id,
+    name: row.name,
+    model: row.model,
+    udid: row.udid,
+    iosVersion: row.ios_version,
+    wdaPort: row.wda_port,
+    status: row.status as DeviceStatus,
+    connectedSince: row.connected_since,
+    batteryLevel: row.battery_level,
+    storageFreeGb: row.storage_free_gb,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/**
+ * A device by its id, its udid or its name, in that order. Simulator udids are UUIDs too, so a UUID that is
+ * no device's id is tried as a udid.
+ */
+export async function findDeviceByRef(db: Executor, ref: string): Promise<Device> {
+  const value = ref.trim();
+  const byId = isUuid(value) ? await selectDeviceById(db, value.toLowerCase()) : undefined;
+  const row = byId ?? (value === '' ? undefined : await selectDeviceByUdid(db, value));
+  if (row) return toDevice(row);
+  const named = value === '' ? [] : await selectDevicesByName(db, value);
+  if (named.length > 1) {
+    throw invalidInput(
+      'ref',
+      `${named.length} devices are named "${value}": refer to one by its udid (${named.map((d) => d.udid).join(', ')})`,
+    );
+  }
+  const [only] = named;
+  if (!only) throw notFound('device', `"${ref}"`);
+  return toDevice(only);
+}
+
+export async function listDevices(db: Executor, filter: { status?: string } = {}): Promise<Device[]> {
+  if (filter.status !== undefined) checkStatus(filter.status);
+  return (await selectDevices(db, filter)).map(toDevice);
+}
+
+export async function createDevice(db: Executor, input: NewDevice): Promise<Device> {
+  const name = required('name', input.name);
+  const udid = required('udid', input.udid);
+  const values = {
+    name,
+    udid,
+    model: optionalText(input.model),
+    ios_version: optionalText(input.iosVersion),
+    wda_port: checkPort(input.wdaPort),
+    status: input.status === undefined ? 'disconnected' : checkStatus(input.status),
+  };
+  const existing = await selectDeviceByUdid(db, udid);
+  if (existing) throw udidTaken(udid, existing.name);
+  await checkNameFree(db, name, undefined);
+  try {
+    return toDevice(await insertDevice(db, values));
+  } catch (err) {
+    // Another process added the same udid between the check and the insert.
+    if (isUniqueViolation(err, 'devices_udid_key')) throw udidTaken(udid, undefined);
+    throw err;
+  }
+}
+
+export async function updateDevice(db: Db, ref: string, changes: DeviceChanges): Promise<Device> {
+  const name = changes.name === undefined ? undefined : required('name', changes.name);
+  const status = changes.status === undefined ? undefined : checkStatus(changes.status);
+  const values: DeviceUpdate = {};
+  if (name !== undefined) values.name = name;
+  if (changes.model !== undefined) values.model = optionalText(changes.model);
+  if (changes.iosVersion !== undefined) values.ios_version = optionalText(changes.iosVersion);
+  if (changes.wdaPort !== undefined) values.wda_port = checkPort(changes.wdaPort);
+  if (status !== undefined) values.status = status;
+  if (changes.batteryLevel !== undefined) {
+    values.battery_level = checkRange('batteryLevel', changes.batteryLevel, 0, 100);
+  }
+  if (changes.storageFreeGb !== undefined) {
+    values.storage_free_gb = checkRange('storageFreeGb', changes.storageFreeGb, 0, Number.MAX_VALUE);
+  }
+  if (Object.keys(values).length === 0) {
+    throw invalidInput('changes', 'nothing to update: give at least one value to change');
+  }
+  // A disconnected device is connected since nothing; the monitor sets it again when it sees the device.
+  if (status === 'disconnected') values.connected_since = null;
+  return db.transaction().execute(async (trx) => {
+    const device = await findDeviceByRef(trx, ref);
+    if (name !== undefined && name !== device.name) await checkNameFree(trx, name, device.id);
+    const row = await updateDeviceRow(trx, device.id, values);
+    if (!row) throw notFound('device', `"${ref}"`);
+    return toDevice(row);
+  });
+}
+
+export interface DeviceDetails {
+  device: Device;
+  /** Live accounts whose device this is. */
+  assignedAccounts: number;
+  /** Newest first. */
+  recentEvents: SystemEvent[];
+}
+
+export async function getDeviceDetails(db: Executor, ref: string, eventLimit = 10): Promise<DeviceDetails> {
+  const device = await findDeviceByRef(db, ref);
+  const [assignedAccounts, page] = await Promise.all([
+    countAccountsOnDevice(db, device.id),
+    queryEvents(db, { deviceId: device.id, limit: eventLimit }),
+  ]);
+  return { device, assignedAccounts, recentEvents: page.events };
+}
+
+/**
+ * Deletes a device. Refused while live accounts are assigned to it, unless forced: the accounts are then
+ * unassigned (the foreign key is ON DELETE SET NULL). Its open conditions are resolved, since nobody can act
+ * on them any more.
+ */
+export async function removeDevice(
+  db: Db,
+  ref: string,
+  options: { force?: boolean } = {},
+): Promise<{ device: Device; unassignedAccounts: number }> {
+  return db.transaction().execute(async (trx) => {
+    const found = await findDeviceByRef(trx, ref);
+    const locked = await lockDevice(trx, found.id);
+    if (!locked) throw notFound('device', `"${ref}"`);
+    const device = toDevice(locked);
+    const accounts = await countAccountsOnDevice(trx, device.id);
+    if (accounts > 0 && !options.force) {
+      throw new SoviError(
+        'conflict',
+        `device "${device.name}" has ${accounts} account${accounts === 1 ? '' : 's'} assigned: reassign ${accounts === 1 ? 'it' : 'them'} first, or remove the device with --force to unassign ${accounts === 1 ? 'it' : 'them'}`,
+        { field: 'ref', accounts },
+      );
+    }
+    for (const eventType of deviceConditions) {
+      await resolveOpenEvents(trx, { eventType, deviceId: device.id }, { reason: 'device removed' });
+    }
+    await deleteDeviceRow(trx, device.id);
+    return { device, unassignedAccounts: accounts };
+  });
+}
+
+function required(field: string, value: string): string {
+  const trimmed = value.trim();
+  if (trimmed === '') throw invalidInput(field, `${field}: must not be empty`);
+  return trimmed;
+}
+
+function optionalText(value: string | null | undefined): string | null {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : null;
+}
+
+function checkPort(port: number | null | undefined): number | null {
+  if (port === undefined || port === null) return null;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw invalidInput('wdaPort', `wdaPort: expected an integer between 1 and 65535, got ${port}`);
+  }
+  return port;
+}
+
+function checkStatus(status: string): DeviceStatus {
+  if (!deviceStatuses.includes(status as DeviceStatus)) {
+    throw invalidInput('status', `status: expected one of ${deviceStatuses.join(', ')}, got "${status}"`);
+  }
+  return status as DeviceStatus;
+}
+
+function checkRange(field: string, value: number | null, min: number, max: number): number | null {
+  if (value === null) return null;
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw invalidInput(
+      field,
+      `${field}: expected a number ${max === Number.MAX_VALUE ? `of at least ${min}` : `between ${min} and ${max}`}, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** Names are how people refer to devices, so two devices may not share one. */
+async function checkNameFree(db: Executor, name: string, exceptId: string | undefined): Promise<void> {
+  const other = (await selectDevicesByName(db, name)).find((d) => d.id !== exceptId);
+  if (other) {
+    throw new SoviError('conflict', `a device named "${name}" already exists (udid ${other.udid})`, {
+      field: 'name',
+    });
+  }
+}
+
+function udidTaken(udid: string, name: string | undefined): SoviError {
+  return new SoviError(
+    'conflict',
+    `a device with udid ${udid} already exists${name === undefined ? '' : ` ("${name}")`}`,
+    { field: 'udid' },
+  );
+}
+
+function isUniqueViolation(err: unknown, constraint: string): boolean {
+  const e = err as { code?: string; constraint?: string } | null;
+  return e?.code === '23505' && e.constraint === constraint;
+}

@@ -1,0 +1,332 @@
+// The fleet's health monitor: polls each device's WebDriverAgent, keeps the device's status and readings
+// current, and reports conditions in the event log. It runs a round every SOVI_HEALTH_INTERVAL_MS inside
+// `sovi up`, and one round for `sovi devices check`.
+//
+// One dead phone must not delay the others: each device's probe has one deadline (SOVI_HEALTH_TIMEOUT_MS)
+// and probes run side by side (SOVI_HEALTH_CONCURRENCY), so a round over hanging devices lasts about one
+// timeout. The HTTP work happens outside any transaction; each device's writes then take one short
+// transaction with its row locked, re-reading the status an operator may have changed meanwhile.
+import { sql } from 'kysely';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/pool.ts';
+import type { Severity } from '../events/event-model.ts';
+import { openEventExists, resolveOpenEvents, type Executor } from '../events/events-repository.ts';
+import { recordEvent } from '../events/events-service.ts';
+import type { Logger } from '../logger.ts';
+import { healthTransitions, type Device, type DeviceCondition, type DeviceStatus } from './device-model.ts';
+import { lockDevice, selectDevices, updateDeviceRow, type DeviceUpdate } from './devices-repository.ts';
+import { toDevice } from './devices-service.ts';
+import { probeWda, type WdaProbe } from './wda-client.ts';
+
+export type HealthSettings = Config['health'];
+
+export interface EventChange {
+  type: string;
+  change: 'recorded' | 'resolved';
+}
+
+export interface DeviceCheck {
+  deviceId: string;
+  name: string;
+  udid: string;
+  before: DeviceStatus;
+  after: DeviceStatus;
+  outcome: 'healthy' | 'unreachable' | 'wda_error' | 'skipped';
+  /** Why the device was unhealthy or skipped; null when healthy. */
+  reason: string | null;
+  /** Unhealthy polls in a row, as this monitor counted them (0 when healthy). */
+  consecutiveFailures: number;
+  batteryLevel: number | null;
+  iosVersion: string | null;
+  /** Events this check recorded or auto-resolved. */
+  events: EventChange[];
+  /** Set when the result could not be written (the device is then unchanged). */
+  error?: string;
+}
+
+export interface HealthReport {
+  startedAt: Date;
+  durationMs: number;
+  /** Every device, in name order, including the skipped ones. */
+  devices: DeviceCheck[];
+}
+
+export interface HealthMonitor {
+  /** Runs a round now, or joins the one in flight: rounds never overlap. */
+  runOnce(): Promise<HealthReport>;
+  /** Stops scheduling, abandons the probes in flight, and waits for the round to finish its writes. */
+  stop(): Promise<void>;
+}
+
+export interface HealthMonitorOptions {
+  db: Db;
+  health: HealthSettings;
+  logger: Logger;
+  /** false: no rounds of its own, only runOnce() (what `sovi devices check` wants). Default true. */
+  schedule?: boolean;
+}
+
+type Conclusive = Exclude<WdaProbe, { kind: 'aborted' }>;
+
+export function startHealthMonitor(options: HealthMonitorOptions): HealthMonitor {
+  const { db, health, logger } = options;
+  // Consecutive unhealthy polls per device id. In memory: a restart gives every device a fresh start.
+  const failures = new Map<string, number>();
+  const stopping = new AbortController();
+  let inFlight: Promise<HealthReport> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  const runOnce = (): Promise<HealthReport> => {
+    if (stopping.signal.aborted) return Promise.reject(new Error('the health monitor is stopped'));
+    inFlight ??= round().finally(() => (inFlight = undefined));
+    return inFlight;
+  };
+
+  async function round(): Promise<HealthReport> {
+    const startedAt = new Date();
+    const started = performance.now();
+    const devices = (await selectDevices(db)).map(toDevice);
+    const present = new Set(devices.map((d) => d.id));
+    for (const id of failures.keys()) if (!present.has(id)) failures.delete(id);
+    const checks = await mapWithLimit(devices, health.concurrency, check);
+    const durationMs = Math.round(performance.now() - started);
+    logger.debug({ devices: checks.length, durationMs }, 'health round done');
+    return { startedAt, durationMs, devices: checks };
+  }
+
+  async function check(device: Device): Promise<DeviceCheck> {
+    const unchanged: DeviceCheck = {
+      deviceId: device.id,
+      name: device.name,
+      udid: device.udid,
+      before: device.status,
+      after: device.status,
+      outcome: 'skipped',
+      reason: null,
+      consecutiveFailures: 0,
+      batteryLevel: device.batteryLevel,
+      iosVersion: device.iosVersion,
+      events: [],
+    };
+    const skip =
+      device.status === 'maintenance' ? 'in maintenance' : device.wdaPort === null ? 'no WDA port' : null;
+    if (skip !== null || device.wdaPort === null) {
+      failures.delete(device.id);
+      return { ...unchanged, reason: skip };
+    }
+    const probe = await probeWda(wdaUrl(health.wdaHost, device.wdaPort), {
+      timeoutMs: health.timeoutMs,
+      signal: stopping.signal,
+    });
+    if (probe.kind === 'aborted') return { ...unchanged, reason: 'the monitor stopped' };
+    const count = probe.kind === 'healthy' ? 0 : (failures.get(device.id) ?? 0) + 1;
+    failures.set(device.id, count);
+    try {
+      return await db.transaction().execute((trx) => record(trx, device, probe, count));
+    } catch (err) {
+      logger.error({ err, device: device.udid }, 'could not record a health check');
+      return {
+        ...unchanged,
+        outcome: outcomeOf(probe),
+        reason: reasonOf(probe),
+        consecutiveFailures: count,
+        error: err instanceof Error ? err.message : String(err),
+      };
+    }
+  }
+
+  async function record(trx: Executor, seen: Device, probe: Conclusive, count: number): Promise<DeviceCheck> {
+    const row = await lockDevice(trx, seen.id);
+    const device = row ? toDevice(row) : undefined;
+    if (!device || device.status === 'maintenance') {
+      // Removed, or put in maintenance, while the probe was out: the operator's word stands.
+      return {
+        deviceId: seen.id,
+        name: device?.name ?? seen.name,
+        udid: seen.udid,
+        before: device?.status ?? seen.status,
+        after: device?.status ?? seen.status,
+        outcome: 'skipped',
+        reason: device ? 'put in maintenance during the check' : 'removed during the check',
+        consecutiveFailures: count,
+        batteryLevel: seen.batteryLevel,
+        iosVersion: seen.iosVersion,
+        events: [],
+      };
+    }
+    const healthy = probe.kind === 'healthy';
+    const events: EventChange[] = [];
+    const who = `${device.name} (${device.udid})`;
+    const open = async (type: DeviceCondition, severity: Severity, message: string, context: object) => {
+      if (await openEventExists(trx, { eventType: type, deviceId: device.id })) return;
+      await recordEvent(trx, {
+        category: 'device',
+        severity,
+        eventType: type,
+        message,
+        deviceId: device.id,
+        context: { udid: device.udid, wdaPort: device.wdaPort, ...context },
+      });
+      events.push({ type, change: 'recorded' });
+    };
+    const resolve = async (type: DeviceCondition, why: string) => {
+      const resolved = await resolveOpenEvents(
+        trx,
+        { eventType: type, deviceId: device.id },
+        { reason: why },
+      );
+      if (resolved.length > 0) events.push({ type, change: 'resolved' });
+    };
+
+    // Status: only between active and disconnected, and only after enough unhealthy polls in a row.
+    const transition = healthTransitions[device.status];
+    let after: DeviceStatus = device.status;
+    if (transition && healthy) after = transition.healthy;
+    if (transition && !healthy && count >= health.failuresBeforeDisconnect) after = transition.unhealthy;
+
+    const changes: DeviceUpdate = {};
+    if (after !== device.status) changes.status = after;
+    if (after === 'active' && device.connectedSince === null) changes.connected_since = sql<Date>`now()`;
+    if (after === 'disconnected' && device.connectedSince !== null) changes.connected_since = null;
+    let batteryLevel = device.batteryLevel;
+    let iosVersion = device.iosVersion;
+    if (probe.kind === 'healthy') {
+      if (probe.iosVersion !== null && probe.iosVersion !== iosVersion)
+        changes.ios_version = iosVersion = probe.iosVersion;
+      if (probe.batteryLevel !== null && probe.batteryLevel !== batteryLevel) {
+        changes.battery_level = batteryLevel = probe.batteryLevel;
+      }
+    }
+    // Only real changes are written, so updated_at says when something last changed.
+    if (Object.keys(changes).length > 0) await updateDeviceRow(trx, device.id, changes);
+
+    if (device.status === 'disconnected' && after === 'active') {
+      await recordEvent(trx, {
+        category: 'device',
+        severity: 'info',
+        eventType: 'device_reconnected',
+        message: `${who} is connected again: WDA answers on port ${device.wdaPort}`,
+        deviceId: device.id,
+        context: { udid: device.udid, wdaPort: device.wdaPort, iosVersion },
+      });
+      events.push({ type: 'device_reconnected', change: 'recorded' });
+      logger.info({ device: device.udid, name: device.name }, 'device reconnected');
+    }
+    if (device.status === 'active' && after === 'disconnected') {
+      const reason = reasonOf(probe);
+      await open(
+        'device_disconnected',
+        'warning',
+        `${who} disconnected: ${reason} (unhealthy ${count === 1 ? 'once' : `${count} times in a row`})`,
+        { reason, outcome: outcomeOf(probe), consecutiveFailures: count },
+      );
+      logger.info({ device: device.udid, name: device.name, reason }, 'device disconnected');
+    }
+    if (healthy) {
+      await resolve('device_disconnected', 'WDA answers again');
+      await resolve('wda_error', 'WDA answers again');
+    }
+    if (probe.kind === 'error') {
+      await open('wda_error', 'error', `${who}: WebDriverAgent answered with an error: ${probe.reason}`, {
+        reason: probe.reason,
+        httpStatus: probe.httpStatus,
+      });
+    }
+    // Thresholds on the latest known values: WDA reports no storage, so that one is what people entered.
+    if (batteryLevel !== null) {
+      if (batteryLevel < health.batteryLowPercent) {
+        await open(
+          'battery_low',
+          'warning',
+          `${who}: battery at ${batteryLevel}% (below ${health.batteryLowPercent}%)`,
+          {
+            batteryLevel,
+            threshold: health.batteryLowPercent,
+          },
+        );
+      } else {
+        await resolve('battery_low', `battery at ${batteryLevel}%`);
+      }
+    }
+    if (device.storageFreeGb !== null) {
+      if (device.storageFreeGb < health.storageLowGb) {
+        await open(
+          'storage_low',
+          'warning',
+          `${who}: ${device.storageFreeGb} GB free (below ${health.storageLowGb} GB)`,
+          { storageFreeGb: device.storageFreeGb, threshold: health.storageLowGb },
+        );
+      } else {
+        await resolve('storage_low', `${device.storageFreeGb} GB free`);
+      }
+    }
+    return {
+      deviceId: device.id,
+      name: device.name,
+      udid: device.udid,
+      before: device.status,
+      after,
+      outcome: outcomeOf(probe),
+      reason: reasonOf(probe),
+      consecutiveFailures: count,
+      batteryLevel,
+      iosVersion,
+      events,
+    };
+  }
+
+  const tick = () => {
+    timer = undefined;
+    const started = Date.now();
+    void runOnce()
+      .catch((err: unknown) => logger.error({ err }, 'health round failed'))
+      .finally(() => {
+        if (stopping.signal.aborted) return;
+        timer = setTimeout(tick, Math.max(0, health.intervalMs - (Date.now() - started)));
+        timer.unref();
+      });
+  };
+  if (options.schedule !== false) {
+    timer = setTimeout(tick, 0);
+    timer.unref();
+  }
+
+  return {
+    runOnce,
+    stop: async () => {
+      stopping.abort();
+      clearTimeout(timer);
+      await inFlight?.catch(() => undefined);
+    },
+  };
+}
+
+function outcomeOf(probe: Conclusive): DeviceCheck['outcome'] {
+  return probe.kind === 'healthy' ? 'healthy' : probe.kind === 'error' ? 'wda_error' : 'unreachable';
+}
+
+function reasonOf(probe: Conclusive): string | null {
+  return probe.kind === 'healthy' ? null : probe.reason;
+}
+
+function wdaUrl(host: string, port: number): string {
+  return `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
+}
+
+/** Runs fn over items with at most `limit` at a time; results in the items' order. */
+async function mapWithLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

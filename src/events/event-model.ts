@@ -1,0 +1,43 @@
+// The event log's vocabulary: closed sets the database also enforces (see 003_scheduler_events.sql).
+
+export const severities = ['info', 'warning', 'error', 'critical'] as const;
+export type Severity = (typeof severities)[number];
+
+export const resolvers = ['human', 'llm_agent', 'auto'] as const;
+export type Resolver = (typeof resolvers)[number];
+
+/** Categories in use. The column is open (new subsystems add theirs), but each must be snake_case. */
+export const knownCategories = [
+  'scheduler',
+  'account',
+  'device',
+  'auth',
+  'content',
+  'metrics',
+  'system',
+] as const;
+
+export interface SystemEvent {
+  id: number;
+  timestamp: Date;
+  category: string;
+  severity: Severity;
+  eventType: string;
+  deviceId: string | null;
+  accountId: string | null;
+  message: string;
+  context: Record<string, unknown>;
+  resolved: boolean;
+  resolvedBy: Resolver | null;
+  resolvedAt: Date | null;
+}
+
+export interface NewEvent {
+  category: string;
+  severity: Severity;
+  eventType: string;
+  message: string;
+  deviceId?: string | null;
+  accountId?: string | null;
+  context?: Record<string, unknown>;
+}

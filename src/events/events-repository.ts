@@ -1,0 +1,166 @@
+// SQL for system_events. Functions take the executor first so they compose inside callers' transactions.
+// Which index serves each read is noted where it matters; the plans are checked in test/events.
+import {
+  sql,
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  type Selectable,
+  type SqlBool,
+  type Transaction,
+} from 'kysely';
+import { exactTime } from '../db/keyset.ts';
+import type { DB, SystemEvents } from '../db/types.generated.ts';
+
+export type Executor = Kysely<DB> | Transaction<DB>;
+export type EventRow = Selectable<SystemEvents>;
+
+export interface EventFilter {
+  unresolved?: boolean;
+  severities?: string[];
+  category?: string;
+  eventType?: string;
+  deviceId?: string;
+  accountId?: string;
+  since?: Date;
+  until?: Date;
+  /** Keyset: events strictly older than this (timestamp as exact text, id). */
+  before?: { timestamp: string; id: number };
+  /** Events with an id above this, oldest first (for following the log). */
+  afterId?: number;
+}
+
+export async function insertEvent(
+  db: Executor,
+  values: {
+    category: string;
+    severity: string;
+    event_type: string;
+    message: string;
+    device_id: string | null;
+    account_id: string | null;
+    context: Record<string, unknown>;
+  },
+): Promise<EventRow> {
+  return db
+    .insertInto('system_events')
+    .values({ ...values, context: JSON.stringify(values.context) })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+function conditions(filter: EventFilter) {
+  return (eb: ExpressionBuilder<DB, 'system_events'>) => {
+    const all: Expression<SqlBool>[] = [];
+    // "resolved = false" literally, so the planner can match idx_events_unresolved's predicate.
+    if (filter.unresolved) all.push(eb('resolved', '=', false));
+    if (filter.severities?.length) all.push(eb('severity', 'in', filter.severities));
+    if (filter.category) all.push(eb('category', '=', filter.category));
+    if (filter.eventType) all.push(eb('event_type', '=', filter.eventType));
+    if (filter.deviceId) all.push(eb('device_id', '=', filter.deviceId));
+    if (filter.accountId) all.push(eb('account_id', '=', filter.accountId));
+    if (filter.since) all.push(eb('timestamp', '>=', filter.since));
+    if (filter.until) all.push(eb('timestamp', '<', filter.until));
+    if (filter.before) {
+      const { timestamp, id } = filter.before;
+      all.push(sql<SqlBool>`("timestamp", id) < (${timestamp}::timestamptz, ${id}::bigint)`);
+    }
+    if (filter.afterId !== undefined) all.push(eb('id', '>', filter.afterId));
+    return eb.and(all);
+  };
+}
+
+/** Newest first, keyset-paginated on (timestamp, id). The builder is exposed so tests can EXPLAIN it. */
+export const listEventsQuery = (db: Executor, filter: EventFilter, limit: number) =>
+  db
+    .selectFrom('system_events')
+    .selectAll()
+    .select(exactTime('timestamp').as('cursor_time'))
+    .where(conditions(filter))
+    .orderBy('timestamp', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit);
+
+export async function listEvents(
+  db: Executor,
+  filter: EventFilter,
+  limit: number,
+): Promise<(EventRow & { cursor_time: string | null })[]> {
+  return listEventsQuery(db, filter, limit).execute();
+}
+
+/** Oldest first after an id: what `tail -f` prints next. */
+export async function eventsAfter(
+  db: Executor,
+  filter: EventFilter,
+  afterId: number,
+  limit: number,
+): Promise<EventRow[]> {
+  return db
+    .selectFrom('system_events')
+    .selectAll()
+    .where(conditions({ ...filter, afterId }))
+    .orderBy('id', 'asc')
+    .limit(limit)
+    .execute();
+}
+
+export async function findEvent(db: Executor, id: number): Promise<EventRow | undefined> {
+  return db.selectFrom('system_events').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Resolves an open event; undefined when it does not exist or was already resolved. */
+export async function resolveEvent(
+  db: Executor,
+  id: number,
+  resolvedBy: string,
+  resolution: Record<string, unknown>,
+): Promise<EventRow | undefined> {
+  return db
+    .updateTable('system_events')
+    .set({
+      resolved: true,
+      resolved_by: resolvedBy,
+      resolved_at: sql<Date>`now()`,
+      context: sql`context || jsonb_build_object('resolution', ${JSON.stringify(resolution)}::jsonb)`,
+    })
+    .where('id', '=', id)
+    .where('resolved', '=', false)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Auto-resolves every open event of a type for a device or account (a condition that cleared). */
+export async function resolveOpenEvents(
+  db: Executor,
+  match: { eventType: string; deviceId?: string; accountId?: string },
+  resolution: Record<string, unknown>,
+): Promise<EventRow[]> {
+  let query = db
+    .updateTable('system_events')
+    .set({
+      resolved: true,
+      resolved_by: 'auto',
+      resolved_at: sql<Date>`now()`,
+      context: sql`context || jsonb_build_object('resolution', ${JSON.stringify(resolution)}::jsonb)`,
+    })
+    .where('resolved', '=', false)
+    .where('event_type', '=', match.eventType);
+  if (match.deviceId) query = query.where('device_id', '=', match.deviceId);
+  if (match.accountId) query = query.where('account_id', '=', match.accountId);
+  return query.returningAll().execute();
+}
+
+export async function openEventExists(
+  db: Executor,
+  match: { eventType: string; deviceId?: string; accountId?: string },
+): Promise<boolean> {
+  let query = db
+    .selectFrom('system_events')
+    .select('id')
+    .where('resolved', '=', false)
+    .where('event_type', '=', match.eventType);
+  if (match.deviceId) query = query.where('device_id', '=', match.deviceId);
+  if (match.accountId) query = query.where('account_id', '=', match.accountId);
+  return (await query.limit(1).executeTakeFirst()) !== undefined;
+}

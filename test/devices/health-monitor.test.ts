@@ -1,0 +1,423 @@
+// The health monitor against fake WebDriverAgents: what the team sees in the fleet and the event log when a
+// phone is healthy, hangs, errors, or vanishes, and that one dead phone never holds up the others.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import type { DeviceStatus } from '../../src/devices/device-model.ts';
+import { createDevice, findDeviceByRef, updateDevice } from '../../src/devices/devices-service.ts';
+import { startFakeWda, type FakeWda, type FakeWdaOptions } from '../../src/devices/fake-wda-server.ts';
+import {
+  startHealthMonitor,
+  type HealthMonitor,
+  type HealthSettings,
+} from '../../src/devices/health-monitor.ts';
+import { startSovi } from '../../src/main-job.ts';
+import { quietLogger, useTestDatabase } from '../helpers/database.ts';
+
+const t = useTestDatabase();
+
+const settings: HealthSettings = {
+  wdaHost: '127.0.0.1',
+  intervalMs: 60_000,
+  timeoutMs: 400,
+  concurrency: 16,
+  failuresBeforeDisconnect: 2,
+  batteryLowPercent: 20,
+  storageLowGb: 2,
+};
+
+const fakes: FakeWda[] = [];
+const monitors: HealthMonitor[] = [];
+
+async function fake(options: FakeWdaOptions = {}): Promise<FakeWda> {
+  const server = await startFakeWda(options);
+  fakes.push(server);
+  return server;
+}
+
+function monitor(overrides: Partial<HealthSettings> = {}, schedule = false): HealthMonitor {
+  const m = startHealthMonitor({
+    db: t.db,
+    health: { ...settings, ...overrides },
+    logger: quietLogger,
+    schedule,
+  });
+  monitors.push(m);
+  return m;
+}
+
+let n = 0;
+async function device(server: FakeWda | null, status: DeviceStatus = 'disconnected', name = `iPhone-${++n}`) {
+  return createDevice(t.db, { name, udid: `udid-${n}-${Date.now()}`, wdaPort: server?.port ?? null, status });
+}
+
+interface EventRow {
+  event_type: string;
+  category: string;
+  severity: string;
+  resolved: boolean;
+  resolved_by: string | null;
+  context: Record<string, unknown>;
+}
+
+async function events(deviceId: string): Promise<EventRow[]> {
+  const { rows } = await t.pool.query<EventRow>(
+    `SELECT event_type, category, severity, resolved, resolved_by, context
+       FROM system_events WHERE device_id = $1 ORDER BY id`,
+    [deviceId],
+  );
+  return rows;
+}
+
+const open = (rows: EventRow[], type: string) => rows.filter((e) => e.event_type === type && !e.resolved);
+
+beforeEach(async () => {
+  // Every round polls the whole fleet: each test starts with an empty one.
+  await t.pool.query('DELETE FROM system_events');
+  await t.pool.query('DELETE FROM devices');
+});
+
+afterEach(async () => {
+  await Promise.all(monitors.splice(0).map((m) => m.stop()));
+  await Promise.all(fakes.splice(0).map((f) => f.close()));
+});
+
+describe('a healthy WebDriverAgent', () => {
+  it('makes a disconnected device active, with connected_since, battery and iOS version from WDA', async () => {
+    const wda = await fake({ sessionId: 'S-1', battery: 0.55, iosVersion: '17.5.1' });
+    const d = await device(wda);
+    const report = await monitor().runOnce();
+
+    const after = await findDeviceByRef(t.db, d.id);
+    expect(after).toMatchObject({ status: 'active', batteryLevel: 55, iosVersion: '17.5.1' });
+    expect(after.connectedSince).toBeInstanceOf(Date);
+    expect(report.devices).toEqual([
+      expect.objectContaining({
+        deviceId: d.id,
+        before: 'disconnected',
+        after: 'active',
+        outcome: 'healthy',
+        batteryLevel: 55,
+        events: [{ type: 'device_reconnected', change: 'recorded' }],
+      }),
+    ]);
+    expect(await events(d.id)).toEqual([
+      expect.objectContaining({ event_type: 'device_reconnected', category: 'device', severity: 'info' }),
+    ]);
+  });
+
+  it('is read only: /status, and the battery of the session WDA already has, nothing else', async () => {
+    const withSession = await fake({ sessionId: 'held-by-executor' });
+    const without = await fake({ sessionId: null });
+    const a = await device(withSession);
+    const b = await device(without);
+    await updateDevice(t.db, b.id, { batteryLevel: 70 });
+    const m = monitor();
+    await m.runOnce();
+    await m.runOnce();
+    expect(withSession.requests()).toEqual([
+      'GET /status',
+      'GET /session/held-by-executor/wda/batteryInfo',
+      'GET /status',
+      'GET /session/held-by-executor/wda/batteryInfo',
+    ]);
+    expect(without.requests()).toEqual(['GET /status', 'GET /status']);
+    expect((await findDeviceByRef(t.db, a.id)).batteryLevel).toBe(80);
+    expect((await findDeviceByRef(t.db, b.id)).batteryLevel).toBe(70); // No session: the stored value stays.
+  });
+
+  it('keeps connected_since while an active device stays healthy', async () => {
+    const wda = await fake();
+    const d = await device(wda);
+    const m = monitor();
+    await m.runOnce();
+    const first = (await findDeviceByRef(t.db, d.id)).connectedSince;
+    await m.runOnce();
+    expect((await findDeviceByRef(t.db, d.id)).connectedSince).toEqual(first);
+    expect(await events(d.id)).toHaveLength(1);
+  });
+});
+
+describe('a vanished WebDriverAgent', () => {
+  it('disconnects an active device after the configured unhealthy polls in a row, then reconnects it', async () => {
+    const wda = await fake();
+    const d = await device(wda);
+    const m = monitor();
+    await m.runOnce(); // Seen: active.
+    await wda.setMode('vanished');
+
+    const first = await m.runOnce();
+    expect(first.devices[0]).toMatchObject({
+      after: 'active',
+      outcome: 'unreachable',
+      reason: 'connection refused',
+      consecutiveFailures: 1,
+    });
+    expect(open(await events(d.id), 'device_disconnected')).toHaveLength(0);
+
+    const second = await m.runOnce();
+    expect(second.devices[0]).toMatchObject({
+      before: 'active',
+      after: 'disconnected',
+      consecutiveFailures: 2,
+    });
+    const down = await findDeviceByRef(t.db, d.id);
+    expect(down).toMatchObject({ status: 'disconnected', connectedSince: null });
+    const [disconnected] = open(await events(d.id), 'device_disconnected');
+    expect(disconnected).toMatchObject({
+      severity: 'warning',
+      category: 'device',
+      context: expect.objectContaining({ reason: 'connection refused', consecutiveFailures: 2 }),
+    });
+
+    await m.runOnce();
+    await m.runOnce();
+    expect(open(await events(d.id), 'device_disconnected')).toHaveLength(1); // Never a second open one.
+
+    await wda.reopen();
+    const back = await m.runOnce();
+    expect(back.devices[0]).toMatchObject({
+      before: 'disconnected',
+      after: 'active',
+      events: [
+        { type: 'device_reconnected', change: 'recorded' },
+        { type: 'device_disconnected', change: 'resolved' },
+      ],
+    });
+    const up = await findDeviceByRef(t.db, d.id);
+    expect(up.status).toBe('active');
+    expect(up.connectedSince).toBeInstanceOf(Date);
+    const all = await events(d.id);
+    expect(all.filter((e) => e.event_type === 'device_disconnected')).toEqual([
+      expect.objectContaining({ resolved: true, resolved_by: 'auto' }),
+    ]);
+    expect(all.filter((e) => e.event_type === 'device_reconnected')).toHaveLength(2);
+  });
+
+  it('starts counting again after a healthy poll', async () => {
+    const wda = await fake();
+    const d = await device(wda, 'active');
+    const m = monitor();
+    await wda.setMode('vanished');
+    await m.runOnce();
+    await wda.reopen();
+    await m.runOnce();
+    await wda.setMode('vanished');
+    const report = await m.runOnce();
+    expect(report.devices[0]).toMatchObject({ after: 'active', consecutiveFailures: 1 });
+    expect((await findDeviceByRef(t.db, d.id)).status).toBe('active');
+  });
+
+  it('leaves a device that was never seen disconnected, without an event', async () => {
+    const wda = await fake({ mode: 'vanished' });
+    const d = await device(wda);
+    const m = monitor();
+    await m.runOnce();
+    await m.runOnce();
+    expect((await findDeviceByRef(t.db, d.id)).status).toBe('disconnected');
+    expect(await events(d.id)).toEqual([]);
+  });
+});
+
+describe('a hanging WebDriverAgent', () => {
+  it('counts as unreachable once the timeout passes', async () => {
+    const wda = await fake({ mode: 'hang' });
+    const d = await device(wda, 'active');
+    const m = monitor({ failuresBeforeDisconnect: 1 });
+    const report = await m.runOnce();
+    expect(report.devices[0]).toMatchObject({
+      outcome: 'unreachable',
+      reason: 'no answer within 400 ms',
+      after: 'disconnected',
+    });
+    expect(open(await events(d.id), 'device_disconnected')).toHaveLength(1);
+  });
+
+  it('does not hold up the rest of the fleet: a round over many takes about one timeout', async () => {
+    const hanging = await Promise.all(Array.from({ length: 12 }, () => fake({ mode: 'hang' })));
+    const healthy = await Promise.all([fake({ sessionId: 'a', battery: 0.9 }), fake()]);
+    for (const wda of hanging) await device(wda, 'active');
+    const fine = await Promise.all(healthy.map((wda) => device(wda)));
+
+    const report = await monitor().runOnce();
+    expect(report.devices).toHaveLength(14);
+    expect(report.durationMs).toBeGreaterThanOrEqual(settings.timeoutMs - 50);
+    expect(report.durationMs).toBeLessThan(settings.timeoutMs * 2);
+    for (const d of fine) expect((await findDeviceByRef(t.db, d.id)).status).toBe('active');
+    expect((await findDeviceByRef(t.db, fine[0]!.id)).batteryLevel).toBe(90);
+  });
+
+  it('polls no more devices at once than the concurrency allows', async () => {
+    const hanging = await Promise.all(Array.from({ length: 4 }, () => fake({ mode: 'hang' })));
+    for (const wda of hanging) await device(wda, 'active');
+    const report = await monitor({ concurrency: 2, timeoutMs: 200 }).runOnce();
+    expect(report.durationMs).toBeGreaterThanOrEqual(2 * 200 - 50);
+  });
+});
+
+describe('a WebDriverAgent answering errors', () => {
+  it('records one wda_error, disconnects after the threshold, and resolves both when WDA recovers', async () => {
+    const wda = await fake();
+    const d = await device(wda);
+    const m = monitor();
+    await m.runOnce();
+    await wda.setMode('error');
+
+    const first = await m.runOnce();
+    expect(first.devices[0]).toMatchObject({
+      outcome: 'wda_error',
+      after: 'active',
+      reason: expect.stringMatching(/^HTTP 500: unknown error: Failed to communicate/),
+      events: [{ type: 'wda_error', change: 'recorded' }],
+    });
+    const [error] = open(await events(d.id), 'wda_error');
+    expect(error).toMatchObject({ severity: 'error', context: expect.objectContaining({ httpStatus: 500 }) });
+
+    await m.runOnce();
+    await m.runOnce();
+    const during = await events(d.id);
+    expect(open(during, 'wda_error')).toHaveLength(1);
+    expect(open(during, 'device_disconnected')).toHaveLength(1);
+    expect((await findDeviceByRef(t.db, d.id)).status).toBe('disconnected');
+
+    await wda.setMode('healthy');
+    await m.runOnce();
+    const after = await events(d.id);
+    expect(open(after, 'wda_error')).toHaveLength(0);
+    expect(open(after, 'device_disconnected')).toHaveLength(0);
+    expect(after.filter((e) => e.resolved).map((e) => e.resolved_by)).toEqual(['auto', 'auto']);
+    expect((await findDeviceByRef(t.db, d.id)).status).toBe('active');
+  });
+
+  it('treats ready: false as an error', async () => {
+    const wda = await fake({ mode: 'not_ready' });
+    const d = await device(wda, 'active');
+    const report = await monitor().runOnce();
+    expect(report.devices[0]).toMatchObject({
+      outcome: 'wda_error',
+      reason: 'WDA is not ready: WebDriverAgent is not ready yet',
+    });
+    expect(open(await events(d.id), 'wda_error')).toHaveLength(1);
+  });
+});
+
+describe('battery and storage', () => {
+  it('opens battery_low below the threshold once, and resolves it at or above', async () => {
+    const wda = await fake({ sessionId: 's', battery: 0.15 });
+    const d = await device(wda);
+    const m = monitor();
+    await m.runOnce();
+    await m.runOnce();
+    const low = open(await events(d.id), 'battery_low');
+    expect(low).toEqual([
+      expect.objectContaining({
+        severity: 'warning',
+        context: expect.objectContaining({ batteryLevel: 15, threshold: 20 }),
+      }),
+    ]);
+    wda.setBattery(0.2);
+    const report = await m.runOnce();
+    expect(report.devices[0]?.events).toEqual([{ type: 'battery_low', change: 'resolved' }]);
+    const after = (await events(d.id)).filter((e) => e.event_type === 'battery_low');
+    expect(after).toEqual([expect.objectContaining({ resolved: true, resolved_by: 'auto' })]);
+  });
+
+  it('evaluates the stored free storage, since WDA does not report it', async () => {
+    const wda = await fake();
+    const d = await device(wda);
+    await updateDevice(t.db, d.id, { storageFreeGb: 1.5 });
+    const m = monitor();
+    await m.runOnce();
+    await m.runOnce();
+    expect(open(await events(d.id), 'storage_low')).toEqual([
+      expect.objectContaining({
+        severity: 'warning',
+        context: expect.objectContaining({ storageFreeGb: 1.5 }),
+      }),
+    ]);
+    await updateDevice(t.db, d.id, { storageFreeGb: 40 });
+    await m.runOnce();
+    const after = (await events(d.id)).filter((e) => e.event_type === 'storage_low');
+    expect(after).toEqual([expect.objectContaining({ resolved: true, resolved_by: 'auto' })]);
+  });
+});
+
+describe('devices the monitor must not move', () => {
+  it('polls a failed device and records its readings and events, but leaves its status alone', async () => {
+    const wda = await fake({ sessionId: 's', battery: 0.1, iosVersion: '18.0' });
+    const d = await device(wda, 'failed');
+    const m = monitor({ failuresBeforeDisconnect: 1 });
+    const healthy = await m.runOnce();
+    expect(healthy.devices[0]).toMatchObject({ before: 'failed', after: 'failed', outcome: 'healthy' });
+    expect(await findDeviceByRef(t.db, d.id)).toMatchObject({
+      status: 'failed',
+      batteryLevel: 10,
+      iosVersion: '18.0',
+    });
+    expect(open(await events(d.id), 'battery_low')).toHaveLength(1);
+
+    await wda.setMode('error');
+    await m.runOnce();
+    await m.runOnce();
+    expect((await findDeviceByRef(t.db, d.id)).status).toBe('failed');
+    const all = await events(d.id);
+    expect(open(all, 'wda_error')).toHaveLength(1);
+    expect(all.filter((e) => e.event_type.startsWith('device_'))).toEqual([]);
+  });
+
+  it('skips devices in maintenance and devices without a WDA port', async () => {
+    const wda = await fake();
+    const inMaintenance = await device(wda, 'maintenance');
+    const portless = await device(null, 'active');
+    const report = await monitor().runOnce();
+    expect(report.devices.map((c) => [c.deviceId, c.outcome, c.reason])).toEqual([
+      [inMaintenance.id, 'skipped', 'in maintenance'],
+      [portless.id, 'skipped', 'no WDA port'],
+    ]);
+    expect(wda.requests()).toEqual([]);
+    expect((await findDeviceByRef(t.db, inMaintenance.id)).status).toBe('maintenance');
+  });
+});
+
+describe('running on a schedule', () => {
+  it('repeats rounds, never two at once, until stopped', async () => {
+    const wda = await fake();
+    await device(wda);
+    const m = monitor({ intervalMs: 20 }, true);
+    await vi.waitFor(() => expect(wda.requests().length).toBeGreaterThanOrEqual(3), { timeout: 5_000 });
+    const [a, b] = [m.runOnce(), m.runOnce()];
+    expect(a).toBe(b); // Joins the round in flight.
+    await a;
+    await m.stop();
+    await expect(m.runOnce()).rejects.toThrow(/stopped/);
+  });
+
+  it('stops promptly mid-round, without counting the abandoned polls against the device', async () => {
+    const wda = await fake({ mode: 'hang' });
+    const d = await device(wda, 'active');
+    const m = monitor({ timeoutMs: 10_000, failuresBeforeDisconnect: 1 }, true);
+    await vi.waitFor(() => expect(wda.requests()).toHaveLength(1));
+    const started = performance.now();
+    await m.stop();
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect((await findDeviceByRef(t.db, d.id)).status).toBe('active');
+    expect(await events(d.id)).toEqual([]);
+  });
+
+  it('runs inside sovi up', async () => {
+    const wda = await fake({ sessionId: 's', battery: 0.42 });
+    const d = await device(wda);
+    const config = loadConfig({ DATABASE_URL: t.url, SOVI_PORT: '0', SOVI_HEALTH_TIMEOUT_MS: '500' });
+    const running = await startSovi(config, quietLogger);
+    try {
+      await vi.waitFor(
+        async () => expect(await findDeviceByRef(t.db, d.id)).toMatchObject({ status: 'active' }),
+        {
+          timeout: 5_000,
+        },
+      );
+      expect((await findDeviceByRef(t.db, d.id)).batteryLevel).toBe(42);
+    } finally {
+      await running.close();
+    }
+  });
+});
