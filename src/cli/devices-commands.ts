@@ -93,7 +93,7 @@ export function registerDevicesCommands(program: Command): void {
               'battery',
               'storage',
               'connected since',
-              'last updated',
+              'last seen',
             ],
             list.map((d) => [
               d.name,
@@ -105,7 +105,7 @@ export function registerDevicesCommands(program: Command): void {
               percent(d.batteryLevel),
               gigabytes(d.storageFreeGb),
               shortTime(d.connectedSince),
-              shortTime(d.updatedAt),
+              shortTime(d.lastSeenAt) || 'never',
             ]),
           ),
         );
@@ -189,10 +189,9 @@ export function registerDevicesCommands(program: Command): void {
     .description("run one health round now: poll every device's WebDriverAgent and record what changed")
     .addHelpText(
       'after',
-      '\nDevices in maintenance and devices without a WDA port are skipped. Unhealthy polls are counted per\n' +
-        'process: an active device becomes disconnected after SOVI_HEALTH_FAILURES_BEFORE_DISCONNECT of them\n' +
-        'in a row, which one check alone reaches only when that is 1. `sovi up` polls every\n' +
-        'SOVI_HEALTH_INTERVAL_MS.',
+      '\nDevices in maintenance and devices without a WDA port are skipped. Unhealthy polls in a row are\n' +
+        'counted in the database, across checks and restarts: an active device becomes disconnected after\n' +
+        'SOVI_HEALTH_FAILURES_BEFORE_DISCONNECT of them. `sovi up` polls every SOVI_HEALTH_INTERVAL_MS.',
     )
     .option('--json', 'print the report as JSON')
     .action(
@@ -247,6 +246,8 @@ function formatDetails({ device: d, assignedAccounts, recentEvents }: DeviceDeta
     ['battery', percent(d.batteryLevel)],
     ['storage free', gigabytes(d.storageFreeGb)],
     ['connected since', shortTime(d.connectedSince)],
+    ['last seen', shortTime(d.lastSeenAt) || 'never'],
+    ['health', d.healthFailures === 0 ? 'ok' : `${d.healthFailures} unhealthy poll(s) in a row`],
     ['accounts', `${assignedAccounts} assigned`],
     ['added', shortTime(d.createdAt)],
     ['last updated', shortTime(d.updatedAt)],

@@ -91,8 +91,10 @@ export interface Devices {
   battery_level: number | null;
   connected_since: Timestamp | null;
   created_at: Generated<Timestamp>;
+  health_failures: Generated<number>;
   id: Generated<string>;
   ios_version: string | null;
+  last_seen_at: Timestamp | null;
   model: string | null;
   name: string;
   status: Generated<string>;

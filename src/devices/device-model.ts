@@ -17,6 +17,10 @@ export interface Device {
   /** 0–100. */
   batteryLevel: number | null;
   storageFreeGb: number | null;
+  /** Unhealthy WebDriverAgent polls in a row. */
+  healthFailures: number;
+  /** When WebDriverAgent last answered healthy. */
+  lastSeenAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -19,6 +19,8 @@ const columns = [
   'storage_free_gb',
   'created_at',
   'updated_at',
+  'health_failures',
+  'last_seen_at',
 ] as const;
 
 export async function insertDevice(db: Executor, values: Insertable<Devices>): Promise<DeviceRow> {

@@ -40,6 +40,8 @@ export function toDevice(row: DeviceRow): Device {
     connectedSince: row.connected_since,
     batteryLevel: row.battery_level,
     storageFreeGb: row.storage_free_gb,
+    healthFailures: row.health_failures,
+    lastSeenAt: row.last_seen_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

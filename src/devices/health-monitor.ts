@@ -34,7 +34,7 @@ export interface DeviceCheck {
   outcome: 'healthy' | 'unreachable' | 'wda_error' | 'skipped';
   /** Why the device was unhealthy or skipped; null when healthy. */
   reason: string | null;
-  /** Unhealthy polls in a row, as this monitor counted them (0 when healthy). */
+  /** Unhealthy polls in a row, as the device's row counts them (0 when healthy). */
   consecutiveFailures: number;
   batteryLevel: number | null;
   iosVersion: string | null;
@@ -70,8 +70,6 @@ type Conclusive = Exclude<WdaProbe, { kind: 'aborted' }>;
 
 export function startHealthMonitor(options: HealthMonitorOptions): HealthMonitor {
   const { db, health, logger } = options;
-  // Consecutive unhealthy polls per device id. In memory: a restart gives every device a fresh start.
-  const failures = new Map<string, number>();
   const stopping = new AbortController();
   let inFlight: Promise<HealthReport> | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -86,8 +84,6 @@ export function startHealthMonitor(options: HealthMonitorOptions): HealthMonitor
     const startedAt = new Date();
     const started = performance.now();
     const devices = (await selectDevices(db)).map(toDevice);
-    const present = new Set(devices.map((d) => d.id));
-    for (const id of failures.keys()) if (!present.has(id)) failures.delete(id);
     const checks = await mapWithLimit(devices, health.concurrency, check);
     const durationMs = Math.round(performance.now() - started);
     logger.debug({ devices: checks.length, durationMs }, 'health round done');
@@ -110,32 +106,27 @@ export function startHealthMonitor(options: HealthMonitorOptions): HealthMonitor
     };
     const skip =
       device.status === 'maintenance' ? 'in maintenance' : device.wdaPort === null ? 'no WDA port' : null;
-    if (skip !== null || device.wdaPort === null) {
-      failures.delete(device.id);
-      return { ...unchanged, reason: skip };
-    }
+    if (skip !== null || device.wdaPort === null) return { ...unchanged, reason: skip };
     const probe = await probeWda(wdaUrl(health.wdaHost, device.wdaPort), {
       timeoutMs: health.timeoutMs,
       signal: stopping.signal,
     });
     if (probe.kind === 'aborted') return { ...unchanged, reason: 'the monitor stopped' };
-    const count = probe.kind === 'healthy' ? 0 : (failures.get(device.id) ?? 0) + 1;
-    failures.set(device.id, count);
     try {
-      return await db.transaction().execute((trx) => record(trx, device, probe, count));
+      return await db.transaction().execute((trx) => record(trx, device, probe));
     } catch (err) {
       logger.error({ err, device: device.udid }, 'could not record a health check');
       return {
         ...unchanged,
         outcome: outcomeOf(probe),
         reason: reasonOf(probe),
-        consecutiveFailures: count,
+        consecutiveFailures: device.healthFailures,
         error: err instanceof Error ? err.message : String(err),
       };
     }
   }
 
-  async function record(trx: Executor, seen: Device, probe: Conclusive, count: number): Promise<DeviceCheck> {
+  async function record(trx: Executor, seen: Device, probe: Conclusive): Promise<DeviceCheck> {
     const row = await lockDevice(trx, seen.id);
     const device = row ? toDevice(row) : undefined;
     if (!device || device.status === 'maintenance') {
@@ -148,13 +139,15 @@ export function startHealthMonitor(options: HealthMonitorOptions): HealthMonitor
         after: device?.status ?? seen.status,
         outcome: 'skipped',
         reason: device ? 'put in maintenance during the check' : 'removed during the check',
-        consecutiveFailures: count,
+        consecutiveFailures: device?.healthFailures ?? seen.healthFailures,
         batteryLevel: seen.batteryLevel,
         iosVersion: seen.iosVersion,
         events: [],
       };
     }
     const healthy = probe.kind === 'healthy';
+    // Counted in the row (locked here), so restarts and other checkers continue the same count.
+    const count = healthy ? 0 : device.healthFailures + 1;
     const events: EventChange[] = [];
     const who = `${device.name} (${device.udid})`;
     const open = async (type: DeviceCondition, severity: Severity, message: string, context: object) => {
@@ -185,6 +178,8 @@ export function startHealthMonitor(options: HealthMonitorOptions): HealthMonitor
     if (transition && !healthy && count >= health.failuresBeforeDisconnect) after = transition.unhealthy;
 
     const changes: DeviceUpdate = {};
+    if (count !== device.healthFailures) changes.health_failures = count;
+    if (healthy) changes.last_seen_at = sql<Date>`now()`;
     if (after !== device.status) changes.status = after;
     if (after === 'active' && device.connectedSince === null) changes.connected_since = sql<Date>`now()`;
     if (after === 'disconnected' && device.connectedSince !== null) changes.connected_since = null;
@@ -197,7 +192,6 @@ export function startHealthMonitor(options: HealthMonitorOptions): HealthMonitor
         changes.battery_level = batteryLevel = probe.batteryLevel;
       }
     }
-    // Only real changes are written, so updated_at says when something last changed.
     if (Object.keys(changes).length > 0) await updateDeviceRow(trx, device.id, changes);
 
     if (device.status === 'disconnected' && after === 'active') {

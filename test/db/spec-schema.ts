@@ -142,8 +142,11 @@ export const specTables: Record<string, Record<string, string>> = {
   },
 };
 
-/** Columns sovi adds to spec tables, by migration. Empty until a later migration extends the schema. */
-export const addedBeyondSpec: Record<string, Record<string, string>> = {};
+/** Columns sovi adds to spec tables, by migration. */
+export const addedBeyondSpec: Record<string, Record<string, string>> = {
+  // 007_device_health.sql: the health monitor's consecutive failures and last healthy answer.
+  devices: { health_failures: int, last_seen_at: tstz },
+};
 
 /** "table.column" → referenced table, for every FK the spec marks. */
 export const specForeignKeys: Record<string, string> = {

@@ -421,3 +421,28 @@ describe('running on a schedule', () => {
     }
   });
 });
+
+describe('failure counts kept in the database', () => {
+  it('counts unhealthy polls across separate checks and restarts, and records when WDA was last seen', async () => {
+    const server = await fake({ mode: 'healthy' });
+    const d = await device(server, 'disconnected');
+    await monitor().runOnce();
+    const seen = await findDeviceByRef(t.db, d.id);
+    expect(seen).toMatchObject({ status: 'active', healthFailures: 0 });
+    expect(seen.lastSeenAt).toBeInstanceOf(Date);
+
+    await server.setMode('vanished');
+    // Two different monitors, as two `sovi devices check` runs (or a restart of `sovi up`) would be.
+    expect((await monitor().runOnce()).devices.find((c) => c.deviceId === d.id)).toMatchObject({
+      after: 'active',
+      consecutiveFailures: 1,
+    });
+    expect((await monitor().runOnce()).devices.find((c) => c.deviceId === d.id)).toMatchObject({
+      after: 'disconnected',
+      consecutiveFailures: 2,
+    });
+    const gone = await findDeviceByRef(t.db, d.id);
+    expect(gone).toMatchObject({ status: 'disconnected', healthFailures: 2, connectedSince: null });
+    expect(gone.lastSeenAt).toEqual(seen.lastSeenAt);
+  });
+});
