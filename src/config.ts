@@ -74,6 +74,34 @@ const envSchema = z.object({
       .transform(Number)
       .default(2),
   ),
+  SOVI_HOST_NAME: blankAsUnset(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,100}$/, 'expected a host name of letters, digits, . _ - (at most 100)')
+      .optional(),
+  ),
+  SOVI_WARMING_POLICY_FILE: blankAsUnset(z.string().optional()),
+  SOVI_EXECUTOR: blankAsUnset(z.string().default('simulator')),
+  SOVI_EXECUTOR_OPTIONS: blankAsUnset(
+    z
+      .string()
+      .refine((v) => {
+        try {
+          const parsed: unknown = JSON.parse(v);
+          return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed);
+        } catch {
+          return false;
+        }
+      }, 'expected a JSON object')
+      .transform((v) => JSON.parse(v) as Record<string, unknown>)
+      .optional(),
+  ),
+  SOVI_PLAN_CRON: blankAsUnset(z.string().default('* * * * *')),
+  SOVI_WORKER_CONCURRENCY: blankAsUnset(integer(1, 1_000).default(32)),
+  SOVI_DEVICE_QUEUE_DEPTH: blankAsUnset(integer(1, 100).default(2)),
+  SOVI_JOB_HEARTBEAT_SECONDS: blankAsUnset(integer(10, 3_600).default(10)),
+  SOVI_JOB_SUPERVISE_SECONDS: blankAsUnset(integer(1, 600).default(5)),
+  SOVI_JOB_POOL_MAX: blankAsUnset(integer(1, 100).default(10)),
   SOVI_EMBEDDED_PG_PORT: blankAsUnset(integer(1, 65535).optional()),
   SOVI_EMBEDDED_PG_OS_USER: blankAsUnset(
     z
@@ -108,6 +136,25 @@ export interface Config {
   readonly actor: string;
   /** Raw key material; parsed and checked by the vault when it is first needed. */
   readonly vault: { readonly keys: string | undefined; readonly keyFile: string | undefined };
+  /** This machine's name in the fleet: devices plugged into it carry it, and its worker runs only them. */
+  readonly host: string;
+  readonly scheduler: {
+    /** A JSON file overriding parts of the default warming policy. */
+    readonly policyFile: string | undefined;
+    /** 'simulator', or the path of a module exporting createExecutor(options). */
+    readonly executor: string;
+    readonly executorOptions: Readonly<Record<string, unknown>>;
+    readonly planCron: string;
+    /** Sessions one worker runs at once. */
+    readonly concurrency: number;
+    /** Sessions the planner keeps queued per device. */
+    readonly deviceQueueDepth: number;
+    readonly heartbeatSeconds: number;
+    /** How often the job engine looks for expired heartbeats and dead jobs. */
+    readonly superviseSeconds: number;
+    /** Connections of the job engine's own pool, per process. */
+    readonly poolMax: number;
+  };
   readonly health: {
     readonly wdaHost: string;
     readonly intervalMs: number;
@@ -183,6 +230,19 @@ export function loadConfig(
       keys: e.SOVI_VAULT_KEYS,
       keyFile: e.SOVI_VAULT_KEY_FILE === undefined ? undefined : path.resolve(cwd, e.SOVI_VAULT_KEY_FILE),
     },
+    host: e.SOVI_HOST_NAME ?? hostName(),
+    scheduler: {
+      policyFile:
+        e.SOVI_WARMING_POLICY_FILE === undefined ? undefined : path.resolve(cwd, e.SOVI_WARMING_POLICY_FILE),
+      executor: e.SOVI_EXECUTOR,
+      executorOptions: e.SOVI_EXECUTOR_OPTIONS ?? {},
+      planCron: e.SOVI_PLAN_CRON,
+      concurrency: e.SOVI_WORKER_CONCURRENCY,
+      deviceQueueDepth: e.SOVI_DEVICE_QUEUE_DEPTH,
+      heartbeatSeconds: e.SOVI_JOB_HEARTBEAT_SECONDS,
+      superviseSeconds: e.SOVI_JOB_SUPERVISE_SECONDS,
+      poolMax: e.SOVI_JOB_POOL_MAX,
+    },
     health: {
       wdaHost: e.SOVI_WDA_HOST,
       intervalMs: e.SOVI_HEALTH_INTERVAL_MS,
@@ -213,6 +273,15 @@ function userOf(settings: ConnectionSettings): string | undefined {
     return user === '' ? undefined : user;
   }
   return settings.user;
+}
+
+/** The machine's host name, cut down to what queue names and the devices.host column accept. */
+function hostName(): string {
+  const name = os
+    .hostname()
+    .replace(/[^A-Za-z0-9_.-]/g, '-')
+    .slice(0, 100);
+  return name === '' ? 'local' : name;
 }
 
 function osUserName(): string {

@@ -1,11 +1,11 @@
-// `sovi up`: the database (embedded when no DATABASE_URL), migrations, then the HTTP server. Later issues add
-// the workers, the API and the dashboard to the same start.
+// `sovi up`: the database (embedded when no DATABASE_URL), migrations, this host's device monitor and
+// warming worker, then the HTTP server.
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
-import { migrate } from './db/migrations/migrator.ts';
-import { startHealthMonitor, type HealthMonitor } from './devices/health-monitor.ts';
+import { prepareDatabase } from './db/prepare.ts';
 import { SoviError } from './errors.ts';
+import { startHostServices, type HostServices } from './host-services.ts';
 import { buildApp } from './http/app.ts';
 import type { Logger } from './logger.ts';
 
@@ -17,16 +17,21 @@ export interface RunningSovi {
   close(): Promise<void>;
 }
 
-export async function startSovi(config: Config, logger: Logger): Promise<RunningSovi> {
+export interface StartOptions {
+  /** false: serve only, for a deployment whose workers run elsewhere (`sovi worker`). Default true. */
+  worker?: boolean;
+}
+
+export async function startSovi(
+  config: Config,
+  logger: Logger,
+  options: StartOptions = {},
+): Promise<RunningSovi> {
   const database = await openDatabase(config, logger, { applicationName: 'sovi up' });
   let app: FastifyInstance | undefined;
-  let monitor: HealthMonitor | undefined;
+  let services: HostServices | undefined;
   try {
-    const result = await migrate(database.migrationConnection, {
-      logger,
-      appRole: config.database.appRole,
-      connectTimeoutMs: config.database.connectTimeoutMs,
-    });
+    const result = await prepareDatabase(database, config, logger);
     logger.info(
       {
         applied: result.applied.map((m) => m.name),
@@ -35,8 +40,8 @@ export async function startSovi(config: Config, logger: Logger): Promise<Running
       },
       'database ready',
     );
-    monitor = startHealthMonitor({ db: database.db, health: config.health, logger });
-    const health = monitor;
+    if (options.worker !== false) services = await startHostServices(config, database, logger);
+    const background = services;
     app = await buildApp({ db: database.db, logger });
     const url = await listen(app, config.http);
     logger.info({ url }, 'sovi is up');
@@ -47,13 +52,13 @@ export async function startSovi(config: Config, logger: Logger): Promise<Running
       url,
       close: async () => {
         await running.close();
-        await health.stop(); // Waits for a round in flight, which still writes to the database.
+        await background?.stop(); // Waits for sessions and a health round in flight, which still write.
         await database.close();
       },
     };
   } catch (err) {
     await app?.close();
-    await monitor?.stop();
+    await services?.stop();
     await database.close();
     throw err;
   }

@@ -21,6 +21,7 @@ interface DeviceOptions {
   iosVersion?: string;
   wdaPort?: string;
   status?: string;
+  host?: string;
 }
 
 interface UpdateOptions extends DeviceOptions {
@@ -49,11 +50,13 @@ export function registerDevicesCommands(program: Command): void {
       'the local port iproxy forwards to its WebDriverAgent (1-65535); without it, it is not monitored',
     )
     .addOption(new Option('--status <status>', `${statusChoices} (default disconnected)`))
+    .option('--host <host>', 'the machine it is plugged into (default: this one, SOVI_HOST_NAME)')
     .action(
       action(async (ctx, options: DeviceOptions) => {
         const device = await createDevice((await ctx.database()).db, {
           name: required('--name', options.name),
           udid: required('--udid', options.udid),
+          host: options.host ?? ctx.config.host,
           model: options.model,
           iosVersion: options.iosVersion,
           wdaPort: options.wdaPort === undefined ? undefined : parsePort(options.wdaPort),
@@ -72,12 +75,13 @@ export function registerDevicesCommands(program: Command): void {
     .command('list')
     .description('list the devices, by name')
     .addOption(new Option('--status <status>', `only devices with this status: ${statusChoices}`))
+    .option('--host <host>', 'only devices plugged into this machine')
     .option('--json', 'print JSON')
     .action(
-      action(async (ctx, options: { status?: string; json?: boolean }) => {
+      action(async (ctx, options: { status?: string; host?: string; json?: boolean }) => {
         const status =
           options.status === undefined ? undefined : parseChoice('--status', options.status, deviceStatuses);
-        const list = await listDevices((await ctx.database()).db, { status });
+        const list = await listDevices((await ctx.database()).db, { status, host: options.host });
         if (options.json) return ctx.print(json(list));
         if (list.length === 0)
           return ctx.print(status ? `no ${status} devices` : 'no devices: add one with sovi devices add');
@@ -85,6 +89,7 @@ export function registerDevicesCommands(program: Command): void {
           table(
             [
               'name',
+              'host',
               'udid',
               'model',
               'iOS',
@@ -97,6 +102,7 @@ export function registerDevicesCommands(program: Command): void {
             ],
             list.map((d) => [
               d.name,
+              d.host,
               d.udid,
               d.model,
               d.iosVersion,
@@ -127,6 +133,7 @@ export function registerDevicesCommands(program: Command): void {
     .command('update <ref>')
     .description('change a device (by id, udid or name); an empty --model or --ios-version clears it')
     .option('--name <name>', 'a new name (unique)')
+    .option('--host <host>', 'the machine it is plugged into now')
     .option('--model <model>', 'e.g. "iPhone 13"')
     .option('--ios-version <version>', 'e.g. 17.5.1')
     .option('--wda-port <port>', 'the WebDriverAgent port (1-65535), or "none" to stop monitoring it')
@@ -137,6 +144,7 @@ export function registerDevicesCommands(program: Command): void {
       action(async (ctx, ref: string, options: UpdateOptions) => {
         const changes: DeviceChanges = {
           name: options.name === undefined ? undefined : required('--name', options.name),
+          host: options.host,
           model: options.model,
           iosVersion: options.iosVersion,
           wdaPort:
@@ -159,7 +167,7 @@ export function registerDevicesCommands(program: Command): void {
         if (Object.values(changes).every((value) => value === undefined)) {
           throw invalidInput(
             'options',
-            'nothing to update: pass at least one of --name, --model, --ios-version, --wda-port, --status, --storage-free-gb, --battery',
+            'nothing to update: pass at least one of --name, --host, --model, --ios-version, --wda-port, --status, --storage-free-gb, --battery',
           );
         }
         const device = await updateDevice((await ctx.database()).db, ref, changes);
@@ -193,15 +201,20 @@ export function registerDevicesCommands(program: Command): void {
         'counted in the database, across checks and restarts: an active device becomes disconnected after\n' +
         'SOVI_HEALTH_FAILURES_BEFORE_DISCONNECT of them. `sovi up` polls every SOVI_HEALTH_INTERVAL_MS.',
     )
+    .option(
+      '--host <host>',
+      'the machine whose devices to check (default this one): their WDA ports are local to it',
+    )
     .option('--json', 'print the report as JSON')
     .action(
-      action(async (ctx, options: { json?: boolean }) => {
+      action(async (ctx, options: { json?: boolean; host?: string }) => {
         const { db } = await ctx.database();
         const monitor = startHealthMonitor({
           db,
           health: ctx.config.health,
           logger: ctx.logger,
           schedule: false,
+          host: options.host ?? ctx.config.host,
         });
         ctx.onClose(() => monitor.stop());
         const report = await monitor.runOnce();

@@ -4,6 +4,8 @@ import { registerAccountsCommands } from './accounts-commands.ts';
 import { registerDbCommands } from './db-commands.ts';
 import { registerEventsCommands } from './events-commands.ts';
 import { registerKeysCommands } from './keys-commands.ts';
+import { registerScheduleCommands } from './schedule-commands.ts';
+import { registerWorkerCommand } from './worker-command.ts';
 import { registerDevicesCommands } from './devices-commands.ts';
 import { registerMigrateCommand } from './migrate-command.ts';
 import { registerUpCommand } from './up-command.ts';
@@ -30,5 +32,7 @@ registerDevicesCommands(program);
 registerAccountsCommands(program);
 registerKeysCommands(program);
 registerEventsCommands(program);
+registerScheduleCommands(program);
+registerWorkerCommand(program);
 
 await program.parseAsync(process.argv);

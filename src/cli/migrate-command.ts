@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { migrate } from '../db/migrations/migrator.ts';
+import { prepareDatabase } from '../db/prepare.ts';
 import { action } from './context.ts';
 
 export function registerMigrateCommand(program: Command): void {
@@ -14,18 +14,16 @@ export function registerMigrateCommand(program: Command): void {
     .action(
       action(async (ctx) => {
         const database = await ctx.database();
-        const result = await migrate(database.migrationConnection, {
-          logger: ctx.logger,
-          appRole: ctx.config.database.appRole,
-          connectTimeoutMs: ctx.config.database.connectTimeoutMs,
-          onApplied: (name, ms) => ctx.print(`applied ${name} (${ms} ms)`),
-        });
+        const result = await prepareDatabase(database, ctx.config, ctx.logger, (name, ms) =>
+          ctx.print(`applied ${name} (${ms} ms)`),
+        );
         const total = result.applied.length + result.alreadyApplied;
         ctx.print(
           result.applied.length === 0
             ? `database is up to date (${total} migrations applied)`
             : `applied ${result.applied.length} migration(s); ${total} applied in all`,
         );
+        ctx.print(`job engine schema: version ${result.jobSchemaVersion ?? '?'}`);
       }),
     );
 }

@@ -14,6 +14,8 @@ export interface Database {
   readonly kind: 'external' | 'embedded';
   /** Where the database is, without secrets. */
   readonly description: string;
+  /** The application's connection (what the pool uses), for components with pools of their own. */
+  readonly connection: ConnectionSettings;
   /** The connection that runs DDL (the table owner's, when one is configured). */
   readonly migrationConnection: ConnectionSettings;
   readonly embedded: EmbeddedPostgres | undefined;
@@ -63,6 +65,7 @@ export async function openDatabase(config: Config, logger: Logger, options: Open
     description: embedded
       ? `embedded PostgreSQL at 127.0.0.1:${embedded.port} (data ${embedded.dataDir})`
       : describeConnection(connection),
+    connection,
     migrationConnection,
     embedded,
     close: async () => {

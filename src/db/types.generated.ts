@@ -91,12 +91,16 @@ export interface Devices {
   battery_level: number | null;
   connected_since: Timestamp | null;
   created_at: Generated<Timestamp>;
+  current_session_key: string | null;
   health_failures: Generated<number>;
+  host: Generated<string>;
   id: Generated<string>;
   ios_version: string | null;
   last_seen_at: Timestamp | null;
   model: string | null;
   name: string;
+  session_failures: Generated<number>;
+  session_lease_until: Timestamp | null;
   status: Generated<string>;
   storage_free_gb: number | null;
   udid: string;
@@ -214,9 +218,19 @@ export interface WarmingProgress {
   id: Generated<string>;
   platform: string;
   session_data: Generated<Json>;
+  session_key: string | null;
   started_at: Generated<Timestamp>;
   warming_day: number;
   warming_phase: number;
+}
+
+export interface WarmingQueue {
+  account_id: string;
+  device_id: string;
+  host: string;
+  planned_at: Generated<Timestamp>;
+  session_key: string;
+  started_at: Timestamp | null;
 }
 
 export interface DB {
@@ -234,4 +248,5 @@ export interface DB {
   system_events: SystemEvents;
   trending_topics: TrendingTopics;
   warming_progress: WarmingProgress;
+  warming_queue: WarmingQueue;
 }

@@ -9,6 +9,8 @@ export interface Device {
   name: string;
   model: string | null;
   udid: string;
+  /** The machine the phone is plugged into; only that machine's worker and monitor use it. */
+  host: string;
   iosVersion: string | null;
   /** The local port iproxy forwards to the device's WebDriverAgent; null: not monitored. */
   wdaPort: number | null;
@@ -17,6 +19,10 @@ export interface Device {
   /** 0–100. */
   batteryLevel: number | null;
   storageFreeGb: number | null;
+  /** Failed sessions in a row (device lost, timeout, error). */
+  sessionFailures: number;
+  /** The session using the device now, if any. */
+  currentSessionKey: string | null;
   /** Unhealthy WebDriverAgent polls in a row. */
   healthFailures: number;
   /** When WebDriverAgent last answered healthy. */
@@ -28,6 +34,8 @@ export interface Device {
 export interface NewDevice {
   name: string;
   udid: string;
+  /** Default 'local' (the column's default). */
+  host?: string;
   model?: string | null;
   iosVersion?: string | null;
   wdaPort?: number | null;
@@ -37,6 +45,7 @@ export interface NewDevice {
 
 export interface DeviceChanges {
   name?: string;
+  host?: string;
   model?: string | null;
   iosVersion?: string | null;
   wdaPort?: number | null;

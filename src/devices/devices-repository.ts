@@ -21,6 +21,10 @@ const columns = [
   'updated_at',
   'health_failures',
   'last_seen_at',
+  'host',
+  'session_failures',
+  'current_session_key',
+  'session_lease_until',
 ] as const;
 
 export async function insertDevice(db: Executor, values: Insertable<Devices>): Promise<DeviceRow> {
@@ -28,9 +32,13 @@ export async function insertDevice(db: Executor, values: Insertable<Devices>): P
 }
 
 /** Ordered by name, then udid. */
-export async function selectDevices(db: Executor, filter: { status?: string } = {}): Promise<DeviceRow[]> {
+export async function selectDevices(
+  db: Executor,
+  filter: { status?: string; host?: string } = {},
+): Promise<DeviceRow[]> {
   let query = db.selectFrom('devices').select(columns);
   if (filter.status) query = query.where('status', '=', filter.status);
+  if (filter.host) query = query.where('host', '=', filter.host);
   return query.orderBy('name').orderBy('udid').execute();
 }
 

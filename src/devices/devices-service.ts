@@ -34,12 +34,15 @@ export function toDevice(row: DeviceRow): Device {
     name: row.name,
     model: row.model,
     udid: row.udid,
+    host: row.host,
     iosVersion: row.ios_version,
     wdaPort: row.wda_port,
     status: row.status as DeviceStatus,
     connectedSince: row.connected_since,
     batteryLevel: row.battery_level,
     storageFreeGb: row.storage_free_gb,
+    sessionFailures: row.session_failures,
+    currentSessionKey: row.current_session_key,
     healthFailures: row.health_failures,
     lastSeenAt: row.last_seen_at,
     createdAt: row.created_at,
@@ -68,7 +71,10 @@ export async function findDeviceByRef(db: Executor, ref: string): Promise<Device
   return toDevice(only);
 }
 
-export async function listDevices(db: Executor, filter: { status?: string } = {}): Promise<Device[]> {
+export async function listDevices(
+  db: Executor,
+  filter: { status?: string; host?: string } = {},
+): Promise<Device[]> {
   if (filter.status !== undefined) checkStatus(filter.status);
   return (await selectDevices(db, filter)).map(toDevice);
 }
@@ -79,6 +85,7 @@ export async function createDevice(db: Executor, input: NewDevice): Promise<Devi
   const values = {
     name,
     udid,
+    host: checkHost(input.host ?? 'local'),
     model: optionalText(input.model),
     ios_version: optionalText(input.iosVersion),
     wda_port: checkPort(input.wdaPort),
@@ -101,6 +108,7 @@ export async function updateDevice(db: Db, ref: string, changes: DeviceChanges):
   const status = changes.status === undefined ? undefined : checkStatus(changes.status);
   const values: DeviceUpdate = {};
   if (name !== undefined) values.name = name;
+  if (changes.host !== undefined) values.host = checkHost(changes.host);
   if (changes.model !== undefined) values.model = optionalText(changes.model);
   if (changes.iosVersion !== undefined) values.ios_version = optionalText(changes.iosVersion);
   if (changes.wdaPort !== undefined) values.wda_port = checkPort(changes.wdaPort);
@@ -231,4 +239,12 @@ function udidTaken(udid: string, name: string | undefined): SoviError {
 function isUniqueViolation(err: unknown, constraint: string): boolean {
   const e = err as { code?: string; constraint?: string } | null;
   return e?.code === '23505' && e.constraint === constraint;
+}
+
+const HOST = /^[A-Za-z0-9_.-]{1,100}$/;
+
+function checkHost(host: string): string {
+  if (!HOST.test(host))
+    throw invalidInput('host', `host: expected letters, digits, . _ - (at most 100), got "${host}"`);
+  return host;
 }

@@ -64,6 +64,8 @@ export interface HealthMonitorOptions {
   logger: Logger;
   /** false: no rounds of its own, only runOnce() (what `sovi devices check` wants). Default true. */
   schedule?: boolean;
+  /** Only the devices plugged into this machine (their WDA ports are local to it). Default: every device. */
+  host?: string;
 }
 
 type Conclusive = Exclude<WdaProbe, { kind: 'aborted' }>;
@@ -83,7 +85,7 @@ export function startHealthMonitor(options: HealthMonitorOptions): HealthMonitor
   async function round(): Promise<HealthReport> {
     const startedAt = new Date();
     const started = performance.now();
-    const devices = (await selectDevices(db)).map(toDevice);
+    const devices = (await selectDevices(db, { host: options.host })).map(toDevice);
     const checks = await mapWithLimit(devices, health.concurrency, check);
     const durationMs = Math.round(performance.now() - started);
     logger.debug({ devices: checks.length, durationMs }, 'health round done');

@@ -40,4 +40,9 @@ export interface NewEvent {
   deviceId?: string | null;
   accountId?: string | null;
   context?: Record<string, unknown>;
+  /**
+   * Whether the event needs someone's attention. Info events are facts, recorded already resolved (by
+   * `auto`) so that the unresolved inbox holds only what needs doing; others are open. Overridable.
+   */
+  open?: boolean;
 }

@@ -40,11 +40,18 @@ export async function insertEvent(
     device_id: string | null;
     account_id: string | null;
     context: Record<string, unknown>;
+    /** Recorded already resolved, by `auto`. */
+    resolved: boolean;
   },
 ): Promise<EventRow> {
   return db
     .insertInto('system_events')
-    .values({ ...values, context: JSON.stringify(values.context) })
+    .values({
+      ...values,
+      context: JSON.stringify(values.context),
+      resolved_by: values.resolved ? 'auto' : null,
+      resolved_at: values.resolved ? sql<Date>`now()` : null,
+    })
     .returningAll()
     .executeTakeFirstOrThrow();
 }

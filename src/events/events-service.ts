@@ -76,6 +76,7 @@ export async function recordEvent(db: Executor, event: NewEvent): Promise<System
     device_id: event.deviceId ?? null,
     account_id: event.accountId ?? null,
     context: redactContext(event.context ?? {}) as Record<string, unknown>,
+    resolved: !(event.open ?? event.severity !== 'info'),
   });
   return toEvent(row);
 }

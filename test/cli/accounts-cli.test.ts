@@ -202,15 +202,21 @@ describe('sovi keys', () => {
 
 describe('sovi events', () => {
   it('lists, resolves, and follows with tail -f', async () => {
-    const list = JSON.parse(
+    // Info events are facts, recorded resolved; a warning waits in the inbox.
+    const info = JSON.parse(
       (await runSovi(['events', 'list', '--type', 'state_changed', '--json'], env())).stdout,
     );
-    const id = list.events[0].id as number;
+    expect(info.events[0]).toMatchObject({ severity: 'info', resolved: true, resolvedBy: 'auto' });
+    await t.pool.query(
+      `INSERT INTO system_events (category, severity, event_type, message) VALUES ('device', 'warning', 'battery_low', 'low')`,
+    );
+    const inbox = JSON.parse((await runSovi(['events', 'list', '--unresolved', '--json'], env())).stdout);
+    const id = inbox.events[0].id as number;
     const resolved = await runSovi(
       ['events', 'resolve', String(id), '--by', 'human', '--note', 'checked'],
       env(),
     );
-    expect(resolved.stdout).toMatch(new RegExp(`resolved #${id} \\(state_changed\\) by human`));
+    expect(resolved.stdout).toMatch(new RegExp(`resolved #${id} \\(battery_low\\) by human`));
     const again = await runSovi(['events', 'resolve', String(id), '--by', 'human'], env());
     expect(again.code).toBe(4);
     expect((await runSovi(['events', 'resolve', String(id), '--by', 'me'], env())).stderr).toMatch(

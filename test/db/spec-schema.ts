@@ -145,7 +145,17 @@ export const specTables: Record<string, Record<string, string>> = {
 /** Columns sovi adds to spec tables, by migration. */
 export const addedBeyondSpec: Record<string, Record<string, string>> = {
   // 007_device_health.sql: the health monitor's consecutive failures and last healthy answer.
-  devices: { health_failures: int, last_seen_at: tstz },
+  devices: {
+    health_failures: int,
+    last_seen_at: tstz,
+    // 008_warming_scheduler.sql: the host a phone is plugged into, and the session holding it.
+    host: text,
+    session_failures: int,
+    current_session_key: uuid,
+    session_lease_until: tstz,
+  },
+  // 008_warming_scheduler.sql: the planned session each row belongs to (at most one row per session).
+  warming_progress: { session_key: uuid },
 };
 
 /** "table.column" → referenced table, for every FK the spec marks. */

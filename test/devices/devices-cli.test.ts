@@ -46,9 +46,11 @@ describe('sovi devices add, list and show', () => {
     const list = await sovi('list');
     expect(list.code).toBe(0);
     expect(list.stdout.split('\n')[0]).toMatch(
-      /^name\s+udid\s+model\s+iOS\s+port\s+status\s+battery\s+storage\s+connected since\s+last seen$/,
+      /^name\s+host\s+udid\s+model\s+iOS\s+port\s+status\s+battery\s+storage\s+connected since\s+last seen$/,
     );
-    expect(list.stdout).toMatch(new RegExp(`${name}\\s+${udid}\\s+iPhone 13\\s+8105\\s+disconnected`));
+    expect(list.stdout).toMatch(
+      new RegExp(`${name}\\s+\\S+\\s+${udid}\\s+iPhone 13\\s+8105\\s+disconnected`),
+    );
 
     const [json] = JSON.parse((await sovi('list', '--status', 'disconnected', '--json')).stdout).filter(
       (d: { udid: string }) => d.udid === udid,

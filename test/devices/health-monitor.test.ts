@@ -284,7 +284,11 @@ describe('a WebDriverAgent answering errors', () => {
     const after = await events(d.id);
     expect(open(after, 'wda_error')).toHaveLength(0);
     expect(open(after, 'device_disconnected')).toHaveLength(0);
-    expect(after.filter((e) => e.resolved).map((e) => e.resolved_by)).toEqual(['auto', 'auto']);
+    const conditions = after.filter((e) => ['wda_error', 'device_disconnected'].includes(e.event_type));
+    expect(conditions.map((e) => [e.event_type, e.resolved, e.resolved_by])).toEqual([
+      ['wda_error', true, 'auto'],
+      ['device_disconnected', true, 'auto'],
+    ]);
     expect((await findDeviceByRef(t.db, d.id)).status).toBe('active');
   });
 
@@ -406,7 +410,12 @@ describe('running on a schedule', () => {
   it('runs inside sovi up', async () => {
     const wda = await fake({ sessionId: 's', battery: 0.42 });
     const d = await device(wda);
-    const config = loadConfig({ DATABASE_URL: t.url, SOVI_PORT: '0', SOVI_HEALTH_TIMEOUT_MS: '500' });
+    const config = loadConfig({
+      DATABASE_URL: t.url,
+      SOVI_PORT: '0',
+      SOVI_HEALTH_TIMEOUT_MS: '500',
+      SOVI_HOST_NAME: 'local', // The host devices get by default; sovi up monitors only its own host's.
+    });
     const running = await startSovi(config, quietLogger);
     try {
       await vi.waitFor(

@@ -12,6 +12,18 @@ export async function grantAppRole(client: pg.ClientBase, role: string): Promise
     });
   }
   const r = client.escapeIdentifier(role);
+  // The job engine's schema, once installed, is the application's to use as well (not to alter).
+  const jobs = await client.query<{ ok: boolean }>(`SELECT to_regnamespace('pgboss') IS NOT NULL AS ok`);
+  if (jobs.rows[0]?.ok) {
+    await client.query(`
+      GRANT USAGE ON SCHEMA pgboss TO ${r};
+      GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA pgboss TO ${r};
+      GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA pgboss TO ${r};
+      GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA pgboss TO ${r};
+      ALTER DEFAULT PRIVILEGES IN SCHEMA pgboss GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${r};
+      ALTER DEFAULT PRIVILEGES IN SCHEMA pgboss GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO ${r};
+    `);
+  }
   await client.query(`
     GRANT USAGE ON SCHEMA public TO ${r};
     GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${r};

@@ -1,0 +1,130 @@
+import type { Command } from 'commander';
+import { queues } from '../jobs/job-engine.ts';
+import { createBoss } from '../jobs/job-engine.ts';
+import { ensureSessionQueues, sessionJobSink } from '../jobs/warming-worker.ts';
+import { planWarming } from '../warming/planner.ts';
+import { scheduleStatus } from '../warming/schedule-status.ts';
+import { loadWarmingPolicy, scheduledStates } from '../warming/warming-policy.ts';
+import { action } from './context.ts';
+import { json, shortTime, table } from './format.ts';
+import { parseInteger } from './parse.ts';
+
+export function registerScheduleCommands(program: Command): void {
+  const schedule = program
+    .command('schedule')
+    .description('the warming schedule: status, policy, and planning');
+
+  schedule
+    .command('status')
+    .description('due accounts, the next ones in order, each device queue, and the last hour of sessions')
+    .option('--host <host>', "only this host's devices")
+    .option('-n, --next <n>', 'how many of the next accounts to show (default 10)', (v) =>
+      parseInteger('--next', v, 0, 1000),
+    )
+    .option('--json', 'print JSON')
+    .action(
+      action(async (ctx, o: { host?: string; next?: number; json?: boolean }) => {
+        const policy = loadWarmingPolicy(ctx.config.scheduler.policyFile);
+        const status = await scheduleStatus((await ctx.database()).db, policy, {
+          host: o.host,
+          next: o.next,
+        });
+        if (o.json) return ctx.print(json(status));
+        const outcomes = Object.entries(status.lastHour);
+        ctx.print(
+          [
+            `due now          ${status.dueAccounts} account(s); ${status.queuedSessions} session(s) queued or running`,
+            `last hour        ${outcomes.length === 0 ? 'no sessions' : outcomes.map(([k, n]) => `${n} ${k}`).join(', ')}`,
+            '',
+            status.next.length === 0
+              ? 'nobody is due'
+              : table(
+                  ['next', 'account', 'state', 'last warmed', 'device', 'queued'],
+                  status.next.map((a, i) => [
+                    i + 1,
+                    `${a.platform}:${a.username}`,
+                    a.state,
+                    shortTime(a.lastWarmedAt) || 'never',
+                    a.device ?? '(to assign)',
+                    a.queued ? 'yes' : '',
+                  ]),
+                ),
+            '',
+            status.devices.length === 0
+              ? 'no devices'
+              : table(
+                  ['device', 'host', 'status', 'queued', 'running', 'sessions/h', 'busy'],
+                  status.devices.map((d) => [
+                    d.name,
+                    d.host,
+                    d.status,
+                    d.queued,
+                    d.currentSession ? d.currentSession.slice(0, 8) : '',
+                    d.sessionsLastHour,
+                    `${Math.round(d.utilisation * 100)}%`,
+                  ]),
+                ),
+          ].join('\n'),
+        );
+      }),
+    );
+
+  schedule
+    .command('policy')
+    .description('the warming policy in force: defaults, overridden by SOVI_WARMING_POLICY_FILE')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (ctx, o: { json?: boolean }) => {
+        const policy = loadWarmingPolicy(ctx.config.scheduler.policyFile);
+        if (o.json) return ctx.print(json(policy));
+        ctx.print(
+          [
+            `source           ${ctx.config.scheduler.policyFile ?? 'defaults'}`,
+            table(
+              ['state', 'sessions/day', 'min gap', 'days in phase'],
+              scheduledStates.map((s) => {
+                const rule = policy[s];
+                return [s, rule.sessionsPerDay, `${rule.minGapMinutes} min`, 'days' in rule ? rule.days : ''];
+              }),
+            ),
+            `session timeout  ${policy.sessionTimeoutSeconds} s`,
+            `device failures  ${policy.deviceFailureLimit} in a row mark a device failed`,
+          ].join('\n'),
+        );
+      }),
+    );
+
+  schedule
+    .command('plan')
+    .description('run the planner once now for a host (the worker does it on every cron tick)')
+    .option('--host <host>', 'the host to plan for (default this one)')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (ctx, o: { host?: string; json?: boolean }) => {
+        const database = await ctx.database();
+        const host = o.host ?? ctx.config.host;
+        const policy = loadWarmingPolicy(ctx.config.scheduler.policyFile);
+        const boss = createBoss(database.connection, ctx.config.scheduler, ctx.logger, {
+          migrate: false,
+          background: false,
+        });
+        await boss.start();
+        ctx.onClose(() => boss.stop({ graceful: false, close: true }));
+        await ensureSessionQueues(boss, host, ctx.config, policy);
+        const result = await planWarming({
+          db: database.db,
+          policy,
+          sink: sessionJobSink(boss),
+          logger: ctx.logger,
+          host,
+          deviceQueueDepth: ctx.config.scheduler.deviceQueueDepth,
+        });
+        ctx.print(
+          o.json
+            ? json({ ...result, queue: queues.session(host) })
+            : `planned ${result.planned} session(s) on ${host} (${result.assigned} newly assigned, ${result.reassigned} moved off inactive devices); ` +
+                `considered ${result.considered}, not due ${result.notDue}, device busy ${result.deviceBusy}, no device ${result.noDevice}`,
+        );
+      }),
+    );
+}

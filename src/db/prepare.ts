@@ -1,0 +1,61 @@
+// Brings a database up to date: sovi's migrations, then the job engine's schema, then the application
+// role's grants on both. `sovi migrate` and `sovi up` run it; `sovi worker` only checks it was done.
+import pg from 'pg';
+import type { Config } from '../config.ts';
+import { SoviError } from '../errors.ts';
+import { installJobSchema } from '../jobs/job-engine.ts';
+import type { Logger } from '../logger.ts';
+import type { Database } from './database.ts';
+import { loadMigrationFiles } from './migrations/files.ts';
+import { grantAppRole } from './migrations/grants.ts';
+import { migrate, planMigrations, readAppliedMigrations, type MigrateResult } from './migrations/migrator.ts';
+import { clientConfig } from './pool.ts';
+
+export interface PrepareResult extends MigrateResult {
+  jobSchemaVersion: number | null;
+}
+
+export async function prepareDatabase(
+  database: Database,
+  config: Config,
+  logger: Logger,
+  onApplied?: (name: string, durationMs: number) => void,
+): Promise<PrepareResult> {
+  const result = await migrate(database.migrationConnection, {
+    logger,
+    appRole: config.database.appRole,
+    connectTimeoutMs: config.database.connectTimeoutMs,
+    onApplied,
+  });
+  const jobSchemaVersion = await installJobSchema(database.migrationConnection, config.scheduler, logger);
+  if (config.database.appRole !== undefined) {
+    const client = new pg.Client(
+      clientConfig(database.migrationConnection, config.database.connectTimeoutMs),
+    );
+    await client.connect();
+    try {
+      await grantAppRole(client, config.database.appRole);
+    } finally {
+      await client.end();
+    }
+  }
+  return { ...result, jobSchemaVersion };
+}
+
+/** For processes that do not migrate (a worker on a second host): refuse to run on an outdated schema. */
+export async function assertDatabaseReady(database: Database): Promise<void> {
+  const client = await database.pool.connect();
+  try {
+    const plan = planMigrations(await loadMigrationFiles(), (await readAppliedMigrations(client)) ?? []);
+    const jobs = await client.query<{ ok: boolean }>(`SELECT to_regclass('pgboss.job') IS NOT NULL AS ok`);
+    if (plan.problems.length > 0) throw new SoviError('conflict', plan.problems.join('; '));
+    if (plan.pending.length > 0 || !jobs.rows[0]?.ok) {
+      throw new SoviError(
+        'unavailable',
+        `the database is not ready (${plan.pending.length} migration(s) pending${jobs.rows[0]?.ok ? '' : ', job engine not installed'}): run \`sovi migrate\` (or \`sovi up\`) first`,
+      );
+    }
+  } finally {
+    client.release();
+  }
+}

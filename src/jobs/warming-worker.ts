@@ -1,0 +1,227 @@
+// The warming worker of one host: the planner on a cron tick, the sessions of this host's devices (one at
+// a time per device, across every worker and host sharing the database), the dead-letter cleanup and the
+// watchdog. `sovi worker` runs it; `sovi up` runs it too.
+import type { PgBoss } from 'pg-boss';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/database.ts';
+import { recordEvent } from '../events/events-service.ts';
+import type { Logger } from '../logger.ts';
+import type { SessionExecutor } from '../plugins/executor.ts';
+import { loadExecutor } from '../plugins/load-executor.ts';
+import { planWarming, type PlanResult, type SessionJob, type SessionJobSink } from '../warming/planner.ts';
+import { runWarmingSession } from '../warming/session-runner.ts';
+import { loadWarmingPolicy, type WarmingPolicy } from '../warming/warming-policy.ts';
+import { releaseDevice } from '../warming/warming-repository.ts';
+import { createBoss, inTransaction, isSessionQueue, queues } from './job-engine.ts';
+
+export interface WarmingWorker {
+  readonly boss: PgBoss;
+  readonly host: string;
+  /** Runs the planner now (the cron does it every tick). */
+  planNow(): Promise<PlanResult>;
+  /** Stops taking jobs, interrupts running sessions (their jobs are retried), and waits for them. */
+  stop(): Promise<void>;
+}
+
+export interface WarmingWorkerOptions {
+  config: Config;
+  database: Database;
+  logger: Logger;
+  host: string;
+  executor?: SessionExecutor;
+  policy?: WarmingPolicy;
+  /** false: no cron planning (tests drive planNow). Default true. */
+  schedulePlanner?: boolean;
+}
+
+export function sessionJobSink(boss: PgBoss): SessionJobSink {
+  return {
+    enqueue: async (trx, host, jobs) => {
+      if (jobs.length === 0) return;
+      await boss.insert(
+        queues.session(host),
+        jobs.map((job) => ({ id: job.sessionKey, data: job, singletonKey: job.deviceId })),
+        { db: inTransaction(trx) },
+      );
+    },
+  };
+}
+
+export async function ensureSessionQueues(
+  boss: PgBoss,
+  host: string,
+  config: Config,
+  policy: WarmingPolicy,
+): Promise<void> {
+  await boss.createQueue(queues.dead, { retentionSeconds: 14 * 86_400, deleteAfterSeconds: 14 * 86_400 });
+  await boss.createQueue(queues.watchdog, { policy: 'singleton', retryLimit: 0 });
+  await boss.createQueue(queues.plan(host), { policy: 'singleton', retryLimit: 0, expireInSeconds: 600 });
+  const session = {
+    heartbeatSeconds: config.scheduler.heartbeatSeconds,
+    // A session longer than its timeout is aborted by the runner; the job's own bound comes after it.
+    expireInSeconds: policy.sessionTimeoutSeconds + 120,
+    retryLimit: 3,
+    retryDelay: 5,
+    retryBackoff: true,
+    retryDelayMax: 300,
+    deadLetter: queues.dead,
+    // A session not started within 6 hours is stale: the planner will plan a fresh one.
+    retentionSeconds: 6 * 3_600,
+    deleteAfterSeconds: 2 * 86_400,
+    notify: true,
+  };
+  await boss.createQueue(queues.session(host), { policy: 'key_strict_fifo', ...session });
+  await boss.updateQueue(queues.session(host), session);
+}
+
+export async function startWarmingWorker(options: WarmingWorkerOptions): Promise<WarmingWorker> {
+  const { config, database, logger, host } = options;
+  const policy = options.policy ?? loadWarmingPolicy(config.scheduler.policyFile);
+  const executor =
+    options.executor ?? (await loadExecutor(config.scheduler.executor, config.scheduler.executorOptions));
+  const boss = createBoss(database.connection, config.scheduler, logger, {
+    migrate: false,
+    background: true,
+  });
+  await boss.start();
+  const stopping = new AbortController();
+  try {
+    await ensureSessionQueues(boss, host, config, policy);
+    await boss.work(queues.plan(host), { pollingIntervalSeconds: 1 }, async () => plan());
+    if (options.schedulePlanner !== false) {
+      await boss.schedule(queues.plan(host), config.scheduler.planCron, { host }, { tz: 'UTC' });
+    }
+
+    const runnerDeps = {
+      db: database.db,
+      executor,
+      policy,
+      logger,
+      heartbeatSeconds: config.scheduler.heartbeatSeconds,
+    };
+    await boss.work<SessionJob>(
+      queues.session(host),
+      {
+        localConcurrency: config.scheduler.concurrency,
+        pollingIntervalSeconds: 1,
+        notifyPollingIntervalSeconds: 1,
+      },
+      async ([job]) => {
+        if (!job) return;
+        const result = await runWarmingSession(
+          runnerDeps,
+          job.data,
+          AbortSignal.any([job.signal, stopping.signal]),
+        );
+        // An interrupted session recorded nothing: failing the attempt has the job retried (same session key).
+        if (result.status === 'interrupted')
+          throw new Error('session interrupted: the worker is stopping or lost its claim');
+        return result;
+      },
+    );
+
+    await boss.work<SessionJob>(queues.dead, { pollingIntervalSeconds: 5 }, async ([job]) => {
+      if (job) await abandonSession(database, logger, job.data);
+    });
+    await boss.work(queues.watchdog, { pollingIntervalSeconds: 5 }, async () =>
+      unblockDevices(boss, database, logger),
+    );
+    if (options.schedulePlanner !== false)
+      await boss.schedule(queues.watchdog, '* * * * *', {}, { tz: 'UTC' });
+  } catch (err) {
+    await boss.stop({ graceful: false, close: true });
+    throw err;
+  }
+  logger.info(
+    { host, executor: executor.name, concurrency: config.scheduler.concurrency },
+    'warming worker started',
+  );
+
+  return {
+    boss,
+    host,
+    planNow: plan,
+    stop: async () => {
+      stopping.abort(new Error('the worker is stopping'));
+      await boss.stop({ graceful: true, timeout: 15_000, close: true });
+      await executor.close?.();
+    },
+  };
+
+  function plan(): Promise<PlanResult> {
+    return planWarming({
+      db: database.db,
+      policy,
+      sink: sessionJobSink(boss),
+      logger,
+      host,
+      deviceQueueDepth: config.scheduler.deviceQueueDepth,
+    });
+  }
+}
+
+/** A session whose job failed for good (e.g. its worker died on every attempt): close it with an event. */
+async function abandonSession(database: Database, logger: Logger, job: SessionJob): Promise<void> {
+  await database.db.transaction().execute(async (trx) => {
+    const row = await trx
+      .updateTable('warming_progress')
+      .set({ completed_at: new Date(), session_data: JSON.stringify({ outcome: 'abandoned' }) })
+      .where('session_key', '=', job.sessionKey)
+      .where('completed_at', 'is', null)
+      .returning('id')
+      .executeTakeFirst();
+    const queued = await trx
+      .deleteFrom('warming_queue')
+      .where('session_key', '=', job.sessionKey)
+      .returning('session_key')
+      .executeTakeFirst();
+    await releaseDevice(trx, job.deviceId, job.sessionKey);
+    if (row || queued) {
+      await recordEvent(trx, {
+        category: 'scheduler',
+        severity: 'error',
+        eventType: 'session_abandoned',
+        accountId: job.accountId,
+        deviceId: job.deviceId,
+        message: `warming session ${job.sessionKey} failed on every attempt and was abandoned; the planner will plan a new one`,
+        context: { sessionKey: job.sessionKey, started: row !== undefined },
+      });
+    }
+  });
+  logger.warn({ session: job.sessionKey }, 'warming session abandoned');
+}
+
+/**
+ * Under key_strict_fifo a failed job holds its key for good: the device would get no session again. The
+ * watchdog deletes such jobs (their sessions were already closed by the dead-letter handler) and says so.
+ */
+async function unblockDevices(boss: PgBoss, database: Database, logger: Logger): Promise<number> {
+  let freed = 0;
+  const sessionQueues = (await boss.getQueues()).map((q) => q.name).filter(isSessionQueue);
+  for (const queue of sessionQueues) {
+    for (const key of await boss.getBlockedKeys(queue)) {
+      const failed = (await boss.findJobs<SessionJob>(queue, { key })).filter((j) => j.state === 'failed');
+      for (const job of failed) {
+        await boss.deleteJob(queue, job.id);
+        await abandonSession(database, logger, job.data);
+        freed++;
+        await recordEvent(database.db, {
+          category: 'scheduler',
+          severity: 'info',
+          eventType: 'device_queue_unblocked',
+          deviceId: job.data.deviceId,
+          message: `removed failed session ${job.id} that held the device's queue`,
+          context: { sessionKey: job.id, queue },
+        });
+      }
+    }
+  }
+  // Queue rows whose job no longer exists (expired unstarted, or deleted) would keep their accounts out of
+  // planning: drop those older than the job retention.
+  await database.db
+    .deleteFrom('warming_queue')
+    .where('started_at', 'is', null)
+    .where('planned_at', '<', new Date(Date.now() - 6 * 3_600_000))
+    .execute();
+  return freed;
+}

@@ -1,0 +1,106 @@
+// The simulator executor: no phone and no app, just believable session facts, deterministic for a given
+// seed and session. It drives the tests and the demo. Each session's result depends only on the seed and
+// the session key, so a run is reproducible whatever order the workers pick sessions in.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { invalidInput } from '../errors.ts';
+import type { SessionExecutor, SessionFacts, SessionOutcome, SessionRequest } from './executor.ts';
+
+const rate = z.number().min(0).max(1);
+const optionsSchema = z
+  .object({
+    seed: z.union([z.number(), z.string()]).default(1),
+    deviceDropRate: rate.default(0.02),
+    loginFailureRate: rate.default(0.01),
+    challengeRate: rate.default(0.01),
+    errorRate: rate.default(0),
+    minDurationMs: z.number().int().min(0).default(1_000),
+    maxDurationMs: z.number().int().min(0).default(5_000),
+  })
+  .strict()
+  .refine((o) => o.maxDurationMs >= o.minDurationMs, { message: 'maxDurationMs must be ≥ minDurationMs' })
+  .refine((o) => o.deviceDropRate + o.loginFailureRate + o.challengeRate + o.errorRate <= 1, {
+    message: 'the failure rates add up to more than 1',
+  });
+
+export type SimulatorOptions = z.input<typeof optionsSchema>;
+
+/** A small deterministic PRNG (mulberry32) seeded from a hash of the seed and the session key. */
+function random(seed: string): () => number {
+  let a = createHash('sha256').update(seed).digest().readUInt32LE(0);
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+export function createSimulatorExecutor(input: Readonly<Record<string, unknown>> = {}): SessionExecutor {
+  const parsed = optionsSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? issue.path.join('.') : 'options';
+    throw invalidInput(
+      'SOVI_EXECUTOR_OPTIONS',
+      `SOVI_EXECUTOR_OPTIONS: ${where}: ${issue?.message ?? 'invalid'}`,
+    );
+  }
+  const o = parsed.data;
+  return {
+    name: 'simulator',
+    runSession: async (request: SessionRequest): Promise<SessionFacts> => {
+      const next = random(`${String(o.seed)}:${request.sessionKey}`);
+      const roll = next();
+      // The outcomes split [0, 1) in this order; the rest of it is success.
+      const bands: [SessionOutcome, number][] = [
+        ['device_lost', o.deviceDropRate],
+        ['login_failed', o.loginFailureRate],
+        ['challenge', o.challengeRate],
+        ['error', o.errorRate],
+      ];
+      let outcome: SessionOutcome = 'success';
+      let edge = 0;
+      for (const [candidate, width] of bands) {
+        edge += width;
+        if (roll < edge) {
+          outcome = candidate;
+          break;
+        }
+      }
+      const durationMs = Math.round(o.minDurationMs + next() * (o.maxDurationMs - o.minDurationMs));
+      // A failing session ends early; a successful one runs its full length.
+      const runMs = outcome === 'success' ? durationMs : Math.round(durationMs * next());
+      await sleep(runMs, request.signal);
+      // Later phases do more: a fresh account mostly watches.
+      const scale = request.phase;
+      const watched = outcome === 'success' ? 5 + Math.floor(next() * 10 * scale) : Math.floor(next() * 5);
+      return {
+        outcome,
+        videosWatched: watched,
+        likes: outcome === 'success' ? Math.floor(watched * next() * 0.3 * scale) : 0,
+        follows: outcome === 'success' && scale > 1 ? Math.floor(next() * scale) : 0,
+        durationSeconds: Math.round(runMs / 100) / 10,
+        ...(outcome === 'success' ? {} : { detail: `simulated ${outcome.replace('_', ' ')}` }),
+      };
+    },
+  };
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      reject(signal.reason as Error);
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason as Error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

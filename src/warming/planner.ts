@@ -1,0 +1,171 @@
+// The warming planner: on each cron tick, decides which accounts get a session next and on which device of
+// this host, and queues those sessions, all in one transaction (queue rows, device assignments and jobs
+// commit together or not at all).
+import { v7 as uuidv7 } from 'uuid';
+import type { Db } from '../db/pool.ts';
+import { insertActivity } from '../accounts/accounts-repository.ts';
+import type { Executor } from '../events/events-repository.ts';
+import type { Logger } from '../logger.ts';
+import { isDue, isScheduled, shortestGapMinutes, utcDayStart, type WarmingPolicy } from './warming-policy.ts';
+import {
+  assignDevices,
+  deviceLoads,
+  insertQueueRows,
+  pickCandidates,
+  sessionsSince,
+  type QueueRow,
+} from './warming-repository.ts';
+
+export interface SessionJob {
+  sessionKey: string;
+  accountId: string;
+  deviceId: string;
+}
+
+/** Where planned sessions go: pg-boss in production, a list in some tests. Runs inside the plan's transaction. */
+export interface SessionJobSink {
+  enqueue(trx: Executor, host: string, jobs: SessionJob[]): Promise<void>;
+}
+
+export interface PlannerDeps {
+  db: Db;
+  policy: WarmingPolicy;
+  sink: SessionJobSink;
+  logger: Logger;
+  host: string;
+  /** Sessions to keep queued (or running) per device. */
+  deviceQueueDepth: number;
+  now?: () => Date;
+}
+
+export interface PlanResult {
+  host: string;
+  planned: number;
+  /** Accounts given a device of this host for the first time. */
+  assigned: number;
+  /** Candidates read from the index. */
+  considered: number;
+  notDue: number;
+  /** Due, and moved off a device that is no longer active to an active one of this host. */
+  reassigned: number;
+  /** Due, but their device's queue is full (they come first next tick). */
+  deviceBusy: number;
+  /** Due and without a device, but no active device of this host had room. */
+  noDevice: number;
+}
+
+const BATCH = 500;
+
+export async function planWarming(deps: PlannerDeps): Promise<PlanResult> {
+  const now = (deps.now ?? (() => new Date()))();
+  const result: PlanResult = {
+    host: deps.host,
+    planned: 0,
+    assigned: 0,
+    considered: 0,
+    notDue: 0,
+    reassigned: 0,
+    deviceBusy: 0,
+    noDevice: 0,
+  };
+  await deps.db.transaction().execute(async (trx) => {
+    const loads = await deviceLoads(trx, deps.host);
+    const room = new Map(
+      loads
+        .filter((d) => d.status === 'active')
+        .map((d) => [d.id, Math.max(0, deps.deviceQueueDepth - d.queued)]),
+    );
+    const status = new Map(loads.map((d) => [d.id, d.status]));
+    let capacity = [...room.values()].reduce((a, b) => a + b, 0);
+    if (capacity === 0) return;
+
+    const cutoff = new Date(now.getTime() - shortestGapMinutes(deps.policy) * 60_000);
+    const dayStart = utcDayStart(now);
+    const plan: QueueRow[] = [];
+    const assignments: { accountId: string; deviceId: string; previous: string | null }[] = [];
+    for (let offset = 0; capacity > 0; offset += BATCH) {
+      const batch = await pickCandidates(trx, { host: deps.host, cutoff, limit: BATCH, offset });
+      result.considered += batch.length;
+      const today = await sessionsSince(
+        trx,
+        batch.map((c) => c.id),
+        dayStart,
+      );
+      for (const c of batch) {
+        if (capacity === 0) break;
+        const state = c.current_state;
+        if (
+          !isScheduled(state) ||
+          !isDue(deps.policy, { state, lastWarmedAt: c.last_warmed_at }, today.get(c.id) ?? 0, now)
+        ) {
+          result.notDue++;
+          continue;
+        }
+        // An account keeps its device while that device is active; otherwise it gets this host's active
+        // device with the fewest queued sessions.
+        let deviceId = c.device_id;
+        if (deviceId !== null && status.get(deviceId) === 'active') {
+          if ((room.get(deviceId) ?? 0) === 0) {
+            result.deviceBusy++;
+            continue;
+          }
+        } else {
+          const previous = deviceId;
+          deviceId = leastLoaded(room);
+          if (deviceId === null) {
+            result.noDevice++;
+            continue;
+          }
+          assignments.push({ accountId: c.id, deviceId, previous });
+        }
+        room.set(deviceId, (room.get(deviceId) ?? 0) - 1);
+        capacity--;
+        // Time-ordered ids: jobs of one insert share created_on, so FIFO per device follows the id.
+        plan.push({ session_key: uuidv7(), account_id: c.id, device_id: deviceId, host: deps.host });
+      }
+      if (batch.length < BATCH) break;
+    }
+
+    const queued = await insertQueueRows(trx, plan, now);
+    const queuedAccounts = new Set(queued.map((q) => q.account_id));
+    const newAssignments = assignments.filter((a) => queuedAccounts.has(a.accountId));
+    await assignDevices(trx, newAssignments);
+    await insertActivity(
+      trx,
+      newAssignments.map((a) => ({
+        account_id: a.accountId,
+        device_id: a.deviceId,
+        action_type: 'device_assigned',
+        detail: {
+          actor: 'scheduler',
+          host: deps.host,
+          reason: a.previous === null ? 'fewest queued sessions on this host' : 'its device is not active',
+          ...(a.previous === null ? {} : { previousDeviceId: a.previous }),
+        },
+      })),
+    );
+    await deps.sink.enqueue(
+      trx,
+      deps.host,
+      queued.map((q) => ({ sessionKey: q.session_key, accountId: q.account_id, deviceId: q.device_id })),
+    );
+    result.planned = queued.length;
+    result.assigned = newAssignments.filter((a) => a.previous === null).length;
+    result.reassigned = newAssignments.length - result.assigned;
+  });
+  deps.logger.debug(result, 'warming planned');
+  return result;
+}
+
+/** The active device with the most room, i.e. the fewest queued sessions; ties go to the first by name. */
+function leastLoaded(room: Map<string, number>): string | null {
+  let best: string | null = null;
+  let bestRoom = 0;
+  for (const [id, free] of room) {
+    if (free > bestRoom) {
+      best = id;
+      bestRoom = free;
+    }
+  }
+  return best;
+}

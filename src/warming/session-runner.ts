@@ -1,0 +1,374 @@
+// Runs one planned warming session: takes the device, runs the executor, and records everything the
+// session means, exactly once.
+//
+// Crash safety: the session's key is its identity everywhere. warming_progress has one row per key
+// (inserted on first start, reused by retries); the device lease is held by the key (a retry of the same
+// session takes it back, anyone else waits for it to run out); and the final transaction only applies if
+// the row is not completed yet. A worker killed at any point therefore leaves at most a started row and a
+// lease, which the retried job picks up, and never a second row or a second set of effects.
+import { sql } from 'kysely';
+import { setAccountState } from '../accounts/accounts-service.ts';
+import { canTransition } from '../accounts/account-lifecycle.ts';
+import type { AccountState } from '../accounts/account-model.ts';
+import { insertActivity } from '../accounts/accounts-repository.ts';
+import type { Db } from '../db/pool.ts';
+import type { Executor } from '../events/events-repository.ts';
+import { recordEvent } from '../events/events-service.ts';
+import type { Logger } from '../logger.ts';
+import type { SessionExecutor, SessionFacts } from '../plugins/executor.ts';
+import type { SessionJob } from './planner.ts';
+import {
+  dayCountAfter,
+  isScheduled,
+  phaseOf,
+  stateAfterSuccess,
+  type ScheduledState,
+  type WarmingPolicy,
+} from './warming-policy.ts';
+import { claimDevice, deleteQueueRow, releaseDevice, renewDevice } from './warming-repository.ts';
+
+export interface SessionRunnerDeps {
+  db: Db;
+  executor: SessionExecutor;
+  policy: WarmingPolicy;
+  logger: Logger;
+  /** The job engine's heartbeat: the device lease is renewed twice per heartbeat and lasts three. */
+  heartbeatSeconds: number;
+  now?: () => Date;
+}
+
+export type SessionResult =
+  | { status: 'completed'; outcome: SessionFacts['outcome'] | 'timeout'; facts: SessionFacts }
+  | { status: 'skipped'; reason: string }
+  | { status: 'already_done' }
+  /** The job lost its claim or the worker is stopping: nothing was recorded, a retry will run it. */
+  | { status: 'interrupted' };
+
+/** Thrown when another live session holds the device: the job is retried later. */
+export class DeviceBusyError extends Error {}
+
+interface Loaded {
+  account: {
+    id: string;
+    platform: string;
+    username: string;
+    current_state: string;
+    device_id: string | null;
+    deleted_at: Date | null;
+    warming_day_count: number;
+    last_warmed_at: Date | null;
+  };
+  device: { id: string; name: string; udid: string; host: string; wda_port: number | null; status: string };
+}
+
+async function load(db: Executor, job: SessionJob): Promise<Loaded | undefined> {
+  const account = await db
+    .selectFrom('accounts')
+    .select([
+      'id',
+      'platform',
+      'username',
+      'current_state',
+      'device_id',
+      'deleted_at',
+      'warming_day_count',
+      'last_warmed_at',
+    ])
+    .where('id', '=', job.accountId)
+    .executeTakeFirst();
+  const device = await db
+    .selectFrom('devices')
+    .select(['id', 'name', 'udid', 'host', 'wda_port', 'status'])
+    .where('id', '=', job.deviceId)
+    .executeTakeFirst();
+  return account && device ? { account, device } : undefined;
+}
+
+export async function runWarmingSession(
+  deps: SessionRunnerDeps,
+  job: SessionJob,
+  signal: AbortSignal,
+): Promise<SessionResult> {
+  const now = deps.now ?? (() => new Date());
+  const leaseMs = deps.heartbeatSeconds * 3_000;
+  const loaded = await load(deps.db, job);
+  const skip = async (reason: string): Promise<SessionResult> => {
+    await deleteQueueRow(deps.db, job.sessionKey);
+    await releaseDevice(deps.db, job.deviceId, job.sessionKey);
+    deps.logger.info({ session: job.sessionKey, reason }, 'warming session skipped');
+    return { status: 'skipped', reason };
+  };
+  if (!loaded) return skip('the account or the device no longer exists');
+  const { account, device } = loaded;
+
+  // Already finished by an earlier attempt that died before its job completed: nothing more to do.
+  const existing = await deps.db
+    .selectFrom('warming_progress')
+    .select(['completed_at'])
+    .where('session_key', '=', job.sessionKey)
+    .executeTakeFirst();
+  if (existing?.completed_at) {
+    await deleteQueueRow(deps.db, job.sessionKey);
+    await releaseDevice(deps.db, job.deviceId, job.sessionKey);
+    return { status: 'already_done' };
+  }
+  if (!existing) {
+    if (account.deleted_at) return skip('the account was deleted');
+    if (!isScheduled(account.current_state)) return skip(`the account is ${account.current_state} now`);
+    if (account.device_id !== job.deviceId) return skip('the account moved to another device');
+  }
+
+  const startedAt = now();
+  if (
+    !(await claimDevice(
+      deps.db,
+      device.id,
+      job.sessionKey,
+      new Date(startedAt.getTime() + leaseMs),
+      startedAt,
+    ))
+  ) {
+    if (device.status !== 'active') return skip(`the device is ${device.status}`);
+    throw new DeviceBusyError(`device ${device.name} is busy with another session`);
+  }
+
+  const state: ScheduledState = isScheduled(account.current_state) ? account.current_state : 'active';
+  const phase = phaseOf(state);
+  // The day this session counts towards, were it to succeed.
+  const day = dayCountAfter(account.last_warmed_at, account.warming_day_count, startedAt);
+  await sql`
+    INSERT INTO warming_progress (session_key, account_id, device_id, platform, warming_phase, warming_day, started_at)
+    VALUES (${job.sessionKey}::uuid, ${account.id}, ${device.id}, ${account.platform}, ${phase}, ${day}, ${startedAt})
+    ON CONFLICT (session_key) DO NOTHING`.execute(deps.db);
+  await deps.db
+    .updateTable('warming_queue')
+    .set({ started_at: startedAt })
+    .where('session_key', '=', job.sessionKey)
+    .execute();
+
+  // Keep the lease while the session runs; losing it means someone else may take the device.
+  const timeout = AbortSignal.timeout(deps.policy.sessionTimeoutSeconds * 1_000);
+  const lost = new AbortController();
+  const renew = setInterval(
+    () => {
+      renewDevice(deps.db, device.id, job.sessionKey, new Date(now().getTime() + leaseMs))
+        .then((held) => {
+          if (!held) lost.abort(new Error('the device lease was lost'));
+        })
+        .catch((err: unknown) =>
+          deps.logger.warn({ err, session: job.sessionKey }, 'could not renew the device lease'),
+        );
+    },
+    Math.max(1_000, leaseMs / 6),
+  );
+  renew.unref();
+
+  let facts: SessionFacts;
+  let timedOut = false;
+  try {
+    facts = await deps.executor.runSession({
+      sessionKey: job.sessionKey,
+      account: {
+        id: account.id,
+        platform: account.platform as 'tiktok' | 'instagram',
+        username: account.username,
+        state,
+      },
+      device: {
+        id: device.id,
+        name: device.name,
+        udid: device.udid,
+        host: device.host,
+        wdaPort: device.wda_port,
+      },
+      phase,
+      day,
+      signal: AbortSignal.any([signal, timeout, lost.signal]),
+    });
+  } catch (err) {
+    if (signal.aborted || lost.signal.aborted) {
+      clearInterval(renew);
+      return { status: 'interrupted' };
+    }
+    timedOut = timeout.aborted;
+    facts = {
+      outcome: 'error',
+      videosWatched: 0,
+      likes: 0,
+      follows: 0,
+      durationSeconds: Math.round((now().getTime() - startedAt.getTime()) / 100) / 10,
+      detail: timedOut
+        ? `timed out after ${deps.policy.sessionTimeoutSeconds} s`
+        : `the executor failed: ${err instanceof Error ? err.message : String(err)}`,
+    };
+  } finally {
+    clearInterval(renew);
+  }
+  if (signal.aborted) return { status: 'interrupted' };
+
+  const recorded = await deps.db
+    .transaction()
+    .execute((trx) => record(deps, trx, loaded, job, state, facts, timedOut, now()));
+  if (!recorded) return { status: 'already_done' };
+  return { status: 'completed', outcome: timedOut ? 'timeout' : facts.outcome, facts };
+}
+
+/** Everything a finished session means, in one transaction. False when another attempt recorded it first. */
+async function record(
+  deps: SessionRunnerDeps,
+  trx: Executor,
+  { account, device }: Loaded,
+  job: SessionJob,
+  state: ScheduledState,
+  facts: SessionFacts,
+  timedOut: boolean,
+  finishedAt: Date,
+): Promise<boolean> {
+  const outcome = timedOut ? 'timeout' : facts.outcome;
+  const sessionData = {
+    outcome,
+    videos_watched: facts.videosWatched,
+    likes: facts.likes,
+    follows: facts.follows,
+    duration_seconds: facts.durationSeconds,
+    executor: deps.executor.name,
+    host: device.host,
+    ...(facts.detail ? { detail: facts.detail } : {}),
+  };
+  const done = await trx
+    .updateTable('warming_progress')
+    .set({ completed_at: finishedAt, session_data: JSON.stringify(sessionData) })
+    .where('session_key', '=', job.sessionKey)
+    .where('completed_at', 'is', null)
+    .returning(['id', 'warming_day', 'warming_phase'])
+    .executeTakeFirst();
+  if (!done) return false;
+
+  const who = `${account.platform} account ${account.username} on ${device.name}`;
+  const context = {
+    sessionKey: job.sessionKey,
+    outcome,
+    phase: done.warming_phase,
+    day: done.warming_day,
+    ...(facts.detail ? { detail: facts.detail } : {}),
+  };
+  const event = (eventType: string, severity: 'info' | 'warning' | 'error' | 'critical', message: string) =>
+    recordEvent(trx, {
+      category: 'scheduler',
+      severity,
+      eventType,
+      message,
+      accountId: account.id,
+      deviceId: device.id,
+      context,
+    });
+
+  // Re-read the account under lock: it may have changed while the session ran.
+  const current = await trx
+    .selectFrom('accounts')
+    .select(['current_state', 'warming_day_count', 'last_warmed_at'])
+    .where('id', '=', account.id)
+    .forUpdate()
+    .executeTakeFirst();
+  const moveTo = async (to: AccountState, reason: string) => {
+    if (!current || !canTransition(current.current_state as AccountState, to)) return;
+    await setAccountState(
+      { db: deps.db, actor: 'scheduler' },
+      account.id,
+      to,
+      { reason, context: { sessionKey: job.sessionKey } },
+      trx,
+    );
+  };
+
+  if (outcome === 'success') {
+    const day = current
+      ? dayCountAfter(current.last_warmed_at, current.warming_day_count, finishedAt)
+      : done.warming_day;
+    await trx
+      .updateTable('accounts')
+      .set({ last_warmed_at: finishedAt, warming_day_count: day, last_activity_at: finishedAt })
+      .where('id', '=', account.id)
+      .execute();
+    await event(
+      'warming_complete',
+      'info',
+      `${who}: warming session done (phase ${done.warming_phase}, day ${day})`,
+    );
+    const next =
+      current && isScheduled(current.current_state)
+        ? stateAfterSuccess(deps.policy, current.current_state, day)
+        : null;
+    if (next)
+      await moveTo(next, next === 'warming_p1' ? 'first warming session' : `warming day ${day} reached`);
+    await trx.updateTable('devices').set({ session_failures: 0 }).where('id', '=', device.id).execute();
+  } else {
+    await trx
+      .updateTable('accounts')
+      .set({ last_activity_at: finishedAt })
+      .where('id', '=', account.id)
+      .execute();
+    if (outcome === 'login_failed' || outcome === 'challenge') {
+      await event(
+        outcome,
+        'warning',
+        `${who}: ${outcome === 'login_failed' ? 'login failed' : 'verification challenge'}`,
+      );
+      await moveTo(
+        'cooldown',
+        outcome === 'login_failed' ? 'login failed during warming' : 'verification challenge during warming',
+      );
+    } else {
+      await event(
+        outcome === 'device_lost' ? 'device_lost' : 'session_failed',
+        'error',
+        `${who}: ${outcome === 'device_lost' ? 'device lost during the session' : `session failed (${facts.detail ?? outcome})`}`,
+      );
+      await countDeviceFailure(deps, trx, device, job.sessionKey);
+    }
+  }
+  await insertActivity(trx, [
+    {
+      account_id: account.id,
+      device_id: device.id,
+      action_type: 'warming_session',
+      detail: { sessionKey: job.sessionKey, ...sessionData },
+    },
+  ]);
+  await deleteQueueRow(trx, job.sessionKey);
+  await releaseDevice(trx, device.id, job.sessionKey);
+  deps.logger.info(
+    { session: job.sessionKey, account: account.id, device: device.name, outcome },
+    'warming session done',
+  );
+  return true;
+}
+
+/** K failed sessions in a row (device lost, timeout, error) mark an active device failed. */
+async function countDeviceFailure(
+  deps: SessionRunnerDeps,
+  trx: Executor,
+  device: Loaded['device'],
+  sessionKey: string,
+): Promise<void> {
+  const row = await trx
+    .updateTable('devices')
+    .set((eb) => ({ session_failures: eb('session_failures', '+', 1) }))
+    .where('id', '=', device.id)
+    .returning(['session_failures', 'status'])
+    .executeTakeFirst();
+  if (!row || row.session_failures < deps.policy.deviceFailureLimit || row.status !== 'active') return;
+  await trx.updateTable('devices').set({ status: 'failed' }).where('id', '=', device.id).execute();
+  await recordEvent(trx, {
+    category: 'device',
+    severity: 'critical',
+    eventType: 'device_failed',
+    deviceId: device.id,
+    message: `${device.name} (${device.udid}) marked failed after ${row.session_failures} failed sessions in a row`,
+    context: {
+      sessionFailures: row.session_failures,
+      limit: deps.policy.deviceFailureLimit,
+      lastSession: sessionKey,
+    },
+  });
+}
