@@ -161,7 +161,7 @@ export async function startWarmingWorker(options: WarmingWorkerOptions): Promise
 }
 
 /** A session whose job failed for good (e.g. its worker died on every attempt): close it with an event. */
-async function abandonSession(database: Database, logger: Logger, job: SessionJob): Promise<void> {
+export async function abandonSession(database: Database, logger: Logger, job: SessionJob): Promise<void> {
   await database.db.transaction().execute(async (trx) => {
     const row = await trx
       .updateTable('warming_progress')
@@ -195,7 +195,7 @@ async function abandonSession(database: Database, logger: Logger, job: SessionJo
  * Under key_strict_fifo a failed job holds its key for good: the device would get no session again. The
  * watchdog deletes such jobs (their sessions were already closed by the dead-letter handler) and says so.
  */
-async function unblockDevices(boss: PgBoss, database: Database, logger: Logger): Promise<number> {
+export async function unblockDevices(boss: PgBoss, database: Database, logger: Logger): Promise<number> {
   let freed = 0;
   const sessionQueues = (await boss.getQueues()).map((q) => q.name).filter(isSessionQueue);
   for (const queue of sessionQueues) {
