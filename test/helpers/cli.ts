@@ -92,7 +92,11 @@ export function startSoviUp(
           output: () => ({ stdout, stderr }),
           stop: async (signal = 'SIGTERM') => {
             child.kill(signal);
-            return exited;
+            const result = await exited;
+            // The server's whole log must be free of plaintext secrets too.
+            const leaked = findCanaries(`${stdout}\n${stderr}`);
+            if (leaked.length > 0) throw new Error(`sovi up logged plaintext secrets: ${leaked.join(', ')}`);
+            return result;
           },
         });
       }
