@@ -5,6 +5,7 @@ import path from 'node:path';
 import { accountsBench } from './accounts.ts';
 import { foundationBench } from './foundation.ts';
 import { openBenchServer, type Section } from './harness.ts';
+import { schedulerBench } from './scheduler.ts';
 
 const README = path.join(import.meta.dirname, 'README.md');
 const START = '<!-- bench:results:start -->';
@@ -32,7 +33,7 @@ function render(sections: Section[], label: string): string {
 
 const server = await openBenchServer();
 try {
-  const sections = [await foundationBench(server), await accountsBench(server)];
+  const sections = [await foundationBench(server), await accountsBench(server), await schedulerBench(server)];
   const text = render(sections, server.label);
   console.log(text);
   const readme = await fs.readFile(README, 'utf8');

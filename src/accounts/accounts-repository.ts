@@ -31,6 +31,8 @@ const columns = [
   'a.deleted_at',
   'a.created_at',
   'a.updated_at',
+  'a.sessions_today',
+  'a.sessions_day',
 ] as const;
 
 const base = (db: Executor) =>

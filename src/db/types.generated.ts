@@ -58,6 +58,8 @@ export interface Accounts {
   platform: string;
   profile_pic_url: string | null;
   proxy_credentials: string | null;
+  sessions_day: string | null;
+  sessions_today: Generated<number>;
   totp_secret_enc: Buffer | null;
   updated_at: Generated<Timestamp>;
   username: string;

@@ -1,6 +1,7 @@
 // The warming worker of one host: the planner on a cron tick, the sessions of this host's devices (one at
 // a time per device, across every worker and host sharing the database), the dead-letter cleanup and the
 // watchdog. `sovi worker` runs it; `sovi up` runs it too.
+import { sql } from 'kysely';
 import type { PgBoss } from 'pg-boss';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
@@ -223,5 +224,11 @@ export async function unblockDevices(boss: PgBoss, database: Database, logger: L
     .where('started_at', 'is', null)
     .where('planned_at', '<', new Date(Date.now() - 6 * 3_600_000))
     .execute();
+  // Statistics of the job table from when it was nearly empty make every fetch scan it (measured 50–100×
+  // slower); autovacuum may take a minute or more to catch up after a burst, so the watchdog does it.
+  const stale = await sql<{ stale: boolean }>`
+    SELECT coalesce(n_mod_since_analyze > greatest(1000, n_live_tup / 10), false) AS stale
+    FROM pg_stat_user_tables WHERE schemaname = 'pgboss' AND relname = 'job_common'`.execute(database.db);
+  if (stale.rows[0]?.stale) await sql`ANALYZE pgboss.job_common`.execute(database.db);
   return freed;
 }

@@ -6,13 +6,12 @@ import type { Db } from '../db/pool.ts';
 import { insertActivity } from '../accounts/accounts-repository.ts';
 import type { Executor } from '../events/events-repository.ts';
 import type { Logger } from '../logger.ts';
-import { isDue, isScheduled, shortestGapMinutes, utcDayStart, type WarmingPolicy } from './warming-policy.ts';
+import { isDue, isScheduled, utcDayStart, type WarmingPolicy } from './warming-policy.ts';
 import {
   assignDevices,
   deviceLoads,
   insertQueueRows,
   pickCandidates,
-  sessionsSince,
   type QueueRow,
 } from './warming-repository.ts';
 
@@ -55,6 +54,8 @@ export interface PlanResult {
 }
 
 const BATCH = 500;
+/** A tick reads at most this many batches; what it leaves comes first on the next tick. */
+const MAX_BATCHES = 20;
 
 export async function planWarming(deps: PlannerDeps): Promise<PlanResult> {
   const now = (deps.now ?? (() => new Date()))();
@@ -79,24 +80,28 @@ export async function planWarming(deps: PlannerDeps): Promise<PlanResult> {
     let capacity = [...room.values()].reduce((a, b) => a + b, 0);
     if (capacity === 0) return;
 
-    const cutoff = new Date(now.getTime() - shortestGapMinutes(deps.policy) * 60_000);
-    const dayStart = utcDayStart(now);
+    // Accounts on these devices may be picked: the active ones with room, and the inactive ones (their
+    // accounts move to an active device).
+    const eligible = loads.filter((d) => d.status !== 'active' || (room.get(d.id) ?? 0) > 0).map((d) => d.id);
     const plan: QueueRow[] = [];
     const assignments: { accountId: string; deviceId: string; previous: string | null }[] = [];
-    for (let offset = 0; capacity > 0; offset += BATCH) {
-      const batch = await pickCandidates(trx, { host: deps.host, cutoff, limit: BATCH, offset });
+    // Every row read is due (SQL decides): later batches are needed only when devices fill up mid-batch.
+    for (let offset = 0, batches = 0; capacity > 0 && batches < MAX_BATCHES; offset += BATCH, batches++) {
+      const batch = await pickCandidates(trx, {
+        policy: deps.policy,
+        now,
+        devices: eligible,
+        limit: BATCH,
+        offset,
+      });
       result.considered += batch.length;
-      const today = await sessionsSince(
-        trx,
-        batch.map((c) => c.id),
-        dayStart,
-      );
       for (const c of batch) {
         if (capacity === 0) break;
         const state = c.current_state;
+        const today = c.sessions_day === utcDayStart(now).toISOString().slice(0, 10) ? c.sessions_today : 0;
         if (
           !isScheduled(state) ||
-          !isDue(deps.policy, { state, lastWarmedAt: c.last_warmed_at }, today.get(c.id) ?? 0, now)
+          !isDue(deps.policy, { state, lastWarmedAt: c.last_warmed_at }, today, now)
         ) {
           result.notDue++;
           continue;

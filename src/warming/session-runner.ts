@@ -6,7 +6,6 @@
 // session takes it back, anyone else waits for it to run out); and the final transaction only applies if
 // the row is not completed yet. A worker killed at any point therefore leaves at most a started row and a
 // lease, which the retried job picks up, and never a second row or a second set of effects.
-import { sql } from 'kysely';
 import { setAccountState } from '../accounts/accounts-service.ts';
 import { canTransition } from '../accounts/account-lifecycle.ts';
 import type { AccountState } from '../accounts/account-model.ts';
@@ -25,7 +24,13 @@ import {
   type ScheduledState,
   type WarmingPolicy,
 } from './warming-policy.ts';
-import { claimDevice, deleteQueueRow, releaseDevice, renewDevice } from './warming-repository.ts';
+import {
+  claimDevice,
+  deleteQueueRow,
+  releaseDevice,
+  renewDevice,
+  startSessionRow,
+} from './warming-repository.ts';
 
 export interface SessionRunnerDeps {
   db: Db;
@@ -136,10 +141,15 @@ export async function runWarmingSession(
   const phase = phaseOf(state);
   // The day this session counts towards, were it to succeed.
   const day = dayCountAfter(account.last_warmed_at, account.warming_day_count, startedAt);
-  await sql`
-    INSERT INTO warming_progress (session_key, account_id, device_id, platform, warming_phase, warming_day, started_at)
-    VALUES (${job.sessionKey}::uuid, ${account.id}, ${device.id}, ${account.platform}, ${phase}, ${day}, ${startedAt})
-    ON CONFLICT (session_key) DO NOTHING`.execute(deps.db);
+  await startSessionRow(deps.db, {
+    sessionKey: job.sessionKey,
+    accountId: account.id,
+    deviceId: device.id,
+    platform: account.platform,
+    phase,
+    day,
+    startedAt,
+  });
   await deps.db
     .updateTable('warming_queue')
     .set({ started_at: startedAt })

@@ -1,6 +1,13 @@
 // SQL of the warming scheduler. Executor first; the planner's reads run in its transaction.
 import { sql } from 'kysely';
 import type { Executor } from '../events/events-repository.ts';
+import {
+  scheduledStates,
+  shortestGapMinutes,
+  utcDayStart,
+  type StatePolicy,
+  type WarmingPolicy,
+} from './warming-policy.ts';
 
 export interface Candidate {
   id: string;
@@ -10,28 +17,45 @@ export interface Candidate {
   warming_day_count: number;
   device_id: string | null;
   last_warmed_at: Date | null;
+  sessions_today: number;
+  sessions_day: string | null;
 }
 
+/** A CASE over the account's state, with each scheduled state's value from the policy. */
+export const byState = (policy: WarmingPolicy, value: (rule: StatePolicy) => number) =>
+  sql<number>`CASE a.current_state ${sql.join(
+    scheduledStates.map((s) => sql`WHEN ${s} THEN ${value(policy[s])}::int`),
+    sql` `,
+  )} END`;
+
 /**
- * Accounts that may be due, least recently warmed first: idx_accounts_needs_warming's predicate and order,
- * read from the head of that index (ORDER BY the indexed column alone, so no sort: a tiebreak column would
- * make PostgreSQL sort every never-warmed account). Only accounts on this host's devices or on none, not
- * already queued, and warmed before `cutoff` (the shortest gap any state asks for). Rows are locked, and
- * rows another planner holds are skipped, so two planners never plan one account. Later batches of the
- * same transaction page with OFFSET: the head of the index is what the planner reads.
+ * Accounts due now, least recently warmed first: idx_accounts_needs_warming's predicate and order, read
+ * from the head of that index (ORDER BY the indexed column alone, so no sort: a tiebreak column would make
+ * PostgreSQL sort every never-warmed account). Whether an account is due (its state's gap since the last
+ * session, its sessions today) is decided here, in SQL, so a tick never reads the same not-due rows over
+ * and over. Only accounts on no device or on one of `devices` (this host's devices with room, and its
+ * inactive ones, whose accounts move), not already queued. Rows are locked and rows another planner holds
+ * are skipped, so two planners never plan one account.
  */
 export async function pickCandidates(
   db: Executor,
-  options: { host: string; cutoff: Date; limit: number; offset: number },
+  options: { policy: WarmingPolicy; now: Date; devices: string[]; limit: number; offset: number },
 ): Promise<Candidate[]> {
+  const { policy, now } = options;
+  const today = utcDayStart(now).toISOString().slice(0, 10);
+  const cutoff = new Date(now.getTime() - shortestGapMinutes(policy) * 60_000);
   const { rows } = await sql<Candidate>`
-    SELECT a.id, a.platform, a.username, a.current_state, a.warming_day_count, a.device_id, a.last_warmed_at
+    SELECT a.id, a.platform, a.username, a.current_state, a.warming_day_count, a.device_id, a.last_warmed_at,
+           a.sessions_today, a.sessions_day
     FROM accounts a
     WHERE a.current_state IN ('created', 'warming_p1', 'warming_p2', 'warming_p3', 'active')
       AND a.platform IN ('tiktok', 'instagram')
       AND a.deleted_at IS NULL
-      AND (a.last_warmed_at IS NULL OR a.last_warmed_at <= ${options.cutoff})
-      AND (a.device_id IS NULL OR a.device_id IN (SELECT d.id FROM devices d WHERE d.host = ${options.host}))
+      AND (a.last_warmed_at IS NULL OR a.last_warmed_at <= ${cutoff})
+      AND (a.last_warmed_at IS NULL
+           OR a.last_warmed_at <= ${now}::timestamptz - make_interval(mins => ${byState(policy, (r) => r.minGapMinutes)}))
+      AND (a.sessions_day IS DISTINCT FROM ${today}::date OR a.sessions_today < ${byState(policy, (r) => r.sessionsPerDay)})
+      AND (a.device_id IS NULL OR a.device_id = ANY(${options.devices}::uuid[]))
       AND NOT EXISTS (SELECT 1 FROM warming_queue q WHERE q.account_id = a.id)
     ORDER BY a.last_warmed_at ASC NULLS FIRST
     LIMIT ${options.limit} OFFSET ${options.offset}
@@ -39,18 +63,34 @@ export async function pickCandidates(
   return rows;
 }
 
-/** Sessions each account started since `since` (served by warming_progress_account_idx). */
-export async function sessionsSince(
+/**
+ * Starts a session's warming_progress row, and counts the session against its account's day, once: a
+ * retry of the same session finds the row there and counts nothing.
+ */
+export async function startSessionRow(
   db: Executor,
-  accountIds: string[],
-  since: Date,
-): Promise<Map<string, number>> {
-  if (accountIds.length === 0) return new Map();
-  const { rows } = await sql<{ account_id: string; n: number }>`
-    SELECT account_id, count(*)::int AS n FROM warming_progress
-    WHERE account_id = ANY(${accountIds}::uuid[]) AND started_at >= ${since}
-    GROUP BY account_id`.execute(db);
-  return new Map(rows.map((r) => [r.account_id, r.n]));
+  row: {
+    sessionKey: string;
+    accountId: string;
+    deviceId: string;
+    platform: string;
+    phase: number;
+    day: number;
+    startedAt: Date;
+  },
+): Promise<void> {
+  const day = utcDayStart(row.startedAt).toISOString().slice(0, 10);
+  await sql`
+    WITH started AS (
+      INSERT INTO warming_progress (session_key, account_id, device_id, platform, warming_phase, warming_day, started_at)
+      VALUES (${row.sessionKey}::uuid, ${row.accountId}, ${row.deviceId}, ${row.platform}, ${row.phase}, ${row.day},
+              ${row.startedAt})
+      ON CONFLICT (session_key) DO NOTHING
+      RETURNING account_id)
+    UPDATE accounts a
+    SET sessions_today = CASE WHEN a.sessions_day = ${day}::date THEN a.sessions_today + 1 ELSE 1 END,
+        sessions_day = ${day}::date
+    FROM started WHERE a.id = started.account_id`.execute(db);
 }
 
 export interface DeviceLoad {

@@ -156,6 +156,8 @@ export const addedBeyondSpec: Record<string, Record<string, string>> = {
   },
   // 008_warming_scheduler.sql: the planned session each row belongs to (at most one row per session).
   warming_progress: { session_key: uuid },
+  // 009_account_session_counts.sql: sessions started on the account's current UTC day.
+  accounts: { sessions_today: int, sessions_day: 'date' },
 };
 
 /** "table.column" → referenced table, for every FK the spec marks. */

@@ -24,20 +24,42 @@ const env = (extra: Record<string, string> = {}) => ({
 describe('plaintext canaries', () => {
   it('never leave the vault except through reveal', async () => {
     expect((await runSovi(['migrate'], env())).code).toBe(0);
-    await runSovi(['devices', 'add', '--name', 'canary-phone', '--udid', 'canary-phone', '--status', 'active'], env());
-    const secrets = { email: `${canary('email')}@x.io`, password: canary('password'), totp_secret: canaryTotpSecret(), proxy_credentials: canary('proxy') };
-    expect((await runSovi(['accounts', 'add', '--platform', 'tiktok', '--username', 'canary_one'], env(), { input: JSON.stringify(secrets) })).code).toBe(0);
+    await runSovi(
+      ['devices', 'add', '--name', 'canary-phone', '--udid', 'canary-phone', '--status', 'active'],
+      env(),
+    );
+    const secrets = {
+      email: `${canary('email')}@x.io`,
+      password: canary('password'),
+      totp_secret: canaryTotpSecret(),
+      proxy_credentials: canary('proxy'),
+    };
+    expect(
+      (
+        await runSovi(['accounts', 'add', '--platform', 'tiktok', '--username', 'canary_one'], env(), {
+          input: JSON.stringify(secrets),
+        })
+      ).code,
+    ).toBe(0);
 
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sovi-canary-'));
     const file = path.join(dir, 'accounts.csv');
-    const rows = Array.from({ length: 5 }, (_, i) => `instagram,canary_bulk_${i},${canary('password')},${canaryTotpSecret()}`);
+    const rows = Array.from(
+      { length: 5 },
+      (_, i) => `instagram,canary_bulk_${i},${canary('password')},${canaryTotpSecret()}`,
+    );
     await fs.writeFile(file, `platform,username,password,totp_secret\n${rows.join('\n')}\n`);
     expect((await runSovi(['accounts', 'import', file], env())).code).toBe(0);
     // A bad file is refused without echoing the secrets it holds.
-    await fs.writeFile(file, `platform,username,password,totp_secret\nmyspace,canary_bad,${canary('password')},${canary('bad-totp')}\n`);
+    await fs.writeFile(
+      file,
+      `platform,username,password,totp_secret\nmyspace,canary_bad,${canary('password')},${canary('bad-totp')}\n`,
+    );
     expect((await runSovi(['accounts', 'import', file], env())).code).toBe(2);
 
-    await runSovi(['accounts', 'update', 'canary_one', '--secrets'], env(), { input: `password=${canary('password')}\n` });
+    await runSovi(['accounts', 'update', 'canary_one', '--secrets'], env(), {
+      input: `password=${canary('password')}\n`,
+    });
     for (const args of [
       ['accounts', 'list', '--json'],
       ['accounts', 'show', 'canary_one', '--json'],
@@ -53,13 +75,18 @@ describe('plaintext canaries', () => {
 
     // The whole system running over these accounts: server, worker, sessions, health checks.
     const sovi = await startSoviUp(
-      env({ SOVI_VAULT_KEYS: `${k1},${k2}`, SOVI_EXECUTOR_OPTIONS: JSON.stringify({ minDurationMs: 10, maxDurationMs: 50 }) }),
+      env({
+        SOVI_VAULT_KEYS: `${k1},${k2}`,
+        SOVI_EXECUTOR_OPTIONS: JSON.stringify({ minDurationMs: 10, maxDurationMs: 50 }),
+      }),
     );
     try {
       await runSovi(['schedule', 'plan'], env());
       await vi.waitFor(
         async () => {
-          const { rows } = await t.pool.query(`SELECT count(*)::int AS n FROM warming_progress WHERE completed_at IS NOT NULL`);
+          const { rows } = await t.pool.query(
+            `SELECT count(*)::int AS n FROM warming_progress WHERE completed_at IS NOT NULL`,
+          );
           expect(rows[0].n).toBeGreaterThan(0);
         },
         { timeout: 30_000, interval: 250 },

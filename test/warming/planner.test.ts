@@ -60,17 +60,22 @@ describe('planning', () => {
       last_warmed_at: '2026-03-10T09:00:00Z',
       device_id: d.id,
     });
+    // Two sessions already today (what the session runner counts on the account when each starts).
     const capped = await factories.account(t.pool, {
       current_state: 'warming_p1',
       last_warmed_at: '2026-03-10T01:00:00Z',
       device_id: d.id,
+      sessions_today: 2,
+      sessions_day: '2026-03-10',
     });
-    for (const started of ['2026-03-10T00:30:00Z', '2026-03-10T01:00:00Z']) {
-      await factories.warmingSession(t.pool, { account_id: capped.id, started_at: started });
-    }
     const { result, jobs } = await plan();
     expect(jobs).toEqual([]);
-    expect(result.notDue).toBe(2); // recent: within its 6 h gap; capped: 2 sessions today already
+    expect(result.considered).toBe(0); // Neither is even read: SQL knows they are not due.
+    // Yesterday's count does not hold an account back today.
+    await t.pool.query(`UPDATE accounts SET sessions_day = '2026-03-09' WHERE id = $1`, [capped.id]);
+    expect((await plan()).jobs.map((j) => j.accountId)).toEqual([capped.id]);
+    await t.pool.query('DELETE FROM warming_queue');
+    await t.pool.query(`UPDATE accounts SET sessions_day = '2026-03-10' WHERE id = $1`, [capped.id]);
     clock.set('2026-03-10T15:00:01Z');
     expect((await plan()).jobs.map((j) => j.accountId)).toEqual([recent.id]);
   });
@@ -136,6 +141,32 @@ describe('planning', () => {
     expect(a.jobs.every((j) => j.deviceId === a1.id)).toBe(true);
     const b = await plan(listSink(), 'hostB');
     expect(b.jobs).toEqual([expect.objectContaining({ accountId: onB.id, deviceId: b1.id })]);
+  });
+
+  it('stays fast when most accounts are not due: a tick reads the due ones, not the rest', async () => {
+    const d = await device();
+    // 20,000 accounts warmed an hour ago (inside every gap), then a few due ones behind them in the index.
+    await t.pool.query(
+      `INSERT INTO accounts (platform, username, current_state, last_warmed_at, device_id, sessions_today, sessions_day)
+       SELECT 'tiktok', 'busy_' || i, 'warming_p1', $1::timestamptz - interval '1 hour', $2, 1, $3::date
+       FROM generate_series(1, 20000) i`,
+      [clock.now(), d.id, '2026-03-10'],
+    );
+    const due = [];
+    for (let i = 0; i < 2; i++)
+      due.push(
+        await factories.account(t.pool, {
+          current_state: 'active',
+          last_warmed_at: '2026-03-09T00:00:00Z',
+          device_id: d.id,
+        }),
+      );
+    await t.pool.query('ANALYZE accounts');
+    const started = performance.now();
+    const { result, jobs } = await plan();
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(jobs.map((j) => j.accountId).sort()).toEqual(due.map((a) => a.id).sort());
+    expect(result.considered).toBe(2);
   });
 
   it('never plans deleted accounts or accounts outside the warming states', async () => {

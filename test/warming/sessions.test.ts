@@ -126,10 +126,13 @@ describe('a successful session', () => {
     ).toBe(job!.sessionKey);
     expect(await run(job!, instantSimulator())).toMatchObject({ status: 'completed' });
     const { rows } = await t.pool.query(
-      `SELECT count(*)::int AS n, bool_and(completed_at IS NOT NULL) AS done FROM warming_progress WHERE session_key = $1`,
-      [job!.sessionKey],
+      `SELECT count(*)::int AS n, bool_and(completed_at IS NOT NULL) AS done,
+              (SELECT sessions_today FROM accounts WHERE id = $2) AS sessions_today
+       FROM warming_progress WHERE session_key = $1`,
+      [job!.sessionKey, job!.accountId],
     );
-    expect(rows[0]).toEqual({ n: 1, done: true });
+    // One session, counted once against the account's day, however many attempts it took.
+    expect(rows[0]).toEqual({ n: 1, done: true, sessions_today: 1 });
   });
 });
 
