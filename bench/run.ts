@@ -3,6 +3,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { accountsBench } from './accounts.ts';
+import { contentBench } from './content.ts';
+import { renderBench } from './render.ts';
 import { foundationBench } from './foundation.ts';
 import { openBenchServer, type Section } from './harness.ts';
 import { schedulerBench } from './scheduler.ts';
@@ -21,7 +23,7 @@ function render(sections: Section[], label: string): string {
     '',
     ...s.notes.map((n) => `${n}`),
     '',
-    '| what | sovi | raw PostgreSQL baseline | ratio |',
+    '| what | sovi | baseline (raw PostgreSQL, or as the notes say) | ratio |',
     '| --- | --- | --- | --- |',
     ...s.rows.map(
       (r) => `| ${r.what} | ${r.sovi} | ${r.baseline} | ${r.ratio}${r.goal ? ` (goal ${r.goal})` : ''} |`,
@@ -33,7 +35,13 @@ function render(sections: Section[], label: string): string {
 
 const server = await openBenchServer();
 try {
-  const sections = [await foundationBench(server), await accountsBench(server), await schedulerBench(server)];
+  const sections = [
+    await foundationBench(server),
+    await accountsBench(server),
+    await schedulerBench(server),
+    await contentBench(server),
+    await renderBench(),
+  ];
   const text = render(sections, server.label);
   console.log(text);
   const readme = await fs.readFile(README, 'utf8');

@@ -28,6 +28,18 @@ const integer = (min: number, max: number) =>
 const blankAsUnset = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (value === '' ? undefined : value), schema);
 
+const jsonObject = z
+  .string()
+  .refine((v) => {
+    try {
+      const parsed: unknown = JSON.parse(v);
+      return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed);
+    } catch {
+      return false;
+    }
+  }, 'expected a JSON object')
+  .transform((v) => JSON.parse(v) as Record<string, unknown>);
+
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const envSchema = z.object({
@@ -82,26 +94,28 @@ const envSchema = z.object({
   ),
   SOVI_WARMING_POLICY_FILE: blankAsUnset(z.string().optional()),
   SOVI_EXECUTOR: blankAsUnset(z.string().default('simulator')),
-  SOVI_EXECUTOR_OPTIONS: blankAsUnset(
-    z
-      .string()
-      .refine((v) => {
-        try {
-          const parsed: unknown = JSON.parse(v);
-          return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed);
-        } catch {
-          return false;
-        }
-      }, 'expected a JSON object')
-      .transform((v) => JSON.parse(v) as Record<string, unknown>)
-      .optional(),
-  ),
+  SOVI_EXECUTOR_OPTIONS: blankAsUnset(jsonObject.optional()),
   SOVI_PLAN_CRON: blankAsUnset(z.string().default('* * * * *')),
   SOVI_WORKER_CONCURRENCY: blankAsUnset(integer(1, 1_000).default(32)),
   SOVI_DEVICE_QUEUE_DEPTH: blankAsUnset(integer(1, 100).default(2)),
   SOVI_JOB_HEARTBEAT_SECONDS: blankAsUnset(integer(10, 3_600).default(10)),
   SOVI_JOB_SUPERVISE_SECONDS: blankAsUnset(integer(1, 600).default(5)),
   SOVI_JOB_POOL_MAX: blankAsUnset(integer(1, 100).default(10)),
+  SOVI_CONTENT_POLICY_FILE: blankAsUnset(z.string().optional()),
+  SOVI_CONTENT_CONCURRENCY: blankAsUnset(integer(0, 64).default(2)),
+  SOVI_FFMPEG: blankAsUnset(z.string().optional()),
+  SOVI_FFPROBE: blankAsUnset(z.string().optional()),
+  SOVI_ESPEAK: blankAsUnset(z.string().optional()),
+  SOVI_MEDIA_LIBRARY: blankAsUnset(z.string().optional()),
+  SOVI_SCRIPT_WRITER: blankAsUnset(
+    z.enum(['template', 'openai'], { error: 'expected template or openai' }).default('template'),
+  ),
+  SOVI_LLM_URL: blankAsUnset(z.url({ error: 'expected an http(s) URL' }).optional()),
+  SOVI_LLM_MODEL: blankAsUnset(z.string().optional()),
+  SOVI_LLM_API_KEY: blankAsUnset(z.string().optional()),
+  SOVI_LLM_TIMEOUT_MS: blankAsUnset(integer(100, 600_000).default(30_000)),
+  SOVI_PUBLISHER: blankAsUnset(z.string().default('simulator')),
+  SOVI_PUBLISHER_OPTIONS: blankAsUnset(jsonObject.optional()),
   SOVI_EMBEDDED_PG_PORT: blankAsUnset(integer(1, 65535).optional()),
   SOVI_EMBEDDED_PG_OS_USER: blankAsUnset(
     z
@@ -154,6 +168,33 @@ export interface Config {
     readonly superviseSeconds: number;
     /** Connections of the job engine's own pool, per process. */
     readonly poolMax: number;
+  };
+  readonly content: {
+    /** A JSON file overriding parts of the default content policy. */
+    readonly policyFile: string | undefined;
+    /** Production stages this host runs at once (rendering is CPU-heavy); 0: this host produces nothing. */
+    readonly concurrency: number;
+    /** Where rendered videos and their assets go: $SOVI_HOME/media. */
+    readonly mediaDir: string;
+    /** A folder of background clips to use instead of generated scenes. */
+    readonly mediaLibrary: string | undefined;
+    /** Explicit tool paths; otherwise found on PATH, then in the npm packages that ship them. */
+    readonly tools: {
+      readonly ffmpeg: string | undefined;
+      readonly ffprobe: string | undefined;
+      readonly espeak: string | undefined;
+    };
+    readonly scriptWriter: {
+      readonly kind: 'template' | 'openai';
+      /** An OpenAI-compatible chat endpoint: the base URL (…/v1) or the full …/chat/completions URL. */
+      readonly url: string | undefined;
+      readonly model: string | undefined;
+      readonly apiKey: string | undefined;
+      readonly timeoutMs: number;
+    };
+    /** 'simulator', or the path of a module exporting createPublisher(options). */
+    readonly publisher: string;
+    readonly publisherOptions: Readonly<Record<string, unknown>>;
   };
   readonly health: {
     readonly wdaHost: string;
@@ -242,6 +283,23 @@ export function loadConfig(
       heartbeatSeconds: e.SOVI_JOB_HEARTBEAT_SECONDS,
       superviseSeconds: e.SOVI_JOB_SUPERVISE_SECONDS,
       poolMax: e.SOVI_JOB_POOL_MAX,
+    },
+    content: {
+      policyFile:
+        e.SOVI_CONTENT_POLICY_FILE === undefined ? undefined : path.resolve(cwd, e.SOVI_CONTENT_POLICY_FILE),
+      concurrency: e.SOVI_CONTENT_CONCURRENCY,
+      mediaDir: path.join(path.resolve(cwd, e.SOVI_HOME), 'media'),
+      mediaLibrary: e.SOVI_MEDIA_LIBRARY === undefined ? undefined : path.resolve(cwd, e.SOVI_MEDIA_LIBRARY),
+      tools: { ffmpeg: e.SOVI_FFMPEG, ffprobe: e.SOVI_FFPROBE, espeak: e.SOVI_ESPEAK },
+      scriptWriter: {
+        kind: e.SOVI_SCRIPT_WRITER,
+        url: e.SOVI_LLM_URL,
+        model: e.SOVI_LLM_MODEL,
+        apiKey: e.SOVI_LLM_API_KEY,
+        timeoutMs: e.SOVI_LLM_TIMEOUT_MS,
+      },
+      publisher: e.SOVI_PUBLISHER,
+      publisherOptions: e.SOVI_PUBLISHER_OPTIONS ?? {},
     },
     health: {
       wdaHost: e.SOVI_WDA_HOST,

@@ -1,8 +1,12 @@
-// What runs on every machine with phones: the device health monitor and the warming worker, both for this
-// host's devices only. `sovi worker` runs them alone; `sovi up` runs them beside the HTTP server.
+// What runs on every sovi host: the device health monitor and the warming worker for this host's devices,
+// and the content worker (production and publishing, shared by all hosts through the job queues). `sovi
+// worker` runs them alone; `sovi up` runs them beside the HTTP server.
 import type { Config } from './config.ts';
+import { builtinMedia } from './content/builtin-media.ts';
+import type { MediaStages } from './content/media-stages.ts';
 import type { Database } from './db/database.ts';
 import { startHealthMonitor, type HealthMonitor } from './devices/health-monitor.ts';
+import { startContentWorker, type ContentWorker } from './jobs/content-worker.ts';
 import { startWarmingWorker, type WarmingWorker } from './jobs/warming-worker.ts';
 import type { Logger } from './logger.ts';
 
@@ -10,6 +14,7 @@ export interface HostServices {
   readonly host: string;
   readonly monitor: HealthMonitor;
   readonly worker: WarmingWorker;
+  readonly content: ContentWorker;
   stop(): Promise<void>;
 }
 
@@ -18,23 +23,37 @@ export async function startHostServices(
   database: Database,
   logger: Logger,
   host: string = config.host,
+  options: { media?: MediaStages } = {},
 ): Promise<HostServices> {
   const monitor = startHealthMonitor({ db: database.db, health: config.health, logger, host });
-  let worker: WarmingWorker;
+  let worker: WarmingWorker | undefined;
   try {
     worker = await startWarmingWorker({ config, database, logger, host });
+    // The content worker shares the warming worker's job engine: one pool, one supervisor per process.
+    const content = await startContentWorker({
+      config,
+      database,
+      logger,
+      boss: worker.boss,
+      media: options.media ?? builtinMedia(config.content, logger),
+    });
+    const warming = worker;
+    return {
+      host,
+      monitor,
+      worker: warming,
+      content,
+      stop: async () => {
+        // Content and sessions first (interrupted jobs are retried elsewhere), the engine with the warming
+        // worker, then the monitor's round.
+        await content.stop();
+        await warming.stop();
+        await monitor.stop();
+      },
+    };
   } catch (err) {
+    await worker?.stop();
     await monitor.stop();
     throw err;
   }
-  return {
-    host,
-    monitor,
-    worker,
-    stop: async () => {
-      // Sessions first (their jobs are retried elsewhere if interrupted), then the monitor's round.
-      await worker.stop();
-      await monitor.stop();
-    },
-  };
 }

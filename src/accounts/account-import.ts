@@ -1,7 +1,7 @@
 // CSV import of accounts: every row is checked first and every bad row is reported with its line number;
 // then all rows are written in one transaction, or none.
 import { randomUUID } from 'node:crypto';
-import { parse } from 'csv-parse/sync';
+import { checkHeader, fieldsByName, importRefused, readCsv, type ImportIssue } from '../csv-import.ts';
 import { SoviError } from '../errors.ts';
 import { recordEvent } from '../events/events-service.ts';
 import { normaliseTotpSecret } from '../vault/totp.ts';
@@ -33,12 +33,6 @@ type Column = (typeof importColumns)[number];
 const USERNAME = /^[A-Za-z0-9_.]{1,30}$/;
 const CHUNK = 2_000;
 
-export interface ImportIssue {
-  line: number;
-  field?: string;
-  message: string;
-}
-
 export interface ImportProgress {
   (phase: 'check' | 'write', done: number, total: number): void;
 }
@@ -54,62 +48,6 @@ interface Candidate {
   secrets: Partial<Record<SecretField, string>>;
 }
 
-function parseCsv(
-  text: string,
-  source: string,
-): { header: string[]; records: { line: number; fields: string[] }[] } {
-  let parsed: { record: string[]; info: { lines: number } }[];
-  try {
-    parsed = parse(text, {
-      bom: true,
-      info: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      trim: true,
-    }) as unknown as {
-      record: string[];
-      info: { lines: number };
-    }[];
-  } catch (err) {
-    const e = err as { lines?: number; message: string };
-    throw new SoviError(
-      'invalid_input',
-      `${source}${e.lines ? ` line ${e.lines}` : ''}: not valid CSV (${e.message}); nothing was imported`,
-      {
-        field: 'file',
-        issues: [{ line: e.lines, message: e.message }],
-      },
-    );
-  }
-  const [first, ...rest] = parsed;
-  if (!first)
-    throw new SoviError('invalid_input', `${source} is empty: expected a header line and rows`, {
-      field: 'file',
-    });
-  return {
-    header: first.record.map((h) => h.toLowerCase()),
-    records: rest.map((r) => ({ line: r.info.lines, fields: r.record })),
-  };
-}
-
-function checkHeader(header: string[], source: string): void {
-  const unknown = header.filter((h) => !importColumns.includes(h as Column));
-  const missing = (['platform', 'username'] as const).filter((c) => !header.includes(c));
-  const duplicated = header.filter((h, i) => header.indexOf(h) !== i);
-  const problems = [
-    ...unknown.map((c) => `unknown column "${c}"`),
-    ...missing.map((c) => `missing column "${c}"`),
-    ...duplicated.map((c) => `column "${c}" appears twice`),
-  ];
-  if (problems.length > 0) {
-    throw new SoviError(
-      'invalid_input',
-      `${source} line 1: ${problems.join('; ')}. Columns: ${importColumns.join(', ')} (platform and username required)`,
-      { field: 'header', issues: problems.map((message) => ({ line: 1, message })) },
-    );
-  }
-}
-
 /** Checks one row on its own; cross-row and database checks come after. */
 function checkRow(
   header: string[],
@@ -121,11 +59,7 @@ function checkRow(
     issues.push({ line, message: `expected ${header.length} fields, got ${fields.length}` });
     return undefined;
   }
-  const value = (c: Column) => {
-    const i = header.indexOf(c);
-    const v = i < 0 ? '' : (fields[i] ?? '');
-    return v === '' ? undefined : v;
-  };
+  const value: (c: Column) => string | undefined = fieldsByName(header, fields);
   const before = issues.length;
   const bad = (field: string, message: string) =>
     issues.push({ line, field, message: `${field}: ${message}` });
@@ -183,8 +117,8 @@ export async function importAccountsCsv(
   options: { source: string; onProgress?: ImportProgress },
 ): Promise<{ imported: number }> {
   const { source, onProgress } = options;
-  const { header, records } = parseCsv(text, source);
-  checkHeader(header, source);
+  const { header, records } = readCsv(text, source);
+  checkHeader(header, source, importColumns, ['platform', 'username']);
 
   const issues: ImportIssue[] = [];
   const candidates: Candidate[] = [];
@@ -240,16 +174,7 @@ export async function importAccountsCsv(
   }
   onProgress?.('check', records.length, records.length);
 
-  if (issues.length > 0) {
-    issues.sort((a, b) => a.line - b.line);
-    const shown = issues.slice(0, 50).map((i) => `line ${i.line}: ${i.message}`);
-    const more = issues.length > shown.length ? `\n  … and ${issues.length - shown.length} more` : '';
-    throw new SoviError(
-      'invalid_input',
-      `${source}: ${issues.length} problem(s) in ${new Set(issues.map((i) => i.line)).size} row(s); nothing was imported:\n  ${shown.join('\n  ')}${more}`,
-      { field: 'file', issues },
-    );
-  }
+  if (issues.length > 0) throw importRefused(source, issues);
 
   // All rows are good: seal the secrets (each bound to its row) and write everything in one transaction.
   const rows = candidates.map((c) => {

@@ -46,12 +46,15 @@ export function action<Args extends unknown[]>(
     let stop: () => void = () => undefined;
     const stopped = new Promise<void>((resolve) => (stop = resolve));
 
-    const closeAll = async () => {
-      for (const close of closers.reverse()) {
-        await close().catch((err: unknown) => logger.warn({ err }, 'error while closing'));
-      }
-      closers.length = 0;
-    };
+    // Both the signal handler and the command's own ending close; they must share one closing, in reverse
+    // order of opening, which process.exit (after the signal handler) must not cut short.
+    let closing: Promise<void> | undefined;
+    const closeAll = () =>
+      (closing ??= (async () => {
+        for (const close of [...closers].reverse()) {
+          await close().catch((err: unknown) => logger.warn({ err }, 'error while closing'));
+        }
+      })());
     const grace = closeWithGrace({ delay: 20_000, logger }, async ({ signal, err }) => {
       if (err) report(err, logger);
       if (signal && options.longRunning) {
@@ -92,7 +95,7 @@ export function action<Args extends unknown[]>(
 }
 
 /** Prints an error for a person: the message for what they can fix, never a stack for their mistakes. */
-function report(err: unknown, logger: Logger | undefined): void {
+export function report(err: unknown, logger: Logger | undefined): void {
   const sovi = translatePgError(err);
   if (sovi) {
     process.stderr.write(`sovi: ${sovi.message}\n`);

@@ -1,8 +1,12 @@
 // The sovi command line: one file per command group, each thin over the services.
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { registerAccountsCommands } from './accounts-commands.ts';
+import { registerContentCommands } from './content-commands.ts';
+import { report } from './context.ts';
 import { registerDbCommands } from './db-commands.ts';
+import { registerDistributionsCommands } from './distributions-commands.ts';
 import { registerEventsCommands } from './events-commands.ts';
+import { registerHooksCommands } from './hooks-commands.ts';
 import { registerKeysCommands } from './keys-commands.ts';
 import { registerScheduleCommands } from './schedule-commands.ts';
 import { registerWorkerCommand } from './worker-command.ts';
@@ -17,7 +21,10 @@ const program = new Command('sovi')
   )
   .version(packageJson.version)
   .showHelpAfterError('(run with --help for usage)')
-  .configureHelp({ showGlobalOptions: true });
+  .configureHelp({ showGlobalOptions: true })
+  // Usage mistakes throw instead of exiting, so they end with the same exit status as other bad input.
+  // Set before the subcommands are added: they inherit it.
+  .exitOverride();
 
 program.addHelpText(
   'after',
@@ -33,6 +40,19 @@ registerAccountsCommands(program);
 registerKeysCommands(program);
 registerEventsCommands(program);
 registerScheduleCommands(program);
+registerHooksCommands(program);
+registerContentCommands(program);
+registerDistributionsCommands(program);
 registerWorkerCommand(program);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Commander has printed the message (or the help, or the version) already.
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else {
+    // An option's parser refused its value: a SoviError naming the option.
+    report(err, undefined);
+  }
+}

@@ -7,14 +7,15 @@ export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
     .description(
-      "run this host's warming worker and device health monitor (what `sovi up` runs beside the server)",
+      "run this host's warming worker, device health monitor and content worker (what `sovi up` runs beside the server)",
     )
     .option('--host <host>', 'the host whose devices to run (default SOVI_HOST_NAME, else the machine name)')
     .addHelpText(
       'after',
       '\nSeveral workers may share one database: each runs only its host’s devices, and two workers of the\n' +
-        'same host share its sessions without ever running two at once on one device. The database must be\n' +
-        'migrated (`sovi migrate` or `sovi up` on any host).',
+        'same host share its sessions without ever running two at once on one device. Content production and\n' +
+        'publishing are shared by all hosts (SOVI_CONTENT_CONCURRENCY=0 keeps a host out of production). The\n' +
+        'database must be migrated (`sovi migrate` or `sovi up` on any host).',
     )
     .action(
       action(

@@ -87,6 +87,8 @@ export interface Content {
   quality_score: number | null;
   script_json: Json | null;
   topic: string;
+  trend_id: string | null;
+  updated_at: Generated<Timestamp>;
 }
 
 export interface Devices {
@@ -112,8 +114,10 @@ export interface Devices {
 
 export interface Distributions {
   account_id: string;
+  attempts: Generated<number>;
   caption: string | null;
   content_id: string;
+  created_at: Generated<Timestamp>;
   hashtags: Generated<string[]>;
   id: Generated<string>;
   platform: string;
@@ -124,6 +128,7 @@ export interface Distributions {
 
 export interface Hooks {
   category: string;
+  created_at: Generated<Timestamp>;
   effectiveness_score: number | null;
   id: Generated<string>;
   niche_id: string | null;
@@ -184,6 +189,15 @@ export interface Niches {
   status: Generated<string>;
   tier: string | null;
   updated_at: Generated<Timestamp>;
+}
+
+export interface SimulatedPosts {
+  attempts: Generated<number>;
+  idempotency_key: string;
+  platform: string;
+  platform_post_id: string | null;
+  posted_at: Timestamp | null;
+  removed: Generated<boolean>;
 }
 
 export interface SystemEvents {
@@ -247,6 +261,7 @@ export interface DB {
   metrics_daily: MetricsDaily;
   metrics_hourly: MetricsHourly;
   niches: Niches;
+  simulated_posts: SimulatedPosts;
   system_events: SystemEvents;
   trending_topics: TrendingTopics;
   warming_progress: WarmingProgress;

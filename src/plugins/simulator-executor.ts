@@ -3,7 +3,7 @@
 // the session key, so a run is reproducible whatever order the workers pick sessions in.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { invalidInput } from '../errors.ts';
+import { SoviError } from '../errors.ts';
 import type { SessionExecutor, SessionFacts, SessionOutcome, SessionRequest } from './executor.ts';
 
 const rate = z.number().min(0).max(1);
@@ -41,10 +41,10 @@ export function createSimulatorExecutor(input: Readonly<Record<string, unknown>>
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? issue.path.join('.') : 'options';
-    throw invalidInput(
-      'SOVI_EXECUTOR_OPTIONS',
-      `SOVI_EXECUTOR_OPTIONS: ${where}: ${issue?.message ?? 'invalid'}`,
-    );
+    // A bad option is bad configuration: exit 78, naming the variable.
+    throw new SoviError('config', `SOVI_EXECUTOR_OPTIONS: ${where}: ${issue?.message ?? 'invalid'}`, {
+      field: 'SOVI_EXECUTOR_OPTIONS',
+    });
   }
   const o = parsed.data;
   return {

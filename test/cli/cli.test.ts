@@ -53,8 +53,20 @@ describe('bad input', () => {
     noStack(result.stderr);
   });
 
+  it.each([
+    [['accounts', 'list', '--limit', 'ten'], /--limit: expected an integer/],
+    [['events', 'list', '--since', 'yesterday'], /--since: expected an ISO-8601 time/],
+    [['content', 'list', '--status', 'done'], /--status: expected one of scripting/],
+    [['hooks', 'add', '--category', 'x', '--template', 'y', '--score', 'high'], /--score: expected a number/],
+  ])('refuses a bad option value for %j with exit 2, naming it, no stack', async (args, message) => {
+    const result = await runSovi(args, { DATABASE_URL: 'postgres://x@127.0.0.1:1/x' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(message);
+    noStack(result.stderr);
+  });
+
   it('refuses unknown commands and options', async () => {
-    expect((await runSovi(['migrat'])).code).not.toBe(0);
+    expect((await runSovi(['migrat'])).code).toBe(2);
     expect((await runSovi(['migrate', '--force'])).stderr).toMatch(/unknown option '--force'/);
   });
 

@@ -158,6 +158,11 @@ export const addedBeyondSpec: Record<string, Record<string, string>> = {
   warming_progress: { session_key: uuid },
   // 009_account_session_counts.sql: sessions started on the account's current UTC day.
   accounts: { sessions_today: int, sessions_day: 'date' },
+  // 010_content_pipeline.sql: listing order, production timestamps, the trend a piece came from,
+  // and publish attempts.
+  hooks: { created_at: tstz },
+  content: { updated_at: tstz, trend_id: uuid },
+  distributions: { created_at: tstz, attempts: int },
 };
 
 /** "table.column" → referenced table, for every FK the spec marks. */

@@ -1,0 +1,199 @@
+import type { Command } from 'commander';
+import type { PgBoss } from 'pg-boss';
+import { loadContentPolicy } from '../content/content-policy.ts';
+import {
+  contentStatusCounts,
+  createContent,
+  failureOf,
+  getContent,
+  listContent,
+  produce,
+  produceAll,
+  retryContent,
+} from '../content/content-service.ts';
+import { productionStatuses, type Content } from '../content/content-model.ts';
+import { invalidInput } from '../errors.ts';
+import { createBoss } from '../jobs/job-engine.ts';
+import { ensureContentQueues, pipelineJobSink } from '../jobs/content-worker.ts';
+import { action, type CliContext } from './context.ts';
+import { json, shortTime, table } from './format.ts';
+import { parseChoice, parseInteger } from './parse.ts';
+
+/** A job engine client for commands that queue work (the worker in `sovi up` or `sovi worker` runs it). */
+async function jobSink(ctx: CliContext) {
+  const database = await ctx.database();
+  const boss: PgBoss = createBoss(database.connection, ctx.config.scheduler, ctx.logger, {
+    migrate: false,
+    background: false,
+  });
+  await boss.start();
+  ctx.onClose(() => boss.stop({ graceful: false, close: true }));
+  await ensureContentQueues(boss, loadContentPolicy(ctx.config.content.policyFile));
+  return pipelineJobSink(boss);
+}
+
+function describe(c: Content): string {
+  const failure = failureOf(c);
+  const stages = (c.assetManifest.stages ?? {}) as Record<string, Record<string, unknown>>;
+  const quality = stages.assembling?.quality as
+    | { score: number; checks: { name: string; passed: boolean; value: unknown; expected: string }[] }
+    | undefined;
+  return [
+    `id          ${c.id}`,
+    `topic       ${c.topic}`,
+    `niche       ${c.nicheSlug ?? '-'}   format ${c.format ?? '-'}`,
+    `status      ${c.status}${failure ? ` (failed at ${failure.stage}: ${failure.reason})` : ''}`,
+    `hook        ${c.hookId ?? '-'}`,
+    `video       ${c.outputPath ?? '-'}`,
+    `quality     ${c.qualityScore?.toFixed(2) ?? '-'}`,
+    ...(quality
+      ? quality.checks.map(
+          (q) => `  ${q.passed ? 'ok  ' : 'FAIL'} ${q.name}: ${String(q.value)} (expected ${q.expected})`,
+        )
+      : []),
+    ...(c.script
+      ? [
+          '',
+          `title       ${c.script.title}`,
+          `hook line   ${c.script.hook}`,
+          ...c.script.beats.map((b, i) => `beat ${i + 1}      [${b.onScreenText}] ${b.narration}`),
+          `cta         ${c.script.cta}`,
+          `hashtags    ${c.script.hashtags.map((h) => `#${h}`).join(' ')}`,
+          `writer      ${c.script.writer}`,
+        ]
+      : []),
+    '',
+    `created     ${shortTime(c.createdAt)}   updated ${shortTime(c.updatedAt)}`,
+  ].join('\n');
+}
+
+export function registerContentCommands(program: Command): void {
+  const content = program
+    .command('content')
+    .description('content production: script, voice, video, distribution');
+
+  content
+    .command('new')
+    .description('create content from a topic (or a trending topic); `sovi content produce` starts it')
+    .option('--topic <text>', 'what the video is about')
+    .option('--niche <slug>', 'the niche it is for')
+    .option('--format <format>', 'faceless (default) or reddit_story, or a format of the content policy')
+    .option('--from-trend <id>', 'take the topic and niche from a trending topic')
+    .option('--produce', 'queue its production right away')
+    .option('--json', 'print JSON')
+    .action(
+      action(
+        async (
+          ctx,
+          o: {
+            topic?: string;
+            niche?: string;
+            format?: string;
+            fromTrend?: string;
+            produce?: boolean;
+            json?: boolean;
+          },
+        ) => {
+          if (!o.topic && !o.fromTrend)
+            throw invalidInput('--topic', '--topic: say what the video is about (or use --from-trend <id>)');
+          const policy = loadContentPolicy(ctx.config.content.policyFile);
+          const { db } = await ctx.database();
+          const created = await createContent(db, policy, {
+            topic: o.topic,
+            niche: o.niche,
+            format: o.format,
+            trendId: o.fromTrend,
+          });
+          if (o.produce) await produce(db, await jobSink(ctx), created.id);
+          ctx.print(
+            o.json
+              ? json(created)
+              : `created content ${created.id} ("${created.topic}")${o.produce ? ', production queued' : ''}`,
+          );
+        },
+      ),
+    );
+
+  content
+    .command('produce [id]')
+    .description('queue the production of a piece of content (or --all), from the stage it is in')
+    .option('--all', 'every piece of content in a stage')
+    .action(
+      action(async (ctx, id: string | undefined, o: { all?: boolean }) => {
+        if (!id && !o.all) throw invalidInput('id', 'give a content id, or --all');
+        const { db } = await ctx.database();
+        const sink = await jobSink(ctx);
+        if (o.all) {
+          ctx.print(`queued ${await produceAll(db, sink)} piece(s) of content`);
+        } else {
+          const c = await produce(db, sink, id!);
+          ctx.print(`queued ${c.id} at ${c.status}`);
+        }
+      }),
+    );
+
+  content
+    .command('retry <id>')
+    .description('restart a failed production at the stage that failed')
+    .action(
+      action(async (ctx, id: string) => {
+        const { db } = await ctx.database();
+        const stage = await retryContent(db, await jobSink(ctx), id, ctx.config.actor);
+        ctx.print(`retrying ${id} from ${stage}`);
+      }),
+    );
+
+  content
+    .command('status')
+    .description('how much content is in each stage')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (ctx, o: { json?: boolean }) => {
+        const counts = await contentStatusCounts((await ctx.database()).db);
+        ctx.print(o.json ? json(counts) : table(['status', 'content'], Object.entries(counts)));
+      }),
+    );
+
+  content
+    .command('list')
+    .description('content, newest first')
+    .option('--status <status>', `only this status (${productionStatuses.join(', ')})`, (v) =>
+      parseChoice('--status', v, productionStatuses),
+    )
+    .option('--niche <slug>', 'only this niche')
+    .option('--limit <n>', 'how many (default 100)', (v) => parseInteger('--limit', v, 1, 10_000))
+    .option('--json', 'print JSON')
+    .action(
+      action(async (ctx, o: { status?: string; niche?: string; limit?: number; json?: boolean }) => {
+        const list = await listContent((await ctx.database()).db, o);
+        if (o.json) return ctx.print(json(list));
+        ctx.print(
+          list.length === 0
+            ? 'no content: create some with sovi content new'
+            : table(
+                ['id', 'status', 'niche', 'format', 'quality', 'topic', 'updated'],
+                list.map((c) => [
+                  c.id,
+                  c.status,
+                  c.nicheSlug,
+                  c.format,
+                  c.qualityScore?.toFixed(2),
+                  c.topic,
+                  shortTime(c.updatedAt),
+                ]),
+              ),
+        );
+      }),
+    );
+
+  content
+    .command('show <id>')
+    .description('one piece of content: status, script, video, quality checks')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (ctx, id: string, o: { json?: boolean }) => {
+        const c = await getContent((await ctx.database()).db, id);
+        ctx.print(o.json ? json(c) : describe(c));
+      }),
+    );
+}

@@ -1,0 +1,116 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { posteriorOf } from '../hooks/hook-selector.ts';
+import { addHook, getHook, importHooks, listHooks } from '../hooks/hooks-service.ts';
+import { invalidInput } from '../errors.ts';
+import { action } from './context.ts';
+import { json, table } from './format.ts';
+import { parseNumber } from './parse.ts';
+
+export function registerHooksCommands(program: Command): void {
+  const hooks = program.command('hooks').description('hook templates: the opening lines videos start with');
+
+  hooks
+    .command('add')
+    .description('add a hook template; {topic} and {niche} are filled in when it is used')
+    .requiredOption('--category <category>', 'snake_case, e.g. curiosity_gap, bold_claim')
+    .requiredOption('--template <text>', 'e.g. "Nobody talks about {topic}, and it shows."')
+    .option('--niche <slug>', 'only for this niche (default: any niche)')
+    .option('--score <0-1>', 'a prior for how well it will do, until posts say otherwise', (v) =>
+      parseNumber('--score', v, 0, 1),
+    )
+    .option('--json', 'print JSON')
+    .action(
+      action(
+        async (
+          ctx,
+          o: { category: string; template: string; niche?: string; score?: number; json?: boolean },
+        ) => {
+          const hook = await addHook((await ctx.database()).db, {
+            category: o.category,
+            template: o.template,
+            niche: o.niche,
+            effectivenessScore: o.score,
+          });
+          ctx.print(o.json ? json(hook) : `added hook ${hook.id} (${hook.category})`);
+        },
+      ),
+    );
+
+  hooks
+    .command('import <file>')
+    .description('import hooks from CSV (category, template, niche, effectiveness_score): all or none')
+    .action(
+      action(async (ctx, file: string) => {
+        let text: string;
+        try {
+          text = await fs.readFile(file, 'utf8');
+        } catch {
+          throw invalidInput('file', `file: cannot read ${file}`);
+        }
+        const result = await importHooks((await ctx.database()).db, text, path.basename(file));
+        ctx.print(`imported ${result.imported} hooks from ${file}`);
+      }),
+    );
+
+  hooks
+    .command('list')
+    .description('hooks with their use counts and what is known of how they do')
+    .option('--niche <slug>', 'only this niche')
+    .option('--category <category>', 'only this category')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (ctx, o: { niche?: string; category?: string; json?: boolean }) => {
+        const list = await listHooks((await ctx.database()).db, o);
+        if (o.json) return ctx.print(json(list));
+        ctx.print(
+          list.length === 0
+            ? 'no hooks: add one with sovi hooks add'
+            : table(
+                ['id', 'category', 'niche', 'used', 'score', 'tiktok', 'instagram', 'template'],
+                list.map((h) => [
+                  h.id,
+                  h.category,
+                  h.nicheSlug ?? 'any',
+                  h.usageCount,
+                  h.effectivenessScore?.toFixed(2) ?? '-',
+                  h.platformScores.tiktok
+                    ? `${h.platformScores.tiktok.score.toFixed(2)} (${h.platformScores.tiktok.samples})`
+                    : '-',
+                  h.platformScores.instagram
+                    ? `${h.platformScores.instagram.score.toFixed(2)} (${h.platformScores.instagram.samples})`
+                    : '-',
+                  h.template,
+                ]),
+              ),
+        );
+      }),
+    );
+
+  hooks
+    .command('show <id>')
+    .description('one hook, with the posterior the selector samples from on each platform')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (ctx, id: string, o: { json?: boolean }) => {
+        const hook = await getHook((await ctx.database()).db, id);
+        const posteriors = Object.fromEntries(['tiktok', 'instagram'].map((p) => [p, posteriorOf(hook, p)]));
+        if (o.json) return ctx.print(json({ ...hook, posteriors }));
+        ctx.print(
+          [
+            `id         ${hook.id}`,
+            `category   ${hook.category}`,
+            `template   ${hook.template}`,
+            `niche      ${hook.nicheSlug ?? 'any'}`,
+            `used       ${hook.usageCount} time(s)`,
+            `score      ${hook.effectivenessScore?.toFixed(3) ?? 'none yet (prior 0.5)'}`,
+            ...Object.entries(posteriors).map(
+              ([p, b]) =>
+                `${p.padEnd(11)}Beta(${b.alpha.toFixed(1)}, ${b.beta.toFixed(1)}), mean ${(b.alpha / (b.alpha + b.beta)).toFixed(3)}`,
+            ),
+          ].join('\n'),
+        );
+      }),
+    );
+}

@@ -1,0 +1,205 @@
+// The content worker: production stages, publishing, and two sweeps (content waiting for accounts or stuck
+// in a stage; posts the platform took down). Any worker may run any content, whatever its host.
+import type { PgBoss } from 'pg-boss';
+import type { Config } from '../config.ts';
+import type { MediaStages } from '../content/media-stages.ts';
+import { loadContentPolicy, type ContentPolicy } from '../content/content-policy.ts';
+import { runStage, type PipelineJobSink, type StageJob } from '../content/pipeline.ts';
+import { scriptWriterFor, type ScriptWriter } from '../content/script-writers.ts';
+import type { Database } from '../db/database.ts';
+import { checkPosts, publishDistribution } from '../distribution/publishing.ts';
+import type { Logger } from '../logger.ts';
+import { loadPublisher } from '../plugins/load-publisher.ts';
+import type { Publisher } from '../plugins/publisher.ts';
+import { inTransaction } from './job-engine.ts';
+
+export const contentQueues = {
+  stage: 'content-stage',
+  publish: 'content-publish',
+  sweep: 'content-sweep',
+  postStatus: 'content-post-status',
+} as const;
+
+export function pipelineJobSink(boss: PgBoss): PipelineJobSink {
+  return {
+    enqueueStage: async (trx, job) => {
+      // One queued and one running job per content at most: a duplicate request is a no-op.
+      await boss.send(contentQueues.stage, job, { singletonKey: job.contentId, db: inTransaction(trx) });
+    },
+    enqueuePublish: async (trx, ids) => {
+      if (ids.length === 0) return;
+      await boss.insert(
+        contentQueues.publish,
+        ids.map((id) => ({ data: { distributionId: id }, singletonKey: id })),
+        { db: inTransaction(trx) },
+      );
+    },
+  };
+}
+
+export async function ensureContentQueues(boss: PgBoss, policy: ContentPolicy): Promise<void> {
+  // notify: a stage's next job wakes a worker at once (NOTIFY), instead of after its next poll.
+  await boss.createQueue(contentQueues.stage, {
+    policy: 'stately',
+    notify: true,
+    heartbeatSeconds: 30,
+    expireInSeconds: 3_600,
+    retryLimit: 3,
+    retryDelay: 10,
+    retryBackoff: true,
+  });
+  await boss.createQueue(contentQueues.publish, {
+    policy: 'stately',
+    notify: true,
+    // Publishing counts its own attempts (policy.distribution.publishAttempts); the engine just retries.
+    retryLimit: policy.distribution.publishAttempts + 2,
+    retryDelay: 30,
+    retryBackoff: true,
+    retryDelayMax: 3_600,
+    expireInSeconds: 900,
+  });
+  await boss.createQueue(contentQueues.sweep, { policy: 'singleton', retryLimit: 0 });
+  await boss.createQueue(contentQueues.postStatus, { policy: 'singleton', retryLimit: 0 });
+}
+
+export interface ContentWorkerOptions {
+  config: Config;
+  database: Database;
+  logger: Logger;
+  boss: PgBoss;
+  media: MediaStages;
+  policy?: ContentPolicy;
+  writers?: { primary: ScriptWriter; fallback: ScriptWriter | null };
+  publisher?: Publisher;
+  /** false: no cron sweeps (tests). Default true. */
+  scheduleSweeps?: boolean;
+  random?: () => number;
+}
+
+export interface ContentWorker {
+  readonly policy: ContentPolicy;
+  readonly sink: PipelineJobSink;
+  /** Re-plans content waiting for accounts and re-queues content whose stage job is gone. */
+  sweep(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function startContentWorker(options: ContentWorkerOptions): Promise<ContentWorker> {
+  const { config, database, logger, boss } = options;
+  const policy = options.policy ?? loadContentPolicy(config.content.policyFile);
+  const publisher =
+    options.publisher ??
+    (await loadPublisher(config.content.publisher, config.content.publisherOptions, {
+      db: database.db,
+      logger,
+    }));
+  const stopping = new AbortController();
+  await ensureContentQueues(boss, policy);
+  const sink = pipelineJobSink(boss);
+  const deps = {
+    db: database.db,
+    logger,
+    policy,
+    mediaDir: config.content.mediaDir,
+    writers: options.writers ?? scriptWriterFor(config.content.scriptWriter),
+    media: options.media,
+    sink,
+    random: options.random,
+  };
+
+  // A host with SOVI_CONTENT_CONCURRENCY=0 (say, one busy driving phones) leaves production to the others.
+  if (config.content.concurrency > 0) {
+    await boss.work<StageJob>(
+      contentQueues.stage,
+      {
+        localConcurrency: config.content.concurrency,
+        pollingIntervalSeconds: 1,
+        notifyPollingIntervalSeconds: 5,
+      },
+      async ([job]) => {
+        if (!job) return;
+        const result = await runStage(deps, job.data, AbortSignal.any([job.signal, stopping.signal]));
+        if (result.status === 'interrupted')
+          throw new Error('stage interrupted: the worker is stopping or lost its claim');
+        return result;
+      },
+    );
+  }
+  await boss.work<{ distributionId: string }>(
+    contentQueues.publish,
+    { localConcurrency: 4, pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 5 },
+    async ([job]) => {
+      if (!job) return;
+      const publishDeps = {
+        db: database.db,
+        publisher,
+        logger,
+        maxAttempts: policy.distribution.publishAttempts,
+      };
+      // A retryable failure (RetryPublish) or a stop throws: the job engine retries it, with backoff.
+      return publishDistribution(
+        publishDeps,
+        job.data.distributionId,
+        AbortSignal.any([job.signal, stopping.signal]),
+      );
+    },
+  );
+  const sweep = () => sweepContent(database, sink, logger);
+  await boss.work(contentQueues.sweep, { pollingIntervalSeconds: 5 }, async () => sweep());
+  await boss.work(contentQueues.postStatus, { pollingIntervalSeconds: 5 }, async () =>
+    checkPosts({ db: database.db, publisher, logger }, new Date(Date.now() - 7 * 86_400_000)),
+  );
+  if (options.scheduleSweeps !== false) {
+    await boss.schedule(contentQueues.sweep, '*/5 * * * *', {}, { tz: 'UTC' });
+    await boss.schedule(contentQueues.postStatus, '17 * * * *', {}, { tz: 'UTC' });
+  }
+  logger.info(
+    { publisher: publisher.name, writer: deps.writers.primary.name, media: options.media.name },
+    'content worker started',
+  );
+  return {
+    policy,
+    sink,
+    sweep,
+    stop: async () => {
+      stopping.abort(new Error('the worker is stopping'));
+      for (const queue of Object.values(contentQueues)) await boss.offWork(queue, { wait: true });
+      await publisher.close?.();
+    },
+  };
+}
+
+/**
+ * Content that sat in a stage for ten minutes without moving gets its stage job queued again (a job lost
+ * to a failure, say); content distributing without distributions is planned again.
+ */
+async function sweepContent(database: Database, sink: PipelineJobSink, logger: Logger): Promise<number> {
+  const stale = await database.db
+    .selectFrom('content')
+    .select(['id', 'production_status'])
+    .where('production_status', 'in', ['scripting', 'generating', 'assembling', 'distributing'])
+    .where('updated_at', '<', new Date(Date.now() - 10 * 60_000))
+    .where((eb) =>
+      eb.or([
+        eb('production_status', '!=', 'distributing'),
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('distributions')
+              .select('id')
+              .whereRef('distributions.content_id', '=', 'content.id'),
+          ),
+        ),
+      ]),
+    )
+    .limit(1_000)
+    .execute();
+  for (const row of stale) {
+    await sink.enqueueStage(database.db, {
+      contentId: row.id,
+      stage: row.production_status as StageJob['stage'],
+    });
+  }
+  if (stale.length > 0) logger.info({ requeued: stale.length }, 'content sweep');
+  return stale.length;
+}

@@ -1,0 +1,56 @@
+// The publisher contract: the one interface between sovi's distribution and whatever posts a video to a
+// platform. sovi ships only the simulator (simulator-publisher.ts); a real publisher is a plug-in outside
+// this project, loaded by module path (SOVI_PUBLISHER).
+import type { Db } from '../db/pool.ts';
+import type { Logger } from '../logger.ts';
+
+export interface PublishRequest {
+  /**
+   * The same for every attempt at one distribution. A publisher must honour it: a second call with a key it
+   * has already posted returns that post instead of posting again (a worker may die after the platform
+   * took the post and before sovi recorded it).
+   */
+  idempotencyKey: string;
+  platform: 'tiktok' | 'instagram';
+  account: { id: string; username: string };
+  videoPath: string;
+  caption: string;
+  hashtags: string[];
+  signal: AbortSignal;
+}
+
+export interface PublishResult {
+  platformPostId: string;
+  postedAt: Date;
+}
+
+/** A failed publish. `retryable`: worth trying again later (rate limit, network); otherwise final. */
+export class PublishError extends Error {
+  readonly retryable: boolean;
+  constructor(message: string, retryable: boolean) {
+    super(message);
+    this.name = 'PublishError';
+    this.retryable = retryable;
+  }
+}
+
+export type PostStatus = 'live' | 'removed' | 'unknown';
+
+export interface Publisher {
+  readonly name: string;
+  publish(request: PublishRequest): Promise<PublishResult>;
+  /** Whether a post is still up; a publisher that cannot tell omits it. */
+  status?(post: { platform: string; platformPostId: string }): Promise<PostStatus>;
+  close?(): Promise<void>;
+}
+
+export interface PublisherContext {
+  db: Db;
+  logger: Logger;
+}
+
+/** What a plug-in module exports. `options` is SOVI_PUBLISHER_OPTIONS. */
+export type PublisherFactory = (
+  options: Readonly<Record<string, unknown>>,
+  context: PublisherContext,
+) => Publisher | Promise<Publisher>;

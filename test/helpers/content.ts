@@ -1,0 +1,44 @@
+// Content test wiring: a job sink that keeps stage and publish jobs in lists, and pipeline deps with the
+// stub media and the template writer.
+import os from 'node:os';
+import path from 'node:path';
+import { defaultContentPolicy, type ContentPolicy } from '../../src/content/content-policy.ts';
+import type { MediaStages } from '../../src/content/media-stages.ts';
+import type { PipelineDeps, PipelineJobSink, StageJob } from '../../src/content/pipeline.ts';
+import { templateWriter } from '../../src/content/script-writers.ts';
+import { stubMedia } from '../../src/content/stub-media.ts';
+import type { Db } from '../../src/db/pool.ts';
+import { seededRandom } from '../../src/hooks/hook-selector.ts';
+import { quietLogger } from './database.ts';
+
+export function listPipelineSink(): PipelineJobSink & { stages: StageJob[]; publishes: string[] } {
+  const stages: StageJob[] = [];
+  const publishes: string[] = [];
+  return {
+    stages,
+    publishes,
+    enqueueStage: async (_trx, job) => {
+      stages.push(job);
+    },
+    enqueuePublish: async (_trx, ids) => {
+      publishes.push(...ids);
+    },
+  };
+}
+
+export function pipelineDeps(
+  db: Db,
+  overrides: Partial<PipelineDeps> & { media?: MediaStages; policy?: ContentPolicy } = {},
+): PipelineDeps & { sink: ReturnType<typeof listPipelineSink> } {
+  return {
+    db,
+    logger: quietLogger,
+    policy: defaultContentPolicy,
+    mediaDir: path.join(os.tmpdir(), 'sovi-test-media'),
+    writers: { primary: templateWriter(), fallback: null },
+    media: stubMedia(),
+    random: seededRandom(1),
+    ...overrides,
+    sink: listPipelineSink(),
+  };
+}
