@@ -154,6 +154,10 @@ export async function publishDistribution(
  * Content is complete once it has distributions and none is pending any more (posted, failed or removed).
  */
 export async function settleContent(trx: Executor, contentId: string): Promise<boolean> {
+  // Two distributions of one content settling at once would each see the other still pending (neither
+  // has committed) and neither would complete the content. Taking the content row first serializes
+  // them: the second waits, and its next statement's snapshot sees the first one's commit.
+  await sql`SELECT 1 FROM content WHERE id = ${contentId} FOR UPDATE`.execute(trx);
   const done = await sql<{ id: string }>`
     UPDATE content SET production_status = 'complete'
     WHERE id = ${contentId} AND production_status = 'distributing'

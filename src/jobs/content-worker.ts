@@ -23,8 +23,14 @@ export const contentQueues = {
 export function pipelineJobSink(boss: PgBoss): PipelineJobSink {
   return {
     enqueueStage: async (trx, job) => {
-      // One queued and one running job per content at most: a duplicate request is a no-op.
-      await boss.send(contentQueues.stage, job, { singletonKey: job.contentId, db: inTransaction(trx) });
+      // One queued and one running job per content and stage: a duplicate request is a no-op. The key
+      // names the stage because a stage queues the next one while its own job is still active; keyed by
+      // content alone, the stately queue would hold the new job back until the next poll instead of
+      // waking a worker by NOTIFY. Two stages never both act: each advances only from its own status.
+      await boss.send(contentQueues.stage, job, {
+        singletonKey: `${job.contentId}:${job.stage}`,
+        db: inTransaction(trx),
+      });
     },
     enqueuePublish: async (trx, ids) => {
       if (ids.length === 0) return;
@@ -107,6 +113,8 @@ export async function startContentWorker(options: ContentWorkerOptions): Promise
     random: options.random,
   };
 
+  // The backstop poll is short, as for sessions: a NOTIFY that lands while a worker is mid-fetch is not
+  // acted on, and a job that misses it would otherwise wait a whole poll.
   // A host with SOVI_CONTENT_CONCURRENCY=0 (say, one busy driving phones) leaves production to the others.
   if (config.content.concurrency > 0) {
     await boss.work<StageJob>(
@@ -114,7 +122,7 @@ export async function startContentWorker(options: ContentWorkerOptions): Promise
       {
         localConcurrency: config.content.concurrency,
         pollingIntervalSeconds: 1,
-        notifyPollingIntervalSeconds: 5,
+        notifyPollingIntervalSeconds: 1,
       },
       async ([job]) => {
         if (!job) return;
@@ -127,7 +135,7 @@ export async function startContentWorker(options: ContentWorkerOptions): Promise
   }
   await boss.work<{ distributionId: string }>(
     contentQueues.publish,
-    { localConcurrency: 4, pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 5 },
+    { localConcurrency: 4, pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 1 },
     async ([job]) => {
       if (!job) return;
       const publishDeps = {

@@ -137,6 +137,33 @@ describe('the built-in media stages', () => {
   });
 });
 
+describe('without ffmpeg', () => {
+  it('fails the generating stage with an event naming the variable, never a silent success', async () => {
+    const config = loadConfig({ SOVI_FFMPEG: '/nonexistent/ffmpeg' });
+    const deps = pipelineDeps(t.db, {
+      media: builtinMedia(config.content, quietLogger),
+      writers: { primary: shortWriter, fallback: null },
+      mediaDir,
+    });
+    const c = await createContent(t.db, defaultContentPolicy, {
+      topic: 'no ffmpeg here',
+      niche: 'personal_finance',
+    });
+    const results = await drain(deps, { contentId: c.id, stage: 'scripting' });
+    expect(results.at(-1)).toMatchObject({ stage: 'generating', status: 'failed' });
+    const { rows } = await t.pool.query(
+      `SELECT severity, message FROM system_events WHERE event_type = 'content_failed' AND context->>'contentId' = $1`,
+      [c.id],
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0].severity).toBe('error');
+    expect(rows[0].message).toMatch(
+      /failed at generating: ffmpeg not found: SOVI_FFMPEG is \/nonexistent\/ffmpeg/,
+    );
+    expect((await getContent(t.db, c.id)).outputPath).toBeNull();
+  });
+});
+
 describe('on-screen beat titles', () => {
   it('follow the narration of their beat', () => {
     const script: Script = {

@@ -205,6 +205,41 @@ describe('publishing', () => {
     expect(rows[0]).toEqual({ production_status: 'complete', posted_accounts: 2, complete_events: 1 });
   });
 
+  it('completes the content when its last distributions settle at the same moment', async () => {
+    // Each settling transaction used to see the others still pending and none completed the content.
+    // A barrier releases all publishes together, so their commits race; several rounds make it likely.
+    for (let round = 0; round < 5; round++) {
+      await t.pool.query('DELETE FROM distributions; DELETE FROM content; DELETE FROM accounts');
+      const c = await content();
+      for (let i = 0; i < 3; i++) await account();
+      await plan(c);
+      const ids = (await t.pool.query('SELECT id FROM distributions WHERE content_id = $1', [c])).rows.map(
+        (r) => r.id,
+      );
+      expect(ids).toHaveLength(3);
+      const real = simulator();
+      let arrived = 0;
+      let release: () => void = () => {};
+      const barrier = new Promise<void>((resolve) => (release = resolve));
+      const together: Publisher = {
+        name: 'together',
+        publish: async (request) => {
+          const result = await real.publish(request);
+          if (++arrived === ids.length) release();
+          await barrier;
+          return result;
+        },
+      };
+      await Promise.all(ids.map((id) => publishDistribution(deps(together), id, never)));
+      const { rows } = await t.pool.query(
+        `SELECT production_status, (SELECT count(*)::int FROM system_events WHERE event_type = 'content_complete' AND context->>'contentId' = $1::text) AS events
+         FROM content WHERE id = $1::uuid`,
+        [c],
+      );
+      expect(rows[0]).toEqual({ production_status: 'complete', events: 1 });
+    }
+  });
+
   it('never publishes twice, even when the worker dies between the publish and the commit', async () => {
     const c = await content();
     await account();
