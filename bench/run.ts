@@ -6,6 +6,7 @@ import { accountsBench } from './accounts.ts';
 import { contentBench } from './content.ts';
 import { renderBench } from './render.ts';
 import { foundationBench } from './foundation.ts';
+import { metricsBench } from './metrics.ts';
 import { openBenchServer, type Section } from './harness.ts';
 import { schedulerBench } from './scheduler.ts';
 
@@ -40,6 +41,7 @@ try {
     await accountsBench(server),
     await schedulerBench(server),
     await contentBench(server),
+    await metricsBench(server),
     await renderBench(),
   ];
   const text = render(sections, server.label);

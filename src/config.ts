@@ -4,6 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { SoviError } from './errors.ts';
+import {
+  defaultMaintenanceSettings,
+  maintenanceLimits,
+  type MaintenanceSettings,
+} from './maintenance/maintenance-settings.ts';
+import { defaultTrendsSettings, parseSubreddits, type TrendsSettings } from './trends/trends-settings.ts';
 
 const postgresUrl = z
   .string()
@@ -116,6 +122,53 @@ const envSchema = z.object({
   SOVI_LLM_TIMEOUT_MS: blankAsUnset(integer(100, 600_000).default(30_000)),
   SOVI_PUBLISHER: blankAsUnset(z.string().default('simulator')),
   SOVI_PUBLISHER_OPTIONS: blankAsUnset(jsonObject.optional()),
+  SOVI_METRICS_FUTURE_TOLERANCE_SECONDS: blankAsUnset(integer(0, 86_400).default(300)),
+  SOVI_METRICS_ON_BAD_ROWS: blankAsUnset(
+    z.enum(['reject', 'skip'], { error: 'expected reject or skip' }).default('reject'),
+  ),
+  SOVI_ROLLUP_LATE_WINDOW_HOURS: blankAsUnset(integer(1, 24 * 366).default(72)),
+  SOVI_ROLLUP_REFRESH_CRON: blankAsUnset(z.string().default('* * * * *')),
+  SOVI_FEEDBACK_CRON: blankAsUnset(z.string().default('23 * * * *')),
+  SOVI_FEEDBACK_WINDOW_DAYS: blankAsUnset(integer(1, 366).default(30)),
+  SOVI_PARTITION_MONTHS_AHEAD: blankAsUnset(
+    integer(maintenanceLimits.monthsAhead.min, maintenanceLimits.monthsAhead.max).default(
+      defaultMaintenanceSettings.partitionMonthsAhead,
+    ),
+  ),
+  SOVI_ACTIVITY_RETENTION_DAYS: blankAsUnset(
+    integer(maintenanceLimits.activityRetentionDays.min, maintenanceLimits.activityRetentionDays.max).default(
+      defaultMaintenanceSettings.activityRetentionDays,
+    ),
+  ),
+  SOVI_SNAPSHOT_RETENTION_DAYS: blankAsUnset(
+    integer(
+      maintenanceLimits.snapshotRetentionDays.min,
+      maintenanceLimits.snapshotRetentionDays.max,
+    ).optional(),
+  ),
+  SOVI_MAINTENANCE_CRON: blankAsUnset(
+    z
+      .string()
+      .trim()
+      .regex(/^\S+(\s+\S+){4}$/, 'expected a cron expression of five fields (UTC), e.g. 30 3 * * *')
+      .default(defaultMaintenanceSettings.cron),
+  ),
+  SOVI_TRENDS_SOURCE: blankAsUnset(z.string().default(defaultTrendsSettings.sourceSpec)),
+  SOVI_TRENDS_SOURCE_OPTIONS: blankAsUnset(jsonObject.optional()),
+  SOVI_TRENDS_REDDIT_URL: blankAsUnset(
+    z
+      .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+      .default(defaultTrendsSettings.redditBaseUrl),
+  ),
+  SOVI_TRENDS_SUBREDDITS: blankAsUnset(z.string().optional()),
+  SOVI_TRENDS_WINDOW_DAYS: blankAsUnset(integer(1, 90).default(defaultTrendsSettings.windowDays)),
+  SOVI_TRENDS_INACTIVE_AFTER_HOURS: blankAsUnset(
+    integer(1, 8_760).default(defaultTrendsSettings.inactiveAfterHours),
+  ),
+  SOVI_TRENDS_PULL_CRON: blankAsUnset(z.string().default(defaultTrendsSettings.pullCron)),
+  SOVI_TRENDS_FETCH_TIMEOUT_MS: blankAsUnset(
+    integer(100, 600_000).default(defaultTrendsSettings.fetchTimeoutMs),
+  ),
   SOVI_EMBEDDED_PG_PORT: blankAsUnset(integer(1, 65535).optional()),
   SOVI_EMBEDDED_PG_OS_USER: blankAsUnset(
     z
@@ -196,6 +249,23 @@ export interface Config {
     readonly publisher: string;
     readonly publisherOptions: Readonly<Record<string, unknown>>;
   };
+  readonly metrics: {
+    /** How far ahead of the server clock a snapshot's time may be. */
+    readonly futureToleranceSeconds: number;
+    /** A batch with a bad row: write nothing ('reject'), or the good rows with the bad ones reported ('skip'). */
+    readonly onBadRows: 'reject' | 'skip';
+    /** Rows arriving up to this late are folded in by the refresh job; older ones need a backfill. */
+    readonly lateWindowHours: number;
+    readonly refreshCron: string;
+    /** When hook scores are recomputed from the rollups. */
+    readonly feedbackCron: string;
+    /** Distributions posted in this many days feed the hook scores. */
+    readonly feedbackWindowDays: number;
+  };
+  /** The daily maintenance job: activity_log partitions and data retention. */
+  readonly maintenance: MaintenanceSettings;
+  /** Trend ingestion: the source, subreddits per niche, the median's window, ageing, the pull cron. */
+  readonly trends: TrendsSettings;
   readonly health: {
     readonly wdaHost: string;
     readonly intervalMs: number;
@@ -233,6 +303,19 @@ export function loadConfig(
       'config',
       `SOVI_DB_POOL_MIN (${e.SOVI_DB_POOL_MIN}) must not exceed SOVI_DB_POOL_MAX (${e.SOVI_DB_POOL_MAX})`,
       { field: 'SOVI_DB_POOL_MIN' },
+    );
+  }
+
+  if (
+    e.SOVI_SNAPSHOT_RETENTION_DAYS !== undefined &&
+    e.SOVI_SNAPSHOT_RETENTION_DAYS * 24 <= e.SOVI_ROLLUP_LATE_WINDOW_HOURS
+  ) {
+    throw new SoviError(
+      'config',
+      `SOVI_SNAPSHOT_RETENTION_DAYS (${e.SOVI_SNAPSHOT_RETENTION_DAYS} days) must be longer than ` +
+        `SOVI_ROLLUP_LATE_WINDOW_HOURS (${e.SOVI_ROLLUP_LATE_WINDOW_HOURS} h): the rollup refresh re-reads the raw ` +
+        'snapshots of every hour that late',
+      { field: 'SOVI_SNAPSHOT_RETENTION_DAYS' },
     );
   }
 
@@ -300,6 +383,33 @@ export function loadConfig(
       },
       publisher: e.SOVI_PUBLISHER,
       publisherOptions: e.SOVI_PUBLISHER_OPTIONS ?? {},
+    },
+    metrics: {
+      futureToleranceSeconds: e.SOVI_METRICS_FUTURE_TOLERANCE_SECONDS,
+      onBadRows: e.SOVI_METRICS_ON_BAD_ROWS,
+      lateWindowHours: e.SOVI_ROLLUP_LATE_WINDOW_HOURS,
+      refreshCron: e.SOVI_ROLLUP_REFRESH_CRON,
+      feedbackCron: e.SOVI_FEEDBACK_CRON,
+      feedbackWindowDays: e.SOVI_FEEDBACK_WINDOW_DAYS,
+    },
+    maintenance: {
+      partitionMonthsAhead: e.SOVI_PARTITION_MONTHS_AHEAD,
+      activityRetentionDays: e.SOVI_ACTIVITY_RETENTION_DAYS,
+      snapshotRetentionDays: e.SOVI_SNAPSHOT_RETENTION_DAYS,
+      cron: e.SOVI_MAINTENANCE_CRON,
+    },
+    trends: {
+      sourceSpec: e.SOVI_TRENDS_SOURCE,
+      sourceOptions: e.SOVI_TRENDS_SOURCE_OPTIONS ?? {},
+      redditBaseUrl: e.SOVI_TRENDS_REDDIT_URL,
+      subreddits:
+        e.SOVI_TRENDS_SUBREDDITS === undefined
+          ? defaultTrendsSettings.subreddits
+          : parseSubreddits(e.SOVI_TRENDS_SUBREDDITS),
+      windowDays: e.SOVI_TRENDS_WINDOW_DAYS,
+      inactiveAfterHours: e.SOVI_TRENDS_INACTIVE_AFTER_HOURS,
+      pullCron: e.SOVI_TRENDS_PULL_CRON,
+      fetchTimeoutMs: e.SOVI_TRENDS_FETCH_TIMEOUT_MS,
     },
     health: {
       wdaHost: e.SOVI_WDA_HOST,

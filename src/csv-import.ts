@@ -81,13 +81,15 @@ export function fieldsByName(header: string[], fields: string[]): (column: strin
 }
 
 /** The error for a file with bad rows: every problem by line (the first 50 in the message), nothing written. */
-export function importRefused(source: string, issues: ImportIssue[]): SoviError {
+/** `badRows`: how many rows were bad in all, when `issues` covers only the first of them. */
+export function importRefused(source: string, issues: ImportIssue[], badRows?: number): SoviError {
   const sorted = [...issues].sort((a, b) => a.line - b.line);
   const shown = sorted.slice(0, 50).map((i) => `line ${i.line}: ${i.message}`);
   const more = sorted.length > shown.length ? `\n  … and ${sorted.length - shown.length} more` : '';
+  const rows = badRows ?? new Set(sorted.map((i) => i.line)).size;
   return new SoviError(
     'invalid_input',
-    `${source}: ${sorted.length} problem(s) in ${new Set(sorted.map((i) => i.line)).size} row(s); nothing was imported:\n  ${shown.join('\n  ')}${more}`,
+    `${source}: ${badRows === undefined ? `${sorted.length} problem(s) in ${rows} row(s)` : `${rows} bad row(s)`}; nothing was imported:\n  ${shown.join('\n  ')}${more}`,
     { field: 'file', issues: sorted },
   );
 }

@@ -1,5 +1,6 @@
 // What runs on every sovi host: the device health monitor and the warming worker for this host's devices,
-// and the content worker (production and publishing, shared by all hosts through the job queues). `sovi
+// the content worker (production and publishing, shared by all hosts through the job queues), and the metrics
+// jobs (rollup refresh, hook feedback), trend pulls and daily maintenance (partitions, retention). `sovi
 // worker` runs them alone; `sovi up` runs them beside the HTTP server.
 import type { Config } from './config.ts';
 import { builtinMedia } from './content/builtin-media.ts';
@@ -7,6 +8,10 @@ import type { MediaStages } from './content/media-stages.ts';
 import type { Database } from './db/database.ts';
 import { startHealthMonitor, type HealthMonitor } from './devices/health-monitor.ts';
 import { startContentWorker, type ContentWorker } from './jobs/content-worker.ts';
+import { startMaintenanceWorker, type MaintenanceWorker } from './jobs/maintenance-worker.ts';
+import { startMetricsWorker, type MetricsWorker } from './jobs/metrics-worker.ts';
+import { startTrendsWorker, type TrendsWorker } from './jobs/trends-worker.ts';
+import { rolledUpBefore } from './maintenance/rollup-watermark.ts';
 import { startWarmingWorker, type WarmingWorker } from './jobs/warming-worker.ts';
 import type { Logger } from './logger.ts';
 
@@ -15,6 +20,9 @@ export interface HostServices {
   readonly monitor: HealthMonitor;
   readonly worker: WarmingWorker;
   readonly content: ContentWorker;
+  readonly metrics: MetricsWorker;
+  readonly trends: TrendsWorker;
+  readonly maintenance: MaintenanceWorker;
   stop(): Promise<void>;
 }
 
@@ -37,15 +45,31 @@ export async function startHostServices(
       boss: worker.boss,
       media: options.media ?? builtinMedia(config.content, logger),
     });
+    const metrics = await startMetricsWorker({ config, database, logger, boss: worker.boss });
+    // One trend pull and one maintenance run for the whole fleet per cron tick (singleton queues).
+    const trends = await startTrendsWorker({ settings: config.trends, database, logger, boss: worker.boss });
+    const maintenance = await startMaintenanceWorker({
+      database,
+      logger,
+      boss: worker.boss,
+      settings: config.maintenance,
+      safeBefore: () => rolledUpBefore(database.pool),
+    });
     const warming = worker;
     return {
       host,
       monitor,
       worker: warming,
       content,
+      metrics,
+      trends,
+      maintenance,
       stop: async () => {
         // Content and sessions first (interrupted jobs are retried elsewhere), the engine with the warming
         // worker, then the monitor's round.
+        await trends.stop();
+        await maintenance.stop();
+        await metrics.stop();
         await content.stop();
         await warming.stop();
         await monitor.stop();

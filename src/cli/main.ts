@@ -8,7 +8,10 @@ import { registerDistributionsCommands } from './distributions-commands.ts';
 import { registerEventsCommands } from './events-commands.ts';
 import { registerHooksCommands } from './hooks-commands.ts';
 import { registerKeysCommands } from './keys-commands.ts';
+import { registerMaintenanceCommands } from './maintenance-commands.ts';
+import { registerMetricsCommands } from './metrics-commands.ts';
 import { registerScheduleCommands } from './schedule-commands.ts';
+import { registerTrendsCommands } from './trends-commands.ts';
 import { registerWorkerCommand } from './worker-command.ts';
 import { registerDevicesCommands } from './devices-commands.ts';
 import { registerMigrateCommand } from './migrate-command.ts';
@@ -43,6 +46,9 @@ registerScheduleCommands(program);
 registerHooksCommands(program);
 registerContentCommands(program);
 registerDistributionsCommands(program);
+registerMetricsCommands(program);
+registerTrendsCommands(program);
+registerMaintenanceCommands(program);
 registerWorkerCommand(program);
 
 try {

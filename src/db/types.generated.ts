@@ -91,6 +91,29 @@ export interface Content {
   updated_at: Generated<Timestamp>;
 }
 
+export interface ContentMetricsDaily {
+  comments_gained: number;
+  content_id: string;
+  day: string;
+  distributions: number;
+  engagement_rate: number | null;
+  likes_gained: number;
+  niche_id: string | null;
+  saves_gained: number;
+  shares_gained: number;
+  views: number;
+  views_gained: number;
+}
+
+export interface ContentMetricsWeek {
+  content_id: string;
+  likes_gained: number;
+  niche_id: string | null;
+  views: number;
+  views_gained: number;
+  week_start: string;
+}
+
 export interface Devices {
   battery_level: number | null;
   connected_since: Timestamp | null;
@@ -137,6 +160,20 @@ export interface Hooks {
   usage_count: Generated<number>;
 }
 
+export interface MetricRollupChanges {
+  hour: Timestamp;
+  logged_at: Generated<Timestamp>;
+  rows: number;
+}
+
+export interface MetricRollupState {
+  id: Generated<boolean>;
+  last_duration_ms: number | null;
+  last_hours: number | null;
+  last_run_at: Timestamp | null;
+  watermark: Timestamp | null;
+}
+
 export interface MetricsDaily {
   account_id: string | null;
   bucket: Timestamp;
@@ -157,9 +194,12 @@ export interface MetricsHourly {
   bucket: Timestamp;
   comments: number | null;
   completion_rate: number | null;
+  completion_samples: number | null;
   distribution_id: string;
   engagement_rate: number | null;
+  engagement_samples: number | null;
   follower_count_at: number | null;
+  last_snapshot_at: Timestamp | null;
   likes: number | null;
   samples: number;
   saves: number | null;
@@ -179,6 +219,22 @@ export interface MetricSnapshots {
   shares: number | null;
   time: Timestamp;
   views: number | null;
+}
+
+export interface NicheMetricsDaily {
+  accounts: Generated<number>;
+  comments_gained: Generated<number>;
+  day: string;
+  engagement_rate: number | null;
+  follower_delta: number | null;
+  followers: number | null;
+  likes_gained: Generated<number>;
+  niche_id: string;
+  posts: Generated<number>;
+  saves_gained: Generated<number>;
+  shares_gained: Generated<number>;
+  views_gained: Generated<number>;
+  warming_sessions: Generated<number>;
 }
 
 export interface Niches {
@@ -216,15 +272,35 @@ export interface SystemEvents {
 }
 
 export interface TrendingTopics {
+  baseline_median: number | null;
   discovered_at: Generated<Timestamp>;
+  engagement: number | null;
   id: Generated<string>;
   is_active: Generated<boolean>;
+  last_seen_at: Generated<Timestamp>;
   niche_id: string | null;
   overperformance_ratio: number | null;
+  published_at: Timestamp | null;
+  scored_at: Timestamp | null;
   source: string;
+  source_group: string | null;
   source_url: string | null;
   topic: string;
+  topic_key: string;
   trend_score: number | null;
+  velocity: number | null;
+}
+
+export interface TrendObservations {
+  engagement: number;
+  id: Generated<number>;
+  item_id: string;
+  niche_id: string | null;
+  observed_at: Generated<Timestamp>;
+  published_at: Timestamp | null;
+  source: string;
+  source_group: string;
+  trend_id: string | null;
 }
 
 export interface WarmingProgress {
@@ -254,15 +330,21 @@ export interface DB {
   accounts: Accounts;
   activity_log: ActivityLog;
   content: Content;
+  content_metrics_daily: ContentMetricsDaily;
+  content_metrics_week: ContentMetricsWeek;
   devices: Devices;
   distributions: Distributions;
   hooks: Hooks;
+  metric_rollup_changes: MetricRollupChanges;
+  metric_rollup_state: MetricRollupState;
   metric_snapshots: MetricSnapshots;
   metrics_daily: MetricsDaily;
   metrics_hourly: MetricsHourly;
+  niche_metrics_daily: NicheMetricsDaily;
   niches: Niches;
   simulated_posts: SimulatedPosts;
   system_events: SystemEvents;
+  trend_observations: TrendObservations;
   trending_topics: TrendingTopics;
   warming_progress: WarmingProgress;
   warming_queue: WarmingQueue;

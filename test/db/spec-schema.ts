@@ -163,6 +163,17 @@ export const addedBeyondSpec: Record<string, Record<string, string>> = {
   hooks: { created_at: tstz },
   content: { updated_at: tstz, trend_id: uuid },
   distributions: { created_at: tstz, attempts: int },
+  // 012_trends.sql: the merge key, the numbers behind the score, and when the topic was posted, seen and scored.
+  trending_topics: {
+    topic_key: text,
+    source_group: text,
+    engagement: float,
+    velocity: float,
+    baseline_median: float,
+    published_at: tstz,
+    last_seen_at: tstz,
+    scored_at: tstz,
+  },
 };
 
 /** "table.column" → referenced table, for every FK the spec marks. */

@@ -1,0 +1,116 @@
+import type { Command } from 'commander';
+import { listPartitions } from '../maintenance/maintenance-repository.ts';
+import { rolledUpBefore } from '../maintenance/rollup-watermark.ts';
+import { runMaintenance, type MaintenanceRunResult } from '../maintenance/run-maintenance.ts';
+import { action } from './context.ts';
+import { json, shortTime, table } from './format.ts';
+import { progress } from './progress.ts';
+
+export function registerMaintenanceCommands(program: Command): void {
+  const maintenance = program
+    .command('maintenance')
+    .description('activity_log partitions and data retention (what the daily job does)');
+
+  maintenance
+    .command('run')
+    .description(
+      'create activity_log partitions ahead, drop those past retention, prune old raw snapshots (when configured)',
+    )
+    .option('--dry-run', 'print what would be created, dropped and deleted, and change nothing')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (ctx, o: { dryRun?: boolean; json?: boolean }) => {
+        const database = await ctx.database();
+        const settings = ctx.config.maintenance;
+        const bar = progress('prune snapshots');
+        const controller = new AbortController();
+        ctx.onClose(async () => controller.abort());
+        try {
+          const result = await runMaintenance(
+            {
+              db: database.db,
+              logger: ctx.logger,
+              settings,
+              safeBefore: () => rolledUpBefore(database.pool),
+            },
+            {
+              dryRun: o.dryRun,
+              signal: controller.signal,
+              onSnapshotProgress: (p) => bar.update(p.deleted, p.total),
+            },
+          );
+          bar.stop();
+          ctx.print(o.json ? json(result) : describeRun(result, settings.activityRetentionDays));
+        } finally {
+          bar.stop();
+        }
+      }),
+    );
+
+  maintenance
+    .command('partitions')
+    .description("activity_log's partitions: their ranges, estimated rows and size")
+    .option('--json', 'print JSON')
+    .action(
+      action(async (ctx, o: { json?: boolean }) => {
+        const partitions = await listPartitions((await ctx.database()).db);
+        const settings = ctx.config.maintenance;
+        if (o.json) return ctx.print(json(partitions));
+        ctx.print(
+          [
+            table(
+              ['partition', 'from', 'to', 'rows (est.)', 'size'],
+              partitions.map((p) => [
+                p.name,
+                p.isDefault ? '(default)' : shortTime(p.rangeStart),
+                shortTime(p.rangeEnd),
+                p.rowEstimate ?? '?',
+                size(p.totalBytes),
+              ]),
+            ),
+            '',
+            `kept: ${settings.partitionMonthsAhead} month(s) ahead; dropped once a month ended over ` +
+              `${settings.activityRetentionDays} days ago (\`sovi maintenance run --dry-run\` shows what is due)`,
+          ].join('\n'),
+        );
+      }),
+    );
+}
+
+function describeRun(r: MaintenanceRunResult, retentionDays: number): string {
+  const p = r.partitions;
+  if (p.skipped) return 'another session is maintaining the partitions right now: nothing was done here';
+  const list = (names: string[]) => (names.length === 0 ? 'none' : names.join(', '));
+  const done = p.dryRun ? 'to delete' : 'deleted';
+  const s = r.snapshots;
+  const lines: [string, string][] = [
+    ['retention', `${retentionDays} days: activity from before ${shortTime(p.cutoff)} goes`],
+    [p.dryRun ? 'partitions to create' : 'partitions created', list(p.created)],
+    [p.dryRun ? 'partitions to drop' : 'partitions dropped', list(p.dropped)],
+    ['default partition', `${p.defaultRowsDeleted} old row(s) ${done}`],
+    [
+      'raw snapshots',
+      'deleted' in s
+        ? `${s.deleted} ${done} (rolled up before ${shortTime(s.safeBefore)})`
+        : s.skipped === 'disabled'
+          ? 'kept: no retention configured (SOVI_SNAPSHOT_RETENTION_DAYS)'
+          : 'kept: the rollup watermark is unknown',
+    ],
+  ];
+  const width = Math.max(...lines.map(([label]) => label.length)) + 2;
+  return [
+    ...(p.dryRun ? ['dry run: nothing was changed'] : []),
+    ...lines.map(([label, value]) => label.padEnd(width) + value),
+  ].join('\n');
+}
+
+function size(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}

@@ -1,0 +1,284 @@
+import type { Command } from 'commander';
+import { invalidInput, notFound } from '../errors.ts';
+import { isUuid } from '../ids.ts';
+import { recomputeHookScores } from '../metrics/hook-feedback.ts';
+import { accountHourly, nicheDaily, topContent } from '../metrics/metrics-reads.ts';
+import { backfillRollups, refreshRollups, rollupStatus } from '../metrics/rollup-refresh.ts';
+import { ENGAGEMENT_FORMULA, ingestSnapshotFile } from '../metrics/snapshot-ingest.ts';
+import type { Db } from '../db/pool.ts';
+import { action } from './context.ts';
+import { json, shortTime, table } from './format.ts';
+import { parseInteger, parseTime } from './parse.ts';
+import { progress } from './progress.ts';
+
+const DAY = 86_400_000;
+const isoDay = (t: Date) => t.toISOString().slice(0, 10);
+const n = (v: number | null) => (v === null ? '-' : v.toLocaleString('en'));
+const rate = (v: number | null) => (v === null ? '-' : v.toFixed(3));
+
+async function nicheId(db: Db, slug: string): Promise<string> {
+  const row = await db.selectFrom('niches').select('id').where('slug', '=', slug).executeTakeFirst();
+  if (!row) throw invalidInput('--niche', `--niche: no niche "${slug}"`);
+  return row.id;
+}
+
+export function registerMetricsCommands(program: Command): void {
+  const metrics = program
+    .command('metrics')
+    .description('engagement metrics: import snapshots, keep the rollups current, read them');
+
+  metrics
+    .command('import <file>')
+    .description(
+      'import metric snapshots from CSV (a header naming the columns) or NDJSON (one object per line). ' +
+        `Columns: time and distribution_id required; account_id (default: the distribution's), views, likes, ` +
+        `comments, shares, saves, completion_rate, engagement_rate (default: ${ENGAGEMENT_FORMULA}), ` +
+        'follower_count_at. Rows already stored (same distribution and time) are left as they are. A file with ' +
+        'a bad row imports nothing unless --skip-bad',
+    )
+    .option('--format <format>', 'csv or ndjson (default: from the file name)')
+    .option('--skip-bad', 'import the good rows and report the bad ones (default: SOVI_METRICS_ON_BAD_ROWS)')
+    .option('--json', 'print the report as JSON')
+    .action(
+      action(async (ctx, file: string, o: { format?: string; skipBad?: boolean; json?: boolean }) => {
+        const database = await ctx.database();
+        const bar = progress(`importing ${file} (bytes)`);
+        const report = await ingestSnapshotFile(
+          database.pool,
+          file,
+          {
+            futureToleranceSeconds: ctx.config.metrics.futureToleranceSeconds,
+            onBadRows: o.skipBad ? 'skip' : ctx.config.metrics.onBadRows,
+          },
+          { format: o.format, onProgress: (done, total) => bar.update(done, total) },
+        ).finally(() => bar.stop());
+        if (o.json) return ctx.print(json(report));
+        const perSecond = Math.round(report.rows / Math.max(report.durationMs / 1000, 0.001));
+        ctx.print(
+          `imported ${report.inserted} of ${report.rows} row(s) from ${file} in ${(report.durationMs / 1000).toFixed(1)} s ` +
+            `(${perSecond.toLocaleString('en')} rows/s); ${report.duplicates} already stored` +
+            (report.skippedRows ? `; skipped ${report.skippedRows} bad row(s):` : ''),
+        );
+        for (const issue of report.skipped.slice(0, 50)) ctx.print(`  line ${issue.line}: ${issue.message}`);
+        if (report.skipped.length > 50 || report.skippedRows > report.skipped.length)
+          ctx.print(`  … ${report.skippedRows} bad row(s) in all`);
+      }),
+    );
+
+  metrics
+    .command('refresh')
+    .description(
+      'fold new snapshots into the rollups now (what the refresh job does every minute), or with --from and ' +
+        '--to recompute every rollup of those UTC days (a backfill, e.g. after late rows)',
+    )
+    .option('--from <time>', 'start of the backfill: an ISO time or date, or e.g. 7d for 7 days ago', (v) =>
+      parseTime('--from', v),
+    )
+    .option('--to <time>', 'end of the backfill (default: now)', (v) => parseTime('--to', v))
+    .option('--json', 'print the report as JSON')
+    .action(
+      action(async (ctx, o: { from?: Date; to?: Date; json?: boolean }) => {
+        const database = await ctx.database();
+        if (o.from === undefined && o.to !== undefined)
+          throw invalidInput('--from', '--from: a backfill needs a start (--to alone says nothing)');
+        if (o.from !== undefined) {
+          const bar = progress('refreshing (days)');
+          const report = await backfillRollups(
+            database.pool,
+            o.from,
+            o.to ?? new Date(),
+            (done, total) => bar.update(done, total),
+            { rawRetentionDays: ctx.config.maintenance.snapshotRetentionDays },
+          ).finally(() => bar.stop());
+          if (report.clampedFrom)
+            ctx.print(
+              `raw snapshots before ${isoDay(report.clampedFrom)} are past SOVI_SNAPSHOT_RETENTION_DAYS: their rollups are kept as they are`,
+            );
+          return ctx.print(
+            o.json
+              ? json(report)
+              : `recomputed ${report.days} day(s) of rollups in ${(report.durationMs / 1000).toFixed(1)} s`,
+          );
+        }
+        const report = await refreshRollups(database.pool, {
+          lateWindowHours: ctx.config.metrics.lateWindowHours,
+        });
+        if (o.json) return ctx.print(json(report));
+        ctx.print(
+          report.ran
+            ? `folded ${report.rows} snapshot(s) in ${report.hours} hour(s) into the rollups, ${report.days} day(s) of day tables, in ${report.durationMs} ms` +
+                (report.lateHours
+                  ? `; ${report.lateHours} hour(s) older than the late window left for a backfill`
+                  : '')
+            : 'another refresh is running; nothing done',
+        );
+      }),
+    );
+
+  metrics
+    .command('status')
+    .description('how current the rollups are: the watermark, the last refresh, what waits to be folded in')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (ctx, o: { json?: boolean }) => {
+        const status = await rollupStatus((await ctx.database()).pool);
+        if (o.json) return ctx.print(json(status));
+        ctx.print(
+          table(
+            ['', ''],
+            [
+              [
+                'rollups',
+                status.path === 'tables'
+                  ? 'tables, refreshed by the job'
+                  : 'TimescaleDB continuous aggregates',
+              ],
+              ['watermark', shortTime(status.watermark)],
+              [
+                'last refresh',
+                status.lastRunAt
+                  ? `${shortTime(status.lastRunAt)} (${status.lastHours} h in ${status.lastDurationMs} ms)`
+                  : 'never',
+              ],
+              [
+                'waiting',
+                `${status.pendingRows} snapshot(s) in ${status.pendingHours} hour(s)${status.oldestPending ? `, oldest ${shortTime(status.oldestPending)}` : ''}`,
+              ],
+            ],
+          ),
+        );
+      }),
+    );
+
+  metrics
+    .command('account <id>')
+    .description("an account's metrics hour by hour: its distributions' latest counts in each hour")
+    .option('--days <n>', 'how many days back (default 30)', (v) => parseInteger('--days', v, 1, 366), 30)
+    .option('--json', 'print JSON')
+    .action(
+      action(async (ctx, id: string, o: { days: number; json?: boolean }) => {
+        if (!isUuid(id)) throw invalidInput('id', `id: expected an account UUID, got "${id}"`);
+        const { db } = await ctx.database();
+        const account = await db.selectFrom('accounts').select('id').where('id', '=', id).executeTakeFirst();
+        if (!account) throw notFound('account', id);
+        const to = new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000);
+        const hours = await accountHourly(db, id, new Date(to.getTime() - o.days * DAY), to);
+        if (o.json) return ctx.print(json(hours));
+        ctx.print(
+          hours.length === 0
+            ? `no metrics for account ${id} in the last ${o.days} day(s)`
+            : table(
+                ['hour', 'posts', 'views', 'likes', 'comments', 'shares', 'saves', 'engagement', 'followers'],
+                hours.map((h) => [
+                  shortTime(h.bucket),
+                  h.distributions,
+                  n(h.views),
+                  n(h.likes),
+                  n(h.comments),
+                  n(h.shares),
+                  n(h.saves),
+                  rate(h.engagementRate),
+                  n(h.followers),
+                ]),
+              ),
+        );
+      }),
+    );
+
+  metrics
+    .command('niche <slug>')
+    .description('a niche day by day: views and likes gained, engagement, followers, posts, warming sessions')
+    .option('--days <n>', 'how many days back (default 90)', (v) => parseInteger('--days', v, 1, 3660), 90)
+    .option('--json', 'print JSON')
+    .action(
+      action(async (ctx, slug: string, o: { days: number; json?: boolean }) => {
+        const { db } = await ctx.database();
+        const id = await nicheId(db, slug).catch(() => {
+          throw invalidInput('slug', `slug: no niche "${slug}"`);
+        });
+        const tomorrow = new Date(Date.now() + DAY);
+        const days = await nicheDaily(
+          db,
+          id,
+          isoDay(new Date(tomorrow.getTime() - (o.days + 1) * DAY)),
+          isoDay(tomorrow),
+        );
+        if (o.json) return ctx.print(json(days));
+        ctx.print(
+          days.length === 0
+            ? `no metrics for ${slug} in the last ${o.days} day(s)`
+            : table(
+                [
+                  'day',
+                  'views +',
+                  'likes +',
+                  'engagement',
+                  'accounts',
+                  'followers',
+                  'followers +',
+                  'posts',
+                  'sessions',
+                ],
+                days.map((d) => [
+                  d.day,
+                  n(d.viewsGained),
+                  n(d.likesGained),
+                  rate(d.engagementRate),
+                  d.accounts,
+                  n(d.followers),
+                  n(d.followerDelta),
+                  d.posts,
+                  d.warmingSessions,
+                ]),
+              ),
+        );
+      }),
+    );
+
+  metrics
+    .command('top')
+    .description('the content that gained the most views in the last days (default: this week)')
+    .option(
+      '--days <n>',
+      'how many days, today included (default 7)',
+      (v) => parseInteger('--days', v, 1, 366),
+      7,
+    )
+    .option('--limit <n>', 'how many (default 20)', (v) => parseInteger('--limit', v, 1, 1000), 20)
+    .option('--niche <slug>', 'only this niche')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (ctx, o: { days: number; limit: number; niche?: string; json?: boolean }) => {
+        const { db } = await ctx.database();
+        const top = await topContent(db, {
+          days: o.days,
+          limit: o.limit,
+          nicheId: o.niche ? await nicheId(db, o.niche) : undefined,
+        });
+        if (o.json) return ctx.print(json(top));
+        ctx.print(
+          top.length === 0
+            ? `no content gained views in the last ${o.days} day(s)`
+            : table(
+                ['content', 'views +', 'likes +', 'views', 'topic'],
+                top.map((c) => [c.contentId, n(c.viewsGained), n(c.likesGained), n(c.views), c.topic]),
+              ),
+        );
+      }),
+    );
+
+  metrics
+    .command('feedback')
+    .description("recompute every hook's scores from its posts' metrics now (the feedback job runs hourly)")
+    .option('--days <n>', 'posts of how many days (default: SOVI_FEEDBACK_WINDOW_DAYS)', (v) =>
+      parseInteger('--days', v, 1, 366),
+    )
+    .action(
+      action(async (ctx, o: { days?: number }) => {
+        const report = await recomputeHookScores((await ctx.database()).db, {
+          windowDays: o.days ?? ctx.config.metrics.feedbackWindowDays,
+        });
+        ctx.print(`rescored ${report.hooks} hook(s) from ${report.posts} post(s)`);
+      }),
+    );
+}
