@@ -10,6 +10,7 @@ import {
   type MaintenanceSettings,
 } from './maintenance/maintenance-settings.ts';
 import { defaultTrendsSettings, parseSubreddits, type TrendsSettings } from './trends/trends-settings.ts';
+import type { ApiSettings } from './http/api-settings.ts';
 
 const postgresUrl = z
   .string()
@@ -45,6 +46,12 @@ const jsonObject = z
     }
   }, 'expected a JSON object')
   .transform((v) => JSON.parse(v) as Record<string, unknown>);
+
+const bool = (d: 'true' | 'false') =>
+  z
+    .enum(['true', 'false'], { error: 'expected true or false' })
+    .default(d)
+    .transform((v) => v === 'true');
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -169,6 +176,14 @@ const envSchema = z.object({
   SOVI_TRENDS_FETCH_TIMEOUT_MS: blankAsUnset(
     integer(100, 600_000).default(defaultTrendsSettings.fetchTimeoutMs),
   ),
+  SOVI_SESSION_SECRET: blankAsUnset(
+    z.string().min(32, 'expected at least 32 characters (e.g. openssl rand -base64 32)').optional(),
+  ),
+  SOVI_SESSION_TTL_HOURS: blankAsUnset(integer(1, 2_160).default(12)),
+  SOVI_METRICS_TOKEN_REQUIRED: blankAsUnset(bool('true')),
+  SOVI_AUTH_FAILURES_PER_MINUTE: blankAsUnset(integer(1, 100_000).default(20)),
+  SOVI_SIGNIN_ATTEMPTS_PER_MINUTE: blankAsUnset(integer(1, 100_000).default(10)),
+  SOVI_TRUST_PROXY: blankAsUnset(bool('false')),
   SOVI_EMBEDDED_PG_PORT: blankAsUnset(integer(1, 65535).optional()),
   SOVI_EMBEDDED_PG_OS_USER: blankAsUnset(
     z
@@ -264,6 +279,8 @@ export interface Config {
   };
   /** The daily maintenance job: activity_log partitions and data retention. */
   readonly maintenance: MaintenanceSettings;
+  /** The HTTP API: sessions, /metrics auth, rate limits (see src/http/api-settings.ts). */
+  readonly api: ApiSettings;
   /** Trend ingestion: the source, subreddits per niche, the median's window, ageing, the pull cron. */
   readonly trends: TrendsSettings;
   readonly health: {
@@ -391,6 +408,14 @@ export function loadConfig(
       refreshCron: e.SOVI_ROLLUP_REFRESH_CRON,
       feedbackCron: e.SOVI_FEEDBACK_CRON,
       feedbackWindowDays: e.SOVI_FEEDBACK_WINDOW_DAYS,
+    },
+    api: {
+      sessionSecret: e.SOVI_SESSION_SECRET,
+      sessionTtlHours: e.SOVI_SESSION_TTL_HOURS,
+      metricsTokenRequired: e.SOVI_METRICS_TOKEN_REQUIRED,
+      authFailuresPerMinute: e.SOVI_AUTH_FAILURES_PER_MINUTE,
+      signInAttemptsPerMinute: e.SOVI_SIGNIN_ATTEMPTS_PER_MINUTE,
+      trustProxy: e.SOVI_TRUST_PROXY,
     },
     maintenance: {
       partitionMonthsAhead: e.SOVI_PARTITION_MONTHS_AHEAD,

@@ -8,6 +8,7 @@ import { SoviError } from './errors.ts';
 import { startHostServices, type HostServices } from './host-services.ts';
 import { buildApp } from './http/app.ts';
 import type { Logger } from './logger.ts';
+import { createVault } from './vault/vault.ts';
 
 export interface RunningSovi {
   readonly database: Database;
@@ -42,7 +43,13 @@ export async function startSovi(
     );
     if (options.worker !== false) services = await startHostServices(config, database, logger);
     const background = services;
-    app = await buildApp({ db: database.db, logger });
+    app = await buildApp({
+      db: database.db,
+      pool: database.pool,
+      logger,
+      vault: createVault(config.vault),
+      config,
+    });
     const url = await listen(app, config.http);
     logger.info({ url }, 'sovi is up');
     const running = app;

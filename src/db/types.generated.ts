@@ -75,6 +75,16 @@ export interface ActivityLog {
   timestamp: Generated<Timestamp>;
 }
 
+export interface ApiTokens {
+  created_at: Generated<Timestamp>;
+  id: Generated<string>;
+  last_used_at: Timestamp | null;
+  name: string;
+  read_only: Generated<boolean>;
+  revoked_at: Timestamp | null;
+  token_hash: Buffer;
+}
+
 export interface Content {
   asset_manifest: Generated<Json>;
   content_format: string | null;
@@ -329,6 +339,7 @@ export interface DB {
   account_health_daily: AccountHealthDaily;
   accounts: Accounts;
   activity_log: ActivityLog;
+  api_tokens: ApiTokens;
   content: Content;
   content_metrics_daily: ContentMetricsDaily;
   content_metrics_week: ContentMetricsWeek;

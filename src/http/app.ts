@@ -1,25 +1,80 @@
 // The HTTP app factory, separate from the process entry point so tests can inject() against it.
+//
+//   /healthz, /readyz          liveness and readiness, public
+//   /metrics                   Prometheus exposition (a token unless SOVI_METRICS_TOKEN_REQUIRED=false)
+//   /api/docs, /api/openapi.json   the API's description, public
+//   /api/v1/…                  the API: every route wants a token (see auth.ts); resources in routes/
+import fastifyHelmet from '@fastify/helmet';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type pg from 'pg';
+import type { Config } from '../config.ts';
 import type { Db } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
+import type { Vault } from '../vault/vault.ts';
+import { apiSettings } from './api-settings.ts';
+import { guardRoutes, registerAuth } from './auth.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
+import { createEventNotifier } from './event-stream.ts';
 import { healthRoutes } from './health-routes.ts';
+import { registerMetrics } from './metrics.ts';
+import { registerOpenApi } from './openapi.ts';
+import { apiResources, type ApiDeps } from './routes/index.ts';
 
 export interface AppDeps {
   db: Db;
+  /** For the event stream's LISTEN connection. */
+  pool: pg.Pool;
   logger: Logger;
+  vault: Vault;
+  config: Config;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const settings = apiSettings(deps.config);
   // Typed as Fastify's logger so the instance keeps Fastify's default generics.
   const loggerInstance: FastifyBaseLogger = deps.logger;
-  const app = Fastify({
-    loggerInstance,
-    // Unknown fields are an error, not silently dropped (see the error handler for the 400 body).
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
-  });
+  const app = Fastify({ loggerInstance, trustProxy: settings.trustProxy });
+  // Requests are validated and responses serialized by the routes' zod schemas. Request objects are strict
+  // (an unknown field is a 400 naming it), and a response carries only what its schema lists.
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+
+  await app.register(fastifyHelmet, {
+    // sovi serves plain HTTP by default (a TLS proxy may sit in front): no upgrade of subresources.
+    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+  });
+  const auth = await registerAuth(app, deps.db, settings);
+  await registerOpenApi(app);
+  registerMetrics(app, { db: deps.db, auth, tokenRequired: settings.metricsTokenRequired });
   await app.register(healthRoutes, { db: deps.db });
+
+  const events = createEventNotifier(deps.pool, deps.logger);
+  const streams = new Set<AbortController>();
+  // Open event streams would keep the server from closing: end them first.
+  app.addHook('preClose', async () => {
+    for (const stream of streams) stream.abort();
+  });
+  app.addHook('onClose', async () => events.close());
+
+  const apiDeps: ApiDeps = {
+    db: deps.db,
+    pool: deps.pool,
+    vault: deps.vault,
+    logger: deps.logger,
+    auth,
+    events,
+    streams,
+    defaultHost: deps.config.host,
+  };
+  await app.register(
+    async (api) => {
+      guardRoutes(api, auth);
+      for (const resource of apiResources) await api.register(resource, apiDeps);
+    },
+    { prefix: '/api/v1' },
+  );
   return app;
 }

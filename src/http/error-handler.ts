@@ -1,23 +1,74 @@
 // One error handler: SoviErrors become their status with a JSON body naming the field; schema validation
-// failures become 400 naming each bad field; anything else is a 500 whose details stay in the log.
+// failures become 400 naming each bad field; other client mistakes Fastify or a plugin detects keep their
+// 4xx status; anything else is a 500 whose details stay in the log.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { SoviError } from '../errors.ts';
 import { translatePgError } from '../db/pg-errors.ts';
 
+export interface ErrorIssue {
+  field?: string;
+  message: string;
+}
+
 export interface ErrorBody {
-  error: { code: string; message: string; field?: string; issues?: { field?: string; message: string }[] };
+  error: {
+    code: string;
+    message: string;
+    field?: string;
+    issues?: ErrorIssue[];
+    /** An illegal state change: the states the account may go to from where it is. */
+    allowed?: string[];
+  };
+}
+
+/** The body's code for a 4xx that is not a SoviError (Fastify's own errors, plugins'). */
+const codeByStatus: Record<number, string> = {
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  429: 'rate_limited',
+};
+
+interface ValidationItem {
+  keyword: string;
+  instancePath: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/** One issue per bad field; an object with unknown keys gives one issue per key. */
+export function validationIssues(context: string, items: ValidationItem[]): ErrorIssue[] {
+  return items.flatMap((v) => {
+    const base = `${context}${v.instancePath.replace(/\/$/, '').replace(/\//g, '.')}`;
+    // zod (fastify-type-provider-zod) and Ajv name unknown keys differently.
+    const unknown =
+      v.keyword === 'unrecognized_keys'
+        ? ((v.params.keys as string[] | undefined) ?? [])
+        : typeof v.params.additionalProperty === 'string'
+          ? [v.params.additionalProperty]
+          : [];
+    if (unknown.length > 0) {
+      return unknown.map((key) => ({
+        field: `${base}.${key}`,
+        message: `${base}.${key} is not a known field`,
+      }));
+    }
+    if (typeof v.params.missingProperty === 'string') {
+      const field = `${base}.${v.params.missingProperty}`;
+      return [{ field, message: `${field} is required` }];
+    }
+    const text = (v.message ?? 'is invalid').replace(/^Invalid input: /, '');
+    // A missing body reaches the validator as null; a missing field as undefined.
+    const missing = /received undefined$/.test(text) || (base === context && /received null$/.test(text));
+    if (missing) return [{ field: base, message: `${base} is required` }];
+    return [{ field: base, message: `${base}: ${text.charAt(0).toLowerCase()}${text.slice(1)}` }];
+  });
 }
 
 export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   if (err.validation) {
-    const issues = err.validation.map((v) => {
-      const missing = (v.params as { missingProperty?: string }).missingProperty;
-      const extra = (v.params as { additionalProperty?: string }).additionalProperty;
-      const base = `${err.validationContext ?? 'body'}${v.instancePath.replace(/\//g, '.')}`;
-      const field = missing ? `${base}.${missing}` : extra ? `${base}.${extra}` : base;
-      const message = extra ? 'is not a known field' : (v.message ?? 'is invalid');
-      return { field, message: `${field} ${message}` };
-    });
+    const issues = validationIssues(err.validationContext ?? 'body', err.validation);
     void reply.status(400).send({
       error: {
         code: 'invalid_input',
@@ -26,12 +77,6 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
         issues,
       },
     } satisfies ErrorBody);
-    return;
-  }
-  if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
-    void reply
-      .status(err.statusCode)
-      .send({ error: { code: 'invalid_input', message: err.message } } satisfies ErrorBody);
     return;
   }
   const sovi = translatePgError(err);
@@ -49,17 +94,31 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
       } satisfies ErrorBody);
     return;
   }
+  if (!sovi && err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+    void reply.status(err.statusCode).send({
+      error: { code: codeByStatus[err.statusCode] ?? 'invalid_input', message: clientMessage(err) },
+    } satisfies ErrorBody);
+    return;
+  }
   request.log.error({ err }, 'request failed');
   void reply.status(500).send({ error: { code: 'internal', message: 'internal error' } } satisfies ErrorBody);
 }
 
+function clientMessage(err: FastifyError): string {
+  if (err.code === 'FST_CSRF_MISSING_SECRET' || err.code === 'FST_CSRF_INVALID_TOKEN') {
+    return 'missing or invalid CSRF token: a cookie session must send the csrfToken it got at sign-in in the x-csrf-token header';
+  }
+  return err.message;
+}
+
 function bodyOf(err: SoviError): ErrorBody {
-  const { field, issues } = err.details;
+  const { field, issues, allowed } = err.details;
   return {
     error: {
       code: err.code,
       message: err.message,
       ...(field !== undefined ? { field } : {}),
+      ...(Array.isArray(allowed) ? { allowed: allowed.map(String) } : {}),
       ...(issues
         ? { issues: issues.map(({ field: f, message }) => ({ ...(f ? { field: f } : {}), message })) }
         : {}),

@@ -1,19 +1,18 @@
 // Liveness and readiness, without auth: orchestrators and load balancers call them.
 import { sql } from 'kysely';
-import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Db } from '../db/pool.ts';
 
 const READY_TIMEOUT_MS = 2_000;
 
-export const healthRoutes: FastifyPluginAsync<{ db: Db }> = async (app, { db }) => {
+export const healthRoutes: FastifyPluginAsyncZod<{ db: Db }> = async (app, { db }) => {
   const schema = {
+    tags: ['health'],
+    security: [],
     response: {
-      200: { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] },
-      503: {
-        type: 'object',
-        properties: { status: { type: 'string' }, reason: { type: 'string' } },
-        required: ['status', 'reason'],
-      },
+      200: z.object({ status: z.string() }),
+      503: z.object({ status: z.string(), reason: z.string() }),
     },
   };
 

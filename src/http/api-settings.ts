@@ -1,0 +1,36 @@
+// The HTTP API's settings. They belong in src/config.ts as `config.api` (SOVI_SESSION_SECRET,
+// SOVI_SESSION_TTL_HOURS, SOVI_METRICS_TOKEN_REQUIRED, SOVI_AUTH_FAILURES_PER_MINUTE,
+// SOVI_SIGNIN_ATTEMPTS_PER_MINUTE, SOVI_TRUST_PROXY); until it has them, these defaults apply.
+import type { Config } from '../config.ts';
+
+export interface ApiSettings {
+  /**
+   * Signs session cookies and the CSRF secret cookie (HMAC-SHA256). Unset: a random secret per process, so
+   * sessions end when the server restarts and are not shared by several servers behind one address.
+   */
+  readonly sessionSecret: string | undefined;
+  /** How long a dashboard session lasts after sign-in. */
+  readonly sessionTtlHours: number;
+  /** Whether /metrics wants a token (any token; read-only is enough). */
+  readonly metricsTokenRequired: boolean;
+  /** Failed token attempts (bad bearer tokens, failed sign-ins) per client address per minute, then 429. */
+  readonly authFailuresPerMinute: number;
+  /** Sign-in attempts per client address per minute, failed or not. */
+  readonly signInAttemptsPerMinute: number;
+  /** Trust X-Forwarded-For/-Proto from a reverse proxy (client addresses for rate limits, secure cookies). */
+  readonly trustProxy: boolean;
+}
+
+export const defaultApiSettings: ApiSettings = {
+  sessionSecret: undefined,
+  sessionTtlHours: 12,
+  metricsTokenRequired: true,
+  authFailuresPerMinute: 20,
+  signInAttemptsPerMinute: 10,
+  trustProxy: false,
+};
+
+export function apiSettings(config: Config): ApiSettings {
+  const api = (config as Config & { api?: Partial<ApiSettings> }).api;
+  return { ...defaultApiSettings, ...api };
+}

@@ -1,0 +1,280 @@
+// Managed accounts: list (the CLI's filters), show, create (secrets in the body are sealed by the vault and
+// never echoed), update, soft delete and restore, lifecycle transitions, and the two audited ways to read a
+// secret (reveal, TOTP). Accounts are referred to by id, platform:username or username, as in the CLI.
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyRequest } from 'fastify';
+import { accountStates, platforms, secretFields } from '../../accounts/account-model.ts';
+import {
+  addAccount,
+  currentTotp,
+  deleteAccount,
+  getAccount,
+  listAccounts,
+  restoreAccount,
+  revealSecrets,
+  setAccountState,
+  updateAccount,
+  type AccountDeps,
+} from '../../accounts/accounts-service.ts';
+import { actorOf } from '../auth.ts';
+import {
+  booleanParam,
+  listParam,
+  nextCursor,
+  pageQuery,
+  readErrors,
+  refParam,
+  writeErrors,
+} from '../schemas.ts';
+import type { ApiDeps } from './index.ts';
+
+const secretSummary = z.object({
+  set: z.boolean(),
+  keyId: z.string().nullable().describe('the vault key it is sealed under'),
+  keyConfigured: z.boolean().describe('whether this server has that key'),
+});
+
+// Secrets appear as summaries only: no response schema but reveal's has a place for a value.
+const account = z.object({
+  id: z.uuid(),
+  platform: z.enum(platforms),
+  username: z.string(),
+  nicheId: z.string().nullable(),
+  nicheSlug: z.string().nullable(),
+  deviceId: z.string().nullable(),
+  deviceName: z.string().nullable(),
+  state: z.enum(accountStates),
+  warmingDayCount: z.number().int(),
+  followers: z.number().int(),
+  following: z.number().int(),
+  bio: z.string().nullable(),
+  profilePicUrl: z.string().nullable(),
+  lastActivityAt: z.date().nullable(),
+  lastWarmedAt: z.date().nullable(),
+  lastPostAt: z.date().nullable(),
+  deletedAt: z.date().nullable(),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+  secrets: z
+    .object({
+      email: secretSummary,
+      password: secretSummary,
+      totp_secret: secretSummary,
+      proxy_credentials: secretSummary,
+    })
+    .describe('whether each secret is set, and under which key; never the values'),
+});
+
+const count = z.number().int().min(0).max(2_147_483_647);
+const secret = z.string().max(4000);
+const accountRef = z.strictObject({
+  ref: refParam.describe('account id, platform:username, or a username only one live account has'),
+});
+/** Routes that take no body still refuse one with fields in it. */
+const noBody = z.strictObject({}).nullish();
+
+/** Plaintext leaves through these two routes only: no cache may keep it. */
+const noStore = { 'cache-control': 'no-store' } as const;
+
+export const accountsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, vault }) => {
+  const deps = (request: FastifyRequest): AccountDeps => ({ db, vault, actor: actorOf(request) });
+
+  app.get(
+    '/accounts',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'List accounts, oldest first (the warming queue with needsWarming=true)',
+        querystring: z.strictObject({
+          platform: z.enum(platforms).optional(),
+          state: listParam(accountStates).optional().describe('comma-separated, or repeated'),
+          niche: z.string().max(100).optional().describe('niche slug'),
+          device: refParam.optional().describe('device id, udid or name'),
+          needsWarming: booleanParam
+            .optional()
+            .describe('the warming queue: due states, least recently warmed first'),
+          deleted: z.enum(['exclude', 'only', 'include']).optional().describe('default exclude'),
+          ...pageQuery(1000),
+        }),
+        response: { 200: z.object({ accounts: z.array(account), nextCursor }), ...readErrors() },
+      },
+    },
+    async (request) => listAccounts(deps(request), request.query),
+  );
+
+  app.get(
+    '/accounts/:ref',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'One account (deleted ones by id)',
+        params: accountRef,
+        response: { 200: account, ...readErrors() },
+      },
+    },
+    async (request) => getAccount(deps(request), request.params.ref),
+  );
+
+  app.post(
+    '/accounts',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'Add an account; its secrets are sealed by the vault and never returned',
+        body: z.strictObject({
+          platform: z.enum(platforms),
+          username: z.string().max(30).describe('1–30 letters, digits, underscores or periods'),
+          niche: z.string().max(100).optional().describe('niche slug'),
+          device: refParam.optional().describe('device id, udid or name'),
+          state: z.enum(accountStates).optional().describe('default created'),
+          bio: z.string().max(2000).optional(),
+          profilePicUrl: z.string().max(2000).optional(),
+          followers: count.optional(),
+          following: count.optional(),
+          secrets: z
+            .strictObject({
+              email: secret.optional(),
+              password: secret.optional(),
+              totp_secret: secret.optional().describe('base32, as authenticator apps take it'),
+              proxy_credentials: secret.optional(),
+            })
+            .optional(),
+        }),
+        response: { 201: account, ...writeErrors() },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await addAccount(deps(request), request.body)),
+  );
+
+  app.patch(
+    '/accounts/:ref',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'Change an account; null clears niche, device, bio, profilePicUrl or a secret',
+        params: accountRef,
+        body: z.strictObject({
+          username: z.string().max(30).optional(),
+          niche: z.string().max(100).nullable().optional(),
+          device: refParam.nullable().optional(),
+          bio: z.string().max(2000).nullable().optional(),
+          profilePicUrl: z.string().max(2000).nullable().optional(),
+          followers: count.optional(),
+          following: count.optional(),
+          secrets: z
+            .strictObject({
+              email: secret.nullable().optional(),
+              password: secret.nullable().optional(),
+              totp_secret: secret.nullable().optional(),
+              proxy_credentials: secret.nullable().optional(),
+            })
+            .optional(),
+        }),
+        response: { 200: account, ...writeErrors() },
+      },
+    },
+    async (request) => updateAccount(deps(request), request.params.ref, request.body),
+  );
+
+  app.delete(
+    '/accounts/:ref',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'Soft-delete an account (it keeps its history; restore brings it back)',
+        params: accountRef,
+        querystring: z.strictObject({ reason: z.string().max(1000).optional() }),
+        response: { 200: account, ...writeErrors() },
+      },
+    },
+    async (request) => deleteAccount(deps(request), request.params.ref, request.query.reason),
+  );
+
+  app.post(
+    '/accounts/:ref/restore',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'Restore a soft-deleted account (by id)',
+        params: accountRef,
+        body: noBody,
+        response: { 200: account, ...writeErrors() },
+      },
+    },
+    async (request) => restoreAccount(deps(request), request.params.ref),
+  );
+
+  app.post(
+    '/accounts/:ref/state',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: 'A lifecycle transition; 409 names the states allowed from the current one',
+        params: accountRef,
+        body: z.strictObject({
+          state: z.enum(accountStates),
+          reason: z.string().min(1).max(1000).describe('kept in the event log'),
+          from: z.enum(accountStates).optional().describe('only if the account is still in this state'),
+        }),
+        response: {
+          200: z.object({ from: z.enum(accountStates), to: z.enum(accountStates), account }),
+          ...writeErrors(),
+        },
+      },
+    },
+    async (request) => {
+      const { state, reason, from } = request.body;
+      const change = await setAccountState(deps(request), request.params.ref, state, {
+        reason,
+        expectedFrom: from,
+      });
+      return { ...change, account: await getAccount(deps(request), request.params.ref) };
+    },
+  );
+
+  app.post(
+    '/accounts/:ref/reveal',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: "An account's secrets in plaintext; recorded as an auth event (who and which fields)",
+        params: accountRef,
+        body: z.strictObject({ fields: z.array(z.enum(secretFields)).min(1).optional() }).nullish(),
+        response: {
+          200: z.object({
+            secrets: z.object({
+              email: z.string().optional(),
+              password: z.string().optional(),
+              totp_secret: z.string().optional(),
+              proxy_credentials: z.string().optional(),
+            }),
+          }),
+          ...writeErrors(),
+        },
+      },
+    },
+    async (request, reply) => {
+      const secrets = await revealSecrets(deps(request), request.params.ref, request.body?.fields);
+      return reply.headers(noStore).send({ secrets });
+    },
+  );
+
+  app.post(
+    '/accounts/:ref/totp',
+    {
+      schema: {
+        tags: ['accounts'],
+        summary: "The account's current TOTP code (RFC 6238); recorded as an auth event",
+        params: accountRef,
+        body: noBody,
+        response: {
+          200: z.object({ code: z.string(), secondsLeft: z.number().int() }),
+          ...writeErrors(),
+        },
+      },
+    },
+    async (request, reply) =>
+      reply.headers(noStore).send(await currentTotp(deps(request), request.params.ref)),
+  );
+};

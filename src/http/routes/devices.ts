@@ -1,0 +1,171 @@
+// The phone fleet: list, show (with assigned accounts and recent events), create, update, remove. Devices
+// are referred to by id, udid or name, as in the CLI.
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { deviceStatuses, type Device } from '../../devices/device-model.ts';
+import {
+  createDevice,
+  getDeviceDetails,
+  listDevices,
+  removeDevice,
+  updateDevice,
+} from '../../devices/devices-service.ts';
+import { decodeCursor, encodeCursor } from '../../db/keyset.ts';
+import { booleanParam, nextCursor, pageQuery, readErrors, refParam, writeErrors } from '../schemas.ts';
+import { eventSchema } from './events.ts';
+import type { ApiDeps } from './index.ts';
+
+const device = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  model: z.string().nullable(),
+  udid: z.string(),
+  host: z.string().describe('the machine the phone is plugged into'),
+  iosVersion: z.string().nullable(),
+  wdaPort: z.number().int().nullable().describe('null: not monitored'),
+  status: z.enum(deviceStatuses),
+  connectedSince: z.date().nullable(),
+  batteryLevel: z.number().nullable().describe('0–100'),
+  storageFreeGb: z.number().nullable(),
+  sessionFailures: z.number().int().describe('failed warming sessions in a row'),
+  currentSessionKey: z.string().nullable(),
+  healthFailures: z.number().int().describe('unhealthy WebDriverAgent polls in a row'),
+  lastSeenAt: z.date().nullable().describe('when WebDriverAgent last answered healthy'),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+});
+
+const text = (max: number) => z.string().max(max);
+const host = z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, 'expected letters, digits, . _ - (at most 100)');
+const port = z.number().int().min(1).max(65535);
+
+const deviceRef = z.strictObject({ ref: refParam.describe('device id, udid or name') });
+
+/**
+ * The fleet is tens of phones, listed whole by the service; pages are cut here on (name, udid) in code-point
+ * order, so a cursor's position does not depend on the database's collation.
+ */
+function page(devices: Device[], after: string | undefined, limit: number) {
+  const key = (d: Device): [string, string] => [d.name, d.udid];
+  const before = (a: [string, string], b: [string, string]) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+  const sorted = [...devices].sort((a, b) => (before(key(a), key(b)) ? -1 : 1));
+  const from = after
+    ? decodeCursor<[string, string]>(
+        after,
+        'after',
+        (p) => p.length === 2 && p.every((v) => typeof v === 'string'),
+      )
+    : undefined;
+  const rest = from ? sorted.filter((d) => before(from, key(d))) : sorted;
+  const shown = rest.slice(0, limit);
+  const last = shown.at(-1);
+  return { devices: shown, nextCursor: rest.length > limit && last ? encodeCursor(key(last)) : null };
+}
+
+export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, defaultHost }) => {
+  app.get(
+    '/devices',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'List devices by name',
+        querystring: z.strictObject({
+          status: z.enum(deviceStatuses).optional(),
+          host: text(100).optional().describe('only devices plugged into this machine'),
+          ...pageQuery(1000),
+        }),
+        response: { 200: z.object({ devices: z.array(device), nextCursor }), ...readErrors() },
+      },
+    },
+    async (request) => {
+      const { status, host: onHost, after, limit } = request.query;
+      return page(await listDevices(db, { status, host: onHost }), after, limit ?? 100);
+    },
+  );
+
+  app.get(
+    '/devices/:ref',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'One device, its assigned accounts and its recent events',
+        params: deviceRef,
+        response: {
+          200: z.object({
+            device,
+            assignedAccounts: z.number().int().describe('live accounts on this device'),
+            recentEvents: z.array(eventSchema),
+          }),
+          ...readErrors(),
+        },
+      },
+    },
+    async (request) => getDeviceDetails(db, request.params.ref),
+  );
+
+  app.post(
+    '/devices',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Add a device (disconnected until a health check sees it, unless status says otherwise)',
+        body: z.strictObject({
+          name: text(200).describe('unique'),
+          udid: text(200).describe('unique'),
+          host: host.optional().describe("default: the server's host (SOVI_HOST_NAME)"),
+          model: text(200).nullable().optional(),
+          iosVersion: text(50).nullable().optional(),
+          wdaPort: port.nullable().optional(),
+          status: z.enum(deviceStatuses).optional(),
+        }),
+        response: { 201: device, ...writeErrors() },
+      },
+    },
+    async (request, reply) => {
+      const created = await createDevice(db, { ...request.body, host: request.body.host ?? defaultHost });
+      return reply.status(201).send(created);
+    },
+  );
+
+  app.patch(
+    '/devices/:ref',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Change a device; null clears model, iosVersion, wdaPort, batteryLevel, storageFreeGb',
+        params: deviceRef,
+        body: z.strictObject({
+          name: text(200).optional(),
+          host: host.optional(),
+          model: text(200).nullable().optional(),
+          iosVersion: text(50).nullable().optional(),
+          wdaPort: port.nullable().optional(),
+          status: z.enum(deviceStatuses).optional(),
+          batteryLevel: z.number().min(0).max(100).nullable().optional(),
+          storageFreeGb: z.number().min(0).max(1_000_000).nullable().optional(),
+        }),
+        response: { 200: device, ...writeErrors() },
+      },
+    },
+    async (request) => updateDevice(db, request.params.ref, request.body),
+  );
+
+  app.delete(
+    '/devices/:ref',
+    {
+      schema: {
+        tags: ['devices'],
+        summary: 'Remove a device; refused (409) while accounts are assigned to it, unless force=true',
+        params: deviceRef,
+        querystring: z.strictObject({
+          force: booleanParam.optional().describe('unassign its accounts and remove it anyway'),
+        }),
+        response: {
+          200: z.object({ device, unassignedAccounts: z.number().int() }),
+          ...writeErrors(),
+        },
+      },
+    },
+    async (request) => removeDevice(db, request.params.ref, { force: request.query.force === true }),
+  );
+};

@@ -1,0 +1,199 @@
+// The event log: list (newest first, keyset-paginated, the CLI's filters), show, resolve, and a live
+// stream of new events as Server-Sent Events.
+import { PassThrough } from 'node:stream';
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { findAccount, resolveDevice } from '../../accounts/accounts-service.ts';
+import type { Db } from '../../db/pool.ts';
+import { resolvers, severities, type SystemEvent } from '../../events/event-model.ts';
+import type { EventFilter } from '../../events/events-repository.ts';
+import {
+  getEvent,
+  latestEventId,
+  queryEvents,
+  resolveEvent,
+  type EventQuery,
+} from '../../events/events-service.ts';
+import { actorOf } from '../auth.ts';
+import { streamEvents } from '../event-stream.ts';
+import {
+  booleanParam,
+  integerParam,
+  listParam,
+  nextCursor,
+  pageQuery,
+  readErrors,
+  refParam,
+  timeParam,
+  writeErrors,
+} from '../schemas.ts';
+import type { ApiDeps } from './index.ts';
+
+export const eventSchema = z.object({
+  id: z.number().int(),
+  timestamp: z.date(),
+  category: z.string(),
+  severity: z.enum(severities),
+  eventType: z.string(),
+  deviceId: z.string().nullable(),
+  accountId: z.string().nullable(),
+  message: z.string(),
+  context: z.record(z.string(), z.unknown()).describe('free-form; keys that look like secrets are redacted'),
+  resolved: z.boolean(),
+  resolvedBy: z.enum(resolvers).nullable(),
+  resolvedAt: z.date().nullable(),
+});
+
+const filterFields = {
+  unresolved: booleanParam.optional(),
+  severity: listParam(severities).optional().describe('comma-separated, or repeated'),
+  category: z.string().max(100).optional(),
+  type: z.string().max(100).optional(),
+  device: refParam.optional().describe('device id, udid or name'),
+  account: refParam.optional().describe('account id, platform:username or username'),
+  since: timeParam.optional().describe('ISO-8601, or a duration ago like 2h, 7d'),
+  until: timeParam.optional(),
+};
+
+const filters = z.strictObject(filterFields);
+type Filters = z.output<typeof filters>;
+
+const eventId = z.strictObject({ id: integerParam(1, Number.MAX_SAFE_INTEGER) });
+
+async function toQuery(db: Db, f: Filters): Promise<EventQuery> {
+  return {
+    unresolved: f.unresolved,
+    severity: f.severity,
+    category: f.category,
+    type: f.type,
+    deviceId: f.device ? await resolveDevice(db, f.device) : undefined,
+    accountId: f.account ? (await findAccount(db, f.account)).id : undefined,
+    since: f.since,
+    until: f.until,
+  };
+}
+
+const toFilter = (q: EventQuery): EventFilter => ({
+  unresolved: q.unresolved,
+  severities: q.severity,
+  category: q.category,
+  eventType: q.type,
+  deviceId: q.deviceId,
+  accountId: q.accountId,
+  since: q.since,
+  until: q.until,
+});
+
+const HEARTBEAT_MS = 15_000;
+
+export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, events, streams }) => {
+  app.get(
+    '/events',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'List events, newest first',
+        querystring: z.strictObject({ ...filterFields, ...pageQuery(1000) }),
+        response: { 200: z.object({ events: z.array(eventSchema), nextCursor }), ...readErrors() },
+      },
+    },
+    async (request) => {
+      const { after, limit, ...f } = request.query;
+      return queryEvents(db, { ...(await toQuery(db, f)), after, limit });
+    },
+  );
+
+  app.get(
+    '/events/stream',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'New events as they are recorded (Server-Sent Events; resumes after Last-Event-ID)',
+        description:
+          'Each event is one SSE message: `id` is the event id, `data` the event as JSON. A comment line is ' +
+          'sent every 15 s to keep proxies from closing the connection. Browsers reconnecting with ' +
+          'EventSource send Last-Event-ID and get what they missed.',
+        querystring: filters,
+        // Loose: every other header passes through untouched.
+        headers: z.looseObject({
+          'last-event-id': integerParam(0, Number.MAX_SAFE_INTEGER).optional(),
+        }),
+        response: {
+          200: {
+            description: 'text/event-stream',
+            content: { 'text/event-stream': { schema: z.string() } },
+          },
+          ...readErrors(),
+        },
+      },
+    },
+    async (request, reply) => {
+      const filter = toFilter(await toQuery(db, request.query));
+      const fromId = request.headers['last-event-id'] ?? (await latestEventId(db));
+      const controller = new AbortController();
+      const stream = new PassThrough();
+      const write = (text: string) => {
+        if (!stream.writableEnded) stream.write(text);
+      };
+      const send = (event: SystemEvent) =>
+        write(`id: ${event.id}\ndata: ${JSON.stringify(eventSchema.encode(event))}\n\n`);
+      const heartbeat = setInterval(() => write(': ping\n\n'), HEARTBEAT_MS);
+      const stop = () => controller.abort();
+      // The client went away (or the response ended): stop reading for it.
+      reply.raw.once('close', stop);
+      streams.add(controller);
+      write('retry: 2000\n: connected\n\n');
+      void streamEvents({ db, notifier: events, filter, fromId, signal: controller.signal, send })
+        .catch((err: unknown) => request.log.warn({ err }, 'event stream failed'))
+        .finally(() => {
+          clearInterval(heartbeat);
+          streams.delete(controller);
+          reply.raw.off('close', stop);
+          stream.end();
+        });
+      return (
+        reply
+          .header('content-type', 'text/event-stream; charset=utf-8')
+          .header('cache-control', 'no-cache')
+          .header('x-accel-buffering', 'no')
+          // A stream is piped as it is, not serialized: the schema above only documents it.
+          .send(stream as unknown as string)
+      );
+    },
+  );
+
+  app.get(
+    '/events/:id',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'One event',
+        params: eventId,
+        response: { 200: eventSchema, ...readErrors() },
+      },
+    },
+    async (request) => getEvent(db, request.params.id),
+  );
+
+  app.post(
+    '/events/:id/resolve',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Resolve an event, saying by whom and why',
+        params: eventId,
+        body: z.strictObject({
+          by: z.enum(resolvers),
+          note: z.string().max(2000).optional().describe('what was done'),
+        }),
+        response: { 200: eventSchema, ...writeErrors() },
+      },
+    },
+    async (request) =>
+      resolveEvent(db, request.params.id, {
+        by: request.body.by,
+        note: request.body.note,
+        actor: actorOf(request),
+      }),
+  );
+};

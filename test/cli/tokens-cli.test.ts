@@ -1,0 +1,112 @@
+// `sovi tokens create|list|revoke`, run as a user runs them. Until src/cli/main.ts registers the group, the
+// commands run through a stand-in entry point that registers them the same way.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authenticateToken } from '../../src/auth/tokens-service.ts';
+import { cliEnv, runSovi, type CliResult } from '../helpers/cli.ts';
+import { useTestDatabase } from '../helpers/database.ts';
+
+const t = useTestDatabase();
+const root = path.resolve(import.meta.dirname, '..', '..');
+const wired = fs
+  .readFileSync(path.join(root, 'src', 'cli', 'main.ts'), 'utf8')
+  .includes('registerTokensCommands');
+let entry: string;
+
+beforeAll(() => {
+  entry = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sovi-tokens-cli-')), 'sovi-tokens.mjs');
+  const module = (file: string) => JSON.stringify(path.join(root, 'src', 'cli', file));
+  fs.writeFileSync(
+    entry,
+    `import { Command, CommanderError } from ${JSON.stringify(createRequire(import.meta.url).resolve('commander'))};
+import { registerTokensCommands } from ${module('tokens-commands.ts')};
+import { report } from ${module('context.ts')};
+const program = new Command('sovi').exitOverride();
+registerTokensCommands(program);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exitCode = err.exitCode === 0 ? 0 : 2;
+  else report(err, undefined);
+}
+`,
+  );
+});
+afterAll(() => fs.rmSync(path.dirname(entry), { recursive: true, force: true }));
+
+function sovi(args: string[]): Promise<CliResult> {
+  const env = { DATABASE_URL: t.url, SOVI_ACTOR: 'cli-tester' };
+  if (wired) return runSovi(args, env);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [entry, ...args], { env: cliEnv(env), stdio: 'pipe', cwd: root });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.stdin.end();
+  });
+}
+
+describe('sovi tokens', () => {
+  it('create prints the token once, on stdout alone, and it authenticates', async () => {
+    const created = await sovi(['tokens', 'create', '--name', 'ops-laptop']);
+    expect(created.code, created.stderr).toBe(0);
+    const secret = created.stdout.trim();
+    expect(secret).toMatch(/^sovi_[A-Za-z0-9_-]{43}$/);
+    expect(created.stderr).toMatch(/created read-write token "ops-laptop" .*shown this once/);
+    expect(created.stderr).not.toContain(secret);
+    expect(await authenticateToken(t.db, secret)).toMatchObject({ name: 'ops-laptop', readOnly: false });
+
+    const json = await sovi(['tokens', 'create', '--name', 'grafana', '--read-only', '--json']);
+    expect(json.code).toBe(0);
+    const body = JSON.parse(json.stdout);
+    expect(body).toMatchObject({ name: 'grafana', readOnly: true, token: expect.stringMatching(/^sovi_/) });
+    expect(await authenticateToken(t.db, body.token)).toMatchObject({ name: 'grafana', readOnly: true });
+  });
+
+  it('list shows tokens without their secrets', async () => {
+    const created = await sovi(['tokens', 'create', '--name', 'listed']);
+    const secret = created.stdout.trim();
+    const list = await sovi(['tokens', 'list']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/listed\s+read-write/);
+    expect(list.stdout).not.toContain(secret);
+    const json = JSON.parse((await sovi(['tokens', 'list', '--json'])).stdout);
+    expect(json.map((x: { name: string }) => x.name)).toContain('listed');
+    expect(JSON.stringify(json)).not.toContain(secret.slice(5));
+  });
+
+  it('revoke ends a token by name or id; a second revoke is a conflict (exit 4)', async () => {
+    const secret = (await sovi(['tokens', 'create', '--name', 'short-lived'])).stdout.trim();
+    const revoked = await sovi(['tokens', 'revoke', 'short-lived']);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(revoked.stdout).toMatch(/revoked token "short-lived"/);
+    expect(await authenticateToken(t.db, secret)).toBeUndefined();
+    const again = await sovi(['tokens', 'revoke', 'short-lived']);
+    expect(again.code).toBe(4);
+    expect(again.stderr).toMatch(/revoked already/);
+    expect((await sovi(['tokens', 'list'])).stdout).not.toMatch(/short-lived/);
+    expect((await sovi(['tokens', 'list', '--all'])).stdout).toMatch(/short-lived/);
+
+    const id = JSON.parse((await sovi(['tokens', 'create', '--name', 'by-id', '--json'])).stdout).id;
+    expect((await sovi(['tokens', 'revoke', id])).code).toBe(0);
+  });
+
+  it('refuses a bad or taken name, and an unknown token, with the usual exit statuses', async () => {
+    expect((await sovi(['tokens', 'create', '--name', 'dup'])).code).toBe(0);
+    const taken = await sovi(['tokens', 'create', '--name', 'DUP']);
+    expect(taken.code).toBe(4);
+    expect(taken.stdout).toBe('');
+    const bad = await sovi(['tokens', 'create', '--name', 'has space']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^sovi: name: expected/);
+    expect((await sovi(['tokens', 'create'])).code).toBe(2);
+    expect((await sovi(['tokens', 'revoke', 'never-made'])).code).toBe(3);
+  });
+});

@@ -1,0 +1,62 @@
+// The API under test: the real app over the test database, with tokens, a vault with a fresh key, and its
+// whole log (at debug level) kept in memory so tests can scan it.
+import { Writable } from 'node:stream';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { createToken } from '../../src/auth/tokens-service.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
+import type { ApiSettings } from '../../src/http/api-settings.ts';
+import { buildApp } from '../../src/http/app.ts';
+import { createLogger } from '../../src/logger.ts';
+import type { Vault } from '../../src/vault/vault.ts';
+import { keyLine, vaultWith } from '../helpers/accounts.ts';
+import type { TestDatabase } from '../helpers/database.ts';
+
+export interface TestApp {
+  app: FastifyInstance;
+  vault: Vault;
+  /** Read-write and read-only bearer secrets, and their names. */
+  admin: { secret: string; name: string; id: string };
+  reader: { secret: string; name: string; id: string };
+  /** Everything the app logged, as JSON lines. */
+  log(): string;
+  close(): Promise<void>;
+}
+
+let n = 0;
+
+export async function startTestApp(
+  t: TestDatabase,
+  options: { api?: Partial<ApiSettings>; vault?: Vault } = {},
+): Promise<TestApp> {
+  let logged = '';
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logged += chunk.toString();
+      done();
+    },
+  });
+  const logger = createLogger({ level: 'debug', format: 'json' }, 'debug', sink);
+  const vault = options.vault ?? vaultWith(keyLine('k1'));
+  const config = {
+    ...loadConfig({ SOVI_HOST_NAME: 'api-test-host' }),
+    api: { sessionSecret: 'test-session-secret-0123456789abcdef', ...options.api },
+  } as Config;
+  const app = await buildApp({ db: t.db, pool: t.pool, logger, vault, config });
+  const suffix = `${process.pid}-${++n}-${Date.now()}`;
+  const admin = await createToken(t.db, { name: `admin-${suffix}` }, 'test');
+  const reader = await createToken(t.db, { name: `reader-${suffix}`, readOnly: true }, 'test');
+  return {
+    app,
+    vault,
+    admin: { secret: admin.secret, name: admin.token.name, id: admin.token.id },
+    reader: { secret: reader.secret, name: reader.token.name, id: reader.token.id },
+    log: () => logged,
+    close: () => app.close(),
+  };
+}
+
+export const bearer = (secret: string): Record<string, string> => ({ authorization: `Bearer ${secret}` });
+
+/** The error body's fields named by a 400. */
+export const fieldsOf = (response: LightMyRequestResponse): string[] =>
+  response.json<{ error: { issues?: { field?: string }[] } }>().error.issues?.map((i) => i.field ?? '') ?? [];

@@ -1,0 +1,117 @@
+// The API describes itself: a valid OpenAPI 3 document listing every route, and a UI, both public.
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../helpers/database.ts';
+import { startTestApp, type TestApp } from './helpers.ts';
+
+const t = useTestDatabase();
+let api: TestApp;
+beforeAll(async () => {
+  api = await startTestApp(t);
+});
+afterAll(() => api.close());
+
+interface OpenApiDoc {
+  openapi: string;
+  paths: Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>;
+}
+
+const routes = [
+  ['post', '/api/v1/session'],
+  ['get', '/api/v1/session'],
+  ['delete', '/api/v1/session'],
+  ['get', '/api/v1/niches'],
+  ['get', '/api/v1/devices'],
+  ['post', '/api/v1/devices'],
+  ['get', '/api/v1/devices/{ref}'],
+  ['patch', '/api/v1/devices/{ref}'],
+  ['delete', '/api/v1/devices/{ref}'],
+  ['get', '/api/v1/accounts'],
+  ['post', '/api/v1/accounts'],
+  ['get', '/api/v1/accounts/{ref}'],
+  ['patch', '/api/v1/accounts/{ref}'],
+  ['delete', '/api/v1/accounts/{ref}'],
+  ['post', '/api/v1/accounts/{ref}/restore'],
+  ['post', '/api/v1/accounts/{ref}/state'],
+  ['post', '/api/v1/accounts/{ref}/reveal'],
+  ['post', '/api/v1/accounts/{ref}/totp'],
+  ['get', '/api/v1/events'],
+  ['get', '/api/v1/events/stream'],
+  ['get', '/api/v1/events/{id}'],
+  ['post', '/api/v1/events/{id}/resolve'],
+  ['get', '/healthz'],
+  ['get', '/readyz'],
+] as const;
+
+async function document(): Promise<OpenApiDoc> {
+  const response = await api.app.inject('/api/openapi.json');
+  expect(response.statusCode).toBe(200);
+  return response.json();
+}
+
+describe('the OpenAPI document', () => {
+  it('is valid OpenAPI 3 and needs no token', async () => {
+    const doc = await document();
+    expect(doc.openapi).toMatch(/^3\./);
+    const result = await new Validator().validate(doc as unknown as Record<string, unknown>);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+  });
+
+  it('lists every route, and no others', async () => {
+    const doc = await document();
+    const listed = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.keys(methods).map((method) => `${method} ${path}`),
+    );
+    expect(listed.sort()).toEqual(routes.map(([method, path]) => `${method} ${path}`).sort());
+  });
+
+  it('asks for a token everywhere but sign-in, sign-out and health', async () => {
+    const doc = await document();
+    const open = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods)
+        .filter(([, op]) => Array.isArray(op.security) && op.security.length === 0)
+        .map(([method]) => `${method} ${path}`),
+    );
+    expect(open.sort()).toEqual([
+      'delete /api/v1/session',
+      'get /healthz',
+      'get /readyz',
+      'post /api/v1/session',
+    ]);
+  });
+
+  it('marks a request body optional where a route takes none', async () => {
+    const doc = (await document()) as unknown as {
+      paths: Record<string, Record<string, { requestBody?: { required: boolean } }>>;
+    };
+    const required = (path: string) => doc.paths[path]?.post?.requestBody?.required;
+    expect(required('/api/v1/accounts/{ref}/totp')).toBe(false);
+    expect(required('/api/v1/accounts/{ref}/reveal')).toBe(false);
+    expect(required('/api/v1/accounts/{ref}/restore')).toBe(false);
+    expect(required('/api/v1/accounts')).toBe(true);
+  });
+
+  it('has no encrypted column, and plaintext secrets only in the reveal response', async () => {
+    const doc = await document();
+    const text = JSON.stringify(doc);
+    expect(text).not.toMatch(/_enc\b|token_hash/);
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        const ok = JSON.stringify(op.responses['200'] ?? op.responses['201'] ?? {});
+        const hasPlaintext = /"password":\{"type":"string"/.test(ok);
+        expect(hasPlaintext, `${method} ${path}`).toBe(path === '/api/v1/accounts/{ref}/reveal');
+      }
+    }
+  });
+
+  it('serves the Swagger UI at /api/docs without a token', async () => {
+    const response = await api.app.inject('/api/docs');
+    expect([200, 302]).toContain(response.statusCode);
+    const page =
+      response.statusCode === 302 ? await api.app.inject(response.headers.location as string) : response;
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    expect(page.headers['content-security-policy']).not.toMatch(/upgrade-insecure-requests/);
+  });
+});
