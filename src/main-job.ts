@@ -49,6 +49,7 @@ export async function startSovi(
       logger,
       vault: createVault(config.vault),
       config,
+      contentSink: services?.content.sink,
     });
     const url = await listen(app, config.http);
     logger.info({ url }, 'sovi is up');

@@ -9,6 +9,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type pg from 'pg';
 import type { Config } from '../config.ts';
+import type { PipelineJobSink } from '../content/pipeline.ts';
 import type { Db } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -28,6 +29,8 @@ export interface AppDeps {
   logger: Logger;
   vault: Vault;
   config: Config;
+  /** Where content production is queued (the host's content worker); without it, produce and retry are 503. */
+  contentSink?: PipelineJobSink;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -68,6 +71,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     events,
     streams,
     defaultHost: deps.config.host,
+    config: deps.config,
+    contentSink: deps.contentSink,
   };
   await app.register(
     async (api) => {

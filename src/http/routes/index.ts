@@ -12,6 +12,14 @@ import { devicesRoutes } from './devices.ts';
 import { eventsRoutes } from './events.ts';
 import { nichesRoutes } from './niches.ts';
 import { sessionRoutes } from './session.ts';
+import type { Config } from '../../config.ts';
+import type { PipelineJobSink } from '../../content/pipeline.ts';
+import { warmingRoutes } from './warming.ts';
+import { hooksRoutes } from './hooks.ts';
+import { contentRoutes } from './content.ts';
+import { distributionsRoutes } from './distributions.ts';
+import { metricsRoutes } from './metrics.ts';
+import { trendsRoutes } from './trends.ts';
 
 /** What a resource's routes get. The caller (actor) of a request is actorOf(request), from auth.ts. */
 export interface ApiDeps {
@@ -25,6 +33,10 @@ export interface ApiDeps {
   defaultHost: string;
   /** Tracks open streams so that closing the app ends them. */
   streams: Set<AbortController>;
+  /** The policies and settings the domain routes follow (warming, content, media, metrics, trends). */
+  config?: Config;
+  /** Where content production is queued (pipelineJobSink); without it, produce and retry answer 503. */
+  contentSink?: PipelineJobSink;
 }
 
 export const apiResources: readonly FastifyPluginAsyncZod<ApiDeps>[] = [
@@ -33,4 +45,10 @@ export const apiResources: readonly FastifyPluginAsyncZod<ApiDeps>[] = [
   devicesRoutes,
   accountsRoutes,
   eventsRoutes,
+  warmingRoutes,
+  hooksRoutes,
+  contentRoutes,
+  distributionsRoutes,
+  metricsRoutes,
+  trendsRoutes,
 ];

@@ -1,0 +1,359 @@
+// Content: list (the CLI's filters), counts per stage, one piece (script, video, quality checks,
+// distributions), create (from a topic or a trend), queue its production or retry a failed one, and its
+// rendered video, streamed with Range support for the dashboard's player.
+//
+// Production is queued through the job engine (ApiDeps.contentSink), and any host's content worker runs it.
+// A server built without a sink answers the routes that queue with 503 and writes nothing: the request is
+// fine, this process just cannot queue it (`sovi content produce` can).
+import fs from 'node:fs';
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyReply } from 'fastify';
+import { getContentDetails, listContentPage, contentVideoFile } from '../../content/content-listing.ts';
+import { productionStatuses, stages, type Content } from '../../content/content-model.ts';
+import { loadContentPolicy, type ContentPolicy } from '../../content/content-policy.ts';
+import {
+  contentStatusCounts,
+  createContent,
+  produce,
+  retryContent,
+  type NewContent,
+} from '../../content/content-service.ts';
+import type { PipelineJobSink } from '../../content/pipeline.ts';
+import type { Db } from '../../db/pool.ts';
+import { SoviError, invalidInput } from '../../errors.ts';
+import { getTrend } from '../../trends/trends-service.ts';
+import { actorOf } from '../auth.ts';
+import {
+  errorSchema,
+  listParam,
+  nextCursor,
+  pageQuery,
+  readErrors,
+  refParam,
+  writeErrors,
+} from '../schemas.ts';
+import { distributionSchema } from './distributions.ts';
+import type { ApiDeps } from './index.ts';
+
+const scriptSchema = z.object({
+  title: z.string(),
+  hook: z.string().describe('the opening line, from the chosen hook'),
+  beats: z.array(z.object({ onScreenText: z.string(), narration: z.string() })),
+  cta: z.string(),
+  narration: z.string(),
+  hashtags: z.array(z.string()),
+  writer: z.string().describe('template, openai…'),
+});
+
+const contentFields = {
+  id: z.string(),
+  topic: z.string(),
+  nicheId: z.string().nullable(),
+  nicheSlug: z.string().nullable(),
+  format: z.string().nullable(),
+  status: z.enum(productionStatuses),
+  qualityScore: z.number().nullable(),
+  hookId: z.string().nullable(),
+  trendId: z.string().nullable().describe('the trending topic it was made from'),
+  hasVideo: z.boolean().describe('GET /content/{id}/video plays it'),
+  createdAt: z.date(),
+  updatedAt: z.date(),
+};
+
+/** A piece of content as listings show it: no script, no production record. */
+export const contentSchema = z.object(contentFields);
+
+const failureSchema = z.object({ stage: z.enum(stages), reason: z.string(), at: z.string() });
+
+const contentDetailsSchema = z.object({
+  ...contentFields,
+  script: scriptSchema.nullable(),
+  outputPath: z.string().nullable().describe('where the rendered video is on the server'),
+  failure: failureSchema.nullable().describe('why the production failed, when it did'),
+  previousFailures: z.array(failureSchema).describe('failures earlier retries left behind'),
+  quality: z
+    .object({
+      score: z.number(),
+      checks: z.array(
+        z.object({
+          name: z.string(),
+          passed: z.boolean(),
+          value: z.union([z.number(), z.string(), z.null()]),
+          expected: z.string(),
+        }),
+      ),
+    })
+    .nullable()
+    .describe('the rendered video’s checks'),
+  distributions: z.array(distributionSchema),
+});
+
+const contentId = z.strictObject({ id: z.string().min(1).max(200).describe('content id') });
+/** Routes that take no body still refuse one with fields in it. */
+const noBody = z.strictObject({}).nullish();
+
+const withVideo = <T extends { outputPath: string | null }>(c: T) => ({
+  ...c,
+  hasVideo: c.outputPath !== null,
+});
+
+/** The body that creates content, here and from a trend (POST /trends/{id}/content). */
+export const newContentFields = {
+  topic: z.string().max(1000).optional().describe('3–200 characters; from the trend when one is given'),
+  niche: refParam.optional().describe('niche slug; from the trend when one is given'),
+  format: z.string().max(100).optional().describe('faceless (default), reddit_story, or a policy format'),
+  produce: z.boolean().optional().describe('queue its production at once'),
+};
+
+/** What the sink-less server answers to a route that queues production (nothing was written). */
+export function noWorker(reply: FastifyReply): FastifyReply {
+  return reply.status(503).send({
+    error: {
+      code: 'unavailable',
+      message:
+        'this server cannot queue content production (it runs without the job engine): ' +
+        'use sovi content produce, or the server of `sovi up` with its worker',
+    },
+  });
+}
+
+/** Creates content, and with `produce` queues its first stage in the same transaction. */
+export async function createAndQueue(
+  db: Db,
+  deps: { policy: ContentPolicy; sink: PipelineJobSink | undefined },
+  input: NewContent & { produce?: boolean },
+): Promise<Content> {
+  return db.transaction().execute(async (trx) => {
+    const created = await createContent(trx, deps.policy, input);
+    if (input.produce && deps.sink) await produce(trx, deps.sink, created.id);
+    return created;
+  });
+}
+
+/**
+ * The byte range a Range header asks for. Only a single `bytes=` range is honoured; anything else (several
+ * ranges, another unit, a malformed header) gets the whole file, as RFC 9110 allows.
+ */
+export function byteRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | 'unsatisfiable' | undefined {
+  const match = header === undefined ? null : /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
+  if (!match) return undefined;
+  const [, first = '', last = ''] = match;
+  if (first === '' && last === '') return undefined;
+  if (first === '') {
+    const suffix = Number(last);
+    if (suffix === 0 || size === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(first);
+  const end = last === '' ? Infinity : Number(last);
+  if (end < start) return undefined;
+  if (start >= size) return 'unsatisfiable';
+  return { start, end: Math.min(end, size - 1) };
+}
+
+const mp4 = { description: 'video/mp4', content: { 'video/mp4': { schema: z.string() } } };
+
+export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, config, contentSink }) => {
+  // Loaded once, as the content worker does.
+  const policy = loadContentPolicy(config?.content.policyFile);
+  const mediaDir = config?.content.mediaDir;
+
+  app.get(
+    '/content',
+    {
+      schema: {
+        tags: ['content'],
+        summary: 'List content, newest first',
+        querystring: z.strictObject({
+          status: listParam(productionStatuses).optional().describe('comma-separated, or repeated'),
+          niche: refParam.optional().describe('niche slug'),
+          ...pageQuery(1000),
+        }),
+        response: { 200: z.object({ content: z.array(contentSchema), nextCursor }), ...readErrors() },
+      },
+    },
+    async (request) => {
+      const page = await listContentPage(db, { ...request.query, limit: request.query.limit ?? 100 });
+      return { content: page.content.map(withVideo), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get(
+    '/content/status',
+    {
+      schema: {
+        tags: ['content'],
+        summary: 'How much content is in each production stage',
+        response: {
+          200: z.object(
+            Object.fromEntries(productionStatuses.map((s) => [s, z.number().int()])) as Record<
+              (typeof productionStatuses)[number],
+              z.ZodNumber
+            >,
+          ),
+          ...readErrors(),
+        },
+      },
+    },
+    async () => contentStatusCounts(db),
+  );
+
+  app.get(
+    '/content/:id',
+    {
+      schema: {
+        tags: ['content'],
+        summary: 'One piece of content: script, video, quality checks, distributions',
+        params: contentId,
+        response: { 200: contentDetailsSchema, ...readErrors() },
+      },
+    },
+    async (request) => {
+      const { content, ...details } = await getContentDetails(db, request.params.id);
+      return { ...withVideo(content), ...details };
+    },
+  );
+
+  app.get(
+    '/content/:id/video',
+    {
+      schema: {
+        tags: ['content'],
+        summary: 'The rendered video (MP4), with Range requests for seeking',
+        description:
+          'Answers 206 with Content-Range for a single `Range: bytes=…` range, 416 for a range past the ' +
+          'end, and the whole file otherwise. 404 when the content has no rendered video on this server.',
+        params: contentId,
+        response: {
+          200: mp4,
+          206: { ...mp4, description: 'the requested bytes of the video' },
+          416: errorSchema.describe('the range starts past the end of the file'),
+          ...readErrors(),
+        },
+      },
+    },
+    async (request, reply) => {
+      const video = await contentVideoFile(db, mediaDir, request.params.id);
+      void reply
+        .header('accept-ranges', 'bytes')
+        .header('last-modified', video.modifiedAt.toUTCString())
+        .header('cache-control', 'private, no-cache');
+      const range = byteRange(request.headers.range, video.size);
+      if (range === 'unsatisfiable') {
+        return reply
+          .status(416)
+          .header('content-range', `bytes */${video.size}`)
+          .send({
+            error: {
+              code: 'invalid_input',
+              message: `range: the video has ${video.size} bytes`,
+              field: 'range',
+            },
+          });
+      }
+      const { start, end } = range ?? { start: 0, end: video.size - 1 };
+      void reply
+        .status(range ? 206 : 200)
+        .header('content-type', 'video/mp4')
+        .header('content-length', String(Math.max(0, end - start + 1)));
+      if (range) void reply.header('content-range', `bytes ${start}-${end}/${video.size}`);
+      if (video.size === 0) return reply.send('');
+      // Piped as it is; the schema above only documents it.
+      return reply.send(fs.createReadStream(video.file, { start, end }) as unknown as string);
+    },
+  );
+
+  app.post(
+    '/content',
+    {
+      schema: {
+        tags: ['content'],
+        summary: 'Create content from a topic, or from a trending topic (fromTrend)',
+        body: z.strictObject({
+          ...newContentFields,
+          fromTrend: z
+            .string()
+            .max(200)
+            .optional()
+            .describe('a trending topic id: its topic and niche, unless given'),
+        }),
+        response: { 201: contentSchema, ...writeErrors() },
+      },
+    },
+    async (request, reply) => {
+      const { fromTrend, ...input } = request.body;
+      if (input.produce && !contentSink) return noWorker(reply);
+      if (fromTrend === undefined && input.topic === undefined) {
+        throw invalidInput('topic', 'topic: say what the video is about (or give fromTrend)');
+      }
+      if (fromTrend !== undefined) {
+        await getTrend(db, fromTrend, { history: 0 }).catch((err: unknown) => {
+          throw err instanceof SoviError && err.code === 'not_found'
+            ? new SoviError('not_found', `fromTrend: no trending topic ${fromTrend}`, { field: 'fromTrend' })
+            : err;
+        });
+      }
+      const created = await createAndQueue(
+        db,
+        { policy, sink: contentSink },
+        { ...input, trendId: fromTrend },
+      );
+      return reply.status(201).send(withVideo(created));
+    },
+  );
+
+  app.post(
+    '/content/:id/produce',
+    {
+      schema: {
+        tags: ['content'],
+        summary: 'Queue the production of a piece of content from the stage it is in',
+        description:
+          '202: queued (a stage already queued stays queued once). 409 for complete or failed content ' +
+          '(retry a failed one). 503 when this server has no job engine to queue with.',
+        params: contentId,
+        body: noBody,
+        response: {
+          202: z.object({ content: contentSchema, queued: z.enum(stages) }),
+          ...writeErrors(),
+        },
+      },
+    },
+    async (request, reply) => {
+      if (!contentSink) return noWorker(reply);
+      const content = await produce(db, contentSink, request.params.id);
+      return reply
+        .status(202)
+        .send({ content: withVideo(content), queued: content.status as (typeof stages)[number] });
+    },
+  );
+
+  app.post(
+    '/content/:id/retry',
+    {
+      schema: {
+        tags: ['content'],
+        summary: 'Restart a failed production at the stage that failed',
+        description: '409 unless the content failed. 503 when this server has no job engine to queue with.',
+        params: contentId,
+        body: noBody,
+        response: {
+          202: z.object({ content: contentSchema, queued: z.enum(stages) }),
+          ...writeErrors(),
+        },
+      },
+    },
+    async (request, reply) => {
+      if (!contentSink) return noWorker(reply);
+      const stage = await db
+        .transaction()
+        .execute((trx) => retryContent(trx, contentSink, request.params.id, actorOf(request)));
+      const { content } = await getContentDetails(db, request.params.id);
+      return reply.status(202).send({ content: withVideo(content), queued: stage });
+    },
+  );
+};

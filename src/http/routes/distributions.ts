@@ -1,0 +1,83 @@
+// Distributions (posts): list, newest first, by content, account and status; and recording that a platform
+// took a post down.
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { findAccount } from '../../accounts/accounts-service.ts';
+import { platforms } from '../../accounts/account-model.ts';
+import {
+  distributionStatuses,
+  listDistributions,
+  markDistributionRemoved,
+} from '../../distribution/distributions-listing.ts';
+import { invalidInput } from '../../errors.ts';
+import { isUuid } from '../../ids.ts';
+import { listParam, nextCursor, pageQuery, readErrors, refParam, writeErrors } from '../schemas.ts';
+import type { ApiDeps } from './index.ts';
+
+export const distributionSchema = z.object({
+  id: z.string(),
+  contentId: z.string(),
+  accountId: z.string(),
+  username: z.string(),
+  platform: z.enum(platforms),
+  status: z.enum(distributionStatuses),
+  caption: z.string().nullable(),
+  hashtags: z.array(z.string()),
+  attempts: z.number().int().describe('publish attempts so far'),
+  postedAt: z.date().nullable(),
+  platformPostId: z.string().nullable(),
+  createdAt: z.date().describe('when it was planned'),
+});
+
+const distributionId = z.strictObject({ id: z.string().min(1).max(200).describe('distribution id') });
+
+export const distributionsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) => {
+  app.get(
+    '/distributions',
+    {
+      schema: {
+        tags: ['distributions'],
+        summary: 'List distributions (posts), newest first',
+        querystring: z.strictObject({
+          content: z.string().max(200).optional().describe('content id'),
+          account: refParam.optional().describe('account id, platform:username or username'),
+          status: listParam(distributionStatuses).optional().describe('comma-separated, or repeated'),
+          ...pageQuery(1000),
+        }),
+        response: {
+          200: z.object({ distributions: z.array(distributionSchema), nextCursor }),
+          ...readErrors(),
+        },
+      },
+    },
+    async (request) => {
+      const { content, account, status, after, limit } = request.query;
+      if (content !== undefined && !isUuid(content)) {
+        throw invalidInput('content', `content: expected a content id, got "${content}"`);
+      }
+      return listDistributions(db, {
+        contentId: content,
+        accountId: account === undefined ? undefined : (await findAccount(db, account)).id,
+        status,
+        after,
+        limit: limit ?? 100,
+      });
+    },
+  );
+
+  app.post(
+    '/distributions/:id/removed',
+    {
+      schema: {
+        tags: ['distributions'],
+        summary: 'Record that the platform took a post down (409 unless it is posted)',
+        params: distributionId,
+        body: z.strictObject({
+          reason: z.string().min(1).max(1000).describe('what the platform said; kept in the event log'),
+        }),
+        response: { 200: distributionSchema, ...writeErrors() },
+      },
+    },
+    async (request) => markDistributionRemoved(db, request.params.id, request.body.reason),
+  );
+};

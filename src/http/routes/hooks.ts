@@ -1,0 +1,148 @@
+// Hook templates: list (the CLI's filters, with use counts and scores), the leaderboard the dashboard shows,
+// one hook with the posterior the selector samples from, and adding one (checked as `sovi hooks add` is).
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { platforms } from '../../accounts/account-model.ts';
+import { posteriorOf } from '../../hooks/hook-selector.ts';
+import { hookLeaderboard, listHooksPage } from '../../hooks/hooks-listing.ts';
+import { addHook, getHook } from '../../hooks/hooks-service.ts';
+import { integerParam, nextCursor, pageQuery, readErrors, refParam, writeErrors } from '../schemas.ts';
+import type { ApiDeps } from './index.ts';
+
+const platformScore = z.object({
+  score: z.number().describe('share of its posts that did well, 0–1'),
+  samples: z.number().int().describe('posts the score is learned from'),
+});
+
+export const hookSchema = z.object({
+  id: z.string(),
+  category: z.string(),
+  template: z.string().describe('{topic} and {niche} are filled in when it is used'),
+  nicheId: z.string().nullable().describe('null: any niche'),
+  nicheSlug: z.string().nullable(),
+  effectivenessScore: z
+    .number()
+    .nullable()
+    .describe('0–1: the feedback loop’s overall score, or the prior it was added with'),
+  usageCount: z.number().int(),
+  platformScores: z.record(z.string(), platformScore.optional()),
+  createdAt: z.date(),
+});
+
+const posterior = z.object({ alpha: z.number(), beta: z.number(), mean: z.number() });
+
+const hookId = z.strictObject({ id: z.string().min(1).max(200).describe('hook id') });
+
+export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) => {
+  app.get(
+    '/hooks',
+    {
+      schema: {
+        tags: ['hooks'],
+        summary: 'List hooks by category, oldest first, with use counts and scores',
+        querystring: z.strictObject({
+          niche: refParam.optional().describe('only this niche’s own hooks (slug)'),
+          category: z.string().max(100).optional(),
+          ...pageQuery(1000),
+        }),
+        response: { 200: z.object({ hooks: z.array(hookSchema), nextCursor }), ...readErrors() },
+      },
+    },
+    async (request) => listHooksPage(db, { ...request.query, limit: request.query.limit ?? 100 }),
+  );
+
+  app.get(
+    '/hooks/leaderboard',
+    {
+      schema: {
+        tags: ['hooks'],
+        summary: 'Hooks ranked by the mean of their posterior on a platform (what the selector expects)',
+        description:
+          'In a niche, its own hooks and the generic ones compete, as when content is made for it. A hook ' +
+          'without posts on the platform starts from its prior (the score it was added with, else the ' +
+          'pooled score of its competitors).',
+        querystring: z.strictObject({
+          platform: z.enum(platforms).optional().describe('default tiktok'),
+          niche: refParam.optional().describe('niche slug'),
+          limit: integerParam(1, 1000).optional().describe('default 20'),
+        }),
+        response: {
+          200: z.object({
+            platform: z.enum(platforms),
+            hooks: z.array(
+              z.object({
+                rank: z.number().int(),
+                hook: hookSchema,
+                mean: z.number(),
+                alpha: z.number(),
+                beta: z.number(),
+                samples: z.number().int(),
+              }),
+            ),
+          }),
+          ...readErrors(),
+        },
+      },
+    },
+    async (request) => {
+      const platform = request.query.platform ?? 'tiktok';
+      const hooks = await hookLeaderboard(db, {
+        platform,
+        niche: request.query.niche,
+        limit: request.query.limit ?? 20,
+      });
+      return { platform, hooks };
+    },
+  );
+
+  app.get(
+    '/hooks/:id',
+    {
+      schema: {
+        tags: ['hooks'],
+        summary: 'One hook, with the posterior the selector samples from on each platform',
+        params: hookId,
+        response: {
+          200: hookSchema.extend({ posteriors: z.record(z.enum(platforms), posterior) }),
+          ...readErrors(),
+        },
+      },
+    },
+    async (request) => {
+      const hook = await getHook(db, request.params.id);
+      const posteriors = Object.fromEntries(
+        platforms.map((p) => {
+          const { alpha, beta } = posteriorOf(hook, p);
+          return [p, { alpha, beta, mean: alpha / (alpha + beta) }];
+        }),
+      ) as Record<(typeof platforms)[number], z.infer<typeof posterior>>;
+      return { ...hook, posteriors };
+    },
+  );
+
+  app.post(
+    '/hooks',
+    {
+      schema: {
+        tags: ['hooks'],
+        summary: 'Add a hook template',
+        body: z.strictObject({
+          category: z.string().max(100).describe('snake_case, e.g. curiosity_gap'),
+          template: z
+            .string()
+            .max(1000)
+            .describe('5–300 characters; {topic} and {niche} are the only placeholders'),
+          niche: refParam.optional().describe('only for this niche (slug); default any niche'),
+          effectivenessScore: z
+            .number()
+            .min(0)
+            .max(1)
+            .optional()
+            .describe('a prior for how well it will do, until posts say otherwise'),
+        }),
+        response: { 201: hookSchema, ...writeErrors() },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await addHook(db, request.body)),
+  );
+};

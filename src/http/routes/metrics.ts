@@ -1,0 +1,259 @@
+// Engagement metrics: batch ingest of snapshots (the same checks and all-or-nothing rule as `sovi metrics
+// import`), and the dashboard's reads of the rollups: one account hour by hour, one niche day by day, the
+// content that gained the most views, and how current the rollups are.
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyReply } from 'fastify';
+import { findAccount, resolveNiche } from '../../accounts/accounts-service.ts';
+import { SoviError } from '../../errors.ts';
+import { accountHourly, nicheDaily, topContent } from '../../metrics/metrics-reads.ts';
+import { rollupStatus } from '../../metrics/rollup-refresh.ts';
+import {
+  ENGAGEMENT_FORMULA,
+  defaultIngestSettings,
+  ingestSnapshots,
+  snapshotColumns,
+} from '../../metrics/snapshot-ingest.ts';
+import { errorSchema, integerParam, readErrors, refParam, writeErrors } from '../schemas.ts';
+import type { ApiDeps } from './index.ts';
+
+/** Items per batch; a bigger one is a file for `sovi metrics import`. */
+export const MAX_SNAPSHOTS = 10_000;
+/** Enough for MAX_SNAPSHOTS rows of every field (about 300 bytes each), with room to spare. */
+export const BATCH_BODY_LIMIT = 8 * 1024 * 1024;
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const isoDay = (t: Date) => t.toISOString().slice(0, 10);
+
+const issueSchema = z.object({
+  line: z.number().int().optional().describe('the item of the batch, counted from 1'),
+  field: z.string().optional().describe('the field of the item'),
+  message: z.string(),
+});
+
+/** A 400 for a batch: every bad item named by its line (its position, from 1) and field. */
+export const batchErrorSchema = z.object({
+  error: errorSchema.shape.error.extend({
+    issues: z.array(issueSchema).optional(),
+    badRows: z.number().int().optional().describe('bad items in all, when issues lists only the first'),
+  }),
+});
+
+/** Answers a refused batch (SoviError with issues) with its lines kept; anything else is rethrown. */
+export function sendBatchRefusal(reply: FastifyReply, err: unknown, field: string): FastifyReply {
+  if (!(err instanceof SoviError) || err.code !== 'invalid_input' || !err.details.issues) throw err;
+  const issues = err.details.issues;
+  return reply.status(400).send({
+    error: {
+      code: 'invalid_input',
+      message: err.message,
+      field,
+      issues: issues.map((i) => ({
+        ...(i.line !== undefined ? { line: i.line } : {}),
+        ...(i.field !== undefined ? { field: i.field } : {}),
+        message: i.message,
+      })),
+      badRows: new Set(issues.map((i) => i.line)).size,
+    },
+  });
+}
+
+const snapshotDoc = z
+  .unknown()
+  .describe(
+    `one snapshot: an object with ${snapshotColumns.join(', ')}. time (ISO-8601) and distribution_id are ` +
+      "required; account_id defaults to the distribution's; counts are whole numbers ≥ 0, rates 0–1; " +
+      `engagement_rate defaults to ${ENGAGEMENT_FORMULA}.`,
+  );
+
+const reportSchema = z.object({
+  rows: z.number().int(),
+  inserted: z.number().int(),
+  duplicates: z.number().int().describe('already stored (same distribution and time): left as they were'),
+  skippedRows: z.number().int().describe("bad items left out (onBadRows 'skip')"),
+  skipped: z.array(issueSchema).describe('their problems, for the first 1,000 of them'),
+  durationMs: z.number().int(),
+});
+
+const days = (max: number, fallback: number) =>
+  integerParam(1, max).optional().describe(`how many days back (default ${fallback})`);
+
+export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, pool, config }) => {
+  const settings = config?.metrics ?? defaultIngestSettings;
+
+  app.post(
+    '/metrics/snapshots',
+    {
+      bodyLimit: BATCH_BODY_LIMIT,
+      schema: {
+        tags: ['metrics'],
+        summary: 'Ingest a batch of metric snapshots; a replayed batch changes nothing',
+        description:
+          'Every item is checked; item N is reported as line N. By default (SOVI_METRICS_ON_BAD_ROWS) a ' +
+          "batch with a bad item writes nothing and is answered 400 with every problem; with onBadRows 'skip' " +
+          'the good items go in and the bad ones are listed in the report (and a warning event). ' +
+          `At most ${MAX_SNAPSHOTS.toLocaleString('en')} items per request.`,
+        body: z.strictObject({
+          snapshots: z.array(snapshotDoc).min(1).max(MAX_SNAPSHOTS),
+          onBadRows: z.enum(['reject', 'skip']).optional().describe('default SOVI_METRICS_ON_BAD_ROWS'),
+        }),
+        response: { 200: reportSchema, ...writeErrors(), 400: batchErrorSchema },
+      },
+    },
+    async (request, reply) => {
+      try {
+        const report = await ingestSnapshots(pool, request.body.snapshots, {
+          futureToleranceSeconds: settings.futureToleranceSeconds,
+          onBadRows: request.body.onBadRows ?? settings.onBadRows,
+        });
+        return reply.send(report);
+      } catch (err) {
+        return sendBatchRefusal(reply, err, 'body.snapshots');
+      }
+    },
+  );
+
+  app.get(
+    '/metrics/status',
+    {
+      schema: {
+        tags: ['metrics'],
+        summary: 'How current the rollups are: the watermark, the last refresh, what waits to be folded in',
+        response: {
+          200: z.object({
+            path: z.enum(['tables', 'timescaledb']),
+            watermark: z.date().nullable(),
+            lastRunAt: z.date().nullable(),
+            lastHours: z.number().int().nullable(),
+            lastDurationMs: z.number().int().nullable(),
+            pendingHours: z.number().int(),
+            pendingRows: z.number().int(),
+            oldestPending: z.date().nullable(),
+          }),
+          ...readErrors(),
+        },
+      },
+    },
+    async () => rollupStatus(pool),
+  );
+
+  app.get(
+    '/metrics/accounts/:ref/hourly',
+    {
+      schema: {
+        tags: ['metrics'],
+        summary: "An account's metrics hour by hour: its distributions' latest counts in each hour",
+        params: z.strictObject({ ref: refParam.describe('account id, platform:username or username') }),
+        querystring: z.strictObject({ days: days(366, 30) }),
+        response: {
+          200: z.object({
+            accountId: z.string(),
+            from: z.date(),
+            to: z.date(),
+            hours: z.array(
+              z.object({
+                bucket: z.date(),
+                distributions: z.number().int(),
+                samples: z.number().int(),
+                views: z.number(),
+                likes: z.number(),
+                comments: z.number(),
+                shares: z.number(),
+                saves: z.number(),
+                engagementRate: z.number().nullable(),
+                followers: z.number().nullable(),
+              }),
+            ),
+          }),
+          ...readErrors(),
+        },
+      },
+    },
+    async (request) => {
+      const account = await findAccount(db, request.params.ref);
+      const to = new Date(Math.ceil(Date.now() / HOUR) * HOUR);
+      const from = new Date(to.getTime() - (request.query.days ?? 30) * DAY);
+      return { accountId: account.id, from, to, hours: await accountHourly(db, account.id, from, to) };
+    },
+  );
+
+  app.get(
+    '/metrics/niches/:ref/daily',
+    {
+      schema: {
+        tags: ['metrics'],
+        summary: 'A niche day by day: views and likes gained, engagement, followers, posts, sessions',
+        params: z.strictObject({ ref: refParam.describe('niche slug (or id)') }),
+        querystring: z.strictObject({ days: days(3660, 90) }),
+        response: {
+          200: z.object({
+            niche: z.string().describe('niche id'),
+            days: z.array(
+              z.object({
+                day: z.string().describe('YYYY-MM-DD (UTC)'),
+                viewsGained: z.number(),
+                likesGained: z.number(),
+                commentsGained: z.number(),
+                sharesGained: z.number(),
+                savesGained: z.number(),
+                engagementRate: z.number().nullable(),
+                accounts: z.number().int(),
+                followers: z.number().nullable(),
+                followerDelta: z.number().nullable(),
+                posts: z.number().int(),
+                warmingSessions: z.number().int(),
+              }),
+            ),
+          }),
+          ...readErrors(),
+        },
+      },
+    },
+    async (request) => {
+      const nicheId = await resolveNiche(db, request.params.ref, 'ref');
+      const tomorrow = new Date(Date.now() + DAY);
+      const from = isoDay(new Date(tomorrow.getTime() - ((request.query.days ?? 90) + 1) * DAY));
+      return { niche: nicheId, days: await nicheDaily(db, nicheId, from, isoDay(tomorrow)) };
+    },
+  );
+
+  app.get(
+    '/metrics/top',
+    {
+      schema: {
+        tags: ['metrics'],
+        summary: 'The content that gained the most views in the last days (default: this week)',
+        querystring: z.strictObject({
+          days: integerParam(1, 366).optional().describe('how many UTC days, today included (default 7)'),
+          limit: integerParam(1, 1000).optional().describe('default 20'),
+          niche: refParam.optional().describe('niche slug'),
+        }),
+        response: {
+          200: z.object({
+            content: z.array(
+              z.object({
+                contentId: z.string(),
+                topic: z.string(),
+                nicheId: z.string().nullable(),
+                viewsGained: z.number(),
+                likesGained: z.number(),
+                views: z.number().describe('its views at the last day with data, over all its posts'),
+              }),
+            ),
+          }),
+          ...readErrors(),
+        },
+      },
+    },
+    async (request) => {
+      const { days: span, limit, niche } = request.query;
+      const content = await topContent(db, {
+        days: span ?? 7,
+        limit: limit ?? 20,
+        nicheId: niche === undefined ? undefined : await resolveNiche(db, niche),
+      });
+      return { content };
+    },
+  );
+};

@@ -1,0 +1,157 @@
+// Trending topics: list (best first), one topic with its sightings, import (a JSON array, checked and
+// merged as `sovi trends import` does), and creating content from a topic.
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { loadContentPolicy } from '../../content/content-policy.ts';
+import { importColumns, importTrends } from '../../trends/trends-import.ts';
+import { listTrendsPage } from '../../trends/trends-listing.ts';
+import { getTrend } from '../../trends/trends-service.ts';
+import { defaultTrendsSettings } from '../../trends/trends-settings.ts';
+import { actorOf } from '../auth.ts';
+import { booleanParam, nextCursor, pageQuery, readErrors, refParam, writeErrors } from '../schemas.ts';
+import { contentSchema, createAndQueue, newContentFields, noWorker } from './content.ts';
+import type { ApiDeps } from './index.ts';
+import { BATCH_BODY_LIMIT, batchErrorSchema, sendBatchRefusal } from './metrics.ts';
+
+const MAX_TOPICS = 10_000;
+
+const trendSchema = z.object({
+  id: z.string(),
+  nicheId: z.string().nullable(),
+  nicheSlug: z.string().nullable(),
+  topic: z.string(),
+  source: z.string().describe('reddit, or what an import said (tiktok, manual…)'),
+  sourceUrl: z.string().nullable(),
+  sourceGroup: z.string().nullable().describe('the population its ratio is measured against'),
+  trendScore: z.number().nullable().describe('0–1, best first'),
+  overperformanceRatio: z.number().nullable(),
+  engagement: z.number().nullable(),
+  velocity: z.number().nullable().describe('engagement gained per hour'),
+  baselineMedian: z.number().nullable(),
+  isActive: z.boolean(),
+  publishedAt: z.date().nullable(),
+  discoveredAt: z.date(),
+  lastSeenAt: z.date(),
+  scoredAt: z.date().nullable(),
+});
+
+const trendId = z.strictObject({ id: z.string().min(1).max(200).describe('trending topic id') });
+
+const topicDoc = z
+  .unknown()
+  .describe(
+    `one topic: an object with ${importColumns.join(', ')}. topic, niche (slug) and source are required; ` +
+      'values are text or numbers.',
+  );
+
+export const trendsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, config, contentSink }) => {
+  const settings = config?.trends ?? defaultTrendsSettings;
+  const policy = loadContentPolicy(config?.content.policyFile);
+
+  app.get(
+    '/trends',
+    {
+      schema: {
+        tags: ['trends'],
+        summary: 'Trending topics, best first (active ones unless all=true)',
+        querystring: z.strictObject({
+          niche: refParam.optional().describe('niche slug'),
+          all: booleanParam.optional().describe('inactive topics too'),
+          ...pageQuery(1000),
+        }),
+        response: { 200: z.object({ trends: z.array(trendSchema), nextCursor }), ...readErrors() },
+      },
+    },
+    async (request) => listTrendsPage(db, { ...request.query, limit: request.query.limit ?? 50 }),
+  );
+
+  app.get(
+    '/trends/:id',
+    {
+      schema: {
+        tags: ['trends'],
+        summary: 'One trending topic: its numbers, the median it was measured against, its sightings',
+        params: trendId,
+        response: {
+          200: trendSchema.extend({
+            history: z.array(
+              z.object({
+                source: z.string(),
+                group: z.string(),
+                itemId: z.string(),
+                engagement: z.number(),
+                observedAt: z.date(),
+              }),
+            ),
+          }),
+          ...readErrors(),
+        },
+      },
+    },
+    async (request) => getTrend(db, request.params.id),
+  );
+
+  app.post(
+    '/trends/import',
+    {
+      bodyLimit: BATCH_BODY_LIMIT,
+      schema: {
+        tags: ['trends'],
+        summary: 'Import trending topics: every item checked first, then all or none',
+        description:
+          'Items are scored and merged like pulled topics. Every bad item is reported as a line (its ' +
+          `position, from 1) with its field, and then nothing is imported. At most ${MAX_TOPICS.toLocaleString('en')} ` +
+          'items per request.',
+        body: z.array(topicDoc).min(1).max(MAX_TOPICS),
+        response: {
+          200: z.object({
+            rows: z.number().int(),
+            items: z.number().int().describe('rows young enough to be topics (duplicates merge)'),
+            tooOld: z.number().int(),
+            created: z.number().int(),
+            merged: z.number().int(),
+          }),
+          ...writeErrors(),
+          400: batchErrorSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      // One item per line, so the importer's line numbers are the items' positions.
+      const text = `[${request.body.map((item) => JSON.stringify(item)).join(',\n')}]`;
+      try {
+        const result = await importTrends({ db, settings, actor: actorOf(request) }, text, {
+          source: 'body',
+          format: 'json',
+        });
+        return reply.send(result);
+      } catch (err) {
+        return sendBatchRefusal(reply, err, 'body');
+      }
+    },
+  );
+
+  app.post(
+    '/trends/:id/content',
+    {
+      schema: {
+        tags: ['trends'],
+        summary: 'Create content from a trending topic (its topic and niche, unless given)',
+        params: trendId,
+        body: z.strictObject(newContentFields).nullish(),
+        response: { 201: contentSchema, ...writeErrors() },
+      },
+    },
+    async (request, reply) => {
+      const input = request.body ?? {};
+      if (input.produce && !contentSink) return noWorker(reply);
+      const trend = await getTrend(db, request.params.id, { history: 0 });
+      const created = await createAndQueue(
+        db,
+        { policy, sink: contentSink },
+        { ...input, trendId: trend.id },
+      );
+      return reply.status(201).send({ ...created, hasVideo: created.outputPath !== null });
+    },
+  );
+};

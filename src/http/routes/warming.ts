@@ -1,0 +1,140 @@
+// The warming schedule, read-only: the policy in force, what `sovi schedule status` shows (who is due, each
+// device's queue, the last hour's outcomes), and the history of sessions. Planning and running sessions are
+// the workers' job; the API only reads.
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { findAccount, resolveDevice } from '../../accounts/accounts-service.ts';
+import { scheduleStatus } from '../../warming/schedule-status.ts';
+import { listWarmingSessions } from '../../warming/warming-sessions.ts';
+import { loadWarmingPolicy } from '../../warming/warming-policy.ts';
+import { integerParam, nextCursor, pageQuery, readErrors, refParam, timeParam } from '../schemas.ts';
+import type { ApiDeps } from './index.ts';
+
+const count = z.number().int();
+const stateRule = z.object({ sessionsPerDay: count, minGapMinutes: count });
+const phaseRule = stateRule.extend({ days: count.describe('warming days in this phase') });
+
+const policySchema = z.object({
+  source: z.enum(['defaults', 'file']).describe('file: defaults overridden by SOVI_WARMING_POLICY_FILE'),
+  created: stateRule,
+  warming_p1: phaseRule,
+  warming_p2: phaseRule,
+  warming_p3: phaseRule,
+  active: stateRule,
+  sessionTimeoutSeconds: count,
+  deviceFailureLimit: count.describe('failed sessions in a row that mark a device failed'),
+});
+
+const statusSchema = z.object({
+  at: z.date(),
+  dueAccounts: count.describe('accounts whose gap since their last session has passed'),
+  queuedSessions: count.describe('sessions planned and not finished, over all hosts'),
+  next: z
+    .array(
+      z.object({
+        id: z.string(),
+        platform: z.string(),
+        username: z.string(),
+        state: z.string(),
+        lastWarmedAt: z.date().nullable(),
+        device: z.string().nullable().describe('device name; null: the planner assigns one'),
+        queued: z.boolean(),
+      }),
+    )
+    .describe('the next accounts due, least recently warmed first'),
+  devices: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      host: z.string(),
+      status: z.string(),
+      queued: count,
+      currentSession: z.string().nullable(),
+      sessionsLastHour: count,
+      utilisation: z.number().describe('share of the last hour spent in sessions, 0–1'),
+    }),
+  ),
+  lastHour: z.record(z.string(), count).describe('sessions finished in the last hour, by outcome'),
+});
+
+const sessionSchema = z.object({
+  id: z.string(),
+  sessionKey: z.string().nullable(),
+  accountId: z.string(),
+  platform: z.string(),
+  username: z.string(),
+  deviceId: z.string().nullable(),
+  deviceName: z.string().nullable(),
+  phase: count.describe('1–3 while warming, 4 once active'),
+  day: count,
+  startedAt: z.date(),
+  completedAt: z.date().nullable().describe('null while the session runs'),
+  outcome: z.string().nullable(),
+  data: z.record(z.string(), z.unknown()).describe('what the executor reported'),
+});
+
+export const warmingRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, config }) => {
+  // Loaded once, as the workers do: a changed policy file takes effect at the next start.
+  const policyFile = config?.scheduler.policyFile;
+  const policy = loadWarmingPolicy(policyFile);
+
+  app.get(
+    '/warming/policy',
+    {
+      schema: {
+        tags: ['warming'],
+        summary: 'The warming policy in force: sessions per day and gaps per state, phase lengths',
+        response: { 200: policySchema, ...readErrors() },
+      },
+    },
+    async () => ({ source: policyFile === undefined ? ('defaults' as const) : ('file' as const), ...policy }),
+  );
+
+  app.get(
+    '/warming/status',
+    {
+      schema: {
+        tags: ['warming'],
+        summary: 'Who is due, who comes next, each device’s queue, and the last hour of sessions',
+        querystring: z.strictObject({
+          host: z.string().max(100).optional().describe("only this host's devices"),
+          next: integerParam(0, 1000).optional().describe('how many of the next accounts (default 10)'),
+        }),
+        response: { 200: statusSchema, ...readErrors() },
+      },
+    },
+    async (request) => scheduleStatus(db, policy, request.query),
+  );
+
+  app.get(
+    '/warming/sessions',
+    {
+      schema: {
+        tags: ['warming'],
+        summary: 'Warming sessions, newest first',
+        querystring: z.strictObject({
+          account: refParam.optional().describe('account id, platform:username or username'),
+          device: refParam.optional().describe('device id, udid or name'),
+          since: timeParam.optional().describe('started at or after: ISO-8601, or a duration ago like 2h'),
+          until: timeParam.optional().describe('started before'),
+          ...pageQuery(1000),
+        }),
+        response: {
+          200: z.object({ sessions: z.array(sessionSchema), nextCursor }),
+          ...readErrors(),
+        },
+      },
+    },
+    async (request) => {
+      const { account, device, since, until, after, limit } = request.query;
+      return listWarmingSessions(db, {
+        accountId: account === undefined ? undefined : (await findAccount(db, account)).id,
+        deviceId: device === undefined ? undefined : await resolveDevice(db, device),
+        since,
+        until,
+        after,
+        limit: limit ?? 100,
+      });
+    },
+  );
+};
