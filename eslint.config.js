@@ -11,6 +11,7 @@ export default tseslint.config(
       'coverage/',
       'test-artifacts/',
       'scratch/',
+      'web/dist/',
       'src/db/types.generated.ts',
     ],
   },

@@ -4,6 +4,7 @@
 //   /metrics                   Prometheus exposition (a token unless SOVI_METRICS_TOKEN_REQUIRED=false)
 //   /api/docs, /api/openapi.json   the API's description, public
 //   /api/v1/…                  the API: every route wants a token (see auth.ts); resources in routes/
+//   /, /assets/…               the dashboard (web.ts), built from web/
 import fastifyHelmet from '@fastify/helmet';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
@@ -21,6 +22,7 @@ import { healthRoutes } from './health-routes.ts';
 import { registerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { apiResources, type ApiDeps } from './routes/index.ts';
+import { webRoutes } from './web.ts';
 
 export interface AppDeps {
   db: Db;
@@ -81,5 +83,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     { prefix: '/api/v1' },
   );
+  await app.register(webRoutes);
   return app;
 }

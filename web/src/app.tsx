@@ -1,0 +1,121 @@
+// The shell: sign-in when there is no session, otherwise the navigation and the page for the URL.
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, loadSession, signOut, whenUnauthorized, type Session } from './api.ts';
+import { useLocation } from './router.ts';
+import { SignIn } from './pages/sign-in.tsx';
+import { Overview } from './pages/overview.tsx';
+import { Devices, DevicePage } from './pages/devices.tsx';
+import { Accounts } from './pages/accounts.tsx';
+import { AccountPage } from './pages/account.tsx';
+import { ContentBoard } from './pages/content.tsx';
+import { ContentPage } from './pages/content-item.tsx';
+import { Analytics } from './pages/analytics.tsx';
+import { Trends } from './pages/trends.tsx';
+import { Events } from './pages/events.tsx';
+import type { JSX } from 'preact';
+
+const nav: [string, string][] = [
+  ['/', 'Overview'],
+  ['/devices', 'Devices'],
+  ['/accounts', 'Accounts'],
+  ['/content', 'Content'],
+  ['/analytics', 'Analytics'],
+  ['/trends', 'Trends'],
+  ['/events', 'Events'],
+];
+
+function page(path: string): JSX.Element {
+  const [, section = '', id] = path.split('/').map(decodeURIComponent);
+  switch (section) {
+    case '':
+      return <Overview />;
+    case 'devices':
+      return id ? <DevicePage key={id} id={id} /> : <Devices />;
+    case 'accounts':
+      return id ? <AccountPage key={id} id={id} /> : <Accounts />;
+    case 'content':
+      return id ? <ContentPage key={id} id={id} /> : <ContentBoard />;
+    case 'analytics':
+      return <Analytics />;
+    case 'trends':
+      return <Trends />;
+    case 'events':
+      return <Events />;
+    default:
+      return (
+        <div class="page">
+          <h1>Not found</h1>
+          <p>
+            There is no page at <code>{path}</code>. <a href="/">Back to the overview</a>.
+          </p>
+        </div>
+      );
+  }
+}
+
+export function App() {
+  const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const [menuOpen, setMenuOpen] = useState(false);
+  const { path } = useLocation();
+
+  useEffect(() => {
+    whenUnauthorized(() => setSession(null));
+    loadSession().then(setSession, (err: unknown) => {
+      setSession(null);
+      if (!(err instanceof ApiError) || err.status !== 401) console.error(err);
+    });
+  }, []);
+  useEffect(() => setMenuOpen(false), [path]);
+
+  if (session === undefined) return <p class="loading boot">Loading…</p>;
+  if (session === null) return <SignIn onSignedIn={setSession} />;
+
+  const current = `/${path.split('/')[1] ?? ''}`;
+  return (
+    <div class={`shell ${menuOpen ? 'menu-open' : ''}`}>
+      <header class="topbar">
+        <button
+          type="button"
+          class="menu-button"
+          aria-label="Menu"
+          aria-expanded={menuOpen}
+          onClick={() => setMenuOpen(!menuOpen)}
+        >
+          ☰
+        </button>
+        <a class="brand" href="/">
+          sovi
+        </a>
+        <span
+          class="who"
+          title={session.expiresAt ? `session ends ${new Date(session.expiresAt).toLocaleString()}` : ''}
+        >
+          {session.token.name}
+          {session.token.readOnly ? ' (read-only)' : ''}
+        </span>
+        <button
+          type="button"
+          class="link"
+          onClick={() => {
+            void signOut().finally(() => setSession(null));
+          }}
+        >
+          Sign out
+        </button>
+      </header>
+      <nav class="sidebar" aria-label="Pages">
+        {nav.map(([href, text]) => (
+          <a
+            key={href}
+            href={href}
+            class={current === href ? 'current' : ''}
+            aria-current={current === href ? 'page' : undefined}
+          >
+            {text}
+          </a>
+        ))}
+      </nav>
+      <main class="main">{page(path)}</main>
+    </div>
+  );
+}

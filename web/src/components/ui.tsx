@@ -1,0 +1,135 @@
+// Small pieces every page uses: empty states, errors, badges, meters, key–value lists, and load-more.
+import type { ComponentChildren } from 'preact';
+import { label } from '../format.ts';
+
+export function Empty({ children }: { children: ComponentChildren }) {
+  return <div class="empty">{children}</div>;
+}
+
+/** A shell command shown in an empty state, so the next step is one copy away. */
+export function Cmd({ children }: { children: string }) {
+  return <code class="cmd">{children}</code>;
+}
+
+export function ErrorNote({ error }: { error: Error | undefined }) {
+  if (!error) return null;
+  return (
+    <p class="error" role="alert">
+      {error.message}
+    </p>
+  );
+}
+
+export function Loading({ when }: { when: boolean }) {
+  return when ? <p class="loading">Loading…</p> : null;
+}
+
+/** A status word with its tone: good, warn, bad, or neutral. */
+const tones: Record<string, string> = {
+  active: 'good',
+  complete: 'good',
+  posted: 'good',
+  info: 'neutral',
+  warming_p1: 'info',
+  warming_p2: 'info',
+  warming_p3: 'info',
+  created: 'neutral',
+  scripting: 'info',
+  generating: 'info',
+  assembling: 'info',
+  distributing: 'info',
+  pending: 'info',
+  resting: 'neutral',
+  maintenance: 'warn',
+  cooldown: 'warn',
+  warning: 'warn',
+  flagged: 'warn',
+  restricted: 'warn',
+  shadowbanned: 'warn',
+  disconnected: 'bad',
+  failed: 'bad',
+  removed: 'bad',
+  error: 'bad',
+  critical: 'bad',
+  suspended: 'bad',
+  banned: 'bad',
+};
+
+export function Badge({ value, tone }: { value: string; tone?: string }) {
+  return <span class={`badge tone-${tone ?? tones[value] ?? 'neutral'}`}>{label(value)}</span>;
+}
+
+/** A horizontal bar for a level (battery, storage, score): red below `bad`, orange below `warn`. */
+export function Meter(props: {
+  value: number | null;
+  max: number;
+  bad?: number;
+  warn?: number;
+  text: string;
+  title: string;
+}) {
+  const { value, max, bad, warn, text, title } = props;
+  if (value === null) return <span class="muted">–</span>;
+  const share = Math.max(0, Math.min(1, value / max));
+  const tone =
+    bad !== undefined && value < bad
+      ? 'bad'
+      : warn !== undefined && value < warn
+        ? 'warn'
+        : bad === undefined && warn === undefined
+          ? 'info'
+          : 'good';
+  return (
+    <span
+      class="meter"
+      title={title}
+      role="meter"
+      aria-valuenow={value}
+      aria-valuemin={0}
+      aria-valuemax={max}
+      aria-label={title}
+    >
+      <span class={`meter-fill tone-${tone}`} style={{ width: `${(share * 100).toFixed(1)}%` }} />
+      <span class="meter-text">{text}</span>
+    </span>
+  );
+}
+
+export function Facts({ items }: { items: [string, ComponentChildren][] }) {
+  return (
+    <dl class="facts">
+      {items.map(([term, value]) => (
+        <div key={term}>
+          <dt>{term}</dt>
+          <dd>{value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+export function Section(props: {
+  title: string;
+  children: ComponentChildren;
+  actions?: ComponentChildren;
+  id?: string;
+}) {
+  return (
+    <section class="card" id={props.id} aria-label={props.title}>
+      <header class="card-head">
+        <h2>{props.title}</h2>
+        {props.actions}
+      </header>
+      {props.children}
+    </section>
+  );
+}
+
+export function MoreButton({ hasMore, onMore }: { hasMore: boolean; onMore: () => void }) {
+  if (!hasMore) return null;
+  return (
+    <button type="button" class="more" onClick={onMore}>
+      Show more
+    </button>
+  );
+}

@@ -1,0 +1,256 @@
+// One account: its state (and changing it, with a reason), warming progress, followers over time, the
+// state timeline, its sessions and its posts.
+import { useState } from 'preact/hooks';
+import { ApiError, get, post } from '../api.ts';
+import { TimeChart } from '../components/chart.tsx';
+import { Badge, Cmd, Empty, ErrorNote, Facts, Loading, Meter, Section } from '../components/ui.tsx';
+import { DistributionsTable } from '../components/distributions.tsx';
+import { accountTransitions, type AccountState } from '../domain.ts';
+import { compact, dateTime, label, timeAgo } from '../format.ts';
+import type {
+  Account,
+  AccountHour,
+  Distribution,
+  SystemEvent,
+  WarmingPolicy,
+  WarmingSession,
+} from '../types.ts';
+import { useData } from '../use-data.ts';
+import { SessionsTable } from './devices.tsx';
+
+/** The defaults, for a server without the warming routes. */
+const defaultPhaseDays = [3, 4, 7];
+
+function StateForm({ account, onChanged }: { account: Account; onChanged: () => void }) {
+  const options = accountTransitions[account.state];
+  const [to, setTo] = useState<AccountState | ''>('');
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<Error | undefined>();
+  const [busy, setBusy] = useState(false);
+  if (options.length === 0)
+    return <p class="muted">{label(account.state)} is terminal: the account cannot change state.</p>;
+  const submit = (event: Event) => {
+    event.preventDefault();
+    if (!to) return;
+    setBusy(true);
+    setError(undefined);
+    post(`/accounts/${account.id}/state`, { state: to, reason: reason.trim(), from: account.state }).then(
+      () => {
+        setBusy(false);
+        setTo('');
+        setReason('');
+        onChanged();
+      },
+      (err: unknown) => {
+        setBusy(false);
+        const allowed =
+          err instanceof ApiError && err.allowed ? ` Allowed now: ${err.allowed.map(label).join(', ')}.` : '';
+        setError(new Error(`${(err as Error).message}${allowed}`));
+      },
+    );
+  };
+  return (
+    <form class="stack" onSubmit={submit} aria-label="Change state">
+      <label>
+        New state
+        <select
+          name="state"
+          required
+          value={to}
+          onChange={(e) => setTo(e.currentTarget.value as AccountState)}
+        >
+          <option value="" disabled>
+            choose…
+          </option>
+          {options.map((s) => (
+            <option key={s} value={s}>
+              {label(s)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Reason (kept in the event log)
+        <textarea
+          name="reason"
+          required
+          maxLength={1000}
+          rows={2}
+          value={reason}
+          onInput={(e) => setReason(e.currentTarget.value)}
+        />
+      </label>
+      <ErrorNote error={error} />
+      <button type="submit" class="primary" disabled={busy || !to || reason.trim() === ''}>
+        Change state
+      </button>
+    </form>
+  );
+}
+
+function WarmingProgress({ account, phaseDays }: { account: Account; phaseDays: number[] }) {
+  const total = phaseDays.reduce((a, b) => a + b, 0);
+  const phase = /^warming_p(\d)$/.exec(account.state)?.[1];
+  const warmed = account.state === 'active' || account.warmingDayCount >= total;
+  const text = phase
+    ? `Phase ${phase} of 3 · day ${account.warmingDayCount} of ${total}`
+    : account.state === 'created'
+      ? 'Not started: the first session starts phase 1'
+      : warmed
+        ? `Warmed up (${account.warmingDayCount} warming days)`
+        : `${label(account.state)} · day ${account.warmingDayCount} of ${total}`;
+  return (
+    <div class="warming" data-testid="warming-progress">
+      <Meter
+        value={Math.min(account.warmingDayCount, total)}
+        max={total}
+        text={text}
+        title="warming progress"
+      />
+      <ol class="phases">
+        {phaseDays.map((days, i) => (
+          <li key={i} class={phase === String(i + 1) ? 'current' : ''}>
+            Phase {i + 1}: {days} days
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+}
+
+function Timeline({ events }: { events: SystemEvent[] }) {
+  if (events.length === 0) return <Empty>No state changes yet.</Empty>;
+  return (
+    <ol class="timeline" aria-label="State timeline">
+      {events.map((e) => {
+        const c = e.context as { from?: string; to?: string; reason?: string; actor?: string };
+        return (
+          <li key={e.id}>
+            <span class="when" title={dateTime(e.timestamp)}>
+              {timeAgo(e.timestamp)}
+            </span>
+            <span>
+              {c.from && <Badge value={c.from} />} → {c.to && <Badge value={c.to} />}
+            </span>
+            <span class="reason">{c.reason ?? e.message}</span>
+            {c.actor && <span class="muted small">by {c.actor}</span>}
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
+
+export function AccountPage({ id }: { id: string }) {
+  const ref = encodeURIComponent(id);
+  const account = useData(() => get<Account>(`/accounts/${ref}`), [id]);
+  const history = useData(async () => {
+    const [timeline, sessions, distributions, hourly, policy] = await Promise.all([
+      get<{ events: SystemEvent[] }>('/events', { account: id, type: 'state_changed', limit: 100 }),
+      get<{ sessions: WarmingSession[] }>('/warming/sessions', { account: id, limit: 20 }).catch(() => ({
+        sessions: [],
+      })),
+      get<{ distributions: Distribution[] }>('/distributions', { account: id, limit: 50 }).catch(() => ({
+        distributions: [],
+      })),
+      get<{ hours: AccountHour[] }>(`/metrics/accounts/${ref}/hourly`, { days: 30 }).catch(() => ({
+        hours: [],
+      })),
+      get<WarmingPolicy>('/warming/policy').catch(() => undefined),
+    ]);
+    const followers = hourly.hours.filter((h) => h.followers !== null);
+    return {
+      timeline: timeline.events,
+      sessions: sessions.sessions,
+      distributions: distributions.distributions,
+      followers: {
+        x: followers.map((h) => Date.parse(h.bucket) / 1000),
+        values: followers.map((h) => h.followers),
+      },
+      phaseDays: policy
+        ? [policy.warming_p1.days, policy.warming_p2.days, policy.warming_p3.days]
+        : defaultPhaseDays,
+    };
+  }, [id, account.data?.state]);
+  const a = account.data;
+  const reload = () => {
+    account.reload();
+  };
+  return (
+    <div class="page">
+      <p class="crumbs">
+        <a href="/accounts">Accounts</a> /
+      </p>
+      <ErrorNote error={account.error ?? history.error} />
+      <Loading when={account.loading && !a} />
+      {a && (
+        <>
+          <h1>
+            {a.username} <span class="muted">{a.platform}</span> <Badge value={a.state} />
+          </h1>
+          <div class="grid-2">
+            <Section title="Account">
+              <Facts
+                items={[
+                  ['State', <Badge value={a.state} />],
+                  ['Niche', a.nicheSlug ? label(a.nicheSlug) : '–'],
+                  ['Device', a.deviceId ? <a href={`/devices/${a.deviceId}`}>{a.deviceName}</a> : 'none'],
+                  ['Followers', compact(a.followers)],
+                  ['Following', compact(a.following)],
+                  ['Last warmed', timeAgo(a.lastWarmedAt)],
+                  ['Last post', timeAgo(a.lastPostAt)],
+                  ['Added', dateTime(a.createdAt)],
+                ]}
+              />
+              {a.deletedAt && (
+                <p class="error">
+                  Deleted {timeAgo(a.deletedAt)}: <Cmd>{`npx sovi accounts restore ${a.id}`}</Cmd>
+                </p>
+              )}
+            </Section>
+            <Section title="Change state">
+              <StateForm account={a} onChanged={reload} />
+            </Section>
+          </div>
+          <Section title="Warming progress">
+            <WarmingProgress account={a} phaseDays={history.data?.phaseDays ?? defaultPhaseDays} />
+          </Section>
+          {history.data && (
+            <>
+              <div class="grid-2">
+                <Section title="Followers">
+                  <TimeChart
+                    title="Followers over time"
+                    x={history.data.followers.x}
+                    series={[{ label: 'followers', values: history.data.followers.values, color: '#2f9e44' }]}
+                    empty="No follower counts in the last 30 days: they come with the metric snapshots of the account's posts."
+                  />
+                </Section>
+                <Section title="State timeline">
+                  <Timeline events={history.data.timeline} />
+                </Section>
+              </div>
+              <Section title="Warming sessions">
+                {history.data.sessions.length === 0 ? (
+                  <Empty>
+                    No warming sessions yet: the planner of a running worker schedules them when the account
+                    is due.
+                  </Empty>
+                ) : (
+                  <SessionsTable sessions={history.data.sessions} show="device" />
+                )}
+              </Section>
+              <Section title="Distributions">
+                <DistributionsTable
+                  distributions={history.data.distributions}
+                  show="content"
+                  empty="No posts yet: finished content is distributed to active accounts of its niche."
+                />
+              </Section>
+            </>
+          )}
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,207 @@
+// One piece of content: its status (produce, retry), the rendered video, the script, the quality checks
+// and the distributions.
+import { useState } from 'preact/hooks';
+import { get, post } from '../api.ts';
+import { DistributionsTable } from '../components/distributions.tsx';
+import { Badge, Cmd, Empty, ErrorNote, Facts, Loading, Section } from '../components/ui.tsx';
+import { dateTime, label, percent, timeAgo } from '../format.ts';
+import type { ContentDetails } from '../types.ts';
+import { useData } from '../use-data.ts';
+
+const working = new Set(['scripting', 'generating', 'assembling', 'distributing']);
+
+function Actions({ content, onDone }: { content: ContentDetails; onDone: () => void }) {
+  const [error, setError] = useState<Error | undefined>();
+  const [busy, setBusy] = useState(false);
+  const act = (action: 'produce' | 'retry') => {
+    setBusy(true);
+    setError(undefined);
+    post(`/content/${content.id}/${action}`).then(
+      () => {
+        setBusy(false);
+        onDone();
+      },
+      (err: unknown) => {
+        setBusy(false);
+        setError(err as Error);
+      },
+    );
+  };
+  return (
+    <div class="actions">
+      {content.status === 'failed' && (
+        <button type="button" class="primary" disabled={busy} onClick={() => act('retry')}>
+          Retry from {content.failure?.stage ?? 'the failed stage'}
+        </button>
+      )}
+      {working.has(content.status) && (
+        <button
+          type="button"
+          disabled={busy}
+          onClick={() => act('produce')}
+          title="Queue the stage it is in (a queued stage stays queued once)"
+        >
+          Queue {content.status}
+        </button>
+      )}
+      <ErrorNote error={error} />
+    </div>
+  );
+}
+
+function Video({ content }: { content: ContentDetails }) {
+  if (!content.hasVideo) {
+    return (
+      <Empty>
+        {content.status === 'failed'
+          ? 'No video: the production failed before one was kept.'
+          : working.has(content.status) && !content.outputPath
+            ? `Not rendered yet: it is ${content.status}. The page refreshes by itself.`
+            : 'No video on this server.'}
+      </Empty>
+    );
+  }
+  return (
+    <video
+      class="player"
+      controls
+      preload="metadata"
+      playsInline
+      src={`/api/v1/content/${encodeURIComponent(content.id)}/video`}
+      aria-label="Rendered video"
+    >
+      Your browser cannot play MP4 video.
+    </video>
+  );
+}
+
+export function ContentPage({ id }: { id: string }) {
+  const {
+    data: c,
+    error,
+    loading,
+    reload,
+  } = useData(() => get<ContentDetails>(`/content/${encodeURIComponent(id)}`), [id], 10_000);
+  return (
+    <div class="page">
+      <p class="crumbs">
+        <a href="/content">Content</a> /
+      </p>
+      <ErrorNote error={error} />
+      <Loading when={loading && !c} />
+      {c && (
+        <>
+          <h1>
+            {c.topic} <Badge value={c.status} />
+          </h1>
+          <Actions content={c} onDone={reload} />
+          {c.failure && (
+            <p class="error">
+              Failed in {c.failure.stage} {timeAgo(c.failure.at)}: {c.failure.reason}
+            </p>
+          )}
+          <div class="grid-video">
+            <Section title="Video">
+              <Video content={c} />
+            </Section>
+            <div>
+              <Section title="About">
+                <Facts
+                  items={[
+                    ['Niche', c.nicheSlug ? label(c.nicheSlug) : '–'],
+                    ['Format', c.format ?? '–'],
+                    ['Quality', c.qualityScore === null ? '–' : percent(c.qualityScore, 0)],
+                    ['Hook', c.hookId ? <span class="mono small">{c.hookId}</span> : '–'],
+                    ['From a trend', c.trendId ? 'yes' : 'no'],
+                    ['Created', dateTime(c.createdAt)],
+                    ['Updated', timeAgo(c.updatedAt)],
+                  ]}
+                />
+              </Section>
+              <Section title="Quality checks">
+                {c.quality ? (
+                  <table class="table" aria-label="Quality checks">
+                    <thead>
+                      <tr>
+                        <th>Check</th>
+                        <th>Value</th>
+                        <th>Expected</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {c.quality.checks.map((check) => (
+                        <tr key={check.name} class={check.passed ? '' : 'failed'}>
+                          <td>
+                            {check.passed ? '✓' : '✗'} {label(check.name)}
+                          </td>
+                          <td>
+                            {check.value === null
+                              ? '–'
+                              : typeof check.value === 'number'
+                                ? Number(check.value.toFixed(3))
+                                : check.value}
+                          </td>
+                          <td class="muted">{check.expected}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                ) : (
+                  <Empty>Checked when the video is assembled.</Empty>
+                )}
+              </Section>
+            </div>
+          </div>
+          <Section title="Script">
+            {c.script ? (
+              <div class="script">
+                <h3>{c.script.title}</h3>
+                <p>
+                  <strong>Hook:</strong> {c.script.hook}
+                </p>
+                <ol>
+                  {c.script.beats.map((b, i) => (
+                    <li key={i}>
+                      <strong>{b.onScreenText}</strong>
+                      <div class="muted">{b.narration}</div>
+                    </li>
+                  ))}
+                </ol>
+                <p>
+                  <strong>Call to action:</strong> {c.script.cta}
+                </p>
+                <p class="muted">
+                  {c.script.hashtags.map((h) => (h.startsWith('#') ? h : `#${h}`)).join(' ')} · written by{' '}
+                  {c.script.writer}
+                </p>
+              </div>
+            ) : (
+              <Empty>
+                Not scripted yet. Production is run by the content worker of <Cmd>npx sovi up</Cmd> or{' '}
+                <Cmd>{`npx sovi content produce ${c.id}`}</Cmd>.
+              </Empty>
+            )}
+          </Section>
+          <Section title="Distributions">
+            <DistributionsTable
+              distributions={c.distributions}
+              show="account"
+              empty="Not distributed yet: a finished video is planned to active accounts of its niche."
+            />
+          </Section>
+          {c.previousFailures.length > 0 && (
+            <Section title="Earlier failures">
+              <ul class="plain">
+                {c.previousFailures.map((f, i) => (
+                  <li key={i}>
+                    {f.stage} · {dateTime(f.at)}: {f.reason}
+                  </li>
+                ))}
+              </ul>
+            </Section>
+          )}
+        </>
+      )}
+    </div>
+  );
+}

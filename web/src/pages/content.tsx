@@ -1,0 +1,144 @@
+// The content board: one column per production status, newest first, and a form to make new content.
+import { useState } from 'preact/hooks';
+import { ApiError, get, post } from '../api.ts';
+import { Badge, Cmd, Empty, ErrorNote, Loading, Section } from '../components/ui.tsx';
+import { productionStatuses, type ProductionStatus } from '../domain.ts';
+import { label, percent, timeAgo } from '../format.ts';
+import { navigate } from '../router.ts';
+import type { Content } from '../types.ts';
+import { useData } from '../use-data.ts';
+import { useNiches } from './accounts.tsx';
+
+const PER_COLUMN = 12;
+
+async function loadBoard() {
+  const [counts, columns] = await Promise.all([
+    get<Record<ProductionStatus, number>>('/content/status'),
+    Promise.all(
+      productionStatuses.map((status) =>
+        get<{ content: Content[] }>('/content', { status, limit: PER_COLUMN }),
+      ),
+    ),
+  ]);
+  return productionStatuses.map((status, i) => ({
+    status,
+    count: counts[status] ?? 0,
+    items: columns[i]?.content ?? [],
+  }));
+}
+
+/**
+ * Creates content, and queues its production when this server can (a server without the job engine
+ * answers 503: the content is then created unqueued and the page says how to produce it).
+ */
+export async function createContent(
+  path: string,
+  body: Record<string, unknown>,
+): Promise<{ content: Content; queued: boolean }> {
+  try {
+    return { content: await post<Content>(path, { ...body, produce: true }), queued: true };
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 503) throw err;
+    return { content: await post<Content>(path, body), queued: false };
+  }
+}
+
+function NewContent({ onCreated }: { onCreated: () => void }) {
+  const niches = useNiches();
+  const [topic, setTopic] = useState('');
+  const [niche, setNiche] = useState('');
+  const [error, setError] = useState<Error | undefined>();
+  const [busy, setBusy] = useState(false);
+  const submit = (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    createContent('/content', { topic: topic.trim(), ...(niche ? { niche } : {}) }).then(
+      ({ content }) => {
+        setBusy(false);
+        onCreated();
+        navigate(`/content/${content.id}`);
+      },
+      (err: unknown) => {
+        setBusy(false);
+        setError(err as Error);
+      },
+    );
+  };
+  return (
+    <form class="inline-form wrap" onSubmit={submit} aria-label="New content">
+      <input
+        name="topic"
+        required
+        minLength={3}
+        maxLength={200}
+        placeholder="Topic, e.g. compound interest"
+        value={topic}
+        onInput={(e) => setTopic(e.currentTarget.value)}
+      />
+      <select name="niche" value={niche} onChange={(e) => setNiche(e.currentTarget.value)} aria-label="Niche">
+        <option value="">niche…</option>
+        {niches.data?.map((n) => (
+          <option key={n.slug} value={n.slug}>
+            {n.name}
+          </option>
+        ))}
+      </select>
+      <button type="submit" class="primary" disabled={busy || topic.trim().length < 3}>
+        Create and produce
+      </button>
+      <ErrorNote error={error} />
+    </form>
+  );
+}
+
+export function ContentBoard() {
+  const { data, error, loading, reload } = useData(loadBoard, [], 10_000);
+  const total = data?.reduce((a, c) => a + c.count, 0) ?? 0;
+  return (
+    <div class="page">
+      <h1>Content</h1>
+      <Section title="New content">
+        <NewContent onCreated={reload} />
+      </Section>
+      <ErrorNote error={error} />
+      <Loading when={loading && !data} />
+      {data && total === 0 && (
+        <Empty>
+          No content yet: create some above, from a topic on the <a href="/trends">Trends</a> page, or with{' '}
+          <Cmd>npx sovi content new --topic "compound interest" --niche personal_finance --produce</Cmd>.
+        </Empty>
+      )}
+      {data && total > 0 && (
+        <div class="board" aria-label="Content board">
+          {data.map((column) => (
+            <section
+              key={column.status}
+              class="column"
+              aria-label={label(column.status)}
+              data-status={column.status}
+            >
+              <h2>
+                <Badge value={column.status} /> <span class="count">{column.count}</span>
+              </h2>
+              {column.items.map((c) => (
+                <a key={c.id} class="tile" href={`/content/${c.id}`}>
+                  <strong>{c.topic}</strong>
+                  <span class="muted small">
+                    {c.nicheSlug ? label(c.nicheSlug) : 'no niche'} · {c.format ?? 'faceless'} ·{' '}
+                    {timeAgo(c.updatedAt)}
+                  </span>
+                  {c.qualityScore !== null && <span class="small">quality {percent(c.qualityScore, 0)}</span>}
+                  {c.hasVideo && <span class="small">▶ video</span>}
+                </a>
+              ))}
+              {column.count > column.items.length && (
+                <p class="muted small">and {column.count - column.items.length} more</p>
+              )}
+            </section>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}

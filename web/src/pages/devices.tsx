@@ -1,0 +1,333 @@
+// The phone fleet: a table with battery and storage, status and the current session; a device page with
+// its accounts, sessions and recent events.
+import { get, getAll } from '../api.ts';
+import { Badge, Cmd, Empty, ErrorNote, Facts, Loading, Meter, Section } from '../components/ui.tsx';
+import { deviceStatuses } from '../domain.ts';
+import { dateTime, label, num, percent, timeAgo } from '../format.ts';
+import { setQuery, useLocation } from '../router.ts';
+import type { Account, Device, SystemEvent, WarmingSession, WarmingStatus } from '../types.ts';
+import { useData } from '../use-data.ts';
+
+/** Below these the server records battery_low and storage_low (SOVI_BATTERY_LOW_PERCENT, SOVI_STORAGE_LOW_GB defaults). */
+const BATTERY_LOW = 20;
+const STORAGE_LOW_GB = 2;
+/** Storage bars are drawn against this much free space (WDA reports no capacity). */
+const STORAGE_SCALE_GB = 64;
+
+export function Battery({ device }: { device: Device }) {
+  return (
+    <Meter
+      value={device.batteryLevel}
+      max={100}
+      bad={BATTERY_LOW}
+      warn={BATTERY_LOW * 2}
+      text={device.batteryLevel === null ? '–' : `${Math.round(device.batteryLevel)}%`}
+      title="battery"
+    />
+  );
+}
+
+export function Storage({ device }: { device: Device }) {
+  return (
+    <Meter
+      value={device.storageFreeGb}
+      max={STORAGE_SCALE_GB}
+      bad={STORAGE_LOW_GB}
+      warn={STORAGE_LOW_GB * 2.5}
+      text={device.storageFreeGb === null ? '–' : `${num(device.storageFreeGb)} GB free`}
+      title="free storage"
+    />
+  );
+}
+
+/** The account a phone is warming now, or the bare session key when the session is not listed yet. */
+function CurrentSession(props: { session: WarmingSession | undefined; sessionKey: string | null }) {
+  const { session, sessionKey } = props;
+  if (session) {
+    return (
+      <>
+        warming{' '}
+        <a href={`/accounts/${session.accountId}`}>
+          {session.platform}:{session.username}
+        </a>{' '}
+        <span class="muted">since {timeAgo(session.startedAt)}</span>
+      </>
+    );
+  }
+  if (sessionKey)
+    return (
+      <span class="mono" title="session key">
+        {sessionKey.slice(0, 8)}…
+      </span>
+    );
+  return <span class="muted">idle</span>;
+}
+
+/** The schedule's view of each device (queue, current session); absent when the warming routes are not there. */
+const warmingStatus = () => get<WarmingStatus>('/warming/status', { next: 0 }).catch(() => undefined);
+
+export function Devices() {
+  const { query } = useLocation();
+  const status = query.get('status') ?? '';
+  const { data, error, loading } = useData(
+    async () => {
+      const [devices, warming, recent] = await Promise.all([
+        getAll<Device>('/devices', 'devices', { status }),
+        warmingStatus(),
+        get<{ sessions: WarmingSession[] }>('/warming/sessions', { since: '2h', limit: 1000 }).catch(() => ({
+          sessions: [],
+        })),
+      ]);
+      // Who each phone is warming now: its session that has not finished.
+      const running = new Map(
+        recent.sessions.filter((s) => s.completedAt === null && s.deviceId).map((s) => [s.deviceId, s]),
+      );
+      return { devices: devices.items, warming: new Map(warming?.devices.map((d) => [d.id, d])), running };
+    },
+    [status],
+    15_000,
+  );
+  return (
+    <div class="page">
+      <h1>Devices</h1>
+      <form class="filters" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Status
+          <select name="status" value={status} onChange={(e) => setQuery({ status: e.currentTarget.value })}>
+            <option value="">any</option>
+            {deviceStatuses.map((s) => (
+              <option key={s} value={s}>
+                {label(s)}
+              </option>
+            ))}
+          </select>
+        </label>
+      </form>
+      <ErrorNote error={error} />
+      <Loading when={loading && !data} />
+      {data && data.devices.length === 0 && (
+        <Empty>
+          {status ? (
+            `No ${label(status)} devices.`
+          ) : (
+            <>
+              No devices yet: add a phone with{' '}
+              <Cmd>npx sovi devices add --name iphone-01 --udid … --wda-port 8100</Cmd>; the health monitor of{' '}
+              <Cmd>npx sovi up</Cmd> then polls its WebDriverAgent.
+            </>
+          )}
+        </Empty>
+      )}
+      {data && data.devices.length > 0 && (
+        <div class="table-wrap">
+          <table class="table" aria-label="Devices">
+            <thead>
+              <tr>
+                <th>Device</th>
+                <th>Status</th>
+                <th>Battery</th>
+                <th>Storage</th>
+                <th>Current session</th>
+                <th class="num">Queued</th>
+                <th class="num">Busy (1 h)</th>
+                <th>Last seen</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.devices.map((d) => {
+                const w = data.warming.get(d.id);
+                return (
+                  <tr key={d.id}>
+                    <td>
+                      <a href={`/devices/${d.id}`}>{d.name}</a>
+                      <div class="muted small">
+                        {d.model ?? 'unknown model'} · {d.host}
+                      </div>
+                    </td>
+                    <td>
+                      <Badge value={d.status} />
+                    </td>
+                    <td>
+                      <Battery device={d} />
+                    </td>
+                    <td>
+                      <Storage device={d} />
+                    </td>
+                    <td class="small">
+                      <CurrentSession
+                        session={data.running.get(d.id)}
+                        sessionKey={w?.currentSession ?? d.currentSessionKey}
+                      />
+                    </td>
+                    <td class="num">{w ? num(w.queued) : '–'}</td>
+                    <td class="num">{w ? percent(w.utilisation, 0) : '–'}</td>
+                    <td title={dateTime(d.lastSeenAt)}>{timeAgo(d.lastSeenAt)}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}
+
+interface DeviceDetails {
+  device: Device;
+  assignedAccounts: number;
+  recentEvents: SystemEvent[];
+}
+
+export function DevicePage({ id }: { id: string }) {
+  const { data, error, loading } = useData(
+    async () => {
+      const ref = encodeURIComponent(id);
+      const [details, accounts, sessions] = await Promise.all([
+        get<DeviceDetails>(`/devices/${ref}`),
+        get<{ accounts: Account[] }>('/accounts', { device: id, limit: 200 }),
+        get<{ sessions: WarmingSession[] }>('/warming/sessions', { device: id, limit: 50 }).catch(() => ({
+          sessions: [],
+        })),
+      ]);
+      return { ...details, accounts: accounts.accounts, sessions: sessions.sessions };
+    },
+    [id],
+    15_000,
+  );
+  const d = data?.device;
+  return (
+    <div class="page">
+      <p class="crumbs">
+        <a href="/devices">Devices</a> /
+      </p>
+      <ErrorNote error={error} />
+      <Loading when={loading && !data} />
+      {data && d && (
+        <>
+          <h1>
+            {d.name} <Badge value={d.status} />
+          </h1>
+          <div class="grid-2">
+            <Section title="Device">
+              <Facts
+                items={[
+                  ['Battery', <Battery device={d} />],
+                  ['Storage', <Storage device={d} />],
+                  ['Model', d.model ?? '–'],
+                  ['iOS', d.iosVersion ?? '–'],
+                  ['UDID', <span class="mono small">{d.udid}</span>],
+                  ['Host', d.host],
+                  ['WebDriverAgent port', d.wdaPort ?? 'not monitored'],
+                  ['Connected since', dateTime(d.connectedSince)],
+                  ['Last seen', `${timeAgo(d.lastSeenAt)}`],
+                  ['Unhealthy polls in a row', num(d.healthFailures)],
+                  ['Failed sessions in a row', num(d.sessionFailures)],
+                  ['Current session', d.currentSessionKey ?? 'idle'],
+                ]}
+              />
+            </Section>
+            <Section title={`Accounts (${data.assignedAccounts})`}>
+              {data.accounts.length === 0 ? (
+                <Empty>
+                  No accounts on this phone:{' '}
+                  <Cmd>{`npx sovi accounts update <account> --device ${d.name}`}</Cmd>
+                </Empty>
+              ) : (
+                <ul class="plain">
+                  {data.accounts.map((a) => (
+                    <li key={a.id}>
+                      <a href={`/accounts/${a.id}`}>
+                        {a.platform}:{a.username}
+                      </a>{' '}
+                      <Badge value={a.state} />
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </Section>
+          </div>
+          <Section title="Warming sessions">
+            {data.sessions.length === 0 ? (
+              <Empty>No sessions on this phone yet.</Empty>
+            ) : (
+              <SessionsTable sessions={data.sessions} show="account" />
+            )}
+          </Section>
+          <Section title="Recent events">
+            {data.recentEvents.length === 0 ? (
+              <Empty>No events for this phone.</Empty>
+            ) : (
+              <ul class="plain timeline">
+                {data.recentEvents.map((e) => (
+                  <li key={e.id}>
+                    <Badge value={e.severity} /> <strong>{label(e.eventType)}</strong>{' '}
+                    <span class="muted small">{dateTime(e.timestamp)}</span>
+                    <div>{e.message}</div>
+                    {!e.resolved && <a href={`/events?type=${e.eventType}`}>unresolved: open in Events</a>}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </Section>
+        </>
+      )}
+    </div>
+  );
+}
+
+export function SessionsTable({
+  sessions,
+  show,
+}: {
+  sessions: WarmingSession[];
+  show: 'account' | 'device';
+}) {
+  return (
+    <div class="table-wrap">
+      <table class="table" aria-label="Warming sessions">
+        <thead>
+          <tr>
+            <th>Started</th>
+            <th>{show === 'account' ? 'Account' : 'Device'}</th>
+            <th>Phase / day</th>
+            <th>Outcome</th>
+            <th>Took</th>
+          </tr>
+        </thead>
+        <tbody>
+          {sessions.map((s) => (
+            <tr key={s.id}>
+              <td title={dateTime(s.startedAt)}>{timeAgo(s.startedAt)}</td>
+              <td>
+                {show === 'account' ? (
+                  <a href={`/accounts/${s.accountId}`}>
+                    {s.platform}:{s.username}
+                  </a>
+                ) : s.deviceId ? (
+                  <a href={`/devices/${s.deviceId}`}>{s.deviceName ?? s.deviceId}</a>
+                ) : (
+                  '–'
+                )}
+              </td>
+              <td>
+                {s.phase >= 4 ? 'active' : `phase ${s.phase}`} · day {s.day}
+              </td>
+              <td>
+                <Badge
+                  value={s.outcome ?? 'running'}
+                  tone={s.outcome === null ? 'info' : s.outcome === 'success' ? 'good' : 'bad'}
+                />
+              </td>
+              <td>
+                {s.completedAt
+                  ? `${Math.round((Date.parse(s.completedAt) - Date.parse(s.startedAt)) / 1000)} s`
+                  : '–'}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,248 @@
+// The overview: the fleet's health, accounts by state, what needs attention, the last 24 hours' sessions
+// and posts, and views over time. Refreshed every 30 s.
+import { get, getAll } from '../api.ts';
+import { BarChart, TimeChart } from '../components/chart.tsx';
+import { Cmd, ErrorNote, Loading, Section } from '../components/ui.tsx';
+import { accountStates, deviceStatuses, severities } from '../domain.ts';
+import { compact, label, num } from '../format.ts';
+import type {
+  Account,
+  Device,
+  Distribution,
+  Niche,
+  NicheDay,
+  SystemEvent,
+  WarmingSession,
+} from '../types.ts';
+import { useData } from '../use-data.ts';
+
+const DAY = 86_400_000;
+
+interface Summary {
+  devices: Record<string, number>;
+  deviceTotal: number;
+  accounts: Record<string, number>;
+  accountTotal: number;
+  accountsTruncated: boolean;
+  unresolved: Record<string, number>;
+  unresolvedTruncated: boolean;
+  sessions: { total: number; byOutcome: Record<string, number>; truncated: boolean };
+  posts: { posted: number; failed: number };
+  views: { x: number[]; views: number[]; likes: number[] };
+}
+
+const countBy = <T,>(items: T[], key: (item: T) => string): Record<string, number> => {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
+  return counts;
+};
+
+/** Views gained per UTC day over every niche, from the niche day table (the rollups). */
+async function viewsByDay(days: number): Promise<Summary['views']> {
+  const { niches } = await get<{ niches: Niche[] }>('/niches', { limit: 1000 });
+  const perNiche = await Promise.all(
+    niches.map((n) =>
+      get<{ days: NicheDay[] }>(`/metrics/niches/${encodeURIComponent(n.slug)}/daily`, { days }),
+    ),
+  );
+  const views = new Map<string, number>();
+  const likes = new Map<string, number>();
+  for (const { days: rows } of perNiche) {
+    for (const row of rows) {
+      views.set(row.day, (views.get(row.day) ?? 0) + row.viewsGained);
+      likes.set(row.day, (likes.get(row.day) ?? 0) + row.likesGained);
+    }
+  }
+  const daysWithData = [...views.keys()].sort();
+  if (daysWithData.every((d) => (views.get(d) ?? 0) === 0)) return { x: [], views: [], likes: [] };
+  return {
+    x: daysWithData.map((d) => Date.parse(`${d}T00:00:00Z`) / 1000),
+    views: daysWithData.map((d) => views.get(d) ?? 0),
+    likes: daysWithData.map((d) => likes.get(d) ?? 0),
+  };
+}
+
+async function loadSummary(): Promise<Summary> {
+  const since = new Date(Date.now() - DAY).toISOString();
+  const [devices, accounts, unresolved, sessions, posts, views] = await Promise.all([
+    getAll<Device>('/devices', 'devices'),
+    getAll<Account>('/accounts', 'accounts', {}, 20),
+    getAll<SystemEvent>('/events', 'events', { unresolved: true }, 5),
+    getAll<WarmingSession>('/warming/sessions', 'sessions', { since }, 10),
+    getAll<Distribution>('/distributions', 'distributions', { status: ['posted', 'failed'] }, 5),
+    viewsByDay(30),
+  ]);
+  const byState = countBy(accounts.items, (a) => a.state);
+  const recentPosts = posts.items.filter((d) => (d.postedAt ?? d.createdAt) >= since);
+  return {
+    devices: countBy(devices.items, (d) => d.status),
+    deviceTotal: devices.items.length,
+    accounts: byState,
+    accountTotal: accounts.items.length,
+    accountsTruncated: accounts.truncated,
+    unresolved: countBy(unresolved.items, (e) => e.severity),
+    unresolvedTruncated: unresolved.truncated,
+    sessions: {
+      total: sessions.items.length,
+      byOutcome: countBy(sessions.items, (s) => s.outcome ?? 'running'),
+      truncated: sessions.truncated,
+    },
+    posts: {
+      posted: recentPosts.filter((d) => d.status === 'posted').length,
+      failed: recentPosts.filter((d) => d.status === 'failed').length,
+    },
+    views,
+  };
+}
+
+function Stat(props: { label: string; value: string; tone?: string; href?: string }) {
+  const body = (
+    <>
+      <span class="stat-value">{props.value}</span>
+      <span class="stat-label">{props.label}</span>
+    </>
+  );
+  return props.href ? (
+    <a class={`stat tone-${props.tone ?? 'neutral'}`} href={props.href}>
+      {body}
+    </a>
+  ) : (
+    <div class={`stat tone-${props.tone ?? 'neutral'}`}>{body}</div>
+  );
+}
+
+const deviceTone: Record<string, string> = {
+  active: 'good',
+  maintenance: 'warn',
+  failed: 'bad',
+  disconnected: 'bad',
+};
+const severityTone: Record<string, string> = {
+  info: 'neutral',
+  warning: 'warn',
+  error: 'bad',
+  critical: 'bad',
+};
+
+export function Overview() {
+  const { data, error, loading } = useData(loadSummary, [], 30_000);
+  const plus = (truncated: boolean) => (truncated ? '+' : '');
+  const failedSessions = Object.entries(data?.sessions.byOutcome ?? {})
+    .filter(([outcome]) => outcome !== 'success' && outcome !== 'running')
+    .reduce((sum, [, n]) => sum + n, 0);
+  // States nobody is in are left out, so the bars stay readable on a phone.
+  const shownStates = accountStates.filter((s) => (data?.accounts[s] ?? 0) > 0);
+  return (
+    <div class="page">
+      <h1>Overview</h1>
+      <ErrorNote error={error} />
+      <Loading when={loading && !data} />
+      {data && (
+        <>
+          <div class="grid-2">
+            <Section title="Fleet health" actions={<a href="/devices">Devices →</a>}>
+              {data.deviceTotal === 0 ? (
+                <p class="empty">
+                  No devices yet: add a phone with{' '}
+                  <Cmd>npx sovi devices add --name iphone-01 --udid … --wda-port 8100</Cmd>
+                </p>
+              ) : (
+                <div class="stats">
+                  {deviceStatuses.map((s) => (
+                    <Stat
+                      key={s}
+                      label={label(s)}
+                      value={num(data.devices[s] ?? 0)}
+                      tone={(data.devices[s] ?? 0) > 0 ? deviceTone[s] : 'neutral'}
+                      href={`/devices?status=${s}`}
+                    />
+                  ))}
+                </div>
+              )}
+            </Section>
+            <Section title="Needs attention" actions={<a href="/events">Events →</a>}>
+              <div class="stats">
+                {[...severities].reverse().map((s) => (
+                  <Stat
+                    key={s}
+                    label={`${s} unresolved`}
+                    value={`${num(data.unresolved[s] ?? 0)}${plus(data.unresolvedTruncated)}`}
+                    tone={(data.unresolved[s] ?? 0) > 0 ? severityTone[s] : 'neutral'}
+                    href={`/events?severity=${s}`}
+                  />
+                ))}
+              </div>
+            </Section>
+          </div>
+          <div class="grid-2">
+            <Section title="Last 24 hours">
+              <div class="stats">
+                <Stat
+                  label="warming sessions"
+                  value={`${num(data.sessions.total)}${plus(data.sessions.truncated)}`}
+                />
+                <Stat
+                  label="sessions failed"
+                  value={num(failedSessions)}
+                  tone={failedSessions > 0 ? 'warn' : 'neutral'}
+                />
+                <Stat label="posts published" value={num(data.posts.posted)} tone="good" />
+                <Stat
+                  label="posts failed"
+                  value={num(data.posts.failed)}
+                  tone={data.posts.failed > 0 ? 'bad' : 'neutral'}
+                />
+              </div>
+              {Object.keys(data.sessions.byOutcome).length > 0 && (
+                <p class="muted small">
+                  Sessions by outcome:{' '}
+                  {Object.entries(data.sessions.byOutcome)
+                    .map(([o, n]) => `${label(o)} ${n}`)
+                    .join(' · ')}
+                </p>
+              )}
+            </Section>
+            <Section title="Accounts by state" actions={<a href="/accounts">Accounts →</a>}>
+              <BarChart
+                title="Accounts by state"
+                caption={false}
+                labels={shownStates.map(label)}
+                values={shownStates.map((s) => data.accounts[s] ?? 0)}
+                color="#1f6feb"
+                empty={
+                  <>
+                    No accounts yet: <Cmd>npx sovi accounts add --platform tiktok --username …</Cmd> or{' '}
+                    <Cmd>npx sovi accounts import accounts.csv</Cmd>
+                  </>
+                }
+              />
+              <p class="muted small">
+                {compact(data.accountTotal)}
+                {plus(data.accountsTruncated)} accounts
+                {shownStates.length > 0 && ': '}
+                {shownStates.map((s) => `${label(s)} ${num(data.accounts[s] ?? 0)}`).join(' · ')}
+              </p>
+            </Section>
+          </div>
+          <Section title="Views over time" actions={<a href="/analytics">Analytics →</a>}>
+            <TimeChart
+              title="Views gained per day"
+              x={data.views.x}
+              series={[
+                { label: 'views', values: data.views.views, color: '#1f6feb' },
+                { label: 'likes', values: data.views.likes, color: '#d6336c' },
+              ]}
+              empty={
+                <>
+                  No metrics in the last 30 days: posts get metrics from{' '}
+                  <Cmd>npx sovi metrics import snapshots.csv</Cmd> or{' '}
+                  <code>POST /api/v1/metrics/snapshots</code>.
+                </>
+              }
+            />
+          </Section>
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,146 @@
+// Trending topics, best first, and making content from one.
+import { useState } from 'preact/hooks';
+import { get } from '../api.ts';
+import { Cmd, Empty, ErrorNote, Loading, Meter, MoreButton } from '../components/ui.tsx';
+import { compact, dateTime, label, num, timeAgo } from '../format.ts';
+import { setQuery, useLocation } from '../router.ts';
+import type { Content, Trend } from '../types.ts';
+import { usePaged } from '../use-data.ts';
+import { useNiches } from './accounts.tsx';
+import { createContent } from './content.tsx';
+
+function CreateButton({ trend }: { trend: Trend }) {
+  const [result, setResult] = useState<{ content: Content; queued: boolean } | undefined>();
+  const [error, setError] = useState<Error | undefined>();
+  const [busy, setBusy] = useState(false);
+  if (result) {
+    return (
+      <span class="small">
+        <a href={`/content/${result.content.id}`}>Content created</a>
+        {result.queued ? (
+          ', production queued'
+        ) : (
+          <>
+            {' '}
+            (produce it with <Cmd>{`npx sovi content produce ${result.content.id}`}</Cmd>)
+          </>
+        )}
+      </span>
+    );
+  }
+  const create = () => {
+    setBusy(true);
+    createContent(`/trends/${trend.id}/content`, {}).then(setResult, (err: unknown) => {
+      setBusy(false);
+      setError(err as Error);
+    });
+  };
+  return (
+    <>
+      <button type="button" disabled={busy} onClick={create}>
+        Create content
+      </button>
+      <ErrorNote error={error} />
+    </>
+  );
+}
+
+export function Trends() {
+  const { query } = useLocation();
+  const niche = query.get('niche') ?? '';
+  const all = query.get('all') === '1';
+  const niches = useNiches();
+  const { items, data, error, loading, hasMore, more } = usePaged(
+    (q) =>
+      get<{ trends: Trend[]; nextCursor: string | null }>('/trends', { ...q, limit: 50 }).then((r) => ({
+        items: r.trends,
+        nextCursor: r.nextCursor,
+      })),
+    { niche, all: all || undefined },
+  );
+  return (
+    <div class="page">
+      <h1>Trends</h1>
+      <form class="filters" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Niche
+          <select name="niche" value={niche} onChange={(e) => setQuery({ niche: e.currentTarget.value })}>
+            <option value="">any</option>
+            {niches.data?.map((n) => (
+              <option key={n.slug} value={n.slug}>
+                {n.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label class="check">
+          <input
+            type="checkbox"
+            checked={all}
+            onChange={(e) => setQuery({ all: e.currentTarget.checked ? '1' : undefined })}
+          />
+          inactive too
+        </label>
+      </form>
+      <ErrorNote error={error} />
+      <Loading when={loading && !data} />
+      {data && items.length === 0 && (
+        <Empty>
+          No trending topics{niche ? ` in ${label(niche)}` : ''}: <Cmd>npx sovi trends pull</Cmd> reads Reddit
+          now (the worker pulls hourly), or <Cmd>npx sovi trends import topics.csv</Cmd>.
+        </Empty>
+      )}
+      {items.length > 0 && (
+        <div class="table-wrap">
+          <table class="table" aria-label="Trending topics">
+            <thead>
+              <tr>
+                <th>Topic</th>
+                <th>Score</th>
+                <th class="num">Ratio</th>
+                <th class="num">Engagement</th>
+                <th>Seen</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((t) => (
+                <tr key={t.id} class={t.isActive ? '' : 'inactive'} data-trend-id={t.id}>
+                  <td>
+                    {t.sourceUrl ? (
+                      <a href={t.sourceUrl} target="_blank" rel="noreferrer noopener">
+                        {t.topic}
+                      </a>
+                    ) : (
+                      t.topic
+                    )}
+                    <div class="muted small">
+                      {t.nicheSlug ? label(t.nicheSlug) : 'no niche'} · {t.sourceGroup ?? t.source}
+                    </div>
+                  </td>
+                  <td>
+                    <Meter
+                      value={t.trendScore}
+                      max={1}
+                      text={t.trendScore === null ? '–' : t.trendScore.toFixed(2)}
+                      title="trend score"
+                    />
+                  </td>
+                  <td class="num">
+                    {t.overperformanceRatio === null ? '–' : `${num(t.overperformanceRatio)}×`}
+                  </td>
+                  <td class="num">{compact(t.engagement)}</td>
+                  <td title={dateTime(t.discoveredAt)}>{timeAgo(t.publishedAt ?? t.discoveredAt)}</td>
+                  <td>
+                    <CreateButton trend={t} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <MoreButton hasMore={hasMore} onMore={more} />
+    </div>
+  );
+}
