@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { accountsBench } from './accounts.ts';
+import { apiBench } from './api.ts';
 import { contentBench } from './content.ts';
 import { renderBench } from './render.ts';
 import { foundationBench } from './foundation.ts';
@@ -42,6 +43,7 @@ try {
     await schedulerBench(server),
     await contentBench(server),
     await metricsBench(server),
+    await apiBench(server),
     await renderBench(),
   ];
   const text = render(sections, server.label);

@@ -20,7 +20,14 @@ const stops: (() => Promise<void>)[] = [];
 
 const policy: ContentPolicy = {
   ...defaultContentPolicy,
-  distribution: { ...defaultContentPolicy.distribution, minGapMinutes: 0, maxPostsPerAccountPerDay: 50 },
+  distribution: {
+    ...defaultContentPolicy.distribution,
+    minGapMinutes: 0,
+    maxPostsPerAccountPerDay: 50,
+    // With half of all attempts failing, 4 attempts would give up on one post in 16; which post draws which
+    // outcome depends on the order the workers ask in, so the test would fail at random. 20: one in a million.
+    publishAttempts: 20,
+  },
 };
 
 async function startWorker(publisherOptions: Record<string, unknown> = {}): Promise<ContentWorker> {

@@ -42,6 +42,7 @@ const routes = [
   ['get', '/api/v1/warming/policy'],
   ['get', '/api/v1/warming/status'],
   ['get', '/api/v1/warming/sessions'],
+  ['get', '/api/v1/warming/sessions/stream'],
   ['get', '/api/v1/hooks'],
   ['post', '/api/v1/hooks'],
   ['get', '/api/v1/hooks/leaderboard'],

@@ -12,12 +12,14 @@ import { ContentPage } from './pages/content-item.tsx';
 import { Analytics } from './pages/analytics.tsx';
 import { Trends } from './pages/trends.tsx';
 import { Events } from './pages/events.tsx';
+import { Schedule } from './pages/schedule.tsx';
 import type { JSX } from 'preact';
 
 const nav: [string, string][] = [
   ['/', 'Overview'],
   ['/devices', 'Devices'],
   ['/accounts', 'Accounts'],
+  ['/schedule', 'Schedule'],
   ['/content', 'Content'],
   ['/analytics', 'Analytics'],
   ['/trends', 'Trends'],
@@ -41,6 +43,8 @@ function page(path: string): JSX.Element {
       return <Trends />;
     case 'events':
       return <Events />;
+    case 'schedule':
+      return <Schedule />;
     default:
       return (
         <div class="page">

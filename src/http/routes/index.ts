@@ -20,6 +20,7 @@ import { contentRoutes } from './content.ts';
 import { distributionsRoutes } from './distributions.ts';
 import { metricsRoutes } from './metrics.ts';
 import { trendsRoutes } from './trends.ts';
+import { warmingStreamRoutes } from './warming-stream.ts';
 
 /** What a resource's routes get. The caller (actor) of a request is actorOf(request), from auth.ts. */
 export interface ApiDeps {
@@ -51,4 +52,5 @@ export const apiResources: readonly FastifyPluginAsyncZod<ApiDeps>[] = [
   distributionsRoutes,
   metricsRoutes,
   trendsRoutes,
+  warmingStreamRoutes,
 ];

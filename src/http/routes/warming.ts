@@ -57,7 +57,7 @@ const statusSchema = z.object({
   lastHour: z.record(z.string(), count).describe('sessions finished in the last hour, by outcome'),
 });
 
-const sessionSchema = z.object({
+export const sessionSchema = z.object({
   id: z.string(),
   sessionKey: z.string().nullable(),
   accountId: z.string(),
