@@ -65,6 +65,7 @@ const routes = [
   ['get', '/api/v1/trends/{id}'],
   ['post', '/api/v1/trends/import'],
   ['post', '/api/v1/trends/{id}/content'],
+  ['get', '/api/v1/overview'],
   ['get', '/healthz'],
   ['get', '/readyz'],
 ] as const;

@@ -21,6 +21,7 @@ import { distributionsRoutes } from './distributions.ts';
 import { metricsRoutes } from './metrics.ts';
 import { trendsRoutes } from './trends.ts';
 import { warmingStreamRoutes } from './warming-stream.ts';
+import { overviewRoutes } from './overview.ts';
 
 /** What a resource's routes get. The caller (actor) of a request is actorOf(request), from auth.ts. */
 export interface ApiDeps {
@@ -53,4 +54,5 @@ export const apiResources: readonly FastifyPluginAsyncZod<ApiDeps>[] = [
   metricsRoutes,
   trendsRoutes,
   warmingStreamRoutes,
+  overviewRoutes,
 ];

@@ -1,41 +1,34 @@
 // The overview: the fleet's health, accounts by state, what needs attention, the last 24 hours' sessions
 // and posts, and views over time. Refreshed every 30 s.
-import { get, getAll } from '../api.ts';
+import { get } from '../api.ts';
 import { BarChart, TimeChart } from '../components/chart.tsx';
 import { Cmd, ErrorNote, Loading, Section } from '../components/ui.tsx';
 import { accountStates, deviceStatuses, severities } from '../domain.ts';
 import { compact, label, num } from '../format.ts';
-import type {
-  Account,
-  Device,
-  Distribution,
-  Niche,
-  NicheDay,
-  SystemEvent,
-  WarmingSession,
-} from '../types.ts';
+import type { Niche, NicheDay } from '../types.ts';
 import { useData } from '../use-data.ts';
 
-const DAY = 86_400_000;
+/** GET /overview: counts made by the database, exact however large the fleet. */
+interface OverviewCounts {
+  devices: Record<string, number>;
+  accounts: Record<string, number>;
+  unresolvedEvents: Record<string, number>;
+  sessions: { total: number; byOutcome: Record<string, number> };
+  posts: { posted: number; failed: number };
+}
 
 interface Summary {
   devices: Record<string, number>;
   deviceTotal: number;
   accounts: Record<string, number>;
   accountTotal: number;
-  accountsTruncated: boolean;
   unresolved: Record<string, number>;
-  unresolvedTruncated: boolean;
-  sessions: { total: number; byOutcome: Record<string, number>; truncated: boolean };
+  sessions: { total: number; byOutcome: Record<string, number> };
   posts: { posted: number; failed: number };
   views: { x: number[]; views: number[]; likes: number[] };
 }
 
-const countBy = <T,>(items: T[], key: (item: T) => string): Record<string, number> => {
-  const counts: Record<string, number> = {};
-  for (const item of items) counts[key(item)] = (counts[key(item)] ?? 0) + 1;
-  return counts;
-};
+const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
 /** Views gained per UTC day over every niche, from the niche day table (the rollups). */
 async function viewsByDay(days: number): Promise<Summary['views']> {
@@ -63,34 +56,15 @@ async function viewsByDay(days: number): Promise<Summary['views']> {
 }
 
 async function loadSummary(): Promise<Summary> {
-  const since = new Date(Date.now() - DAY).toISOString();
-  const [devices, accounts, unresolved, sessions, posts, views] = await Promise.all([
-    getAll<Device>('/devices', 'devices'),
-    getAll<Account>('/accounts', 'accounts', {}, 20),
-    getAll<SystemEvent>('/events', 'events', { unresolved: true }, 5),
-    getAll<WarmingSession>('/warming/sessions', 'sessions', { since }, 10),
-    getAll<Distribution>('/distributions', 'distributions', { status: ['posted', 'failed'] }, 5),
-    viewsByDay(30),
-  ]);
-  const byState = countBy(accounts.items, (a) => a.state);
-  const recentPosts = posts.items.filter((d) => (d.postedAt ?? d.createdAt) >= since);
+  const [counts, views] = await Promise.all([get<OverviewCounts>('/overview'), viewsByDay(30)]);
   return {
-    devices: countBy(devices.items, (d) => d.status),
-    deviceTotal: devices.items.length,
-    accounts: byState,
-    accountTotal: accounts.items.length,
-    accountsTruncated: accounts.truncated,
-    unresolved: countBy(unresolved.items, (e) => e.severity),
-    unresolvedTruncated: unresolved.truncated,
-    sessions: {
-      total: sessions.items.length,
-      byOutcome: countBy(sessions.items, (s) => s.outcome ?? 'running'),
-      truncated: sessions.truncated,
-    },
-    posts: {
-      posted: recentPosts.filter((d) => d.status === 'posted').length,
-      failed: recentPosts.filter((d) => d.status === 'failed').length,
-    },
+    devices: counts.devices,
+    deviceTotal: total(counts.devices),
+    accounts: counts.accounts,
+    accountTotal: total(counts.accounts),
+    unresolved: counts.unresolvedEvents,
+    sessions: counts.sessions,
+    posts: counts.posts,
     views,
   };
 }
@@ -126,7 +100,6 @@ const severityTone: Record<string, string> = {
 
 export function Overview() {
   const { data, error, loading } = useData(loadSummary, [], 30_000);
-  const plus = (truncated: boolean) => (truncated ? '+' : '');
   const failedSessions = Object.entries(data?.sessions.byOutcome ?? {})
     .filter(([outcome]) => outcome !== 'success' && outcome !== 'running')
     .reduce((sum, [, n]) => sum + n, 0);
@@ -166,7 +139,7 @@ export function Overview() {
                   <Stat
                     key={s}
                     label={`${s} unresolved`}
-                    value={`${num(data.unresolved[s] ?? 0)}${plus(data.unresolvedTruncated)}`}
+                    value={num(data.unresolved[s] ?? 0)}
                     tone={(data.unresolved[s] ?? 0) > 0 ? severityTone[s] : 'neutral'}
                     href={`/events?severity=${s}`}
                   />
@@ -177,10 +150,7 @@ export function Overview() {
           <div class="grid-2">
             <Section title="Last 24 hours">
               <div class="stats">
-                <Stat
-                  label="warming sessions"
-                  value={`${num(data.sessions.total)}${plus(data.sessions.truncated)}`}
-                />
+                <Stat label="warming sessions" value={num(data.sessions.total)} />
                 <Stat
                   label="sessions failed"
                   value={num(failedSessions)}
@@ -217,8 +187,7 @@ export function Overview() {
                 }
               />
               <p class="muted small">
-                {compact(data.accountTotal)}
-                {plus(data.accountsTruncated)} accounts
+                {compact(data.accountTotal)} accounts
                 {shownStates.length > 0 && ': '}
                 {shownStates.map((s) => `${label(s)} ${num(data.accounts[s] ?? 0)}`).join(' · ')}
               </p>
