@@ -36,18 +36,9 @@ export interface WarmingSessionQuery {
   limit: number;
 }
 
-export async function listWarmingSessions(
-  db: Executor,
-  query: WarmingSessionQuery,
-): Promise<{ sessions: WarmingSession[]; nextCursor: string | null }> {
-  if (query.since && query.until && query.until <= query.since) {
-    throw invalidInput(
-      'until',
-      `until (${query.until.toISOString()}) must be after since (${query.since.toISOString()})`,
-    );
-  }
-  const before = query.after === undefined ? undefined : readCursor(query.after);
-  let q = db
+/** The session rows with their account and device names: what the listing and the live stream read. */
+export function sessionRows(db: Executor) {
+  return db
     .selectFrom('warming_progress as w')
     .innerJoin('accounts as a', 'a.id', 'w.account_id')
     .leftJoin('devices as d', 'd.id', 'w.device_id')
@@ -64,8 +55,42 @@ export async function listWarmingSessions(
       'w.started_at',
       'w.completed_at',
       'w.session_data',
-      exactTime('w.started_at').as('cursor_time'),
     ]);
+}
+
+type SessionRow = Awaited<ReturnType<ReturnType<typeof sessionRows>['executeTakeFirstOrThrow']>>;
+
+export function toWarmingSession(r: SessionRow): WarmingSession {
+  const data = (r.session_data ?? {}) as Record<string, unknown>;
+  return {
+    id: r.id,
+    sessionKey: r.session_key,
+    accountId: r.account_id,
+    platform: r.platform,
+    username: r.username,
+    deviceId: r.device_id,
+    deviceName: r.device_name,
+    phase: r.warming_phase,
+    day: r.warming_day,
+    startedAt: r.started_at,
+    completedAt: r.completed_at,
+    outcome: typeof data.outcome === 'string' ? data.outcome : null,
+    data,
+  };
+}
+
+export async function listWarmingSessions(
+  db: Executor,
+  query: WarmingSessionQuery,
+): Promise<{ sessions: WarmingSession[]; nextCursor: string | null }> {
+  if (query.since && query.until && query.until <= query.since) {
+    throw invalidInput(
+      'until',
+      `until (${query.until.toISOString()}) must be after since (${query.since.toISOString()})`,
+    );
+  }
+  const before = query.after === undefined ? undefined : readCursor(query.after);
+  let q = sessionRows(db).select(exactTime('w.started_at').as('cursor_time'));
   if (query.accountId) q = q.where('w.account_id', '=', query.accountId);
   if (query.deviceId) q = q.where('w.device_id', '=', query.deviceId);
   if (query.since) q = q.where('w.started_at', '>=', query.since);
@@ -81,24 +106,7 @@ export async function listWarmingSessions(
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
   return {
-    sessions: page.map((r) => {
-      const data = (r.session_data ?? {}) as Record<string, unknown>;
-      return {
-        id: r.id,
-        sessionKey: r.session_key,
-        accountId: r.account_id,
-        platform: r.platform,
-        username: r.username,
-        deviceId: r.device_id,
-        deviceName: r.device_name,
-        phase: r.warming_phase,
-        day: r.warming_day,
-        startedAt: r.started_at,
-        completedAt: r.completed_at,
-        outcome: typeof data.outcome === 'string' ? data.outcome : null,
-        data,
-      };
-    }),
+    sessions: page.map(toWarmingSession),
     nextCursor: rows.length > query.limit && last ? encodeCursor([last.cursor_time, last.id]) : null,
   };
 }

@@ -16,7 +16,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { findAccount, resolveDevice } from '../../accounts/accounts-service.ts';
 import { exactTime, isExactTime } from '../../db/keyset.ts';
 import type { Db } from '../../db/pool.ts';
-import type { WarmingSession } from '../../warming/warming-sessions.ts';
+import { sessionRows, toWarmingSession, type WarmingSession } from '../../warming/warming-sessions.ts';
 import { readErrors, refParam } from '../schemas.ts';
 import type { ApiDeps } from './index.ts';
 import { sessionSchema } from './warming.ts';
@@ -45,25 +45,10 @@ async function sessionsChangedAfter(
   afterId: string,
 ): Promise<Changed[]> {
   const changed = sql`greatest(w.started_at, w.completed_at)`;
-  let q = db
-    .selectFrom('warming_progress as w')
-    .innerJoin('accounts as a', 'a.id', 'w.account_id')
-    .leftJoin('devices as d', 'd.id', 'w.device_id')
-    .select([
-      'w.id',
-      'w.session_key',
-      'w.account_id',
-      'w.platform',
-      'a.username',
-      'w.device_id',
-      'd.name as device_name',
-      'w.warming_phase',
-      'w.warming_day',
-      'w.started_at',
-      'w.completed_at',
-      'w.session_data',
+  let q = sessionRows(db)
+    .select(
       sql<string>`to_char(${changed} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('changed_at'),
-    ])
+    )
     // The OR lets the planner use both time indexes; the row comparison is the exact keyset.
     .where((eb) =>
       eb.or([
@@ -75,27 +60,7 @@ async function sessionsChangedAfter(
   if (filter.accountId) q = q.where('w.account_id', '=', filter.accountId);
   if (filter.deviceId) q = q.where('w.device_id', '=', filter.deviceId);
   const rows = await q.orderBy(changed).orderBy('w.id').limit(PAGE).execute();
-  return rows.map((r) => {
-    const data = (r.session_data ?? {}) as Record<string, unknown>;
-    return {
-      changedAt: r.changed_at,
-      session: {
-        id: r.id,
-        sessionKey: r.session_key,
-        accountId: r.account_id,
-        platform: r.platform,
-        username: r.username,
-        deviceId: r.device_id,
-        deviceName: r.device_name,
-        phase: r.warming_phase,
-        day: r.warming_day,
-        startedAt: r.started_at,
-        completedAt: r.completed_at,
-        outcome: typeof data.outcome === 'string' ? data.outcome : null,
-        data,
-      },
-    };
-  });
+  return rows.map((r) => ({ changedAt: r.changed_at, session: toWarmingSession(r) }));
 }
 
 const shift = (exact: string, ms: number): string => {
