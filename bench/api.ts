@@ -5,8 +5,7 @@
 //  - GET /api/v1/metrics/niches/{slug}/daily?days=90 over two years of niche_metrics_daily.
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { createToken } from '../src/auth/tokens-service.ts';
 import { loadConfig } from '../src/config.ts';
@@ -14,6 +13,7 @@ import { migrate } from '../src/db/migrations/migrator.ts';
 import { createDb, createPool } from '../src/db/pool.ts';
 import { buildApp } from '../src/http/app.ts';
 import { createVault } from '../src/vault/vault.ts';
+import { bareDashboardApp, listen } from './bare-dashboard.ts';
 import { logger, type BenchServer, type Row, type Section } from './harness.ts';
 
 const ACCOUNTS = 20_000;
@@ -21,7 +21,6 @@ const DAYS_STORED = 730;
 const CONNECTIONS = 10;
 const DURATION_S = 8;
 const WARMUP_S = 3;
-const DAY = 86_400_000;
 
 /** The part of autocannon's programmatic API used here (the package ships no types). */
 interface CannonResult {
@@ -69,56 +68,6 @@ async function seed(pool: pg.Pool) {
   await pool.query('ANALYZE');
 }
 
-// The SQL of listAccountRows (src/accounts/accounts-repository.ts) with no filter but the default
-// deleted=exclude, in created order, one row more than the page to know whether there is a next one.
-const ACCOUNTS_SQL = `
-  SELECT a.id, a.platform, a.username, a.email_enc, a.password_enc, a.totp_secret_enc, a.proxy_credentials,
-         a.niche_id, a.device_id, a.current_state, a.warming_day_count, a.followers, a.following, a.bio,
-         a.profile_pic_url, a.last_activity_at, a.last_warmed_at, a.last_post_at, a.deleted_at, a.created_at,
-         a.updated_at, a.sessions_today, a.sessions_day, n.slug AS niche_slug, d.name AS device_name,
-         to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_time
-  FROM accounts AS a
-  LEFT JOIN niches AS n ON n.id = a.niche_id
-  LEFT JOIN devices AS d ON d.id = a.device_id
-  WHERE (a.deleted_at IS NULL)
-  ORDER BY a.created_at, a.id
-  LIMIT $1`;
-
-// resolveNiche's lookup, then nicheDaily's SELECT (src/metrics/metrics-reads.ts), over the same days.
-const NICHE_SQL = 'SELECT id FROM niches WHERE slug = $1';
-const DAILY_SQL = `
-  SELECT day::text AS day, views_gained, likes_gained, comments_gained, shares_gained, saves_gained,
-         engagement_rate, accounts, followers, follower_delta, posts, warming_sessions
-  FROM niche_metrics_daily
-  WHERE niche_id = $1 AND day >= $2::date AND day < $3::date
-  ORDER BY day`;
-const isoDay = (t: Date) => t.toISOString().slice(0, 10);
-
-async function bareApp(pool: pg.Pool): Promise<FastifyInstance> {
-  const app = Fastify();
-  app.get<{ Querystring: { limit?: string } }>('/api/v1/accounts', async (request) => {
-    const limit = Number(request.query.limit ?? 100);
-    const { rows } = await pool.query(ACCOUNTS_SQL, [limit + 1]);
-    return { accounts: rows.slice(0, limit), more: rows.length > limit };
-  });
-  app.get<{ Params: { slug: string }; Querystring: { days?: string } }>(
-    '/api/v1/metrics/niches/:slug/daily',
-    async (request) => {
-      const niche = (await pool.query<{ id: string }>(NICHE_SQL, [request.params.slug])).rows[0];
-      const tomorrow = new Date(Date.now() + DAY);
-      const from = isoDay(new Date(tomorrow.getTime() - (Number(request.query.days ?? 90) + 1) * DAY));
-      const { rows } = await pool.query(DAILY_SQL, [niche?.id, from, isoDay(tomorrow)]);
-      return { niche: niche?.id, days: rows };
-    },
-  );
-  return app;
-}
-
-async function listen(app: FastifyInstance): Promise<string> {
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-}
-
 interface Load {
   p50: number;
   p99: number;
@@ -149,7 +98,7 @@ export async function apiBench(server: BenchServer): Promise<Section> {
     const vault = createVault({ keys: `k1:${randomBytes(32).toString('base64')}`, keyFile: undefined });
     const sovi = await buildApp({ db, pool, logger, vault, config });
     apps.push(sovi);
-    const bare = await bareApp(pool);
+    const bare = bareDashboardApp(pool);
     apps.push(bare);
     const { secret } = await createToken(db, { name: 'bench' }, 'bench');
     const auth = { authorization: `Bearer ${secret}` };

@@ -81,6 +81,8 @@ export interface Row {
   baseline: string;
   ratio: string;
   goal?: string;
+  /** Whether the ratio meets its goal, for the rows that have one. */
+  verdict?: 'met' | 'not met';
 }
 
 export interface Section {

@@ -1,7 +1,7 @@
 // `npm run bench`: runs every benchmark against one PostgreSQL and rewrites the figures in bench/README.md.
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+//   npm run bench -- [--scale 1] [--soak-minutes 10]
+// --scale sizes the scenario (1: 10,000 accounts, 5M metric rows); --soak-minutes 0 leaves the soak out.
+import { parseArgs } from 'node:util';
 import { accountsBench } from './accounts.ts';
 import { apiBench } from './api.ts';
 import { contentBench } from './content.ts';
@@ -9,35 +9,22 @@ import { renderBench } from './render.ts';
 import { foundationBench } from './foundation.ts';
 import { metricsBench } from './metrics.ts';
 import { openBenchServer, type Section } from './harness.ts';
+import { render, writeResults } from './report.ts';
+import { scenarioBench } from './scenario.ts';
 import { schedulerBench } from './scheduler.ts';
+import { soakBench } from './soak.ts';
 
-const README = path.join(import.meta.dirname, 'README.md');
-const START = '<!-- bench:results:start -->';
-const END = '<!-- bench:results:end -->';
-
-function render(sections: Section[], label: string): string {
-  const header = [
-    `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${os.cpus().length} CPUs, Node ${process.version}, ${label}.`,
-    '',
-  ];
-  const body = sections.flatMap((s) => [
-    `### ${s.title}`,
-    '',
-    ...s.notes.map((n) => `${n}`),
-    '',
-    '| what | sovi | baseline (raw PostgreSQL, or as the notes say) | ratio |',
-    '| --- | --- | --- | --- |',
-    ...s.rows.map(
-      (r) => `| ${r.what} | ${r.sovi} | ${r.baseline} | ${r.ratio}${r.goal ? ` (goal ${r.goal})` : ''} |`,
-    ),
-    '',
-  ]);
-  return [...header, ...body].join('\n');
-}
+const { values } = parseArgs({
+  options: {
+    scale: { type: 'string', default: '1' },
+    'soak-minutes': { type: 'string', default: '10' },
+  },
+});
+const soakMinutes = Number(values['soak-minutes']);
 
 const server = await openBenchServer();
 try {
-  const sections = [
+  const sections: Section[] = [
     await foundationBench(server),
     await accountsBench(server),
     await schedulerBench(server),
@@ -45,15 +32,12 @@ try {
     await metricsBench(server),
     await apiBench(server),
     await renderBench(),
+    await scenarioBench(server, { scale: Number(values.scale) }),
   ];
+  if (soakMinutes > 0) sections.push(await soakBench(server, { minutes: soakMinutes }));
   const text = render(sections, server.label);
   console.log(text);
-  const readme = await fs.readFile(README, 'utf8');
-  const [before, rest] = readme.split(START);
-  const after = rest?.split(END)[1];
-  if (before === undefined || after === undefined)
-    throw new Error(`bench/README.md lacks the ${START} markers`);
-  await fs.writeFile(README, `${before}${START}\n${text}\n${END}${after}`);
+  await writeResults(text);
 } finally {
   await server.close();
 }

@@ -117,7 +117,7 @@ async function commits(pool: pg.Pool): Promise<number> {
 }
 
 /** The raw baseline: `clients` connections each claiming 10 accounts at a time for `seconds`. */
-async function rawClaims(url: string, clients: number, seconds: number) {
+export async function rawClaims(url: string, clients: number, seconds: number) {
   const conns = await Promise.all(
     Array.from({ length: clients }, async () => {
       const c = new pg.Client({ connectionString: url, application_name: 'bench raw claim' });

@@ -129,6 +129,7 @@ const envSchema = z.object({
   SOVI_LLM_TIMEOUT_MS: blankAsUnset(integer(100, 600_000).default(30_000)),
   SOVI_PUBLISHER: blankAsUnset(z.string().default('simulator')),
   SOVI_PUBLISHER_OPTIONS: blankAsUnset(jsonObject.optional()),
+  SOVI_STUB_MEDIA: blankAsUnset(jsonObject.optional()),
   SOVI_METRICS_FUTURE_TOLERANCE_SECONDS: blankAsUnset(integer(0, 86_400).default(300)),
   SOVI_METRICS_ON_BAD_ROWS: blankAsUnset(
     z.enum(['reject', 'skip'], { error: 'expected reject or skip' }).default('reject'),
@@ -184,6 +185,7 @@ const envSchema = z.object({
   SOVI_AUTH_FAILURES_PER_MINUTE: blankAsUnset(integer(1, 100_000).default(20)),
   SOVI_SIGNIN_ATTEMPTS_PER_MINUTE: blankAsUnset(integer(1, 100_000).default(10)),
   SOVI_TRUST_PROXY: blankAsUnset(bool('false')),
+  SOVI_HTTP_REQUEST_TIMEOUT_MS: blankAsUnset(integer(100, 600_000).default(15_000)),
   SOVI_EMBEDDED_PG_PORT: blankAsUnset(integer(1, 65535).optional()),
   SOVI_EMBEDDED_PG_OS_USER: blankAsUnset(
     z
@@ -263,6 +265,8 @@ export interface Config {
     /** 'simulator', or the path of a module exporting createPublisher(options). */
     readonly publisher: string;
     readonly publisherOptions: Readonly<Record<string, unknown>>;
+    /** Test-only: `sovi worker` renders nothing, with the stub media's options (src/content/stub-media.ts). */
+    readonly stubMedia: Readonly<Record<string, unknown>> | undefined;
   };
   readonly metrics: {
     /** How far ahead of the server clock a snapshot's time may be. */
@@ -400,6 +404,7 @@ export function loadConfig(
       },
       publisher: e.SOVI_PUBLISHER,
       publisherOptions: e.SOVI_PUBLISHER_OPTIONS ?? {},
+      stubMedia: e.SOVI_STUB_MEDIA,
     },
     metrics: {
       futureToleranceSeconds: e.SOVI_METRICS_FUTURE_TOLERANCE_SECONDS,
@@ -416,6 +421,7 @@ export function loadConfig(
       authFailuresPerMinute: e.SOVI_AUTH_FAILURES_PER_MINUTE,
       signInAttemptsPerMinute: e.SOVI_SIGNIN_ATTEMPTS_PER_MINUTE,
       trustProxy: e.SOVI_TRUST_PROXY,
+      requestTimeoutMs: e.SOVI_HTTP_REQUEST_TIMEOUT_MS,
     },
     maintenance: {
       partitionMonthsAhead: e.SOVI_PARTITION_MONTHS_AHEAD,

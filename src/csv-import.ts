@@ -15,10 +15,31 @@ export interface ImportIssue {
   message: string;
 }
 
-export function readCsv(text: string, source: string): { header: string[]; records: CsvRecord[] } {
+/**
+ * Text PostgreSQL cannot store, or that was not UTF-8 on disk: a NUL byte (text columns cannot hold one; a
+ * UTF-16 file is full of them) and U+FFFD, what reading invalid UTF-8 (e.g. a Latin-1 export) leaves behind.
+ * Found here, such a field is reported with its line instead of failing the write with no line at all.
+ */
+export function unstorableText(value: string): string | undefined {
+  if (value.includes('\u0000')) return 'contains a NUL byte (is the file UTF-16? save it as UTF-8)';
+  if (value.includes('\uFFFD')) return 'is not valid UTF-8 (save the file as UTF-8)';
+  return undefined;
+}
+
+/**
+ * The header and records of a CSV file, with each record's line. Records holding text that cannot be stored
+ * (see unstorableText) are left out and listed in `issues`, by line and column, for the importer to report
+ * with its own; the value is never echoed (it may be a secret).
+ */
+export function readCsv(
+  text: string,
+  source: string,
+): { header: string[]; records: CsvRecord[]; issues: ImportIssue[] } {
   let parsed: { record: string[]; info: { lines: number } }[];
   try {
-    parsed = parse(text, {
+    // csv-parse counts a CRLF inside a quoted field as two lines, putting every later line number off by
+    // one: with LF alone it counts right (and a field's line breaks read the same from every platform).
+    parsed = parse(text.replaceAll('\r\n', '\n'), {
       bom: true,
       info: true,
       relax_column_count: true,
@@ -30,24 +51,56 @@ export function readCsv(text: string, source: string): { header: string[]; recor
     }[];
   } catch (err) {
     const e = err as { lines?: number; message: string };
+    // csv-parse quotes the field it choked on ("…, value is "…""): it may be a secret, so it goes.
+    const message = e.message.replace(/,? value is [\s\S]*$/, '');
     throw new SoviError(
       'invalid_input',
-      `${source}${e.lines ? ` line ${e.lines}` : ''}: not valid CSV (${e.message}); nothing was imported`,
+      `${source}${e.lines ? ` line ${e.lines}` : ''}: not valid CSV (${message}); nothing was imported`,
       {
         field: 'file',
-        issues: [{ line: e.lines, message: e.message }],
+        issues: [{ line: e.lines, message }],
       },
     );
   }
   const [first, ...rest] = parsed;
   if (!first)
-    throw new SoviError('invalid_input', `${source} is empty: expected a header line and rows`, {
-      field: 'file',
+    throw new SoviError(
+      'invalid_input',
+      `${source} line 1: the file is empty: expected a header line and rows`,
+      {
+        field: 'file',
+        issues: [{ line: 1, message: 'the file is empty' }],
+      },
+    );
+  const headerProblem = first.record.map(unstorableText).find((p) => p !== undefined);
+  if (headerProblem) {
+    throw new SoviError('invalid_input', `${source} line 1: the header ${headerProblem}`, {
+      field: 'header',
+      issues: [{ line: 1, message: `the header ${headerProblem}` }],
     });
-  return {
-    header: first.record.map((h) => h.toLowerCase()),
-    records: rest.map((r) => ({ line: r.info.lines, fields: r.record })),
-  };
+  }
+  const header = first.record.map((h) => h.toLowerCase());
+  const issues: ImportIssue[] = [];
+  const records: CsvRecord[] = [];
+  for (const r of rest) {
+    // csv-parse gives the line a record ends on; a person looks for the line it starts on.
+    const line = r.info.lines - r.record.reduce((n, value) => n + (value.split('\n').length - 1), 0);
+    const problems = r.record.flatMap((value, i) => {
+      const problem = unstorableText(value);
+      const field = header[i] ?? `field ${i + 1}`;
+      return problem ? [{ line, field, message: `${field}: ${problem}` }] : [];
+    });
+    if (problems.length > 0) issues.push(...problems);
+    else records.push({ line, fields: r.record });
+  }
+  return { header, records, issues };
+}
+
+const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A decimal number as people write it; NaN for anything else (Number() would also take "0x1f", "0b1"). */
+export function decimal(text: string): number {
+  return DECIMAL.test(text) ? Number(text) : Number.NaN;
 }
 
 /** Refuses a header with unknown, missing or repeated columns. */

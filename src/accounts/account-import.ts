@@ -117,10 +117,9 @@ export async function importAccountsCsv(
   options: { source: string; onProgress?: ImportProgress },
 ): Promise<{ imported: number }> {
   const { source, onProgress } = options;
-  const { header, records } = readCsv(text, source);
+  const { header, records, issues } = readCsv(text, source);
   checkHeader(header, source, importColumns, ['platform', 'username']);
 
-  const issues: ImportIssue[] = [];
   const candidates: Candidate[] = [];
   const seen = new Map<string, number>();
   records.forEach(({ line, fields }, i) => {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { stubMediaFromConfig } from '../content/stub-media.ts';
 import { assertDatabaseReady } from '../db/prepare.ts';
 import { startHostServices } from '../host-services.ts';
 import { action } from './context.ts';
@@ -22,11 +23,14 @@ export function registerWorkerCommand(program: Command): void {
         async (ctx, o: { host?: string }) => {
           const database = await ctx.database();
           await assertDatabaseReady(database);
+          // SOVI_STUB_MEDIA is for tests that kill workers mid-production: no rendering, stages of a set length.
+          const stub = ctx.config.content.stubMedia;
           const services = await startHostServices(
             ctx.config,
             database,
             ctx.logger,
             o.host ?? ctx.config.host,
+            stub ? { media: stubMediaFromConfig(stub) } : {},
           );
           ctx.onClose(() => services.stop());
           ctx.print(`sovi worker running for host ${services.host} (database: ${database.description})`);

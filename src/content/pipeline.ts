@@ -135,8 +135,23 @@ async function fail(
   reason: string,
   details: Record<string, unknown> = {},
 ): Promise<StageResult> {
-  const failure: ProductionFailure = { stage, reason, at: (deps.now?.() ?? new Date()).toISOString() };
-  return deps.db.transaction().execute(async (trx) => {
+  const at = deps.now?.() ?? new Date();
+  const failed = await markFailed(deps.db, deps.logger, content, stage, reason, details, at);
+  return failed ? { status: 'failed', reason } : { status: 'stale' };
+}
+
+/** Moves content still in `stage` to failed, with its content_failed event. False when it had moved on. */
+async function markFailed(
+  db: Db,
+  logger: Logger,
+  content: { id: string; topic: string },
+  stage: Stage,
+  reason: string,
+  details: Record<string, unknown>,
+  at: Date,
+): Promise<boolean> {
+  const failure: ProductionFailure = { stage, reason, at: at.toISOString() };
+  return db.transaction().execute(async (trx) => {
     const moved = await trx
       .updateTable('content')
       .set({
@@ -146,7 +161,7 @@ async function fail(
       .where('id', '=', content.id)
       .where('production_status', '=', stage)
       .executeTakeFirst();
-    if (moved.numUpdatedRows === 0n) return { status: 'stale' as const };
+    if (moved.numUpdatedRows === 0n) return false;
     await recordEvent(trx, {
       category: 'content',
       severity: 'error',
@@ -154,8 +169,31 @@ async function fail(
       message: `"${content.topic}" failed at ${stage}: ${reason}`,
       context: { contentId: content.id, stage, reason, ...details },
     });
-    deps.logger.warn({ content: content.id, stage, reason }, 'content production failed');
-    return { status: 'failed' as const, reason };
+    logger.warn({ content: content.id, stage, reason }, 'content production failed');
+    return true;
+  });
+}
+
+/**
+ * A stage job that failed on every attempt (its workers crashed or were stopped each time): the content
+ * fails at that stage, with an event, so that it is neither stuck nor silent (`sovi content retry` resumes
+ * it). If the stage had finished after all, the event says the job failed and nothing was lost.
+ */
+export async function abandonStage(db: Db, logger: Logger, job: StageJob, now = new Date()): Promise<void> {
+  const content = await db
+    .selectFrom('content')
+    .select(['id', 'topic'])
+    .where('id', '=', job.contentId)
+    .executeTakeFirst();
+  if (!content) return;
+  const reason = `the ${job.stage} job failed on every attempt (its workers stopped or crashed)`;
+  if (await markFailed(db, logger, content, job.stage, reason, { abandoned: true }, now)) return;
+  await recordEvent(db, {
+    category: 'content',
+    severity: 'warning',
+    eventType: 'content_stage_job_failed',
+    message: `the ${job.stage} job of "${content.topic}" failed on every attempt, but the stage had finished`,
+    context: { contentId: content.id, stage: job.stage },
   });
 }
 

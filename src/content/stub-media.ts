@@ -1,20 +1,48 @@
-// A media stand-in that renders nothing: it writes small placeholder files instantly and reports what the
-// real stages would. For tests of the pipeline's flow, and for measuring the pipeline with rendering
-// stubbed out (bench/content.ts). Never used by `sovi up`.
+// A media stand-in that renders nothing: it writes small placeholder files and reports what the real
+// stages would. For tests of the pipeline's flow, for measuring the pipeline with rendering stubbed out
+// (bench/content.ts), and, through SOVI_STUB_MEDIA, for fault tests that kill real `sovi worker` processes
+// mid-stage (delayMs makes each stage last long enough to be interrupted). Never used by `sovi up`.
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { SoviError } from '../errors.ts';
 import type { MediaStages } from './media-stages.ts';
 
-export function stubMedia(
-  options: { score?: number; failAt?: 'generate' | 'assemble' | 'check' } = {},
-): MediaStages {
-  const fail = (stage: string) => {
+const optionsSchema = z
+  .object({
+    score: z.number().min(0).max(1).optional(),
+    failAt: z.enum(['generate', 'assemble', 'check']).optional(),
+    /** How long each stage takes (it stops early when its job is interrupted). */
+    delayMs: z.number().int().min(0).max(600_000).optional(),
+  })
+  .strict();
+
+export type StubMediaOptions = z.input<typeof optionsSchema>;
+
+/** The stub media `sovi worker` uses when SOVI_STUB_MEDIA (a JSON object of its options) is set. */
+export function stubMediaFromConfig(options: Readonly<Record<string, unknown>>): MediaStages {
+  const parsed = optionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new SoviError(
+      'config',
+      `SOVI_STUB_MEDIA: ${issue?.path.join('.') || 'options'}: ${issue?.message ?? 'invalid'}`,
+      { field: 'SOVI_STUB_MEDIA' },
+    );
+  }
+  return stubMedia(parsed.data);
+}
+
+export function stubMedia(options: StubMediaOptions = {}): MediaStages {
+  const work = async (stage: string, signal: AbortSignal) => {
+    if (options.delayMs) await sleep(options.delayMs, undefined, { signal });
     if (options.failAt === stage) throw new Error(`stub media: ${stage} failed on purpose`);
   };
   return {
     name: 'stub',
-    generate: async ({ dir, script, wordsPerMinute }) => {
-      fail('generate');
+    generate: async ({ dir, script, wordsPerMinute, signal }) => {
+      await work('generate', signal);
       await fs.mkdir(dir, { recursive: true });
       const durationSeconds = Math.max(1, (script.narration.split(/\s+/).length / wordsPerMinute) * 60);
       await fs.writeFile(path.join(dir, 'voice.wav'), '');
@@ -24,8 +52,8 @@ export function stubMedia(
         background: { file: path.join(dir, 'background.mp4'), durationSeconds, kind: 'gradient' },
       };
     },
-    assemble: async ({ outFile, assets, script }) => {
-      fail('assemble');
+    assemble: async ({ outFile, assets, script, signal }) => {
+      await work('assemble', signal);
       await fs.mkdir(path.dirname(outFile), { recursive: true });
       await fs.writeFile(outFile, 'stub video');
       return {
@@ -35,8 +63,8 @@ export function stubMedia(
         details: { renderer: 'stub' },
       };
     },
-    check: async () => {
-      fail('check');
+    check: async ({ signal }) => {
+      await work('check', signal);
       const score = options.score ?? 1;
       return {
         score,

@@ -32,7 +32,9 @@ function classify(code: string, message: string): { code: ErrorCode; prefix: str
     code.startsWith('08') ||
     ['57P01', '57P02', '57P03', '53300'].includes(code) ||
     CONNECTION_CODES.has(code) ||
-    /Connection terminated|timeout exceeded when trying to connect/i.test(message)
+    /Connection terminated|timeout exceeded when trying to connect|connection error and is not queryable|Client was closed and is not queryable/i.test(
+      message,
+    )
   ) {
     return { code: 'unavailable', prefix: 'the database is unavailable' };
   }

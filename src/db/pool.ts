@@ -61,6 +61,13 @@ export function createPool(settings: ConnectionSettings, options: PoolOptions, l
   });
   // An idle client whose server connection dies emits 'error' on the pool; unhandled, it would kill the process.
   pool.on('error', (err) => logger.warn({ err: err.message }, 'idle database connection lost'));
+  // A checked-out client whose connection dies between two queries (inside a transaction, say, or while a
+  // LISTEN waits) emits 'error' on itself, where the pool no longer listens: without a listener of its own,
+  // one pg_terminate_backend or server restart would crash the process. Its next query then fails, and the
+  // holder releases it as broken.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => logger.warn({ err: err.message }, 'database connection lost while in use'));
+  });
   return pool;
 }
 

@@ -7,6 +7,7 @@
 import { sql } from 'kysely';
 import { insertActivity } from '../accounts/accounts-repository.ts';
 import type { Db } from '../db/pool.ts';
+import { retryWhileUnavailable } from '../db/retry-unavailable.ts';
 import type { Executor } from '../events/events-repository.ts';
 import { recordEvent } from '../events/events-service.ts';
 import type { Logger } from '../logger.ts';
@@ -25,6 +26,9 @@ export type PublishOutcome =
   | { status: 'failed'; reason: string }
   /** Nothing to do: already settled, or gone. */
   | { status: 'settled' };
+
+/** How long a post's record is retried through an outage before the job's own retry takes over. */
+const RECORD_RETRY_MS = 30_000;
 
 /** Thrown for a retryable failure with attempts left: the job engine retries it with backoff. */
 export class RetryPublish extends Error {}
@@ -109,45 +113,66 @@ export async function publishDistribution(
     return { status: 'failed', reason };
   }
 
-  await deps.db.transaction().execute(async (trx) => {
-    const posted = await trx
-      .updateTable('distributions')
-      .set({ status: 'posted', posted_at: result.postedAt, platform_post_id: result.platformPostId })
-      .where('id', '=', row.id)
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
-    if (posted.numUpdatedRows === 0n) return;
-    await trx
-      .updateTable('accounts')
-      .set({
-        last_post_at: sql`greatest(last_post_at, ${result.postedAt}::timestamptz)`,
-        last_activity_at: sql`now()`,
-      })
-      .where('id', '=', row.account_id)
-      .execute();
-    await recordEvent(trx, {
-      category: 'content',
-      severity: 'info',
-      eventType: 'post_published',
-      accountId: row.account_id,
-      message: `posted to ${row.platform} as ${row.username} (${result.platformPostId})`,
-      context: {
-        distributionId: row.id,
-        contentId: row.content_id,
-        platformPostId: result.platformPostId,
-        publisher: deps.publisher.name,
-      },
+  // The platform took the post: record it through a short outage instead of waiting out the job's retry.
+  const recordPosted = () =>
+    deps.db.transaction().execute(async (trx) => {
+      const posted = await trx
+        .updateTable('distributions')
+        .set({ status: 'posted', posted_at: result.postedAt, platform_post_id: result.platformPostId })
+        .where('id', '=', row.id)
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      if (posted.numUpdatedRows === 0n) return;
+      await trx
+        .updateTable('accounts')
+        .set({
+          last_post_at: sql`greatest(last_post_at, ${result.postedAt}::timestamptz)`,
+          last_activity_at: sql`now()`,
+        })
+        .where('id', '=', row.account_id)
+        .execute();
+      await recordEvent(trx, {
+        category: 'content',
+        severity: 'info',
+        eventType: 'post_published',
+        accountId: row.account_id,
+        message: `posted to ${row.platform} as ${row.username} (${result.platformPostId})`,
+        context: {
+          distributionId: row.id,
+          contentId: row.content_id,
+          platformPostId: result.platformPostId,
+          publisher: deps.publisher.name,
+        },
+      });
+      await insertActivity(trx, [
+        {
+          account_id: row.account_id,
+          action_type: 'post_published',
+          detail: { distributionId: row.id, platformPostId: result.platformPostId },
+        },
+      ]);
+      await settleContent(trx, row.content_id);
     });
-    await insertActivity(trx, [
-      {
-        account_id: row.account_id,
-        action_type: 'post_published',
-        detail: { distributionId: row.id, platformPostId: result.platformPostId },
-      },
-    ]);
-    await settleContent(trx, row.content_id);
+  await retryWhileUnavailable(recordPosted, {
+    signal,
+    maxMs: RECORD_RETRY_MS,
+    logger: deps.logger,
+    what: `the post of distribution ${row.id}`,
   });
   return { status: 'posted', platformPostId: result.platformPostId };
+}
+
+/**
+ * A publish job that failed on every attempt (its workers crashed or were stopped each time): one last
+ * attempt with the same idempotency key, in which any failure is final. A post the platform already took is
+ * recorded as posted; otherwise the distribution fails with its post_failed event. Either way it is settled.
+ */
+export function abandonPublish(
+  deps: Omit<PublishDeps, 'maxAttempts'>,
+  distributionId: string,
+  signal: AbortSignal,
+): Promise<PublishOutcome> {
+  return publishDistribution({ ...deps, maxAttempts: 0 }, distributionId, signal);
 }
 
 /**

@@ -3,7 +3,7 @@
 import { sql, type Selectable } from 'kysely';
 import { insertActivity, nicheIdsBySlug } from '../accounts/accounts-repository.ts';
 import { resolveNiche } from '../accounts/accounts-service.ts';
-import { checkHeader, fieldsByName, importRefused, readCsv, type ImportIssue } from '../csv-import.ts';
+import { checkHeader, decimal, fieldsByName, importRefused, readCsv } from '../csv-import.ts';
 import type { Hooks } from '../db/types.generated.ts';
 import { invalidInput, notFound } from '../errors.ts';
 import type { Executor } from '../events/events-repository.ts';
@@ -116,9 +116,8 @@ const importColumns = ['category', 'template', 'niche', 'effectiveness_score'] a
 
 /** Imports hooks from CSV: every row checked first, every bad line reported, then all or none. */
 export async function importHooks(db: Executor, text: string, source: string): Promise<{ imported: number }> {
-  const { header, records } = readCsv(text, source);
+  const { header, records, issues } = readCsv(text, source);
   checkHeader(header, source, importColumns, ['category', 'template']);
-  const issues: ImportIssue[] = [];
   const rows: { line: number; category: string; template: string; niche?: string; score?: number }[] = [];
   for (const { line, fields } of records) {
     if (fields.length !== header.length) {
@@ -127,7 +126,7 @@ export async function importHooks(db: Executor, text: string, source: string): P
     }
     const value = fieldsByName(header, fields);
     const rawScore = value('effectiveness_score');
-    const score = rawScore === undefined ? undefined : Number(rawScore);
+    const score = rawScore === undefined ? undefined : decimal(rawScore);
     try {
       const checked = checkHook({
         category: value('category') ?? '',

@@ -19,6 +19,8 @@ export interface ApiSettings {
   readonly signInAttemptsPerMinute: number;
   /** Trust X-Forwarded-For/-Proto from a reverse proxy (client addresses for rate limits, secure cookies). */
   readonly trustProxy: boolean;
+  /** A GET unanswered after this long gets a 503 with a retry hint (see request-deadline.ts). */
+  readonly requestTimeoutMs: number;
 }
 
 export const defaultApiSettings: ApiSettings = {
@@ -28,6 +30,7 @@ export const defaultApiSettings: ApiSettings = {
   authFailuresPerMinute: 20,
   signInAttemptsPerMinute: 10,
   trustProxy: false,
+  requestTimeoutMs: 15_000,
 };
 
 export function apiSettings(config: Config): ApiSettings {

@@ -21,6 +21,7 @@ import { createEventNotifier } from './event-stream.ts';
 import { healthRoutes } from './health-routes.ts';
 import { registerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
+import { registerRequestDeadline } from './request-deadline.ts';
 import { apiResources, type ApiDeps } from './routes/index.ts';
 import { webRoutes } from './web.ts';
 
@@ -46,6 +47,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  registerRequestDeadline(app, settings.requestTimeoutMs);
 
   await app.register(fastifyHelmet, {
     // sovi serves plain HTTP by default (a TLS proxy may sit in front): no upgrade of subresources.

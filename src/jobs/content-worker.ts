@@ -4,10 +4,10 @@ import type { PgBoss } from 'pg-boss';
 import type { Config } from '../config.ts';
 import type { MediaStages } from '../content/media-stages.ts';
 import { loadContentPolicy, type ContentPolicy } from '../content/content-policy.ts';
-import { runStage, type PipelineJobSink, type StageJob } from '../content/pipeline.ts';
+import { abandonStage, runStage, type PipelineJobSink, type StageJob } from '../content/pipeline.ts';
 import { scriptWriterFor, type ScriptWriter } from '../content/script-writers.ts';
 import type { Database } from '../db/database.ts';
-import { checkPosts, publishDistribution } from '../distribution/publishing.ts';
+import { abandonPublish, checkPosts, publishDistribution } from '../distribution/publishing.ts';
 import type { Logger } from '../logger.ts';
 import { loadPublisher } from '../plugins/load-publisher.ts';
 import type { Publisher } from '../plugins/publisher.ts';
@@ -18,6 +18,9 @@ export const contentQueues = {
   publish: 'content-publish',
   sweep: 'content-sweep',
   postStatus: 'content-post-status',
+  /** Stage and publish jobs that failed on every attempt land here, to be settled with an event. */
+  stageDead: 'content-stage-dead',
+  publishDead: 'content-publish-dead',
 } as const;
 
 export function pipelineJobSink(boss: PgBoss): PipelineJobSink {
@@ -43,16 +46,34 @@ export function pipelineJobSink(boss: PgBoss): PipelineJobSink {
   };
 }
 
-export async function ensureContentQueues(boss: PgBoss, policy: ContentPolicy): Promise<void> {
+/**
+ * Heartbeats and dead letters of the stage and publish queues. A job whose worker was killed is retried
+ * once its heartbeat goes stale (without one, a killed publish stayed active for its whole 15-minute
+ * expiry); one that failed on every attempt goes to a dead-letter queue, whose handler settles it with an
+ * event instead of leaving its content or distribution pending for good.
+ */
+const recovery = (heartbeatSeconds: number) => ({
+  stage: { heartbeatSeconds, deadLetter: contentQueues.stageDead },
+  publish: { heartbeatSeconds, deadLetter: contentQueues.publishDead },
+});
+
+export async function ensureContentQueues(
+  boss: PgBoss,
+  policy: ContentPolicy,
+  heartbeatSeconds = 10,
+): Promise<void> {
+  const settle = { retryLimit: 3, retryDelay: 5, retryBackoff: true, heartbeatSeconds };
+  await boss.createQueue(contentQueues.stageDead, settle);
+  await boss.createQueue(contentQueues.publishDead, settle);
   // notify: a stage's next job wakes a worker at once (NOTIFY), instead of after its next poll.
   await boss.createQueue(contentQueues.stage, {
     policy: 'stately',
     notify: true,
-    heartbeatSeconds: 30,
     expireInSeconds: 3_600,
     retryLimit: 3,
     retryDelay: 10,
     retryBackoff: true,
+    ...recovery(heartbeatSeconds).stage,
   });
   await boss.createQueue(contentQueues.publish, {
     policy: 'stately',
@@ -63,6 +84,7 @@ export async function ensureContentQueues(boss: PgBoss, policy: ContentPolicy): 
     retryBackoff: true,
     retryDelayMax: 3_600,
     expireInSeconds: 900,
+    ...recovery(heartbeatSeconds).publish,
   });
   await boss.createQueue(contentQueues.sweep, { policy: 'singleton', retryLimit: 0 });
   await boss.createQueue(contentQueues.postStatus, { policy: 'singleton', retryLimit: 0 });
@@ -100,7 +122,11 @@ export async function startContentWorker(options: ContentWorkerOptions): Promise
       logger,
     }));
   const stopping = new AbortController();
-  await ensureContentQueues(boss, policy);
+  const heartbeatSeconds = config.scheduler.heartbeatSeconds;
+  await ensureContentQueues(boss, policy, heartbeatSeconds);
+  // Queues made before these settings existed (or with another heartbeat) get them too.
+  await boss.updateQueue(contentQueues.stage, recovery(heartbeatSeconds).stage);
+  await boss.updateQueue(contentQueues.publish, recovery(heartbeatSeconds).publish);
   const sink = pipelineJobSink(boss);
   const deps = {
     db: database.db,
@@ -133,19 +159,34 @@ export async function startContentWorker(options: ContentWorkerOptions): Promise
       },
     );
   }
+  const publishDeps = {
+    db: database.db,
+    publisher,
+    logger,
+    maxAttempts: policy.distribution.publishAttempts,
+  };
   await boss.work<{ distributionId: string }>(
     contentQueues.publish,
     { localConcurrency: 4, pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 1 },
     async ([job]) => {
       if (!job) return;
-      const publishDeps = {
-        db: database.db,
-        publisher,
-        logger,
-        maxAttempts: policy.distribution.publishAttempts,
-      };
       // A retryable failure (RetryPublish) or a stop throws: the job engine retries it, with backoff.
       return publishDistribution(
+        publishDeps,
+        job.data.distributionId,
+        AbortSignal.any([job.signal, stopping.signal]),
+      );
+    },
+  );
+  await boss.work<StageJob>(contentQueues.stageDead, { pollingIntervalSeconds: 5 }, async ([job]) => {
+    if (job) await abandonStage(database.db, logger, job.data);
+  });
+  await boss.work<{ distributionId: string }>(
+    contentQueues.publishDead,
+    { pollingIntervalSeconds: 5 },
+    async ([job]) => {
+      if (!job) return;
+      return abandonPublish(
         publishDeps,
         job.data.distributionId,
         AbortSignal.any([job.signal, stopping.signal]),

@@ -19,6 +19,7 @@
 import fs from 'node:fs';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { parse } from 'csv-parse/sync';
 import type pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { importRefused, type ImportIssue } from '../csv-import.ts';
@@ -151,9 +152,22 @@ async function readHeader(file: string): Promise<SnapshotColumn[]> {
   } finally {
     await handle.close();
   }
-  const end = first.search(/\r?\n/);
-  if (first.trim() === '') throw invalidInput('file', `${file} is empty: expected a header line and rows`);
-  const header = (end < 0 ? first : first.slice(0, end)).split(',').map((h) => h.trim().toLowerCase());
+  const end = first.search(/\r|\n/);
+  if (first.trim() === '')
+    throw invalidInput('file', `${file} line 1: the file is empty: expected a header line and rows`, {
+      issues: [{ line: 1, message: 'the file is empty' }],
+    });
+  // Parsed as CSV: a header may quote its names ("time","views"), as spreadsheets and pandas write them.
+  let names: string[];
+  try {
+    const rows: string[][] = parse(end < 0 ? first : first.slice(0, end), { trim: true });
+    names = rows[0] ?? [];
+  } catch (err) {
+    throw invalidInput('header', `${file} line 1: the header is not valid CSV (${(err as Error).message})`, {
+      issues: [{ line: 1, message: 'the header is not valid CSV' }],
+    });
+  }
+  const header = names.map((h) => h.toLowerCase());
   const problems = [
     ...header
       .filter((h) => !(snapshotColumns as readonly string[]).includes(h))
@@ -230,10 +244,14 @@ const targetColumns = [
 function transferStatement(stage: Stage, toleranceSeconds: number, dedupe: boolean): string {
   const casts = [
     't.line',
-    't.time::timestamptz AS time',
+    `CASE WHEN t.time ~ ${ISO_TIME} THEN t.time::timestamptz END AS time`,
     't.distribution_id::uuid AS distribution_id',
     't.account_id::uuid AS account_id',
-    ...countColumns.map((c) => `t.${c}::integer AS ${c}`),
+    // Only decimal digits: PostgreSQL 16+ would also read '0x10' or '1_000' as integers (15 does not). Anything
+    // else becomes 'x', whose cast fails the transfer, and the diagnosis names it.
+    ...countColumns.map(
+      (c) => `(CASE WHEN t.${c} IS NULL OR t.${c} ~ ${INTEGER} THEN t.${c} ELSE 'x' END)::integer AS ${c}`,
+    ),
     ...rateColumns.map((c) => `t.${c}::float8 AS ${c}`),
     't.j',
   ].join(', ');
@@ -266,6 +284,8 @@ function transferStatement(stage: Stage, toleranceSeconds: number, dedupe: boole
   return `SELECT ${targetColumns.join(', ')} FROM (${picked}) p`;
 }
 
+/** A time must look like a date: PostgreSQL also reads 'yesterday', 'epoch' or '-infinity' as times. */
+const ISO_TIME = `'^[0-9]{4}-[0-9]{2}-[0-9]{2}'`;
 const UUID = `'^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$'`;
 const INTEGER = `'^[+-]?[0-9]{1,18}$'`;
 const NUMBER = `'^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][+-]?[0-9]+)?$'`;
@@ -279,10 +299,11 @@ function diagnoseStatement(stage: Stage): string {
       WHEN c.${c}::numeric < 0 THEN '${c}: must not be negative, got ' || c.${c}
       WHEN c.${c}::numeric > 2147483647 THEN '${c}: too large (at most 2147483647), got ' || c.${c} END`,
   );
+  // Compared as numeric: a float8 cast of "1e400" fails the whole diagnosis (out of range).
   const rates = rateColumns.map(
     (c) => `CASE WHEN c.${c} IS NULL THEN NULL
       WHEN c.${c} !~ ${NUMBER} THEN '${c}: expected a number between 0 and 1, got ' || ${shown(c)}
-      WHEN c.${c}::float8 < 0 OR c.${c}::float8 > 1 THEN '${c}: must be between 0 and 1, got ' || c.${c} END`,
+      WHEN c.${c}::numeric < 0 OR c.${c}::numeric > 1 THEN '${c}: must be between 0 and 1, got ' || c.${c} END`,
   );
   const json =
     stage.kind === 'json'
@@ -314,7 +335,7 @@ function diagnoseStatement(stage: Stage): string {
         ${[...counts, ...rates].join(',\n        ')}
       ], NULL) AS problems
       FROM (${stagedText(stage, true)}) c
-      CROSS JOIN LATERAL (SELECT CASE WHEN c.time IS NOT NULL THEN metric_ingest_try_timestamptz(c.time) END AS value) ts
+      CROSS JOIN LATERAL (SELECT CASE WHEN c.time ~ ${ISO_TIME} THEN metric_ingest_try_timestamptz(c.time) END AS value) ts
       LEFT JOIN distributions d
         ON d.id = CASE WHEN c.distribution_id ~ ${UUID} THEN c.distribution_id::uuid END
     ) checked

@@ -2,7 +2,15 @@
 // objects with the same keys. Every row is checked first and every bad row reported with its line number;
 // then all rows are scored and merged like pulled items, in one transaction, or none is.
 import { nicheIdsBySlug } from '../accounts/accounts-repository.ts';
-import { checkHeader, fieldsByName, importRefused, readCsv, type ImportIssue } from '../csv-import.ts';
+import {
+  checkHeader,
+  decimal,
+  fieldsByName,
+  importRefused,
+  readCsv,
+  unstorableText,
+  type ImportIssue,
+} from '../csv-import.ts';
 import type { Db } from '../db/pool.ts';
 import { SoviError } from '../errors.ts';
 import { recordEvent } from '../events/events-service.ts';
@@ -81,7 +89,15 @@ export async function importTrends(
   onProgress?.('check', raw.length, raw.length);
   if (issues.length > 0) throw importRefused(source, issues);
   if (checked.length === 0) {
-    throw new SoviError('invalid_input', `${source} has no rows: nothing was imported`, { field: 'file' });
+    // The line where the first row was expected: after a CSV header, or inside an empty JSON array.
+    throw new SoviError(
+      'invalid_input',
+      `${source} line ${options.format === 'csv' ? 2 : 1}: no rows: nothing was imported`,
+      {
+        field: 'file',
+        issues: [{ line: options.format === 'csv' ? 2 : 1, message: 'no rows' }],
+      },
+    );
   }
 
   const result = await ingest(
@@ -102,8 +118,9 @@ export async function importTrends(
 }
 
 function csvRows(text: string, source: string, issues: ImportIssue[]): RawRow[] {
-  const { header, records } = readCsv(text, source);
+  const { header, records, issues: unreadable } = readCsv(text, source);
   checkHeader(header, source, importColumns, required);
+  issues.push(...unreadable);
   const rows: RawRow[] = [];
   for (const { line, fields } of records) {
     if (fields.length !== header.length) {
@@ -122,11 +139,12 @@ function jsonRows(text: string, source: string, issues: ImportIssue[]): RawRow[]
     parsed = JSON.parse(body);
   } catch (err) {
     const message = (err as Error).message;
+    // V8 gives a position for some errors only ("Unexpected token" has none): find it then.
     const position = /position (\d+)/.exec(message)?.[1];
-    const line = position === undefined ? undefined : lineAt(body, Number(position));
+    const line = lineAt(body, position === undefined ? jsonErrorOffset(body) : Number(position));
     throw new SoviError(
       'invalid_input',
-      `${source}${line ? ` line ${line}` : ''}: not valid JSON (${message}); nothing was imported`,
+      `${source} line ${line}: not valid JSON (${message}); nothing was imported`,
       { field: 'file', issues: [{ line, message }] },
     );
   }
@@ -157,7 +175,11 @@ function jsonRows(text: string, source: string, issues: ImportIssue[]): RawRow[]
         ok = false;
       } else if (typeof v === 'string' || typeof v === 'number') {
         const s = String(v).trim();
-        if (s !== '') values.set(key, s);
+        const problem = unstorableText(s);
+        if (problem) {
+          issues.push({ line, field: key, message: `${key}: ${problem}` });
+          ok = false;
+        } else if (s !== '') values.set(key, s);
       } else if (v !== null) {
         issues.push({ line, field: key, message: `${key}: expected text or a number` });
         ok = false;
@@ -234,7 +256,7 @@ function checkRow(
 
 function number(text: string | undefined): number | undefined | 'bad' {
   if (text === undefined) return undefined;
-  const n = Number(text);
+  const n = decimal(text);
   return Number.isFinite(n) && n >= 0 ? n : 'bad';
 }
 
@@ -244,6 +266,74 @@ function isHttpUrl(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+class StopAt extends Error {
+  readonly offset: number;
+  constructor(offset: number) {
+    super(`not valid JSON at ${offset}`);
+    this.offset = offset;
+  }
+}
+
+/** Where JSON.parse stopped reading: the offset of the first character that is not valid JSON there. */
+export function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const space = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
+  };
+  const fail = (): never => {
+    throw new StopAt(i);
+  };
+  const expect = (c: string) => (text[i] === c ? i++ : fail());
+  const value = (): void => {
+    space();
+    const c = text[i];
+    if (c === '{' || c === '[') {
+      const close = c === '{' ? '}' : ']';
+      i++;
+      space();
+      if (text[i] === close) return void i++;
+      for (;;) {
+        if (close === '}') {
+          space();
+          string();
+          space();
+          expect(':');
+        }
+        value();
+        space();
+        if (text[i] === ',') i++;
+        else return void expect(close);
+      }
+    }
+    if (c === '"') return string();
+    const literal = /^(true|false|null|-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?)/.exec(text.slice(i, i + 400));
+    if (!literal) fail();
+    i += literal![0].length;
+  };
+  const string = () => {
+    expect('"');
+    for (;;) {
+      if (i >= text.length || text.charCodeAt(i) < 0x20) fail();
+      const c = text[i++];
+      if (c === '"') return;
+      if (c === '\\') {
+        if (text[i] === 'u' && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) i += 5;
+        else if ('"\\/bfnrt'.includes(text[i] ?? 'x')) i++;
+        else fail();
+      }
+    }
+  };
+  try {
+    value();
+    space();
+    if (i < text.length) fail();
+  } catch (err) {
+    if (err instanceof StopAt) return err.offset;
+    throw err;
+  }
+  return text.length;
 }
 
 function lineAt(text: string, offset: number): number {

@@ -11,6 +11,7 @@ import { canTransition } from '../accounts/account-lifecycle.ts';
 import type { AccountState } from '../accounts/account-model.ts';
 import { insertActivity } from '../accounts/accounts-repository.ts';
 import type { Db } from '../db/pool.ts';
+import { retryWhileUnavailable } from '../db/retry-unavailable.ts';
 import type { Executor } from '../events/events-repository.ts';
 import { recordEvent } from '../events/events-service.ts';
 import type { Logger } from '../logger.ts';
@@ -216,9 +217,15 @@ export async function runWarmingSession(
   }
   if (signal.aborted) return { status: 'interrupted' };
 
-  const recorded = await deps.db
-    .transaction()
-    .execute((trx) => record(deps, trx, loaded, job, state, facts, timedOut, now()));
+  // The session happened on the phone: keep its result through a short outage rather than run it again.
+  const finishedAt = now();
+  const recorded = await retryWhileUnavailable(
+    () =>
+      deps.db
+        .transaction()
+        .execute((trx) => record(deps, trx, loaded, job, state, facts, timedOut, finishedAt)),
+    { signal, maxMs: leaseMs, logger: deps.logger, what: `warming session ${job.sessionKey}` },
+  );
   if (!recorded) return { status: 'already_done' };
   return { status: 'completed', outcome: timedOut ? 'timeout' : facts.outcome, facts };
 }
