@@ -47,12 +47,20 @@ export async function startHostServices(
     });
     const metrics = await startMetricsWorker({ config, database, logger, boss: worker.boss });
     // One trend pull and one maintenance run for the whole fleet per cron tick (singleton queues).
-    const trends = await startTrendsWorker({ settings: config.trends, database, logger, boss: worker.boss });
+    const heartbeatSeconds = config.scheduler.heartbeatSeconds;
+    const trends = await startTrendsWorker({
+      settings: config.trends,
+      database,
+      logger,
+      boss: worker.boss,
+      heartbeatSeconds,
+    });
     const maintenance = await startMaintenanceWorker({
       database,
       logger,
       boss: worker.boss,
       settings: config.maintenance,
+      heartbeatSeconds,
       safeBefore: () => rolledUpBefore(database.pool),
     });
     const warming = worker;

@@ -11,7 +11,7 @@ import { abandonPublish, checkPosts, publishDistribution } from '../distribution
 import type { Logger } from '../logger.ts';
 import { loadPublisher } from '../plugins/load-publisher.ts';
 import type { Publisher } from '../plugins/publisher.ts';
-import { inTransaction } from './job-engine.ts';
+import { ensureCronQueue, inTransaction } from './job-engine.ts';
 
 export const contentQueues = {
   stage: 'content-stage',
@@ -86,8 +86,12 @@ export async function ensureContentQueues(
     expireInSeconds: 900,
     ...recovery(heartbeatSeconds).publish,
   });
-  await boss.createQueue(contentQueues.sweep, { policy: 'singleton', retryLimit: 0 });
-  await boss.createQueue(contentQueues.postStatus, { policy: 'singleton', retryLimit: 0 });
+  await ensureCronQueue(boss, contentQueues.sweep, { policy: 'singleton', retryLimit: 0, heartbeatSeconds });
+  await ensureCronQueue(boss, contentQueues.postStatus, {
+    policy: 'singleton',
+    retryLimit: 0,
+    heartbeatSeconds,
+  });
 }
 
 export interface ContentWorkerOptions {

@@ -87,3 +87,26 @@ export async function installJobSchema(
 
 /** Lets pg-boss statements run inside a Kysely transaction, so a job and the rows it is about commit together. */
 export const inTransaction = (trx: Executor): JobDb => fromKysely(trx);
+
+/** One run at a time across the fleet, for cron work (planning, refresh, pulls): see ensureCronQueue. */
+export interface CronQueueOptions {
+  policy: 'singleton' | 'exclusive';
+  heartbeatSeconds: number;
+  expireInSeconds?: number;
+  retryLimit?: number;
+  retryDelay?: number;
+  retryBackoff?: boolean;
+  notify?: boolean;
+}
+
+/**
+ * Creates a cron queue, or brings an existing one up to date, with a heartbeat. Without one, a worker killed
+ * in the middle of a run left the job active until it expired, and a singleton queue runs nothing else
+ * meanwhile: a host's planner stopped for 10 minutes, the rollup refresh for an hour. With it, the job is
+ * given up once its heartbeat goes stale and the next tick runs.
+ */
+export async function ensureCronQueue(boss: PgBoss, name: string, options: CronQueueOptions): Promise<void> {
+  const { policy, ...rest } = options;
+  await boss.createQueue(name, { policy, ...rest });
+  await boss.updateQueue(name, rest);
+}

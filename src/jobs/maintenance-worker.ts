@@ -6,6 +6,7 @@ import type { Database } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import type { MaintenanceSettings } from '../maintenance/maintenance-settings.ts';
 import { runMaintenance, type MaintenanceRunResult } from '../maintenance/run-maintenance.ts';
+import { ensureCronQueue } from './job-engine.ts';
 
 export const maintenanceQueue = 'maintenance-daily';
 
@@ -16,6 +17,8 @@ export interface MaintenanceWorkerOptions {
   settings: MaintenanceSettings;
   /** The rollup watermark: snapshots before it are rolled up. null: unknown, prune none. */
   safeBefore: () => Promise<Date | null>;
+  /** The job engine's heartbeat (SOVI_JOB_HEARTBEAT_SECONDS): a run whose worker died is given up after it. */
+  heartbeatSeconds?: number;
   /** false: no cron (tests call run()). Default true. */
   schedule?: boolean;
 }
@@ -39,7 +42,8 @@ export async function startMaintenanceWorker(options: MaintenanceWorkerOptions):
   // exclusive: one job queued or active. A failure (activity_log busy past the lock timeout, a lost
   // connection) is retried with backoff; pruning picks up where it stopped. Long prunes get three hours.
   // notify: a job sent by hand (or a retry) starts at once rather than at the next 30 s poll.
-  await boss.createQueue(maintenanceQueue, {
+  await ensureCronQueue(boss, maintenanceQueue, {
+    heartbeatSeconds: options.heartbeatSeconds ?? 10,
     policy: 'exclusive',
     notify: true,
     retryLimit: 4,

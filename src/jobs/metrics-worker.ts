@@ -7,6 +7,7 @@ import type { Database } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import { recomputeHookScores, type FeedbackReport } from '../metrics/hook-feedback.ts';
 import { refreshRollups, type RefreshReport } from '../metrics/rollup-refresh.ts';
+import { ensureCronQueue } from './job-engine.ts';
 
 export const metricsQueues = {
   refresh: 'metrics-refresh',
@@ -40,7 +41,12 @@ export async function startMetricsWorker(options: {
   };
   // A missed run is simply the next one's work: no retries, and a run that overlaps the next is skipped.
   for (const queue of Object.values(metricsQueues)) {
-    await boss.createQueue(queue, { policy: 'singleton', retryLimit: 0, expireInSeconds: 3_600 });
+    await ensureCronQueue(boss, queue, {
+      policy: 'singleton',
+      retryLimit: 0,
+      expireInSeconds: 3_600,
+      heartbeatSeconds: config.scheduler.heartbeatSeconds,
+    });
   }
   await boss.work(metricsQueues.refresh, { pollingIntervalSeconds: 5 }, async () => refresh());
   await boss.work(metricsQueues.feedback, { pollingIntervalSeconds: 5 }, async () => feedback());

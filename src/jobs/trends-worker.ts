@@ -9,6 +9,7 @@ import type { TrendSource } from '../trends/trend-source.ts';
 import { pullTrends, type PullResult } from '../trends/trends-pull.ts';
 import { refreshTrends, type RefreshResult } from '../trends/trends-service.ts';
 import type { TrendsSettings } from '../trends/trends-settings.ts';
+import { ensureCronQueue } from './job-engine.ts';
 
 export const trendsQueues = { pull: 'trends-pull' } as const;
 
@@ -17,6 +18,8 @@ export interface TrendsWorkerOptions {
   database: Database;
   logger: Logger;
   boss: PgBoss;
+  /** The job engine's heartbeat (SOVI_JOB_HEARTBEAT_SECONDS): a run whose worker died is given up after it. */
+  heartbeatSeconds?: number;
   /** Instead of the one settings.sourceSpec names (tests). */
   source?: TrendSource;
   /** false: no cron (tests call pull()). Default true. */
@@ -39,7 +42,12 @@ export async function startTrendsWorker(options: TrendsWorkerOptions): Promise<T
   const stopping = new AbortController();
 
   // singleton: one pull at a time across the fleet; a tick that finds one running is dropped, not queued.
-  await boss.createQueue(trendsQueues.pull, { policy: 'singleton', retryLimit: 0, expireInSeconds: 900 });
+  await ensureCronQueue(boss, trendsQueues.pull, {
+    policy: 'singleton',
+    retryLimit: 0,
+    expireInSeconds: 900,
+    heartbeatSeconds: options.heartbeatSeconds ?? 10,
+  });
 
   const pull = async (): Promise<TrendsPull> => {
     const pulled = await pullTrends({ db: database.db, logger, settings }, source, {

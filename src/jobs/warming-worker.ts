@@ -13,7 +13,7 @@ import { planWarming, type PlanResult, type SessionJob, type SessionJobSink } fr
 import { runWarmingSession } from '../warming/session-runner.ts';
 import { loadWarmingPolicy, type WarmingPolicy } from '../warming/warming-policy.ts';
 import { releaseDevice } from '../warming/warming-repository.ts';
-import { createBoss, inTransaction, isSessionQueue, queues } from './job-engine.ts';
+import { createBoss, ensureCronQueue, inTransaction, isSessionQueue, queues } from './job-engine.ts';
 
 export interface WarmingWorker {
   readonly boss: PgBoss;
@@ -55,8 +55,14 @@ export async function ensureSessionQueues(
   policy: WarmingPolicy,
 ): Promise<void> {
   await boss.createQueue(queues.dead, { retentionSeconds: 14 * 86_400, deleteAfterSeconds: 14 * 86_400 });
-  await boss.createQueue(queues.watchdog, { policy: 'singleton', retryLimit: 0 });
-  await boss.createQueue(queues.plan(host), { policy: 'singleton', retryLimit: 0, expireInSeconds: 600 });
+  const heartbeatSeconds = config.scheduler.heartbeatSeconds;
+  await ensureCronQueue(boss, queues.watchdog, { policy: 'singleton', retryLimit: 0, heartbeatSeconds });
+  await ensureCronQueue(boss, queues.plan(host), {
+    policy: 'singleton',
+    retryLimit: 0,
+    expireInSeconds: 600,
+    heartbeatSeconds,
+  });
   const session = {
     heartbeatSeconds: config.scheduler.heartbeatSeconds,
     // A session longer than its timeout is aborted by the runner; the job's own bound comes after it.

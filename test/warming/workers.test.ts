@@ -136,7 +136,10 @@ describe('warming workers on the job engine', () => {
     const workerB = await worker('hostB', b.executor);
     await vi.waitFor(
       async () => {
-        await Promise.all([workerA.planNow(), workerB.planNow()]);
+        // One after the other: planned at once, the first host's tick holds every unassigned account it
+        // read (SKIP LOCKED), so the other could find none twice running and the split would be by chance.
+        await workerA.planNow();
+        await workerB.planNow();
         const { rows } = await t.pool.query(
           `SELECT count(*)::int AS n FROM accounts WHERE last_warmed_at IS NOT NULL`,
         );
