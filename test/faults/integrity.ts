@@ -1,6 +1,7 @@
 // What a fault must never do to the data: run a session twice, give an account or a device two sessions
 // at once, or publish a distribution twice. Counted in SQL; each list should come back empty.
 import type pg from 'pg';
+import { expect } from 'vitest';
 
 export interface IntegrityReport {
   /** session_key with more than one warming_progress row. */
@@ -70,4 +71,17 @@ export async function checkIntegrity(pool: pg.Pool): Promise<IntegrityReport> {
       .n as number,
     posted: (await q(`SELECT count(*)::int AS n FROM distributions WHERE status = 'posted'`))[0].n as number,
   };
+}
+
+/** The assertions every fault test makes of the report: nothing ran or was published twice, nothing lost. */
+export function expectNothingTwice(integrity: IntegrityReport): void {
+  expect(integrity).toMatchObject({
+    duplicateSessions: [],
+    overlappingAccountSessions: [],
+    overlappingDeviceSessions: [],
+    staleLeases: [],
+    duplicateDistributions: [],
+    republished: [],
+  });
+  expect(integrity.unrecordedPosts.filter((p) => p.status !== 'pending')).toEqual([]);
 }
