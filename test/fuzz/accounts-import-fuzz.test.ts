@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { importAccountsCsv } from '../../src/accounts/account-import.ts';
+import { importAccountsCsv, importColumns } from '../../src/accounts/account-import.ts';
 import type { SoviError } from '../../src/errors.ts';
 import { accountDeps, keyLine, vaultWith } from '../helpers/accounts.ts';
 import { runSovi } from '../helpers/cli.ts';
@@ -40,21 +40,8 @@ let run = 0;
 function validTable(rows: number): Table {
   const id = `${process.pid}_${++run}`;
   return {
-    header: [
-      'platform',
-      'username',
-      'niche',
-      'device',
-      'state',
-      'bio',
-      'profile_pic_url',
-      'followers',
-      'following',
-      'email',
-      'password',
-      'totp_secret',
-      'proxy_credentials',
-    ],
+    // The importer's own columns, in its order: a valid file is what the importer documents.
+    header: [...importColumns],
     rows: Array.from({ length: rows }, (_, i) => [
       i % 2 ? 'instagram' : 'tiktok',
       `fz_${id}_${i}`,
