@@ -10,6 +10,7 @@ import { migrate } from '../src/db/migrations/migrator.ts';
 import { createDb, createPool } from '../src/db/pool.ts';
 import { createVault } from '../src/vault/vault.ts';
 import { logger, median, timeIt, type BenchServer, type Section } from './harness.ts';
+import { defaultWarmingPolicy } from '../src/warming/warming-policy.ts';
 
 const OPS = 200_000;
 const IMPORT_ROWS = 50_000;
@@ -111,7 +112,11 @@ export async function accountsBench(server: BenchServer): Promise<Section> {
     );
     const db = createDb(pool);
     soviMs.push(
-      await timeIt(() => importAccountsCsv({ db, vault, actor: 'bench' }, text, { source: 'bench.csv' })),
+      await timeIt(() =>
+        importAccountsCsv({ db, vault, actor: 'bench', warmingPolicy: defaultWarmingPolicy }, text, {
+          source: 'bench.csv',
+        }),
+      ),
     );
     await db.destroy();
 

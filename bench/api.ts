@@ -15,6 +15,7 @@ import { buildApp } from '../src/http/app.ts';
 import { createVault } from '../src/vault/vault.ts';
 import { bareDashboardApp, listen } from './bare-dashboard.ts';
 import { logger, type BenchServer, type Row, type Section } from './harness.ts';
+import { loadPolicies } from '../src/policies.ts';
 
 const ACCOUNTS = 20_000;
 const DAYS_STORED = 730;
@@ -91,12 +92,10 @@ export async function apiBench(server: BenchServer): Promise<Section> {
     await migrate({ url }, { logger });
     await seed(pool);
     const db = createDb(pool);
-    const config = {
-      ...loadConfig({ SOVI_HOST_NAME: 'bench-host' }),
-      api: { sessionSecret: randomBytes(24).toString('hex') },
-    } as ReturnType<typeof loadConfig>;
+    const loaded = loadConfig({ SOVI_HOST_NAME: 'bench-host' });
+    const config = { ...loaded, api: { ...loaded.api, sessionSecret: randomBytes(24).toString('hex') } };
     const vault = createVault({ keys: `k1:${randomBytes(32).toString('base64')}`, keyFile: undefined });
-    const sovi = await buildApp({ db, pool, logger, vault, config });
+    const sovi = await buildApp({ db, pool, logger, vault, config, policies: loadPolicies(config) });
     apps.push(sovi);
     const bare = bareDashboardApp(pool);
     apps.push(bare);

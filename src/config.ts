@@ -8,9 +8,9 @@ import {
   defaultMaintenanceSettings,
   maintenanceLimits,
   type MaintenanceSettings,
-} from './maintenance/maintenance-settings.ts';
-import { defaultTrendsSettings, parseSubreddits, type TrendsSettings } from './trends/trends-settings.ts';
-import type { ApiSettings } from './http/api-settings.ts';
+} from './settings/maintenance-settings.ts';
+import { defaultTrendsSettings, parseSubreddits, type TrendsSettings } from './settings/trends-settings.ts';
+import type { ApiSettings } from './settings/api-settings.ts';
 
 const postgresUrl = z
   .string()

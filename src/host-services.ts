@@ -14,6 +14,7 @@ import { startTrendsWorker, type TrendsWorker } from './jobs/trends-worker.ts';
 import { rolledUpBefore } from './maintenance/rollup-watermark.ts';
 import { startWarmingWorker, type WarmingWorker } from './jobs/warming-worker.ts';
 import type { Logger } from './logger.ts';
+import type { Policies } from './policies.ts';
 
 export interface HostServices {
   readonly host: string;
@@ -30,19 +31,20 @@ export async function startHostServices(
   config: Config,
   database: Database,
   logger: Logger,
-  host: string = config.host,
-  options: { media?: MediaStages } = {},
+  options: { policies: Policies; host?: string; media?: MediaStages },
 ): Promise<HostServices> {
+  const { policies, host = config.host } = options;
   const monitor = startHealthMonitor({ db: database.db, health: config.health, logger, host });
   let worker: WarmingWorker | undefined;
   try {
-    worker = await startWarmingWorker({ config, database, logger, host });
+    worker = await startWarmingWorker({ config, database, logger, host, policy: policies.warming });
     // The content worker shares the warming worker's job engine: one pool, one supervisor per process.
     const content = await startContentWorker({
       config,
       database,
       logger,
       boss: worker.boss,
+      policy: policies.content,
       media: options.media ?? builtinMedia(config.content, logger),
     });
     const metrics = await startMetricsWorker({ config, database, logger, boss: worker.boss });

@@ -8,6 +8,7 @@ import { SoviError } from './errors.ts';
 import { startHostServices, type HostServices } from './host-services.ts';
 import { buildApp } from './http/app.ts';
 import type { Logger } from './logger.ts';
+import { loadPolicies } from './policies.ts';
 import { createVault } from './vault/vault.ts';
 
 export interface RunningSovi {
@@ -28,6 +29,7 @@ export async function startSovi(
   logger: Logger,
   options: StartOptions = {},
 ): Promise<RunningSovi> {
+  const policies = loadPolicies(config);
   const database = await openDatabase(config, logger, { applicationName: 'sovi up' });
   let app: FastifyInstance | undefined;
   let services: HostServices | undefined;
@@ -41,7 +43,7 @@ export async function startSovi(
       },
       'database ready',
     );
-    if (options.worker !== false) services = await startHostServices(config, database, logger);
+    if (options.worker !== false) services = await startHostServices(config, database, logger, { policies });
     const background = services;
     app = await buildApp({
       db: database.db,
@@ -49,6 +51,7 @@ export async function startSovi(
       logger,
       vault: createVault(config.vault),
       config,
+      policies,
       contentSink: services?.content.sink,
     });
     const url = await listen(app, config.http);

@@ -5,7 +5,7 @@ import { checkHeader, fieldsByName, importRefused, readCsv, type ImportIssue } f
 import { SoviError } from '../errors.ts';
 import { recordEvent } from '../events/events-service.ts';
 import { normaliseTotpSecret } from '../vault/totp.ts';
-import { accountStates, platforms, secretFields, type SecretField } from './account-model.ts';
+import { accountStates, secretFields, type SecretField } from './account-model.ts';
 import {
   devicesByRef,
   existingLiveUsernames,
@@ -15,6 +15,7 @@ import {
   type NewAccountRow,
 } from './accounts-repository.ts';
 import type { AccountDeps } from './accounts-service.ts';
+import { isPlatform, platforms } from '../platforms.ts';
 
 export const importColumns = [
   'platform',
@@ -64,8 +65,7 @@ function checkRow(
   const bad = (field: string, message: string) =>
     issues.push({ line, field, message: `${field}: ${message}` });
   const platform = value('platform') ?? '';
-  if (!platforms.includes(platform as never))
-    bad('platform', `expected one of ${platforms.join(', ')}, got "${platform}"`);
+  if (!isPlatform(platform)) bad('platform', `expected one of ${platforms.join(', ')}, got "${platform}"`);
   const username = value('username') ?? '';
   if (!USERNAME.test(username))
     bad('username', `expected 1–30 letters, digits, underscores or periods, got "${username}"`);

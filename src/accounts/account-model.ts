@@ -1,8 +1,6 @@
 // Managed accounts as the rest of sovi sees them. Secrets never appear here: only whether each is set and
 // under which vault key.
-
-export const platforms = ['tiktok', 'instagram'] as const;
-export type Platform = (typeof platforms)[number];
+import type { Platform } from '../platforms.ts';
 
 export const accountStates = [
   'created',
@@ -20,14 +18,22 @@ export const accountStates = [
 ] as const;
 export type AccountState = (typeof accountStates)[number];
 
-/** The states the warming planner picks from (idx_accounts_needs_warming's predicate). */
-export const warmingStates: readonly AccountState[] = [
+/**
+ * The states the warming scheduler gives sessions to, declared once: the due rule (src/warming/due-rule.ts)
+ * passes this list to SQL, and test/db/warming-index.test.ts compares it with idx_accounts_needs_warming's
+ * predicate (003), which must list the same states for the planner to read the index.
+ */
+export const scheduledStates = [
   'created',
   'warming_p1',
   'warming_p2',
   'warming_p3',
   'active',
-];
+] as const satisfies readonly AccountState[];
+export type ScheduledState = (typeof scheduledStates)[number];
+
+export const isScheduled = (state: string): state is ScheduledState =>
+  (scheduledStates as readonly string[]).includes(state);
 
 export const secretFields = ['email', 'password', 'totp_secret', 'proxy_credentials'] as const;
 export type SecretField = (typeof secretFields)[number];

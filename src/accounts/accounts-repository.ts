@@ -1,10 +1,11 @@
 // SQL for accounts. Executor first, explicit columns; secrets travel only as ciphertext.
 import { sql, type ExpressionBuilder, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { Accounts, DB } from '../db/types.generated.ts';
-import type { Executor } from '../events/events-repository.ts';
+import type { Executor } from '../db/executor.ts';
 import { exactTime } from '../db/keyset.ts';
 import { isUuid } from '../ids.ts';
-import { warmingStates } from './account-model.ts';
+import { dueCondition, dueOrder } from '../warming/due-rule.ts';
+import type { WarmingPolicy } from '../warming/warming-policy.ts';
 
 export type AccountRow = Selectable<Accounts> & { niche_slug: string | null; device_name: string | null };
 export type NewAccountRow = Insertable<Accounts> & { id: string };
@@ -64,8 +65,8 @@ export interface AccountFilter {
   states?: string[];
   nicheId?: string;
   deviceId?: string;
-  /** The warming planner's predicate, in its order (served by idx_accounts_needs_warming). */
-  needsWarming?: boolean;
+  /** Only accounts due for a warming session (the planner's rule), in its order (idx_accounts_needs_warming). */
+  dueFor?: { policy: WarmingPolicy; now: Date };
   deleted?: 'exclude' | 'only' | 'include';
 }
 
@@ -83,23 +84,20 @@ export async function listAccountRows(
   after?: AccountCursor,
 ): Promise<ListedAccountRow[]> {
   let query = base(db)
-    .select(exactTime(filter.needsWarming ? 'a.last_warmed_at' : 'a.created_at').as('cursor_time'))
+    .select(exactTime(filter.dueFor ? 'a.last_warmed_at' : 'a.created_at').as('cursor_time'))
     .where((eb: ExpressionBuilder<DB & { a: Accounts }, 'a'>) => {
       const all = [];
       if (filter.platform) all.push(eb('a.platform', '=', filter.platform));
       if (filter.states?.length) all.push(eb('a.current_state', 'in', filter.states));
       if (filter.nicheId) all.push(eb('a.niche_id', '=', filter.nicheId));
       if (filter.deviceId) all.push(eb('a.device_id', '=', filter.deviceId));
-      const deleted = filter.needsWarming ? 'exclude' : (filter.deleted ?? 'exclude');
+      const deleted = filter.dueFor ? 'exclude' : (filter.deleted ?? 'exclude');
       if (deleted === 'exclude') all.push(eb('a.deleted_at', 'is', null));
       if (deleted === 'only') all.push(eb('a.deleted_at', 'is not', null));
-      if (filter.needsWarming) {
-        all.push(eb('a.current_state', 'in', [...warmingStates]));
-        all.push(eb('a.platform', 'in', ['tiktok', 'instagram']));
-      }
+      if (filter.dueFor) all.push(dueCondition(filter.dueFor.policy, filter.dueFor.now));
       return eb.and(all);
     });
-  if (filter.needsWarming) {
+  if (filter.dueFor) {
     if (after?.order === 'warming') {
       query =
         after.lastWarmedAt === null
@@ -113,11 +111,7 @@ export async function listAccountRows(
               sql<boolean>`(a.last_warmed_at, a.id) > (${after.lastWarmedAt}::timestamptz, ${after.id}::uuid)`,
             );
     }
-    return query
-      .orderBy(sql`a.last_warmed_at asc nulls first`)
-      .orderBy('a.id')
-      .limit(limit)
-      .execute();
+    return query.orderBy(dueOrder).orderBy('a.id').limit(limit).execute();
   }
   if (after?.order === 'created') {
     query = query.where(

@@ -2,9 +2,10 @@
 // by which a secret is written (sealed) or read (revealed, audited).
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../db/pool.ts';
+import type { WarmingPolicy } from '../warming/warming-policy.ts';
 import { SoviError, invalidInput, notFound } from '../errors.ts';
 import { recordEvent } from '../events/events-service.ts';
-import type { Executor } from '../events/events-repository.ts';
+import type { Executor } from '../db/executor.ts';
 import { decodeCursor, encodeCursor, isExactTime } from '../db/keyset.ts';
 import { isUuid } from '../ids.ts';
 import { envelopeKeyId, textEnvelopeKeyId, type Vault } from '../vault/vault.ts';
@@ -12,12 +13,10 @@ import { normaliseTotpSecret, totpCode, totpSecondsLeft } from '../vault/totp.ts
 import { assertTransition } from './account-lifecycle.ts';
 import {
   accountStates,
-  platforms,
   secretColumns,
   secretFields,
   type Account,
   type AccountState,
-  type Platform,
   type SecretField,
   type Secrets,
   type SecretSummary,
@@ -37,23 +36,19 @@ import {
   type AccountRow,
   type NewAccountRow,
 } from './accounts-repository.ts';
+import { parsePlatform, platforms } from '../platforms.ts';
 
 export interface AccountDeps {
   db: Db;
   vault: Vault;
+  /** Decides which accounts a needsWarming listing shows: those the planner would pick. */
+  warmingPolicy: WarmingPolicy;
   /** Who is acting, for the audit trail: a person, an agent, or a subsystem. */
   actor: string;
 }
 
 // Platform usernames: letters, digits, underscores and periods, at most 30 characters (both platforms' rule).
 const USERNAME = /^[A-Za-z0-9_.]{1,30}$/;
-
-export function validatePlatform(value: string, field = 'platform'): Platform {
-  if (!platforms.includes(value as Platform)) {
-    throw invalidInput(field, `${field}: expected one of ${platforms.join(', ')}, got "${value}"`);
-  }
-  return value as Platform;
-}
 
 export function validateUsername(value: string, field = 'username'): string {
   if (!USERNAME.test(value)) {
@@ -90,7 +85,7 @@ function summarise(row: AccountRow, vault: Vault): Record<SecretField, SecretSum
 export function toAccount(row: AccountRow, vault: Vault): Account {
   return {
     id: row.id,
-    platform: row.platform as Platform,
+    platform: parsePlatform(row.platform),
     username: row.username,
     nicheId: row.niche_id,
     nicheSlug: row.niche_slug,
@@ -123,13 +118,13 @@ export async function findAccount(db: Executor, ref: string): Promise<AccountRow
     return row;
   }
   const [platform, username] = ref.includes(':') ? ref.split(':', 2) : [undefined, ref];
-  if (platform !== undefined) validatePlatform(platform, 'account');
+  if (platform !== undefined) parsePlatform(platform, 'account');
   const rows = await findLiveByUsername(db, username ?? '', platform);
   if (rows.length === 0) throw notFound('account', ref);
   if (rows.length > 1) {
     throw new SoviError(
       'invalid_input',
-      `"${ref}" names accounts on several platforms: say tiktok:${ref} or instagram:${ref}`,
+      `"${ref}" names accounts on several platforms: say ${platforms.map((p) => `${p}:${ref}`).join(' or ')}`,
       {
         field: 'account',
       },
@@ -218,7 +213,7 @@ function liveConflict(platform: string, username: string): SoviError {
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === '23505';
 
 export async function addAccount(deps: AccountDeps, input: NewAccount): Promise<Account> {
-  const platform = validatePlatform(input.platform);
+  const platform = parsePlatform(input.platform);
   const username = validateUsername(input.username);
   const state = input.state === undefined ? 'created' : validateState(input.state);
   for (const [field, value] of [
@@ -263,7 +258,9 @@ export async function addAccount(deps: AccountDeps, input: NewAccount): Promise<
   return getAccount(deps, id);
 }
 
-export interface AccountListQuery extends Omit<AccountFilter, 'nicheId' | 'deviceId' | 'states'> {
+export interface AccountListQuery extends Pick<AccountFilter, 'platform' | 'deleted'> {
+  /** Only accounts due for a warming session, in the planner's order. */
+  needsWarming?: boolean;
   state?: string[];
   niche?: string;
   device?: string;
@@ -274,17 +271,18 @@ export interface AccountListQuery extends Omit<AccountFilter, 'nicheId' | 'devic
 export async function listAccounts(
   deps: AccountDeps,
   query: AccountListQuery,
+  now: Date = new Date(),
 ): Promise<{ accounts: Account[]; nextCursor: string | null }> {
   const limit = query.limit ?? 100;
   if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
     throw invalidInput('limit', `limit: expected an integer between 1 and 10000, got ${limit}`);
   }
   const filter: AccountFilter = {
-    platform: query.platform ? validatePlatform(query.platform) : undefined,
+    platform: query.platform ? parsePlatform(query.platform) : undefined,
     states: query.state?.map((s) => validateState(s)),
     nicheId: query.niche ? await resolveNiche(deps.db, query.niche) : undefined,
     deviceId: query.device ? await resolveDevice(deps.db, query.device) : undefined,
-    needsWarming: query.needsWarming,
+    dueFor: query.needsWarming ? { policy: deps.warmingPolicy, now } : undefined,
     deleted: query.deleted,
   };
   const order = query.needsWarming ? 'warming' : 'created';

@@ -1,7 +1,7 @@
 // SQL for API tokens. Executor first, explicit columns; the hash is written and matched, never read back.
 import { sql, type Selectable } from 'kysely';
 import type { ApiTokens } from '../db/types.generated.ts';
-import type { Executor } from '../events/events-repository.ts';
+import type { Executor } from '../db/executor.ts';
 
 export type TokenRow = Omit<Selectable<ApiTokens>, 'token_hash'>;
 

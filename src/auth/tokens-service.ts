@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../db/pool.ts';
 import { SoviError, invalidInput, notFound } from '../errors.ts';
-import type { Executor } from '../events/events-repository.ts';
+import type { Executor } from '../db/executor.ts';
 import { recordEvent } from '../events/events-service.ts';
 import { isUuid } from '../ids.ts';
 import {

@@ -5,7 +5,6 @@ import { allowedTransitions, transitions } from '../accounts/account-lifecycle.t
 import { importAccountsCsv } from '../accounts/account-import.ts';
 import {
   accountStates,
-  platforms,
   secretFields,
   type Account,
   type AccountState,
@@ -29,9 +28,15 @@ import { json, shortTime, table } from './format.ts';
 import { parseInteger, parseList } from './parse.ts';
 import { progress } from './progress.ts';
 import { readSecrets } from './secret-input.ts';
+import { platforms } from '../platforms.ts';
 
 async function deps(ctx: CliContext): Promise<AccountDeps> {
-  return { db: (await ctx.database()).db, vault: ctx.vault, actor: ctx.config.actor };
+  return {
+    db: (await ctx.database()).db,
+    vault: ctx.vault,
+    actor: ctx.config.actor,
+    warmingPolicy: ctx.policies().warming,
+  };
 }
 
 const count = (option: string) => (value: string) => parseInteger(option, value, 0, 2_147_483_647);

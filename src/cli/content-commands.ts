@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { PgBoss } from 'pg-boss';
-import { loadContentPolicy } from '../content/content-policy.ts';
 import {
   contentStatusCounts,
   createContent,
@@ -28,7 +27,7 @@ async function jobSink(ctx: CliContext) {
   });
   await boss.start();
   ctx.onClose(() => boss.stop({ graceful: false, close: true }));
-  await ensureContentQueues(boss, loadContentPolicy(ctx.config.content.policyFile));
+  await ensureContentQueues(boss, ctx.policies().content);
   return pipelineJobSink(boss);
 }
 
@@ -96,7 +95,7 @@ export function registerContentCommands(program: Command): void {
         ) => {
           if (!o.topic && !o.fromTrend)
             throw invalidInput('--topic', '--topic: say what the video is about (or use --from-trend <id>)');
-          const policy = loadContentPolicy(ctx.config.content.policyFile);
+          const policy = ctx.policies().content;
           const { db } = await ctx.database();
           const created = await createContent(db, policy, {
             topic: o.topic,

@@ -8,6 +8,7 @@ import { openDatabase, type Database } from '../db/database.ts';
 import { translatePgError } from '../db/pg-errors.ts';
 import { SoviError } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
+import { loadPolicies, type Policies } from '../policies.ts';
 import { createVault, type Vault } from '../vault/vault.ts';
 
 export interface CliContext {
@@ -17,6 +18,8 @@ export interface CliContext {
   readonly vault: Vault;
   print(text: string): void;
   database(): Promise<Database>;
+  /** The warming and content policies, read from their files once, on first use. */
+  policies(): Policies;
   /** Registers something to close when the command ends, in reverse order of registration. */
   onClose(fn: () => Promise<void>): void;
   /** For long-running commands: resolves when SIGINT or SIGTERM asks the process to stop. */
@@ -43,6 +46,7 @@ export function action<Args extends unknown[]>(
     const logger = createLogger(config.log, options.longRunning ? 'info' : 'warn');
     const closers: (() => Promise<void>)[] = [];
     let database: Promise<Database> | undefined;
+    let policies: Policies | undefined;
     let stop: () => void = () => undefined;
     const stopped = new Promise<void>((resolve) => (stop = resolve));
 
@@ -79,6 +83,7 @@ export function action<Args extends unknown[]>(
         });
         return database;
       },
+      policies: () => (policies ??= loadPolicies(config)),
       onClose: (close) => closers.push(close),
       untilStopped: () => stopped,
     };

@@ -13,7 +13,8 @@ import {
 import type { Db } from '../db/pool.ts';
 import { action } from './context.ts';
 import { json, shortTime, table } from './format.ts';
-import { parseInteger, parseList, parseTime } from './parse.ts';
+import { parseInteger, parseList } from './parse.ts';
+import { parseTime } from '../time.ts';
 
 interface FilterOptions {
   unresolved?: boolean;

@@ -7,6 +7,7 @@ import { invalidInput } from '../errors.ts';
 import { action } from './context.ts';
 import { json, table } from './format.ts';
 import { parseNumber } from './parse.ts';
+import { platforms } from '../platforms.ts';
 
 export function registerHooksCommands(program: Command): void {
   const hooks = program.command('hooks').description('hook templates: the opening lines videos start with');
@@ -68,19 +69,17 @@ export function registerHooksCommands(program: Command): void {
           list.length === 0
             ? 'no hooks: add one with sovi hooks add'
             : table(
-                ['id', 'category', 'niche', 'used', 'score', 'tiktok', 'instagram', 'template'],
+                ['id', 'category', 'niche', 'used', 'score', ...platforms, 'template'],
                 list.map((h) => [
                   h.id,
                   h.category,
                   h.nicheSlug ?? 'any',
                   h.usageCount,
                   h.effectivenessScore?.toFixed(2) ?? '-',
-                  h.platformScores.tiktok
-                    ? `${h.platformScores.tiktok.score.toFixed(2)} (${h.platformScores.tiktok.samples})`
-                    : '-',
-                  h.platformScores.instagram
-                    ? `${h.platformScores.instagram.score.toFixed(2)} (${h.platformScores.instagram.samples})`
-                    : '-',
+                  ...platforms.map((p) => {
+                    const s = h.platformScores[p];
+                    return s ? `${s.score.toFixed(2)} (${s.samples})` : '-';
+                  }),
                   h.template,
                 ]),
               ),
@@ -95,7 +94,7 @@ export function registerHooksCommands(program: Command): void {
     .action(
       action(async (ctx, id: string, o: { json?: boolean }) => {
         const hook = await getHook((await ctx.database()).db, id);
-        const posteriors = Object.fromEntries(['tiktok', 'instagram'].map((p) => [p, posteriorOf(hook, p)]));
+        const posteriors = Object.fromEntries(platforms.map((p) => [p, posteriorOf(hook, p)]));
         if (o.json) return ctx.print(json({ ...hook, posteriors }));
         ctx.print(
           [

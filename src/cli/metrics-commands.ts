@@ -8,11 +8,11 @@ import { ENGAGEMENT_FORMULA, ingestSnapshotFile } from '../metrics/snapshot-inge
 import type { Db } from '../db/pool.ts';
 import { action } from './context.ts';
 import { json, shortTime, table } from './format.ts';
-import { parseInteger, parseTime } from './parse.ts';
+import { parseInteger } from './parse.ts';
 import { progress } from './progress.ts';
+import { parseTime, utcDay } from '../time.ts';
 
 const DAY = 86_400_000;
-const isoDay = (t: Date) => t.toISOString().slice(0, 10);
 const n = (v: number | null) => (v === null ? '-' : v.toLocaleString('en'));
 const rate = (v: number | null) => (v === null ? '-' : v.toFixed(3));
 
@@ -92,7 +92,7 @@ export function registerMetricsCommands(program: Command): void {
           ).finally(() => bar.stop());
           if (report.clampedFrom)
             ctx.print(
-              `raw snapshots before ${isoDay(report.clampedFrom)} are past SOVI_SNAPSHOT_RETENTION_DAYS: their rollups are kept as they are`,
+              `raw snapshots before ${utcDay(report.clampedFrom)} are past SOVI_SNAPSHOT_RETENTION_DAYS: their rollups are kept as they are`,
             );
           return ctx.print(
             o.json
@@ -200,8 +200,8 @@ export function registerMetricsCommands(program: Command): void {
         const days = await nicheDaily(
           db,
           id,
-          isoDay(new Date(tomorrow.getTime() - (o.days + 1) * DAY)),
-          isoDay(tomorrow),
+          utcDay(new Date(tomorrow.getTime() - (o.days + 1) * DAY)),
+          utcDay(tomorrow),
         );
         if (o.json) return ctx.print(json(days));
         ctx.print(

@@ -4,7 +4,7 @@ import { createBoss } from '../jobs/job-engine.ts';
 import { ensureSessionQueues, sessionJobSink } from '../jobs/warming-worker.ts';
 import { planWarming } from '../warming/planner.ts';
 import { scheduleStatus } from '../warming/schedule-status.ts';
-import { loadWarmingPolicy, scheduledStates } from '../warming/warming-policy.ts';
+import { scheduledStates } from '../accounts/account-model.ts';
 import { action } from './context.ts';
 import { json, shortTime, table } from './format.ts';
 import { parseInteger } from './parse.ts';
@@ -24,7 +24,7 @@ export function registerScheduleCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (ctx, o: { host?: string; next?: number; json?: boolean }) => {
-        const policy = loadWarmingPolicy(ctx.config.scheduler.policyFile);
+        const policy = ctx.policies().warming;
         const status = await scheduleStatus((await ctx.database()).db, policy, {
           host: o.host,
           next: o.next,
@@ -75,7 +75,7 @@ export function registerScheduleCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (ctx, o: { json?: boolean }) => {
-        const policy = loadWarmingPolicy(ctx.config.scheduler.policyFile);
+        const policy = ctx.policies().warming;
         if (o.json) return ctx.print(json(policy));
         ctx.print(
           [
@@ -103,7 +103,7 @@ export function registerScheduleCommands(program: Command): void {
       action(async (ctx, o: { host?: string; json?: boolean }) => {
         const database = await ctx.database();
         const host = o.host ?? ctx.config.host;
-        const policy = loadWarmingPolicy(ctx.config.scheduler.policyFile);
+        const policy = ctx.policies().warming;
         const boss = createBoss(database.connection, ctx.config.scheduler, ctx.logger, {
           migrate: false,
           background: false,
@@ -123,7 +123,7 @@ export function registerScheduleCommands(program: Command): void {
           o.json
             ? json({ ...result, queue: queues.session(host) })
             : `planned ${result.planned} session(s) on ${host} (${result.assigned} newly assigned, ${result.reassigned} moved off inactive devices); ` +
-                `considered ${result.considered}, not due ${result.notDue}, device busy ${result.deviceBusy}, no device ${result.noDevice}`,
+                `considered ${result.considered}, device busy ${result.deviceBusy}, no device ${result.noDevice}`,
         );
       }),
     );

@@ -25,13 +25,11 @@ export function registerWorkerCommand(program: Command): void {
           await assertDatabaseReady(database);
           // SOVI_STUB_MEDIA is for tests that kill workers mid-production: no rendering, stages of a set length.
           const stub = ctx.config.content.stubMedia;
-          const services = await startHostServices(
-            ctx.config,
-            database,
-            ctx.logger,
-            o.host ?? ctx.config.host,
-            stub ? { media: stubMediaFromConfig(stub) } : {},
-          );
+          const services = await startHostServices(ctx.config, database, ctx.logger, {
+            policies: ctx.policies(),
+            host: o.host ?? ctx.config.host,
+            ...(stub ? { media: stubMediaFromConfig(stub) } : {}),
+          });
           ctx.onClose(() => services.stop());
           ctx.print(`sovi worker running for host ${services.host} (database: ${database.description})`);
           await ctx.untilStopped();

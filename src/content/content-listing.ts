@@ -9,7 +9,7 @@ import { resolveNiche } from '../accounts/accounts-service.ts';
 import { decodeCursor, encodeCursor, exactTime, isExactTime } from '../db/keyset.ts';
 import { listDistributions, type Distribution } from '../distribution/distributions-listing.ts';
 import { SoviError } from '../errors.ts';
-import type { Executor } from '../events/events-repository.ts';
+import type { Executor } from '../db/executor.ts';
 import { isUuid } from '../ids.ts';
 import type { QualityCheck } from '../media/quality.ts';
 import type { Content, ProductionFailure, ProductionStatus } from './content-model.ts';

@@ -2,7 +2,7 @@
 // and the quality bar. Defaults here; SOVI_CONTENT_POLICY_FILE (JSON) overrides any part.
 import fs from 'node:fs';
 import { z } from 'zod';
-import { platforms, type Platform } from '../accounts/account-model.ts';
+import { perPlatform, platforms, type Platform } from '../platforms.ts';
 import { SoviError } from '../errors.ts';
 
 export interface FormatPolicy {
@@ -40,14 +40,14 @@ export interface ContentPolicy {
 
 export const defaultContentPolicy: ContentPolicy = {
   formats: {
-    faceless: { platforms: ['tiktok', 'instagram'], minSeconds: 6, maxSeconds: 90 },
+    faceless: { platforms: [...platforms], minSeconds: 6, maxSeconds: 90 },
     reddit_story: { platforms: ['tiktok'], minSeconds: 10, maxSeconds: 180 },
   },
   distribution: {
     accountsPerContent: 3,
     maxPostsPerAccountPerDay: 2,
     minGapMinutes: 180,
-    platformDailyQuota: { tiktok: 200, instagram: 200 },
+    platformDailyQuota: perPlatform(() => 200),
     publishAttempts: 4,
   },
   quality: {
@@ -80,10 +80,7 @@ const overrides = z
         maxPostsPerAccountPerDay: z.number().int().min(1).max(100).optional(),
         minGapMinutes: z.number().int().min(0).max(10_080).optional(),
         platformDailyQuota: z
-          .object({
-            tiktok: z.number().int().min(0).optional(),
-            instagram: z.number().int().min(0).optional(),
-          })
+          .object(perPlatform(() => z.number().int().min(0).optional()))
           .strict()
           .optional(),
         publishAttempts: z.number().int().min(1).max(20).optional(),

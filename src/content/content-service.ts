@@ -3,7 +3,7 @@ import { sql, type Selectable } from 'kysely';
 import { resolveNiche } from '../accounts/accounts-service.ts';
 import type { Content as ContentRow } from '../db/types.generated.ts';
 import { SoviError, invalidInput, notFound } from '../errors.ts';
-import type { Executor } from '../events/events-repository.ts';
+import type { Executor } from '../db/executor.ts';
 import { recordEvent } from '../events/events-service.ts';
 import { isUuid } from '../ids.ts';
 import {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { insertActivity } from '../accounts/accounts-repository.ts';
 import type { Db } from '../db/pool.ts';
 import { planDistributions } from '../distribution/distribution-planner.ts';
-import type { Executor } from '../events/events-repository.ts';
+import type { Executor } from '../db/executor.ts';
 import { recordEvent } from '../events/events-service.ts';
 import { renderHook } from '../hooks/hook-model.ts';
 import { getHook, pickHook, recordHookUse } from '../hooks/hooks-service.ts';
@@ -22,6 +22,7 @@ import {
 import type { ContentPolicy } from './content-policy.ts';
 import type { GeneratedAssets, MediaStages } from './media-stages.ts';
 import type { ScriptWriter } from './script-writers.ts';
+import { platforms } from '../platforms.ts';
 
 export interface StageJob {
   contentId: string;
@@ -226,7 +227,7 @@ const formatOf = (deps: PipelineDeps, content: Loaded) => {
 
 async function scripting(deps: PipelineDeps, content: Loaded, signal: AbortSignal): Promise<StageResult> {
   const format = formatOf(deps, content);
-  const platform = format.platforms[0] ?? 'tiktok';
+  const platform = format.platforms[0] ?? platforms[0];
   // A resumed stage keeps the hook it chose; a first run chooses one (Thompson sampling).
   const hook = content.hook_id
     ? await getHook(deps.db, content.hook_id)

@@ -4,10 +4,10 @@
 // mid-stage (delayMs makes each stage last long enough to be interrupted). Never used by `sovi up`.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { SoviError } from '../errors.ts';
 import type { MediaStages } from './media-stages.ts';
+import { sleep } from '../time.ts';
 
 const optionsSchema = z
   .object({
@@ -36,7 +36,7 @@ export function stubMediaFromConfig(options: Readonly<Record<string, unknown>>):
 
 export function stubMedia(options: StubMediaOptions = {}): MediaStages {
   const work = async (stage: string, signal: AbortSignal) => {
-    if (options.delayMs) await sleep(options.delayMs, undefined, { signal });
+    if (options.delayMs) await sleep(options.delayMs, signal);
     if (options.failAt === stage) throw new Error(`stub media: ${stage} failed on purpose`);
   };
   return {

@@ -8,6 +8,7 @@
 // must be idempotent (a guarded UPDATE), since a lost COMMIT reply may have committed it already.
 import type { Logger } from '../logger.ts';
 import { translatePgError } from './pg-errors.ts';
+import { sleep } from '../time.ts';
 
 export interface RetryUnavailableOptions {
   /** Stop retrying (and throw the last error) when this aborts: the worker is stopping. */
@@ -37,7 +38,7 @@ export async function retryWhileUnavailable<T>(
         { attempt, retryInMs: delay, err: err instanceof Error ? err.message : String(err) },
         `database unavailable while recording ${options.what}; retrying`,
       );
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      await sleep(delay);
     }
   }
 }

@@ -19,6 +19,7 @@ import { backfillRollups } from '../metrics/rollup-refresh.ts';
 import { ingestSnapshots } from '../metrics/snapshot-ingest.ts';
 import { importTrends } from '../trends/trends-import.ts';
 import { demoPhones, type DemoFleet } from './demo-fleet.ts';
+import type { Platform } from '../platforms.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -26,7 +27,7 @@ const TICK_MS = 30_000;
 const DEMO_TOKEN = 'demo';
 
 /** username, platform, niche, state, phone (index in demoPhones), followers, warming days. */
-const demoAccounts: [string, 'tiktok' | 'instagram', string, string, number | null, number, number][] = [
+const demoAccounts: [string, Platform, string, string, number | null, number, number][] = [
   ['penny_wise_tips', 'tiktok', 'personal_finance', 'active', 0, 18400, 14],
   ['budget_bea', 'instagram', 'personal_finance', 'active', 0, 9200, 14],
   ['frugal_fox', 'tiktok', 'personal_finance', 'warming_p3', 1, 310, 9],

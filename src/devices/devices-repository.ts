@@ -2,7 +2,7 @@
 // fleet is tens of phones: listing it whole is cheaper than any index, and udid is UNIQUE (its own index).
 import type { Insertable, Selectable, UpdateObject } from 'kysely';
 import type { DB, Devices } from '../db/types.generated.ts';
-import type { Executor } from '../events/events-repository.ts';
+import type { Executor } from '../db/executor.ts';
 
 export type DeviceRow = Selectable<Devices>;
 

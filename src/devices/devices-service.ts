@@ -3,7 +3,8 @@
 import type { Db } from '../db/pool.ts';
 import { SoviError, invalidInput, notFound } from '../errors.ts';
 import type { SystemEvent } from '../events/event-model.ts';
-import { resolveOpenEvents, type Executor } from '../events/events-repository.ts';
+import { resolveOpenEvents } from '../events/events-repository.ts';
+import type { Executor } from '../db/executor.ts';
 import { queryEvents } from '../events/events-service.ts';
 import { isUuid } from '../ids.ts';
 import {

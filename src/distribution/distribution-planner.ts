@@ -2,11 +2,11 @@
 // the format suits, within each account's cadence (posts per day, gap since its last post) and each
 // platform's daily quota; least recently posting accounts first. Writes pending distributions.
 import { sql } from 'kysely';
-import type { Platform } from '../accounts/account-model.ts';
-import type { Executor } from '../events/events-repository.ts';
+import { platformRules, type Platform } from '../platforms.ts';
+import type { Executor } from '../db/executor.ts';
 import type { ContentPolicy } from '../content/content-policy.ts';
 import type { Script } from '../content/content-model.ts';
-import { utcDayStart } from '../warming/warming-policy.ts';
+import { utcDayStart } from '../time.ts';
 
 export interface PlannedDistribution {
   id: string;
@@ -23,8 +23,9 @@ export interface DistributionTarget {
 
 /** Caption and hashtags for a platform, from the script. */
 export function captionFor(script: Script, platform: Platform): { caption: string; hashtags: string[] } {
-  const hashtags = script.hashtags.slice(0, platform === 'instagram' ? 8 : 5);
-  const caption = `${script.title} ${script.cta}`.trim().slice(0, platform === 'instagram' ? 2_000 : 150);
+  const rules = platformRules[platform];
+  const hashtags = script.hashtags.slice(0, rules.maxHashtags);
+  const caption = `${script.title} ${script.cta}`.trim().slice(0, rules.captionMaxChars);
   return { caption, hashtags };
 }
 

@@ -3,11 +3,11 @@
 //   content  distributions_content_id_idx; a piece of content has a handful of distributions
 //   status   distributions_status_idx (status, created_at)
 import { sql } from 'kysely';
-import type { Platform } from '../accounts/account-model.ts';
+import { parsePlatform, type Platform } from '../platforms.ts';
 import { decodeCursor, encodeCursor, exactTime, isExactTime } from '../db/keyset.ts';
 import type { Db } from '../db/pool.ts';
 import { SoviError, notFound } from '../errors.ts';
-import type { Executor } from '../events/events-repository.ts';
+import type { Executor } from '../db/executor.ts';
 import { isUuid } from '../ids.ts';
 import { markRemoved } from './publishing.ts';
 
@@ -56,7 +56,7 @@ const toDistribution = (r: Row): Distribution => ({
   contentId: r.content_id,
   accountId: r.account_id,
   username: r.username,
-  platform: r.platform as Platform,
+  platform: parsePlatform(r.platform),
   status: r.status as DistributionStatus,
   caption: r.caption,
   hashtags: r.hashtags,

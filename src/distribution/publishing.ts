@@ -8,10 +8,11 @@ import { sql } from 'kysely';
 import { insertActivity } from '../accounts/accounts-repository.ts';
 import type { Db } from '../db/pool.ts';
 import { retryWhileUnavailable } from '../db/retry-unavailable.ts';
-import type { Executor } from '../events/events-repository.ts';
+import type { Executor } from '../db/executor.ts';
 import { recordEvent } from '../events/events-service.ts';
 import type { Logger } from '../logger.ts';
 import { PublishError, type Publisher } from '../plugins/publisher.ts';
+import { parsePlatform } from '../platforms.ts';
 
 export interface PublishDeps {
   db: Db;
@@ -68,7 +69,7 @@ export async function publishDistribution(
     if (!row.output_path) throw new PublishError('the content has no rendered video', false);
     result = await deps.publisher.publish({
       idempotencyKey: row.id,
-      platform: row.platform as 'tiktok' | 'instagram',
+      platform: parsePlatform(row.platform),
       account: { id: row.account_id, username: row.username },
       videoPath: row.output_path,
       caption: row.caption ?? '',

@@ -1,18 +1,9 @@
 // SQL for system_events. Functions take the executor first so they compose inside callers' transactions.
 // Which index serves each read is noted where it matters; the plans are checked in test/events.
-import {
-  sql,
-  type Expression,
-  type ExpressionBuilder,
-  type Kysely,
-  type Selectable,
-  type SqlBool,
-  type Transaction,
-} from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Selectable, type SqlBool } from 'kysely';
+import type { Executor } from '../db/executor.ts';
 import { exactTime } from '../db/keyset.ts';
 import type { DB, SystemEvents } from '../db/types.generated.ts';
-
-export type Executor = Kysely<DB> | Transaction<DB>;
 export type EventRow = Selectable<SystemEvents>;
 
 export interface EventFilter {

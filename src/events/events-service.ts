@@ -11,8 +11,8 @@ import {
   resolveEvent as resolveEventRow,
   type EventFilter,
   type EventRow,
-  type Executor,
 } from './events-repository.ts';
+import type { Executor } from '../db/executor.ts';
 import {
   resolvers,
   severities,

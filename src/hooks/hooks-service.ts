@@ -6,7 +6,7 @@ import { resolveNiche } from '../accounts/accounts-service.ts';
 import { checkHeader, decimal, fieldsByName, importRefused, readCsv } from '../csv-import.ts';
 import type { Hooks } from '../db/types.generated.ts';
 import { invalidInput, notFound } from '../errors.ts';
-import type { Executor } from '../events/events-repository.ts';
+import type { Executor } from '../db/executor.ts';
 import { isUuid } from '../ids.ts';
 import { unknownPlaceholders, type Hook, type PlatformScore } from './hook-model.ts';
 import { chooseHook } from './hook-selector.ts';

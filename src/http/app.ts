@@ -13,8 +13,8 @@ import type { Config } from '../config.ts';
 import type { PipelineJobSink } from '../content/pipeline.ts';
 import type { Db } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
+import type { Policies } from '../policies.ts';
 import type { Vault } from '../vault/vault.ts';
-import { apiSettings } from './api-settings.ts';
 import { guardRoutes, registerAuth } from './auth.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
 import { createEventNotifier } from './event-stream.ts';
@@ -22,7 +22,8 @@ import { healthRoutes } from './health-routes.ts';
 import { registerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { registerRequestDeadline } from './request-deadline.ts';
-import { apiResources, type ApiDeps } from './routes/index.ts';
+import type { ApiDeps } from './api-deps.ts';
+import { apiResources } from './routes/index.ts';
 import { webRoutes } from './web.ts';
 
 export interface AppDeps {
@@ -32,12 +33,14 @@ export interface AppDeps {
   logger: Logger;
   vault: Vault;
   config: Config;
+  /** The warming and content policies this process loaded (src/policies.ts). */
+  policies: Policies;
   /** Where content production is queued (the host's content worker); without it, produce and retry are 503. */
   contentSink?: PipelineJobSink;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const settings = apiSettings(deps.config);
+  const settings = deps.config.api;
   // Typed as Fastify's logger so the instance keeps Fastify's default generics.
   const loggerInstance: FastifyBaseLogger = deps.logger;
   const app = Fastify({ loggerInstance, trustProxy: settings.trustProxy });
@@ -76,6 +79,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     streams,
     defaultHost: deps.config.host,
     config: deps.config,
+    policies: deps.policies,
     contentSink: deps.contentSink,
   };
   await app.register(

@@ -14,7 +14,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateToken, liveTokenById, type ApiToken } from '../auth/tokens-service.ts';
 import type { Db } from '../db/pool.ts';
 import { SoviError } from '../errors.ts';
-import type { ApiSettings } from './api-settings.ts';
+import type { ApiSettings } from '../settings/api-settings.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,7 +1,7 @@
 // Zod pieces every resource uses: the error body, pagination, and query-string values (which arrive as
 // text). Request objects are strict: an unknown field is a 400 naming it, never silently dropped.
 import { z } from 'zod';
-import { parseTime } from '../cli/parse.ts';
+import { parseTime } from '../time.ts';
 
 export const errorSchema = z.object({
   error: z.object({

@@ -3,7 +3,7 @@
 import type { PgBoss } from 'pg-boss';
 import type { Config } from '../config.ts';
 import type { MediaStages } from '../content/media-stages.ts';
-import { loadContentPolicy, type ContentPolicy } from '../content/content-policy.ts';
+import type { ContentPolicy } from '../content/content-policy.ts';
 import { abandonStage, runStage, type PipelineJobSink, type StageJob } from '../content/pipeline.ts';
 import { scriptWriterFor, type ScriptWriter } from '../content/script-writers.ts';
 import type { Database } from '../db/database.ts';
@@ -100,7 +100,7 @@ export interface ContentWorkerOptions {
   logger: Logger;
   boss: PgBoss;
   media: MediaStages;
-  policy?: ContentPolicy;
+  policy: ContentPolicy;
   writers?: { primary: ScriptWriter; fallback: ScriptWriter | null };
   publisher?: Publisher;
   /** false: no cron sweeps (tests). Default true. */
@@ -118,7 +118,7 @@ export interface ContentWorker {
 
 export async function startContentWorker(options: ContentWorkerOptions): Promise<ContentWorker> {
   const { config, database, logger, boss } = options;
-  const policy = options.policy ?? loadContentPolicy(config.content.policyFile);
+  const { policy } = options;
   const publisher =
     options.publisher ??
     (await loadPublisher(config.content.publisher, config.content.publisherOptions, {

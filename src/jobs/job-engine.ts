@@ -8,7 +8,7 @@
 //   worker was killed is retried within seconds instead of the ~1 minute of the defaults.
 import { PgBoss, fromKysely, type Db as JobDb } from 'pg-boss';
 import type { Config, ConnectionSettings } from '../config.ts';
-import type { Executor } from '../events/events-repository.ts';
+import type { Executor } from '../db/executor.ts';
 import type { Logger } from '../logger.ts';
 
 export const JOB_SCHEMA = 'pgboss';

@@ -4,7 +4,7 @@
 import type { PgBoss } from 'pg-boss';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
-import type { MaintenanceSettings } from '../maintenance/maintenance-settings.ts';
+import type { MaintenanceSettings } from '../settings/maintenance-settings.ts';
 import { runMaintenance, type MaintenanceRunResult } from '../maintenance/run-maintenance.ts';
 import { ensureCronQueue } from './job-engine.ts';
 

@@ -8,7 +8,7 @@ import { loadTrendSource } from '../trends/load-trend-source.ts';
 import type { TrendSource } from '../trends/trend-source.ts';
 import { pullTrends, type PullResult } from '../trends/trends-pull.ts';
 import { refreshTrends, type RefreshResult } from '../trends/trends-service.ts';
-import type { TrendsSettings } from '../trends/trends-settings.ts';
+import type { TrendsSettings } from '../settings/trends-settings.ts';
 import { ensureCronQueue } from './job-engine.ts';
 
 export const trendsQueues = { pull: 'trends-pull' } as const;

@@ -11,7 +11,7 @@ import type { SessionExecutor } from '../plugins/executor.ts';
 import { loadExecutor } from '../plugins/load-executor.ts';
 import { planWarming, type PlanResult, type SessionJob, type SessionJobSink } from '../warming/planner.ts';
 import { runWarmingSession } from '../warming/session-runner.ts';
-import { loadWarmingPolicy, type WarmingPolicy } from '../warming/warming-policy.ts';
+import type { WarmingPolicy } from '../warming/warming-policy.ts';
 import { releaseDevice } from '../warming/warming-repository.ts';
 import { createBoss, ensureCronQueue, inTransaction, isSessionQueue, queues } from './job-engine.ts';
 
@@ -30,7 +30,7 @@ export interface WarmingWorkerOptions {
   logger: Logger;
   host: string;
   executor?: SessionExecutor;
-  policy?: WarmingPolicy;
+  policy: WarmingPolicy;
   /** false: no cron planning (tests drive planNow). Default true. */
   schedulePlanner?: boolean;
 }
@@ -83,7 +83,7 @@ export async function ensureSessionQueues(
 
 export async function startWarmingWorker(options: WarmingWorkerOptions): Promise<WarmingWorker> {
   const { config, database, logger, host } = options;
-  const policy = options.policy ?? loadWarmingPolicy(config.scheduler.policyFile);
+  const { policy } = options;
   const executor =
     options.executor ?? (await loadExecutor(config.scheduler.executor, config.scheduler.executorOptions));
   const boss = createBoss(database.connection, config.scheduler, logger, {

@@ -2,7 +2,7 @@
 // raw metric_snapshots. Functions take the executor first so they compose inside the callers' transactions.
 // `now` is the moment to act at (tests pass another one); undefined means the server's now().
 import { sql } from 'kysely';
-import type { Executor } from '../events/events-repository.ts';
+import type { Executor } from '../db/executor.ts';
 
 const at = (now: Date | undefined) => sql`${now ?? null}::timestamptz`;
 const days = (n: number) => sql`make_interval(days => ${n}::int)`;

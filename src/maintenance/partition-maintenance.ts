@@ -12,7 +12,11 @@ import {
   setLockTimeout,
   tryPartitionLock,
 } from './maintenance-repository.ts';
-import { checkSetting, defaultMaintenanceSettings, maintenanceLimits } from './maintenance-settings.ts';
+import {
+  checkSetting,
+  defaultMaintenanceSettings,
+  maintenanceLimits,
+} from '../settings/maintenance-settings.ts';
 
 export interface PartitionMaintenanceOptions {
   /** Default 2 (MaintenanceSettings.partitionMonthsAhead). */

@@ -2,7 +2,7 @@
 // (when configured and a rollup watermark is known) the raw metric snapshots.
 import type { Db } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
-import type { MaintenanceSettings } from './maintenance-settings.ts';
+import type { MaintenanceSettings } from '../settings/maintenance-settings.ts';
 import { maintainPartitions, type PartitionMaintenanceResult } from './partition-maintenance.ts';
 import { pruneSnapshots, type SnapshotPruneProgress } from './snapshot-retention.ts';
 

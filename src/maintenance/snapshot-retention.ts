@@ -8,7 +8,7 @@
 import type { Db } from '../db/pool.ts';
 import { recordEvent } from '../events/events-service.ts';
 import { countSnapshotsBefore, deleteSnapshotsBefore, snapshotCutoff } from './maintenance-repository.ts';
-import { checkSetting, maintenanceLimits } from './maintenance-settings.ts';
+import { checkSetting, maintenanceLimits } from '../settings/maintenance-settings.ts';
 
 export interface SnapshotPruneProgress {
   deleted: number;

@@ -6,6 +6,7 @@
 //                  week sum content_metrics_daily by its (day) index
 import { sql } from 'kysely';
 import type { Db } from '../db/pool.ts';
+import { utcDay } from '../time.ts';
 
 export interface AccountHour {
   bucket: Date;
@@ -120,7 +121,6 @@ export interface TopContent {
 }
 
 const DAY = 86_400_000;
-const isoDay = (t: Date) => t.toISOString().slice(0, 10);
 
 /**
  * The content that gained the most views over the last `days` UTC days, today included. The trailing week
@@ -131,8 +131,8 @@ export async function topContent(
   db: Db,
   options: { days: number; limit: number; nicheId?: string; now?: Date },
 ): Promise<TopContent[]> {
-  const today = isoDay(options.now ?? new Date());
-  const from = isoDay(new Date(Date.parse(today) - (options.days - 1) * DAY));
+  const today = utcDay(options.now ?? new Date());
+  const from = utcDay(new Date(Date.parse(today) - (options.days - 1) * DAY));
   const niche = options.nicheId ? sql`AND niche_id = ${options.nicheId}` : sql``;
   const week =
     options.days === 7

@@ -14,6 +14,7 @@ import type pg from 'pg';
 import { withClientTransaction } from '../db/client-transaction.ts';
 import { invalidInput } from '../errors.ts';
 import { recordEvent } from '../events/events-service.ts';
+import { utcDay, utcDayStart } from '../time.ts';
 
 /** One refresher at a time, across hosts: two would delete and re-insert the same buckets. */
 export const REFRESH_LOCK = 0x736f7669_0011n;
@@ -49,9 +50,6 @@ async function pathOf(client: pg.PoolClient): Promise<RollupPath> {
   return rows[0]?.relkind === 'r' ? 'tables' : 'timescaledb';
 }
 
-const utcDay = (t: Date) => new Date(Math.floor(t.getTime() / DAY) * DAY);
-const isoDay = (t: Date) => t.toISOString().slice(0, 10);
-
 /** Contiguous runs of hours, so a burst of late data is one range per run, not one statement per hour. */
 function hourRanges(hours: Date[]): [Date, Date][] {
   const ranges: [Date, Date][] = [];
@@ -66,7 +64,7 @@ function hourRanges(hours: Date[]): [Date, Date][] {
 async function refreshDayTables(client: pg.PoolClient, from: Date, to: Date): Promise<number> {
   let days = 0;
   for (let d = from.getTime(); d < to.getTime(); d += DAY, days++) {
-    const day = isoDay(new Date(d));
+    const day = utcDay(new Date(d));
     await client.query(
       `SELECT refresh_account_health_day($1::date), refresh_content_metrics_day($1::date),
               refresh_niche_metrics_day($1::date)`,
@@ -101,12 +99,12 @@ export async function refreshRollups(
       ...fields,
     });
     if (!locked.rows[0]!.ok) return report({ ran: false });
-    const today = utcDay(now());
+    const today = utcDayStart(now());
     const cutoff = new Date(now().getTime() - settings.lateWindowHours * HOUR);
 
     if (path === 'timescaledb') {
-      const days = await refreshDayTables(client, utcDay(cutoff), new Date(today.getTime() + DAY));
-      await client.query('SELECT refresh_content_metrics_week($1::date)', [isoDay(today)]);
+      const days = await refreshDayTables(client, utcDayStart(cutoff), new Date(today.getTime() + DAY));
+      await client.query('SELECT refresh_content_metrics_week($1::date)', [utcDay(today)]);
       const watermark = await advance(client, now(), 0, started);
       return report({ days, watermark });
     }
@@ -122,14 +120,14 @@ export async function refreshRollups(
     for (const [from, to] of hourRanges(fresh.map((c) => c.hour))) {
       await client.query('SELECT refresh_metrics_hourly($1, $2)', [from, to]);
     }
-    const changedDays = [...new Set(fresh.map((c) => utcDay(c.hour).getTime()))].sort((a, b) => a - b);
+    const changedDays = [...new Set(fresh.map((c) => utcDayStart(c.hour).getTime()))].sort((a, b) => a - b);
     for (const day of changedDays) {
       await client.query('SELECT refresh_metrics_daily($1, $2)', [new Date(day), new Date(day + DAY)]);
     }
     // Today and yesterday always: their sessions, events and posts change without any snapshot arriving.
     const firstDay = Math.min(changedDays[0] ?? Infinity, today.getTime() - DAY);
     const days = await refreshDayTables(client, new Date(firstDay), new Date(today.getTime() + DAY));
-    await client.query('SELECT refresh_content_metrics_week($1::date)', [isoDay(today)]);
+    await client.query('SELECT refresh_content_metrics_week($1::date)', [utcDay(today)]);
     if (late.length > 0) {
       const first = late[0]!.hour;
       const last = late.at(-1)!.hour;
@@ -141,7 +139,7 @@ export async function refreshRollups(
         message:
           `${lateRows} snapshot(s) arrived for ${late.length} hour(s) older than the ${settings.lateWindowHours} h late window ` +
           `(${first.toISOString()} to ${new Date(last.getTime() + HOUR).toISOString()}); the rollups leave them out until ` +
-          `\`sovi metrics refresh --from ${isoDay(first)} --to ${isoDay(new Date(last.getTime() + DAY))}\``,
+          `\`sovi metrics refresh --from ${utcDay(first)} --to ${utcDay(new Date(last.getTime() + DAY))}\``,
         context: { hours: late.length, rows: lateRows, from: first, to: new Date(last.getTime() + HOUR) },
       });
     }
@@ -185,15 +183,15 @@ export async function backfillRollups(
   let clampedFrom: Date | null = null;
   if (options.rawRetentionDays !== undefined) {
     const cutoff = (options.now ?? new Date()).getTime() - options.rawRetentionDays * DAY;
-    const firstWhole = utcDay(new Date(cutoff)).getTime() + DAY;
+    const firstWhole = utcDayStart(new Date(cutoff)).getTime() + DAY;
     if (from.getTime() < firstWhole) {
       clampedFrom = new Date(firstWhole);
       from = clampedFrom;
       if (!(to > from)) return { days: 0, clampedFrom, durationMs: 0 };
     }
   }
-  const first = utcDay(from).getTime();
-  const end = utcDay(new Date(to.getTime() - 1)).getTime() + DAY;
+  const first = utcDayStart(from).getTime();
+  const end = utcDayStart(new Date(to.getTime() - 1)).getTime() + DAY;
   const total = Math.round((end - first) / DAY);
   onProgress?.(0, total);
   for (let day = first, done = 0; day < end; day += DAY) {
@@ -212,7 +210,7 @@ export async function backfillRollups(
   }
   await withClientTransaction(pool, async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [REFRESH_LOCK.toString()]);
-    await client.query('SELECT refresh_content_metrics_week($1::date)', [isoDay(utcDay(new Date()))]);
+    await client.query('SELECT refresh_content_metrics_week($1::date)', [utcDay(utcDayStart(new Date()))]);
   });
   return { days: total, clampedFrom, durationMs: Math.round(performance.now() - started) };
 }

@@ -1,10 +1,11 @@
 // The session executor contract: the one interface between sovi's scheduler and whatever runs a warming
 // session on a phone. sovi ships only the deterministic simulator (simulator-executor.ts); a real device
 // driver is a plug-in outside this project, loaded by module path (load-executor.ts).
+import type { Platform } from '../platforms.ts';
 
 export interface SessionAccount {
   id: string;
-  platform: 'tiktok' | 'instagram';
+  platform: Platform;
   username: string;
   state: string;
 }

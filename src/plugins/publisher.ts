@@ -1,6 +1,7 @@
 // The publisher contract: the one interface between sovi's distribution and whatever posts a video to a
 // platform. sovi ships only the simulator (simulator-publisher.ts); a real publisher is a plug-in outside
 // this project, loaded by module path (SOVI_PUBLISHER).
+import type { Platform } from '../platforms.ts';
 import type { Db } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 
@@ -11,7 +12,7 @@ export interface PublishRequest {
    * took the post and before sovi recorded it).
    */
   idempotencyKey: string;
-  platform: 'tiktok' | 'instagram';
+  platform: Platform;
   account: { id: string; username: string };
   videoPath: string;
   caption: string;

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { SoviError } from '../errors.ts';
 import type { SessionExecutor, SessionFacts, SessionOutcome, SessionRequest } from './executor.ts';
+import { sleep } from '../time.ts';
 
 const rate = z.number().min(0).max(1);
 const optionsSchema = z
@@ -85,22 +86,4 @@ export function createSimulatorExecutor(input: Readonly<Record<string, unknown>>
       };
     },
   };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason as Error);
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason as Error);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import { z } from 'zod';
 import { SoviError } from '../errors.ts';
 import { PublishError, type Publisher, type PublisherContext } from './publisher.ts';
+import { sleep } from '../time.ts';
 
 const rate = z.number().min(0).max(1);
 const optionsSchema = z
@@ -44,7 +45,7 @@ export function createSimulatorPublisher(
   return {
     name: 'simulator',
     publish: async (request) => {
-      if (o.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, o.delayMs));
+      if (o.delayMs > 0) await sleep(o.delayMs, request.signal);
       request.signal.throwIfAborted();
       // Every attempt is counted against the key; a key the "platform" already posted returns that post.
       const { rows } = await sql<{

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { SoviError } from '../errors.ts';
 import { createRedditSource } from './reddit-source.ts';
 import type { TrendSource, TrendSourceContext, TrendSourceFactory } from './trend-source.ts';
-import type { TrendsSettings } from './trends-settings.ts';
+import type { TrendsSettings } from '../settings/trends-settings.ts';
 
 const SOURCE_NAME = /^[a-z][a-z0-9_]{0,39}$/;
 

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import packageJson from '../../package.json' with { type: 'json' };
 import { SoviError } from '../errors.ts';
 import type { TrendItem, TrendSource, TrendTarget } from './trend-source.ts';
-import { SUBREDDIT } from './trends-settings.ts';
+import { SUBREDDIT } from '../settings/trends-settings.ts';
 
 /** Where people see a post: the canonical site, whatever base URL the listing was fetched from. */
 const PERMALINK_BASE = 'https://www.reddit.com';

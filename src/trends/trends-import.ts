@@ -16,7 +16,7 @@ import { SoviError } from '../errors.ts';
 import { recordEvent } from '../events/events-service.ts';
 import { TOPIC_MAX, TOPIC_MIN, cleanTopic, topicKey } from './trend-model.ts';
 import { ingest, type IngestItem, type IngestResult } from './trends-service.ts';
-import type { TrendsSettings } from './trends-settings.ts';
+import type { TrendsSettings } from '../settings/trends-settings.ts';
 
 export const importColumns = [
   'topic',

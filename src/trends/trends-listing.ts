@@ -4,7 +4,7 @@
 import { sql } from 'kysely';
 import { resolveNiche } from '../accounts/accounts-service.ts';
 import { decodeCursor, encodeCursor, exactTime, isExactTime } from '../db/keyset.ts';
-import type { Executor } from '../events/events-repository.ts';
+import type { Executor } from '../db/executor.ts';
 import { isUuid } from '../ids.ts';
 import type { Trend } from './trend-model.ts';
 import { topicsQuery } from './trends-repository.ts';

@@ -1,6 +1,5 @@
 // Pulling trends: reading every target of a source under a deadline, recording failures as events, and
 // handing what came back to ingest().
-import { setTimeout as delay } from 'node:timers/promises';
 import { nicheIdsBySlug } from '../accounts/accounts-repository.ts';
 import { resolveNiche } from '../accounts/accounts-service.ts';
 import type { Db } from '../db/pool.ts';
@@ -11,7 +10,8 @@ import { TOPIC_MIN, cleanTopic, topicKey } from './trend-model.ts';
 import type { TrendItem, TrendSource, TrendTarget } from './trend-source.ts';
 import { activeNicheSlugs, bumpOpenFetchFailure, resolveFetchFailures } from './trends-repository.ts';
 import { ingest, type IngestItem, type IngestResult } from './trends-service.ts';
-import type { TrendsSettings } from './trends-settings.ts';
+import type { TrendsSettings } from '../settings/trends-settings.ts';
+import { sleep } from '../time.ts';
 
 export interface TrendsDeps {
   db: Db;
@@ -69,7 +69,7 @@ export async function pullTrends(
     options.signal?.throwIfAborted();
     // Pace the requests as the source asks; the wait is not part of the fetch's deadline.
     const wait = lastStart === undefined ? 0 : lastStart + (source.minIntervalMs ?? 0) - Date.now();
-    if (wait > 0) await delay(wait, undefined, { signal: options.signal });
+    if (wait > 0) await sleep(wait, options.signal);
     lastStart = Date.now();
     const nicheId = nicheIds.get(target.niche);
     if (!nicheId) {

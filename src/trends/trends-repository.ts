@@ -2,7 +2,7 @@
 // the ingestion transaction.
 import { sql, type Insertable, type Selectable } from 'kysely';
 import type { TrendingTopics, TrendObservations } from '../db/types.generated.ts';
-import type { Executor } from '../events/events-repository.ts';
+import type { Executor } from '../db/executor.ts';
 import type { Sighting } from './trend-scoring.ts';
 
 export type TopicRow = Selectable<TrendingTopics> & { niche_slug: string | null };

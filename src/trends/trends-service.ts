@@ -3,7 +3,7 @@
 import { resolveNiche } from '../accounts/accounts-service.ts';
 import type { Db } from '../db/pool.ts';
 import { notFound } from '../errors.ts';
-import type { Executor } from '../events/events-repository.ts';
+import type { Executor } from '../db/executor.ts';
 import { isUuid } from '../ids.ts';
 import { topicKey, type Trend } from './trend-model.ts';
 import { overperformanceRatio, scoreParts, velocityOf, type Sighting } from './trend-scoring.ts';
@@ -25,7 +25,7 @@ import {
   type NewTopicRow,
   type TopicRow,
 } from './trends-repository.ts';
-import type { TrendsSettings } from './trends-settings.ts';
+import type { TrendsSettings } from '../settings/trends-settings.ts';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;

@@ -4,9 +4,9 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Db } from '../db/pool.ts';
 import { insertActivity } from '../accounts/accounts-repository.ts';
-import type { Executor } from '../events/events-repository.ts';
+import type { Executor } from '../db/executor.ts';
 import type { Logger } from '../logger.ts';
-import { isDue, isScheduled, utcDayStart, type WarmingPolicy } from './warming-policy.ts';
+import type { WarmingPolicy } from './warming-policy.ts';
 import {
   assignDevices,
   deviceLoads,
@@ -44,7 +44,6 @@ export interface PlanResult {
   assigned: number;
   /** Candidates read from the index. */
   considered: number;
-  notDue: number;
   /** Due, and moved off a device that is no longer active to an active one of this host. */
   reassigned: number;
   /** Due, but their device's queue is full (they come first next tick). */
@@ -64,7 +63,6 @@ export async function planWarming(deps: PlannerDeps): Promise<PlanResult> {
     planned: 0,
     assigned: 0,
     considered: 0,
-    notDue: 0,
     reassigned: 0,
     deviceBusy: 0,
     noDevice: 0,
@@ -97,15 +95,6 @@ export async function planWarming(deps: PlannerDeps): Promise<PlanResult> {
       result.considered += batch.length;
       for (const c of batch) {
         if (capacity === 0) break;
-        const state = c.current_state;
-        const today = c.sessions_day === utcDayStart(now).toISOString().slice(0, 10) ? c.sessions_today : 0;
-        if (
-          !isScheduled(state) ||
-          !isDue(deps.policy, { state, lastWarmedAt: c.last_warmed_at }, today, now)
-        ) {
-          result.notDue++;
-          continue;
-        }
         // An account keeps its device while that device is active; otherwise it gets this host's active
         // device with the fewest queued sessions.
         let deviceId = c.device_id;

@@ -2,11 +2,12 @@
 // hour of sessions went.
 import { sql } from 'kysely';
 import type { Db } from '../db/pool.ts';
-import { scheduledStates, type WarmingPolicy } from './warming-policy.ts';
+import { dueCondition, dueOrder } from './due-rule.ts';
+import type { WarmingPolicy } from './warming-policy.ts';
 
 export interface ScheduleStatus {
   at: Date;
-  /** Accounts whose gap since their last session has passed (daily caps aside). */
+  /** Accounts due for a session now (due-rule.ts), queued or not. */
   dueAccounts: number;
   /** Sessions planned and not finished, over all hosts. */
   queuedSessions: number;
@@ -34,13 +35,6 @@ export interface ScheduleStatus {
   lastHour: Record<string, number>;
 }
 
-/** SQL for the minimum gap of an account's state, from the policy. */
-const gapMinutes = (p: WarmingPolicy) =>
-  sql`CASE a.current_state ${sql.join(
-    scheduledStates.map((s) => sql`WHEN ${s} THEN ${p[s].minGapMinutes}::int`),
-    sql` `,
-  )} END`;
-
 export async function scheduleStatus(
   db: Db,
   policy: WarmingPolicy,
@@ -48,10 +42,7 @@ export async function scheduleStatus(
 ): Promise<ScheduleStatus> {
   const at = options.now ?? new Date();
   const hourAgo = new Date(at.getTime() - 3_600_000);
-  const due = sql`
-    a.current_state IN ('created', 'warming_p1', 'warming_p2', 'warming_p3', 'active')
-    AND a.platform IN ('tiktok', 'instagram') AND a.deleted_at IS NULL
-    AND (a.last_warmed_at IS NULL OR a.last_warmed_at <= ${at}::timestamptz - make_interval(mins => ${gapMinutes(policy)}))`;
+  const due = dueCondition(policy, at);
   const [count, next, devices, outcomes, queued] = await Promise.all([
     sql<{ n: number }>`SELECT count(*)::int AS n FROM accounts a WHERE ${due}`.execute(db),
     sql<ScheduleStatus['next'][number]>`
@@ -59,7 +50,7 @@ export async function scheduleStatus(
              d.name AS device, q.session_key IS NOT NULL AS queued
       FROM accounts a LEFT JOIN devices d ON d.id = a.device_id LEFT JOIN warming_queue q ON q.account_id = a.id
       WHERE ${due}
-      ORDER BY a.last_warmed_at ASC NULLS FIRST
+      ORDER BY ${dueOrder}
       LIMIT ${options.next ?? 10}`.execute(db),
     sql<ScheduleStatus['devices'][number]>`
       SELECT d.id, d.name, d.host, d.status,

@@ -8,23 +8,16 @@
 // lease, which the retried job picks up, and never a second row or a second set of effects.
 import { setAccountState } from '../accounts/accounts-service.ts';
 import { canTransition } from '../accounts/account-lifecycle.ts';
-import type { AccountState } from '../accounts/account-model.ts';
+import { isScheduled, type AccountState, type ScheduledState } from '../accounts/account-model.ts';
 import { insertActivity } from '../accounts/accounts-repository.ts';
 import type { Db } from '../db/pool.ts';
 import { retryWhileUnavailable } from '../db/retry-unavailable.ts';
-import type { Executor } from '../events/events-repository.ts';
+import type { Executor } from '../db/executor.ts';
 import { recordEvent } from '../events/events-service.ts';
 import type { Logger } from '../logger.ts';
 import type { SessionExecutor, SessionFacts } from '../plugins/executor.ts';
 import type { SessionJob } from './planner.ts';
-import {
-  dayCountAfter,
-  isScheduled,
-  phaseOf,
-  stateAfterSuccess,
-  type ScheduledState,
-  type WarmingPolicy,
-} from './warming-policy.ts';
+import { dayCountAfter, sessionPhase, stateAfterSuccess, type WarmingPolicy } from './warming-policy.ts';
 import {
   claimDevice,
   deleteQueueRow,
@@ -32,6 +25,7 @@ import {
   renewDevice,
   startSessionRow,
 } from './warming-repository.ts';
+import { parsePlatform } from '../platforms.ts';
 
 export interface SessionRunnerDeps {
   db: Db;
@@ -139,7 +133,7 @@ export async function runWarmingSession(
   }
 
   const state: ScheduledState = isScheduled(account.current_state) ? account.current_state : 'active';
-  const phase = phaseOf(state);
+  const phase = sessionPhase[state];
   // The day this session counts towards, were it to succeed.
   const day = dayCountAfter(account.last_warmed_at, account.warming_day_count, startedAt);
   await startSessionRow(deps.db, {
@@ -181,7 +175,7 @@ export async function runWarmingSession(
       sessionKey: job.sessionKey,
       account: {
         id: account.id,
-        platform: account.platform as 'tiktok' | 'instagram',
+        platform: parsePlatform(account.platform),
         username: account.username,
         state,
       },

@@ -1,10 +1,12 @@
-// The warming policy: how often an account in each state gets a session, and how many days each warming
-// phase lasts. Defaults live here; SOVI_WARMING_POLICY_FILE (JSON) overrides any part of them, and
-// `sovi schedule policy` prints the result.
+// The warming policy: how often an account in each scheduled state gets a session, and how many days each
+// warming phase lasts. Defaults live here; SOVI_WARMING_POLICY_FILE (JSON) overrides any part of them, and
+// `sovi schedule policy` prints the result. The per-state tables below are records over the scheduled
+// states (account-model.ts), so a state added there fails to compile until each table says what it means.
 import fs from 'node:fs';
 import { z } from 'zod';
-import type { AccountState } from '../accounts/account-model.ts';
+import { scheduledStates, type AccountState, type ScheduledState } from '../accounts/account-model.ts';
 import { SoviError } from '../errors.ts';
+import { utcDayStart } from '../time.ts';
 
 export interface StatePolicy {
   /** Sessions an account may start per UTC day. */
@@ -18,26 +20,15 @@ export interface PhasePolicy extends StatePolicy {
   days: number;
 }
 
-export interface WarmingPolicy {
-  created: StatePolicy;
-  warming_p1: PhasePolicy;
-  warming_p2: PhasePolicy;
-  warming_p3: PhasePolicy;
-  active: StatePolicy;
+/** The scheduled states that are warming phases: they last a number of days. */
+export type PhaseState = Exclude<ScheduledState, 'created' | 'active'>;
+
+export type WarmingPolicy = { [S in ScheduledState]: S extends PhaseState ? PhasePolicy : StatePolicy } & {
   /** A session still running after this long is aborted and counts as failed. */
   sessionTimeoutSeconds: number;
   /** Consecutive failed sessions (device lost, timeout, error) that mark a device failed. */
   deviceFailureLimit: number;
-}
-
-export type ScheduledState = 'created' | 'warming_p1' | 'warming_p2' | 'warming_p3' | 'active';
-export const scheduledStates: readonly ScheduledState[] = [
-  'created',
-  'warming_p1',
-  'warming_p2',
-  'warming_p3',
-  'active',
-];
+};
 
 export const defaultWarmingPolicy: WarmingPolicy = {
   created: { sessionsPerDay: 1, minGapMinutes: 0 },
@@ -49,6 +40,26 @@ export const defaultWarmingPolicy: WarmingPolicy = {
   deviceFailureLimit: 3,
 };
 
+/** The warming phase a session in each state counts as (warming_progress.warming_phase): 4 once active. */
+export const sessionPhase: Readonly<Record<ScheduledState, 1 | 2 | 3 | 4>> = {
+  created: 1,
+  warming_p1: 1,
+  warming_p2: 2,
+  warming_p3: 3,
+  active: 4,
+};
+
+/** Where a successful session leads from each state, once the phases so far have had their days. */
+const nextState: Readonly<Record<ScheduledState, AccountState | null>> = {
+  created: 'warming_p1',
+  warming_p1: 'warming_p2',
+  warming_p2: 'warming_p3',
+  warming_p3: 'active',
+  active: null,
+};
+
+const isPhase = (s: ScheduledState): s is PhaseState => 'days' in defaultWarmingPolicy[s];
+
 const count = (max: number) => z.number().int().min(0).max(max);
 const state = z
   .object({ sessionsPerDay: count(48).optional(), minGapMinutes: count(10_080).optional() })
@@ -56,11 +67,13 @@ const state = z
 const phase = state.extend({ days: z.number().int().min(1).max(365).optional() }).strict();
 const overrides = z
   .object({
-    created: state.optional(),
-    warming_p1: phase.optional(),
-    warming_p2: phase.optional(),
-    warming_p3: phase.optional(),
-    active: state.optional(),
+    ...({
+      created: state.optional(),
+      warming_p1: phase.optional(),
+      warming_p2: phase.optional(),
+      warming_p3: phase.optional(),
+      active: state.optional(),
+    } satisfies Record<ScheduledState, z.ZodOptional<typeof state | typeof phase>>),
     sessionTimeoutSeconds: z.number().int().min(10).max(86_400).optional(),
     deviceFailureLimit: z.number().int().min(1).max(100).optional(),
   })
@@ -75,9 +88,7 @@ export function loadWarmingPolicy(file: string | undefined): WarmingPolicy {
     throw new SoviError(
       'config',
       `SOVI_WARMING_POLICY_FILE: cannot read ${file} as JSON (${(err as Error).message})`,
-      {
-        field: 'SOVI_WARMING_POLICY_FILE',
-      },
+      { field: 'SOVI_WARMING_POLICY_FILE' },
     );
   }
   const parsed = overrides.safeParse(raw);
@@ -88,49 +99,36 @@ export function loadWarmingPolicy(file: string | undefined): WarmingPolicy {
     });
   }
   const o = parsed.data;
+  const d = defaultWarmingPolicy;
   return {
-    created: { ...defaultWarmingPolicy.created, ...o.created },
-    warming_p1: { ...defaultWarmingPolicy.warming_p1, ...o.warming_p1 },
-    warming_p2: { ...defaultWarmingPolicy.warming_p2, ...o.warming_p2 },
-    warming_p3: { ...defaultWarmingPolicy.warming_p3, ...o.warming_p3 },
-    active: { ...defaultWarmingPolicy.active, ...o.active },
-    sessionTimeoutSeconds: o.sessionTimeoutSeconds ?? defaultWarmingPolicy.sessionTimeoutSeconds,
-    deviceFailureLimit: o.deviceFailureLimit ?? defaultWarmingPolicy.deviceFailureLimit,
+    created: { ...d.created, ...o.created },
+    warming_p1: { ...d.warming_p1, ...o.warming_p1 },
+    warming_p2: { ...d.warming_p2, ...o.warming_p2 },
+    warming_p3: { ...d.warming_p3, ...o.warming_p3 },
+    active: { ...d.active, ...o.active },
+    sessionTimeoutSeconds: o.sessionTimeoutSeconds ?? d.sessionTimeoutSeconds,
+    deviceFailureLimit: o.deviceFailureLimit ?? d.deviceFailureLimit,
   };
-}
-
-export const isScheduled = (s: string): s is ScheduledState =>
-  (scheduledStates as readonly string[]).includes(s);
-
-/** The warming phase a session in this state counts as: 1–3 while warming, 4 once active. */
-export function phaseOf(s: ScheduledState): 1 | 2 | 3 | 4 {
-  return s === 'active' ? 4 : s === 'warming_p3' ? 3 : s === 'warming_p2' ? 2 : 1;
 }
 
 /** The shortest gap any state asks for: accounts warmed more recently than this are due in no state. */
 export const shortestGapMinutes = (p: WarmingPolicy): number =>
   Math.min(...scheduledStates.map((s) => p[s].minGapMinutes));
 
-export const utcDayStart = (at: Date): Date =>
-  new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()));
-
-/** Whether an account is due for a session now. */
-export function isDue(
-  p: WarmingPolicy,
-  account: { state: ScheduledState; lastWarmedAt: Date | null },
-  sessionsToday: number,
-  now: Date,
-): boolean {
-  const rule = p[account.state];
-  if (sessionsToday >= rule.sessionsPerDay) return false;
-  if (account.lastWarmedAt === null) return true;
-  return now.getTime() - account.lastWarmedAt.getTime() >= rule.minGapMinutes * 60_000;
-}
-
 /** Warming days after a successful session: a new UTC day counts one more. */
 export function dayCountAfter(lastWarmedAt: Date | null, dayCount: number, now: Date): number {
   if (lastWarmedAt === null) return dayCount + 1;
   return utcDayStart(lastWarmedAt).getTime() === utcDayStart(now).getTime() ? dayCount : dayCount + 1;
+}
+
+/** Warming days the phases up to and including `s` add up to (0 before the first phase). */
+function daysThrough(p: WarmingPolicy, s: ScheduledState): number {
+  let days = 0;
+  for (const each of scheduledStates) {
+    if (isPhase(each)) days += p[each].days;
+    if (each === s) return days;
+  }
+  return days;
 }
 
 /**
@@ -142,12 +140,6 @@ export function stateAfterSuccess(
   s: ScheduledState,
   dayCount: number,
 ): AccountState | null {
-  const p1 = p.warming_p1.days;
-  const p2 = p1 + p.warming_p2.days;
-  const p3 = p2 + p.warming_p3.days;
-  if (s === 'created') return 'warming_p1';
-  if (s === 'warming_p1' && dayCount >= p1) return 'warming_p2';
-  if (s === 'warming_p2' && dayCount >= p2) return 'warming_p3';
-  if (s === 'warming_p3' && dayCount >= p3) return 'active';
-  return null;
+  const next = nextState[s];
+  return next !== null && dayCount >= daysThrough(p, s) ? next : null;
 }

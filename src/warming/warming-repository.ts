@@ -1,13 +1,9 @@
 // SQL of the warming scheduler. Executor first; the planner's reads run in its transaction.
 import { sql } from 'kysely';
-import type { Executor } from '../events/events-repository.ts';
-import {
-  scheduledStates,
-  shortestGapMinutes,
-  utcDayStart,
-  type StatePolicy,
-  type WarmingPolicy,
-} from './warming-policy.ts';
+import type { Executor } from '../db/executor.ts';
+import { dueCondition, dueOrder } from './due-rule.ts';
+import type { WarmingPolicy } from './warming-policy.ts';
+import { utcDay } from '../time.ts';
 
 export interface Candidate {
   id: string;
@@ -21,46 +17,38 @@ export interface Candidate {
   sessions_day: string | null;
 }
 
-/** A CASE over the account's state, with each scheduled state's value from the policy. */
-export const byState = (policy: WarmingPolicy, value: (rule: StatePolicy) => number) =>
-  sql<number>`CASE a.current_state ${sql.join(
-    scheduledStates.map((s) => sql`WHEN ${s} THEN ${value(policy[s])}::int`),
-    sql` `,
-  )} END`;
-
 /**
- * Accounts due now, least recently warmed first: idx_accounts_needs_warming's predicate and order, read
- * from the head of that index (ORDER BY the indexed column alone, so no sort: a tiebreak column would make
- * PostgreSQL sort every never-warmed account). Whether an account is due (its state's gap since the last
- * session, its sessions today) is decided here, in SQL, so a tick never reads the same not-due rows over
- * and over. Only accounts on no device or on one of `devices` (this host's devices with room, and its
- * inactive ones, whose accounts move), not already queued. Rows are locked and rows another planner holds
- * are skipped, so two planners never plan one account.
+ * Accounts due now (due-rule.ts), least recently warmed first, read from the head of
+ * idx_accounts_needs_warming (ORDER BY the indexed column alone, so no sort: a tiebreak column would make
+ * PostgreSQL sort every never-warmed account). Only accounts on no device or on one of `devices` (this
+ * host's devices with room, and its inactive ones, whose accounts move), not already queued. Rows are locked
+ * and rows another planner holds are skipped, so two planners never plan one account.
  */
-export async function pickCandidates(
-  db: Executor,
-  options: { policy: WarmingPolicy; now: Date; devices: string[]; limit: number; offset: number },
-): Promise<Candidate[]> {
-  const { policy, now } = options;
-  const today = utcDayStart(now).toISOString().slice(0, 10);
-  const cutoff = new Date(now.getTime() - shortestGapMinutes(policy) * 60_000);
-  const { rows } = await sql<Candidate>`
+export interface PickOptions {
+  policy: WarmingPolicy;
+  now: Date;
+  devices: string[];
+  limit: number;
+  offset: number;
+}
+
+export async function pickCandidates(db: Executor, options: PickOptions): Promise<Candidate[]> {
+  const { rows } = await pickCandidatesQuery(options).execute(db);
+  return rows;
+}
+
+/** The statement pickCandidates runs; test/db/warming-index.test.ts checks its plan. */
+export function pickCandidatesQuery(options: PickOptions) {
+  return sql<Candidate>`
     SELECT a.id, a.platform, a.username, a.current_state, a.warming_day_count, a.device_id, a.last_warmed_at,
            a.sessions_today, a.sessions_day
     FROM accounts a
-    WHERE a.current_state IN ('created', 'warming_p1', 'warming_p2', 'warming_p3', 'active')
-      AND a.platform IN ('tiktok', 'instagram')
-      AND a.deleted_at IS NULL
-      AND (a.last_warmed_at IS NULL OR a.last_warmed_at <= ${cutoff})
-      AND (a.last_warmed_at IS NULL
-           OR a.last_warmed_at <= ${now}::timestamptz - make_interval(mins => ${byState(policy, (r) => r.minGapMinutes)}))
-      AND (a.sessions_day IS DISTINCT FROM ${today}::date OR a.sessions_today < ${byState(policy, (r) => r.sessionsPerDay)})
+    WHERE ${dueCondition(options.policy, options.now)}
       AND (a.device_id IS NULL OR a.device_id = ANY(${options.devices}::uuid[]))
       AND NOT EXISTS (SELECT 1 FROM warming_queue q WHERE q.account_id = a.id)
-    ORDER BY a.last_warmed_at ASC NULLS FIRST
+    ORDER BY ${dueOrder}
     LIMIT ${options.limit} OFFSET ${options.offset}
-    FOR UPDATE OF a SKIP LOCKED`.execute(db);
-  return rows;
+    FOR UPDATE OF a SKIP LOCKED`;
 }
 
 /**
@@ -79,7 +67,7 @@ export async function startSessionRow(
     startedAt: Date;
   },
 ): Promise<void> {
-  const day = utcDayStart(row.startedAt).toISOString().slice(0, 10);
+  const day = utcDay(row.startedAt);
   await sql`
     WITH started AS (
       INSERT INTO warming_progress (session_key, account_id, device_id, platform, warming_phase, warming_day, started_at)

@@ -6,7 +6,7 @@
 import { sql } from 'kysely';
 import { decodeCursor, encodeCursor, exactTime, isExactTime } from '../db/keyset.ts';
 import { invalidInput } from '../errors.ts';
-import type { Executor } from '../events/events-repository.ts';
+import type { Executor } from '../db/executor.ts';
 import { isUuid } from '../ids.ts';
 
 export interface WarmingSession {

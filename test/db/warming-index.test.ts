@@ -1,5 +1,7 @@
 // The planner serves the warming pick query from idx_accounts_needs_warming on a realistic table.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { pickCandidatesQuery } from '../../src/warming/warming-repository.ts';
+import { defaultWarmingPolicy } from '../../src/warming/warming-policy.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 
 const t = useTestDatabase();
@@ -42,6 +44,24 @@ describe('the warming pick on 50,000 accounts', () => {
     const plan = rows[0]?.['QUERY PLAN'][0].Plan;
     expect(plan).toBeDefined();
     const all = nodes(plan as PlanNode);
+    expect(all.some((n) => n['Index Name'] === 'idx_accounts_needs_warming')).toBe(true);
+    expect(all.some((n) => n['Node Type'] === 'Sort' || n['Node Type'] === 'Seq Scan')).toBe(false);
+  });
+
+  it("serves the planner's own statement, lists passed as parameters, from the index", async () => {
+    const query = pickCandidatesQuery({
+      policy: defaultWarmingPolicy,
+      now: new Date(),
+      devices: [],
+      limit: 500,
+      offset: 0,
+    }).compile(t.db);
+    // Sent as the driver sends it: an unnamed statement with its parameters, planned with their values.
+    const { rows } = await t.pool.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+      `EXPLAIN (FORMAT JSON) ${query.sql}`,
+      [...query.parameters],
+    );
+    const all = nodes(rows[0]!['QUERY PLAN'][0].Plan);
     expect(all.some((n) => n['Index Name'] === 'idx_accounts_needs_warming')).toBe(true);
     expect(all.some((n) => n['Node Type'] === 'Sort' || n['Node Type'] === 'Seq Scan')).toBe(false);
   });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { importTrends, type ImportFormat } from '../../src/trends/trends-import.ts';
-import { defaultTrendsSettings } from '../../src/trends/trends-settings.ts';
+import { defaultTrendsSettings } from '../../src/settings/trends-settings.ts';
 import { runSovi } from '../helpers/cli.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { asReadByCli, fuzzParams, physicalLines, type Table } from './csv-files.ts';

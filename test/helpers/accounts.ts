@@ -4,6 +4,7 @@ import type { AccountDeps, NewAccount } from '../../src/accounts/accounts-servic
 import type { Db } from '../../src/db/pool.ts';
 import { createVault, type Vault } from '../../src/vault/vault.ts';
 import { canary, canaryTotpSecret } from './canary.ts';
+import { defaultWarmingPolicy } from '../../src/warming/warming-policy.ts';
 
 export const keyLine = (id: string): string => `${id}:${randomBytes(32).toString('base64')}`;
 
@@ -12,7 +13,7 @@ export function vaultWith(...lines: string[]): Vault {
 }
 
 export function accountDeps(db: Db, vault: Vault = vaultWith(keyLine('k1')), actor = 'tester'): AccountDeps {
-  return { db, vault, actor };
+  return { db, vault, actor, warmingPolicy: defaultWarmingPolicy };
 }
 
 let n = 0;

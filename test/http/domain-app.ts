@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Config } from '../../src/config.ts';
 import type * as routes from '../../src/http/routes/index.ts';
-import type { ApiDeps } from '../../src/http/routes/index.ts';
+import type { ApiDeps } from '../../src/http/api-deps.ts';
 
 type RoutesModule = typeof routes;
 

@@ -6,6 +6,7 @@ import { buildApp } from '../../src/http/app.ts';
 import { keyLine, vaultWith } from '../helpers/accounts.ts';
 import { quietLogger, useTestDatabase } from '../helpers/database.ts';
 import { startTestApp } from './helpers.ts';
+import { loadPolicies } from '../../src/policies.ts';
 
 const t = useTestDatabase();
 
@@ -34,6 +35,7 @@ describe('health endpoints', () => {
       logger: quietLogger,
       vault: vaultWith(keyLine('k1')),
       config: loadConfig({}),
+      policies: loadPolicies(loadConfig({})),
     });
 
     it('keeps /healthz at 200 and answers /readyz with 503 and a retry hint', async () => {

@@ -4,7 +4,8 @@ import { Writable } from 'node:stream';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { createToken } from '../../src/auth/tokens-service.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
-import type { ApiSettings } from '../../src/http/api-settings.ts';
+import { loadPolicies } from '../../src/policies.ts';
+import type { ApiSettings } from '../../src/settings/api-settings.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { createLogger } from '../../src/logger.ts';
 import type { Vault } from '../../src/vault/vault.ts';
@@ -37,11 +38,19 @@ export async function startTestApp(
   });
   const logger = createLogger({ level: 'debug', format: 'json' }, 'debug', sink);
   const vault = options.vault ?? vaultWith(keyLine('k1'));
-  const config = {
-    ...loadConfig({ SOVI_HOST_NAME: 'api-test-host' }),
-    api: { sessionSecret: 'test-session-secret-0123456789abcdef', ...options.api },
-  } as Config;
-  const app = await buildApp({ db: t.db, pool: t.pool, logger, vault, config });
+  const base = loadConfig({ SOVI_HOST_NAME: 'api-test-host' });
+  const config: Config = {
+    ...base,
+    api: { ...base.api, sessionSecret: 'test-session-secret-0123456789abcdef', ...options.api },
+  };
+  const app = await buildApp({
+    db: t.db,
+    pool: t.pool,
+    logger,
+    vault,
+    config,
+    policies: loadPolicies(config),
+  });
   const suffix = `${process.pid}-${++n}-${Date.now()}`;
   const admin = await createToken(t.db, { name: `admin-${suffix}` }, 'test');
   const reader = await createToken(t.db, { name: `reader-${suffix}`, readOnly: true }, 'test');

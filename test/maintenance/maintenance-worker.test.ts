@@ -9,7 +9,7 @@ import { maintenanceQueue, startMaintenanceWorker } from '../../src/jobs/mainten
 import {
   defaultMaintenanceSettings,
   type MaintenanceSettings,
-} from '../../src/maintenance/maintenance-settings.ts';
+} from '../../src/settings/maintenance-settings.ts';
 import { quietLogger, useTestDatabase } from '../helpers/database.ts';
 
 const t = useTestDatabase();

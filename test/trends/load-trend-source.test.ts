@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { loadTrendSource } from '../../src/trends/load-trend-source.ts';
 import { pullTrends } from '../../src/trends/trends-pull.ts';
 import { listTrends } from '../../src/trends/trends-service.ts';
-import { defaultTrendsSettings, type TrendsSettings } from '../../src/trends/trends-settings.ts';
+import { defaultTrendsSettings, type TrendsSettings } from '../../src/settings/trends-settings.ts';
 import { quietLogger, useTestDatabase } from '../helpers/database.ts';
 import { RECORDED_AT, startFixtureServer } from './fixture-server.ts';
 

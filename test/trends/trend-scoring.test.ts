@@ -10,7 +10,7 @@ import {
   trendScore,
   velocityOf,
 } from '../../src/trends/trend-scoring.ts';
-import { defaultSubreddits, parseSubreddits } from '../../src/trends/trends-settings.ts';
+import { defaultSubreddits, parseSubreddits } from '../../src/settings/trends-settings.ts';
 
 const now = new Date('2026-03-10T12:00:00Z');
 const hoursAgo = (h: number) => new Date(now.getTime() - h * 3_600_000);

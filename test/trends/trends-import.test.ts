@@ -6,7 +6,7 @@ import { createRedditSource } from '../../src/trends/reddit-source.ts';
 import { arrayElementLines, formatOf, importTrends } from '../../src/trends/trends-import.ts';
 import { pullTrends } from '../../src/trends/trends-pull.ts';
 import { listTrends } from '../../src/trends/trends-service.ts';
-import { defaultTrendsSettings } from '../../src/trends/trends-settings.ts';
+import { defaultTrendsSettings } from '../../src/settings/trends-settings.ts';
 import { quietLogger, useTestDatabase } from '../helpers/database.ts';
 import { RECORDED_AT, startFixtureServer } from './fixture-server.ts';
 

@@ -8,7 +8,7 @@ import { scoreParts } from '../../src/trends/trend-scoring.ts';
 import type { TrendSource } from '../../src/trends/trend-source.ts';
 import { pullTrends } from '../../src/trends/trends-pull.ts';
 import { getTrend, listTrends, refreshTrends } from '../../src/trends/trends-service.ts';
-import { defaultTrendsSettings, type TrendsSettings } from '../../src/trends/trends-settings.ts';
+import { defaultTrendsSettings, type TrendsSettings } from '../../src/settings/trends-settings.ts';
 import { quietLogger, useTestDatabase } from '../helpers/database.ts';
 import { RECORDED_AT, startFixtureServer, type FixtureServer } from './fixture-server.ts';
 

@@ -3,10 +3,10 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { isDueInState as isDue } from '../../src/warming/due-rule.ts';
 import {
   dayCountAfter,
   defaultWarmingPolicy,
-  isDue,
   loadWarmingPolicy,
   stateAfterSuccess,
 } from '../../src/warming/warming-policy.ts';

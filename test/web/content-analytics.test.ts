@@ -9,7 +9,7 @@ import { createContent } from '../../src/content/content-service.ts';
 import { defaultContentPolicy } from '../../src/content/content-policy.ts';
 import { runStage, type StageJob } from '../../src/content/pipeline.ts';
 import type { ScriptWriter } from '../../src/content/script-writers.ts';
-import type { ApiDeps } from '../../src/http/routes/index.ts';
+import type { ApiDeps } from '../../src/http/api-deps.ts';
 import { listPipelineSink, pipelineDeps } from '../helpers/content.ts';
 import { quietLogger, useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';

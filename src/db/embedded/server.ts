@@ -25,6 +25,7 @@ import {
   type Binaries,
   type OsUser,
 } from './binaries.ts';
+import { sleep } from '../../time.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -341,7 +342,7 @@ async function waitForConnections(url: string): Promise<void> {
           `the embedded PostgreSQL does not accept connections: ${(err as Error).message}`,
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
     } finally {
       await client.end().catch(() => undefined);
     }

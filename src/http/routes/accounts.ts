@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
-import { accountStates, platforms, secretFields } from '../../accounts/account-model.ts';
+import { accountStates, secretFields } from '../../accounts/account-model.ts';
 import {
   addAccount,
   currentTotp,
@@ -27,7 +27,8 @@ import {
   refParam,
   writeErrors,
 } from '../schemas.ts';
-import type { ApiDeps } from './index.ts';
+import type { ApiDeps } from '../api-deps.ts';
+import { platforms } from '../../platforms.ts';
 
 const secretSummary = z.object({
   set: z.boolean(),
@@ -77,8 +78,13 @@ const noBody = z.strictObject({}).nullish();
 /** Plaintext leaves through these two routes only: no cache may keep it. */
 const noStore = { 'cache-control': 'no-store' } as const;
 
-export const accountsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, vault }) => {
-  const deps = (request: FastifyRequest): AccountDeps => ({ db, vault, actor: actorOf(request) });
+export const accountsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, vault, policies }) => {
+  const deps = (request: FastifyRequest): AccountDeps => ({
+    db,
+    vault,
+    actor: actorOf(request),
+    warmingPolicy: policies.warming,
+  });
 
   app.get(
     '/accounts',

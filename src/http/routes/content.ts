@@ -11,7 +11,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyReply } from 'fastify';
 import { getContentDetails, listContentPage, contentVideoFile } from '../../content/content-listing.ts';
 import { productionStatuses, stages, type Content } from '../../content/content-model.ts';
-import { loadContentPolicy, type ContentPolicy } from '../../content/content-policy.ts';
+import type { ContentPolicy } from '../../content/content-policy.ts';
 import {
   contentStatusCounts,
   createContent,
@@ -34,7 +34,7 @@ import {
   writeErrors,
 } from '../schemas.ts';
 import { distributionSchema } from './distributions.ts';
-import type { ApiDeps } from './index.ts';
+import type { ApiDeps } from '../api-deps.ts';
 
 const scriptSchema = z.object({
   title: z.string(),
@@ -157,10 +157,12 @@ export function byteRange(
 
 const mp4 = { description: 'video/mp4', content: { 'video/mp4': { schema: z.string() } } };
 
-export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, config, contentSink }) => {
-  // Loaded once, as the content worker does.
-  const policy = loadContentPolicy(config?.content.policyFile);
-  const mediaDir = config?.content.mediaDir;
+export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
+  app,
+  { db, config, policies, contentSink },
+) => {
+  const policy = policies.content;
+  const mediaDir = config.content.mediaDir;
 
   app.get(
     '/content',

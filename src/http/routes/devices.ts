@@ -13,7 +13,7 @@ import {
 import { decodeCursor, encodeCursor } from '../../db/keyset.ts';
 import { booleanParam, nextCursor, pageQuery, readErrors, refParam, writeErrors } from '../schemas.ts';
 import { eventSchema } from './events.ts';
-import type { ApiDeps } from './index.ts';
+import type { ApiDeps } from '../api-deps.ts';
 
 const device = z.object({
   id: z.uuid(),

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { findAccount } from '../../accounts/accounts-service.ts';
-import { platforms } from '../../accounts/account-model.ts';
+import { platforms } from '../../platforms.ts';
 import {
   distributionStatuses,
   listDistributions,
@@ -12,7 +12,7 @@ import {
 import { invalidInput } from '../../errors.ts';
 import { isUuid } from '../../ids.ts';
 import { listParam, nextCursor, pageQuery, readErrors, refParam, writeErrors } from '../schemas.ts';
-import type { ApiDeps } from './index.ts';
+import type { ApiDeps } from '../api-deps.ts';
 
 export const distributionSchema = z.object({
   id: z.string(),

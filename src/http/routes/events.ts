@@ -27,7 +27,7 @@ import {
   timeParam,
   writeErrors,
 } from '../schemas.ts';
-import type { ApiDeps } from './index.ts';
+import type { ApiDeps } from '../api-deps.ts';
 
 export const eventSchema = z.object({
   id: z.number().int(),

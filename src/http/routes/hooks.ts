@@ -2,12 +2,12 @@
 // one hook with the posterior the selector samples from, and adding one (checked as `sovi hooks add` is).
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { platforms } from '../../accounts/account-model.ts';
+import { platforms } from '../../platforms.ts';
 import { posteriorOf } from '../../hooks/hook-selector.ts';
 import { hookLeaderboard, listHooksPage } from '../../hooks/hooks-listing.ts';
 import { addHook, getHook } from '../../hooks/hooks-service.ts';
 import { integerParam, nextCursor, pageQuery, readErrors, refParam, writeErrors } from '../schemas.ts';
-import type { ApiDeps } from './index.ts';
+import type { ApiDeps } from '../api-deps.ts';
 
 const platformScore = z.object({
   score: z.number().describe('share of its posts that did well, 0–1'),
@@ -62,7 +62,7 @@ export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
           'without posts on the platform starts from its prior (the score it was added with, else the ' +
           'pooled score of its competitors).',
         querystring: z.strictObject({
-          platform: z.enum(platforms).optional().describe('default tiktok'),
+          platform: z.enum(platforms).optional().describe(`default ${platforms[0]}`),
           niche: refParam.optional().describe('niche slug'),
           limit: integerParam(1, 1000).optional().describe('default 20'),
         }),
@@ -85,7 +85,7 @@ export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
       },
     },
     async (request) => {
-      const platform = request.query.platform ?? 'tiktok';
+      const platform = request.query.platform ?? platforms[0];
       const hooks = await hookLeaderboard(db, {
         platform,
         niche: request.query.niche,

@@ -8,14 +8,10 @@ import { findAccount, resolveNiche } from '../../accounts/accounts-service.ts';
 import { SoviError } from '../../errors.ts';
 import { accountHourly, nicheDaily, topContent } from '../../metrics/metrics-reads.ts';
 import { rollupStatus } from '../../metrics/rollup-refresh.ts';
-import {
-  ENGAGEMENT_FORMULA,
-  defaultIngestSettings,
-  ingestSnapshots,
-  snapshotColumns,
-} from '../../metrics/snapshot-ingest.ts';
+import { ENGAGEMENT_FORMULA, ingestSnapshots, snapshotColumns } from '../../metrics/snapshot-ingest.ts';
 import { errorSchema, integerParam, readErrors, refParam, writeErrors } from '../schemas.ts';
-import type { ApiDeps } from './index.ts';
+import type { ApiDeps } from '../api-deps.ts';
+import { utcDay } from '../../time.ts';
 
 /** Items per batch; a bigger one is a file for `sovi metrics import`. */
 export const MAX_SNAPSHOTS = 10_000;
@@ -24,7 +20,6 @@ export const BATCH_BODY_LIMIT = 8 * 1024 * 1024;
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-const isoDay = (t: Date) => t.toISOString().slice(0, 10);
 
 const issueSchema = z.object({
   line: z.number().int().optional().describe('the item of the batch, counted from 1'),
@@ -80,7 +75,7 @@ const days = (max: number, fallback: number) =>
   integerParam(1, max).optional().describe(`how many days back (default ${fallback})`);
 
 export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, pool, config }) => {
-  const settings = config?.metrics ?? defaultIngestSettings;
+  const settings = config.metrics;
 
   app.post(
     '/metrics/snapshots',
@@ -213,8 +208,8 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
     async (request) => {
       const nicheId = await resolveNiche(db, request.params.ref, 'ref');
       const tomorrow = new Date(Date.now() + DAY);
-      const from = isoDay(new Date(tomorrow.getTime() - ((request.query.days ?? 90) + 1) * DAY));
-      return { niche: nicheId, days: await nicheDaily(db, nicheId, from, isoDay(tomorrow)) };
+      const from = utcDay(new Date(tomorrow.getTime() - ((request.query.days ?? 90) + 1) * DAY));
+      return { niche: nicheId, days: await nicheDaily(db, nicheId, from, utcDay(tomorrow)) };
     },
   );
 

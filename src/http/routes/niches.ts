@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Db } from '../../db/pool.ts';
 import { invalidInput } from '../../errors.ts';
 import { nextCursor, pageQuery, readErrors } from '../schemas.ts';
-import type { ApiDeps } from './index.ts';
+import type { ApiDeps } from '../api-deps.ts';
 
 const niche = z.object({
   id: z.uuid(),

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { readOverview } from '../../overview/overview-service.ts';
 import { readErrors } from '../schemas.ts';
-import type { ApiDeps } from './index.ts';
+import type { ApiDeps } from '../api-deps.ts';
 
 const count = z.number().int();
 const counts = z.record(z.string(), count);

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { SoviError } from '../../errors.ts';
 import { errorResponses } from '../schemas.ts';
-import type { ApiDeps } from './index.ts';
+import type { ApiDeps } from '../api-deps.ts';
 
 const tokenSummary = z.object({ id: z.uuid(), name: z.string(), readOnly: z.boolean() });
 

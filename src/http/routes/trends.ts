@@ -2,15 +2,13 @@
 // merged as `sovi trends import` does), and creating content from a topic.
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { loadContentPolicy } from '../../content/content-policy.ts';
 import { importColumns, importTrends } from '../../trends/trends-import.ts';
 import { listTrendsPage } from '../../trends/trends-listing.ts';
 import { getTrend } from '../../trends/trends-service.ts';
-import { defaultTrendsSettings } from '../../trends/trends-settings.ts';
 import { actorOf } from '../auth.ts';
 import { booleanParam, nextCursor, pageQuery, readErrors, refParam, writeErrors } from '../schemas.ts';
 import { contentSchema, createAndQueue, newContentFields, noWorker } from './content.ts';
-import type { ApiDeps } from './index.ts';
+import type { ApiDeps } from '../api-deps.ts';
 import { BATCH_BODY_LIMIT, batchErrorSchema, sendBatchRefusal } from './metrics.ts';
 
 const MAX_TOPICS = 10_000;
@@ -44,9 +42,12 @@ const topicDoc = z
       'values are text or numbers.',
   );
 
-export const trendsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, config, contentSink }) => {
-  const settings = config?.trends ?? defaultTrendsSettings;
-  const policy = loadContentPolicy(config?.content.policyFile);
+export const trendsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
+  app,
+  { db, config, policies, contentSink },
+) => {
+  const settings = config.trends;
+  const policy = policies.content;
 
   app.get(
     '/trends',

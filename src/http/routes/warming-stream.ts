@@ -18,7 +18,7 @@ import { exactTime, isExactTime } from '../../db/keyset.ts';
 import type { Db } from '../../db/pool.ts';
 import { sessionRows, toWarmingSession, type WarmingSession } from '../../warming/warming-sessions.ts';
 import { readErrors, refParam } from '../schemas.ts';
-import type { ApiDeps } from './index.ts';
+import type { ApiDeps } from '../api-deps.ts';
 import { sessionSchema } from './warming.ts';
 
 const POLL_MS = 1_500;

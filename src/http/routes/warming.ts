@@ -6,9 +6,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { findAccount, resolveDevice } from '../../accounts/accounts-service.ts';
 import { scheduleStatus } from '../../warming/schedule-status.ts';
 import { listWarmingSessions } from '../../warming/warming-sessions.ts';
-import { loadWarmingPolicy } from '../../warming/warming-policy.ts';
 import { integerParam, nextCursor, pageQuery, readErrors, refParam, timeParam } from '../schemas.ts';
-import type { ApiDeps } from './index.ts';
+import type { ApiDeps } from '../api-deps.ts';
 
 const count = z.number().int();
 const stateRule = z.object({ sessionsPerDay: count, minGapMinutes: count });
@@ -27,7 +26,9 @@ const policySchema = z.object({
 
 const statusSchema = z.object({
   at: z.date(),
-  dueAccounts: count.describe('accounts whose gap since their last session has passed'),
+  dueAccounts: count.describe(
+    'accounts due for a session now (gap passed, daily sessions left), queued or not',
+  ),
   queuedSessions: count.describe('sessions planned and not finished, over all hosts'),
   next: z
     .array(
@@ -73,10 +74,8 @@ export const sessionSchema = z.object({
   data: z.record(z.string(), z.unknown()).describe('what the executor reported'),
 });
 
-export const warmingRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, config }) => {
-  // Loaded once, as the workers do: a changed policy file takes effect at the next start.
-  const policyFile = config?.scheduler.policyFile;
-  const policy = loadWarmingPolicy(policyFile);
+export const warmingRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, policies }) => {
+  const policy = policies.warming;
 
   app.get(
     '/warming/policy',
@@ -87,7 +86,7 @@ export const warmingRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, c
         response: { 200: policySchema, ...readErrors() },
       },
     },
-    async () => ({ source: policyFile === undefined ? ('defaults' as const) : ('file' as const), ...policy }),
+    async () => ({ source: policies.sources.warming, ...policy }),
   );
 
   app.get(

@@ -1,7 +1,6 @@
-// The HTTP API's settings. They belong in src/config.ts as `config.api` (SOVI_SESSION_SECRET,
+// The HTTP API's settings and their defaults: src/config.ts reads them as `config.api` (SOVI_SESSION_SECRET,
 // SOVI_SESSION_TTL_HOURS, SOVI_METRICS_TOKEN_REQUIRED, SOVI_AUTH_FAILURES_PER_MINUTE,
-// SOVI_SIGNIN_ATTEMPTS_PER_MINUTE, SOVI_TRUST_PROXY); until it has them, these defaults apply.
-import type { Config } from '../config.ts';
+// SOVI_SIGNIN_ATTEMPTS_PER_MINUTE, SOVI_TRUST_PROXY, SOVI_HTTP_REQUEST_TIMEOUT_MS).
 
 export interface ApiSettings {
   /**
@@ -32,8 +31,3 @@ export const defaultApiSettings: ApiSettings = {
   trustProxy: false,
   requestTimeoutMs: 15_000,
 };
-
-export function apiSettings(config: Config): ApiSettings {
-  const api = (config as Config & { api?: Partial<ApiSettings> }).api;
-  return { ...defaultApiSettings, ...api };
-}

@@ -1,4 +1,4 @@
-// The daily maintenance job's settings, their defaults and their bounds, in one place. config.ts fills them
+// The daily maintenance job's settings, their defaults and their bounds, in one place. src/config.ts fills them
 // from SOVI_PARTITION_MONTHS_AHEAD, SOVI_ACTIVITY_RETENTION_DAYS, SOVI_SNAPSHOT_RETENTION_DAYS and
 // SOVI_MAINTENANCE_CRON.
 import { invalidInput } from '../errors.ts';

@@ -1,0 +1,30 @@
+// What every API resource's routes get. Its own module, so that route files and the resource list
+// (routes/index.ts) do not import each other. The caller (actor) of a request is actorOf(request), from auth.ts.
+import type pg from 'pg';
+import type { Config } from '../config.ts';
+import type { PipelineJobSink } from '../content/pipeline.ts';
+import type { Db } from '../db/pool.ts';
+import type { Logger } from '../logger.ts';
+import type { Policies } from '../policies.ts';
+import type { Vault } from '../vault/vault.ts';
+import type { Auth } from './auth.ts';
+import type { EventNotifier } from './event-stream.ts';
+
+export interface ApiDeps {
+  db: Db;
+  pool: pg.Pool;
+  vault: Vault;
+  logger: Logger;
+  auth: Auth;
+  events: EventNotifier;
+  /** Where a device added without a host is plugged in: this server's host (SOVI_HOST_NAME). */
+  defaultHost: string;
+  /** Tracks open streams so that closing the app ends them. */
+  streams: Set<AbortController>;
+  /** The settings the domain routes follow (media folder, metrics ingest, trends). */
+  config: Config;
+  /** The warming and content policies, loaded once by the process that built the app. */
+  policies: Policies;
+  /** Where content production is queued (pipelineJobSink); without it, produce and retry answer 503. */
+  contentSink?: PipelineJobSink;
+}

@@ -1,0 +1,35 @@
+// The platforms sovi posts to, declared once. Everything else derives from this list: the accounts CHECK
+// constraint's values, the warming index's predicate (both compared with it by test/db), the content
+// policy's per-platform keys, the API's enums, the CLI's choices and tables. A new platform is one entry
+// here and one in platformRules; the compiler then points at every per-platform table that needs it.
+import { invalidInput } from './errors.ts';
+
+export const platforms = ['tiktok', 'instagram'] as const;
+export type Platform = (typeof platforms)[number];
+
+export const isPlatform = (value: string): value is Platform =>
+  (platforms as readonly string[]).includes(value);
+
+/** A platform named by a person or a row; anything else is an error naming `field`. */
+export function parsePlatform(value: string, field = 'platform'): Platform {
+  if (!isPlatform(value)) {
+    throw invalidInput(field, `${field}: expected one of ${platforms.join(', ')}, got "${value}"`);
+  }
+  return value;
+}
+
+export interface PlatformRules {
+  /** What a post's caption may hold (TikTok's description is short; Instagram's caption is long). */
+  captionMaxChars: number;
+  /** Hashtags sovi puts on a post. */
+  maxHashtags: number;
+}
+
+export const platformRules: Readonly<Record<Platform, PlatformRules>> = {
+  tiktok: { captionMaxChars: 150, maxHashtags: 5 },
+  instagram: { captionMaxChars: 2_000, maxHashtags: 8 },
+};
+
+/** A value per platform, e.g. a quota or a zod schema per key. */
+export const perPlatform = <T>(value: (platform: Platform) => T): Record<Platform, T> =>
+  Object.fromEntries(platforms.map((p) => [p, value(p)])) as Record<Platform, T>;
