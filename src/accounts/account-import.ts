@@ -6,16 +6,13 @@ import { SoviError } from '../errors.ts';
 import { recordEvent } from '../events/events-service.ts';
 import { normaliseTotpSecret } from '../vault/totp.ts';
 import { accountStates, secretFields, type SecretField } from './account-model.ts';
-import {
-  devicesByRef,
-  existingLiveUsernames,
-  insertAccountRows,
-  insertActivity,
-  nicheIdsBySlug,
-  type NewAccountRow,
-} from './accounts-repository.ts';
+import { existingLiveUsernames, insertAccountRows, type NewAccountRow } from './accounts-repository.ts';
 import type { AccountDeps } from './accounts-service.ts';
 import { isPlatform, platforms } from '../platforms.ts';
+import { recordActivity } from '../activity/activity-log.ts';
+import { isUniqueViolation } from '../db/pg-errors.ts';
+import { deviceIdsByRef } from '../devices/devices-service.ts';
+import { nicheIdsBySlug } from '../niches/niches-service.ts';
 
 export const importColumns = [
   'platform',
@@ -150,7 +147,7 @@ export async function importAccountsCsv(
   const niches = await nicheIdsBySlug(deps.db, [
     ...new Set(candidates.flatMap((c) => (c.niche ? [c.niche] : []))),
   ]);
-  const devices = await devicesByRef(deps.db, [
+  const devices = await deviceIdsByRef(deps.db, [
     ...new Set(candidates.flatMap((c) => (c.device ? [c.device] : []))),
   ]);
   for (const c of candidates) {
@@ -202,7 +199,7 @@ export async function importAccountsCsv(
       for (let i = 0; i < rows.length; i += CHUNK) {
         const chunk = rows.slice(i, i + CHUNK);
         await insertAccountRows(trx, chunk);
-        await insertActivity(
+        await recordActivity(
           trx,
           chunk.map((r) => ({
             account_id: r.id,
@@ -222,7 +219,7 @@ export async function importAccountsCsv(
       });
     });
   } catch (err) {
-    if ((err as { code?: string }).code === '23505') {
+    if (isUniqueViolation(err)) {
       throw new SoviError(
         'conflict',
         `${source}: an account with one of these usernames was added while importing; nothing was imported, run it again`,

@@ -9,6 +9,7 @@
 // cooldown, from which it resumes the phase it was in; a suspension can be appealed (→ cooldown) or end in a
 // ban. A platform can suspend or ban an account at any point. banned is terminal.
 import { SoviError } from '../errors.ts';
+import type { Severity } from '../events/event-model.ts';
 import type { AccountState } from './account-model.ts';
 
 const troubled = ['flagged', 'suspended', 'banned'] as const;
@@ -44,3 +45,19 @@ export function assertTransition(from: AccountState, to: AccountState): void {
     { field: 'state', from, to, allowed: [...allowed] },
   );
 }
+
+/** How loud a move into each state is in the event log: trouble from the platform is an error or a warning. */
+export const stateSeverity: Readonly<Record<AccountState, Severity>> = {
+  created: 'info',
+  warming_p1: 'info',
+  warming_p2: 'info',
+  warming_p3: 'info',
+  active: 'info',
+  resting: 'info',
+  cooldown: 'info',
+  flagged: 'warning',
+  restricted: 'warning',
+  shadowbanned: 'warning',
+  suspended: 'error',
+  banned: 'error',
+};

@@ -187,6 +187,17 @@ export async function updateAccountRow(
   return result.numUpdatedRows > 0n;
 }
 
+/** Soft-deletes a live account; false when it was deleted already. */
+export async function softDeleteAccountRow(db: Executor, id: string): Promise<boolean> {
+  const result = await db
+    .updateTable('accounts')
+    .set({ deleted_at: new Date() })
+    .where('id', '=', id)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
 /** Moves an account from one state to another only if it is still in `from` (compare-and-set). */
 export async function compareAndSetState(
   db: Executor,
@@ -202,57 +213,6 @@ export async function compareAndSetState(
     .where('deleted_at', 'is', null)
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
-}
-
-export async function insertActivity(
-  db: Executor,
-  entries: {
-    account_id: string | null;
-    device_id?: string | null;
-    action_type: string;
-    detail: Record<string, unknown>;
-  }[],
-): Promise<void> {
-  if (entries.length === 0) return;
-  await db
-    .insertInto('activity_log')
-    .values(
-      entries.map((e) => ({
-        account_id: e.account_id,
-        device_id: e.device_id ?? null,
-        action_type: e.action_type,
-        detail_json: JSON.stringify(e.detail),
-      })),
-    )
-    .execute();
-}
-
-export async function nicheIdsBySlug(db: Executor, slugs: string[]): Promise<Map<string, string>> {
-  if (slugs.length === 0) return new Map();
-  const rows = await db.selectFrom('niches').select(['id', 'slug']).where('slug', 'in', slugs).execute();
-  return new Map(rows.map((r) => [r.slug, r.id]));
-}
-
-/** Devices by id, udid or name, for the references people type. */
-export async function devicesByRef(db: Executor, refs: string[]): Promise<Map<string, string>> {
-  if (refs.length === 0) return new Map();
-  const uuids = refs.filter(isUuid);
-  const rows = await db
-    .selectFrom('devices')
-    .select(['id', 'udid', 'name'])
-    .where((eb) =>
-      eb.or([
-        ...(uuids.length ? [eb('id', 'in', uuids)] : []),
-        eb('udid', 'in', refs),
-        eb('name', 'in', refs),
-      ]),
-    )
-    .execute();
-  const found = new Map<string, string>();
-  for (const row of rows) {
-    for (const key of [row.id, row.udid, row.name]) if (refs.includes(key)) found.set(key, row.id);
-  }
-  return found;
 }
 
 /** Live (platform, lower(username)) pairs that already exist, among the given ones. */

@@ -12,16 +12,15 @@ import {
 } from '../accounts/account-model.ts';
 import {
   addAccount,
-  currentTotp,
   deleteAccount,
   getAccount,
   listAccounts,
   restoreAccount,
-  revealSecrets,
-  setAccountState,
   updateAccount,
   type AccountDeps,
 } from '../accounts/accounts-service.ts';
+import { currentTotp, revealSecrets } from '../accounts/account-secrets.ts';
+import { setAccountState } from '../accounts/account-state.ts';
 import { invalidInput } from '../errors.ts';
 import { action, type CliContext } from './context.ts';
 import { json, shortTime, table } from './format.ts';

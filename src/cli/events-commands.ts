@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
-import { resolveDevice, findAccount } from '../accounts/accounts-service.ts';
+import { findAccount } from '../accounts/accounts-service.ts';
+import { resolveDevice } from '../devices/devices-service.ts';
 import { resolvers, type SystemEvent } from '../events/event-model.ts';
 import {
   followEvents,

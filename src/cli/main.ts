@@ -16,6 +16,7 @@ import { registerTrendsCommands } from './trends-commands.ts';
 import { registerWorkerCommand } from './worker-command.ts';
 import { registerDevicesCommands } from './devices-commands.ts';
 import { registerMigrateCommand } from './migrate-command.ts';
+import { registerNichesCommands } from './niches-commands.ts';
 import { registerUpCommand } from './up-command.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 
@@ -39,6 +40,7 @@ program.addHelpText(
 registerUpCommand(program);
 registerMigrateCommand(program);
 registerDbCommands(program);
+registerNichesCommands(program);
 registerDevicesCommands(program);
 registerAccountsCommands(program);
 registerKeysCommands(program);

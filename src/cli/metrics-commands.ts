@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { invalidInput, notFound } from '../errors.ts';
+import { invalidInput } from '../errors.ts';
 import { isUuid } from '../ids.ts';
 import { recomputeHookScores } from '../metrics/hook-feedback.ts';
 import { accountHourly, nicheDaily, topContent } from '../metrics/metrics-reads.ts';
@@ -11,16 +11,14 @@ import { json, shortTime, table } from './format.ts';
 import { parseInteger } from './parse.ts';
 import { progress } from './progress.ts';
 import { parseTime, utcDay } from '../time.ts';
+import { resolveNiche } from '../niches/niches-service.ts';
+import { findAccount } from '../accounts/accounts-service.ts';
 
 const DAY = 86_400_000;
 const n = (v: number | null) => (v === null ? '-' : v.toLocaleString('en'));
 const rate = (v: number | null) => (v === null ? '-' : v.toFixed(3));
 
-async function nicheId(db: Db, slug: string): Promise<string> {
-  const row = await db.selectFrom('niches').select('id').where('slug', '=', slug).executeTakeFirst();
-  if (!row) throw invalidInput('--niche', `--niche: no niche "${slug}"`);
-  return row.id;
-}
+const nicheId = (db: Db, slug: string): Promise<string> => resolveNiche(db, slug, '--niche');
 
 export function registerMetricsCommands(program: Command): void {
   const metrics = program
@@ -159,8 +157,7 @@ export function registerMetricsCommands(program: Command): void {
       action(async (ctx, id: string, o: { days: number; json?: boolean }) => {
         if (!isUuid(id)) throw invalidInput('id', `id: expected an account UUID, got "${id}"`);
         const { db } = await ctx.database();
-        const account = await db.selectFrom('accounts').select('id').where('id', '=', id).executeTakeFirst();
-        if (!account) throw notFound('account', id);
+        await findAccount(db, id);
         const to = new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000);
         const hours = await accountHourly(db, id, new Date(to.getTime() - o.days * DAY), to);
         if (o.json) return ctx.print(json(hours));

@@ -5,7 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { resolveNiche } from '../accounts/accounts-service.ts';
+import { resolveNiche } from '../niches/niches-service.ts';
 import { decodeCursor, encodeCursor, exactTime, isExactTime } from '../db/keyset.ts';
 import { listDistributions, type Distribution } from '../distribution/distributions-listing.ts';
 import { SoviError } from '../errors.ts';

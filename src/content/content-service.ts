@@ -1,6 +1,6 @@
 // Content: creating it (from a topic or a trend), following it through production, retrying a failure.
 import { sql, type Selectable } from 'kysely';
-import { resolveNiche } from '../accounts/accounts-service.ts';
+import { resolveNiche } from '../niches/niches-service.ts';
 import type { Content as ContentRow } from '../db/types.generated.ts';
 import { SoviError, invalidInput, notFound } from '../errors.ts';
 import type { Executor } from '../db/executor.ts';

@@ -4,7 +4,7 @@
 // does that stage again (its outputs are overwritten, never half-written): production never starts over.
 import { sql } from 'kysely';
 import path from 'node:path';
-import { insertActivity } from '../accounts/accounts-repository.ts';
+import { recordActivity } from '../activity/activity-log.ts';
 import type { Db } from '../db/pool.ts';
 import { planDistributions } from '../distribution/distribution-planner.ts';
 import type { Executor } from '../db/executor.ts';
@@ -118,7 +118,7 @@ async function advance(
     .where('production_status', '=', stage)
     .executeTakeFirst();
   if (moved.numUpdatedRows === 0n) return { status: 'stale' };
-  await insertActivity(trx, [
+  await recordActivity(trx, [
     {
       account_id: null,
       action_type: 'content_stage_done',
@@ -373,7 +373,7 @@ async function distributing(deps: PipelineDeps, content: Loaded): Promise<StageR
         trx,
         planned.map((p) => p.id),
       );
-      await insertActivity(
+      await recordActivity(
         trx,
         planned.map((p) => ({
           account_id: p.accountId,

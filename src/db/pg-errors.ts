@@ -19,6 +19,29 @@ const CONNECTION_CODES = new Set([
   'EPIPE',
 ]);
 
+const codeOf = (err: unknown): string =>
+  typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string'
+    ? (err as { code: string }).code
+    : '';
+
+// The PostgreSQL error classes sovi reacts to (https://www.postgresql.org/docs/current/errcodes-appendix.html),
+// by name instead of by code.
+
+/** 23505: a unique constraint (optionally this one) refused the row. */
+export const isUniqueViolation = (err: unknown, constraint?: string): boolean =>
+  codeOf(err) === '23505' &&
+  (constraint === undefined || (err as { constraint?: string }).constraint === constraint);
+/** Class 22: a value the column's type refused (bad number, text, time…). */
+export const isDataException = (err: unknown): boolean => codeOf(err).startsWith('22');
+/** Class 23: a constraint refused the row (NOT NULL, CHECK, unique, foreign key). */
+export const isIntegrityViolation = (err: unknown): boolean => codeOf(err).startsWith('23');
+/** 55P03: a lock was not granted within lock_timeout. */
+export const isLockNotAvailable = (err: unknown): boolean => codeOf(err) === '55P03';
+/** 42P04: CREATE DATABASE of a database that exists. */
+export const isDuplicateDatabase = (err: unknown): boolean => codeOf(err) === '42P04';
+/** 55006: an object in use, e.g. a template database another CREATE DATABASE is copying. */
+export const isObjectInUse = (err: unknown): boolean => codeOf(err) === '55006';
+
 function classify(code: string, message: string): { code: ErrorCode; prefix: string } | undefined {
   if (code === '23505') return { code: 'conflict', prefix: 'already exists' };
   if (code === '23503') return { code: 'not_found', prefix: 'refers to something that does not exist' };

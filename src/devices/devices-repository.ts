@@ -3,6 +3,7 @@
 import type { Insertable, Selectable, UpdateObject } from 'kysely';
 import type { DB, Devices } from '../db/types.generated.ts';
 import type { Executor } from '../db/executor.ts';
+import { isUuid } from '../ids.ts';
 
 export type DeviceRow = Selectable<Devices>;
 
@@ -87,4 +88,26 @@ export async function countAccountsOnDevice(db: Executor, deviceId: string): Pro
     .where('deleted_at', 'is', null)
     .executeTakeFirstOrThrow();
   return Number(row.count);
+}
+
+/** Devices by id, udid or name, for the references people type. */
+export async function deviceIdsByRef(db: Executor, refs: string[]): Promise<Map<string, string>> {
+  if (refs.length === 0) return new Map();
+  const uuids = refs.filter(isUuid);
+  const rows = await db
+    .selectFrom('devices')
+    .select(['id', 'udid', 'name'])
+    .where((eb) =>
+      eb.or([
+        ...(uuids.length ? [eb('id', 'in', uuids)] : []),
+        eb('udid', 'in', refs),
+        eb('name', 'in', refs),
+      ]),
+    )
+    .execute();
+  const found = new Map<string, string>();
+  for (const row of rows) {
+    for (const key of [row.id, row.udid, row.name]) if (refs.includes(key)) found.set(key, row.id);
+  }
+  return found;
 }

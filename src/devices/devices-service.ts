@@ -3,9 +3,8 @@
 import type { Db } from '../db/pool.ts';
 import { SoviError, invalidInput, notFound } from '../errors.ts';
 import type { SystemEvent } from '../events/event-model.ts';
-import { resolveOpenEvents } from '../events/events-repository.ts';
 import type { Executor } from '../db/executor.ts';
-import { queryEvents } from '../events/events-service.ts';
+import { queryEvents, resolveOpenEvents } from '../events/events-service.ts';
 import { isUuid } from '../ids.ts';
 import {
   deviceConditions,
@@ -28,6 +27,7 @@ import {
   type DeviceRow,
   type DeviceUpdate,
 } from './devices-repository.ts';
+import { isUniqueViolation } from '../db/pg-errors.ts';
 
 export function toDevice(row: DeviceRow): Device {
   return {
@@ -71,6 +71,21 @@ export async function findDeviceByRef(db: Executor, ref: string): Promise<Device
   if (!only) throw notFound('device', `"${ref}"`);
   return toDevice(only);
 }
+
+/** The id of a device named by id, udid or name; `field` names the argument in the error when there is none. */
+export async function resolveDevice(db: Executor, ref: string, field = 'device'): Promise<string> {
+  try {
+    return (await findDeviceByRef(db, ref)).id;
+  } catch (err) {
+    if (err instanceof SoviError && err.code === 'not_found') {
+      throw new SoviError('not_found', `${field}: no device with id, udid or name "${ref}"`, { field });
+    }
+    throw err;
+  }
+}
+
+/** Devices by the ids, udids or names people typed (an import's column): each ref found, to its id. */
+export { deviceIdsByRef } from './devices-repository.ts';
 
 export async function listDevices(
   db: Executor,
@@ -235,11 +250,6 @@ function udidTaken(udid: string, name: string | undefined): SoviError {
     `a device with udid ${udid} already exists${name === undefined ? '' : ` ("${name}")`}`,
     { field: 'udid' },
   );
-}
-
-function isUniqueViolation(err: unknown, constraint: string): boolean {
-  const e = err as { code?: string; constraint?: string } | null;
-  return e?.code === '23505' && e.constraint === constraint;
 }
 
 const HOST = /^[A-Za-z0-9_.-]{1,100}$/;

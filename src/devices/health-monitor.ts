@@ -10,9 +10,9 @@ import { sql } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/pool.ts';
 import type { Severity } from '../events/event-model.ts';
-import { openEventExists, resolveOpenEvents } from '../events/events-repository.ts';
+
 import type { Executor } from '../db/executor.ts';
-import { recordEvent } from '../events/events-service.ts';
+import { openEventExists, recordEvent, resolveOpenEvents } from '../events/events-service.ts';
 import type { Logger } from '../logger.ts';
 import { healthTransitions, type Device, type DeviceCondition, type DeviceStatus } from './device-model.ts';
 import { lockDevice, selectDevices, updateDeviceRow, type DeviceUpdate } from './devices-repository.ts';

@@ -5,7 +5,7 @@
 // publisher hands back the post it already made; the record is then written once (the update only matches
 // a pending distribution).
 import { sql } from 'kysely';
-import { insertActivity } from '../accounts/accounts-repository.ts';
+import { recordActivity } from '../activity/activity-log.ts';
 import type { Db } from '../db/pool.ts';
 import { retryWhileUnavailable } from '../db/retry-unavailable.ts';
 import type { Executor } from '../db/executor.ts';
@@ -145,7 +145,7 @@ export async function publishDistribution(
           publisher: deps.publisher.name,
         },
       });
-      await insertActivity(trx, [
+      await recordActivity(trx, [
         {
           account_id: row.account_id,
           action_type: 'post_published',

@@ -1,8 +1,10 @@
 // The event log: one way in (recordEvent) for every subsystem, and the queries people and agents use to
 // work through it.
 import type pg from 'pg';
+import { redactContext } from '../redact.ts';
 import { decodeCursor, encodeCursor, isExactTime } from '../db/keyset.ts';
 import { SoviError, invalidInput, notFound } from '../errors.ts';
+export { openEventExists, resolveOpenEvents } from './events-repository.ts';
 import {
   eventsAfter,
   findEvent,
@@ -23,20 +25,6 @@ import {
 } from './event-model.ts';
 
 export const EVENTS_CHANNEL = 'sovi_events';
-
-// Context is free-form JSON written by many callers; keys that smell of secrets are dropped on the way in,
-// so that a careless caller cannot put a credential into the log.
-const SECRET_KEY = /pass(word)?|secret|totp|token|credential|_enc$|^email$/i;
-
-export function redactContext(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(redactContext);
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) ? '[redacted]' : redactContext(v)]),
-    );
-  }
-  return value;
-}
 
 export function toEvent(row: EventRow): SystemEvent {
   return {

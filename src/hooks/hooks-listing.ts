@@ -1,7 +1,7 @@
 // Hook listings for the API: keyset pages in the CLI's order (category, then oldest first), and the
 // leaderboard the dashboard shows: hooks ranked by the mean of the posterior the selector samples from.
 import { sql } from 'kysely';
-import { resolveNiche } from '../accounts/accounts-service.ts';
+import { resolveNiche } from '../niches/niches-service.ts';
 import { decodeCursor, encodeCursor, exactTime, isExactTime } from '../db/keyset.ts';
 import type { Executor } from '../db/executor.ts';
 import { isUuid } from '../ids.ts';

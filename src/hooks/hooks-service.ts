@@ -1,8 +1,9 @@
 // Hooks: adding, importing, listing, and choosing one for a piece of content (Thompson sampling over what
 // the feedback loop learned, or the priors until it has).
 import { sql, type Selectable } from 'kysely';
-import { insertActivity, nicheIdsBySlug } from '../accounts/accounts-repository.ts';
-import { resolveNiche } from '../accounts/accounts-service.ts';
+import { recordActivity } from '../activity/activity-log.ts';
+import { nicheIdsBySlug } from '../niches/niches-service.ts';
+import { resolveNiche } from '../niches/niches-service.ts';
 import { checkHeader, decimal, fieldsByName, importRefused, readCsv } from '../csv-import.ts';
 import type { Hooks } from '../db/types.generated.ts';
 import { invalidInput, notFound } from '../errors.ts';
@@ -189,7 +190,7 @@ export async function recordHookUse(
     .set({ usage_count: sql`usage_count + 1` })
     .where('id', '=', hookId)
     .execute();
-  await insertActivity(db, [
+  await recordActivity(db, [
     { account_id: null, action_type: 'hook_selected', detail: { hookId, ...detail } },
   ]);
 }

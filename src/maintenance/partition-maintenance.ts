@@ -17,6 +17,7 @@ import {
   defaultMaintenanceSettings,
   maintenanceLimits,
 } from '../settings/maintenance-settings.ts';
+import { isLockNotAvailable } from '../db/pg-errors.ts';
 
 export interface PartitionMaintenanceOptions {
   /** Default 2 (MaintenanceSettings.partitionMonthsAhead). */
@@ -89,7 +90,7 @@ export async function maintainPartitions(
       return result;
     });
   } catch (err) {
-    if ((err as { code?: unknown }).code === '55P03') {
+    if (isLockNotAvailable(err)) {
       throw new SoviError(
         'conflict',
         `activity_log is busy: its lock was not granted within ${lockTimeoutMs} ms, so no partition ` +

@@ -26,6 +26,7 @@ import { importRefused, type ImportIssue } from '../csv-import.ts';
 import { SoviError, invalidInput } from '../errors.ts';
 import { withClientTransaction } from '../db/client-transaction.ts';
 import { recordEvent } from '../events/events-service.ts';
+import { isDataException, isIntegrityViolation, isUniqueViolation } from '../db/pg-errors.ts';
 
 export const snapshotColumns = [
   'time',
@@ -404,9 +405,8 @@ async function ingest(
         };
       } catch (err) {
         await staging.query('ROLLBACK TO SAVEPOINT metric_transfer');
-        const code = (err as { code?: string }).code ?? '';
-        if (code === '23505' && attempt < 3) continue;
-        if (skippedRows > 0 || !(code.startsWith('22') || code.startsWith('23'))) throw err;
+        if (isUniqueViolation(err) && attempt < 3) continue;
+        if (skippedRows > 0 || !(isDataException(err) || isIntegrityViolation(err))) throw err;
         // The bad rows stay on the server: a file of a million bad rows must not become a million objects here.
         await staging.query(`CREATE TEMP TABLE ${BAD} ON COMMIT DROP AS ${diagnoseStatement(stage)}`, [
           settings.futureToleranceSeconds,
@@ -488,8 +488,8 @@ function relay(source: Readable, sink: Writable): Promise<void> {
 
 /** A file COPY could not even read (wrong number of fields, broken quoting): named with its line. */
 function copyRefused(source: string, err: unknown): unknown {
-  const e = err as { code?: string; message?: string; where?: string };
-  if (!e.code || !(e.code.startsWith('22') || e.code.startsWith('23'))) return err;
+  if (!(isDataException(err) || isIntegrityViolation(err))) return err;
+  const e = err as { message?: string; where?: string };
   // Only the message: the error's context quotes the row, which may hold anything.
   const line = Number(e.where?.match(/line (\d+)/)?.[1]);
   return importRefused(source, [

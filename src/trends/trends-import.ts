@@ -1,7 +1,7 @@
 // Importing trending topics from sources without an API: a CSV file with a header, or a JSON array of
 // objects with the same keys. Every row is checked first and every bad row reported with its line number;
 // then all rows are scored and merged like pulled items, in one transaction, or none is.
-import { nicheIdsBySlug } from '../accounts/accounts-repository.ts';
+import { nicheIdsBySlug } from '../niches/niches-service.ts';
 import {
   checkHeader,
   decimal,

@@ -2,7 +2,7 @@
 // seen), in keyset pages. trending_topics_active_idx (niche_id, trend_score DESC) serves one niche's active
 // topics; the table keeps only what the last days brought, so the rest is a short scan.
 import { sql } from 'kysely';
-import { resolveNiche } from '../accounts/accounts-service.ts';
+import { resolveNiche } from '../niches/niches-service.ts';
 import { decodeCursor, encodeCursor, exactTime, isExactTime } from '../db/keyset.ts';
 import type { Executor } from '../db/executor.ts';
 import { isUuid } from '../ids.ts';

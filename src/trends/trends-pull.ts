@@ -1,14 +1,14 @@
 // Pulling trends: reading every target of a source under a deadline, recording failures as events, and
 // handing what came back to ingest().
-import { nicheIdsBySlug } from '../accounts/accounts-repository.ts';
-import { resolveNiche } from '../accounts/accounts-service.ts';
+import { activeNicheSlugs, nicheIdsBySlug } from '../niches/niches-service.ts';
+import { resolveNiche } from '../niches/niches-service.ts';
 import type { Db } from '../db/pool.ts';
 import { SoviError } from '../errors.ts';
 import { recordEvent } from '../events/events-service.ts';
 import type { Logger } from '../logger.ts';
 import { TOPIC_MIN, cleanTopic, topicKey } from './trend-model.ts';
 import type { TrendItem, TrendSource, TrendTarget } from './trend-source.ts';
-import { activeNicheSlugs, bumpOpenFetchFailure, resolveFetchFailures } from './trends-repository.ts';
+import { bumpOpenFetchFailure, resolveFetchFailures } from './trends-repository.ts';
 import { ingest, type IngestItem, type IngestResult } from './trends-service.ts';
 import type { TrendsSettings } from '../settings/trends-settings.ts';
 import { sleep } from '../time.ts';

@@ -242,16 +242,6 @@ export async function topicHistory(db: Executor, trendId: string, limit: number)
     .execute();
 }
 
-export async function activeNicheSlugs(db: Executor): Promise<string[]> {
-  const rows = await db
-    .selectFrom('niches')
-    .select('slug')
-    .where('status', '=', 'active')
-    .orderBy('slug')
-    .execute();
-  return rows.map((r) => r.slug);
-}
-
 // Fetch failures are events (category trends). One open event per source group: an outage that lasts a
 // day adds to its count instead of adding 24 events, and the group's next good fetch resolves it.
 const FETCH_FAILED = 'trend_fetch_failed';

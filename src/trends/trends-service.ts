@@ -1,6 +1,6 @@
 // Trending topics: scoring and merging what comes in (pulls and imports alike), ageing topics out, and the
 // listings people and `sovi content new --from-trend` read. Pulling from a source is trends-pull.ts.
-import { resolveNiche } from '../accounts/accounts-service.ts';
+import { resolveNiche } from '../niches/niches-service.ts';
 import type { Db } from '../db/pool.ts';
 import { notFound } from '../errors.ts';
 import type { Executor } from '../db/executor.ts';

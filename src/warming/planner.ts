@@ -3,7 +3,7 @@
 // commit together or not at all).
 import { v7 as uuidv7 } from 'uuid';
 import type { Db } from '../db/pool.ts';
-import { insertActivity } from '../accounts/accounts-repository.ts';
+import { recordActivity } from '../activity/activity-log.ts';
 import type { Executor } from '../db/executor.ts';
 import type { Logger } from '../logger.ts';
 import type { WarmingPolicy } from './warming-policy.ts';
@@ -124,7 +124,7 @@ export async function planWarming(deps: PlannerDeps): Promise<PlanResult> {
     const queuedAccounts = new Set(queued.map((q) => q.account_id));
     const newAssignments = assignments.filter((a) => queuedAccounts.has(a.accountId));
     await assignDevices(trx, newAssignments);
-    await insertActivity(
+    await recordActivity(
       trx,
       newAssignments.map((a) => ({
         account_id: a.accountId,

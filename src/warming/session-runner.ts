@@ -6,10 +6,10 @@
 // session takes it back, anyone else waits for it to run out); and the final transaction only applies if
 // the row is not completed yet. A worker killed at any point therefore leaves at most a started row and a
 // lease, which the retried job picks up, and never a second row or a second set of effects.
-import { setAccountState } from '../accounts/accounts-service.ts';
+import { setAccountState } from '../accounts/account-state.ts';
 import { canTransition } from '../accounts/account-lifecycle.ts';
 import { isScheduled, type AccountState, type ScheduledState } from '../accounts/account-model.ts';
-import { insertActivity } from '../accounts/accounts-repository.ts';
+import { recordActivity } from '../activity/activity-log.ts';
 import type { Db } from '../db/pool.ts';
 import { retryWhileUnavailable } from '../db/retry-unavailable.ts';
 import type { Executor } from '../db/executor.ts';
@@ -338,7 +338,7 @@ async function record(
       await countDeviceFailure(deps, trx, device, job.sessionKey);
     }
   }
-  await insertActivity(trx, [
+  await recordActivity(trx, [
     {
       account_id: account.id,
       device_id: device.id,

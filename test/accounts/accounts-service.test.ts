@@ -2,14 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   addAccount,
-  currentTotp,
   deleteAccount,
   getAccount,
   listAccounts,
   restoreAccount,
-  revealSecrets,
   updateAccount,
 } from '../../src/accounts/accounts-service.ts';
+import { currentTotp, revealSecrets } from '../../src/accounts/account-secrets.ts';
 import { queryEvents } from '../../src/events/events-service.ts';
 import { totpCode } from '../../src/vault/totp.ts';
 import { createVault } from '../../src/vault/vault.ts';

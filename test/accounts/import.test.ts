@@ -1,7 +1,8 @@
 // CSV import: every bad row reported with its line number, then all rows written or none.
 import { describe, expect, it } from 'vitest';
 import { importAccountsCsv } from '../../src/accounts/account-import.ts';
-import { addAccount, revealSecrets } from '../../src/accounts/accounts-service.ts';
+import { addAccount } from '../../src/accounts/accounts-service.ts';
+import { revealSecrets } from '../../src/accounts/account-secrets.ts';
 import type { SoviError } from '../../src/errors.ts';
 import { accountDeps, keyLine, newAccount, username, vaultWith } from '../helpers/accounts.ts';
 import { canary, canaryTotpSecret } from '../helpers/canary.ts';

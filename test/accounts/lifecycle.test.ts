@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { canTransition, transitions } from '../../src/accounts/account-lifecycle.ts';
 import { accountStates, type AccountState } from '../../src/accounts/account-model.ts';
-import { setAccountState } from '../../src/accounts/accounts-service.ts';
+import { setAccountState } from '../../src/accounts/account-state.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
 

@@ -7,7 +7,8 @@
 import { spawn } from 'node:child_process';
 import type { PgBoss } from 'pg-boss';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { addAccount, revealSecrets } from '../../src/accounts/accounts-service.ts';
+import { addAccount } from '../../src/accounts/accounts-service.ts';
+import { revealSecrets } from '../../src/accounts/account-secrets.ts';
 import { loadConfig } from '../../src/config.ts';
 import { openDatabase } from '../../src/db/database.ts';
 import { prepareDatabase } from '../../src/db/prepare.ts';

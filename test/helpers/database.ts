@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, inject } from 'vitest';
+import { isObjectInUse } from '../../src/db/pg-errors.ts';
 import { createDb, createPool, type Db } from '../../src/db/pool.ts';
 import { scanDatabaseForCanaries } from './canary.ts';
 import { urlWithDatabase } from './urls.ts';
@@ -39,7 +40,7 @@ export async function createDatabase(
         return;
       } catch (err) {
         // 55006: the template is briefly busy (another clone is starting); retry.
-        if ((err as { code?: string }).code !== '55006' || attempt > 50) throw err;
+        if (!isObjectInUse(err) || attempt > 50) throw err;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     }

@@ -1,7 +1,8 @@
 // Key rotation: everything ends under the newest key, a killed rotation resumes, and concurrent updates
 // are never lost.
 import { describe, expect, it } from 'vitest';
-import { addAccount, revealSecrets, updateAccount } from '../../src/accounts/accounts-service.ts';
+import { addAccount, updateAccount } from '../../src/accounts/accounts-service.ts';
+import { revealSecrets } from '../../src/accounts/account-secrets.ts';
 import { countValuesByKey, rotateKeys } from '../../src/vault/key-rotation.ts';
 import { accountDeps, keyLine, newAccount, vaultWith } from '../helpers/accounts.ts';
 import { useTestDatabase } from '../helpers/database.ts';

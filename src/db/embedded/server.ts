@@ -26,6 +26,7 @@ import {
   type OsUser,
 } from './binaries.ts';
 import { sleep } from '../../time.ts';
+import { isDuplicateDatabase } from '../pg-errors.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -355,11 +356,9 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
     if (rowCount === 0) {
-      await client
-        .query(`CREATE DATABASE ${client.escapeIdentifier(database)}`)
-        .catch((err: { code?: string }) => {
-          if (err.code !== '42P04') throw err; // Another process created it first.
-        });
+      await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`).catch((err: unknown) => {
+        if (!isDuplicateDatabase(err)) throw err; // Another process created it first.
+      });
     }
   } finally {
     await client.end();

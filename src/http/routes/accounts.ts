@@ -7,16 +7,15 @@ import type { FastifyRequest } from 'fastify';
 import { accountStates, secretFields } from '../../accounts/account-model.ts';
 import {
   addAccount,
-  currentTotp,
   deleteAccount,
   getAccount,
   listAccounts,
   restoreAccount,
-  revealSecrets,
-  setAccountState,
   updateAccount,
   type AccountDeps,
 } from '../../accounts/accounts-service.ts';
+import { currentTotp, revealSecrets } from '../../accounts/account-secrets.ts';
+import { setAccountState } from '../../accounts/account-state.ts';
 import { actorOf } from '../auth.ts';
 import {
   booleanParam,

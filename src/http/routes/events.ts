@@ -3,7 +3,8 @@
 import { PassThrough } from 'node:stream';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { findAccount, resolveDevice } from '../../accounts/accounts-service.ts';
+import { findAccount } from '../../accounts/accounts-service.ts';
+import { resolveDevice } from '../../devices/devices-service.ts';
 import type { Db } from '../../db/pool.ts';
 import { resolvers, severities, type SystemEvent } from '../../events/event-model.ts';
 import type { EventFilter } from '../../events/events-repository.ts';

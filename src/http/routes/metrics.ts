@@ -4,7 +4,8 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyReply } from 'fastify';
-import { findAccount, resolveNiche } from '../../accounts/accounts-service.ts';
+import { findAccount } from '../../accounts/accounts-service.ts';
+import { resolveNiche } from '../../niches/niches-service.ts';
 import { SoviError } from '../../errors.ts';
 import { accountHourly, nicheDaily, topContent } from '../../metrics/metrics-reads.ts';
 import { rollupStatus } from '../../metrics/rollup-refresh.ts';

@@ -1,56 +1,31 @@
-// Niches, read-only (they are seeded by 001 and changed by migrations for now). The query lives here until
-// niches get a service of their own (src/niches) with writes.
+// Niches: list by slug, one niche, add one, change one (name, slug, tier, status). Deactivating a niche
+// that still has live accounts is refused with their count unless the request says force.
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { Db } from '../../db/pool.ts';
-import { invalidInput } from '../../errors.ts';
-import { nextCursor, pageQuery, readErrors } from '../schemas.ts';
+import { nicheStatuses } from '../../niches/niche-model.ts';
+import { addNiche, getNiche, listNiches, updateNiche } from '../../niches/niches-service.ts';
 import type { ApiDeps } from '../api-deps.ts';
+import { actorOf } from '../auth.ts';
+import { nextCursor, pageQuery, readErrors, refParam, writeErrors } from '../schemas.ts';
 
-const niche = z.object({
+export const nicheSchema = z.object({
   id: z.uuid(),
   name: z.string(),
   slug: z.string(),
   tier: z.string().nullable(),
-  status: z.enum(['active', 'inactive']),
+  status: z.enum(nicheStatuses),
   createdAt: z.date(),
   updatedAt: z.date(),
 });
 
-/** Keyset on slug (UNIQUE, so its index serves the order). */
-async function listNiches(
-  db: Db,
-  query: { status?: 'active' | 'inactive'; after?: string; limit: number },
-): Promise<{ niches: z.infer<typeof niche>[]; nextCursor: string | null }> {
-  let q = db
-    .selectFrom('niches')
-    .select(['id', 'name', 'slug', 'tier', 'status', 'created_at', 'updated_at'])
-    .orderBy('slug')
-    .limit(query.limit + 1);
-  if (query.status) q = q.where('status', '=', query.status);
-  if (query.after !== undefined) {
-    const after = Buffer.from(query.after, 'base64url').toString('utf8');
-    if (!/^[a-z0-9]+(_[a-z0-9]+)*$/.test(after)) {
-      throw invalidInput('after', 'after: not a cursor returned by a previous page of this listing');
-    }
-    q = q.where('slug', '>', after);
-  }
-  const rows = await q.execute();
-  const page = rows.slice(0, query.limit);
-  const last = page.at(-1);
-  return {
-    niches: page.map((r) => ({
-      id: r.id,
-      name: r.name,
-      slug: r.slug,
-      tier: r.tier,
-      status: r.status as 'active' | 'inactive',
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-    })),
-    nextCursor: rows.length > query.limit && last ? Buffer.from(last.slug).toString('base64url') : null,
-  };
-}
+const nicheRef = z.strictObject({ ref: refParam.describe('niche slug or id') });
+
+const editable = {
+  name: z.string().max(200).describe('1–100 characters'),
+  slug: z.string().max(200).describe('lower snake_case, e.g. personal_finance; unique'),
+  tier: z.string().max(10).nullable().describe('"1", "2"…, or null'),
+  status: z.enum(nicheStatuses),
+};
 
 export const nichesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) => {
   app.get(
@@ -59,13 +34,64 @@ export const nichesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) 
       schema: {
         tags: ['niches'],
         summary: 'List niches by slug',
-        querystring: z.strictObject({
-          status: z.enum(['active', 'inactive']).optional(),
-          ...pageQuery(1000),
-        }),
-        response: { 200: z.object({ niches: z.array(niche), nextCursor }), ...readErrors() },
+        querystring: z.strictObject({ status: z.enum(nicheStatuses).optional(), ...pageQuery(1000) }),
+        response: { 200: z.object({ niches: z.array(nicheSchema), nextCursor }), ...readErrors() },
       },
     },
     async (request) => listNiches(db, { ...request.query, limit: request.query.limit ?? 100 }),
+  );
+
+  app.get(
+    '/niches/:ref',
+    {
+      schema: {
+        tags: ['niches'],
+        summary: 'One niche, by slug or id',
+        params: nicheRef,
+        response: { 200: nicheSchema, ...readErrors() },
+      },
+    },
+    async (request) => getNiche(db, request.params.ref, 'ref'),
+  );
+
+  app.post(
+    '/niches',
+    {
+      schema: {
+        tags: ['niches'],
+        summary: 'Add a niche (409 when the slug is taken)',
+        body: z.strictObject({
+          name: editable.name,
+          slug: editable.slug,
+          tier: editable.tier.optional(),
+          status: editable.status.optional().describe('default active'),
+        }),
+        response: { 201: nicheSchema, ...writeErrors() },
+      },
+    },
+    async (request, reply) => reply.status(201).send(await addNiche(db, request.body, actorOf(request))),
+  );
+
+  app.patch(
+    '/niches/:ref',
+    {
+      schema: {
+        tags: ['niches'],
+        summary: 'Change a niche: name, slug, tier or status',
+        description:
+          '409 when the new slug is taken, and when deactivating a niche that has live accounts (the ' +
+          'message says how many) unless `force` is true.',
+        params: nicheRef,
+        body: z.strictObject({
+          name: editable.name.optional(),
+          slug: editable.slug.optional(),
+          tier: editable.tier.optional(),
+          status: editable.status.optional(),
+          force: z.boolean().optional().describe('deactivate even though live accounts are in the niche'),
+        }),
+        response: { 200: nicheSchema, ...writeErrors() },
+      },
+    },
+    async (request) => updateNiche(db, request.params.ref, request.body, actorOf(request)),
   );
 };

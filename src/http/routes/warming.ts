@@ -3,7 +3,8 @@
 // the workers' job; the API only reads.
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { findAccount, resolveDevice } from '../../accounts/accounts-service.ts';
+import { findAccount } from '../../accounts/accounts-service.ts';
+import { resolveDevice } from '../../devices/devices-service.ts';
 import { scheduleStatus } from '../../warming/schedule-status.ts';
 import { listWarmingSessions } from '../../warming/warming-sessions.ts';
 import { integerParam, nextCursor, pageQuery, readErrors, refParam, timeParam } from '../schemas.ts';

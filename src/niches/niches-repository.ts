@@ -1,0 +1,69 @@
+// SQL for niches. Executor first. The table holds a handful of rows: slug's UNIQUE index serves every
+// lookup and the listing's order.
+import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { Executor } from '../db/executor.ts';
+import type { Niches } from '../db/types.generated.ts';
+
+export type NicheRow = Selectable<Niches>;
+
+const columns = ['id', 'name', 'slug', 'tier', 'status', 'created_at', 'updated_at'] as const;
+
+export async function findNicheRow(
+  db: Executor,
+  by: { id: string } | { slug: string },
+): Promise<NicheRow | undefined> {
+  const query = db.selectFrom('niches').select(columns);
+  return ('id' in by ? query.where('id', '=', by.id) : query.where('slug', '=', by.slug)).executeTakeFirst();
+}
+
+export async function nicheIdsBySlug(db: Executor, slugs: string[]): Promise<Map<string, string>> {
+  if (slugs.length === 0) return new Map();
+  const rows = await db.selectFrom('niches').select(['id', 'slug']).where('slug', 'in', slugs).execute();
+  return new Map(rows.map((r) => [r.slug, r.id]));
+}
+
+/** By slug, after `afterSlug` (the keyset). */
+export async function listNicheRows(
+  db: Executor,
+  filter: { status?: string; afterSlug?: string },
+  limit: number,
+): Promise<NicheRow[]> {
+  let query = db.selectFrom('niches').select(columns).orderBy('slug').limit(limit);
+  if (filter.status) query = query.where('status', '=', filter.status);
+  if (filter.afterSlug !== undefined) query = query.where('slug', '>', filter.afterSlug);
+  return query.execute();
+}
+
+export async function insertNicheRow(db: Executor, row: Insertable<Niches>): Promise<NicheRow> {
+  return db.insertInto('niches').values(row).returning(columns).executeTakeFirstOrThrow();
+}
+
+export async function updateNicheRow(db: Executor, id: string, patch: Updateable<Niches>): Promise<NicheRow> {
+  return db
+    .updateTable('niches')
+    .set(patch)
+    .where('id', '=', id)
+    .returning(columns)
+    .executeTakeFirstOrThrow();
+}
+
+/** Live accounts in a niche: what deactivating it would leave without new content. */
+export async function countLiveAccounts(db: Executor, nicheId: string): Promise<number> {
+  const row = await db
+    .selectFrom('accounts')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('niche_id', '=', nicheId)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function activeNicheSlugs(db: Executor): Promise<string[]> {
+  const rows = await db
+    .selectFrom('niches')
+    .select('slug')
+    .where('status', '=', 'active')
+    .orderBy('slug')
+    .execute();
+  return rows.map((r) => r.slug);
+}
