@@ -3,7 +3,6 @@ import { sql, type ExpressionBuilder, type Insertable, type Selectable, type Upd
 import type { Accounts, DB } from '../db/types.generated.ts';
 import type { Executor } from '../db/executor.ts';
 import { exactTime } from '../db/keyset.ts';
-import { isUuid } from '../ids.ts';
 import { dueCondition, dueOrder } from '../warming/due-rule.ts';
 import type { WarmingPolicy } from '../warming/warming-policy.ts';
 

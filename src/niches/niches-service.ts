@@ -13,7 +13,6 @@ import {
   findNicheRow,
   insertNicheRow,
   listNicheRows,
-  nicheIdsBySlug,
   updateNicheRow,
   type NicheRow,
 } from './niches-repository.ts';
