@@ -11,7 +11,7 @@ import tseslint from 'typescript-eslint';
 const LAYERING = {
   // Root modules every layer may import.
   kernel: ['config.ts', 'errors.ts', 'ids.ts', 'time.ts', 'platforms.ts', 'logger.ts', 'csv-import.ts'],
-  // The only modules config.ts may import.
+  // The only modules config.ts may import (an entry ending in / allows a folder).
   configImports: ['errors.ts'],
   // Infrastructure: imported by everyone; imports only the kernel.
   infrastructure: ['db'],
@@ -23,22 +23,23 @@ const LAYERING = {
 };
 
 const see = ' (see ARCHITECTURE.md)';
+const edgeList = LAYERING.edges.join(', ');
 const RULES = {
-  L1: 'layering L1: edges (http, cli, jobs, demo, entry points) call services, never a *-repository.ts' + see,
+  L1: `layering L1: edges (${edgeList}) call services, never a *-repository.ts` + see,
   L1sql:
     'layering L1: routes and commands call services; SQL (query builders, kysely values such as `sql`, raw ' +
     'queries) belongs in a repository' +
     see,
   L2: "layering L2: a domain uses another domain's service or model, never its *-repository.ts" + see,
   L3:
-    'layering L3: config.ts imports nothing from src/ but errors.ts; settings types and defaults live in it' +
+    `layering L3: config.ts imports nothing from src/ but ${LAYERING.configImports.join(', ')}; settings ` +
+    'types and defaults live in it' +
     see,
   L4:
     'layering L4: src/db is infrastructure; it imports only itself and the root kernel ' +
     `(${LAYERING.kernel.join(', ')}), never jobs, http, cli or a domain` +
     see,
-  L5:
-    'layering L5: domains never import edges (http, cli, jobs, demo, entry points); edges call domains' + see,
+  L5: `layering L5: domains never import edges (${edgeList}); edges call domains` + see,
   L6:
     'layering L6: write relative imports in normal form (no ./../x, a/../b or a/./b) so L1–L5 can read them' +
     see,
@@ -109,12 +110,16 @@ const domains = folders('.').filter(
 // Regexes over the import specifier as written. A file `depth` folders below src/ reaches src/ with exactly
 // `depth` `../` (L6 keeps specifiers normalised), so anchoring on that prefix tells a sibling domain from a
 // subfolder of one's own, at any depth.
+// config.ts's allowed imports: a file exactly, a folder (ending in /) and all below it.
+const configImports = LAYERING.configImports
+  .map((name) => escapeRegex(name) + (name.endsWith('/') ? '' : '$'))
+  .join('|');
 const toSrc = (depth) => (depth === 0 ? '\\./' : `(?:\\.\\./){${depth}}`);
 const repository = '(?:[^/]*-)?repository(?:\\.[jt]s)?$';
 const importRegex = {
   L1: `(?:^|/)${repository}`,
   L2: (domain, depth) => `^${toSrc(depth)}(?!${escapeRegex(domain)}/)[^./][^/]*/(?:.*/)?${repository}`,
-  L3: `^\\./(?!${anyOf(LAYERING.configImports)}$)`,
+  L3: `^\\./(?!${configImports})`,
   L4: (depth) => `^${toSrc(depth)}(?!${anyOf(LAYERING.infrastructure)}/|${anyOf(LAYERING.kernel)}$)[^./]`,
   L5: (depth) => `^${toSrc(depth)}(?:${anyOf(edgeFolders)}/|${anyOf(edgeFiles)}$)`,
   L6: '^\\./\\.\\.?/|\\.\\./\\./|(?:^|/)(?!\\.\\.?/)[^/]+/\\.\\.?(?:/|$)',
