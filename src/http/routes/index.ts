@@ -22,6 +22,7 @@ import { metricsRoutes } from './metrics.ts';
 import { trendsRoutes } from './trends.ts';
 import { warmingStreamRoutes } from './warming-stream.ts';
 import { overviewRoutes } from './overview.ts';
+import { settingsRoutes } from './settings.ts';
 
 /** What a resource's routes get. The caller (actor) of a request is actorOf(request), from auth.ts. */
 export interface ApiDeps {
@@ -55,4 +56,5 @@ export const apiResources: readonly FastifyPluginAsyncZod<ApiDeps>[] = [
   trendsRoutes,
   warmingStreamRoutes,
   overviewRoutes,
+  settingsRoutes,
 ];
