@@ -13,6 +13,7 @@ export default tseslint.config(
       'scratch/',
       'web/dist/',
       'src/db/types.generated.ts',
+      'web/src/api-types.generated.ts',
     ],
   },
   js.configs.recommended,
