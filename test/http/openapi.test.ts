@@ -66,6 +66,7 @@ const routes = [
   ['post', '/api/v1/trends/import'],
   ['post', '/api/v1/trends/{id}/content'],
   ['get', '/api/v1/overview'],
+  ['get', '/api/v1/settings'],
   ['get', '/healthz'],
   ['get', '/readyz'],
 ] as const;

@@ -1,23 +1,37 @@
 // Accounts and devices in Chromium: the account list's filters, an account page with its warming progress,
 // followers chart and state timeline, a state change with a reason (and a refused one), and the fleet table
-// with battery and storage down to one phone's page.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// with battery and storage (low as the server's configured thresholds say) down to one phone's page.
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ApiDeps } from '../../src/http/api-deps.ts';
 import { useTestDatabase } from '../helpers/database.ts';
+import { configWithHome } from '../http/domain-app.ts';
 import { hasChromium, openDashboard, screenshot, signIn, visit, type Dashboard } from './browser.ts';
 import { seedFleet } from './seed.ts';
+
+// The server is configured with thresholds other than the defaults (20 %, 2 GB).
+const extra = vi.hoisted((): { deps: Partial<ApiDeps> } => ({ deps: {} }));
+vi.mock('../../src/http/routes/index.ts', async (original) =>
+  (await import('../http/domain-app.ts')).withExtraDeps(await original(), () => extra.deps),
+);
 
 const t = useTestDatabase();
 let dashboard: Dashboard;
 let fleet: Awaited<ReturnType<typeof seedFleet>>;
+let home: string;
 
 describe.skipIf(!hasChromium)('dashboard: accounts and devices', () => {
   beforeAll(async () => {
+    const configured = await configWithHome({ SOVI_BATTERY_LOW_PERCENT: '60', SOVI_STORAGE_LOW_GB: '25' });
+    home = configured.home;
+    extra.deps = { config: configured.config };
     fleet = await seedFleet(t.pool);
     dashboard = await openDashboard(t);
     await signIn(dashboard);
   });
   afterAll(async () => {
     await dashboard?.close();
+    if (home) fs.rmSync(home, { recursive: true, force: true });
   });
 
   const rows = () => dashboard.page.locator('table[aria-label="Accounts"] tbody tr');
@@ -127,13 +141,31 @@ describe.skipIf(!hasChromium)('dashboard: accounts and devices', () => {
       'tone-bad',
     );
     expect(await flat.locator('[aria-label="free storage"]').textContent()).toContain('1.2 GB free');
+    // iphone-03 (55 %, 20 GB free) is fine by the defaults, and low by the configured 60 % and 25 GB.
+    const resting = table.locator('tbody tr', { hasText: 'iphone-03' });
+    expect(await resting.locator('[aria-label="battery"] .meter-fill').getAttribute('class')).toContain(
+      'tone-bad',
+    );
+    expect(await resting.locator('[aria-label="free storage"] .meter-fill').getAttribute('class')).toContain(
+      'tone-bad',
+    );
     await screenshot(page, 'devices');
 
     await table.getByRole('link', { name: 'iphone-01' }).click();
     await page.getByRole('heading', { name: /iphone-01/, level: 1 }).waitFor();
     await expect.poll(() => page.locator('table[aria-label="Warming sessions"] tbody tr').count()).toBe(4);
     expect(await page.getByRole('region', { name: 'Accounts (2)' }).textContent()).toContain('finance_daily');
+    // iphone-01 (82 %, 41.5 GB free) is above both thresholds.
+    expect(await page.locator('[aria-label="battery"] .meter-fill').getAttribute('class')).not.toContain(
+      'tone-bad',
+    );
     await screenshot(page, 'device');
+
+    await visit(dashboard, `/devices/${fleet.devices.resting.id}`);
+    await page.getByRole('heading', { name: /iphone-03/, level: 1 }).waitFor();
+    expect(await page.locator('[aria-label="free storage"] .meter-fill').getAttribute('class')).toContain(
+      'tone-bad',
+    );
 
     await visit(dashboard, `/devices/${fleet.devices.flat.id}`);
     await page.getByText('iphone-02 stopped answering WebDriverAgent').waitFor();

@@ -1,5 +1,11 @@
 // The API client: same-origin fetches that carry the session cookie, the CSRF token on writes, and errors
-// as ApiError with the body's code, message and (for an illegal state change) the allowed states.
+// as ApiError with the body's code, message and (for an illegal state change) the allowed states. Paths are
+// the OpenAPI document's ('/devices/{ref}'): the answer's type, the query's names and a write's body are
+// the server's, so a call the server no longer answers fails `tsc -p web`.
+import type { ApiPath, Body, Method, Ok, PathOf, PathParam, QueryName, Session } from './types.ts';
+
+export type { Session };
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -16,13 +22,6 @@ interface ErrorBody {
   error?: { code?: string; message?: string; field?: string; allowed?: string[] };
 }
 
-export interface Session {
-  via: 'bearer' | 'cookie';
-  token: { id: string; name: string; readOnly: boolean };
-  expiresAt: string | null;
-  csrfToken: string | null;
-}
-
 let csrfToken: string | null = null;
 let onUnauthorized: () => void = () => undefined;
 
@@ -31,7 +30,8 @@ export function whenUnauthorized(handler: () => void): void {
   onUnauthorized = handler;
 }
 
-type Query = Record<string, string | number | boolean | undefined | null | readonly string[]>;
+type QueryValue = string | number | boolean | undefined | null | readonly string[];
+type Query = Record<string, QueryValue>;
 
 /** A path with a query string; empty and missing values are left out, lists are joined with commas. */
 export function withQuery(path: string, query: Query = {}): string {
@@ -44,6 +44,26 @@ export function withQuery(path: string, query: Query = {}): string {
   }
   const text = params.toString();
   return text ? `${path}?${text}` : path;
+}
+
+/** A path's parameters (required) and the query parameters its method accepts (optional), in one object. */
+type Params<P extends ApiPath, M extends Method> = { [K in PathParam<P>]: string | number } & {
+  [K in QueryName<P, M>]?: QueryValue;
+};
+/** The parameters argument: optional when the path has no parameters of its own. */
+type ParamsArg<P extends ApiPath, M extends Method> = [PathParam<P>] extends [never]
+  ? [params?: Params<P, M>]
+  : [params: Params<P, M>];
+
+/** '/devices/{ref}' with { ref: 'x', limit: 5 } → '/devices/x?limit=5'. */
+function url(path: string, params: Query = {}): string {
+  const query = { ...params };
+  const filled = path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = query[name];
+    delete query[name];
+    return encodeURIComponent(String(value));
+  });
+  return withQuery(filled, query);
 }
 
 async function send<T>(method: string, path: string, body?: unknown, retried = false): Promise<T> {
@@ -75,17 +95,25 @@ async function send<T>(method: string, path: string, body?: unknown, retried = f
   );
 }
 
-export const get = <T>(path: string, query?: Query): Promise<T> => send<T>('GET', withQuery(path, query));
-export const post = <T>(path: string, body: unknown = {}): Promise<T> => send<T>('POST', path, body);
+/** GET a path: get('/devices/{ref}', { ref: id }), get('/events', { severity: 'error', limit: 50 }). */
+export const get = <P extends PathOf<'get'>>(path: P, ...[params]: ParamsArg<P, 'get'>): Promise<Ok<P>> =>
+  send('GET', url(path, params));
+
+/** POST a body to a path: post('/events/{id}/resolve', { by: 'human' }, { id }). */
+export const post = <P extends PathOf<'post'>>(
+  path: P,
+  body: Body<P, 'post'>,
+  ...[params]: ParamsArg<P, 'post'>
+): Promise<Ok<P, 'post'>> => send('POST', url(path, params), body);
 
 export async function loadSession(): Promise<Session> {
-  const session = await send<Session>('GET', '/session');
+  const session = await get('/session');
   csrfToken = session.csrfToken;
   return session;
 }
 
 export async function signIn(token: string): Promise<Session> {
-  const session = await send<Session>('POST', '/session', { token });
+  const session = await post('/session', { token });
   csrfToken = session.csrfToken;
   return session;
 }
@@ -99,19 +127,21 @@ export async function signOut(): Promise<void> {
  * Every item of a keyset-paged list, up to maxPages pages (so a huge table never hangs a page):
  * `truncated` says the count is a lower bound.
  */
-export async function getAll<T>(
-  path: string,
-  key: string,
-  query: Query = {},
+export async function getAll<P extends PathOf<'get'>, K extends keyof Ok<P>>(
+  path: P,
+  key: K,
+  params: Params<P, 'get'>,
   maxPages = 10,
-): Promise<{ items: T[]; truncated: boolean }> {
-  const items: T[] = [];
+): Promise<{ items: ItemOf<Ok<P>[K]>[]; truncated: boolean }> {
+  const items: ItemOf<Ok<P>[K]>[] = [];
   let after: string | null = null;
   for (let page = 0; page < maxPages; page++) {
-    const result: Record<string, unknown> = await get(path, { ...query, limit: 1000, after });
-    items.push(...((result[key] as T[] | undefined) ?? []));
-    after = (result.nextCursor as string | null | undefined) ?? null;
+    const result: Ok<P> = await send('GET', url(path, { ...params, limit: 1000, after }));
+    items.push(...(result[key] as ItemOf<Ok<P>[K]>[]));
+    after = (result as { nextCursor?: string | null }).nextCursor ?? null;
     if (after === null) return { items, truncated: false };
   }
   return { items, truncated: true };
 }
+
+type ItemOf<T> = T extends readonly (infer I)[] ? I : never;

@@ -1,220 +1,70 @@
-// The API's response shapes as the dashboard reads them (times arrive as ISO strings). The server's zod
-// schemas in src/http/routes/ are the source of truth; /api/openapi.json describes them.
-import type { AccountState, DeviceStatus, Platform, ProductionStatus, Severity } from './domain.ts';
+// The API's shapes as the dashboard reads them, taken from api-types.generated.ts: the OpenAPI document of
+// the server's zod schemas (src/http/routes/), so a server change that breaks a page fails `tsc -p web`.
+// Times arrive as ISO-8601 strings. Nothing here restates a field: change the server, then run
+// `npm run api:types`.
+import type { paths } from './api-types.generated.ts';
 
-export interface Niche {
-  id: string;
-  name: string;
-  slug: string;
-  status: 'active' | 'inactive';
-}
+type Prefix = '/api/v1';
+export type Method = 'get' | 'post' | 'patch' | 'delete';
 
-export interface Device {
-  id: string;
-  name: string;
-  model: string | null;
-  udid: string;
-  host: string;
-  iosVersion: string | null;
-  wdaPort: number | null;
-  status: DeviceStatus;
-  connectedSince: string | null;
-  batteryLevel: number | null;
-  storageFreeGb: number | null;
-  sessionFailures: number;
-  currentSessionKey: string | null;
-  healthFailures: number;
-  lastSeenAt: string | null;
-}
+/** The API's paths below /api/v1, as the OpenAPI document names them: '/devices/{ref}'. */
+export type ApiPath = keyof paths extends infer K ? (K extends `${Prefix}${infer P}` ? P : never) : never;
 
-export interface Account {
-  id: string;
-  platform: Platform;
-  username: string;
-  nicheId: string | null;
-  nicheSlug: string | null;
-  deviceId: string | null;
-  deviceName: string | null;
-  state: AccountState;
-  warmingDayCount: number;
-  followers: number;
-  following: number;
-  bio: string | null;
-  lastActivityAt: string | null;
-  lastWarmedAt: string | null;
-  lastPostAt: string | null;
-  deletedAt: string | null;
-  createdAt: string;
-}
+/** The operation a path answers a method with (undefined when it answers none). */
+export type Operation<P extends ApiPath, M extends Method> = paths[`${Prefix}${P}`][M];
 
-export interface SystemEvent {
-  id: number;
-  timestamp: string;
-  category: string;
-  severity: Severity;
-  eventType: string;
-  deviceId: string | null;
-  accountId: string | null;
-  message: string;
-  context: Record<string, unknown>;
-  resolved: boolean;
-  resolvedBy: string | null;
-  resolvedAt: string | null;
-}
+/** The paths that answer a method. */
+export type PathOf<M extends Method> = {
+  [P in ApiPath]: Operation<P, M> extends { responses: unknown } ? P : never;
+}[ApiPath];
 
-export interface WarmingSession {
-  id: string;
-  sessionKey: string | null;
-  accountId: string;
-  platform: string;
-  username: string;
-  deviceId: string | null;
-  deviceName: string | null;
-  phase: number;
-  day: number;
-  startedAt: string;
-  completedAt: string | null;
-  outcome: string | null;
-}
+type JsonOf<R> = R extends { content: { 'application/json': infer B } } ? B : never;
 
-export interface WarmingStatus {
-  dueAccounts: number;
-  queuedSessions: number;
-  devices: {
-    id: string;
-    name: string;
-    queued: number;
-    currentSession: string | null;
-    sessionsLastHour: number;
-    utilisation: number;
-  }[];
-  lastHour: Record<string, number>;
-}
+/** The JSON body of a success answer (200, 201 or 202) to a method on a path. */
+export type Ok<P extends ApiPath, M extends Method = 'get'> =
+  Operation<P, M> extends { responses: infer R } ? JsonOf<R[Extract<keyof R, 200 | 201 | 202>]> : never;
 
-interface StateRule {
-  sessionsPerDay: number;
-  minGapMinutes: number;
-}
-export interface WarmingPolicy {
-  warming_p1: StateRule & { days: number };
-  warming_p2: StateRule & { days: number };
-  warming_p3: StateRule & { days: number };
-}
+/** The JSON request body a method on a path takes. */
+export type Body<P extends ApiPath, M extends Method> =
+  Operation<P, M> extends { requestBody?: infer R } ? JsonOf<NonNullable<R>> : never;
 
-export interface Distribution {
-  id: string;
-  contentId: string;
-  accountId: string;
-  username: string;
-  platform: Platform;
-  status: 'pending' | 'posted' | 'failed' | 'removed';
-  caption: string | null;
-  hashtags: string[];
-  attempts: number;
-  postedAt: string | null;
-  platformPostId: string | null;
-  createdAt: string;
-}
+/** The query parameters' names a method on a path accepts (the server refuses others). */
+export type QueryName<P extends ApiPath, M extends Method> =
+  Operation<P, M> extends { parameters: { query?: infer Q } }
+    ? [NonNullable<Q>] extends [never]
+      ? never
+      : keyof NonNullable<Q> & string
+    : never;
 
-export interface Content {
-  id: string;
-  topic: string;
-  nicheId: string | null;
-  nicheSlug: string | null;
-  format: string | null;
-  status: ProductionStatus;
-  qualityScore: number | null;
-  hookId: string | null;
-  trendId: string | null;
-  hasVideo: boolean;
-  createdAt: string;
-  updatedAt: string;
-}
+/** The names of a path's parameters: 'ref' for '/devices/{ref}'. */
+export type PathParam<P extends string> = P extends `${string}{${infer Name}}${infer Rest}`
+  ? Name | PathParam<Rest>
+  : never;
 
-export interface Failure {
-  stage: string;
-  reason: string;
-  at: string;
-}
+export type Session = Ok<'/session'>;
+export type Settings = Ok<'/settings'>;
+export type Overview = Ok<'/overview'>;
 
-export interface ContentDetails extends Content {
-  script: {
-    title: string;
-    hook: string;
-    beats: { onScreenText: string; narration: string }[];
-    cta: string;
-    narration: string;
-    hashtags: string[];
-    writer: string;
-  } | null;
-  outputPath: string | null;
-  failure: Failure | null;
-  previousFailures: Failure[];
-  quality: {
-    score: number;
-    checks: { name: string; passed: boolean; value: number | string | null; expected: string }[];
-  } | null;
-  distributions: Distribution[];
-}
+export type Niche = Ok<'/niches'>['niches'][number];
+export type Device = Ok<'/devices'>['devices'][number];
+export type DeviceDetails = Ok<'/devices/{ref}'>;
+export type Account = Ok<'/accounts'>['accounts'][number];
+export type AccountDetails = Ok<'/accounts/{ref}'>;
+export type SystemEvent = Ok<'/events'>['events'][number];
 
-export interface Hook {
-  id: string;
-  category: string;
-  template: string;
-  nicheSlug: string | null;
-  effectivenessScore: number | null;
-  usageCount: number;
-}
+export type WarmingSession = Ok<'/warming/sessions'>['sessions'][number];
+export type WarmingStatus = Ok<'/warming/status'>;
+export type WarmingPolicy = Ok<'/warming/policy'>;
 
-export interface LeaderboardEntry {
-  rank: number;
-  hook: Hook;
-  mean: number;
-  samples: number;
-}
+export type Distribution = Ok<'/distributions'>['distributions'][number];
+export type DistributionStatus = Distribution['status'];
+export type Content = Ok<'/content'>['content'][number];
+export type ContentDetails = Ok<'/content/{id}'>;
+export type Failure = NonNullable<ContentDetails['failure']>;
+export type Hook = Ok<'/hooks'>['hooks'][number];
+export type LeaderboardEntry = Ok<'/hooks/leaderboard'>['hooks'][number];
+export type Trend = Ok<'/trends'>['trends'][number];
 
-export interface Trend {
-  id: string;
-  nicheSlug: string | null;
-  topic: string;
-  source: string;
-  sourceUrl: string | null;
-  sourceGroup: string | null;
-  trendScore: number | null;
-  overperformanceRatio: number | null;
-  engagement: number | null;
-  velocity: number | null;
-  isActive: boolean;
-  publishedAt: string | null;
-  discoveredAt: string;
-}
-
-export interface AccountHour {
-  bucket: string;
-  distributions: number;
-  views: number;
-  likes: number;
-  comments: number;
-  shares: number;
-  saves: number;
-  engagementRate: number | null;
-  followers: number | null;
-}
-
-export interface NicheDay {
-  day: string;
-  viewsGained: number;
-  likesGained: number;
-  engagementRate: number | null;
-  followers: number | null;
-  posts: number;
-  warmingSessions: number;
-}
-
-export interface TopContent {
-  contentId: string;
-  topic: string;
-  viewsGained: number;
-  likesGained: number;
-  views: number;
-}
+export type AccountHour = Ok<'/metrics/accounts/{ref}/hourly'>['hours'][number];
+export type NicheDay = Ok<'/metrics/niches/{ref}/daily'>['days'][number];
+export type TopContent = Ok<'/metrics/top'>['content'][number];

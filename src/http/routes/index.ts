@@ -12,6 +12,7 @@ import { metricsRoutes } from './metrics.ts';
 import { nichesRoutes } from './niches.ts';
 import { overviewRoutes } from './overview.ts';
 import { sessionRoutes } from './session.ts';
+import { settingsRoutes } from './settings.ts';
 import { trendsRoutes } from './trends.ts';
 import { warmingRoutes } from './warming.ts';
 import { warmingStreamRoutes } from './warming-stream.ts';
@@ -30,4 +31,5 @@ export const apiResources: readonly FastifyPluginAsyncZod<ApiDeps>[] = [
   trendsRoutes,
   warmingStreamRoutes,
   overviewRoutes,
+  settingsRoutes,
 ];

@@ -1,6 +1,7 @@
 // Posts of a piece of content or of an account.
 import { Badge, Empty } from './ui.tsx';
 import { dateTime, timeAgo } from '../format.ts';
+import { distributionStatusTone } from '../tones.ts';
 import type { Distribution } from '../types.ts';
 
 export function DistributionsTable(props: {
@@ -35,7 +36,7 @@ export function DistributionsTable(props: {
                 )}
               </td>
               <td>
-                <Badge value={d.status} />
+                <Badge value={d.status} tones={distributionStatusTone} />
               </td>
               <td class="caption">
                 {d.caption ?? ''}{' '}

@@ -1,6 +1,7 @@
 // Small pieces every page uses: empty states, errors, badges, meters, key–value lists, and load-more.
 import type { ComponentChildren } from 'preact';
 import { label } from '../format.ts';
+import type { Tone, Tones } from '../tones.ts';
 
 export function Empty({ children }: { children: ComponentChildren }) {
   return <div class="empty">{children}</div>;
@@ -24,39 +25,15 @@ export function Loading({ when }: { when: boolean }) {
   return when ? <p class="loading">Loading…</p> : null;
 }
 
-/** A status word with its tone: good, warn, bad, or neutral. */
-const tones: Record<string, string> = {
-  active: 'good',
-  complete: 'good',
-  posted: 'good',
-  info: 'neutral',
-  warming_p1: 'info',
-  warming_p2: 'info',
-  warming_p3: 'info',
-  created: 'neutral',
-  scripting: 'info',
-  generating: 'info',
-  assembling: 'info',
-  distributing: 'info',
-  pending: 'info',
-  resting: 'neutral',
-  maintenance: 'warn',
-  cooldown: 'warn',
-  warning: 'warn',
-  flagged: 'warn',
-  restricted: 'warn',
-  shadowbanned: 'warn',
-  disconnected: 'bad',
-  failed: 'bad',
-  removed: 'bad',
-  error: 'bad',
-  critical: 'bad',
-  suspended: 'bad',
-  banned: 'bad',
-};
-
-export function Badge({ value, tone }: { value: string; tone?: string }) {
-  return <span class={`badge tone-${tone ?? tones[value] ?? 'neutral'}`}>{label(value)}</span>;
+/**
+ * A status word in its tone: from the word's table (`tones={deviceStatusTone}`), or given (`tone="info"`) for
+ * words outside the closed sets.
+ */
+export function Badge<W extends string>(
+  props: { value: NoInfer<W>; tones: Tones<W> } | { value: string; tone: Tone },
+) {
+  const tone = 'tone' in props ? props.tone : props.tones[props.value];
+  return <span class={`badge tone-${tone}`}>{label(props.value)}</span>;
 }
 
 /** A horizontal bar for a level (battery, storage, score): red below `bad`, orange below `warn`. */
@@ -71,7 +48,7 @@ export function Meter(props: {
   const { value, max, bad, warn, text, title } = props;
   if (value === null) return <span class="muted">–</span>;
   const share = Math.max(0, Math.min(1, value / max));
-  const tone =
+  const tone: Tone =
     bad !== undefined && value < bad
       ? 'bad'
       : warn !== undefined && value < warn

@@ -7,19 +7,10 @@ import { Badge, Cmd, Empty, ErrorNote, Facts, Loading, Meter, Section } from '..
 import { DistributionsTable } from '../components/distributions.tsx';
 import { accountTransitions, type AccountState } from '../domain.ts';
 import { compact, dateTime, label, timeAgo } from '../format.ts';
-import type {
-  Account,
-  AccountHour,
-  Distribution,
-  SystemEvent,
-  WarmingPolicy,
-  WarmingSession,
-} from '../types.ts';
+import { accountStateTone, toneOf } from '../tones.ts';
+import type { Account, SystemEvent } from '../types.ts';
 import { useData } from '../use-data.ts';
 import { SessionsTable } from './devices.tsx';
-
-/** The defaults, for a server without the warming routes. */
-const defaultPhaseDays = [3, 4, 7];
 
 function StateForm({ account, onChanged }: { account: Account; onChanged: () => void }) {
   const options = accountTransitions[account.state];
@@ -34,7 +25,11 @@ function StateForm({ account, onChanged }: { account: Account; onChanged: () => 
     if (!to) return;
     setBusy(true);
     setError(undefined);
-    post(`/accounts/${account.id}/state`, { state: to, reason: reason.trim(), from: account.state }).then(
+    post(
+      '/accounts/{ref}/state',
+      { state: to, reason: reason.trim(), from: account.state },
+      { ref: account.id },
+    ).then(
       () => {
         setBusy(false);
         setTo('');
@@ -130,7 +125,8 @@ function Timeline({ events }: { events: SystemEvent[] }) {
               {timeAgo(e.timestamp)}
             </span>
             <span>
-              {c.from && <Badge value={c.from} />} → {c.to && <Badge value={c.to} />}
+              {c.from && <Badge value={c.from} tone={toneOf(accountStateTone, c.from)} />} →{' '}
+              {c.to && <Badge value={c.to} tone={toneOf(accountStateTone, c.to)} />}
             </span>
             <span class="reason">{c.reason ?? e.message}</span>
             {c.actor && <span class="muted small">by {c.actor}</span>}
@@ -142,21 +138,20 @@ function Timeline({ events }: { events: SystemEvent[] }) {
 }
 
 export function AccountPage({ id }: { id: string }) {
-  const ref = encodeURIComponent(id);
-  const account = useData(() => get<Account>(`/accounts/${ref}`), [id]);
+  const account = useData(() => get('/accounts/{ref}', { ref: id }), [id]);
   const history = useData(async () => {
     const [timeline, sessions, distributions, hourly, policy] = await Promise.all([
-      get<{ events: SystemEvent[] }>('/events', { account: id, type: 'state_changed', limit: 100 }),
-      get<{ sessions: WarmingSession[] }>('/warming/sessions', { account: id, limit: 20 }).catch(() => ({
+      get('/events', { account: id, type: 'state_changed', limit: 100 }),
+      get('/warming/sessions', { account: id, limit: 20 }).catch(() => ({
         sessions: [],
       })),
-      get<{ distributions: Distribution[] }>('/distributions', { account: id, limit: 50 }).catch(() => ({
+      get('/distributions', { account: id, limit: 50 }).catch(() => ({
         distributions: [],
       })),
-      get<{ hours: AccountHour[] }>(`/metrics/accounts/${ref}/hourly`, { days: 30 }).catch(() => ({
+      get('/metrics/accounts/{ref}/hourly', { ref: id, days: 30 }).catch(() => ({
         hours: [],
       })),
-      get<WarmingPolicy>('/warming/policy').catch(() => undefined),
+      get('/warming/policy'),
     ]);
     const followers = hourly.hours.filter((h) => h.followers !== null);
     return {
@@ -167,9 +162,8 @@ export function AccountPage({ id }: { id: string }) {
         x: followers.map((h) => Date.parse(h.bucket) / 1000),
         values: followers.map((h) => h.followers),
       },
-      phaseDays: policy
-        ? [policy.warming_p1.days, policy.warming_p2.days, policy.warming_p3.days]
-        : defaultPhaseDays,
+      // The phases' lengths in force on the server (SOVI_WARMING_POLICY_FILE or its defaults).
+      phaseDays: [policy.warming_p1.days, policy.warming_p2.days, policy.warming_p3.days],
     };
   }, [id, account.data?.state]);
   const a = account.data;
@@ -186,13 +180,14 @@ export function AccountPage({ id }: { id: string }) {
       {a && (
         <>
           <h1>
-            {a.username} <span class="muted">{a.platform}</span> <Badge value={a.state} />
+            {a.username} <span class="muted">{a.platform}</span>{' '}
+            <Badge value={a.state} tones={accountStateTone} />
           </h1>
           <div class="grid-2">
             <Section title="Account">
               <Facts
                 items={[
-                  ['State', <Badge value={a.state} />],
+                  ['State', <Badge value={a.state} tones={accountStateTone} />],
                   ['Niche', a.nicheSlug ? label(a.nicheSlug) : '–'],
                   ['Device', a.deviceId ? <a href={`/devices/${a.deviceId}`}>{a.deviceName}</a> : 'none'],
                   ['Followers', compact(a.followers)],
@@ -213,7 +208,11 @@ export function AccountPage({ id }: { id: string }) {
             </Section>
           </div>
           <Section title="Warming progress">
-            <WarmingProgress account={a} phaseDays={history.data?.phaseDays ?? defaultPhaseDays} />
+            {history.data ? (
+              <WarmingProgress account={a} phaseDays={history.data.phaseDays} />
+            ) : (
+              <Loading when={history.loading} />
+            )}
           </Section>
           {history.data && (
             <>

@@ -4,16 +4,10 @@ import { Badge, Cmd, Empty, ErrorNote, Loading, MoreButton } from '../components
 import { accountStates, platforms } from '../domain.ts';
 import { compact, dateTime, label, timeAgo } from '../format.ts';
 import { setQuery, useLocation } from '../router.ts';
-import type { Account, Niche } from '../types.ts';
+import { accountStateTone } from '../tones.ts';
 import { useData, usePaged } from '../use-data.ts';
 
-interface Page {
-  accounts: Account[];
-  nextCursor: string | null;
-}
-
-export const useNiches = () =>
-  useData(() => get<{ niches: Niche[] }>('/niches', { limit: 1000 }).then((r) => r.niches), []);
+export const useNiches = () => useData(() => get('/niches', { limit: 1000 }).then((r) => r.niches), []);
 
 export function Accounts() {
   const { query } = useLocation();
@@ -30,7 +24,7 @@ export function Accounts() {
     more,
   } = usePaged(
     (q) =>
-      get<Page>('/accounts', { ...q, limit: 100 }).then((p) => ({
+      get('/accounts', { ...q, limit: 100 }).then((p) => ({
         items: p.accounts,
         nextCursor: p.nextCursor,
       })),
@@ -118,7 +112,7 @@ export function Accounts() {
                     <div class="muted small">{a.platform}</div>
                   </td>
                   <td>
-                    <Badge value={a.state} />
+                    <Badge value={a.state} tones={accountStateTone} />
                   </td>
                   <td>{a.nicheSlug ? label(a.nicheSlug) : '–'}</td>
                   <td>{a.deviceId ? <a href={`/devices/${a.deviceId}`}>{a.deviceName}</a> : '–'}</td>

@@ -6,7 +6,7 @@ import { Cmd, Empty, ErrorNote, Loading, Section } from '../components/ui.tsx';
 import { platforms } from '../domain.ts';
 import { compact, label, num, percent } from '../format.ts';
 import { setQuery, useLocation } from '../router.ts';
-import type { Account, AccountHour, LeaderboardEntry, NicheDay, TopContent } from '../types.ts';
+import type { AccountHour } from '../types.ts';
 import { useData } from '../use-data.ts';
 import { useNiches } from './accounts.tsx';
 
@@ -14,7 +14,7 @@ const seconds = (iso: string) => Date.parse(iso) / 1000;
 
 function NicheChart({ niche, name, days }: { niche: string; name: string; days: number }) {
   const { data, error } = useData(
-    () => get<{ days: NicheDay[] }>(`/metrics/niches/${encodeURIComponent(niche)}/daily`, { days }),
+    () => get('/metrics/niches/{ref}/daily', { ref: niche, days }),
     [niche, days],
   );
   const rows = (data?.days ?? []).filter(
@@ -60,7 +60,7 @@ function AccountChart({
   days: number;
 }) {
   const { data, error } = useData(
-    () => get<{ hours: AccountHour[] }>(`/metrics/accounts/${encodeURIComponent(account)}/hourly`, { days }),
+    () => get('/metrics/accounts/{ref}/hourly', { ref: account, days }),
     [account, days],
   );
   const rows = grain === 'daily' ? byDay(data?.hours ?? []) : (data?.hours ?? []);
@@ -83,7 +83,7 @@ function AccountChart({
 
 function Leaderboard({ platform, niche }: { platform: string; niche: string }) {
   const { data, error, loading } = useData(
-    () => get<{ hooks: LeaderboardEntry[] }>('/hooks/leaderboard', { platform, niche, limit: 15 }),
+    () => get('/hooks/leaderboard', { platform, niche, limit: 15 }),
     [platform, niche],
   );
   return (
@@ -132,10 +132,7 @@ function Leaderboard({ platform, niche }: { platform: string; niche: string }) {
 }
 
 function Top({ days, niche }: { days: number; niche: string }) {
-  const { data, error } = useData(
-    () => get<{ content: TopContent[] }>('/metrics/top', { days, niche, limit: 10 }),
-    [days, niche],
-  );
+  const { data, error } = useData(() => get('/metrics/top', { days, niche, limit: 10 }), [days, niche]);
   return (
     <>
       <ErrorNote error={error} />
@@ -176,10 +173,7 @@ export function Analytics() {
   const grain = query.get('grain') === 'daily' ? 'daily' : 'hourly';
   const platform = query.get('platform') ?? 'tiktok';
   const days = Number(query.get('days') ?? 30) || 30;
-  const accounts = useData(
-    () => get<{ accounts: Account[] }>('/accounts', { niche, limit: 200 }).then((r) => r.accounts),
-    [niche],
-  );
+  const accounts = useData(() => get('/accounts', { niche, limit: 200 }).then((r) => r.accounts), [niche]);
 
   return (
     <div class="page">

@@ -5,6 +5,7 @@ import { get, post } from '../api.ts';
 import { DistributionsTable } from '../components/distributions.tsx';
 import { Badge, Cmd, Empty, ErrorNote, Facts, Loading, Section } from '../components/ui.tsx';
 import { dateTime, label, percent, timeAgo } from '../format.ts';
+import { productionStatusTone } from '../tones.ts';
 import type { ContentDetails } from '../types.ts';
 import { useData } from '../use-data.ts';
 
@@ -16,7 +17,7 @@ function Actions({ content, onDone }: { content: ContentDetails; onDone: () => v
   const act = (action: 'produce' | 'retry') => {
     setBusy(true);
     setError(undefined);
-    post(`/content/${content.id}/${action}`).then(
+    post(`/content/{id}/${action}`, {}, { id: content.id }).then(
       () => {
         setBusy(false);
         onDone();
@@ -76,12 +77,7 @@ function Video({ content }: { content: ContentDetails }) {
 }
 
 export function ContentPage({ id }: { id: string }) {
-  const {
-    data: c,
-    error,
-    loading,
-    reload,
-  } = useData(() => get<ContentDetails>(`/content/${encodeURIComponent(id)}`), [id], 10_000);
+  const { data: c, error, loading, reload } = useData(() => get('/content/{id}', { id }), [id], 10_000);
   return (
     <div class="page">
       <p class="crumbs">
@@ -92,7 +88,7 @@ export function ContentPage({ id }: { id: string }) {
       {c && (
         <>
           <h1>
-            {c.topic} <Badge value={c.status} />
+            {c.topic} <Badge value={c.status} tones={productionStatusTone} />
           </h1>
           <Actions content={c} onDone={reload} />
           {c.failure && (

@@ -2,9 +2,10 @@
 import { useState } from 'preact/hooks';
 import { ApiError, get, post } from '../api.ts';
 import { Badge, Cmd, Empty, ErrorNote, Loading, Section } from '../components/ui.tsx';
-import { productionStatuses, type ProductionStatus } from '../domain.ts';
+import { productionStatuses } from '../domain.ts';
 import { label, percent, timeAgo } from '../format.ts';
 import { navigate } from '../router.ts';
+import { productionStatusTone } from '../tones.ts';
 import type { Content } from '../types.ts';
 import { useData } from '../use-data.ts';
 import { useNiches } from './accounts.tsx';
@@ -13,12 +14,8 @@ const PER_COLUMN = 12;
 
 async function loadBoard() {
   const [counts, columns] = await Promise.all([
-    get<Record<ProductionStatus, number>>('/content/status'),
-    Promise.all(
-      productionStatuses.map((status) =>
-        get<{ content: Content[] }>('/content', { status, limit: PER_COLUMN }),
-      ),
-    ),
+    get('/content/status'),
+    Promise.all(productionStatuses.map((status) => get('/content', { status, limit: PER_COLUMN }))),
   ]);
   return productionStatuses.map((status, i) => ({
     status,
@@ -29,17 +26,16 @@ async function loadBoard() {
 
 /**
  * Creates content, and queues its production when this server can (a server without the job engine
- * answers 503: the content is then created unqueued and the page says how to produce it).
+ * answers 503 to produce: the content is then created unqueued and the page says how to produce it).
  */
 export async function createContent(
-  path: string,
-  body: Record<string, unknown>,
+  create: (produce: boolean) => Promise<Content>,
 ): Promise<{ content: Content; queued: boolean }> {
   try {
-    return { content: await post<Content>(path, { ...body, produce: true }), queued: true };
+    return { content: await create(true), queued: true };
   } catch (err) {
     if (!(err instanceof ApiError) || err.status !== 503) throw err;
-    return { content: await post<Content>(path, body), queued: false };
+    return { content: await create(false), queued: false };
   }
 }
 
@@ -53,7 +49,9 @@ function NewContent({ onCreated }: { onCreated: () => void }) {
     event.preventDefault();
     setBusy(true);
     setError(undefined);
-    createContent('/content', { topic: topic.trim(), ...(niche ? { niche } : {}) }).then(
+    createContent((produce) =>
+      post('/content', { topic: topic.trim(), ...(niche ? { niche } : {}), produce }),
+    ).then(
       ({ content }) => {
         setBusy(false);
         onCreated();
@@ -119,7 +117,8 @@ export function ContentBoard() {
               data-status={column.status}
             >
               <h2>
-                <Badge value={column.status} /> <span class="count">{column.count}</span>
+                <Badge value={column.status} tones={productionStatusTone} />{' '}
+                <span class="count">{column.count}</span>
               </h2>
               {column.items.map((c) => (
                 <a key={c.id} class="tile" href={`/content/${c.id}`}>

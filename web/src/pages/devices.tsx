@@ -5,35 +5,39 @@ import { Badge, Cmd, Empty, ErrorNote, Facts, Loading, Meter, Section } from '..
 import { deviceStatuses } from '../domain.ts';
 import { dateTime, label, num, percent, timeAgo } from '../format.ts';
 import { setQuery, useLocation } from '../router.ts';
-import type { Account, Device, SystemEvent, WarmingSession, WarmingStatus } from '../types.ts';
+import { accountStateTone, deviceStatusTone, severityTone } from '../tones.ts';
+import type { Device, Settings, WarmingSession } from '../types.ts';
 import { useData } from '../use-data.ts';
 
-/** Below these the server records battery_low and storage_low (SOVI_BATTERY_LOW_PERCENT, SOVI_STORAGE_LOW_GB defaults). */
-const BATTERY_LOW = 20;
-const STORAGE_LOW_GB = 2;
 /** Storage bars are drawn against this much free space (WDA reports no capacity). */
 const STORAGE_SCALE_GB = 64;
 
-export function Battery({ device }: { device: Device }) {
+/**
+ * The thresholds below which the server records battery_low and storage_low, as configured
+ * (SOVI_BATTERY_LOW_PERCENT, SOVI_STORAGE_LOW_GB): a bar below one is drawn bad.
+ */
+type Thresholds = Settings['health'];
+
+export function Battery({ device, low }: { device: Device; low: Thresholds }) {
   return (
     <Meter
       value={device.batteryLevel}
       max={100}
-      bad={BATTERY_LOW}
-      warn={BATTERY_LOW * 2}
+      bad={low.batteryLowPercent}
+      warn={low.batteryLowPercent * 2}
       text={device.batteryLevel === null ? '–' : `${Math.round(device.batteryLevel)}%`}
       title="battery"
     />
   );
 }
 
-export function Storage({ device }: { device: Device }) {
+export function Storage({ device, low }: { device: Device; low: Thresholds }) {
   return (
     <Meter
       value={device.storageFreeGb}
       max={STORAGE_SCALE_GB}
-      bad={STORAGE_LOW_GB}
-      warn={STORAGE_LOW_GB * 2.5}
+      bad={low.storageLowGb}
+      warn={low.storageLowGb * 2.5}
       text={device.storageFreeGb === null ? '–' : `${num(device.storageFreeGb)} GB free`}
       title="free storage"
     />
@@ -64,17 +68,18 @@ function CurrentSession(props: { session: WarmingSession | undefined; sessionKey
 }
 
 /** The schedule's view of each device (queue, current session); absent when the warming routes are not there. */
-const warmingStatus = () => get<WarmingStatus>('/warming/status', { next: 0 }).catch(() => undefined);
+const warmingStatus = () => get('/warming/status', { next: 0 }).catch(() => undefined);
 
 export function Devices() {
   const { query } = useLocation();
   const status = query.get('status') ?? '';
   const { data, error, loading } = useData(
     async () => {
-      const [devices, warming, recent] = await Promise.all([
-        getAll<Device>('/devices', 'devices', { status }),
+      const [devices, settings, warming, recent] = await Promise.all([
+        getAll('/devices', 'devices', { status }),
+        get('/settings'),
         warmingStatus(),
-        get<{ sessions: WarmingSession[] }>('/warming/sessions', { since: '2h', limit: 1000 }).catch(() => ({
+        get('/warming/sessions', { since: '2h', limit: 1000 }).catch(() => ({
           sessions: [],
         })),
       ]);
@@ -82,7 +87,12 @@ export function Devices() {
       const running = new Map(
         recent.sessions.filter((s) => s.completedAt === null && s.deviceId).map((s) => [s.deviceId, s]),
       );
-      return { devices: devices.items, warming: new Map(warming?.devices.map((d) => [d.id, d])), running };
+      return {
+        devices: devices.items,
+        low: settings.health,
+        warming: new Map(warming?.devices.map((d) => [d.id, d])),
+        running,
+      };
     },
     [status],
     15_000,
@@ -145,13 +155,13 @@ export function Devices() {
                       </div>
                     </td>
                     <td>
-                      <Badge value={d.status} />
+                      <Badge value={d.status} tones={deviceStatusTone} />
                     </td>
                     <td>
-                      <Battery device={d} />
+                      <Battery device={d} low={data.low} />
                     </td>
                     <td>
-                      <Storage device={d} />
+                      <Storage device={d} low={data.low} />
                     </td>
                     <td class="small">
                       <CurrentSession
@@ -173,24 +183,23 @@ export function Devices() {
   );
 }
 
-interface DeviceDetails {
-  device: Device;
-  assignedAccounts: number;
-  recentEvents: SystemEvent[];
-}
-
 export function DevicePage({ id }: { id: string }) {
   const { data, error, loading } = useData(
     async () => {
-      const ref = encodeURIComponent(id);
-      const [details, accounts, sessions] = await Promise.all([
-        get<DeviceDetails>(`/devices/${ref}`),
-        get<{ accounts: Account[] }>('/accounts', { device: id, limit: 200 }),
-        get<{ sessions: WarmingSession[] }>('/warming/sessions', { device: id, limit: 50 }).catch(() => ({
+      const [details, settings, accounts, sessions] = await Promise.all([
+        get('/devices/{ref}', { ref: id }),
+        get('/settings'),
+        get('/accounts', { device: id, limit: 200 }),
+        get('/warming/sessions', { device: id, limit: 50 }).catch(() => ({
           sessions: [],
         })),
       ]);
-      return { ...details, accounts: accounts.accounts, sessions: sessions.sessions };
+      return {
+        ...details,
+        low: settings.health,
+        accounts: accounts.accounts,
+        sessions: sessions.sessions,
+      };
     },
     [id],
     15_000,
@@ -206,14 +215,14 @@ export function DevicePage({ id }: { id: string }) {
       {data && d && (
         <>
           <h1>
-            {d.name} <Badge value={d.status} />
+            {d.name} <Badge value={d.status} tones={deviceStatusTone} />
           </h1>
           <div class="grid-2">
             <Section title="Device">
               <Facts
                 items={[
-                  ['Battery', <Battery device={d} />],
-                  ['Storage', <Storage device={d} />],
+                  ['Battery', <Battery device={d} low={data.low} />],
+                  ['Storage', <Storage device={d} low={data.low} />],
                   ['Model', d.model ?? '–'],
                   ['iOS', d.iosVersion ?? '–'],
                   ['UDID', <span class="mono small">{d.udid}</span>],
@@ -240,7 +249,7 @@ export function DevicePage({ id }: { id: string }) {
                       <a href={`/accounts/${a.id}`}>
                         {a.platform}:{a.username}
                       </a>{' '}
-                      <Badge value={a.state} />
+                      <Badge value={a.state} tones={accountStateTone} />
                     </li>
                   ))}
                 </ul>
@@ -261,7 +270,7 @@ export function DevicePage({ id }: { id: string }) {
               <ul class="plain timeline">
                 {data.recentEvents.map((e) => (
                   <li key={e.id}>
-                    <Badge value={e.severity} /> <strong>{label(e.eventType)}</strong>{' '}
+                    <Badge value={e.severity} tones={severityTone} /> <strong>{label(e.eventType)}</strong>{' '}
                     <span class="muted small">{dateTime(e.timestamp)}</span>
                     <div>{e.message}</div>
                     {!e.resolved && <a href={`/events?type=${e.eventType}`}>unresolved: open in Events</a>}

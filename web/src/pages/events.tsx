@@ -6,13 +6,9 @@ import { Badge, Empty, ErrorNote, Loading, MoreButton, Section } from '../compon
 import { severities } from '../domain.ts';
 import { dateTime, label, timeAgo } from '../format.ts';
 import { setQuery, useLocation } from '../router.ts';
+import { severityTone } from '../tones.ts';
 import type { SystemEvent } from '../types.ts';
 import { usePaged } from '../use-data.ts';
-
-interface Page {
-  events: SystemEvent[];
-  nextCursor: string | null;
-}
 
 function EventLinks({ event }: { event: SystemEvent }) {
   return (
@@ -33,10 +29,11 @@ function ResolveForm({ event, onResolved }: { event: SystemEvent; onResolved: (e
   const submit = (e: Event) => {
     e.preventDefault();
     setBusy(true);
-    post<SystemEvent>(`/events/${event.id}/resolve`, {
-      by: 'human',
-      ...(note.trim() ? { note: note.trim() } : {}),
-    }).then(onResolved, (err: unknown) => {
+    post(
+      '/events/{id}/resolve',
+      { by: 'human', ...(note.trim() ? { note: note.trim() } : {}) },
+      { id: event.id },
+    ).then(onResolved, (err: unknown) => {
       setError(err as Error);
       setBusy(false);
     });
@@ -72,7 +69,7 @@ function EventRow({ event, onResolved }: { event: SystemEvent; onResolved?: (e: 
   return (
     <li class={`event sev-${event.severity}`} data-event-id={event.id}>
       <div class="event-head">
-        <Badge value={event.severity} />
+        <Badge value={event.severity} tones={severityTone} />
         <span class="event-type">{label(event.eventType)}</span>
         <span class="muted small" title={dateTime(event.timestamp)}>
           {event.category} · {timeAgo(event.timestamp)}
@@ -104,8 +101,7 @@ function Inbox() {
   const all = query.get('all') === '1';
   const [resolved, setResolved] = useState<Record<number, SystemEvent>>({});
   const list = usePaged(
-    (q) =>
-      get<Page>('/events', { ...q, limit: 50 }).then((p) => ({ items: p.events, nextCursor: p.nextCursor })),
+    (q) => get('/events', { ...q, limit: 50 }).then((p) => ({ items: p.events, nextCursor: p.nextCursor })),
     { unresolved: all ? undefined : true, severity, category, type },
   );
   const { data, error, loading, reload, hasMore, more } = list;

@@ -5,17 +5,8 @@ import { BarChart, TimeChart } from '../components/chart.tsx';
 import { Cmd, ErrorNote, Loading, Section } from '../components/ui.tsx';
 import { accountStates, deviceStatuses, severities } from '../domain.ts';
 import { compact, label, num } from '../format.ts';
-import type { Niche, NicheDay } from '../types.ts';
+import { deviceStatusTone, severityTone, type Tone } from '../tones.ts';
 import { useData } from '../use-data.ts';
-
-/** GET /overview: counts made by the database, exact however large the fleet. */
-interface OverviewCounts {
-  devices: Record<string, number>;
-  accounts: Record<string, number>;
-  unresolvedEvents: Record<string, number>;
-  sessions: { total: number; byOutcome: Record<string, number> };
-  posts: { posted: number; failed: number };
-}
 
 interface Summary {
   devices: Record<string, number>;
@@ -32,11 +23,9 @@ const total = (counts: Record<string, number>) => Object.values(counts).reduce((
 
 /** Views gained per UTC day over every niche, from the niche day table (the rollups). */
 async function viewsByDay(days: number): Promise<Summary['views']> {
-  const { niches } = await get<{ niches: Niche[] }>('/niches', { limit: 1000 });
+  const { niches } = await get('/niches', { limit: 1000 });
   const perNiche = await Promise.all(
-    niches.map((n) =>
-      get<{ days: NicheDay[] }>(`/metrics/niches/${encodeURIComponent(n.slug)}/daily`, { days }),
-    ),
+    niches.map((n) => get('/metrics/niches/{ref}/daily', { ref: n.slug, days })),
   );
   const views = new Map<string, number>();
   const likes = new Map<string, number>();
@@ -56,7 +45,7 @@ async function viewsByDay(days: number): Promise<Summary['views']> {
 }
 
 async function loadSummary(): Promise<Summary> {
-  const [counts, views] = await Promise.all([get<OverviewCounts>('/overview'), viewsByDay(30)]);
+  const [counts, views] = await Promise.all([get('/overview'), viewsByDay(30)]);
   return {
     devices: counts.devices,
     deviceTotal: total(counts.devices),
@@ -69,7 +58,7 @@ async function loadSummary(): Promise<Summary> {
   };
 }
 
-function Stat(props: { label: string; value: string; tone?: string; href?: string }) {
+function Stat(props: { label: string; value: string; tone?: Tone; href?: string }) {
   const body = (
     <>
       <span class="stat-value">{props.value}</span>
@@ -84,19 +73,6 @@ function Stat(props: { label: string; value: string; tone?: string; href?: strin
     <div class={`stat tone-${props.tone ?? 'neutral'}`}>{body}</div>
   );
 }
-
-const deviceTone: Record<string, string> = {
-  active: 'good',
-  maintenance: 'warn',
-  failed: 'bad',
-  disconnected: 'bad',
-};
-const severityTone: Record<string, string> = {
-  info: 'neutral',
-  warning: 'warn',
-  error: 'bad',
-  critical: 'bad',
-};
 
 export function Overview() {
   const { data, error, loading } = useData(loadSummary, [], 30_000);
@@ -126,7 +102,7 @@ export function Overview() {
                       key={s}
                       label={label(s)}
                       value={num(data.devices[s] ?? 0)}
-                      tone={(data.devices[s] ?? 0) > 0 ? deviceTone[s] : 'neutral'}
+                      tone={(data.devices[s] ?? 0) > 0 ? deviceStatusTone[s] : 'neutral'}
                       href={`/devices?status=${s}`}
                     />
                   ))}

@@ -5,40 +5,15 @@ import { useEffect, useState } from 'preact/hooks';
 import { get } from '../api.ts';
 import { Badge, Empty, ErrorNote, Facts, Loading, Section } from '../components/ui.tsx';
 import { dateTime, label, num, percent, timeAgo } from '../format.ts';
-import type { WarmingSession } from '../types.ts';
+import { accountStateTone, deviceStatusTone, toneOf, type Tone } from '../tones.ts';
+import type { WarmingSession, WarmingStatus } from '../types.ts';
 import { useData } from '../use-data.ts';
 
-interface Status {
-  at: string;
-  dueAccounts: number;
-  queuedSessions: number;
-  next: {
-    id: string;
-    platform: string;
-    username: string;
-    state: string;
-    lastWarmedAt: string | null;
-    device: string | null;
-    queued: boolean;
-  }[];
-  devices: {
-    id: string;
-    name: string;
-    host: string;
-    status: string;
-    queued: number;
-    currentSession: string | null;
-    sessionsLastHour: number;
-    utilisation: number;
-  }[];
-  lastHour: Record<string, number>;
-}
-
 const RECENT = 50;
-const outcomeTone = (outcome: string | null) =>
+const outcomeTone = (outcome: string | null): Tone =>
   outcome === null ? 'info' : outcome === 'success' ? 'good' : outcome === 'timeout' ? 'warn' : 'bad';
 
-function Due({ status }: { status: Status }) {
+function Due({ status }: { status: WarmingStatus }) {
   return (
     <Section title="Next due">
       {status.next.length === 0 ? (
@@ -63,7 +38,7 @@ function Due({ status }: { status: Status }) {
                     <div class="muted small">{a.platform}</div>
                   </td>
                   <td>
-                    <Badge value={a.state} />
+                    <Badge value={a.state} tone={toneOf(accountStateTone, a.state)} />
                   </td>
                   <td title={dateTime(a.lastWarmedAt)}>
                     {a.lastWarmedAt ? timeAgo(a.lastWarmedAt) : 'never'}
@@ -80,7 +55,7 @@ function Due({ status }: { status: Status }) {
   );
 }
 
-function Queues({ status }: { status: Status }) {
+function Queues({ status }: { status: WarmingStatus }) {
   return (
     <Section title="Device queues">
       {status.devices.length === 0 ? (
@@ -109,7 +84,7 @@ function Queues({ status }: { status: Status }) {
                     <div class="muted small">{d.host}</div>
                   </td>
                   <td>
-                    <Badge value={d.status} />
+                    <Badge value={d.status} tone={toneOf(deviceStatusTone, d.status)} />
                     <div class="muted small">{d.currentSession ? 'in a session' : 'idle'}</div>
                   </td>
                   <td class="num">{num(d.queued)}</td>
@@ -128,10 +103,7 @@ function Queues({ status }: { status: Status }) {
 type LiveState = 'connecting' | 'live' | 'reconnecting';
 
 function RecentSessions() {
-  const first = useData(
-    () => get<{ sessions: WarmingSession[] }>('/warming/sessions', { limit: RECENT }).then((p) => p.sessions),
-    [],
-  );
+  const first = useData(() => get('/warming/sessions', { limit: RECENT }).then((p) => p.sessions), []);
   // Sessions from the stream, by id: they replace the loaded ones and come first.
   const [live, setLive] = useState<WarmingSession[]>([]);
   const [state, setState] = useState<LiveState>('connecting');
@@ -205,7 +177,7 @@ function RecentSessions() {
 }
 
 export function Schedule() {
-  const { data, error, loading } = useData(() => get<Status>('/warming/status', { next: 20 }), [], 15_000);
+  const { data, error, loading } = useData(() => get('/warming/status', { next: 20 }), [], 15_000);
   const outcomes = Object.entries(data?.lastHour ?? {});
   return (
     <div class="page">

@@ -1,6 +1,6 @@
 // Trending topics, best first, and making content from one.
 import { useState } from 'preact/hooks';
-import { get } from '../api.ts';
+import { get, post } from '../api.ts';
 import { Cmd, Empty, ErrorNote, Loading, Meter, MoreButton } from '../components/ui.tsx';
 import { compact, dateTime, label, num, timeAgo } from '../format.ts';
 import { setQuery, useLocation } from '../router.ts';
@@ -30,10 +30,13 @@ function CreateButton({ trend }: { trend: Trend }) {
   }
   const create = () => {
     setBusy(true);
-    createContent(`/trends/${trend.id}/content`, {}).then(setResult, (err: unknown) => {
-      setBusy(false);
-      setError(err as Error);
-    });
+    createContent((produce) => post('/trends/{id}/content', { produce }, { id: trend.id })).then(
+      setResult,
+      (err: unknown) => {
+        setBusy(false);
+        setError(err as Error);
+      },
+    );
   };
   return (
     <>
@@ -52,7 +55,7 @@ export function Trends() {
   const niches = useNiches();
   const { items, data, error, loading, hasMore, more } = usePaged(
     (q) =>
-      get<{ trends: Trend[]; nextCursor: string | null }>('/trends', { ...q, limit: 50 }).then((r) => ({
+      get('/trends', { ...q, limit: 50 }).then((r) => ({
         items: r.trends,
         nextCursor: r.nextCursor,
       })),
