@@ -8,6 +8,8 @@ export const errorCodes = {
   forbidden: { http: 403, exit: 5 },
   not_found: { http: 404, exit: 3 },
   conflict: { http: 409, exit: 4 },
+  /** A byte range past the end of a file (a video's Range request). */
+  range_not_satisfiable: { http: 416, exit: 2 },
   unavailable: { http: 503, exit: 69 },
   /** Stored data failed an integrity check (e.g. a ciphertext that does not authenticate). */
   integrity: { http: 500, exit: 65 },
@@ -50,3 +52,14 @@ export const invalidInput = (field: string, message: string, details: ErrorDetai
 
 export const notFound = (what: string, id: string): SoviError =>
   new SoviError('not_found', `${what} ${id} does not exist`, { field: 'id' });
+
+/**
+ * Not a failure: a job that cannot proceed yet (its device is busy with another session, the platform asked
+ * to slow down) throws this, and the job engine runs it again later, with its backoff.
+ */
+export class RetryLater extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RetryLater';
+  }
+}

@@ -2,7 +2,7 @@
 // failures become 400 naming each bad field; other client mistakes Fastify or a plugin detects keep their
 // 4xx status; anything else is a 500 whose details stay in the log.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import type { SoviError } from '../errors.ts';
+import { SoviError } from '../errors.ts';
 import { translatePgError } from '../db/pg-errors.ts';
 
 export interface ErrorIssue {
@@ -82,6 +82,11 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
   const sovi = translatePgError(err);
   if (sovi && sovi.httpStatus < 500) {
     void reply.status(sovi.httpStatus).send(bodyOf(sovi));
+    return;
+  }
+  // An unavailable sovi says so itself (say, this server cannot queue jobs): its message tells what to do.
+  if (sovi?.code === 'unavailable' && err instanceof SoviError) {
+    void reply.status(503).send(bodyOf(sovi));
     return;
   }
   if (sovi?.code === 'unavailable') {

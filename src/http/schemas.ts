@@ -8,7 +8,7 @@ export const errorSchema = z.object({
     code: z
       .string()
       .describe(
-        'invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal',
+        'invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal',
       ),
     message: z.string(),
     field: z.string().optional().describe('the field, parameter or header the error is about'),

@@ -146,7 +146,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -169,7 +169,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -192,7 +192,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -257,7 +257,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -280,7 +280,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -303,7 +303,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -326,7 +326,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -422,7 +422,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -445,7 +445,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -468,7 +468,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -491,7 +491,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -514,7 +514,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -587,7 +587,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -610,7 +610,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -633,7 +633,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -656,7 +656,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -679,7 +679,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -702,7 +702,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -725,7 +725,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -797,7 +797,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -820,7 +820,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -843,7 +843,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -866,7 +866,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -889,7 +889,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -971,7 +971,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -994,7 +994,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1017,7 +1017,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1040,7 +1040,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1063,7 +1063,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1086,7 +1086,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1109,7 +1109,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1201,7 +1201,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1224,7 +1224,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1247,7 +1247,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1270,7 +1270,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1293,7 +1293,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1382,7 +1382,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1405,7 +1405,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1428,7 +1428,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1451,7 +1451,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1474,7 +1474,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1497,7 +1497,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1520,7 +1520,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1631,7 +1631,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1654,7 +1654,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1677,7 +1677,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1700,7 +1700,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1723,7 +1723,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1806,7 +1806,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1829,7 +1829,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1852,7 +1852,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1875,7 +1875,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1898,7 +1898,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1921,7 +1921,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -1944,7 +1944,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -2035,7 +2035,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -2058,7 +2058,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -2081,7 +2081,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -2104,7 +2104,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -2127,7 +2127,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -2150,7 +2150,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -2173,7 +2173,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -2313,7 +2313,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -2336,7 +2336,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -2359,7 +2359,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -2382,7 +2382,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -2405,7 +2405,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -2559,7 +2559,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -2582,7 +2582,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -2605,7 +2605,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -2628,7 +2628,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -2651,7 +2651,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -2674,7 +2674,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -2697,7 +2697,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -2825,7 +2825,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -2848,7 +2848,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -2871,7 +2871,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -2894,7 +2894,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -2917,7 +2917,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -3036,7 +3036,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -3059,7 +3059,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -3082,7 +3082,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -3105,7 +3105,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -3128,7 +3128,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -3151,7 +3151,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -3174,7 +3174,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -3309,7 +3309,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -3332,7 +3332,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -3355,7 +3355,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -3378,7 +3378,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -3401,7 +3401,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -3424,7 +3424,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -3447,7 +3447,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -3577,7 +3577,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -3600,7 +3600,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -3623,7 +3623,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -3646,7 +3646,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -3669,7 +3669,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -3692,7 +3692,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -3715,7 +3715,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -3913,7 +3913,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -3936,7 +3936,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -3959,7 +3959,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -3982,7 +3982,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4005,7 +4005,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4028,7 +4028,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4051,7 +4051,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4126,7 +4126,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4149,7 +4149,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4172,7 +4172,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4195,7 +4195,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4218,7 +4218,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4241,7 +4241,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4264,7 +4264,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4333,7 +4333,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4356,7 +4356,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4379,7 +4379,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4402,7 +4402,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4425,7 +4425,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4448,7 +4448,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4471,7 +4471,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4566,7 +4566,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4589,7 +4589,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4612,7 +4612,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4635,7 +4635,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4658,7 +4658,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4735,7 +4735,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4758,7 +4758,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4781,7 +4781,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4804,7 +4804,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4827,7 +4827,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4906,7 +4906,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4929,7 +4929,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4952,7 +4952,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4975,7 +4975,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -4998,7 +4998,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -5088,7 +5088,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -5111,7 +5111,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -5134,7 +5134,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -5157,7 +5157,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -5180,7 +5180,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -5203,7 +5203,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -5226,7 +5226,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -5318,7 +5318,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -5341,7 +5341,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -5364,7 +5364,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -5387,7 +5387,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -5410,7 +5410,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -5507,7 +5507,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -5530,7 +5530,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -5553,7 +5553,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -5576,7 +5576,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -5599,7 +5599,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -5694,7 +5694,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -5717,7 +5717,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -5740,7 +5740,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -5763,7 +5763,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -5786,7 +5786,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -5877,7 +5877,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -5900,7 +5900,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -5923,7 +5923,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -5946,7 +5946,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -5969,7 +5969,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6048,7 +6048,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6071,7 +6071,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6094,7 +6094,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6117,7 +6117,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6140,7 +6140,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6163,7 +6163,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6186,7 +6186,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6285,7 +6285,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6308,7 +6308,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6331,7 +6331,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6354,7 +6354,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6377,7 +6377,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6467,7 +6467,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6490,7 +6490,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6513,7 +6513,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6536,7 +6536,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6559,7 +6559,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6648,7 +6648,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6671,7 +6671,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6694,7 +6694,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6717,7 +6717,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6740,7 +6740,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6818,7 +6818,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6841,7 +6841,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6864,7 +6864,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6887,7 +6887,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6910,7 +6910,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6933,7 +6933,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -6956,7 +6956,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7020,7 +7020,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7043,7 +7043,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7066,7 +7066,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7089,7 +7089,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7112,7 +7112,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7253,7 +7253,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7276,7 +7276,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7299,7 +7299,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7322,7 +7322,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7345,7 +7345,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7419,7 +7419,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7442,7 +7442,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7465,7 +7465,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7488,7 +7488,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7511,7 +7511,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7534,7 +7534,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7627,7 +7627,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7650,7 +7650,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7673,7 +7673,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7696,7 +7696,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7719,7 +7719,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7742,7 +7742,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7765,7 +7765,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7856,7 +7856,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7879,7 +7879,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7902,7 +7902,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7925,7 +7925,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7948,7 +7948,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7971,7 +7971,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -7994,7 +7994,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8085,7 +8085,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8108,7 +8108,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8131,7 +8131,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8154,7 +8154,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8177,7 +8177,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8268,7 +8268,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8291,7 +8291,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8314,7 +8314,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8337,7 +8337,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8360,7 +8360,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8383,7 +8383,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8406,7 +8406,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8495,7 +8495,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8523,7 +8523,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8546,7 +8546,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8569,7 +8569,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8592,7 +8592,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8615,7 +8615,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8638,7 +8638,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8705,7 +8705,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8728,7 +8728,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8751,7 +8751,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8774,7 +8774,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8797,7 +8797,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8881,7 +8881,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8904,7 +8904,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8927,7 +8927,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8950,7 +8950,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -8973,7 +8973,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -9056,7 +9056,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -9079,7 +9079,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -9102,7 +9102,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -9125,7 +9125,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -9148,7 +9148,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -9224,7 +9224,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -9247,7 +9247,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -9270,7 +9270,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -9293,7 +9293,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -9316,7 +9316,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -9411,7 +9411,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -9434,7 +9434,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -9457,7 +9457,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -9480,7 +9480,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -9503,7 +9503,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -9597,7 +9597,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -9620,7 +9620,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -9643,7 +9643,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -9666,7 +9666,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -9689,7 +9689,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -9764,7 +9764,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -9792,7 +9792,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -9815,7 +9815,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -9838,7 +9838,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -9861,7 +9861,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -9884,7 +9884,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -9907,7 +9907,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -10000,7 +10000,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -10023,7 +10023,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -10046,7 +10046,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -10069,7 +10069,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -10092,7 +10092,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -10115,7 +10115,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -10138,7 +10138,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -10205,7 +10205,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -10228,7 +10228,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -10251,7 +10251,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -10274,7 +10274,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -10297,7 +10297,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -10390,7 +10390,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -10413,7 +10413,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -10436,7 +10436,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -10459,7 +10459,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -10482,7 +10482,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -10548,7 +10548,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -10571,7 +10571,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -10594,7 +10594,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -10617,7 +10617,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
@@ -10640,7 +10640,7 @@ export interface paths {
           content: {
             'application/json': {
               error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, rate_limited, unavailable or internal */
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
                 code: string;
                 message: string;
                 /** @description the field, parameter or header the error is about */
