@@ -38,8 +38,8 @@ export function decodeCursor<T extends unknown[]>(
 
 /** How a listing's rows are ordered: the key a cursor holds, read from a row and checked when decoded. */
 export interface Keyset<Row, Key extends KeyPart[]> {
-  keyOf(row: Row): Key;
-  isKey(parts: unknown[]): boolean;
+  keyOf: (row: Row) => Key;
+  isKey: (parts: unknown[]) => boolean;
 }
 
 export interface PageQuery {
