@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { invalidInput, SoviError } from '../errors.ts';
-import { loadTrendSource } from '../trends/load-trend-source.ts';
+import { loadTrendSource } from '../plugins/load-plugins.ts';
 import type { Trend } from '../trends/trend-model.ts';
 import { formatOf, importTrends } from '../trends/trends-import.ts';
 import { pullTrends } from '../trends/trends-pull.ts';

@@ -9,7 +9,7 @@ import { scriptWriterFor, type ScriptWriter } from '../content/script-writers.ts
 import type { Database } from '../db/database.ts';
 import { abandonPublish, checkPosts, publishDistribution } from '../distribution/publishing.ts';
 import type { Logger } from '../logger.ts';
-import { loadPublisher } from '../plugins/load-publisher.ts';
+import { loadPublisher } from '../plugins/load-plugins.ts';
 import type { Publisher } from '../plugins/publisher.ts';
 import { ensureCronQueue, inTransaction } from './job-engine.ts';
 

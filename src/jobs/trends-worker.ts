@@ -4,8 +4,8 @@
 import type { PgBoss } from 'pg-boss';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
-import { loadTrendSource } from '../trends/load-trend-source.ts';
-import type { TrendSource } from '../trends/trend-source.ts';
+import { loadTrendSource } from '../plugins/load-plugins.ts';
+import type { TrendSource } from '../plugins/trend-source.ts';
 import { pullTrends, type PullResult } from '../trends/trends-pull.ts';
 import { refreshTrends, type RefreshResult } from '../trends/trends-service.ts';
 import type { TrendsSettings } from '../settings/trends-settings.ts';

@@ -8,7 +8,7 @@ import type { Database } from '../db/database.ts';
 import { recordEvent } from '../events/events-service.ts';
 import type { Logger } from '../logger.ts';
 import type { SessionExecutor } from '../plugins/executor.ts';
-import { loadExecutor } from '../plugins/load-executor.ts';
+import { loadExecutor } from '../plugins/load-plugins.ts';
 import { planWarming, type PlanResult, type SessionJob, type SessionJobSink } from '../warming/planner.ts';
 import { runWarmingSession } from '../warming/session-runner.ts';
 import type { WarmingPolicy } from '../warming/warming-policy.ts';

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import packageJson from '../../package.json' with { type: 'json' };
 import { SoviError } from '../errors.ts';
-import type { TrendItem, TrendSource, TrendTarget } from './trend-source.ts';
+import type { TrendItem, TrendSource, TrendTarget } from '../plugins/trend-source.ts';
 import { SUBREDDIT } from '../settings/trends-settings.ts';
 
 /** Where people see a post: the canonical site, whatever base URL the listing was fetched from. */

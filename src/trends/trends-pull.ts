@@ -7,7 +7,7 @@ import { SoviError } from '../errors.ts';
 import { recordEvent } from '../events/events-service.ts';
 import type { Logger } from '../logger.ts';
 import { TOPIC_MIN, cleanTopic, topicKey } from './trend-model.ts';
-import type { TrendItem, TrendSource, TrendTarget } from './trend-source.ts';
+import type { TrendItem, TrendSource, TrendTarget } from '../plugins/trend-source.ts';
 import { bumpOpenFetchFailure, resolveFetchFailures } from './trends-repository.ts';
 import { ingest, type IngestItem, type IngestResult } from './trends-service.ts';
 import type { TrendsSettings } from '../settings/trends-settings.ts';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SessionRequest } from '../../src/plugins/executor.ts';
-import { loadExecutor } from '../../src/plugins/load-executor.ts';
+import { loadExecutor } from '../../src/plugins/load-plugins.ts';
 import { createSimulatorExecutor } from '../../src/plugins/simulator-executor.ts';
 
 const request = (sessionKey: string, signal = new AbortController().signal): SessionRequest => ({

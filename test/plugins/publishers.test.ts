@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SoviError } from '../../src/errors.ts';
-import { loadPublisher } from '../../src/plugins/load-publisher.ts';
+import { loadPublisher } from '../../src/plugins/load-plugins.ts';
 import type { PublishRequest } from '../../src/plugins/publisher.ts';
 import { createSimulatorPublisher } from '../../src/plugins/simulator-publisher.ts';
 import { quietLogger, useTestDatabase } from '../helpers/database.ts';

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadTrendSource } from '../../src/trends/load-trend-source.ts';
+import { loadTrendSource } from '../../src/plugins/load-plugins.ts';
 import { pullTrends } from '../../src/trends/trends-pull.ts';
 import { listTrends } from '../../src/trends/trends-service.ts';
 import { defaultTrendsSettings, type TrendsSettings } from '../../src/settings/trends-settings.ts';

@@ -5,7 +5,7 @@ import { createContent } from '../../src/content/content-service.ts';
 import { defaultContentPolicy } from '../../src/content/content-policy.ts';
 import { createRedditSource } from '../../src/trends/reddit-source.ts';
 import { scoreParts } from '../../src/trends/trend-scoring.ts';
-import type { TrendSource } from '../../src/trends/trend-source.ts';
+import type { TrendSource } from '../../src/plugins/trend-source.ts';
 import { pullTrends } from '../../src/trends/trends-pull.ts';
 import { getTrend, listTrends, refreshTrends } from '../../src/trends/trends-service.ts';
 import { defaultTrendsSettings, type TrendsSettings } from '../../src/settings/trends-settings.ts';

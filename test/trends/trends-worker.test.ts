@@ -6,7 +6,7 @@ import { openDatabase, type Database } from '../../src/db/database.ts';
 import { prepareDatabase } from '../../src/db/prepare.ts';
 import { createBoss } from '../../src/jobs/job-engine.ts';
 import { startTrendsWorker, trendsQueues, type TrendsWorker } from '../../src/jobs/trends-worker.ts';
-import type { TrendSource } from '../../src/trends/trend-source.ts';
+import type { TrendSource } from '../../src/plugins/trend-source.ts';
 import { defaultTrendsSettings, type TrendsSettings } from '../../src/settings/trends-settings.ts';
 import { quietLogger, useTestDatabase } from '../helpers/database.ts';
 import { RECORDED_AT, startFixtureServer, type FixtureServer } from './fixture-server.ts';
