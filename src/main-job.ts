@@ -8,11 +8,13 @@ import { SoviError } from './errors.ts';
 import { startHostServices, type HostServices } from './host-services.ts';
 import { buildApp } from './http/app.ts';
 import type { Logger } from './logger.ts';
-import { loadPolicies } from './policies.ts';
+import { loadPolicies, type Policies } from './policies.ts';
 import { createVault } from './vault/vault.ts';
 
 export interface RunningSovi {
   readonly database: Database;
+  /** The policies this process loaded, for what runs beside it (the demo seeder). */
+  readonly policies: Policies;
   readonly app: FastifyInstance;
   /** The URL the server listens on. */
   readonly url: string;
@@ -59,6 +61,7 @@ export async function startSovi(
     const running = app;
     return {
       database,
+      policies,
       app: running,
       url,
       close: async () => {

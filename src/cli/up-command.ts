@@ -35,7 +35,9 @@ export function registerUpCommand(program: Command): void {
           const config = { ...base, http: { host: options.host ?? base.http.host, port } };
           const running = await startSovi(config, ctx.logger, { worker: options.worker });
           ctx.onClose(() => running.close());
-          const seeded = demo ? await seedDemo(config, running.database, ctx.logger, demo) : undefined;
+          const seeded = demo
+            ? await seedDemo(config, running.database, ctx.logger, demo, running.policies.content)
+            : undefined;
           if (seeded) ctx.onClose(() => seeded.stop());
           ctx.print(`sovi is up at ${running.url} (database: ${running.database.description})`);
           if (seeded) ctx.print(`demo: open ${running.url} and sign in with this token: ${seeded.token}`);

@@ -6,7 +6,7 @@ import { createToken, listTokens, revokeToken } from '../auth/tokens-service.ts'
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Config } from '../config.ts';
-import { loadContentPolicy } from '../content/content-policy.ts';
+import type { ContentPolicy } from '../content/content-policy.ts';
 import { createContent, produce } from '../content/content-service.ts';
 import { withClientTransaction } from '../db/client-transaction.ts';
 import type { Database } from '../db/database.ts';
@@ -94,6 +94,7 @@ export async function seedDemo(
   database: Database,
   logger: Logger,
   fleet: DemoFleet,
+  policy: ContentPolicy,
 ): Promise<SeededDemo> {
   const { pool } = database;
   const existing = await pool.query<{ n: number }>(
@@ -111,7 +112,7 @@ export async function seedDemo(
   } else {
     await seedRows(config, database, fleet);
     logger.info('demo: seeded phones, accounts, hooks, trends and two weeks of posts');
-    await queueContent(config, database, logger);
+    await queueContent(config, database, logger, policy);
   }
   const ticker = setInterval(() => {
     tick(database).catch((err: unknown) => logger.warn({ err }, 'demo: metrics tick failed'));
@@ -273,8 +274,12 @@ async function seedFleet(
   return snapshots;
 }
 
-async function queueContent(config: Config, database: Database, logger: Logger): Promise<void> {
-  const policy = loadContentPolicy(config.content.policyFile);
+async function queueContent(
+  config: Config,
+  database: Database,
+  logger: Logger,
+  policy: ContentPolicy,
+): Promise<void> {
   const boss = createBoss(database.connection, config.scheduler, logger, {
     migrate: false,
     background: false,
