@@ -1,9 +1,8 @@
 // The content policy: which platforms each format suits and how long it may run, the distribution cadence,
 // and the quality bar. Defaults here; SOVI_CONTENT_POLICY_FILE (JSON) overrides any part.
-import fs from 'node:fs';
 import { z } from 'zod';
 import { perPlatform, platforms, type Platform } from '../platforms.ts';
-import { SoviError } from '../errors.ts';
+import { readPolicyFile } from '../settings/parse-options.ts';
 
 export interface FormatPolicy {
   platforms: Platform[];
@@ -104,26 +103,7 @@ const overrides = z
 
 export function loadContentPolicy(file: string | undefined): ContentPolicy {
   if (file === undefined) return defaultContentPolicy;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new SoviError(
-      'config',
-      `SOVI_CONTENT_POLICY_FILE: cannot read ${file} as JSON (${(err as Error).message})`,
-      {
-        field: 'SOVI_CONTENT_POLICY_FILE',
-      },
-    );
-  }
-  const parsed = overrides.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`);
-    throw new SoviError('config', `SOVI_CONTENT_POLICY_FILE ${file}: ${problems.join('; ')}`, {
-      field: 'SOVI_CONTENT_POLICY_FILE',
-    });
-  }
-  const o = parsed.data;
+  const o = readPolicyFile(overrides, file, 'SOVI_CONTENT_POLICY_FILE');
   const d = defaultContentPolicy;
   return {
     formats: { ...d.formats, ...o.formats },

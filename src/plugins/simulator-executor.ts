@@ -3,9 +3,9 @@
 // the session key, so a run is reproducible whatever order the workers pick sessions in.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { SoviError } from '../errors.ts';
 import type { SessionExecutor, SessionFacts, SessionOutcome, SessionRequest } from './executor.ts';
 import { sleep } from '../time.ts';
+import { parseOptions } from '../settings/parse-options.ts';
 
 const rate = z.number().min(0).max(1);
 const optionsSchema = z
@@ -38,16 +38,7 @@ function random(seed: string): () => number {
 }
 
 export function createSimulatorExecutor(input: Readonly<Record<string, unknown>> = {}): SessionExecutor {
-  const parsed = optionsSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? issue.path.join('.') : 'options';
-    // A bad option is bad configuration: exit 78, naming the variable.
-    throw new SoviError('config', `SOVI_EXECUTOR_OPTIONS: ${where}: ${issue?.message ?? 'invalid'}`, {
-      field: 'SOVI_EXECUTOR_OPTIONS',
-    });
-  }
-  const o = parsed.data;
+  const o = parseOptions(optionsSchema, input, 'SOVI_EXECUTOR_OPTIONS');
   return {
     name: 'simulator',
     runSession: async (request: SessionRequest): Promise<SessionFacts> => {

@@ -4,9 +4,9 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { SoviError } from '../errors.ts';
 import { PublishError, type Publisher, type PublisherContext } from './publisher.ts';
 import { sleep } from '../time.ts';
+import { parseOptions } from '../settings/parse-options.ts';
 
 const rate = z.number().min(0).max(1);
 const optionsSchema = z
@@ -30,17 +30,7 @@ export function createSimulatorPublisher(
   input: Readonly<Record<string, unknown>>,
   context: PublisherContext,
 ): Publisher {
-  const parsed = optionsSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    // A bad option is bad configuration: exit 78, naming the variable.
-    throw new SoviError(
-      'config',
-      `SOVI_PUBLISHER_OPTIONS: ${issue?.path.join('.') || 'options'}: ${issue?.message ?? 'invalid'}`,
-      { field: 'SOVI_PUBLISHER_OPTIONS' },
-    );
-  }
-  const o = parsed.data;
+  const o = parseOptions(optionsSchema, input, 'SOVI_PUBLISHER_OPTIONS');
   const seed = String(o.seed);
   return {
     name: 'simulator',

@@ -7,6 +7,7 @@ import packageJson from '../../package.json' with { type: 'json' };
 import { SoviError } from '../errors.ts';
 import type { TrendItem, TrendSource, TrendTarget } from '../plugins/trend-source.ts';
 import { SUBREDDIT } from '../settings/trends-settings.ts';
+import { parseOptions } from '../settings/parse-options.ts';
 
 /** Where people see a post: the canonical site, whatever base URL the listing was fetched from. */
 const PERMALINK_BASE = 'https://www.reddit.com';
@@ -89,16 +90,7 @@ function malformed(where: string, error: z.ZodError): SoviError {
 }
 
 export function createRedditSource(options: RedditOptions): TrendSource {
-  const parsed = redditOptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new SoviError(
-      'config',
-      `SOVI_TRENDS_SOURCE_OPTIONS: ${issue?.path.join('.') || 'options'}: ${issue?.message ?? 'invalid'}`,
-      { field: 'SOVI_TRENDS_SOURCE_OPTIONS' },
-    );
-  }
-  const o = parsed.data;
+  const o = parseOptions(redditOptionsSchema, options, 'SOVI_TRENDS_SOURCE_OPTIONS');
   const userAgent = `sovi/${packageJson.version} (trending topics reader${o.contact ? `; ${o.contact}` : ''})`;
   const base = o.baseUrl.endsWith('/') ? o.baseUrl : `${o.baseUrl}/`;
 

@@ -2,11 +2,10 @@
 // warming phase lasts. Defaults live here; SOVI_WARMING_POLICY_FILE (JSON) overrides any part of them, and
 // `sovi schedule policy` prints the result. The per-state tables below are records over the scheduled
 // states (account-model.ts), so a state added there fails to compile until each table says what it means.
-import fs from 'node:fs';
 import { z } from 'zod';
 import { scheduledStates, type AccountState, type ScheduledState } from '../accounts/account-model.ts';
-import { SoviError } from '../errors.ts';
 import { utcDayStart } from '../time.ts';
+import { readPolicyFile } from '../settings/parse-options.ts';
 
 export interface StatePolicy {
   /** Sessions an account may start per UTC day. */
@@ -81,24 +80,7 @@ const overrides = z
 
 export function loadWarmingPolicy(file: string | undefined): WarmingPolicy {
   if (file === undefined) return defaultWarmingPolicy;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new SoviError(
-      'config',
-      `SOVI_WARMING_POLICY_FILE: cannot read ${file} as JSON (${(err as Error).message})`,
-      { field: 'SOVI_WARMING_POLICY_FILE' },
-    );
-  }
-  const parsed = overrides.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`);
-    throw new SoviError('config', `SOVI_WARMING_POLICY_FILE ${file}: ${problems.join('; ')}`, {
-      field: 'SOVI_WARMING_POLICY_FILE',
-    });
-  }
-  const o = parsed.data;
+  const o = readPolicyFile(overrides, file, 'SOVI_WARMING_POLICY_FILE');
   const d = defaultWarmingPolicy;
   return {
     created: { ...d.created, ...o.created },

@@ -1,0 +1,34 @@
+// What configuration hands a component as JSON (a plug-in's options, a policy file) is checked with the
+// component's zod schema, and a bad value is a config error (exit 78) naming the variable and the path of
+// what was wrong, the same way everywhere.
+import fs from 'node:fs';
+import type { z } from 'zod';
+import { SoviError } from '../errors.ts';
+
+/** A JSON object of options from `variable` (e.g. SOVI_PUBLISHER_OPTIONS); the first problem is named. */
+export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, variable: string): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new SoviError(
+    'config',
+    `${variable}: ${issue?.path.join('.') || 'options'}: ${issue?.message ?? 'invalid'}`,
+    { field: variable },
+  );
+}
+
+/** A policy file named by `variable`: JSON overrides, every problem named by its path. */
+export function readPolicyFile<S extends z.ZodType>(schema: S, file: string, variable: string): z.output<S> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new SoviError('config', `${variable}: cannot read ${file} as JSON (${(err as Error).message})`, {
+      field: variable,
+    });
+  }
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`);
+  throw new SoviError('config', `${variable} ${file}: ${problems.join('; ')}`, { field: variable });
+}
