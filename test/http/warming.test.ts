@@ -7,6 +7,7 @@ import { factories } from '../helpers/factories.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { configWithHome } from './domain-app.ts';
 import { bearer, fieldsOf, startTestApp, type TestApp } from './helpers.ts';
+import { loadPolicies } from '../../src/policies.ts';
 
 const extra = vi.hoisted(() => ({ deps: {} }));
 vi.mock('../../src/http/routes/index.ts', async (original) =>
@@ -21,7 +22,8 @@ beforeAll(async () => {
   home = dir;
   const policyFile = path.join(home, 'policy.json');
   fs.writeFileSync(policyFile, JSON.stringify({ active: { sessionsPerDay: 5 }, deviceFailureLimit: 7 }));
-  extra.deps = { config: { ...config, scheduler: { ...config.scheduler, policyFile } } };
+  const withPolicy = { ...config, scheduler: { ...config.scheduler, policyFile } };
+  extra.deps = { config: withPolicy, policies: loadPolicies(withPolicy) };
   api = await startTestApp(t);
 });
 afterAll(async () => {
