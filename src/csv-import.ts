@@ -133,8 +133,11 @@ export function fieldsByName(header: string[], fields: string[]): (column: strin
   };
 }
 
-/** The error for a file with bad rows: every problem by line (the first 50 in the message), nothing written. */
-/** `badRows`: how many rows were bad in all, when `issues` covers only the first of them. */
+/**
+ * The error for a file with bad rows: every problem by line (the first 50 in the message), nothing written.
+ * `badRows`: how many rows were bad in all, when `issues` covers only the first of them; the error's details
+ * carry it either way.
+ */
 export function importRefused(source: string, issues: ImportIssue[], badRows?: number): SoviError {
   const sorted = [...issues].sort((a, b) => a.line - b.line);
   const shown = sorted.slice(0, 50).map((i) => `line ${i.line}: ${i.message}`);
@@ -143,6 +146,6 @@ export function importRefused(source: string, issues: ImportIssue[], badRows?: n
   return new SoviError(
     'invalid_input',
     `${source}: ${badRows === undefined ? `${sorted.length} problem(s) in ${rows} row(s)` : `${rows} bad row(s)`}; nothing was imported:\n  ${shown.join('\n  ')}${more}`,
-    { field: 'file', issues: sorted },
+    { field: 'file', issues: sorted, badRows: rows },
   );
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { listPartitions } from '../maintenance/maintenance-repository.ts';
+import { activityPartitions } from '../maintenance/partition-maintenance.ts';
 import { rolledUpBefore } from '../maintenance/rollup-watermark.ts';
 import { runMaintenance, type MaintenanceRunResult } from '../maintenance/run-maintenance.ts';
 import { action } from './context.ts';
@@ -53,7 +53,7 @@ export function registerMaintenanceCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (ctx, o: { json?: boolean }) => {
-        const partitions = await listPartitions((await ctx.database()).db);
+        const partitions = await activityPartitions((await ctx.database()).db);
         const settings = ctx.config.maintenance;
         if (o.json) return ctx.print(json(partitions));
         ctx.print(

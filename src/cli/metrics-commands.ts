@@ -2,9 +2,10 @@ import type { Command } from 'commander';
 import { invalidInput } from '../errors.ts';
 import { isUuid } from '../ids.ts';
 import { recomputeHookScores } from '../metrics/hook-feedback.ts';
-import { accountHourly, nicheDaily, topContent } from '../metrics/metrics-reads.ts';
+import { recentAccountHours, recentNicheDays, topContent } from '../metrics/metrics-reads.ts';
 import { backfillRollups, refreshRollups, rollupStatus } from '../metrics/rollup-refresh.ts';
-import { ENGAGEMENT_FORMULA, ingestSnapshotFile } from '../metrics/snapshot-ingest.ts';
+import { ENGAGEMENT_FORMULA } from '../metrics/snapshot-format.ts';
+import { ingestSnapshotFile } from '../metrics/snapshot-ingest.ts';
 import type { Db } from '../db/pool.ts';
 import { action } from './context.ts';
 import { json, shortTime, table } from './format.ts';
@@ -14,7 +15,6 @@ import { parseTime, utcDay } from '../time.ts';
 import { resolveNiche } from '../niches/niches-service.ts';
 import { findAccount } from '../accounts/accounts-service.ts';
 
-const DAY = 86_400_000;
 const n = (v: number | null) => (v === null ? '-' : v.toLocaleString('en'));
 const rate = (v: number | null) => (v === null ? '-' : v.toFixed(3));
 
@@ -158,8 +158,7 @@ export function registerMetricsCommands(program: Command): void {
         if (!isUuid(id)) throw invalidInput('id', `id: expected an account UUID, got "${id}"`);
         const { db } = await ctx.database();
         await findAccount(db, id);
-        const to = new Date(Math.ceil(Date.now() / 3_600_000) * 3_600_000);
-        const hours = await accountHourly(db, id, new Date(to.getTime() - o.days * DAY), to);
+        const { hours } = await recentAccountHours(db, id, o.days);
         if (o.json) return ctx.print(json(hours));
         ctx.print(
           hours.length === 0
@@ -193,13 +192,7 @@ export function registerMetricsCommands(program: Command): void {
         const id = await nicheId(db, slug).catch(() => {
           throw invalidInput('slug', `slug: no niche "${slug}"`);
         });
-        const tomorrow = new Date(Date.now() + DAY);
-        const days = await nicheDaily(
-          db,
-          id,
-          utcDay(new Date(tomorrow.getTime() - (o.days + 1) * DAY)),
-          utcDay(tomorrow),
-        );
+        const days = await recentNicheDays(db, id, o.days);
         if (o.json) return ctx.print(json(days));
         ctx.print(
           days.length === 0

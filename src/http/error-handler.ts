@@ -1,11 +1,14 @@
-// One error handler: SoviErrors become their status with a JSON body naming the field; schema validation
-// failures become 400 naming each bad field; other client mistakes Fastify or a plugin detects keep their
-// 4xx status; anything else is a 500 whose details stay in the log.
+// One error handler: SoviErrors become their status with a JSON body naming the field (a refused import or
+// batch also each bad row's line, and how many rows were bad); schema validation failures become 400 naming
+// each bad field; other client mistakes Fastify or a plugin detects keep their 4xx status; anything else is a
+// 500 whose details stay in the log.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { SoviError } from '../errors.ts';
 import { translatePgError } from '../db/pg-errors.ts';
 
 export interface ErrorIssue {
+  /** An import's line, or a batch's item (its position, from 1). */
+  line?: number;
   field?: string;
   message: string;
 }
@@ -18,6 +21,8 @@ export interface ErrorBody {
     issues?: ErrorIssue[];
     /** An illegal state change: the states the account may go to from where it is. */
     allowed?: string[];
+    /** A refused import or batch: its bad rows in all, when issues lists only the first. */
+    badRows?: number;
   };
 }
 
@@ -117,7 +122,7 @@ function clientMessage(err: FastifyError): string {
 }
 
 function bodyOf(err: SoviError): ErrorBody {
-  const { field, issues, allowed } = err.details;
+  const { field, issues, allowed, badRows } = err.details;
   return {
     error: {
       code: err.code,
@@ -125,8 +130,15 @@ function bodyOf(err: SoviError): ErrorBody {
       ...(field !== undefined ? { field } : {}),
       ...(Array.isArray(allowed) ? { allowed: allowed.map(String) } : {}),
       ...(issues
-        ? { issues: issues.map(({ field: f, message }) => ({ ...(f ? { field: f } : {}), message })) }
+        ? {
+            issues: issues.map(({ line, field: f, message }) => ({
+              ...(line !== undefined ? { line } : {}),
+              ...(f ? { field: f } : {}),
+              message,
+            })),
+          }
         : {}),
+      ...(typeof badRows === 'number' ? { badRows } : {}),
     },
   };
 }

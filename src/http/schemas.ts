@@ -12,7 +12,24 @@ export const errorSchema = z.object({
       ),
     message: z.string(),
     field: z.string().optional().describe('the field, parameter or header the error is about'),
-    issues: z.array(z.object({ field: z.string().optional(), message: z.string() })).optional(),
+    issues: z
+      .array(
+        z.object({
+          line: z
+            .number()
+            .int()
+            .optional()
+            .describe("an import's line, or a batch's item (its position, from 1)"),
+          field: z.string().optional(),
+          message: z.string(),
+        }),
+      )
+      .optional(),
+    badRows: z
+      .number()
+      .int()
+      .optional()
+      .describe('a refused import or batch: its bad rows (items) in all, when issues lists only the first'),
     allowed: z
       .array(z.string())
       .optional()

@@ -7,10 +7,12 @@ import { recordEvent } from '../events/events-service.ts';
 import {
   dropPartitions,
   ensurePartitions,
+  listPartitions,
   pruneDefaultPartition,
   retentionCutoff,
   setLockTimeout,
   tryPartitionLock,
+  type PartitionRow,
 } from './maintenance-repository.ts';
 import {
   checkSetting,
@@ -101,6 +103,11 @@ export async function maintainPartitions(
     }
     throw err;
   }
+}
+
+/** activity_log's partitions in range order, the default one first: their ranges, estimated rows and size. */
+export async function activityPartitions(db: Db): Promise<PartitionRow[]> {
+  return listPartitions(db);
 }
 
 function describeChange(r: PartitionMaintenanceResult, retentionDays: number): string {

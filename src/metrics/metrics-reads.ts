@@ -4,6 +4,7 @@
 //   nicheDaily     niche_metrics_daily, primary key (niche_id, day): one row per day
 //   topContent     content_metrics_week, index (views_gained DESC): N rows; other spans than the trailing
 //                  week sum content_metrics_daily by its (day) index
+// recentAccountHours and recentNicheDays are the windows the API and the CLI show: the last N days to now.
 import { sql } from 'kysely';
 import type { Db } from '../db/pool.ts';
 import { utcDay } from '../time.ts';
@@ -58,6 +59,21 @@ export async function accountHourly(db: Db, accountId: string, from: Date, to: D
   }));
 }
 
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+
+/** An account's last `days` days hour by hour, up to the end of the current hour. */
+export async function recentAccountHours(
+  db: Db,
+  accountId: string,
+  days: number,
+  now: Date = new Date(),
+): Promise<{ from: Date; to: Date; hours: AccountHour[] }> {
+  const to = new Date(Math.ceil(now.getTime() / HOUR) * HOUR);
+  const from = new Date(to.getTime() - days * DAY);
+  return { from, to, hours: await accountHourly(db, accountId, from, to) };
+}
+
 export interface NicheDay {
   day: string;
   viewsGained: number;
@@ -110,6 +126,17 @@ export async function nicheDaily(db: Db, nicheId: string, from: string, to: stri
   }));
 }
 
+/** A niche day by day, from the UTC day `days` days ago to today, both included. */
+export async function recentNicheDays(
+  db: Db,
+  nicheId: string,
+  days: number,
+  now: Date = new Date(),
+): Promise<NicheDay[]> {
+  const tomorrow = new Date(now.getTime() + DAY);
+  return nicheDaily(db, nicheId, utcDay(new Date(tomorrow.getTime() - (days + 1) * DAY)), utcDay(tomorrow));
+}
+
 export interface TopContent {
   contentId: string;
   topic: string;
@@ -119,8 +146,6 @@ export interface TopContent {
   /** Its views at the last day with data in the range, over all its distributions. */
   views: number;
 }
-
-const DAY = 86_400_000;
 
 /**
  * The content that gained the most views over the last `days` UTC days, today included. The trailing week

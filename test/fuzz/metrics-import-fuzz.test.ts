@@ -5,10 +5,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { snapshotColumns } from '../../src/metrics/snapshot-format.ts';
 import {
   defaultIngestSettings,
   ingestSnapshotFile,
-  snapshotColumns,
   type IngestSettings,
 } from '../../src/metrics/snapshot-ingest.ts';
 import { runSovi } from '../helpers/cli.ts';

@@ -116,6 +116,22 @@ describe('metric snapshots', () => {
     expect(await stored()).toBe(before);
   });
 
+  it('with more bad items than are listed say how many were bad in all', async () => {
+    const response = await ingest({
+      snapshots: Array.from({ length: 1_200 }, () => ({
+        time: at(4),
+        distribution_id: dists[0]!.id,
+        views: -1,
+      })),
+    });
+    expect(response.statusCode, response.body).toBe(400);
+    const error = response.json().error;
+    expect(error).toMatchObject({ code: 'invalid_input', field: 'body.snapshots', badRows: 1_200 });
+    const lines = new Set((error.issues as { line: number }[]).map((i) => i.line));
+    expect(lines.size).toBe(1_000);
+    expect(Math.max(...lines)).toBe(1_000);
+  });
+
   it("with onBadRows 'skip' keep the good items and report the bad, with a warning event", async () => {
     const before = await stored();
     const response = await ingest({

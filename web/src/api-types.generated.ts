@@ -152,9 +152,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -175,9 +179,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -198,9 +206,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -263,9 +275,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -286,9 +302,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -309,9 +329,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -332,9 +356,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -428,9 +456,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -451,9 +483,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -474,9 +510,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -497,9 +537,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -520,9 +564,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -593,9 +641,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -616,9 +668,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -639,9 +695,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -662,9 +722,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -685,9 +749,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -708,9 +776,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -731,9 +803,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -803,9 +879,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -826,9 +906,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -849,9 +933,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -872,9 +960,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -895,9 +987,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -977,9 +1073,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1000,9 +1100,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1023,9 +1127,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1046,9 +1154,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1069,9 +1181,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1092,9 +1208,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1115,9 +1235,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1207,9 +1331,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1230,9 +1358,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1253,9 +1385,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1276,9 +1412,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1299,9 +1439,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1388,9 +1532,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1411,9 +1559,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1434,9 +1586,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1457,9 +1613,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1480,9 +1640,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1503,9 +1667,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1526,9 +1694,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1637,9 +1809,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1660,9 +1836,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1683,9 +1863,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1706,9 +1890,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1729,9 +1917,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1812,9 +2004,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1835,9 +2031,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1858,9 +2058,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1881,9 +2085,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1904,9 +2112,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1927,9 +2139,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -1950,9 +2166,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -2041,9 +2261,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -2064,9 +2288,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -2087,9 +2315,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -2110,9 +2342,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -2133,9 +2369,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -2156,9 +2396,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -2179,9 +2423,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -2319,9 +2567,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -2342,9 +2594,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -2365,9 +2621,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -2388,9 +2648,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -2411,9 +2675,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -2565,9 +2833,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -2588,9 +2860,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -2611,9 +2887,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -2634,9 +2914,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -2657,9 +2941,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -2680,9 +2968,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -2703,9 +2995,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -2831,9 +3127,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -2854,9 +3154,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -2877,9 +3181,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -2900,9 +3208,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -2923,9 +3235,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -3042,9 +3358,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -3065,9 +3385,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -3088,9 +3412,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -3111,9 +3439,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -3134,9 +3466,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -3157,9 +3493,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -3180,9 +3520,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -3315,9 +3659,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -3338,9 +3686,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -3361,9 +3713,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -3384,9 +3740,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -3407,9 +3767,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -3430,9 +3794,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -3453,9 +3821,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -3583,9 +3955,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -3606,9 +3982,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -3629,9 +4009,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -3652,9 +4036,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -3675,9 +4063,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -3698,9 +4090,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -3721,9 +4117,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -3919,9 +4319,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -3942,9 +4346,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -3965,9 +4373,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -3988,9 +4400,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4011,9 +4427,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4034,9 +4454,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4057,9 +4481,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4132,9 +4560,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4155,9 +4587,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4178,9 +4614,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4201,9 +4641,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4224,9 +4668,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4247,9 +4695,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4270,9 +4722,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4339,9 +4795,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4362,9 +4822,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4385,9 +4849,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4408,9 +4876,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4431,9 +4903,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4454,9 +4930,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4477,9 +4957,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4572,9 +5056,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4595,9 +5083,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4618,9 +5110,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4641,9 +5137,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4664,9 +5164,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4741,9 +5245,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4764,9 +5272,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4787,9 +5299,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4810,9 +5326,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4833,9 +5353,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4912,9 +5436,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4935,9 +5463,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4958,9 +5490,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -4981,9 +5517,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5004,9 +5544,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5094,9 +5638,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5117,9 +5665,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5140,9 +5692,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5163,9 +5719,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5186,9 +5746,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5209,9 +5773,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5232,9 +5800,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5324,9 +5896,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5347,9 +5923,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5370,9 +5950,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5393,9 +5977,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5416,9 +6004,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5513,9 +6105,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5536,9 +6132,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5559,9 +6159,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5582,9 +6186,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5605,9 +6213,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5700,9 +6312,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5723,9 +6339,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5746,9 +6366,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5769,9 +6393,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5792,9 +6420,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5883,9 +6515,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5906,9 +6542,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5929,9 +6569,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5952,9 +6596,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -5975,9 +6623,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6054,9 +6706,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6077,9 +6733,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6100,9 +6760,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6123,9 +6787,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6146,9 +6814,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6169,9 +6841,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6192,9 +6868,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6291,9 +6971,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6314,9 +6998,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6337,9 +7025,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6360,9 +7052,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6383,9 +7079,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6473,9 +7173,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6496,9 +7200,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6519,9 +7227,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6542,9 +7254,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6565,9 +7281,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6654,9 +7374,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6677,9 +7401,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6700,9 +7428,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6723,9 +7455,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6746,9 +7482,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6824,9 +7564,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6847,9 +7591,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6870,9 +7618,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6893,9 +7645,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6916,9 +7672,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6939,9 +7699,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -6962,9 +7726,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7026,9 +7794,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7049,9 +7821,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7072,9 +7848,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7095,9 +7875,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7118,9 +7902,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7259,9 +8047,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7282,9 +8074,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7305,9 +8101,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7328,9 +8128,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7351,9 +8155,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7425,9 +8233,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7448,9 +8260,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7471,9 +8287,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7494,9 +8314,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7517,9 +8341,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7540,9 +8368,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7633,9 +8465,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7656,9 +8492,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7679,9 +8519,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7702,9 +8546,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7725,9 +8573,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7748,9 +8600,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7771,9 +8627,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7862,9 +8722,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7885,9 +8749,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7908,9 +8776,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7931,9 +8803,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7954,9 +8830,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -7977,9 +8857,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8000,9 +8884,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8091,9 +8979,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8114,9 +9006,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8137,9 +9033,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8160,9 +9060,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8183,9 +9087,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8274,9 +9182,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8297,9 +9209,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8320,9 +9236,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8343,9 +9263,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8366,9 +9290,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8389,9 +9317,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8412,9 +9344,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8487,7 +9423,7 @@ export interface paths {
             };
           };
         };
-        /** @description Default Response */
+        /** @description invalid input: every bad item named by its line (its position, from 1) and field, and how many were bad */
         400: {
           headers: {
             [name: string]: unknown;
@@ -8501,16 +9437,15 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
-                  /** @description the item of the batch, counted from 1 */
+                  /** @description an import's line, or a batch's item (its position, from 1) */
                   line?: number;
-                  /** @description the field of the item */
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
-                /** @description bad items in all, when issues lists only the first */
-                badRows?: number;
               };
             };
           };
@@ -8529,9 +9464,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8552,9 +9491,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8575,9 +9518,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8598,9 +9545,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8621,9 +9572,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8644,9 +9599,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8711,9 +9670,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8734,9 +9697,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8757,9 +9724,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8780,9 +9751,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8803,9 +9778,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8887,9 +9866,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8910,9 +9893,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8933,9 +9920,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8956,9 +9947,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -8979,9 +9974,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -9062,9 +10061,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -9085,9 +10088,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -9108,9 +10115,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -9131,9 +10142,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -9154,9 +10169,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -9230,9 +10249,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -9253,9 +10276,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -9276,9 +10303,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -9299,9 +10330,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -9322,9 +10357,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -9417,9 +10456,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -9440,9 +10483,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -9463,9 +10510,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -9486,9 +10537,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -9509,9 +10564,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -9603,9 +10662,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -9626,9 +10689,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -9649,9 +10716,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -9672,9 +10743,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -9695,9 +10770,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -9756,7 +10835,7 @@ export interface paths {
             };
           };
         };
-        /** @description Default Response */
+        /** @description invalid input: every bad item named by its line (its position, from 1) and field, and how many were bad */
         400: {
           headers: {
             [name: string]: unknown;
@@ -9770,16 +10849,15 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
-                  /** @description the item of the batch, counted from 1 */
+                  /** @description an import's line, or a batch's item (its position, from 1) */
                   line?: number;
-                  /** @description the field of the item */
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
-                /** @description bad items in all, when issues lists only the first */
-                badRows?: number;
               };
             };
           };
@@ -9798,9 +10876,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -9821,9 +10903,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -9844,9 +10930,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -9867,9 +10957,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -9890,9 +10984,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -9913,9 +11011,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -10006,9 +11108,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -10029,9 +11135,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -10052,9 +11162,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -10075,9 +11189,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -10098,9 +11216,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -10121,9 +11243,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -10144,9 +11270,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -10211,9 +11341,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -10234,9 +11368,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -10257,9 +11395,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -10280,9 +11422,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -10303,9 +11449,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -10396,9 +11546,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -10419,9 +11573,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -10442,9 +11600,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -10465,9 +11627,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -10488,9 +11654,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -10554,9 +11724,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -10577,9 +11751,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -10600,9 +11778,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -10623,9 +11805,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };
@@ -10646,9 +11832,13 @@ export interface paths {
                 /** @description the field, parameter or header the error is about */
                 field?: string;
                 issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
                   field?: string;
                   message: string;
                 }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
                 /** @description an illegal state change: the states the account may go to from where it is */
                 allowed?: string[];
               };

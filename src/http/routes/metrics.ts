@@ -3,57 +3,24 @@
 // content that gained the most views, and how current the rollups are.
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { FastifyReply } from 'fastify';
 import { findAccount } from '../../accounts/accounts-service.ts';
 import { resolveNiche } from '../../niches/niches-service.ts';
-import { SoviError } from '../../errors.ts';
-import { accountHourly, nicheDaily, topContent } from '../../metrics/metrics-reads.ts';
+import { recentAccountHours, recentNicheDays, topContent } from '../../metrics/metrics-reads.ts';
 import { rollupStatus } from '../../metrics/rollup-refresh.ts';
-import { ENGAGEMENT_FORMULA, ingestSnapshots, snapshotColumns } from '../../metrics/snapshot-ingest.ts';
-import { errorSchema, integerParam, readErrors, refParam, writeErrors } from '../schemas.ts';
+import { ENGAGEMENT_FORMULA, snapshotColumns } from '../../metrics/snapshot-format.ts';
+import { ingestSnapshots } from '../../metrics/snapshot-ingest.ts';
+import { BATCH_BODY_LIMIT, batchRefusal, batchRefusalSchema } from '../batch.ts';
+import { integerParam, readErrors, refParam, writeErrors } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
-import { utcDay } from '../../time.ts';
 
 /** Items per batch; a bigger one is a file for `sovi metrics import`. */
-export const MAX_SNAPSHOTS = 10_000;
-/** Enough for MAX_SNAPSHOTS rows of every field (about 300 bytes each), with room to spare. */
-export const BATCH_BODY_LIMIT = 8 * 1024 * 1024;
-
-const DAY = 86_400_000;
-const HOUR = 3_600_000;
+const MAX_SNAPSHOTS = 10_000;
 
 const issueSchema = z.object({
   line: z.number().int().optional().describe('the item of the batch, counted from 1'),
   field: z.string().optional().describe('the field of the item'),
   message: z.string(),
 });
-
-/** A 400 for a batch: every bad item named by its line (its position, from 1) and field. */
-export const batchErrorSchema = z.object({
-  error: errorSchema.shape.error.extend({
-    issues: z.array(issueSchema).optional(),
-    badRows: z.number().int().optional().describe('bad items in all, when issues lists only the first'),
-  }),
-});
-
-/** Answers a refused batch (SoviError with issues) with its lines kept; anything else is rethrown. */
-export function sendBatchRefusal(reply: FastifyReply, err: unknown, field: string): FastifyReply {
-  if (!(err instanceof SoviError) || err.code !== 'invalid_input' || !err.details.issues) throw err;
-  const issues = err.details.issues;
-  return reply.status(400).send({
-    error: {
-      code: 'invalid_input',
-      message: err.message,
-      field,
-      issues: issues.map((i) => ({
-        ...(i.line !== undefined ? { line: i.line } : {}),
-        ...(i.field !== undefined ? { field: i.field } : {}),
-        message: i.message,
-      })),
-      badRows: new Set(issues.map((i) => i.line)).size,
-    },
-  });
-}
 
 const snapshotDoc = z
   .unknown()
@@ -94,20 +61,14 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
           snapshots: z.array(snapshotDoc).min(1).max(MAX_SNAPSHOTS),
           onBadRows: z.enum(['reject', 'skip']).optional().describe('default SOVI_METRICS_ON_BAD_ROWS'),
         }),
-        response: { 200: reportSchema, ...writeErrors(), 400: batchErrorSchema },
+        response: { 200: reportSchema, ...writeErrors(), 400: batchRefusalSchema },
       },
     },
-    async (request, reply) => {
-      try {
-        const report = await ingestSnapshots(pool, request.body.snapshots, {
-          futureToleranceSeconds: settings.futureToleranceSeconds,
-          onBadRows: request.body.onBadRows ?? settings.onBadRows,
-        });
-        return reply.send(report);
-      } catch (err) {
-        return sendBatchRefusal(reply, err, 'body.snapshots');
-      }
-    },
+    async (request) =>
+      ingestSnapshots(pool, request.body.snapshots, {
+        futureToleranceSeconds: settings.futureToleranceSeconds,
+        onBadRows: request.body.onBadRows ?? settings.onBadRows,
+      }).catch(batchRefusal('body.snapshots')),
   );
 
   app.get(
@@ -168,9 +129,10 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
     },
     async (request) => {
       const account = await findAccount(db, request.params.ref);
-      const to = new Date(Math.ceil(Date.now() / HOUR) * HOUR);
-      const from = new Date(to.getTime() - (request.query.days ?? 30) * DAY);
-      return { accountId: account.id, from, to, hours: await accountHourly(db, account.id, from, to) };
+      return {
+        accountId: account.id,
+        ...(await recentAccountHours(db, account.id, request.query.days ?? 30)),
+      };
     },
   );
 
@@ -208,9 +170,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
     },
     async (request) => {
       const nicheId = await resolveNiche(db, request.params.ref, 'ref');
-      const tomorrow = new Date(Date.now() + DAY);
-      const from = utcDay(new Date(tomorrow.getTime() - ((request.query.days ?? 90) + 1) * DAY));
-      return { niche: nicheId, days: await nicheDaily(db, nicheId, from, utcDay(tomorrow)) };
+      return { niche: nicheId, days: await recentNicheDays(db, nicheId, request.query.days ?? 90) };
     },
   );
 

@@ -9,7 +9,7 @@ import { actorOf } from '../auth.ts';
 import { booleanParam, nextCursor, pageQuery, readErrors, refParam, writeErrors } from '../schemas.ts';
 import { contentSchema, createAndQueue, newContentFields, noWorker } from './content.ts';
 import type { ApiDeps } from '../api-deps.ts';
-import { BATCH_BODY_LIMIT, batchErrorSchema, sendBatchRefusal } from './metrics.ts';
+import { BATCH_BODY_LIMIT, batchRefusal, batchRefusalSchema } from '../batch.ts';
 
 const MAX_TOPICS = 10_000;
 
@@ -113,22 +113,17 @@ export const trendsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
             merged: z.number().int(),
           }),
           ...writeErrors(),
-          400: batchErrorSchema,
+          400: batchRefusalSchema,
         },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       // One item per line, so the importer's line numbers are the items' positions.
       const text = `[${request.body.map((item) => JSON.stringify(item)).join(',\n')}]`;
-      try {
-        const result = await importTrends({ db, settings, actor: actorOf(request) }, text, {
-          source: 'body',
-          format: 'json',
-        });
-        return reply.send(result);
-      } catch (err) {
-        return sendBatchRefusal(reply, err, 'body');
-      }
+      return importTrends({ db, settings, actor: actorOf(request) }, text, {
+        source: 'body',
+        format: 'json',
+      }).catch(batchRefusal('body'));
     },
   );
 
