@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { markRemoved } from '../distribution/publishing.ts';
+import { distributionStatuses } from '../distributions/distribution-model.ts';
+import { listDistributions } from '../distributions/distributions-reads.ts';
+import { markDistributionRemoved } from '../distributions/distributions-service.ts';
 import { SoviError } from '../errors.ts';
 import { isUuid } from '../ids.ts';
 import { action } from './context.ts';
-import { json, shortTime, table } from './format.ts';
+import { json, printMore, shortTime, table } from './format.ts';
 import { parseChoice, parseInteger } from './parse.ts';
-
-const statuses = ['pending', 'posted', 'failed', 'removed'] as const;
 
 export function registerDistributionsCommands(program: Command): void {
   const distributions = program.command('distributions').description('posts: what went out where');
@@ -15,54 +15,61 @@ export function registerDistributionsCommands(program: Command): void {
     .command('list')
     .description('distributions, newest first')
     .option('--content <id>', 'only this content')
-    .option('--status <status>', `only this status (${statuses.join(', ')})`, (v) =>
-      parseChoice('--status', v, statuses),
+    .option('--status <status>', `only this status (${distributionStatuses.join(', ')})`, (v) =>
+      parseChoice('--status', v, distributionStatuses),
     )
     .option('--limit <n>', 'how many (default 100)', (v) => parseInteger('--limit', v, 1, 10_000))
+    .option('--after <cursor>', 'the page after this cursor (printed under a full page)')
     .option('--json', 'print JSON')
     .action(
-      action(async (ctx, o: { content?: string; status?: string; limit?: number; json?: boolean }) => {
-        if (o.content !== undefined && !isUuid(o.content))
-          throw new SoviError('invalid_input', '--content: expected a content id', { field: '--content' });
-        const { db } = await ctx.database();
-        let query = db
-          .selectFrom('distributions as d')
-          .innerJoin('accounts as a', 'a.id', 'd.account_id')
-          .select([
-            'd.id',
-            'd.content_id',
-            'd.platform',
-            'd.status',
-            'd.posted_at',
-            'd.platform_post_id',
-            'd.attempts',
-            'd.caption',
-            'd.hashtags',
-            'a.username',
-          ])
-          .orderBy('d.created_at', 'desc')
-          .limit(o.limit ?? 100);
-        if (o.content) query = query.where('d.content_id', '=', o.content);
-        if (o.status) query = query.where('d.status', '=', o.status);
-        const rows = await query.execute();
-        if (o.json) return ctx.print(json(rows));
-        ctx.print(
-          rows.length === 0
-            ? 'no distributions'
-            : table(
-                ['id', 'content', 'account', 'status', 'posted', 'post id', 'attempts'],
-                rows.map((r) => [
-                  r.id,
-                  r.content_id.slice(0, 8),
-                  `${r.platform}:${r.username}`,
-                  r.status,
-                  shortTime(r.posted_at),
-                  r.platform_post_id,
-                  r.attempts,
-                ]),
-              ),
-        );
-      }),
+      action(
+        async (
+          ctx,
+          o: {
+            content?: string;
+            status?: (typeof distributionStatuses)[number];
+            limit?: number;
+            after?: string;
+            json?: boolean;
+          },
+        ) => {
+          if (o.content !== undefined && !isUuid(o.content))
+            throw new SoviError('invalid_input', '--content: expected a content id', { field: '--content' });
+          const page = await listDistributions(
+            (await ctx.database()).db,
+            {
+              contentId: o.content,
+              status: o.status === undefined ? undefined : [o.status],
+              after: o.after,
+              limit: o.limit ?? 100,
+            },
+            '--after',
+          );
+          if (o.json) ctx.print(json(page.distributions));
+          else
+            ctx.print(
+              page.distributions.length === 0
+                ? 'no distributions'
+                : table(
+                    ['id', 'content', 'account', 'status', 'posted', 'post id', 'attempts'],
+                    page.distributions.map((d) => [
+                      d.id,
+                      d.contentId.slice(0, 8),
+                      `${d.platform}:${d.username}`,
+                      d.status,
+                      shortTime(d.postedAt),
+                      d.platformPostId,
+                      d.attempts,
+                    ]),
+                  ),
+            );
+          printMore(
+            'sovi distributions list',
+            { content: o.content, status: o.status, limit: o.limit },
+            page.nextCursor,
+          );
+        },
+      ),
     );
 
   distributions
@@ -73,11 +80,7 @@ export function registerDistributionsCommands(program: Command): void {
       action(async (ctx, id: string, o: { reason: string }) => {
         if (!isUuid(id))
           throw new SoviError('invalid_input', 'id: expected a distribution id', { field: 'id' });
-        if (!(await markRemoved((await ctx.database()).db, id, o.reason))) {
-          throw new SoviError('conflict', `distribution ${id} is not a posted post (or does not exist)`, {
-            field: 'id',
-          });
-        }
+        await markDistributionRemoved((await ctx.database()).db, id, o.reason);
         ctx.print(`marked ${id} removed`);
       }),
     );

@@ -19,3 +19,24 @@ export function shortTime(date: Date | null | undefined): string {
 export function json(value: unknown): string {
   return JSON.stringify(value, null, 2);
 }
+
+/**
+ * Under a page that more follow: the command that prints the next one, with the same filters, on stderr (so
+ * that --json output stays one document).
+ */
+export function printMore(
+  command: string,
+  filters: Record<string, string | number | boolean | undefined>,
+  nextCursor: string | null,
+): void {
+  if (nextCursor === null) return;
+  const quote = (v: string) => (/^[\w.:@/-]+$/.test(v) ? v : JSON.stringify(v));
+  const flags = Object.entries(filters).flatMap(([name, value]) =>
+    value === undefined || value === false
+      ? []
+      : value === true
+        ? [`--${name}`]
+        : [`--${name}`, quote(String(value))],
+  );
+  process.stderr.write(`more: ${[command, ...flags, '--after', nextCursor].join(' ')}\n`);
+}

@@ -1,12 +1,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { posteriorOf } from '../hooks/hook-selector.ts';
-import { addHook, getHook, importHooks, listHooks } from '../hooks/hooks-service.ts';
+import { getHookWithPosteriors, listHooksPage } from '../hooks/hooks-reads.ts';
+import { addHook, importHooks } from '../hooks/hooks-service.ts';
 import { invalidInput } from '../errors.ts';
 import { action } from './context.ts';
-import { json, table } from './format.ts';
-import { parseNumber } from './parse.ts';
+import { json, printMore, table } from './format.ts';
+import { parseInteger, parseNumber } from './parse.ts';
 import { platforms } from '../platforms.ts';
 
 export function registerHooksCommands(program: Command): void {
@@ -60,31 +60,48 @@ export function registerHooksCommands(program: Command): void {
     .description('hooks with their use counts and what is known of how they do')
     .option('--niche <slug>', 'only this niche')
     .option('--category <category>', 'only this category')
+    .option('--limit <n>', 'how many (default 100)', (v) => parseInteger('--limit', v, 1, 10_000))
+    .option('--after <cursor>', 'the page after this cursor (printed under a full page)')
     .option('--json', 'print JSON')
     .action(
-      action(async (ctx, o: { niche?: string; category?: string; json?: boolean }) => {
-        const list = await listHooks((await ctx.database()).db, o);
-        if (o.json) return ctx.print(json(list));
-        ctx.print(
-          list.length === 0
-            ? 'no hooks: add one with sovi hooks add'
-            : table(
-                ['id', 'category', 'niche', 'used', 'score', ...platforms, 'template'],
-                list.map((h) => [
-                  h.id,
-                  h.category,
-                  h.nicheSlug ?? 'any',
-                  h.usageCount,
-                  h.effectivenessScore?.toFixed(2) ?? '-',
-                  ...platforms.map((p) => {
-                    const s = h.platformScores[p];
-                    return s ? `${s.score.toFixed(2)} (${s.samples})` : '-';
-                  }),
-                  h.template,
-                ]),
-              ),
-        );
-      }),
+      action(
+        async (
+          ctx,
+          o: { niche?: string; category?: string; limit?: number; after?: string; json?: boolean },
+        ) => {
+          const page = await listHooksPage(
+            (await ctx.database()).db,
+            { niche: o.niche, category: o.category, after: o.after, limit: o.limit ?? 100 },
+            { after: '--after', niche: '--niche' },
+          );
+          if (o.json) ctx.print(json(page.hooks));
+          else
+            ctx.print(
+              page.hooks.length === 0
+                ? 'no hooks: add one with sovi hooks add'
+                : table(
+                    ['id', 'category', 'niche', 'used', 'score', ...platforms, 'template'],
+                    page.hooks.map((h) => [
+                      h.id,
+                      h.category,
+                      h.nicheSlug ?? 'any',
+                      h.usageCount,
+                      h.effectivenessScore?.toFixed(2) ?? '-',
+                      ...platforms.map((p) => {
+                        const s = h.platformScores[p];
+                        return s ? `${s.score.toFixed(2)} (${s.samples})` : '-';
+                      }),
+                      h.template,
+                    ]),
+                  ),
+            );
+          printMore(
+            'sovi hooks list',
+            { niche: o.niche, category: o.category, limit: o.limit },
+            page.nextCursor,
+          );
+        },
+      ),
     );
 
   hooks
@@ -93,9 +110,8 @@ export function registerHooksCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (ctx, id: string, o: { json?: boolean }) => {
-        const hook = await getHook((await ctx.database()).db, id);
-        const posteriors = Object.fromEntries(platforms.map((p) => [p, posteriorOf(hook, p)]));
-        if (o.json) return ctx.print(json({ ...hook, posteriors }));
+        const hook = await getHookWithPosteriors((await ctx.database()).db, id);
+        if (o.json) return ctx.print(json(hook));
         ctx.print(
           [
             `id         ${hook.id}`,
@@ -104,9 +120,9 @@ export function registerHooksCommands(program: Command): void {
             `niche      ${hook.nicheSlug ?? 'any'}`,
             `used       ${hook.usageCount} time(s)`,
             `score      ${hook.effectivenessScore?.toFixed(3) ?? 'none yet (prior 0.5)'}`,
-            ...Object.entries(posteriors).map(
+            ...Object.entries(hook.posteriors).map(
               ([p, b]) =>
-                `${p.padEnd(11)}Beta(${b.alpha.toFixed(1)}, ${b.beta.toFixed(1)}), mean ${(b.alpha / (b.alpha + b.beta)).toFixed(3)}`,
+                `${p.padEnd(11)}Beta(${b.alpha.toFixed(1)}, ${b.beta.toFixed(1)}), mean ${b.mean.toFixed(3)}`,
             ),
           ].join('\n'),
         );

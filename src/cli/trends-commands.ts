@@ -6,9 +6,10 @@ import { loadTrendSource } from '../plugins/load-plugins.ts';
 import type { Trend } from '../trends/trend-model.ts';
 import { formatOf, importTrends } from '../trends/trends-import.ts';
 import { pullTrends } from '../trends/trends-pull.ts';
-import { getTrend, listTrends, refreshTrends } from '../trends/trends-service.ts';
+import { listTrendsPage } from '../trends/trends-reads.ts';
+import { getTrend, refreshTrends } from '../trends/trends-service.ts';
 import { action } from './context.ts';
-import { json, shortTime, table } from './format.ts';
+import { json, printMore, shortTime, table } from './format.ts';
 import { parseInteger } from './parse.ts';
 import { progress } from './progress.ts';
 
@@ -68,29 +69,39 @@ export function registerTrendsCommands(program: Command): void {
     .option('--niche <slug>', 'only this niche')
     .option('--all', 'inactive topics too')
     .option('--limit <n>', 'at most this many (default 50)', (v) => parseInteger('--limit', v, 1, 10_000))
+    .option('--after <cursor>', 'the page after this cursor (printed under a full page)')
     .option('--json', 'print JSON')
     .action(
-      action(async (ctx, o: { niche?: string; all?: boolean; limit?: number; json?: boolean }) => {
-        const list = await listTrends((await ctx.database()).db, o);
-        if (o.json) return ctx.print(json(list));
-        ctx.print(
-          list.length === 0
-            ? 'no trending topics: pull some with sovi trends pull, or sovi trends import a file'
-            : table(
-                ['id', 'niche', 'score', 'ratio', 'source', 'age', ...(o.all ? ['active'] : []), 'topic'],
-                list.map((t) => [
-                  t.id,
-                  t.nicheSlug ?? '-',
-                  score(t.trendScore),
-                  ratio(t.overperformanceRatio),
-                  t.sourceGroup ?? t.source,
-                  age(t),
-                  ...(o.all ? [t.isActive ? 'yes' : 'no'] : []),
-                  t.topic,
-                ]),
-              ),
-        );
-      }),
+      action(
+        async (ctx, o: { niche?: string; all?: boolean; limit?: number; after?: string; json?: boolean }) => {
+          const page = await listTrendsPage(
+            (await ctx.database()).db,
+            { niche: o.niche, all: o.all, after: o.after, limit: o.limit ?? 50 },
+            { after: '--after', niche: '--niche' },
+          );
+          const list = page.trends;
+          if (o.json) ctx.print(json(list));
+          else
+            ctx.print(
+              list.length === 0
+                ? 'no trending topics: pull some with sovi trends pull, or sovi trends import a file'
+                : table(
+                    ['id', 'niche', 'score', 'ratio', 'source', 'age', ...(o.all ? ['active'] : []), 'topic'],
+                    list.map((t) => [
+                      t.id,
+                      t.nicheSlug ?? '-',
+                      score(t.trendScore),
+                      ratio(t.overperformanceRatio),
+                      t.sourceGroup ?? t.source,
+                      age(t),
+                      ...(o.all ? [t.isActive ? 'yes' : 'no'] : []),
+                      t.topic,
+                    ]),
+                  ),
+            );
+          printMore('sovi trends list', { niche: o.niche, all: o.all, limit: o.limit }, page.nextCursor);
+        },
+      ),
     );
 
   trends

@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import path from 'node:path';
 import { recordActivity } from '../activity/activity-log.ts';
 import type { Db } from '../db/pool.ts';
-import { planDistributions } from '../distribution/distribution-planner.ts';
+import { planDistributions } from '../distributions/distribution-planner.ts';
 import type { Executor } from '../db/executor.ts';
 import { recordEvent } from '../events/events-service.ts';
 import { renderHook } from '../hooks/hook-model.ts';

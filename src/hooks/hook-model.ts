@@ -26,6 +26,13 @@ export interface Hook {
   createdAt: Date;
 }
 
+/** What the feedback loop learned of a hook: its overall score and its score on each platform. */
+export interface HookScores {
+  hookId: string;
+  effectivenessScore: number;
+  platformScores: Partial<Record<string, PlatformScore>>;
+}
+
 /** Fills a template's placeholders. */
 export function renderHook(template: string, values: Record<HookPlaceholder, string>): string {
   return template.replace(/\{(\w+)\}/g, (whole, name: string) =>

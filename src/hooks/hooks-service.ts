@@ -1,18 +1,22 @@
-// Hooks: adding, importing, listing, and choosing one for a piece of content (Thompson sampling over what
-// the feedback loop learned, or the priors until it has).
-import { sql, type Selectable } from 'kysely';
+// Hooks: adding, importing, choosing one for a piece of content (Thompson sampling over what the feedback
+// loop learned, or the priors until it has), and recording its uses and scores. Listings are hooks-reads.ts.
 import { recordActivity } from '../activity/activity-log.ts';
-import { nicheIdsBySlug } from '../niches/niches-service.ts';
-import { resolveNiche } from '../niches/niches-service.ts';
+import { nicheIdsBySlug, resolveNiche } from '../niches/niches-service.ts';
 import { checkHeader, decimal, fieldsByName, importRefused, readCsv } from '../csv-import.ts';
-import type { Hooks } from '../db/types.generated.ts';
 import { invalidInput, notFound } from '../errors.ts';
 import type { Executor } from '../db/executor.ts';
 import { isUuid } from '../ids.ts';
-import { unknownPlaceholders, type Hook, type PlatformScore } from './hook-model.ts';
+import { unknownPlaceholders, type Hook, type HookScores, type PlatformScore } from './hook-model.ts';
 import { chooseHook } from './hook-selector.ts';
-
-type HookRow = Selectable<Hooks> & { niche_slug: string | null };
+import {
+  competingHooks,
+  findHook,
+  incrementUsage,
+  insertHook,
+  insertHooks,
+  updateScores,
+  type HookRow,
+} from './hooks-repository.ts';
 
 const SNAKE = /^[a-z][a-z0-9_]*$/;
 
@@ -29,22 +33,6 @@ export function toHook(row: HookRow): Hook {
     createdAt: row.created_at,
   };
 }
-
-const base = (db: Executor) =>
-  db
-    .selectFrom('hooks as h')
-    .leftJoin('niches as n', 'n.id', 'h.niche_id')
-    .select([
-      'h.id',
-      'h.category',
-      'h.template',
-      'h.niche_id',
-      'h.effectiveness_score',
-      'h.usage_count',
-      'h.platform_scores',
-      'h.created_at',
-      'n.slug as niche_slug',
-    ]);
 
 export interface NewHook {
   category: string;
@@ -84,33 +72,19 @@ function checkHook(input: NewHook, at = ''): { category: string; template: strin
 
 export async function addHook(db: Executor, input: NewHook): Promise<Hook> {
   const { category, template } = checkHook(input);
-  const row = await db
-    .insertInto('hooks')
-    .values({
-      category,
-      template,
-      niche_id: input.niche ? await resolveNiche(db, input.niche) : null,
-      effectiveness_score: input.effectivenessScore ?? null,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return getHook(db, row.id);
+  const id = await insertHook(db, {
+    category,
+    template,
+    niche_id: input.niche ? await resolveNiche(db, input.niche) : null,
+    effectiveness_score: input.effectivenessScore ?? null,
+  });
+  return getHook(db, id);
 }
 
 export async function getHook(db: Executor, id: string): Promise<Hook> {
-  const row = isUuid(id) ? await base(db).where('h.id', '=', id).executeTakeFirst() : undefined;
+  const row = isUuid(id) ? await findHook(db, id) : undefined;
   if (!row) throw notFound('hook', id);
   return toHook(row);
-}
-
-export async function listHooks(
-  db: Executor,
-  filter: { niche?: string; category?: string } = {},
-): Promise<Hook[]> {
-  let query = base(db);
-  if (filter.niche) query = query.where('h.niche_id', '=', await resolveNiche(db, filter.niche));
-  if (filter.category) query = query.where('h.category', '=', filter.category);
-  return (await query.orderBy('h.category').orderBy('h.created_at').execute()).map(toHook);
 }
 
 const importColumns = ['category', 'template', 'niche', 'effectiveness_score'] as const;
@@ -146,19 +120,15 @@ export async function importHooks(db: Executor, text: string, source: string): P
       issues.push({ line: r.line, field: 'niche', message: `niche: no niche "${r.niche}"` });
   }
   if (issues.length > 0) throw importRefused(source, issues);
-  if (rows.length > 0) {
-    await db
-      .insertInto('hooks')
-      .values(
-        rows.map((r) => ({
-          category: r.category,
-          template: r.template,
-          niche_id: r.niche ? (niches.get(r.niche) ?? null) : null,
-          effectiveness_score: r.score ?? null,
-        })),
-      )
-      .execute();
-  }
+  await insertHooks(
+    db,
+    rows.map((r) => ({
+      category: r.category,
+      template: r.template,
+      niche_id: r.niche ? (niches.get(r.niche) ?? null) : null,
+      effectiveness_score: r.score ?? null,
+    })),
+  );
   return { imported: rows.length };
 }
 
@@ -172,11 +142,7 @@ export async function pickHook(
   input: { nicheId: string | null; platform: string },
   random: () => number = Math.random,
 ): Promise<Hook | undefined> {
-  const query =
-    input.nicheId === null
-      ? base(db).where('h.niche_id', 'is', null)
-      : base(db).where((eb) => eb.or([eb('h.niche_id', '=', input.nicheId), eb('h.niche_id', 'is', null)]));
-  const candidates = (await query.orderBy('h.id').execute()).map(toHook);
+  const candidates = (await competingHooks(db, input.nicheId)).map(toHook);
   return chooseHook(candidates, input.platform, random);
 }
 
@@ -185,12 +151,13 @@ export async function recordHookUse(
   hookId: string,
   detail: { contentId: string; platform: string },
 ): Promise<void> {
-  await db
-    .updateTable('hooks')
-    .set({ usage_count: sql`usage_count + 1` })
-    .where('id', '=', hookId)
-    .execute();
+  await incrementUsage(db, hookId);
   await recordActivity(db, [
     { account_id: null, action_type: 'hook_selected', detail: { hookId, ...detail } },
   ]);
+}
+
+/** The feedback loop's scores for the hooks it has outcomes for; returns the ids of the hooks updated. */
+export async function setHookScores(db: Executor, scores: HookScores[]): Promise<string[]> {
+  return updateScores(db, scores);
 }

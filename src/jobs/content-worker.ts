@@ -7,7 +7,7 @@ import type { ContentPolicy } from '../content/content-policy.ts';
 import { abandonStage, runStage, type PipelineJobSink, type StageJob } from '../content/pipeline.ts';
 import { scriptWriterFor, type ScriptWriter } from '../content/script-writers.ts';
 import type { Database } from '../db/database.ts';
-import { abandonPublish, checkPosts, publishDistribution } from '../distribution/publishing.ts';
+import { abandonPublish, checkPosts, publishDistribution } from '../distributions/publishing.ts';
 import type { Logger } from '../logger.ts';
 import { loadPublisher } from '../plugins/load-plugins.ts';
 import type { Publisher } from '../plugins/publisher.ts';
@@ -174,7 +174,7 @@ export async function startContentWorker(options: ContentWorkerOptions): Promise
     { localConcurrency: 4, pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 1 },
     async ([job]) => {
       if (!job) return;
-      // A retryable failure (RetryPublish) or a stop throws: the job engine retries it, with backoff.
+      // A retryable failure (RetryLater) or a stop throws: the job engine retries it, with backoff.
       return publishDistribution(
         publishDeps,
         job.data.distributionId,

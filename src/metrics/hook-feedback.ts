@@ -11,8 +11,12 @@
 // A hook's score on a platform borrows from its overall score, which borrows from the average. K is
 // PRIOR_POSTS. The selector (hook-selector.ts) reads platform_scores as a Beta posterior, with
 // effectiveness_score as the prior for a platform the hook has no posts on yet.
+//
+// The ranking reads the metrics tables; the scores are written through the hooks domain (setHookScores).
 import { sql } from 'kysely';
 import type { Db } from '../db/pool.ts';
+import type { PlatformScore } from '../hooks/hook-model.ts';
+import { setHookScores } from '../hooks/hooks-service.ts';
 
 /** How many average posts the prior is worth. */
 export const PRIOR_POSTS = 5;
@@ -28,7 +32,12 @@ export async function recomputeHookScores(
 ): Promise<FeedbackReport> {
   const now = options.now ?? new Date();
   const since = new Date(now.getTime() - options.windowDays * 86_400_000);
-  const { rows } = await sql<{ hooks: number; posts: number }>`
+  const { rows } = await sql<{
+    hook_id: string;
+    effectiveness: number;
+    n: number;
+    platform_scores: Partial<Record<string, PlatformScore>>;
+  }>`
     WITH latest AS (
       SELECT DISTINCT ON (md.distribution_id) md.distribution_id, md.engagement_rate
       FROM metrics_daily md
@@ -49,18 +58,23 @@ export async function recomputeHookScores(
     per_hook AS (
       SELECT hook_id, (${PRIOR_POSTS} * 0.5 + sum(total)) / (${PRIOR_POSTS} + sum(n)) AS effectiveness,
              sum(n) AS n
-      FROM per_platform GROUP BY hook_id),
-    scores AS (
-      SELECT h.hook_id, h.effectiveness, h.n,
-             jsonb_object_agg(p.platform, jsonb_build_object(
-               'score', round(((${PRIOR_POSTS} * h.effectiveness + p.total) / (${PRIOR_POSTS} + p.n))::numeric, 4),
-               'samples', p.n)) AS platform_scores
-      FROM per_hook h JOIN per_platform p USING (hook_id)
-      GROUP BY h.hook_id, h.effectiveness, h.n),
-    updated AS (
-      UPDATE hooks SET effectiveness_score = round(s.effectiveness::numeric, 4), platform_scores = s.platform_scores
-      FROM scores s WHERE hooks.id = s.hook_id
-      RETURNING s.n)
-    SELECT count(*)::int AS hooks, COALESCE(sum(n), 0)::int AS posts FROM updated`.execute(db);
-  return rows[0] ?? { hooks: 0, posts: 0 };
+      FROM per_platform GROUP BY hook_id)
+    SELECT h.hook_id, round(h.effectiveness::numeric, 4)::float8 AS effectiveness, h.n::int AS n,
+           jsonb_object_agg(p.platform, jsonb_build_object(
+             'score', round(((${PRIOR_POSTS} * h.effectiveness + p.total) / (${PRIOR_POSTS} + p.n))::numeric, 4),
+             'samples', p.n)) AS platform_scores
+    FROM per_hook h JOIN per_platform p USING (hook_id)
+    GROUP BY h.hook_id, h.effectiveness, h.n`.execute(db);
+  const updated = new Set(
+    await setHookScores(
+      db,
+      rows.map((r) => ({
+        hookId: r.hook_id,
+        effectivenessScore: r.effectiveness,
+        platformScores: r.platform_scores,
+      })),
+    ),
+  );
+  const posts = rows.filter((r) => updated.has(r.hook_id)).reduce((sum, r) => sum + r.n, 0);
+  return { hooks: updated.size, posts };
 }

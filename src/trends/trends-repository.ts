@@ -3,9 +3,12 @@
 import { sql, type Insertable, type Selectable } from 'kysely';
 import type { TrendingTopics, TrendObservations } from '../db/types.generated.ts';
 import type { Executor } from '../db/executor.ts';
+import { exactTime } from '../db/keyset.ts';
 import type { Sighting } from './trend-scoring.ts';
 
 export type TopicRow = Selectable<TrendingTopics> & { niche_slug: string | null };
+/** A row of the listing: with its last_seen_at as exact text, for the cursor. */
+export type TopicPageRow = TopicRow & { cursor_time: string | null };
 export type NewTopicRow = Insertable<TrendingTopics> & { niche_id: string; topic_key: string };
 export type NewObservationRow = Insertable<TrendObservations>;
 
@@ -203,26 +206,47 @@ export async function pruneObservations(db: Executor, before: Date): Promise<num
   return Number(result.numDeletedRows);
 }
 
-export const topicsQuery = (db: Executor) =>
+const topicsQuery = (db: Executor) =>
   db
     .selectFrom('trending_topics as t')
     .leftJoin('niches as n', 'n.id', 't.niche_id')
     .selectAll('t')
     .select('n.slug as niche_slug');
 
-/** Best first (trending_topics_active_idx serves one niche's active topics). */
-export async function listTopics(
+/** The listing's key: score (null last), last seen, id. */
+export type TopicKey = [number | null, string | null, string];
+
+/**
+ * Best first: score DESC NULLS LAST, then the most recently seen, then id; after the key when there is one.
+ * trending_topics_active_idx (niche_id, trend_score DESC) serves one niche's active topics; the table keeps
+ * only what the last days brought, so the rest is a short scan.
+ */
+export async function topicPageRows(
   db: Executor,
-  filter: { nicheId?: string; all?: boolean; limit: number },
-): Promise<TopicRow[]> {
-  let query = topicsQuery(db);
-  if (!filter.all) query = query.where('t.is_active', '=', true);
-  if (filter.nicheId) query = query.where('t.niche_id', '=', filter.nicheId);
-  return query
+  filter: { nicheId?: string; all?: boolean },
+  after: TopicKey | undefined,
+  limit: number,
+): Promise<TopicPageRow[]> {
+  let q = topicsQuery(db).select(exactTime('t.last_seen_at').as('cursor_time'));
+  if (!filter.all) q = q.where('t.is_active', '=', true);
+  if (filter.nicheId) q = q.where('t.niche_id', '=', filter.nicheId);
+  if (after) {
+    // The same place in (score DESC NULLS LAST, last_seen_at DESC, id ASC), spelled out: the directions differ.
+    const [score, lastSeenAt, id] = after;
+    const tie = sql`(t.last_seen_at < ${lastSeenAt}::timestamptz
+      OR (t.last_seen_at = ${lastSeenAt}::timestamptz AND t.id > ${id}::uuid))`;
+    q = q.where(
+      score === null
+        ? sql<boolean>`(t.trend_score IS NULL AND ${tie})`
+        : sql<boolean>`(t.trend_score < ${score}::float8 OR t.trend_score IS NULL
+            OR (t.trend_score = ${score}::float8 AND ${tie}))`,
+    );
+  }
+  return q
     .orderBy(sql`t.trend_score DESC NULLS LAST`)
     .orderBy('t.last_seen_at', 'desc')
     .orderBy('t.id')
-    .limit(filter.limit)
+    .limit(limit)
     .execute();
 }
 

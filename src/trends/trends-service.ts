@@ -1,6 +1,6 @@
 // Trending topics: scoring and merging what comes in (pulls and imports alike), ageing topics out, and the
-// listings people and `sovi content new --from-trend` read. Pulling from a source is trends-pull.ts.
-import { resolveNiche } from '../niches/niches-service.ts';
+// topic people and `sovi content new --from-trend` read. Pulling from a source is trends-pull.ts; the
+// listing is trends-reads.ts.
 import type { Db } from '../db/pool.ts';
 import { notFound } from '../errors.ts';
 import type { Executor } from '../db/executor.ts';
@@ -16,7 +16,6 @@ import {
   insertObservations,
   latestSightings,
   linkObservations,
-  listTopics,
   lockIngestion,
   pruneObservations,
   topicHistory,
@@ -246,15 +245,6 @@ export async function refreshTrends(
     const pruned = await pruneObservations(trx, new Date(now.getTime() - settings.windowDays * DAY_MS));
     return { deactivated, rescored: active.length, pruned };
   });
-}
-
-export async function listTrends(
-  db: Executor,
-  filter: { niche?: string; all?: boolean; limit?: number } = {},
-): Promise<Trend[]> {
-  const nicheId = filter.niche ? await resolveNiche(db, filter.niche, '--niche') : undefined;
-  const rows = await listTopics(db, { nicheId, all: filter.all, limit: filter.limit ?? 50 });
-  return rows.map(toTrend);
 }
 
 export interface TrendSighting {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runSovi } from '../helpers/cli.ts';
 import { useTestDatabase } from '../helpers/database.ts';
+import { factories } from '../helpers/factories.ts';
 
 const t = useTestDatabase();
 const env = (extra: Record<string, string> = {}) => ({ DATABASE_URL: t.url, ...extra });
@@ -42,6 +43,29 @@ describe('sovi hooks', () => {
     expect(list.stdout).toMatch(/curiosity_gap\s+personal_finance\s+0/);
     const shown = await sovi('hooks', 'show', hook.id);
     expect(shown.stdout).toMatch(/tiktok\s+Beta\(/);
+  });
+
+  it('pages the list with --after, and shows a hook with the posteriors the API shows', async () => {
+    for (const category of ['a_first', 'a_second', 'a_third']) await factories.hook(t.pool, { category });
+    const all = JSON.parse((await sovi('hooks', 'list', '--json')).stdout) as { id: string }[];
+    expect(all.length).toBeGreaterThanOrEqual(4);
+    // The first page as a table, the rest as JSON, each from the command the page before printed.
+    let page = await sovi('hooks', 'list', '--limit', '2');
+    const lines = page.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^id\s+category\s+niche\s+used\s+score\s+tiktok/);
+    const seen = lines.slice(1).map((line) => line.split(/\s+/)[0]);
+    expect(seen).toHaveLength(2);
+    for (;;) {
+      const more = /^more: sovi (hooks list --limit 2 --after \S+)\n$/.exec(page.stderr);
+      if (!more) break;
+      page = await sovi(...more[1]!.split(' '), '--json');
+      seen.push(...JSON.parse(page.stdout).map((h: { id: string }) => h.id));
+    }
+    expect(seen).toEqual(all.map((h) => h.id));
+
+    const shown = JSON.parse((await sovi('hooks', 'show', all[0]!.id, '--json')).stdout);
+    const { alpha, beta, mean } = shown.posteriors.tiktok;
+    expect(mean).toBeCloseTo(alpha / (alpha + beta), 12);
   });
 
   it('names the field that is wrong and writes nothing', async () => {
@@ -202,6 +226,43 @@ describe('sovi distributions', () => {
       '--reason',
       'x',
     );
-    expect(unknown.code).toBe(4);
+    // The same service as POST /distributions/{id}/removed: a missing distribution is not found (its 404).
+    expect(unknown.code).toBe(3);
+    expect(unknown.stderr).toMatch(/distribution 00000000-0000-4000-8000-000000000000 does not exist/);
+  });
+
+  it('pages the list with --after, and marks a posted one removed, once', async () => {
+    const content = await factories.content(t.pool);
+    const made = [];
+    for (const status of ['pending', 'posted', 'failed']) {
+      made.push(
+        await factories.distribution(t.pool, {
+          content_id: content.id,
+          status,
+          ...(status === 'posted' ? { posted_at: new Date(), platform_post_id: 'sim_1' } : {}),
+        }),
+      );
+    }
+    const all = JSON.parse(
+      (await sovi('distributions', 'list', '--content', String(content.id), '--json')).stdout,
+    );
+    expect(all.map((d: { id: string }) => d.id).sort()).toEqual(made.map((d) => d.id).sort());
+    expect(all[0]).toMatchObject({ contentId: content.id, platform: 'tiktok', username: expect.any(String) });
+
+    const first = await sovi('distributions', 'list', '--content', String(content.id), '--limit', '2');
+    expect(first.stdout).toMatch(/^id\s+content\s+account\s+status\s+posted\s+post id\s+attempts\n/);
+    const more = /^more: sovi (distributions list --content \S+ --limit 2 --after \S+)\n$/.exec(first.stderr);
+    expect(more).not.toBeNull();
+    const second = await sovi(...more![1]!.split(' '), '--json');
+    expect(second.stderr).toBe('');
+    expect(JSON.parse(second.stdout).map((d: { id: string }) => d.id)).toEqual([all[2].id]);
+
+    const posted = String(made[1]!.id);
+    const removed = await sovi('distributions', 'mark-removed', posted, '--reason', 'taken down');
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).toBe(`marked ${posted} removed\n`);
+    const again = await sovi('distributions', 'mark-removed', posted, '--reason', 'taken down');
+    expect(again.code).toBe(4);
+    expect(again.stderr).toMatch(/is removed: only a posted distribution can be marked removed/);
   });
 });

@@ -72,6 +72,28 @@ describe('sovi trends pull, list and show', () => {
     expect(await count('trending_topics')).toBe(10);
   });
 
+  it('pages the list with --after, printing the command for the next page on stderr', async () => {
+    const all = JSON.parse((await sovi('trends', 'list', '--niche', 'personal_finance', '--json')).stdout);
+    expect(all).toHaveLength(10);
+    const seen: string[] = [];
+    let args = ['trends', 'list', '--niche', 'personal_finance', '--limit', '4'];
+    for (let pages = 1; ; pages++) {
+      const page = await sovi(...args, '--json');
+      expect(page.code).toBe(0);
+      seen.push(...JSON.parse(page.stdout).map((x: { id: string }) => x.id));
+      const more = /^more: sovi (trends list --niche personal_finance --limit 4 --after \S+)\n$/.exec(
+        page.stderr,
+      );
+      if (!more) {
+        expect(page.stderr).toBe('');
+        expect(pages).toBe(3);
+        break;
+      }
+      args = more[1]!.split(' ');
+    }
+    expect(seen).toEqual(all.map((x: { id: string }) => x.id));
+  });
+
   it('fails with exit 69, naming the source that failed and its event, and keeps what the others gave', async () => {
     server.route('/r/GetMotivated/top.json', { status: 503 });
     try {
@@ -106,6 +128,7 @@ describe('sovi trends pull, list and show', () => {
       ],
       [['trends', 'list', '--limit', '0'], 2, /--limit: expected an integer between 1 and 10000, got "0"/],
       [['trends', 'list', '--niche', 'cooking'], 3, /--niche: no niche "cooking"/],
+      [['trends', 'list', '--after', 'xyz'], 2, /^sovi: --after: not a cursor returned by a previous page/],
       [['trends', 'show', 'nope'], 3, /^sovi: trending topic nope does not exist/],
     ];
     for (const [args, code, message] of cases) {

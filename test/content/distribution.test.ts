@@ -2,13 +2,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { defaultContentPolicy, type ContentPolicy } from '../../src/content/content-policy.ts';
 import type { Script } from '../../src/content/content-model.ts';
-import { planDistributions } from '../../src/distribution/distribution-planner.ts';
-import {
-  checkPosts,
-  markRemoved,
-  publishDistribution,
-  RetryPublish,
-} from '../../src/distribution/publishing.ts';
+import { planDistributions } from '../../src/distributions/distribution-planner.ts';
+import { markRemoved } from '../../src/distributions/distributions-service.ts';
+import { checkPosts, publishDistribution } from '../../src/distributions/publishing.ts';
+import { RetryLater } from '../../src/errors.ts';
 import { PublishError, type Publisher } from '../../src/plugins/publisher.ts';
 import { createSimulatorPublisher } from '../../src/plugins/simulator-publisher.ts';
 import { quietLogger, useTestDatabase } from '../helpers/database.ts';
@@ -286,8 +283,8 @@ describe('publishing', () => {
       name: 'flaky',
       publish: async () => Promise.reject(new PublishError('rate limited', true)),
     };
-    await expect(publishDistribution(deps(flaky, 3), id, never)).rejects.toBeInstanceOf(RetryPublish);
-    await expect(publishDistribution(deps(flaky, 3), id, never)).rejects.toBeInstanceOf(RetryPublish);
+    await expect(publishDistribution(deps(flaky, 3), id, never)).rejects.toBeInstanceOf(RetryLater);
+    await expect(publishDistribution(deps(flaky, 3), id, never)).rejects.toBeInstanceOf(RetryLater);
     expect(await publishDistribution(deps(flaky, 3), id, never)).toEqual({
       status: 'failed',
       reason: 'rate limited',

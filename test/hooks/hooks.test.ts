@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { Hook } from '../../src/hooks/hook-model.ts';
 import { renderHook } from '../../src/hooks/hook-model.ts';
 import { chooseHook, posteriorOf, sampleBeta, seededRandom } from '../../src/hooks/hook-selector.ts';
-import { addHook, importHooks, listHooks, pickHook } from '../../src/hooks/hooks-service.ts';
+import { listHooksPage } from '../../src/hooks/hooks-reads.ts';
+import { addHook, importHooks, pickHook } from '../../src/hooks/hooks-service.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 
 const t = useTestDatabase();
@@ -25,17 +26,17 @@ describe('hook templates', () => {
   });
 
   it('imports a CSV all or none, reporting every bad line', async () => {
-    const before = (await listHooks(t.db)).length;
+    const before = (await listHooksPage(t.db, { limit: 1000 })).hooks.length;
     const bad =
       'category,template,niche\ncuriosity_gap,Nobody says this about {topic},motivation\nBad Cat,ok template here,\nx,tiny,cooking\n';
     await expect(importHooks(t.db, bad, 'hooks.csv')).rejects.toThrow(
       /hooks\.csv: 2 problem\(s\) in 2 row\(s\); nothing was imported/,
     );
-    expect((await listHooks(t.db)).length).toBe(before);
+    expect((await listHooksPage(t.db, { limit: 1000 })).hooks.length).toBe(before);
     const good =
       'category,template,niche,effectiveness_score\ncuriosity_gap,Nobody says this about {topic},motivation,0.6\nbold_claim,{topic} is overrated,,\n';
     expect(await importHooks(t.db, good, 'hooks.csv')).toEqual({ imported: 2 });
-    const motivation = await listHooks(t.db, { niche: 'motivation' });
+    const { hooks: motivation } = await listHooksPage(t.db, { niche: 'motivation', limit: 1000 });
     expect(motivation.map((h) => [h.template, h.effectivenessScore])).toEqual([
       ['Nobody says this about {topic}', 0.6],
     ]);

@@ -11,7 +11,7 @@ import { defaultContentPolicy, type ContentPolicy } from '../../src/content/cont
 import { createContent, getContent } from '../../src/content/content-service.ts';
 import type { ScriptWriter } from '../../src/content/script-writers.ts';
 import { runStage, type StageJob } from '../../src/content/pipeline.ts';
-import { publishDistribution } from '../../src/distribution/publishing.ts';
+import { publishDistribution } from '../../src/distributions/publishing.ts';
 import { seededRandom } from '../../src/hooks/hook-selector.ts';
 import { addHook, pickHook } from '../../src/hooks/hooks-service.ts';
 import { recomputeHookScores } from '../../src/metrics/hook-feedback.ts';

@@ -5,12 +5,17 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadTrendSource } from '../../src/plugins/load-plugins.ts';
 import { pullTrends } from '../../src/trends/trends-pull.ts';
-import { listTrends } from '../../src/trends/trends-service.ts';
+import type { Executor } from '../../src/db/executor.ts';
+import { listTrendsPage, type TrendPageQuery } from '../../src/trends/trends-reads.ts';
 import { defaultTrendsSettings, type TrendsSettings } from '../../src/settings/trends-settings.ts';
 import { quietLogger, useTestDatabase } from '../helpers/database.ts';
 import { RECORDED_AT, startFixtureServer } from './fixture-server.ts';
 
 const t = useTestDatabase();
+
+/** The first page of the listing, best first (50 unless a limit is given). */
+const listTrends = async (db: Executor, query: Partial<TrendPageQuery> = {}) =>
+  (await listTrendsPage(db, { limit: 50, ...query })).trends;
 const context = { logger: quietLogger };
 const PLUGIN = path.join(import.meta.dirname, 'fixtures', 'plugins', 'echo-source.ts');
 

@@ -5,12 +5,17 @@ import { SoviError } from '../../src/errors.ts';
 import { createRedditSource } from '../../src/trends/reddit-source.ts';
 import { arrayElementLines, formatOf, importTrends } from '../../src/trends/trends-import.ts';
 import { pullTrends } from '../../src/trends/trends-pull.ts';
-import { listTrends } from '../../src/trends/trends-service.ts';
+import type { Executor } from '../../src/db/executor.ts';
+import { listTrendsPage, type TrendPageQuery } from '../../src/trends/trends-reads.ts';
 import { defaultTrendsSettings } from '../../src/settings/trends-settings.ts';
 import { quietLogger, useTestDatabase } from '../helpers/database.ts';
 import { RECORDED_AT, startFixtureServer } from './fixture-server.ts';
 
 const t = useTestDatabase();
+
+/** The first page of the listing, best first (50 unless a limit is given). */
+const listTrends = async (db: Executor, query: Partial<TrendPageQuery> = {}) =>
+  (await listTrendsPage(db, { limit: 50, ...query })).trends;
 const settings = defaultTrendsSettings;
 const deps = () => ({ db: t.db, settings, actor: 'tester' });
 const now = RECORDED_AT;

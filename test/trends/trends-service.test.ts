@@ -7,12 +7,18 @@ import { createRedditSource } from '../../src/trends/reddit-source.ts';
 import { scoreParts } from '../../src/trends/trend-scoring.ts';
 import type { TrendSource } from '../../src/plugins/trend-source.ts';
 import { pullTrends } from '../../src/trends/trends-pull.ts';
-import { getTrend, listTrends, refreshTrends } from '../../src/trends/trends-service.ts';
+import type { Executor } from '../../src/db/executor.ts';
+import { listTrendsPage, type TrendPageQuery } from '../../src/trends/trends-reads.ts';
+import { getTrend, refreshTrends } from '../../src/trends/trends-service.ts';
 import { defaultTrendsSettings, type TrendsSettings } from '../../src/settings/trends-settings.ts';
 import { quietLogger, useTestDatabase } from '../helpers/database.ts';
 import { RECORDED_AT, startFixtureServer, type FixtureServer } from './fixture-server.ts';
 
 const t = useTestDatabase();
+
+/** The first page of the listing, best first (50 unless a limit is given). */
+const listTrends = async (db: Executor, query: Partial<TrendPageQuery> = {}) =>
+  (await listTrendsPage(db, { limit: 50, ...query })).trends;
 let server: FixtureServer;
 let settings: TrendsSettings;
 let reddit: TrendSource;

@@ -4,11 +4,9 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { findAccount } from '../../accounts/accounts-service.ts';
 import { platforms } from '../../platforms.ts';
-import {
-  distributionStatuses,
-  listDistributions,
-  markDistributionRemoved,
-} from '../../distribution/distributions-listing.ts';
+import { distributionStatuses } from '../../distributions/distribution-model.ts';
+import { listDistributions } from '../../distributions/distributions-reads.ts';
+import { markDistributionRemoved } from '../../distributions/distributions-service.ts';
 import { invalidInput } from '../../errors.ts';
 import { isUuid } from '../../ids.ts';
 import { listParam, nextCursor, pageQuery, readErrors, refParam, writeErrors } from '../schemas.ts';

@@ -3,9 +3,8 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { platforms } from '../../platforms.ts';
-import { posteriorOf } from '../../hooks/hook-selector.ts';
-import { hookLeaderboard, listHooksPage } from '../../hooks/hooks-listing.ts';
-import { addHook, getHook } from '../../hooks/hooks-service.ts';
+import { getHookWithPosteriors, hookLeaderboard, listHooksPage } from '../../hooks/hooks-reads.ts';
+import { addHook } from '../../hooks/hooks-service.ts';
 import { integerParam, nextCursor, pageQuery, readErrors, refParam, writeErrors } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
 
@@ -108,16 +107,7 @@ export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
         },
       },
     },
-    async (request) => {
-      const hook = await getHook(db, request.params.id);
-      const posteriors = Object.fromEntries(
-        platforms.map((p) => {
-          const { alpha, beta } = posteriorOf(hook, p);
-          return [p, { alpha, beta, mean: alpha / (alpha + beta) }];
-        }),
-      ) as Record<(typeof platforms)[number], z.infer<typeof posterior>>;
-      return { ...hook, posteriors };
-    },
+    async (request) => getHookWithPosteriors(db, request.params.id),
   );
 
   app.post(

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { importColumns, importTrends } from '../../trends/trends-import.ts';
-import { listTrendsPage } from '../../trends/trends-listing.ts';
+import { listTrendsPage } from '../../trends/trends-reads.ts';
 import { getTrend } from '../../trends/trends-service.ts';
 import { actorOf } from '../auth.ts';
 import { booleanParam, nextCursor, pageQuery, readErrors, refParam, writeErrors } from '../schemas.ts';

@@ -4,15 +4,26 @@
 // platform took the post and before sovi recorded it, the retried job asks again with the same key and the
 // publisher hands back the post it already made; the record is then written once (the update only matches
 // a pending distribution).
-import { sql } from 'kysely';
+import { recordPosted } from '../accounts/account-activity.ts';
 import { recordActivity } from '../activity/activity-log.ts';
+import { completeContent, lockContent } from '../content/content-completion.ts';
 import type { Db } from '../db/pool.ts';
 import { retryWhileUnavailable } from '../db/retry-unavailable.ts';
 import type { Executor } from '../db/executor.ts';
+import { RetryLater } from '../errors.ts';
 import { recordEvent } from '../events/events-service.ts';
 import type { Logger } from '../logger.ts';
 import { PublishError, type Publisher } from '../plugins/publisher.ts';
 import { parsePlatform } from '../platforms.ts';
+import {
+  countAttempt,
+  findForPublishing,
+  postedSince,
+  setFailed,
+  setPosted,
+  statusCounts,
+} from './distributions-repository.ts';
+import { markRemoved } from './distributions-service.ts';
 
 export interface PublishDeps {
   db: Db;
@@ -31,38 +42,14 @@ export type PublishOutcome =
 /** How long a post's record is retried through an outage before the job's own retry takes over. */
 const RECORD_RETRY_MS = 30_000;
 
-/** Thrown for a retryable failure with attempts left: the job engine retries it with backoff. */
-export class RetryPublish extends Error {}
-
 export async function publishDistribution(
   deps: PublishDeps,
   distributionId: string,
   signal: AbortSignal,
 ): Promise<PublishOutcome> {
-  const row = await deps.db
-    .selectFrom('distributions as d')
-    .innerJoin('accounts as a', 'a.id', 'd.account_id')
-    .innerJoin('content as c', 'c.id', 'd.content_id')
-    .select([
-      'd.id',
-      'd.status',
-      'd.platform',
-      'd.caption',
-      'd.hashtags',
-      'd.content_id',
-      'a.id as account_id',
-      'a.username',
-      'c.output_path',
-    ])
-    .where('d.id', '=', distributionId)
-    .executeTakeFirst();
+  const row = await findForPublishing(deps.db, distributionId);
   if (!row || row.status !== 'pending') return { status: 'settled' };
-  const attempt = await deps.db
-    .updateTable('distributions')
-    .set({ attempts: sql`attempts + 1` })
-    .where('id', '=', distributionId)
-    .returning('attempts')
-    .executeTakeFirstOrThrow();
+  const attempts = await countAttempt(deps.db, distributionId);
 
   let result;
   try {
@@ -80,31 +67,23 @@ export async function publishDistribution(
     if (signal.aborted) throw err; // The worker is stopping: the job is retried, with the same key.
     const retryable = err instanceof PublishError ? err.retryable : true;
     const reason = err instanceof Error ? err.message : String(err);
-    if (retryable && attempt.attempts < deps.maxAttempts) {
-      deps.logger.info(
-        { distribution: row.id, attempt: attempt.attempts, reason },
-        'publish failed; will retry',
-      );
-      throw new RetryPublish(reason);
+    if (retryable && attempts < deps.maxAttempts) {
+      deps.logger.info({ distribution: row.id, attempt: attempts, reason }, 'publish failed; will retry');
+      // A retryable failure with attempts left: the job engine runs the job again, with its backoff.
+      throw new RetryLater(reason);
     }
     await deps.db.transaction().execute(async (trx) => {
-      const failed = await trx
-        .updateTable('distributions')
-        .set({ status: 'failed' })
-        .where('id', '=', row.id)
-        .where('status', '=', 'pending')
-        .executeTakeFirst();
-      if (failed.numUpdatedRows === 0n) return;
+      if (!(await setFailed(trx, row.id))) return;
       await recordEvent(trx, {
         category: 'content',
         severity: 'error',
         eventType: 'post_failed',
         accountId: row.account_id,
-        message: `posting to ${row.platform} as ${row.username} failed after ${attempt.attempts} attempt(s): ${reason}`,
+        message: `posting to ${row.platform} as ${row.username} failed after ${attempts} attempt(s): ${reason}`,
         context: {
           distributionId: row.id,
           contentId: row.content_id,
-          attempts: attempt.attempts,
+          attempts,
           reason,
           retryable,
         },
@@ -115,23 +94,10 @@ export async function publishDistribution(
   }
 
   // The platform took the post: record it through a short outage instead of waiting out the job's retry.
-  const recordPosted = () =>
+  const record = () =>
     deps.db.transaction().execute(async (trx) => {
-      const posted = await trx
-        .updateTable('distributions')
-        .set({ status: 'posted', posted_at: result.postedAt, platform_post_id: result.platformPostId })
-        .where('id', '=', row.id)
-        .where('status', '=', 'pending')
-        .executeTakeFirst();
-      if (posted.numUpdatedRows === 0n) return;
-      await trx
-        .updateTable('accounts')
-        .set({
-          last_post_at: sql`greatest(last_post_at, ${result.postedAt}::timestamptz)`,
-          last_activity_at: sql`now()`,
-        })
-        .where('id', '=', row.account_id)
-        .execute();
+      if (!(await setPosted(trx, row.id, result))) return;
+      await recordPosted(trx, row.account_id, result.postedAt);
       await recordEvent(trx, {
         category: 'content',
         severity: 'info',
@@ -154,7 +120,7 @@ export async function publishDistribution(
       ]);
       await settleContent(trx, row.content_id);
     });
-  await retryWhileUnavailable(recordPosted, {
+  await retryWhileUnavailable(record, {
     signal,
     maxMs: RECORD_RETRY_MS,
     logger: deps.logger,
@@ -183,49 +149,18 @@ export async function settleContent(trx: Executor, contentId: string): Promise<b
   // Two distributions of one content settling at once would each see the other still pending (neither
   // has committed) and neither would complete the content. Taking the content row first serializes
   // them: the second waits, and its next statement's snapshot sees the first one's commit.
-  await sql`SELECT 1 FROM content WHERE id = ${contentId} FOR UPDATE`.execute(trx);
-  const done = await sql<{ id: string }>`
-    UPDATE content SET production_status = 'complete'
-    WHERE id = ${contentId} AND production_status = 'distributing'
-      AND EXISTS (SELECT 1 FROM distributions WHERE content_id = ${contentId})
-      AND NOT EXISTS (SELECT 1 FROM distributions WHERE content_id = ${contentId} AND status = 'pending')
-    RETURNING id`.execute(trx);
-  if (done.rows.length === 0) return false;
-  const counts = await sql<{ status: string; n: number }>`
-    SELECT status, count(*)::int AS n FROM distributions WHERE content_id = ${contentId} GROUP BY status`.execute(
-    trx,
-  );
+  await lockContent(trx, contentId);
+  const counts = await statusCounts(trx, contentId);
+  if (counts.length === 0 || counts.some((c) => c.status === 'pending')) return false;
+  if (!(await completeContent(trx, contentId))) return false;
   await recordEvent(trx, {
     category: 'content',
     severity: 'info',
     eventType: 'content_complete',
-    message: `content ${contentId} is complete: ${counts.rows.map((r) => `${r.n} ${r.status}`).join(', ')}`,
-    context: { contentId, distributions: Object.fromEntries(counts.rows.map((r) => [r.status, r.n])) },
+    message: `content ${contentId} is complete: ${counts.map((r) => `${r.n} ${r.status}`).join(', ')}`,
+    context: { contentId, distributions: Object.fromEntries(counts.map((r) => [r.status, r.n])) },
   });
   return true;
-}
-
-/** A post the platform took down: removed, with an event. */
-export async function markRemoved(db: Db, distributionId: string, reason: string): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    const row = await trx
-      .updateTable('distributions')
-      .set({ status: 'removed' })
-      .where('id', '=', distributionId)
-      .where('status', '=', 'posted')
-      .returning(['account_id', 'platform', 'platform_post_id', 'content_id'])
-      .executeTakeFirst();
-    if (!row) return false;
-    await recordEvent(trx, {
-      category: 'content',
-      severity: 'warning',
-      eventType: 'post_removed',
-      accountId: row.account_id,
-      message: `the ${row.platform} post ${row.platform_post_id ?? ''} was removed: ${reason}`,
-      context: { distributionId, contentId: row.content_id, platformPostId: row.platform_post_id, reason },
-    });
-    return true;
-  });
 }
 
 /** Asks the publisher which recent posts are gone, and marks them removed. */
@@ -235,12 +170,7 @@ export async function checkPosts(
 ): Promise<number> {
   const status = deps.publisher.status?.bind(deps.publisher);
   if (!status) return 0;
-  const posts = await deps.db
-    .selectFrom('distributions')
-    .select(['id', 'platform', 'platform_post_id'])
-    .where('status', '=', 'posted')
-    .where('posted_at', '>=', since)
-    .execute();
+  const posts = await postedSince(deps.db, since);
   let removed = 0;
   for (const post of posts) {
     if (!post.platform_post_id) continue;

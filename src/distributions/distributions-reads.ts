@@ -1,0 +1,53 @@
+// Distributions as people read them (the API, the CLI, a content's page): newest first, in keyset pages,
+// by content, account and status.
+import { keysetPage, timeAndId, type Page, type PageQuery } from '../db/keyset.ts';
+import type { Executor } from '../db/executor.ts';
+import { notFound } from '../errors.ts';
+import { isUuid } from '../ids.ts';
+import { parsePlatform } from '../platforms.ts';
+import type { Distribution, DistributionStatus } from './distribution-model.ts';
+import {
+  distributionRows,
+  findDistribution,
+  type DistributionFilter,
+  type DistributionRow,
+} from './distributions-repository.ts';
+
+const toDistribution = (r: DistributionRow): Distribution => ({
+  id: r.id,
+  contentId: r.content_id,
+  accountId: r.account_id,
+  username: r.username,
+  platform: parsePlatform(r.platform),
+  status: r.status as DistributionStatus,
+  caption: r.caption,
+  hashtags: r.hashtags,
+  attempts: r.attempts,
+  postedAt: r.posted_at,
+  platformPostId: r.platform_post_id,
+  createdAt: r.created_at,
+});
+
+export type DistributionQuery = DistributionFilter & PageQuery;
+
+/** One page, newest first. `afterField` names the cursor's argument in an error (the CLI's --after). */
+export async function listDistributions(
+  db: Executor,
+  query: DistributionQuery,
+  afterField = 'after',
+): Promise<{ distributions: Distribution[]; nextCursor: string | null }> {
+  const page: Page<Distribution> = await keysetPage(
+    query,
+    timeAndId,
+    (after, rows) => distributionRows(db, query, after, rows),
+    toDistribution,
+    afterField,
+  );
+  return { distributions: page.items, nextCursor: page.nextCursor };
+}
+
+export async function getDistribution(db: Executor, id: string): Promise<Distribution> {
+  const row = isUuid(id) ? await findDistribution(db, id) : undefined;
+  if (!row) throw notFound('distribution', id);
+  return toDistribution(row);
+}

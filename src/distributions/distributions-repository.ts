@@ -1,0 +1,252 @@
+// SQL for the distributions table: every statement that reads or writes it. Executor first, so the
+// planner's reads and insert share the pipeline's transaction, and a post's record its event's.
+//   content  distributions_content_id_idx; a piece of content has a handful of distributions
+//   status   distributions_status_idx (status, created_at)
+import { sql } from 'kysely';
+import type { Executor } from '../db/executor.ts';
+import { exactTime, pastTimeAndId } from '../db/keyset.ts';
+import type { Platform } from '../platforms.ts';
+import type { DistributionStatus } from './distribution-model.ts';
+
+// ── The listing ──────────────────────────────────────────────────────────────────────────────────────
+
+const listed = (db: Executor) =>
+  db
+    .selectFrom('distributions as d')
+    .innerJoin('accounts as a', 'a.id', 'd.account_id')
+    .select([
+      'd.id',
+      'd.content_id',
+      'd.account_id',
+      'a.username',
+      'd.platform',
+      'd.status',
+      'd.caption',
+      'd.hashtags',
+      'd.attempts',
+      'd.posted_at',
+      'd.platform_post_id',
+      'd.created_at',
+      exactTime('d.created_at').as('cursor_time'),
+    ]);
+
+export type DistributionRow = Awaited<ReturnType<ReturnType<typeof listed>['executeTakeFirstOrThrow']>>;
+
+export interface DistributionFilter {
+  contentId?: string;
+  accountId?: string;
+  status?: DistributionStatus[];
+}
+
+/** Newest first, after the (created_at, id) key when there is one. */
+export async function distributionRows(
+  db: Executor,
+  filter: DistributionFilter,
+  after: [string | null, string] | undefined,
+  limit: number,
+): Promise<DistributionRow[]> {
+  let q = listed(db);
+  if (filter.contentId) q = q.where('d.content_id', '=', filter.contentId);
+  if (filter.accountId) q = q.where('d.account_id', '=', filter.accountId);
+  if (filter.status?.length) q = q.where('d.status', 'in', filter.status);
+  if (after) q = q.where(pastTimeAndId('d.created_at', 'd.id', '<', after));
+  return q.orderBy('d.created_at', 'desc').orderBy('d.id', 'desc').limit(limit).execute();
+}
+
+export async function findDistribution(db: Executor, id: string): Promise<DistributionRow | undefined> {
+  return listed(db).where('d.id', '=', id).executeTakeFirst();
+}
+
+// ── Planning ─────────────────────────────────────────────────────────────────────────────────────────
+
+export async function countForContent(db: Executor, contentId: string): Promise<number> {
+  const row = await db
+    .selectFrom('distributions')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('content_id', '=', contentId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/**
+ * Planners take turns: the daily quotas are counted over every account, so two planners counting at once
+ * could both spend the last slot. Held to the end of the transaction.
+ */
+export async function lockPlanning(trx: Executor): Promise<void> {
+  await sql`SELECT pg_advisory_xact_lock(hashtext('sovi:distribution-planning'))`.execute(trx);
+}
+
+/** Posts already out or planned since the start of the day, per platform. */
+export async function postsSince(trx: Executor, dayStart: Date): Promise<{ platform: string; n: number }[]> {
+  const { rows } = await sql<{ platform: string; n: number }>`
+    SELECT platform, count(*)::int AS n FROM distributions
+    WHERE (posted_at >= ${dayStart}) OR (status = 'pending' AND created_at >= ${dayStart})
+    GROUP BY platform`.execute(trx);
+  return rows;
+}
+
+export interface CadenceQuery {
+  contentId: string;
+  nicheId: string;
+  platforms: readonly string[];
+  /** An account's last post (or planned post) must be no later than this. */
+  gapStart: Date;
+  dayStart: Date;
+  maxPostsPerAccountPerDay: number;
+  limit: number;
+}
+
+/**
+ * Accounts that can carry the content within their cadence: same niche, active and live, on one of the
+ * platforms, not carrying it yet, with room left today. Least recently posting first, a planned post
+ * counting as a post (so that content planned in a row spreads over the accounts). Locked against other
+ * writers of the account until the transaction ends.
+ */
+export async function cadenceCandidates(
+  trx: Executor,
+  q: CadenceQuery,
+): Promise<{ id: string; platform: Platform }[]> {
+  const { rows } = await sql<{ id: string; platform: Platform }>`
+    SELECT a.id, a.platform FROM accounts a
+    WHERE a.niche_id = ${q.nicheId} AND a.current_state = 'active' AND a.deleted_at IS NULL
+      AND a.platform = ANY(${q.platforms}::text[])
+      AND (a.last_post_at IS NULL OR a.last_post_at <= ${q.gapStart})
+      AND NOT EXISTS (SELECT 1 FROM distributions d WHERE d.account_id = a.id AND d.content_id = ${q.contentId})
+      AND NOT EXISTS (SELECT 1 FROM distributions d WHERE d.account_id = a.id AND d.status = 'pending' AND d.created_at > ${q.gapStart})
+      AND (SELECT count(*) FROM distributions d
+           WHERE d.account_id = a.id AND (d.posted_at >= ${q.dayStart} OR (d.status = 'pending' AND d.created_at >= ${q.dayStart})))
+          < ${q.maxPostsPerAccountPerDay}
+    ORDER BY greatest(a.last_post_at,
+               (SELECT max(d.created_at) FROM distributions d WHERE d.account_id = a.id AND d.status = 'pending'))
+             ASC NULLS FIRST,
+             a.followers DESC, a.id
+    LIMIT ${q.limit}
+    FOR UPDATE OF a`.execute(trx);
+  return rows;
+}
+
+export interface NewDistribution {
+  contentId: string;
+  accountId: string;
+  platform: Platform;
+  caption: string;
+  hashtags: string[];
+}
+
+/** Pending distributions; one an account already has for the content is skipped. */
+export async function insertPending(
+  trx: Executor,
+  planned: NewDistribution[],
+): Promise<{ id: string; account_id: string; platform: string }[]> {
+  return trx
+    .insertInto('distributions')
+    .values(
+      planned.map((p) => ({
+        content_id: p.contentId,
+        account_id: p.accountId,
+        platform: p.platform,
+        caption: p.caption,
+        hashtags: p.hashtags,
+        status: 'pending',
+      })),
+    )
+    .onConflict((oc) => oc.columns(['content_id', 'account_id']).doNothing())
+    .returning(['id', 'account_id', 'platform'])
+    .execute();
+}
+
+// ── Publishing ───────────────────────────────────────────────────────────────────────────────────────
+
+/** What the publisher needs: the post, its account, and the content's rendered video. */
+export async function findForPublishing(db: Executor, id: string) {
+  return db
+    .selectFrom('distributions as d')
+    .innerJoin('accounts as a', 'a.id', 'd.account_id')
+    .innerJoin('content as c', 'c.id', 'd.content_id')
+    .select([
+      'd.id',
+      'd.status',
+      'd.platform',
+      'd.caption',
+      'd.hashtags',
+      'd.content_id',
+      'a.id as account_id',
+      'a.username',
+      'c.output_path',
+    ])
+    .where('d.id', '=', id)
+    .executeTakeFirst();
+}
+
+/** Counts one more publish attempt; returns the attempts so far. */
+export async function countAttempt(db: Executor, id: string): Promise<number> {
+  const row = await db
+    .updateTable('distributions')
+    .set({ attempts: sql`attempts + 1` })
+    .where('id', '=', id)
+    .returning('attempts')
+    .executeTakeFirstOrThrow();
+  return row.attempts;
+}
+
+/** pending → failed; false when it was no longer pending. */
+export async function setFailed(trx: Executor, id: string): Promise<boolean> {
+  const failed = await trx
+    .updateTable('distributions')
+    .set({ status: 'failed' })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return failed.numUpdatedRows > 0n;
+}
+
+/** pending → posted, with the platform's record of the post; false when it was no longer pending. */
+export async function setPosted(
+  trx: Executor,
+  id: string,
+  post: { postedAt: Date; platformPostId: string },
+): Promise<boolean> {
+  const posted = await trx
+    .updateTable('distributions')
+    .set({ status: 'posted', posted_at: post.postedAt, platform_post_id: post.platformPostId })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return posted.numUpdatedRows > 0n;
+}
+
+/** posted → removed; undefined when it was not a posted distribution. */
+export async function setRemoved(trx: Executor, id: string) {
+  return trx
+    .updateTable('distributions')
+    .set({ status: 'removed' })
+    .where('id', '=', id)
+    .where('status', '=', 'posted')
+    .returning(['account_id', 'platform', 'platform_post_id', 'content_id'])
+    .executeTakeFirst();
+}
+
+/** A content's distributions per status (a handful of rows). */
+export async function statusCounts(
+  trx: Executor,
+  contentId: string,
+): Promise<{ status: string; n: number }[]> {
+  const { rows } = await sql<{ status: string; n: number }>`
+    SELECT status, count(*)::int AS n FROM distributions WHERE content_id = ${contentId} GROUP BY status`.execute(
+    trx,
+  );
+  return rows;
+}
+
+/** Posts out since a time, to ask the publisher whether they are still up. */
+export async function postedSince(
+  db: Executor,
+  since: Date,
+): Promise<{ id: string; platform: string; platform_post_id: string | null }[]> {
+  return db
+    .selectFrom('distributions')
+    .select(['id', 'platform', 'platform_post_id'])
+    .where('status', '=', 'posted')
+    .where('posted_at', '>=', since)
+    .execute();
+}

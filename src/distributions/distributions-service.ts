@@ -1,0 +1,42 @@
+// Distributions' rules outside publishing: recording that a platform took a post down, which only a posted
+// distribution can be.
+import type { Db } from '../db/pool.ts';
+import { SoviError } from '../errors.ts';
+import { recordEvent } from '../events/events-service.ts';
+import type { Distribution } from './distribution-model.ts';
+import { getDistribution } from './distributions-reads.ts';
+import { setRemoved } from './distributions-repository.ts';
+
+/** A post the platform took down: removed, with an event. False when it was not a posted distribution. */
+export async function markRemoved(db: Db, distributionId: string, reason: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const row = await setRemoved(trx, distributionId);
+    if (!row) return false;
+    await recordEvent(trx, {
+      category: 'content',
+      severity: 'warning',
+      eventType: 'post_removed',
+      accountId: row.account_id,
+      message: `the ${row.platform} post ${row.platform_post_id ?? ''} was removed: ${reason}`,
+      context: { distributionId, contentId: row.content_id, platformPostId: row.platform_post_id, reason },
+    });
+    return true;
+  });
+}
+
+/**
+ * Records that the platform took a post down, for a person (the CLI, the API): not_found for a missing
+ * distribution, a conflict for one that is not a live post.
+ */
+export async function markDistributionRemoved(db: Db, id: string, reason: string): Promise<Distribution> {
+  await getDistribution(db, id);
+  if (!(await markRemoved(db, id, reason))) {
+    const { status } = await getDistribution(db, id);
+    throw new SoviError(
+      'conflict',
+      `distribution ${id} is ${status}: only a posted distribution can be marked removed`,
+      { field: 'id' },
+    );
+  }
+  return getDistribution(db, id);
+}
