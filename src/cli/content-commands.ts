@@ -1,16 +1,14 @@
 import type { Command } from 'commander';
 import type { PgBoss } from 'pg-boss';
+import { getContentDetails, listContentPage, type ContentDetails } from '../content/content-reads.ts';
 import {
   contentStatusCounts,
   createContent,
-  failureOf,
-  getContent,
-  listContent,
   produce,
   produceAll,
   retryContent,
 } from '../content/content-service.ts';
-import { productionStatuses, type Content } from '../content/content-model.ts';
+import { productionStatuses, type ProductionStatus } from '../content/content-model.ts';
 import { invalidInput } from '../errors.ts';
 import { createBoss } from '../jobs/job-engine.ts';
 import { ensureContentQueues, pipelineJobSink } from '../jobs/content-worker.ts';
@@ -31,17 +29,15 @@ async function jobSink(ctx: CliContext) {
   return pipelineJobSink(boss);
 }
 
-function describe(c: Content): string {
-  const failure = failureOf(c);
-  const stages = (c.assetManifest.stages ?? {}) as Record<string, Record<string, unknown>>;
-  const quality = stages.assembling?.quality as
-    | { score: number; checks: { name: string; passed: boolean; value: unknown; expected: string }[] }
-    | undefined;
+function describe({ content: c, failure, previousFailures, quality, distributions }: ContentDetails): string {
   return [
     `id          ${c.id}`,
     `topic       ${c.topic}`,
     `niche       ${c.nicheSlug ?? '-'}   format ${c.format ?? '-'}`,
     `status      ${c.status}${failure ? ` (failed at ${failure.stage}: ${failure.reason})` : ''}`,
+    ...(previousFailures.length > 0
+      ? [`            ${previousFailures.length} earlier failure(s), retried`]
+      : []),
     `hook        ${c.hookId ?? '-'}`,
     `video       ${c.outputPath ?? '-'}`,
     `quality     ${c.qualityScore?.toFixed(2) ?? '-'}`,
@@ -61,10 +57,22 @@ function describe(c: Content): string {
           `writer      ${c.script.writer}`,
         ]
       : []),
+    ...(distributions.length > 0
+      ? [
+          '',
+          table(
+            ['distribution', 'platform', 'account', 'status', 'posted'],
+            distributions.map((d) => [d.id, d.platform, d.username, d.status, shortTime(d.postedAt)]),
+          ),
+        ]
+      : []),
     '',
     `created     ${shortTime(c.createdAt)}   updated ${shortTime(c.updatedAt)}`,
   ].join('\n');
 }
+
+/** The flags of `sovi content new`, as its errors name them. */
+const newContentFlags = { topic: '--topic', niche: '--niche', format: '--format', trendId: '--from-trend' };
 
 export function registerContentCommands(program: Command): void {
   const content = program
@@ -93,17 +101,21 @@ export function registerContentCommands(program: Command): void {
             json?: boolean;
           },
         ) => {
-          if (!o.topic && !o.fromTrend)
-            throw invalidInput('--topic', '--topic: say what the video is about (or use --from-trend <id>)');
-          const policy = ctx.policies().content;
           const { db } = await ctx.database();
-          const created = await createContent(db, policy, {
-            topic: o.topic,
-            niche: o.niche,
-            format: o.format,
-            trendId: o.fromTrend,
-          });
-          if (o.produce) await produce(db, await jobSink(ctx), created.id);
+          // Created and queued in one transaction, as over HTTP.
+          const created = await createContent(
+            db,
+            ctx.policies().content,
+            {
+              topic: o.topic,
+              niche: o.niche,
+              format: o.format,
+              trendId: o.fromTrend,
+              produce: o.produce,
+              names: newContentFlags,
+            },
+            o.produce ? await jobSink(ctx) : undefined,
+          );
           ctx.print(
             o.json
               ? json(created)
@@ -161,28 +173,53 @@ export function registerContentCommands(program: Command): void {
     )
     .option('--niche <slug>', 'only this niche')
     .option('--limit <n>', 'how many (default 100)', (v) => parseInteger('--limit', v, 1, 10_000))
+    .option('--after <cursor>', 'the next page, from the cursor a previous page printed')
     .option('--json', 'print JSON')
     .action(
-      action(async (ctx, o: { status?: string; niche?: string; limit?: number; json?: boolean }) => {
-        const list = await listContent((await ctx.database()).db, o);
-        if (o.json) return ctx.print(json(list));
-        ctx.print(
-          list.length === 0
-            ? 'no content: create some with sovi content new'
-            : table(
-                ['id', 'status', 'niche', 'format', 'quality', 'topic', 'updated'],
-                list.map((c) => [
-                  c.id,
-                  c.status,
-                  c.nicheSlug,
-                  c.format,
-                  c.qualityScore?.toFixed(2),
-                  c.topic,
-                  shortTime(c.updatedAt),
-                ]),
-              ),
-        );
-      }),
+      action(
+        async (
+          ctx,
+          o: { status?: ProductionStatus; niche?: string; limit?: number; after?: string; json?: boolean },
+        ) => {
+          const page = await listContentPage((await ctx.database()).db, {
+            status: o.status ? [o.status] : undefined,
+            niche: o.niche,
+            nicheField: '--niche',
+            after: o.after,
+            limit: o.limit ?? 100,
+          });
+          const list = page.items;
+          if (o.json) ctx.print(json(list));
+          else
+            ctx.print(
+              list.length === 0
+                ? 'no content: create some with sovi content new'
+                : table(
+                    ['id', 'status', 'niche', 'format', 'quality', 'topic', 'updated'],
+                    list.map((c) => [
+                      c.id,
+                      c.status,
+                      c.nicheSlug,
+                      c.format,
+                      c.qualityScore?.toFixed(2),
+                      c.topic,
+                      shortTime(c.updatedAt),
+                    ]),
+                  ),
+            );
+          // On stderr, so that --json prints JSON alone.
+          if (page.nextCursor) {
+            const filters = [
+              ...(o.status ? ['--status', o.status] : []),
+              ...(o.niche ? ['--niche', o.niche] : []),
+              ...(o.limit ? ['--limit', String(o.limit)] : []),
+            ];
+            process.stderr.write(
+              `more: sovi content list ${[...filters, '--after', page.nextCursor].join(' ')}\n`,
+            );
+          }
+        },
+      ),
     );
 
   content
@@ -191,8 +228,8 @@ export function registerContentCommands(program: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (ctx, id: string, o: { json?: boolean }) => {
-        const c = await getContent((await ctx.database()).db, id);
-        ctx.print(o.json ? json(c) : describe(c));
+        const details = await getContentDetails((await ctx.database()).db, id);
+        ctx.print(o.json ? json(details.content) : describe(details));
       }),
     );
 }

@@ -1,11 +1,11 @@
-// Content: creating it (from a topic or a trend), following it through production, retrying a failure.
-import { sql, type Selectable } from 'kysely';
+// Content: creating it (from a topic or a trend, and queuing its production at once if asked), following it
+// through production, retrying a failure.
 import { resolveNiche } from '../niches/niches-service.ts';
-import type { Content as ContentRow } from '../db/types.generated.ts';
 import { SoviError, invalidInput, notFound } from '../errors.ts';
 import type { Executor } from '../db/executor.ts';
 import { recordEvent } from '../events/events-service.ts';
 import { isUuid } from '../ids.ts';
+import { getTrend } from '../trends/trends-service.ts';
 import {
   stages,
   type Content,
@@ -15,11 +15,19 @@ import {
   type Stage,
 } from './content-model.ts';
 import type { ContentPolicy } from './content-policy.ts';
+import {
+  completeContentRow,
+  contentInStages,
+  countContentByStatus,
+  findContentRow,
+  insertContentRow,
+  lockContentRow,
+  restartContentRow,
+  type ContentRow,
+} from './content-repository.ts';
 import type { PipelineJobSink } from './pipeline.ts';
 
-type Row = Selectable<ContentRow> & { niche_slug: string | null };
-
-export function toContent(row: Row): Content {
+export function toContent(row: ContentRow): Content {
   return {
     id: row.id,
     topic: row.topic,
@@ -38,18 +46,35 @@ export function toContent(row: Row): Content {
   };
 }
 
-const base = (db: Executor) =>
-  db
-    .selectFrom('content as c')
-    .leftJoin('niches as n', 'n.id', 'c.niche_id')
-    .selectAll('c')
-    .select('n.slug as niche_slug');
+/** Runs `fn` in a transaction: the caller's, when `db` already is one. */
+const inTransaction = <T>(db: Executor, fn: (trx: Executor) => Promise<T>): Promise<T> =>
+  db.isTransaction ? fn(db) : db.transaction().execute(fn);
+
+/** A process without a job sink (an API server without the job engine) cannot queue production. */
+function requireSink(sink: PipelineJobSink | undefined): PipelineJobSink {
+  if (sink) return sink;
+  throw new SoviError(
+    'unavailable',
+    'this server cannot queue content production (it runs without the job engine): ' +
+      'use sovi content produce, or the server of `sovi up` with its worker',
+  );
+}
 
 export async function getContent(db: Executor, id: string): Promise<Content> {
-  const row = isUuid(id) ? await base(db).where('c.id', '=', id).executeTakeFirst() : undefined;
+  const row = isUuid(id) ? await findContentRow(db, id) : undefined;
   if (!row) throw notFound('content', id);
   return toContent(row);
 }
+
+/** How a caller names the inputs of createContent in its errors: the API's fields, the CLI's flags. */
+export interface NewContentNames {
+  topic: string;
+  niche: string;
+  format: string;
+  trendId: string;
+}
+
+const apiNames: NewContentNames = { topic: 'topic', niche: 'niche', format: 'format', trendId: 'fromTrend' };
 
 export interface NewContent {
   topic?: string;
@@ -57,79 +82,79 @@ export interface NewContent {
   format?: string;
   /** Create from a trending topic: its topic and niche, unless given. */
   trendId?: string;
+  /** Queue its first stage in the same transaction (it takes a job sink). */
+  produce?: boolean;
+  /** The API's field names unless told. */
+  names?: Partial<NewContentNames>;
 }
 
+/**
+ * Creates content from a topic or a trending topic, and with `produce` queues its first stage, all in one
+ * transaction (the caller's, when `db` is one). Without a sink, `produce` is refused before anything is
+ * written.
+ */
 export async function createContent(
   db: Executor,
   policy: ContentPolicy,
   input: NewContent,
+  sink?: PipelineJobSink,
 ): Promise<Content> {
-  let topic = input.topic?.trim();
-  let nicheId: string | undefined = input.niche ? await resolveNiche(db, input.niche) : undefined;
-  if (input.trendId !== undefined) {
-    const trend = isUuid(input.trendId)
-      ? await db
-          .selectFrom('trending_topics')
-          .select(['id', 'topic', 'niche_id'])
-          .where('id', '=', input.trendId)
-          .executeTakeFirst()
-      : undefined;
-    if (!trend)
-      throw new SoviError('not_found', `--from-trend: no trending topic ${input.trendId}`, {
-        field: 'from-trend',
+  const names = { ...apiNames, ...input.names };
+  const queue = input.produce ? requireSink(sink) : undefined;
+  if (input.topic === undefined && input.trendId === undefined) {
+    throw invalidInput(names.topic, `${names.topic}: say what the video is about (or give ${names.trendId})`);
+  }
+  return inTransaction(db, async (trx) => {
+    let topic = input.topic?.trim();
+    let nicheId: string | undefined;
+    if (input.trendId !== undefined) {
+      const trend = await getTrend(trx, input.trendId, { history: 0 }).catch((err: unknown) => {
+        throw err instanceof SoviError && err.code === 'not_found'
+          ? new SoviError('not_found', `${names.trendId}: no trending topic ${input.trendId}`, {
+              field: names.trendId,
+            })
+          : err;
       });
-    topic ??= trend.topic;
-    nicheId ??= trend.niche_id ?? undefined;
-  }
-  if (!topic || topic.length < 3 || topic.length > 200) {
-    throw invalidInput('topic', `topic: expected 3–200 characters, got ${topic ? topic.length : 'none'}`);
-  }
-  if (!nicheId)
-    throw invalidInput('niche', 'niche: say which niche the content is for (a slug, e.g. personal_finance)');
-  const format = input.format ?? 'faceless';
-  if (!policy.formats[format]) {
-    throw invalidInput(
-      'format',
-      `format: expected one of ${Object.keys(policy.formats).join(', ')}, got "${format}"`,
-    );
-  }
-  const row = await db
-    .insertInto('content')
-    .values({ topic, niche_id: nicheId, content_format: format, trend_id: input.trendId ?? null })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return getContent(db, row.id);
-}
-
-export async function listContent(
-  db: Executor,
-  filter: { status?: string; niche?: string; limit?: number } = {},
-): Promise<Content[]> {
-  let query = base(db);
-  if (filter.status) query = query.where('c.production_status', '=', filter.status);
-  if (filter.niche) query = query.where('c.niche_id', '=', await resolveNiche(db, filter.niche));
-  return (
-    await query
-      .orderBy('c.created_at', 'desc')
-      .limit(filter.limit ?? 100)
-      .execute()
-  ).map(toContent);
+      topic ??= trend.topic;
+      nicheId = trend.nicheId ?? undefined;
+    }
+    if (input.niche) nicheId = await resolveNiche(trx, input.niche, names.niche);
+    if (!topic || topic.length < 3 || topic.length > 200) {
+      throw invalidInput(
+        names.topic,
+        `${names.topic}: expected 3–200 characters, got ${topic ? topic.length : 'none'}`,
+      );
+    }
+    if (!nicheId) {
+      throw invalidInput(
+        names.niche,
+        `${names.niche}: say which niche the content is for (a slug, e.g. personal_finance)`,
+      );
+    }
+    const format = input.format ?? 'faceless';
+    if (!policy.formats[format]) {
+      throw invalidInput(
+        names.format,
+        `${names.format}: expected one of ${Object.keys(policy.formats).join(', ')}, got "${format}"`,
+      );
+    }
+    const id = await insertContentRow(trx, { topic, nicheId, format, trendId: input.trendId ?? null });
+    const created = await getContent(trx, id);
+    if (queue) await queue.enqueueStage(trx, { contentId: id, stage: 'scripting' });
+    return created;
+  });
 }
 
 /** How many pieces of content are in each status. */
 export async function contentStatusCounts(db: Executor): Promise<Record<ProductionStatus, number>> {
-  const rows = await db
-    .selectFrom('content')
-    .select(['production_status', (eb) => eb.fn.countAll<number>().as('n')])
-    .groupBy('production_status')
-    .execute();
   const counts = { scripting: 0, generating: 0, assembling: 0, distributing: 0, complete: 0, failed: 0 };
-  for (const r of rows) counts[r.production_status as ProductionStatus] = Number(r.n);
+  for (const r of await countContentByStatus(db)) counts[r.production_status as ProductionStatus] = r.n;
   return counts;
 }
 
 /** Queues the job of the stage a piece of content is in (a no-op for a stage already queued). */
-export async function produce(db: Executor, sink: PipelineJobSink, id: string): Promise<Content> {
+export async function produce(db: Executor, sink: PipelineJobSink | undefined, id: string): Promise<Content> {
+  const queue = requireSink(sink);
   const content = await getContent(db, id);
   if (content.status === 'complete')
     throw new SoviError('conflict', `content ${id} is already complete`, { field: 'id' });
@@ -140,17 +165,13 @@ export async function produce(db: Executor, sink: PipelineJobSink, id: string): 
       { field: 'id' },
     );
   }
-  await sink.enqueueStage(db, { contentId: id, stage: content.status });
+  await queue.enqueueStage(db, { contentId: id, stage: content.status });
   return content;
 }
 
 /** Queues every piece of content that is in a stage. */
 export async function produceAll(db: Executor, sink: PipelineJobSink): Promise<number> {
-  const rows = await db
-    .selectFrom('content')
-    .select(['id', 'production_status'])
-    .where('production_status', 'in', [...stages])
-    .execute();
+  const rows = await contentInStages(db, stages);
   for (const row of rows)
     await sink.enqueueStage(db, { contentId: row.id, stage: row.production_status as Stage });
   return rows.length;
@@ -159,42 +180,51 @@ export async function produceAll(db: Executor, sink: PipelineJobSink): Promise<n
 export const failureOf = (content: Pick<Content, 'assetManifest'>): ProductionFailure | undefined =>
   content.assetManifest.failure as ProductionFailure | undefined;
 
-/** Restarts a failed production at the stage that failed. */
+/**
+ * Restarts a failed production at the stage that failed: the move, its job and its event in one
+ * transaction (the caller's, when `db` is one).
+ */
 export async function retryContent(
   db: Executor,
-  sink: PipelineJobSink,
+  sink: PipelineJobSink | undefined,
   id: string,
   actor: string,
 ): Promise<Stage> {
-  const content = await getContent(db, id);
-  const failure = failureOf(content);
-  if (content.status !== 'failed' || !failure) {
-    throw new SoviError(
-      'conflict',
-      `content ${id} is ${content.status}, not failed: only a failed production is retried`,
-      { field: 'id' },
-    );
-  }
-  const stage = failure.stage;
-  const moved = await db
-    .updateTable('content')
-    .set({
-      production_status: stage,
-      asset_manifest: sql`(asset_manifest - 'failure') || jsonb_build_object('failures',
-        coalesce(asset_manifest -> 'failures', '[]'::jsonb) || jsonb_build_array(asset_manifest -> 'failure'))`,
-    })
-    .where('id', '=', id)
-    .where('production_status', '=', 'failed')
-    .executeTakeFirst();
-  if (moved.numUpdatedRows === 0n)
-    throw new SoviError('conflict', `content ${id} changed meanwhile; check it and retry`, { field: 'id' });
-  await sink.enqueueStage(db, { contentId: id, stage });
-  await recordEvent(db, {
-    category: 'content',
-    severity: 'info',
-    eventType: 'content_retried',
-    message: `${actor} retried "${content.topic}" from ${stage}`,
-    context: { contentId: id, stage, actor, previousReason: failure.reason },
+  const queue = requireSink(sink);
+  return inTransaction(db, async (trx) => {
+    const content = await getContent(trx, id);
+    const failure = failureOf(content);
+    if (content.status !== 'failed' || !failure) {
+      throw new SoviError(
+        'conflict',
+        `content ${id} is ${content.status}, not failed: only a failed production is retried`,
+        { field: 'id' },
+      );
+    }
+    const stage = failure.stage;
+    if (!(await restartContentRow(trx, id, stage)))
+      throw new SoviError('conflict', `content ${id} changed meanwhile; check it and retry`, { field: 'id' });
+    await queue.enqueueStage(trx, { contentId: id, stage });
+    await recordEvent(trx, {
+      category: 'content',
+      severity: 'info',
+      eventType: 'content_retried',
+      message: `${actor} retried "${content.topic}" from ${stage}`,
+      context: { contentId: id, stage, actor, previousReason: failure.reason },
+    });
+    return stage;
   });
-  return stage;
+}
+
+/**
+ * For settling distributions: takes the content's row lock, so that the settlings of one content's
+ * distributions run one at a time and the last one sees every other's commit.
+ */
+export async function lockContent(trx: Executor, id: string): Promise<void> {
+  await lockContentRow(trx, id);
+}
+
+/** Ends the production of distributing content (its distributions have settled); false if not distributing. */
+export async function completeContent(trx: Executor, id: string): Promise<boolean> {
+  return completeContentRow(trx, id);
 }

@@ -6,7 +6,7 @@
 // a pending distribution).
 import { recordPosted } from '../accounts/account-activity.ts';
 import { recordActivity } from '../activity/activity-log.ts';
-import { completeContent, lockContent } from '../content/content-completion.ts';
+import { completeContent, lockContent } from '../content/content-service.ts';
 import type { Db } from '../db/pool.ts';
 import { retryWhileUnavailable } from '../db/retry-unavailable.ts';
 import type { Executor } from '../db/executor.ts';

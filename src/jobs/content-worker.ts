@@ -1,9 +1,11 @@
-// The content worker: production stages, publishing, and two sweeps (content waiting for accounts or stuck
-// in a stage; posts the platform took down). Any worker may run any content, whatever its host.
+// The content worker: the queues and workers of production stages, publishing, and two sweeps (content
+// waiting for accounts or stuck in a stage; posts the platform took down), each calling its domain. Any
+// worker may run any content, whatever its host.
 import type { PgBoss } from 'pg-boss';
 import type { Config } from '../config.ts';
 import type { MediaStages } from '../content/media-stages.ts';
 import type { ContentPolicy } from '../content/content-policy.ts';
+import { sweepContent } from '../content/content-sweep.ts';
 import { abandonStage, runStage, type PipelineJobSink, type StageJob } from '../content/pipeline.ts';
 import { scriptWriterFor, type ScriptWriter } from '../content/script-writers.ts';
 import type { Database } from '../db/database.ts';
@@ -197,7 +199,7 @@ export async function startContentWorker(options: ContentWorkerOptions): Promise
       );
     },
   );
-  const sweep = () => sweepContent(database, sink, logger);
+  const sweep = () => sweepContent(database.db, sink, logger);
   await boss.work(contentQueues.sweep, { pollingIntervalSeconds: 5 }, async () => sweep());
   await boss.work(contentQueues.postStatus, { pollingIntervalSeconds: 5 }, async () =>
     checkPosts({ db: database.db, publisher, logger }, new Date(Date.now() - 7 * 86_400_000)),
@@ -220,39 +222,4 @@ export async function startContentWorker(options: ContentWorkerOptions): Promise
       await publisher.close?.();
     },
   };
-}
-
-/**
- * Content that sat in a stage for ten minutes without moving gets its stage job queued again (a job lost
- * to a failure, say); content distributing without distributions is planned again.
- */
-async function sweepContent(database: Database, sink: PipelineJobSink, logger: Logger): Promise<number> {
-  const stale = await database.db
-    .selectFrom('content')
-    .select(['id', 'production_status'])
-    .where('production_status', 'in', ['scripting', 'generating', 'assembling', 'distributing'])
-    .where('updated_at', '<', new Date(Date.now() - 10 * 60_000))
-    .where((eb) =>
-      eb.or([
-        eb('production_status', '!=', 'distributing'),
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom('distributions')
-              .select('id')
-              .whereRef('distributions.content_id', '=', 'content.id'),
-          ),
-        ),
-      ]),
-    )
-    .limit(1_000)
-    .execute();
-  for (const row of stale) {
-    await sink.enqueueStage(database.db, {
-      contentId: row.id,
-      stage: row.production_status as StageJob['stage'],
-    });
-  }
-  if (stale.length > 0) logger.info({ requeued: stale.length }, 'content sweep');
-  return stale.length;
 }

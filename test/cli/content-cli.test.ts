@@ -200,6 +200,47 @@ describe('sovi content', () => {
     expect((await t.pool.query('SELECT count(*)::int AS n FROM content')).rows[0].n).toBe(before);
   });
 
+  it('creates and queues in one go with --produce, and lists in pages through --after', async () => {
+    const created = await sovi(
+      'content',
+      'new',
+      '--topic',
+      'cold showers',
+      '--niche',
+      'motivation',
+      '--produce',
+      '--json',
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const content = JSON.parse(created.stdout);
+    const jobs = await t.pool.query(
+      `SELECT data FROM pgboss.job WHERE name = 'content-stage' AND data->>'contentId' = $1`,
+      [content.id],
+    );
+    expect(jobs.rows).toEqual([{ data: { contentId: content.id, stage: 'scripting' } }]);
+    await sovi('content', 'new', '--topic', 'the five second rule', '--niche', 'motivation');
+
+    const first = await sovi('content', 'list', '--niche', 'motivation', '--limit', '1', '--json');
+    expect(first.code, first.stderr).toBe(0);
+    const [newest] = JSON.parse(first.stdout);
+    expect(newest).toMatchObject({ topic: 'the five second rule', nicheSlug: 'motivation' });
+    const more = /more: sovi content list --niche motivation --limit 1 --after (\S+)/.exec(first.stderr);
+    expect(more, first.stderr).not.toBeNull();
+    const second = await sovi(
+      'content',
+      'list',
+      '--niche',
+      'motivation',
+      '--limit',
+      '1',
+      '--after',
+      more![1]!,
+    );
+    expect(second.stdout).toMatch(/cold showers/);
+    expect(second.stdout).not.toMatch(/five second rule/);
+    expect(second.stderr).not.toMatch(/more:/);
+  });
+
   it('refuses to retry content that did not fail', async () => {
     const content = JSON.parse(
       (await sovi('content', 'new', '--topic', 'emergency funds', '--niche', 'personal_finance', '--json'))

@@ -156,7 +156,7 @@ describe('content', () => {
     const unsatisfiable = await ranged('bytes=1000-');
     expect(unsatisfiable.statusCode).toBe(416);
     expect(unsatisfiable.headers['content-range']).toBe('bytes */1000');
-    expect(unsatisfiable.json().error.field).toBe('range');
+    expect(unsatisfiable.json().error).toMatchObject({ code: 'range_not_satisfiable', field: 'range' });
     // Several ranges, another unit or nonsense: the whole file.
     for (const range of ['bytes=0-1,5-6', 'items=0-1', 'bytes=5-2', 'nonsense']) {
       const whole = await ranged(range);

@@ -5,25 +5,19 @@
 // Production is queued through the job engine (ApiDeps.contentSink), and any host's content worker runs it.
 // A server built without a sink answers the routes that queue with 503 and writes nothing: the request is
 // fine, this process just cannot queue it (`sovi content produce` can).
-import fs from 'node:fs';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { FastifyReply } from 'fastify';
-import { getContentDetails, listContentPage, contentVideoFile } from '../../content/content-listing.ts';
-import { productionStatuses, stages, type Content } from '../../content/content-model.ts';
-import type { ContentPolicy } from '../../content/content-policy.ts';
+import { contentVideoFile, getContentDetails, listContentPage } from '../../content/content-reads.ts';
+import { productionStatuses, stages } from '../../content/content-model.ts';
 import {
   contentStatusCounts,
   createContent,
+  getContent,
   produce,
   retryContent,
-  type NewContent,
 } from '../../content/content-service.ts';
-import type { PipelineJobSink } from '../../content/pipeline.ts';
-import type { Db } from '../../db/pool.ts';
-import { SoviError, invalidInput } from '../../errors.ts';
-import { getTrend } from '../../trends/trends-service.ts';
 import { actorOf } from '../auth.ts';
+import { sendByteRange } from '../byte-range.ts';
 import {
   errorSchema,
   listParam,
@@ -93,7 +87,8 @@ const contentId = z.strictObject({ id: z.string().min(1).max(200).describe('cont
 /** Routes that take no body still refuse one with fields in it. */
 const noBody = z.strictObject({}).nullish();
 
-const withVideo = <T extends { outputPath: string | null }>(c: T) => ({
+/** A piece of content as the API shows it: whether it has a video, not where the file is. */
+export const withVideo = <T extends { outputPath: string | null }>(c: T) => ({
   ...c,
   hasVideo: c.outputPath !== null,
 });
@@ -105,55 +100,6 @@ export const newContentFields = {
   format: z.string().max(100).optional().describe('faceless (default), reddit_story, or a policy format'),
   produce: z.boolean().optional().describe('queue its production at once'),
 };
-
-/** What the sink-less server answers to a route that queues production (nothing was written). */
-export function noWorker(reply: FastifyReply): FastifyReply {
-  return reply.status(503).send({
-    error: {
-      code: 'unavailable',
-      message:
-        'this server cannot queue content production (it runs without the job engine): ' +
-        'use sovi content produce, or the server of `sovi up` with its worker',
-    },
-  });
-}
-
-/** Creates content, and with `produce` queues its first stage in the same transaction. */
-export async function createAndQueue(
-  db: Db,
-  deps: { policy: ContentPolicy; sink: PipelineJobSink | undefined },
-  input: NewContent & { produce?: boolean },
-): Promise<Content> {
-  return db.transaction().execute(async (trx) => {
-    const created = await createContent(trx, deps.policy, input);
-    if (input.produce && deps.sink) await produce(trx, deps.sink, created.id);
-    return created;
-  });
-}
-
-/**
- * The byte range a Range header asks for. Only a single `bytes=` range is honoured; anything else (several
- * ranges, another unit, a malformed header) gets the whole file, as RFC 9110 allows.
- */
-export function byteRange(
-  header: string | undefined,
-  size: number,
-): { start: number; end: number } | 'unsatisfiable' | undefined {
-  const match = header === undefined ? null : /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header);
-  if (!match) return undefined;
-  const [, first = '', last = ''] = match;
-  if (first === '' && last === '') return undefined;
-  if (first === '') {
-    const suffix = Number(last);
-    if (suffix === 0 || size === 0) return 'unsatisfiable';
-    return { start: Math.max(0, size - suffix), end: size - 1 };
-  }
-  const start = Number(first);
-  const end = last === '' ? Infinity : Number(last);
-  if (end < start) return undefined;
-  if (start >= size) return 'unsatisfiable';
-  return { start, end: Math.min(end, size - 1) };
-}
 
 const mp4 = { description: 'video/mp4', content: { 'video/mp4': { schema: z.string() } } };
 
@@ -180,7 +126,7 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
     },
     async (request) => {
       const page = await listContentPage(db, { ...request.query, limit: request.query.limit ?? 100 });
-      return { content: page.content.map(withVideo), nextCursor: page.nextCursor };
+      return { content: page.items.map(withVideo), nextCursor: page.nextCursor };
     },
   );
 
@@ -241,31 +187,15 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
     async (request, reply) => {
       const video = await contentVideoFile(db, mediaDir, request.params.id);
       void reply
-        .header('accept-ranges', 'bytes')
         .header('last-modified', video.modifiedAt.toUTCString())
         .header('cache-control', 'private, no-cache');
-      const range = byteRange(request.headers.range, video.size);
-      if (range === 'unsatisfiable') {
-        return reply
-          .status(416)
-          .header('content-range', `bytes */${video.size}`)
-          .send({
-            error: {
-              code: 'invalid_input',
-              message: `range: the video has ${video.size} bytes`,
-              field: 'range',
-            },
-          });
-      }
-      const { start, end } = range ?? { start: 0, end: video.size - 1 };
-      void reply
-        .status(range ? 206 : 200)
-        .header('content-type', 'video/mp4')
-        .header('content-length', String(Math.max(0, end - start + 1)));
-      if (range) void reply.header('content-range', `bytes ${start}-${end}/${video.size}`);
-      if (video.size === 0) return reply.send('');
-      // Piped as it is; the schema above only documents it.
-      return reply.send(fs.createReadStream(video.file, { start, end }) as unknown as string);
+      // The file is piped as it is; the schema above only documents it.
+      return sendByteRange(reply, request.headers.range, {
+        path: video.file,
+        size: video.size,
+        type: 'video/mp4',
+        what: 'the video',
+      });
     },
   );
 
@@ -288,22 +218,7 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
     },
     async (request, reply) => {
       const { fromTrend, ...input } = request.body;
-      if (input.produce && !contentSink) return noWorker(reply);
-      if (fromTrend === undefined && input.topic === undefined) {
-        throw invalidInput('topic', 'topic: say what the video is about (or give fromTrend)');
-      }
-      if (fromTrend !== undefined) {
-        await getTrend(db, fromTrend, { history: 0 }).catch((err: unknown) => {
-          throw err instanceof SoviError && err.code === 'not_found'
-            ? new SoviError('not_found', `fromTrend: no trending topic ${fromTrend}`, { field: 'fromTrend' })
-            : err;
-        });
-      }
-      const created = await createAndQueue(
-        db,
-        { policy, sink: contentSink },
-        { ...input, trendId: fromTrend },
-      );
+      const created = await createContent(db, policy, { ...input, trendId: fromTrend }, contentSink);
       return reply.status(201).send(withVideo(created));
     },
   );
@@ -326,7 +241,6 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
       },
     },
     async (request, reply) => {
-      if (!contentSink) return noWorker(reply);
       const content = await produce(db, contentSink, request.params.id);
       return reply
         .status(202)
@@ -350,11 +264,8 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
       },
     },
     async (request, reply) => {
-      if (!contentSink) return noWorker(reply);
-      const stage = await db
-        .transaction()
-        .execute((trx) => retryContent(trx, contentSink, request.params.id, actorOf(request)));
-      const { content } = await getContentDetails(db, request.params.id);
+      const stage = await retryContent(db, contentSink, request.params.id, actorOf(request));
+      const content = await getContent(db, request.params.id);
       return reply.status(202).send({ content: withVideo(content), queued: stage });
     },
   );

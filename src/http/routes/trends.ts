@@ -2,12 +2,13 @@
 // merged as `sovi trends import` does), and creating content from a topic.
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { createContent } from '../../content/content-service.ts';
 import { importColumns, importTrends } from '../../trends/trends-import.ts';
 import { listTrendsPage } from '../../trends/trends-reads.ts';
 import { getTrend } from '../../trends/trends-service.ts';
 import { actorOf } from '../auth.ts';
 import { booleanParam, nextCursor, pageQuery, readErrors, refParam, writeErrors } from '../schemas.ts';
-import { contentSchema, createAndQueue, newContentFields, noWorker } from './content.ts';
+import { contentSchema, newContentFields, withVideo } from './content.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { BATCH_BODY_LIMIT, batchRefusal, batchRefusalSchema } from '../batch.ts';
 
@@ -139,15 +140,13 @@ export const trendsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
       },
     },
     async (request, reply) => {
-      const input = request.body ?? {};
-      if (input.produce && !contentSink) return noWorker(reply);
-      const trend = await getTrend(db, request.params.id, { history: 0 });
-      const created = await createAndQueue(
+      const created = await createContent(
         db,
-        { policy, sink: contentSink },
-        { ...input, trendId: trend.id },
+        policy,
+        { ...request.body, trendId: request.params.id, names: { trendId: 'id' } },
+        contentSink,
       );
-      return reply.status(201).send({ ...created, hasVideo: created.outputPath !== null });
+      return reply.status(201).send(withVideo(created));
     },
   );
 };

@@ -1,63 +1,38 @@
-// Content for the API: newest first in keyset pages (the CLI's filters), one piece with what its production
-// recorded and its distributions, and the rendered video's file, only from inside the media folder.
-//   status  content_production_status_idx (production_status, created_at)
-//   niche   content_niche_id_idx
+// Content read models: newest first in keyset pages (the API's listing and `sovi content list`), one piece
+// with what its production recorded and its distributions (GET /content/{id}, `sovi content show`), and the
+// rendered video's file, only from inside the media folder.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { sql } from 'kysely';
 import { resolveNiche } from '../niches/niches-service.ts';
-import { decodeCursor, encodeCursor, exactTime, isExactTime } from '../db/keyset.ts';
+import { keysetPage, timeAndId, type Page } from '../db/keyset.ts';
 import type { Distribution } from '../distributions/distribution-model.ts';
 import { listDistributions } from '../distributions/distributions-reads.ts';
 import { SoviError } from '../errors.ts';
 import type { Executor } from '../db/executor.ts';
-import { isUuid } from '../ids.ts';
 import type { QualityCheck } from '../media/quality.ts';
 import type { Content, ProductionFailure, ProductionStatus } from './content-model.ts';
+import { contentPageRows, type ContentPageRow } from './content-repository.ts';
 import { failureOf, getContent, toContent } from './content-service.ts';
 
 export interface ContentPageQuery {
   status?: ProductionStatus[];
+  /** A niche slug or id; `nicheField` names it in the error when there is no such niche. */
   niche?: string;
+  nicheField?: string;
+  /** The nextCursor of the previous page. */
   after?: string;
   limit: number;
 }
 
-export async function listContentPage(
-  db: Executor,
-  query: ContentPageQuery,
-): Promise<{ content: Content[]; nextCursor: string | null }> {
-  const before = query.after === undefined ? undefined : readCursor(query.after);
-  let q = db
-    .selectFrom('content as c')
-    .leftJoin('niches as n', 'n.id', 'c.niche_id')
-    .selectAll('c')
-    .select(['n.slug as niche_slug', exactTime('c.created_at').as('cursor_time')]);
-  if (query.status?.length) q = q.where('c.production_status', 'in', query.status);
-  if (query.niche) q = q.where('c.niche_id', '=', await resolveNiche(db, query.niche));
-  if (before) {
-    q = q.where(sql<boolean>`(c.created_at, c.id) < (${before.createdAt}::timestamptz, ${before.id}::uuid)`);
-  }
-  const rows = await q
-    .orderBy('c.created_at', 'desc')
-    .orderBy('c.id', 'desc')
-    .limit(query.limit + 1)
-    .execute();
-  const page = rows.slice(0, query.limit);
-  const last = page.at(-1);
-  return {
-    content: page.map(toContent),
-    nextCursor: rows.length > query.limit && last ? encodeCursor([last.cursor_time, last.id]) : null,
-  };
-}
-
-function readCursor(text: string): { createdAt: string; id: string } {
-  const [createdAt, id] = decodeCursor<[string, string]>(
-    text,
-    'after',
-    ([t, i]) => isExactTime(t) && typeof i === 'string' && isUuid(i),
+/** One page of content, newest first. */
+export async function listContentPage(db: Executor, query: ContentPageQuery): Promise<Page<Content>> {
+  const nicheId = query.niche ? await resolveNiche(db, query.niche, query.nicheField) : undefined;
+  return keysetPage<ContentPageRow, [string | null, string], Content>(
+    query,
+    timeAndId,
+    (after, rows) => contentPageRows(db, { status: query.status, nicheId }, after, rows),
+    toContent,
   );
-  return { createdAt, id };
 }
 
 export interface ContentDetails {

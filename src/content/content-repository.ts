@@ -1,0 +1,257 @@
+// SQL for the content table: every statement that reads or writes it, Executor first. A stage's writes
+// match on the status the stage expects (`production_status = stage`), so a duplicate or late job changes
+// nothing. Indexes: the primary key serves the lookups by id; content_production_status_idx
+// (production_status, created_at) the status filters and the sweep; content_niche_id_idx the niche filter.
+import { sql, type Selectable } from 'kysely';
+import { exactTime, pastTimeAndId } from '../db/keyset.ts';
+import type { Executor } from '../db/executor.ts';
+import type { Content } from '../db/types.generated.ts';
+import type { ProductionStatus, Stage } from './content-model.ts';
+
+/** A content row with its niche's slug, as the service maps it. */
+export type ContentRow = Selectable<Content> & { niche_slug: string | null };
+
+const withNiche = (db: Executor) =>
+  db
+    .selectFrom('content as c')
+    .leftJoin('niches as n', 'n.id', 'c.niche_id')
+    .selectAll('c')
+    .select('n.slug as niche_slug');
+
+export async function findContentRow(db: Executor, id: string): Promise<ContentRow | undefined> {
+  return withNiche(db).where('c.id', '=', id).executeTakeFirst();
+}
+
+export async function insertContentRow(
+  db: Executor,
+  row: { topic: string; nicheId: string; format: string; trendId: string | null },
+): Promise<string> {
+  const inserted = await db
+    .insertInto('content')
+    .values({ topic: row.topic, niche_id: row.nicheId, content_format: row.format, trend_id: row.trendId })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return inserted.id;
+}
+
+/** A row of a listing page, with its key's time (keyset.ts: timeAndId). */
+export type ContentPageRow = ContentRow & { cursor_time: string | null };
+
+/** Newest first, after the (created_at, id) key. */
+export async function contentPageRows(
+  db: Executor,
+  filter: { status?: ProductionStatus[]; nicheId?: string },
+  after: [string | null, string] | undefined,
+  limit: number,
+): Promise<ContentPageRow[]> {
+  let query = withNiche(db).select(exactTime('c.created_at').as('cursor_time'));
+  if (filter.status?.length) query = query.where('c.production_status', 'in', filter.status);
+  if (filter.nicheId) query = query.where('c.niche_id', '=', filter.nicheId);
+  if (after) query = query.where(pastTimeAndId('c.created_at', 'c.id', '<', after));
+  return query.orderBy('c.created_at', 'desc').orderBy('c.id', 'desc').limit(limit).execute();
+}
+
+export async function countContentByStatus(
+  db: Executor,
+): Promise<{ production_status: string; n: number }[]> {
+  const rows = await db
+    .selectFrom('content')
+    .select(['production_status', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('production_status')
+    .execute();
+  return rows.map((r) => ({ production_status: r.production_status, n: Number(r.n) }));
+}
+
+/** Content in one of `stages`: what `sovi content produce --all` queues. */
+export async function contentInStages(
+  db: Executor,
+  stages: readonly Stage[],
+): Promise<{ id: string; production_status: string }[]> {
+  return db
+    .selectFrom('content')
+    .select(['id', 'production_status'])
+    .where('production_status', 'in', [...stages])
+    .execute();
+}
+
+/**
+ * Content in a stage that has not changed since `before` (its job lost, say), and distributing content
+ * with no distribution yet (still waiting for an account). Distributing content with distributions waits
+ * on them, not on a job.
+ */
+export async function staleContentRows(
+  db: Executor,
+  stages: readonly Stage[],
+  before: Date,
+  limit: number,
+): Promise<{ id: string; production_status: string }[]> {
+  return db
+    .selectFrom('content')
+    .select(['id', 'production_status'])
+    .where('production_status', 'in', [...stages])
+    .where('updated_at', '<', before)
+    .where((eb) =>
+      eb.or([
+        eb('production_status', '!=', 'distributing'),
+        eb.not(
+          eb.exists(
+            eb
+              .selectFrom('distributions')
+              .select('id')
+              .whereRef('distributions.content_id', '=', 'content.id'),
+          ),
+        ),
+      ]),
+    )
+    .limit(limit)
+    .execute();
+}
+
+/** What a stage works from: the content, its niche's slug and name, and what earlier stages recorded. */
+export interface StageContentRow {
+  id: string;
+  topic: string;
+  niche_id: string | null;
+  niche_slug: string | null;
+  niche_name: string | null;
+  content_format: string | null;
+  production_status: string;
+  script_json: unknown;
+  asset_manifest: unknown;
+  hook_id: string | null;
+  output_path: string | null;
+}
+
+export async function findStageContentRow(db: Executor, id: string): Promise<StageContentRow | undefined> {
+  return db
+    .selectFrom('content as c')
+    .leftJoin('niches as n', 'n.id', 'c.niche_id')
+    .select([
+      'c.id',
+      'c.topic',
+      'c.niche_id',
+      'n.slug as niche_slug',
+      'n.name as niche_name',
+      'c.content_format',
+      'c.production_status',
+      'c.script_json',
+      'c.asset_manifest',
+      'c.hook_id',
+      'c.output_path',
+    ])
+    .where('c.id', '=', id)
+    .executeTakeFirst();
+}
+
+/** Columns a stage fills in as it advances. */
+export interface StageColumns {
+  script_json?: string;
+  hook_id?: string | null;
+  output_path?: string;
+  quality_score?: number;
+}
+
+/**
+ * Moves content from `stage` to `to`, recording `data` as asset_manifest.stages[stage]; false when the
+ * content was no longer in `stage`.
+ */
+export async function advanceContentRow(
+  db: Executor,
+  id: string,
+  stage: Stage,
+  to: ProductionStatus,
+  data: Record<string, unknown>,
+  columns: StageColumns = {},
+): Promise<boolean> {
+  const moved = await db
+    .updateTable('content')
+    .set({
+      ...columns,
+      production_status: to,
+      asset_manifest: sql`asset_manifest || jsonb_build_object('stages',
+        coalesce(asset_manifest -> 'stages', '{}'::jsonb) || jsonb_build_object(${stage}::text, ${JSON.stringify(data)}::jsonb))`,
+    })
+    .where('id', '=', id)
+    .where('production_status', '=', stage)
+    .executeTakeFirst();
+  return moved.numUpdatedRows > 0n;
+}
+
+/** Moves content still in `stage` to failed, recording `failure` as asset_manifest.failure. */
+export async function failContentRow(
+  db: Executor,
+  id: string,
+  stage: Stage,
+  failure: Record<string, unknown>,
+): Promise<boolean> {
+  const moved = await db
+    .updateTable('content')
+    .set({
+      production_status: 'failed',
+      asset_manifest: sql`asset_manifest || jsonb_build_object('failure', ${JSON.stringify(failure)}::jsonb)`,
+    })
+    .where('id', '=', id)
+    .where('production_status', '=', stage)
+    .executeTakeFirst();
+  return moved.numUpdatedRows > 0n;
+}
+
+/**
+ * Moves failed content back to `stage`, its failure appended to asset_manifest.failures; false when the
+ * content was no longer failed.
+ */
+export async function restartContentRow(db: Executor, id: string, stage: Stage): Promise<boolean> {
+  const moved = await db
+    .updateTable('content')
+    .set({
+      production_status: stage,
+      asset_manifest: sql`(asset_manifest - 'failure') || jsonb_build_object('failures',
+        coalesce(asset_manifest -> 'failures', '[]'::jsonb) || jsonb_build_array(asset_manifest -> 'failure'))`,
+    })
+    .where('id', '=', id)
+    .where('production_status', '=', 'failed')
+    .executeTakeFirst();
+  return moved.numUpdatedRows > 0n;
+}
+
+/** The rendered video of content still assembling (kept when its quality checks fail it). */
+export async function recordRenderRow(
+  db: Executor,
+  id: string,
+  video: { outputPath: string; qualityScore: number },
+): Promise<void> {
+  await db
+    .updateTable('content')
+    .set({ output_path: video.outputPath, quality_score: video.qualityScore })
+    .where('id', '=', id)
+    .where('production_status', '=', 'assembling')
+    .execute();
+}
+
+/** Notes, once, since when distributing content has waited for an account to take it. */
+export async function markWaitingRow(db: Executor, id: string): Promise<void> {
+  await db
+    .updateTable('content')
+    .set({
+      asset_manifest: sql`asset_manifest || jsonb_build_object('stages', coalesce(asset_manifest -> 'stages', '{}'::jsonb)
+        || jsonb_build_object('distributing', jsonb_build_object('waitingSince', now())))`,
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+/** Locks a content row until the transaction ends. */
+export async function lockContentRow(trx: Executor, id: string): Promise<void> {
+  await trx.selectFrom('content').select('id').where('id', '=', id).forUpdate().execute();
+}
+
+/** Moves distributing content to complete; false when it was not distributing. */
+export async function completeContentRow(trx: Executor, id: string): Promise<boolean> {
+  const moved = await trx
+    .updateTable('content')
+    .set({ production_status: 'complete' })
+    .where('id', '=', id)
+    .where('production_status', '=', 'distributing')
+    .executeTakeFirst();
+  return moved.numUpdatedRows > 0n;
+}

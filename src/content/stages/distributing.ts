@@ -1,0 +1,56 @@
+// Distributing: plan a post per account that can take the content now, and queue their publishing. With no
+// account able to take it yet, the content waits (one no_distribution_targets event) and the sweep plans it
+// again later. The content completes when its distributions settle (publishing), not here.
+import { recordActivity } from '../../activity/activity-log.ts';
+import { planDistributions } from '../../distributions/distribution-planner.ts';
+import { listDistributions } from '../../distributions/distributions-reads.ts';
+import { recordEvent } from '../../events/events-service.ts';
+import type { Script } from '../content-model.ts';
+import { markWaitingRow, type StageContentRow } from '../content-repository.ts';
+import type { PipelineDeps, StageResult } from '../pipeline.ts';
+import { formatOf, stageData } from '../stage-transitions.ts';
+
+export async function distributing(deps: PipelineDeps, content: StageContentRow): Promise<StageResult> {
+  const script = content.script_json as Script | null;
+  if (!script) throw new Error('there is no script to caption the posts with');
+  const format = formatOf(deps, content);
+  return deps.db.transaction().execute(async (trx) => {
+    const planned = await planDistributions(
+      trx,
+      { contentId: content.id, nicheId: content.niche_id, format: format.name, script },
+      deps.policy,
+      deps.now?.() ?? new Date(),
+    );
+    if (planned.length > 0) {
+      await deps.sink.enqueuePublish(
+        trx,
+        planned.map((p) => p.id),
+      );
+      await recordActivity(
+        trx,
+        planned.map((p) => ({
+          account_id: p.accountId,
+          action_type: 'distribution_planned',
+          detail: { contentId: content.id, distributionId: p.id, platform: p.platform },
+        })),
+      );
+      return { status: 'advanced' as const, to: 'distributing' as const };
+    }
+    const { distributions } = await listDistributions(trx, { contentId: content.id, limit: 1 });
+    if (distributions.length > 0) return { status: 'advanced' as const, to: 'distributing' as const };
+    const waiting = (
+      stageData(content.asset_manifest, 'distributing') as { waitingSince?: string } | undefined
+    )?.waitingSince;
+    if (!waiting) {
+      await markWaitingRow(trx, content.id);
+      await recordEvent(trx, {
+        category: 'content',
+        severity: 'warning',
+        eventType: 'no_distribution_targets',
+        message: `"${content.topic}" is ready, but no account can take it now (niche, state, cadence or quota); it will be tried again`,
+        context: { contentId: content.id, niche: content.niche_slug, format: format.name },
+      });
+    }
+    return { status: 'waiting' as const };
+  });
+}
