@@ -63,11 +63,6 @@ const KNOWN_VIOLATIONS = process.env.SOVI_LAYERING_STRICT
   : {
       'src/cli/distributions-commands.ts': ['L1'],
       'src/cli/maintenance-commands.ts': ['L1'],
-      'src/db/prepare.ts': ['L4'],
-      'src/http/event-stream.ts': ['L1'],
-      'src/http/routes/events.ts': ['L1'],
-      'src/http/routes/warming-stream.ts': ['L1'],
-      'src/jobs/warming-worker.ts': ['L1'],
     };
 
 // ── Generated from LAYERING. ──────────────────────────────────────────────────────────────────────────
