@@ -55,19 +55,6 @@ const RULES = {
     see,
 };
 
-// TEMPORARY (issue 12): files that still break a rule, with the rules they may break until they are fixed.
-// It lets `npm run check` pass while the moves land. It MUST BE EMPTY when issue 12 closes; never add to it.
-// `SOVI_LAYERING_STRICT=1 npx eslint src` ignores it and lists what is left to fix.
-const KNOWN_VIOLATIONS = process.env.SOVI_LAYERING_STRICT
-  ? {}
-  : {
-      'src/db/prepare.ts': ['L4'],
-      'src/http/event-stream.ts': ['L1'],
-      'src/http/routes/events.ts': ['L1'],
-      'src/http/routes/warming-stream.ts': ['L1'],
-      'src/jobs/warming-worker.ts': ['L1'],
-    };
-
 // ── Generated from LAYERING. ──────────────────────────────────────────────────────────────────────────
 const EXT = '{ts,tsx,mts,cts,js,mjs}';
 const srcUrl = new URL('./src/', import.meta.url);
@@ -192,10 +179,6 @@ const layeringBlocks = [
       rules: layeringRules(layeringOf(`src/${folder}/${'sub/'.repeat(index)}module.ts`)),
     })),
   ),
-  ...Object.entries(KNOWN_VIOLATIONS).map(([path, tolerated]) => ({
-    files: [path],
-    rules: layeringRules(layeringOf(path).filter(({ rule }) => !tolerated.includes(rule))),
-  })),
 ];
 
 export default tseslint.config(

@@ -58,7 +58,7 @@ const TOP_SQL = `
         ORDER BY views_gained DESC, content_id LIMIT $1) t
   JOIN content c ON c.id = t.content_id ORDER BY t.views_gained DESC, t.content_id`;
 
-// readOverview's five aggregates (src/overview/overview-service.ts), sent side by side as it does.
+// readOverview's five aggregates (src/overview/overview-reads.ts), sent side by side as it does.
 const OVERVIEW_SQL = [
   'SELECT status AS key, count(*)::int AS n FROM devices GROUP BY 1',
   'SELECT current_state AS key, count(*)::int AS n FROM accounts WHERE deleted_at IS NULL GROUP BY 1',

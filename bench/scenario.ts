@@ -24,7 +24,8 @@ import { loadConfig } from '../src/config.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { prepareDatabase } from '../src/db/prepare.ts';
 import { startFakeWda, type FakeWda } from '../src/devices/fake-wda-server.ts';
-import { createBoss, queues } from '../src/jobs/job-engine.ts';
+import { queues } from '../src/jobs/job-engine.ts';
+import { createBoss } from '../src/db/job-engine.ts';
 import { rollupStatus } from '../src/metrics/rollup-refresh.ts';
 import { loadDashboard, newLatencies, type DashboardRoute, type Latencies } from './dashboard-load.ts';
 import {

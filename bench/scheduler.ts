@@ -11,7 +11,7 @@ import { openDatabase, type Database } from '../src/db/database.ts';
 import { prepareDatabase } from '../src/db/prepare.ts';
 import { createPool } from '../src/db/pool.ts';
 import type { DB } from '../src/db/types.generated.ts';
-import { createBoss } from '../src/jobs/job-engine.ts';
+import { createBoss } from '../src/db/job-engine.ts';
 import { ensureSessionQueues, sessionJobSink, startWarmingWorker } from '../src/jobs/warming-worker.ts';
 import { createSimulatorExecutor } from '../src/plugins/simulator-executor.ts';
 import { planWarming, type PlanResult } from '../src/warming/planner.ts';
@@ -305,7 +305,7 @@ interface Tick {
   statements: Map<string, number>;
 }
 
-/** What a planner statement is, by the function of warming-repository.ts (or the library) that sends it. */
+/** What a planner statement is, by the repository function (warming, accounts) or the library that sends it. */
 function statementLabel(sql: string): string {
   const text = sql.replace(/\s+/g, ' ').trim();
   const kinds: [RegExp, string][] = [

@@ -17,7 +17,7 @@ import { createDb } from '../src/db/pool.ts';
 import { prepareDatabase } from '../src/db/prepare.ts';
 import { startFakeWda, type FakeWda } from '../src/devices/fake-wda-server.ts';
 import { pipelineJobSink } from '../src/jobs/content-worker.ts';
-import { createBoss } from '../src/jobs/job-engine.ts';
+import { createBoss } from '../src/db/job-engine.ts';
 import { logger, median, openBenchServer, type BenchServer, type Section } from './harness.ts';
 import { startPlanTicker } from './plan-ticker.ts';
 import { watchProcess } from './proc-stats.ts';

@@ -120,6 +120,61 @@ export async function listAccountRows(
   return query.orderBy('a.created_at').orderBy('a.id').limit(limit).execute();
 }
 
+/** What a warming session reads of its account. */
+export interface WarmingRow {
+  id: string;
+  platform: string;
+  username: string;
+  current_state: string;
+  device_id: string | null;
+  deleted_at: Date | null;
+  warming_day_count: number;
+  last_warmed_at: Date | null;
+}
+
+/** The account as a warming session sees it; with `lock`, locked until the transaction ends. */
+export async function selectWarmingRow(
+  db: Executor,
+  id: string,
+  lock: boolean,
+): Promise<WarmingRow | undefined> {
+  const query = db
+    .selectFrom('accounts')
+    .select([
+      'id',
+      'platform',
+      'username',
+      'current_state',
+      'device_id',
+      'deleted_at',
+      'warming_day_count',
+      'last_warmed_at',
+    ])
+    .where('id', '=', id);
+  return (lock ? query.forUpdate() : query).executeTakeFirst();
+}
+
+/** Counts a session against the account's UTC day (`day`, e.g. 2026-12-05): the due rule's daily quota. */
+export async function countSessionOnDay(db: Executor, id: string, day: string): Promise<void> {
+  await sql`
+    UPDATE accounts a
+    SET sessions_today = CASE WHEN a.sessions_day = ${day}::date THEN a.sessions_today + 1 ELSE 1 END,
+        sessions_day = ${day}::date
+    WHERE a.id = ${id}`.execute(db);
+}
+
+/** Gives accounts their devices, in one statement. */
+export async function assignDeviceRows(
+  db: Executor,
+  pairs: { accountId: string; deviceId: string }[],
+): Promise<void> {
+  if (pairs.length === 0) return;
+  await sql`
+    UPDATE accounts a SET device_id = p.device_id
+    FROM unnest(${pairs.map((p) => p.accountId)}::uuid[], ${pairs.map((p) => p.deviceId)}::uuid[]) AS p(account_id, device_id)
+    WHERE a.id = p.account_id`.execute(db);
+}
+
 const insertColumns = [
   'id',
   'platform',

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { recordActivity, recordEventWithActivity } from '../activity/activity-log.ts';
 import type { Executor } from '../db/executor.ts';
-import { decodeCursor, encodeCursor, isExactTime } from '../db/keyset.ts';
+import { isExactTime, keysetPage, type Keyset } from '../db/keyset.ts';
 import { isUniqueViolation } from '../db/pg-errors.ts';
 import type { Db } from '../db/pool.ts';
 import { resolveDevice } from '../devices/devices-service.ts';
@@ -26,6 +26,7 @@ import {
   type AccountCursor,
   type AccountFilter,
   type AccountRow,
+  type ListedAccountRow,
   type NewAccountRow,
 } from './accounts-repository.ts';
 
@@ -180,28 +181,32 @@ export async function listAccounts(
     deleted: query.deleted,
   };
   const order = query.needsWarming ? 'warming' : 'created';
-  const rows = await listAccountRows(
-    deps.db,
-    filter,
-    limit + 1,
-    query.after ? readCursor(query.after, order) : undefined,
+  const page = await keysetPage(
+    // An empty cursor is no cursor: the first page.
+    { after: query.after || undefined, limit },
+    accountOrder(order),
+    (after, rows) => listAccountRows(deps.db, filter, rows, after && toCursor(after)),
+    (row) => toAccount(row, deps.vault),
   );
-  const accounts = rows.slice(0, limit).map((r) => toAccount(r, deps.vault));
-  const last = rows[limit - 1];
-  const nextCursor = rows.length > limit && last ? encodeCursor([order, last.cursor_time, last.id]) : null;
-  return { accounts, nextCursor };
+  return { accounts: page.items, nextCursor: page.nextCursor };
 }
 
-function readCursor(text: string, order: AccountCursor['order']): AccountCursor {
-  const [, time, id] = decodeCursor<[string, string | null, string]>(
-    text,
-    'after',
-    ([o, t, i]) =>
-      o === order &&
-      typeof i === 'string' &&
-      isUuid(i) &&
-      (isExactTime(t) || (t === null && order === 'warming')),
-  );
+type AccountKey = [AccountCursor['order'], string | null, string];
+
+/**
+ * A listing's key: its order (a cursor from one order is refused by the other), the row's time (created_at,
+ * or last_warmed_at, which is null for an account never warmed) and its id.
+ */
+const accountOrder = (order: AccountCursor['order']): Keyset<ListedAccountRow, AccountKey> => ({
+  keyOf: (row) => [order, row.cursor_time, row.id],
+  isKey: ([o, t, i]) =>
+    o === order &&
+    typeof i === 'string' &&
+    isUuid(i) &&
+    (isExactTime(t) || (t === null && order === 'warming')),
+});
+
+function toCursor([order, time, id]: AccountKey): AccountCursor {
   return order === 'warming' ? { order, lastWarmedAt: time, id } : { order, createdAt: time ?? '', id };
 }
 

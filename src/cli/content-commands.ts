@@ -10,7 +10,7 @@ import {
 } from '../content/content-service.ts';
 import { productionStatuses, type ProductionStatus } from '../content/content-model.ts';
 import { invalidInput } from '../errors.ts';
-import { createBoss } from '../jobs/job-engine.ts';
+import { createBoss } from '../db/job-engine.ts';
 import { ensureContentQueues, pipelineJobSink } from '../jobs/content-worker.ts';
 import { action, type CliContext } from './context.ts';
 import { json, shortTime, table } from './format.ts';

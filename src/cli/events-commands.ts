@@ -2,7 +2,9 @@ import { Option, type Command } from 'commander';
 import { findAccount } from '../accounts/accounts-service.ts';
 import { resolveDevice } from '../devices/devices-service.ts';
 import { resolvers, type SystemEvent } from '../events/event-model.ts';
+import { createEventNotifier } from '../events/event-notifier.ts';
 import {
+  eventFilter,
   followEvents,
   getEvent,
   latestEventId,
@@ -139,9 +141,16 @@ export function registerEventsCommands(program: Command): void {
           const from = Math.max(recent[0]?.id ?? 0, await latestEventId(database.db));
           const controller = new AbortController();
           void ctx.untilStopped().then(() => controller.abort());
-          await followEvents(database.db, database.pool, query, from, print, controller.signal, {
-            onListening: () => process.stderr.write('following new events (Ctrl-C to stop)\n'),
-          });
+          // One follower: a listening connection of its own.
+          const notifier = createEventNotifier(database.pool, ctx.logger);
+          try {
+            await followEvents(database.db, eventFilter(query), from, print, controller.signal, {
+              subscribe: notifier.subscribe,
+              onListening: () => process.stderr.write('following new events (Ctrl-C to stop)\n'),
+            });
+          } finally {
+            await notifier.close();
+          }
         },
         { longRunning: true },
       ),

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { queues } from '../jobs/job-engine.ts';
-import { createBoss } from '../jobs/job-engine.ts';
+import { createBoss } from '../db/job-engine.ts';
 import { ensureSessionQueues, sessionJobSink } from '../jobs/warming-worker.ts';
 import { planWarming } from '../warming/planner.ts';
-import { scheduleStatus } from '../warming/schedule-status.ts';
+import { scheduleStatus } from '../warming/schedule-reads.ts';
 import { scheduledStates } from '../accounts/account-model.ts';
 import { action } from './context.ts';
 import { json, shortTime, table } from './format.ts';

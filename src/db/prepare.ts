@@ -3,7 +3,7 @@
 import pg from 'pg';
 import type { Config } from '../config.ts';
 import { SoviError } from '../errors.ts';
-import { installJobSchema } from '../jobs/job-engine.ts';
+import { installJobSchema } from './job-engine.ts';
 import type { Logger } from '../logger.ts';
 import type { Database } from './database.ts';
 import { loadMigrationFiles } from './migrations/files.ts';

@@ -12,7 +12,7 @@ import { withClientTransaction } from '../db/client-transaction.ts';
 import type { Database } from '../db/database.ts';
 import type { DB } from '../db/types.generated.ts';
 import { recordEvent } from '../events/events-service.ts';
-import { createBoss } from '../jobs/job-engine.ts';
+import { createBoss } from '../db/job-engine.ts';
 import { ensureContentQueues, pipelineJobSink } from '../jobs/content-worker.ts';
 import type { Logger } from '../logger.ts';
 import { backfillRollups } from '../metrics/rollup-refresh.ts';

@@ -1,6 +1,6 @@
 // SQL for devices. Functions take the executor first so they compose inside callers' transactions. The
 // fleet is tens of phones: listing it whole is cheaper than any index, and udid is UNIQUE (its own index).
-import type { Insertable, Selectable, UpdateObject } from 'kysely';
+import { sql, type Insertable, type Selectable, type UpdateObject } from 'kysely';
 import type { DB, Devices } from '../db/types.generated.ts';
 import type { Executor } from '../db/executor.ts';
 import { isUuid } from '../ids.ts';
@@ -77,6 +77,59 @@ export async function updateDeviceRow(
 export async function deleteDeviceRow(db: Executor, id: string): Promise<boolean> {
   const result = await db.deleteFrom('devices').where('id', '=', id).executeTakeFirst();
   return result.numDeletedRows > 0n;
+}
+
+/**
+ * Takes the device for a session: free, held by this same session (a retry after a crash), or held by a
+ * lease that ran out. False when another live session holds it or the device is not active.
+ */
+export async function claimSessionLease(
+  db: Executor,
+  id: string,
+  sessionKey: string,
+  until: Date,
+  now: Date,
+): Promise<boolean> {
+  const { rows } = await sql<{ id: string }>`
+    UPDATE devices SET current_session_key = ${sessionKey}::uuid, session_lease_until = ${until}
+    WHERE id = ${id} AND status = 'active'
+      AND (current_session_key IS NULL OR current_session_key = ${sessionKey}::uuid OR session_lease_until < ${now})
+    RETURNING id`.execute(db);
+  return rows.length > 0;
+}
+
+/** Extends the session's lease; false when the session no longer holds the device. */
+export async function renewSessionLease(
+  db: Executor,
+  id: string,
+  sessionKey: string,
+  until: Date,
+): Promise<boolean> {
+  const { rows } = await sql<{ id: string }>`
+    UPDATE devices SET session_lease_until = ${until}
+    WHERE id = ${id} AND current_session_key = ${sessionKey}::uuid
+    RETURNING id`.execute(db);
+  return rows.length > 0;
+}
+
+/** Frees the device if this session holds it. */
+export async function releaseSessionLease(db: Executor, id: string, sessionKey: string): Promise<void> {
+  await sql`
+    UPDATE devices SET current_session_key = NULL, session_lease_until = NULL
+    WHERE id = ${id} AND current_session_key = ${sessionKey}::uuid`.execute(db);
+}
+
+/** One more failed session in a row: the new count, and the status it was counted in. */
+export async function addSessionFailure(
+  db: Executor,
+  id: string,
+): Promise<{ session_failures: number; status: string } | undefined> {
+  return db
+    .updateTable('devices')
+    .set((eb) => ({ session_failures: eb('session_failures', '+', 1) }))
+    .where('id', '=', id)
+    .returning(['session_failures', 'status'])
+    .executeTakeFirst();
 }
 
 /** Live (not soft-deleted) accounts assigned to the device; served by accounts_device_id_idx. */

@@ -27,6 +27,7 @@ import {
   type DeviceRow,
   type DeviceUpdate,
 } from './devices-repository.ts';
+import { keysetPage, type Keyset } from '../db/keyset.ts';
 import { isUniqueViolation } from '../db/pg-errors.ts';
 
 export function toDevice(row: DeviceRow): Device {
@@ -49,6 +50,12 @@ export function toDevice(row: DeviceRow): Device {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+}
+
+/** The device with this id, if there is one. */
+export async function findDeviceById(db: Executor, id: string): Promise<Device | undefined> {
+  const row = await selectDeviceById(db, id);
+  return row && toDevice(row);
 }
 
 /**
@@ -93,6 +100,34 @@ export async function listDevices(
 ): Promise<Device[]> {
   if (filter.status !== undefined) checkStatus(filter.status);
   return (await selectDevices(db, filter)).map(toDevice);
+}
+
+/** The listing's order: name, then udid, compared by code point. */
+const byNameAndUdid: Keyset<Device, [string, string]> = {
+  keyOf: (d) => [d.name, d.udid],
+  isKey: (parts) => parts.length === 2 && parts.every((v) => typeof v === 'string'),
+};
+const precedes = (a: [string, string], b: [string, string]) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+
+/**
+ * Devices in pages by name, then udid. The fleet is tens of phones, read whole; pages are cut here in
+ * code-point order, so a cursor's position does not depend on the database's collation.
+ */
+export async function listDevicePage(
+  db: Executor,
+  query: { status?: string; host?: string; after?: string; limit?: number },
+): Promise<{ devices: Device[]; nextCursor: string | null }> {
+  const all = await listDevices(db, { status: query.status, host: query.host });
+  const sorted = all.sort((a, b) => (precedes(byNameAndUdid.keyOf(a), byNameAndUdid.keyOf(b)) ? -1 : 1));
+  const page = await keysetPage(
+    // An empty cursor is no cursor: the first page.
+    { after: query.after || undefined, limit: query.limit ?? 100 },
+    byNameAndUdid,
+    async (after, rows) =>
+      (after ? sorted.filter((d) => precedes(after, byNameAndUdid.keyOf(d))) : sorted).slice(0, rows),
+    (device) => device,
+  );
+  return { devices: page.items, nextCursor: page.nextCursor };
 }
 
 export async function createDevice(db: Executor, input: NewDevice): Promise<Device> {

@@ -73,17 +73,20 @@ export const listEventsQuery = (db: Executor, filter: EventFilter, limit: number
   db
     .selectFrom('system_events')
     .selectAll()
-    .select(exactTime('timestamp').as('cursor_time'))
+    // "timestamp" is NOT NULL, so its text is too.
+    .select(exactTime('timestamp').$castTo<string>().as('cursor_time'))
     .where(conditions(filter))
     .orderBy('timestamp', 'desc')
     .orderBy('id', 'desc')
     .limit(limit);
 
+export type ListedEventRow = EventRow & { cursor_time: string };
+
 export async function listEvents(
   db: Executor,
   filter: EventFilter,
   limit: number,
-): Promise<(EventRow & { cursor_time: string | null })[]> {
+): Promise<ListedEventRow[]> {
   return listEventsQuery(db, filter, limit).execute();
 }
 
@@ -101,6 +104,15 @@ export async function eventsAfter(
     .orderBy('id', 'asc')
     .limit(limit)
     .execute();
+}
+
+/** The newest event's id; undefined when the log is empty. */
+export async function maxEventId(db: Executor): Promise<number | undefined> {
+  const row = await db
+    .selectFrom('system_events')
+    .select((eb) => eb.fn.max('id').as('id'))
+    .executeTakeFirst();
+  return row?.id ?? undefined;
 }
 
 export async function findEvent(db: Executor, id: number): Promise<EventRow | undefined> {

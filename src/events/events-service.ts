@@ -1,18 +1,22 @@
 // The event log: one way in (recordEvent) for every subsystem, and the queries people and agents use to
 // work through it.
-import type pg from 'pg';
 import { redactContext } from '../redact.ts';
-import { decodeCursor, encodeCursor, isExactTime } from '../db/keyset.ts';
+import { isExactTime, keysetPage, type Keyset } from '../db/keyset.ts';
 import { SoviError, invalidInput, notFound } from '../errors.ts';
+import { pause } from '../time.ts';
+import type { SubscribeToEvents } from './event-notifier.ts';
 export { openEventExists, resolveOpenEvents } from './events-repository.ts';
+export type { EventFilter } from './events-repository.ts';
 import {
   eventsAfter,
   findEvent,
+  maxEventId,
   insertEvent,
   listEvents,
   resolveEvent as resolveEventRow,
   type EventFilter,
   type EventRow,
+  type ListedEventRow,
 } from './events-repository.ts';
 import type { Executor } from '../db/executor.ts';
 import {
@@ -23,8 +27,6 @@ import {
   type Severity,
   type SystemEvent,
 } from './event-model.ts';
-
-export const EVENTS_CHANNEL = 'sovi_events';
 
 export function toEvent(row: EventRow): SystemEvent {
   return {
@@ -98,7 +100,8 @@ export function validateSeverities(values: string[] | undefined, field = 'severi
   return values;
 }
 
-function toFilter(query: EventQuery): EventFilter {
+/** The filter a query means (its page aside), checked: events-repository.ts reads with it. */
+export function eventFilter(query: Omit<EventQuery, 'after' | 'limit'>): EventFilter {
   if (query.since && query.until && query.until <= query.since) {
     throw invalidInput(
       'until',
@@ -114,31 +117,30 @@ function toFilter(query: EventQuery): EventFilter {
     accountId: query.accountId,
     since: query.since,
     until: query.until,
-    before: query.after ? readCursor(query.after) : undefined,
   };
 }
+
+/** Newest first: an event's key is its time (exact text) and its id. */
+const newestFirst: Keyset<ListedEventRow, [string, number]> = {
+  keyOf: (row) => [row.cursor_time, row.id],
+  isKey: ([time, id]) => isExactTime(time) && Number.isInteger(id),
+};
 
 export async function queryEvents(db: Executor, query: EventQuery): Promise<EventPage> {
   const limit = query.limit ?? 50;
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
     throw invalidInput('limit', `limit must be an integer between 1 and 1000, got ${limit}`);
   }
-  const rows = await listEvents(db, toFilter(query), limit + 1);
-  const events = rows.slice(0, limit).map(toEvent);
-  const last = rows[limit - 1];
-  return {
-    events,
-    nextCursor: rows.length > limit && last ? encodeCursor([last.cursor_time, last.id]) : null,
-  };
-}
-
-function readCursor(cursor: string): { timestamp: string; id: number } {
-  const [timestamp, id] = decodeCursor<[string, number]>(
-    cursor,
-    'after',
-    ([t, i]) => isExactTime(t) && Number.isInteger(i),
+  const filter = eventFilter(query);
+  const page = await keysetPage(
+    // An empty cursor is no cursor: the first page.
+    { after: query.after || undefined, limit },
+    newestFirst,
+    (after, rows) =>
+      listEvents(db, after ? { ...filter, before: { timestamp: after[0], id: after[1] } } : filter, rows),
+    toEvent,
   );
-  return { timestamp, id };
+  return { events: page.items, nextCursor: page.nextCursor };
 }
 
 export async function getEvent(db: Executor, id: number): Promise<SystemEvent> {
@@ -171,68 +173,63 @@ export async function resolveEvent(db: Executor, id: number, resolution: Resolut
   );
 }
 
+export interface FollowOptions {
+  /** Wakes the follower when an event is recorded (an EventNotifier's subscribe). */
+  subscribe: SubscribeToEvents;
+  /** How often to re-read regardless, for notifications lost while the listener reconnects. */
+  pollMs?: number;
+  /** Called once listening, before the first read. */
+  onListening?: () => void;
+}
+
+const FOLLOW_PAGE = 500;
+
 /**
- * Follows the log: calls onEvent for each new event matching the query, oldest first, until the signal
- * aborts. Woken by NOTIFY on sovi_events; also re-reads every few seconds, since a notification sent while
- * the listener reconnects is lost.
+ * Follows the log: calls onEvent for each event past `fromId` that matches the filter, oldest first, until
+ * the signal aborts. Woken by the subscription; also re-reads every pollMs (default 2 s), since a
+ * notification sent while the listener reconnects is lost. The API's event stream and `sovi events tail -f`
+ * both run this.
  */
 export async function followEvents(
   db: Executor,
-  pool: pg.Pool,
-  query: Omit<EventQuery, 'after' | 'limit'>,
+  filter: EventFilter,
   fromId: number,
   onEvent: (event: SystemEvent) => void,
   signal: AbortSignal,
-  options: { pollMs?: number; onListening?: () => void } = {},
+  options: FollowOptions,
 ): Promise<void> {
   const pollMs = options.pollMs ?? 2_000;
-  const filter = toFilter(query);
   let lastId = fromId;
   let wake: () => void = () => undefined;
   // A notification that arrives while we are reading must not be lost: it leaves a flag for the next wait.
   let pending: boolean;
-  const listener = await pool.connect();
-  const onNotification = () => {
+  const subscription = await options.subscribe(() => {
     pending = true;
     wake();
-  };
-  listener.on('notification', onNotification);
-  await listener.query(`LISTEN ${EVENTS_CHANNEL}`);
+  });
   options.onListening?.();
   try {
     while (!signal.aborted) {
       pending = false;
       for (;;) {
-        const rows = await eventsAfter(db, filter, lastId, 500);
+        const rows = await eventsAfter(db, filter, lastId, FOLLOW_PAGE);
         for (const row of rows) onEvent(toEvent(row));
         lastId = rows.at(-1)?.id ?? lastId;
-        if (rows.length < 500) break;
+        if (rows.length < FOLLOW_PAGE || signal.aborted) break;
       }
       if (pending || signal.aborted) continue;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', done);
-          wake = () => undefined;
-          resolve();
-        };
-        const timer = setTimeout(done, pollMs);
-        wake = done;
-        signal.addEventListener('abort', done, { once: true });
-      });
+      const wait = pause(pollMs, signal);
+      wake = wait.wake;
+      await wait.done;
+      wake = () => undefined;
+      await subscription.refresh();
     }
   } finally {
-    listener.off('notification', onNotification);
-    await listener.query(`UNLISTEN ${EVENTS_CHANNEL}`).catch(() => undefined);
-    listener.release();
+    await subscription.close();
   }
 }
 
-/** The newest event id, where `tail -f` starts when asked for no history. */
+/** The newest event id, where `tail -f` and a stream start when asked for no history. */
 export async function latestEventId(db: Executor): Promise<number> {
-  const row = await db
-    .selectFrom('system_events')
-    .select((eb) => eb.fn.max('id').as('id'))
-    .executeTakeFirst();
-  return row?.id ?? 0;
+  return (await maxEventId(db)) ?? 0;
 }

@@ -4,11 +4,11 @@ import type pg from 'pg';
 import type { Config } from '../config.ts';
 import type { PipelineJobSink } from '../content/pipeline.ts';
 import type { Db } from '../db/pool.ts';
+import type { EventNotifier } from '../events/event-notifier.ts';
 import type { Logger } from '../logger.ts';
 import type { Policies } from '../policies.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { Auth } from './auth.ts';
-import type { EventNotifier } from './event-stream.ts';
 
 export interface ApiDeps {
   db: Db;

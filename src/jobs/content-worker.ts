@@ -13,7 +13,8 @@ import { abandonPublish, checkPosts, publishDistribution } from '../distribution
 import type { Logger } from '../logger.ts';
 import { loadPublisher } from '../plugins/load-plugins.ts';
 import type { Publisher } from '../plugins/publisher.ts';
-import { ensureCronQueue, inTransaction } from './job-engine.ts';
+import { ensureCronQueue } from './job-engine.ts';
+import { inTransaction } from '../db/job-engine.ts';
 
 export const contentQueues = {
   stage: 'content-stage',

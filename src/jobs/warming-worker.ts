@@ -1,19 +1,18 @@
 // The warming worker of one host: the planner on a cron tick, the sessions of this host's devices (one at
 // a time per device, across every worker and host sharing the database), the dead-letter cleanup and the
 // watchdog. `sovi worker` runs it; `sovi up` runs it too.
-import { sql } from 'kysely';
 import type { PgBoss } from 'pg-boss';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
-import { recordEvent } from '../events/events-service.ts';
 import type { Logger } from '../logger.ts';
 import type { SessionExecutor } from '../plugins/executor.ts';
 import { loadExecutor } from '../plugins/load-plugins.ts';
 import { planWarming, type PlanResult, type SessionJob, type SessionJobSink } from '../warming/planner.ts';
 import { runWarmingSession } from '../warming/session-runner.ts';
 import type { WarmingPolicy } from '../warming/warming-policy.ts';
-import { releaseDevice } from '../warming/warming-repository.ts';
-import { createBoss, ensureCronQueue, inTransaction, isSessionQueue, queues } from './job-engine.ts';
+import { abandonSession, dropStaleQueueRows, sessionJobRemoved } from '../warming/session-recovery.ts';
+import { ensureCronQueue, isSessionQueue, queues } from './job-engine.ts';
+import { analyzeJobTableIfStale, createBoss, inTransaction } from '../db/job-engine.ts';
 
 export interface WarmingWorker {
   readonly boss: PgBoss;
@@ -34,6 +33,9 @@ export interface WarmingWorkerOptions {
   /** false: no cron planning (tests drive planNow). Default true. */
   schedulePlanner?: boolean;
 }
+
+/** How long a session job waits to be started before pg-boss drops it (and the watchdog its queue row). */
+const SESSION_RETENTION_SECONDS = 6 * 3_600;
 
 export function sessionJobSink(boss: PgBoss): SessionJobSink {
   return {
@@ -73,7 +75,7 @@ export async function ensureSessionQueues(
     retryDelayMax: 300,
     deadLetter: queues.dead,
     // A session not started within 6 hours is stale: the planner will plan a fresh one.
-    retentionSeconds: 6 * 3_600,
+    retentionSeconds: SESSION_RETENTION_SECONDS,
     deleteAfterSeconds: 2 * 86_400,
     notify: true,
   };
@@ -128,7 +130,7 @@ export async function startWarmingWorker(options: WarmingWorkerOptions): Promise
     );
 
     await boss.work<SessionJob>(queues.dead, { pollingIntervalSeconds: 5 }, async ([job]) => {
-      if (job) await abandonSession(database, logger, job.data);
+      if (job) await abandonSession(database.db, logger, job.data);
     });
     await boss.work(queues.watchdog, { pollingIntervalSeconds: 5 }, async () =>
       unblockDevices(boss, database, logger),
@@ -167,37 +169,6 @@ export async function startWarmingWorker(options: WarmingWorkerOptions): Promise
   }
 }
 
-/** A session whose job failed for good (e.g. its worker died on every attempt): close it with an event. */
-export async function abandonSession(database: Database, logger: Logger, job: SessionJob): Promise<void> {
-  await database.db.transaction().execute(async (trx) => {
-    const row = await trx
-      .updateTable('warming_progress')
-      .set({ completed_at: new Date(), session_data: JSON.stringify({ outcome: 'abandoned' }) })
-      .where('session_key', '=', job.sessionKey)
-      .where('completed_at', 'is', null)
-      .returning('id')
-      .executeTakeFirst();
-    const queued = await trx
-      .deleteFrom('warming_queue')
-      .where('session_key', '=', job.sessionKey)
-      .returning('session_key')
-      .executeTakeFirst();
-    await releaseDevice(trx, job.deviceId, job.sessionKey);
-    if (row || queued) {
-      await recordEvent(trx, {
-        category: 'scheduler',
-        severity: 'error',
-        eventType: 'session_abandoned',
-        accountId: job.accountId,
-        deviceId: job.deviceId,
-        message: `warming session ${job.sessionKey} failed on every attempt and was abandoned; the planner will plan a new one`,
-        context: { sessionKey: job.sessionKey, started: row !== undefined },
-      });
-    }
-  });
-  logger.warn({ session: job.sessionKey }, 'warming session abandoned');
-}
-
 /**
  * Under key_strict_fifo a failed job holds its key for good: the device would get no session again. The
  * watchdog deletes such jobs (their sessions were already closed by the dead-letter handler) and says so.
@@ -210,31 +181,12 @@ export async function unblockDevices(boss: PgBoss, database: Database, logger: L
       const failed = (await boss.findJobs<SessionJob>(queue, { key })).filter((j) => j.state === 'failed');
       for (const job of failed) {
         await boss.deleteJob(queue, job.id);
-        await abandonSession(database, logger, job.data);
+        await sessionJobRemoved(database.db, logger, { id: job.id, queue, data: job.data });
         freed++;
-        await recordEvent(database.db, {
-          category: 'scheduler',
-          severity: 'info',
-          eventType: 'device_queue_unblocked',
-          deviceId: job.data.deviceId,
-          message: `removed failed session ${job.id} that held the device's queue`,
-          context: { sessionKey: job.id, queue },
-        });
       }
     }
   }
-  // Queue rows whose job no longer exists (expired unstarted, or deleted) would keep their accounts out of
-  // planning: drop those older than the job retention.
-  await database.db
-    .deleteFrom('warming_queue')
-    .where('started_at', 'is', null)
-    .where('planned_at', '<', new Date(Date.now() - 6 * 3_600_000))
-    .execute();
-  // Statistics of the job table from when it was nearly empty make every fetch scan it (measured 50–100×
-  // slower); autovacuum may take a minute or more to catch up after a burst, so the watchdog does it.
-  const stale = await sql<{ stale: boolean }>`
-    SELECT coalesce(n_mod_since_analyze > greatest(1000, n_live_tup / 10), false) AS stale
-    FROM pg_stat_user_tables WHERE schemaname = 'pgboss' AND relname = 'job_common'`.execute(database.db);
-  if (stale.rows[0]?.stale) await sql`ANALYZE pgboss.job_common`.execute(database.db);
+  await dropStaleQueueRows(database.db, SESSION_RETENTION_SECONDS * 1_000);
+  await analyzeJobTableIfStale(database.db);
   return freed;
 }

@@ -2,18 +2,13 @@
 // this host, and queues those sessions, all in one transaction (queue rows, device assignments and jobs
 // commit together or not at all).
 import { v7 as uuidv7 } from 'uuid';
+import { assignDevices } from '../accounts/account-warming.ts';
 import type { Db } from '../db/pool.ts';
 import { recordActivity } from '../activity/activity-log.ts';
 import type { Executor } from '../db/executor.ts';
 import type { Logger } from '../logger.ts';
 import type { WarmingPolicy } from './warming-policy.ts';
-import {
-  assignDevices,
-  deviceLoads,
-  insertQueueRows,
-  pickCandidates,
-  type QueueRow,
-} from './warming-repository.ts';
+import { deviceLoads, insertQueueRows, pickCandidates, type QueueRow } from './warming-repository.ts';
 
 export interface SessionJob {
   sessionKey: string;

@@ -6,24 +6,46 @@
 // session takes it back, anyone else waits for it to run out); and the final transaction only applies if
 // the row is not completed yet. A worker killed at any point therefore leaves at most a started row and a
 // lease, which the retried job picks up, and never a second row or a second set of effects.
+//
+// Each table has its owner: warming_progress and warming_queue are written through warming-repository.ts,
+// the account through src/accounts/account-warming.ts (and account-state.ts for state changes), the device's
+// lease and failure count through src/devices/device-sessions.ts.
 import { setAccountState } from '../accounts/account-state.ts';
 import { canTransition } from '../accounts/account-lifecycle.ts';
 import { isScheduled, type AccountState, type ScheduledState } from '../accounts/account-model.ts';
+import {
+  accountForSession,
+  countSessionStarted,
+  lockForSession,
+  markWarmed,
+  touchActivity,
+  type WarmingAccount,
+} from '../accounts/account-warming.ts';
 import { recordActivity } from '../activity/activity-log.ts';
 import type { Db } from '../db/pool.ts';
 import { retryWhileUnavailable } from '../db/retry-unavailable.ts';
 import type { Executor } from '../db/executor.ts';
+import type { Device } from '../devices/device-model.ts';
+import {
+  claimForSession,
+  releaseFromSession,
+  renewForSession,
+  sessionFailed,
+  sessionSucceeded,
+} from '../devices/device-sessions.ts';
+import { findDeviceById } from '../devices/devices-service.ts';
+import { RetryLater } from '../errors.ts';
 import { recordEvent } from '../events/events-service.ts';
 import type { Logger } from '../logger.ts';
 import type { SessionExecutor, SessionFacts } from '../plugins/executor.ts';
 import type { SessionJob } from './planner.ts';
 import { dayCountAfter, sessionPhase, stateAfterSuccess, type WarmingPolicy } from './warming-policy.ts';
 import {
-  claimDevice,
+  completeSessionRow,
   deleteQueueRow,
-  releaseDevice,
-  renewDevice,
-  startSessionRow,
+  findSessionRow,
+  insertSessionRow,
+  markQueueRowStarted,
 } from './warming-repository.ts';
 import { parsePlatform } from '../platforms.ts';
 
@@ -44,44 +66,25 @@ export type SessionResult =
   /** The job lost its claim or the worker is stopping: nothing was recorded, a retry will run it. */
   | { status: 'interrupted' };
 
-/** Thrown when another live session holds the device: the job is retried later. */
-export class DeviceBusyError extends Error {}
-
 interface Loaded {
-  account: {
-    id: string;
-    platform: string;
-    username: string;
-    current_state: string;
-    device_id: string | null;
-    deleted_at: Date | null;
-    warming_day_count: number;
-    last_warmed_at: Date | null;
-  };
-  device: { id: string; name: string; udid: string; host: string; wda_port: number | null; status: string };
+  account: WarmingAccount;
+  device: Device;
 }
 
 async function load(db: Executor, job: SessionJob): Promise<Loaded | undefined> {
-  const account = await db
-    .selectFrom('accounts')
-    .select([
-      'id',
-      'platform',
-      'username',
-      'current_state',
-      'device_id',
-      'deleted_at',
-      'warming_day_count',
-      'last_warmed_at',
-    ])
-    .where('id', '=', job.accountId)
-    .executeTakeFirst();
-  const device = await db
-    .selectFrom('devices')
-    .select(['id', 'name', 'udid', 'host', 'wda_port', 'status'])
-    .where('id', '=', job.deviceId)
-    .executeTakeFirst();
+  const account = await accountForSession(db, job.accountId);
+  const device = await findDeviceById(db, job.deviceId);
   return account && device ? { account, device } : undefined;
+}
+
+/**
+ * Starts the session's warming_progress row and counts the session against its account's day, together and
+ * once: a retry of the same session finds the row there and counts nothing.
+ */
+async function startSession(db: Db, row: Parameters<typeof insertSessionRow>[1]): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    if (await insertSessionRow(trx, row)) await countSessionStarted(trx, row.accountId, row.startedAt);
+  });
 }
 
 export async function runWarmingSession(
@@ -94,7 +97,7 @@ export async function runWarmingSession(
   const loaded = await load(deps.db, job);
   const skip = async (reason: string): Promise<SessionResult> => {
     await deleteQueueRow(deps.db, job.sessionKey);
-    await releaseDevice(deps.db, job.deviceId, job.sessionKey);
+    await releaseFromSession(deps.db, job.deviceId, job.sessionKey);
     deps.logger.info({ session: job.sessionKey, reason }, 'warming session skipped');
     return { status: 'skipped', reason };
   };
@@ -102,25 +105,21 @@ export async function runWarmingSession(
   const { account, device } = loaded;
 
   // Already finished by an earlier attempt that died before its job completed: nothing more to do.
-  const existing = await deps.db
-    .selectFrom('warming_progress')
-    .select(['completed_at'])
-    .where('session_key', '=', job.sessionKey)
-    .executeTakeFirst();
+  const existing = await findSessionRow(deps.db, job.sessionKey);
   if (existing?.completed_at) {
     await deleteQueueRow(deps.db, job.sessionKey);
-    await releaseDevice(deps.db, job.deviceId, job.sessionKey);
+    await releaseFromSession(deps.db, job.deviceId, job.sessionKey);
     return { status: 'already_done' };
   }
   if (!existing) {
-    if (account.deleted_at) return skip('the account was deleted');
-    if (!isScheduled(account.current_state)) return skip(`the account is ${account.current_state} now`);
-    if (account.device_id !== job.deviceId) return skip('the account moved to another device');
+    if (account.deletedAt) return skip('the account was deleted');
+    if (!isScheduled(account.state)) return skip(`the account is ${account.state} now`);
+    if (account.deviceId !== job.deviceId) return skip('the account moved to another device');
   }
 
   const startedAt = now();
   if (
-    !(await claimDevice(
+    !(await claimForSession(
       deps.db,
       device.id,
       job.sessionKey,
@@ -129,14 +128,14 @@ export async function runWarmingSession(
     ))
   ) {
     if (device.status !== 'active') return skip(`the device is ${device.status}`);
-    throw new DeviceBusyError(`device ${device.name} is busy with another session`);
+    throw new RetryLater(`device ${device.name} is busy with another session`);
   }
 
-  const state: ScheduledState = isScheduled(account.current_state) ? account.current_state : 'active';
+  const state: ScheduledState = isScheduled(account.state) ? account.state : 'active';
   const phase = sessionPhase[state];
   // The day this session counts towards, were it to succeed.
-  const day = dayCountAfter(account.last_warmed_at, account.warming_day_count, startedAt);
-  await startSessionRow(deps.db, {
+  const day = dayCountAfter(account.lastWarmedAt, account.warmingDayCount, startedAt);
+  await startSession(deps.db, {
     sessionKey: job.sessionKey,
     accountId: account.id,
     deviceId: device.id,
@@ -145,18 +144,14 @@ export async function runWarmingSession(
     day,
     startedAt,
   });
-  await deps.db
-    .updateTable('warming_queue')
-    .set({ started_at: startedAt })
-    .where('session_key', '=', job.sessionKey)
-    .execute();
+  await markQueueRowStarted(deps.db, job.sessionKey, startedAt);
 
   // Keep the lease while the session runs; losing it means someone else may take the device.
   const timeout = AbortSignal.timeout(deps.policy.sessionTimeoutSeconds * 1_000);
   const lost = new AbortController();
   const renew = setInterval(
     () => {
-      renewDevice(deps.db, device.id, job.sessionKey, new Date(now().getTime() + leaseMs))
+      renewForSession(deps.db, device.id, job.sessionKey, new Date(now().getTime() + leaseMs))
         .then((held) => {
           if (!held) lost.abort(new Error('the device lease was lost'));
         })
@@ -184,7 +179,7 @@ export async function runWarmingSession(
         name: device.name,
         udid: device.udid,
         host: device.host,
-        wdaPort: device.wda_port,
+        wdaPort: device.wdaPort,
       },
       phase,
       day,
@@ -246,13 +241,7 @@ async function record(
     host: device.host,
     ...(facts.detail ? { detail: facts.detail } : {}),
   };
-  const done = await trx
-    .updateTable('warming_progress')
-    .set({ completed_at: finishedAt, session_data: JSON.stringify(sessionData) })
-    .where('session_key', '=', job.sessionKey)
-    .where('completed_at', 'is', null)
-    .returning(['id', 'warming_day', 'warming_phase'])
-    .executeTakeFirst();
+  const done = await completeSessionRow(trx, job.sessionKey, finishedAt, sessionData);
   if (!done) return false;
 
   const who = `${account.platform} account ${account.username} on ${device.name}`;
@@ -275,14 +264,9 @@ async function record(
     });
 
   // Re-read the account under lock: it may have changed while the session ran.
-  const current = await trx
-    .selectFrom('accounts')
-    .select(['current_state', 'warming_day_count', 'last_warmed_at'])
-    .where('id', '=', account.id)
-    .forUpdate()
-    .executeTakeFirst();
+  const current = await lockForSession(trx, account.id);
   const moveTo = async (to: AccountState, reason: string) => {
-    if (!current || !canTransition(current.current_state as AccountState, to)) return;
+    if (!current || !canTransition(current.state as AccountState, to)) return;
     await setAccountState(
       { db: deps.db, actor: 'scheduler' },
       account.id,
@@ -294,31 +278,21 @@ async function record(
 
   if (outcome === 'success') {
     const day = current
-      ? dayCountAfter(current.last_warmed_at, current.warming_day_count, finishedAt)
+      ? dayCountAfter(current.lastWarmedAt, current.warmingDayCount, finishedAt)
       : done.warming_day;
-    await trx
-      .updateTable('accounts')
-      .set({ last_warmed_at: finishedAt, warming_day_count: day, last_activity_at: finishedAt })
-      .where('id', '=', account.id)
-      .execute();
+    await markWarmed(trx, account.id, finishedAt, day);
     await event(
       'warming_complete',
       'info',
       `${who}: warming session done (phase ${done.warming_phase}, day ${day})`,
     );
     const next =
-      current && isScheduled(current.current_state)
-        ? stateAfterSuccess(deps.policy, current.current_state, day)
-        : null;
+      current && isScheduled(current.state) ? stateAfterSuccess(deps.policy, current.state, day) : null;
     if (next)
       await moveTo(next, next === 'warming_p1' ? 'first warming session' : `warming day ${day} reached`);
-    await trx.updateTable('devices').set({ session_failures: 0 }).where('id', '=', device.id).execute();
+    await sessionSucceeded(trx, device.id);
   } else {
-    await trx
-      .updateTable('accounts')
-      .set({ last_activity_at: finishedAt })
-      .where('id', '=', account.id)
-      .execute();
+    await touchActivity(trx, account.id, finishedAt);
     if (outcome === 'login_failed' || outcome === 'challenge') {
       await event(
         outcome,
@@ -335,7 +309,7 @@ async function record(
         'error',
         `${who}: ${outcome === 'device_lost' ? 'device lost during the session' : `session failed (${facts.detail ?? outcome})`}`,
       );
-      await countDeviceFailure(deps, trx, device, job.sessionKey);
+      await sessionFailed(trx, device, { limit: deps.policy.deviceFailureLimit, sessionKey: job.sessionKey });
     }
   }
   await recordActivity(trx, [
@@ -347,39 +321,10 @@ async function record(
     },
   ]);
   await deleteQueueRow(trx, job.sessionKey);
-  await releaseDevice(trx, device.id, job.sessionKey);
+  await releaseFromSession(trx, device.id, job.sessionKey);
   deps.logger.info(
     { session: job.sessionKey, account: account.id, device: device.name, outcome },
     'warming session done',
   );
   return true;
-}
-
-/** K failed sessions in a row (device lost, timeout, error) mark an active device failed. */
-async function countDeviceFailure(
-  deps: SessionRunnerDeps,
-  trx: Executor,
-  device: Loaded['device'],
-  sessionKey: string,
-): Promise<void> {
-  const row = await trx
-    .updateTable('devices')
-    .set((eb) => ({ session_failures: eb('session_failures', '+', 1) }))
-    .where('id', '=', device.id)
-    .returning(['session_failures', 'status'])
-    .executeTakeFirst();
-  if (!row || row.session_failures < deps.policy.deviceFailureLimit || row.status !== 'active') return;
-  await trx.updateTable('devices').set({ status: 'failed' }).where('id', '=', device.id).execute();
-  await recordEvent(trx, {
-    category: 'device',
-    severity: 'critical',
-    eventType: 'device_failed',
-    deviceId: device.id,
-    message: `${device.name} (${device.udid}) marked failed after ${row.session_failures} failed sessions in a row`,
-    context: {
-      sessionFailures: row.session_failures,
-      limit: deps.policy.deviceFailureLimit,
-      lastSession: sessionKey,
-    },
-  });
 }

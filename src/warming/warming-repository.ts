@@ -1,9 +1,10 @@
-// SQL of the warming scheduler. Executor first; the planner's reads run in its transaction.
+// SQL of the warming scheduler's own tables, warming_queue and warming_progress, and the planner's reads.
+// Executor first; the planner's reads run in its transaction. The accounts and devices a session touches are
+// written by their own domains (src/accounts/account-warming.ts, src/devices/device-sessions.ts).
 import { sql } from 'kysely';
 import type { Executor } from '../db/executor.ts';
 import { dueCondition, dueOrder } from './due-rule.ts';
 import type { WarmingPolicy } from './warming-policy.ts';
-import { utcDay } from '../time.ts';
 
 export interface Candidate {
   id: string;
@@ -51,11 +52,8 @@ export function pickCandidatesQuery(options: PickOptions) {
     FOR UPDATE OF a SKIP LOCKED`;
 }
 
-/**
- * Starts a session's warming_progress row, and counts the session against its account's day, once: a
- * retry of the same session finds the row there and counts nothing.
- */
-export async function startSessionRow(
+/** Starts a session's warming_progress row; false when the row was there already (a retry of the session). */
+export async function insertSessionRow(
   db: Executor,
   row: {
     sessionKey: string;
@@ -66,19 +64,53 @@ export async function startSessionRow(
     day: number;
     startedAt: Date;
   },
-): Promise<void> {
-  const day = utcDay(row.startedAt);
-  await sql`
-    WITH started AS (
-      INSERT INTO warming_progress (session_key, account_id, device_id, platform, warming_phase, warming_day, started_at)
-      VALUES (${row.sessionKey}::uuid, ${row.accountId}, ${row.deviceId}, ${row.platform}, ${row.phase}, ${row.day},
-              ${row.startedAt})
-      ON CONFLICT (session_key) DO NOTHING
-      RETURNING account_id)
-    UPDATE accounts a
-    SET sessions_today = CASE WHEN a.sessions_day = ${day}::date THEN a.sessions_today + 1 ELSE 1 END,
-        sessions_day = ${day}::date
-    FROM started WHERE a.id = started.account_id`.execute(db);
+): Promise<boolean> {
+  const inserted = await db
+    .insertInto('warming_progress')
+    .values({
+      session_key: row.sessionKey,
+      account_id: row.accountId,
+      device_id: row.deviceId,
+      platform: row.platform,
+      warming_phase: row.phase,
+      warming_day: row.day,
+      started_at: row.startedAt,
+    })
+    .onConflict((oc) => oc.column('session_key').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  return inserted !== undefined;
+}
+
+/** Whether the session has a row, and when it completed. */
+export async function findSessionRow(
+  db: Executor,
+  sessionKey: string,
+): Promise<{ completed_at: Date | null } | undefined> {
+  return db
+    .selectFrom('warming_progress')
+    .select(['completed_at'])
+    .where('session_key', '=', sessionKey)
+    .executeTakeFirst();
+}
+
+/**
+ * Completes the session's row with what it did, once: undefined when there is no open row (another attempt
+ * completed it first, or it never started).
+ */
+export async function completeSessionRow(
+  db: Executor,
+  sessionKey: string,
+  completedAt: Date,
+  data: Record<string, unknown>,
+): Promise<{ id: string; warming_day: number; warming_phase: number } | undefined> {
+  return db
+    .updateTable('warming_progress')
+    .set({ completed_at: completedAt, session_data: JSON.stringify(data) })
+    .where('session_key', '=', sessionKey)
+    .where('completed_at', 'is', null)
+    .returning(['id', 'warming_day', 'warming_phase'])
+    .executeTakeFirst();
 }
 
 export interface DeviceLoad {
@@ -118,55 +150,29 @@ export async function insertQueueRows(db: Executor, rows: QueueRow[], plannedAt:
   return inserted;
 }
 
-export async function assignDevices(
-  db: Executor,
-  pairs: { accountId: string; deviceId: string }[],
-): Promise<void> {
-  if (pairs.length === 0) return;
-  await sql`
-    UPDATE accounts a SET device_id = p.device_id
-    FROM unnest(${pairs.map((p) => p.accountId)}::uuid[], ${pairs.map((p) => p.deviceId)}::uuid[]) AS p(account_id, device_id)
-    WHERE a.id = p.account_id`.execute(db);
+/** Drops the session's queue row; false when there was none. */
+export async function deleteQueueRow(db: Executor, sessionKey: string): Promise<boolean> {
+  const deleted = await db
+    .deleteFrom('warming_queue')
+    .where('session_key', '=', sessionKey)
+    .returning('session_key')
+    .executeTakeFirst();
+  return deleted !== undefined;
 }
 
-export async function deleteQueueRow(db: Executor, sessionKey: string): Promise<void> {
-  await db.deleteFrom('warming_queue').where('session_key', '=', sessionKey).execute();
+export async function markQueueRowStarted(db: Executor, sessionKey: string, startedAt: Date): Promise<void> {
+  await db
+    .updateTable('warming_queue')
+    .set({ started_at: startedAt })
+    .where('session_key', '=', sessionKey)
+    .execute();
 }
 
-/**
- * Takes the device for a session: free, held by this same session (a retry after a crash), or held by a
- * lease that ran out. Returns false when another live session holds it or the device is not active.
- */
-export async function claimDevice(
-  db: Executor,
-  deviceId: string,
-  sessionKey: string,
-  until: Date,
-  now: Date,
-): Promise<boolean> {
-  const { rows } = await sql<{ id: string }>`
-    UPDATE devices SET current_session_key = ${sessionKey}::uuid, session_lease_until = ${until}
-    WHERE id = ${deviceId} AND status = 'active'
-      AND (current_session_key IS NULL OR current_session_key = ${sessionKey}::uuid OR session_lease_until < ${now})
-    RETURNING id`.execute(db);
-  return rows.length > 0;
-}
-
-export async function renewDevice(
-  db: Executor,
-  deviceId: string,
-  sessionKey: string,
-  until: Date,
-): Promise<boolean> {
-  const { rows } = await sql<{ id: string }>`
-    UPDATE devices SET session_lease_until = ${until}
-    WHERE id = ${deviceId} AND current_session_key = ${sessionKey}::uuid
-    RETURNING id`.execute(db);
-  return rows.length > 0;
-}
-
-export async function releaseDevice(db: Executor, deviceId: string, sessionKey: string): Promise<void> {
-  await sql`
-    UPDATE devices SET current_session_key = NULL, session_lease_until = NULL
-    WHERE id = ${deviceId} AND current_session_key = ${sessionKey}::uuid`.execute(db);
+/** Drops queue rows planned before `before` and never started. */
+export async function deleteUnstartedQueueRows(db: Executor, before: Date): Promise<void> {
+  await db
+    .deleteFrom('warming_queue')
+    .where('started_at', 'is', null)
+    .where('planned_at', '<', before)
+    .execute();
 }

@@ -10,7 +10,7 @@ import { prepareDatabase } from '../../src/db/prepare.ts';
 import { seededRandom } from '../../src/hooks/hook-selector.ts';
 import { addHook } from '../../src/hooks/hooks-service.ts';
 import { startContentWorker, type ContentWorker } from '../../src/jobs/content-worker.ts';
-import { createBoss } from '../../src/jobs/job-engine.ts';
+import { createBoss } from '../../src/db/job-engine.ts';
 import { createSimulatorPublisher } from '../../src/plugins/simulator-publisher.ts';
 import { quietLogger, useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';

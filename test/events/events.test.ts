@@ -2,7 +2,9 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { listEventsQuery } from '../../src/events/events-repository.ts';
+import { createEventNotifier } from '../../src/events/event-notifier.ts';
 import {
+  eventFilter,
   followEvents,
   getEvent,
   queryEvents,
@@ -10,7 +12,7 @@ import {
   resolveEvent,
 } from '../../src/events/events-service.ts';
 import type { SystemEvent } from '../../src/events/event-model.ts';
-import { useTestDatabase } from '../helpers/database.ts';
+import { quietLogger, useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
 
 const t = useTestDatabase();
@@ -181,17 +183,17 @@ describe('following', () => {
     const controller = new AbortController();
     let arrived: () => void = () => undefined;
     const three = new Promise<void>((resolve) => (arrived = resolve));
+    const notifier = createEventNotifier(t.pool, quietLogger);
     const following = followEvents(
       t.db,
-      t.pool,
-      { accountId: account },
+      eventFilter({ accountId: account }),
       start,
       (e) => {
         got.push(e.message);
         if (got.length === 3) arrived();
       },
       controller.signal,
-      { pollMs: 60_000 }, // Long poll: only NOTIFY can deliver these in time.
+      { subscribe: notifier.subscribe, pollMs: 60_000 }, // Long poll: only NOTIFY can deliver these in time.
     );
     for (const message of ['one', 'two', 'three']) {
       await recordEvent(t.db, {
@@ -211,6 +213,7 @@ describe('following', () => {
     await three;
     controller.abort();
     await following;
+    await notifier.close();
     expect(got).toEqual(['one', 'two', 'three']);
   });
 });

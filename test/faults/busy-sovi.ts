@@ -9,7 +9,7 @@ import pg from 'pg';
 import { loadConfig } from '../../src/config.ts';
 import { startFakeWda, type FakeWda } from '../../src/devices/fake-wda-server.ts';
 import { pipelineJobSink } from '../../src/jobs/content-worker.ts';
-import { createBoss } from '../../src/jobs/job-engine.ts';
+import { createBoss } from '../../src/db/job-engine.ts';
 import { createDb } from '../../src/db/pool.ts';
 import { keyLine } from '../helpers/accounts.ts';
 import { runSovi, startSoviUp, type RunningSoviProcess } from '../helpers/cli.ts';

@@ -6,7 +6,8 @@ import { loadConfig } from '../../src/config.ts';
 import { openDatabase, type Database } from '../../src/db/database.ts';
 import { prepareDatabase } from '../../src/db/prepare.ts';
 import { createDevice } from '../../src/devices/devices-service.ts';
-import { createBoss, queues } from '../../src/jobs/job-engine.ts';
+import { queues } from '../../src/jobs/job-engine.ts';
+import { createBoss } from '../../src/db/job-engine.ts';
 import {
   ensureSessionQueues,
   startWarmingWorker,

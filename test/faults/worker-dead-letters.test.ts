@@ -10,7 +10,7 @@ import { stubMedia } from '../../src/content/stub-media.ts';
 import { openDatabase, type Database } from '../../src/db/database.ts';
 import { prepareDatabase } from '../../src/db/prepare.ts';
 import { contentQueues, startContentWorker, type ContentWorker } from '../../src/jobs/content-worker.ts';
-import { createBoss } from '../../src/jobs/job-engine.ts';
+import { createBoss } from '../../src/db/job-engine.ts';
 import { createSimulatorPublisher } from '../../src/plugins/simulator-publisher.ts';
 import { quietLogger, useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';

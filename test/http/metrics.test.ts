@@ -2,7 +2,7 @@
 // sessions by outcome and devices by status; a token unless configured otherwise.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { createBoss, installJobSchema } from '../../src/jobs/job-engine.ts';
+import { createBoss, installJobSchema } from '../../src/db/job-engine.ts';
 import { factories } from '../helpers/factories.ts';
 import { quietLogger, useTestDatabase } from '../helpers/database.ts';
 import { bearer, startTestApp, type TestApp } from './helpers.ts';

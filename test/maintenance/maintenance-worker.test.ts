@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { openDatabase } from '../../src/db/database.ts';
 import { prepareDatabase } from '../../src/db/prepare.ts';
-import { createBoss } from '../../src/jobs/job-engine.ts';
+import { createBoss } from '../../src/db/job-engine.ts';
 import { maintenanceQueue, startMaintenanceWorker } from '../../src/jobs/maintenance-worker.ts';
 import {
   defaultMaintenanceSettings,

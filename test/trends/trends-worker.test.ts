@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { openDatabase, type Database } from '../../src/db/database.ts';
 import { prepareDatabase } from '../../src/db/prepare.ts';
-import { createBoss } from '../../src/jobs/job-engine.ts';
+import { createBoss } from '../../src/db/job-engine.ts';
 import { startTrendsWorker, trendsQueues, type TrendsWorker } from '../../src/jobs/trends-worker.ts';
 import type { TrendSource } from '../../src/plugins/trend-source.ts';
 import { defaultTrendsSettings, type TrendsSettings } from '../../src/settings/trends-settings.ts';

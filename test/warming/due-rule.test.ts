@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listAccounts } from '../../src/accounts/accounts-service.ts';
 import { isDue, type DueFacts } from '../../src/warming/due-rule.ts';
-import { scheduleStatus } from '../../src/warming/schedule-status.ts';
+import { scheduleStatus } from '../../src/warming/schedule-reads.ts';
 import { pickCandidates } from '../../src/warming/warming-repository.ts';
 import { defaultWarmingPolicy, type WarmingPolicy } from '../../src/warming/warming-policy.ts';
 import { utcDay } from '../../src/time.ts';

@@ -6,8 +6,10 @@ import { loadConfig } from '../../src/config.ts';
 import { openDatabase, type Database } from '../../src/db/database.ts';
 import { prepareDatabase } from '../../src/db/prepare.ts';
 import { createDevice } from '../../src/devices/devices-service.ts';
-import { createBoss, queues } from '../../src/jobs/job-engine.ts';
-import { abandonSession, ensureSessionQueues, unblockDevices } from '../../src/jobs/warming-worker.ts';
+import { queues } from '../../src/jobs/job-engine.ts';
+import { createBoss } from '../../src/db/job-engine.ts';
+import { ensureSessionQueues, unblockDevices } from '../../src/jobs/warming-worker.ts';
+import { abandonSession } from '../../src/warming/session-recovery.ts';
 import { defaultWarmingPolicy } from '../../src/warming/warming-policy.ts';
 import { quietLogger, useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
@@ -100,8 +102,8 @@ describe('the watchdog', () => {
       `UPDATE devices SET current_session_key = $1, session_lease_until = now() + interval '1 hour' WHERE id = $2`,
       [job.sessionKey, device.id],
     );
-    await abandonSession(database, quietLogger, job);
-    await abandonSession(database, quietLogger, job);
+    await abandonSession(database.db, quietLogger, job);
+    await abandonSession(database.db, quietLogger, job);
     const { rows } = await t.pool.query(
       `SELECT w.session_data->>'outcome' AS outcome, w.completed_at IS NOT NULL AS done, d.current_session_key,
               (SELECT count(*)::int FROM system_events WHERE account_id = $2 AND event_type = 'session_abandoned') AS events

@@ -2,15 +2,14 @@
 // are referred to by id, udid or name, as in the CLI.
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { deviceStatuses, type Device } from '../../devices/device-model.ts';
+import { deviceStatuses } from '../../devices/device-model.ts';
 import {
   createDevice,
   getDeviceDetails,
-  listDevices,
+  listDevicePage,
   removeDevice,
   updateDevice,
 } from '../../devices/devices-service.ts';
-import { decodeCursor, encodeCursor } from '../../db/keyset.ts';
 import { booleanParam, nextCursor, pageQuery, readErrors, refParam, writeErrors } from '../schemas.ts';
 import { eventSchema } from './events.ts';
 import type { ApiDeps } from '../api-deps.ts';
@@ -41,27 +40,6 @@ const port = z.number().int().min(1).max(65535);
 
 const deviceRef = z.strictObject({ ref: refParam.describe('device id, udid or name') });
 
-/**
- * The fleet is tens of phones, listed whole by the service; pages are cut here on (name, udid) in code-point
- * order, so a cursor's position does not depend on the database's collation.
- */
-function page(devices: Device[], after: string | undefined, limit: number) {
-  const key = (d: Device): [string, string] => [d.name, d.udid];
-  const before = (a: [string, string], b: [string, string]) => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
-  const sorted = [...devices].sort((a, b) => (before(key(a), key(b)) ? -1 : 1));
-  const from = after
-    ? decodeCursor<[string, string]>(
-        after,
-        'after',
-        (p) => p.length === 2 && p.every((v) => typeof v === 'string'),
-      )
-    : undefined;
-  const rest = from ? sorted.filter((d) => before(from, key(d))) : sorted;
-  const shown = rest.slice(0, limit);
-  const last = shown.at(-1);
-  return { devices: shown, nextCursor: rest.length > limit && last ? encodeCursor(key(last)) : null };
-}
-
 export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, defaultHost }) => {
   app.get(
     '/devices',
@@ -79,7 +57,7 @@ export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, d
     },
     async (request) => {
       const { status, host: onHost, after, limit } = request.query;
-      return page(await listDevices(db, { status, host: onHost }), after, limit ?? 100);
+      return listDevicePage(db, { status, host: onHost, after, limit });
     },
   );
 

@@ -1,14 +1,14 @@
 // The event log: list (newest first, keyset-paginated, the CLI's filters), show, resolve, and a live
 // stream of new events as Server-Sent Events.
-import { PassThrough } from 'node:stream';
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { findAccount } from '../../accounts/accounts-service.ts';
 import { resolveDevice } from '../../devices/devices-service.ts';
 import type { Db } from '../../db/pool.ts';
-import { resolvers, severities, type SystemEvent } from '../../events/event-model.ts';
-import type { EventFilter } from '../../events/events-repository.ts';
+import { resolvers, severities } from '../../events/event-model.ts';
 import {
+  eventFilter,
+  followEvents,
   getEvent,
   latestEventId,
   queryEvents,
@@ -16,7 +16,7 @@ import {
   type EventQuery,
 } from '../../events/events-service.ts';
 import { actorOf } from '../auth.ts';
-import { streamEvents } from '../event-stream.ts';
+import { sendEventStream } from '../sse.ts';
 import {
   booleanParam,
   integerParam,
@@ -74,19 +74,6 @@ async function toQuery(db: Db, f: Filters): Promise<EventQuery> {
   };
 }
 
-const toFilter = (q: EventQuery): EventFilter => ({
-  unresolved: q.unresolved,
-  severities: q.severity,
-  category: q.category,
-  eventType: q.type,
-  deviceId: q.deviceId,
-  accountId: q.accountId,
-  since: q.since,
-  until: q.until,
-});
-
-const HEARTBEAT_MS = 15_000;
-
 export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, events, streams }) => {
   app.get(
     '/events',
@@ -129,37 +116,17 @@ export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, ev
       },
     },
     async (request, reply) => {
-      const filter = toFilter(await toQuery(db, request.query));
+      // Checked before the stream opens: a bad filter is a 400, not a stream that ends at once.
+      const filter = eventFilter(await toQuery(db, request.query));
       const fromId = request.headers['last-event-id'] ?? (await latestEventId(db));
-      const controller = new AbortController();
-      const stream = new PassThrough();
-      const write = (text: string) => {
-        if (!stream.writableEnded) stream.write(text);
-      };
-      const send = (event: SystemEvent) =>
-        write(`id: ${event.id}\ndata: ${JSON.stringify(eventSchema.encode(event))}\n\n`);
-      const heartbeat = setInterval(() => write(': ping\n\n'), HEARTBEAT_MS);
-      const stop = () => controller.abort();
-      // The client went away (or the response ended): stop reading for it.
-      reply.raw.once('close', stop);
-      streams.add(controller);
-      write('retry: 2000\n: connected\n\n');
-      void streamEvents({ db, notifier: events, filter, fromId, signal: controller.signal, send })
-        .catch((err: unknown) => request.log.warn({ err }, 'event stream failed'))
-        .finally(() => {
-          clearInterval(heartbeat);
-          streams.delete(controller);
-          reply.raw.off('close', stop);
-          stream.end();
-        });
-      return (
-        reply
-          .header('content-type', 'text/event-stream; charset=utf-8')
-          .header('cache-control', 'no-cache')
-          .header('x-accel-buffering', 'no')
-          // A stream is piped as it is, not serialized: the schema above only documents it.
-          .send(stream as unknown as string)
-      );
+      return sendEventStream(request, reply, {
+        streams,
+        name: 'event stream',
+        feed: (send, signal) =>
+          followEvents(db, filter, fromId, (event) => send(event.id, eventSchema.encode(event)), signal, {
+            subscribe: events.subscribe,
+          }),
+      });
     },
   );
 

@@ -1,8 +1,8 @@
 // The overview's counts, for the dashboard's first page: each an aggregate in the database
-// (src/overview/overview-service.ts), so no client pages through lists to count a large fleet.
+// (src/overview/overview-reads.ts), so no client pages through lists to count a large fleet.
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { readOverview } from '../../overview/overview-service.ts';
+import { readOverview } from '../../overview/overview-reads.ts';
 import { readErrors } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
 

@@ -5,8 +5,8 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { findAccount } from '../../accounts/accounts-service.ts';
 import { resolveDevice } from '../../devices/devices-service.ts';
-import { scheduleStatus } from '../../warming/schedule-status.ts';
-import { listWarmingSessions } from '../../warming/warming-sessions.ts';
+import { scheduleStatus } from '../../warming/schedule-reads.ts';
+import { listWarmingSessions } from '../../warming/session-reads.ts';
 import { integerParam, nextCursor, pageQuery, readErrors, refParam, timeParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
 

@@ -34,7 +34,7 @@ export async function readOverview(db: Db, now: Date = new Date()): Promise<Over
       SELECT severity AS key, count(*)::int AS n
       FROM system_events WHERE resolved = false GROUP BY 1`.execute(db),
     // Sessions started in the window, served by warming_progress_started_idx (008). The outcome is what the
-    // executor reported in session_data (as in warming-sessions.ts and /metrics); a session without one is
+    // executor reported in session_data (as in session-reads.ts and /metrics); a session without one is
     // running while it has no completed_at, and 'unknown' once finished.
     sql<Counted>`
       SELECT CASE

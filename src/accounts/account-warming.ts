@@ -1,0 +1,74 @@
+// What warming does to an account, and only that: the facts a session runs on, the device the planner gives
+// it, a session counted against its day, and the marks a finished session leaves. When a session is due and
+// what it moves the account to are the warming domain's rules (due-rule.ts, warming-policy.ts); state
+// changes go through account-state.ts like any other.
+import type { Executor } from '../db/executor.ts';
+import { utcDay } from '../time.ts';
+import {
+  assignDeviceRows,
+  countSessionOnDay,
+  selectWarmingRow,
+  updateAccountRow,
+  type WarmingRow,
+} from './accounts-repository.ts';
+
+export interface WarmingAccount {
+  id: string;
+  platform: string;
+  username: string;
+  /** The stored state: not necessarily one the scheduler plans for any more. */
+  state: string;
+  deviceId: string | null;
+  deletedAt: Date | null;
+  warmingDayCount: number;
+  lastWarmedAt: Date | null;
+}
+
+const toWarmingAccount = (row: WarmingRow): WarmingAccount => ({
+  id: row.id,
+  platform: row.platform,
+  username: row.username,
+  state: row.current_state,
+  deviceId: row.device_id,
+  deletedAt: row.deleted_at,
+  warmingDayCount: row.warming_day_count,
+  lastWarmedAt: row.last_warmed_at,
+});
+
+/** The account a session is for, as it is now; undefined when it no longer exists. */
+export async function accountForSession(db: Executor, id: string): Promise<WarmingAccount | undefined> {
+  const row = await selectWarmingRow(db, id, false);
+  return row && toWarmingAccount(row);
+}
+
+/**
+ * Re-reads the account under lock, in the transaction that records a session: it may have changed while the
+ * session ran, and nothing else changes it until that transaction ends.
+ */
+export async function lockForSession(trx: Executor, id: string): Promise<WarmingAccount | undefined> {
+  const row = await selectWarmingRow(trx, id, true);
+  return row && toWarmingAccount(row);
+}
+
+/** Counts a session that started at `at` against the account's UTC day (the due rule's daily quota). */
+export async function countSessionStarted(trx: Executor, id: string, at: Date): Promise<void> {
+  await countSessionOnDay(trx, id, utcDay(at));
+}
+
+/** A successful session: warmed at `at`, now on warming day `day`. */
+export async function markWarmed(trx: Executor, id: string, at: Date, day: number): Promise<void> {
+  await updateAccountRow(trx, id, { last_warmed_at: at, warming_day_count: day, last_activity_at: at });
+}
+
+/** Any other finished session: the account was active at `at`. */
+export async function touchActivity(trx: Executor, id: string, at: Date): Promise<void> {
+  await updateAccountRow(trx, id, { last_activity_at: at });
+}
+
+/** Gives accounts the devices the planner chose for them. */
+export async function assignDevices(
+  trx: Executor,
+  pairs: { accountId: string; deviceId: string }[],
+): Promise<void> {
+  await assignDeviceRows(trx, pairs);
+}

@@ -1,0 +1,73 @@
+// A device's part in warming sessions: the lease that gives the phone to one session at a time, and the
+// count of failed sessions in a row that marks a phone failed. The session runner (src/warming) decides when;
+// the devices table is written here.
+//
+// The lease is held by the session's key, so a retry of the same session takes it back after a crash, and
+// anyone else waits for it to run out.
+import type { Executor } from '../db/executor.ts';
+import { recordEvent } from '../events/events-service.ts';
+import type { Device } from './device-model.ts';
+import {
+  addSessionFailure,
+  claimSessionLease,
+  releaseSessionLease,
+  renewSessionLease,
+  updateDeviceRow,
+} from './devices-repository.ts';
+
+/** Takes the device for a session until `until`; false when another live session holds it or it is not active. */
+export async function claimForSession(
+  db: Executor,
+  deviceId: string,
+  sessionKey: string,
+  until: Date,
+  now: Date,
+): Promise<boolean> {
+  return claimSessionLease(db, deviceId, sessionKey, until, now);
+}
+
+/** Keeps the device for a running session; false when the lease was lost to another session. */
+export async function renewForSession(
+  db: Executor,
+  deviceId: string,
+  sessionKey: string,
+  until: Date,
+): Promise<boolean> {
+  return renewSessionLease(db, deviceId, sessionKey, until);
+}
+
+/** Gives the device back, if the session still holds it. */
+export async function releaseFromSession(db: Executor, deviceId: string, sessionKey: string): Promise<void> {
+  await releaseSessionLease(db, deviceId, sessionKey);
+}
+
+/** A session succeeded on the device: its run of failures is over. */
+export async function sessionSucceeded(trx: Executor, deviceId: string): Promise<void> {
+  await updateDeviceRow(trx, deviceId, { session_failures: 0 });
+}
+
+/**
+ * A session failed on the device (device lost, timeout, error). `limit` failures in a row mark an active
+ * device failed, with a critical event: the scheduler stops giving it sessions until someone looks.
+ */
+export async function sessionFailed(
+  trx: Executor,
+  device: Pick<Device, 'id' | 'name' | 'udid'>,
+  failure: { limit: number; sessionKey: string },
+): Promise<void> {
+  const row = await addSessionFailure(trx, device.id);
+  if (!row || row.session_failures < failure.limit || row.status !== 'active') return;
+  await updateDeviceRow(trx, device.id, { status: 'failed' });
+  await recordEvent(trx, {
+    category: 'device',
+    severity: 'critical',
+    eventType: 'device_failed',
+    deviceId: device.id,
+    message: `${device.name} (${device.udid}) marked failed after ${row.session_failures} failed sessions in a row`,
+    context: {
+      sessionFailures: row.session_failures,
+      limit: failure.limit,
+      lastSession: failure.sessionKey,
+    },
+  });
+}
