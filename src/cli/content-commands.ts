@@ -67,11 +67,7 @@ function describe(c: Content): string {
   ].join('\n');
 }
 
-export function registerContentCommands(program: Command): void {
-  const content = program
-    .command('content')
-    .description('content production: script, voice, video, distribution');
-
+export function registerContentCommands(content: Command): void {
   content
     .command('new')
     .description('create content from a topic (or a trending topic); `sovi content produce` starts it')

@@ -8,9 +8,7 @@ import { parseChoice, parseInteger } from './parse.ts';
 
 const statuses = ['pending', 'posted', 'failed', 'removed'] as const;
 
-export function registerDistributionsCommands(program: Command): void {
-  const distributions = program.command('distributions').description('posts: what went out where');
-
+export function registerDistributionsCommands(distributions: Command): void {
   distributions
     .command('list')
     .description('distributions, newest first')

@@ -8,9 +8,7 @@ import { action } from './context.ts';
 import { json, table } from './format.ts';
 import { parseNumber } from './parse.ts';
 
-export function registerHooksCommands(program: Command): void {
-  const hooks = program.command('hooks').description('hook templates: the opening lines videos start with');
-
+export function registerHooksCommands(hooks: Command): void {
   hooks
     .command('add')
     .description('add a hook template; {topic} and {niche} are filled in when it is used')

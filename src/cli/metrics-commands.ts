@@ -22,11 +22,7 @@ async function nicheId(db: Db, slug: string): Promise<string> {
   return row.id;
 }
 
-export function registerMetricsCommands(program: Command): void {
-  const metrics = program
-    .command('metrics')
-    .description('engagement metrics: import snapshots, keep the rollups current, read them');
-
+export function registerMetricsCommands(metrics: Command): void {
   metrics
     .command('import <file>')
     .description(

@@ -1,7 +1,7 @@
 // Trends from the command line: pulling recorded Reddit listings (served on 127.0.0.1, replayed as if
 // recorded just now), listing best first, showing one, importing a file, and the errors that name what was
 // wrong without writing anything.
-// Needs the wiring of src/config.ts (SOVI_TRENDS_*) and src/cli/main.ts (registerTrendsCommands).
+// Needs the wiring of src/config.ts (SOVI_TRENDS_*) and src/cli/main.ts (the trends group).
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
