@@ -1,7 +1,7 @@
 // `sovi tokens create|list|revoke`, run as a user runs them.
 import { describe, expect, it } from 'vitest';
 import { authenticateToken } from '../../src/auth/tokens-service.ts';
-import { runSovi, type CliResult } from '../helpers/cli.ts';
+import { cliTestTimeout, runSovi, type CliResult } from '../helpers/cli.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 
 const t = useTestDatabase();
@@ -9,7 +9,7 @@ const t = useTestDatabase();
 const sovi = (args: string[]): Promise<CliResult> =>
   runSovi(args, { DATABASE_URL: t.url, SOVI_ACTOR: 'cli-tester' });
 
-describe('sovi tokens', () => {
+describe('sovi tokens', { timeout: cliTestTimeout(7) }, () => {
   it('create prints the token once, on stdout alone, and it authenticates', async () => {
     const created = await sovi(['tokens', 'create', '--name', 'ops-laptop']);
     expect(created.code, created.stderr).toBe(0);

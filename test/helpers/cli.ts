@@ -5,6 +5,14 @@ import { findCanaries } from './canary.ts';
 
 export const SOVI_BIN = path.resolve(import.meta.dirname, '..', '..', 'bin', 'sovi.js');
 
+/**
+ * The time limit for a test (or a describe block's tests) that runs `sovi` up to `runs` times, one after
+ * another or at once. Each run is a Node process that type-strips and imports its command group and
+ * connects: under a second of CPU, which a busy 2-CPU machine (the suite's other test file, PostgreSQL,
+ * anything else running) stretches to several seconds. The suite's 30 s stays the floor.
+ */
+export const cliTestTimeout = (runs: number): number => Math.max(30_000, runs * 8_000);
+
 export interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;
