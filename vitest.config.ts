@@ -9,6 +9,9 @@ export default defineConfig({
     // (one file at a time) left a core idle and the suite took twice as long.
     maxWorkers: 2,
     testTimeout: 30_000,
+    // expect.poll waits on a condition, but gives up after 1 s by default: a page that renders a table from
+    // a fetch can take longer than that on a busy machine. The pages' own waits allow 15 s (test/web).
+    expect: { poll: { timeout: 15_000 } },
     hookTimeout: 120_000,
     teardownTimeout: 60_000,
   },

@@ -77,11 +77,7 @@ function describe(a: Account): string {
   ].join('\n');
 }
 
-export function registerAccountsCommands(program: Command): void {
-  const accounts = program
-    .command('accounts')
-    .description('managed accounts: records, lifecycle and credentials');
-
+export function registerAccountsCommands(accounts: Command): void {
   accounts
     .command('add')
     .description('add an account; secrets are asked for (or read from stdin), never taken from arguments')

@@ -74,11 +74,7 @@ function describe({ content: c, failure, previousFailures, quality, distribution
 /** The flags of `sovi content new`, as its errors name them. */
 const newContentFlags = { topic: '--topic', niche: '--niche', format: '--format', trendId: '--from-trend' };
 
-export function registerContentCommands(program: Command): void {
-  const content = program
-    .command('content')
-    .description('content production: script, voice, video, distribution');
-
+export function registerContentCommands(content: Command): void {
   content
     .command('new')
     .description('create content from a topic (or a trending topic); `sovi content produce` starts it')

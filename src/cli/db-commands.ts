@@ -4,9 +4,7 @@ import { databaseStatus, type DatabaseStatus } from '../db/status.ts';
 import { SoviError } from '../errors.ts';
 import { action } from './context.ts';
 
-export function registerDbCommands(program: Command): void {
-  const db = program.command('db').description('the database: status, and the embedded server');
-
+export function registerDbCommands(db: Command): void {
   db.command('status')
     .description('show the server, TimescaleDB, and the applied and pending migrations')
     .option('--json', 'print the status as JSON')

@@ -31,11 +31,7 @@ interface UpdateOptions extends DeviceOptions {
 
 const statusChoices = deviceStatuses.join('|');
 
-export function registerDevicesCommands(program: Command): void {
-  const devices = program
-    .command('devices')
-    .description('the fleet of iPhones: add, list, show, update, remove, and check their WebDriverAgent');
-
+export function registerDevicesCommands(devices: Command): void {
   devices
     .command('add')
     .description(

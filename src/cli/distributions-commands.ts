@@ -8,9 +8,7 @@ import { action } from './context.ts';
 import { json, printMore, shortTime, table } from './format.ts';
 import { parseChoice, parseInteger } from './parse.ts';
 
-export function registerDistributionsCommands(program: Command): void {
-  const distributions = program.command('distributions').description('posts: what went out where');
-
+export function registerDistributionsCommands(distributions: Command): void {
   distributions
     .command('list')
     .description('distributions, newest first')

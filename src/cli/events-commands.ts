@@ -71,9 +71,7 @@ const eventLine = (e: SystemEvent) =>
     .filter(Boolean)
     .join('  ');
 
-export function registerEventsCommands(program: Command): void {
-  const events = program.command('events').description('the event log: list, follow and resolve');
-
+export function registerEventsCommands(events: Command): void {
   withFilters(events.command('list').description('list events, newest first'))
     .option('--limit <n>', 'page size (default 50)', (v) => parseInteger('--limit', v, 1, 1000))
     .option('--after <cursor>', 'the next page, from the cursor a previous page printed')

@@ -9,9 +9,7 @@ import { json, printMore, table } from './format.ts';
 import { parseInteger, parseNumber } from './parse.ts';
 import { platforms } from '../platforms.ts';
 
-export function registerHooksCommands(program: Command): void {
-  const hooks = program.command('hooks').description('hook templates: the opening lines videos start with');
-
+export function registerHooksCommands(hooks: Command): void {
   hooks
     .command('add')
     .description('add a hook template; {topic} and {niche} are filled in when it is used')

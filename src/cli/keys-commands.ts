@@ -6,9 +6,7 @@ import { json, table } from './format.ts';
 import { parseInteger } from './parse.ts';
 import { progress } from './progress.ts';
 
-export function registerKeysCommands(program: Command): void {
-  const keys = program.command('keys').description('vault keys: generate, rotate, status');
-
+export function registerKeysCommands(keys: Command): void {
   keys
     .command('generate')
     .description('print a new key line ("id:base64") for SOVI_VAULT_KEYS or the key file')

@@ -1,24 +1,114 @@
-// The sovi command line: one file per command group, each thin over the services.
+// The sovi command line: one file per command group, each thin over the services. Only the group the
+// command line names is imported: `sovi --help` loads none of them, `sovi accounts list` only accounts'.
 import { Command, CommanderError } from 'commander';
-import { registerAccountsCommands } from './accounts-commands.ts';
-import { registerContentCommands } from './content-commands.ts';
-import { report } from './context.ts';
-import { registerDbCommands } from './db-commands.ts';
-import { registerDistributionsCommands } from './distributions-commands.ts';
-import { registerEventsCommands } from './events-commands.ts';
-import { registerHooksCommands } from './hooks-commands.ts';
-import { registerKeysCommands } from './keys-commands.ts';
-import { registerMaintenanceCommands } from './maintenance-commands.ts';
-import { registerMetricsCommands } from './metrics-commands.ts';
-import { registerScheduleCommands } from './schedule-commands.ts';
-import { registerTokensCommands } from './tokens-commands.ts';
-import { registerTrendsCommands } from './trends-commands.ts';
-import { registerWorkerCommand } from './worker-command.ts';
-import { registerDevicesCommands } from './devices-commands.ts';
-import { registerMigrateCommand } from './migrate-command.ts';
-import { registerNichesCommands } from './niches-commands.ts';
-import { registerUpCommand } from './up-command.ts';
 import packageJson from '../../package.json' with { type: 'json' };
+
+interface CommandGroup {
+  readonly name: string;
+  /** The one line `sovi --help` shows for the group. */
+  readonly description: string;
+  /** Imports the group's module and returns what adds its subcommands (or options and action) to it. */
+  readonly load: () => Promise<(command: Command) => void>;
+}
+
+/** Every command group, in the order `sovi --help` lists them. */
+const groups: readonly CommandGroup[] = [
+  {
+    name: 'up',
+    description: 'the main job: start the database (embedded if no DATABASE_URL), migrate, and serve',
+    load: () => import('./up-command.ts').then((m) => m.registerUpCommand),
+  },
+  {
+    name: 'migrate',
+    description: 'apply the pending migrations in migrations/, in order, each in its own transaction',
+    load: () => import('./migrate-command.ts').then((m) => m.registerMigrateCommand),
+  },
+  {
+    name: 'db',
+    description: 'the database: status, and the embedded server',
+    load: () => import('./db-commands.ts').then((m) => m.registerDbCommands),
+  },
+  {
+    name: 'niches',
+    description: 'niches: the content verticals accounts, content, hooks and trends belong to',
+    load: () => import('./niches-commands.ts').then((m) => m.registerNichesCommands),
+  },
+  {
+    name: 'devices',
+    description: 'the fleet of iPhones: add, list, show, update, remove, and check their WebDriverAgent',
+    load: () => import('./devices-commands.ts').then((m) => m.registerDevicesCommands),
+  },
+  {
+    name: 'accounts',
+    description: 'managed accounts: records, lifecycle and credentials',
+    load: () => import('./accounts-commands.ts').then((m) => m.registerAccountsCommands),
+  },
+  {
+    name: 'keys',
+    description: 'vault keys: generate, rotate, status',
+    load: () => import('./keys-commands.ts').then((m) => m.registerKeysCommands),
+  },
+  {
+    name: 'tokens',
+    description: 'HTTP API tokens: create (shown once), list, revoke',
+    load: () => import('./tokens-commands.ts').then((m) => m.registerTokensCommands),
+  },
+  {
+    name: 'events',
+    description: 'the event log: list, follow and resolve',
+    load: () => import('./events-commands.ts').then((m) => m.registerEventsCommands),
+  },
+  {
+    name: 'schedule',
+    description: 'the warming schedule: status, policy, and planning',
+    load: () => import('./schedule-commands.ts').then((m) => m.registerScheduleCommands),
+  },
+  {
+    name: 'hooks',
+    description: 'hook templates: the opening lines videos start with',
+    load: () => import('./hooks-commands.ts').then((m) => m.registerHooksCommands),
+  },
+  {
+    name: 'content',
+    description: 'content production: script, voice, video, distribution',
+    load: () => import('./content-commands.ts').then((m) => m.registerContentCommands),
+  },
+  {
+    name: 'distributions',
+    description: 'posts: what went out where',
+    load: () => import('./distributions-commands.ts').then((m) => m.registerDistributionsCommands),
+  },
+  {
+    name: 'metrics',
+    description: 'engagement metrics: import snapshots, keep the rollups current, read them',
+    load: () => import('./metrics-commands.ts').then((m) => m.registerMetricsCommands),
+  },
+  {
+    name: 'trends',
+    description: 'trending topics: pulled from a source (Reddit by default) or imported, best first',
+    load: () => import('./trends-commands.ts').then((m) => m.registerTrendsCommands),
+  },
+  {
+    name: 'maintenance',
+    description: 'activity_log partitions and data retention (what the daily job does)',
+    load: () => import('./maintenance-commands.ts').then((m) => m.registerMaintenanceCommands),
+  },
+  {
+    name: 'worker',
+    description:
+      "run this host's warming worker, device health monitor and content worker (what `sovi up` runs beside the server)",
+    load: () => import('./worker-command.ts').then((m) => m.registerWorkerCommand),
+  },
+];
+
+/**
+ * The group commander will run: the first operand, or the one after `help` (`sovi help accounts`). The
+ * program's own options (--help, --version) take no value, so no operand is an option's value.
+ */
+function groupNamed(args: readonly string[]): string | undefined {
+  const operands = args.filter((arg) => !arg.startsWith('-'));
+  return operands[0] === 'help' ? operands[1] : operands[0];
+}
 
 const program = new Command('sovi')
   .description(
@@ -37,23 +127,13 @@ program.addHelpText(
     'PostgreSQL 17 with its data in $SOVI_HOME/pg (default ./.sovi). See README.md for every variable.',
 );
 
-registerUpCommand(program);
-registerMigrateCommand(program);
-registerDbCommands(program);
-registerNichesCommands(program);
-registerDevicesCommands(program);
-registerAccountsCommands(program);
-registerKeysCommands(program);
-registerTokensCommands(program);
-registerEventsCommands(program);
-registerScheduleCommands(program);
-registerHooksCommands(program);
-registerContentCommands(program);
-registerDistributionsCommands(program);
-registerMetricsCommands(program);
-registerTrendsCommands(program);
-registerMaintenanceCommands(program);
-registerWorkerCommand(program);
+// Every group is listed (help, and "did you mean" for a misspelt one); only the named one gets its
+// subcommands and options, which is all commander looks at when it runs that group.
+const named = groupNamed(process.argv.slice(2));
+for (const group of groups) {
+  const command = program.command(group.name).description(group.description);
+  if (group.name === named) (await group.load())(command);
+}
 
 try {
   await program.parseAsync(process.argv);
@@ -63,6 +143,7 @@ try {
     process.exitCode = err.exitCode === 0 ? 0 : 2;
   } else {
     // An option's parser refused its value: a SoviError naming the option.
+    const { report } = await import('./context.ts');
     report(err, undefined);
   }
 }

@@ -6,11 +6,7 @@ import { action } from './context.ts';
 import { json, shortTime, table } from './format.ts';
 import { progress } from './progress.ts';
 
-export function registerMaintenanceCommands(program: Command): void {
-  const maintenance = program
-    .command('maintenance')
-    .description('activity_log partitions and data retention (what the daily job does)');
-
+export function registerMaintenanceCommands(maintenance: Command): void {
   maintenance
     .command('run')
     .description(

@@ -20,11 +20,7 @@ const rate = (v: number | null) => (v === null ? '-' : v.toFixed(3));
 
 const nicheId = (db: Db, slug: string): Promise<string> => resolveNiche(db, slug, '--niche');
 
-export function registerMetricsCommands(program: Command): void {
-  const metrics = program
-    .command('metrics')
-    .description('engagement metrics: import snapshots, keep the rollups current, read them');
-
+export function registerMetricsCommands(metrics: Command): void {
   metrics
     .command('import <file>')
     .description(

@@ -2,10 +2,8 @@ import type { Command } from 'commander';
 import { prepareDatabase } from '../db/prepare.ts';
 import { action } from './context.ts';
 
-export function registerMigrateCommand(program: Command): void {
-  program
-    .command('migrate')
-    .description('apply the pending migrations in migrations/, in order, each in its own transaction')
+export function registerMigrateCommand(migrate: Command): void {
+  migrate
     .addHelpText(
       'after',
       '\nSafe to run twice and from several processes at once: an advisory lock serialises them.\n' +

@@ -20,11 +20,7 @@ const tierOption = () => new Option('--tier <n>', 'how much the team invests in 
 /** --tier none clears it. */
 const tierOf = (value: string | undefined) => (value === 'none' ? null : value);
 
-export function registerNichesCommands(program: Command): void {
-  const niches = program
-    .command('niches')
-    .description('niches: the content verticals accounts, content, hooks and trends belong to');
-
+export function registerNichesCommands(niches: Command): void {
   niches
     .command('add')
     .description('add a niche')

@@ -9,11 +9,7 @@ import { action } from './context.ts';
 import { json, shortTime, table } from './format.ts';
 import { parseInteger } from './parse.ts';
 
-export function registerScheduleCommands(program: Command): void {
-  const schedule = program
-    .command('schedule')
-    .description('the warming schedule: status, policy, and planning');
-
+export function registerScheduleCommands(schedule: Command): void {
   schedule
     .command('status')
     .description('due accounts, the next ones in order, each device queue, and the last hour of sessions')

@@ -5,9 +5,7 @@ import { json, shortTime, table } from './format.ts';
 
 const access = (t: ApiToken) => (t.readOnly ? 'read-only' : 'read-write');
 
-export function registerTokensCommands(program: Command): void {
-  const tokens = program.command('tokens').description('HTTP API tokens: create (shown once), list, revoke');
-
+export function registerTokensCommands(tokens: Command): void {
   tokens
     .command('create')
     .description('create an API token; it is printed once, and only its SHA-256 is kept')

@@ -21,11 +21,7 @@ function age(trend: Trend, now = Date.now()): string {
   return hours < 48 ? `${Math.max(0, Math.round(hours))}h` : `${Math.round(hours / 24)}d`;
 }
 
-export function registerTrendsCommands(program: Command): void {
-  const trends = program
-    .command('trends')
-    .description('trending topics: pulled from a source (Reddit by default) or imported, best first');
-
+export function registerTrendsCommands(trends: Command): void {
   trends
     .command('pull')
     .description('read the trend source now, score and merge what it has, and age out old topics')

@@ -5,11 +5,8 @@ import { seedDemo } from '../demo/seed-demo.ts';
 import { startSovi } from '../main-job.ts';
 import { action } from './context.ts';
 
-export function registerUpCommand(program: Command): void {
-  program
-    .command('up')
-    .description('the main job: start the database (embedded if no DATABASE_URL), migrate, and serve')
-    .addOption(new Option('--port <port>', 'HTTP port (overrides SOVI_PORT, default 8080)'))
+export function registerUpCommand(up: Command): void {
+  up.addOption(new Option('--port <port>', 'HTTP port (overrides SOVI_PORT, default 8080)'))
     .addOption(new Option('--host <host>', 'HTTP bind address (overrides SOVI_HOST, default 127.0.0.1)'))
     .option('--no-worker', "serve only: do not run this host's warming worker and device monitor")
     .option(

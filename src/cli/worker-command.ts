@@ -4,12 +4,8 @@ import { assertDatabaseReady } from '../db/prepare.ts';
 import { startHostServices } from '../host-services.ts';
 import { action } from './context.ts';
 
-export function registerWorkerCommand(program: Command): void {
-  program
-    .command('worker')
-    .description(
-      "run this host's warming worker, device health monitor and content worker (what `sovi up` runs beside the server)",
-    )
+export function registerWorkerCommand(worker: Command): void {
+  worker
     .option('--host <host>', 'the host whose devices to run (default SOVI_HOST_NAME, else the machine name)')
     .addHelpText(
       'after',

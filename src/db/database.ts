@@ -3,7 +3,7 @@
 import type pg from 'pg';
 import type { Config, ConnectionSettings } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import { useEmbeddedPostgres, type EmbeddedPostgres } from './embedded/server.ts';
+import type { EmbeddedPostgres } from './embedded/server.ts';
 import { createDb, createPool, describeConnection, type Db } from './pool.ts';
 
 export const EMBEDDED_DATABASE = 'sovi';
@@ -37,6 +37,8 @@ export async function openDatabase(config: Config, logger: Logger, options: Open
     connection = target.connection;
     migrationConnection = target.migrationConnection;
   } else {
+    // Imported here: a process with DATABASE_URL (every `sovi` command against a server) never loads it.
+    const { useEmbeddedPostgres } = await import('./embedded/server.ts');
     embedded = await useEmbeddedPostgres({
       home: config.home,
       port: target.port,

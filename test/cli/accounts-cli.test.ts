@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { keyLine } from '../helpers/accounts.ts';
 import { canary, canaryTotpSecret } from '../helpers/canary.ts';
-import { SOVI_BIN, cliEnv, runSovi } from '../helpers/cli.ts';
+import { SOVI_BIN, cliEnv, cliTestTimeout, runSovi } from '../helpers/cli.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 
 const t = useTestDatabase();
@@ -19,7 +19,7 @@ const env = (extra: Record<string, string> = {}) => ({
 });
 const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
 
-describe('sovi accounts', () => {
+describe('sovi accounts', { timeout: cliTestTimeout(5) }, () => {
   it('adds an account with secrets from stdin, shows it without them, and reveals them only on request', async () => {
     const secrets = {
       email: `${canary('email')}@x.io`,
@@ -163,7 +163,7 @@ describe('sovi accounts', () => {
   });
 });
 
-describe('sovi keys', () => {
+describe('sovi keys', { timeout: cliTestTimeout(4) }, () => {
   it('generates a key, rotates to it with progress, and reports values per key', async () => {
     const generated = await runSovi(['keys', 'generate', '--id', 'k2']);
     expect(generated.stdout).toMatch(/^k2:[A-Za-z0-9+/]{43}=\n$/);
@@ -200,7 +200,7 @@ describe('sovi keys', () => {
   });
 });
 
-describe('sovi events', () => {
+describe('sovi events', { timeout: cliTestTimeout(7) }, () => {
   it('lists, resolves, and follows with tail -f', async () => {
     // Info events are facts, recorded resolved; a warning waits in the inbox.
     const info = JSON.parse(

@@ -2,7 +2,7 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadMigrationFiles } from '../../src/db/migrations/files.ts';
-import { runSovi, startSoviUp } from '../helpers/cli.ts';
+import { cliTestTimeout, runSovi, startSoviUp } from '../helpers/cli.ts';
 import { createDatabase, dropDatabase } from '../helpers/database.ts';
 
 const created: string[] = [];
@@ -77,7 +77,7 @@ describe('bad input', () => {
   });
 });
 
-describe('sovi migrate and sovi db status', () => {
+describe('sovi migrate and sovi db status', { timeout: cliTestTimeout(4) }, () => {
   it('migrates an empty database, then reports it up to date', async () => {
     const url = await emptyDatabase();
     const files = await loadMigrationFiles();

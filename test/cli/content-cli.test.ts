@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runSovi } from '../helpers/cli.ts';
+import { cliTestTimeout, runSovi } from '../helpers/cli.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
 
@@ -132,7 +132,7 @@ describe('sovi hooks', () => {
   });
 });
 
-describe('sovi content', () => {
+describe('sovi content', { timeout: cliTestTimeout(6) }, () => {
   it('creates content and queues its production', async () => {
     const created = await sovi(
       'content',
@@ -252,7 +252,7 @@ describe('sovi content', () => {
   });
 });
 
-describe('sovi distributions', () => {
+describe('sovi distributions', { timeout: cliTestTimeout(4) }, () => {
   it('lists nothing yet and refuses bad filters', async () => {
     expect((await sovi('distributions', 'list')).stdout).toMatch(/no distributions/);
     const bad = await sovi('distributions', 'list', '--status', 'live');

@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runSovi } from '../helpers/cli.ts';
+import { cliTestTimeout, runSovi } from '../helpers/cli.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
 
@@ -30,7 +30,7 @@ beforeAll(async () => {
   account = String(a.id);
 });
 
-describe('sovi metrics', () => {
+describe('sovi metrics', { timeout: cliTestTimeout(8) }, () => {
   it('imports a file, reports duplicates on a replay, and folds the rows into the rollups', async () => {
     const hour = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000);
     const rows = [0, 10, 20].map(

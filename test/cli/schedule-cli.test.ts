@@ -4,7 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runSovi } from '../helpers/cli.ts';
+import { cliTestTimeout, runSovi } from '../helpers/cli.ts';
 import { createDatabase, dropDatabase, useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
 
@@ -15,7 +15,7 @@ const env = (extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-describe('sovi schedule', () => {
+describe('sovi schedule', { timeout: cliTestTimeout(5) }, () => {
   it('prints the policy in force, defaults overridden by a file', async () => {
     const defaults = await runSovi(['schedule', 'policy'], env());
     expect(defaults.stdout).toMatch(/source\s+defaults/);

@@ -1,59 +1,15 @@
-// `sovi tokens create|list|revoke`, run as a user runs them. Until src/cli/main.ts registers the group, the
-// commands run through a stand-in entry point that registers them the same way.
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// `sovi tokens create|list|revoke`, run as a user runs them.
+import { describe, expect, it } from 'vitest';
 import { authenticateToken } from '../../src/auth/tokens-service.ts';
-import { cliEnv, runSovi, type CliResult } from '../helpers/cli.ts';
+import { cliTestTimeout, runSovi, type CliResult } from '../helpers/cli.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 
 const t = useTestDatabase();
-const root = path.resolve(import.meta.dirname, '..', '..');
-const wired = fs
-  .readFileSync(path.join(root, 'src', 'cli', 'main.ts'), 'utf8')
-  .includes('registerTokensCommands');
-let entry: string;
 
-beforeAll(() => {
-  entry = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sovi-tokens-cli-')), 'sovi-tokens.mjs');
-  const module = (file: string) => JSON.stringify(path.join(root, 'src', 'cli', file));
-  fs.writeFileSync(
-    entry,
-    `import { Command, CommanderError } from ${JSON.stringify(createRequire(import.meta.url).resolve('commander'))};
-import { registerTokensCommands } from ${module('tokens-commands.ts')};
-import { report } from ${module('context.ts')};
-const program = new Command('sovi').exitOverride();
-registerTokensCommands(program);
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
-  if (err instanceof CommanderError) process.exitCode = err.exitCode === 0 ? 0 : 2;
-  else report(err, undefined);
-}
-`,
-  );
-});
-afterAll(() => fs.rmSync(path.dirname(entry), { recursive: true, force: true }));
+const sovi = (args: string[]): Promise<CliResult> =>
+  runSovi(args, { DATABASE_URL: t.url, SOVI_ACTOR: 'cli-tester' });
 
-function sovi(args: string[]): Promise<CliResult> {
-  const env = { DATABASE_URL: t.url, SOVI_ACTOR: 'cli-tester' };
-  if (wired) return runSovi(args, env);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry, ...args], { env: cliEnv(env), stdio: 'pipe', cwd: root });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    child.stdin.end();
-  });
-}
-
-describe('sovi tokens', () => {
+describe('sovi tokens', { timeout: cliTestTimeout(7) }, () => {
   it('create prints the token once, on stdout alone, and it authenticates', async () => {
     const created = await sovi(['tokens', 'create', '--name', 'ops-laptop']);
     expect(created.code, created.stderr).toBe(0);

@@ -1,12 +1,12 @@
 // Trends from the command line: pulling recorded Reddit listings (served on 127.0.0.1, replayed as if
 // recorded just now), listing best first, showing one, importing a file, and the errors that name what was
 // wrong without writing anything.
-// Needs the wiring of src/config.ts (SOVI_TRENDS_*) and src/cli/main.ts (registerTrendsCommands).
+// Needs the wiring of src/config.ts (SOVI_TRENDS_*) and src/cli/main.ts (the trends group).
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSovi } from '../helpers/cli.ts';
+import { cliTestTimeout, runSovi } from '../helpers/cli.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { startFixtureServer, type FixtureServer } from '../trends/fixture-server.ts';
 
@@ -37,7 +37,7 @@ beforeAll(async () => {
 });
 afterAll(async () => server.close());
 
-describe('sovi trends pull, list and show', () => {
+describe('sovi trends pull, list and show', { timeout: cliTestTimeout(6) }, () => {
   it('pulls a niche, lists it best first, and shows one topic with its median', async () => {
     const pulled = await sovi('trends', 'pull', '--niche', 'personal_finance');
     expect(pulled.stderr).toBe('');
@@ -141,7 +141,7 @@ describe('sovi trends pull, list and show', () => {
   });
 });
 
-describe('sovi trends import', () => {
+describe('sovi trends import', { timeout: cliTestTimeout(5) }, () => {
   it('imports a CSV or JSON file, and refuses one with bad rows, listing every line', async () => {
     const good = await tempFile(
       'tiktok.csv',

@@ -5,11 +5,24 @@ import { findCanaries } from './canary.ts';
 
 export const SOVI_BIN = path.resolve(import.meta.dirname, '..', '..', 'bin', 'sovi.js');
 
+/**
+ * The time limit for a test (or a describe block's tests) that runs `sovi` up to `runs` times, one after
+ * another or at once. Each run is a Node process that type-strips and imports its command group and
+ * connects: under a second of CPU, which a busy 2-CPU machine (the suite's other test file, PostgreSQL,
+ * anything else running) stretches to several seconds. The suite's 30 s stays the floor.
+ */
+export const cliTestTimeout = (runs: number): number => Math.max(30_000, runs * 12_000);
+
 export interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /**
+   * From the last output to the exit: what the process took to close once it had said its piece (open
+   * sockets or timers left behind show here). Unlike the whole run, it does not include starting Node.
+   */
+  exitMsAfterOutput: number;
 }
 
 /** A clean environment: nothing from the developer's shell (DATABASE_URL, PG*) leaks into the command. */
@@ -31,10 +44,19 @@ export function runSovi(
     const child = spawn(process.execPath, [SOVI_BIN, ...args], { env: cliEnv(env), stdio: 'pipe' });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    let outputAt = performance.now();
+    let exitedAt = 0;
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      outputAt = performance.now();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      outputAt = performance.now();
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
     child.on('error', reject);
+    child.on('exit', () => (exitedAt = performance.now()));
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       // Secrets may only ever be printed by `accounts reveal`, and never to stderr (logs, errors).
@@ -48,7 +70,7 @@ export function runSovi(
         );
         return;
       }
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal, stdout, stderr, exitMsAfterOutput: Math.max(0, exitedAt - outputAt) });
     });
     child.stdin.end(options.input ?? '');
   });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canary, canaryTotpSecret } from '../helpers/canary.ts';
 import { factories } from '../helpers/factories.ts';
 import { useTestDatabase } from '../helpers/database.ts';
-import { bearer, fieldsOf, startTestApp, type TestApp } from './helpers.ts';
+import { fieldsOf, startTestApp, type TestApp } from './helpers.ts';
 
 const t = useTestDatabase();
 let api: TestApp;
@@ -12,14 +12,6 @@ beforeAll(async () => {
   api = await startTestApp(t);
 });
 afterAll(() => api.close());
-
-const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) =>
-  api.app.inject({
-    method,
-    url,
-    headers: bearer(api.admin.secret),
-    ...(payload === undefined ? {} : { payload: payload as object }),
-  });
 
 let n = 0;
 const username = (prefix = 'http') => `${prefix}_${process.pid}_${++n}`;
@@ -34,7 +26,7 @@ function secrets() {
 }
 
 async function create(body: Record<string, unknown> = {}) {
-  const response = await call('POST', '/api/v1/accounts', {
+  const response = await api.call('POST', '/api/v1/accounts', {
     platform: 'tiktok',
     username: username(),
     ...body,
@@ -46,7 +38,7 @@ async function create(body: Record<string, unknown> = {}) {
 describe('accounts', () => {
   it('are created with their secrets sealed, and shown with summaries only', async () => {
     const given = secrets();
-    const response = await call('POST', '/api/v1/accounts', {
+    const response = await api.call('POST', '/api/v1/accounts', {
       platform: 'instagram',
       username: 'http_alice',
       niche: 'motivation',
@@ -73,7 +65,7 @@ describe('accounts', () => {
     expect(rows[0].password_enc.toString('utf8')).not.toContain(given.password);
 
     for (const ref of [body.id, 'instagram:http_alice', 'http_alice']) {
-      const shown = await call('GET', `/api/v1/accounts/${ref}`);
+      const shown = await api.call('GET', `/api/v1/accounts/${ref}`);
       expect(shown.statusCode).toBe(200);
       expect(shown.json().id).toBe(body.id);
     }
@@ -94,7 +86,7 @@ describe('accounts', () => {
     const ids: string[] = [];
     let after: string | null = null;
     do {
-      const page = await call(
+      const page = await api.call(
         'GET',
         `/api/v1/accounts?device=${String(device.id)}&limit=2${after ? `&after=${after}` : ''}`,
       );
@@ -104,23 +96,26 @@ describe('accounts', () => {
     } while (after);
     expect(ids).toEqual(made.map((a) => a.id));
 
-    const active = await call(
+    const active = await api.call(
       'GET',
       '/api/v1/accounts?device=acct-list-phone&state=active,resting&platform=tiktok',
     );
     expect(active.json().accounts.map((a: { id: string }) => a.id)).toEqual(made.slice(3).map((a) => a.id));
-    const repeated = await call('GET', '/api/v1/accounts?device=acct-list-phone&state=active&state=created');
+    const repeated = await api.call(
+      'GET',
+      '/api/v1/accounts?device=acct-list-phone&state=active&state=created',
+    );
     expect(repeated.json().accounts).toHaveLength(5);
-    const niche = await call('GET', '/api/v1/accounts?niche=personal_finance&limit=1000');
+    const niche = await api.call('GET', '/api/v1/accounts?niche=personal_finance&limit=1000');
     expect(niche.json().accounts.length).toBeGreaterThanOrEqual(5);
-    const queue = await call('GET', '/api/v1/accounts?needsWarming=true&device=acct-list-phone');
+    const queue = await api.call('GET', '/api/v1/accounts?needsWarming=true&device=acct-list-phone');
     expect(queue.statusCode).toBe(200);
     expect(queue.json().accounts).toHaveLength(5);
   });
 
   it('are updated, soft-deleted and restored', async () => {
     const account = await create();
-    const updated = await call('PATCH', `/api/v1/accounts/${account.id}`, {
+    const updated = await api.call('PATCH', `/api/v1/accounts/${account.id}`, {
       bio: 'hello',
       followers: 99,
       niche: 'motivation',
@@ -133,25 +128,25 @@ describe('accounts', () => {
       nicheSlug: 'motivation',
       secrets: { password: { set: true }, email: { set: false } },
     });
-    const cleared = await call('PATCH', `/api/v1/accounts/${account.id}`, { niche: null, bio: null });
+    const cleared = await api.call('PATCH', `/api/v1/accounts/${account.id}`, { niche: null, bio: null });
     expect(cleared.json()).toMatchObject({ nicheSlug: null, bio: null });
 
-    const deleted = await call('DELETE', `/api/v1/accounts/${account.id}?reason=duplicate`);
+    const deleted = await api.call('DELETE', `/api/v1/accounts/${account.id}?reason=duplicate`);
     expect(deleted.statusCode).toBe(200);
     expect(deleted.json().deletedAt).not.toBeNull();
-    expect((await call('GET', `/api/v1/accounts/${account.username}`)).statusCode).toBe(404);
-    const listed = await call('GET', '/api/v1/accounts?deleted=only&limit=1000');
+    expect((await api.call('GET', `/api/v1/accounts/${account.username}`)).statusCode).toBe(404);
+    const listed = await api.call('GET', '/api/v1/accounts?deleted=only&limit=1000');
     expect(listed.json().accounts.map((a: { id: string }) => a.id)).toContain(account.id);
-    expect((await call('DELETE', `/api/v1/accounts/${account.id}`)).statusCode).toBe(409);
+    expect((await api.call('DELETE', `/api/v1/accounts/${account.id}`)).statusCode).toBe(409);
 
-    const restored = await call('POST', `/api/v1/accounts/${account.id}/restore`);
+    const restored = await api.call('POST', `/api/v1/accounts/${account.id}/restore`);
     expect(restored.statusCode, restored.body).toBe(200);
     expect(restored.json().deletedAt).toBeNull();
   });
 
   it('move through the lifecycle with a reason, recorded with the token as actor', async () => {
     const account = await create();
-    const moved = await call('POST', `/api/v1/accounts/${account.id}/state`, {
+    const moved = await api.call('POST', `/api/v1/accounts/${account.id}/state`, {
       state: 'warming_p1',
       reason: 'first session booked',
     });
@@ -161,7 +156,7 @@ describe('accounts', () => {
       to: 'warming_p1',
       account: { state: 'warming_p1' },
     });
-    const events = await call('GET', `/api/v1/events?account=${account.id}&type=state_changed`);
+    const events = await api.call('GET', `/api/v1/events?account=${account.id}&type=state_changed`);
     expect(events.json().events[0].context).toMatchObject({
       from: 'created',
       to: 'warming_p1',
@@ -172,7 +167,7 @@ describe('accounts', () => {
 
   it('refuse an illegal transition with 409 naming the allowed states', async () => {
     const account = await create();
-    const response = await call('POST', `/api/v1/accounts/${account.id}/state`, {
+    const response = await api.call('POST', `/api/v1/accounts/${account.id}/state`, {
       state: 'active',
       reason: 'skip warming',
     });
@@ -185,7 +180,7 @@ describe('accounts', () => {
         'from created it can go to: warming_p1, cooldown, flagged, suspended, banned',
       ),
     });
-    const stale = await call('POST', `/api/v1/accounts/${account.id}/state`, {
+    const stale = await api.call('POST', `/api/v1/accounts/${account.id}/state`, {
       state: 'warming_p1',
       reason: 'x',
       from: 'active',
@@ -196,18 +191,18 @@ describe('accounts', () => {
   it('reveal secrets and TOTP codes, each recorded as an auth event naming the token and fields', async () => {
     const given = secrets();
     const account = await create({ secrets: given });
-    const reveal = await call('POST', `/api/v1/accounts/${account.id}/reveal`);
+    const reveal = await api.call('POST', `/api/v1/accounts/${account.id}/reveal`);
     expect(reveal.statusCode).toBe(200);
     expect(reveal.headers['cache-control']).toBe('no-store');
     expect(reveal.json()).toEqual({ secrets: given });
-    const some = await call('POST', `/api/v1/accounts/${account.id}/reveal`, { fields: ['password'] });
+    const some = await api.call('POST', `/api/v1/accounts/${account.id}/reveal`, { fields: ['password'] });
     expect(some.json()).toEqual({ secrets: { password: given.password } });
 
-    const totp = await call('POST', `/api/v1/accounts/${account.id}/totp`);
+    const totp = await api.call('POST', `/api/v1/accounts/${account.id}/totp`);
     expect(totp.statusCode).toBe(200);
     expect(totp.json()).toEqual({ code: expect.stringMatching(/^\d{6}$/), secondsLeft: expect.any(Number) });
 
-    const audit = await call('GET', `/api/v1/events?account=${account.id}&category=auth`);
+    const audit = await api.call('GET', `/api/v1/events?account=${account.id}&category=auth`);
     expect(
       audit
         .json()
@@ -231,13 +226,16 @@ describe('accounts', () => {
 describe('account mistakes', () => {
   it('a taken username is a 409, case-insensitively', async () => {
     await create({ username: 'http_taken' });
-    const response = await call('POST', '/api/v1/accounts', { platform: 'tiktok', username: 'HTTP_Taken' });
+    const response = await api.call('POST', '/api/v1/accounts', {
+      platform: 'tiktok',
+      username: 'HTTP_Taken',
+    });
     expect(response.statusCode).toBe(409);
     expect(response.json().error).toMatchObject({ code: 'conflict', field: 'username' });
   });
 
   it('unknown fields (nested too) and wrong types are a 400 naming each', async () => {
-    const response = await call('POST', '/api/v1/accounts', {
+    const response = await api.call('POST', '/api/v1/accounts', {
       platform: 'myspace',
       username: 7,
       followers: -1,
@@ -252,29 +250,29 @@ describe('account mistakes', () => {
       'body.secrets.pin',
       'body.username',
     ]);
-    const badName = await call('POST', '/api/v1/accounts', { platform: 'tiktok', username: 'no spaces' });
+    const badName = await api.call('POST', '/api/v1/accounts', { platform: 'tiktok', username: 'no spaces' });
     expect(badName.json().error.field).toBe('username');
-    const badTotp = await call('POST', '/api/v1/accounts', {
+    const badTotp = await api.call('POST', '/api/v1/accounts', {
       platform: 'tiktok',
       username: username(),
       secrets: { totp_secret: 'not base32!' },
     });
     expect(badTotp.statusCode).toBe(400);
     expect(badTotp.json().error.field).toBe('totp_secret');
-    const restoreBody = await call('POST', '/api/v1/accounts/anyone/restore', { now: true });
+    const restoreBody = await api.call('POST', '/api/v1/accounts/anyone/restore', { now: true });
     expect(fieldsOf(restoreBody)).toEqual(['body.now']);
-    const badState = await call('POST', '/api/v1/accounts/anyone/state', { state: 'asleep', reason: '' });
+    const badState = await api.call('POST', '/api/v1/accounts/anyone/state', { state: 'asleep', reason: '' });
     expect(fieldsOf(badState).sort()).toEqual(['body.reason', 'body.state']);
-    const badFilter = await call('GET', '/api/v1/accounts?state=active,bogus&limit=0');
+    const badFilter = await api.call('GET', '/api/v1/accounts?state=active,bogus&limit=0');
     expect(fieldsOf(badFilter).sort()).toEqual(['querystring.limit', 'querystring.state.1']);
   });
 
   it('a missing account, niche or device is a 404', async () => {
-    expect((await call('GET', '/api/v1/accounts/nobody_here')).statusCode).toBe(404);
-    expect((await call('PATCH', '/api/v1/accounts/nobody_here', { bio: 'x' })).statusCode).toBe(404);
-    expect((await call('POST', '/api/v1/accounts/nobody_here/reveal')).statusCode).toBe(404);
-    expect((await call('POST', '/api/v1/accounts/nobody_here/totp')).statusCode).toBe(404);
-    const niche = await call('POST', '/api/v1/accounts', {
+    expect((await api.call('GET', '/api/v1/accounts/nobody_here')).statusCode).toBe(404);
+    expect((await api.call('PATCH', '/api/v1/accounts/nobody_here', { bio: 'x' })).statusCode).toBe(404);
+    expect((await api.call('POST', '/api/v1/accounts/nobody_here/reveal')).statusCode).toBe(404);
+    expect((await api.call('POST', '/api/v1/accounts/nobody_here/totp')).statusCode).toBe(404);
+    const niche = await api.call('POST', '/api/v1/accounts', {
       platform: 'tiktok',
       username: username(),
       niche: 'knitting',
@@ -282,6 +280,6 @@ describe('account mistakes', () => {
     expect(niche.statusCode).toBe(404);
     expect(niche.json().error.field).toBe('niche');
     const noTotp = await create();
-    expect((await call('POST', `/api/v1/accounts/${noTotp.id}/totp`)).statusCode).toBe(404);
+    expect((await api.call('POST', `/api/v1/accounts/${noTotp.id}/totp`)).statusCode).toBe(404);
   });
 });

@@ -39,20 +39,6 @@ afterAll(async () => {
   fs.rmSync(home, { recursive: true, force: true });
 });
 
-type Method = 'GET' | 'POST';
-const call = (
-  method: Method,
-  url: string,
-  payload?: unknown,
-  options: { secret?: string; app?: TestApp } = {},
-) =>
-  (options.app ?? api).app.inject({
-    method,
-    url,
-    headers: { ...bearer(options.secret ?? (options.app ?? api).admin.secret) },
-    ...(payload === undefined ? {} : { payload: payload as object }),
-  });
-
 const never = new AbortController().signal;
 
 /** Runs the queued stage jobs as a content worker would, until none is left. */
@@ -74,7 +60,7 @@ describe('content', () => {
       await factories.account(t.pool, { current_state: 'active', niche_id: finance });
     await factories.hook(t.pool, { template: 'Nobody tells you this about {topic}.', niche_id: finance });
 
-    const created = await call('POST', '/api/v1/content', {
+    const created = await api.call('POST', '/api/v1/content', {
       topic: 'compound interest',
       niche: 'personal_finance',
     });
@@ -89,13 +75,13 @@ describe('content', () => {
       trendId: null,
     });
 
-    const queued = await call('POST', `/api/v1/content/${id}/produce`);
+    const queued = await api.call('POST', `/api/v1/content/${id}/produce`);
     expect(queued.statusCode, queued.body).toBe(202);
     expect(queued.json()).toMatchObject({ queued: 'scripting', content: { id, status: 'scripting' } });
     expect(sink.stages.splice(0)).toEqual([{ contentId: id, stage: 'scripting' }]);
     await drain([{ contentId: id, stage: 'scripting' }]);
 
-    const shown = await call('GET', `/api/v1/content/${id}`);
+    const shown = await api.call('GET', `/api/v1/content/${id}`);
     expect(shown.statusCode, shown.body).toBe(200);
     const body = shown.json();
     expect(body).toMatchObject({
@@ -114,7 +100,7 @@ describe('content', () => {
     expect(body.distributions[0]).toMatchObject({ contentId: id, status: 'pending', platform: 'tiktok' });
     expect(body).not.toHaveProperty('assetManifest');
 
-    const video = await call('GET', `/api/v1/content/${id}/video`);
+    const video = await api.call('GET', `/api/v1/content/${id}/video`);
     expect(video.statusCode).toBe(200);
     expect(video.body).toBe('stub video');
     expect(video.headers).toMatchObject({
@@ -123,7 +109,7 @@ describe('content', () => {
       'content-length': '10',
     });
 
-    const counts = await call('GET', '/api/v1/content/status');
+    const counts = await api.call('GET', '/api/v1/content/status');
     expect(counts.json()).toMatchObject({ distributing: 1, scripting: 0, complete: 0 });
   });
 
@@ -172,7 +158,10 @@ describe('content', () => {
         [await nicheId('personal_finance')],
       )
     ).rows[0]!;
-    const created = await call('POST', '/api/v1/content', { fromTrend: trend.id, format: 'reddit_story' });
+    const created = await api.call('POST', '/api/v1/content', {
+      fromTrend: trend.id,
+      format: 'reddit_story',
+    });
     expect(created.statusCode, created.body).toBe(201);
     expect(created.json()).toMatchObject({
       topic: 'Loud budgeting',
@@ -180,7 +169,7 @@ describe('content', () => {
       trendId: trend.id,
       format: 'reddit_story',
     });
-    const own = await call('POST', '/api/v1/content', {
+    const own = await api.call('POST', '/api/v1/content', {
       fromTrend: trend.id,
       topic: 'My own take',
       produce: true,
@@ -205,7 +194,7 @@ describe('content', () => {
     const seen: string[] = [];
     let after: string | null = null;
     do {
-      const page = await call(
+      const page = await api.call(
         'GET',
         `/api/v1/content?niche=motivation&limit=2${after ? `&after=${after}` : ''}`,
       );
@@ -214,7 +203,7 @@ describe('content', () => {
       after = page.json().nextCursor;
     } while (after);
     expect(seen).toEqual([...ids].reverse());
-    const complete = await call('GET', '/api/v1/content?niche=motivation&status=complete');
+    const complete = await api.call('GET', '/api/v1/content?niche=motivation&status=complete');
     expect(complete.json().content.map((c: { id: string }) => c.id)).toEqual([ids[3], ids[1]]);
     expect(complete.json().content[0]).not.toHaveProperty('script');
   });
@@ -228,21 +217,21 @@ describe('content', () => {
       }),
     });
     const id = String(content.id);
-    const shown = await call('GET', `/api/v1/content/${id}`);
+    const shown = await api.call('GET', `/api/v1/content/${id}`);
     expect(shown.json().failure).toEqual({
       stage: 'generating',
       reason: 'voice synthesis crashed',
       at: '2026-01-01T00:00:00.000Z',
     });
-    const produce = await call('POST', `/api/v1/content/${id}/produce`);
+    const produce = await api.call('POST', `/api/v1/content/${id}/produce`);
     expect(produce.statusCode).toBe(409);
     expect(produce.json().error.message).toMatch(/failed at generating/);
 
-    const retried = await call('POST', `/api/v1/content/${id}/retry`);
+    const retried = await api.call('POST', `/api/v1/content/${id}/retry`);
     expect(retried.statusCode, retried.body).toBe(202);
     expect(retried.json()).toMatchObject({ queued: 'generating', content: { id, status: 'generating' } });
     expect(sink.stages.splice(0)).toEqual([{ contentId: id, stage: 'generating' }]);
-    const after = (await call('GET', `/api/v1/content/${id}`)).json();
+    const after = (await api.call('GET', `/api/v1/content/${id}`)).json();
     expect(after).toMatchObject({ failure: null, previousFailures: [{ stage: 'generating' }] });
     const { rows } = await t.pool.query(
       `SELECT message FROM system_events WHERE event_type = 'content_retried' AND context->>'contentId' = $1`,
@@ -250,16 +239,16 @@ describe('content', () => {
     );
     expect(rows[0].message).toContain(`token:${api.admin.name}`);
 
-    const again = await call('POST', `/api/v1/content/${id}/retry`);
+    const again = await api.call('POST', `/api/v1/content/${id}/retry`);
     expect(again.statusCode).toBe(409);
     const complete = await factories.content(t.pool, { production_status: 'complete' });
-    expect((await call('POST', `/api/v1/content/${String(complete.id)}/produce`)).statusCode).toBe(409);
+    expect((await api.call('POST', `/api/v1/content/${String(complete.id)}/produce`)).statusCode).toBe(409);
   });
 });
 
 describe('content mistakes', () => {
   it('bad bodies are a 400 naming the field, with the CLI’s checks', async () => {
-    const types = await call('POST', '/api/v1/content', { topic: 42, produce: 'yes', colour: 'red' });
+    const types = await api.call('POST', '/api/v1/content', { topic: 42, produce: 'yes', colour: 'red' });
     expect(fieldsOf(types).sort()).toEqual(['body.colour', 'body.produce', 'body.topic']);
     for (const [body, field] of [
       [{ niche: 'personal_finance' }, 'topic'],
@@ -267,16 +256,16 @@ describe('content mistakes', () => {
       [{ topic: 'a fine topic' }, 'niche'],
       [{ topic: 'a fine topic', niche: 'personal_finance', format: 'hologram' }, 'format'],
     ] as const) {
-      const response = await call('POST', '/api/v1/content', body);
+      const response = await api.call('POST', '/api/v1/content', body);
       expect(response.statusCode, JSON.stringify(body)).toBe(400);
       expect(response.json().error.field, JSON.stringify(body)).toBe(field);
     }
-    const body = await call('POST', `/api/v1/content/00000000-0000-4000-8000-000000000000/produce`, {
+    const body = await api.call('POST', `/api/v1/content/00000000-0000-4000-8000-000000000000/produce`, {
       now: true,
     });
     expect(fieldsOf(body)).toEqual(['body.now']);
-    expect((await call('GET', '/api/v1/content?status=baking')).statusCode).toBe(400);
-    expect((await call('GET', '/api/v1/content?after=xyz')).json().error.field).toBe('after');
+    expect((await api.call('GET', '/api/v1/content?status=baking')).statusCode).toBe(400);
+    expect((await api.call('GET', '/api/v1/content?after=xyz')).json().error.field).toBe('after');
   });
 
   it('unknown content, niches and trends are a 404', async () => {
@@ -289,11 +278,11 @@ describe('content mistakes', () => {
       ['POST', `/api/v1/content/${missing}/produce`],
       ['POST', `/api/v1/content/${missing}/retry`],
     ] as const) {
-      expect((await call(method, url)).statusCode, `${method} ${url}`).toBe(404);
+      expect((await api.call(method, url)).statusCode, `${method} ${url}`).toBe(404);
     }
-    const niche = await call('POST', '/api/v1/content', { topic: 'a fine topic', niche: 'nowhere' });
+    const niche = await api.call('POST', '/api/v1/content', { topic: 'a fine topic', niche: 'nowhere' });
     expect(niche.statusCode).toBe(404);
-    const trend = await call('POST', '/api/v1/content', { fromTrend: missing });
+    const trend = await api.call('POST', '/api/v1/content', { fromTrend: missing });
     expect(trend.statusCode).toBe(404);
     expect(trend.json().error.field).toBe('fromTrend');
   });
@@ -312,7 +301,7 @@ describe('content mistakes', () => {
       [mediaDir, /outside|gone/],
     ] as const) {
       const c = await factories.content(t.pool, { output_path: outputPath });
-      const response = await call('GET', `/api/v1/content/${String(c.id)}/video`);
+      const response = await api.call('GET', `/api/v1/content/${String(c.id)}/video`);
       expect(response.statusCode, String(outputPath)).toBe(404);
       expect(response.json().error.message, String(outputPath)).toMatch(why);
       expect(response.body).not.toContain('not for you');
@@ -325,7 +314,7 @@ describe('content mistakes', () => {
       `/api/v1/content/${String(content.id)}/produce`,
       `/api/v1/content/${String(content.id)}/retry`,
     ]) {
-      const response = await call('POST', url, undefined, { app: bare });
+      const response = await bare.call('POST', url);
       expect(response.statusCode, url).toBe(503);
       expect(response.json().error).toMatchObject({
         code: 'unavailable',
@@ -333,43 +322,38 @@ describe('content mistakes', () => {
       });
     }
     const before = (await t.pool.query('SELECT count(*)::int AS n FROM content')).rows[0].n;
-    const create = await call(
-      'POST',
-      '/api/v1/content',
-      { topic: 'queued at once', niche: 'personal_finance', produce: true },
-      { app: bare },
-    );
+    const create = await bare.call('POST', '/api/v1/content', {
+      topic: 'queued at once',
+      niche: 'personal_finance',
+      produce: true,
+    });
     expect(create.statusCode).toBe(503);
     expect((await t.pool.query('SELECT count(*)::int AS n FROM content')).rows[0].n).toBe(before);
     // Creating without producing needs no sink; a video needs a media folder.
-    const plain = await call(
-      'POST',
-      '/api/v1/content',
-      { topic: 'made anyway', niche: 'personal_finance' },
-      { app: bare },
-    );
+    const plain = await bare.call('POST', '/api/v1/content', {
+      topic: 'made anyway',
+      niche: 'personal_finance',
+    });
     expect(plain.statusCode).toBe(201);
     const withVideo = await factories.content(t.pool, { output_path: path.join(mediaDir, 'x.mp4') });
-    const video = await call('GET', `/api/v1/content/${String(withVideo.id)}/video`, undefined, {
-      app: bare,
-    });
+    const video = await bare.call('GET', `/api/v1/content/${String(withVideo.id)}/video`);
     expect(video.statusCode).toBe(404);
     expect(video.json().error.message).toMatch(/has no video/);
   });
 
   it('a read-only token reads content but may not create, produce or retry it; no token, nothing', async () => {
     const content = await factories.content(t.pool);
-    const reader = { secret: api.reader.secret };
-    expect((await call('GET', '/api/v1/content', undefined, reader)).statusCode).toBe(200);
-    expect((await call('GET', `/api/v1/content/${String(content.id)}`, undefined, reader)).statusCode).toBe(
-      200,
-    );
+    const reader = api.reader.secret;
+    expect((await api.call('GET', '/api/v1/content', undefined, reader)).statusCode).toBe(200);
+    expect(
+      (await api.call('GET', `/api/v1/content/${String(content.id)}`, undefined, reader)).statusCode,
+    ).toBe(200);
     for (const [url, body] of [
       ['/api/v1/content', { topic: 'read only', niche: 'motivation' }],
       [`/api/v1/content/${String(content.id)}/produce`, undefined],
       [`/api/v1/content/${String(content.id)}/retry`, undefined],
     ] as const) {
-      const response = await call('POST', url, body, reader);
+      const response = await api.call('POST', url, body, reader);
       expect(response.statusCode, url).toBe(403);
       expect((await api.app.inject({ method: 'POST', url })).statusCode, url).toBe(401);
     }

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { factories } from '../helpers/factories.ts';
 import { useTestDatabase } from '../helpers/database.ts';
-import { bearer, fieldsOf, startTestApp, type TestApp } from './helpers.ts';
+import { fieldsOf, startTestApp, type TestApp } from './helpers.ts';
 
 const t = useTestDatabase();
 let api: TestApp;
@@ -12,17 +12,9 @@ beforeAll(async () => {
 });
 afterAll(() => api.close());
 
-const call = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) =>
-  api.app.inject({
-    method,
-    url,
-    headers: bearer(api.admin.secret),
-    ...(payload === undefined ? {} : { payload: payload as object }),
-  });
-
 describe('devices', () => {
   it('are created (disconnected by default, on the server’s host), shown and listed with health fields', async () => {
-    const created = await call('POST', '/api/v1/devices', {
+    const created = await api.call('POST', '/api/v1/devices', {
       name: 'http-phone-1',
       udid: 'http-udid-1',
       model: 'iPhone 13',
@@ -44,7 +36,7 @@ describe('devices', () => {
     });
 
     for (const ref of [created.json().id, 'http-udid-1', 'http-phone-1']) {
-      const shown = await call('GET', `/api/v1/devices/${ref}`);
+      const shown = await api.call('GET', `/api/v1/devices/${ref}`);
       expect(shown.statusCode).toBe(200);
       expect(shown.json()).toMatchObject({
         device: { id: created.json().id },
@@ -55,8 +47,8 @@ describe('devices', () => {
   });
 
   it('are updated, and null clears a value', async () => {
-    await call('POST', '/api/v1/devices', { name: 'http-phone-2', udid: 'http-udid-2', wdaPort: 8102 });
-    const updated = await call('PATCH', '/api/v1/devices/http-phone-2', {
+    await api.call('POST', '/api/v1/devices', { name: 'http-phone-2', udid: 'http-udid-2', wdaPort: 8102 });
+    const updated = await api.call('PATCH', '/api/v1/devices/http-phone-2', {
       status: 'active',
       batteryLevel: 55,
       storageFreeGb: 12.5,
@@ -64,7 +56,7 @@ describe('devices', () => {
     });
     expect(updated.statusCode, updated.body).toBe(200);
     expect(updated.json()).toMatchObject({ status: 'active', batteryLevel: 55, storageFreeGb: 12.5 });
-    const cleared = await call('PATCH', '/api/v1/devices/http-phone-2', {
+    const cleared = await api.call('PATCH', '/api/v1/devices/http-phone-2', {
       wdaPort: null,
       batteryLevel: null,
     });
@@ -83,7 +75,10 @@ describe('devices', () => {
     const seen: string[] = [];
     let after: string | null = null;
     do {
-      const page = await call('GET', `/api/v1/devices?host=rack-b&limit=2${after ? `&after=${after}` : ''}`);
+      const page = await api.call(
+        'GET',
+        `/api/v1/devices?host=rack-b&limit=2${after ? `&after=${after}` : ''}`,
+      );
       expect(page.statusCode, page.body).toBe(200);
       const body = page.json<{ devices: { name: string }[]; nextCursor: string | null }>();
       expect(body.devices.length).toBeLessThanOrEqual(2);
@@ -92,7 +87,7 @@ describe('devices', () => {
     } while (after);
     expect(seen).toEqual([0, 1, 2, 3, 4].map((i) => `page-phone-${i}`));
 
-    const maintenance = await call('GET', '/api/v1/devices?host=rack-b&status=maintenance');
+    const maintenance = await api.call('GET', '/api/v1/devices?host=rack-b&status=maintenance');
     expect(maintenance.json().devices.map((d: { name: string }) => d.name)).toEqual([
       'page-phone-1',
       'page-phone-3',
@@ -102,22 +97,22 @@ describe('devices', () => {
   it('are removed; one with accounts only with force=true, which unassigns them', async () => {
     const device = await factories.device(t.pool, { name: 'busy-phone', udid: 'busy-udid' });
     await factories.account(t.pool, { device_id: device.id });
-    const refused = await call('DELETE', '/api/v1/devices/busy-phone');
+    const refused = await api.call('DELETE', '/api/v1/devices/busy-phone');
     expect(refused.statusCode).toBe(409);
     expect(refused.json().error).toMatchObject({
       code: 'conflict',
       message: expect.stringMatching(/1 account/),
     });
-    const forced = await call('DELETE', '/api/v1/devices/busy-phone?force=true');
+    const forced = await api.call('DELETE', '/api/v1/devices/busy-phone?force=true');
     expect(forced.statusCode).toBe(200);
     expect(forced.json()).toMatchObject({ device: { name: 'busy-phone' }, unassignedAccounts: 1 });
-    expect((await call('GET', '/api/v1/devices/busy-phone')).statusCode).toBe(404);
+    expect((await api.call('GET', '/api/v1/devices/busy-phone')).statusCode).toBe(404);
   });
 });
 
 describe('device mistakes', () => {
   it('unknown fields and wrong types are a 400 naming each field', async () => {
-    const response = await call('POST', '/api/v1/devices', {
+    const response = await api.call('POST', '/api/v1/devices', {
       name: 42,
       udid: 'x',
       wdaPort: 'eighty',
@@ -128,17 +123,17 @@ describe('device mistakes', () => {
     expect(fieldsOf(response).sort()).toEqual(['body.colour', 'body.name', 'body.wdaPort']);
     expect(response.json().error.message).toMatch(/body\.colour is not a known field/);
 
-    const missing = await call('POST', '/api/v1/devices', { udid: 'only-udid' });
+    const missing = await api.call('POST', '/api/v1/devices', { udid: 'only-udid' });
     expect(missing.json().error).toMatchObject({ field: 'body.name', message: 'body.name is required' });
-    const noBody = await call('POST', '/api/v1/devices');
+    const noBody = await api.call('POST', '/api/v1/devices');
     expect(noBody.json().error).toMatchObject({ field: 'body', message: 'body is required' });
-    const range = await call('PATCH', '/api/v1/devices/http-phone-1', { batteryLevel: 101 });
+    const range = await api.call('PATCH', '/api/v1/devices/http-phone-1', { batteryLevel: 101 });
     expect(fieldsOf(range)).toEqual(['body.batteryLevel']);
-    const query = await call('GET', '/api/v1/devices?status=broken&page=2');
+    const query = await api.call('GET', '/api/v1/devices?status=broken&page=2');
     expect(fieldsOf(query).sort()).toEqual(['querystring.page', 'querystring.status']);
-    const nothing = await call('PATCH', '/api/v1/devices/http-phone-1', {});
+    const nothing = await api.call('PATCH', '/api/v1/devices/http-phone-1', {});
     expect(nothing.statusCode).toBe(400);
-    const badCursor = await call('GET', '/api/v1/devices?after=nonsense');
+    const badCursor = await api.call('GET', '/api/v1/devices?after=nonsense');
     expect(badCursor.json().error.field).toBe('after');
   });
 
@@ -148,18 +143,18 @@ describe('device mistakes', () => {
       ['PATCH', { status: 'active' }],
       ['DELETE', undefined],
     ] as const) {
-      const response = await call(method, '/api/v1/devices/no-such-phone', payload);
+      const response = await api.call(method, '/api/v1/devices/no-such-phone', payload);
       expect(response.statusCode, method).toBe(404);
       expect(response.json().error.code).toBe('not_found');
     }
   });
 
   it('a taken udid or name is a 409', async () => {
-    await call('POST', '/api/v1/devices', { name: 'dup-phone', udid: 'dup-udid' });
-    const udid = await call('POST', '/api/v1/devices', { name: 'another', udid: 'dup-udid' });
+    await api.call('POST', '/api/v1/devices', { name: 'dup-phone', udid: 'dup-udid' });
+    const udid = await api.call('POST', '/api/v1/devices', { name: 'another', udid: 'dup-udid' });
     expect(udid.statusCode).toBe(409);
     expect(udid.json().error).toMatchObject({ code: 'conflict', field: 'udid' });
-    const name = await call('POST', '/api/v1/devices', { name: 'dup-phone', udid: 'fresh-udid' });
+    const name = await api.call('POST', '/api/v1/devices', { name: 'dup-phone', udid: 'fresh-udid' });
     expect(name.statusCode).toBe(409);
     expect(name.json().error.field).toBe('name');
   });

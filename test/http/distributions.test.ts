@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { factories } from '../helpers/factories.ts';
 import { useTestDatabase } from '../helpers/database.ts';
-import { bearer, fieldsOf, startTestApp, type TestApp } from './helpers.ts';
+import { fieldsOf, startTestApp, type TestApp } from './helpers.ts';
 
 const t = useTestDatabase();
 let api: TestApp;
@@ -11,14 +11,6 @@ beforeAll(async () => {
   api = await startTestApp(t);
 });
 afterAll(() => api.close());
-
-const call = (method: 'GET' | 'POST', url: string, payload?: unknown, secret = api.admin.secret) =>
-  api.app.inject({
-    method,
-    url,
-    headers: bearer(secret),
-    ...(payload === undefined ? {} : { payload: payload as object }),
-  });
 
 const posted = (values: Record<string, unknown> = {}) =>
   factories.distribution(t.pool, {
@@ -49,7 +41,7 @@ describe('distributions', () => {
     const seen: string[] = [];
     let after: string | null = null;
     do {
-      const page = await call(
+      const page = await api.call(
         'GET',
         `/api/v1/distributions?content=${String(content.id)}&limit=2${after ? `&after=${after}` : ''}`,
       );
@@ -59,18 +51,18 @@ describe('distributions', () => {
     } while (after);
     expect(seen).toEqual([...ids].reverse());
 
-    const failed = await call('GET', `/api/v1/distributions?content=${String(content.id)}&status=failed`);
+    const failed = await api.call('GET', `/api/v1/distributions?content=${String(content.id)}&status=failed`);
     expect(failed.json().distributions.map((d: { id: string }) => d.id)).toEqual([ids[3], ids[1]]);
     expect(failed.json().distributions[0]).toMatchObject({
       status: 'failed',
       attempts: 4,
       contentId: content.id,
     });
-    const mine = await call('GET', '/api/v1/distributions?account=poster_one');
+    const mine = await api.call('GET', '/api/v1/distributions?account=poster_one');
     expect(mine.json().distributions).toEqual([
       expect.objectContaining({ id: ids[4], username: 'poster_one', platform: 'tiktok', status: 'pending' }),
     ]);
-    const both = await call(
+    const both = await api.call(
       'GET',
       `/api/v1/distributions?content=${String(content.id)}&status=pending,failed`,
     );
@@ -79,7 +71,7 @@ describe('distributions', () => {
 
   it('that were posted are marked removed, with an event naming the reason', async () => {
     const d = await posted();
-    const response = await call('POST', `/api/v1/distributions/${String(d.id)}/removed`, {
+    const response = await api.call('POST', `/api/v1/distributions/${String(d.id)}/removed`, {
       reason: 'community guidelines',
     });
     expect(response.statusCode, response.body).toBe(200);
@@ -96,7 +88,9 @@ describe('distributions', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0].context.reason).toBe('community guidelines');
 
-    const again = await call('POST', `/api/v1/distributions/${String(d.id)}/removed`, { reason: 'twice' });
+    const again = await api.call('POST', `/api/v1/distributions/${String(d.id)}/removed`, {
+      reason: 'twice',
+    });
     expect(again.statusCode).toBe(409);
     expect(again.json().error).toMatchObject({
       code: 'conflict',
@@ -108,34 +102,34 @@ describe('distributions', () => {
 describe('distribution mistakes', () => {
   it('only a posted distribution can be marked removed: 409 otherwise, 404 when there is none', async () => {
     const pending = await factories.distribution(t.pool);
-    const refused = await call('POST', `/api/v1/distributions/${String(pending.id)}/removed`, {
+    const refused = await api.call('POST', `/api/v1/distributions/${String(pending.id)}/removed`, {
       reason: 'nope',
     });
     expect(refused.statusCode).toBe(409);
     expect(refused.json().error.message).toMatch(/is pending/);
     for (const id of ['00000000-0000-4000-8000-000000000000', 'not-an-id']) {
-      const missing = await call('POST', `/api/v1/distributions/${id}/removed`, { reason: 'gone' });
+      const missing = await api.call('POST', `/api/v1/distributions/${id}/removed`, { reason: 'gone' });
       expect(missing.statusCode, id).toBe(404);
     }
   });
 
   it('bad bodies and filters are a 400 naming the field', async () => {
     const d = await posted();
-    const empty = await call('POST', `/api/v1/distributions/${String(d.id)}/removed`, { reason: '' });
+    const empty = await api.call('POST', `/api/v1/distributions/${String(d.id)}/removed`, { reason: '' });
     expect(fieldsOf(empty)).toEqual(['body.reason']);
-    const extra = await call('POST', `/api/v1/distributions/${String(d.id)}/removed`, {
+    const extra = await api.call('POST', `/api/v1/distributions/${String(d.id)}/removed`, {
       reason: 'x',
       by: 'me',
     });
     expect(fieldsOf(extra)).toEqual(['body.by']);
-    const none = await call('POST', `/api/v1/distributions/${String(d.id)}/removed`);
+    const none = await api.call('POST', `/api/v1/distributions/${String(d.id)}/removed`);
     expect(none.statusCode).toBe(400);
-    const status = await call('GET', '/api/v1/distributions?status=deleted');
+    const status = await api.call('GET', '/api/v1/distributions?status=deleted');
     expect(fieldsOf(status)[0]).toMatch(/^querystring\.status/);
-    const content = await call('GET', '/api/v1/distributions?content=abc');
+    const content = await api.call('GET', '/api/v1/distributions?content=abc');
     expect(content.json().error.field).toBe('content');
-    expect((await call('GET', '/api/v1/distributions?after=xyz')).json().error.field).toBe('after');
-    expect((await call('GET', '/api/v1/distributions?account=nobody_at_all')).statusCode).toBe(404);
+    expect((await api.call('GET', '/api/v1/distributions?after=xyz')).json().error.field).toBe('after');
+    expect((await api.call('GET', '/api/v1/distributions?account=nobody_at_all')).statusCode).toBe(404);
     // Nothing changed.
     const { rows } = await t.pool.query('SELECT status FROM distributions WHERE id = $1', [d.id]);
     expect(rows[0].status).toBe('posted');
@@ -143,8 +137,10 @@ describe('distribution mistakes', () => {
 
   it('a read-only token lists but may not mark; no token, nothing', async () => {
     const d = await posted();
-    expect((await call('GET', '/api/v1/distributions', undefined, api.reader.secret)).statusCode).toBe(200);
-    const refused = await call(
+    expect((await api.call('GET', '/api/v1/distributions', undefined, api.reader.secret)).statusCode).toBe(
+      200,
+    );
+    const refused = await api.call(
       'POST',
       `/api/v1/distributions/${String(d.id)}/removed`,
       { reason: 'x' },

@@ -13,7 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => api.close());
 
-const get = (url: string) => api.app.inject({ url, headers: bearer(api.admin.secret) });
+const get = (url: string) => api.call('GET', url);
 
 describe('events', () => {
   it('are listed newest first with the CLI’s filters, in keyset pages', async () => {

@@ -12,8 +12,15 @@ import type { Vault } from '../../src/vault/vault.ts';
 import { keyLine, vaultWith } from '../helpers/accounts.ts';
 import type { TestDatabase } from '../helpers/database.ts';
 
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
 export interface TestApp {
   app: FastifyInstance;
+  /**
+   * One API request with a bearer token: the admin's, or the `secret` given (e.g. `reader.secret`). A
+   * payload, when there is one, is sent as JSON.
+   */
+  call(method: Method, url: string, payload?: unknown, secret?: string): Promise<LightMyRequestResponse>;
   vault: Vault;
   /** Read-write and read-only bearer secrets, and their names. */
   admin: { secret: string; name: string; id: string };
@@ -56,6 +63,13 @@ export async function startTestApp(
   const reader = await createToken(t.db, { name: `reader-${suffix}`, readOnly: true }, 'test');
   return {
     app,
+    call: (method, url, payload, secret = admin.secret) =>
+      app.inject({
+        method,
+        url,
+        headers: bearer(secret),
+        ...(payload === undefined ? {} : { payload: payload as object }),
+      }),
     vault,
     admin: { secret: admin.secret, name: admin.token.name, id: admin.token.id },
     reader: { secret: reader.secret, name: reader.token.name, id: reader.token.id },

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { factories } from '../helpers/factories.ts';
 import { useTestDatabase } from '../helpers/database.ts';
-import { bearer, fieldsOf, startTestApp, type TestApp } from './helpers.ts';
+import { fieldsOf, startTestApp, type TestApp } from './helpers.ts';
 
 const t = useTestDatabase();
 let api: TestApp;
@@ -12,20 +12,12 @@ beforeAll(async () => {
 });
 afterAll(() => api.close());
 
-const call = (method: 'GET' | 'POST', url: string, payload?: unknown, secret = api.admin.secret) =>
-  api.app.inject({
-    method,
-    url,
-    headers: bearer(secret),
-    ...(payload === undefined ? {} : { payload: payload as object }),
-  });
-
 const nicheId = async (slug: string) =>
   (await t.pool.query<{ id: string }>('SELECT id FROM niches WHERE slug = $1', [slug])).rows[0]!.id;
 
 describe('hooks', () => {
   it('are added, with a niche and a prior, and shown with their posteriors', async () => {
-    const created = await call('POST', '/api/v1/hooks', {
+    const created = await api.call('POST', '/api/v1/hooks', {
       category: 'curiosity_gap',
       template: '  Nobody tells you this about {topic}.  ',
       niche: 'personal_finance',
@@ -40,7 +32,7 @@ describe('hooks', () => {
       usageCount: 0,
       platformScores: {},
     });
-    const shown = await call('GET', `/api/v1/hooks/${created.json().id}`);
+    const shown = await api.call('GET', `/api/v1/hooks/${created.json().id}`);
     expect(shown.statusCode).toBe(200);
     // A prior of 0.8 worth two observations: Beta(1 + 1.6, 1 + 0.4).
     expect(shown.json().posteriors.tiktok.alpha).toBeCloseTo(2.6);
@@ -55,7 +47,7 @@ describe('hooks', () => {
       ['question', 'motivation'],
       ['bold_claim', 'motivation'],
     ] as const) {
-      const response = await call('POST', '/api/v1/hooks', {
+      const response = await api.call('POST', '/api/v1/hooks', {
         category,
         template: `A ${category} about {topic}`,
         ...(niche ? { niche } : {}),
@@ -65,14 +57,14 @@ describe('hooks', () => {
     const seen: string[] = [];
     let after: string | null = null;
     do {
-      const page = await call('GET', `/api/v1/hooks?limit=2${after ? `&after=${after}` : ''}`);
+      const page = await api.call('GET', `/api/v1/hooks?limit=2${after ? `&after=${after}` : ''}`);
       expect(page.statusCode, page.body).toBe(200);
       seen.push(...page.json().hooks.map((h: { category: string }) => h.category));
       after = page.json().nextCursor;
     } while (after);
     expect(seen).toEqual(['bold_claim', 'bold_claim', 'bold_claim', 'curiosity_gap', 'question']);
 
-    const motivation = await call('GET', '/api/v1/hooks?niche=motivation&category=bold_claim');
+    const motivation = await api.call('GET', '/api/v1/hooks?niche=motivation&category=bold_claim');
     expect(motivation.json().hooks).toHaveLength(2);
     expect(motivation.json().nextCursor).toBeNull();
   });
@@ -94,7 +86,10 @@ describe('hooks', () => {
       category: 'elsewhere',
       niche_id: await nicheId('motivation'),
     });
-    const board = await call('GET', '/api/v1/hooks/leaderboard?platform=tiktok&niche=true_crime&limit=1000');
+    const board = await api.call(
+      'GET',
+      '/api/v1/hooks/leaderboard?platform=tiktok&niche=true_crime&limit=1000',
+    );
     expect(board.statusCode, board.body).toBe(200);
     const ids = board.json().hooks.map((e: { hook: { id: string } }) => e.hook.id);
     expect(ids[0]).toBe(proven.id);
@@ -103,23 +98,27 @@ describe('hooks', () => {
     expect(board.json().hooks[0]).toMatchObject({ rank: 1, samples: 40, hook: { category: 'proven' } });
     expect(board.json().hooks[0].mean).toBeGreaterThan(0.85);
 
-    const everything = await call('GET', '/api/v1/hooks/leaderboard?limit=3');
+    const everything = await api.call('GET', '/api/v1/hooks/leaderboard?limit=3');
     expect(everything.json()).toMatchObject({ platform: 'tiktok' });
     expect(everything.json().hooks.map((e: { rank: number }) => e.rank)).toEqual([1, 2, 3]);
     // On a platform without posts, the priors decide.
-    const instagram = await call('GET', '/api/v1/hooks/leaderboard?platform=instagram&niche=true_crime');
+    const instagram = await api.call('GET', '/api/v1/hooks/leaderboard?platform=instagram&niche=true_crime');
     expect(instagram.json().hooks[0].samples).toBe(0);
   });
 });
 
 describe('hook mistakes', () => {
   it('are a 400 naming the field, with the CLI’s checks', async () => {
-    const types = await call('POST', '/api/v1/hooks', { category: 7, template: 'ok template', colour: 1 });
+    const types = await api.call('POST', '/api/v1/hooks', {
+      category: 7,
+      template: 'ok template',
+      colour: 1,
+    });
     expect(types.statusCode).toBe(400);
     expect(fieldsOf(types).sort()).toEqual(['body.category', 'body.colour']);
-    const missing = await call('POST', '/api/v1/hooks', { category: 'x' });
+    const missing = await api.call('POST', '/api/v1/hooks', { category: 'x' });
     expect(fieldsOf(missing)).toEqual(['body.template']);
-    const score = await call('POST', '/api/v1/hooks', {
+    const score = await api.call('POST', '/api/v1/hooks', {
       category: 'a',
       template: 'abcdef',
       effectivenessScore: 2,
@@ -130,13 +129,13 @@ describe('hook mistakes', () => {
       [{ category: 'ok', template: 'tiny' }, 'template', /5–300/],
       [{ category: 'ok', template: 'Hello {name}, about {topic}' }, 'template', /\{name\}/],
     ] as const) {
-      const response = await call('POST', '/api/v1/hooks', body);
+      const response = await api.call('POST', '/api/v1/hooks', body);
       expect(response.statusCode, JSON.stringify(body)).toBe(400);
       expect(response.json().error).toMatchObject({ code: 'invalid_input', field, message });
     }
-    expect((await call('GET', '/api/v1/hooks?limit=abc')).statusCode).toBe(400);
-    expect((await call('GET', '/api/v1/hooks?after=garbage')).json().error.field).toBe('after');
-    expect((await call('GET', '/api/v1/hooks/leaderboard?platform=myspace')).statusCode).toBe(400);
+    expect((await api.call('GET', '/api/v1/hooks?limit=abc')).statusCode).toBe(400);
+    expect((await api.call('GET', '/api/v1/hooks?after=garbage')).json().error.field).toBe('after');
+    expect((await api.call('GET', '/api/v1/hooks/leaderboard?platform=myspace')).statusCode).toBe(400);
   });
 
   it('an unknown hook or niche is a 404', async () => {
@@ -146,9 +145,9 @@ describe('hook mistakes', () => {
       '/api/v1/hooks?niche=no_such_niche',
       '/api/v1/hooks/leaderboard?niche=no_such_niche',
     ]) {
-      expect((await call('GET', url)).statusCode, url).toBe(404);
+      expect((await api.call('GET', url)).statusCode, url).toBe(404);
     }
-    const add = await call('POST', '/api/v1/hooks', {
+    const add = await api.call('POST', '/api/v1/hooks', {
       category: 'ok',
       template: 'about {topic}',
       niche: 'no_such_niche',
@@ -158,8 +157,8 @@ describe('hook mistakes', () => {
   });
 
   it('a read-only token reads hooks but may not add one; no token, nothing', async () => {
-    expect((await call('GET', '/api/v1/hooks', undefined, api.reader.secret)).statusCode).toBe(200);
-    const refused = await call(
+    expect((await api.call('GET', '/api/v1/hooks', undefined, api.reader.secret)).statusCode).toBe(200);
+    const refused = await api.call(
       'POST',
       '/api/v1/hooks',
       { category: 'ok', template: 'about {topic}' },

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refreshRollups } from '../../src/metrics/rollup-refresh.ts';
 import { factories } from '../helpers/factories.ts';
 import { useTestDatabase } from '../helpers/database.ts';
-import { bearer, fieldsOf, startTestApp, type TestApp } from './helpers.ts';
+import { fieldsOf, startTestApp, type TestApp } from './helpers.ts';
 
 const t = useTestDatabase();
 let api: TestApp;
@@ -33,14 +33,9 @@ beforeAll(async () => {
 });
 afterAll(() => api.close());
 
-const ingest = (body: unknown, secret = api.admin.secret) =>
-  api.app.inject({
-    method: 'POST',
-    url: '/api/v1/metrics/snapshots',
-    headers: bearer(secret),
-    payload: body as object,
-  });
-const get = (url: string) => api.app.inject({ url, headers: bearer(api.admin.secret) });
+const ingest = (body: unknown, secret?: string) =>
+  api.call('POST', '/api/v1/metrics/snapshots', body, secret);
+const get = (url: string) => api.call('GET', url);
 const stored = async () =>
   (await t.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM metric_snapshots')).rows[0]!.n;
 

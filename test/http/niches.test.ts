@@ -1,7 +1,7 @@
 // Niches over HTTP: listed by slug in keyset pages, filtered by status.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../helpers/database.ts';
-import { bearer, fieldsOf, startTestApp, type TestApp } from './helpers.ts';
+import { fieldsOf, startTestApp, type TestApp } from './helpers.ts';
 
 const t = useTestDatabase();
 let api: TestApp;
@@ -11,7 +11,7 @@ beforeAll(async () => {
 });
 afterAll(() => api.close());
 
-const get = (url: string, secret = api.reader.secret) => api.app.inject({ url, headers: bearer(secret) });
+const get = (url: string) => api.call('GET', url, undefined, api.reader.secret);
 
 describe('niches', () => {
   it('are listed by slug in keyset pages', async () => {
@@ -58,8 +58,8 @@ describe('niches', () => {
 });
 
 describe('niche management', () => {
-  const write = (method: 'POST' | 'PATCH', url: string, payload: unknown, secret = api.admin.secret) =>
-    api.app.inject({ method, url, payload: payload as object, headers: bearer(secret) });
+  const write = (method: 'POST' | 'PATCH', url: string, payload: object, secret?: string) =>
+    api.call(method, url, payload, secret);
 
   it('adds a niche, then finds it by slug and by id', async () => {
     const added = await write('POST', '/api/v1/niches', {

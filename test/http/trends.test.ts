@@ -2,7 +2,7 @@
 // listed best first in keyset pages, shown with their sightings, and turned into content.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../helpers/database.ts';
-import { bearer, fieldsOf, startTestApp, type TestApp } from './helpers.ts';
+import { fieldsOf, startTestApp, type TestApp } from './helpers.ts';
 
 const t = useTestDatabase();
 let api: TestApp;
@@ -10,14 +10,6 @@ beforeAll(async () => {
   api = await startTestApp(t);
 });
 afterAll(() => api.close());
-
-const call = (method: 'GET' | 'POST', url: string, payload?: unknown, secret = api.admin.secret) =>
-  api.app.inject({
-    method,
-    url,
-    headers: bearer(secret),
-    ...(payload === undefined ? {} : { payload: payload as object }),
-  });
 
 const hoursAgo = (h: number) => new Date(Date.now() - h * 3_600_000).toISOString();
 const topics = async () =>
@@ -38,7 +30,7 @@ describe('trending topics', () => {
       engagement,
       published_at: hoursAgo(2 + i),
     }));
-    const response = await call('POST', '/api/v1/trends/import', [
+    const response = await api.call('POST', '/api/v1/trends/import', [
       ...items,
       { topic: 'No-spend February', niche: 'personal_finance', source: 'manual', overperformance_ratio: 4.5 },
       { topic: 'Stoic mornings', niche: 'motivation', source: 'manual', overperformance_ratio: '1.5' },
@@ -53,7 +45,7 @@ describe('trending topics', () => {
     const seen: { topic: string; trendScore: number | null }[] = [];
     let after: string | null = null;
     do {
-      const page = await call('GET', `/api/v1/trends?limit=2${after ? `&after=${after}` : ''}`);
+      const page = await api.call('GET', `/api/v1/trends?limit=2${after ? `&after=${after}` : ''}`);
       expect(page.statusCode, page.body).toBe(200);
       seen.push(...page.json().trends);
       after = page.json().nextCursor;
@@ -62,7 +54,7 @@ describe('trending topics', () => {
     const scores = seen.map((s) => s.trendScore ?? -1);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
 
-    const finance = await call('GET', '/api/v1/trends?niche=personal_finance&limit=100');
+    const finance = await api.call('GET', '/api/v1/trends?niche=personal_finance&limit=100');
     expect(finance.json().trends).toHaveLength(4);
     expect(finance.json().trends.map((x: { nicheSlug: string }) => x.nicheSlug)).toEqual(
       Array(4).fill('personal_finance'),
@@ -70,9 +62,9 @@ describe('trending topics', () => {
   });
 
   it('are shown with their sightings, and the inactive ones only with all=true', async () => {
-    const list = (await call('GET', '/api/v1/trends?niche=personal_finance')).json().trends;
+    const list = (await api.call('GET', '/api/v1/trends?niche=personal_finance')).json().trends;
     const cash = list.find((x: { topic: string }) => x.topic.startsWith('Cash'));
-    const shown = await call('GET', `/api/v1/trends/${cash.id}`);
+    const shown = await api.call('GET', `/api/v1/trends/${cash.id}`);
     expect(shown.statusCode).toBe(200);
     expect(shown.json()).toMatchObject({
       id: cash.id,
@@ -84,15 +76,15 @@ describe('trending topics', () => {
     expect(shown.json().history[0]).toMatchObject({ source: 'tiktok', engagement: expect.any(Number) });
 
     await t.pool.query(`UPDATE trending_topics SET is_active = false WHERE id = $1`, [cash.id]);
-    const active = (await call('GET', '/api/v1/trends?limit=100')).json().trends;
+    const active = (await api.call('GET', '/api/v1/trends?limit=100')).json().trends;
     expect(active.map((x: { id: string }) => x.id)).not.toContain(cash.id);
-    const all = (await call('GET', '/api/v1/trends?all=true&limit=100')).json().trends;
+    const all = (await api.call('GET', '/api/v1/trends?all=true&limit=100')).json().trends;
     expect(all.map((x: { id: string }) => x.id)).toContain(cash.id);
   });
 
   it('become content, taking the topic and niche unless told otherwise', async () => {
-    const [best] = (await call('GET', '/api/v1/trends?niche=motivation')).json().trends;
-    const created = await call('POST', `/api/v1/trends/${best.id}/content`);
+    const [best] = (await api.call('GET', '/api/v1/trends?niche=motivation')).json().trends;
+    const created = await api.call('POST', `/api/v1/trends/${best.id}/content`);
     expect(created.statusCode, created.body).toBe(201);
     expect(created.json()).toMatchObject({
       topic: 'Stoic mornings',
@@ -100,14 +92,14 @@ describe('trending topics', () => {
       trendId: best.id,
       status: 'scripting',
     });
-    const own = await call('POST', `/api/v1/trends/${best.id}/content`, {
+    const own = await api.call('POST', `/api/v1/trends/${best.id}/content`, {
       topic: 'Stoicism at 5 am',
       format: 'reddit_story',
     });
     expect(own.json()).toMatchObject({ topic: 'Stoicism at 5 am', format: 'reddit_story', trendId: best.id });
     // This server queues nothing: producing at once is refused, and nothing is created.
     const before = (await t.pool.query('SELECT count(*)::int AS n FROM content')).rows[0].n;
-    const produce = await call('POST', `/api/v1/trends/${best.id}/content`, { produce: true });
+    const produce = await api.call('POST', `/api/v1/trends/${best.id}/content`, { produce: true });
     expect(produce.statusCode).toBe(503);
     expect((await t.pool.query('SELECT count(*)::int AS n FROM content')).rows[0].n).toBe(before);
   });
@@ -116,7 +108,7 @@ describe('trending topics', () => {
 describe('trend mistakes', () => {
   it('an import with a bad item imports nothing, and names every problem by line (the item) and field', async () => {
     const before = await topics();
-    const response = await call('POST', '/api/v1/trends/import', [
+    const response = await api.call('POST', '/api/v1/trends/import', [
       { topic: 'A fine topic', niche: 'motivation', source: 'manual' },
       { topic: 'No niche here', source: 'manual' },
       { topic: 'Unknown key', niche: 'motivation', source: 'manual', colour: 'red' },
@@ -144,39 +136,40 @@ describe('trend mistakes', () => {
   });
 
   it('bodies of the wrong shape are a 400, unknown topics a 404', async () => {
-    expect(fieldsOf(await call('POST', '/api/v1/trends/import', []))).toEqual(['body']);
-    expect(fieldsOf(await call('POST', '/api/v1/trends/import', { topic: 'not an array' }))).toEqual([
+    expect(fieldsOf(await api.call('POST', '/api/v1/trends/import', []))).toEqual(['body']);
+    expect(fieldsOf(await api.call('POST', '/api/v1/trends/import', { topic: 'not an array' }))).toEqual([
       'body',
     ]);
-    const content = await call('POST', `/api/v1/trends/00000000-0000-4000-8000-000000000000/content`, {
+    const content = await api.call('POST', `/api/v1/trends/00000000-0000-4000-8000-000000000000/content`, {
       colour: 'red',
     });
     expect(fieldsOf(content)).toEqual(['body.colour']);
-    expect((await call('GET', '/api/v1/trends?all=maybe')).statusCode).toBe(400);
-    expect((await call('GET', '/api/v1/trends?after=xyz')).json().error.field).toBe('after');
+    expect((await api.call('GET', '/api/v1/trends?all=maybe')).statusCode).toBe(400);
+    expect((await api.call('GET', '/api/v1/trends?after=xyz')).json().error.field).toBe('after');
     for (const [method, url] of [
       ['GET', '/api/v1/trends/00000000-0000-4000-8000-000000000000'],
       ['GET', '/api/v1/trends/not-an-id'],
       ['GET', '/api/v1/trends?niche=no_such_niche'],
       ['POST', '/api/v1/trends/00000000-0000-4000-8000-000000000000/content'],
     ] as const) {
-      expect((await call(method, url)).statusCode, url).toBe(404);
+      expect((await api.call(method, url)).statusCode, url).toBe(404);
     }
   });
 
   it('a read-only token reads trends but may not import or make content', async () => {
     const before = await topics();
-    const [any] = (await call('GET', '/api/v1/trends?all=true', undefined, api.reader.secret)).json().trends;
-    const imported = await call(
+    const [any] = (await api.call('GET', '/api/v1/trends?all=true', undefined, api.reader.secret)).json()
+      .trends;
+    const imported = await api.call(
       'POST',
       '/api/v1/trends/import',
       [{ topic: 'Read only', niche: 'motivation', source: 'manual' }],
       api.reader.secret,
     );
     expect(imported.statusCode).toBe(403);
-    expect((await call('POST', `/api/v1/trends/${any.id}/content`, {}, api.reader.secret)).statusCode).toBe(
-      403,
-    );
+    expect(
+      (await api.call('POST', `/api/v1/trends/${any.id}/content`, {}, api.reader.secret)).statusCode,
+    ).toBe(403);
     expect((await api.app.inject({ url: '/api/v1/trends' })).statusCode).toBe(401);
     expect(await topics()).toBe(before);
   });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { factories } from '../helpers/factories.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { configWithHome } from './domain-app.ts';
-import { bearer, fieldsOf, startTestApp, type TestApp } from './helpers.ts';
+import { fieldsOf, startTestApp, type TestApp } from './helpers.ts';
 import { loadPolicies } from '../../src/policies.ts';
 
 const extra = vi.hoisted(() => ({ deps: {} }));
@@ -31,7 +31,7 @@ afterAll(async () => {
   fs.rmSync(home, { recursive: true, force: true });
 });
 
-const get = (url: string, secret = api.admin.secret) => api.app.inject({ url, headers: bearer(secret) });
+const get = (url: string, secret?: string) => api.call('GET', url, undefined, secret);
 const HOUR = 3_600_000;
 const ago = (ms: number) => new Date(Date.now() - ms);
 

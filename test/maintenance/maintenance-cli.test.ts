@@ -24,7 +24,7 @@ async function sovi(...args: string[]): Promise<string> {
     return true;
   });
   const program = new Command('sovi').exitOverride();
-  registerMaintenanceCommands(program);
+  registerMaintenanceCommands(program.command('maintenance'));
   await program.parseAsync(args, { from: 'user' });
   vi.restoreAllMocks();
   expect(process.exitCode ?? 0).toBe(0);

@@ -112,21 +112,27 @@ describe.skipIf(!hasChromium)('dashboard: content, analytics, trends', () => {
     await page.getByRole('heading', { name: /paying yourself first/, level: 1 }).waitFor();
     const video = page.locator('video.player');
     await video.waitFor();
-    await expect
-      .poll(() => page.evaluate<number>('document.querySelector("video.player").readyState'))
-      .toBeGreaterThanOrEqual(1);
+    // Each step waits on the player's own state (page timeouts, 15 s), never on the clock: playing in real
+    // time for half a second is what a busy machine could not promise.
+    await page.waitForFunction('document.querySelector("video.player").readyState >= 1'); // metadata
     expect(
       await page.evaluate<number[]>(
         '(v => [v.videoWidth, v.videoHeight])(document.querySelector("video.player"))',
       ),
     ).toEqual([1080, 1920]);
     expect(await page.evaluate<number>('document.querySelector("video.player").duration')).toBeGreaterThan(4);
+    // Into the video: the seek fetches that part with a Range request and decodes the frame there.
+    await page.evaluate(`(v => new Promise((resolve, reject) => {
+      v.addEventListener('seeked', resolve, { once: true });
+      v.addEventListener('error', () => reject(new Error('video error ' + v.error?.code)), { once: true });
+      v.currentTime = 2;
+    }))(document.querySelector("video.player"))`);
+    await page.waitForFunction('document.querySelector("video.player").readyState >= 2'); // that frame
+    // play() resolves once playback has begun; then it moves on from where it was put.
     await page.evaluate(
       '(v => { v.muted = true; return v.play(); })(document.querySelector("video.player"))',
     );
-    await expect
-      .poll(() => page.evaluate<number>('document.querySelector("video.player").currentTime'))
-      .toBeGreaterThan(0.5);
+    await page.waitForFunction('document.querySelector("video.player").currentTime > 2');
     expect(await page.evaluate<string | null>('document.querySelector("video.player").error')).toBeNull();
 
     await expect.poll(() => page.locator('table[aria-label="Quality checks"] tbody tr').count()).toBe(9);

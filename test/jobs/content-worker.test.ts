@@ -14,6 +14,7 @@ import { createBoss } from '../../src/db/job-engine.ts';
 import { createSimulatorPublisher } from '../../src/plugins/simulator-publisher.ts';
 import { quietLogger, useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
+import { until } from '../helpers/until.ts';
 
 const t = useTestDatabase();
 const stops: (() => Promise<void>)[] = [];
@@ -64,16 +65,6 @@ async function startWorker(publisherOptions: Record<string, unknown> = {}): Prom
     await database.close();
   });
   return worker;
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 afterEach(async () => {

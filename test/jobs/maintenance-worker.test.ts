@@ -11,6 +11,7 @@ import {
   type MaintenanceSettings,
 } from '../../src/settings/maintenance-settings.ts';
 import { quietLogger, useTestDatabase } from '../helpers/database.ts';
+import { until } from '../helpers/until.ts';
 
 const t = useTestDatabase();
 const stops: (() => Promise<void>)[] = [];
@@ -43,16 +44,6 @@ async function startWorker(
     await database.close();
   });
   return { worker, boss };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 /** A partition for the UTC month `months` months ago, as if maintenance had made it then. */

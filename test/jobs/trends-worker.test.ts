@@ -9,7 +9,8 @@ import { startTrendsWorker, trendsQueues, type TrendsWorker } from '../../src/jo
 import type { TrendSource } from '../../src/plugins/trend-source.ts';
 import { defaultTrendsSettings, type TrendsSettings } from '../../src/settings/trends-settings.ts';
 import { quietLogger, useTestDatabase } from '../helpers/database.ts';
-import { RECORDED_AT, startFixtureServer, type FixtureServer } from './fixture-server.ts';
+import { until } from '../helpers/until.ts';
+import { RECORDED_AT, startFixtureServer, type FixtureServer } from '../trends/fixture-server.ts';
 
 const t = useTestDatabase();
 const stops: (() => Promise<void>)[] = [];
@@ -62,16 +63,6 @@ async function startWorker(
     await database.close();
   });
   return { worker, boss };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 const activeTopics = async () =>
