@@ -4,6 +4,8 @@
 // where it resumes, is its route's business.
 import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { readErrors } from './schemas.ts';
 
 const HEARTBEAT_MS = 15_000;
 /** How long an EventSource waits before reconnecting. */
@@ -55,3 +57,12 @@ export function sendEventStream<Reply extends FastifyReply>(
       .send(stream) as Reply
   );
 }
+
+/** The OpenAPI description of a stream's 200 response, with the read errors before it opens. */
+export const eventStreamResponses = () => ({
+  200: {
+    description: 'text/event-stream',
+    content: { 'text/event-stream': { schema: z.string() } },
+  },
+  ...readErrors(),
+});

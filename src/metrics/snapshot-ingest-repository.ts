@@ -18,19 +18,8 @@ const BAD = 'metric_ingest_bad';
 const ENGAGEMENT_RATE_SQL = `CASE WHEN v.views > 0 THEN LEAST(1, (COALESCE(v.likes, 0) + COALESCE(v.comments, 0)
   + COALESCE(v.shares, 0) + COALESCE(v.saves, 0))::float8 / v.views) END`;
 
-const targetColumns = [
-  'time',
-  'distribution_id',
-  'account_id',
-  'views',
-  'likes',
-  'comments',
-  'shares',
-  'saves',
-  'completion_rate',
-  'engagement_rate',
-  'follower_count_at',
-] as const;
+/** metric_snapshots' columns, which a file's columns are named after. */
+const targetColumns = snapshotColumns;
 
 /** An import is deliberate long work: no statement timeout. Times without an offset are UTC. */
 export async function prepareStagingSession(staging: pg.PoolClient): Promise<void> {

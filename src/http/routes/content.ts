@@ -103,6 +103,12 @@ export const newContentFields = {
 
 const mp4 = { description: 'video/mp4', content: { 'video/mp4': { schema: z.string() } } };
 
+/** What produce and retry answer: the content, and the stage now queued. */
+const queuedResponses = {
+  202: z.object({ content: contentSchema, queued: z.enum(stages) }),
+  ...writeErrors(),
+};
+
 export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
   app,
   { db, config, policies, contentSink },
@@ -234,10 +240,7 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
           '(retry a failed one). 503 when this server has no job engine to queue with.',
         params: contentId,
         body: noBody,
-        response: {
-          202: z.object({ content: contentSchema, queued: z.enum(stages) }),
-          ...writeErrors(),
-        },
+        response: queuedResponses,
       },
     },
     async (request, reply) => {
@@ -257,10 +260,7 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
         description: '409 unless the content failed. 503 when this server has no job engine to queue with.',
         params: contentId,
         body: noBody,
-        response: {
-          202: z.object({ content: contentSchema, queued: z.enum(stages) }),
-          ...writeErrors(),
-        },
+        response: queuedResponses,
       },
     },
     async (request, reply) => {

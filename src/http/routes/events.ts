@@ -16,7 +16,7 @@ import {
   type EventQuery,
 } from '../../events/events-service.ts';
 import { actorOf } from '../auth.ts';
-import { sendEventStream } from '../sse.ts';
+import { eventStreamResponses, sendEventStream } from '../sse.ts';
 import {
   booleanParam,
   integerParam,
@@ -106,13 +106,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, ev
         headers: z.looseObject({
           'last-event-id': integerParam(0, Number.MAX_SAFE_INTEGER).optional(),
         }),
-        response: {
-          200: {
-            description: 'text/event-stream',
-            content: { 'text/event-stream': { schema: z.string() } },
-          },
-          ...readErrors(),
-        },
+        response: eventStreamResponses(),
       },
     },
     async (request, reply) => {

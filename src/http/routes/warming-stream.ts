@@ -8,9 +8,9 @@ import { resolveDevice } from '../../devices/devices-service.ts';
 import { isExactTime } from '../../db/keyset.ts';
 import { sessionStreamStart, type SessionStreamFilter } from '../../warming/session-reads.ts';
 import { streamSessions } from '../../warming/session-stream.ts';
-import { readErrors, refParam } from '../schemas.ts';
+import { refParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
-import { sendEventStream } from '../sse.ts';
+import { eventStreamResponses, sendEventStream } from '../sse.ts';
 import { sessionSchema } from './warming.ts';
 
 export const warmingStreamRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, streams }) => {
@@ -37,13 +37,7 @@ export const warmingStreamRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, {
             .refine(isExactTime, 'an id sent by this stream, like 2026-01-02T03:04:05.123456Z')
             .optional(),
         }),
-        response: {
-          200: {
-            description: 'text/event-stream',
-            content: { 'text/event-stream': { schema: z.string() } },
-          },
-          ...readErrors(),
-        },
+        response: eventStreamResponses(),
       },
     },
     async (request, reply) => {
