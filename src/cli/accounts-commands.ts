@@ -28,6 +28,7 @@ import { parseInteger, parseList } from './parse.ts';
 import { progress } from './progress.ts';
 import { readSecrets } from './secret-input.ts';
 import { platforms } from '../platforms.ts';
+import { pageOptions } from './read-command.ts';
 
 async function deps(ctx: CliContext): Promise<AccountDeps> {
   return {
@@ -156,68 +157,68 @@ export function registerAccountsCommands(accounts: Command): void {
       }),
     );
 
-  accounts
-    .command('list')
-    .description('list accounts')
-    .addOption(new Option('--platform <platform>', 'only this platform').choices(platforms))
-    .option('--state <states>', 'only these states (comma-separated)', parseList)
-    .option('--niche <slug>', 'only this niche')
-    .option('--device <ref>', 'only accounts on this device')
-    .option('--needs-warming', 'the warming queue: due states, least recently warmed first')
-    .option('--deleted', 'only deleted accounts')
-    .option('--all', 'live and deleted accounts')
-    .option('--limit <n>', 'page size (default 100)', (v) => parseInteger('--limit', v, 1, 10_000))
-    .option('--after <cursor>', 'the next page, from the cursor a previous page printed')
-    .option('--json', 'print JSON')
-    .action(
-      action(async (ctx, o: Record<string, unknown>) => {
-        const page = await listAccounts(await deps(ctx), {
-          platform: o.platform as string | undefined,
-          state: o.state as string[] | undefined,
-          niche: o.niche as string | undefined,
-          device: o.device as string | undefined,
-          needsWarming: o.needsWarming === true,
-          deleted: o.all ? 'include' : o.deleted ? 'only' : 'exclude',
-          limit: o.limit as number | undefined,
-          after: o.after as string | undefined,
-        });
-        if (o.json) {
-          ctx.print(json(page));
-          return;
-        }
-        ctx.print(
-          page.accounts.length === 0
-            ? 'no accounts match'
-            : table(
-                [
-                  'id',
-                  'platform',
-                  'username',
-                  'state',
-                  'niche',
-                  'device',
-                  'day',
-                  'followers',
-                  'last warmed',
-                  'secrets',
-                ],
-                page.accounts.map((a) => [
-                  a.id,
-                  a.platform,
-                  a.username + (a.deletedAt ? ' (deleted)' : ''),
-                  a.state,
-                  a.nicheSlug,
-                  a.deviceName,
-                  a.warmingDayCount,
-                  a.followers,
-                  shortTime(a.lastWarmedAt) || 'never',
-                  secretsLine(a),
-                ]),
-              ),
-        );
-        if (page.nextCursor) ctx.print(`more: --after ${page.nextCursor}`);
-      }),
-    );
+  pageOptions(
+    accounts
+      .command('list')
+      .description('list accounts')
+      .addOption(new Option('--platform <platform>', 'only this platform').choices(platforms))
+      .option('--state <states>', 'only these states (comma-separated)', parseList)
+      .option('--niche <slug>', 'only this niche')
+      .option('--device <ref>', 'only accounts on this device')
+      .option('--needs-warming', 'the warming queue: due states, least recently warmed first')
+      .option('--deleted', 'only deleted accounts')
+      .option('--all', 'live and deleted accounts'),
+    100,
+    10_000,
+  ).action(
+    action(async (ctx, o: Record<string, unknown>) => {
+      const page = await listAccounts(await deps(ctx), {
+        platform: o.platform as string | undefined,
+        state: o.state as string[] | undefined,
+        niche: o.niche as string | undefined,
+        device: o.device as string | undefined,
+        needsWarming: o.needsWarming === true,
+        deleted: o.all ? 'include' : o.deleted ? 'only' : 'exclude',
+        limit: o.limit as number | undefined,
+        after: o.after as string | undefined,
+      });
+      if (o.json) {
+        ctx.print(json(page));
+        return;
+      }
+      ctx.print(
+        page.accounts.length === 0
+          ? 'no accounts match'
+          : table(
+              [
+                'id',
+                'platform',
+                'username',
+                'state',
+                'niche',
+                'device',
+                'day',
+                'followers',
+                'last warmed',
+                'secrets',
+              ],
+              page.accounts.map((a) => [
+                a.id,
+                a.platform,
+                a.username + (a.deletedAt ? ' (deleted)' : ''),
+                a.state,
+                a.nicheSlug,
+                a.deviceName,
+                a.warmingDayCount,
+                a.followers,
+                shortTime(a.lastWarmedAt) || 'never',
+                secretsLine(a),
+              ]),
+            ),
+      );
+      if (page.nextCursor) ctx.print(`more: --after ${page.nextCursor}`);
+    }),
+  );
 
   accounts
     .command('show <account>')

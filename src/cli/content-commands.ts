@@ -14,7 +14,8 @@ import { createBoss } from '../db/job-engine.ts';
 import { ensureContentQueues, pipelineJobSink } from '../jobs/content-worker.ts';
 import { action, type CliContext } from './context.ts';
 import { json, shortTime, table } from './format.ts';
-import { parseChoice, parseInteger } from './parse.ts';
+import { parseChoice } from './parse.ts';
+import { pageOptions, readCommand } from './read-command.ts';
 
 /** A job engine client for commands that queue work (the worker in `sovi up` or `sovi worker` runs it). */
 async function jobSink(ctx: CliContext) {
@@ -150,82 +151,75 @@ export function registerContentCommands(content: Command): void {
       }),
     );
 
-  content
-    .command('status')
-    .description('how much content is in each stage')
-    .option('--json', 'print JSON')
-    .action(
-      action(async (ctx, o: { json?: boolean }) => {
-        const counts = await contentStatusCounts((await ctx.database()).db);
-        ctx.print(o.json ? json(counts) : table(['status', 'content'], Object.entries(counts)));
-      }),
-    );
+  readCommand(content, {
+    spec: 'status',
+    description: 'how much content is in each stage',
+    read: async (ctx) => contentStatusCounts((await ctx.database()).db),
+    text: (counts) => table(['status', 'content'], Object.entries(counts)),
+  });
 
-  content
-    .command('list')
-    .description('content, newest first')
-    .option('--status <status>', `only this status (${productionStatuses.join(', ')})`, (v) =>
-      parseChoice('--status', v, productionStatuses),
-    )
-    .option('--niche <slug>', 'only this niche')
-    .option('--limit <n>', 'how many (default 100)', (v) => parseInteger('--limit', v, 1, 10_000))
-    .option('--after <cursor>', 'the next page, from the cursor a previous page printed')
-    .option('--json', 'print JSON')
-    .action(
-      action(
-        async (
-          ctx,
-          o: { status?: ProductionStatus; niche?: string; limit?: number; after?: string; json?: boolean },
-        ) => {
-          const page = await listContentPage((await ctx.database()).db, {
-            status: o.status ? [o.status] : undefined,
-            niche: o.niche,
-            nicheField: '--niche',
-            after: o.after,
-            limit: o.limit ?? 100,
-          });
-          const list = page.items;
-          if (o.json) ctx.print(json(list));
-          else
-            ctx.print(
-              list.length === 0
-                ? 'no content: create some with sovi content new'
-                : table(
-                    ['id', 'status', 'niche', 'format', 'quality', 'topic', 'updated'],
-                    list.map((c) => [
-                      c.id,
-                      c.status,
-                      c.nicheSlug,
-                      c.format,
-                      c.qualityScore?.toFixed(2),
-                      c.topic,
-                      shortTime(c.updatedAt),
-                    ]),
-                  ),
-            );
-          // On stderr, so that --json prints JSON alone.
-          if (page.nextCursor) {
-            const filters = [
-              ...(o.status ? ['--status', o.status] : []),
-              ...(o.niche ? ['--niche', o.niche] : []),
-              ...(o.limit ? ['--limit', String(o.limit)] : []),
-            ];
-            process.stderr.write(
-              `more: sovi content list ${[...filters, '--after', page.nextCursor].join(' ')}\n`,
-            );
-          }
-        },
-      ),
-    );
+  pageOptions(
+    content
+      .command('list')
+      .description('content, newest first')
+      .option('--status <status>', `only this status (${productionStatuses.join(', ')})`, (v) =>
+        parseChoice('--status', v, productionStatuses),
+      )
+      .option('--niche <slug>', 'only this niche'),
+    100,
+    10_000,
+  ).action(
+    action(
+      async (
+        ctx,
+        o: { status?: ProductionStatus; niche?: string; limit?: number; after?: string; json?: boolean },
+      ) => {
+        const page = await listContentPage((await ctx.database()).db, {
+          status: o.status ? [o.status] : undefined,
+          niche: o.niche,
+          nicheField: '--niche',
+          after: o.after,
+          limit: o.limit ?? 100,
+        });
+        const list = page.items;
+        if (o.json) ctx.print(json(list));
+        else
+          ctx.print(
+            list.length === 0
+              ? 'no content: create some with sovi content new'
+              : table(
+                  ['id', 'status', 'niche', 'format', 'quality', 'topic', 'updated'],
+                  list.map((c) => [
+                    c.id,
+                    c.status,
+                    c.nicheSlug,
+                    c.format,
+                    c.qualityScore?.toFixed(2),
+                    c.topic,
+                    shortTime(c.updatedAt),
+                  ]),
+                ),
+          );
+        // On stderr, so that --json prints JSON alone.
+        if (page.nextCursor) {
+          const filters = [
+            ...(o.status ? ['--status', o.status] : []),
+            ...(o.niche ? ['--niche', o.niche] : []),
+            ...(o.limit ? ['--limit', String(o.limit)] : []),
+          ];
+          process.stderr.write(
+            `more: sovi content list ${[...filters, '--after', page.nextCursor].join(' ')}\n`,
+          );
+        }
+      },
+    ),
+  );
 
-  content
-    .command('show <id>')
-    .description('one piece of content: status, script, video, quality checks')
-    .option('--json', 'print JSON')
-    .action(
-      action(async (ctx, id: string, o: { json?: boolean }) => {
-        const details = await getContentDetails((await ctx.database()).db, id);
-        ctx.print(o.json ? json(details.content) : describe(details));
-      }),
-    );
+  readCommand(content, {
+    spec: 'show <id>',
+    description: 'one piece of content: status, script, video, quality checks',
+    read: async (ctx, id: string) => getContentDetails((await ctx.database()).db, id),
+    text: describe,
+    asJson: (details) => details.content,
+  });
 }

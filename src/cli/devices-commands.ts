@@ -13,6 +13,7 @@ import { invalidInput } from '../errors.ts';
 import { action } from './context.ts';
 import { json, shortTime, table } from './format.ts';
 import { parseChoice, parseInteger, parseNumber } from './parse.ts';
+import { readCommand } from './read-command.ts';
 
 interface DeviceOptions {
   name?: string;
@@ -114,16 +115,12 @@ export function registerDevicesCommands(devices: Command): void {
       }),
     );
 
-  devices
-    .command('show <ref>')
-    .description('show a device (by id, udid or name), its assigned accounts and its recent events')
-    .option('--json', 'print JSON')
-    .action(
-      action(async (ctx, ref: string, options: { json?: boolean }) => {
-        const details = await getDeviceDetails((await ctx.database()).db, ref);
-        ctx.print(options.json ? json(details) : formatDetails(details));
-      }),
-    );
+  readCommand(devices, {
+    spec: 'show <ref>',
+    description: 'show a device (by id, udid or name), its assigned accounts and its recent events',
+    read: async (ctx, ref: string) => getDeviceDetails((await ctx.database()).db, ref),
+    text: formatDetails,
+  });
 
   devices
     .command('update <ref>')

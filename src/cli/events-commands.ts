@@ -18,6 +18,7 @@ import { action } from './context.ts';
 import { json, shortTime, table } from './format.ts';
 import { parseInteger, parseList } from './parse.ts';
 import { parseTime } from '../time.ts';
+import { pageOptions } from './read-command.ts';
 
 interface FilterOptions {
   unresolved?: boolean;
@@ -72,37 +73,33 @@ const eventLine = (e: SystemEvent) =>
     .join('  ');
 
 export function registerEventsCommands(events: Command): void {
-  withFilters(events.command('list').description('list events, newest first'))
-    .option('--limit <n>', 'page size (default 50)', (v) => parseInteger('--limit', v, 1, 1000))
-    .option('--after <cursor>', 'the next page, from the cursor a previous page printed')
-    .option('--json', 'print JSON')
-    .action(
-      action(async (ctx, o: FilterOptions & { limit?: number; after?: string; json?: boolean }) => {
-        const { db } = await ctx.database();
-        const page = await queryEvents(db, { ...(await toQuery(db, o)), limit: o.limit, after: o.after });
-        if (o.json) {
-          ctx.print(json(page));
-          return;
-        }
-        ctx.print(
-          page.events.length === 0
-            ? 'no events match'
-            : table(
-                ['id', 'time', 'severity', 'category', 'type', 'message', 'resolved'],
-                page.events.map((e) => [
-                  e.id,
-                  shortTime(e.timestamp),
-                  e.severity,
-                  e.category,
-                  e.eventType,
-                  e.message,
-                  e.resolved ? `${e.resolvedBy ?? ''} ${shortTime(e.resolvedAt)}` : '',
-                ]),
-              ),
-        );
-        if (page.nextCursor) ctx.print(`more: --after ${page.nextCursor}`);
-      }),
-    );
+  pageOptions(withFilters(events.command('list').description('list events, newest first')), 50, 1000).action(
+    action(async (ctx, o: FilterOptions & { limit?: number; after?: string; json?: boolean }) => {
+      const { db } = await ctx.database();
+      const page = await queryEvents(db, { ...(await toQuery(db, o)), limit: o.limit, after: o.after });
+      if (o.json) {
+        ctx.print(json(page));
+        return;
+      }
+      ctx.print(
+        page.events.length === 0
+          ? 'no events match'
+          : table(
+              ['id', 'time', 'severity', 'category', 'type', 'message', 'resolved'],
+              page.events.map((e) => [
+                e.id,
+                shortTime(e.timestamp),
+                e.severity,
+                e.category,
+                e.eventType,
+                e.message,
+                e.resolved ? `${e.resolvedBy ?? ''} ${shortTime(e.resolvedAt)}` : '',
+              ]),
+            ),
+      );
+      if (page.nextCursor) ctx.print(`more: --after ${page.nextCursor}`);
+    }),
+  );
 
   events
     .command('show <id>')

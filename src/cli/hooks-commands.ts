@@ -6,8 +6,9 @@ import { addHook, importHooks } from '../hooks/hooks-service.ts';
 import { invalidInput } from '../errors.ts';
 import { action } from './context.ts';
 import { json, printMore, table } from './format.ts';
-import { parseInteger, parseNumber } from './parse.ts';
+import { parseNumber } from './parse.ts';
 import { platforms } from '../platforms.ts';
+import { pageOptions, readCommand } from './read-command.ts';
 
 export function registerHooksCommands(hooks: Command): void {
   hooks
@@ -53,77 +54,71 @@ export function registerHooksCommands(hooks: Command): void {
       }),
     );
 
-  hooks
-    .command('list')
-    .description('hooks with their use counts and what is known of how they do')
-    .option('--niche <slug>', 'only this niche')
-    .option('--category <category>', 'only this category')
-    .option('--limit <n>', 'how many (default 100)', (v) => parseInteger('--limit', v, 1, 10_000))
-    .option('--after <cursor>', 'the page after this cursor (printed under a full page)')
-    .option('--json', 'print JSON')
-    .action(
-      action(
-        async (
-          ctx,
-          o: { niche?: string; category?: string; limit?: number; after?: string; json?: boolean },
-        ) => {
-          const page = await listHooksPage(
-            (await ctx.database()).db,
-            { niche: o.niche, category: o.category, after: o.after, limit: o.limit ?? 100 },
-            { after: '--after', niche: '--niche' },
-          );
-          if (o.json) ctx.print(json(page.hooks));
-          else
-            ctx.print(
-              page.hooks.length === 0
-                ? 'no hooks: add one with sovi hooks add'
-                : table(
-                    ['id', 'category', 'niche', 'used', 'score', ...platforms, 'template'],
-                    page.hooks.map((h) => [
-                      h.id,
-                      h.category,
-                      h.nicheSlug ?? 'any',
-                      h.usageCount,
-                      h.effectivenessScore?.toFixed(2) ?? '-',
-                      ...platforms.map((p) => {
-                        const s = h.platformScores[p];
-                        return s ? `${s.score.toFixed(2)} (${s.samples})` : '-';
-                      }),
-                      h.template,
-                    ]),
-                  ),
-            );
-          printMore(
-            'sovi hooks list',
-            { niche: o.niche, category: o.category, limit: o.limit },
-            page.nextCursor,
-          );
-        },
-      ),
-    );
-
-  hooks
-    .command('show <id>')
-    .description('one hook, with the posterior the selector samples from on each platform')
-    .option('--json', 'print JSON')
-    .action(
-      action(async (ctx, id: string, o: { json?: boolean }) => {
-        const hook = await getHookWithPosteriors((await ctx.database()).db, id);
-        if (o.json) return ctx.print(json(hook));
-        ctx.print(
-          [
-            `id         ${hook.id}`,
-            `category   ${hook.category}`,
-            `template   ${hook.template}`,
-            `niche      ${hook.nicheSlug ?? 'any'}`,
-            `used       ${hook.usageCount} time(s)`,
-            `score      ${hook.effectivenessScore?.toFixed(3) ?? 'none yet (prior 0.5)'}`,
-            ...Object.entries(hook.posteriors).map(
-              ([p, b]) =>
-                `${p.padEnd(11)}Beta(${b.alpha.toFixed(1)}, ${b.beta.toFixed(1)}), mean ${b.mean.toFixed(3)}`,
-            ),
-          ].join('\n'),
+  pageOptions(
+    hooks
+      .command('list')
+      .description('hooks with their use counts and what is known of how they do')
+      .option('--niche <slug>', 'only this niche')
+      .option('--category <category>', 'only this category'),
+    100,
+    10_000,
+  ).action(
+    action(
+      async (
+        ctx,
+        o: { niche?: string; category?: string; limit?: number; after?: string; json?: boolean },
+      ) => {
+        const page = await listHooksPage(
+          (await ctx.database()).db,
+          { niche: o.niche, category: o.category, after: o.after, limit: o.limit ?? 100 },
+          { after: '--after', niche: '--niche' },
         );
-      }),
-    );
+        if (o.json) ctx.print(json(page.hooks));
+        else
+          ctx.print(
+            page.hooks.length === 0
+              ? 'no hooks: add one with sovi hooks add'
+              : table(
+                  ['id', 'category', 'niche', 'used', 'score', ...platforms, 'template'],
+                  page.hooks.map((h) => [
+                    h.id,
+                    h.category,
+                    h.nicheSlug ?? 'any',
+                    h.usageCount,
+                    h.effectivenessScore?.toFixed(2) ?? '-',
+                    ...platforms.map((p) => {
+                      const s = h.platformScores[p];
+                      return s ? `${s.score.toFixed(2)} (${s.samples})` : '-';
+                    }),
+                    h.template,
+                  ]),
+                ),
+          );
+        printMore(
+          'sovi hooks list',
+          { niche: o.niche, category: o.category, limit: o.limit },
+          page.nextCursor,
+        );
+      },
+    ),
+  );
+
+  readCommand(hooks, {
+    spec: 'show <id>',
+    description: 'one hook, with the posterior the selector samples from on each platform',
+    read: async (ctx, id: string) => getHookWithPosteriors((await ctx.database()).db, id),
+    text: (hook) =>
+      [
+        `id         ${hook.id}`,
+        `category   ${hook.category}`,
+        `template   ${hook.template}`,
+        `niche      ${hook.nicheSlug ?? 'any'}`,
+        `used       ${hook.usageCount} time(s)`,
+        `score      ${hook.effectivenessScore?.toFixed(3) ?? 'none yet (prior 0.5)'}`,
+        ...Object.entries(hook.posteriors).map(
+          ([p, b]) =>
+            `${p.padEnd(11)}Beta(${b.alpha.toFixed(1)}, ${b.beta.toFixed(1)}), mean ${b.mean.toFixed(3)}`,
+        ),
+      ].join('\n'),
+  });
 }

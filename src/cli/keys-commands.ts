@@ -2,9 +2,10 @@ import type { Command } from 'commander';
 import { countValuesByKey, rotateKeys } from '../vault/key-rotation.ts';
 import { generateKeyLine } from '../vault/keyring.ts';
 import { action } from './context.ts';
-import { json, table } from './format.ts';
+import { table } from './format.ts';
 import { parseInteger } from './parse.ts';
 import { progress } from './progress.ts';
+import { readCommand } from './read-command.ts';
 
 export function registerKeysCommands(keys: Command): void {
   keys
@@ -53,32 +54,28 @@ export function registerKeysCommands(keys: Command): void {
       }),
     );
 
-  keys
-    .command('status')
-    .description('how many stored values each key seals, and which keys are configured')
-    .option('--json', 'print JSON')
-    .action(
-      action(async (ctx, o: { json?: boolean }) => {
-        const counts = await countValuesByKey((await ctx.database()).db);
-        const newest = ctx.vault.isConfigured() ? ctx.vault.currentKeyId() : null;
-        const rows = [...counts.entries()].map(([id, n]) => ({
-          keyId: id,
-          values: n,
-          configured: ctx.vault.hasKey(id),
-          newest: id === newest,
-        }));
-        if (newest && !counts.has(newest))
-          rows.push({ keyId: newest, values: 0, configured: true, newest: true });
-        ctx.print(
-          o.json
-            ? json(rows)
-            : rows.length === 0
-              ? 'no secrets are stored, and no key is configured'
-              : table(
-                  ['key', 'values', 'configured', 'newest'],
-                  rows.map((r) => [r.keyId, r.values, r.configured ? 'yes' : 'NO', r.newest ? 'yes' : '']),
-                ),
-        );
-      }),
-    );
+  readCommand(keys, {
+    spec: 'status',
+    description: 'how many stored values each key seals, and which keys are configured',
+    read: async (ctx) => {
+      const counts = await countValuesByKey((await ctx.database()).db);
+      const newest = ctx.vault.isConfigured() ? ctx.vault.currentKeyId() : null;
+      const rows = [...counts.entries()].map(([id, n]) => ({
+        keyId: id,
+        values: n,
+        configured: ctx.vault.hasKey(id),
+        newest: id === newest,
+      }));
+      if (newest && !counts.has(newest))
+        rows.push({ keyId: newest, values: 0, configured: true, newest: true });
+      return rows;
+    },
+    text: (rows) =>
+      rows.length === 0
+        ? 'no secrets are stored, and no key is configured'
+        : table(
+            ['key', 'values', 'configured', 'newest'],
+            rows.map((r) => [r.keyId, r.values, r.configured ? 'yes' : 'NO', r.newest ? 'yes' : '']),
+          ),
+  });
 }

@@ -5,6 +5,7 @@ import { runMaintenance, type MaintenanceRunResult } from '../maintenance/run-ma
 import { action } from './context.ts';
 import { json, shortTime, table } from './format.ts';
 import { progress } from './progress.ts';
+import { readCommand } from './read-command.ts';
 
 export function registerMaintenanceCommands(maintenance: Command): void {
   maintenance
@@ -43,34 +44,27 @@ export function registerMaintenanceCommands(maintenance: Command): void {
       }),
     );
 
-  maintenance
-    .command('partitions')
-    .description("activity_log's partitions: their ranges, estimated rows and size")
-    .option('--json', 'print JSON')
-    .action(
-      action(async (ctx, o: { json?: boolean }) => {
-        const partitions = await activityPartitions((await ctx.database()).db);
-        const settings = ctx.config.maintenance;
-        if (o.json) return ctx.print(json(partitions));
-        ctx.print(
-          [
-            table(
-              ['partition', 'from', 'to', 'rows (est.)', 'size'],
-              partitions.map((p) => [
-                p.name,
-                p.isDefault ? '(default)' : shortTime(p.rangeStart),
-                shortTime(p.rangeEnd),
-                p.rowEstimate ?? '?',
-                size(p.totalBytes),
-              ]),
-            ),
-            '',
-            `kept: ${settings.partitionMonthsAhead} month(s) ahead; dropped once a month ended over ` +
-              `${settings.activityRetentionDays} days ago (\`sovi maintenance run --dry-run\` shows what is due)`,
-          ].join('\n'),
-        );
-      }),
-    );
+  readCommand(maintenance, {
+    spec: 'partitions',
+    description: "activity_log's partitions: their ranges, estimated rows and size",
+    read: async (ctx) => activityPartitions((await ctx.database()).db),
+    text: (partitions, { config: { maintenance: settings } }) =>
+      [
+        table(
+          ['partition', 'from', 'to', 'rows (est.)', 'size'],
+          partitions.map((p) => [
+            p.name,
+            p.isDefault ? '(default)' : shortTime(p.rangeStart),
+            shortTime(p.rangeEnd),
+            p.rowEstimate ?? '?',
+            size(p.totalBytes),
+          ]),
+        ),
+        '',
+        `kept: ${settings.partitionMonthsAhead} month(s) ahead; dropped once a month ended over ` +
+          `${settings.activityRetentionDays} days ago (\`sovi maintenance run --dry-run\` shows what is due)`,
+      ].join('\n'),
+  });
 }
 
 function describeRun(r: MaintenanceRunResult, retentionDays: number): string {

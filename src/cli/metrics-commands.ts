@@ -14,6 +14,7 @@ import { progress } from './progress.ts';
 import { parseTime, utcDay } from '../time.ts';
 import { resolveNiche } from '../niches/niches-service.ts';
 import { findAccount } from '../accounts/accounts-service.ts';
+import { readCommand } from './read-command.ts';
 
 const n = (v: number | null) => (v === null ? '-' : v.toLocaleString('en'));
 const rate = (v: number | null) => (v === null ? '-' : v.toFixed(3));
@@ -109,40 +110,32 @@ export function registerMetricsCommands(metrics: Command): void {
       }),
     );
 
-  metrics
-    .command('status')
-    .description('how current the rollups are: the watermark, the last refresh, what waits to be folded in')
-    .option('--json', 'print JSON')
-    .action(
-      action(async (ctx, o: { json?: boolean }) => {
-        const status = await rollupStatus((await ctx.database()).pool);
-        if (o.json) return ctx.print(json(status));
-        ctx.print(
-          table(
-            ['', ''],
-            [
-              [
-                'rollups',
-                status.path === 'tables'
-                  ? 'tables, refreshed by the job'
-                  : 'TimescaleDB continuous aggregates',
-              ],
-              ['watermark', shortTime(status.watermark)],
-              [
-                'last refresh',
-                status.lastRunAt
-                  ? `${shortTime(status.lastRunAt)} (${status.lastHours} h in ${status.lastDurationMs} ms)`
-                  : 'never',
-              ],
-              [
-                'waiting',
-                `${status.pendingRows} snapshot(s) in ${status.pendingHours} hour(s)${status.oldestPending ? `, oldest ${shortTime(status.oldestPending)}` : ''}`,
-              ],
-            ],
-          ),
-        );
-      }),
-    );
+  readCommand(metrics, {
+    spec: 'status',
+    description: 'how current the rollups are: the watermark, the last refresh, what waits to be folded in',
+    read: async (ctx) => rollupStatus((await ctx.database()).pool),
+    text: (status) =>
+      table(
+        ['', ''],
+        [
+          [
+            'rollups',
+            status.path === 'tables' ? 'tables, refreshed by the job' : 'TimescaleDB continuous aggregates',
+          ],
+          ['watermark', shortTime(status.watermark)],
+          [
+            'last refresh',
+            status.lastRunAt
+              ? `${shortTime(status.lastRunAt)} (${status.lastHours} h in ${status.lastDurationMs} ms)`
+              : 'never',
+          ],
+          [
+            'waiting',
+            `${status.pendingRows} snapshot(s) in ${status.pendingHours} hour(s)${status.oldestPending ? `, oldest ${shortTime(status.oldestPending)}` : ''}`,
+          ],
+        ],
+      ),
+  });
 
   metrics
     .command('account <id>')

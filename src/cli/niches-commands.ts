@@ -4,7 +4,7 @@ import { addNiche, getNiche, listNiches, updateNiche } from '../niches/niches-se
 import { invalidInput } from '../errors.ts';
 import { action } from './context.ts';
 import { json, shortTime, table } from './format.ts';
-import { parseInteger } from './parse.ts';
+import { pageOptions, readCommand } from './read-command.ts';
 
 const describe = (n: Niche): string =>
   [
@@ -42,48 +42,44 @@ export function registerNichesCommands(niches: Command): void {
       ),
     );
 
-  niches
-    .command('list')
-    .description('niches by slug')
-    .addOption(new Option('--status <status>', 'only this status').choices(nicheStatuses))
-    .option('--limit <n>', 'how many (default 100)', (v) => parseInteger('--limit', v, 1, 1_000))
-    .option('--after <cursor>', 'the page after this cursor (printed under a full page)')
-    .option('--json', 'print JSON')
-    .action(
-      action(
-        async (
-          ctx,
-          o: { status?: (typeof nicheStatuses)[number]; limit?: number; after?: string; json?: boolean },
-        ) => {
-          const page = await listNiches((await ctx.database()).db, {
-            status: o.status,
-            after: o.after,
-            limit: o.limit ?? 100,
-          });
-          if (o.json) return ctx.print(json(page.niches));
-          ctx.print(
-            page.niches.length === 0
-              ? 'no niches: add one with sovi niches add'
-              : table(
-                  ['slug', 'name', 'tier', 'status', 'id'],
-                  page.niches.map((n) => [n.slug, n.name, n.tier ?? '-', n.status, n.id]),
-                ),
-          );
-          if (page.nextCursor) process.stderr.write(`more: sovi niches list --after ${page.nextCursor}\n`);
-        },
-      ),
-    );
+  pageOptions(
+    niches
+      .command('list')
+      .description('niches by slug')
+      .addOption(new Option('--status <status>', 'only this status').choices(nicheStatuses)),
+    100,
+    1_000,
+  ).action(
+    action(
+      async (
+        ctx,
+        o: { status?: (typeof nicheStatuses)[number]; limit?: number; after?: string; json?: boolean },
+      ) => {
+        const page = await listNiches((await ctx.database()).db, {
+          status: o.status,
+          after: o.after,
+          limit: o.limit ?? 100,
+        });
+        if (o.json) return ctx.print(json(page.niches));
+        ctx.print(
+          page.niches.length === 0
+            ? 'no niches: add one with sovi niches add'
+            : table(
+                ['slug', 'name', 'tier', 'status', 'id'],
+                page.niches.map((n) => [n.slug, n.name, n.tier ?? '-', n.status, n.id]),
+              ),
+        );
+        if (page.nextCursor) process.stderr.write(`more: sovi niches list --after ${page.nextCursor}\n`);
+      },
+    ),
+  );
 
-  niches
-    .command('show <slug>')
-    .description('one niche, by slug or id')
-    .option('--json', 'print JSON')
-    .action(
-      action(async (ctx, ref: string, o: { json?: boolean }) => {
-        const niche = await getNiche((await ctx.database()).db, ref, 'slug');
-        ctx.print(o.json ? json(niche) : describe(niche));
-      }),
-    );
+  readCommand(niches, {
+    spec: 'show <slug>',
+    description: 'one niche, by slug or id',
+    read: async (ctx, ref: string) => getNiche((await ctx.database()).db, ref, 'slug'),
+    text: describe,
+  });
 
   niches
     .command('update <slug>')

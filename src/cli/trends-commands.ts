@@ -10,8 +10,8 @@ import { listTrendsPage } from '../trends/trends-reads.ts';
 import { getTrend, refreshTrends } from '../trends/trends-service.ts';
 import { action } from './context.ts';
 import { json, printMore, shortTime, table } from './format.ts';
-import { parseInteger } from './parse.ts';
 import { progress } from './progress.ts';
+import { pageOptions, readCommand } from './read-command.ts';
 
 const score = (n: number | null) => (n === null ? '-' : n.toFixed(3));
 const ratio = (n: number | null) => (n === null ? '-' : `${n.toFixed(2)}×`);
@@ -59,84 +59,78 @@ export function registerTrendsCommands(trends: Command): void {
       }),
     );
 
-  trends
-    .command('list')
-    .description('trending topics, best first (active ones unless --all)')
-    .option('--niche <slug>', 'only this niche')
-    .option('--all', 'inactive topics too')
-    .option('--limit <n>', 'at most this many (default 50)', (v) => parseInteger('--limit', v, 1, 10_000))
-    .option('--after <cursor>', 'the page after this cursor (printed under a full page)')
-    .option('--json', 'print JSON')
-    .action(
-      action(
-        async (ctx, o: { niche?: string; all?: boolean; limit?: number; after?: string; json?: boolean }) => {
-          const page = await listTrendsPage(
-            (await ctx.database()).db,
-            { niche: o.niche, all: o.all, after: o.after, limit: o.limit ?? 50 },
-            { after: '--after', niche: '--niche' },
-          );
-          const list = page.trends;
-          if (o.json) ctx.print(json(list));
-          else
-            ctx.print(
-              list.length === 0
-                ? 'no trending topics: pull some with sovi trends pull, or sovi trends import a file'
-                : table(
-                    ['id', 'niche', 'score', 'ratio', 'source', 'age', ...(o.all ? ['active'] : []), 'topic'],
-                    list.map((t) => [
-                      t.id,
-                      t.nicheSlug ?? '-',
-                      score(t.trendScore),
-                      ratio(t.overperformanceRatio),
-                      t.sourceGroup ?? t.source,
-                      age(t),
-                      ...(o.all ? [t.isActive ? 'yes' : 'no'] : []),
-                      t.topic,
-                    ]),
-                  ),
-            );
-          printMore('sovi trends list', { niche: o.niche, all: o.all, limit: o.limit }, page.nextCursor);
-        },
-      ),
-    );
-
-  trends
-    .command('show <id>')
-    .description('one trending topic: its numbers, the median it was measured against, and its sightings')
-    .option('--json', 'print JSON')
-    .action(
-      action(async (ctx, id: string, o: { json?: boolean }) => {
-        const t = await getTrend((await ctx.database()).db, id);
-        if (o.json) return ctx.print(json(t));
-        ctx.print(
-          [
-            `id           ${t.id}`,
-            `topic        ${t.topic}`,
-            `niche        ${t.nicheSlug ?? '-'}`,
-            `source       ${t.source}${t.sourceGroup ? ` (${t.sourceGroup})` : ''}`,
-            `url          ${t.sourceUrl ?? '-'}`,
-            `active       ${t.isActive ? 'yes' : 'no'}`,
-            `score        ${score(t.trendScore)}${t.scoredAt ? ` (as of ${shortTime(t.scoredAt)})` : ''}`,
-            // Without engagement the ratio was stated (an import), not measured against the median.
-            `ratio        ${ratio(t.overperformanceRatio)}${t.engagement !== null && t.baselineMedian !== null ? ` of the median ${t.baselineMedian}` : ''}`,
-            `engagement   ${t.engagement ?? '-'}`,
-            `velocity     ${t.velocity === null ? '-' : `${t.velocity.toFixed(1)}/h`}`,
-            `published    ${shortTime(t.publishedAt) || '-'}`,
-            `discovered   ${shortTime(t.discoveredAt)}`,
-            `last seen    ${shortTime(t.lastSeenAt)}`,
-            ...(t.history.length > 0
-              ? [
-                  '',
-                  table(
-                    ['observed', 'group', 'item', 'engagement'],
-                    t.history.map((h) => [shortTime(h.observedAt), h.group, h.itemId, h.engagement]),
-                  ),
-                ]
-              : []),
-          ].join('\n'),
+  pageOptions(
+    trends
+      .command('list')
+      .description('trending topics, best first (active ones unless --all)')
+      .option('--niche <slug>', 'only this niche')
+      .option('--all', 'inactive topics too'),
+    50,
+    10_000,
+  ).action(
+    action(
+      async (ctx, o: { niche?: string; all?: boolean; limit?: number; after?: string; json?: boolean }) => {
+        const page = await listTrendsPage(
+          (await ctx.database()).db,
+          { niche: o.niche, all: o.all, after: o.after, limit: o.limit ?? 50 },
+          { after: '--after', niche: '--niche' },
         );
-      }),
-    );
+        const list = page.trends;
+        if (o.json) ctx.print(json(list));
+        else
+          ctx.print(
+            list.length === 0
+              ? 'no trending topics: pull some with sovi trends pull, or sovi trends import a file'
+              : table(
+                  ['id', 'niche', 'score', 'ratio', 'source', 'age', ...(o.all ? ['active'] : []), 'topic'],
+                  list.map((t) => [
+                    t.id,
+                    t.nicheSlug ?? '-',
+                    score(t.trendScore),
+                    ratio(t.overperformanceRatio),
+                    t.sourceGroup ?? t.source,
+                    age(t),
+                    ...(o.all ? [t.isActive ? 'yes' : 'no'] : []),
+                    t.topic,
+                  ]),
+                ),
+          );
+        printMore('sovi trends list', { niche: o.niche, all: o.all, limit: o.limit }, page.nextCursor);
+      },
+    ),
+  );
+
+  readCommand(trends, {
+    spec: 'show <id>',
+    description: 'one trending topic: its numbers, the median it was measured against, and its sightings',
+    read: async (ctx, id: string) => getTrend((await ctx.database()).db, id),
+    text: (t) =>
+      [
+        `id           ${t.id}`,
+        `topic        ${t.topic}`,
+        `niche        ${t.nicheSlug ?? '-'}`,
+        `source       ${t.source}${t.sourceGroup ? ` (${t.sourceGroup})` : ''}`,
+        `url          ${t.sourceUrl ?? '-'}`,
+        `active       ${t.isActive ? 'yes' : 'no'}`,
+        `score        ${score(t.trendScore)}${t.scoredAt ? ` (as of ${shortTime(t.scoredAt)})` : ''}`,
+        // Without engagement the ratio was stated (an import), not measured against the median.
+        `ratio        ${ratio(t.overperformanceRatio)}${t.engagement !== null && t.baselineMedian !== null ? ` of the median ${t.baselineMedian}` : ''}`,
+        `engagement   ${t.engagement ?? '-'}`,
+        `velocity     ${t.velocity === null ? '-' : `${t.velocity.toFixed(1)}/h`}`,
+        `published    ${shortTime(t.publishedAt) || '-'}`,
+        `discovered   ${shortTime(t.discoveredAt)}`,
+        `last seen    ${shortTime(t.lastSeenAt)}`,
+        ...(t.history.length > 0
+          ? [
+              '',
+              table(
+                ['observed', 'group', 'item', 'engagement'],
+                t.history.map((h) => [shortTime(h.observedAt), h.group, h.itemId, h.engagement]),
+              ),
+            ]
+          : []),
+      ].join('\n'),
+  });
 
   trends
     .command('import <file>')

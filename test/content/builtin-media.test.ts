@@ -13,7 +13,7 @@ import type { ScriptWriter } from '../../src/content/script-writers.ts';
 import { loadConfig } from '../../src/config.ts';
 import { probeVideo } from '../../src/media/probe.ts';
 import { findMediaTools } from '../../src/media/tools.ts';
-import { pipelineDeps } from '../helpers/content.ts';
+import { pipelineDeps, RENDER_TEST_TIMEOUT } from '../helpers/content.ts';
 import { quietLogger, useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
 
@@ -59,82 +59,90 @@ async function drain(deps: ReturnType<typeof pipelineDeps>, first: StageJob) {
 }
 
 describe('the built-in media stages', () => {
-  it('turn a script into a checked 1080×1920 video, ready to post', async () => {
-    const niche = (await t.pool.query(`SELECT id FROM niches WHERE slug = 'personal_finance'`)).rows[0].id;
-    await factories.account(t.pool, { current_state: 'active', niche_id: niche });
-    const config = loadConfig({});
-    const deps = pipelineDeps(t.db, {
-      media: builtinMedia(config.content, quietLogger),
-      writers: { primary: shortWriter, fallback: null },
-      mediaDir,
-    });
-    const c = await createContent(t.db, defaultContentPolicy, {
-      topic: 'paying yourself first',
-      niche: 'personal_finance',
-    });
-    const results = await drain(deps, { contentId: c.id, stage: 'scripting' });
-    expect(results.map((r) => r.status)).toEqual(['advanced', 'advanced', 'advanced', 'advanced']);
+  it(
+    'turn a script into a checked 1080×1920 video, ready to post',
+    async () => {
+      const niche = (await t.pool.query(`SELECT id FROM niches WHERE slug = 'personal_finance'`)).rows[0].id;
+      await factories.account(t.pool, { current_state: 'active', niche_id: niche });
+      const config = loadConfig({});
+      const deps = pipelineDeps(t.db, {
+        media: builtinMedia(config.content, quietLogger),
+        writers: { primary: shortWriter, fallback: null },
+        mediaDir,
+      });
+      const c = await createContent(t.db, defaultContentPolicy, {
+        topic: 'paying yourself first',
+        niche: 'personal_finance',
+      });
+      const results = await drain(deps, { contentId: c.id, stage: 'scripting' });
+      expect(results.map((r) => r.status)).toEqual(['advanced', 'advanced', 'advanced', 'advanced']);
 
-    const done = await getContent(t.db, c.id);
-    expect(done.status).toBe('distributing');
-    expect(done.outputPath).toBe(path.join(mediaDir, c.id, 'video.mp4'));
-    expect(done.qualityScore).toBe(1);
-    const probed = await probeVideo(await findMediaTools(config.content.tools), done.outputPath!);
-    expect(probed).toMatchObject({ width: 1080, height: 1920, videoCodec: 'h264', pixFmt: 'yuv420p' });
-    expect(probed.audioCodec).toBe('aac');
-    expect(probed.durationSeconds).toBeGreaterThan(4);
-    expect(probed.durationSeconds).toBeLessThan(15);
+      const done = await getContent(t.db, c.id);
+      expect(done.status).toBe('distributing');
+      expect(done.outputPath).toBe(path.join(mediaDir, c.id, 'video.mp4'));
+      expect(done.qualityScore).toBe(1);
+      const probed = await probeVideo(await findMediaTools(config.content.tools), done.outputPath!);
+      expect(probed).toMatchObject({ width: 1080, height: 1920, videoCodec: 'h264', pixFmt: 'yuv420p' });
+      expect(probed.audioCodec).toBe('aac');
+      expect(probed.durationSeconds).toBeGreaterThan(4);
+      expect(probed.durationSeconds).toBeLessThan(15);
 
-    const stages = done.assetManifest.stages as Record<string, Record<string, unknown>>;
-    expect(stages.generating).toMatchObject({
-      media: 'builtin',
-      voice: { kind: 'espeak' },
-      background: { kind: 'gradient' },
-    });
-    expect(stages.assembling).toMatchObject({ width: 1080, height: 1920, voice: 'espeak' });
-    expect((stages.assembling!.quality as { checks: unknown[] }).checks).toHaveLength(9);
-    const ass = await fs.readFile(path.join(mediaDir, c.id, 'captions.ass'), 'utf8');
-    expect(ass).toContain('Pay yourself first');
-    expect(ass).toMatch(/Dialogue: 0,.*Caption/);
-    expect(
-      (await t.pool.query('SELECT count(*)::int AS n FROM distributions WHERE content_id = $1', [c.id]))
-        .rows[0].n,
-    ).toBe(1);
-  });
+      const stages = done.assetManifest.stages as Record<string, Record<string, unknown>>;
+      expect(stages.generating).toMatchObject({
+        media: 'builtin',
+        voice: { kind: 'espeak' },
+        background: { kind: 'gradient' },
+      });
+      expect(stages.assembling).toMatchObject({ width: 1080, height: 1920, voice: 'espeak' });
+      expect((stages.assembling!.quality as { checks: unknown[] }).checks).toHaveLength(9);
+      const ass = await fs.readFile(path.join(mediaDir, c.id, 'captions.ass'), 'utf8');
+      expect(ass).toContain('Pay yourself first');
+      expect(ass).toMatch(/Dialogue: 0,.*Caption/);
+      expect(
+        (await t.pool.query('SELECT count(*)::int AS n FROM distributions WHERE content_id = $1', [c.id]))
+          .rows[0].n,
+      ).toBe(1);
+    },
+    RENDER_TEST_TIMEOUT,
+  );
 
-  it('fails the production at assembling when the video breaks the format’s length limits', async () => {
-    const config = loadConfig({});
-    const policy = {
-      ...defaultContentPolicy,
-      formats: {
-        ...defaultContentPolicy.formats,
-        faceless: { platforms: ['tiktok' as const], minSeconds: 30, maxSeconds: 60 },
-      },
-    };
-    const deps = pipelineDeps(t.db, {
-      media: builtinMedia(config.content, quietLogger),
-      writers: { primary: shortWriter, fallback: null },
-      mediaDir,
-      policy,
-    });
-    const c = await createContent(t.db, policy, {
-      topic: 'a video that is too short',
-      niche: 'personal_finance',
-    });
-    const results = await drain(deps, { contentId: c.id, stage: 'scripting' });
-    expect(results.at(-1)).toMatchObject({ stage: 'assembling', status: 'failed' });
-    const failed = await getContent(t.db, c.id);
-    expect(failed.status).toBe('failed');
-    // Only the duration check fails: the score (0.85) clears the 0.7 bar, but duration is a required check.
-    expect(failed.qualityScore).toBeCloseTo(0.85, 5);
-    const failure = failed.assetManifest.failure as { stage: string; reason: string };
-    expect(failure.stage).toBe('assembling');
-    expect(failure.reason).toMatch(
-      /quality 0\.85, but a required check failed: duration \([\d.]+; expected 30–60 s\)$/,
-    );
-    // The video stays for a person to look at.
-    expect(failed.outputPath).toBe(path.join(mediaDir, c.id, 'video.mp4'));
-  });
+  it(
+    'fails the production at assembling when the video breaks the format’s length limits',
+    async () => {
+      const config = loadConfig({});
+      const policy = {
+        ...defaultContentPolicy,
+        formats: {
+          ...defaultContentPolicy.formats,
+          faceless: { platforms: ['tiktok' as const], minSeconds: 30, maxSeconds: 60 },
+        },
+      };
+      const deps = pipelineDeps(t.db, {
+        media: builtinMedia(config.content, quietLogger),
+        writers: { primary: shortWriter, fallback: null },
+        mediaDir,
+        policy,
+      });
+      const c = await createContent(t.db, policy, {
+        topic: 'a video that is too short',
+        niche: 'personal_finance',
+      });
+      const results = await drain(deps, { contentId: c.id, stage: 'scripting' });
+      expect(results.at(-1)).toMatchObject({ stage: 'assembling', status: 'failed' });
+      const failed = await getContent(t.db, c.id);
+      expect(failed.status).toBe('failed');
+      // Only the duration check fails: the score (0.85) clears the 0.7 bar, but duration is a required check.
+      expect(failed.qualityScore).toBeCloseTo(0.85, 5);
+      const failure = failed.assetManifest.failure as { stage: string; reason: string };
+      expect(failure.stage).toBe('assembling');
+      expect(failure.reason).toMatch(
+        /quality 0\.85, but a required check failed: duration \([\d.]+; expected 30–60 s\)$/,
+      );
+      // The video stays for a person to look at.
+      expect(failed.outputPath).toBe(path.join(mediaDir, c.id, 'video.mp4'));
+    },
+    RENDER_TEST_TIMEOUT,
+  );
 });
 
 describe('without ffmpeg', () => {

@@ -11,6 +11,12 @@ import type { Db } from '../../src/db/pool.ts';
 import { seededRandom } from '../../src/hooks/hook-selector.ts';
 import { quietLogger } from './database.ts';
 
+/**
+ * The time limit of a test that renders a real 1080×1920 video with ffmpeg: 15–20 s on a quiet 2-CPU
+ * machine, and two to three times that when the rest of the suite (or other work) loads both CPUs.
+ */
+export const RENDER_TEST_TIMEOUT = 120_000;
+
 export function listPipelineSink(): PipelineJobSink & { stages: StageJob[]; publishes: string[] } {
   const stages: StageJob[] = [];
   const publishes: string[] = [];

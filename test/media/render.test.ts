@@ -13,6 +13,7 @@ import { bundledEspeak, findMediaTools, type MediaTools } from '../../src/media/
 import { makeBackground } from '../../src/media/visuals.ts';
 import { synthesizeVoice } from '../../src/media/voice.ts';
 import { greyFrame, makeClip, tempDir } from './fixtures/media.ts';
+import { RENDER_TEST_TIMEOUT } from '../helpers/content.ts';
 
 const NARRATION =
   'Three money habits that quietly make you richer. First, pay yourself before anything else.';
@@ -36,61 +37,65 @@ beforeAll(async () => {
 afterAll(() => scratch.remove());
 
 describe('rendering a video', () => {
-  it('makes a 1080×1920 H.264/AAC video as long as the voice-over, captions burned in, that passes every check', async () => {
-    const dir = await folder();
-    const voice = await synthesizeVoice(tools, NARRATION, path.join(dir, 'voice.wav'));
-    expect(voice.kind).toBe('espeak');
-    expect(voice.durationSeconds).toBeGreaterThan(3);
-    expect(voice.durationSeconds).toBeLessThan(9);
-    const background = await makeBackground(tools, {
-      durationSeconds: voice.durationSeconds,
-      outFile: path.join(dir, 'background.mp4'),
-      seed: 'content-1',
-    });
-    // Generated scenes are stored at half the frame's size; the render scales them up.
-    expect(background).toMatchObject({ kind: 'gradient', width: 540, height: 960 });
-    const captions = timeCaptions(NARRATION, voice.durationSeconds);
-    const result = await renderVideo(tools, {
-      background,
-      voice,
-      captions: [{ start: 0, end: 1, text: '3 money habits', style: 'title' }, ...captions],
-      outFile: path.join(dir, 'video.mp4'),
-    });
+  it(
+    'makes a 1080×1920 H.264/AAC video as long as the voice-over, captions burned in, that passes every check',
+    async () => {
+      const dir = await folder();
+      const voice = await synthesizeVoice(tools, NARRATION, path.join(dir, 'voice.wav'));
+      expect(voice.kind).toBe('espeak');
+      expect(voice.durationSeconds).toBeGreaterThan(3);
+      expect(voice.durationSeconds).toBeLessThan(9);
+      const background = await makeBackground(tools, {
+        durationSeconds: voice.durationSeconds,
+        outFile: path.join(dir, 'background.mp4'),
+        seed: 'content-1',
+      });
+      // Generated scenes are stored at half the frame's size; the render scales them up.
+      expect(background).toMatchObject({ kind: 'gradient', width: 540, height: 960 });
+      const captions = timeCaptions(NARRATION, voice.durationSeconds);
+      const result = await renderVideo(tools, {
+        background,
+        voice,
+        captions: [{ start: 0, end: 1, text: '3 money habits', style: 'title' }, ...captions],
+        outFile: path.join(dir, 'video.mp4'),
+      });
 
-    expect(result).toMatchObject({ file: path.join(dir, 'video.mp4'), width: 1080, height: 1920 });
-    const probed = await probeVideo(tools, result.file);
-    expect(probed).toMatchObject({
-      width: 1080,
-      height: 1920,
-      videoCodec: 'h264',
-      audioCodec: 'aac',
-      pixFmt: 'yuv420p',
-      fps: 30,
-    });
-    expect(Math.abs(probed.durationSeconds - voice.durationSeconds)).toBeLessThan(0.1);
-    // Only the finished files are left: no partial video, no subtitle file.
-    expect((await fs.readdir(dir)).sort()).toEqual(['background.mp4', 'video.mp4', 'voice.wav']);
+      expect(result).toMatchObject({ file: path.join(dir, 'video.mp4'), width: 1080, height: 1920 });
+      const probed = await probeVideo(tools, result.file);
+      expect(probed).toMatchObject({
+        width: 1080,
+        height: 1920,
+        videoCodec: 'h264',
+        audioCodec: 'aac',
+        pixFmt: 'yuv420p',
+        fps: 30,
+      });
+      expect(Math.abs(probed.durationSeconds - voice.durationSeconds)).toBeLessThan(0.1);
+      // Only the finished files are left: no partial video, no subtitle file.
+      expect((await fs.readdir(dir)).sort()).toEqual(['background.mp4', 'video.mp4', 'voice.wav']);
 
-    // The caption is there: white text and its black outline in the middle of the frame, where the
-    // background alone is neither.
-    const at = (captions[1]!.start + captions[1]!.end) / 2;
-    const frame = await greyFrame(tools, result.file, at, { width: 108, height: 192 });
-    const plain = await greyFrame(tools, background.file, at, { width: 108, height: 192 });
-    const middle = (pixels: Buffer) => pixels.subarray(86 * 108, 106 * 108);
-    expect(Math.max(...middle(frame))).toBeGreaterThan(220);
-    expect(Math.min(...middle(frame))).toBeLessThan(40);
-    expect(Math.max(...middle(plain))).toBeLessThan(220);
-    expect(Math.min(...middle(plain))).toBeGreaterThan(40);
+      // The caption is there: white text and its black outline in the middle of the frame, where the
+      // background alone is neither.
+      const at = (captions[1]!.start + captions[1]!.end) / 2;
+      const frame = await greyFrame(tools, result.file, at, { width: 108, height: 192 });
+      const plain = await greyFrame(tools, background.file, at, { width: 108, height: 192 });
+      const middle = (pixels: Buffer) => pixels.subarray(86 * 108, 106 * 108);
+      expect(Math.max(...middle(frame))).toBeGreaterThan(220);
+      expect(Math.min(...middle(frame))).toBeLessThan(40);
+      expect(Math.max(...middle(plain))).toBeLessThan(220);
+      expect(Math.min(...middle(plain))).toBeGreaterThan(40);
 
-    const report = await checkQuality(tools, result.file, {
-      narration: NARRATION,
-      captions,
-      minDurationSeconds: 2,
-      maxDurationSeconds: 60,
-    });
-    expect(failed(report)).toEqual([]);
-    expect(report).toMatchObject({ score: 1, passed: true });
-  });
+      const report = await checkQuality(tools, result.file, {
+        narration: NARRATION,
+        captions,
+        minDurationSeconds: 2,
+        maxDurationSeconds: 60,
+      });
+      expect(failed(report)).toEqual([]);
+      expect(report).toMatchObject({ score: 1, passed: true });
+    },
+    RENDER_TEST_TIMEOUT,
+  );
 
   it('stops promptly when aborted and leaves no file behind', async () => {
     const dir = await folder();
