@@ -5,7 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { SoviError } from '../errors.ts';
+import { parseOptions } from '../settings/parse-options.ts';
 import type { MediaStages } from './media-stages.ts';
 import { sleep } from '../time.ts';
 
@@ -22,16 +22,7 @@ export type StubMediaOptions = z.input<typeof optionsSchema>;
 
 /** The stub media `sovi worker` uses when SOVI_STUB_MEDIA (a JSON object of its options) is set. */
 export function stubMediaFromConfig(options: Readonly<Record<string, unknown>>): MediaStages {
-  const parsed = optionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new SoviError(
-      'config',
-      `SOVI_STUB_MEDIA: ${issue?.path.join('.') || 'options'}: ${issue?.message ?? 'invalid'}`,
-      { field: 'SOVI_STUB_MEDIA' },
-    );
-  }
-  return stubMedia(parsed.data);
+  return stubMedia(parseOptions(optionsSchema, options, 'SOVI_STUB_MEDIA'));
 }
 
 export function stubMedia(options: StubMediaOptions = {}): MediaStages {
