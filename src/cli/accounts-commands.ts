@@ -28,7 +28,7 @@ import { parseInteger, parseList } from './parse.ts';
 import { progress } from './progress.ts';
 import { readSecrets } from './secret-input.ts';
 import { platforms } from '../platforms.ts';
-import { pageOptions } from './read-command.ts';
+import { listCommand, listing } from './read-command.ts';
 
 async function deps(ctx: CliContext): Promise<AccountDeps> {
   return {
@@ -157,68 +157,85 @@ export function registerAccountsCommands(accounts: Command): void {
       }),
     );
 
-  pageOptions(
-    accounts
-      .command('list')
-      .description('list accounts')
-      .addOption(new Option('--platform <platform>', 'only this platform').choices(platforms))
-      .option('--state <states>', 'only these states (comma-separated)', parseList)
-      .option('--niche <slug>', 'only this niche')
-      .option('--device <ref>', 'only accounts on this device')
-      .option('--needs-warming', 'the warming queue: due states, least recently warmed first')
-      .option('--deleted', 'only deleted accounts')
-      .option('--all', 'live and deleted accounts'),
-    100,
-    10_000,
-  ).action(
-    action(async (ctx, o: Record<string, unknown>) => {
-      const page = await listAccounts(await deps(ctx), {
-        platform: o.platform as string | undefined,
-        state: o.state as string[] | undefined,
-        niche: o.niche as string | undefined,
-        device: o.device as string | undefined,
+  listCommand(accounts, {
+    spec: 'list',
+    description: 'list accounts',
+    options: (c) =>
+      c
+        .addOption(new Option('--platform <platform>', 'only this platform').choices(platforms))
+        .option('--state <states>', 'only these states (comma-separated)', parseList)
+        .option('--niche <slug>', 'only this niche')
+        .option('--device <ref>', 'only accounts on this device')
+        .option('--needs-warming', 'the warming queue: due states, least recently warmed first')
+        .option('--deleted', 'only deleted accounts')
+        .option('--all', 'live and deleted accounts'),
+    defaultLimit: 100,
+    list: async (
+      ctx,
+      o: {
+        platform?: string;
+        state?: string[];
+        niche?: string;
+        device?: string;
+        needsWarming?: boolean;
+        deleted?: boolean;
+        all?: boolean;
+      },
+      page,
+    ) => {
+      const found = await listAccounts(await deps(ctx), {
+        platform: o.platform,
+        state: o.state,
+        niche: o.niche,
+        device: o.device,
         needsWarming: o.needsWarming === true,
         deleted: o.all ? 'include' : o.deleted ? 'only' : 'exclude',
-        limit: o.limit as number | undefined,
-        after: o.after as string | undefined,
+        limit: page.limit,
+        after: page.after,
       });
-      if (o.json) {
-        ctx.print(json(page));
-        return;
-      }
-      ctx.print(
-        page.accounts.length === 0
-          ? 'no accounts match'
-          : table(
-              [
-                'id',
-                'platform',
-                'username',
-                'state',
-                'niche',
-                'device',
-                'day',
-                'followers',
-                'last warmed',
-                'secrets',
-              ],
-              page.accounts.map((a) => [
-                a.id,
-                a.platform,
-                a.username + (a.deletedAt ? ' (deleted)' : ''),
-                a.state,
-                a.nicheSlug,
-                a.deviceName,
-                a.warmingDayCount,
-                a.followers,
-                shortTime(a.lastWarmedAt) || 'never',
-                secretsLine(a),
-              ]),
-            ),
-      );
-      if (page.nextCursor) ctx.print(`more: --after ${page.nextCursor}`);
-    }),
-  );
+      return listing(found.accounts, {
+        asJson: found,
+        empty: 'no accounts match',
+        columns: [
+          'id',
+          'platform',
+          'username',
+          'state',
+          'niche',
+          'device',
+          'day',
+          'followers',
+          'last warmed',
+          'secrets',
+        ],
+        row: (a) => [
+          a.id,
+          a.platform,
+          a.username + (a.deletedAt ? ' (deleted)' : ''),
+          a.state,
+          a.nicheSlug,
+          a.deviceName,
+          a.warmingDayCount,
+          a.followers,
+          shortTime(a.lastWarmedAt) || 'never',
+          secretsLine(a),
+        ],
+        more: {
+          command: 'sovi accounts list',
+          filters: {
+            platform: o.platform,
+            state: o.state?.join(','),
+            niche: o.niche,
+            device: o.device,
+            'needs-warming': o.needsWarming,
+            deleted: o.deleted,
+            all: o.all,
+          },
+          cursor: found.nextCursor,
+        },
+      });
+    },
+  });
 
   accounts
     .command('show <account>')

@@ -15,7 +15,7 @@ import { ensureContentQueues, pipelineJobSink } from '../jobs/content-worker.ts'
 import { action, type CliContext } from './context.ts';
 import { json, shortTime, table } from './format.ts';
 import { parseChoice } from './parse.ts';
-import { pageOptions, readCommand } from './read-command.ts';
+import { listCommand, listing, readCommand } from './read-command.ts';
 
 /** A job engine client for commands that queue work (the worker in `sovi up` or `sovi worker` runs it). */
 async function jobSink(ctx: CliContext) {
@@ -158,62 +158,44 @@ export function registerContentCommands(content: Command): void {
     text: (counts) => table(['status', 'content'], Object.entries(counts)),
   });
 
-  pageOptions(
-    content
-      .command('list')
-      .description('content, newest first')
-      .option('--status <status>', `only this status (${productionStatuses.join(', ')})`, (v) =>
-        parseChoice('--status', v, productionStatuses),
-      )
-      .option('--niche <slug>', 'only this niche'),
-    100,
-    10_000,
-  ).action(
-    action(
-      async (
-        ctx,
-        o: { status?: ProductionStatus; niche?: string; limit?: number; after?: string; json?: boolean },
-      ) => {
-        const page = await listContentPage((await ctx.database()).db, {
-          status: o.status ? [o.status] : undefined,
-          niche: o.niche,
-          nicheField: '--niche',
-          after: o.after,
-          limit: o.limit ?? 100,
-        });
-        const list = page.items;
-        if (o.json) ctx.print(json(list));
-        else
-          ctx.print(
-            list.length === 0
-              ? 'no content: create some with sovi content new'
-              : table(
-                  ['id', 'status', 'niche', 'format', 'quality', 'topic', 'updated'],
-                  list.map((c) => [
-                    c.id,
-                    c.status,
-                    c.nicheSlug,
-                    c.format,
-                    c.qualityScore?.toFixed(2),
-                    c.topic,
-                    shortTime(c.updatedAt),
-                  ]),
-                ),
-          );
-        // On stderr, so that --json prints JSON alone.
-        if (page.nextCursor) {
-          const filters = [
-            ...(o.status ? ['--status', o.status] : []),
-            ...(o.niche ? ['--niche', o.niche] : []),
-            ...(o.limit ? ['--limit', String(o.limit)] : []),
-          ];
-          process.stderr.write(
-            `more: sovi content list ${[...filters, '--after', page.nextCursor].join(' ')}\n`,
-          );
-        }
-      },
-    ),
-  );
+  listCommand(content, {
+    spec: 'list',
+    description: 'content, newest first',
+    options: (c) =>
+      c
+        .option('--status <status>', `only this status (${productionStatuses.join(', ')})`, (v) =>
+          parseChoice('--status', v, productionStatuses),
+        )
+        .option('--niche <slug>', 'only this niche'),
+    defaultLimit: 100,
+    list: async (ctx, o: { status?: ProductionStatus; niche?: string }, page) => {
+      const found = await listContentPage((await ctx.database()).db, {
+        status: o.status ? [o.status] : undefined,
+        niche: o.niche,
+        nicheField: '--niche',
+        after: page.after,
+        limit: page.limit,
+      });
+      return listing(found.items, {
+        empty: 'no content: create some with sovi content new',
+        columns: ['id', 'status', 'niche', 'format', 'quality', 'topic', 'updated'],
+        row: (c) => [
+          c.id,
+          c.status,
+          c.nicheSlug,
+          c.format,
+          c.qualityScore?.toFixed(2),
+          c.topic,
+          shortTime(c.updatedAt),
+        ],
+        more: {
+          command: 'sovi content list',
+          filters: { status: o.status, niche: o.niche },
+          cursor: found.nextCursor,
+        },
+      });
+    },
+  });
 
   readCommand(content, {
     spec: 'show <id>',

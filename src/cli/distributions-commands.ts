@@ -5,71 +5,54 @@ import { markDistributionRemoved } from '../distributions/distributions-service.
 import { SoviError } from '../errors.ts';
 import { isUuid } from '../ids.ts';
 import { action } from './context.ts';
-import { json, printMore, shortTime, table } from './format.ts';
+import { shortTime } from './format.ts';
 import { parseChoice } from './parse.ts';
-import { pageOptions } from './read-command.ts';
+import { listCommand, listing } from './read-command.ts';
 
 export function registerDistributionsCommands(distributions: Command): void {
-  pageOptions(
-    distributions
-      .command('list')
-      .description('distributions, newest first')
-      .option('--content <id>', 'only this content')
-      .option('--status <status>', `only this status (${distributionStatuses.join(', ')})`, (v) =>
-        parseChoice('--status', v, distributionStatuses),
-      ),
-    100,
-    10_000,
-  ).action(
-    action(
-      async (
-        ctx,
-        o: {
-          content?: string;
-          status?: (typeof distributionStatuses)[number];
-          limit?: number;
-          after?: string;
-          json?: boolean;
+  listCommand(distributions, {
+    spec: 'list',
+    description: 'distributions, newest first',
+    options: (c) =>
+      c
+        .option('--content <id>', 'only this content')
+        .option('--status <status>', `only this status (${distributionStatuses.join(', ')})`, (v) =>
+          parseChoice('--status', v, distributionStatuses),
+        ),
+    defaultLimit: 100,
+    list: async (ctx, o: { content?: string; status?: (typeof distributionStatuses)[number] }, page) => {
+      if (o.content !== undefined && !isUuid(o.content))
+        throw new SoviError('invalid_input', '--content: expected a content id', { field: '--content' });
+      const found = await listDistributions(
+        (await ctx.database()).db,
+        {
+          contentId: o.content,
+          status: o.status === undefined ? undefined : [o.status],
+          after: page.after,
+          limit: page.limit,
         },
-      ) => {
-        if (o.content !== undefined && !isUuid(o.content))
-          throw new SoviError('invalid_input', '--content: expected a content id', { field: '--content' });
-        const page = await listDistributions(
-          (await ctx.database()).db,
-          {
-            contentId: o.content,
-            status: o.status === undefined ? undefined : [o.status],
-            after: o.after,
-            limit: o.limit ?? 100,
-          },
-          '--after',
-        );
-        if (o.json) ctx.print(json(page.distributions));
-        else
-          ctx.print(
-            page.distributions.length === 0
-              ? 'no distributions'
-              : table(
-                  ['id', 'content', 'account', 'status', 'posted', 'post id', 'attempts'],
-                  page.distributions.map((d) => [
-                    d.id,
-                    d.contentId.slice(0, 8),
-                    `${d.platform}:${d.username}`,
-                    d.status,
-                    shortTime(d.postedAt),
-                    d.platformPostId,
-                    d.attempts,
-                  ]),
-                ),
-          );
-        printMore(
-          'sovi distributions list',
-          { content: o.content, status: o.status, limit: o.limit },
-          page.nextCursor,
-        );
-      },
-    ),
-  );
+        '--after',
+      );
+      return listing(found.distributions, {
+        empty: 'no distributions',
+        columns: ['id', 'content', 'account', 'status', 'posted', 'post id', 'attempts'],
+        row: (d) => [
+          d.id,
+          d.contentId.slice(0, 8),
+          `${d.platform}:${d.username}`,
+          d.status,
+          shortTime(d.postedAt),
+          d.platformPostId,
+          d.attempts,
+        ],
+        more: {
+          command: 'sovi distributions list',
+          filters: { content: o.content, status: o.status },
+          cursor: found.nextCursor,
+        },
+      });
+    },
+  });
 
   distributions
     .command('mark-removed <id>')

@@ -1,6 +1,4 @@
 import { Option, type Command } from 'commander';
-import { findAccount } from '../accounts/accounts-service.ts';
-import { resolveDevice } from '../devices/devices-service.ts';
 import { resolvers, type SystemEvent } from '../events/event-model.ts';
 import { createEventNotifier } from '../events/event-notifier.ts';
 import {
@@ -10,15 +8,14 @@ import {
   latestEventId,
   queryEvents,
   resolveEvent,
-  validateSeverities,
-  type EventQuery,
+  resolveEventFilters,
 } from '../events/events-service.ts';
 import type { Db } from '../db/pool.ts';
 import { action } from './context.ts';
-import { json, shortTime, table } from './format.ts';
+import { json, shortTime } from './format.ts';
 import { parseInteger, parseList } from './parse.ts';
 import { parseTime } from '../time.ts';
-import { pageOptions } from './read-command.ts';
+import { listCommand, listing } from './read-command.ts';
 
 interface FilterOptions {
   unresolved?: boolean;
@@ -47,18 +44,22 @@ function withFilters(command: Command): Command {
     .option('--until <time>', 'before this time');
 }
 
-async function toQuery(db: Db, o: FilterOptions): Promise<EventQuery> {
-  return {
-    unresolved: o.unresolved,
-    severity: validateSeverities(o.severity, '--severity'),
-    category: o.category,
-    type: o.type,
-    deviceId: o.device ? await resolveDevice(db, o.device, '--device') : undefined,
-    accountId: o.account ? (await findAccount(db, o.account)).id : undefined,
-    since: o.since ? parseTime('--since', o.since) : undefined,
-    until: o.until ? parseTime('--until', o.until) : undefined,
-  };
-}
+/** The CLI's filters, its times parsed, as the events service reads them. */
+const toQuery = (db: Db, o: FilterOptions) =>
+  resolveEventFilters(
+    db,
+    {
+      unresolved: o.unresolved,
+      severity: o.severity,
+      category: o.category,
+      type: o.type,
+      device: o.device,
+      account: o.account,
+      since: o.since ? parseTime('--since', o.since) : undefined,
+      until: o.until ? parseTime('--until', o.until) : undefined,
+    },
+    '--',
+  );
 
 const eventLine = (e: SystemEvent) =>
   [
@@ -73,33 +74,49 @@ const eventLine = (e: SystemEvent) =>
     .join('  ');
 
 export function registerEventsCommands(events: Command): void {
-  pageOptions(withFilters(events.command('list').description('list events, newest first')), 50, 1000).action(
-    action(async (ctx, o: FilterOptions & { limit?: number; after?: string; json?: boolean }) => {
+  listCommand(events, {
+    spec: 'list',
+    description: 'list events, newest first',
+    options: withFilters,
+    defaultLimit: 50,
+    maxLimit: 1000,
+    list: async (ctx, o: FilterOptions, page) => {
       const { db } = await ctx.database();
-      const page = await queryEvents(db, { ...(await toQuery(db, o)), limit: o.limit, after: o.after });
-      if (o.json) {
-        ctx.print(json(page));
-        return;
-      }
-      ctx.print(
-        page.events.length === 0
-          ? 'no events match'
-          : table(
-              ['id', 'time', 'severity', 'category', 'type', 'message', 'resolved'],
-              page.events.map((e) => [
-                e.id,
-                shortTime(e.timestamp),
-                e.severity,
-                e.category,
-                e.eventType,
-                e.message,
-                e.resolved ? `${e.resolvedBy ?? ''} ${shortTime(e.resolvedAt)}` : '',
-              ]),
-            ),
-      );
-      if (page.nextCursor) ctx.print(`more: --after ${page.nextCursor}`);
-    }),
-  );
+      const found = await queryEvents(db, {
+        ...(await toQuery(db, o)),
+        limit: page.limit,
+        after: page.after,
+      });
+      return listing(found.events, {
+        asJson: found,
+        empty: 'no events match',
+        columns: ['id', 'time', 'severity', 'category', 'type', 'message', 'resolved'],
+        row: (e) => [
+          e.id,
+          shortTime(e.timestamp),
+          e.severity,
+          e.category,
+          e.eventType,
+          e.message,
+          e.resolved ? `${e.resolvedBy ?? ''} ${shortTime(e.resolvedAt)}` : '',
+        ],
+        more: {
+          command: 'sovi events list',
+          filters: {
+            unresolved: o.unresolved,
+            severity: o.severity?.join(','),
+            category: o.category,
+            type: o.type,
+            device: o.device,
+            account: o.account,
+            since: o.since,
+            until: o.until,
+          },
+          cursor: found.nextCursor,
+        },
+      });
+    },
+  });
 
   events
     .command('show <id>')

@@ -5,10 +5,10 @@ import { getHookWithPosteriors, listHooksPage } from '../hooks/hooks-reads.ts';
 import { addHook, importHooks } from '../hooks/hooks-service.ts';
 import { invalidInput } from '../errors.ts';
 import { action } from './context.ts';
-import { json, printMore, table } from './format.ts';
+import { json } from './format.ts';
 import { parseNumber } from './parse.ts';
 import { platforms } from '../platforms.ts';
-import { pageOptions, readCommand } from './read-command.ts';
+import { listCommand, listing, readCommand } from './read-command.ts';
 
 export function registerHooksCommands(hooks: Command): void {
   hooks
@@ -54,54 +54,41 @@ export function registerHooksCommands(hooks: Command): void {
       }),
     );
 
-  pageOptions(
-    hooks
-      .command('list')
-      .description('hooks with their use counts and what is known of how they do')
-      .option('--niche <slug>', 'only this niche')
-      .option('--category <category>', 'only this category'),
-    100,
-    10_000,
-  ).action(
-    action(
-      async (
-        ctx,
-        o: { niche?: string; category?: string; limit?: number; after?: string; json?: boolean },
-      ) => {
-        const page = await listHooksPage(
-          (await ctx.database()).db,
-          { niche: o.niche, category: o.category, after: o.after, limit: o.limit ?? 100 },
-          { after: '--after', niche: '--niche' },
-        );
-        if (o.json) ctx.print(json(page.hooks));
-        else
-          ctx.print(
-            page.hooks.length === 0
-              ? 'no hooks: add one with sovi hooks add'
-              : table(
-                  ['id', 'category', 'niche', 'used', 'score', ...platforms, 'template'],
-                  page.hooks.map((h) => [
-                    h.id,
-                    h.category,
-                    h.nicheSlug ?? 'any',
-                    h.usageCount,
-                    h.effectivenessScore?.toFixed(2) ?? '-',
-                    ...platforms.map((p) => {
-                      const s = h.platformScores[p];
-                      return s ? `${s.score.toFixed(2)} (${s.samples})` : '-';
-                    }),
-                    h.template,
-                  ]),
-                ),
-          );
-        printMore(
-          'sovi hooks list',
-          { niche: o.niche, category: o.category, limit: o.limit },
-          page.nextCursor,
-        );
-      },
-    ),
-  );
+  listCommand(hooks, {
+    spec: 'list',
+    description: 'hooks with their use counts and what is known of how they do',
+    options: (c) =>
+      c.option('--niche <slug>', 'only this niche').option('--category <category>', 'only this category'),
+    defaultLimit: 100,
+    list: async (ctx, o: { niche?: string; category?: string }, page) => {
+      const found = await listHooksPage(
+        (await ctx.database()).db,
+        { niche: o.niche, category: o.category, after: page.after, limit: page.limit },
+        { after: '--after', niche: '--niche' },
+      );
+      return listing(found.hooks, {
+        empty: 'no hooks: add one with sovi hooks add',
+        columns: ['id', 'category', 'niche', 'used', 'score', ...platforms, 'template'],
+        row: (h) => [
+          h.id,
+          h.category,
+          h.nicheSlug ?? 'any',
+          h.usageCount,
+          h.effectivenessScore?.toFixed(2) ?? '-',
+          ...platforms.map((p) => {
+            const s = h.platformScores[p];
+            return s ? `${s.score.toFixed(2)} (${s.samples})` : '-';
+          }),
+          h.template,
+        ],
+        more: {
+          command: 'sovi hooks list',
+          filters: { niche: o.niche, category: o.category },
+          cursor: found.nextCursor,
+        },
+      });
+    },
+  });
 
   readCommand(hooks, {
     spec: 'show <id>',

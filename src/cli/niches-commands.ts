@@ -3,8 +3,8 @@ import { nicheStatuses, type Niche } from '../niches/niche-model.ts';
 import { addNiche, getNiche, listNiches, updateNiche } from '../niches/niches-service.ts';
 import { invalidInput } from '../errors.ts';
 import { action } from './context.ts';
-import { json, shortTime, table } from './format.ts';
-import { pageOptions, readCommand } from './read-command.ts';
+import { json, shortTime } from './format.ts';
+import { listCommand, listing, readCommand } from './read-command.ts';
 
 const describe = (n: Niche): string =>
   [
@@ -42,37 +42,26 @@ export function registerNichesCommands(niches: Command): void {
       ),
     );
 
-  pageOptions(
-    niches
-      .command('list')
-      .description('niches by slug')
-      .addOption(new Option('--status <status>', 'only this status').choices(nicheStatuses)),
-    100,
-    1_000,
-  ).action(
-    action(
-      async (
-        ctx,
-        o: { status?: (typeof nicheStatuses)[number]; limit?: number; after?: string; json?: boolean },
-      ) => {
-        const page = await listNiches((await ctx.database()).db, {
-          status: o.status,
-          after: o.after,
-          limit: o.limit ?? 100,
-        });
-        if (o.json) return ctx.print(json(page.niches));
-        ctx.print(
-          page.niches.length === 0
-            ? 'no niches: add one with sovi niches add'
-            : table(
-                ['slug', 'name', 'tier', 'status', 'id'],
-                page.niches.map((n) => [n.slug, n.name, n.tier ?? '-', n.status, n.id]),
-              ),
-        );
-        if (page.nextCursor) process.stderr.write(`more: sovi niches list --after ${page.nextCursor}\n`);
-      },
-    ),
-  );
+  listCommand(niches, {
+    spec: 'list',
+    description: 'niches by slug',
+    options: (c) => c.addOption(new Option('--status <status>', 'only this status').choices(nicheStatuses)),
+    defaultLimit: 100,
+    maxLimit: 1_000,
+    list: async (ctx, o: { status?: (typeof nicheStatuses)[number] }, page) => {
+      const found = await listNiches((await ctx.database()).db, {
+        status: o.status,
+        after: page.after,
+        limit: page.limit,
+      });
+      return listing(found.niches, {
+        empty: 'no niches: add one with sovi niches add',
+        columns: ['slug', 'name', 'tier', 'status', 'id'],
+        row: (n) => [n.slug, n.name, n.tier ?? '-', n.status, n.id],
+        more: { command: 'sovi niches list', filters: { status: o.status }, cursor: found.nextCursor },
+      });
+    },
+  });
 
   readCommand(niches, {
     spec: 'show <slug>',

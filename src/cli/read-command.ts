@@ -3,7 +3,7 @@
 // and how it reads to a person.
 import type { Command } from 'commander';
 import { action, type CliContext } from './context.ts';
-import { json } from './format.ts';
+import { json, printMore, table } from './format.ts';
 import { parseInteger } from './parse.ts';
 
 export interface ReadCommand<Args extends string[], Value> {
@@ -46,4 +46,73 @@ export function pageOptions(command: Command, defaultLimit: number, maxLimit: nu
     )
     .option('--after <cursor>', 'the next page, from the cursor a previous page printed')
     .option('--json', 'print JSON');
+}
+
+type Cell = string | number | null | undefined;
+
+export interface Listing<Item> {
+  items: readonly Item[];
+  /** What --json prints: the items unless said (a whole page, say, with its cursor). */
+  asJson?: unknown;
+  /** The line printed when there are no items, ideally saying how to make some. */
+  empty: string;
+  columns: string[];
+  row: (item: Item) => Cell[];
+  /** A paged listing's next page: the command and filters that print it, on stderr (see printMore). */
+  more?: {
+    command: string;
+    filters: Record<string, string | number | boolean | undefined>;
+    cursor: string | null;
+  };
+}
+
+/** A listing of `items`; a function so that the rows' item type comes from the items. */
+export function listing<Item>(items: readonly Item[], how: Omit<Listing<Item>, 'items'>): Listing<Item> {
+  return { items, ...how };
+}
+
+/** Prints a listing: JSON with --json, otherwise a table for people (or the `empty` line). */
+export function printListing<Item>(ctx: CliContext, asJson: unknown, listing: Listing<Item>): void {
+  if (asJson === true) ctx.print(json(listing.asJson ?? listing.items));
+  else
+    ctx.print(
+      listing.items.length === 0 ? listing.empty : table(listing.columns, listing.items.map(listing.row)),
+    );
+  if (listing.more) printMore(listing.more.command, listing.more.filters, listing.more.cursor);
+}
+
+export interface PageFlags {
+  limit: number;
+  after?: string;
+  json?: boolean;
+}
+
+export interface ListCommand<Options, Item> {
+  /** The subcommand, e.g. 'list'. */
+  spec: string;
+  description: string;
+  /** The command's own filters. */
+  options?: (command: Command) => Command;
+  defaultLimit: number;
+  maxLimit?: number;
+  /** Reads one page (--limit defaulted) and says how it reads to a person. */
+  list: (ctx: CliContext, options: Options, page: PageFlags) => Promise<Listing<Item>>;
+}
+
+/** A paged listing command: its filters, --limit/--after/--json, one page read and printed. */
+export function listCommand<Options, Item>(group: Command, command: ListCommand<Options, Item>): Command {
+  const base = group.command(command.spec).description(command.description);
+  return pageOptions(
+    command.options?.(base) ?? base,
+    command.defaultLimit,
+    command.maxLimit ?? 10_000,
+  ).action(
+    action(async (ctx, options: Options & Partial<PageFlags>) => {
+      const page = { limit: options.limit ?? command.defaultLimit, after: options.after, json: options.json };
+      const listing = await command.list(ctx, options, page);
+      // The next page's command keeps the page size the user chose.
+      if (listing.more && options.limit !== undefined) listing.more.filters.limit = options.limit;
+      printListing(ctx, options.json, listing);
+    }),
+  );
 }

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { createToken, listTokens, revokeToken, type ApiToken } from '../auth/tokens-service.ts';
 import { action } from './context.ts';
-import { json, shortTime, table } from './format.ts';
+import { json, shortTime } from './format.ts';
+import { printListing } from './read-command.ts';
 
 const access = (t: ApiToken) => (t.readOnly ? 'read-only' : 'read-write');
 
@@ -46,25 +47,19 @@ export function registerTokensCommands(tokens: Command): void {
     .action(
       action(async (ctx, o: { all?: boolean; json?: boolean }) => {
         const list = await listTokens((await ctx.database()).db, { all: o.all === true });
-        if (o.json) {
-          ctx.print(json(list));
-          return;
-        }
-        ctx.print(
-          list.length === 0
-            ? 'no tokens: create one with sovi tokens create --name <name>'
-            : table(
-                ['id', 'name', 'access', 'created', 'last used', 'revoked'],
-                list.map((t) => [
-                  t.id,
-                  t.name,
-                  access(t),
-                  shortTime(t.createdAt),
-                  shortTime(t.lastUsedAt) || 'never',
-                  shortTime(t.revokedAt),
-                ]),
-              ),
-        );
+        printListing(ctx, o.json, {
+          items: list,
+          empty: 'no tokens: create one with sovi tokens create --name <name>',
+          columns: ['id', 'name', 'access', 'created', 'last used', 'revoked'],
+          row: (t) => [
+            t.id,
+            t.name,
+            access(t),
+            shortTime(t.createdAt),
+            shortTime(t.lastUsedAt) || 'never',
+            shortTime(t.revokedAt),
+          ],
+        });
       }),
     );
 

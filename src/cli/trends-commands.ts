@@ -9,9 +9,9 @@ import { pullTrends } from '../trends/trends-pull.ts';
 import { listTrendsPage } from '../trends/trends-reads.ts';
 import { getTrend, refreshTrends } from '../trends/trends-service.ts';
 import { action } from './context.ts';
-import { json, printMore, shortTime, table } from './format.ts';
+import { json, shortTime, table } from './format.ts';
 import { progress } from './progress.ts';
-import { pageOptions, readCommand } from './read-command.ts';
+import { listCommand, listing, readCommand } from './read-command.ts';
 
 const score = (n: number | null) => (n === null ? '-' : n.toFixed(3));
 const ratio = (n: number | null) => (n === null ? '-' : `${n.toFixed(2)}×`);
@@ -59,46 +59,38 @@ export function registerTrendsCommands(trends: Command): void {
       }),
     );
 
-  pageOptions(
-    trends
-      .command('list')
-      .description('trending topics, best first (active ones unless --all)')
-      .option('--niche <slug>', 'only this niche')
-      .option('--all', 'inactive topics too'),
-    50,
-    10_000,
-  ).action(
-    action(
-      async (ctx, o: { niche?: string; all?: boolean; limit?: number; after?: string; json?: boolean }) => {
-        const page = await listTrendsPage(
-          (await ctx.database()).db,
-          { niche: o.niche, all: o.all, after: o.after, limit: o.limit ?? 50 },
-          { after: '--after', niche: '--niche' },
-        );
-        const list = page.trends;
-        if (o.json) ctx.print(json(list));
-        else
-          ctx.print(
-            list.length === 0
-              ? 'no trending topics: pull some with sovi trends pull, or sovi trends import a file'
-              : table(
-                  ['id', 'niche', 'score', 'ratio', 'source', 'age', ...(o.all ? ['active'] : []), 'topic'],
-                  list.map((t) => [
-                    t.id,
-                    t.nicheSlug ?? '-',
-                    score(t.trendScore),
-                    ratio(t.overperformanceRatio),
-                    t.sourceGroup ?? t.source,
-                    age(t),
-                    ...(o.all ? [t.isActive ? 'yes' : 'no'] : []),
-                    t.topic,
-                  ]),
-                ),
-          );
-        printMore('sovi trends list', { niche: o.niche, all: o.all, limit: o.limit }, page.nextCursor);
-      },
-    ),
-  );
+  listCommand(trends, {
+    spec: 'list',
+    description: 'trending topics, best first (active ones unless --all)',
+    options: (c) => c.option('--niche <slug>', 'only this niche').option('--all', 'inactive topics too'),
+    defaultLimit: 50,
+    list: async (ctx, o: { niche?: string; all?: boolean }, page) => {
+      const found = await listTrendsPage(
+        (await ctx.database()).db,
+        { niche: o.niche, all: o.all, after: page.after, limit: page.limit },
+        { after: '--after', niche: '--niche' },
+      );
+      return listing(found.trends, {
+        empty: 'no trending topics: pull some with sovi trends pull, or sovi trends import a file',
+        columns: ['id', 'niche', 'score', 'ratio', 'source', 'age', ...(o.all ? ['active'] : []), 'topic'],
+        row: (t) => [
+          t.id,
+          t.nicheSlug ?? '-',
+          score(t.trendScore),
+          ratio(t.overperformanceRatio),
+          t.sourceGroup ?? t.source,
+          age(t),
+          ...(o.all ? [t.isActive ? 'yes' : 'no'] : []),
+          t.topic,
+        ],
+        more: {
+          command: 'sovi trends list',
+          filters: { niche: o.niche, all: o.all },
+          cursor: found.nextCursor,
+        },
+      });
+    },
+  });
 
   readCommand(trends, {
     spec: 'show <id>',

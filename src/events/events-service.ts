@@ -19,6 +19,8 @@ import {
   type ListedEventRow,
 } from './events-repository.ts';
 import type { Executor } from '../db/executor.ts';
+import { findAccount } from '../accounts/accounts-service.ts';
+import { resolveDevice } from '../devices/devices-service.ts';
 import {
   resolvers,
   severities,
@@ -98,6 +100,30 @@ export function validateSeverities(values: string[] | undefined, field = 'severi
     }
   }
   return values;
+}
+
+/** A filter as people and agents write it: the device and the account by reference (id, name…), not id. */
+export interface EventFilterRefs extends Omit<EventQuery, 'deviceId' | 'accountId' | 'after' | 'limit'> {
+  device?: string;
+  account?: string;
+}
+
+/**
+ * Resolves a filter's references to ids, checking its severities. `prefix` names the fields as the caller's
+ * user wrote them ('--' for the CLI's flags).
+ */
+export async function resolveEventFilters(
+  db: Executor,
+  refs: EventFilterRefs,
+  prefix = '',
+): Promise<Omit<EventQuery, 'after' | 'limit'>> {
+  const { device, account, ...rest } = refs;
+  return {
+    ...rest,
+    severity: validateSeverities(refs.severity, `${prefix}severity`),
+    deviceId: device ? await resolveDevice(db, device, `${prefix}device`) : undefined,
+    accountId: account ? (await findAccount(db, account)).id : undefined,
+  };
 }
 
 /** The filter a query means (its page aside), checked: events-repository.ts reads with it. */

@@ -2,9 +2,6 @@
 // stream of new events as Server-Sent Events.
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { findAccount } from '../../accounts/accounts-service.ts';
-import { resolveDevice } from '../../devices/devices-service.ts';
-import type { Db } from '../../db/pool.ts';
 import { resolvers, severities } from '../../events/event-model.ts';
 import {
   eventFilter,
@@ -13,7 +10,7 @@ import {
   latestEventId,
   queryEvents,
   resolveEvent,
-  type EventQuery,
+  resolveEventFilters,
 } from '../../events/events-service.ts';
 import { actorOf } from '../auth.ts';
 import { eventStreamResponses, sendEventStream } from '../sse.ts';
@@ -57,22 +54,8 @@ const filterFields = {
 };
 
 const filters = z.strictObject(filterFields);
-type Filters = z.output<typeof filters>;
 
 const eventId = z.strictObject({ id: integerParam(1, Number.MAX_SAFE_INTEGER) });
-
-async function toQuery(db: Db, f: Filters): Promise<EventQuery> {
-  return {
-    unresolved: f.unresolved,
-    severity: f.severity,
-    category: f.category,
-    type: f.type,
-    deviceId: f.device ? await resolveDevice(db, f.device) : undefined,
-    accountId: f.account ? (await findAccount(db, f.account)).id : undefined,
-    since: f.since,
-    until: f.until,
-  };
-}
 
 export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, events, streams }) => {
   app.get(
@@ -87,7 +70,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, ev
     },
     async (request) => {
       const { after, limit, ...f } = request.query;
-      return queryEvents(db, { ...(await toQuery(db, f)), after, limit });
+      return queryEvents(db, { ...(await resolveEventFilters(db, f)), after, limit });
     },
   );
 
@@ -111,7 +94,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, ev
     },
     async (request, reply) => {
       // Checked before the stream opens: a bad filter is a 400, not a stream that ends at once.
-      const filter = eventFilter(await toQuery(db, request.query));
+      const filter = eventFilter(await resolveEventFilters(db, request.query));
       const fromId = request.headers['last-event-id'] ?? (await latestEventId(db));
       return sendEventStream(request, reply, {
         streams,
