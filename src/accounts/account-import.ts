@@ -11,6 +11,7 @@ import type { AccountDeps } from './accounts-service.ts';
 import { isPlatform, platforms } from '../platforms.ts';
 import { recordActivity } from '../activity/activity-log.ts';
 import { isUniqueViolation } from '../db/pg-errors.ts';
+import { chunks } from '../db/chunks.ts';
 import { deviceIdsByRef } from '../devices/devices-service.ts';
 import { nicheIdsBySlug } from '../niches/niches-service.ts';
 
@@ -196,8 +197,7 @@ export async function importAccountsCsv(
   });
   try {
     await deps.db.transaction().execute(async (trx) => {
-      for (let i = 0; i < rows.length; i += CHUNK) {
-        const chunk = rows.slice(i, i + CHUNK);
+      for (const { rows: chunk, done } of chunks(rows, CHUNK)) {
         await insertAccountRows(trx, chunk);
         await recordActivity(
           trx,
@@ -208,7 +208,7 @@ export async function importAccountsCsv(
             detail: { actor: deps.actor, source },
           })),
         );
-        onProgress?.('write', Math.min(i + CHUNK, rows.length), rows.length);
+        onProgress?.('write', done, rows.length);
       }
       await recordEvent(trx, {
         category: 'account',

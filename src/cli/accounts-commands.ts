@@ -28,7 +28,7 @@ import { parseInteger, parseList } from './parse.ts';
 import { progress } from './progress.ts';
 import { readSecrets } from './secret-input.ts';
 import { platforms } from '../platforms.ts';
-import { listCommand, listing } from './read-command.ts';
+import { listCommand, listing, nextPage } from './read-command.ts';
 
 async function deps(ctx: CliContext): Promise<AccountDeps> {
   return {
@@ -220,9 +220,9 @@ export function registerAccountsCommands(accounts: Command): void {
           shortTime(a.lastWarmedAt) || 'never',
           secretsLine(a),
         ],
-        more: {
-          command: 'sovi accounts list',
-          filters: {
+        more: nextPage(
+          'sovi accounts list',
+          {
             platform: o.platform,
             state: o.state?.join(','),
             niche: o.niche,
@@ -231,8 +231,8 @@ export function registerAccountsCommands(accounts: Command): void {
             deleted: o.deleted,
             all: o.all,
           },
-          cursor: found.nextCursor,
-        },
+          found.nextCursor,
+        ),
       });
     },
   });

@@ -15,7 +15,7 @@ import { ensureContentQueues, pipelineJobSink } from '../jobs/content-worker.ts'
 import { action, type CliContext } from './context.ts';
 import { json, shortTime, table } from './format.ts';
 import { parseChoice } from './parse.ts';
-import { listCommand, listing, readCommand } from './read-command.ts';
+import { listCommand, listing, nextPage, readCommand } from './read-command.ts';
 
 /** A job engine client for commands that queue work (the worker in `sovi up` or `sovi worker` runs it). */
 async function jobSink(ctx: CliContext) {
@@ -188,11 +188,7 @@ export function registerContentCommands(content: Command): void {
           c.topic,
           shortTime(c.updatedAt),
         ],
-        more: {
-          command: 'sovi content list',
-          filters: { status: o.status, niche: o.niche },
-          cursor: found.nextCursor,
-        },
+        more: nextPage('sovi content list', { status: o.status, niche: o.niche }, found.nextCursor),
       });
     },
   });

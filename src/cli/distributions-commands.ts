@@ -7,7 +7,7 @@ import { isUuid } from '../ids.ts';
 import { action } from './context.ts';
 import { shortTime } from './format.ts';
 import { parseChoice } from './parse.ts';
-import { listCommand, listing } from './read-command.ts';
+import { listCommand, listing, nextPage } from './read-command.ts';
 
 export function registerDistributionsCommands(distributions: Command): void {
   listCommand(distributions, {
@@ -45,11 +45,7 @@ export function registerDistributionsCommands(distributions: Command): void {
           d.platformPostId,
           d.attempts,
         ],
-        more: {
-          command: 'sovi distributions list',
-          filters: { content: o.content, status: o.status },
-          cursor: found.nextCursor,
-        },
+        more: nextPage('sovi distributions list', { content: o.content, status: o.status }, found.nextCursor),
       });
     },
   });

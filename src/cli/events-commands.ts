@@ -15,7 +15,7 @@ import { action } from './context.ts';
 import { json, shortTime } from './format.ts';
 import { parseInteger, parseList } from './parse.ts';
 import { parseTime } from '../time.ts';
-import { listCommand, listing } from './read-command.ts';
+import { listCommand, listing, nextPage } from './read-command.ts';
 
 interface FilterOptions {
   unresolved?: boolean;
@@ -100,9 +100,9 @@ export function registerEventsCommands(events: Command): void {
           e.message,
           e.resolved ? `${e.resolvedBy ?? ''} ${shortTime(e.resolvedAt)}` : '',
         ],
-        more: {
-          command: 'sovi events list',
-          filters: {
+        more: nextPage(
+          'sovi events list',
+          {
             unresolved: o.unresolved,
             severity: o.severity?.join(','),
             category: o.category,
@@ -112,8 +112,8 @@ export function registerEventsCommands(events: Command): void {
             since: o.since,
             until: o.until,
           },
-          cursor: found.nextCursor,
-        },
+          found.nextCursor,
+        ),
       });
     },
   });

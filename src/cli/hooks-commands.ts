@@ -8,7 +8,7 @@ import { action } from './context.ts';
 import { json } from './format.ts';
 import { parseNumber } from './parse.ts';
 import { platforms } from '../platforms.ts';
-import { listCommand, listing, readCommand } from './read-command.ts';
+import { listCommand, listing, nextPage, readCommand } from './read-command.ts';
 
 export function registerHooksCommands(hooks: Command): void {
   hooks
@@ -81,11 +81,7 @@ export function registerHooksCommands(hooks: Command): void {
           }),
           h.template,
         ],
-        more: {
-          command: 'sovi hooks list',
-          filters: { niche: o.niche, category: o.category },
-          cursor: found.nextCursor,
-        },
+        more: nextPage('sovi hooks list', { niche: o.niche, category: o.category }, found.nextCursor),
       });
     },
   });

@@ -4,7 +4,7 @@ import { addNiche, getNiche, listNiches, updateNiche } from '../niches/niches-se
 import { invalidInput } from '../errors.ts';
 import { action } from './context.ts';
 import { json, shortTime } from './format.ts';
-import { listCommand, listing, readCommand } from './read-command.ts';
+import { listCommand, listing, nextPage, readCommand } from './read-command.ts';
 
 const describe = (n: Niche): string =>
   [
@@ -58,7 +58,7 @@ export function registerNichesCommands(niches: Command): void {
         empty: 'no niches: add one with sovi niches add',
         columns: ['slug', 'name', 'tier', 'status', 'id'],
         row: (n) => [n.slug, n.name, n.tier ?? '-', n.status, n.id],
-        more: { command: 'sovi niches list', filters: { status: o.status }, cursor: found.nextCursor },
+        more: nextPage('sovi niches list', { status: o.status }, found.nextCursor),
       });
     },
   });

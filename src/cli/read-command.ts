@@ -59,12 +59,23 @@ export interface Listing<Item> {
   columns: string[];
   row: (item: Item) => Cell[];
   /** A paged listing's next page: the command and filters that print it, on stderr (see printMore). */
-  more?: {
-    command: string;
-    filters: Record<string, string | number | boolean | undefined>;
-    cursor: string | null;
-  };
+  more?: NextPage;
 }
+
+type Filters = Record<string, string | number | boolean | undefined>;
+
+interface NextPage {
+  command: string;
+  filters: Filters;
+  cursor: string | null;
+}
+
+/** The command that prints the page after this one: `command` with the same `filters`, from `cursor`. */
+export const nextPage = (command: string, filters: Filters, cursor: string | null): NextPage => ({
+  command,
+  filters,
+  cursor,
+});
 
 /** A listing of `items`; a function so that the rows' item type comes from the items. */
 export function listing<Item>(items: readonly Item[], how: Omit<Listing<Item>, 'items'>): Listing<Item> {

@@ -11,7 +11,7 @@ import { getTrend, refreshTrends } from '../trends/trends-service.ts';
 import { action } from './context.ts';
 import { json, shortTime, table } from './format.ts';
 import { progress } from './progress.ts';
-import { listCommand, listing, readCommand } from './read-command.ts';
+import { listCommand, listing, nextPage, readCommand } from './read-command.ts';
 
 const score = (n: number | null) => (n === null ? '-' : n.toFixed(3));
 const ratio = (n: number | null) => (n === null ? '-' : `${n.toFixed(2)}×`);
@@ -83,11 +83,7 @@ export function registerTrendsCommands(trends: Command): void {
           ...(o.all ? [t.isActive ? 'yes' : 'no'] : []),
           t.topic,
         ],
-        more: {
-          command: 'sovi trends list',
-          filters: { niche: o.niche, all: o.all },
-          cursor: found.nextCursor,
-        },
+        more: nextPage('sovi trends list', { niche: o.niche, all: o.all }, found.nextCursor),
       });
     },
   });

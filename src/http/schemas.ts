@@ -101,15 +101,37 @@ export const timeParam = z
   .refine(isTime, 'expected an ISO-8601 time or a duration ago like 2h or 7d')
   .transform((v) => parseTime('time', v));
 
-export const pageQuery = (maxLimit: number) => ({
-  after: z.string().max(2000).optional().describe('the nextCursor of the previous page'),
-  limit: integerParam(1, maxLimit).optional(),
-});
+/** ?after= and ?limit= of a paged listing; with a default page size, `limit` is always set. */
+export function pageQuery(maxLimit: number): { after: Cursor; limit: z.ZodOptional<IntegerParam> };
+export function pageQuery(
+  maxLimit: number,
+  defaultLimit: number,
+): { after: Cursor; limit: z.ZodDefault<IntegerParam> };
+export function pageQuery(maxLimit: number, defaultLimit?: number) {
+  const limit = integerParam(1, maxLimit);
+  return {
+    after: z.string().max(2000).optional().describe('the nextCursor of the previous page'),
+    limit: defaultLimit === undefined ? limit.optional() : limit.default(defaultLimit),
+  };
+}
+type Cursor = z.ZodOptional<z.ZodString>;
+type IntegerParam = ReturnType<typeof integerParam>;
 
 /** A path reference: an id, or the name people use (a device's udid or name, an account's username). */
 export const refParam = z.string().min(1).max(200);
+
+/** The path parameters of one resource by id: `/{id}`, described as `<what> id`. */
+export const idParams = (what: string) => z.strictObject({ id: refParam.describe(`${what} id`) });
 
 export const nextCursor = z
   .string()
   .nullable()
   .describe('pass as ?after= for the next page; null on the last page');
+
+/** A paged listing's responses: its page (the items under `key`, and the next cursor) and the read errors. */
+export function pageResponses<Key extends string, Item extends z.ZodType>(key: Key, item: Item) {
+  const page = { [key]: z.array(item), nextCursor } as { [K in Key]: z.ZodArray<Item> } & {
+    nextCursor: typeof nextCursor;
+  };
+  return { 200: z.object(page), ...readErrors() };
+}

@@ -1,7 +1,7 @@
 // The content worker: the queues and workers of production stages, publishing, and two sweeps (content
 // waiting for accounts or stuck in a stage; posts the platform took down), each calling its domain. Any
 // worker may run any content, whatever its host.
-import type { PgBoss } from 'pg-boss';
+import type { Job, PgBoss } from 'pg-boss';
 import type { Config } from '../config.ts';
 import type { MediaStages } from '../content/media-stages.ts';
 import type { ContentPolicy } from '../content/content-policy.ts';
@@ -172,34 +172,24 @@ export async function startContentWorker(options: ContentWorkerOptions): Promise
     logger,
     maxAttempts: policy.distribution.publishAttempts,
   };
-  await boss.work<{ distributionId: string }>(
+  // A distribution's job: the publish, or the give-up once its retries are spent. A retryable failure
+  // (RetryLater) or a stop throws: the job engine retries it, with backoff.
+  const distributionJob =
+    (run: typeof publishDistribution) =>
+    async ([job]: Job<{ distributionId: string }>[]) => {
+      // The outcome is the job's output: what an operator sees of it in pg-boss.
+      if (job)
+        return run(publishDeps, job.data.distributionId, AbortSignal.any([job.signal, stopping.signal]));
+    };
+  await boss.work(
     contentQueues.publish,
     { localConcurrency: 4, pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 1 },
-    async ([job]) => {
-      if (!job) return;
-      // A retryable failure (RetryLater) or a stop throws: the job engine retries it, with backoff.
-      return publishDistribution(
-        publishDeps,
-        job.data.distributionId,
-        AbortSignal.any([job.signal, stopping.signal]),
-      );
-    },
+    distributionJob(publishDistribution),
   );
   await boss.work<StageJob>(contentQueues.stageDead, { pollingIntervalSeconds: 5 }, async ([job]) => {
     if (job) await abandonStage(database.db, logger, job.data);
   });
-  await boss.work<{ distributionId: string }>(
-    contentQueues.publishDead,
-    { pollingIntervalSeconds: 5 },
-    async ([job]) => {
-      if (!job) return;
-      return abandonPublish(
-        publishDeps,
-        job.data.distributionId,
-        AbortSignal.any([job.signal, stopping.signal]),
-      );
-    },
-  );
+  await boss.work(contentQueues.publishDead, { pollingIntervalSeconds: 5 }, distributionJob(abandonPublish));
   const sweep = () => sweepContent(database.db, sink, logger);
   await boss.work(contentQueues.sweep, { pollingIntervalSeconds: 5 }, async () => sweep());
   await boss.work(contentQueues.postStatus, { pollingIntervalSeconds: 5 }, async () =>

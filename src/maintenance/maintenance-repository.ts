@@ -1,7 +1,7 @@
 // SQL of the maintenance job: activity_log's partitions (the functions of 013_partition_maintenance.sql) and
 // raw metric_snapshots. Functions take the executor first so they compose inside the callers' transactions.
 // `now` is the moment to act at (tests pass another one); undefined means the server's now().
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Executor } from '../db/executor.ts';
 
 const at = (now: Date | undefined) => sql`${now ?? null}::timestamptz`;
@@ -30,31 +30,23 @@ export async function retentionCutoff(db: Executor, retentionDays: number, now?:
   return rows[0]!.cutoff;
 }
 
-export async function ensurePartitions(
-  db: Executor,
-  monthsAhead: number,
-  now: Date | undefined,
-  dryRun: boolean,
-): Promise<string[]> {
-  const { rows } = await sql<{ name: string }>`
-    SELECT activity_log_ensure_partitions(${monthsAhead}::int, ${at(now)}, ${dryRun}::boolean) AS name`.execute(
-    db,
-  );
+/** The partitions a partition function created or dropped (dry: would have), by name. */
+async function partitionNames(db: Executor, call: RawBuilder<unknown>): Promise<string[]> {
+  const { rows } = await sql<{ name: string }>`SELECT ${call} AS name`.execute(db);
   return rows.map((r) => r.name);
 }
 
-export async function dropPartitions(
-  db: Executor,
-  retentionDays: number,
-  now: Date | undefined,
-  dryRun: boolean,
-): Promise<string[]> {
-  const { rows } = await sql<{ name: string }>`
-    SELECT activity_log_drop_partitions(${days(retentionDays)}, ${at(now)}, ${dryRun}::boolean) AS name`.execute(
+export const ensurePartitions = (db: Executor, monthsAhead: number, now: Date | undefined, dryRun: boolean) =>
+  partitionNames(
     db,
+    sql`activity_log_ensure_partitions(${monthsAhead}::int, ${at(now)}, ${dryRun}::boolean)`,
   );
-  return rows.map((r) => r.name);
-}
+
+export const dropPartitions = (db: Executor, retentionDays: number, now: Date | undefined, dryRun: boolean) =>
+  partitionNames(
+    db,
+    sql`activity_log_drop_partitions(${days(retentionDays)}, ${at(now)}, ${dryRun}::boolean)`,
+  );
 
 /** Deletes (dry: counts) the default partition's rows older than the cutoff. */
 export async function pruneDefaultPartition(

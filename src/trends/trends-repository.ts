@@ -3,6 +3,7 @@
 import { sql, type Insertable, type Selectable } from 'kysely';
 import type { TrendingTopics, TrendObservations } from '../db/types.generated.ts';
 import type { Executor } from '../db/executor.ts';
+import { chunks, writeInChunks } from '../db/chunks.ts';
 import { exactTime } from '../db/keyset.ts';
 import type { Sighting } from './trend-scoring.ts';
 
@@ -48,17 +49,13 @@ export async function insertObservations(
   db: Executor,
   rows: readonly NewObservationRow[],
 ): Promise<{ id: number; source: string; item_id: string; niche_id: string | null }[]> {
-  const inserted = [];
-  for (let i = 0; i < rows.length; i += CHUNK) {
-    inserted.push(
-      ...(await db
-        .insertInto('trend_observations')
-        .values(rows.slice(i, i + CHUNK))
-        .returning(['id', 'source', 'item_id', 'niche_id'])
-        .execute()),
-    );
-  }
-  return inserted;
+  return writeInChunks(rows, CHUNK, (chunk) =>
+    db
+      .insertInto('trend_observations')
+      .values(chunk)
+      .returning(['id', 'source', 'item_id', 'niche_id'])
+      .execute(),
+  );
 }
 
 export const groupKey = (source: string, group: string): string => `${source}\u0000${group}`;
@@ -114,12 +111,13 @@ export async function upsertTopics(
   rows: readonly NewTopicRow[],
   onChunk?: (done: number) => void,
 ): Promise<{ id: string; niche_id: string | null; topic_key: string; inserted: boolean }[]> {
-  const out = [];
-  for (let i = 0; i < rows.length; i += CHUNK) {
-    out.push(
-      ...(await db
+  return writeInChunks(
+    rows,
+    CHUNK,
+    (chunk) =>
+      db
         .insertInto('trending_topics')
-        .values(rows.slice(i, i + CHUNK))
+        .values(chunk)
         .onConflict((oc) =>
           // The predicate names the partial unique index (an active topic per niche and key).
           oc
@@ -141,11 +139,9 @@ export async function upsertTopics(
         )
         // xmax is 0 on a freshly inserted row version, and the updating transaction's id on a merged one.
         .returning(['id', 'niche_id', 'topic_key', sql<boolean>`xmax = 0`.as('inserted')])
-        .execute()),
-    );
-    onChunk?.(Math.min(i + CHUNK, rows.length));
-  }
-  return out;
+        .execute(),
+    onChunk,
+  );
 }
 
 /** Points each observation at the topic it fed, for `sovi trends show`. */
@@ -153,8 +149,7 @@ export async function linkObservations(
   db: Executor,
   links: readonly { observationId: number; trendId: string }[],
 ): Promise<void> {
-  for (let i = 0; i < links.length; i += CHUNK * 10) {
-    const chunk = links.slice(i, i + CHUNK * 10);
+  for (const { rows: chunk } of chunks(links, CHUNK * 10)) {
     await sql`
       UPDATE trend_observations o SET trend_id = l.trend_id
       FROM unnest(${chunk.map((l) => l.observationId)}::bigint[], ${chunk.map((l) => l.trendId)}::uuid[])
@@ -188,8 +183,7 @@ export async function updateScores(
   scores: readonly { id: string; score: number }[],
   at: Date,
 ): Promise<void> {
-  for (let i = 0; i < scores.length; i += CHUNK * 10) {
-    const chunk = scores.slice(i, i + CHUNK * 10);
+  for (const { rows: chunk } of chunks(scores, CHUNK * 10)) {
     await sql`
       UPDATE trending_topics t SET trend_score = s.score, scored_at = ${at}
       FROM unnest(${chunk.map((s) => s.id)}::uuid[], ${chunk.map((s) => s.score)}::float8[]) AS s (id, score)

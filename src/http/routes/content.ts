@@ -20,9 +20,10 @@ import { actorOf } from '../auth.ts';
 import { sendByteRange } from '../byte-range.ts';
 import {
   errorSchema,
+  idParams,
   listParam,
-  nextCursor,
   pageQuery,
+  pageResponses,
   readErrors,
   refParam,
   writeErrors,
@@ -83,7 +84,6 @@ const contentDetailsSchema = z.object({
   distributions: z.array(distributionSchema),
 });
 
-const contentId = z.strictObject({ id: z.string().min(1).max(200).describe('content id') });
 /** Routes that take no body still refuse one with fields in it. */
 const noBody = z.strictObject({}).nullish();
 
@@ -125,13 +125,13 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
         querystring: z.strictObject({
           status: listParam(productionStatuses).optional().describe('comma-separated, or repeated'),
           niche: refParam.optional().describe('niche slug'),
-          ...pageQuery(1000),
+          ...pageQuery(1000, 100),
         }),
-        response: { 200: z.object({ content: z.array(contentSchema), nextCursor }), ...readErrors() },
+        response: pageResponses('content', contentSchema),
       },
     },
     async (request) => {
-      const page = await listContentPage(db, { ...request.query, limit: request.query.limit ?? 100 });
+      const page = await listContentPage(db, request.query);
       return { content: page.items.map(withVideo), nextCursor: page.nextCursor };
     },
   );
@@ -162,7 +162,7 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
       schema: {
         tags: ['content'],
         summary: 'One piece of content: script, video, quality checks, distributions',
-        params: contentId,
+        params: idParams('content'),
         response: { 200: contentDetailsSchema, ...readErrors() },
       },
     },
@@ -181,7 +181,7 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
         description:
           'Answers 206 with Content-Range for a single `Range: bytes=…` range, 416 for a range past the ' +
           'end, and the whole file otherwise. 404 when the content has no rendered video on this server.',
-        params: contentId,
+        params: idParams('content'),
         response: {
           200: mp4,
           206: { ...mp4, description: 'the requested bytes of the video' },
@@ -238,7 +238,7 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
         description:
           '202: queued (a stage already queued stays queued once). 409 for complete or failed content ' +
           '(retry a failed one). 503 when this server has no job engine to queue with.',
-        params: contentId,
+        params: idParams('content'),
         body: noBody,
         response: queuedResponses,
       },
@@ -258,7 +258,7 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
         tags: ['content'],
         summary: 'Restart a failed production at the stage that failed',
         description: '409 unless the content failed. 503 when this server has no job engine to queue with.',
-        params: contentId,
+        params: idParams('content'),
         body: noBody,
         response: queuedResponses,
       },

@@ -10,7 +10,7 @@ import {
   removeDevice,
   updateDevice,
 } from '../../devices/devices-service.ts';
-import { booleanParam, nextCursor, pageQuery, readErrors, refParam, writeErrors } from '../schemas.ts';
+import { booleanParam, pageQuery, pageResponses, readErrors, refParam, writeErrors } from '../schemas.ts';
 import { eventSchema } from './events.ts';
 import type { ApiDeps } from '../api-deps.ts';
 
@@ -52,7 +52,7 @@ export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, d
           host: text(100).optional().describe('only devices plugged into this machine'),
           ...pageQuery(1000),
         }),
-        response: { 200: z.object({ devices: z.array(device), nextCursor }), ...readErrors() },
+        response: pageResponses('devices', device),
       },
     },
     async (request) => {

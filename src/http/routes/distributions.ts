@@ -9,7 +9,7 @@ import { listDistributions } from '../../distributions/distributions-reads.ts';
 import { markDistributionRemoved } from '../../distributions/distributions-service.ts';
 import { invalidInput } from '../../errors.ts';
 import { isUuid } from '../../ids.ts';
-import { listParam, nextCursor, pageQuery, readErrors, refParam, writeErrors } from '../schemas.ts';
+import { idParams, listParam, pageQuery, pageResponses, refParam, writeErrors } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
 
 export const distributionSchema = z.object({
@@ -27,8 +27,6 @@ export const distributionSchema = z.object({
   createdAt: z.date().describe('when it was planned'),
 });
 
-const distributionId = z.strictObject({ id: z.string().min(1).max(200).describe('distribution id') });
-
 export const distributionsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) => {
   app.get(
     '/distributions',
@@ -40,12 +38,9 @@ export const distributionsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, {
           content: z.string().max(200).optional().describe('content id'),
           account: refParam.optional().describe('account id, platform:username or username'),
           status: listParam(distributionStatuses).optional().describe('comma-separated, or repeated'),
-          ...pageQuery(1000),
+          ...pageQuery(1000, 100),
         }),
-        response: {
-          200: z.object({ distributions: z.array(distributionSchema), nextCursor }),
-          ...readErrors(),
-        },
+        response: pageResponses('distributions', distributionSchema),
       },
     },
     async (request) => {
@@ -58,7 +53,7 @@ export const distributionsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, {
         accountId: account === undefined ? undefined : (await findAccount(db, account)).id,
         status,
         after,
-        limit: limit ?? 100,
+        limit,
       });
     },
   );
@@ -69,7 +64,7 @@ export const distributionsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, {
       schema: {
         tags: ['distributions'],
         summary: 'Record that the platform took a post down (409 unless it is posted)',
-        params: distributionId,
+        params: idParams('distribution'),
         body: z.strictObject({
           reason: z.string().min(1).max(1000).describe('what the platform said; kept in the event log'),
         }),

@@ -18,8 +18,8 @@ import {
   booleanParam,
   integerParam,
   listParam,
-  nextCursor,
   pageQuery,
+  pageResponses,
   readErrors,
   refParam,
   timeParam,
@@ -65,7 +65,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, ev
         tags: ['events'],
         summary: 'List events, newest first',
         querystring: z.strictObject({ ...filterFields, ...pageQuery(1000) }),
-        response: { 200: z.object({ events: z.array(eventSchema), nextCursor }), ...readErrors() },
+        response: pageResponses('events', eventSchema),
       },
     },
     async (request) => {

@@ -5,7 +5,15 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { platforms } from '../../platforms.ts';
 import { getHookWithPosteriors, hookLeaderboard, listHooksPage } from '../../hooks/hooks-reads.ts';
 import { addHook } from '../../hooks/hooks-service.ts';
-import { integerParam, nextCursor, pageQuery, readErrors, refParam, writeErrors } from '../schemas.ts';
+import {
+  idParams,
+  integerParam,
+  pageQuery,
+  pageResponses,
+  readErrors,
+  refParam,
+  writeErrors,
+} from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
 
 const platformScore = z.object({
@@ -30,8 +38,6 @@ export const hookSchema = z.object({
 
 const posterior = z.object({ alpha: z.number(), beta: z.number(), mean: z.number() });
 
-const hookId = z.strictObject({ id: z.string().min(1).max(200).describe('hook id') });
-
 export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) => {
   app.get(
     '/hooks',
@@ -42,12 +48,12 @@ export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
         querystring: z.strictObject({
           niche: refParam.optional().describe('only this niche’s own hooks (slug)'),
           category: z.string().max(100).optional(),
-          ...pageQuery(1000),
+          ...pageQuery(1000, 100),
         }),
-        response: { 200: z.object({ hooks: z.array(hookSchema), nextCursor }), ...readErrors() },
+        response: pageResponses('hooks', hookSchema),
       },
     },
-    async (request) => listHooksPage(db, { ...request.query, limit: request.query.limit ?? 100 }),
+    async (request) => listHooksPage(db, request.query),
   );
 
   app.get(
@@ -100,7 +106,7 @@ export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
       schema: {
         tags: ['hooks'],
         summary: 'One hook, with the posterior the selector samples from on each platform',
-        params: hookId,
+        params: idParams('hook'),
         response: {
           200: hookSchema.extend({ posteriors: z.record(z.enum(platforms), posterior) }),
           ...readErrors(),

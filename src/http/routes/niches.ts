@@ -6,7 +6,7 @@ import { nicheStatuses } from '../../niches/niche-model.ts';
 import { addNiche, getNiche, listNiches, updateNiche } from '../../niches/niches-service.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { actorOf } from '../auth.ts';
-import { nextCursor, pageQuery, readErrors, refParam, writeErrors } from '../schemas.ts';
+import { pageQuery, pageResponses, readErrors, refParam, writeErrors } from '../schemas.ts';
 
 export const nicheSchema = z.object({
   id: z.uuid(),
@@ -34,11 +34,11 @@ export const nichesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) 
       schema: {
         tags: ['niches'],
         summary: 'List niches by slug',
-        querystring: z.strictObject({ status: z.enum(nicheStatuses).optional(), ...pageQuery(1000) }),
-        response: { 200: z.object({ niches: z.array(nicheSchema), nextCursor }), ...readErrors() },
+        querystring: z.strictObject({ status: z.enum(nicheStatuses).optional(), ...pageQuery(1000, 100) }),
+        response: pageResponses('niches', nicheSchema),
       },
     },
-    async (request) => listNiches(db, { ...request.query, limit: request.query.limit ?? 100 }),
+    async (request) => listNiches(db, request.query),
   );
 
   app.get(

@@ -7,7 +7,15 @@ import { importColumns, importTrends } from '../../trends/trends-import.ts';
 import { listTrendsPage } from '../../trends/trends-reads.ts';
 import { getTrend } from '../../trends/trends-service.ts';
 import { actorOf } from '../auth.ts';
-import { booleanParam, nextCursor, pageQuery, readErrors, refParam, writeErrors } from '../schemas.ts';
+import {
+  booleanParam,
+  idParams,
+  pageQuery,
+  pageResponses,
+  readErrors,
+  refParam,
+  writeErrors,
+} from '../schemas.ts';
 import { contentSchema, newContentFields, withVideo } from './content.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { BATCH_BODY_LIMIT, batchRefusal, batchRefusalSchema } from '../batch.ts';
@@ -34,8 +42,6 @@ const trendSchema = z.object({
   scoredAt: z.date().nullable(),
 });
 
-const trendId = z.strictObject({ id: z.string().min(1).max(200).describe('trending topic id') });
-
 const topicDoc = z
   .unknown()
   .describe(
@@ -59,12 +65,12 @@ export const trendsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
         querystring: z.strictObject({
           niche: refParam.optional().describe('niche slug'),
           all: booleanParam.optional().describe('inactive topics too'),
-          ...pageQuery(1000),
+          ...pageQuery(1000, 50),
         }),
-        response: { 200: z.object({ trends: z.array(trendSchema), nextCursor }), ...readErrors() },
+        response: pageResponses('trends', trendSchema),
       },
     },
-    async (request) => listTrendsPage(db, { ...request.query, limit: request.query.limit ?? 50 }),
+    async (request) => listTrendsPage(db, request.query),
   );
 
   app.get(
@@ -73,7 +79,7 @@ export const trendsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
       schema: {
         tags: ['trends'],
         summary: 'One trending topic: its numbers, the median it was measured against, its sightings',
-        params: trendId,
+        params: idParams('trending topic'),
         response: {
           200: trendSchema.extend({
             history: z.array(
@@ -134,7 +140,7 @@ export const trendsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
       schema: {
         tags: ['trends'],
         summary: 'Create content from a trending topic (its topic and niche, unless given)',
-        params: trendId,
+        params: idParams('trending topic'),
         body: z.strictObject(newContentFields).nullish(),
         response: { 201: contentSchema, ...writeErrors() },
       },

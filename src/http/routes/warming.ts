@@ -7,7 +7,7 @@ import { findAccount } from '../../accounts/accounts-service.ts';
 import { resolveDevice } from '../../devices/devices-service.ts';
 import { scheduleStatus } from '../../warming/schedule-reads.ts';
 import { listWarmingSessions } from '../../warming/session-reads.ts';
-import { integerParam, nextCursor, pageQuery, readErrors, refParam, timeParam } from '../schemas.ts';
+import { integerParam, pageQuery, pageResponses, readErrors, refParam, timeParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
 
 const count = z.number().int();
@@ -117,12 +117,9 @@ export const warmingRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
           device: refParam.optional().describe('device id, udid or name'),
           since: timeParam.optional().describe('started at or after: ISO-8601, or a duration ago like 2h'),
           until: timeParam.optional().describe('started before'),
-          ...pageQuery(1000),
+          ...pageQuery(1000, 100),
         }),
-        response: {
-          200: z.object({ sessions: z.array(sessionSchema), nextCursor }),
-          ...readErrors(),
-        },
+        response: pageResponses('sessions', sessionSchema),
       },
     },
     async (request) => {
@@ -133,7 +130,7 @@ export const warmingRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
         since,
         until,
         after,
-        limit: limit ?? 100,
+        limit,
       });
     },
   );
