@@ -108,14 +108,17 @@ describe('a successful session', () => {
     // The first attempt starts, then its worker "dies": the job's signal is aborted mid-session.
     const dying = new AbortController();
     const first = run(job!, fixedExecutor('success', 10_000), defaultWarmingPolicy, dying.signal);
-    await vi.waitFor(async () =>
-      expect(
-        (
-          await t.pool.query(`SELECT count(*)::int AS n FROM warming_progress WHERE session_key = $1`, [
-            job!.sessionKey,
-          ])
-        ).rows[0].n,
-      ).toBe(1),
+    await vi.waitFor(
+      async () =>
+        expect(
+          (
+            await t.pool.query(`SELECT count(*)::int AS n FROM warming_progress WHERE session_key = $1`, [
+              job!.sessionKey,
+            ])
+          ).rows[0].n,
+        ).toBe(1),
+      // A loaded machine may take seconds to start the session.
+      { timeout: 30_000, interval: 50 },
     );
     dying.abort();
     expect(await first).toEqual({ status: 'interrupted' });
