@@ -4,7 +4,7 @@
 // worker` runs them alone; `sovi up` runs them beside the HTTP server.
 import type { Config } from './config.ts';
 import { builtinMedia } from './content/builtin-media.ts';
-import type { MediaStages } from './content/media-stages.ts';
+import type { MediaStages } from './plugins/media-stages.ts';
 import type { Database } from './db/database.ts';
 import { startHealthMonitor, type HealthMonitor } from './devices/health-monitor.ts';
 import { startContentWorker, type ContentWorker } from './jobs/content-worker.ts';

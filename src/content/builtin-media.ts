@@ -12,7 +12,7 @@ import { findMediaTools } from '../media/tools.ts';
 import { makeBackground, type Background } from '../media/visuals.ts';
 import { synthesizeVoice, type VoiceTrack } from '../media/voice.ts';
 import type { Script } from './content-model.ts';
-import type { MediaStages } from './media-stages.ts';
+import type { MediaStages } from '../plugins/media-stages.ts';
 
 /** espeak-ng speaks from 80 to 450 words per minute. */
 const clampRate = (wpm: number) => Math.min(450, Math.max(80, Math.round(wpm)));

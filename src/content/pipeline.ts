@@ -10,7 +10,7 @@ import type { Logger } from '../logger.ts';
 import type { ProductionStatus, Stage } from './content-model.ts';
 import type { ContentPolicy } from './content-policy.ts';
 import { findStageContentRow } from './content-repository.ts';
-import type { MediaStages } from './media-stages.ts';
+import type { MediaStages } from '../plugins/media-stages.ts';
 import type { ScriptWriter } from './script-writers.ts';
 import { fail, markFailed } from './stage-transitions.ts';
 import { assembling } from './stages/assembling.ts';

@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseOptions } from '../settings/parse-options.ts';
-import type { MediaStages } from './media-stages.ts';
+import type { MediaStages } from '../plugins/media-stages.ts';
 import { sleep } from '../time.ts';
 
 const optionsSchema = z

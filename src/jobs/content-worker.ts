@@ -3,7 +3,7 @@
 // worker may run any content, whatever its host.
 import type { Job, PgBoss } from 'pg-boss';
 import type { Config } from '../config.ts';
-import type { MediaStages } from '../content/media-stages.ts';
+import type { MediaStages } from '../plugins/media-stages.ts';
 import type { ContentPolicy } from '../content/content-policy.ts';
 import { sweepContent } from '../content/content-sweep.ts';
 import { abandonStage, runStage, type PipelineJobSink, type StageJob } from '../content/pipeline.ts';

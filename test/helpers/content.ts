@@ -3,7 +3,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { defaultContentPolicy, type ContentPolicy } from '../../src/content/content-policy.ts';
-import type { MediaStages } from '../../src/content/media-stages.ts';
+import type { MediaStages } from '../../src/plugins/media-stages.ts';
 import type { PipelineDeps, PipelineJobSink, StageJob } from '../../src/content/pipeline.ts';
 import { templateWriter } from '../../src/content/script-writers.ts';
 import { stubMedia } from '../../src/content/stub-media.ts';

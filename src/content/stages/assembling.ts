@@ -3,7 +3,7 @@
 import path from 'node:path';
 import type { Script } from '../content-model.ts';
 import { recordRenderRow, type StageContentRow } from '../content-repository.ts';
-import type { GeneratedAssets } from '../media-stages.ts';
+import type { GeneratedAssets } from '../../plugins/media-stages.ts';
 import type { PipelineDeps, StageResult } from '../pipeline.ts';
 import { advance, fail, formatOf, stageData } from '../stage-transitions.ts';
 

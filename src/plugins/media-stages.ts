@@ -2,7 +2,7 @@
 // (its quality). The built-in implementation (builtin-media.ts) renders real videos with ffmpeg; tests and
 // the throughput benchmark can swap in a stand-in that renders nothing.
 import type { Caption } from '../media/captions.ts';
-import type { Script } from './content-model.ts';
+import type { Script } from '../content/content-model.ts';
 
 export interface GeneratedAssets {
   voice: { file: string; durationSeconds: number; kind: string };
