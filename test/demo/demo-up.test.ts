@@ -15,7 +15,7 @@ describe('sovi up --demo', () => {
     const { name, url } = await createDatabase({ template: false });
     created.push(name);
     const client = new pg.Client({ connectionString: url });
-    const sovi = await startSoviUp({ DATABASE_URL: url, SOVI_CONTENT_CONCURRENCY: '0' }, 150_000, ['--demo']);
+    const sovi = await startSoviUp({ DATABASE_URL: url, SOVI_CONTENT_CONCURRENCY: '0' }, 200_000, ['--demo']);
     await client.connect();
     try {
       expect(sovi.output().stdout).toMatch(/demo: open http:\/\/\S+ and sign in with this token: sovi_/);
@@ -39,5 +39,5 @@ describe('sovi up --demo', () => {
       if (sovi.child.exitCode === null) await sovi.stop('SIGKILL');
       await client.end();
     }
-  }, 240_000);
+  }, 360_000);
 });
