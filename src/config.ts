@@ -208,6 +208,11 @@ export type ConnectionSettings =
 
 export interface Config {
   readonly home: string;
+  /**
+   * Where `sovi up --demo` keeps its data: SOVI_HOME when it is set explicitly, else ./.sovi-demo, so the
+   * demo never shares the default ./.sovi with real data.
+   */
+  readonly demoHome: string;
   readonly database: {
     readonly target: DatabaseTarget;
     readonly appRole: string | undefined;
@@ -362,6 +367,7 @@ export function loadConfig(
 
   return deepFreeze({
     home: path.resolve(cwd, e.SOVI_HOME),
+    demoHome: path.resolve(cwd, env.SOVI_HOME ? e.SOVI_HOME : '.sovi-demo'),
     database: {
       target,
       appRole: e.SOVI_DB_APP_ROLE ?? inferAppRole(target),

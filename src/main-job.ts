@@ -24,6 +24,12 @@ export interface RunningSovi {
 export interface StartOptions {
   /** false: serve only, for a deployment whose workers run elsewhere (`sovi worker`). Default true. */
   worker?: boolean;
+  /** The policies to run with, instead of the ones the policy files give (the demo's quick warming). */
+  policies?: Policies;
+  /** Runs once the database is open, before migrations write anything: the demo's guard. */
+  beforeMigrate?: (database: Database) => Promise<void>;
+  /** Runs after migrations, before the workers and the monitor start: the demo's seeding. */
+  beforeServices?: (database: Database, policies: Policies) => Promise<void>;
 }
 
 export async function startSovi(
@@ -31,11 +37,12 @@ export async function startSovi(
   logger: Logger,
   options: StartOptions = {},
 ): Promise<RunningSovi> {
-  const policies = loadPolicies(config);
+  const policies = options.policies ?? loadPolicies(config);
   const database = await openDatabase(config, logger, { applicationName: 'sovi up' });
   let app: FastifyInstance | undefined;
   let services: HostServices | undefined;
   try {
+    await options.beforeMigrate?.(database);
     const result = await prepareDatabase(database, config, logger);
     logger.info(
       {
@@ -45,6 +52,7 @@ export async function startSovi(
       },
       'database ready',
     );
+    await options.beforeServices?.(database, policies);
     if (options.worker !== false) services = await startHostServices(config, database, logger, { policies });
     const background = services;
     app = await buildApp({

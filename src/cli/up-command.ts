@@ -1,8 +1,10 @@
 import { Option, type Command } from 'commander';
+import { builtinMedia } from '../content/builtin-media.ts';
 import { invalidInput } from '../errors.ts';
 import { startDemoFleet } from '../demo/demo-fleet.ts';
-import { seedDemo } from '../demo/seed-demo.ts';
-import { startSovi } from '../main-job.ts';
+import { refuseRealData } from '../demo/demo-guard.ts';
+import { seedDemo, startMetricsTicker } from '../demo/seed-demo.ts';
+import { startSovi, type StartOptions } from '../main-job.ts';
 import { action } from './context.ts';
 
 export function registerUpCommand(up: Command): void {
@@ -11,7 +13,8 @@ export function registerUpCommand(up: Command): void {
     .option('--no-worker', "serve only: do not run this host's warming worker and device monitor")
     .option(
       '--demo',
-      'a first look: seed a simulated fleet (fake phones, accounts, content) and run the simulators',
+      'a first look, kept in ./.sovi-demo (or SOVI_HOME if set): a simulated fleet (fake phones, accounts, ' +
+        'content) and the simulators; refuses a database holding anything else',
     )
     .action(
       action(
@@ -30,14 +33,32 @@ export function registerUpCommand(up: Command): void {
           if (demo) ctx.onClose(() => demo.stop());
           const base = demo?.config ?? ctx.config;
           const config = { ...base, http: { host: options.host ?? base.http.host, port } };
-          const running = await startSovi(config, ctx.logger, { worker: options.worker });
+          let token: string | undefined;
+          const start: StartOptions = { worker: options.worker };
+          if (demo) {
+            Object.assign(start, {
+              policies: demo.policies,
+              beforeMigrate: (database) => refuseRealData(database, config.home),
+              beforeServices: async (database, policies) => {
+                ({ token } = await seedDemo({
+                  config,
+                  database,
+                  logger: ctx.logger,
+                  fleet: demo,
+                  policy: policies.content,
+                  media: builtinMedia(config.content, ctx.logger),
+                }));
+              },
+            } satisfies StartOptions);
+          }
+          const running = await startSovi(config, ctx.logger, start);
           ctx.onClose(() => running.close());
-          const seeded = demo
-            ? await seedDemo(config, running.database, ctx.logger, demo, running.policies.content)
-            : undefined;
-          if (seeded) ctx.onClose(() => seeded.stop());
+          if (demo) {
+            const ticker = startMetricsTicker(running.database, ctx.logger);
+            ctx.onClose(() => ticker.stop());
+          }
           ctx.print(`sovi is up at ${running.url} (database: ${running.database.description})`);
-          if (seeded) ctx.print(`demo: open ${running.url} and sign in with this token: ${seeded.token}`);
+          if (token) ctx.print(`demo: open ${running.url} and sign in with this token: ${token}`);
           await ctx.untilStopped();
         },
         { longRunning: true },

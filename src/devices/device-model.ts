@@ -41,6 +41,8 @@ export interface NewDevice {
   wdaPort?: number | null;
   /** Default disconnected: a device is not trusted with work until a health check has seen it. */
   status?: DeviceStatus;
+  /** What people entered: WDA reports no storage. */
+  storageFreeGb?: number | null;
 }
 
 export interface DeviceChanges {

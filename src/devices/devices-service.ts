@@ -141,6 +141,10 @@ export async function createDevice(db: Executor, input: NewDevice): Promise<Devi
     ios_version: optionalText(input.iosVersion),
     wda_port: checkPort(input.wdaPort),
     status: input.status === undefined ? 'disconnected' : checkStatus(input.status),
+    storage_free_gb:
+      input.storageFreeGb === undefined
+        ? null
+        : checkRange('storageFreeGb', input.storageFreeGb, 0, Number.MAX_VALUE),
   };
   const existing = await selectDeviceByUdid(db, udid);
   if (existing) throw udidTaken(udid, existing.name);

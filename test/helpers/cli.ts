@@ -88,9 +88,10 @@ export interface RunningSoviProcess {
 export function startSoviUp(
   env: Record<string, string | undefined>,
   timeoutMs = 60_000,
+  args: string[] = [],
 ): Promise<RunningSoviProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SOVI_BIN, 'up'], {
+    const child = spawn(process.execPath, [SOVI_BIN, 'up', ...args], {
       env: cliEnv({ SOVI_PORT: '0', ...env }),
       stdio: 'pipe',
     });
