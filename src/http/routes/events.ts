@@ -6,9 +6,9 @@ import { findAccount } from '../../accounts/accounts-service.ts';
 import { resolveDevice } from '../../devices/devices-service.ts';
 import type { Db } from '../../db/pool.ts';
 import { resolvers, severities } from '../../events/event-model.ts';
+import type { SystemEvent } from '../../events/event-model.ts';
 import {
   eventFilter,
-  followEvents,
   getEvent,
   latestEventId,
   queryEvents,
@@ -16,7 +16,7 @@ import {
   type EventQuery,
 } from '../../events/events-service.ts';
 import { actorOf } from '../auth.ts';
-import { eventStreamResponses, sendEventStream } from '../sse.ts';
+import { encodeOnce, eventStreamResponses, sendEventStream } from '../sse.ts';
 import {
   booleanParam,
   integerParam,
@@ -74,7 +74,9 @@ async function toQuery(db: Db, f: Filters): Promise<EventQuery> {
   };
 }
 
-export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, events, streams }) => {
+export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, streams }) => {
+  const encodeEvent = encodeOnce((event: SystemEvent) => eventSchema.encode(event));
+
   app.get(
     '/events',
     {
@@ -100,7 +102,8 @@ export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, ev
         description:
           'Each event is one SSE message: `id` is the event id, `data` the event as JSON. A comment line is ' +
           'sent every 15 s to keep proxies from closing the connection. Browsers reconnecting with ' +
-          'EventSource send Last-Event-ID and get what they missed.',
+          'EventSource send Last-Event-ID and get what they missed. Open streams are capped per token, per ' +
+          'address and in all (429 with Retry-After); a client that stops reading is disconnected.',
         querystring: filters,
         // Loose: every other header passes through untouched.
         headers: z.looseObject({
@@ -115,11 +118,11 @@ export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, ev
       const fromId = request.headers['last-event-id'] ?? (await latestEventId(db));
       return sendEventStream(request, reply, {
         streams,
+        kind: 'events',
         name: 'event stream',
+        // One shared reader for every open stream (event-fanout.ts), filtering in memory.
         feed: (send, signal) =>
-          followEvents(db, filter, fromId, (event) => send(event.id, eventSchema.encode(event)), signal, {
-            subscribe: events.subscribe,
-          }),
+          streams.events.follow(filter, fromId, (event) => send(event.id, encodeEvent(event)), signal),
       });
     },
   );
