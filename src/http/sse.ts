@@ -5,8 +5,8 @@
 // its route's business.
 //
 // A client that does not read (a stalled tab, a dead peer that has not timed out) is dropped once what it has
-// not taken passes maxBufferBytes, rather than buffered without bound: its EventSource reconnects with
-// Last-Event-ID, which both streams resume from.
+// not taken stays past maxBufferBytes for STALL_MS, or passes it many times over, rather than buffered without
+// bound: its EventSource reconnects with Last-Event-ID, which both streams resume from.
 import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -16,6 +16,10 @@ import { readErrors } from './schemas.ts';
 const HEARTBEAT_MS = 15_000;
 /** How long an EventSource waits before reconnecting. */
 const RETRY_MS = 2_000;
+/** How long a stream may stay past maxBufferBytes before its client counts as not reading. */
+const STALL_MS = 5_000;
+/** Past this many times maxBufferBytes, the client is dropped at once. */
+const HARD_LIMIT_FACTOR = 16;
 
 /** Sends one message: `id` is what a reconnecting EventSource sends back as Last-Event-ID; json is the data. */
 export type SendMessage = (id: string | number, json: string) => void;
@@ -59,10 +63,9 @@ export function sendEventStream<Reply extends FastifyReply>(
   const release = streams.admit(request, reply, kind, controller);
   const stream = new PassThrough();
   const unsent = () => stream.writableLength + stream.readableLength + reply.raw.writableLength;
-  const write = (text: string) => {
-    if (stream.writableEnded || controller.signal.aborted) return;
-    stream.write(text);
-    if (unsent() <= streams.maxBufferBytes) return;
+  let stalled: NodeJS.Timeout | undefined;
+  const drop = () => {
+    if (controller.signal.aborted) return;
     streams.dropped(kind);
     request.log.warn(
       { stream: name, unsentBytes: unsent() },
@@ -71,6 +74,22 @@ export function sendEventStream<Reply extends FastifyReply>(
     controller.abort();
     // Ending would wait for the client to read what is queued: free the socket and its buffers now.
     reply.raw.destroy();
+  };
+  // A burst (a page of 500 events) may pass the limit for a moment even for a client that reads: only one
+  // still past it STALL_MS later, or far past it, is dropped.
+  const checkUnsent = () => {
+    const n = unsent();
+    if (n <= streams.maxBufferBytes) return;
+    if (n > streams.maxBufferBytes * HARD_LIMIT_FACTOR) return drop();
+    stalled ??= setTimeout(() => {
+      stalled = undefined;
+      if (unsent() > streams.maxBufferBytes) drop();
+    }, STALL_MS);
+  };
+  const write = (text: string) => {
+    if (stream.writableEnded || controller.signal.aborted) return;
+    stream.write(text);
+    checkUnsent();
   };
   const heartbeat = setInterval(() => write(': ping\n\n'), HEARTBEAT_MS);
   const stop = () => controller.abort();
@@ -81,6 +100,7 @@ export function sendEventStream<Reply extends FastifyReply>(
     .catch((err: unknown) => request.log.warn({ err }, `${name} failed`))
     .finally(() => {
       clearInterval(heartbeat);
+      clearTimeout(stalled);
       release();
       reply.raw.off('close', stop);
       stream.end();
