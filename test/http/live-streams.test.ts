@@ -46,7 +46,7 @@ function openStream(
             until(
               what,
               async () => {
-                if (predicate(text)) return true;
+                if (predicate(text)) return;
                 if (ended) throw new Error(`stream ended waiting for ${what}; got:\n${text.slice(-2000)}`);
                 return undefined;
               },
