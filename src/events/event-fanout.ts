@@ -20,6 +20,11 @@ const PAGE = 500;
 const POLL_MS = 2_000;
 /** After a failed read (the database is away), wait this long before the next. */
 const RETRY_MS = 2_000;
+/**
+ * Under a stream of writes every read finds a notification already waiting: reads at most this often, so
+ * a burst of NOTIFYs costs one read per period, not one per write (bench/streams.ts).
+ */
+const MIN_READ_GAP_MS = 50;
 
 /** The in-memory twin of events-repository's conditions, for a live event. */
 export function matchesEvent(filter: EventFilter, event: SystemEvent): boolean {
@@ -95,6 +100,7 @@ export function createEventFanout(
     try {
       while (!signal.aborted) {
         pending = false;
+        const readAt = Date.now();
         let waitMs = pollMs;
         try {
           for (;;) {
@@ -109,7 +115,12 @@ export function createEventFanout(
           waitMs = RETRY_MS;
           pending = false;
         }
-        if (pending || signal.aborted) continue;
+        if (signal.aborted) break;
+        if (pending) {
+          const gap = MIN_READ_GAP_MS - (Date.now() - readAt);
+          if (gap > 0) await pause(gap, signal).done;
+          continue;
+        }
         const wait = pause(waitMs, signal);
         wake = wait.wake;
         await wait.done;

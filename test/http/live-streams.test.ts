@@ -46,12 +46,12 @@ function openStream(
             until(
               what,
               async () => {
-                if (predicate(text)) return;
+                if (predicate(text)) return true;
                 if (ended) throw new Error(`stream ended waiting for ${what}; got:\n${text.slice(-2000)}`);
                 return undefined;
               },
               { intervalMs: 20 },
-            ),
+            ).then(() => undefined),
           close: () => request.destroy(),
         });
       },
