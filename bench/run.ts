@@ -13,6 +13,7 @@ import { render, writeResults } from './report.ts';
 import { scenarioBench } from './scenario.ts';
 import { schedulerBench } from './scheduler.ts';
 import { soakBench } from './soak.ts';
+import { streamsBench } from './streams.ts';
 
 const { values } = parseArgs({
   options: {
@@ -31,6 +32,7 @@ try {
     await contentBench(server),
     await metricsBench(server),
     await apiBench(server),
+    await streamsBench(server),
     await renderBench(),
     await scenarioBench(server, { scale: Number(values.scale) }),
   ];

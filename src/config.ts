@@ -10,7 +10,7 @@ import {
   type MaintenanceSettings,
 } from './settings/maintenance-settings.ts';
 import { defaultTrendsSettings, parseSubreddits, type TrendsSettings } from './settings/trends-settings.ts';
-import type { ApiSettings } from './settings/api-settings.ts';
+import { defaultApiSettings, type ApiSettings } from './settings/api-settings.ts';
 
 const postgresUrl = z
   .string()
@@ -186,6 +186,12 @@ const envSchema = z.object({
   SOVI_SIGNIN_ATTEMPTS_PER_MINUTE: blankAsUnset(integer(1, 100_000).default(10)),
   SOVI_TRUST_PROXY: blankAsUnset(bool('false')),
   SOVI_HTTP_REQUEST_TIMEOUT_MS: blankAsUnset(integer(100, 600_000).default(15_000)),
+  SOVI_STREAMS_PER_TOKEN: blankAsUnset(integer(1, 100_000).default(defaultApiSettings.streamsPerToken)),
+  SOVI_STREAMS_PER_ADDRESS: blankAsUnset(integer(1, 100_000).default(defaultApiSettings.streamsPerAddress)),
+  SOVI_STREAMS_MAX: blankAsUnset(integer(1, 100_000).default(defaultApiSettings.streamsTotal)),
+  SOVI_STREAM_MAX_BUFFER_BYTES: blankAsUnset(
+    integer(16_384, 1_073_741_824).default(defaultApiSettings.streamMaxBufferBytes),
+  ),
   SOVI_EMBEDDED_PG_PORT: blankAsUnset(integer(1, 65535).optional()),
   SOVI_EMBEDDED_PG_OS_USER: blankAsUnset(
     z
@@ -428,6 +434,10 @@ export function loadConfig(
       signInAttemptsPerMinute: e.SOVI_SIGNIN_ATTEMPTS_PER_MINUTE,
       trustProxy: e.SOVI_TRUST_PROXY,
       requestTimeoutMs: e.SOVI_HTTP_REQUEST_TIMEOUT_MS,
+      streamsPerToken: e.SOVI_STREAMS_PER_TOKEN,
+      streamsPerAddress: e.SOVI_STREAMS_PER_ADDRESS,
+      streamsTotal: e.SOVI_STREAMS_MAX,
+      streamMaxBufferBytes: e.SOVI_STREAM_MAX_BUFFER_BYTES,
     },
     maintenance: {
       partitionMonthsAhead: e.SOVI_PARTITION_MONTHS_AHEAD,

@@ -10,6 +10,8 @@ export const errorCodes = {
   conflict: { http: 409, exit: 4 },
   /** A byte range past the end of a file (a video's Range request). */
   range_not_satisfiable: { http: 416, exit: 2 },
+  /** Too much at once from one caller (say, too many open event streams): retry later (EX_TEMPFAIL). */
+  rate_limited: { http: 429, exit: 75 },
   unavailable: { http: 503, exit: 69 },
   /** Stored data failed an integrity check (e.g. a ciphertext that does not authenticate). */
   integrity: { http: 500, exit: 65 },

@@ -19,6 +19,8 @@ export interface EventFilter {
   before?: { timestamp: string; id: number };
   /** Events with an id above this, oldest first (for following the log). */
   afterId?: number;
+  /** Events with an id up to this one (a stream catching up to where the shared reader is). */
+  throughId?: number;
 }
 
 export async function insertEvent(
@@ -64,6 +66,7 @@ function conditions(filter: EventFilter) {
       all.push(sql<SqlBool>`("timestamp", id) < (${timestamp}::timestamptz, ${id}::bigint)`);
     }
     if (filter.afterId !== undefined) all.push(eb('id', '>', filter.afterId));
+    if (filter.throughId !== undefined) all.push(eb('id', '<=', filter.throughId));
     return eb.and(all);
   };
 }

@@ -9,6 +9,7 @@ import type { Logger } from '../logger.ts';
 import type { Policies } from '../policies.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { Auth } from './auth.ts';
+import type { LiveStreams } from './live-streams.ts';
 
 export interface ApiDeps {
   db: Db;
@@ -19,8 +20,8 @@ export interface ApiDeps {
   events: EventNotifier;
   /** Where a device added without a host is plugged in: this server's host (SOVI_HOST_NAME). */
   defaultHost: string;
-  /** Tracks open streams so that closing the app ends them. */
-  streams: Set<AbortController>;
+  /** The live streams' shared readers and caps; closing the app ends them. */
+  streams: LiveStreams;
   /** The settings the domain routes follow (media folder, metrics ingest, trends). */
   config: Config;
   /** The warming and content policies, loaded once by the process that built the app. */

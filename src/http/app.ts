@@ -17,6 +17,7 @@ import type { Logger } from '../logger.ts';
 import type { Policies } from '../policies.ts';
 import type { Vault } from '../vault/vault.ts';
 import { guardRoutes, registerAuth } from './auth.ts';
+import { createLiveStreams } from './live-streams.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
 import { healthRoutes } from './health-routes.ts';
 import { registerMetrics } from './metrics.ts';
@@ -58,15 +59,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const auth = await registerAuth(app, deps.db, settings);
   await registerOpenApi(app);
-  registerMetrics(app, { db: deps.db, auth, tokenRequired: settings.metricsTokenRequired });
+  const events = createEventNotifier(deps.pool, deps.logger);
+  const streams = createLiveStreams({ db: deps.db, events, logger: deps.logger, settings });
+  registerMetrics(app, {
+    db: deps.db,
+    auth,
+    tokenRequired: settings.metricsTokenRequired,
+    registries: [streams.registry],
+  });
   await app.register(healthRoutes, { db: deps.db });
 
-  const events = createEventNotifier(deps.pool, deps.logger);
-  const streams = new Set<AbortController>();
   // Open event streams would keep the server from closing: end them first.
-  app.addHook('preClose', async () => {
-    for (const stream of streams) stream.abort();
-  });
+  app.addHook('preClose', async () => streams.closeAll());
   app.addHook('onClose', async () => events.close());
 
   const apiDeps: ApiDeps = {

@@ -75,6 +75,8 @@ export interface MetricsOptions {
   auth: Auth;
   /** Whether a scrape needs a token (see SOVI_METRICS_TOKEN_REQUIRED). */
   tokenRequired: boolean;
+  /** Other parts' figures served with these (the live streams'). */
+  registries?: Registry[];
 }
 
 /** Adds the latency hook to every route of `app` and serves GET /metrics. Call on the root instance. */
@@ -139,7 +141,7 @@ export function registerMetrics(app: FastifyInstance, options: MetricsOptions): 
       request.log.warn({ err: (err as Error).message }, 'metrics: database figures unavailable');
       databaseUp.set(0);
     }
-    const merged = Registry.merge([processMetrics(), registry]);
+    const merged = Registry.merge([processMetrics(), registry, ...(options.registries ?? [])]);
     return reply.header('content-type', merged.contentType).send(await merged.metrics());
   });
 }

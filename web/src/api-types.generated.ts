@@ -5196,7 +5196,7 @@ export interface paths {
     };
     /**
      * New events as they are recorded (Server-Sent Events; resumes after Last-Event-ID)
-     * @description Each event is one SSE message: `id` is the event id, `data` the event as JSON. A comment line is sent every 15 s to keep proxies from closing the connection. Browsers reconnecting with EventSource send Last-Event-ID and get what they missed.
+     * @description Each event is one SSE message: `id` is the event id, `data` the event as JSON. A comment line is sent every 15 s to keep proxies from closing the connection. Browsers reconnecting with EventSource send Last-Event-ID and get what they missed. Open streams are capped per token, per address and in all (429 with Retry-After); a client that stops reading is disconnected.
      */
     get: {
       parameters: {
@@ -11300,7 +11300,7 @@ export interface paths {
     };
     /**
      * Warming sessions as they start and complete (Server-Sent Events; resumes after Last-Event-ID)
-     * @description Each message is one session as /warming/sessions lists it: sent when it starts (completedAt null) and again when it completes (with its outcome); one that starts and completes between two polls (about 1.5 s) is sent once. `id` is a time cursor: EventSource sends it back as Last-Event-ID on reconnecting, and gets what changed since. Without one, the stream starts from now. A comment line is sent every 15 s to keep proxies from closing the connection.
+     * @description Each message is one session as /warming/sessions lists it: sent when it starts (completedAt null) and again when it completes (with its outcome); one that starts and completes between two polls (about 1.5 s) is sent once. `id` is a time cursor: EventSource sends it back as Last-Event-ID on reconnecting, and gets what changed since. Without one, the stream starts from now. A comment line is sent every 15 s to keep proxies from closing the connection. Open streams are capped per token, per address and in all (429 with Retry-After); a client that stops reading is disconnected.
      */
     get: {
       parameters: {

@@ -3,9 +3,9 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { resolvers, severities } from '../../events/event-model.ts';
+import type { SystemEvent } from '../../events/event-model.ts';
 import {
   eventFilter,
-  followEvents,
   getEvent,
   latestEventId,
   queryEvents,
@@ -13,7 +13,7 @@ import {
   resolveEventFilters,
 } from '../../events/events-service.ts';
 import { actorOf } from '../auth.ts';
-import { eventStreamResponses, sendEventStream } from '../sse.ts';
+import { encodeOnce, eventStreamResponses, sendEventStream } from '../sse.ts';
 import {
   booleanParam,
   integerParam,
@@ -57,7 +57,9 @@ const filters = z.strictObject(filterFields);
 
 const eventId = z.strictObject({ id: integerParam(1, Number.MAX_SAFE_INTEGER) });
 
-export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, events, streams }) => {
+export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, streams }) => {
+  const encodeEvent = encodeOnce((event: SystemEvent) => eventSchema.encode(event));
+
   app.get(
     '/events',
     {
@@ -83,7 +85,8 @@ export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, ev
         description:
           'Each event is one SSE message: `id` is the event id, `data` the event as JSON. A comment line is ' +
           'sent every 15 s to keep proxies from closing the connection. Browsers reconnecting with ' +
-          'EventSource send Last-Event-ID and get what they missed.',
+          'EventSource send Last-Event-ID and get what they missed. Open streams are capped per token, per ' +
+          'address and in all (429 with Retry-After); a client that stops reading is disconnected.',
         querystring: filters,
         // Loose: every other header passes through untouched.
         headers: z.looseObject({
@@ -98,11 +101,11 @@ export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, ev
       const fromId = request.headers['last-event-id'] ?? (await latestEventId(db));
       return sendEventStream(request, reply, {
         streams,
+        kind: 'events',
         name: 'event stream',
+        // One shared reader for every open stream (event-fanout.ts), filtering in memory.
         feed: (send, signal) =>
-          followEvents(db, filter, fromId, (event) => send(event.id, eventSchema.encode(event)), signal, {
-            subscribe: events.subscribe,
-          }),
+          streams.events.follow(filter, fromId, (event) => send(event.id, encodeEvent(event)), signal),
       });
     },
   );

@@ -1,19 +1,23 @@
 // Warming sessions as they start and complete, as Server-Sent Events (the dashboard's Schedule page). The
-// polling behind it is src/warming/session-stream.ts; each message's `id` is its time cursor (exact UTC
+// one shared poller behind it is src/warming/session-stream.ts; each message's `id` is its time cursor (exact UTC
 // text), which a reconnecting EventSource sends back as Last-Event-ID to resume from there.
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { findAccount } from '../../accounts/accounts-service.ts';
 import { resolveDevice } from '../../devices/devices-service.ts';
 import { isExactTime } from '../../db/keyset.ts';
-import { sessionStreamStart, type SessionStreamFilter } from '../../warming/session-reads.ts';
-import { streamSessions } from '../../warming/session-stream.ts';
+import {
+  sessionStreamStart,
+  type SessionStreamFilter,
+  type WarmingSession,
+} from '../../warming/session-reads.ts';
 import { refParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
-import { eventStreamResponses, sendEventStream } from '../sse.ts';
+import { encodeOnce, eventStreamResponses, sendEventStream } from '../sse.ts';
 import { sessionSchema } from './warming.ts';
 
 export const warmingStreamRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, streams }) => {
+  const encodeSession = encodeOnce((session: WarmingSession) => sessionSchema.encode(session));
   app.get(
     '/warming/sessions/stream',
     {
@@ -26,7 +30,8 @@ export const warmingStreamRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, {
           'and again when it completes (with its outcome); one that starts and completes between two polls ' +
           '(about 1.5 s) is sent once. `id` is a time cursor: EventSource sends it back as Last-Event-ID on ' +
           'reconnecting, and gets what changed since. Without one, the stream starts from now. A comment ' +
-          'line is sent every 15 s to keep proxies from closing the connection.',
+          'line is sent every 15 s to keep proxies from closing the connection. Open streams are capped per ' +
+          'token, per address and in all (429 with Retry-After); a client that stops reading is disconnected.',
         querystring: z.strictObject({
           account: refParam.optional().describe('account id, platform:username or username'),
           device: refParam.optional().describe('device id, udid or name'),
@@ -49,14 +54,15 @@ export const warmingStreamRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, {
       const from = request.headers['last-event-id'] ?? (await sessionStreamStart(db));
       return sendEventStream(request, reply, {
         streams,
+        kind: 'warming_sessions',
         name: 'warming session stream',
+        // One shared poller for every open stream (session-stream.ts), filtering in memory.
         feed: (send, signal) =>
-          streamSessions({
-            db,
+          streams.sessions.watch({
             filter,
             from,
             signal,
-            send: (session, cursor) => send(cursor, sessionSchema.encode(session)),
+            send: (session, cursor) => send(cursor, encodeSession(session)),
           }),
       });
     },
