@@ -13,7 +13,7 @@ import type { Config } from '../config.ts';
 import type { Script } from '../content/content-model.ts';
 import type { ContentPolicy } from '../content/content-policy.ts';
 import { createContent, produce } from '../content/content-service.ts';
-import type { MediaStages } from '../content/media-stages.ts';
+import type { MediaStages } from '../plugins/media-stages.ts';
 import { templateWriter } from '../content/script-writers.ts';
 import type { Database } from '../db/database.ts';
 import { createBoss } from '../db/job-engine.ts';
