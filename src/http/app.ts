@@ -25,6 +25,7 @@ import { registerOpenApi } from './openapi.ts';
 import { registerRequestDeadline } from './request-deadline.ts';
 import type { ApiDeps } from './api-deps.ts';
 import { apiResources } from './routes/index.ts';
+import { addStandardErrors } from './schemas.ts';
 import { webRoutes } from './web.ts';
 
 export interface AppDeps {
@@ -89,6 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(
     async (api) => {
       guardRoutes(api, auth);
+      addStandardErrors(api);
       for (const resource of apiResources) await api.register(resource, apiDeps);
     },
     { prefix: '/api/v1' },

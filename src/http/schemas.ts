@@ -1,5 +1,6 @@
 // Zod pieces every resource uses: the error body, pagination, and query-string values (which arrive as
 // text). Request objects are strict: an unknown field is a 400 naming it, never silently dropped.
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { parseTime } from '../time.ts';
 
@@ -61,6 +62,23 @@ export function errorResponses(...statuses: ErrorStatus[]): Record<ErrorStatus, 
 export const readErrors = () => errorResponses(400, 401, 404, 429, 503);
 /** A write adds 403 (read-only token, missing CSRF token) and 409. */
 export const writeErrors = () => errorResponses(400, 401, 403, 404, 409, 429, 503);
+
+/**
+ * Gives every route with a response schema the errors of its kind (readErrors for GET, writeErrors for the
+ * rest), under the ones it declares itself; so routes state only what is their own (a 202, a 416). A route
+ * that declares its own 401 has said all its errors (signing in answers no 404), and a public one (signing
+ * out) answers none of them: both are left alone.
+ */
+export function addStandardErrors(app: FastifyInstance): void {
+  app.addHook('onRoute', (route) => {
+    const response = route.schema?.response as Record<string | number, unknown> | undefined;
+    const isPublic = (route.config)?.public === true;
+    if (!response || 401 in response || isPublic) return;
+    const methods = [route.method].flat();
+    const errors = methods.every((m) => m === 'GET' || m === 'HEAD') ? readErrors() : writeErrors();
+    route.schema!.response = { ...errors, ...response };
+  });
+}
 
 export const integerParam = (min: number, max: number) =>
   z
@@ -128,10 +146,10 @@ export const nextCursor = z
   .nullable()
   .describe('pass as ?after= for the next page; null on the last page');
 
-/** A paged listing's responses: its page (the items under `key`, and the next cursor) and the read errors. */
+/** A paged listing's response: the items under `key`, and the next cursor. */
 export function pageResponses<Key extends string, Item extends z.ZodType>(key: Key, item: Item) {
   const page = { [key]: z.array(item), nextCursor } as { [K in Key]: z.ZodArray<Item> } & {
     nextCursor: typeof nextCursor;
   };
-  return { 200: z.object(page), ...readErrors() };
+  return { 200: z.object(page) };
 }

@@ -11,7 +11,6 @@ import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { LiveStreams, StreamKind } from './live-streams.ts';
-import { readErrors } from './schemas.ts';
 
 const HEARTBEAT_MS = 15_000;
 /** How long an EventSource waits before reconnecting. */
@@ -121,5 +120,4 @@ export const eventStreamResponses = () => ({
     description: 'text/event-stream',
     content: { 'text/event-stream': { schema: z.string() } },
   },
-  ...readErrors(),
 });

@@ -18,16 +18,7 @@ import {
 } from '../../content/content-service.ts';
 import { actorOf } from '../auth.ts';
 import { sendByteRange } from '../byte-range.ts';
-import {
-  errorSchema,
-  idParams,
-  listParam,
-  pageQuery,
-  pageResponses,
-  readErrors,
-  refParam,
-  writeErrors,
-} from '../schemas.ts';
+import { errorSchema, idParams, listParam, pageQuery, pageResponses, refParam } from '../schemas.ts';
 import { distributionSchema } from './distributions.ts';
 import type { ApiDeps } from '../api-deps.ts';
 
@@ -106,7 +97,6 @@ const mp4 = { description: 'video/mp4', content: { 'video/mp4': { schema: z.stri
 /** What produce and retry answer: the content, and the stage now queued. */
 const queuedResponses = {
   202: z.object({ content: contentSchema, queued: z.enum(stages) }),
-  ...writeErrors(),
 };
 
 export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
@@ -149,7 +139,6 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
               z.ZodNumber
             >,
           ),
-          ...readErrors(),
         },
       },
     },
@@ -163,7 +152,7 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
         tags: ['content'],
         summary: 'One piece of content: script, video, quality checks, distributions',
         params: idParams('content'),
-        response: { 200: contentDetailsSchema, ...readErrors() },
+        response: { 200: contentDetailsSchema },
       },
     },
     async (request) => {
@@ -186,7 +175,6 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
           200: mp4,
           206: { ...mp4, description: 'the requested bytes of the video' },
           416: errorSchema.describe('the range starts past the end of the file'),
-          ...readErrors(),
         },
       },
     },
@@ -219,7 +207,7 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
             .optional()
             .describe('a trending topic id: its topic and niche, unless given'),
         }),
-        response: { 201: contentSchema, ...writeErrors() },
+        response: { 201: contentSchema },
       },
     },
     async (request, reply) => {

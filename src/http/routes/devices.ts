@@ -10,7 +10,7 @@ import {
   removeDevice,
   updateDevice,
 } from '../../devices/devices-service.ts';
-import { booleanParam, pageQuery, pageResponses, readErrors, refParam, writeErrors } from '../schemas.ts';
+import { booleanParam, pageQuery, pageResponses, refParam } from '../schemas.ts';
 import { eventSchema } from './events.ts';
 import type { ApiDeps } from '../api-deps.ts';
 
@@ -74,7 +74,6 @@ export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, d
             assignedAccounts: z.number().int().describe('live accounts on this device'),
             recentEvents: z.array(eventSchema),
           }),
-          ...readErrors(),
         },
       },
     },
@@ -96,7 +95,7 @@ export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, d
           wdaPort: port.nullable().optional(),
           status: z.enum(deviceStatuses).optional(),
         }),
-        response: { 201: device, ...writeErrors() },
+        response: { 201: device },
       },
     },
     async (request, reply) => {
@@ -122,7 +121,7 @@ export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, d
           batteryLevel: z.number().min(0).max(100).nullable().optional(),
           storageFreeGb: z.number().min(0).max(1_000_000).nullable().optional(),
         }),
-        response: { 200: device, ...writeErrors() },
+        response: { 200: device },
       },
     },
     async (request) => updateDevice(db, request.params.ref, request.body),
@@ -140,7 +139,6 @@ export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, d
         }),
         response: {
           200: z.object({ device, unassignedAccounts: z.number().int() }),
-          ...writeErrors(),
         },
       },
     },

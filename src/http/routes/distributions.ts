@@ -9,7 +9,7 @@ import { listDistributions } from '../../distributions/distributions-reads.ts';
 import { markDistributionRemoved } from '../../distributions/distributions-service.ts';
 import { invalidInput } from '../../errors.ts';
 import { isUuid } from '../../ids.ts';
-import { idParams, listParam, pageQuery, pageResponses, refParam, writeErrors } from '../schemas.ts';
+import { idParams, listParam, pageQuery, pageResponses, refParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
 
 export const distributionSchema = z.object({
@@ -68,7 +68,7 @@ export const distributionsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, {
         body: z.strictObject({
           reason: z.string().min(1).max(1000).describe('what the platform said; kept in the event log'),
         }),
-        response: { 200: distributionSchema, ...writeErrors() },
+        response: { 200: distributionSchema },
       },
     },
     async (request) => markDistributionRemoved(db, request.params.id, request.body.reason),

@@ -20,10 +20,8 @@ import {
   listParam,
   pageQuery,
   pageResponses,
-  readErrors,
   refParam,
   timeParam,
-  writeErrors,
 } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
 
@@ -117,7 +115,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, st
         tags: ['events'],
         summary: 'One event',
         params: eventId,
-        response: { 200: eventSchema, ...readErrors() },
+        response: { 200: eventSchema },
       },
     },
     async (request) => getEvent(db, request.params.id),
@@ -134,7 +132,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, st
           by: z.enum(resolvers),
           note: z.string().max(2000).optional().describe('what was done'),
         }),
-        response: { 200: eventSchema, ...writeErrors() },
+        response: { 200: eventSchema },
       },
     },
     async (request) =>

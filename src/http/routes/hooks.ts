@@ -5,15 +5,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { platforms } from '../../platforms.ts';
 import { getHookWithPosteriors, hookLeaderboard, listHooksPage } from '../../hooks/hooks-reads.ts';
 import { addHook } from '../../hooks/hooks-service.ts';
-import {
-  idParams,
-  integerParam,
-  pageQuery,
-  pageResponses,
-  readErrors,
-  refParam,
-  writeErrors,
-} from '../schemas.ts';
+import { idParams, integerParam, pageQuery, pageResponses, refParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
 
 const platformScore = z.object({
@@ -85,7 +77,6 @@ export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
               }),
             ),
           }),
-          ...readErrors(),
         },
       },
     },
@@ -109,7 +100,6 @@ export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
         params: idParams('hook'),
         response: {
           200: hookSchema.extend({ posteriors: z.record(z.enum(platforms), posterior) }),
-          ...readErrors(),
         },
       },
     },
@@ -136,7 +126,7 @@ export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
             .optional()
             .describe('a prior for how well it will do, until posts say otherwise'),
         }),
-        response: { 201: hookSchema, ...writeErrors() },
+        response: { 201: hookSchema },
       },
     },
     async (request, reply) => reply.status(201).send(await addHook(db, request.body)),

@@ -10,7 +10,7 @@ import { rollupStatus } from '../../metrics/rollup-refresh.ts';
 import { ENGAGEMENT_FORMULA, snapshotColumns } from '../../metrics/snapshot-format.ts';
 import { ingestSnapshots } from '../../metrics/snapshot-ingest.ts';
 import { BATCH_BODY_LIMIT, batchRefusal, batchRefusalSchema } from '../batch.ts';
-import { integerParam, readErrors, refParam, writeErrors } from '../schemas.ts';
+import { integerParam, refParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
 
 /** Items per batch; a bigger one is a file for `sovi metrics import`. */
@@ -61,7 +61,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
           snapshots: z.array(snapshotDoc).min(1).max(MAX_SNAPSHOTS),
           onBadRows: z.enum(['reject', 'skip']).optional().describe('default SOVI_METRICS_ON_BAD_ROWS'),
         }),
-        response: { 200: reportSchema, ...writeErrors(), 400: batchRefusalSchema },
+        response: { 200: reportSchema, 400: batchRefusalSchema },
       },
     },
     async (request) =>
@@ -88,7 +88,6 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
             pendingRows: z.number().int(),
             oldestPending: z.date().nullable(),
           }),
-          ...readErrors(),
         },
       },
     },
@@ -123,7 +122,6 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
               }),
             ),
           }),
-          ...readErrors(),
         },
       },
     },
@@ -164,7 +162,6 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
               }),
             ),
           }),
-          ...readErrors(),
         },
       },
     },
@@ -198,7 +195,6 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
               }),
             ),
           }),
-          ...readErrors(),
         },
       },
     },

@@ -6,7 +6,7 @@ import { nicheStatuses } from '../../niches/niche-model.ts';
 import { addNiche, getNiche, listNiches, updateNiche } from '../../niches/niches-service.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { actorOf } from '../auth.ts';
-import { pageQuery, pageResponses, readErrors, refParam, writeErrors } from '../schemas.ts';
+import { pageQuery, pageResponses, refParam } from '../schemas.ts';
 
 export const nicheSchema = z.object({
   id: z.uuid(),
@@ -48,7 +48,7 @@ export const nichesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) 
         tags: ['niches'],
         summary: 'One niche, by slug or id',
         params: nicheRef,
-        response: { 200: nicheSchema, ...readErrors() },
+        response: { 200: nicheSchema },
       },
     },
     async (request) => getNiche(db, request.params.ref, 'ref'),
@@ -66,7 +66,7 @@ export const nichesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) 
           tier: editable.tier.optional(),
           status: editable.status.optional().describe('default active'),
         }),
-        response: { 201: nicheSchema, ...writeErrors() },
+        response: { 201: nicheSchema },
       },
     },
     async (request, reply) => reply.status(201).send(await addNiche(db, request.body, actorOf(request))),
@@ -89,7 +89,7 @@ export const nichesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) 
           status: editable.status.optional(),
           force: z.boolean().optional().describe('deactivate even though live accounts are in the niche'),
         }),
-        response: { 200: nicheSchema, ...writeErrors() },
+        response: { 200: nicheSchema },
       },
     },
     async (request) => updateNiche(db, request.params.ref, request.body, actorOf(request)),

@@ -2,7 +2,7 @@
 // device's battery_low and storage_low, so the dashboard marks the same devices low as the server does.
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { readErrors } from '../schemas.ts';
+
 import type { ApiDeps } from '../api-deps.ts';
 
 const settingsSchema = z.object({
@@ -21,7 +21,7 @@ export const settingsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { conf
       schema: {
         tags: ['settings'],
         summary: 'The configured thresholds the dashboard draws with: low battery and low storage',
-        response: { 200: settingsSchema, ...readErrors() },
+        response: { 200: settingsSchema },
       },
     },
     async () => ({ health: { batteryLowPercent, storageLowGb } }),

@@ -7,15 +7,7 @@ import { importColumns, importTrends } from '../../trends/trends-import.ts';
 import { listTrendsPage } from '../../trends/trends-reads.ts';
 import { getTrend } from '../../trends/trends-service.ts';
 import { actorOf } from '../auth.ts';
-import {
-  booleanParam,
-  idParams,
-  pageQuery,
-  pageResponses,
-  readErrors,
-  refParam,
-  writeErrors,
-} from '../schemas.ts';
+import { booleanParam, idParams, pageQuery, pageResponses, refParam } from '../schemas.ts';
 import { contentSchema, newContentFields, withVideo } from './content.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { BATCH_BODY_LIMIT, batchRefusal, batchRefusalSchema } from '../batch.ts';
@@ -92,7 +84,6 @@ export const trendsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
               }),
             ),
           }),
-          ...readErrors(),
         },
       },
     },
@@ -119,7 +110,6 @@ export const trendsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
             created: z.number().int(),
             merged: z.number().int(),
           }),
-          ...writeErrors(),
           400: batchRefusalSchema,
         },
       },
@@ -142,7 +132,7 @@ export const trendsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
         summary: 'Create content from a trending topic (its topic and niche, unless given)',
         params: idParams('trending topic'),
         body: z.strictObject(newContentFields).nullish(),
-        response: { 201: contentSchema, ...writeErrors() },
+        response: { 201: contentSchema },
       },
     },
     async (request, reply) => {

@@ -7,7 +7,7 @@ import { findAccount } from '../../accounts/accounts-service.ts';
 import { resolveDevice } from '../../devices/devices-service.ts';
 import { scheduleStatus } from '../../warming/schedule-reads.ts';
 import { listWarmingSessions } from '../../warming/session-reads.ts';
-import { integerParam, pageQuery, pageResponses, readErrors, refParam, timeParam } from '../schemas.ts';
+import { integerParam, pageQuery, pageResponses, refParam, timeParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
 
 const count = z.number().int();
@@ -84,7 +84,7 @@ export const warmingRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
       schema: {
         tags: ['warming'],
         summary: 'The warming policy in force: sessions per day and gaps per state, phase lengths',
-        response: { 200: policySchema, ...readErrors() },
+        response: { 200: policySchema },
       },
     },
     async () => ({ source: policies.sources.warming, ...policy }),
@@ -100,7 +100,7 @@ export const warmingRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
           host: z.string().max(100).optional().describe("only this host's devices"),
           next: integerParam(0, 1000).optional().describe('how many of the next accounts (default 10)'),
         }),
-        response: { 200: statusSchema, ...readErrors() },
+        response: { 200: statusSchema },
       },
     },
     async (request) => scheduleStatus(db, policy, request.query),
