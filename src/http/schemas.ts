@@ -72,7 +72,7 @@ export const writeErrors = () => errorResponses(400, 401, 403, 404, 409, 429, 50
 export function addStandardErrors(app: FastifyInstance): void {
   app.addHook('onRoute', (route) => {
     const response = route.schema?.response as Record<string | number, unknown> | undefined;
-    const isPublic = (route.config)?.public === true;
+    const isPublic = route.config?.public === true;
     if (!response || 401 in response || isPublic) return;
     const methods = [route.method].flat();
     const errors = methods.every((m) => m === 'GET' || m === 'HEAD') ? readErrors() : writeErrors();
