@@ -10,7 +10,7 @@ import {
   type MaintenanceSettings,
 } from './settings/maintenance-settings.ts';
 import { defaultTrendsSettings, parseSubreddits, type TrendsSettings } from './settings/trends-settings.ts';
-import type { ApiSettings } from './settings/api-settings.ts';
+import { defaultApiSettings, parseTrustProxy, type ApiSettings } from './settings/api-settings.ts';
 
 const postgresUrl = z
   .string()
@@ -184,8 +184,29 @@ const envSchema = z.object({
   SOVI_METRICS_TOKEN_REQUIRED: blankAsUnset(bool('true')),
   SOVI_AUTH_FAILURES_PER_MINUTE: blankAsUnset(integer(1, 100_000).default(20)),
   SOVI_SIGNIN_ATTEMPTS_PER_MINUTE: blankAsUnset(integer(1, 100_000).default(10)),
-  SOVI_TRUST_PROXY: blankAsUnset(bool('false')),
+  SOVI_TRUST_PROXY: blankAsUnset(
+    z
+      .string()
+      .default('false')
+      .transform((value, ctx) => {
+        const parsed = parseTrustProxy(value);
+        if ('error' in parsed) {
+          ctx.addIssue({ code: 'custom', message: parsed.error });
+          return z.NEVER;
+        }
+        return parsed.value;
+      }),
+  ),
   SOVI_HTTP_REQUEST_TIMEOUT_MS: blankAsUnset(integer(100, 600_000).default(15_000)),
+  SOVI_HTTP_RECEIVE_TIMEOUT_MS: blankAsUnset(
+    integer(1_000, 3_600_000).default(defaultApiSettings.receiveTimeoutMs),
+  ),
+  SOVI_HTTP_IDLE_TIMEOUT_MS: blankAsUnset(
+    integer(1_000, 3_600_000).default(defaultApiSettings.idleTimeoutMs),
+  ),
+  SOVI_HTTP_KEEP_ALIVE_TIMEOUT_MS: blankAsUnset(
+    integer(100, 3_600_000).default(defaultApiSettings.keepAliveTimeoutMs),
+  ),
   SOVI_EMBEDDED_PG_PORT: blankAsUnset(integer(1, 65535).optional()),
   SOVI_EMBEDDED_PG_OS_USER: blankAsUnset(
     z
@@ -422,6 +443,9 @@ export function loadConfig(
       signInAttemptsPerMinute: e.SOVI_SIGNIN_ATTEMPTS_PER_MINUTE,
       trustProxy: e.SOVI_TRUST_PROXY,
       requestTimeoutMs: e.SOVI_HTTP_REQUEST_TIMEOUT_MS,
+      receiveTimeoutMs: e.SOVI_HTTP_RECEIVE_TIMEOUT_MS,
+      idleTimeoutMs: e.SOVI_HTTP_IDLE_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.SOVI_HTTP_KEEP_ALIVE_TIMEOUT_MS,
     },
     maintenance: {
       partitionMonthsAhead: e.SOVI_PARTITION_MONTHS_AHEAD,

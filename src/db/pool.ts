@@ -3,6 +3,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { ConnectionSettings } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import { markDatabaseError } from './pg-errors.ts';
 import type { DB } from './types.generated.ts';
 
 export type Db = Kysely<DB>;
@@ -65,8 +66,13 @@ export function createPool(settings: ConnectionSettings, options: PoolOptions, l
   // LISTEN waits) emits 'error' on itself, where the pool no longer listens: without a listener of its own,
   // one pg_terminate_backend or server restart would crash the process. Its next query then fails, and the
   // holder releases it as broken.
+  // The client reports the error here before the waiting query is failed with it (pg fails queries on the
+  // next tick), so marking it now lets translatePgError tell a database outage from a client's hang-up.
   pool.on('connect', (client) => {
-    client.on('error', (err) => logger.warn({ err: err.message }, 'database connection lost while in use'));
+    client.on('error', (err) => {
+      markDatabaseError(err);
+      logger.warn({ err: err.message }, 'database connection lost while in use');
+    });
   });
   return pool;
 }

@@ -106,8 +106,14 @@ export const pageQuery = (maxLimit: number) => ({
   limit: integerParam(1, maxLimit).optional(),
 });
 
+/**
+ * The longest name a path may carry: device names and udids are up to 200 characters (the routes' body
+ * schemas), and the router's maxParamLength (app.ts) is set to it, so whatever can be created can be reached.
+ */
+export const MAX_REF_LENGTH = 200;
+
 /** A path reference: an id, or the name people use (a device's udid or name, an account's username). */
-export const refParam = z.string().min(1).max(200);
+export const refParam = z.string().min(1).max(MAX_REF_LENGTH);
 
 export const nextCursor = z
   .string()
