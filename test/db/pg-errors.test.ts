@@ -23,6 +23,31 @@ describe('translatePgError', () => {
     expect(translatePgError(refused)?.code).toBe('unavailable');
   });
 
+  it('reads a database that resets the connection while it is being made as an outage', async () => {
+    // A peer that accepts and resets at once, as a server that is stopping or starting may.
+    const resetting = net.createServer((socket) => socket.resetAndDestroy());
+    await new Promise<void>((resolve) => resetting.listen(0, '127.0.0.1', resolve));
+    const url = new URL(t.url);
+    url.hostname = '127.0.0.1';
+    url.port = String((resetting.address() as net.AddressInfo).port);
+    const pool = createPool(
+      { url: url.toString() },
+      { min: 0, max: 1, connectTimeoutMs: 10_000, statementTimeoutMs: 0, applicationName: 'reset test' },
+      quietLogger,
+    );
+    try {
+      const err = await pool.query('SELECT 1').then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((err as { code?: string }).code).toBe('ECONNRESET');
+      expect(translatePgError(err)?.code).toBe('unavailable');
+    } finally {
+      await pool.end().catch(() => undefined);
+      await new Promise<void>((resolve) => resetting.close(() => resolve()));
+    }
+  });
+
   describe('a database connection reset mid-query', () => {
     const sockets = new Set<net.Socket>();
     // A local TCP proxy in front of the test database that can reset every connection it carries.
