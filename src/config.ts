@@ -10,7 +10,7 @@ import {
   type MaintenanceSettings,
 } from './settings/maintenance-settings.ts';
 import { defaultTrendsSettings, parseSubreddits, type TrendsSettings } from './settings/trends-settings.ts';
-import { defaultApiSettings, type ApiSettings } from './settings/api-settings.ts';
+import { defaultApiSettings, parseTrustProxy, type ApiSettings } from './settings/api-settings.ts';
 
 const postgresUrl = z
   .string()
@@ -184,13 +184,34 @@ const envSchema = z.object({
   SOVI_METRICS_TOKEN_REQUIRED: blankAsUnset(bool('true')),
   SOVI_AUTH_FAILURES_PER_MINUTE: blankAsUnset(integer(1, 100_000).default(20)),
   SOVI_SIGNIN_ATTEMPTS_PER_MINUTE: blankAsUnset(integer(1, 100_000).default(10)),
-  SOVI_TRUST_PROXY: blankAsUnset(bool('false')),
+  SOVI_TRUST_PROXY: blankAsUnset(
+    z
+      .string()
+      .default('false')
+      .transform((value, ctx) => {
+        const parsed = parseTrustProxy(value);
+        if ('error' in parsed) {
+          ctx.addIssue({ code: 'custom', message: parsed.error });
+          return z.NEVER;
+        }
+        return parsed.value;
+      }),
+  ),
   SOVI_HTTP_REQUEST_TIMEOUT_MS: blankAsUnset(integer(100, 600_000).default(15_000)),
   SOVI_STREAMS_PER_TOKEN: blankAsUnset(integer(1, 100_000).default(defaultApiSettings.streamsPerToken)),
   SOVI_STREAMS_PER_ADDRESS: blankAsUnset(integer(1, 100_000).default(defaultApiSettings.streamsPerAddress)),
   SOVI_STREAMS_MAX: blankAsUnset(integer(1, 100_000).default(defaultApiSettings.streamsTotal)),
   SOVI_STREAM_MAX_BUFFER_BYTES: blankAsUnset(
     integer(16_384, 1_073_741_824).default(defaultApiSettings.streamMaxBufferBytes),
+  ),
+  SOVI_HTTP_RECEIVE_TIMEOUT_MS: blankAsUnset(
+    integer(1_000, 3_600_000).default(defaultApiSettings.receiveTimeoutMs),
+  ),
+  SOVI_HTTP_IDLE_TIMEOUT_MS: blankAsUnset(
+    integer(1_000, 3_600_000).default(defaultApiSettings.idleTimeoutMs),
+  ),
+  SOVI_HTTP_KEEP_ALIVE_TIMEOUT_MS: blankAsUnset(
+    integer(100, 3_600_000).default(defaultApiSettings.keepAliveTimeoutMs),
   ),
   SOVI_EMBEDDED_PG_PORT: blankAsUnset(integer(1, 65535).optional()),
   SOVI_EMBEDDED_PG_OS_USER: blankAsUnset(
@@ -438,6 +459,9 @@ export function loadConfig(
       streamsPerAddress: e.SOVI_STREAMS_PER_ADDRESS,
       streamsTotal: e.SOVI_STREAMS_MAX,
       streamMaxBufferBytes: e.SOVI_STREAM_MAX_BUFFER_BYTES,
+      receiveTimeoutMs: e.SOVI_HTTP_RECEIVE_TIMEOUT_MS,
+      idleTimeoutMs: e.SOVI_HTTP_IDLE_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.SOVI_HTTP_KEEP_ALIVE_TIMEOUT_MS,
     },
     maintenance: {
       partitionMonthsAhead: e.SOVI_PARTITION_MONTHS_AHEAD,

@@ -27,6 +27,23 @@ export function unstorableText(value: string): string | undefined {
 }
 
 /**
+ * Where the first NUL byte is in a parsed input (an API body, query or path; CLI arguments): its field path
+ * from `path` (`body.snapshots.3.platform`), or undefined when there is none. PostgreSQL text cannot hold
+ * one, so it is refused up front, by name, instead of failing the write with the server's error text.
+ */
+export function nulBytePath(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return undefined;
+  // Parsed JSON is a tree whose depth the body parser bounds, so recursion is safe here.
+  for (const [key, item] of Object.entries(value)) {
+    if (key.includes('\u0000')) return `${path}.${key.replaceAll('\u0000', '\\u0000')}`;
+    const found = nulBytePath(item, `${path}.${key}`);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
  * The header and records of a CSV file, with each record's line. Records holding text that cannot be stored
  * (see unstorableText) are left out and listed in `issues`, by line and column, for the importer to report
  * with its own; the value is never echoed (it may be a secret).

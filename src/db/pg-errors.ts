@@ -10,14 +10,23 @@ interface PgLikeError {
   detail?: string;
 }
 
-const CONNECTION_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'EPIPE',
-]);
+// Failures to reach the server at all: only connecting (to the database, in sovi's use of this module) fails
+// like this.
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH']);
+// A connection that broke. Every socket breaks like this, an HTTP client's that hung up or a child's pipe as
+// much as the database's, so these count only for errors seen on a database connection (markDatabaseError).
+const BROKEN_CODES = new Set(['ECONNRESET', 'EPIPE']);
+
+const fromDatabase = new WeakSet<object>();
+
+/**
+ * Marks an error as having come from a database connection (the pool's clients report theirs here before
+ * the query that was waiting sees it), so that a broken socket is read as an outage only when it was the
+ * database's.
+ */
+export function markDatabaseError(err: unknown): void {
+  if (typeof err === 'object' && err !== null) fromDatabase.add(err);
+}
 
 const codeOf = (err: unknown): string =>
   typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string'
@@ -42,7 +51,11 @@ export const isDuplicateDatabase = (err: unknown): boolean => codeOf(err) === '4
 /** 55006: an object in use, e.g. a template database another CREATE DATABASE is copying. */
 export const isObjectInUse = (err: unknown): boolean => codeOf(err) === '55006';
 
-function classify(code: string, message: string): { code: ErrorCode; prefix: string } | undefined {
+function classify(
+  code: string,
+  message: string,
+  database: boolean,
+): { code: ErrorCode; prefix: string } | undefined {
   if (code === '23505') return { code: 'conflict', prefix: 'already exists' };
   if (code === '23503') return { code: 'not_found', prefix: 'refers to something that does not exist' };
   if (code === '23514' || code === '23502' || code.startsWith('22'))
@@ -54,7 +67,8 @@ function classify(code: string, message: string): { code: ErrorCode; prefix: str
   if (
     code.startsWith('08') ||
     ['57P01', '57P02', '57P03', '53300'].includes(code) ||
-    CONNECTION_CODES.has(code) ||
+    CONNECT_CODES.has(code) ||
+    (database && BROKEN_CODES.has(code)) ||
     /Connection terminated|timeout exceeded when trying to connect|connection error and is not queryable|Client was closed and is not queryable/i.test(
       message,
     )
@@ -64,18 +78,30 @@ function classify(code: string, message: string): { code: ErrorCode; prefix: str
   return undefined;
 }
 
-export function translatePgError(err: unknown): SoviError | undefined {
+/**
+ * The SoviError a database error means, or undefined when it means nothing sovi knows. With `serverText`
+ * false (what goes to API clients), the message names the constraint and column but carries none of the
+ * server's own text, which may quote values, types or SQL.
+ */
+export function translatePgError(
+  err: unknown,
+  options: { serverText?: boolean } = {},
+): SoviError | undefined {
   if (err instanceof SoviError) return err;
   if (typeof err !== 'object' || err === null || !('message' in err)) return undefined;
   const e = err as PgLikeError;
-  const kind = classify(e.code ?? '', e.message);
+  const kind = classify(e.code ?? '', e.message, fromDatabase.has(err));
   if (!kind) return undefined;
   const where = e.constraint ? ` (${e.constraint})` : '';
   // Key details name the conflicting key; other details ("Failing row contains …") would echo whole rows.
   const text = (e.code === '23505' || e.code === '23503') && e.detail ? e.detail : e.message;
+  const message =
+    options.serverText === false
+      ? `${kind.prefix}${where}${e.column ? `: ${e.column}` : ''}`
+      : `${kind.prefix}${where}: ${text}`;
   return new SoviError(
     kind.code,
-    `${kind.prefix}${where}: ${text}`,
+    message,
     { pgCode: e.code, constraint: e.constraint, table: e.table, field: e.column },
     { cause: err },
   );

@@ -3,6 +3,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { ConnectionSettings } from '../config.ts';
 import type { Logger } from '../logger.ts';
+import { markDatabaseError } from './pg-errors.ts';
 import type { DB } from './types.generated.ts';
 
 export type Db = Kysely<DB>;
@@ -65,10 +66,41 @@ export function createPool(settings: ConnectionSettings, options: PoolOptions, l
   // LISTEN waits) emits 'error' on itself, where the pool no longer listens: without a listener of its own,
   // one pg_terminate_backend or server restart would crash the process. Its next query then fails, and the
   // holder releases it as broken.
+  // The client reports the error here before the waiting query is failed with it (pg fails queries on the
+  // next tick), so marking it now lets translatePgError tell a database outage from a client's hang-up.
+  // Errors while connecting are marked by markConnectErrors below.
   pool.on('connect', (client) => {
-    client.on('error', (err) => logger.warn({ err: err.message }, 'database connection lost while in use'));
+    client.on('error', (err) => {
+      markDatabaseError(err);
+      logger.warn({ err: err.message }, 'database connection lost while in use');
+    });
   });
+  markConnectErrors(pool);
   return pool;
+}
+
+/**
+ * Marks the errors of getting a connection (a server that resets it while starting or stopping, say) as the
+ * database's. pool.query connects through pool.connect too, so both are covered.
+ */
+function markConnectErrors(pool: pg.Pool): void {
+  const connect = pool.connect.bind(pool);
+  const marked = (
+    callback?: (err: Error | undefined, client: pg.PoolClient, done: (release?: unknown) => void) => void,
+  ) => {
+    if (callback) {
+      connect((err, client, done) => {
+        if (err) markDatabaseError(err);
+        callback(err, client as pg.PoolClient, done);
+      });
+      return undefined;
+    }
+    return connect().catch((err: unknown) => {
+      markDatabaseError(err);
+      throw err;
+    });
+  };
+  pool.connect = marked as typeof pool.connect;
 }
 
 export function createDb(pool: pg.Pool): Db {

@@ -85,6 +85,12 @@ export interface ApiTokens {
   token_hash: Buffer;
 }
 
+export interface AuthFailures {
+  address: string;
+  failures: number;
+  window_start: Timestamp;
+}
+
 export interface Content {
   asset_manifest: Generated<Json>;
   content_format: string | null;
@@ -340,6 +346,7 @@ export interface DB {
   accounts: Accounts;
   activity_log: ActivityLog;
   api_tokens: ApiTokens;
+  auth_failures: AuthFailures;
   content: Content;
   content_metrics_daily: ContentMetricsDaily;
   content_metrics_week: ContentMetricsWeek;

@@ -20,12 +20,15 @@ import { guardRoutes, registerAuth } from './auth.ts';
 import { createLiveStreams } from './live-streams.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
 import { healthRoutes } from './health-routes.ts';
+import { registerJsonBodyParser } from './json-body.ts';
+import { refuseNulBytes } from './nul-bytes.ts';
 import { registerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { registerRequestDeadline } from './request-deadline.ts';
 import type { ApiDeps } from './api-deps.ts';
 import { apiResources } from './routes/index.ts';
 import { addStandardErrors } from './schemas.ts';
+import { MAX_REF_LENGTH } from './schemas.ts';
 import { webRoutes } from './web.ts';
 
 export interface AppDeps {
@@ -41,11 +44,31 @@ export interface AppDeps {
   contentSink?: PipelineJobSink;
 }
 
+/** helmet's default policy, for the requests that came over HTTPS (directly or through a trusted proxy). */
+const HSTS = 'max-age=31536000; includeSubDomains';
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const settings = deps.config.api;
   // Typed as Fastify's logger so the instance keeps Fastify's default generics.
   const loggerInstance: FastifyBaseLogger = deps.logger;
-  const app = Fastify({ loggerInstance, trustProxy: settings.trustProxy });
+  const app = Fastify({
+    loggerInstance,
+    trustProxy: settings.trustProxy === false ? false : [...settings.trustProxy],
+    // The router refuses longer path parameters with a 404: let through every name a resource may have.
+    routerOptions: { maxParamLength: MAX_REF_LENGTH },
+    // Bounds on what a client may hold: the whole request (a body trickled a byte at a time included) must
+    // arrive within receiveTimeoutMs, a connection where nothing moves is closed, and so is an idle keep-alive.
+    requestTimeout: settings.receiveTimeoutMs,
+    connectionTimeout: settings.idleTimeoutMs,
+    keepAliveTimeout: settings.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: settings.receiveTimeoutMs,
+      // Node checks the two timeouts above every 30 s by default: a bound overrun by 30 s is hardly one.
+      connectionsCheckingInterval: Math.min(1_000, settings.receiveTimeoutMs),
+    },
+  });
+  registerJsonBodyParser(app);
+  refuseNulBytes(app);
   // Requests are validated and responses serialized by the routes' zod schemas. Request objects are strict
   // (an unknown field is a 400 naming it), and a response carries only what its schema lists.
   app.setValidatorCompiler(validatorCompiler);
@@ -57,6 +80,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(fastifyHelmet, {
     // sovi serves plain HTTP by default (a TLS proxy may sit in front): no upgrade of subresources.
     contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+    // HSTS means nothing over plain HTTP (RFC 6797 §7.2: a browser ignores it there) and would wrongly say
+    // that this address serves HTTPS: sent below only on requests that came over HTTPS.
+    strictTransportSecurity: false,
+  });
+  app.addHook('onSend', async (request, reply) => {
+    if (request.protocol === 'https') void reply.header('strict-transport-security', HSTS);
   });
   const auth = await registerAuth(app, deps.db, settings);
   await registerOpenApi(app);

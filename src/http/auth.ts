@@ -11,6 +11,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createAuthFailureLimiter } from '../auth/auth-failures-service.ts';
 import { authenticateToken, liveTokenById, type ApiToken } from '../auth/tokens-service.ts';
 import type { Db } from '../db/pool.ts';
 import { SoviError } from '../errors.ts';
@@ -56,7 +57,10 @@ export const actorOf = (request: FastifyRequest): string =>
 export interface Auth {
   /** The sign-in route's own limit, counting every attempt. */
   readonly signInAttemptsPerMinute: number;
-  /** The caller, or a 401 (429 after too many failed attempts from this address). */
+  /**
+   * The caller, or a 401 (429 once this address has too many failed attempts). A valid token is never
+   * refused because of failures, its own address's or anyone's.
+   */
   authenticate(request: FastifyRequest, reply: FastifyReply): Promise<ApiAuth>;
   /** Signs a token in: sets the session cookie, returns the session's CSRF token and end. */
   startSession(reply: FastifyReply, token: ApiToken): { csrfToken: string; expiresAt: Date };
@@ -85,17 +89,13 @@ export async function registerAuth(app: FastifyInstance, db: Db, settings: ApiSe
   });
   app.decorateRequest('auth', null);
 
-  const failures = app.createRateLimit({ max: settings.authFailuresPerMinute, timeWindow: 60_000 });
+  const failures = createAuthFailureLimiter(db, settings.authFailuresPerMinute);
   const ttlMs = settings.sessionTtlHours * 3_600_000;
 
-  async function refuseWhileLimited(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const state = await failures(request, { increment: false });
-    if (!state.isAllowed && state.isExceeded) throw tooManyFailures(reply, state.ttlInSeconds);
-  }
-
+  // request.ip is the peer's address, or the client's as a trusted proxy (SOVI_TRUST_PROXY) reports it.
   async function failed(request: FastifyRequest, reply: FastifyReply, message: string): Promise<Error> {
-    const state = await failures(request);
-    if (!state.isAllowed && state.isExceeded) return tooManyFailures(reply, state.ttlInSeconds);
+    const verdict = await failures.failed(request.ip);
+    if (verdict.limited) return tooManyFailures(reply, verdict.retryAfterSeconds);
     void reply.header('www-authenticate', 'Bearer realm="sovi"');
     return new SoviError('unauthorized', message, { field: 'authorization' });
   }
@@ -115,7 +115,6 @@ export async function registerAuth(app: FastifyInstance, db: Db, settings: ApiSe
     async authenticate(request, reply) {
       const header = request.headers.authorization;
       if (header !== undefined) {
-        await refuseWhileLimited(request, reply);
         const secret = /^Bearer +(\S+) *$/i.exec(header)?.[1];
         const token = secret === undefined ? undefined : await authenticateToken(db, secret);
         if (!token) throw await failed(request, reply, 'invalid or revoked token');
@@ -161,7 +160,6 @@ export async function registerAuth(app: FastifyInstance, db: Db, settings: ApiSe
     },
 
     async signIn(request, reply, secret) {
-      await refuseWhileLimited(request, reply);
       const token = await authenticateToken(db, secret);
       if (!token) throw await failed(request, reply, 'invalid or revoked token');
       return token;

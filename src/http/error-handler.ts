@@ -84,7 +84,8 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
     } satisfies ErrorBody);
     return;
   }
-  const sovi = translatePgError(err);
+  // None of the server's own text goes to the client: it may quote values, types or SQL.
+  const sovi = translatePgError(err, { serverText: false });
   if (sovi && sovi.httpStatus < 500) {
     void reply.status(sovi.httpStatus).send(bodyOf(sovi));
     return;

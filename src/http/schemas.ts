@@ -135,8 +135,14 @@ export function pageQuery(maxLimit: number, defaultLimit?: number) {
 type Cursor = z.ZodOptional<z.ZodString>;
 type IntegerParam = ReturnType<typeof integerParam>;
 
+/**
+ * The longest name a path may carry: device names and udids are up to 200 characters (the routes' body
+ * schemas), and the router's maxParamLength (app.ts) is set to it, so whatever can be created can be reached.
+ */
+export const MAX_REF_LENGTH = 200;
+
 /** A path reference: an id, or the name people use (a device's udid or name, an account's username). */
-export const refParam = z.string().min(1).max(200);
+export const refParam = z.string().min(1).max(MAX_REF_LENGTH);
 
 /** The path parameters of one resource by id: `/{id}`, described as `<what> id`. */
 export const idParams = (what: string) => z.strictObject({ id: refParam.describe(`${what} id`) });

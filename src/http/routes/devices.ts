@@ -10,7 +10,7 @@ import {
   removeDevice,
   updateDevice,
 } from '../../devices/devices-service.ts';
-import { booleanParam, pageQuery, pageResponses, refParam } from '../schemas.ts';
+import { MAX_REF_LENGTH, booleanParam, pageQuery, pageResponses, refParam } from '../schemas.ts';
 import { eventSchema } from './events.ts';
 import type { ApiDeps } from '../api-deps.ts';
 
@@ -87,8 +87,8 @@ export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, d
         tags: ['devices'],
         summary: 'Add a device (disconnected until a health check sees it, unless status says otherwise)',
         body: z.strictObject({
-          name: text(200).describe('unique'),
-          udid: text(200).describe('unique'),
+          name: text(MAX_REF_LENGTH).describe('unique'),
+          udid: text(MAX_REF_LENGTH).describe('unique'),
           host: host.optional().describe("default: the server's host (SOVI_HOST_NAME)"),
           model: text(200).nullable().optional(),
           iosVersion: text(50).nullable().optional(),
@@ -112,7 +112,7 @@ export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, d
         summary: 'Change a device; null clears model, iosVersion, wdaPort, batteryLevel, storageFreeGb',
         params: deviceRef,
         body: z.strictObject({
-          name: text(200).optional(),
+          name: text(MAX_REF_LENGTH).optional(),
           host: host.optional(),
           model: text(200).nullable().optional(),
           iosVersion: text(50).nullable().optional(),
