@@ -36,6 +36,23 @@ describe('bad input', () => {
     noStack(result.stderr);
   });
 
+  it.each([
+    ['worker', { SOVI_PLAN_CRON: 'every minute' }, 'SOVI_PLAN_CRON'],
+    ['up', { SOVI_ROLLUP_REFRESH_CRON: '61 * * * *' }, 'SOVI_ROLLUP_REFRESH_CRON'],
+    ['devices list', { SOVI_TRENDS_PULL_CRON: 'hourly' }, 'SOVI_TRENDS_PULL_CRON'],
+  ])(
+    'sovi %s refuses a bad cron value with exit 78, naming it, before touching the database',
+    async (command, env, variable) => {
+      const result = await runSovi(command.split(' '), {
+        DATABASE_URL: 'postgres://x@127.0.0.1:1/x',
+        ...env,
+      });
+      expect(result.code).toBe(78);
+      expect(result.stderr).toMatch(new RegExp(`${variable}: expected a cron expression of five fields`));
+      noStack(result.stderr);
+    },
+  );
+
   it('names a bad --port and exits 2', async () => {
     const result = await runSovi(['up', '--port', 'http'], { DATABASE_URL: 'postgres://x@127.0.0.1:1/x' });
     expect(result.code).toBe(2);
