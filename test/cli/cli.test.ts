@@ -149,6 +149,10 @@ describe('sovi up against an existing server', () => {
     const url = await emptyDatabase();
     const sovi = await startSoviUp({ DATABASE_URL: url });
     try {
+      // No SOVI_VAULT_KEYS: said at start, before anyone adds an account with secrets.
+      expect(sovi.output().stdout + sovi.output().stderr).toMatch(
+        /no vault key is configured.*sovi keys generate.*SOVI_VAULT_KEYS/,
+      );
       expect(await (await fetch(`${sovi.url}/healthz`)).json()).toEqual({ status: 'ok' });
       expect((await fetch(`${sovi.url}/readyz`)).status).toBe(200);
       const status = await runSovi(['db', 'status'], { DATABASE_URL: url });

@@ -192,7 +192,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -342,7 +342,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -550,7 +550,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -789,7 +789,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -973,7 +973,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -1221,7 +1221,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -1425,7 +1425,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -1680,7 +1680,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -1903,7 +1903,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -2152,7 +2152,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -2409,7 +2409,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -2661,7 +2661,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -2981,7 +2981,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -3221,7 +3221,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -3506,7 +3506,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -3807,7 +3807,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -4103,7 +4103,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -4467,7 +4467,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -4708,7 +4708,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -4943,7 +4943,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -5150,7 +5150,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -5339,7 +5339,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -5530,7 +5530,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -5786,7 +5786,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -5990,7 +5990,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -6199,7 +6199,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -6406,7 +6406,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -6609,7 +6609,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -6854,7 +6854,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -7065,7 +7065,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -7267,7 +7267,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -7468,7 +7468,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -7712,7 +7712,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -7888,7 +7888,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -8141,7 +8141,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -8354,7 +8354,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -8613,7 +8613,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -8870,7 +8870,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -9073,7 +9073,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -9330,7 +9330,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -9585,7 +9585,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -9764,7 +9764,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -9960,7 +9960,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -10155,7 +10155,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -10343,7 +10343,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -10550,7 +10550,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -10756,7 +10756,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -10997,7 +10997,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -11256,7 +11256,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -11435,7 +11435,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -11640,7 +11640,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -11818,7 +11818,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
