@@ -1,8 +1,9 @@
 // The CLI as a user meets it: help everywhere, clear errors with exit statuses, migrate and status.
+import { execFileSync, spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadMigrationFiles } from '../../src/db/migrations/files.ts';
-import { cliTestTimeout, runSovi, startSoviUp } from '../helpers/cli.ts';
+import { SOVI_BIN, cliEnv, cliTestTimeout, runSovi, startSoviUp } from '../helpers/cli.ts';
 import { createDatabase, dropDatabase } from '../helpers/database.ts';
 
 const created: string[] = [];
@@ -50,6 +51,30 @@ describe('bad input', () => {
       expect(result.code).toBe(78);
       expect(result.stderr).toMatch(new RegExp(`${variable}: expected a cron expression of five fields`));
       noStack(result.stderr);
+    },
+  );
+
+  // The machine's Debian Node (v20 here) is what a user without a new Node runs sovi with.
+  const oldNode = ['/usr/bin/node', '/usr/local/bin/node'].find((file) => {
+    try {
+      const version = execFileSync(file, ['--version'], { encoding: 'utf8' }).trim();
+      const [major, minor] = version.slice(1).split('.').map(Number);
+      return major! < 22 || (major === 22 && minor! < 12);
+    } catch {
+      return false;
+    }
+  });
+  it.runIf(oldNode !== undefined)(
+    'under a Node older than 22.12, says which Node is needed and how to get it',
+    () => {
+      const result = spawnSync(oldNode!, [SOVI_BIN, 'devices', 'list'], {
+        encoding: 'utf8',
+        env: cliEnv({}),
+      });
+      expect(result.status).toBe(69);
+      expect(result.stderr).toMatch(/sovi: needs Node\.js 22\.12 or newer; this is Node v?\d+\./);
+      expect(result.stderr).toMatch(/npm install --prefix ~\/\.cache\/node24 node@24/);
+      expect(result.stderr).not.toMatch(/bad option/);
     },
   );
 
