@@ -292,6 +292,20 @@ describe('a WebDriverAgent answering errors', () => {
     expect((await findDeviceByRef(t.db, d.id)).status).toBe('active');
   });
 
+  it("honours an old WDA's JSON Wire Protocol status: HTTP 200 with status 13 is an error, not healthy", async () => {
+    const wda = await fake({ protocol: 'jsonwp', sessionId: 'S-old', battery: 0.5 });
+    const d = await device(wda);
+    const m = monitor();
+    expect((await m.runOnce()).devices[0]).toMatchObject({ outcome: 'healthy', batteryLevel: 50 });
+    await wda.setMode('error');
+    const report = await m.runOnce();
+    expect(report.devices[0]).toMatchObject({
+      outcome: 'wda_error',
+      reason: expect.stringMatching(/^status 13 \(unknown error\): Failed to communicate/),
+    });
+    expect(open(await events(d.id), 'wda_error')).toHaveLength(1);
+  });
+
   it('treats ready: false as an error', async () => {
     const wda = await fake({ mode: 'not_ready' });
     const d = await device(wda, 'active');
