@@ -92,6 +92,7 @@ const envSchema = z.object({
   SOVI_HEALTH_CONCURRENCY: blankAsUnset(integer(1, 1_000).default(16)),
   SOVI_HEALTH_FAILURES_BEFORE_DISCONNECT: blankAsUnset(integer(1, 100).default(2)),
   SOVI_BATTERY_LOW_PERCENT: blankAsUnset(integer(0, 100).default(20)),
+  SOVI_BATTERY_STALE_MINUTES: blankAsUnset(integer(1, 10_080).default(15)),
   SOVI_STORAGE_LOW_GB: blankAsUnset(
     z
       .string()
@@ -289,6 +290,8 @@ export interface Config {
     readonly concurrency: number;
     readonly failuresBeforeDisconnect: number;
     readonly batteryLowPercent: number;
+    /** A battery reading older than this is shown as unknown, and raises no battery_low. */
+    readonly batteryStaleMinutes: number;
     readonly storageLowGb: number;
   };
   readonly log: {
@@ -444,6 +447,7 @@ export function loadConfig(
       concurrency: e.SOVI_HEALTH_CONCURRENCY,
       failuresBeforeDisconnect: e.SOVI_HEALTH_FAILURES_BEFORE_DISCONNECT,
       batteryLowPercent: e.SOVI_BATTERY_LOW_PERCENT,
+      batteryStaleMinutes: e.SOVI_BATTERY_STALE_MINUTES,
       storageLowGb: e.SOVI_STORAGE_LOW_GB,
     },
     log: { level: e.SOVI_LOG_LEVEL, format: e.SOVI_LOG_FORMAT },
