@@ -1297,8 +1297,12 @@ export interface paths {
                 /** @enum {string} */
                 status: 'active' | 'maintenance' | 'failed' | 'disconnected';
                 connectedSince: string | null;
-                /** @description 0–100 */
+                /** @description 0–100; null when unknown: never read, or the last reading is older than SOVI_BATTERY_STALE_MINUTES */
                 batteryLevel: number | null;
+                /** @description when the battery was last read: the age of batteryLevel */
+                batteryReadAt: string | null;
+                /** @description why the latest attempt could not read the battery (e.g. WDA has no session); null when it could */
+                batteryUnknownReason: string | null;
                 storageFreeGb: number | null;
                 /** @description failed warming sessions in a row */
                 sessionFailures: number;
@@ -1501,8 +1505,12 @@ export interface paths {
               /** @enum {string} */
               status: 'active' | 'maintenance' | 'failed' | 'disconnected';
               connectedSince: string | null;
-              /** @description 0–100 */
+              /** @description 0–100; null when unknown: never read, or the last reading is older than SOVI_BATTERY_STALE_MINUTES */
               batteryLevel: number | null;
+              /** @description when the battery was last read: the age of batteryLevel */
+              batteryReadAt: string | null;
+              /** @description why the latest attempt could not read the battery (e.g. WDA has no session); null when it could */
+              batteryUnknownReason: string | null;
               storageFreeGb: number | null;
               /** @description failed warming sessions in a row */
               sessionFailures: number;
@@ -1756,8 +1764,12 @@ export interface paths {
                 /** @enum {string} */
                 status: 'active' | 'maintenance' | 'failed' | 'disconnected';
                 connectedSince: string | null;
-                /** @description 0–100 */
+                /** @description 0–100; null when unknown: never read, or the last reading is older than SOVI_BATTERY_STALE_MINUTES */
                 batteryLevel: number | null;
+                /** @description when the battery was last read: the age of batteryLevel */
+                batteryReadAt: string | null;
+                /** @description why the latest attempt could not read the battery (e.g. WDA has no session); null when it could */
+                batteryUnknownReason: string | null;
                 storageFreeGb: number | null;
                 /** @description failed warming sessions in a row */
                 sessionFailures: number;
@@ -1971,8 +1983,12 @@ export interface paths {
                 /** @enum {string} */
                 status: 'active' | 'maintenance' | 'failed' | 'disconnected';
                 connectedSince: string | null;
-                /** @description 0–100 */
+                /** @description 0–100; null when unknown: never read, or the last reading is older than SOVI_BATTERY_STALE_MINUTES */
                 batteryLevel: number | null;
+                /** @description when the battery was last read: the age of batteryLevel */
+                batteryReadAt: string | null;
+                /** @description why the latest attempt could not read the battery (e.g. WDA has no session); null when it could */
+                batteryUnknownReason: string | null;
                 storageFreeGb: number | null;
                 /** @description failed warming sessions in a row */
                 sessionFailures: number;
@@ -2230,8 +2246,12 @@ export interface paths {
               /** @enum {string} */
               status: 'active' | 'maintenance' | 'failed' | 'disconnected';
               connectedSince: string | null;
-              /** @description 0–100 */
+              /** @description 0–100; null when unknown: never read, or the last reading is older than SOVI_BATTERY_STALE_MINUTES */
               batteryLevel: number | null;
+              /** @description when the battery was last read: the age of batteryLevel */
+              batteryReadAt: string | null;
+              /** @description why the latest attempt could not read the battery (e.g. WDA has no session); null when it could */
+              batteryUnknownReason: string | null;
               storageFreeGb: number | null;
               /** @description failed warming sessions in a row */
               sessionFailures: number;
