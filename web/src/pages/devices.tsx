@@ -40,7 +40,7 @@ export function Battery({ device, low }: { device: Device; low: Thresholds }) {
         bad={low.batteryLowPercent}
         warn={low.batteryLowPercent * 2}
         text={`${Math.round(device.batteryLevel)}%`}
-        title={`battery, ${read}${why}`}
+        title="battery"
       />{' '}
       <span class="muted">{device.batteryReadAt ? timeAgo(device.batteryReadAt) : ''}</span>
     </span>
