@@ -19,6 +19,7 @@ const LAYERING = {
     'logger.ts',
     'redact.ts',
     'csv-import.ts',
+    'child-env.ts',
   ],
   // The only modules config.ts may import (an entry ending in / allows a folder).
   configImports: ['errors.ts', 'settings/'],

@@ -11,6 +11,7 @@ import {
 } from './settings/maintenance-settings.ts';
 import { defaultTrendsSettings, parseSubreddits, type TrendsSettings } from './settings/trends-settings.ts';
 import { defaultApiSettings, parseTrustProxy, type ApiSettings } from './settings/api-settings.ts';
+import { cronSetting } from './settings/cron-setting.ts';
 
 const postgresUrl = z
   .string()
@@ -91,6 +92,7 @@ const envSchema = z.object({
   SOVI_HEALTH_CONCURRENCY: blankAsUnset(integer(1, 1_000).default(16)),
   SOVI_HEALTH_FAILURES_BEFORE_DISCONNECT: blankAsUnset(integer(1, 100).default(2)),
   SOVI_BATTERY_LOW_PERCENT: blankAsUnset(integer(0, 100).default(20)),
+  SOVI_BATTERY_STALE_MINUTES: blankAsUnset(integer(1, 10_080).default(15)),
   SOVI_STORAGE_LOW_GB: blankAsUnset(
     z
       .string()
@@ -108,7 +110,7 @@ const envSchema = z.object({
   SOVI_WARMING_POLICY_FILE: blankAsUnset(z.string().optional()),
   SOVI_EXECUTOR: blankAsUnset(z.string().default('simulator')),
   SOVI_EXECUTOR_OPTIONS: blankAsUnset(jsonObject.optional()),
-  SOVI_PLAN_CRON: blankAsUnset(z.string().default('* * * * *')),
+  SOVI_PLAN_CRON: blankAsUnset(cronSetting('* * * * *')),
   SOVI_WORKER_CONCURRENCY: blankAsUnset(integer(1, 1_000).default(32)),
   SOVI_DEVICE_QUEUE_DEPTH: blankAsUnset(integer(1, 100).default(2)),
   SOVI_JOB_HEARTBEAT_SECONDS: blankAsUnset(integer(10, 3_600).default(10)),
@@ -135,8 +137,8 @@ const envSchema = z.object({
     z.enum(['reject', 'skip'], { error: 'expected reject or skip' }).default('reject'),
   ),
   SOVI_ROLLUP_LATE_WINDOW_HOURS: blankAsUnset(integer(1, 24 * 366).default(72)),
-  SOVI_ROLLUP_REFRESH_CRON: blankAsUnset(z.string().default('* * * * *')),
-  SOVI_FEEDBACK_CRON: blankAsUnset(z.string().default('23 * * * *')),
+  SOVI_ROLLUP_REFRESH_CRON: blankAsUnset(cronSetting('* * * * *')),
+  SOVI_FEEDBACK_CRON: blankAsUnset(cronSetting('23 * * * *')),
   SOVI_FEEDBACK_WINDOW_DAYS: blankAsUnset(integer(1, 366).default(30)),
   SOVI_PARTITION_MONTHS_AHEAD: blankAsUnset(
     integer(maintenanceLimits.monthsAhead.min, maintenanceLimits.monthsAhead.max).default(
@@ -154,13 +156,7 @@ const envSchema = z.object({
       maintenanceLimits.snapshotRetentionDays.max,
     ).optional(),
   ),
-  SOVI_MAINTENANCE_CRON: blankAsUnset(
-    z
-      .string()
-      .trim()
-      .regex(/^\S+(\s+\S+){4}$/, 'expected a cron expression of five fields (UTC), e.g. 30 3 * * *')
-      .default(defaultMaintenanceSettings.cron),
-  ),
+  SOVI_MAINTENANCE_CRON: blankAsUnset(cronSetting(defaultMaintenanceSettings.cron)),
   SOVI_TRENDS_SOURCE: blankAsUnset(z.string().default(defaultTrendsSettings.sourceSpec)),
   SOVI_TRENDS_SOURCE_OPTIONS: blankAsUnset(jsonObject.optional()),
   SOVI_TRENDS_REDDIT_URL: blankAsUnset(
@@ -173,7 +169,7 @@ const envSchema = z.object({
   SOVI_TRENDS_INACTIVE_AFTER_HOURS: blankAsUnset(
     integer(1, 8_760).default(defaultTrendsSettings.inactiveAfterHours),
   ),
-  SOVI_TRENDS_PULL_CRON: blankAsUnset(z.string().default(defaultTrendsSettings.pullCron)),
+  SOVI_TRENDS_PULL_CRON: blankAsUnset(cronSetting(defaultTrendsSettings.pullCron, { allowOff: true })),
   SOVI_TRENDS_FETCH_TIMEOUT_MS: blankAsUnset(
     integer(100, 600_000).default(defaultTrendsSettings.fetchTimeoutMs),
   ),
@@ -326,6 +322,8 @@ export interface Config {
     readonly concurrency: number;
     readonly failuresBeforeDisconnect: number;
     readonly batteryLowPercent: number;
+    /** A battery reading older than this is shown as unknown, and raises no battery_low. */
+    readonly batteryStaleMinutes: number;
     readonly storageLowGb: number;
   };
   readonly log: {
@@ -489,6 +487,7 @@ export function loadConfig(
       concurrency: e.SOVI_HEALTH_CONCURRENCY,
       failuresBeforeDisconnect: e.SOVI_HEALTH_FAILURES_BEFORE_DISCONNECT,
       batteryLowPercent: e.SOVI_BATTERY_LOW_PERCENT,
+      batteryStaleMinutes: e.SOVI_BATTERY_STALE_MINUTES,
       storageLowGb: e.SOVI_STORAGE_LOW_GB,
     },
     log: { level: e.SOVI_LOG_LEVEL, format: e.SOVI_LOG_FORMAT },

@@ -9,7 +9,7 @@ import { startHostServices, type HostServices } from './host-services.ts';
 import { buildApp } from './http/app.ts';
 import type { Logger } from './logger.ts';
 import { loadPolicies, type Policies } from './policies.ts';
-import { createVault } from './vault/vault.ts';
+import { createVault, noVaultKeyMessage } from './vault/vault.ts';
 
 export interface RunningSovi {
   readonly database: Database;
@@ -38,6 +38,10 @@ export async function startSovi(
   options: StartOptions = {},
 ): Promise<RunningSovi> {
   const policies = options.policies ?? loadPolicies(config);
+  // Read the keys now: a bad key file stops the start (exit 78) rather than failing the first request that
+  // needs it, and a server with none says so once, before anyone tries to add an account with secrets.
+  const vault = createVault(config.vault);
+  if (!vault.isConfigured()) logger.warn({ field: 'SOVI_VAULT_KEYS' }, noVaultKeyMessage);
   const database = await openDatabase(config, logger, { applicationName: 'sovi up' });
   let app: FastifyInstance | undefined;
   let services: HostServices | undefined;
@@ -59,7 +63,7 @@ export async function startSovi(
       db: database.db,
       pool: database.pool,
       logger,
-      vault: createVault(config.vault),
+      vault,
       config,
       policies,
       contentSink: services?.content.sink,

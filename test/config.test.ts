@@ -72,6 +72,29 @@ describe('configuration', () => {
     ],
     [{ SOVI_LOG_LEVEL: 'loud' }, 'SOVI_LOG_LEVEL', /SOVI_LOG_LEVEL: expected one of fatal, error/],
     [{ SOVI_MIGRATION_DATABASE_URL: 'postgres://o@db/x' }, 'SOVI_MIGRATION_DATABASE_URL', /set both/],
+    [
+      { SOVI_PLAN_CRON: 'every minute' },
+      'SOVI_PLAN_CRON',
+      /SOVI_PLAN_CRON: expected a cron expression of five fields .* \(got "every minute"\)/,
+    ],
+    [
+      { SOVI_ROLLUP_REFRESH_CRON: '61 * * * *' },
+      'SOVI_ROLLUP_REFRESH_CRON',
+      /SOVI_ROLLUP_REFRESH_CRON: expected a cron/,
+    ],
+    [{ SOVI_FEEDBACK_CRON: '1 2 3' }, 'SOVI_FEEDBACK_CRON', /SOVI_FEEDBACK_CRON: expected a cron/],
+    [
+      { SOVI_MAINTENANCE_CRON: '* * 32 * *' },
+      'SOVI_MAINTENANCE_CRON',
+      /SOVI_MAINTENANCE_CRON: expected a cron/,
+    ],
+    [
+      { SOVI_TRENDS_PULL_CRON: 'never' },
+      'SOVI_TRENDS_PULL_CRON',
+      /SOVI_TRENDS_PULL_CRON: expected a cron.*, or off/,
+    ],
+    [{ SOVI_PLAN_CRON: 'off' }, 'SOVI_PLAN_CRON', /SOVI_PLAN_CRON: expected a cron/],
+    [{ SOVI_PLAN_CRON: '*/5 * * * * *' }, 'SOVI_PLAN_CRON', /SOVI_PLAN_CRON: expected a cron/],
   ])('refuses %o naming %s', (env, field, message) => {
     const error = configError(env);
     expect(error.code).toBe('config');
@@ -87,5 +110,27 @@ describe('configuration', () => {
   it('never echoes a password from a bad URL-shaped value', () => {
     const error = configError({ DATABASE_URL: 'mysql://user:hunter2@db/x' });
     expect(error.message).not.toContain('hunter2');
+  });
+});
+
+describe('cron variables', () => {
+  it('accepts every cron expression pg-boss can schedule, and off where the job may be switched off', () => {
+    const config = loadConfig({
+      SOVI_PLAN_CRON: '*/5 * * * *',
+      SOVI_ROLLUP_REFRESH_CRON: ' 0 * * * * ',
+      SOVI_FEEDBACK_CRON: '15 3 * * mon-fri',
+      SOVI_MAINTENANCE_CRON: '30 3 1 jan *',
+      SOVI_TRENDS_PULL_CRON: 'off',
+    });
+    expect(config.scheduler.planCron).toBe('*/5 * * * *');
+    expect(config.metrics.refreshCron).toBe('0 * * * *');
+    expect(config.metrics.feedbackCron).toBe('15 3 * * mon-fri');
+    expect(config.maintenance.cron).toBe('30 3 1 jan *');
+    expect(config.trends.pullCron).toBe('off');
+  });
+
+  it('reports every bad cron variable at once', () => {
+    const error = configError({ SOVI_PLAN_CRON: 'x', SOVI_FEEDBACK_CRON: 'y' });
+    expect(error.details.issues?.map((i) => i.field)).toEqual(['SOVI_PLAN_CRON', 'SOVI_FEEDBACK_CRON']);
   });
 });

@@ -6,6 +6,7 @@ import { constants } from 'node:os';
 import { loadConfig, type Config } from '../config.ts';
 import { openDatabase, type Database } from '../db/database.ts';
 import { translatePgError } from '../db/pg-errors.ts';
+import { ensureDatabaseReady } from '../db/prepare.ts';
 import { SoviError } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { loadPolicies, type Policies } from '../policies.ts';
@@ -29,6 +30,11 @@ export interface CliContext {
 export interface CommandOptions {
   /** A long-running command logs at info by default and stops gracefully with exit status 0 on a signal. */
   longRunning?: boolean;
+  /**
+   * 'ready' (the default): database() first brings the embedded database up to date, or refuses an outdated
+   * external one with what to run. 'as-is': the command deals with the schema itself (migrate, db status).
+   */
+  schema?: 'ready' | 'as-is';
 }
 
 export function action<Args extends unknown[]>(
@@ -77,8 +83,9 @@ export function action<Args extends unknown[]>(
       vault: createVault(config.vault),
       print: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
       database: () => {
-        database ??= openDatabase(config, logger, { applicationName: 'sovi cli' }).then((db) => {
+        database ??= openDatabase(config, logger, { applicationName: 'sovi cli' }).then(async (db) => {
           closers.push(() => db.close());
+          if (options.schema !== 'as-is') await ensureDatabaseReady(db, config, logger);
           return db;
         });
         return database;

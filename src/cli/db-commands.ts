@@ -9,11 +9,15 @@ export function registerDbCommands(db: Command): void {
     .description('show the server, TimescaleDB, and the applied and pending migrations')
     .option('--json', 'print the status as JSON')
     .action(
-      action(async (ctx, options: { json?: boolean }) => {
-        const status = await databaseStatus(await ctx.database());
-        ctx.print(options.json ? JSON.stringify(status, null, 2) : formatStatus(status));
-        if (status.migrations.problems.length > 0) process.exitCode = new SoviError('conflict', '').exitCode;
-      }),
+      action(
+        async (ctx, options: { json?: boolean }) => {
+          const status = await databaseStatus(await ctx.database());
+          ctx.print(options.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+          if (status.migrations.problems.length > 0)
+            process.exitCode = new SoviError('conflict', '').exitCode;
+        },
+        { schema: 'as-is' },
+      ),
     );
 
   db.command('stop')

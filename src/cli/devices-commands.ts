@@ -105,7 +105,7 @@ export function registerDevicesCommands(devices: Command): void {
               d.iosVersion,
               d.wdaPort,
               d.status,
-              percent(d.batteryLevel),
+              battery(d),
               gigabytes(d.storageFreeGb),
               shortTime(d.connectedSince),
               shortTime(d.lastSeenAt) || 'never',
@@ -229,13 +229,28 @@ function parsePort(value: string): number {
 }
 
 const percent = (value: number | null) => (value === null ? '' : `${value}%`);
+
+/** The battery with the age of its reading: "72% (3 min ago)", or "unknown (last read 2 h ago)". */
+function battery(d: Pick<Device, 'batteryLevel' | 'batteryReadAt'>, now = Date.now()): string {
+  if (d.batteryReadAt === null) return d.batteryLevel === null ? '' : percent(d.batteryLevel);
+  const age = ago(now - d.batteryReadAt.getTime());
+  return d.batteryLevel === null ? `unknown (last read ${age})` : `${percent(d.batteryLevel)} (${age})`;
+}
+
+function ago(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ago`;
+  return `${Math.floor(s / 86_400)} d ago`;
+}
 const gigabytes = (value: number | null) => (value === null ? '' : `${value} GB`);
 
 function summary(d: Device): string {
   return [
     `status ${d.status}`,
     d.wdaPort === null ? 'no WDA port' : `WDA port ${d.wdaPort}`,
-    ...(d.batteryLevel === null ? [] : [`battery ${percent(d.batteryLevel)}`]),
+    ...(d.batteryLevel === null && d.batteryReadAt === null ? [] : [`battery ${battery(d)}`]),
     ...(d.storageFreeGb === null ? [] : [`${gigabytes(d.storageFreeGb)} free`]),
   ].join(', ');
 }
@@ -249,7 +264,8 @@ function formatDetails({ device: d, assignedAccounts, recentEvents }: DeviceDeta
     ['iOS', d.iosVersion],
     ['WDA port', d.wdaPort ?? 'none (not monitored)'],
     ['status', d.status],
-    ['battery', percent(d.batteryLevel)],
+    ['battery', battery(d)],
+    ['not read now', d.batteryUnknownReason],
     ['storage free', gigabytes(d.storageFreeGb)],
     ['connected since', shortTime(d.connectedSince)],
     ['last seen', shortTime(d.lastSeenAt) || 'never'],

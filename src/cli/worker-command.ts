@@ -30,7 +30,8 @@ export function registerWorkerCommand(worker: Command): void {
           ctx.print(`sovi worker running for host ${services.host} (database: ${database.description})`);
           await ctx.untilStopped();
         },
-        { longRunning: true },
+        // A worker never migrates, not even the embedded database: it refuses with what to run.
+        { longRunning: true, schema: 'as-is' },
       ),
     );
 }

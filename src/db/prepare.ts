@@ -45,18 +45,49 @@ export async function prepareDatabase(
 
 /** For processes that do not migrate (a worker on a second host): refuse to run on an outdated schema. */
 export async function assertDatabaseReady(database: Database): Promise<void> {
+  const missing = await missingSchema(database, { jobEngine: true });
+  if (missing !== undefined) throw notReady(missing);
+}
+
+/**
+ * For one-shot commands: a database that is behind the code (a fresh install before the first `sovi up`,
+ * or a checkout newer than the database) would otherwise fail on the first missing table with PostgreSQL's
+ * own words. The embedded database is this installation's own, so it is brought up to date as `sovi up`
+ * would; an existing server may have its own owner and schedule for DDL, so there the command refuses with
+ * what to run. Only sovi's migrations are checked: the job engine's schema is the worker's to require.
+ */
+export async function ensureDatabaseReady(database: Database, config: Config, logger: Logger): Promise<void> {
+  // An unreachable server is left to the command: its own input checks come first, then its first query
+  // reports the outage as every command does.
+  const client = await database.pool.connect().catch(() => undefined);
+  if (client === undefined) return;
+  client.release();
+  const missing = await missingSchema(database, { jobEngine: false });
+  if (missing === undefined) return;
+  if (database.kind !== 'embedded') throw notReady(missing);
+  logger.info({ missing }, 'bringing the embedded database up to date');
+  await prepareDatabase(database, config, logger);
+}
+
+/** What the schema lacks (pending migrations, the job engine), or undefined when it is up to date. */
+async function missingSchema(database: Database, check: { jobEngine: boolean }): Promise<string | undefined> {
   const client = await database.pool.connect();
   try {
     const plan = planMigrations(await loadMigrationFiles(), (await readAppliedMigrations(client)) ?? []);
-    const jobs = await client.query<{ ok: boolean }>(`SELECT to_regclass('pgboss.job') IS NOT NULL AS ok`);
     if (plan.problems.length > 0) throw new SoviError('conflict', plan.problems.join('; '));
-    if (plan.pending.length > 0 || !jobs.rows[0]?.ok) {
-      throw new SoviError(
-        'unavailable',
-        `the database is not ready (${plan.pending.length} migration(s) pending${jobs.rows[0]?.ok ? '' : ', job engine not installed'}): run \`sovi migrate\` (or \`sovi up\`) first`,
-      );
-    }
+    const jobs = check.jobEngine
+      ? (await client.query<{ ok: boolean }>(`SELECT to_regclass('pgboss.job') IS NOT NULL AS ok`)).rows[0]
+          ?.ok
+      : true;
+    if (plan.pending.length === 0 && jobs) return undefined;
+    return `${plan.pending.length} migration(s) pending${jobs ? '' : ', job engine not installed'}`;
   } finally {
     client.release();
   }
 }
+
+const notReady = (missing: string) =>
+  new SoviError(
+    'unavailable',
+    `the database is not ready (${missing}): run \`sovi migrate\` (or \`sovi up\`) first`,
+  );

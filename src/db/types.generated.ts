@@ -132,6 +132,8 @@ export interface ContentMetricsWeek {
 
 export interface Devices {
   battery_level: number | null;
+  battery_read_at: Timestamp | null;
+  battery_unknown_reason: string | null;
   connected_since: Timestamp | null;
   created_at: Generated<Timestamp>;
   current_session_key: string | null;

@@ -16,8 +16,12 @@ export interface Device {
   wdaPort: number | null;
   status: DeviceStatus;
   connectedSince: Date | null;
-  /** 0–100. */
+  /** 0–100; null when unknown (never read, or the last reading grew too old: see batteryUnknownReason). */
   batteryLevel: number | null;
+  /** When the battery was last read (by the health monitor, or entered by hand). */
+  batteryReadAt: Date | null;
+  /** Why the latest attempt could not read the battery; null when it could. */
+  batteryUnknownReason: string | null;
   storageFreeGb: number | null;
   /** Failed sessions in a row (device lost, timeout, error). */
   sessionFailures: number;

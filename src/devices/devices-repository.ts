@@ -17,6 +17,8 @@ const columns = [
   'status',
   'connected_since',
   'battery_level',
+  'battery_read_at',
+  'battery_unknown_reason',
   'storage_free_gb',
   'created_at',
   'updated_at',

@@ -42,6 +42,8 @@ export function toDevice(row: DeviceRow): Device {
     status: row.status as DeviceStatus,
     connectedSince: row.connected_since,
     batteryLevel: row.battery_level,
+    batteryReadAt: row.battery_read_at,
+    batteryUnknownReason: row.battery_unknown_reason,
     storageFreeGb: row.storage_free_gb,
     sessionFailures: row.session_failures,
     currentSessionKey: row.current_session_key,
@@ -170,6 +172,9 @@ export async function updateDevice(db: Db, ref: string, changes: DeviceChanges):
   if (status !== undefined) values.status = status;
   if (changes.batteryLevel !== undefined) {
     values.battery_level = checkRange('batteryLevel', changes.batteryLevel, 0, 100);
+    // A value entered by hand is a reading taken now.
+    values.battery_read_at = values.battery_level === null ? null : new Date();
+    values.battery_unknown_reason = null;
   }
   if (changes.storageFreeGb !== undefined) {
     values.storage_free_gb = checkRange('storageFreeGb', changes.storageFreeGb, 0, Number.MAX_VALUE);

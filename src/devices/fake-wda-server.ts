@@ -11,8 +11,23 @@ export const fakeWdaModes = ['healthy', 'hang', 'error', 'not_ready', 'vanished'
  */
 export type FakeWdaMode = (typeof fakeWdaModes)[number];
 
+/**
+ * w3c (default): today's WDA, errors as HTTP 4xx/5xx with `value.error`. jsonwp: an old WDA speaking the JSON
+ * Wire Protocol, which answers everything with HTTP 200 and a numeric `status` (0 success, 6 no such
+ * session, 13 unknown error, …).
+ */
+export type FakeWdaProtocol = 'w3c' | 'jsonwp';
+
+/** The JSON Wire Protocol status of each W3C error this fake sends. */
+const jsonwpStatus: Record<string, number> = {
+  'invalid session id': 6,
+  'unknown command': 9,
+  'unknown error': 13,
+};
+
 export interface FakeWdaOptions {
   mode?: FakeWdaMode;
+  protocol?: FakeWdaProtocol;
   /** 0–1, as WDA reports it. */
   battery?: number;
   /** The session WDA reports on /status; null: no session, so no battery reading. */
@@ -30,6 +45,7 @@ export interface FakeWda {
   setMode(mode: FakeWdaMode): Promise<void>;
   setBattery(level: number): void;
   setSessionId(id: string | null): void;
+  setProtocol(protocol: FakeWdaProtocol): void;
   /** Every request received, as "GET /status". */
   requests(): string[];
   /** Listens again on the same port, healthy unless told otherwise. */
@@ -41,6 +57,7 @@ export async function startFakeWda(options: FakeWdaOptions = {}): Promise<FakeWd
   let mode: FakeWdaMode = options.mode ?? 'healthy';
   let battery = options.battery ?? 0.8;
   let sessionId = options.sessionId ?? null;
+  let protocol = options.protocol ?? 'w3c';
   const iosVersion = options.iosVersion ?? '17.5.1';
   const received: string[] = [];
   const sockets = new Set<Socket>();
@@ -48,12 +65,15 @@ export async function startFakeWda(options: FakeWdaOptions = {}): Promise<FakeWd
   const server = http.createServer((request, response) => {
     received.push(`${request.method ?? '?'} ${request.url ?? '?'}`);
     if (mode === 'hang') return; // Never answers; close() destroys the socket.
-    const send = (status: number, body: unknown) => {
-      response.writeHead(status, { 'content-type': 'application/json;charset=UTF-8' });
-      response.end(JSON.stringify(body));
+    const send = (status: number, body: Record<string, unknown>) => {
+      const old = protocol === 'jsonwp';
+      response.writeHead(old ? 200 : status, { 'content-type': 'application/json;charset=UTF-8' });
+      response.end(JSON.stringify(old && body.status === undefined ? { status: 0, ...body } : body));
     };
     const wdaError = (status: number, error: string, message: string) =>
-      send(status, { value: { error, message, traceback: '' }, sessionId });
+      protocol === 'jsonwp'
+        ? send(200, { status: jsonwpStatus[error] ?? 13, value: message, sessionId })
+        : send(status, { value: { error, message, traceback: '' }, sessionId });
     if (mode === 'error') {
       return wdaError(
         500,
@@ -133,6 +153,9 @@ export async function startFakeWda(options: FakeWdaOptions = {}): Promise<FakeWd
     },
     setSessionId(id) {
       sessionId = id;
+    },
+    setProtocol(next) {
+      protocol = next;
     },
     requests: () => [...received],
     async reopen(next = 'healthy') {

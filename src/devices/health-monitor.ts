@@ -186,15 +186,17 @@ export function startHealthMonitor(options: HealthMonitorOptions): HealthMonitor
     if (after !== device.status) changes.status = after;
     if (after === 'active' && device.connectedSince === null) changes.connected_since = sql<Date>`now()`;
     if (after === 'disconnected' && device.connectedSince !== null) changes.connected_since = null;
-    let batteryLevel = device.batteryLevel;
     let iosVersion = device.iosVersion;
-    if (probe.kind === 'healthy') {
-      if (probe.iosVersion !== null && probe.iosVersion !== iosVersion)
-        changes.ios_version = iosVersion = probe.iosVersion;
-      if (probe.batteryLevel !== null && probe.batteryLevel !== batteryLevel) {
-        changes.battery_level = batteryLevel = probe.batteryLevel;
-      }
+    if (probe.kind === 'healthy' && probe.iosVersion !== null && probe.iosVersion !== iosVersion) {
+      changes.ios_version = iosVersion = probe.iosVersion;
     }
+    const battery = batteryAfter(device, probe, health.batteryStaleMinutes, new Date());
+    if (battery.level !== device.batteryLevel) changes.battery_level = battery.level;
+    if (battery.readAt !== device.batteryReadAt) changes.battery_read_at = battery.readAt;
+    if (battery.unknownReason !== device.batteryUnknownReason) {
+      changes.battery_unknown_reason = battery.unknownReason;
+    }
+    const batteryLevel = battery.level;
     if (Object.keys(changes).length > 0) await updateDeviceRow(trx, device.id, changes);
 
     if (device.status === 'disconnected' && after === 'active') {
@@ -229,17 +231,15 @@ export function startHealthMonitor(options: HealthMonitorOptions): HealthMonitor
         httpStatus: probe.httpStatus,
       });
     }
-    // Thresholds on the latest known values: WDA reports no storage, so that one is what people entered.
+    // Thresholds on the latest known values: WDA reports no storage, so that one is what people entered. A
+    // battery reading too old to trust is null here: it neither raises nor resolves battery_low.
     if (batteryLevel !== null) {
       if (batteryLevel < health.batteryLowPercent) {
         await open(
           'battery_low',
           'warning',
           `${who}: battery at ${batteryLevel}% (below ${health.batteryLowPercent}%)`,
-          {
-            batteryLevel,
-            threshold: health.batteryLowPercent,
-          },
+          { batteryLevel, threshold: health.batteryLowPercent, readAt: battery.readAt },
         );
       } else {
         await resolve('battery_low', `battery at ${batteryLevel}%`);
@@ -296,6 +296,30 @@ export function startHealthMonitor(options: HealthMonitorOptions): HealthMonitor
       await inFlight?.catch(() => undefined);
     },
   };
+}
+
+/**
+ * The device's battery after a probe. A reading taken now replaces the last one. A probe that could not
+ * read it (no WDA session, a session that changed, WDA unreachable) keeps the last reading, with its time
+ * and the reason, until that reading is older than the limit: then the level is unknown (null), so it
+ * neither shows as current nor raises or resolves battery_low.
+ */
+export function batteryAfter(
+  device: Pick<Device, 'batteryLevel' | 'batteryReadAt' | 'batteryUnknownReason'>,
+  probe: Conclusive,
+  staleMinutes: number,
+  now: Date,
+): { level: number | null; readAt: Date | null; unknownReason: string | null } {
+  if (probe.kind === 'healthy' && probe.batteryLevel !== null) {
+    return { level: probe.batteryLevel, readAt: now, unknownReason: null };
+  }
+  const reason =
+    probe.kind !== 'healthy'
+      ? `WDA did not answer: ${probe.reason}`
+      : (probe.batteryProblem ?? 'WDA has no session, so the battery cannot be read');
+  const readAt = device.batteryReadAt;
+  const fresh = readAt !== null && now.getTime() - readAt.getTime() <= staleMinutes * 60_000;
+  return { level: fresh ? device.batteryLevel : null, readAt, unknownReason: reason.slice(0, 500) };
 }
 
 function outcomeOf(probe: Conclusive): DeviceCheck['outcome'] {

@@ -100,8 +100,36 @@ async function getJson(url: string, signal: AbortSignal, options: ProbeOptions):
       httpStatus,
     };
   }
+  // An old WDA (JSON Wire Protocol) answers HTTP 200 even to a failure, with a numeric status: 0 is success,
+  // anything else an error, which must not pass for a healthy device or a battery reading.
+  const legacy = (body as Record<string, unknown>).status;
+  if (typeof legacy === 'number' && legacy !== 0) {
+    const message =
+      stringOr((body as Record<string, unknown>).value) ??
+      stringOr(objectOr((body as Record<string, unknown>).value).message);
+    return {
+      kind: 'error',
+      reason: `status ${legacy} (${jsonwpMeaning[legacy] ?? 'an error'})${message ? `: ${clip(message)}` : ''}`,
+      httpStatus,
+    };
+  }
   return { kind: 'ok', body: body as Record<string, unknown> };
 }
+
+/** The JSON Wire Protocol's status codes an old WDA sends. */
+const jsonwpMeaning: Record<number, string> = {
+  6: 'no such session',
+  7: 'no such element',
+  9: 'unknown command',
+  10: 'stale element reference',
+  11: 'element not visible',
+  12: 'invalid element state',
+  13: 'unknown error',
+  21: 'timeout',
+  26: 'unexpected alert open',
+  28: 'script timeout',
+  33: 'session not created',
+};
 
 function connectionProblem(err: unknown): string {
   const cause = (err as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;

@@ -45,7 +45,9 @@ const errorDescriptions = {
   404: 'no such resource',
   409: 'a conflict: taken name, illegal state change, concurrent change',
   429: 'too many failed token attempts or sign-ins from this address',
-  503: 'the database is unavailable; retry after Retry-After seconds',
+  503:
+    'the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, ' +
+    'e.g. a vault key for secrets: the message says what to configure',
 } as const;
 
 type ErrorStatus = keyof typeof errorDescriptions;

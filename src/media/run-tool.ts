@@ -4,6 +4,7 @@
 // settles only once the child has exited, so a caller that saw the rejection knows nothing still runs.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { childEnvironment } from '../child-env.ts';
 import { SoviError } from '../errors.ts';
 
 export interface RunOptions {
@@ -37,6 +38,8 @@ export function runTool(
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
+      // Never the vault keys or any other secret of this process (see child-env.ts).
+      env: childEnvironment(),
       stdio: ['ignore', 'pipe', 'pipe'],
       shell: false,
       windowsHide: true,

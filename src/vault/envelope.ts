@@ -71,9 +71,10 @@ export function open(keyring: Keyring | undefined, envelope: Buffer, binding: Bi
   }
   const key = keyring?.keys.get(parsed.keyId);
   if (!key) {
+    // 'unavailable' (HTTP 503): the stored value is fine; this server lacks its key.
     throw new SoviError(
-      'config',
-      `${where(binding)} is encrypted under key "${parsed.keyId}", which is not configured: add it to SOVI_VAULT_KEYS or SOVI_VAULT_KEY_FILE`,
+      'unavailable',
+      `${where(binding)} is encrypted under key "${parsed.keyId}", which is not configured: add it to SOVI_VAULT_KEYS or SOVI_VAULT_KEY_FILE and restart sovi`,
       { field: 'SOVI_VAULT_KEYS', keyId: parsed.keyId },
     );
   }

@@ -1,5 +1,5 @@
 // The vault's keys, from SOVI_VAULT_KEYS ("id:base64,id:base64") or SOVI_VAULT_KEY_FILE (one "id:base64" per
-// line, # comments, mode 0600 or stricter). The last key listed is the newest: it encrypts; every listed
+// line, # comments, mode 0600 or stricter, owned by the user sovi runs as or root). The last key listed is the newest: it encrypts; every listed
 // key decrypts.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -62,22 +62,51 @@ export function loadKeyring(vault: {
   }
   if (vault.keys !== undefined) return parseKeys(vault.keys, 'SOVI_VAULT_KEYS');
   if (vault.keyFile === undefined) return undefined;
-  let stat: fs.Stats;
+  return parseKeys(readKeyFile(vault.keyFile), 'SOVI_VAULT_KEY_FILE');
+}
+
+const keyFileError = (message: string) =>
+  new SoviError('config', `SOVI_VAULT_KEY_FILE: ${message}`, { field: 'SOVI_VAULT_KEY_FILE' });
+
+/**
+ * The key file's text, once it is known that no one but this user (or root) could have read or replaced it.
+ * The checks are made on the descriptor the text is read from, so the file checked is the file read (a path
+ * checked and then opened can be swapped in between). A symlink is followed to its target, and it is the
+ * target that must pass: a link in a private folder to a world-readable file protects nothing.
+ */
+function readKeyFile(file: string): string {
+  let target = file;
   try {
-    stat = fs.statSync(vault.keyFile);
+    if (fs.lstatSync(file).isSymbolicLink()) target = fs.realpathSync(file);
   } catch {
-    throw new SoviError('config', `SOVI_VAULT_KEY_FILE: cannot read ${vault.keyFile}`, {
-      field: 'SOVI_VAULT_KEY_FILE',
-    });
+    throw keyFileError(`cannot read ${file}`);
   }
-  if ((stat.mode & 0o077) !== 0) {
-    throw new SoviError(
-      'config',
-      `SOVI_VAULT_KEY_FILE: ${vault.keyFile} is open to other users (mode ${(stat.mode & 0o777).toString(8)}); chmod 600 it`,
-      { field: 'SOVI_VAULT_KEY_FILE' },
-    );
+  const shown = target === file ? file : `${file} (a link to ${target})`;
+  let fd: number;
+  try {
+    // O_NOFOLLOW: the resolved path must not have become a link since realpath read it.
+    fd = fs.openSync(target, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  } catch {
+    throw keyFileError(`cannot read ${shown}`);
   }
-  return parseKeys(fs.readFileSync(vault.keyFile, 'utf8'), 'SOVI_VAULT_KEY_FILE');
+  try {
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) throw keyFileError(`${shown} is not a regular file`);
+    const uid = process.getuid?.();
+    if (uid !== undefined && stat.uid !== uid && stat.uid !== 0) {
+      throw keyFileError(
+        `${shown} belongs to uid ${stat.uid}, not to the user sovi runs as (uid ${uid}) or root; chown it`,
+      );
+    }
+    if ((stat.mode & 0o077) !== 0) {
+      throw keyFileError(
+        `${shown} is open to other users (mode ${(stat.mode & 0o777).toString(8)}); chmod 600 it`,
+      );
+    }
+    return fs.readFileSync(fd, 'utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** A new key line, "id:base64". The default id sorts by creation date. */

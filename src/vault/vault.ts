@@ -18,17 +18,19 @@ export interface Vault {
   openText(encoded: string, binding: Binding): string;
 }
 
+/** How to configure a key: said when a secret cannot be sealed, and by `sovi up` when it starts without one. */
+export const noVaultKeyMessage =
+  'no vault key is configured, so secrets cannot be stored or revealed: run `sovi keys generate` and put the ' +
+  'line it prints in SOVI_VAULT_KEYS (or in a file of mode 0600 named by SOVI_VAULT_KEY_FILE), then restart sovi';
+
 export function createVault(config: { keys: string | undefined; keyFile: string | undefined }): Vault {
   let loaded: { keyring: Keyring | undefined } | undefined;
   const keyring = () => (loaded ??= { keyring: loadKeyring(config) }).keyring;
   const required = (): Keyring => {
     const k = keyring();
     if (!k) {
-      throw new SoviError(
-        'config',
-        'no vault key is configured: run `sovi keys generate` and put the line in SOVI_VAULT_KEYS (or a 0600 file named by SOVI_VAULT_KEY_FILE)',
-        { field: 'SOVI_VAULT_KEYS' },
-      );
+      // 'unavailable' (HTTP 503, exit 69): the request is fine, this server lacks the key to carry it out.
+      throw new SoviError('unavailable', noVaultKeyMessage, { field: 'SOVI_VAULT_KEYS' });
     }
     return k;
   };

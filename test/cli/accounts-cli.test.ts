@@ -60,6 +60,17 @@ describe('sovi accounts', { timeout: cliTestTimeout(5) }, () => {
     ]);
   });
 
+  it('without a vault key, refuses secrets saying how to configure one, and adds nothing', async () => {
+    const { SOVI_VAULT_KEYS: _unused, ...noKey } = env();
+    const add = await runSovi(['accounts', 'add', '--platform', 'tiktok', '--username', 'cli_nokey'], noKey, {
+      input: JSON.stringify({ password: canary('password') }),
+    });
+    expect(add.code).toBe(69);
+    expect(add.stderr).toMatch(/no vault key is configured.*sovi keys generate.*SOVI_VAULT_KEYS/);
+    noStack(add.stderr);
+    expect((await runSovi(['accounts', 'show', 'cli_nokey'], env())).code).toBe(3);
+  });
+
   it('takes KEY=value lines on stdin, and refuses unknown secrets by name', async () => {
     const ok = await runSovi(['accounts', 'add', '--platform', 'instagram', '--username', 'cli_kv'], env(), {
       input: `password=${canary('password')}\nproxy_credentials=${canary('proxy')}\n`,

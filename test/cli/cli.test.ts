@@ -1,8 +1,9 @@
 // The CLI as a user meets it: help everywhere, clear errors with exit statuses, migrate and status.
+import { execFileSync, spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadMigrationFiles } from '../../src/db/migrations/files.ts';
-import { cliTestTimeout, runSovi, startSoviUp } from '../helpers/cli.ts';
+import { SOVI_BIN, cliEnv, cliTestTimeout, runSovi, startSoviUp } from '../helpers/cli.ts';
 import { createDatabase, dropDatabase } from '../helpers/database.ts';
 
 const created: string[] = [];
@@ -35,6 +36,47 @@ describe('bad input', () => {
     expect(result.stderr).toMatch(/SOVI_DB_POOL_MAX: expected an integer between 1 and 1000 \(got "lots"\)/);
     noStack(result.stderr);
   });
+
+  it.each([
+    ['worker', { SOVI_PLAN_CRON: 'every minute' }, 'SOVI_PLAN_CRON'],
+    ['up', { SOVI_ROLLUP_REFRESH_CRON: '61 * * * *' }, 'SOVI_ROLLUP_REFRESH_CRON'],
+    ['devices list', { SOVI_TRENDS_PULL_CRON: 'hourly' }, 'SOVI_TRENDS_PULL_CRON'],
+  ])(
+    'sovi %s refuses a bad cron value with exit 78, naming it, before touching the database',
+    async (command, env, variable) => {
+      const result = await runSovi(command.split(' '), {
+        DATABASE_URL: 'postgres://x@127.0.0.1:1/x',
+        ...env,
+      });
+      expect(result.code).toBe(78);
+      expect(result.stderr).toMatch(new RegExp(`${variable}: expected a cron expression of five fields`));
+      noStack(result.stderr);
+    },
+  );
+
+  // The machine's Debian Node (v20 here) is what a user without a new Node runs sovi with.
+  const oldNode = ['/usr/bin/node', '/usr/local/bin/node'].find((file) => {
+    try {
+      const version = execFileSync(file, ['--version'], { encoding: 'utf8' }).trim();
+      const [major, minor] = version.slice(1).split('.').map(Number);
+      return major! < 22 || (major === 22 && minor! < 12);
+    } catch {
+      return false;
+    }
+  });
+  it.runIf(oldNode !== undefined)(
+    'under a Node older than 22.12, says which Node is needed and how to get it',
+    () => {
+      const result = spawnSync(oldNode!, [SOVI_BIN, 'devices', 'list'], {
+        encoding: 'utf8',
+        env: cliEnv({}),
+      });
+      expect(result.status).toBe(69);
+      expect(result.stderr).toMatch(/sovi: needs Node\.js 22\.12 or newer; this is Node v?\d+\./);
+      expect(result.stderr).toMatch(/npm install --prefix ~\/\.cache\/node24 node@24/);
+      expect(result.stderr).not.toMatch(/bad option/);
+    },
+  );
 
   it('names a bad --port and exits 2', async () => {
     const result = await runSovi(['up', '--port', 'http'], { DATABASE_URL: 'postgres://x@127.0.0.1:1/x' });
@@ -132,6 +174,10 @@ describe('sovi up against an existing server', () => {
     const url = await emptyDatabase();
     const sovi = await startSoviUp({ DATABASE_URL: url });
     try {
+      // No SOVI_VAULT_KEYS: said at start, before anyone adds an account with secrets.
+      expect(sovi.output().stdout + sovi.output().stderr).toMatch(
+        /no vault key is configured.*sovi keys generate.*SOVI_VAULT_KEYS/,
+      );
       expect(await (await fetch(`${sovi.url}/healthz`)).json()).toEqual({ status: 'ok' });
       expect((await fetch(`${sovi.url}/readyz`)).status).toBe(200);
       const status = await runSovi(['db', 'status'], { DATABASE_URL: url });

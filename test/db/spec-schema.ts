@@ -153,6 +153,9 @@ export const addedBeyondSpec: Record<string, Record<string, string>> = {
     session_failures: int,
     current_session_key: uuid,
     session_lease_until: tstz,
+    // 019_device_battery_read_at.sql: when the battery was read, and why the latest read failed.
+    battery_read_at: tstz,
+    battery_unknown_reason: text,
   },
   // 008_warming_scheduler.sql: the planned session each row belongs to (at most one row per session).
   warming_progress: { session_key: uuid },

@@ -138,6 +138,24 @@ describe('sovi devices update and remove', { timeout: cliTestTimeout(5) }, () =>
     fails(nothing, 2, /nothing to update/);
   });
 
+  it('shows the age of the battery reading, and an old one as unknown with why it cannot be read', async () => {
+    const name = unique('age');
+    await sovi('add', '--name', name, '--udid', unique('u'));
+    await sovi('update', name, '--battery', '72');
+    const fresh = await sovi('show', name);
+    expect(fresh.stdout).toMatch(/^battery\s+72% \(\d+ s ago\)$/m);
+    await t.pool.query(
+      `UPDATE devices SET battery_level = NULL, battery_read_at = now() - interval '3 hours',
+              battery_unknown_reason = 'WDA has no session, so the battery cannot be read' WHERE name = $1`,
+      [name],
+    );
+    const stale = await sovi('show', name);
+    expect(stale.stdout).toMatch(/^battery\s+unknown \(last read 3 h ago\)$/m);
+    expect(stale.stdout).toMatch(/^not read now\s+WDA has no session, so the battery cannot be read$/m);
+    const list = await sovi('list');
+    expect(list.stdout).toMatch(new RegExp(`^${name} .*unknown \\(last read 3 h ago\\)`, 'm'));
+  });
+
   it('refuses to remove a device with accounts (exit 4, naming the count) unless --force', async () => {
     const name = unique('rm');
     await sovi('add', '--name', name, '--udid', unique('u'));

@@ -45,6 +45,20 @@ describe('the fake WebDriverAgent', () => {
     expect((await get(`${wda.url}/session/S1/wda/batteryInfo`)).status).toBe(404);
   });
 
+  it('speaks the old JSON Wire Protocol on request: HTTP 200 always, with a numeric status', async () => {
+    const wda = await fake({ protocol: 'jsonwp', sessionId: 'S1', battery: 0.5 });
+    expect(await get(`${wda.url}/status`)).toMatchObject({
+      status: 200,
+      body: { status: 0, sessionId: 'S1' },
+    });
+    expect(await get(`${wda.url}/session/S2/wda/batteryInfo`)).toMatchObject({
+      status: 200,
+      body: { status: 6, value: 'Session does not exist: S2' },
+    });
+    await wda.setMode('error');
+    expect(await get(`${wda.url}/status`)).toMatchObject({ status: 200, body: { status: 13 } });
+  });
+
   it('answers any other route with a WDA-shaped 404', async () => {
     const wda = await fake();
     expect(await get(`${wda.url}/session`)).toEqual({

@@ -22,6 +22,7 @@ const settings: HealthSettings = {
   concurrency: 16,
   failuresBeforeDisconnect: 2,
   batteryLowPercent: 20,
+  batteryStaleMinutes: 15,
   storageLowGb: 2,
 };
 
@@ -292,6 +293,20 @@ describe('a WebDriverAgent answering errors', () => {
     expect((await findDeviceByRef(t.db, d.id)).status).toBe('active');
   });
 
+  it("honours an old WDA's JSON Wire Protocol status: HTTP 200 with status 13 is an error, not healthy", async () => {
+    const wda = await fake({ protocol: 'jsonwp', sessionId: 'S-old', battery: 0.5 });
+    const d = await device(wda);
+    const m = monitor();
+    expect((await m.runOnce()).devices[0]).toMatchObject({ outcome: 'healthy', batteryLevel: 50 });
+    await wda.setMode('error');
+    const report = await m.runOnce();
+    expect(report.devices[0]).toMatchObject({
+      outcome: 'wda_error',
+      reason: expect.stringMatching(/^status 13 \(unknown error\): Failed to communicate/),
+    });
+    expect(open(await events(d.id), 'wda_error')).toHaveLength(1);
+  });
+
   it('treats ready: false as an error', async () => {
     const wda = await fake({ mode: 'not_ready' });
     const d = await device(wda, 'active');
@@ -323,6 +338,58 @@ describe('battery and storage', () => {
     expect(report.devices[0]?.events).toEqual([{ type: 'battery_low', change: 'resolved' }]);
     const after = (await events(d.id)).filter((e) => e.event_type === 'battery_low');
     expect(after).toEqual([expect.objectContaining({ resolved: true, resolved_by: 'auto' })]);
+  });
+
+  it('keeps when each reading was taken, marks an old one unknown with the reason, and alerts only on fresh ones', async () => {
+    const wda = await fake({ sessionId: 'S-1', battery: 0.72 });
+    const d = await device(wda);
+    const m = monitor();
+    await m.runOnce();
+    const read = await findDeviceByRef(t.db, d.id);
+    expect(read).toMatchObject({ batteryLevel: 72, batteryUnknownReason: null });
+    expect(Date.now() - read.batteryReadAt!.getTime()).toBeLessThan(60_000);
+
+    // The executor's session ends: the battery cannot be read. The last reading stays, with its time and why.
+    wda.setSessionId(null);
+    wda.setBattery(0.03);
+    await m.runOnce();
+    expect(await findDeviceByRef(t.db, d.id)).toMatchObject({
+      batteryLevel: 72,
+      batteryReadAt: read.batteryReadAt,
+      batteryUnknownReason: 'WDA has no session, so the battery cannot be read',
+    });
+
+    // Past the limit the old 72% is no longer shown as the level, and it resolves nothing.
+    await t.pool.query(`UPDATE devices SET battery_read_at = now() - interval '16 minutes' WHERE id = $1`, [
+      d.id,
+    ]);
+    const stale = await m.runOnce();
+    expect(stale.devices[0]).toMatchObject({ outcome: 'healthy', batteryLevel: null });
+    expect(await findDeviceByRef(t.db, d.id)).toMatchObject({
+      batteryLevel: null,
+      batteryUnknownReason: 'WDA has no session, so the battery cannot be read',
+    });
+    expect(open(await events(d.id), 'battery_low')).toHaveLength(0);
+
+    // A session again: the fresh 3% reading raises battery_low at once.
+    wda.setSessionId('S-2');
+    await m.runOnce();
+    expect(await findDeviceByRef(t.db, d.id)).toMatchObject({ batteryLevel: 3, batteryUnknownReason: null });
+    expect(open(await events(d.id), 'battery_low')).toEqual([
+      expect.objectContaining({ context: expect.objectContaining({ batteryLevel: 3 }) }),
+    ]);
+  });
+
+  it('does not raise battery_low from a stale low reading', async () => {
+    const wda = await fake({ sessionId: null });
+    const d = await device(wda);
+    await updateDevice(t.db, d.id, { batteryLevel: 5 });
+    await t.pool.query(`UPDATE devices SET battery_read_at = now() - interval '1 hour' WHERE id = $1`, [
+      d.id,
+    ]);
+    const report = await monitor().runOnce();
+    expect(report.devices[0]).toMatchObject({ batteryLevel: null });
+    expect(open(await events(d.id), 'battery_low')).toHaveLength(0);
   });
 
   it('evaluates the stored free storage, since WDA does not report it', async () => {

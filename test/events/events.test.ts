@@ -12,12 +12,37 @@ import {
   resolveEvent,
 } from '../../src/events/events-service.ts';
 import type { SystemEvent } from '../../src/events/event-model.ts';
+import { recordEventWithActivity } from '../../src/activity/activity-log.ts';
 import { quietLogger, useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
 
 const t = useTestDatabase();
 
 describe('recording', () => {
+  it('stores dates in a context as ISO strings, at any depth, in the event and its activity row', async () => {
+    const at = new Date('2026-05-01T10:00:00.000Z');
+    const device = await factories.device(t.pool);
+    const event = await recordEventWithActivity(t.db, {
+      category: 'device',
+      severity: 'info',
+      eventType: 'date_context',
+      deviceId: String(device.id),
+      message: 'dates',
+      context: { at, nested: { list: [at, { when: at }] }, count: 10n, password: at },
+    });
+    const expected = {
+      at: at.toISOString(),
+      nested: { list: [at.toISOString(), { when: at.toISOString() }] },
+      count: '10',
+      password: '[redacted]',
+    };
+    expect(event.context).toEqual(expected);
+    const { rows } = await t.pool.query<{ detail_json: unknown }>(
+      `SELECT detail_json FROM activity_log WHERE action_type = 'date_context'`,
+    );
+    expect(rows.map((r) => r.detail_json)).toEqual([expected]);
+  });
+
   it('records an event with its context, open until resolved', async () => {
     const device = await factories.device(t.pool);
     const event = await recordEvent(t.db, {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canary, canaryTotpSecret } from '../helpers/canary.ts';
 import { factories } from '../helpers/factories.ts';
 import { useTestDatabase } from '../helpers/database.ts';
+import { createVault } from '../../src/vault/vault.ts';
 import { fieldsOf, startTestApp, type TestApp } from './helpers.ts';
 
 const t = useTestDatabase();
@@ -281,5 +282,45 @@ describe('account mistakes', () => {
     expect(niche.json().error.field).toBe('niche');
     const noTotp = await create();
     expect((await api.call('POST', `/api/v1/accounts/${noTotp.id}/totp`)).statusCode).toBe(404);
+  });
+});
+
+describe('a server without a vault key', () => {
+  it('answers 503 saying how to configure a key, for a create with secrets and a reveal, and writes nothing', async () => {
+    const noKey = await startTestApp(t, { vault: createVault({ keys: undefined, keyFile: undefined }) });
+    try {
+      const name = username('nokey');
+      const created = await noKey.call('POST', '/api/v1/accounts', {
+        platform: 'tiktok',
+        username: name,
+        secrets: { password: canary('password') },
+      });
+      expect(created.statusCode, created.body).toBe(503);
+      expect(created.json()).toMatchObject({
+        error: {
+          code: 'unavailable',
+          field: 'SOVI_VAULT_KEYS',
+          message: expect.stringMatching(/sovi keys generate/),
+        },
+      });
+      expect((await noKey.call('GET', `/api/v1/accounts/${name}`)).statusCode).toBe(404);
+
+      const sealed = await create({ secrets: { password: canary('password') } });
+      const reveal = await noKey.call('POST', `/api/v1/accounts/${sealed.id}/reveal`);
+      expect(reveal.statusCode, reveal.body).toBe(503);
+      expect(reveal.json()).toMatchObject({
+        error: {
+          code: 'unavailable',
+          message: expect.stringMatching(/key "k1", which is not configured: add it to SOVI_VAULT_KEYS/),
+        },
+      });
+      // Without secrets an account is still created.
+      expect(
+        (await noKey.call('POST', '/api/v1/accounts', { platform: 'tiktok', username: username('nokey') }))
+          .statusCode,
+      ).toBe(201);
+    } finally {
+      await noKey.close();
+    }
   });
 });

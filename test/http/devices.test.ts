@@ -46,6 +46,28 @@ describe('devices', () => {
     }
   });
 
+  it('carry when the battery was read and why it could not be read now', async () => {
+    const created = await api.call('POST', '/api/v1/devices', {
+      name: `age-${Date.now()}`,
+      udid: `age-${Date.now()}`,
+    });
+    const id = created.json<{ id: string }>().id;
+    expect(created.json()).toMatchObject({
+      batteryLevel: null,
+      batteryReadAt: null,
+      batteryUnknownReason: null,
+    });
+    const updated = await api.call('PATCH', `/api/v1/devices/${id}`, { batteryLevel: 40 });
+    expect(updated.statusCode, updated.body).toBe(200);
+    const body = updated.json<{ batteryLevel: number; batteryReadAt: string }>();
+    expect(body.batteryLevel).toBe(40);
+    expect(Date.now() - Date.parse(body.batteryReadAt)).toBeLessThan(60_000);
+    await t.pool.query(`UPDATE devices SET battery_unknown_reason = 'no session' WHERE id = $1`, [id]);
+    expect((await api.call('GET', `/api/v1/devices/${id}`)).json()).toMatchObject({
+      device: { batteryUnknownReason: 'no session' },
+    });
+  });
+
   it('are updated, and null clears a value', async () => {
     await api.call('POST', '/api/v1/devices', { name: 'http-phone-2', udid: 'http-udid-2', wdaPort: 8102 });
     const updated = await api.call('PATCH', '/api/v1/devices/http-phone-2', {

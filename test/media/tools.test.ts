@@ -126,6 +126,56 @@ describe('running a tool', () => {
     expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
   });
 
+  it("gives a running ffmpeg none of sovi's secrets in its environment (/proc/<pid>/environ)", async () => {
+    const { ffmpeg } = await findMediaTools(unset);
+    const secrets = {
+      SOVI_VAULT_KEYS: 'k1:c2VjcmV0LWtleS1tYXRlcmlhbA==',
+      SOVI_SESSION_SECRET: 'x'.repeat(40),
+    };
+    Object.assign(process.env, secrets);
+    const controller = new AbortController();
+    let environ = '';
+    try {
+      const running = runTool(ffmpeg, endless, {
+        signal: controller.signal,
+        onSpawn: (pid) => {
+          // Read while it runs, as another local user could, then stop it.
+          void fs
+            .readFile(`/proc/${pid}/environ`, 'utf8')
+            .then((text) => (environ = text))
+            .finally(() => controller.abort(new Error('read')));
+        },
+      });
+      await expect(running).rejects.toThrow('read');
+    } finally {
+      for (const name of Object.keys(secrets)) delete process.env[name];
+    }
+    const names = environ
+      .split('\0')
+      .filter(Boolean)
+      .map((entry) => entry.split('=')[0]);
+    expect(names).toContain('PATH');
+    expect(
+      names.filter((name) => !['PATH', 'HOME', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TMPDIR', 'TZ'].includes(name!)),
+    ).toEqual([]);
+    expect(environ).not.toContain('c2VjcmV0LWtleS1tYXRlcmlhbA');
+  });
+
+  it('runs a tool with only the allowlisted variables of this process', async () => {
+    process.env.SOVI_VAULT_KEYS = 'k1:c2VjcmV0LWtleS1tYXRlcmlhbA==';
+    try {
+      const { stdout } = await runTool(process.execPath, [
+        '-e',
+        'process.stdout.write(JSON.stringify(process.env))',
+      ]);
+      const env = JSON.parse(stdout) as Record<string, string>;
+      expect(env.SOVI_VAULT_KEYS).toBeUndefined();
+      expect(env.PATH).toBe(process.env.PATH);
+    } finally {
+      delete process.env.SOVI_VAULT_KEYS;
+    }
+  });
+
   it('kills the child at its deadline', async () => {
     const { ffmpeg } = await findMediaTools(unset);
     const started = performance.now();

@@ -112,8 +112,14 @@ describe('the incremental refresh', () => {
     await snapshots(T0, 2);
     const report = await refreshRollups(t.pool, { lateWindowHours: 1 }, now);
     expect(report).toMatchObject({ hours: 0, lateHours: 2 });
-    const { rows } = await t.pool.query(`SELECT severity, event_type, message FROM system_events`);
+    const { rows } = await t.pool.query(`SELECT severity, event_type, message, context FROM system_events`);
     expect(rows).toEqual([expect.objectContaining({ severity: 'warning', event_type: 'metrics_late_rows' })]);
+    // The late hours' range as ISO times, not the `{}` a Date once became in jsonb.
+    expect(rows[0].context).toMatchObject({
+      hours: 2,
+      from: new Date(T0).toISOString(),
+      to: new Date(T0 + 2 * HOUR).toISOString(),
+    });
     expect(rows[0].message).toContain('sovi metrics refresh --from 2026-05-01 --to 2026-05-02');
     expect(await mismatches()).toBeGreaterThan(0);
     const progress: [number, number][] = [];

@@ -79,7 +79,8 @@ describe('envelope', () => {
   it('names a key that is not configured instead of failing obscurely', () => {
     const envelope = seal(ring('old'), 'secret', binding);
     const error = fails(() => open(ring('new'), envelope, binding));
-    expect(error.code).toBe('config');
+    // 503 over HTTP, not a 500: the value is fine, this server lacks its key.
+    expect(error.code).toBe('unavailable');
     expect(error.message).toMatch(/encrypted under key "old", which is not configured/);
     expect(fails(() => open(undefined, envelope, binding)).message).toMatch(/key "old"/);
   });
@@ -143,6 +144,64 @@ describe('keys', () => {
     expect(loadKeyring({ keys: undefined, keyFile: file })?.current.id).toBe('k2');
     expect(() => loadKeyring({ keys: keyLine('k3'), keyFile: file })).toThrow(/not both/);
     await fs.rm(dir, { recursive: true });
+  });
+
+  describe('the key file', () => {
+    const keyText = `${keyLine('k1')}\n`;
+    async function keyFile(mode: number): Promise<{ dir: string; file: string }> {
+      const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sovi-keys-'));
+      const file = path.join(dir, 'vault.keys');
+      await fs.writeFile(file, keyText);
+      await fs.chmod(file, mode);
+      return { dir, file };
+    }
+    const load = (file: string) => loadKeyring({ keys: undefined, keyFile: file });
+
+    it('follows a symlink to a private file', async () => {
+      const { dir, file } = await keyFile(0o600);
+      const link = path.join(dir, 'link.keys');
+      await fs.symlink(file, link);
+      expect(load(link)?.current.id).toBe('k1');
+      await fs.rm(dir, { recursive: true });
+    });
+
+    it('refuses a symlink whose target others can read, naming the target', async () => {
+      const { dir, file } = await keyFile(0o644);
+      const link = path.join(dir, 'link.keys');
+      await fs.symlink(file, link);
+      // The link itself is 0777 and a stat through it sees 0644: the check must be on the target read.
+      expect(() => load(link)).toThrow(
+        /link\.keys \(a link to .*vault\.keys\) is open to other users \(mode 644\)/,
+      );
+      await fs.rm(dir, { recursive: true });
+    });
+
+    it('refuses a group-readable file', async () => {
+      const { dir, file } = await keyFile(0o640);
+      expect(() => load(file)).toThrow(/open to other users \(mode 640\); chmod 600 it/);
+      await fs.rm(dir, { recursive: true });
+    });
+
+    it.runIf(process.getuid?.() === 0)(
+      'refuses a file another user owns (the test runs as root)',
+      async () => {
+        const { dir, file } = await keyFile(0o600);
+        await fs.chown(file, 54321, 54321);
+        const asOther = () => load(file);
+        // Root may use a file root owns; here the owner is someone else, who could replace the keys.
+        expect(asOther).toThrow(
+          /belongs to uid 54321, not to the user sovi runs as \(uid 0\) or root; chown it/,
+        );
+        await fs.rm(dir, { recursive: true });
+      },
+    );
+
+    it('refuses a directory and a missing file by variable', async () => {
+      const { dir } = await keyFile(0o600);
+      expect(() => load(dir)).toThrow(/SOVI_VAULT_KEY_FILE: .* is not a regular file/);
+      expect(() => load(path.join(dir, 'missing'))).toThrow(/SOVI_VAULT_KEY_FILE: cannot read/);
+      await fs.rm(dir, { recursive: true });
+    });
   });
 
   it('generates key lines the keyring accepts', () => {

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ApiDeps } from '../../src/http/api-deps.ts';
 import { useTestDatabase } from '../helpers/database.ts';
+import { factories } from '../helpers/factories.ts';
 import { configWithHome } from '../http/domain-app.ts';
 import { hasChromium, openDashboard, screenshot, signIn, visit, type Dashboard } from './browser.ts';
 import { seedFleet } from './seed.ts';
@@ -132,9 +133,26 @@ describe.skipIf(!hasChromium)('dashboard: accounts and devices', () => {
 
   it('shows the fleet with battery and storage bars, and a phone’s page with its history', async () => {
     const { page } = dashboard;
+    // A reading grown too old: unknown, with when it was last read and why it cannot be read now.
+    const stalePhone = await factories.device(t.pool, {
+      name: 'iphone-04',
+      udid: 'udid-iphone-04',
+      status: 'active',
+      battery_level: null,
+      battery_read_at: new Date(Date.now() - 3 * 3_600_000),
+      battery_unknown_reason: 'WDA has no session, so the battery cannot be read',
+    });
     await visit(dashboard, '/devices');
     const table = page.locator('table[aria-label="Devices"]');
-    await expect.poll(() => table.locator('tbody tr').count()).toBe(3);
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(4);
+    // The age of each reading; an old one is unknown, saying when it was read and why not now.
+    expect(await table.locator('tbody tr', { hasText: 'iphone-01' }).textContent()).toMatch(
+      /82%\s*\d+ (s|min) ago/,
+    );
+    const stale = table.locator('tbody tr', { hasText: 'iphone-04' });
+    expect(await stale.textContent()).toContain('unknown (last read 3 h ago)');
+    expect(await stale.locator('[title*="not read now: WDA has no session"]').count()).toBe(1);
+    await t.pool.query('DELETE FROM devices WHERE id = $1', [stalePhone.id]);
     const flat = table.locator('tbody tr', { hasText: 'iphone-02' });
     expect(await flat.locator('[aria-label="battery"]').getAttribute('aria-valuenow')).toBe('12');
     expect(await flat.locator('[aria-label="battery"] .meter-fill').getAttribute('class')).toContain(

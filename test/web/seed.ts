@@ -32,6 +32,7 @@ export async function seedFleet(pool: pg.Pool) {
     healthy: await phone('iphone-01', {
       status: 'active',
       battery_level: 82,
+      battery_read_at: seen,
       storage_free_gb: 41.5,
       last_seen_at: seen,
     }),

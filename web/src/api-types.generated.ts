@@ -192,7 +192,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -342,7 +342,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -550,7 +550,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -789,7 +789,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -973,7 +973,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -1221,7 +1221,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -1297,8 +1297,12 @@ export interface paths {
                 /** @enum {string} */
                 status: 'active' | 'maintenance' | 'failed' | 'disconnected';
                 connectedSince: string | null;
-                /** @description 0–100 */
+                /** @description 0–100; null when unknown: never read, or the last reading is older than SOVI_BATTERY_STALE_MINUTES */
                 batteryLevel: number | null;
+                /** @description when the battery was last read: the age of batteryLevel */
+                batteryReadAt: string | null;
+                /** @description why the latest attempt could not read the battery (e.g. WDA has no session); null when it could */
+                batteryUnknownReason: string | null;
                 storageFreeGb: number | null;
                 /** @description failed warming sessions in a row */
                 sessionFailures: number;
@@ -1425,7 +1429,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -1501,8 +1505,12 @@ export interface paths {
               /** @enum {string} */
               status: 'active' | 'maintenance' | 'failed' | 'disconnected';
               connectedSince: string | null;
-              /** @description 0–100 */
+              /** @description 0–100; null when unknown: never read, or the last reading is older than SOVI_BATTERY_STALE_MINUTES */
               batteryLevel: number | null;
+              /** @description when the battery was last read: the age of batteryLevel */
+              batteryReadAt: string | null;
+              /** @description why the latest attempt could not read the battery (e.g. WDA has no session); null when it could */
+              batteryUnknownReason: string | null;
               storageFreeGb: number | null;
               /** @description failed warming sessions in a row */
               sessionFailures: number;
@@ -1680,7 +1688,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -1756,8 +1764,12 @@ export interface paths {
                 /** @enum {string} */
                 status: 'active' | 'maintenance' | 'failed' | 'disconnected';
                 connectedSince: string | null;
-                /** @description 0–100 */
+                /** @description 0–100; null when unknown: never read, or the last reading is older than SOVI_BATTERY_STALE_MINUTES */
                 batteryLevel: number | null;
+                /** @description when the battery was last read: the age of batteryLevel */
+                batteryReadAt: string | null;
+                /** @description why the latest attempt could not read the battery (e.g. WDA has no session); null when it could */
+                batteryUnknownReason: string | null;
                 storageFreeGb: number | null;
                 /** @description failed warming sessions in a row */
                 sessionFailures: number;
@@ -1903,7 +1915,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -1971,8 +1983,12 @@ export interface paths {
                 /** @enum {string} */
                 status: 'active' | 'maintenance' | 'failed' | 'disconnected';
                 connectedSince: string | null;
-                /** @description 0–100 */
+                /** @description 0–100; null when unknown: never read, or the last reading is older than SOVI_BATTERY_STALE_MINUTES */
                 batteryLevel: number | null;
+                /** @description when the battery was last read: the age of batteryLevel */
+                batteryReadAt: string | null;
+                /** @description why the latest attempt could not read the battery (e.g. WDA has no session); null when it could */
+                batteryUnknownReason: string | null;
                 storageFreeGb: number | null;
                 /** @description failed warming sessions in a row */
                 sessionFailures: number;
@@ -2152,7 +2168,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -2230,8 +2246,12 @@ export interface paths {
               /** @enum {string} */
               status: 'active' | 'maintenance' | 'failed' | 'disconnected';
               connectedSince: string | null;
-              /** @description 0–100 */
+              /** @description 0–100; null when unknown: never read, or the last reading is older than SOVI_BATTERY_STALE_MINUTES */
               batteryLevel: number | null;
+              /** @description when the battery was last read: the age of batteryLevel */
+              batteryReadAt: string | null;
+              /** @description why the latest attempt could not read the battery (e.g. WDA has no session); null when it could */
+              batteryUnknownReason: string | null;
               storageFreeGb: number | null;
               /** @description failed warming sessions in a row */
               sessionFailures: number;
@@ -2409,7 +2429,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -2661,7 +2681,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -2981,7 +3001,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -3221,7 +3241,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -3506,7 +3526,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -3807,7 +3827,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -4103,7 +4123,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -4467,7 +4487,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -4708,7 +4728,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -4943,7 +4963,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -5150,7 +5170,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -5339,7 +5359,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -5530,7 +5550,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -5786,7 +5806,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -5990,7 +6010,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -6199,7 +6219,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -6406,7 +6426,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -6609,7 +6629,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -6854,7 +6874,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -7065,7 +7085,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -7267,7 +7287,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -7468,7 +7488,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -7712,7 +7732,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -7888,7 +7908,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -8141,7 +8161,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -8354,7 +8374,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -8613,7 +8633,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -8870,7 +8890,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -9073,7 +9093,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -9330,7 +9350,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -9585,7 +9605,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -9764,7 +9784,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -9960,7 +9980,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -10155,7 +10175,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -10343,7 +10363,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -10550,7 +10570,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -10756,7 +10776,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -10997,7 +11017,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -11256,7 +11276,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -11435,7 +11455,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -11640,7 +11660,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;
@@ -11818,7 +11838,7 @@ export interface paths {
             };
           };
         };
-        /** @description the database is unavailable; retry after Retry-After seconds */
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
         503: {
           headers: {
             [name: string]: unknown;

@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { childEnvironment } from '../../child-env.ts';
 import { SoviError } from '../../errors.ts';
 
 const execFileAsync = promisify(execFile);
@@ -94,14 +95,11 @@ export async function ensureOsUser(name: string): Promise<OsUser> {
   const existing = await lookupOsUser(name);
   if (existing) return existing;
   try {
-    await execFileAsync('useradd', [
-      '--system',
-      '--user-group',
-      '--no-create-home',
-      '--shell',
-      '/usr/sbin/nologin',
-      name,
-    ]);
+    await execFileAsync(
+      'useradd',
+      ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', name],
+      { env: childEnvironment() },
+    );
   } catch (err) {
     throw new SoviError(
       'unavailable',
@@ -121,7 +119,7 @@ export async function ensureOsUser(name: string): Promise<OsUser> {
 
 async function lookupOsUser(name: string): Promise<OsUser | undefined> {
   try {
-    const { stdout } = await execFileAsync('id', [name]);
+    const { stdout } = await execFileAsync('id', [name], { env: childEnvironment() });
     const uid = /uid=(\d+)/.exec(stdout)?.[1];
     const gid = /gid=(\d+)/.exec(stdout)?.[1];
     const groups = [...(/groups=([^\s]+)/.exec(stdout)?.[1] ?? '').matchAll(/(\d+)\(/g)].map((m) =>

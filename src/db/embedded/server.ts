@@ -14,6 +14,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import lockfile from 'proper-lockfile';
+import { childEnvironment } from '../../child-env.ts';
 import { SoviError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import {
@@ -320,7 +321,7 @@ async function pgCtl(runner: Runner, args: string[]): Promise<void> {
 async function run(runner: Runner, file: string, args: string[]): Promise<string> {
   const { stdout } = await execFileAsync(file, args, {
     // A clean environment: PGDATA, PGPORT and friends from the caller must not steer the cluster.
-    env: { PATH: '/usr/local/bin:/usr/bin:/bin', LC_ALL: 'C', LANG: 'C' },
+    env: childEnvironment({ PATH: '/usr/local/bin:/usr/bin:/bin', LC_ALL: 'C', LANG: 'C' }),
     ...(runner.user ? { uid: runner.user.uid, gid: runner.user.gid } : {}),
     timeout: 120_000,
   });

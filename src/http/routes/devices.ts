@@ -24,7 +24,19 @@ const device = z.object({
   wdaPort: z.number().int().nullable().describe('null: not monitored'),
   status: z.enum(deviceStatuses),
   connectedSince: z.date().nullable(),
-  batteryLevel: z.number().nullable().describe('0–100'),
+  batteryLevel: z
+    .number()
+    .nullable()
+    .describe(
+      '0–100; null when unknown: never read, or the last reading is older than SOVI_BATTERY_STALE_MINUTES',
+    ),
+  batteryReadAt: z.date().nullable().describe('when the battery was last read: the age of batteryLevel'),
+  batteryUnknownReason: z
+    .string()
+    .nullable()
+    .describe(
+      'why the latest attempt could not read the battery (e.g. WDA has no session); null when it could',
+    ),
   storageFreeGb: z.number().nullable(),
   sessionFailures: z.number().int().describe('failed warming sessions in a row'),
   currentSessionKey: z.string().nullable(),

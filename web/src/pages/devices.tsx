@@ -18,16 +18,32 @@ const STORAGE_SCALE_GB = 64;
  */
 type Thresholds = Settings['health'];
 
+/**
+ * The battery with the age of its reading. A reading older than SOVI_BATTERY_STALE_MINUTES arrives as null
+ * and shows as unknown, with when it was last read and why it cannot be read now (e.g. no WDA session).
+ */
 export function Battery({ device, low }: { device: Device; low: Thresholds }) {
+  const read = device.batteryReadAt ? `read ${timeAgo(device.batteryReadAt)}` : 'never read';
+  const why = device.batteryUnknownReason ? `; not read now: ${device.batteryUnknownReason}` : '';
+  if (device.batteryLevel === null) {
+    return (
+      <span class="muted" title={`battery ${read}${why}`}>
+        {device.batteryReadAt ? `unknown (last ${read})` : '–'}
+      </span>
+    );
+  }
   return (
-    <Meter
-      value={device.batteryLevel}
-      max={100}
-      bad={low.batteryLowPercent}
-      warn={low.batteryLowPercent * 2}
-      text={device.batteryLevel === null ? '–' : `${Math.round(device.batteryLevel)}%`}
-      title="battery"
-    />
+    <span title={`battery ${read}${why}`}>
+      <Meter
+        value={device.batteryLevel}
+        max={100}
+        bad={low.batteryLowPercent}
+        warn={low.batteryLowPercent * 2}
+        text={`${Math.round(device.batteryLevel)}%`}
+        title="battery"
+      />{' '}
+      <span class="muted">{device.batteryReadAt ? timeAgo(device.batteryReadAt) : ''}</span>
+    </span>
   );
 }
 
