@@ -107,6 +107,15 @@ export async function walFileName(client: pg.ClientBase, lsn: string): Promise<s
   return rows[0]?.name ?? '';
 }
 
+/**
+ * A named point in the WAL right after the counts. It also makes sure the segment holding them has a record
+ * to close on: a lock takes no WAL, so without it pg_switch_wal would have nothing to switch and the segment
+ * would wait for archive_timeout and the next checkpoint.
+ */
+export async function createRestorePoint(client: pg.ClientBase, name: string): Promise<void> {
+  await client.query('SELECT pg_create_restore_point($1)', [name]);
+}
+
 /** Closes the current WAL segment so the archiver takes it now rather than at archive_timeout. */
 export async function switchWal(client: pg.ClientBase): Promise<void> {
   await client.query('SELECT pg_switch_wal()');

@@ -15,6 +15,7 @@ import { newBackupId, partialBackup, walDir, writeManifest } from './backup-cata
 import { countedTables, MANIFEST_FORMAT, type Manifest, type ManifestFile } from './backup-model.ts';
 import {
   archiverState,
+  createRestorePoint,
   lockedRowCounts,
   serverIdentity,
   startBackup,
@@ -63,6 +64,8 @@ export async function takeBackup(deps: BackupDeps, options: BackupOptions = {}):
     connectionString: embedded.urlFor(EMBEDDED_DATABASE),
     application_name: 'sovi backup',
   });
+  // A server that goes away mid-backup fails the query in progress; the stray event must not kill the process.
+  client.on('error', (err) => deps.logger.warn({ err: err.message }, 'backup connection lost'));
   await client.connect();
   let partial: Awaited<ReturnType<typeof partialBackup>> | undefined;
   try {
@@ -111,6 +114,7 @@ export async function takeBackup(deps: BackupDeps, options: BackupOptions = {}):
     const counts = await lockedRowCounts(client, countedTables);
     const first = await walFileName(client, startLsn);
     const last = await walFileName(client, counts.lsn);
+    await createRestorePoint(client, `sovi-backup-${id}`);
     await switchWal(client);
     await waitForArchived(client, backupDir, last, options.archiveWaitMs ?? 600_000);
     const wal = [];

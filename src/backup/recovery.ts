@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
+import { canReach, type OsUser } from '../db/embedded/binaries.ts';
 import { pgCtl, SUPERUSER, type Runner } from '../db/embedded/server.ts';
 import { assertShellSafePath, restoreCommand, writeSoviConf } from '../db/embedded/sovi-conf.ts';
 import { EMBEDDED_DATABASE } from '../db/database.ts';
@@ -46,7 +47,7 @@ export async function recoverInto(options: RecoverOptions): Promise<RecoveredTo>
   const { manifest, backupDir, targetDir, runner } = options;
   assertShellSafePath(walDir(backupDir), 'SOVI_BACKUP_DIR');
   await checkWal(manifest, backupDir);
-  await copyOut(manifest, backupDir, targetDir, options.onProgress);
+  await copyOut(manifest, backupDir, targetDir, runner.user, options.onProgress);
 
   const socketDir = await fs.mkdtemp(path.join(os.tmpdir(), 'sovi-recover-'));
   const logFile = path.join(socketDir, 'postgres.log');
@@ -67,7 +68,7 @@ export async function recoverInto(options: RecoverOptions): Promise<RecoveredTo>
         restore_command: restoreCommand(walDir(backupDir)),
         recovery_target_action: "'promote'",
         ...(options.target.kind === 'time'
-          ? { recovery_target_time: `'${options.target.time.toISOString()}'` }
+          ? { recovery_target_time: `'${pgTimestamp(options.target.time)}'` }
           : options.target.kind === 'lsn'
             ? { recovery_target_lsn: `'${options.target.lsn}'` }
             : {}),
@@ -82,12 +83,13 @@ export async function recoverInto(options: RecoverOptions): Promise<RecoveredTo>
 
     try {
       await pgCtl(runner, ['start', '-D', targetDir, '-l', logFile, '-w', '-t', '3600', '-s']);
-    } catch {
+    } catch (err) {
       const log = await fs.readFile(logFile, 'utf8').catch(() => '');
       if (log.includes(TARGET_NOT_REACHED)) throw new SoviError('conflict', TARGET_NOT_REACHED);
+      const stderr = String((err as { stderr?: unknown }).stderr ?? '').trim();
       throw new SoviError(
         'unavailable',
-        `the restored cluster in ${targetDir} did not start:\n${log.trimEnd().split('\n').slice(-15).join('\n')}`,
+        `the restored cluster in ${targetDir} did not start: ${stderr}\n${log.trimEnd().split('\n').slice(-15).join('\n')}`,
       );
     }
     const connection = { host: socketDir, port, user: SUPERUSER, database: EMBEDDED_DATABASE };
@@ -134,10 +136,20 @@ async function copyOut(
   manifest: Manifest,
   backupDir: string,
   targetDir: string,
+  user: OsUser | undefined,
   onProgress?: (done: number, total: number) => void,
 ): Promise<void> {
   const source = dataPath(backupDir, manifest.id);
-  await fs.mkdir(targetDir, { recursive: true, mode: 0o700 });
+  const created = await fs.mkdir(targetDir, { recursive: true, mode: 0o700 });
+  if (user && !(await canReach(path.dirname(targetDir), user))) {
+    if (created !== undefined) await fs.rm(created, { recursive: true, force: true });
+    throw new SoviError(
+      'invalid_input',
+      `--into: the embedded PostgreSQL runs as OS user "${user.name}", which cannot reach ${targetDir}; ` +
+        'choose a directory whose parents it can enter',
+      { field: 'into' },
+    );
+  }
   if ((await fs.readdir(targetDir)).length > 0) {
     throw new SoviError('conflict', `${targetDir} is not empty: restore into a new directory`, {
       field: 'into',
@@ -198,3 +210,6 @@ async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
     await fs.lchown(path.join(e.parentPath, e.name), uid, gid);
   }
 }
+
+/** PostgreSQL's own timestamptz input: it refuses the ISO form's T and Z in recovery_target_time. */
+const pgTimestamp = (at: Date): string => at.toISOString().replace('T', ' ').replace('Z', '+00');
