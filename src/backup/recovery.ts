@@ -86,7 +86,7 @@ export async function recoverInto(options: RecoverOptions): Promise<RecoveredTo>
     } catch (err) {
       const log = await fs.readFile(logFile, 'utf8').catch(() => '');
       if (log.includes(TARGET_NOT_REACHED)) throw new SoviError('conflict', TARGET_NOT_REACHED);
-      const stderr = String((err as { stderr?: unknown }).stderr ?? '').trim();
+      const stderr = ((err as { stderr?: string }).stderr ?? '').trim();
       throw new SoviError(
         'unavailable',
         `the restored cluster in ${targetDir} did not start: ${stderr}\n${log.trimEnd().split('\n').slice(-15).join('\n')}`,
