@@ -10,6 +10,7 @@ import { revealSecrets } from '../../src/accounts/account-secrets.ts';
 import { archiveFreshness, listBackups, pruneBackups } from '../../src/backup/backup-catalog-service.ts';
 import { partialBackups, readManifests } from '../../src/backup/backup-catalog.ts';
 import { externalServerRefusal, requireEmbedded, takeBackup } from '../../src/backup/backup-service.ts';
+import { runScheduledBackup } from '../../src/backup/scheduled-backup.ts';
 import { restoreBackup } from '../../src/backup/restore-service.ts';
 import { verifyBackup } from '../../src/backup/verify-service.ts';
 import type { Database } from '../../src/db/database.ts';
@@ -266,6 +267,36 @@ describe('backup and point-in-time restore', () => {
     const empty = await archiveFreshness(path.join(home, 'nowhere'), 26);
     expect(empty).toMatchObject({ ok: false, newestArchivedAt: null });
   });
+
+  it('runs the scheduled backup with pruning, and records failures and a missing archive as events', async () => {
+    const ok = await runScheduledBackup({
+      database,
+      settings: { ...settings, keep: 1 },
+      logger: quietLogger,
+    });
+    expect(ok.backupId).not.toBeNull();
+    expect(ok.archive.ok).toBe(true);
+    expect((await readManifests(settings.dir)).map((m) => m.id)).toEqual([ok.backupId]);
+
+    // A backup directory that cannot be written: a file stands where it should be.
+    const blocked = path.join(home, 'not-a-dir');
+    await fs.writeFile(blocked, '');
+    const failed = await runScheduledBackup({
+      database,
+      settings: { ...settings, dir: blocked },
+      logger: quietLogger,
+    });
+    expect(failed.backupId).toBeNull();
+    const { rows } = await database.pool.query<{ event_type: string; severity: string; context: object }>(
+      "SELECT event_type, severity, context FROM system_events WHERE category = 'system' ORDER BY id",
+    );
+    expect(rows.map((r) => [r.event_type, r.severity])).toEqual([
+      ['backup_taken', 'info'],
+      ['wal_archive_stale', 'critical'],
+      ['backup_failed', 'error'],
+    ]);
+    expect(JSON.stringify(rows)).not.toMatch(/postgresql:\/\//);
+  }, 120_000);
 
   it('refuses an external server with what to use instead', async () => {
     expect(() => requireEmbedded({ embedded: undefined })).toThrow(/pg_dump, or pgBackRest/);
