@@ -123,7 +123,8 @@ export async function backupBench(options: { scale: number; loadSeconds: number 
         `Scale ${options.scale}: ${accounts.toLocaleString('en')} accounts and ${metrics.toLocaleString('en')} metric rows; ` +
           `data directory ${mb(dataBytes)}. The embedded cluster has WAL archiving on (archive_timeout ${ARCHIVE_TIMEOUT_SECONDS} s) ` +
           'and fsync on. The tar baseline copies the same data directory in the same run, without the backup API, ' +
-          'checksums or WAL (so it is not a consistent backup by itself).',
+          'checksums or the archive (so it is not a consistent backup by itself), and it includes pg_wal, which the ' +
+          'base backup leaves to the archive.',
         `Recovery point: ${options.loadSeconds} s of one commit per 100 ms, then only the archive survives; the ` +
           'figure is the time from the last commit to the last commit a restore recovered.',
       ],
