@@ -73,8 +73,9 @@ export async function takeBackup(deps: BackupDeps, options: BackupOptions = {}):
     if (identity.archiveMode !== 'on') {
       throw new SoviError(
         'unavailable',
-        'WAL archiving is off on the running embedded PostgreSQL (it was started by an older sovi): stop every ' +
-          'sovi process, run `sovi db stop`, and start sovi again; archiving is switched on at start',
+        'WAL archiving is off on the running embedded PostgreSQL: it was started by an older sovi, or its OS user ' +
+          `cannot reach SOVI_BACKUP_DIR (${deps.settings.dir}; choose one it can reach). Then stop every sovi ` +
+          'process, run `sovi db stop`, and start sovi again: archiving is switched on at start',
         { field: 'SOVI_BACKUP_DIR' },
       );
     }

@@ -27,7 +27,7 @@ import {
 } from './binaries.ts';
 import { sleep } from '../../time.ts';
 import { isDuplicateDatabase } from '../pg-errors.ts';
-import { archiveSettings, ensureArchiveDir, writeSoviConf } from './sovi-conf.ts';
+import { archiveDirUsable, archiveSettings, writeSoviConf } from './sovi-conf.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -124,10 +124,15 @@ export async function useEmbeddedPostgres(options: EmbeddedOptions): Promise<Emb
       port = running;
       options.logger.debug({ port }, 'joining the running embedded PostgreSQL');
     } else {
-      if (options.archiveDir !== undefined) {
-        await ensureArchiveDir(options.archiveDir, runner.user);
+      if (options.archiveDir !== undefined && (await archiveDirUsable(options.archiveDir, runner.user))) {
         await writeSoviConf(paths.dataDir, archiveSettings(options.archiveDir), runner.user);
       } else {
+        if (options.archiveDir !== undefined) {
+          options.logger.warn(
+            { archiveDir: options.archiveDir },
+            'WAL archiving is off: the server cannot use SOVI_BACKUP_DIR (see `sovi db backup`)',
+          );
+        }
         await writeSoviConf(paths.dataDir, {}, runner.user);
       }
       port = await startServer(paths, runner, options);

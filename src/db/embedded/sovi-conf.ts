@@ -66,6 +66,21 @@ export function archiveSettings(walDir: string): Record<string, string> {
   };
 }
 
+/**
+ * Creates the archive directory, owned by the server's OS user. Returns false when that user cannot reach
+ * it (a private SOVI_HOME as root): the server then starts without archiving rather than not at all;
+ * `sovi db backup` says why, and the hourly archive check raises a critical event.
+ */
+export async function archiveDirUsable(walDir: string, user: OsUser | undefined): Promise<boolean> {
+  try {
+    await ensureArchiveDir(walDir, user);
+    return true;
+  } catch (err) {
+    if (err instanceof SoviError && err.code === 'config') return false;
+    throw err;
+  }
+}
+
 /** Creates the archive directory, owned by the server's OS user, who must be able to reach it. */
 export async function ensureArchiveDir(walDir: string, user: OsUser | undefined): Promise<void> {
   assertShellSafePath(walDir, 'SOVI_BACKUP_DIR');
