@@ -1,9 +1,11 @@
 // `npm run bench`: runs every benchmark against one PostgreSQL and rewrites the figures in bench/README.md.
 //   npm run bench -- [--scale 1] [--soak-minutes 10]
-// --scale sizes the scenario (1: 10,000 accounts, 5M metric rows); --soak-minutes 0 leaves the soak out.
+// --scale sizes the scenario (1: 10,000 accounts, 5M metric rows) and the backup bench (1: 1M accounts, 5M
+// metric rows); --soak-minutes 0 leaves the soak out.
 import { parseArgs } from 'node:util';
 import { accountsBench } from './accounts.ts';
 import { apiBench } from './api.ts';
+import { backupBench } from './backup.ts';
 import { contentBench } from './content.ts';
 import { renderBench } from './render.ts';
 import { foundationBench } from './foundation.ts';
@@ -35,6 +37,8 @@ try {
     await streamsBench(server),
     await renderBench(),
     await scenarioBench(server, { scale: Number(values.scale) }),
+    // Its own embedded cluster: archiving must be on, which the shared bench server has off.
+    await backupBench({ scale: Number(values.scale), loadSeconds: 150 }),
   ];
   if (soakMinutes > 0) sections.push(await soakBench(server, { minutes: soakMinutes }));
   const text = render(sections, server.label);

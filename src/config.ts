@@ -12,6 +12,7 @@ import {
 import { defaultTrendsSettings, parseSubreddits, type TrendsSettings } from './settings/trends-settings.ts';
 import { defaultApiSettings, parseTrustProxy, type ApiSettings } from './settings/api-settings.ts';
 import { cronSetting } from './settings/cron-setting.ts';
+import { backupLimits, defaultBackupSettings, type BackupSettings } from './settings/backup-settings.ts';
 
 const postgresUrl = z
   .string()
@@ -157,6 +158,16 @@ const envSchema = z.object({
     ).optional(),
   ),
   SOVI_MAINTENANCE_CRON: blankAsUnset(cronSetting(defaultMaintenanceSettings.cron)),
+  SOVI_BACKUP_DIR: blankAsUnset(z.string().optional()),
+  SOVI_BACKUP_CRON: blankAsUnset(cronSetting(defaultBackupSettings.cron, { allowOff: true })),
+  SOVI_BACKUP_KEEP: blankAsUnset(
+    integer(backupLimits.keep.min, backupLimits.keep.max).default(defaultBackupSettings.keep),
+  ),
+  SOVI_BACKUP_MAX_AGE_HOURS: blankAsUnset(
+    integer(backupLimits.maxAgeHours.min, backupLimits.maxAgeHours.max).default(
+      defaultBackupSettings.maxAgeHours,
+    ),
+  ),
   SOVI_TRENDS_SOURCE: blankAsUnset(z.string().default(defaultTrendsSettings.sourceSpec)),
   SOVI_TRENDS_SOURCE_OPTIONS: blankAsUnset(jsonObject.optional()),
   SOVI_TRENDS_REDDIT_URL: blankAsUnset(
@@ -311,6 +322,8 @@ export interface Config {
   };
   /** The daily maintenance job: activity_log partitions and data retention. */
   readonly maintenance: MaintenanceSettings;
+  /** Base backups and the WAL archive of the embedded PostgreSQL (src/backup). */
+  readonly backup: BackupSettings;
   /** The HTTP API: sessions, /metrics auth, rate limits (see src/http/api-settings.ts). */
   readonly api: ApiSettings;
   /** Trend ingestion: the source, subreddits per niche, the median's window, ageing, the pull cron. */
@@ -466,6 +479,15 @@ export function loadConfig(
       activityRetentionDays: e.SOVI_ACTIVITY_RETENTION_DAYS,
       snapshotRetentionDays: e.SOVI_SNAPSHOT_RETENTION_DAYS,
       cron: e.SOVI_MAINTENANCE_CRON,
+    },
+    backup: {
+      dir:
+        e.SOVI_BACKUP_DIR === undefined
+          ? path.join(path.resolve(cwd, e.SOVI_HOME), defaultBackupSettings.dirName)
+          : path.resolve(cwd, e.SOVI_BACKUP_DIR),
+      cron: e.SOVI_BACKUP_CRON,
+      keep: e.SOVI_BACKUP_KEEP,
+      maxAgeHours: e.SOVI_BACKUP_MAX_AGE_HOURS,
     },
     trends: {
       sourceSpec: e.SOVI_TRENDS_SOURCE,

@@ -7,6 +7,7 @@ import { builtinMedia } from './content/builtin-media.ts';
 import type { MediaStages } from './plugins/media-stages.ts';
 import type { Database } from './db/database.ts';
 import { startHealthMonitor, type HealthMonitor } from './devices/health-monitor.ts';
+import { startBackupWorker, type BackupWorker } from './jobs/backup-worker.ts';
 import { startContentWorker, type ContentWorker } from './jobs/content-worker.ts';
 import { startMaintenanceWorker, type MaintenanceWorker } from './jobs/maintenance-worker.ts';
 import { startMetricsWorker, type MetricsWorker } from './jobs/metrics-worker.ts';
@@ -24,6 +25,8 @@ export interface HostServices {
   readonly metrics: MetricsWorker;
   readonly trends: TrendsWorker;
   readonly maintenance: MaintenanceWorker;
+  /** The scheduled base backups; undefined on an external server. */
+  readonly backup: BackupWorker | undefined;
   stop(): Promise<void>;
 }
 
@@ -65,6 +68,14 @@ export async function startHostServices(
       heartbeatSeconds,
       safeBefore: () => rolledUpBefore(database.pool),
     });
+    const backup = await startBackupWorker({
+      database,
+      logger,
+      boss: worker.boss,
+      settings: config.backup,
+      vaultKeyFile: config.vault.keyFile,
+      heartbeatSeconds,
+    });
     const warming = worker;
     return {
       host,
@@ -74,10 +85,12 @@ export async function startHostServices(
       metrics,
       trends,
       maintenance,
+      backup,
       stop: async () => {
         // Content and sessions first (interrupted jobs are retried elsewhere), the engine with the warming
         // worker, then the monitor's round.
         await trends.stop();
+        await backup?.stop();
         await maintenance.stop();
         await metrics.stop();
         await content.stop();

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { stopEmbeddedPostgres } from '../db/embedded/server.ts';
 import { databaseStatus, type DatabaseStatus } from '../db/status.ts';
 import { SoviError } from '../errors.ts';
+import { registerBackupCommands } from './backup-commands.ts';
 import { action } from './context.ts';
 
 export function registerDbCommands(db: Command): void {
@@ -40,6 +41,8 @@ export function registerDbCommands(db: Command): void {
         );
       }),
     );
+
+  registerBackupCommands(db);
 }
 
 function formatStatus(s: DatabaseStatus): string {

@@ -1,12 +1,16 @@
 // Opens sovi's database: the configured server, or the embedded one. Everything that needs the database
 // goes through here, so the embedded server is started once and released on close.
 import type pg from 'pg';
+import path from 'node:path';
 import type { Config, ConnectionSettings } from '../config.ts';
 import type { Logger } from '../logger.ts';
 import type { EmbeddedPostgres } from './embedded/server.ts';
 import { createDb, createPool, describeConnection, type Db } from './pool.ts';
 
 export const EMBEDDED_DATABASE = 'sovi';
+
+/** The WAL archive inside SOVI_BACKUP_DIR. */
+export const backupWalDir = (backupDir: string): string => path.join(backupDir, 'wal');
 
 export interface Database {
   readonly db: Db;
@@ -45,6 +49,9 @@ export async function openDatabase(config: Config, logger: Logger, options: Open
       osUser: target.osUser,
       database: EMBEDDED_DATABASE,
       logger,
+      // Continuous archiving is always on for the embedded server: `sovi db backup` and point-in-time
+      // restore need the WAL from the moment of the base backup on.
+      archiveDir: backupWalDir(config.backup.dir),
     });
     connection = migrationConnection = { url: embedded.urlFor(EMBEDDED_DATABASE) };
   }

@@ -15,7 +15,10 @@ export interface DatabaseStatus {
   };
 }
 
-export async function databaseStatus(database: Database, files?: MigrationFile[]): Promise<DatabaseStatus> {
+export async function databaseStatus(
+  database: Pick<Database, 'pool' | 'description' | 'kind'>,
+  files?: MigrationFile[],
+): Promise<DatabaseStatus> {
   const migrationFiles = files ?? (await loadMigrationFiles());
   const client = await database.pool.connect();
   try {

@@ -28,6 +28,7 @@ import {
 } from './binaries.ts';
 import { sleep } from '../../time.ts';
 import { isDuplicateDatabase } from '../pg-errors.ts';
+import { archiveDirUsable, archiveSettings, writeSoviConf } from './sovi-conf.ts';
 
 const execFileAsync = promisify(execFile);
 
@@ -44,6 +45,8 @@ export interface EmbeddedOptions {
   database: string;
   /** Extra postgresql.conf settings, written when the cluster is created. */
   settings?: Record<string, string>;
+  /** The WAL archive: when set, each start switches on continuous archiving into it (src/backup). */
+  archiveDir?: string | undefined;
   logger: Logger;
 }
 
@@ -75,9 +78,38 @@ const pathsFor = (pgDir: string): Paths => {
   };
 };
 
-interface Runner {
+/** How the cluster's binaries are run: which ones, and as which OS user (when sovi runs as root). */
+export interface Runner {
   bins: Binaries;
   user: OsUser | undefined;
+}
+
+/** The runner for clusters other than $SOVI_HOME/pg (restores, drills): same binaries, same OS user. */
+export async function clusterRunner(osUserName: string): Promise<Runner> {
+  let bins = await locateBinaries();
+  let user: OsUser | undefined;
+  if (isRoot()) {
+    user = await ensureOsUser(osUserName);
+    bins = await binariesReachableBy(bins, user);
+  }
+  return { bins, user };
+}
+
+/** The paths of the embedded cluster under a SOVI_HOME, without creating anything. */
+export async function embeddedPaths(home: string): Promise<{ dataDir: string; passwordFile: string }> {
+  const pgDir = await fs.realpath(path.join(home, 'pg')).catch(() => path.join(home, 'pg'));
+  const p = pathsFor(pgDir);
+  return { dataDir: p.dataDir, passwordFile: p.passwordFile };
+}
+
+/** Whether a server runs on this data directory. */
+export async function isClusterRunning(runner: Runner, dataDir: string): Promise<boolean> {
+  try {
+    await run(runner, runner.bins.pgCtl, ['status', '-D', dataDir]);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function useEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedPostgres> {
@@ -93,6 +125,17 @@ export async function useEmbeddedPostgres(options: EmbeddedOptions): Promise<Emb
       port = running;
       options.logger.debug({ port }, 'joining the running embedded PostgreSQL');
     } else {
+      if (options.archiveDir !== undefined && (await archiveDirUsable(options.archiveDir, runner.user))) {
+        await writeSoviConf(paths.dataDir, archiveSettings(options.archiveDir), runner.user);
+      } else {
+        if (options.archiveDir !== undefined) {
+          options.logger.warn(
+            { archiveDir: options.archiveDir },
+            'WAL archiving is off: the server cannot use SOVI_BACKUP_DIR (see `sovi db backup`)',
+          );
+        }
+        await writeSoviConf(paths.dataDir, {}, runner.user);
+      }
       port = await startServer(paths, runner, options);
     }
     await fs.mkdir(paths.clientsDir, { recursive: true, mode: 0o700 });
@@ -149,12 +192,7 @@ async function prepare(
   osUserName: string,
   logger?: Logger,
 ): Promise<{ paths: Paths; runner: Runner }> {
-  let bins = await locateBinaries();
-  let user: OsUser | undefined;
-  if (isRoot()) {
-    user = await ensureOsUser(osUserName);
-    bins = await binariesReachableBy(bins, user);
-  }
+  const { bins, user } = await clusterRunner(osUserName);
   // SOVI_HOME keeps the default mode; only the cluster's own directory is private.
   await fs.mkdir(home, { recursive: true });
   const link = path.join(home, 'pg');
@@ -314,7 +352,7 @@ async function runningPort(paths: Paths, runner: Runner): Promise<number | undef
   return Number.isInteger(port) && port > 0 ? port : undefined;
 }
 
-async function pgCtl(runner: Runner, args: string[]): Promise<void> {
+export async function pgCtl(runner: Runner, args: string[]): Promise<void> {
   await run(runner, runner.bins.pgCtl, args);
 }
 
