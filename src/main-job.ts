@@ -39,9 +39,9 @@ export async function startSovi(
 ): Promise<RunningSovi> {
   const policies = options.policies ?? loadPolicies(config);
   // Read the keys now: a bad key file stops the start (exit 78) rather than failing the first request that
-  // needs it, and a server with none says so once, before anyone tries to add an account with secrets.
+  // needs it. A server with none says so once the database is ready (a start refused before that, like the
+  // demo's on a database with real data, says only why), before anyone can add an account with secrets.
   const vault = createVault(config.vault);
-  if (!vault.isConfigured()) logger.warn({ field: 'SOVI_VAULT_KEYS' }, noVaultKeyMessage);
   const database = await openDatabase(config, logger, { applicationName: 'sovi up' });
   let app: FastifyInstance | undefined;
   let services: HostServices | undefined;
@@ -56,6 +56,7 @@ export async function startSovi(
       },
       'database ready',
     );
+    if (!vault.isConfigured()) logger.warn({ field: 'SOVI_VAULT_KEYS' }, noVaultKeyMessage);
     await options.beforeServices?.(database, policies);
     if (options.worker !== false) services = await startHostServices(config, database, logger, { policies });
     const background = services;

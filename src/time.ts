@@ -3,7 +3,10 @@
 import { invalidInput } from './errors.ts';
 
 const RELATIVE = /^(\d+)\s*(s|m|h|d|w)$/;
-const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 24 * HOUR_MS;
+
+const UNIT_MS = { s: 1_000, m: 60_000, h: HOUR_MS, d: DAY_MS, w: 7 * DAY_MS } as const;
 
 /** An ISO-8601 time, or a duration ago ("90m", "2h", "7d"); a bad value is an error naming `field`. */
 export function parseTime(field: string, value: string, now: Date = new Date()): Date {

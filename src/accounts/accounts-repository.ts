@@ -284,3 +284,22 @@ export async function existingLiveUsernames(
     WHERE a.deleted_at IS NULL`.execute(db);
   return new Set(rows.rows.map((r) => r.key));
 }
+
+/**
+ * Live (not soft-deleted) accounts on a device or in a niche: what removing the device or deactivating the
+ * niche would strand. Served by accounts_device_id_idx and accounts_niche_id_idx.
+ */
+export async function countLiveAccounts(
+  db: Executor,
+  where: { deviceId: string } | { nicheId: string },
+): Promise<number> {
+  const [column, id] =
+    'deviceId' in where ? (['device_id', where.deviceId] as const) : (['niche_id', where.nicheId] as const);
+  const row = await db
+    .selectFrom('accounts')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where(column, '=', id)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

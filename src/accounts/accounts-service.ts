@@ -1,5 +1,6 @@
 // The rules for managed accounts: identity and uniqueness, finding one by what people type, adding,
 // listing, changing, and soft deletion. Secrets: account-secrets.ts; the lifecycle: account-state.ts.
+export { countLiveAccounts } from './accounts-repository.ts';
 import { randomUUID } from 'node:crypto';
 import { recordActivity, recordEventWithActivity } from '../activity/activity-log.ts';
 import type { Executor } from '../db/executor.ts';

@@ -8,7 +8,7 @@ import { verifyBackup } from '../backup/verify-service.ts';
 import { SoviError } from '../errors.ts';
 import { parseTime } from '../time.ts';
 import { action, type CliContext } from './context.ts';
-import { json, table } from './format.ts';
+import { bytes, json, table } from './format.ts';
 import { progress } from './progress.ts';
 import { readCommand } from './read-command.ts';
 
@@ -51,7 +51,7 @@ export function registerBackupCommands(db: Command): void {
           ctx.print(
             o.json
               ? json(summary)
-              : `backup ${m.id}: ${formatBytes(m.size)} in ${m.files.length} files, LSN ${m.startLsn}..${m.stopLsn}, ` +
+              : `backup ${m.id}: ${bytes(m.size)} in ${m.files.length} files, LSN ${m.startLsn}..${m.stopLsn}, ` +
                   `${m.wal.length} WAL segments, in ${ctx.config.backup.dir}`,
           );
         } finally {
@@ -75,7 +75,7 @@ export function registerBackupCommands(db: Command): void {
             rows.map((r) => [
               r.id,
               r.time,
-              formatBytes(r.size),
+              bytes(r.size),
               r.earliestRestore,
               r.latestRestore,
               r.verified ? `${r.verified.ok ? 'ok' : 'FAILED'} ${r.verified.at}` : 'no',
@@ -174,15 +174,4 @@ export function registerBackupCommands(db: Command): void {
         }
       }),
     );
-}
-
-function formatBytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = n;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit] ?? 'B'}`;
 }

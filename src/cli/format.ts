@@ -40,3 +40,15 @@ export function printMore(
   );
   process.stderr.write(`more: ${[command, ...flags, '--after', nextCursor].join(' ')}\n`);
 }
+
+/** 1.5 GB: a size for people, in powers of 1024. */
+export function bytes(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = n;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}

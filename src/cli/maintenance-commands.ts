@@ -3,7 +3,7 @@ import { activityPartitions } from '../maintenance/partition-maintenance.ts';
 import { rolledUpBefore } from '../maintenance/rollup-watermark.ts';
 import { runMaintenance, type MaintenanceRunResult } from '../maintenance/run-maintenance.ts';
 import { action } from './context.ts';
-import { json, shortTime, table } from './format.ts';
+import { bytes, json, shortTime, table } from './format.ts';
 import { progress } from './progress.ts';
 import { readCommand } from './read-command.ts';
 
@@ -57,7 +57,7 @@ export function registerMaintenanceCommands(maintenance: Command): void {
             p.isDefault ? '(default)' : shortTime(p.rangeStart),
             shortTime(p.rangeEnd),
             p.rowEstimate ?? '?',
-            size(p.totalBytes),
+            bytes(p.totalBytes),
           ]),
         ),
         '',
@@ -92,15 +92,4 @@ function describeRun(r: MaintenanceRunResult, retentionDays: number): string {
     ...(p.dryRun ? ['dry run: nothing was changed'] : []),
     ...lines.map(([label, value]) => label.padEnd(width) + value),
   ].join('\n');
-}
-
-function size(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }

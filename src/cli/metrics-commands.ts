@@ -14,7 +14,7 @@ import { progress } from './progress.ts';
 import { parseTime, utcDay } from '../time.ts';
 import { resolveNiche } from '../niches/niches-service.ts';
 import { findAccount } from '../accounts/accounts-service.ts';
-import { readCommand } from './read-command.ts';
+import { listing, printListing, readCommand } from './read-command.ts';
 
 const n = (v: number | null) => (v === null ? '-' : v.toLocaleString('en'));
 const rate = (v: number | null) => (v === null ? '-' : v.toFixed(3));
@@ -148,24 +148,34 @@ export function registerMetricsCommands(metrics: Command): void {
         const { db } = await ctx.database();
         await findAccount(db, id);
         const { hours } = await recentAccountHours(db, id, o.days);
-        if (o.json) return ctx.print(json(hours));
-        ctx.print(
-          hours.length === 0
-            ? `no metrics for account ${id} in the last ${o.days} day(s)`
-            : table(
-                ['hour', 'posts', 'views', 'likes', 'comments', 'shares', 'saves', 'engagement', 'followers'],
-                hours.map((h) => [
-                  shortTime(h.bucket),
-                  h.distributions,
-                  n(h.views),
-                  n(h.likes),
-                  n(h.comments),
-                  n(h.shares),
-                  n(h.saves),
-                  rate(h.engagementRate),
-                  n(h.followers),
-                ]),
-              ),
+        printListing(
+          ctx,
+          o.json,
+          listing(hours, {
+            empty: `no metrics for account ${id} in the last ${o.days} day(s)`,
+            columns: [
+              'hour',
+              'posts',
+              'views',
+              'likes',
+              'comments',
+              'shares',
+              'saves',
+              'engagement',
+              'followers',
+            ],
+            row: (h) => [
+              shortTime(h.bucket),
+              h.distributions,
+              n(h.views),
+              n(h.likes),
+              n(h.comments),
+              n(h.shares),
+              n(h.saves),
+              rate(h.engagementRate),
+              n(h.followers),
+            ],
+          }),
         );
       }),
     );
@@ -182,34 +192,34 @@ export function registerMetricsCommands(metrics: Command): void {
           throw invalidInput('slug', `slug: no niche "${slug}"`);
         });
         const days = await recentNicheDays(db, id, o.days);
-        if (o.json) return ctx.print(json(days));
-        ctx.print(
-          days.length === 0
-            ? `no metrics for ${slug} in the last ${o.days} day(s)`
-            : table(
-                [
-                  'day',
-                  'views +',
-                  'likes +',
-                  'engagement',
-                  'accounts',
-                  'followers',
-                  'followers +',
-                  'posts',
-                  'sessions',
-                ],
-                days.map((d) => [
-                  d.day,
-                  n(d.viewsGained),
-                  n(d.likesGained),
-                  rate(d.engagementRate),
-                  d.accounts,
-                  n(d.followers),
-                  n(d.followerDelta),
-                  d.posts,
-                  d.warmingSessions,
-                ]),
-              ),
+        printListing(
+          ctx,
+          o.json,
+          listing(days, {
+            empty: `no metrics for ${slug} in the last ${o.days} day(s)`,
+            columns: [
+              'day',
+              'views +',
+              'likes +',
+              'engagement',
+              'accounts',
+              'followers',
+              'followers +',
+              'posts',
+              'sessions',
+            ],
+            row: (d) => [
+              d.day,
+              n(d.viewsGained),
+              n(d.likesGained),
+              rate(d.engagementRate),
+              d.accounts,
+              n(d.followers),
+              n(d.followerDelta),
+              d.posts,
+              d.warmingSessions,
+            ],
+          }),
         );
       }),
     );

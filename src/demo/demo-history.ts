@@ -3,6 +3,7 @@
 // stamps what happens now: an account is created today, a session starts now), so these few inserts stay
 // here, in the demo's one transaction; everything that has a service (devices, hooks, events, last post,
 // trends, metrics, content) goes through it.
+import type { SessionStart } from '../warming/warming-model.ts';
 import { sql } from 'kysely';
 import type { Executor } from '../db/executor.ts';
 import type { Script } from '../content/content-model.ts';
@@ -36,13 +37,8 @@ export async function insertPastAccount(trx: Executor, a: PastAccount): Promise<
   return row.id;
 }
 
-export interface PastSession {
-  accountId: string;
-  deviceId: string;
-  platform: string;
-  phase: number;
-  day: number;
-  startedAt: Date;
+/** A session the demo's history says ran: it started, and took this long. */
+export interface PastSession extends SessionStart {
   minutes: number;
 }
 

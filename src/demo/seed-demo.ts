@@ -25,7 +25,7 @@ import type { Logger } from '../logger.ts';
 import { backfillRollups } from '../metrics/rollup-refresh.ts';
 import { ingestSnapshots } from '../metrics/snapshot-ingest.ts';
 import { resolveNiche } from '../niches/niches-service.ts';
-import { utcDayStart } from '../time.ts';
+import { DAY_MS, HOUR_MS, utcDayStart } from '../time.ts';
 import { importTrends } from '../trends/trends-import.ts';
 import { defaultWarmingPolicy } from '../warming/warming-policy.ts';
 import {
@@ -47,8 +47,6 @@ import {
   setWarmingHistory,
 } from './demo-history.ts';
 
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
 const TICK_MS = 30_000;
 /** Posts per posting account in the last two weeks. */
 const PAST_POSTS = 3;
@@ -143,13 +141,13 @@ async function seedRows(options: SeedOptions): Promise<void> {
         deviceId,
         state: a.state,
         followers: a.followers,
-        createdAt: new Date(today - (a.days + 2) * DAY),
+        createdAt: new Date(today - (a.days + 2) * DAY_MS),
       });
       accountIds.set(a.username, accountId);
       // One successful session a UTC day, the last one yesterday: today's first session is the next day.
       let lastWarmedAt: Date | null = null;
       for (let day = 1; day <= a.days && deviceId !== null; day++) {
-        const startedAt = new Date(today - (a.days - day + 1) * DAY + 8 * HOUR + i * 20 * 60_000);
+        const startedAt = new Date(today - (a.days - day + 1) * DAY_MS + 8 * HOUR_MS + i * 20 * 60_000);
         await insertPastSession(trx, {
           accountId,
           deviceId,
@@ -166,7 +164,7 @@ async function seedRows(options: SeedOptions): Promise<void> {
       if (a.state !== 'active' && a.state !== 'resting') continue;
       const k = posting++;
       for (let post = 0; post < PAST_POSTS; post++) {
-        const postedAt = new Date(now.getTime() - (13 - post * 4) * DAY - k * 3 * HOUR);
+        const postedAt = new Date(now.getTime() - (13 - post * 4) * DAY_MS - k * 3 * HOUR_MS);
         const topic = pastTopics[a.niche]?.[post] ?? `a demo video ${post + 1}`;
         const script: Script = await writer.write({
           topic,
@@ -184,7 +182,7 @@ async function seedRows(options: SeedOptions): Promise<void> {
           script,
           outputPath,
           qualityScore: 0.9,
-          producedAt: new Date(postedAt.getTime() - 2 * HOUR),
+          producedAt: new Date(postedAt.getTime() - 2 * HOUR_MS),
         });
         const distributionId = await insertPastPost(trx, {
           contentId,
@@ -225,14 +223,18 @@ async function seedRows(options: SeedOptions): Promise<void> {
     source_group: group,
     engagement,
     overperformance_ratio: ratio,
-    published_at: new Date(now.getTime() - (i + 1) * 2 * HOUR).toISOString(),
+    published_at: new Date(now.getTime() - (i + 1) * 2 * HOUR_MS).toISOString(),
   }));
   await importTrends({ db: database.db, settings: config.trends, actor: 'demo' }, JSON.stringify(topics), {
     source: 'demo topics',
     format: 'json',
   });
   await ingestSnapshots(database.pool, snapshots, { futureToleranceSeconds: 300, onBadRows: 'reject' });
-  await backfillRollups(database.pool, new Date(now.getTime() - 15 * DAY), new Date(now.getTime() + HOUR));
+  await backfillRollups(
+    database.pool,
+    new Date(now.getTime() - 15 * DAY_MS),
+    new Date(now.getTime() + HOUR_MS),
+  );
 }
 
 /** A post's numbers every 12 hours since it went out. */
@@ -244,8 +246,8 @@ function growth(
   reach: number,
 ): Record<string, unknown>[] {
   const rows: Record<string, unknown>[] = [];
-  const start = now.getTime() - 14 * DAY;
-  for (let t = postedAt.getTime() + 6 * HOUR, k = 1; t < now.getTime(); t += 12 * HOUR, k++) {
+  const start = now.getTime() - 14 * DAY_MS;
+  for (let t = postedAt.getTime() + 6 * HOUR_MS, k = 1; t < now.getTime(); t += 12 * HOUR_MS, k++) {
     const views = Math.round(reach * 900 * Math.sqrt(k) * (1 + k / 10));
     rows.push({
       time: new Date(t).toISOString(),
@@ -255,7 +257,7 @@ function growth(
       comments: Math.round(views * 0.004),
       shares: Math.round(views * 0.006),
       saves: Math.round(views * 0.01),
-      follower_count_at: Math.round(followers * (0.7 + (0.3 * (t - start)) / (14 * DAY))),
+      follower_count_at: Math.round(followers * (0.7 + (0.3 * (t - start)) / (14 * DAY_MS))),
     });
   }
   return rows;

@@ -134,17 +134,6 @@ export async function addSessionFailure(
     .executeTakeFirst();
 }
 
-/** Live (not soft-deleted) accounts assigned to the device; served by accounts_device_id_idx. */
-export async function countAccountsOnDevice(db: Executor, deviceId: string): Promise<number> {
-  const row = await db
-    .selectFrom('accounts')
-    .select((eb) => eb.fn.countAll<number>().as('count'))
-    .where('device_id', '=', deviceId)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirstOrThrow();
-  return Number(row.count);
-}
-
 /** Devices by id, udid or name, for the references people type. */
 export async function deviceIdsByRef(db: Executor, refs: string[]): Promise<Map<string, string>> {
   if (refs.length === 0) return new Map();

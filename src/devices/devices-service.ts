@@ -1,5 +1,6 @@
 // The device fleet's rules: what a device may hold, how people refer to one, and when one may be removed.
 // Rows stay in here; callers get Device objects.
+import { countLiveAccounts } from '../accounts/accounts-service.ts';
 import type { Db } from '../db/pool.ts';
 import { SoviError, invalidInput, notFound } from '../errors.ts';
 import type { SystemEvent } from '../events/event-model.ts';
@@ -15,7 +16,6 @@ import {
   type NewDevice,
 } from './device-model.ts';
 import {
-  countAccountsOnDevice,
   deleteDeviceRow,
   insertDevice,
   lockDevice,
@@ -204,7 +204,7 @@ export interface DeviceDetails {
 export async function getDeviceDetails(db: Executor, ref: string, eventLimit = 10): Promise<DeviceDetails> {
   const device = await findDeviceByRef(db, ref);
   const [assignedAccounts, page] = await Promise.all([
-    countAccountsOnDevice(db, device.id),
+    countLiveAccounts(db, { deviceId: device.id }),
     queryEvents(db, { deviceId: device.id, limit: eventLimit }),
   ]);
   return { device, assignedAccounts, recentEvents: page.events };
@@ -225,7 +225,7 @@ export async function removeDevice(
     const locked = await lockDevice(trx, found.id);
     if (!locked) throw notFound('device', `"${ref}"`);
     const device = toDevice(locked);
-    const accounts = await countAccountsOnDevice(trx, device.id);
+    const accounts = await countLiveAccounts(trx, { deviceId: device.id });
     if (accounts > 0 && !options.force) {
       throw new SoviError(
         'conflict',

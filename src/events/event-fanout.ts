@@ -9,9 +9,9 @@
 // the last one leaves.
 import type { Executor } from '../db/executor.ts';
 import type { Logger } from '../logger.ts';
-import { pause } from '../time.ts';
 import type { SystemEvent } from './event-model.ts';
 import type { SubscribeToEvents } from './event-notifier.ts';
+import { followNotifications } from './follow-notifications.ts';
 import { eventsAfter, maxEventId, type EventFilter } from './events-repository.ts';
 import { toEvent } from './events-service.ts';
 
@@ -90,46 +90,25 @@ export function createEventFanout(
 
   async function run(current: Loop): Promise<void> {
     const signal = current.stop.signal;
-    let wake: () => void = () => undefined;
-    // A notification that arrives while reading must not be lost: it leaves a flag for the next wait.
-    let pending: boolean;
-    const subscription = await subscribe(() => {
-      pending = true;
-      wake();
-    });
-    try {
-      while (!signal.aborted) {
-        pending = false;
-        const readAt = Date.now();
-        let waitMs = pollMs;
+    await followNotifications(
+      subscribe,
+      signal,
+      async () => {
         try {
           for (;;) {
             const rows = await eventsAfter(db, {}, current.cursor, PAGE);
             reads++;
             for (const row of rows) deliver(toEvent(row));
             current.cursor = rows.at(-1)?.id ?? current.cursor;
-            if (rows.length < PAGE || signal.aborted) break;
+            if (rows.length < PAGE || signal.aborted) return undefined;
           }
         } catch (err) {
           logger.warn({ err: (err as Error).message }, 'event streams: reading the log failed; retrying');
-          waitMs = RETRY_MS;
-          pending = false;
+          return RETRY_MS;
         }
-        if (signal.aborted) break;
-        if (pending) {
-          const gap = MIN_READ_GAP_MS - (Date.now() - readAt);
-          if (gap > 0) await pause(gap, signal).done;
-          continue;
-        }
-        const wait = pause(waitMs, signal);
-        wake = wait.wake;
-        await wait.done;
-        wake = () => undefined;
-        await subscription.refresh();
-      }
-    } finally {
-      await subscription.close();
-    }
+      },
+      { pollMs, minGapMs: MIN_READ_GAP_MS },
+    );
   }
 
   function start(): Loop {

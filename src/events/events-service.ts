@@ -3,8 +3,8 @@
 import { redactContext } from '../redact.ts';
 import { isExactTime, keysetPage, type Keyset } from '../db/keyset.ts';
 import { SoviError, invalidInput, notFound } from '../errors.ts';
-import { pause } from '../time.ts';
 import type { SubscribeToEvents } from './event-notifier.ts';
+import { followNotifications } from './follow-notifications.ts';
 export { openEventExists, resolveOpenEvents } from './events-repository.ts';
 export type { EventFilter } from './events-repository.ts';
 import {
@@ -224,35 +224,20 @@ export async function followEvents(
   signal: AbortSignal,
   options: FollowOptions,
 ): Promise<void> {
-  const pollMs = options.pollMs ?? 2_000;
   let lastId = fromId;
-  let wake: () => void = () => undefined;
-  // A notification that arrives while we are reading must not be lost: it leaves a flag for the next wait.
-  let pending: boolean;
-  const subscription = await options.subscribe(() => {
-    pending = true;
-    wake();
-  });
-  options.onListening?.();
-  try {
-    while (!signal.aborted) {
-      pending = false;
+  await followNotifications(
+    options.subscribe,
+    signal,
+    async () => {
       for (;;) {
         const rows = await eventsAfter(db, filter, lastId, FOLLOW_PAGE);
         for (const row of rows) onEvent(toEvent(row));
         lastId = rows.at(-1)?.id ?? lastId;
-        if (rows.length < FOLLOW_PAGE || signal.aborted) break;
+        if (rows.length < FOLLOW_PAGE || signal.aborted) return undefined;
       }
-      if (pending || signal.aborted) continue;
-      const wait = pause(pollMs, signal);
-      wake = wait.wake;
-      await wait.done;
-      wake = () => undefined;
-      await subscription.refresh();
-    }
-  } finally {
-    await subscription.close();
-  }
+    },
+    { pollMs: options.pollMs ?? 2_000, onListening: options.onListening },
+  );
 }
 
 /** The newest event id, where `tail -f` and a stream start when asked for no history. */

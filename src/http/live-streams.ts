@@ -111,28 +111,41 @@ export function createLiveStreams({ db, events, logger, settings }: LiveStreamsD
       // A cookie session and a bearer token of the same token count together.
       const token = request.auth?.token.id ?? 'anonymous';
       const address = request.ip;
-      if (open.size >= settings.streamsTotal) {
+      // The caps, widest first: what is full, how full it is, and what the message names.
+      const caps = [
+        {
+          cap: 'total',
+          used: open.size,
+          limit: settings.streamsTotal,
+          what: 'on this server',
+          variable: 'SOVI_STREAMS_MAX',
+          field: 'stream',
+        },
+        {
+          cap: 'token',
+          used: byToken.get(token) ?? 0,
+          limit: settings.streamsPerToken,
+          what: 'for this token',
+          variable: 'SOVI_STREAMS_PER_TOKEN',
+          field: 'authorization',
+        },
+        {
+          cap: 'address',
+          used: byAddress.get(address) ?? 0,
+          limit: settings.streamsPerAddress,
+          what: 'from this address',
+          variable: 'SOVI_STREAMS_PER_ADDRESS',
+          field: 'address',
+        },
+      ];
+      const full = caps.find((c) => c.used >= c.limit);
+      if (full) {
+        const closeOne = full.cap === 'total' ? '' : ': close one first';
         throw refuse(
           reply,
-          'total',
-          `too many open event streams on this server (${settings.streamsTotal}, SOVI_STREAMS_MAX)`,
-          'stream',
-        );
-      }
-      if ((byToken.get(token) ?? 0) >= settings.streamsPerToken) {
-        throw refuse(
-          reply,
-          'token',
-          `too many open event streams for this token (${settings.streamsPerToken}, SOVI_STREAMS_PER_TOKEN): close one first`,
-          'authorization',
-        );
-      }
-      if ((byAddress.get(address) ?? 0) >= settings.streamsPerAddress) {
-        throw refuse(
-          reply,
-          'address',
-          `too many open event streams from this address (${settings.streamsPerAddress}, SOVI_STREAMS_PER_ADDRESS): close one first`,
-          'address',
+          full.cap,
+          `too many open event streams ${full.what} (${full.limit}, ${full.variable})${closeOne}`,
+          full.field,
         );
       }
       open.set(controller, kind);

@@ -7,7 +7,7 @@
 // recentAccountHours and recentNicheDays are the windows the API and the CLI show: the last N days to now.
 import { sql } from 'kysely';
 import type { Db } from '../db/pool.ts';
-import { utcDay } from '../time.ts';
+import { DAY_MS, HOUR_MS, utcDay } from '../time.ts';
 
 export interface AccountHour {
   bucket: Date;
@@ -59,9 +59,6 @@ export async function accountHourly(db: Db, accountId: string, from: Date, to: D
   }));
 }
 
-const HOUR = 3_600_000;
-const DAY = 86_400_000;
-
 /** An account's last `days` days hour by hour, up to the end of the current hour. */
 export async function recentAccountHours(
   db: Db,
@@ -69,8 +66,8 @@ export async function recentAccountHours(
   days: number,
   now: Date = new Date(),
 ): Promise<{ from: Date; to: Date; hours: AccountHour[] }> {
-  const to = new Date(Math.ceil(now.getTime() / HOUR) * HOUR);
-  const from = new Date(to.getTime() - days * DAY);
+  const to = new Date(Math.ceil(now.getTime() / HOUR_MS) * HOUR_MS);
+  const from = new Date(to.getTime() - days * DAY_MS);
   return { from, to, hours: await accountHourly(db, accountId, from, to) };
 }
 
@@ -133,8 +130,13 @@ export async function recentNicheDays(
   days: number,
   now: Date = new Date(),
 ): Promise<NicheDay[]> {
-  const tomorrow = new Date(now.getTime() + DAY);
-  return nicheDaily(db, nicheId, utcDay(new Date(tomorrow.getTime() - (days + 1) * DAY)), utcDay(tomorrow));
+  const tomorrow = new Date(now.getTime() + DAY_MS);
+  return nicheDaily(
+    db,
+    nicheId,
+    utcDay(new Date(tomorrow.getTime() - (days + 1) * DAY_MS)),
+    utcDay(tomorrow),
+  );
 }
 
 export interface TopContent {
@@ -157,7 +159,7 @@ export async function topContent(
   options: { days: number; limit: number; nicheId?: string; now?: Date },
 ): Promise<TopContent[]> {
   const today = utcDay(options.now ?? new Date());
-  const from = utcDay(new Date(Date.parse(today) - (options.days - 1) * DAY));
+  const from = utcDay(new Date(Date.parse(today) - (options.days - 1) * DAY_MS));
   const niche = options.nicheId ? sql`AND niche_id = ${options.nicheId}` : sql``;
   const week =
     options.days === 7

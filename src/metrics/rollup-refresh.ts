@@ -14,12 +14,10 @@ import type pg from 'pg';
 import { withClientTransaction } from '../db/client-transaction.ts';
 import { invalidInput } from '../errors.ts';
 import { recordEvent } from '../events/events-service.ts';
-import { utcDay, utcDayStart } from '../time.ts';
+import { DAY_MS, HOUR_MS, utcDay, utcDayStart } from '../time.ts';
 
 /** One refresher at a time, across hosts: two would delete and re-insert the same buckets. */
 export const REFRESH_LOCK = 0x736f7669_0011n;
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
 
 export interface RollupSettings {
   /** Late rows up to this old are folded in by the job; older ones need a backfill. */
@@ -55,15 +53,15 @@ function hourRanges(hours: Date[]): [Date, Date][] {
   const ranges: [Date, Date][] = [];
   for (const hour of hours) {
     const last = ranges.at(-1);
-    if (last && last[1].getTime() === hour.getTime()) last[1] = new Date(hour.getTime() + HOUR);
-    else ranges.push([hour, new Date(hour.getTime() + HOUR)]);
+    if (last && last[1].getTime() === hour.getTime()) last[1] = new Date(hour.getTime() + HOUR_MS);
+    else ranges.push([hour, new Date(hour.getTime() + HOUR_MS)]);
   }
   return ranges;
 }
 
 async function refreshDayTables(client: pg.PoolClient, from: Date, to: Date): Promise<number> {
   let days = 0;
-  for (let d = from.getTime(); d < to.getTime(); d += DAY, days++) {
+  for (let d = from.getTime(); d < to.getTime(); d += DAY_MS, days++) {
     const day = utcDay(new Date(d));
     await client.query(
       `SELECT refresh_account_health_day($1::date), refresh_content_metrics_day($1::date),
@@ -100,10 +98,10 @@ export async function refreshRollups(
     });
     if (!locked.rows[0]!.ok) return report({ ran: false });
     const today = utcDayStart(now());
-    const cutoff = new Date(now().getTime() - settings.lateWindowHours * HOUR);
+    const cutoff = new Date(now().getTime() - settings.lateWindowHours * HOUR_MS);
 
     if (path === 'timescaledb') {
-      const days = await refreshDayTables(client, utcDayStart(cutoff), new Date(today.getTime() + DAY));
+      const days = await refreshDayTables(client, utcDayStart(cutoff), new Date(today.getTime() + DAY_MS));
       await client.query('SELECT refresh_content_metrics_week($1::date)', [utcDay(today)]);
       const watermark = await advance(client, now(), 0, started);
       return report({ days, watermark });
@@ -122,11 +120,11 @@ export async function refreshRollups(
     }
     const changedDays = [...new Set(fresh.map((c) => utcDayStart(c.hour).getTime()))].sort((a, b) => a - b);
     for (const day of changedDays) {
-      await client.query('SELECT refresh_metrics_daily($1, $2)', [new Date(day), new Date(day + DAY)]);
+      await client.query('SELECT refresh_metrics_daily($1, $2)', [new Date(day), new Date(day + DAY_MS)]);
     }
     // Today and yesterday always: their sessions, events and posts change without any snapshot arriving.
-    const firstDay = Math.min(changedDays[0] ?? Infinity, today.getTime() - DAY);
-    const days = await refreshDayTables(client, new Date(firstDay), new Date(today.getTime() + DAY));
+    const firstDay = Math.min(changedDays[0] ?? Infinity, today.getTime() - DAY_MS);
+    const days = await refreshDayTables(client, new Date(firstDay), new Date(today.getTime() + DAY_MS));
     await client.query('SELECT refresh_content_metrics_week($1::date)', [utcDay(today)]);
     if (late.length > 0) {
       const first = late[0]!.hour;
@@ -138,9 +136,9 @@ export async function refreshRollups(
         eventType: 'metrics_late_rows',
         message:
           `${lateRows} snapshot(s) arrived for ${late.length} hour(s) older than the ${settings.lateWindowHours} h late window ` +
-          `(${first.toISOString()} to ${new Date(last.getTime() + HOUR).toISOString()}); the rollups leave them out until ` +
-          `\`sovi metrics refresh --from ${utcDay(first)} --to ${utcDay(new Date(last.getTime() + DAY))}\``,
-        context: { hours: late.length, rows: lateRows, from: first, to: new Date(last.getTime() + HOUR) },
+          `(${first.toISOString()} to ${new Date(last.getTime() + HOUR_MS).toISOString()}); the rollups leave them out until ` +
+          `\`sovi metrics refresh --from ${utcDay(first)} --to ${utcDay(new Date(last.getTime() + DAY_MS))}\``,
+        context: { hours: late.length, rows: lateRows, from: first, to: new Date(last.getTime() + HOUR_MS) },
       });
     }
     const rows = fresh.reduce((n, c) => n + Number(c.rows), 0);
@@ -182,8 +180,8 @@ export async function backfillRollups(
   // what is left would overwrite good rollups with partial ones. The first whole day after the cutoff is safe.
   let clampedFrom: Date | null = null;
   if (options.rawRetentionDays !== undefined) {
-    const cutoff = (options.now ?? new Date()).getTime() - options.rawRetentionDays * DAY;
-    const firstWhole = utcDayStart(new Date(cutoff)).getTime() + DAY;
+    const cutoff = (options.now ?? new Date()).getTime() - options.rawRetentionDays * DAY_MS;
+    const firstWhole = utcDayStart(new Date(cutoff)).getTime() + DAY_MS;
     if (from.getTime() < firstWhole) {
       clampedFrom = new Date(firstWhole);
       from = clampedFrom;
@@ -191,20 +189,20 @@ export async function backfillRollups(
     }
   }
   const first = utcDayStart(from).getTime();
-  const end = utcDayStart(new Date(to.getTime() - 1)).getTime() + DAY;
-  const total = Math.round((end - first) / DAY);
+  const end = utcDayStart(new Date(to.getTime() - 1)).getTime() + DAY_MS;
+  const total = Math.round((end - first) / DAY_MS);
   onProgress?.(0, total);
-  for (let day = first, done = 0; day < end; day += DAY) {
+  for (let day = first, done = 0; day < end; day += DAY_MS) {
     await withClientTransaction(pool, async (client) => {
       await client.query(`SET LOCAL statement_timeout = 0`);
       await client.query('SELECT pg_advisory_xact_lock($1)', [REFRESH_LOCK.toString()]);
       if ((await pathOf(client)) === 'tables') {
         await client.query('SELECT refresh_metrics_hourly($1, $2), refresh_metrics_daily($1, $2)', [
           new Date(day),
-          new Date(day + DAY),
+          new Date(day + DAY_MS),
         ]);
       }
-      await refreshDayTables(client, new Date(day), new Date(day + DAY));
+      await refreshDayTables(client, new Date(day), new Date(day + DAY_MS));
     });
     onProgress?.(++done, total);
   }

@@ -47,17 +47,6 @@ export async function updateNicheRow(db: Executor, id: string, patch: Updateable
     .executeTakeFirstOrThrow();
 }
 
-/** Live accounts in a niche: what deactivating it would leave without new content. */
-export async function countLiveAccounts(db: Executor, nicheId: string): Promise<number> {
-  const row = await db
-    .selectFrom('accounts')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('niche_id', '=', nicheId)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
 export async function activeNicheSlugs(db: Executor): Promise<string[]> {
   const rows = await db
     .selectFrom('niches')

@@ -1,5 +1,6 @@
 // Niches: finding one by what people type (a slug or an id), listing, adding and changing them. Every
 // domain that takes a niche from a person resolves it here.
+import { countLiveAccounts } from '../accounts/accounts-service.ts';
 import type { Executor } from '../db/executor.ts';
 import type { Db } from '../db/pool.ts';
 import { isUniqueViolation } from '../db/pg-errors.ts';
@@ -9,7 +10,6 @@ import { isUuid } from '../ids.ts';
 import { decodeCursor, encodeCursor } from '../db/keyset.ts';
 import { NICHE_SLUG, nicheStatuses, type Niche, type NicheStatus } from './niche-model.ts';
 import {
-  countLiveAccounts,
   findNicheRow,
   insertNicheRow,
   listNicheRows,
@@ -169,7 +169,7 @@ export async function updateNiche(db: Db, ref: string, patch: NichePatch, actor:
   try {
     return await db.transaction().execute(async (trx) => {
       if (changes.status === 'inactive' && current.status === 'active' && !patch.force) {
-        const live = await countLiveAccounts(trx, current.id);
+        const live = await countLiveAccounts(trx, { nicheId: current.id });
         if (live > 0) {
           throw new SoviError(
             'conflict',

@@ -1,6 +1,7 @@
 // The overview's counts: the fleet by status, live accounts by state, what needs attention, and the last
 // 24 hours' sessions and posts. Each figure is one aggregate over its table, so the dashboard's overview
 // costs the same for ten phones as for ten thousand.
+import { DAY_MS } from '../time.ts';
 import { sql } from 'kysely';
 import type { Db } from '../db/pool.ts';
 
@@ -14,8 +15,6 @@ export interface Overview {
   sessions: { total: number; byOutcome: Record<string, number> };
   posts: { posted: number; failed: number };
 }
-
-const DAY_MS = 86_400_000;
 
 type Counted = { key: string; n: number };
 const tally = (rows: Counted[]): Record<string, number> => Object.fromEntries(rows.map((r) => [r.key, r.n]));

@@ -6,11 +6,11 @@ import { z } from 'zod';
 import type { SessionExecutor, SessionFacts, SessionOutcome, SessionRequest } from './executor.ts';
 import { sleep } from '../time.ts';
 import { parseOptions } from '../settings/parse-options.ts';
+import { rate, seedOption } from './simulation.ts';
 
-const rate = z.number().min(0).max(1);
 const optionsSchema = z
   .object({
-    seed: z.union([z.number(), z.string()]).default(1),
+    seed: seedOption,
     deviceDropRate: rate.default(0.02),
     loginFailureRate: rate.default(0.01),
     challengeRate: rate.default(0.01),

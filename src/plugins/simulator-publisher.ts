@@ -7,11 +7,11 @@ import { z } from 'zod';
 import { PublishError, type Publisher, type PublisherContext } from './publisher.ts';
 import { sleep } from '../time.ts';
 import { parseOptions } from '../settings/parse-options.ts';
+import { rate, roll, seedOption } from './simulation.ts';
 
-const rate = z.number().min(0).max(1);
 const optionsSchema = z
   .object({
-    seed: z.union([z.number(), z.string()]).default(1),
+    seed: seedOption,
     /** Share of attempts that fail and are worth retrying (rate limits, network). */
     transientFailureRate: rate.default(0.05),
     /** Share of distributions the platform refuses for good. */
@@ -21,10 +21,6 @@ const optionsSchema = z
     delayMs: z.number().int().min(0).max(60_000).default(0),
   })
   .strict();
-
-/** A number in [0, 1) fixed by the seed and the inputs. */
-const roll = (...parts: (string | number)[]) =>
-  createHash('sha256').update(parts.join(':')).digest().readUInt32LE(0) / 4_294_967_296;
 
 export function createSimulatorPublisher(
   input: Readonly<Record<string, unknown>>,

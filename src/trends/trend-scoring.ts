@@ -15,6 +15,7 @@
 // is 0.5 at twice the median and approaches 1 slowly: a 100× outlier does not dwarf a 10× one. A
 // relative velocity of 0.1 (a tenth of a typical item's whole engagement every hour) scores 0.5. Unknown parts
 // count as no evidence: an unknown ratio as 1 (a typical item), an unknown velocity as 0.
+import { HOUR_MS } from '../time.ts';
 
 export const scoring = {
   weights: { ratio: 0.5, velocity: 0.3, freshness: 0.2 },
@@ -30,8 +31,6 @@ export const scoring = {
   /** A just-posted item's rate is measured over at least this long. */
   minAgeHours: 1,
 } as const;
-
-const HOUR_MS = 3_600_000;
 
 /** The median of some numbers (the mean of the middle two for an even count); null for none. */
 export function median(values: readonly number[]): number | null {

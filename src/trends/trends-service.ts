@@ -1,6 +1,7 @@
 // Trending topics: scoring and merging what comes in (pulls and imports alike), ageing topics out, and the
 // topic people and `sovi content new --from-trend` read. Pulling from a source is trends-pull.ts; the
 // listing is trends-reads.ts.
+import { HOUR_MS, DAY_MS } from '../time.ts';
 import type { Db } from '../db/pool.ts';
 import { notFound } from '../errors.ts';
 import type { Executor } from '../db/executor.ts';
@@ -25,9 +26,6 @@ import {
   type TopicRow,
 } from './trends-repository.ts';
 import type { TrendsSettings } from '../settings/trends-settings.ts';
-
-const HOUR_MS = 3_600_000;
-const DAY_MS = 86_400_000;
 
 export function toTrend(row: TopicRow): Trend {
   return {

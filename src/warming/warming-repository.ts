@@ -3,6 +3,7 @@
 // written by their own domains (src/accounts/account-warming.ts, src/devices/device-sessions.ts).
 import { sql } from 'kysely';
 import type { Executor } from '../db/executor.ts';
+import type { SessionStart } from './warming-model.ts';
 import { dueCondition, dueOrder } from './due-rule.ts';
 import type { WarmingPolicy } from './warming-policy.ts';
 
@@ -55,15 +56,7 @@ export function pickCandidatesQuery(options: PickOptions) {
 /** Starts a session's warming_progress row; false when the row was there already (a retry of the session). */
 export async function insertSessionRow(
   db: Executor,
-  row: {
-    sessionKey: string;
-    accountId: string;
-    deviceId: string;
-    platform: string;
-    phase: number;
-    day: number;
-    startedAt: Date;
-  },
+  row: SessionStart & { sessionKey: string },
 ): Promise<boolean> {
   const inserted = await db
     .insertInto('warming_progress')
