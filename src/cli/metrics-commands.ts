@@ -7,14 +7,14 @@ import { backfillRollups, refreshRollups, rollupStatus } from '../metrics/rollup
 import { ENGAGEMENT_FORMULA } from '../metrics/snapshot-format.ts';
 import { ingestSnapshotFile } from '../metrics/snapshot-ingest.ts';
 import type { Db } from '../db/pool.ts';
-import { action } from './context.ts';
+import { action, type CliContext } from './context.ts';
 import { json, shortTime, table } from './format.ts';
 import { parseInteger } from './parse.ts';
 import { progress } from './progress.ts';
 import { parseTime, utcDay } from '../time.ts';
 import { resolveNiche } from '../niches/niches-service.ts';
 import { findAccount } from '../accounts/accounts-service.ts';
-import { listing, printListing, readCommand } from './read-command.ts';
+import { listing, printListing, readCommand, type Listing } from './read-command.ts';
 
 const n = (v: number | null) => (v === null ? '-' : v.toLocaleString('en'));
 const rate = (v: number | null) => (v === null ? '-' : v.toFixed(3));
@@ -137,92 +137,82 @@ export function registerMetricsCommands(metrics: Command): void {
       ),
   });
 
-  metrics
-    .command('account <id>')
-    .description("an account's metrics hour by hour: its distributions' latest counts in each hour")
-    .option('--days <n>', 'how many days back (default 30)', (v) => parseInteger('--days', v, 1, 366), 30)
-    .option('--json', 'print JSON')
-    .action(
-      action(async (ctx, id: string, o: { days: number; json?: boolean }) => {
-        if (!isUuid(id)) throw invalidInput('id', `id: expected an account UUID, got "${id}"`);
-        const { db } = await ctx.database();
-        await findAccount(db, id);
-        const { hours } = await recentAccountHours(db, id, o.days);
-        printListing(
-          ctx,
-          o.json,
-          listing(hours, {
-            empty: `no metrics for account ${id} in the last ${o.days} day(s)`,
-            columns: [
-              'hour',
-              'posts',
-              'views',
-              'likes',
-              'comments',
-              'shares',
-              'saves',
-              'engagement',
-              'followers',
-            ],
-            row: (h) => [
-              shortTime(h.bucket),
-              h.distributions,
-              n(h.views),
-              n(h.likes),
-              n(h.comments),
-              n(h.shares),
-              n(h.saves),
-              rate(h.engagementRate),
-              n(h.followers),
-            ],
-          }),
-        );
-      }),
-    );
+  historyCommand(metrics, {
+    spec: 'account <id>',
+    description: "an account's metrics hour by hour: its distributions' latest counts in each hour",
+    maxDays: 366,
+    defaultDays: 30,
+    history: async (ctx, id, o) => {
+      if (!isUuid(id)) throw invalidInput('id', `id: expected an account UUID, got "${id}"`);
+      const { db } = await ctx.database();
+      await findAccount(db, id);
+      const { hours } = await recentAccountHours(db, id, o.days);
+      return listing(hours, {
+        empty: `no metrics for account ${id} in the last ${o.days} day(s)`,
+        columns: [
+          'hour',
+          'posts',
+          'views',
+          'likes',
+          'comments',
+          'shares',
+          'saves',
+          'engagement',
+          'followers',
+        ],
+        row: (h) => [
+          shortTime(h.bucket),
+          h.distributions,
+          n(h.views),
+          n(h.likes),
+          n(h.comments),
+          n(h.shares),
+          n(h.saves),
+          rate(h.engagementRate),
+          n(h.followers),
+        ],
+      });
+    },
+  });
 
-  metrics
-    .command('niche <slug>')
-    .description('a niche day by day: views and likes gained, engagement, followers, posts, warming sessions')
-    .option('--days <n>', 'how many days back (default 90)', (v) => parseInteger('--days', v, 1, 3660), 90)
-    .option('--json', 'print JSON')
-    .action(
-      action(async (ctx, slug: string, o: { days: number; json?: boolean }) => {
-        const { db } = await ctx.database();
-        const id = await nicheId(db, slug).catch(() => {
-          throw invalidInput('slug', `slug: no niche "${slug}"`);
-        });
-        const days = await recentNicheDays(db, id, o.days);
-        printListing(
-          ctx,
-          o.json,
-          listing(days, {
-            empty: `no metrics for ${slug} in the last ${o.days} day(s)`,
-            columns: [
-              'day',
-              'views +',
-              'likes +',
-              'engagement',
-              'accounts',
-              'followers',
-              'followers +',
-              'posts',
-              'sessions',
-            ],
-            row: (d) => [
-              d.day,
-              n(d.viewsGained),
-              n(d.likesGained),
-              rate(d.engagementRate),
-              d.accounts,
-              n(d.followers),
-              n(d.followerDelta),
-              d.posts,
-              d.warmingSessions,
-            ],
-          }),
-        );
-      }),
-    );
+  historyCommand(metrics, {
+    spec: 'niche <slug>',
+    description: 'a niche day by day: views and likes gained, engagement, followers, posts, warming sessions',
+    maxDays: 3660,
+    defaultDays: 90,
+    history: async (ctx, slug, o) => {
+      const { db } = await ctx.database();
+      const id = await nicheId(db, slug).catch(() => {
+        throw invalidInput('slug', `slug: no niche "${slug}"`);
+      });
+      const days = await recentNicheDays(db, id, o.days);
+      return listing(days, {
+        empty: `no metrics for ${slug} in the last ${o.days} day(s)`,
+        columns: [
+          'day',
+          'views +',
+          'likes +',
+          'engagement',
+          'accounts',
+          'followers',
+          'followers +',
+          'posts',
+          'sessions',
+        ],
+        row: (d) => [
+          d.day,
+          n(d.viewsGained),
+          n(d.likesGained),
+          rate(d.engagementRate),
+          d.accounts,
+          n(d.followers),
+          n(d.followerDelta),
+          d.posts,
+          d.warmingSessions,
+        ],
+      });
+    },
+  });
 
   metrics
     .command('top')
@@ -269,5 +259,34 @@ export function registerMetricsCommands(metrics: Command): void {
         });
         ctx.print(`rescored ${report.hooks} hook(s) from ${report.posts} post(s)`);
       }),
+    );
+}
+
+interface HistoryCommand<Item> {
+  /** The subcommand and what it is about, e.g. 'niche <slug>'. */
+  spec: string;
+  description: string;
+  maxDays: number;
+  defaultDays: number;
+  /** Reads the history of the thing named by the argument, and says how it reads to a person. */
+  history: (ctx: CliContext, ref: string, o: { days: number }) => Promise<Listing<Item>>;
+}
+
+/** A metrics history: one thing's figures over its last --days, as a table or --json. */
+function historyCommand<Item>(metrics: Command, command: HistoryCommand<Item>): void {
+  metrics
+    .command(command.spec)
+    .description(command.description)
+    .option(
+      '--days <n>',
+      `how many days back (default ${command.defaultDays})`,
+      (v) => parseInteger('--days', v, 1, command.maxDays),
+      command.defaultDays,
+    )
+    .option('--json', 'print JSON')
+    .action(
+      action(async (ctx, ref: string, o: { days: number; json?: boolean }) =>
+        printListing(ctx, o.json, await command.history(ctx, ref, o)),
+      ),
     );
 }

@@ -1,8 +1,9 @@
 // What a metric snapshot file or batch holds: its columns (which are required, which are counts or rates),
 // how a file's format is told from its name, and a CSV file's header, checked before a byte is staged.
+import { checkHeader } from '../csv-import.ts';
 import fs from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { SoviError, invalidInput } from '../errors.ts';
+import { invalidInput } from '../errors.ts';
 
 export const snapshotColumns = [
   'time',
@@ -85,19 +86,6 @@ async function readHeader(file: string): Promise<SnapshotColumn[]> {
     });
   }
   const header = names.map((h) => h.toLowerCase());
-  const problems = [
-    ...header
-      .filter((h) => !(snapshotColumns as readonly string[]).includes(h))
-      .map((c) => `unknown column "${c}"`),
-    ...requiredColumns.filter((c) => !header.includes(c)).map((c) => `missing column "${c}"`),
-    ...header.filter((h, i) => header.indexOf(h) !== i).map((c) => `column "${c}" appears twice`),
-  ];
-  if (problems.length > 0) {
-    throw new SoviError(
-      'invalid_input',
-      `${file} line 1: ${problems.join('; ')}. Columns: ${snapshotColumns.join(', ')} (${requiredColumns.join(' and ')} required)`,
-      { field: 'header', issues: problems.map((message) => ({ line: 1, message })) },
-    );
-  }
+  checkHeader(header, file, snapshotColumns, requiredColumns);
   return header as SnapshotColumn[];
 }
