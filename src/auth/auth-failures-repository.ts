@@ -1,4 +1,4 @@
-// SQL for the failed-token counters (migrations/018_auth_failures.sql). The database's clock decides the
+// SQL for the failed-token counters (migrations/017_auth_failures.sql). The database's clock decides the
 // windows, so every sovi process agrees on them.
 import { sql } from 'kysely';
 import type { Executor } from '../db/executor.ts';

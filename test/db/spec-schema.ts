@@ -153,7 +153,7 @@ export const addedBeyondSpec: Record<string, Record<string, string>> = {
     session_failures: int,
     current_session_key: uuid,
     session_lease_until: tstz,
-    // 019_device_battery_read_at.sql: when the battery was read, and why the latest read failed.
+    // 018_device_battery_read_at.sql: when the battery was read, and why the latest read failed.
     battery_read_at: tstz,
     battery_unknown_reason: text,
   },

@@ -1,4 +1,4 @@
--- 018: failed token attempts per client address, in the database so that every sovi process serving the API
+-- 017: failed token attempts per client address, in the database so that every sovi process serving the API
 -- counts against one budget (SOVI_AUTH_FAILURES_PER_MINUTE). In a process's memory, each instance behind a
 -- load balancer allowed the whole budget again.
 --
