@@ -4,7 +4,6 @@ import type pg from 'pg';
 import type { Config } from '../config.ts';
 import type { PipelineJobSink } from '../content/pipeline.ts';
 import type { Db } from '../db/pool.ts';
-import type { EventNotifier } from '../events/event-notifier.ts';
 import type { Logger } from '../logger.ts';
 import type { Policies } from '../policies.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -17,7 +16,6 @@ export interface ApiDeps {
   vault: Vault;
   logger: Logger;
   auth: Auth;
-  events: EventNotifier;
   /** Where a device added without a host is plugged in: this server's host (SOVI_HOST_NAME). */
   defaultHost: string;
   /** The live streams' shared readers and caps; closing the app ends them. */

@@ -109,7 +109,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     vault: deps.vault,
     logger: deps.logger,
     auth,
-    events,
     streams,
     defaultHost: deps.config.host,
     config: deps.config,
