@@ -4,7 +4,10 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { pino } from 'pino';
+import { loadConfig, type Config } from '../src/config.ts';
+import { openDatabase } from '../src/db/database.ts';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../src/db/embedded/throwaway.ts';
+import { prepareDatabase } from '../src/db/prepare.ts';
 
 export const logger = pino({ level: 'warn' });
 
@@ -21,6 +24,18 @@ const withDatabase = (url: string, name: string) => {
   u.pathname = `/${name}`;
   return u.toString();
 };
+
+/** Brings a fresh bench database up to date as `sovi up` would, and returns its configuration. */
+export async function migrateBenchDatabase(url: string): Promise<Config> {
+  const config = loadConfig({ DATABASE_URL: url, SOVI_LOG_LEVEL: 'warn' });
+  const database = await openDatabase(config, logger, { applicationName: 'bench setup' });
+  try {
+    await prepareDatabase(database, config, logger);
+  } finally {
+    await database.close();
+  }
+  return config;
+}
 
 export async function openBenchServer(): Promise<BenchServer> {
   let throwaway: ThrowawayPostgres | undefined;

@@ -21,19 +21,18 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { loadConfig } from '../src/config.ts';
-import { openDatabase } from '../src/db/database.ts';
-import { prepareDatabase } from '../src/db/prepare.ts';
 import { startFakeWda, type FakeWda } from '../src/devices/fake-wda-server.ts';
 import { queues } from '../src/jobs/job-engine.ts';
 import { createBoss } from '../src/db/job-engine.ts';
 import { rollupStatus } from '../src/metrics/rollup-refresh.ts';
 import { loadDashboard, newLatencies, type DashboardRoute, type Latencies } from './dashboard-load.ts';
 import {
+  type BenchServer,
   logger,
   median,
+  migrateBenchDatabase,
   openBenchServer,
   percentile,
-  type BenchServer,
   type Row,
   type Section,
 } from './harness.ts';
@@ -150,13 +149,7 @@ export async function scenarioBench(
     // `sovi worker` renders with the stub media when its configuration has SOVI_STUB_MEDIA (added for the
     // fault tests); without it, the content starts rendered and only its distribution is measured.
     const stubMediaWorkers = 'stubMedia' in loadConfig({ SOVI_STUB_MEDIA: '{}' }).content;
-    const setupConfig = loadConfig({ DATABASE_URL: target.url, SOVI_LOG_LEVEL: 'warn' });
-    const setupDb = await openDatabase(setupConfig, logger, { applicationName: 'bench setup' });
-    try {
-      await prepareDatabase(setupDb, setupConfig, logger);
-    } finally {
-      await setupDb.close();
-    }
+    const setupConfig = await migrateBenchDatabase(target.url);
     const wdas: FakeWda[] = [];
     cleanups.push(() => Promise.all(wdas.map((w) => w.close())));
     for (let i = 0; i < HOSTS.length * size.devicesPerHost; i++)

@@ -11,14 +11,18 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { loadConfig } from '../src/config.ts';
-import { openDatabase } from '../src/db/database.ts';
 import { createDb } from '../src/db/pool.ts';
-import { prepareDatabase } from '../src/db/prepare.ts';
 import { startFakeWda, type FakeWda } from '../src/devices/fake-wda-server.ts';
 import { pipelineJobSink } from '../src/jobs/content-worker.ts';
 import { createBoss } from '../src/db/job-engine.ts';
-import { logger, median, openBenchServer, type BenchServer, type Section } from './harness.ts';
+import {
+  type BenchServer,
+  logger,
+  median,
+  migrateBenchDatabase,
+  openBenchServer,
+  type Section,
+} from './harness.ts';
 import { startPlanTicker } from './plan-ticker.ts';
 import { watchProcess } from './proc-stats.ts';
 import { renderSection, writeSection } from './report.ts';
@@ -80,13 +84,7 @@ export async function soakBench(
   const target = await server.createDatabase();
   const cleanups: (() => Promise<unknown>)[] = [];
   try {
-    const config = loadConfig({ DATABASE_URL: target.url, SOVI_LOG_LEVEL: 'warn' });
-    const setupDb = await openDatabase(config, logger, { applicationName: 'bench setup' });
-    try {
-      await prepareDatabase(setupDb, config, logger);
-    } finally {
-      await setupDb.close();
-    }
+    const config = await migrateBenchDatabase(target.url);
     const wdas: FakeWda[] = [];
     cleanups.push(() => Promise.all(wdas.map((w) => w.close())));
     for (let i = 0; i < s.devices; i++) wdas.push(await startFakeWda({ sessionId: `soak-${i}` }));

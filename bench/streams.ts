@@ -14,10 +14,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { loadConfig } from '../src/config.ts';
-import { openDatabase } from '../src/db/database.ts';
-import { prepareDatabase } from '../src/db/prepare.ts';
-import { logger, openBenchServer, type BenchServer, type Section } from './harness.ts';
+import { type BenchServer, migrateBenchDatabase, openBenchServer, type Section } from './harness.ts';
 import { processMemory } from './proc-stats.ts';
 import { renderSection, writeSection } from './report.ts';
 import { runSovi, startSovi } from './sovi-process.ts';
@@ -76,13 +73,7 @@ export async function streamsBench(
   const target = await server.createDatabase();
   const cleanups: (() => Promise<unknown>)[] = [];
   try {
-    const setupConfig = loadConfig({ DATABASE_URL: target.url, SOVI_LOG_LEVEL: 'warn' });
-    const setupDb = await openDatabase(setupConfig, logger, { applicationName: 'bench setup' });
-    try {
-      await prepareDatabase(setupDb, setupConfig, logger);
-    } finally {
-      await setupDb.close();
-    }
+    await migrateBenchDatabase(target.url);
     const env: Record<string, string> = {
       DATABASE_URL: target.url,
       SOVI_HOME: path.join(work, 'home'),
