@@ -16,6 +16,7 @@ import { authenticateToken, liveTokenById, type ApiToken } from '../auth/tokens-
 import type { Db } from '../db/pool.ts';
 import { SoviError } from '../errors.ts';
 import type { ApiSettings } from '../settings/api-settings.ts';
+import type { Action, Role } from '../auth/roles.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -25,12 +26,16 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** No token needed (sign-in and sign-out). */
     public?: boolean;
+    /** What the route does, from src/auth/roles.ts: the least role allowed follows from it. */
+    action?: Action;
   }
 }
 
 export interface ApiAuth {
   token: ApiToken;
   via: 'bearer' | 'cookie';
+  /** What the caller may do: its user's role, narrowed by the token's. */
+  role: Role;
   /** When a cookie session ends. */
   expiresAt?: Date;
 }
@@ -118,7 +123,7 @@ export async function registerAuth(app: FastifyInstance, db: Db, settings: ApiSe
         const secret = /^Bearer +(\S+) *$/i.exec(header)?.[1];
         const token = secret === undefined ? undefined : await authenticateToken(db, secret);
         if (!token) throw await failed(request, reply, 'invalid or revoked token');
-        return { token, via: 'bearer' };
+        return { token, via: 'bearer', role: tokenRole(token) };
       }
       const cookie = request.cookies[SESSION_COOKIE];
       if (cookie !== undefined) {
@@ -130,7 +135,7 @@ export async function registerAuth(app: FastifyInstance, db: Db, settings: ApiSe
             field: 'cookie',
           });
         }
-        return { token, via: 'cookie', expiresAt: session.expiresAt };
+        return { token, via: 'cookie', role: tokenRole(token), expiresAt: session.expiresAt };
       }
       void reply.header('www-authenticate', 'Bearer realm="sovi"');
       throw new SoviError(
@@ -191,6 +196,9 @@ export function guardRoutes(app: FastifyInstance, auth: Auth): void {
     done();
   });
 }
+
+/** Tokens without an owner: read-only ones read, the others may do everything. */
+export const tokenRole = (token: ApiToken): Role => (token.readOnly ? 'viewer' : 'admin');
 
 function tooManyFailures(reply: FastifyReply, retryAfterSeconds: number): Error {
   void reply.header('retry-after', String(Math.max(1, retryAfterSeconds)));

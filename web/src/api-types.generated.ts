@@ -125,6 +125,11 @@ export interface paths {
             'application/json': {
               /** @enum {string} */
               via: 'bearer' | 'cookie';
+              /**
+               * @description what the caller may do (src/auth/roles.ts)
+               * @enum {string}
+               */
+              role: 'viewer' | 'reviewer' | 'operator' | 'admin';
               token: {
                 /** Format: uuid */
                 id: string;
@@ -248,6 +253,11 @@ export interface paths {
             'application/json': {
               /** @enum {string} */
               via: 'bearer' | 'cookie';
+              /**
+               * @description what the caller may do (src/auth/roles.ts)
+               * @enum {string}
+               */
+              role: 'viewer' | 'reviewer' | 'operator' | 'admin';
               token: {
                 /** Format: uuid */
                 id: string;

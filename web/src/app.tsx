@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, loadSession, signOut, whenUnauthorized, type Session } from './api.ts';
 import { useLocation } from './router.ts';
+import { RoleContext } from './permissions.tsx';
 import { SignIn } from './pages/sign-in.tsx';
 import { Overview } from './pages/overview.tsx';
 import { Devices, DevicePage } from './pages/devices.tsx';
@@ -76,50 +77,51 @@ export function App() {
 
   const current = `/${path.split('/')[1] ?? ''}`;
   return (
-    <div class={`shell ${menuOpen ? 'menu-open' : ''}`}>
-      <header class="topbar">
-        <button
-          type="button"
-          class="menu-button"
-          aria-label="Menu"
-          aria-expanded={menuOpen}
-          onClick={() => setMenuOpen(!menuOpen)}
-        >
-          ☰
-        </button>
-        <a class="brand" href="/">
-          sovi
-        </a>
-        <span
-          class="who"
-          title={session.expiresAt ? `session ends ${new Date(session.expiresAt).toLocaleString()}` : ''}
-        >
-          {session.token.name}
-          {session.token.readOnly ? ' (read-only)' : ''}
-        </span>
-        <button
-          type="button"
-          class="link"
-          onClick={() => {
-            void signOut().finally(() => setSession(null));
-          }}
-        >
-          Sign out
-        </button>
-      </header>
-      <nav class="sidebar" aria-label="Pages">
-        {nav.map(([href, text]) => (
-          <a
-            key={href}
-            href={href}
-            class={current === href ? 'current' : ''}
-            aria-current={current === href ? 'page' : undefined}
+    <RoleContext.Provider value={session.role}>
+      <div class={`shell ${menuOpen ? 'menu-open' : ''}`}>
+        <header class="topbar">
+          <button
+            type="button"
+            class="menu-button"
+            aria-label="Menu"
+            aria-expanded={menuOpen}
+            onClick={() => setMenuOpen(!menuOpen)}
           >
-            {text}
+            ☰
+          </button>
+          <a class="brand" href="/">
+            sovi
           </a>
-        ))}
-      </nav>
-      <main class="main">{page(path)}</main>
-    </div>
+          <span
+            class="who"
+            title={session.expiresAt ? `session ends ${new Date(session.expiresAt).toLocaleString()}` : ''}
+          >
+            {session.token.name} ({session.role})
+          </span>
+          <button
+            type="button"
+            class="link"
+            onClick={() => {
+              void signOut().finally(() => setSession(null));
+            }}
+          >
+            Sign out
+          </button>
+        </header>
+        <nav class="sidebar" aria-label="Pages">
+          {nav.map(([href, text]) => (
+            <a
+              key={href}
+              href={href}
+              class={current === href ? 'current' : ''}
+              aria-current={current === href ? 'page' : undefined}
+            >
+              {text}
+            </a>
+          ))}
+        </nav>
+        <main class="main">{page(path)}</main>
+      </div>
+    </RoleContext.Provider>
   );
 }

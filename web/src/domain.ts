@@ -6,3 +6,4 @@ export { transitions as accountTransitions } from '../../src/accounts/account-li
 export { deviceStatuses, type DeviceStatus } from '../../src/devices/device-model.ts';
 export { productionStatuses, type ProductionStatus } from '../../src/content/content-model.ts';
 export { severities, type Severity } from '../../src/events/event-model.ts';
+export { can, roles, actionRoles, type Action, type Role } from '../../src/auth/roles.ts';

@@ -4,12 +4,15 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { SoviError } from '../../errors.ts';
 import { errorResponses } from '../schemas.ts';
+import { roles } from '../../auth/roles.ts';
+import { tokenRole } from '../auth.ts';
 import type { ApiDeps } from '../api-deps.ts';
 
 const tokenSummary = z.object({ id: z.uuid(), name: z.string(), readOnly: z.boolean() });
 
 const session = z.object({
   via: z.enum(['bearer', 'cookie']),
+  role: z.enum(roles).describe('what the caller may do (src/auth/roles.ts)'),
   token: tokenSummary,
   expiresAt: z.date().nullable().describe('when the cookie session ends (null for bearer requests)'),
   csrfToken: z
@@ -37,6 +40,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { auth 
       request.log.info({ token: token.name }, 'signed in');
       return reply.status(201).send({
         via: 'cookie' as const,
+        role: tokenRole(token),
         token: { id: token.id, name: token.name, readOnly: token.readOnly },
         expiresAt,
         csrfToken,
@@ -58,6 +62,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { auth 
       if (!caller) throw new SoviError('unauthorized', 'not signed in');
       return reply.send({
         via: caller.via,
+        role: caller.role,
         token: { id: caller.token.id, name: caller.token.name, readOnly: caller.token.readOnly },
         expiresAt: caller.expiresAt ?? null,
         csrfToken: caller.via === 'cookie' ? auth.csrfToken(reply, caller) : null,
