@@ -17,6 +17,7 @@ import type { Logger } from '../logger.ts';
 import type { Policies } from '../policies.ts';
 import type { Vault } from '../vault/vault.ts';
 import { guardRoutes, registerAuth } from './auth.ts';
+import { checkRouteRoles, type RouteRoles } from './route-roles.ts';
 import { createLiveStreams } from './live-streams.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
 import { healthRoutes } from './health-routes.ts';
@@ -88,7 +89,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (request.protocol === 'https') void reply.header('strict-transport-security', HSTS);
   });
   const auth = await registerAuth(app, deps.db, settings);
-  await registerOpenApi(app);
+  const routeRoles: RouteRoles = new Map();
+  await registerOpenApi(app, routeRoles);
   const events = createEventNotifier(deps.pool, deps.logger);
   const streams = createLiveStreams({ db: deps.db, events, logger: deps.logger, settings });
   registerMetrics(app, {
@@ -118,6 +120,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(
     async (api) => {
       guardRoutes(api, auth);
+      checkRouteRoles(api, routeRoles);
       addStandardErrors(api);
       for (const resource of apiResources) await api.register(resource, apiDeps);
     },

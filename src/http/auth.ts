@@ -173,20 +173,13 @@ export async function registerAuth(app: FastifyInstance, db: Db, settings: ApiSe
 }
 
 /**
- * The API scope's hooks: authenticate every non-public route, refuse writes to read-only tokens, and demand
- * the CSRF token on cookie-authenticated writes.
+ * The API scope's hooks: authenticate every non-public route and demand the CSRF token on cookie-authenticated
+ * writes. What the caller may do is route-roles.ts's to check.
  */
 export function guardRoutes(app: FastifyInstance, auth: Auth): void {
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.public) return;
     request.auth = await auth.authenticate(request, reply);
-    if (isWrite(request.method) && request.auth.token.readOnly) {
-      throw new SoviError(
-        'forbidden',
-        `token "${request.auth.token.name}" is read-only: ${request.method} needs a read-write token`,
-        { field: 'authorization' },
-      );
-    }
   });
   app.addHook('onRequest', (request, reply, done) => {
     if (request.auth?.via === 'cookie' && isWrite(request.method)) {

@@ -7,9 +7,10 @@ import type { FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import packageJson from '../../package.json' with { type: 'json' };
 import { SESSION_COOKIE } from './auth.ts';
+import type { RouteRoles } from './route-roles.ts';
 
 /** Register before the routes: the document is collected as routes are added. */
-export async function registerOpenApi(app: FastifyInstance): Promise<void> {
+export async function registerOpenApi(app: FastifyInstance, routeRoles: RouteRoles): Promise<void> {
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
@@ -18,7 +19,8 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         version: packageJson.version,
         description:
           'Every /api/v1 route wants a token: `Authorization: Bearer sovi_…` (from `sovi tokens create`), or ' +
-          'the session cookie that POST /api/v1/session sets. Read-only tokens get 403 on writes; cookie ' +
+          'the session cookie that POST /api/v1/session sets. Each operation names the least role it needs ' +
+          '(viewer < reviewer < operator < admin; `x-sovi-role`); a caller below it gets 403. Cookie ' +
           'sessions send their CSRF token as `x-csrf-token` on writes. Lists are keyset-paginated: pass a ' +
           "page's `nextCursor` as `?after=`. Errors are `{error: {code, message, field?, issues?}}`.",
       },
@@ -39,7 +41,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       ],
     },
     transform: jsonSchemaTransform,
-    transformObject: (document) => optionalBodies(jsonSchemaTransformObject(document)),
+    transformObject: (document) => withRoles(optionalBodies(jsonSchemaTransformObject(document)), routeRoles),
   });
   await app.register(fastifySwaggerUi, {
     routePrefix: '/api/docs',
@@ -51,6 +53,9 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
 }
 
 interface Operation {
+  description?: string;
+  'x-sovi-role'?: string;
+  'x-sovi-action'?: string;
   requestBody?: {
     required?: boolean;
     content?: Record<string, { schema?: { anyOf?: { type?: string }[] } }>;
@@ -67,6 +72,25 @@ function optionalBodies<T>(document: T): T {
     const schema = operation.requestBody?.content?.['application/json']?.schema;
     if (operation.requestBody && schema?.anyOf?.some((s) => s.type === 'null')) {
       operation.requestBody.required = false;
+    }
+  }
+  return document;
+}
+
+/**
+ * Names the role each operation needs, from the same table the guard checks: `x-sovi-role` and
+ * `x-sovi-action` for tools, and a line of the description for people reading /api/docs.
+ */
+function withRoles<T>(document: T, routeRoles: RouteRoles): T {
+  const paths = (document as { paths?: Record<string, Record<string, Operation>> }).paths ?? {};
+  for (const [path, methods] of Object.entries(paths)) {
+    for (const [method, operation] of Object.entries(methods)) {
+      const needs = routeRoles.get(`${method.toUpperCase()} ${path}`);
+      if (!needs) continue;
+      operation['x-sovi-role'] = needs.role;
+      operation['x-sovi-action'] = needs.action;
+      const line = `Needs the **${needs.role}** role (action \`${needs.action}\`).`;
+      operation.description = operation.description ? `${operation.description}\n\n${line}` : line;
     }
   }
   return document;

@@ -116,6 +116,7 @@ export const accountsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, 
   app.post(
     '/accounts',
     {
+      config: { action: 'accounts.write' },
       schema: {
         tags: ['accounts'],
         summary: 'Add an account; its secrets are sealed by the vault and never returned',
@@ -147,6 +148,7 @@ export const accountsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, 
   app.patch(
     '/accounts/:ref',
     {
+      config: { action: 'accounts.write' },
       schema: {
         tags: ['accounts'],
         summary: 'Change an account; null clears niche, device, bio, profilePicUrl or a secret',
@@ -177,6 +179,7 @@ export const accountsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, 
   app.delete(
     '/accounts/:ref',
     {
+      config: { action: 'accounts.write' },
       schema: {
         tags: ['accounts'],
         summary: 'Soft-delete an account (it keeps its history; restore brings it back)',
@@ -191,6 +194,7 @@ export const accountsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, 
   app.post(
     '/accounts/:ref/restore',
     {
+      config: { action: 'accounts.write' },
       schema: {
         tags: ['accounts'],
         summary: 'Restore a soft-deleted account (by id)',
@@ -205,6 +209,7 @@ export const accountsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, 
   app.post(
     '/accounts/:ref/state',
     {
+      config: { action: 'accounts.write' },
       schema: {
         tags: ['accounts'],
         summary: 'A lifecycle transition; 409 names the states allowed from the current one',
@@ -232,6 +237,7 @@ export const accountsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, 
   app.post(
     '/accounts/:ref/reveal',
     {
+      config: { action: 'secrets.reveal' },
       schema: {
         tags: ['accounts'],
         summary: "An account's secrets in plaintext; recorded as an auth event (who and which fields)",
@@ -258,6 +264,7 @@ export const accountsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, 
   app.post(
     '/accounts/:ref/totp',
     {
+      config: { action: 'secrets.reveal' },
       schema: {
         tags: ['accounts'],
         summary: "The account's current TOTP code (RFC 6238); recorded as an auth event",

@@ -196,6 +196,7 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
   app.post(
     '/content',
     {
+      config: { action: 'content.write' },
       schema: {
         tags: ['content'],
         summary: 'Create content from a topic, or from a trending topic (fromTrend)',
@@ -220,6 +221,7 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
   app.post(
     '/content/:id/produce',
     {
+      config: { action: 'content.write' },
       schema: {
         tags: ['content'],
         summary: 'Queue the production of a piece of content from the stage it is in',
@@ -242,6 +244,7 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
   app.post(
     '/content/:id/retry',
     {
+      config: { action: 'content.write' },
       schema: {
         tags: ['content'],
         summary: 'Restart a failed production at the stage that failed',

@@ -95,6 +95,7 @@ export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, d
   app.post(
     '/devices',
     {
+      config: { action: 'devices.write' },
       schema: {
         tags: ['devices'],
         summary: 'Add a device (disconnected until a health check sees it, unless status says otherwise)',
@@ -119,6 +120,7 @@ export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, d
   app.patch(
     '/devices/:ref',
     {
+      config: { action: 'devices.write' },
       schema: {
         tags: ['devices'],
         summary: 'Change a device; null clears model, iosVersion, wdaPort, batteryLevel, storageFreeGb',
@@ -142,6 +144,7 @@ export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, d
   app.delete(
     '/devices/:ref',
     {
+      config: { action: 'devices.write' },
       schema: {
         tags: ['devices'],
         summary: 'Remove a device; refused (409) while accounts are assigned to it, unless force=true',

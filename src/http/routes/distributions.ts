@@ -61,6 +61,7 @@ export const distributionsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, {
   app.post(
     '/distributions/:id/removed',
     {
+      config: { action: 'content.write' },
       schema: {
         tags: ['distributions'],
         summary: 'Record that the platform took a post down (409 unless it is posted)',

@@ -124,6 +124,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, st
   app.post(
     '/events/:id/resolve',
     {
+      config: { action: 'events.resolve' },
       schema: {
         tags: ['events'],
         summary: 'Resolve an event, saying by whom and why',

@@ -109,6 +109,7 @@ export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
   app.post(
     '/hooks',
     {
+      config: { action: 'hooks.write' },
       schema: {
         tags: ['hooks'],
         summary: 'Add a hook template',

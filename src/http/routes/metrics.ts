@@ -48,6 +48,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
   app.post(
     '/metrics/snapshots',
     {
+      config: { action: 'metrics.write' },
       bodyLimit: BATCH_BODY_LIMIT,
       schema: {
         tags: ['metrics'],

@@ -57,6 +57,7 @@ export const nichesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) 
   app.post(
     '/niches',
     {
+      config: { action: 'niches.write' },
       schema: {
         tags: ['niches'],
         summary: 'Add a niche (409 when the slug is taken)',
@@ -75,6 +76,7 @@ export const nichesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) 
   app.patch(
     '/niches/:ref',
     {
+      config: { action: 'niches.write' },
       schema: {
         tags: ['niches'],
         summary: 'Change a niche: name, slug, tier or status',

@@ -93,6 +93,7 @@ export const trendsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
   app.post(
     '/trends/import',
     {
+      config: { action: 'trends.write' },
       bodyLimit: BATCH_BODY_LIMIT,
       schema: {
         tags: ['trends'],
@@ -127,6 +128,7 @@ export const trendsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
   app.post(
     '/trends/:id/content',
     {
+      config: { action: 'content.write' },
       schema: {
         tags: ['trends'],
         summary: 'Create content from a trending topic (its topic and niche, unless given)',

@@ -1,0 +1,273 @@
+// Every route in the OpenAPI document, called by every role: a role below the one the document names gets
+// 403, every other role a success (200, 201, 202, 204 or 206). Each call gets fresh rows to act on, so a
+// delete or a state change by one role leaves the next role something to do. A route added without a sample
+// here fails the first test: the walk covers the whole document or nothing.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { roles, type Role } from '../../src/auth/roles.ts';
+import { listPipelineSink } from '../helpers/content.ts';
+import { useTestDatabase } from '../helpers/database.ts';
+import { factories } from '../helpers/factories.ts';
+import { configWithHome } from './domain-app.ts';
+import { bearer, startTestApp, type TestApp } from './helpers.ts';
+import { roleSecrets } from './role-tokens.ts';
+
+const extra = vi.hoisted(() => ({ deps: {} }));
+vi.mock('../../src/http/routes/index.ts', async (original) =>
+  (await import('./domain-app.ts')).withExtraDeps(await original(), () => extra.deps),
+);
+
+const t = useTestDatabase();
+let api: TestApp;
+let home: string;
+let mediaDir: string;
+let secrets: Partial<Record<Role, string>>;
+
+interface Operation {
+  'x-sovi-role'?: Role;
+  'x-sovi-action'?: string;
+  security?: unknown[];
+}
+
+interface Sample {
+  /** The path with its parameters filled in, and a query string if any. */
+  url: string;
+  body?: unknown;
+}
+
+let seq = 0;
+const unique = (prefix: string) => `${prefix}_${process.pid}_${++seq}`;
+const niche = async () =>
+  (await t.pool.query<{ id: string; slug: string }>(`SELECT id, slug FROM niches WHERE slug = 'motivation'`))
+    .rows[0]!;
+const account = async () => {
+  const row = await factories.account(t.pool, { username: unique('walk') });
+  return { id: String(row.id), ref: `tiktok:${String(row.username)}` };
+};
+const device = async () => String((await factories.device(t.pool)).name);
+const content = async (values: Record<string, unknown> = {}) =>
+  String((await factories.content(t.pool, { niche_id: (await niche()).id, ...values })).id);
+const event = async () => Number((await factories.event(t.pool, { severity: 'error' })).id);
+const trend = async () => {
+  const { rows } = await t.pool.query<{ id: string }>(
+    `INSERT INTO trending_topics (topic, source, niche_id) VALUES ($1, 'manual', $2) RETURNING id`,
+    [unique('Walked topic'), (await niche()).id],
+  );
+  return rows[0]!.id;
+};
+const postedDistribution = async () =>
+  String(
+    (
+      await factories.distribution(t.pool, {
+        status: 'posted',
+        posted_at: new Date(),
+        platform_post_id: unique('post'),
+      })
+    ).id,
+  );
+
+/** A valid request for each operation, keyed as the document spells it. */
+const samples: Record<string, () => Promise<Sample>> = {
+  'GET /api/v1/session': async () => ({ url: '/api/v1/session' }),
+  'GET /api/v1/settings': async () => ({ url: '/api/v1/settings' }),
+  'GET /api/v1/overview': async () => ({ url: '/api/v1/overview' }),
+
+  'GET /api/v1/niches': async () => ({ url: '/api/v1/niches' }),
+  'GET /api/v1/niches/{ref}': async () => ({ url: '/api/v1/niches/motivation' }),
+  'POST /api/v1/niches': async () => {
+    const slug = unique('walk').toLowerCase();
+    return { url: '/api/v1/niches', body: { name: `Walk ${slug}`, slug } };
+  },
+  'PATCH /api/v1/niches/{ref}': async () => ({ url: '/api/v1/niches/motivation', body: { tier: '2' } }),
+
+  'GET /api/v1/devices': async () => ({ url: '/api/v1/devices' }),
+  'GET /api/v1/devices/{ref}': async () => ({ url: `/api/v1/devices/${await device()}` }),
+  'POST /api/v1/devices': async () => ({
+    url: '/api/v1/devices',
+    body: { name: unique('walk-phone'), udid: unique('walk-udid') },
+  }),
+  'PATCH /api/v1/devices/{ref}': async () => ({
+    url: `/api/v1/devices/${await device()}`,
+    body: { model: 'iPhone 15' },
+  }),
+  'DELETE /api/v1/devices/{ref}': async () => ({ url: `/api/v1/devices/${await device()}` }),
+
+  'GET /api/v1/accounts': async () => ({ url: '/api/v1/accounts' }),
+  'GET /api/v1/accounts/{ref}': async () => ({ url: `/api/v1/accounts/${(await account()).ref}` }),
+  'POST /api/v1/accounts': async () => ({
+    url: '/api/v1/accounts',
+    body: { platform: 'tiktok', username: unique('walk_new'), secrets: { password: 'walk-password' } },
+  }),
+  'PATCH /api/v1/accounts/{ref}': async () => ({
+    url: `/api/v1/accounts/${(await account()).ref}`,
+    body: { bio: 'walked' },
+  }),
+  'DELETE /api/v1/accounts/{ref}': async () => ({ url: `/api/v1/accounts/${(await account()).ref}` }),
+  'POST /api/v1/accounts/{ref}/restore': async () => {
+    const { id, ref } = await account();
+    const deleted = await api.call('DELETE', `/api/v1/accounts/${ref}`);
+    expect(deleted.statusCode, deleted.body).toBe(200);
+    return { url: `/api/v1/accounts/${id}/restore` };
+  },
+  'POST /api/v1/accounts/{ref}/state': async () => ({
+    url: `/api/v1/accounts/${(await account()).ref}/state`,
+    body: { state: 'warming_p1', reason: 'the walk' },
+  }),
+  'POST /api/v1/accounts/{ref}/reveal': async () => ({
+    url: `/api/v1/accounts/${(await addedAccount()).ref}/reveal`,
+  }),
+  'POST /api/v1/accounts/{ref}/totp': async () => ({
+    url: `/api/v1/accounts/${(await addedAccount({ totp_secret: 'JBSWY3DPEHPK3PXP' })).ref}/totp`,
+  }),
+
+  'GET /api/v1/events': async () => ({ url: '/api/v1/events' }),
+  'GET /api/v1/events/{id}': async () => ({ url: `/api/v1/events/${await event()}` }),
+  'POST /api/v1/events/{id}/resolve': async () => ({
+    url: `/api/v1/events/${await event()}/resolve`,
+    body: { by: 'human', note: 'walked' },
+  }),
+
+  'GET /api/v1/warming/policy': async () => ({ url: '/api/v1/warming/policy' }),
+  'GET /api/v1/warming/status': async () => ({ url: '/api/v1/warming/status' }),
+  'GET /api/v1/warming/sessions': async () => ({ url: '/api/v1/warming/sessions' }),
+
+  'GET /api/v1/hooks': async () => ({ url: '/api/v1/hooks' }),
+  'GET /api/v1/hooks/leaderboard': async () => ({ url: '/api/v1/hooks/leaderboard' }),
+  'GET /api/v1/hooks/{id}': async () => ({
+    url: `/api/v1/hooks/${String((await factories.hook(t.pool)).id)}`,
+  }),
+  'POST /api/v1/hooks': async () => ({
+    url: '/api/v1/hooks',
+    body: { category: 'curiosity_gap', template: `Nobody tells you this about {topic} ${++seq}` },
+  }),
+
+  'GET /api/v1/content': async () => ({ url: '/api/v1/content' }),
+  'GET /api/v1/content/status': async () => ({ url: '/api/v1/content/status' }),
+  'GET /api/v1/content/{id}': async () => ({ url: `/api/v1/content/${await content()}` }),
+  'GET /api/v1/content/{id}/video': async () => {
+    const id = await content();
+    const file = path.join(mediaDir, id, 'video.mp4');
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, 'walked video');
+    await t.pool.query('UPDATE content SET output_path = $1 WHERE id = $2', [file, id]);
+    return { url: `/api/v1/content/${id}/video` };
+  },
+  'POST /api/v1/content': async () => ({
+    url: '/api/v1/content',
+    body: { topic: unique('walked topic'), niche: 'motivation' },
+  }),
+  'POST /api/v1/content/{id}/produce': async () => ({ url: `/api/v1/content/${await content()}/produce` }),
+  'POST /api/v1/content/{id}/retry': async () => ({
+    url: `/api/v1/content/${await content({
+      production_status: 'failed',
+      asset_manifest: JSON.stringify({
+        failure: { stage: 'assembling', reason: 'x', at: '2026-01-01T00:00:00Z' },
+      }),
+    })}/retry`,
+  }),
+
+  'GET /api/v1/distributions': async () => ({ url: '/api/v1/distributions' }),
+  'POST /api/v1/distributions/{id}/removed': async () => ({
+    url: `/api/v1/distributions/${await postedDistribution()}/removed`,
+    body: { reason: 'the walk' },
+  }),
+
+  'GET /api/v1/metrics/status': async () => ({ url: '/api/v1/metrics/status' }),
+  'GET /api/v1/metrics/top': async () => ({ url: '/api/v1/metrics/top' }),
+  'GET /api/v1/metrics/accounts/{ref}/hourly': async () => ({
+    url: `/api/v1/metrics/accounts/${(await account()).ref}/hourly`,
+  }),
+  'GET /api/v1/metrics/niches/{ref}/daily': async () => ({ url: '/api/v1/metrics/niches/motivation/daily' }),
+  'POST /api/v1/metrics/snapshots': async () => {
+    const id = await postedDistribution();
+    return {
+      url: '/api/v1/metrics/snapshots',
+      body: {
+        snapshots: [{ time: new Date(Date.now() - 60_000).toISOString(), distribution_id: id, views: 10 }],
+      },
+    };
+  },
+
+  'GET /api/v1/trends': async () => ({ url: '/api/v1/trends' }),
+  'GET /api/v1/trends/{id}': async () => ({ url: `/api/v1/trends/${await trend()}` }),
+  'POST /api/v1/trends/import': async () => ({
+    url: '/api/v1/trends/import',
+    body: [{ topic: unique('Imported topic'), niche: 'motivation', source: 'manual' }],
+  }),
+  'POST /api/v1/trends/{id}/content': async () => ({ url: `/api/v1/trends/${await trend()}/content` }),
+};
+
+/** An account added through the API, so that its secrets are sealed by the app's vault. */
+async function addedAccount(secretValues: Record<string, string> = {}) {
+  const username = unique('walk_secret');
+  const response = await api.call('POST', '/api/v1/accounts', {
+    platform: 'tiktok',
+    username,
+    secrets: { password: 'walk-password', ...secretValues },
+  });
+  expect(response.statusCode, response.body).toBe(201);
+  return { ref: `tiktok:${username}` };
+}
+
+const operations: { key: string; method: string; role: Role }[] = [];
+
+beforeAll(async () => {
+  const configured = await configWithHome();
+  home = configured.home;
+  mediaDir = configured.mediaDir;
+  extra.deps = { config: configured.config, contentSink: listPipelineSink() };
+  api = await startTestApp(t, { api: { signInAttemptsPerMinute: 1e9, authFailuresPerMinute: 1e9 } });
+  secrets = await roleSecrets(t, api);
+  const document = (await api.app.inject({ url: '/api/openapi.json' })).json<{
+    paths: Record<string, Record<string, Operation>>;
+  }>();
+  for (const [url, methods] of Object.entries(document.paths)) {
+    for (const [method, operation] of Object.entries(methods)) {
+      if (!url.startsWith('/api/v1/')) continue;
+      const key = `${method.toUpperCase()} ${url}`;
+      if (operation.security?.length === 0) continue; // public: sign-in and sign-out
+      if (url.endsWith('/stream')) continue; // streams: walked in live-streams.test.ts
+      const role = operation['x-sovi-role'];
+      if (role === undefined) throw new Error(`${key} names no role in the OpenAPI document`);
+      operations.push({ key, method: method.toUpperCase(), role });
+    }
+  }
+});
+afterAll(async () => {
+  await api?.close();
+  if (home) fs.rmSync(home, { recursive: true, force: true });
+});
+
+describe('every route, every role', () => {
+  it('has a sample request for every operation in the document, and none for a gone one', () => {
+    expect(operations.length).toBeGreaterThan(40);
+    const documented = operations.map((o) => o.key).sort();
+    expect(Object.keys(samples).sort()).toEqual(documented);
+  });
+
+  it('answers each role as the document says: 403 below the named role, a success from it up', async () => {
+    const outcomes: string[] = [];
+    for (const { key, method, role: needed } of operations) {
+      for (const role of roles.filter((r) => secrets[r] !== undefined)) {
+        const sample = await samples[key]!();
+        const response = await api.app.inject({
+          method: method as 'GET',
+          url: sample.url,
+          headers: bearer(secrets[role]!),
+          ...(sample.body === undefined ? {} : { payload: sample.body as object }),
+        });
+        const allowed = roles.indexOf(role) >= roles.indexOf(needed);
+        const ok = allowed
+          ? response.statusCode >= 200 && response.statusCode < 300
+          : response.statusCode === 403 && response.body.includes(`needs the ${needed} role`);
+        if (!ok) {
+          outcomes.push(
+            `${key} as ${role} (needs ${needed}): ${response.statusCode} ${response.body.slice(0, 200)}`,
+          );
+        }
+      }
+    }
+    expect(outcomes).toEqual([]);
+  });
+});
