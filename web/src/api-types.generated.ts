@@ -106,7 +106,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Who is calling; for a cookie session, its end and a fresh CSRF token */
+    /**
+     * Who is calling; for a cookie session, its end and a fresh CSRF token
+     * @description Needs the **viewer** role (action `read`).
+     */
     get: {
       parameters: {
         query?: never;
@@ -412,7 +415,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** List niches by slug */
+    /**
+     * List niches by slug
+     * @description Needs the **viewer** role (action `read`).
+     */
     get: {
       parameters: {
         query?: {
@@ -590,7 +596,10 @@ export interface paths {
       };
     };
     put?: never;
-    /** Add a niche (409 when the slug is taken) */
+    /**
+     * Add a niche (409 when the slug is taken)
+     * @description Needs the **admin** role (action `niches.write`).
+     */
     post: {
       parameters: {
         query?: never;
@@ -841,7 +850,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One niche, by slug or id */
+    /**
+     * One niche, by slug or id
+     * @description Needs the **viewer** role (action `read`).
+     */
     get: {
       parameters: {
         query?: never;
@@ -1020,6 +1032,8 @@ export interface paths {
     /**
      * Change a niche: name, slug, tier or status
      * @description 409 when the new slug is taken, and when deactivating a niche that has live accounts (the message says how many) unless `force` is true.
+     *
+     *     Needs the **admin** role (action `niches.write`).
      */
     patch: {
       parameters: {
@@ -1269,7 +1283,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** List devices by name */
+    /**
+     * List devices by name
+     * @description Needs the **viewer** role (action `read`).
+     */
     get: {
       parameters: {
         query?: {
@@ -1469,7 +1486,10 @@ export interface paths {
       };
     };
     put?: never;
-    /** Add a device (disconnected until a health check sees it, unless status says otherwise) */
+    /**
+     * Add a device (disconnected until a health check sees it, unless status says otherwise)
+     * @description Needs the **operator** role (action `devices.write`).
+     */
     post: {
       parameters: {
         query?: never;
@@ -1740,7 +1760,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One device, its assigned accounts and its recent events */
+    /**
+     * One device, its assigned accounts and its recent events
+     * @description Needs the **viewer** role (action `read`).
+     */
     get: {
       parameters: {
         query?: never;
@@ -1956,7 +1979,10 @@ export interface paths {
     };
     put?: never;
     post?: never;
-    /** Remove a device; refused (409) while accounts are assigned to it, unless force=true */
+    /**
+     * Remove a device; refused (409) while accounts are assigned to it, unless force=true
+     * @description Needs the **operator** role (action `devices.write`).
+     */
     delete: {
       parameters: {
         query?: {
@@ -2209,7 +2235,10 @@ export interface paths {
     };
     options?: never;
     head?: never;
-    /** Change a device; null clears model, iosVersion, wdaPort, batteryLevel, storageFreeGb */
+    /**
+     * Change a device; null clears model, iosVersion, wdaPort, batteryLevel, storageFreeGb
+     * @description Needs the **operator** role (action `devices.write`).
+     */
     patch: {
       parameters: {
         query?: never;
@@ -2477,7 +2506,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** List accounts, oldest first (the warming queue with needsWarming=true) */
+    /**
+     * List accounts, oldest first (the warming queue with needsWarming=true)
+     * @description Needs the **viewer** role (action `read`).
+     */
     get: {
       parameters: {
         query?: {
@@ -2721,7 +2753,10 @@ export interface paths {
       };
     };
     put?: never;
-    /** Add an account; its secrets are sealed by the vault and never returned */
+    /**
+     * Add an account; its secrets are sealed by the vault and never returned
+     * @description Needs the **operator** role (action `accounts.write`).
+     */
     post: {
       parameters: {
         query?: never;
@@ -3053,7 +3088,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One account (deleted ones by id) */
+    /**
+     * One account (deleted ones by id)
+     * @description Needs the **viewer** role (action `read`).
+     */
     get: {
       parameters: {
         query?: never;
@@ -3282,7 +3320,10 @@ export interface paths {
     };
     put?: never;
     post?: never;
-    /** Soft-delete an account (it keeps its history; restore brings it back) */
+    /**
+     * Soft-delete an account (it keeps its history; restore brings it back)
+     * @description Needs the **operator** role (action `accounts.write`).
+     */
     delete: {
       parameters: {
         query?: {
@@ -3567,7 +3608,10 @@ export interface paths {
     };
     options?: never;
     head?: never;
-    /** Change an account; null clears niche, device, bio, profilePicUrl or a secret */
+    /**
+     * Change an account; null clears niche, device, bio, profilePicUrl or a secret
+     * @description Needs the **operator** role (action `accounts.write`).
+     */
     patch: {
       parameters: {
         query?: never;
@@ -3877,7 +3921,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Restore a soft-deleted account (by id) */
+    /**
+     * Restore a soft-deleted account (by id)
+     * @description Needs the **operator** role (action `accounts.write`).
+     */
     post: {
       parameters: {
         query?: never;
@@ -4177,7 +4224,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** A lifecycle transition; 409 names the states allowed from the current one */
+    /**
+     * A lifecycle transition; 409 names the states allowed from the current one
+     * @description Needs the **operator** role (action `accounts.write`).
+     */
     post: {
       parameters: {
         query?: never;
@@ -4541,7 +4591,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** An account's secrets in plaintext; recorded as an auth event (who and which fields) */
+    /**
+     * An account's secrets in plaintext; recorded as an auth event (who and which fields)
+     * @description Needs the **admin** role (action `secrets.reveal`).
+     */
     post: {
       parameters: {
         query?: never;
@@ -4782,7 +4835,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** The account's current TOTP code (RFC 6238); recorded as an auth event */
+    /**
+     * The account's current TOTP code (RFC 6238); recorded as an auth event
+     * @description Needs the **admin** role (action `secrets.reveal`).
+     */
     post: {
       parameters: {
         query?: never;
@@ -5015,7 +5071,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** List events, newest first */
+    /**
+     * List events, newest first
+     * @description Needs the **viewer** role (action `read`).
+     */
     get: {
       parameters: {
         query?: {
@@ -5227,6 +5286,8 @@ export interface paths {
     /**
      * New events as they are recorded (Server-Sent Events; resumes after Last-Event-ID)
      * @description Each event is one SSE message: `id` is the event id, `data` the event as JSON. A comment line is sent every 15 s to keep proxies from closing the connection. Browsers reconnecting with EventSource send Last-Event-ID and get what they missed. Open streams are capped per token, per address and in all (429 with Retry-After); a client that stops reading is disconnected.
+     *
+     *     Needs the **viewer** role (action `read`).
      */
     get: {
       parameters: {
@@ -5413,7 +5474,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One event */
+    /**
+     * One event
+     * @description Needs the **viewer** role (action `read`).
+     */
     get: {
       parameters: {
         query?: never;
@@ -5606,7 +5670,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Resolve an event, saying by whom and why */
+    /**
+     * Resolve an event, saying by whom and why
+     * @description Needs the **reviewer** role (action `events.resolve`).
+     */
     post: {
       parameters: {
         query?: never;
@@ -5858,7 +5925,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The warming policy in force: sessions per day and gaps per state, phase lengths */
+    /**
+     * The warming policy in force: sessions per day and gaps per state, phase lengths
+     * @description Needs the **viewer** role (action `read`).
+     */
     get: {
       parameters: {
         query?: never;
@@ -6064,7 +6134,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Who is due, who comes next, each device’s queue, and the last hour of sessions */
+    /**
+     * Who is due, who comes next, each device’s queue, and the last hour of sessions
+     * @description Needs the **viewer** role (action `read`).
+     */
     get: {
       parameters: {
         query?: {
@@ -6273,7 +6346,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Warming sessions, newest first */
+    /**
+     * Warming sessions, newest first
+     * @description Needs the **viewer** role (action `read`).
+     */
     get: {
       parameters: {
         query?: {
@@ -6480,7 +6556,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** List hooks by category, oldest first, with use counts and scores */
+    /**
+     * List hooks by category, oldest first, with use counts and scores
+     * @description Needs the **viewer** role (action `read`).
+     */
     get: {
       parameters: {
         query?: {
@@ -6669,7 +6748,10 @@ export interface paths {
       };
     };
     put?: never;
-    /** Add a hook template */
+    /**
+     * Add a hook template
+     * @description Needs the **operator** role (action `hooks.write`).
+     */
     post: {
       parameters: {
         query?: never;
@@ -6929,6 +7011,8 @@ export interface paths {
     /**
      * Hooks ranked by the mean of their posterior on a platform (what the selector expects)
      * @description In a niche, its own hooks and the generic ones compete, as when content is made for it. A hook without posts on the platform starts from its prior (the score it was added with, else the pooled score of its competitors).
+     *
+     *     Needs the **viewer** role (action `read`).
      */
     get: {
       parameters: {
@@ -7139,7 +7223,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One hook, with the posterior the selector samples from on each platform */
+    /**
+     * One hook, with the posterior the selector samples from on each platform
+     * @description Needs the **viewer** role (action `read`).
+     */
     get: {
       parameters: {
         query?: never;
@@ -7341,7 +7428,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** List content, newest first */
+    /**
+     * List content, newest first
+     * @description Needs the **viewer** role (action `read`).
+     */
     get: {
       parameters: {
         query?: {
@@ -7528,7 +7618,10 @@ export interface paths {
       };
     };
     put?: never;
-    /** Create content from a topic, or from a trending topic (fromTrend) */
+    /**
+     * Create content from a topic, or from a trending topic (fromTrend)
+     * @description Needs the **operator** role (action `content.write`).
+     */
     post: {
       parameters: {
         query?: never;
@@ -7784,7 +7877,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** How much content is in each production stage */
+    /**
+     * How much content is in each production stage
+     * @description Needs the **viewer** role (action `read`).
+     */
     get: {
       parameters: {
         query?: never;
@@ -7962,7 +8058,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One piece of content: script, video, quality checks, distributions */
+    /**
+     * One piece of content: script, video, quality checks, distributions
+     * @description Needs the **viewer** role (action `read`).
+     */
     get: {
       parameters: {
         query?: never;
@@ -8218,6 +8317,8 @@ export interface paths {
     /**
      * The rendered video (MP4), with Range requests for seeking
      * @description Answers 206 with Content-Range for a single `Range: bytes=…` range, 416 for a range past the end, and the whole file otherwise. 404 when the content has no rendered video on this server.
+     *
+     *     Needs the **viewer** role (action `read`).
      */
     get: {
       parameters: {
@@ -8433,6 +8534,8 @@ export interface paths {
     /**
      * Queue the production of a piece of content from the stage it is in
      * @description 202: queued (a stage already queued stays queued once). 409 for complete or failed content (retry a failed one). 503 when this server has no job engine to queue with.
+     *
+     *     Needs the **operator** role (action `content.write`).
      */
     post: {
       parameters: {
@@ -8690,6 +8793,8 @@ export interface paths {
     /**
      * Restart a failed production at the stage that failed
      * @description 409 unless the content failed. 503 when this server has no job engine to queue with.
+     *
+     *     Needs the **operator** role (action `content.write`).
      */
     post: {
       parameters: {
@@ -8942,7 +9047,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** List distributions (posts), newest first */
+    /**
+     * List distributions (posts), newest first
+     * @description Needs the **viewer** role (action `read`).
+     */
     get: {
       parameters: {
         query?: {
@@ -9149,7 +9257,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Record that the platform took a post down (409 unless it is posted) */
+    /**
+     * Record that the platform took a post down (409 unless it is posted)
+     * @description Needs the **operator** role (action `content.write`).
+     */
     post: {
       parameters: {
         query?: never;
@@ -9407,6 +9518,8 @@ export interface paths {
     /**
      * Ingest a batch of metric snapshots; a replayed batch changes nothing
      * @description Every item is checked; item N is reported as line N. By default (SOVI_METRICS_ON_BAD_ROWS) a batch with a bad item writes nothing and is answered 400 with every problem; with onBadRows 'skip' the good items go in and the bad ones are listed in the report (and a warning event). At most 10,000 items per request.
+     *
+     *     Needs the **operator** role (action `metrics.write`).
      */
     post: {
       parameters: {
@@ -9657,7 +9770,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** How current the rollups are: the watermark, the last refresh, what waits to be folded in */
+    /**
+     * How current the rollups are: the watermark, the last refresh, what waits to be folded in
+     * @description Needs the **viewer** role (action `read`).
+     */
     get: {
       parameters: {
         query?: never;
@@ -9838,7 +9954,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** An account's metrics hour by hour: its distributions' latest counts in each hour */
+    /**
+     * An account's metrics hour by hour: its distributions' latest counts in each hour
+     * @description Needs the **viewer** role (action `read`).
+     */
     get: {
       parameters: {
         query?: {
@@ -10034,7 +10153,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** A niche day by day: views and likes gained, engagement, followers, posts, sessions */
+    /**
+     * A niche day by day: views and likes gained, engagement, followers, posts, sessions
+     * @description Needs the **viewer** role (action `read`).
+     */
     get: {
       parameters: {
         query?: {
@@ -10229,7 +10351,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The content that gained the most views in the last days (default: this week) */
+    /**
+     * The content that gained the most views in the last days (default: this week)
+     * @description Needs the **viewer** role (action `read`).
+     */
     get: {
       parameters: {
         query?: {
@@ -10417,7 +10542,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Trending topics, best first (active ones unless all=true) */
+    /**
+     * Trending topics, best first (active ones unless all=true)
+     * @description Needs the **viewer** role (action `read`).
+     */
     get: {
       parameters: {
         query?: {
@@ -10624,7 +10752,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** One trending topic: its numbers, the median it was measured against, its sightings */
+    /**
+     * One trending topic: its numbers, the median it was measured against, its sightings
+     * @description Needs the **viewer** role (action `read`).
+     */
     get: {
       parameters: {
         query?: never;
@@ -10835,6 +10966,8 @@ export interface paths {
     /**
      * Import trending topics: every item checked first, then all or none
      * @description Items are scored and merged like pulled topics. Every bad item is reported as a line (its position, from 1) with its field, and then nothing is imported. At most 10,000 items per request.
+     *
+     *     Needs the **operator** role (action `trends.write`).
      */
     post: {
       parameters: {
@@ -11071,7 +11204,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Create content from a trending topic (its topic and niche, unless given) */
+    /**
+     * Create content from a trending topic (its topic and niche, unless given)
+     * @description Needs the **operator** role (action `content.write`).
+     */
     post: {
       parameters: {
         query?: never;
@@ -11331,6 +11467,8 @@ export interface paths {
     /**
      * Warming sessions as they start and complete (Server-Sent Events; resumes after Last-Event-ID)
      * @description Each message is one session as /warming/sessions lists it: sent when it starts (completedAt null) and again when it completes (with its outcome); one that starts and completes between two polls (about 1.5 s) is sent once. `id` is a time cursor: EventSource sends it back as Last-Event-ID on reconnecting, and gets what changed since. Without one, the stream starts from now. A comment line is sent every 15 s to keep proxies from closing the connection. Open streams are capped per token, per address and in all (429 with Retry-After); a client that stops reading is disconnected.
+     *
+     *     Needs the **viewer** role (action `read`).
      */
     get: {
       parameters: {
@@ -11509,7 +11647,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** Count devices, accounts, unresolved events, and the last 24 hours of sessions and posts */
+    /**
+     * Count devices, accounts, unresolved events, and the last 24 hours of sessions and posts
+     * @description Needs the **viewer** role (action `read`).
+     */
     get: {
       parameters: {
         query?: never;
@@ -11714,7 +11855,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The configured thresholds the dashboard draws with: low battery and low storage */
+    /**
+     * The configured thresholds the dashboard draws with: low battery and low storage
+     * @description Needs the **viewer** role (action `read`).
+     */
     get: {
       parameters: {
         query?: never;
