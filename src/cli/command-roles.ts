@@ -1,0 +1,96 @@
+// What each command does, in the terms of src/auth/roles.ts: the least role a person acting through the CLI
+// (SOVI_USER) needs to run it. Keyed by the command's path below `sovi`; a test walks every command the CLI
+// has and fails on one that is missing here, so a new command cannot skip the check.
+import type { Action } from '../auth/roles.ts';
+
+export const commandActions: Readonly<Record<string, Action>> = {
+  up: 'system.manage',
+  migrate: 'system.manage',
+  worker: 'system.manage',
+  'db status': 'read',
+  'db stop': 'system.manage',
+  'db backup': 'system.manage',
+  'db backups': 'system.manage',
+  'db restore': 'system.manage',
+  'db verify-backup': 'system.manage',
+  'maintenance run': 'system.manage',
+  'maintenance partitions': 'system.manage',
+
+  'niches add': 'niches.write',
+  'niches update': 'niches.write',
+  'niches list': 'read',
+  'niches show': 'read',
+
+  'devices add': 'devices.write',
+  'devices update': 'devices.write',
+  'devices remove': 'devices.write',
+  'devices check': 'devices.write',
+  'devices list': 'read',
+  'devices show': 'read',
+
+  'accounts add': 'accounts.write',
+  'accounts import': 'accounts.write',
+  'accounts update': 'accounts.write',
+  'accounts delete': 'accounts.write',
+  'accounts restore': 'accounts.write',
+  'accounts set-state': 'accounts.write',
+  'accounts list': 'read',
+  'accounts show': 'read',
+  'accounts states': 'read',
+  'accounts reveal': 'secrets.reveal',
+  'accounts totp': 'secrets.reveal',
+
+  'keys generate': 'keys.manage',
+  'keys rotate': 'keys.manage',
+  'keys status': 'keys.manage',
+
+  'tokens create': 'self.manage',
+  'tokens list': 'self.manage',
+  'tokens revoke': 'self.manage',
+
+  'events list': 'read',
+  'events show': 'read',
+  'events tail': 'read',
+  'events resolve': 'events.resolve',
+
+  'schedule status': 'read',
+  'schedule policy': 'read',
+  'schedule plan': 'schedule.write',
+
+  'hooks add': 'hooks.write',
+  'hooks import': 'hooks.write',
+  'hooks list': 'read',
+  'hooks show': 'read',
+
+  'content new': 'content.write',
+  'content produce': 'content.write',
+  'content retry': 'content.write',
+  'content status': 'read',
+  'content list': 'read',
+  'content show': 'read',
+
+  'distributions list': 'read',
+  'distributions mark-removed': 'content.write',
+
+  'metrics import': 'metrics.write',
+  'metrics refresh': 'metrics.write',
+  'metrics feedback': 'metrics.write',
+  'metrics status': 'read',
+  'metrics account': 'read',
+  'metrics niche': 'read',
+  'metrics top': 'read',
+
+  'trends pull': 'trends.write',
+  'trends import': 'trends.write',
+  'trends list': 'read',
+  'trends show': 'read',
+};
+
+/** `accounts reveal` for the command commander runs (the last argument of an action handler). */
+export function commandPath(command: { name(): string; parent: unknown }): string {
+  const names: string[] = [];
+  for (let c: { name(): string; parent: unknown } | null = command; c; c = c.parent as typeof c) {
+    if (c.parent) names.unshift(c.name());
+  }
+  return names.join(' ');
+}
