@@ -51,10 +51,11 @@ export function checkRouteRoles(app: FastifyInstance, table: RouteRoles): void {
       );
     }
     // A read-only token changes nothing, even what its role would allow (its owner's own tokens).
-    if (isWrite(request.method) && request.auth.token.readOnly) {
+    const token = request.auth.token;
+    if (isWrite(request.method) && token?.readOnly) {
       throw new SoviError(
         'forbidden',
-        `token "${request.auth.token.name}" is read-only: ${request.method} needs a read-write token`,
+        `token "${token.name}" is read-only: ${request.method} needs a read-write token`,
         { field: 'authorization' },
       );
     }

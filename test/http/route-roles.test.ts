@@ -1,5 +1,6 @@
-// Every route in the OpenAPI document, called by every role: a role below the one the document names gets
-// 403, every other role a success (200, 201, 202, 204 or 206). Each call gets fresh rows to act on, so a
+// Every route in the OpenAPI document, called by a signed-in user of every role (session cookie and CSRF
+// token, as the dashboard calls it): a role below the one the document names gets 403, every other role a
+// success (200, 201, 202, 204 or 206). Each call gets fresh rows to act on, so a
 // delete or a state change by one role leaves the next role something to do. A route added without a sample
 // here fails the first test: the walk covers the whole document or nothing.
 import fs from 'node:fs';
@@ -10,8 +11,9 @@ import { listPipelineSink } from '../helpers/content.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
 import { configWithHome } from './domain-app.ts';
-import { bearer, startTestApp, type TestApp } from './helpers.ts';
-import { roleSecrets } from './role-tokens.ts';
+import { startTestApp, type TestApp } from './helpers.ts';
+import { signedInUser, signedInUsers, type SignedIn } from './role-tokens.ts';
+import { createToken } from '../../src/auth/tokens-service.ts';
 
 const extra = vi.hoisted(() => ({ deps: {} }));
 vi.mock('../../src/http/routes/index.ts', async (original) =>
@@ -22,7 +24,7 @@ const t = useTestDatabase();
 let api: TestApp;
 let home: string;
 let mediaDir: string;
-let secrets: Partial<Record<Role, string>>;
+let users: Record<Role, SignedIn>;
 
 interface Operation {
   'x-sovi-role'?: Role;
@@ -34,6 +36,8 @@ interface Sample {
   /** The path with its parameters filled in, and a query string if any. */
   url: string;
   body?: unknown;
+  /** Another caller of the same role, when the call would end the shared one's session. */
+  as?: SignedIn;
 }
 
 let seq = 0;
@@ -68,7 +72,7 @@ const postedDistribution = async () =>
   );
 
 /** A valid request for each operation, keyed as the document spells it. */
-const samples: Record<string, () => Promise<Sample>> = {
+const samples: Record<string, (role: Role) => Promise<Sample>> = {
   'GET /api/v1/session': async () => ({ url: '/api/v1/session' }),
   'GET /api/v1/settings': async () => ({ url: '/api/v1/settings' }),
   'GET /api/v1/overview': async () => ({ url: '/api/v1/overview' }),
@@ -196,7 +200,58 @@ const samples: Record<string, () => Promise<Sample>> = {
     body: [{ topic: unique('Imported topic'), niche: 'motivation', source: 'manual' }],
   }),
   'POST /api/v1/trends/{id}/content': async () => ({ url: `/api/v1/trends/${await trend()}/content` }),
+
+  'POST /api/v1/session/password': async (role) => {
+    // Changing a password ends the caller's other sessions: a caller of its own.
+    const caller = await signedInUser(t, api, role);
+    return {
+      url: '/api/v1/session/password',
+      body: { current: caller.password, new: `${caller.password} and more` },
+      as: caller,
+    };
+  },
+  'GET /api/v1/tokens': async () => ({ url: '/api/v1/tokens' }),
+  'POST /api/v1/tokens': async () => ({ url: '/api/v1/tokens', body: { name: unique('walk-token') } }),
+  'DELETE /api/v1/tokens/{ref}': async (role) => {
+    const { token } = await createToken(
+      t.db,
+      { name: unique('walk-token'), userId: users[role].userId },
+      'test',
+    );
+    return { url: `/api/v1/tokens/${token.id}` };
+  },
+  'GET /api/v1/users': async () => ({ url: '/api/v1/users' }),
+  'GET /api/v1/users/{ref}': async () => ({ url: `/api/v1/users/${await someone()}` }),
+  'POST /api/v1/users': async () => ({
+    url: '/api/v1/users',
+    body: { name: unique('walk-user'), role: 'viewer', password: 'a long enough password' },
+  }),
+  'PATCH /api/v1/users/{ref}': async () => ({
+    url: `/api/v1/users/${await someone()}`,
+    body: { role: 'reviewer' },
+  }),
+  'POST /api/v1/users/{ref}/disable': async () => ({ url: `/api/v1/users/${await someone()}/disable` }),
+  'POST /api/v1/users/{ref}/enable': async () => {
+    const name = await someone();
+    await t.pool.query('UPDATE users SET disabled_at = now() WHERE name = $1', [name]);
+    return { url: `/api/v1/users/${name}/enable` };
+  },
+  'POST /api/v1/users/{ref}/password': async () => ({
+    url: `/api/v1/users/${await someone()}/password`,
+    body: { password: 'another long password' },
+  }),
 };
+
+/** A user to act on. */
+async function someone(): Promise<string> {
+  // A copy of the viewer's row: hashing a password per call (scrypt, on purpose slow) would dominate the walk.
+  const name = unique('walk-someone');
+  await t.pool.query(
+    `INSERT INTO users (name, password_hash, role) SELECT $1, password_hash, 'viewer' FROM users WHERE name = $2`,
+    [name, users.viewer.name],
+  );
+  return name;
+}
 
 /** An account added through the API, so that its secrets are sealed by the app's vault. */
 async function addedAccount(secretValues: Record<string, string> = {}) {
@@ -218,7 +273,7 @@ beforeAll(async () => {
   mediaDir = configured.mediaDir;
   extra.deps = { config: configured.config, contentSink: listPipelineSink() };
   api = await startTestApp(t, { api: { signInAttemptsPerMinute: 1e9, authFailuresPerMinute: 1e9 } });
-  secrets = await roleSecrets(t, api);
+  users = await signedInUsers(t, api);
   const document = (await api.app.inject({ url: '/api/openapi.json' })).json<{
     paths: Record<string, Record<string, Operation>>;
   }>();
@@ -249,12 +304,12 @@ describe('every route, every role', () => {
   it('answers each role as the document says: 403 below the named role, a success from it up', async () => {
     const outcomes: string[] = [];
     for (const { key, method, role: needed } of operations) {
-      for (const role of roles.filter((r) => secrets[r] !== undefined)) {
-        const sample = await samples[key]!();
+      for (const role of roles) {
+        const sample = await samples[key]!(role);
         const response = await api.app.inject({
           method: method as 'GET',
           url: sample.url,
-          headers: bearer(secrets[role]!),
+          headers: (sample.as ?? users[role]).headers,
           ...(sample.body === undefined ? {} : { payload: sample.body as object }),
         });
         const allowed = roles.indexOf(role) >= roles.indexOf(needed);
@@ -269,5 +324,5 @@ describe('every route, every role', () => {
       }
     }
     expect(outcomes).toEqual([]);
-  });
+  }, 600_000);
 });
