@@ -46,38 +46,55 @@ export function nulBytePath(value: unknown, path: string): string | undefined {
 /**
  * The header and records of a CSV file, with each record's line. Records holding text that cannot be stored
  * (see unstorableText) are left out and listed in `issues`, by line and column, for the importer to report
- * with its own; the value is never echoed (it may be a secret).
+ * with its own; the value is never echoed (it may be a secret). So is a record that is not valid CSV (an
+ * unterminated or stray quote): the reader notes its first line and starts again on the next line, so that
+ * one broken line hides none of the others' problems. Only a header that cannot be read refuses the file.
  */
 export function readCsv(
   text: string,
   source: string,
 ): { header: string[]; records: CsvRecord[]; issues: ImportIssue[] } {
-  let parsed: { record: string[]; info: { lines: number } }[];
-  try {
-    // csv-parse counts a CRLF inside a quoted field as two lines, putting every later line number off by
-    // one: with LF alone it counts right (and a field's line breaks read the same from every platform).
-    parsed = parse(text.replaceAll('\r\n', '\n'), {
-      bom: true,
-      info: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      trim: true,
-    }) as unknown as {
-      record: string[];
-      info: { lines: number };
-    }[];
-  } catch (err) {
-    const e = err as { lines?: number; message: string };
-    // csv-parse quotes the field it choked on ("…, value is "…""): it may be a secret, so it goes.
-    const message = e.message.replace(/,? value is [\s\S]*$/, '');
-    throw new SoviError(
-      'invalid_input',
-      `${source}${e.lines ? ` line ${e.lines}` : ''}: not valid CSV (${message}); nothing was imported`,
-      {
-        field: 'file',
-        issues: [{ line: e.lines, message }],
-      },
-    );
+  // csv-parse counts a CRLF inside a quoted field as two lines, putting every later line number off by
+  // one: with LF alone it counts right (and a field's line breaks read the same from every platform).
+  const normalized = text.replaceAll('\r\n', '\n');
+  const parsed: { record: string[]; line: number }[] = [];
+  const syntax: ImportIssue[] = [];
+  // Where the text being parsed starts: its character offset, and how many lines come before it.
+  let offset = 0;
+  let linesBefore = 0;
+  let lineStarts: number[] | undefined;
+  for (;;) {
+    let lastEnd = linesBefore;
+    const error = parseRecords(offset === 0 ? normalized : normalized.slice(offset), (record, endLine) => {
+      // csv-parse gives the line a record ends on; a person looks for the line it starts on.
+      const end = linesBefore + endLine;
+      const line = end - record.reduce((n, value) => n + (value.split('\n').length - 1), 0);
+      parsed.push({ record, line });
+      lastEnd = end;
+    });
+    if (error === undefined) break;
+    lineStarts ??= startsOfLines(normalized);
+    // The broken record starts on the first line with text after the last good record; the next one may
+    // start on the line after it.
+    let bad = lastEnd + 1;
+    while (
+      bad < lineStarts.length &&
+      normalized.slice(lineStarts[bad - 1], lineStarts[bad]! - 1).trim() === ''
+    )
+      bad++;
+    bad = Math.min(bad, lineStarts.length - 1);
+    if (parsed.length === 0) {
+      // No header to check rows against: the file is refused as a whole.
+      throw new SoviError(
+        'invalid_input',
+        `${source} line ${bad}: not valid CSV (${error}); nothing was imported`,
+        { field: 'file', issues: [{ line: bad, message: `not valid CSV: ${error}` }] },
+      );
+    }
+    syntax.push({ line: bad, message: `not valid CSV: ${error}` });
+    if (bad >= lineStarts.length) break;
+    offset = lineStarts[bad]!;
+    linesBefore = bad;
   }
   const [first, ...rest] = parsed;
   if (!first)
@@ -97,20 +114,68 @@ export function readCsv(
     });
   }
   const header = first.record.map((h) => h.toLowerCase());
-  const issues: ImportIssue[] = [];
+  const issues: ImportIssue[] = [...syntax];
   const records: CsvRecord[] = [];
-  for (const r of rest) {
-    // csv-parse gives the line a record ends on; a person looks for the line it starts on.
-    const line = r.info.lines - r.record.reduce((n, value) => n + (value.split('\n').length - 1), 0);
-    const problems = r.record.flatMap((value, i) => {
+  for (const { record, line } of rest) {
+    const problems = record.flatMap((value, i) => {
       const problem = unstorableText(value);
       const field = header[i] ?? `field ${i + 1}`;
       return problem ? [{ line, field, message: `${field}: ${problem}` }] : [];
     });
     if (problems.length > 0) issues.push(...problems);
-    else records.push({ line, fields: r.record });
+    else records.push({ line, fields: record });
   }
   return { header, records, issues };
+}
+
+/**
+ * Parses CSV text, handing each record and the line (of the text) it ends on to `onRecord`, up to the first
+ * record that is not valid CSV; returns what is wrong with that one, or undefined when none is.
+ */
+function parseRecords(
+  text: string,
+  onRecord: (record: string[], endLine: number) => void,
+): string | undefined {
+  try {
+    parse(text, {
+      bom: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      trim: true,
+      on_record: (record: string[], info: { lines: number }) => {
+        onRecord(record, info.lines);
+        return null;
+      },
+    });
+    return undefined;
+  } catch (err) {
+    return syntaxProblem(err as { code?: string; message: string });
+  }
+}
+
+/** What a person can fix, for csv-parse's error: never the field's value (it may be a secret). */
+function syntaxProblem(err: { code?: string; message: string }): string {
+  switch (err.code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return 'a quote (") opens a field that is never closed';
+    case 'CSV_INVALID_CLOSING_QUOTE':
+    case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
+      return 'a quoted field is not closed where it ends (a lone quote, or text after the closing one)';
+    case 'INVALID_OPENING_QUOTE':
+      return 'a quote (") inside an unquoted field: quote the whole field and double the quote ("")';
+    default:
+      // csv-parse quotes the field it choked on ("…, value is "…"") and counts lines from where this
+      // parse began: both go.
+      return err.message.replace(/,? value is [\s\S]*$/, '').replace(/\s*(at|on) line \d+/g, '');
+  }
+}
+
+/** The offset each line of `text` starts at: [0] is line 1's, and one more past the end of the text. */
+function startsOfLines(text: string): number[] {
+  const starts = [0];
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  starts.push(text.length + 1);
+  return starts;
 }
 
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;

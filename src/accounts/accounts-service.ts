@@ -8,7 +8,7 @@ import { isExactTime, keysetPage, type Keyset } from '../db/keyset.ts';
 import { isUniqueViolation } from '../db/pg-errors.ts';
 import type { Db } from '../db/pool.ts';
 import { resolveDevice } from '../devices/devices-service.ts';
-import { SoviError, invalidInput, notFound } from '../errors.ts';
+import { SoviError, invalidInput } from '../errors.ts';
 import { isUuid } from '../ids.ts';
 import { resolveNiche } from '../niches/niches-service.ts';
 import { parsePlatform, platforms } from '../platforms.ts';
@@ -66,29 +66,42 @@ export function toAccount(row: AccountRow, vault: Vault): Account {
 }
 
 /**
- * Finds an account by id, by "platform:username", or by a username that only one live account has.
- * Deleted accounts are found by id only.
+ * Finds an account by id, by "platform:username", or by a username that only one live account has: what
+ * every command, route and filter that takes an account reads it with. Deleted accounts are found by id
+ * only. `field` names the argument in the error (the CLI's `--account`, say).
  */
-export async function findAccount(db: Executor, ref: string): Promise<AccountRow> {
+export async function findAccount(db: Executor, ref: string, field = 'account'): Promise<AccountRow> {
   if (isUuid(ref)) {
     const row = await findAccountRow(db, ref);
-    if (!row) throw notFound('account', ref);
+    if (!row) throw notFoundAccount(ref, field);
     return row;
   }
-  const [platform, username] = ref.includes(':') ? ref.split(':', 2) : [undefined, ref];
-  if (platform !== undefined) parsePlatform(platform, 'account');
-  const rows = await findLiveByUsername(db, username ?? '', platform);
-  if (rows.length === 0) throw notFound('account', ref);
+  const at = ref.indexOf(':');
+  const [platform, username] = at < 0 ? [undefined, ref] : [ref.slice(0, at), ref.slice(at + 1)];
+  if (platform !== undefined) parsePlatform(platform, field);
+  const rows = await findLiveByUsername(db, username, platform);
+  if (rows.length === 0) throw notFoundAccount(ref, field);
   if (rows.length > 1) {
     throw new SoviError(
       'invalid_input',
-      `"${ref}" names accounts on several platforms: say ${platforms.map((p) => `${p}:${ref}`).join(' or ')}`,
-      {
-        field: 'account',
-      },
+      `${field}: "${ref}" names accounts on several platforms: say ${platforms.map((p) => `${p}:${ref}`).join(' or ')}`,
+      { field },
     );
   }
   return rows[0]!;
+}
+
+/** The id of the account a reference names (see findAccount). */
+export async function resolveAccount(db: Executor, ref: string, field = 'account'): Promise<string> {
+  return (await findAccount(db, ref, field)).id;
+}
+
+function notFoundAccount(ref: string, field: string): SoviError {
+  return new SoviError(
+    'not_found',
+    `${field}: no account "${ref}" (an account is named by its id, platform:username or username)`,
+    { field },
+  );
 }
 
 export async function getAccount(deps: AccountDeps, ref: string): Promise<Account> {

@@ -51,10 +51,12 @@ export async function readManifests(backupDir: string): Promise<Manifest[]> {
 }
 
 export async function readManifest(backupDir: string, id: string): Promise<Manifest> {
+  // Checked before it becomes part of a path. Whatever its shape, an id that names no backup is not found
+  // (exit 3), as every other missing thing is.
   if (!ID_PATTERN.test(id)) {
     throw new SoviError(
-      'invalid_input',
-      `backup id: expected an id as \`sovi db backups\` lists it, got "${id}"`,
+      'not_found',
+      `backup id: no backup "${id}"; expected an id as \`sovi db backups\` lists it`,
       {
         field: 'id',
       },

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
+import { resolveAccount } from '../accounts/accounts-service.ts';
+import { getContent } from '../content/content-service.ts';
 import { distributionStatuses } from '../distributions/distribution-model.ts';
 import { listDistributions } from '../distributions/distributions-reads.ts';
 import { markDistributionRemoved } from '../distributions/distributions-service.ts';
-import { SoviError } from '../errors.ts';
-import { isUuid } from '../ids.ts';
 import { action } from './context.ts';
 import { shortTime } from './format.ts';
 import { parseChoice } from './parse.ts';
@@ -16,17 +16,24 @@ export function registerDistributionsCommands(distributions: Command): void {
     options: (c) =>
       c
         .option('--content <id>', 'only this content')
+        .option('--account <ref>', 'only this account (id, platform:username or username)')
         .option('--status <status>', `only this status (${distributionStatuses.join(', ')})`, (v) =>
           parseChoice('--status', v, distributionStatuses),
         ),
     defaultLimit: 100,
-    list: async (ctx, o: { content?: string; status?: (typeof distributionStatuses)[number] }, page) => {
-      if (o.content !== undefined && !isUuid(o.content))
-        throw new SoviError('invalid_input', '--content: expected a content id', { field: '--content' });
+    list: async (
+      ctx,
+      o: { content?: string; account?: string; status?: (typeof distributionStatuses)[number] },
+      page,
+    ) => {
+      const { db } = await ctx.database();
+      // Named things that do not exist are refused (exit 3), as every other filter's are.
+      if (o.content !== undefined) await getContent(db, o.content);
       const found = await listDistributions(
-        (await ctx.database()).db,
+        db,
         {
           contentId: o.content,
+          accountId: o.account === undefined ? undefined : await resolveAccount(db, o.account, '--account'),
           status: o.status === undefined ? undefined : [o.status],
           after: page.after,
           limit: page.limit,
@@ -45,7 +52,11 @@ export function registerDistributionsCommands(distributions: Command): void {
           d.platformPostId,
           d.attempts,
         ],
-        more: nextPage('sovi distributions list', { content: o.content, status: o.status }, found.nextCursor),
+        more: nextPage(
+          'sovi distributions list',
+          { content: o.content, account: o.account, status: o.status },
+          found.nextCursor,
+        ),
       });
     },
   });
@@ -56,8 +67,6 @@ export function registerDistributionsCommands(distributions: Command): void {
     .requiredOption('--reason <text>', 'what the platform said')
     .action(
       action(async (ctx, id: string, o: { reason: string }) => {
-        if (!isUuid(id))
-          throw new SoviError('invalid_input', 'id: expected a distribution id', { field: 'id' });
         await markDistributionRemoved((await ctx.database()).db, id, o.reason);
         ctx.print(`marked ${id} removed`);
       }),

@@ -11,6 +11,7 @@ import {
   resolveEventFilters,
 } from '../events/events-service.ts';
 import type { Db } from '../db/pool.ts';
+import { notFound } from '../errors.ts';
 import { action } from './context.ts';
 import { json, shortTime } from './format.ts';
 import { parseInteger, parseList } from './parse.ts';
@@ -60,6 +61,13 @@ const toQuery = (db: Db, o: FilterOptions) =>
     },
     '--',
   );
+
+/** An event's number; one that is not a number names no event, like any other missing thing (exit 3). */
+function eventId(id: string): number {
+  const n = /^\d{1,15}$/.test(id) ? Number(id) : 0;
+  if (n < 1) throw notFound('event', id);
+  return n;
+}
 
 const eventLine = (e: SystemEvent) =>
   [
@@ -124,10 +132,7 @@ export function registerEventsCommands(events: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (ctx, id: string, o: { json?: boolean }) => {
-        const event = await getEvent(
-          (await ctx.database()).db,
-          parseInteger('id', id, 1, Number.MAX_SAFE_INTEGER),
-        );
+        const event = await getEvent((await ctx.database()).db, eventId(id));
         ctx.print(o.json ? json(event) : `${eventLine(event)}\n${json(event.context)}`);
       }),
     );
@@ -175,15 +180,11 @@ export function registerEventsCommands(events: Command): void {
     .option('--note <text>', 'what was done')
     .action(
       action(async (ctx, id: string, o: { by: string; note?: string }) => {
-        const event = await resolveEvent(
-          (await ctx.database()).db,
-          parseInteger('id', id, 1, Number.MAX_SAFE_INTEGER),
-          {
-            by: o.by,
-            note: o.note,
-            actor: ctx.config.actor,
-          },
-        );
+        const event = await resolveEvent((await ctx.database()).db, eventId(id), {
+          by: o.by,
+          note: o.note,
+          actor: ctx.config.actor,
+        });
         ctx.print(
           `resolved #${event.id} (${event.eventType}) by ${event.resolvedBy ?? ''} at ${shortTime(event.resolvedAt)}`,
         );

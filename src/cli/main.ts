@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { groups } from './command-groups.ts';
+import { errorCodes } from '../errors.ts';
 
 /**
  * The group commander will run: the first operand, or the one after `help` (`sovi help accounts`). The
@@ -18,10 +19,11 @@ const program = new Command('sovi')
     'Operations platform for short-form video channels: fleet, accounts, warming, content, metrics.',
   )
   .version(packageJson.version)
-  .showHelpAfterError('(run with --help for usage)')
   .configureHelp({ showGlobalOptions: true })
-  // Usage mistakes throw instead of exiting, so they end with the same exit status as other bad input.
-  // Set before the subcommands are added: they inherit it.
+  // Usage mistakes throw instead of exiting and print nothing themselves, so that they end like every other
+  // bad input: one `sovi: …` line and exit status 2 (below). Help and --version still print. Set before the
+  // subcommands are added: they inherit it.
+  .configureOutput({ outputError: () => undefined })
   .exitOverride();
 
 program.addHelpText(
@@ -38,12 +40,38 @@ for (const group of groups) {
   if (group.name === named) (await group.load())(command);
 }
 
+/**
+ * The command a usage mistake is about: the deepest one the operands name (`sovi accounts shw` is about
+ * `sovi accounts`), whose --help says what it takes.
+ */
+function commandNamed(args: readonly string[]): string {
+  const path: string[] = [program.name()];
+  let command: Command = program;
+  for (const arg of args) {
+    if (arg.startsWith('-')) continue;
+    const sub = command.commands.find((c) => c.name() === arg || c.aliases().includes(arg));
+    if (!sub) break;
+    path.push(sub.name());
+    command = sub;
+  }
+  return path.join(' ');
+}
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
-    // Commander has printed the message (or the help, or the version) already.
-    process.exitCode = err.exitCode === 0 ? 0 : 2;
+    // Help and the version are printed already; so is the help of a group named without its subcommand
+    // (code commander.help, exit 1), which is a usage mistake too. Any other mistake is one line, like every
+    // other error's (see report in context.ts), with where to read the usage: "(Did you mean list?)" and all.
+    if (err.code !== 'commander.help' && err.exitCode !== 0) {
+      const message = err.message
+        .replace(/^error: /, '')
+        .replace(/\s*\n\(Did you mean (.+)\?\)$/, '; did you mean $1?')
+        .replace(/\.$/, '');
+      process.stderr.write(`sovi: ${message} (run ${commandNamed(process.argv.slice(2))} --help)\n`);
+    }
+    process.exitCode = err.exitCode === 0 ? 0 : errorCodes.invalid_input.exit;
   } else {
     // An option's parser refused its value: a SoviError naming the option.
     const { report } = await import('./context.ts');

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { invalidInput } from '../errors.ts';
-import { isUuid } from '../ids.ts';
 import { recomputeHookScores } from '../metrics/hook-feedback.ts';
 import { recentAccountHours, recentNicheDays, topContent } from '../metrics/metrics-reads.ts';
 import { backfillRollups, refreshRollups, rollupStatus } from '../metrics/rollup-refresh.ts';
@@ -13,7 +12,7 @@ import { parseInteger } from './parse.ts';
 import { progress } from './progress.ts';
 import { parseTime, utcDay } from '../time.ts';
 import { resolveNiche } from '../niches/niches-service.ts';
-import { findAccount } from '../accounts/accounts-service.ts';
+import { resolveAccount } from '../accounts/accounts-service.ts';
 import { listing, printListing, readCommand, type Listing } from './read-command.ts';
 
 const n = (v: number | null) => (v === null ? '-' : v.toLocaleString('en'));
@@ -138,17 +137,17 @@ export function registerMetricsCommands(metrics: Command): void {
   });
 
   historyCommand(metrics, {
-    spec: 'account <id>',
-    description: "an account's metrics hour by hour: its distributions' latest counts in each hour",
+    spec: 'account <account>',
+    description:
+      "an account's metrics hour by hour (by id, platform:username or username): its distributions' latest " +
+      'counts in each hour',
     maxDays: 366,
     defaultDays: 30,
-    history: async (ctx, id, o) => {
-      if (!isUuid(id)) throw invalidInput('id', `id: expected an account UUID, got "${id}"`);
+    history: async (ctx, ref, o) => {
       const { db } = await ctx.database();
-      await findAccount(db, id);
-      const { hours } = await recentAccountHours(db, id, o.days);
+      const { hours } = await recentAccountHours(db, await resolveAccount(db, ref), o.days);
       return listing(hours, {
-        empty: `no metrics for account ${id} in the last ${o.days} day(s)`,
+        empty: `no metrics for account ${ref} in the last ${o.days} day(s)`,
         columns: [
           'hour',
           'posts',
@@ -182,10 +181,7 @@ export function registerMetricsCommands(metrics: Command): void {
     defaultDays: 90,
     history: async (ctx, slug, o) => {
       const { db } = await ctx.database();
-      const id = await nicheId(db, slug).catch(() => {
-        throw invalidInput('slug', `slug: no niche "${slug}"`);
-      });
-      const days = await recentNicheDays(db, id, o.days);
+      const days = await recentNicheDays(db, await resolveNiche(db, slug, 'slug'), o.days);
       return listing(days, {
         empty: `no metrics for ${slug} in the last ${o.days} day(s)`,
         columns: [

@@ -19,7 +19,7 @@ import {
   type ListedEventRow,
 } from './events-repository.ts';
 import type { Executor } from '../db/executor.ts';
-import { findAccount } from '../accounts/accounts-service.ts';
+import { resolveAccount } from '../accounts/accounts-service.ts';
 import { resolveDevice } from '../devices/devices-service.ts';
 import {
   resolvers,
@@ -122,7 +122,7 @@ export async function resolveEventFilters(
     ...rest,
     severity: validateSeverities(refs.severity, `${prefix}severity`),
     deviceId: device ? await resolveDevice(db, device, `${prefix}device`) : undefined,
-    accountId: account ? (await findAccount(db, account)).id : undefined,
+    accountId: account ? await resolveAccount(db, account, `${prefix}account`) : undefined,
   };
 }
 

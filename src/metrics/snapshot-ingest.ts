@@ -13,13 +13,17 @@
 // duplicate (stored before, by a concurrent writer, or twice in the batch) fails it with a unique violation,
 // and the transfer runs again leaving out stored rows and repeats (DISTINCT ON, the first occurrence wins).
 //
+// A file COPY cannot read at all (a broken quote, a line with too many fields) is read again line by line in
+// snapshot-lines.ts, on that failure only: its readable lines are staged, and its unreadable ones reported
+// with the staged rows' problems, as bad rows like any other.
+//
 // When any row is bad, the transfer fails as a whole; only then does a second query look at every row with
 // safe casts and name each problem by line. A batch is all or nothing by default; with onBadRows 'skip',
 // the bad rows are left out, listed in the report, and recorded in a warning event: never silently.
 //
 // The statements are in snapshot-ingest-repository.ts; the columns and formats in snapshot-format.ts.
 import fs from 'node:fs';
-import { Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { importRefused, type ImportIssue } from '../csv-import.ts';
@@ -29,6 +33,7 @@ import { relayCopy } from '../db/copy-relay.ts';
 import { isDataException, isIntegrityViolation, isUniqueViolation } from '../db/pg-errors.ts';
 import { recordEvent } from '../events/events-service.ts';
 import { formatOf, stagedFormatOf, type StagedFormat } from './snapshot-format.ts';
+import { checkedLines, type CheckedLines } from './snapshot-lines.ts';
 import {
   countStaged,
   createStage,
@@ -36,9 +41,11 @@ import {
   diagnosedRows,
   markTransfer,
   prepareStagingSession,
+  restageCopy,
   snapshotSink,
   stageCopy,
   transferSource,
+  undoStage,
   undoTransfer,
   unstageDiagnosed,
 } from './snapshot-ingest-repository.ts';
@@ -84,17 +91,31 @@ export async function ingestSnapshotFile(
     throw invalidInput('file', `${file}: no such file`);
   }
   const staged = await stagedFormatOf(file, format);
-  return ingest(pool, file, staged, settings, async (client) => {
-    let bytes = 0;
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        bytes += chunk.length;
-        options.onProgress?.(bytes, size);
-        done(null, chunk);
-      },
-    });
-    await pipeline(fs.createReadStream(file), counter, stageCopy(client, staged));
-  });
+  return ingest(
+    pool,
+    file,
+    staged,
+    settings,
+    async (client) => {
+      let bytes = 0;
+      const counter = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          bytes += chunk.length;
+          options.onProgress?.(bytes, size);
+          done(null, chunk);
+        },
+      });
+      await pipeline(fs.createReadStream(file), counter, stageCopy(client, staged));
+    },
+    async (client) => {
+      const checked: CheckedLines = { badRows: 0, issues: [] };
+      await pipeline(
+        Readable.from(checkedLines(file, staged, checked, REPORTED_ROWS)),
+        restageCopy(client, staged),
+      );
+      return checked;
+    },
+  );
 }
 
 /** Imports snapshots given as objects (the API's batches): item N of the array is reported as line N. */
@@ -121,19 +142,37 @@ async function ingest(
   format: StagedFormat,
   settings: IngestSettings,
   load: (client: pg.PoolClient) => Promise<void>,
+  /** Stages what can be read of a source COPY could not read, and says what could not. */
+  reload?: (client: pg.PoolClient) => Promise<CheckedLines>,
 ): Promise<IngestReport> {
   const started = performance.now();
   return withClientTransaction(pool, async (staging) => {
     await prepareStagingSession(staging);
     await createStage(staging, format);
+    let unreadable: CheckedLines = { badRows: 0, issues: [] };
     try {
       await load(staging);
     } catch (err) {
-      throw copyRefused(source, err);
+      if (!reload || !(isDataException(err) || isIntegrityViolation(err))) throw copyRefused(source, err);
+      await undoStage(staging);
+      // Lines the check let through that COPY still cannot read: the first such error is all there is.
+      unreadable = await reload(staging).catch((again: unknown) => {
+        throw copyRefused(source, again);
+      });
     }
-    const rows = await countStaged(staging, format);
+    const rows = (await countStaged(staging, format)) + unreadable.badRows;
     let skipped: ImportIssue[] = [];
     let skippedRows = 0;
+    if (unreadable.badRows > 0) {
+      // The unreadable lines are bad rows: with the staged rows' problems, they are refused or skipped.
+      const badStaged = await diagnoseStaged(staging, format, settings.futureToleranceSeconds);
+      skippedRows = unreadable.badRows + badStaged;
+      skipped = [...unreadable.issues, ...(await diagnosedIssues(staging))]
+        .sort((a, b) => a.line - b.line)
+        .slice(0, REPORTED_ROWS);
+      if (settings.onBadRows === 'reject') throw importRefused(source, skipped, skippedRows);
+      if (badStaged > 0) await unstageDiagnosed(staging, format);
+    }
     for (let attempt = 1; ; attempt++) {
       await markTransfer(staging);
       try {
@@ -169,18 +208,23 @@ async function ingest(
         skippedRows = await diagnoseStaged(staging, format, settings.futureToleranceSeconds);
         // Nothing wrong with any row: the failure was not the data's.
         if (skippedRows === 0) throw err;
-        skipped = (await diagnosedRows(staging, REPORTED_ROWS)).flatMap((bad) =>
-          bad.problems.map((message) => ({
-            line: bad.line,
-            field: message.match(/^([a-z_]+):/)?.[1],
-            message,
-          })),
-        );
+        skipped = await diagnosedIssues(staging);
         if (settings.onBadRows === 'reject') throw importRefused(source, skipped, skippedRows);
         await unstageDiagnosed(staging, format);
       }
     }
   });
+}
+
+/** The diagnosed rows' problems, for the first REPORTED_ROWS rows, each naming its field. */
+async function diagnosedIssues(staging: pg.PoolClient): Promise<ImportIssue[]> {
+  return (await diagnosedRows(staging, REPORTED_ROWS)).flatMap((bad) =>
+    bad.problems.map((message) => ({
+      line: bad.line,
+      field: message.match(/^([a-z_]+):/)?.[1],
+      message,
+    })),
+  );
 }
 
 /** A file COPY could not even read (wrong number of fields, broken quoting): named with its line. */

@@ -110,7 +110,28 @@ describe('account import', () => {
 
   it('reports malformed CSV with its line', async () => {
     const error = await importError(csv('platform,username', 'tiktok,ok_1', 'tiktok,"unclosed'));
-    expect(error.message).toMatch(/accounts\.csv line 3: not valid CSV/);
+    expect(error.message).toMatch(/line 3: not valid CSV: a quote \("\) opens a field that is never closed/);
+  });
+
+  it('reads on after a line that is not valid CSV, reporting every bad line and writing nothing', async () => {
+    const error = await importError(
+      csv(
+        'platform,username,followers',
+        `tiktok,${username('ok')},1`,
+        `tiktok,"${username('unclosed')},2`, // line 3: an unterminated quote
+        `tiktok,${username('ok')},3`,
+        `tiktok,${username('extra')},4,surplus`, // line 5: an extra column
+        `tiktok,ab"c${username('stray')},5`, // line 6: a stray quote
+        'tiktok,bad name!,6', // line 7: a bad value
+        `tiktok,${username('ok')},7`,
+      ),
+    );
+    expect(error.code).toBe('invalid_input');
+    expect([...new Set(error.details.issues?.map((i) => i.line))]).toEqual([3, 5, 6, 7]);
+    expect(error.message).toMatch(/line 3: not valid CSV/);
+    expect(error.message).toMatch(/line 5: expected 3 fields, got 4/);
+    expect(error.message).toMatch(/line 6: not valid CSV/);
+    expect(error.message).toMatch(/line 7: username: /);
   });
 
   it('writes all or none when a row conflicts at write time', async () => {

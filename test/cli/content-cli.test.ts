@@ -258,8 +258,10 @@ describe('sovi distributions', { timeout: cliTestTimeout(4) }, () => {
     const bad = await sovi('distributions', 'list', '--status', 'live');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--status/);
+    // A name that cannot be an id names no distribution either: not found, as in every command.
     const badId = await sovi('distributions', 'mark-removed', 'nope', '--reason', 'x');
-    expect(badId.code).toBe(2);
+    expect(badId.code).toBe(3);
+    expect(badId.stderr).toMatch(/distribution nope does not exist/);
     const unknown = await sovi(
       'distributions',
       'mark-removed',

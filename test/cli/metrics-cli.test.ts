@@ -85,9 +85,9 @@ describe('sovi metrics', { timeout: cliTestTimeout(8) }, () => {
     [['metrics', 'import', 'm.txt'], 2, /expected \.csv or \.ndjson/],
     [['metrics', 'refresh', '--to', '1d'], 2, /--from: a backfill needs a start/],
     [['metrics', 'refresh', '--from', 'yesterday'], 2, /--from: expected an ISO-8601 time/],
-    [['metrics', 'account', 'nope'], 2, /id: expected an account UUID/],
-    [['metrics', 'account', '00000000-0000-4000-8000-000000000000'], 3, /does not exist/],
-    [['metrics', 'niche', 'cooking'], 2, /no niche "cooking"/],
+    [['metrics', 'account', 'nope'], 3, /account: no account "nope"/],
+    [['metrics', 'account', '00000000-0000-4000-8000-000000000000'], 3, /no account/],
+    [['metrics', 'niche', 'cooking'], 3, /no niche "cooking"/],
     [['metrics', 'top', '--limit', '0'], 2, /--limit: expected an integer between 1 and 1000/],
   ])('sovi %j exits %i naming what was wrong', async (args, code, message) => {
     const result = await sovi(...args);

@@ -20,10 +20,13 @@ export interface Layout {
   blankLinesAfter: number[];
 }
 
-/** What a test expects of a file whose bad rows it knows: the line and field of each bad row. */
+/**
+ * What a test expects of a file whose bad rows it knows: the line and field of each bad row (none for a line
+ * that is not valid CSV or has the wrong number of fields).
+ */
 export interface KnownBad {
   line: number;
-  field: string;
+  field: string | undefined;
 }
 
 const quote = (value: string, all: boolean) =>
@@ -266,12 +269,22 @@ export function damage(
 
 /**
  * A file with known bad rows among good ones: `bad` picks rows (fractions) and, for each, a column and one of
- * its bad values. The expectation lists the line and field of every bad row.
+ * its bad values; `broken` picks rows whose line a CSV reader cannot take as a row: a stray quote inside an
+ * unquoted field, or an extra field. The expectation lists the line and field of every bad row, so a broken
+ * line must hide none of the others.
  */
 export const mixedPlanArb = fc.record({
   layout: layoutArb,
   rows: fc.integer({ min: 1, max: 12 }),
   bad: fc.array(fc.record({ row: fraction, column: fraction, pick: fc.nat() }), { maxLength: 4 }),
+  broken: fc.array(
+    fc.record({
+      row: fraction,
+      column: fraction,
+      kind: fc.constantFrom('stray quote' as const, 'extra field' as const),
+    }),
+    { maxLength: 2 },
+  ),
 });
 export type MixedPlan = typeof mixedPlanArb extends fc.Arbitrary<infer T> ? T : never;
 
@@ -281,7 +294,22 @@ export function mixedFile(
   badValues: Record<string, readonly string[]>,
 ): { text: string; bad: KnownBad[]; goodRows: number } {
   const t: Table = { header: table.header, rows: table.rows.map((r) => [...r]) };
-  const badRows = new Map<number, string>();
+  const badRows = new Map<number, string | undefined>();
+  // Broken lines first. One stray quote at most: two could pair up across the lines between them, which a
+  // reader then takes as one quoted field.
+  const strays = new Map<string, string>();
+  for (const b of plan.broken) {
+    const r = at(b.row, t.rows.length);
+    if (badRows.has(r) || (b.kind === 'stray quote' && strays.size > 0)) continue;
+    if (b.kind === 'extra field') t.rows[r]!.push('surplus');
+    else {
+      const c = at(b.column, t.header.length);
+      const marker = `__stray_${r}_${c}__`;
+      strays.set(marker, 'ab"c');
+      t.rows[r]![c] = marker;
+    }
+    badRows.set(r, undefined);
+  }
   const columns = t.header.filter((h) => (badValues[h] ?? []).length > 0);
   for (const b of plan.bad) {
     const r = at(b.row, t.rows.length);
@@ -291,7 +319,11 @@ export function mixedFile(
     t.rows[r]![t.header.indexOf(column)] = values[b.pick % values.length]!;
     badRows.set(r, column);
   }
-  const { text, lines } = renderCsv(t, plan.layout);
+  const rendered = renderCsv(t, plan.layout);
+  const { lines } = rendered;
+  // Raw, not through quote(): the point is a quote the CSV reader has to choke on.
+  let text = rendered.text;
+  for (const [marker, raw] of strays) text = text.replace(quote(marker, plan.layout.quoteAll), raw);
   return {
     text,
     bad: [...badRows].map(([r, field]) => ({ line: lines[r]!, field })).sort((a, b) => a.line - b.line),

@@ -130,7 +130,7 @@ describe('metrics import with malformed CSV files', () => {
       () => expect.unreachable('accepted'),
       (e: unknown) => e,
     );
-    expect(expectClearRefusal(error, 4).message).toMatch(/line 3: missing data for column "distribution_id"/);
+    expect(expectClearRefusal(error, 4).message).toMatch(/line 3: an empty line/);
   });
 
   it('refuses the times PostgreSQL reads but people do not mean: yesterday, epoch, -infinity', async () => {
@@ -353,10 +353,28 @@ describe('a known bad row is named exactly', () => {
       layout: { eol: '\n' as const, bom: false, quoteAll: false, trailingEol: true, blankLinesAfter: [] },
       rows: 3,
       bad: [{ row: 0.5, column: 0, pick: 0 }],
+      broken: [],
     };
     const file = mixedFile(validTable(3), plan, badValues);
     const outcome = await outcomeOf(() => importBytes(file.text));
     expect(outcome.ok).toBe(false);
     expectBadRowsNamed(expectClearRefusal(!outcome.ok && outcome.error, 4), file.bad);
+  });
+
+  it('after lines COPY cannot read: a stray quote and an extra field', async () => {
+    const plan = {
+      layout: { eol: '\r\n' as const, bom: false, quoteAll: true, trailingEol: true, blankLinesAfter: [] },
+      rows: 8,
+      bad: [{ row: 0.9, column: 0, pick: 0 }],
+      broken: [
+        { row: 0.1, column: 0.5, kind: 'stray quote' as const },
+        { row: 0.5, column: 0, kind: 'extra field' as const },
+      ],
+    };
+    const file = mixedFile(validTable(8), plan, badValues);
+    expect(file.bad.map((b) => b.field)).toEqual([undefined, undefined, expect.any(String)]);
+    const outcome = await outcomeOf(() => importBytes(file.text));
+    expect(outcome.ok).toBe(false);
+    expectBadRowsNamed(expectClearRefusal(!outcome.ok && outcome.error, 10), file.bad);
   });
 });

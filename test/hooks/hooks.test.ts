@@ -5,6 +5,7 @@ import { renderHook } from '../../src/hooks/hook-model.ts';
 import { chooseHook, posteriorOf, sampleBeta, seededRandom } from '../../src/hooks/hook-selector.ts';
 import { listHooksPage } from '../../src/hooks/hooks-reads.ts';
 import { addHook, importHooks, pickHook } from '../../src/hooks/hooks-service.ts';
+import type { SoviError } from '../../src/errors.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 
 const t = useTestDatabase();
@@ -40,6 +41,24 @@ describe('hook templates', () => {
     expect(motivation.map((h) => [h.template, h.effectivenessScore])).toEqual([
       ['Nobody says this about {topic}', 0.6],
     ]);
+  });
+
+  it('reads on after a line that is not valid CSV, so that a bad quote hides no other bad line', async () => {
+    const before = (await listHooksPage(t.db, { limit: 1000 })).hooks.length;
+    const text = [
+      'category,template,niche',
+      'curiosity_gap,Nobody says this about {topic},motivation',
+      'bold_claim,"{topic} is overrated,', // line 3: an unterminated quote
+      'bold_claim,{topic} is underrated,',
+      'bold_claim,{topic} again,,surplus', // line 5: an extra column
+      'bold_claim,{topic} once more,',
+      'Bad Cat,ok template here,', // line 7: a bad value
+    ].join('\n');
+    const error = (await importHooks(t.db, text, 'hooks.csv').catch((e: unknown) => e)) as SoviError;
+    expect(error.code).toBe('invalid_input');
+    expect(error.details.issues?.map((i) => i.line)).toEqual([3, 5, 7]);
+    expect(error.message).toMatch(/line 3: not valid CSV: a quote \("\) opens a field that is never closed/);
+    expect((await listHooksPage(t.db, { limit: 1000 })).hooks.length).toBe(before);
   });
 
   it('chooses among the niche’s hooks and the generic ones, never another niche’s', async () => {

@@ -168,8 +168,59 @@ yesterday-ish,${dist},,ten,1,0.5
       `time,distribution_id,views\n2026-05-01T10:00:00Z,${dist},1\n2026-05-01T11:00:00Z\n`,
     );
     await expect(ingestSnapshotFile(t.pool, csv, defaultIngestSettings)).rejects.toThrow(
-      /line 3: missing data/,
+      /line 3: expected 3 fields \(as the header has\), got 1/,
     );
+  });
+
+  it('reads on after a line COPY cannot read, naming every bad line, and with skip stores the good ones', async () => {
+    const text = [
+      'time,distribution_id,views', // 1
+      `2026-05-01T10:00:00Z,${dist},1`,
+      `2026-05-01T11:00:00Z,"${dist},2`, // 3: an unterminated quote
+      `2026-05-01T12:00:00Z,${dist},3`,
+      `2026-05-01T13:00:00Z,${dist},4,surplus`, // 5: an extra column
+      `2026-05-01T14:00:00Z,${dist},5`,
+      `2026-05-01T15:00:00Z,${dist},-7`, // 7: a bad value
+      `2026-05-01T16:00:00Z,${dist},"8"`,
+    ].join('\n');
+    const csv = file('broken.csv', `${text}\n`);
+    const error = (await ingestSnapshotFile(t.pool, csv, defaultIngestSettings).catch(
+      (e: unknown) => e,
+    )) as SoviError;
+    expect(error).toBeInstanceOf(SoviError);
+    expect(error.code).toBe('invalid_input');
+    expect(error.details.issues?.map((i) => [i.line, i.field])).toEqual([
+      [3, undefined],
+      [5, undefined],
+      [7, 'views'],
+    ]);
+    expect(error.message).toMatch(/3 bad row\(s\); nothing was imported/);
+    expect(error.message).toMatch(/line 3: not valid CSV: a quote \("\) opens a field that is never closed/);
+    expect(error.message).toMatch(/line 5: expected 3 fields \(as the header has\), got 4/);
+    expect(await stored()).toEqual([]);
+
+    const report = await ingestSnapshotFile(t.pool, csv, { ...defaultIngestSettings, onBadRows: 'skip' });
+    expect(report).toMatchObject({ rows: 7, inserted: 4, duplicates: 0, skippedRows: 3 });
+    expect(report.skipped.map((i) => i.line)).toEqual([3, 5, 7]);
+    expect((await stored()).map((r) => r.views)).toEqual([1, 3, 5, 8]);
+  });
+
+  it('names a line that is not UTF-8 among the others, in an NDJSON file too', async () => {
+    const nd = path.join(dir, 'latin1.ndjson');
+    fs.writeFileSync(
+      nd,
+      Buffer.concat([
+        Buffer.from(`{"time":"2026-05-01T10:00:00Z","distribution_id":"${dist}","views":1}\n`),
+        Buffer.from(`{"time":"2026-05-01T11:00:00Z","distribution_id":"${dist}","views":2,"x":"caf`),
+        Buffer.from([0xe9]),
+        Buffer.from(`"}\n{"time":"2026-05-01T12:00:00Z","distribution_id":"${dist}","views":-3}\n`),
+      ]),
+    );
+    const error = (await ingestSnapshotFile(t.pool, nd, defaultIngestSettings).catch(
+      (e: unknown) => e,
+    )) as SoviError;
+    expect(error.details.issues?.map((i) => i.line)).toEqual([2, 3]);
+    expect(error.message).toMatch(/line 2: the line is not valid UTF-8/);
   });
 
   it('logs the hours it touched for the rollup refresh', async () => {

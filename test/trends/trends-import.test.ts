@@ -148,6 +148,30 @@ describe('importing a CSV file', () => {
     expect(await counts()).toEqual({ topics: 0, observations: 0, events: 0 });
   });
 
+  it('reads on after a line that is not valid CSV, reporting every bad line and writing nothing', async () => {
+    const err = await refusal(
+      csv(
+        [
+          'topic,niche,source',
+          'Fine topic,personal_finance,tiktok',
+          '"Broken topic,personal_finance,tiktok', // line 3: an unterminated quote
+          'Another fine topic,personal_finance,tiktok',
+          'Stray "quote" topic,personal_finance,tiktok', // line 5: a quote inside an unquoted field
+          'Fine topic three,personal_finance,tiktok,surplus', // line 6: an extra column
+          'Bad source topic,personal_finance,TikTok!', // line 7: a bad value
+        ].join('\n'),
+      ),
+    );
+    expect(err.details.issues!.map((i) => [i.line, i.field])).toEqual([
+      [3, undefined],
+      [5, undefined],
+      [6, undefined],
+      [7, 'source'],
+    ]);
+    expect(err.message).toContain('line 3: not valid CSV');
+    expect(await counts()).toEqual({ topics: 0, observations: 0, events: 0 });
+  });
+
   it('refuses a bad header on line 1, and an empty file', async () => {
     const err = await refusal(csv('topic,niche,platform\nx,y,z\n'));
     expect(err.message).toMatch(/^trends\.csv line 1: unknown column "platform"; missing column "source"/);
