@@ -161,7 +161,7 @@ describe.skipIf(!hasChromium)('dashboard: managing accounts', () => {
       const outcome = page.getByRole('status', { name: 'Bulk result' });
       await outcome.getByText('State → resting: 1 changed, 1 refused:').waitFor();
       expect(await outcome.locator('.refusals li').textContent()).toMatch(
-        /tiktok:story_bot: an account cannot go from created to resting.*allowed: warming p1/,
+        /^tiktok:story_bot: an account cannot go from created to resting; from created it can go to: warming_p1/,
       );
       await expect.poll(() => row('ai_tools_now').getByText('resting').count()).toBe(1);
       await shots('accounts-bulk-state', 'admin');

@@ -276,7 +276,6 @@ export function BulkOutcome({ result }: { result: BulkResult }) {
           {refused.map((r) => (
             <li key={r.id}>
               <strong>{r.account ?? r.id}</strong>: {r.error?.message}
-              {r.error?.allowed ? ` (allowed: ${r.error.allowed.map(label).join(', ')})` : ''}
             </li>
           ))}
         </ul>
