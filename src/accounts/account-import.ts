@@ -109,12 +109,13 @@ function checkRow(
   };
 }
 
-export async function importAccountsCsv(
-  deps: AccountDeps,
+/** Every row checked, on its own, across rows and against the database; nothing written. */
+async function checkImport(
+  deps: Pick<AccountDeps, 'db'>,
   text: string,
-  options: { source: string; onProgress?: ImportProgress },
-): Promise<{ imported: number }> {
-  const { source, onProgress } = options;
+  source: string,
+  onProgress?: ImportProgress,
+) {
   const { header, records, issues } = readCsv(text, source);
   checkHeader(header, source, importColumns, ['platform', 'username']);
 
@@ -170,7 +171,35 @@ export async function importAccountsCsv(
     }
   }
   onProgress?.('check', records.length, records.length);
+  return { candidates, niches, devices, issues };
+}
 
+/**
+ * What importing the file would find wrong, without writing anything (the dashboard's preview): every bad
+ * line, including a bad header or unreadable CSV, as issues rather than an error.
+ */
+export async function checkAccountsCsv(
+  deps: Pick<AccountDeps, 'db'>,
+  text: string,
+  source: string,
+): Promise<{ rows: number; issues: ImportIssue[] }> {
+  try {
+    const { candidates, issues } = await checkImport(deps, text, source);
+    return { rows: candidates.length, issues: [...issues].sort((a, b) => a.line - b.line) };
+  } catch (err) {
+    const found = err instanceof SoviError ? err.details.issues : undefined;
+    if (!Array.isArray(found)) throw err;
+    return { rows: 0, issues: found as ImportIssue[] };
+  }
+}
+
+export async function importAccountsCsv(
+  deps: AccountDeps,
+  text: string,
+  options: { source: string; onProgress?: ImportProgress },
+): Promise<{ imported: number }> {
+  const { source, onProgress } = options;
+  const { candidates, niches, devices, issues } = await checkImport(deps, text, source, onProgress);
   if (issues.length > 0) throw importRefused(source, issues);
 
   // All rows are good: seal the secrets (each bound to its row) and write everything in one transaction.

@@ -27,7 +27,6 @@ const columns = [
   'a.profile_pic_url',
   'a.last_activity_at',
   'a.last_warmed_at',
-  'a.last_post_at',
   'a.deleted_at',
   'a.created_at',
   'a.updated_at',
@@ -40,7 +39,15 @@ const base = (db: Executor) =>
     .selectFrom('accounts as a')
     .leftJoin('niches as n', 'n.id', 'a.niche_id')
     .leftJoin('devices as d', 'd.id', 'a.device_id')
-    .select([...columns, 'n.slug as niche_slug', 'd.name as device_name']);
+    .select([...columns, 'n.slug as niche_slug', 'd.name as device_name'])
+    // The account's column is kept by the publisher; posts recorded another way (a metrics import, a
+    // restore, SQL) count too, so an account with posts never reads "last post: never". Served by
+    // distributions_account_id_idx (001): (account_id, posted_at).
+    .select(
+      sql<Date | null>`greatest(a.last_post_at, (SELECT max(p.posted_at) FROM distributions p WHERE p.account_id = a.id))`.as(
+        'last_post_at',
+      ),
+    );
 
 export async function findAccountRow(db: Executor, id: string): Promise<AccountRow | undefined> {
   return base(db).where('a.id', '=', id).executeTakeFirst();

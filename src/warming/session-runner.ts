@@ -284,7 +284,8 @@ async function record(
     await event(
       'warming_complete',
       'info',
-      `${who}: warming session done (phase ${done.warming_phase}, day ${day})`,
+      // Spelt as the dashboard spells it (web/src/format.ts phaseDay): phase 4 is an active account.
+      `${who}: warming session done (${done.warming_phase >= 4 ? 'active' : `phase ${done.warming_phase}`} · day ${day})`,
     );
     const next =
       current && isScheduled(current.state) ? stateAfterSuccess(deps.policy, current.state, day) : null;

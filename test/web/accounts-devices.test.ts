@@ -65,12 +65,12 @@ describe.skipIf(!hasChromium)('dashboard: accounts and devices', () => {
     const followers = page.locator('figure[data-chart="Followers over time"]');
     await followers.locator('canvas').waitFor();
     expect(Number(await followers.getAttribute('data-points'))).toBe(34);
-    expect(await page.getByTestId('warming-progress').textContent()).toContain('Warmed up (14 warming days)');
+    expect(await page.getByTestId('warming-progress').textContent()).toContain('active · day 14: warmed up');
     await expect.poll(() => page.locator('table[aria-label="Warming sessions"] tbody tr').count()).toBe(4);
     expect(await page.locator('table[aria-label="Distributions"] tbody tr').count()).toBe(1);
 
     await visit(dashboard, `/accounts/${fleet.accounts.warming.id}`);
-    await page.getByTestId('warming-progress').getByText('Phase 2 of 3 · day 5 of 14').waitFor();
+    await page.getByTestId('warming-progress').getByText('phase 2 · day 5 of 14').waitFor();
   });
 
   it('changes an account’s state with a reason, shown in its timeline', async () => {

@@ -6423,6 +6423,998 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/accounts/import-preview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Check a CSV of accounts as the import would, writing nothing: every bad line, by number */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description the file, as `sovi accounts import` reads it: a header line, then one account a line */
+            csv: string;
+            /** @description the file name, named in messages and the event log (default upload.csv) */
+            source?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description the rows read (0 when the header or the CSV itself is bad) */
+              rows: number;
+              /** @description every problem, by line; empty when the import would succeed */
+              issues: {
+                /** @description the line in the file (1 is the header) */
+                line?: number;
+                field?: string;
+                message: string;
+              }[];
+            };
+          };
+        };
+        /** @description invalid input: each bad field is named */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no token, or an invalid, revoked or expired one */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description a read-only token on a write, or a cookie session without its CSRF token */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no such resource */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description a conflict: taken name, illegal state change, concurrent change */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description too many failed token attempts or sign-ins from this address */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/accounts/import': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Import a CSV of accounts (as `sovi accounts import`): all rows or none; 400 lists every bad line */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description the file, as `sovi accounts import` reads it: a header line, then one account a line */
+            csv: string;
+            /** @description the file name, named in messages and the event log (default upload.csv) */
+            source?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              imported: number;
+            };
+          };
+        };
+        /** @description invalid input: each bad field is named */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no token, or an invalid, revoked or expired one */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description a read-only token on a write, or a cookie session without its CSRF token */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no such resource */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description a conflict: taken name, illegal state change, concurrent change */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description too many failed token attempts or sign-ins from this address */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/accounts/bulk-state': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** A lifecycle transition of each selected account; the ones the lifecycle refuses say why */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description account ids */
+            accounts: string[];
+            /** @enum {string} */
+            state:
+              | 'created'
+              | 'warming_p1'
+              | 'warming_p2'
+              | 'warming_p3'
+              | 'active'
+              | 'resting'
+              | 'cooldown'
+              | 'flagged'
+              | 'restricted'
+              | 'shadowbanned'
+              | 'suspended'
+              | 'banned';
+            /** @description kept in the event log */
+            reason: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              changed: number;
+              refused: number;
+              results: {
+                id: string;
+                /** @description platform:username; null when there is no such account */
+                account: string | null;
+                ok: boolean;
+                /** @description why this account was not changed */
+                error?: {
+                  code: string;
+                  message: string;
+                  allowed?: string[];
+                };
+              }[];
+            };
+          };
+        };
+        /** @description invalid input: each bad field is named */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no token, or an invalid, revoked or expired one */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description a read-only token on a write, or a cookie session without its CSRF token */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no such resource */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description a conflict: taken name, illegal state change, concurrent change */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description too many failed token attempts or sign-ins from this address */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/accounts/bulk-move': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Move each selected account to a device (null: to no device) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description account ids */
+            accounts: string[];
+            /** @description device id, udid or name; null takes them off their device */
+            device: string | null;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              changed: number;
+              refused: number;
+              results: {
+                id: string;
+                /** @description platform:username; null when there is no such account */
+                account: string | null;
+                ok: boolean;
+                /** @description why this account was not changed */
+                error?: {
+                  code: string;
+                  message: string;
+                  allowed?: string[];
+                };
+              }[];
+            };
+          };
+        };
+        /** @description invalid input: each bad field is named */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no token, or an invalid, revoked or expired one */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description a read-only token on a write, or a cookie session without its CSRF token */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no such resource */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description a conflict: taken name, illegal state change, concurrent change */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description too many failed token attempts or sign-ins from this address */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/accounts/{ref}/reveal': {
     parameters: {
       query?: never;

@@ -106,6 +106,19 @@ export const post = <P extends PathOf<'post'>>(
   ...[params]: ParamsArg<P, 'post'>
 ): Promise<Ok<P, 'post'>> => send('POST', url(path, params), body);
 
+/** PATCH a body to a path: patch('/accounts/{ref}', { bio: 'x' }, { ref: id }). */
+export const patch = <P extends PathOf<'patch'>>(
+  path: P,
+  body: Body<P, 'patch'>,
+  ...[params]: ParamsArg<P, 'patch'>
+): Promise<Ok<P, 'patch'>> => send('PATCH', url(path, params), body);
+
+/** DELETE a path: del('/accounts/{ref}', { ref: id, reason: 'duplicate' }). */
+export const del = <P extends PathOf<'delete'>>(
+  path: P,
+  ...[params]: ParamsArg<P, 'delete'>
+): Promise<Ok<P, 'delete'>> => send('DELETE', url(path, params));
+
 export async function loadSession(): Promise<Session> {
   const session = await get('/session');
   csrfToken = session.csrfToken;

@@ -29,3 +29,18 @@ export const dateTime = (iso: string | null | undefined): string =>
   iso ? new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' }) : '–';
 
 export const label = (value: string): string => value.replace(/_/g, ' ');
+
+/**
+ * Where warming stands, spelt one way everywhere: "phase 2 · day 9" while warming (phase 1–3), "active · day
+ * 30" once warmed (phase 4, as the sessions count it), "day 12" in a state outside the phases (cooldown…).
+ */
+export function phaseDay(phase: number | null, day: number): string {
+  if (phase === null) return `day ${day}`;
+  return `${phase >= 4 ? 'active' : `phase ${phase}`} · day ${day}`;
+}
+
+/** An account state's warming phase as the sessions count it: 1–3 while warming, 4 once active. */
+export function statePhase(state: string): number | null {
+  const warming = /^warming_p(\d)$/.exec(state)?.[1];
+  return warming ? Number(warming) : state === 'active' ? 4 : null;
+}

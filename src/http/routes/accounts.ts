@@ -1,6 +1,9 @@
 // Managed accounts: list (the CLI's filters), show, create (secrets in the body are sealed by the vault and
 // never echoed), update, soft delete and restore, lifecycle transitions, and the two audited ways to read a
 // secret (reveal, TOTP). Accounts are referred to by id, platform:username or username, as in the CLI.
+// The dashboard's workplace adds a CSV import with a preview (the CLI's importer, all or nothing) and bulk
+// state changes and moves of selected accounts, each refused or done on its own. Their paths hold a hyphen,
+// which no username has, so they never shadow an account's own routes.
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
@@ -16,6 +19,9 @@ import {
 } from '../../accounts/accounts-service.ts';
 import { currentTotp, revealSecrets } from '../../accounts/account-secrets.ts';
 import { setAccountState } from '../../accounts/account-state.ts';
+import { checkAccountsCsv, importAccountsCsv } from '../../accounts/account-import.ts';
+import { moveAccounts, setAccountStates } from '../../accounts/account-bulk.ts';
+import { BATCH_BODY_LIMIT } from '../batch.ts';
 import { actorOf } from '../auth.ts';
 import { booleanParam, listParam, pageQuery, pageResponses, refParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
@@ -65,6 +71,44 @@ const accountRef = z.strictObject({
 });
 /** Routes that take no body still refuse one with fields in it. */
 const noBody = z.strictObject({}).nullish();
+
+const csvUpload = z.strictObject({
+  csv: z
+    .string()
+    .describe('the file, as `sovi accounts import` reads it: a header line, then one account a line'),
+  source: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('the file name, named in messages and the event log (default upload.csv)'),
+});
+const issue = z.object({
+  line: z.number().int().optional().describe('the line in the file (1 is the header)'),
+  field: z.string().optional(),
+  message: z.string(),
+});
+/** Up to 500 accounts per bulk change: a dashboard selection, not a migration. */
+const selection = z.array(z.uuid()).min(1).max(500).describe('account ids');
+const bulkOutcome = z.object({
+  id: z.string(),
+  account: z.string().nullable().describe('platform:username; null when there is no such account'),
+  ok: z.boolean(),
+  error: z
+    .object({ code: z.string(), message: z.string(), allowed: z.array(z.string()).optional() })
+    .optional()
+    .describe('why this account was not changed'),
+});
+const bulkResult = z.object({
+  changed: z.number().int(),
+  refused: z.number().int(),
+  results: z.array(bulkOutcome),
+});
+const summarise = (results: z.infer<typeof bulkOutcome>[]) => ({
+  changed: results.filter((r) => r.ok).length,
+  refused: results.filter((r) => !r.ok).length,
+  results,
+});
 
 /** Plaintext leaves through these two routes only: no cache may keep it. */
 const noStore = { 'cache-control': 'no-store' } as const;
@@ -232,6 +276,86 @@ export const accountsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, 
       });
       return { ...change, account: await getAccount(deps(request), request.params.ref) };
     },
+  );
+
+  app.post(
+    '/accounts/import-preview',
+    {
+      config: { action: 'accounts.write' },
+      bodyLimit: BATCH_BODY_LIMIT,
+      schema: {
+        tags: ['accounts'],
+        summary: 'Check a CSV of accounts as the import would, writing nothing: every bad line, by number',
+        body: csvUpload,
+        response: {
+          200: z.object({
+            rows: z.number().int().describe('the rows read (0 when the header or the CSV itself is bad)'),
+            issues: z.array(issue).describe('every problem, by line; empty when the import would succeed'),
+          }),
+        },
+      },
+    },
+    async (request) => checkAccountsCsv(deps(request), request.body.csv, request.body.source ?? 'upload.csv'),
+  );
+
+  app.post(
+    '/accounts/import',
+    {
+      config: { action: 'accounts.write' },
+      bodyLimit: BATCH_BODY_LIMIT,
+      schema: {
+        tags: ['accounts'],
+        summary:
+          'Import a CSV of accounts (as `sovi accounts import`): all rows or none; 400 lists every bad line',
+        body: csvUpload,
+        response: { 201: z.object({ imported: z.number().int() }) },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(
+        await importAccountsCsv(deps(request), request.body.csv, {
+          source: request.body.source ?? 'upload.csv',
+        }),
+      ),
+  );
+
+  app.post(
+    '/accounts/bulk-state',
+    {
+      config: { action: 'accounts.write' },
+      schema: {
+        tags: ['accounts'],
+        summary: 'A lifecycle transition of each selected account; the ones the lifecycle refuses say why',
+        body: z.strictObject({
+          accounts: selection,
+          state: z.enum(accountStates),
+          reason: z.string().min(1).max(1000).describe('kept in the event log'),
+        }),
+        response: { 200: bulkResult },
+      },
+    },
+    async (request) => {
+      const { accounts, state, reason } = request.body;
+      return summarise(await setAccountStates(deps(request), accounts, state, reason));
+    },
+  );
+
+  app.post(
+    '/accounts/bulk-move',
+    {
+      config: { action: 'accounts.write' },
+      schema: {
+        tags: ['accounts'],
+        summary: 'Move each selected account to a device (null: to no device)',
+        body: z.strictObject({
+          accounts: selection,
+          device: refParam.nullable().describe('device id, udid or name; null takes them off their device'),
+        }),
+        response: { 200: bulkResult },
+      },
+    },
+    async (request) =>
+      summarise(await moveAccounts(deps(request), request.body.accounts, request.body.device)),
   );
 
   app.post(

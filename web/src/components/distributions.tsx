@@ -4,6 +4,10 @@ import { dateTime, timeAgo } from '../format.ts';
 import { distributionStatusTone } from '../tones.ts';
 import type { Distribution } from '../types.ts';
 
+function Hashtags({ tags }: { tags: string[] }) {
+  return <span class="muted">{tags.map((h) => (h.startsWith('#') ? h : `#${h}`)).join(' ')}</span>;
+}
+
 export function DistributionsTable(props: {
   distributions: Distribution[];
   show: 'content' | 'account';
@@ -16,9 +20,9 @@ export function DistributionsTable(props: {
       <table class="table" aria-label="Distributions">
         <thead>
           <tr>
-            <th>{show === 'content' ? 'Content' : 'Account'}</th>
+            <th>{show === 'content' ? 'Post' : 'Account'}</th>
             <th>Status</th>
-            <th>Caption</th>
+            {show === 'account' && <th>Caption</th>}
             <th>Posted</th>
             <th class="num">Attempts</th>
           </tr>
@@ -28,7 +32,11 @@ export function DistributionsTable(props: {
             <tr key={d.id}>
               <td>
                 {show === 'content' ? (
-                  <a href={`/content/${d.contentId}`}>content</a>
+                  // The post's own words say which it is; the content's page holds the rest.
+                  <>
+                    <a href={`/content/${d.contentId}`}>{d.caption || `untitled ${d.platform} post`}</a>{' '}
+                    <Hashtags tags={d.hashtags} />
+                  </>
                 ) : (
                   <a href={`/accounts/${d.accountId}`}>
                     {d.platform}:{d.username}
@@ -38,12 +46,11 @@ export function DistributionsTable(props: {
               <td>
                 <Badge value={d.status} tones={distributionStatusTone} />
               </td>
-              <td class="caption">
-                {d.caption ?? ''}{' '}
-                <span class="muted">
-                  {d.hashtags.map((h) => (h.startsWith('#') ? h : `#${h}`)).join(' ')}
-                </span>
-              </td>
+              {show === 'account' && (
+                <td class="caption">
+                  {d.caption ?? ''} <Hashtags tags={d.hashtags} />
+                </td>
+              )}
               <td title={dateTime(d.postedAt)}>{d.postedAt ? timeAgo(d.postedAt) : '–'}</td>
               <td class="num">{d.attempts}</td>
             </tr>

@@ -1,12 +1,16 @@
 // One account: its state (and changing it, with a reason), warming progress, followers over time, the
-// state timeline, its sessions and its posts.
+// state timeline, its sessions and its posts (newest post first). Operators and admins also edit its niche,
+// device and bio, and delete or restore it; admins can reveal its secrets and TOTP code for a moment.
 import { useState } from 'preact/hooks';
 import { ApiError, get, post } from '../api.ts';
+import { DeleteRestore, EditAccountForm, RevealSecrets, useDevices } from '../components/account-forms.tsx';
 import { TimeChart } from '../components/chart.tsx';
-import { Badge, Cmd, Empty, ErrorNote, Facts, Loading, Meter, Section } from '../components/ui.tsx';
+import { Badge, Empty, ErrorNote, Facts, Loading, Meter, Section } from '../components/ui.tsx';
 import { DistributionsTable } from '../components/distributions.tsx';
 import { accountTransitions, type AccountState } from '../domain.ts';
-import { compact, dateTime, label, timeAgo } from '../format.ts';
+import { compact, dateTime, label, phaseDay, statePhase, timeAgo } from '../format.ts';
+import { useCan } from '../permissions.tsx';
+import { useNiches } from './accounts.tsx';
 import { accountStateTone, toneOf } from '../tones.ts';
 import type { Account, SystemEvent } from '../types.ts';
 import { useData } from '../use-data.ts';
@@ -85,15 +89,16 @@ function StateForm({ account, onChanged }: { account: Account; onChanged: () => 
 
 function WarmingProgress({ account, phaseDays }: { account: Account; phaseDays: number[] }) {
   const total = phaseDays.reduce((a, b) => a + b, 0);
-  const phase = /^warming_p(\d)$/.exec(account.state)?.[1];
+  const phase = statePhase(account.state);
   const warmed = account.state === 'active' || account.warmingDayCount >= total;
-  const text = phase
-    ? `Phase ${phase} of 3 · day ${account.warmingDayCount} of ${total}`
-    : account.state === 'created'
+  const text =
+    account.state === 'created'
       ? 'Not started: the first session starts phase 1'
-      : warmed
-        ? `Warmed up (${account.warmingDayCount} warming days)`
-        : `${label(account.state)} · day ${account.warmingDayCount} of ${total}`;
+      : phase !== null && phase < 4
+        ? `${phaseDay(phase, account.warmingDayCount)} of ${total}`
+        : warmed
+          ? `${phaseDay(4, account.warmingDayCount)}: warmed up`
+          : `${phaseDay(null, account.warmingDayCount)} of ${total}`;
   return (
     <div class="warming" data-testid="warming-progress">
       <Meter
@@ -104,7 +109,7 @@ function WarmingProgress({ account, phaseDays }: { account: Account; phaseDays: 
       />
       <ol class="phases">
         {phaseDays.map((days, i) => (
-          <li key={i} class={phase === String(i + 1) ? 'current' : ''}>
+          <li key={i} class={phase === i + 1 ? 'current' : ''}>
             Phase {i + 1}: {days} days
           </li>
         ))}
@@ -139,6 +144,10 @@ function Timeline({ events }: { events: SystemEvent[] }) {
 
 export function AccountPage({ id }: { id: string }) {
   const account = useData(() => get('/accounts/{ref}', { ref: id }), [id]);
+  const canWrite = useCan('accounts.write');
+  const canReveal = useCan('secrets.reveal');
+  const niches = useNiches();
+  const devices = useDevices();
   const history = useData(async () => {
     const [timeline, sessions, distributions, hourly, policy] = await Promise.all([
       get('/events', { account: id, type: 'state_changed', limit: 100 }),
@@ -157,7 +166,10 @@ export function AccountPage({ id }: { id: string }) {
     return {
       timeline: timeline.events,
       sessions: sessions.sessions,
-      distributions: distributions.distributions,
+      // By when each went out (one not posted yet by when it was planned), newest first.
+      distributions: distributions.distributions.toSorted(
+        (x, y) => Date.parse(y.postedAt ?? y.createdAt) - Date.parse(x.postedAt ?? x.createdAt),
+      ),
       followers: {
         x: followers.map((h) => Date.parse(h.bucket) / 1000),
         values: followers.map((h) => h.followers),
@@ -165,7 +177,7 @@ export function AccountPage({ id }: { id: string }) {
       // The phases' lengths in force on the server (SOVI_WARMING_POLICY_FILE or its defaults).
       phaseDays: [policy.warming_p1.days, policy.warming_p2.days, policy.warming_p3.days],
     };
-  }, [id, account.data?.state]);
+  }, [id, account.data?.state, account.data?.updatedAt]);
   const a = account.data;
   const reload = () => {
     account.reload();
@@ -198,15 +210,36 @@ export function AccountPage({ id }: { id: string }) {
                 ]}
               />
               {a.deletedAt && (
-                <p class="error">
-                  Deleted {timeAgo(a.deletedAt)}: <Cmd>{`npx sovi accounts restore ${a.id}`}</Cmd>
+                <p class="error" title={dateTime(a.deletedAt)}>
+                  Deleted {timeAgo(a.deletedAt)}.
                 </p>
               )}
             </Section>
-            <Section title="Change state">
-              <StateForm account={a} onChanged={reload} />
-            </Section>
+            {canWrite && !a.deletedAt && (
+              <Section title="Change state">
+                <StateForm account={a} onChanged={reload} />
+              </Section>
+            )}
           </div>
+          {(canWrite || canReveal) && (
+            <div class="grid-2">
+              {canWrite && !a.deletedAt && (
+                <Section title="Edit">
+                  <EditAccountForm account={a} niches={niches.data} devices={devices.data} onSaved={reload} />
+                </Section>
+              )}
+              {canReveal && (
+                <Section title="Secrets">
+                  <RevealSecrets account={a} />
+                </Section>
+              )}
+              {canWrite && (
+                <Section title={a.deletedAt ? 'Restore' : 'Delete'}>
+                  <DeleteRestore account={a} onChanged={reload} />
+                </Section>
+              )}
+            </div>
+          )}
           <Section title="Warming progress">
             {history.data ? (
               <WarmingProgress account={a} phaseDays={history.data.phaseDays} />

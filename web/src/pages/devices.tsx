@@ -3,7 +3,7 @@
 import { get, getAll } from '../api.ts';
 import { Badge, Cmd, Empty, ErrorNote, Facts, Loading, Meter, Section } from '../components/ui.tsx';
 import { deviceStatuses } from '../domain.ts';
-import { dateTime, label, num, percent, timeAgo } from '../format.ts';
+import { dateTime, label, num, percent, phaseDay, timeAgo } from '../format.ts';
 import { setQuery, useLocation } from '../router.ts';
 import { accountStateTone, deviceStatusTone, severityTone } from '../tones.ts';
 import type { Device, Settings, WarmingSession } from '../types.ts';
@@ -315,7 +315,7 @@ export function SessionsTable({
           <tr>
             <th>Started</th>
             <th>{show === 'account' ? 'Account' : 'Device'}</th>
-            <th>Phase / day</th>
+            <th>Warming</th>
             <th>Outcome</th>
             <th>Took</th>
           </tr>
@@ -335,9 +335,7 @@ export function SessionsTable({
                   '–'
                 )}
               </td>
-              <td>
-                {s.phase >= 4 ? 'active' : `phase ${s.phase}`} · day {s.day}
-              </td>
+              <td>{phaseDay(s.phase, s.day)}</td>
               <td>
                 <Badge
                   value={s.outcome ?? 'running'}

@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get } from '../api.ts';
 import { Badge, Empty, ErrorNote, Facts, Loading, Section } from '../components/ui.tsx';
-import { dateTime, label, num, percent, timeAgo } from '../format.ts';
+import { dateTime, label, num, percent, phaseDay, timeAgo } from '../format.ts';
 import { accountStateTone, deviceStatusTone, toneOf, type Tone } from '../tones.ts';
 import type { WarmingSession, WarmingStatus } from '../types.ts';
 import { useData } from '../use-data.ts';
@@ -141,7 +141,7 @@ function RecentSessions() {
               <tr>
                 <th>Account</th>
                 <th>Device</th>
-                <th>Phase · day</th>
+                <th>Warming</th>
                 <th>Started</th>
                 <th>Outcome</th>
               </tr>
@@ -156,9 +156,7 @@ function RecentSessions() {
                   <td>
                     {s.deviceId ? <a href={`/devices/${s.deviceId}`}>{s.deviceName ?? 'device'}</a> : '–'}
                   </td>
-                  <td>
-                    {s.phase} · {s.day}
-                  </td>
+                  <td>{phaseDay(s.phase, s.day)}</td>
                   <td title={dateTime(s.startedAt)}>{timeAgo(s.startedAt)}</td>
                   <td>
                     <Badge
