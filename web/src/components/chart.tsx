@@ -79,13 +79,23 @@ function Figure({
   caption,
   points,
   partial = 0,
+  axes,
   empty,
   children,
-}: FigureProps & { partial?: number }) {
+}: FigureProps & { partial?: number; axes?: AxisTitles | undefined }) {
+  const axisText = axes
+    ? [`x axis: ${axes.x}`, `y axis: ${axes.y}`, ...(axes.rate ? [`right axis: ${axes.rate}`] : [])]
+    : [];
   return (
     <figure class="chart" data-chart={title} data-points={points} data-partial={partial}>
       <figcaption class={caption === false ? 'sr-only' : undefined}>{title}</figcaption>
       {points === 0 ? <Empty>{empty}</Empty> : children}
+      {/* uPlot paints the axis titles on the canvas: screen readers (and tests) read them here. */}
+      {points > 0 && axes && (
+        <p class="sr-only" data-axes>
+          {axisText.join('; ')}
+        </p>
+      )}
     </figure>
   );
 }
@@ -167,7 +177,7 @@ export function TimeChart(props: {
     height,
   );
   return (
-    <Figure title={title} points={x.length} partial={partial} empty={empty}>
+    <Figure title={title} points={x.length} partial={partial} axes={axes} empty={empty}>
       <div ref={ref} class="plot" />
       {partial > 0 && (
         <p class="muted small chart-note" data-partial-note>
@@ -238,7 +248,13 @@ export function BarChart(props: {
     height,
   );
   return (
-    <Figure title={title} caption={props.caption} points={total === 0 ? 0 : labels.length} empty={empty}>
+    <Figure
+      title={title}
+      caption={props.caption}
+      points={total === 0 ? 0 : labels.length}
+      axes={props.axes}
+      empty={empty}
+    >
       <div ref={ref} class="plot" />
     </Figure>
   );
