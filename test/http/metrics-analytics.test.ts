@@ -1,6 +1,6 @@
 // The analytics page's reads over HTTP: any span of days (a preset or from–to), today marked partial, two
-// accounts or two niches side by side, every post of the span sorted and paged, and each read as a CSV
-// download of the same rows, quoted as RFC 4180 says.
+// accounts or two niches side by side, every post of the span sorted and paged, and each read (the hook
+// leaderboard too) as a CSV download of the same rows, quoted as RFC 4180 says.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backfillRollups } from '../../src/metrics/rollup-refresh.ts';
 import { factories } from '../helpers/factories.ts';
@@ -179,6 +179,14 @@ describe('analytics reads', () => {
     );
     const hourly = await get('/api/v1/metrics/accounts/analytics_b/hourly?format=csv');
     expect(hourly.body.split('\r\n')[0]).toMatch(/^bucket,partial,views,likes,/);
+    await factories.hook(t.pool, { template: 'Nobody tells you this, "really", about {topic}.' });
+    const hooks = await get('/api/v1/hooks/leaderboard?format=csv');
+    expect(hooks.statusCode, hooks.body).toBe(200);
+    const hookLines = hooks.body.split('\r\n');
+    expect(hookLines[0]).toBe('rank,template,category,niche,mean,samples,usageCount,hookId');
+    expect(hookLines[1]).toMatch(
+      /^1,"Nobody tells you this, ""really"", about \{topic\}\.",\w+,,[\d.]+,0,0,[\w-]+$/,
+    );
     const top = await get('/api/v1/metrics/top?format=csv');
     expect(top.body.split('\r\n')[0]).toBe('contentId,topic,nicheId,viewsGained,likesGained,views');
   });

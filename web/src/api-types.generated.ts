@@ -6939,6 +6939,8 @@ export interface paths {
           niche?: string;
           /** @description default 20 */
           limit?: string;
+          /** @description csv: the same rows as a text/csv download, a header line of the field names first */
+          format?: 'json' | 'csv';
         };
         header?: never;
         path?: never;

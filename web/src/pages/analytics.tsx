@@ -300,6 +300,12 @@ function Leaderboard({ platform, niche }: { platform: string; niche: string }) {
           </tbody>
         </table>
       )}
+      <div class="analytics-tools">
+        <CsvLink
+          what="hook leaderboard"
+          href={csvHref('/hooks/leaderboard', { platform, niche, limit: 15 })}
+        />
+      </div>
     </>
   );
 }
