@@ -150,19 +150,27 @@ export interface TopContent {
 }
 
 /**
- * The content that gained the most views over the last `days` UTC days, today included. The trailing week
+ * The content that gained the most views over the last `days` UTC days, today included (or over `range`). The trailing week
  * (the dashboard's read) comes from content_metrics_week, kept by the refresh job; other spans sum
  * content_metrics_daily.
  */
 export async function topContent(
   db: Db,
-  options: { days: number; limit: number; nicheId?: string; now?: Date },
+  options: {
+    days: number;
+    limit: number;
+    nicheId?: string | undefined;
+    now?: Date;
+    /** UTC days `from` … `to`, both included, instead of the last `days` days. */
+    range?: { from: string; to: string };
+  },
 ): Promise<TopContent[]> {
-  const today = utcDay(options.now ?? new Date());
-  const from = utcDay(new Date(Date.parse(today) - (options.days - 1) * DAY_MS));
+  const today = options.range?.to ?? utcDay(options.now ?? new Date());
+  const from = options.range?.from ?? utcDay(new Date(Date.parse(today) - (options.days - 1) * DAY_MS));
   const niche = options.nicheId ? sql`AND niche_id = ${options.nicheId}` : sql``;
+  // The week table holds the trailing week only: its week_start says which one.
   const week =
-    options.days === 7
+    options.range === undefined && options.days === 7
       ? await db
           .selectFrom('content_metrics_week')
           .select(sql<boolean>`bool_and(week_start = ${from}::date)`.as('current'))

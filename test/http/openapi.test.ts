@@ -68,6 +68,8 @@ const routes = [
   ['get', '/api/v1/metrics/top'],
   ['get', '/api/v1/metrics/accounts/{ref}/hourly'],
   ['get', '/api/v1/metrics/niches/{ref}/daily'],
+  ['get', '/api/v1/metrics/compare'],
+  ['get', '/api/v1/metrics/posts'],
   ['get', '/api/v1/trends'],
   ['get', '/api/v1/trends/{id}'],
   ['post', '/api/v1/trends/import'],

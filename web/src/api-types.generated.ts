@@ -6432,7 +6432,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Check a CSV of accounts as the import would, writing nothing: every bad line, by number */
+    /**
+     * Check a CSV of accounts as the import would, writing nothing: every bad line, by number
+     * @description Needs the **operator** role (action `accounts.write`).
+     */
     post: {
       parameters: {
         query?: never;
@@ -6676,7 +6679,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Import a CSV of accounts (as `sovi accounts import`): all rows or none; 400 lists every bad line */
+    /**
+     * Import a CSV of accounts (as `sovi accounts import`): all rows or none; 400 lists every bad line
+     * @description Needs the **operator** role (action `accounts.write`).
+     */
     post: {
       parameters: {
         query?: never;
@@ -6912,7 +6918,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** A lifecycle transition of each selected account; the ones the lifecycle refuses say why */
+    /**
+     * A lifecycle transition of each selected account; the ones the lifecycle refuses say why
+     * @description Needs the **operator** role (action `accounts.write`).
+     */
     post: {
       parameters: {
         query?: never;
@@ -7175,7 +7184,10 @@ export interface paths {
     };
     get?: never;
     put?: never;
-    /** Move each selected account to a device (null: to no device) */
+    /**
+     * Move each selected account to a device (null: to no device)
+     * @description Needs the **operator** role (action `accounts.write`).
+     */
     post: {
       parameters: {
         query?: never;
@@ -9856,6 +9868,8 @@ export interface paths {
           niche?: string;
           /** @description default 20 */
           limit?: string;
+          /** @description csv: the same rows as a text/csv download, a header line of the field names first */
+          format?: 'json' | 'csv';
         };
         header?: never;
         path?: never;
@@ -12788,14 +12802,20 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * An account's metrics hour by hour: its distributions' latest counts in each hour
+     * An account's metrics hour by hour: its distributions' total counts at each hour's end
      * @description Needs the **viewer** role (action `read`).
      */
     get: {
       parameters: {
         query?: {
-          /** @description how many days back (default 30) */
+          /** @description how many UTC days, today the last (default 30); from/to choose other days */
           days?: string;
+          /** @description first UTC day, YYYY-MM-DD */
+          from?: string;
+          /** @description last UTC day, included (default today) */
+          to?: string;
+          /** @description csv: the same rows as a text/csv download, a header line of the field names first */
+          format?: 'json' | 'csv';
         };
         header?: never;
         path: {
@@ -12821,12 +12841,19 @@ export interface paths {
               hours: {
                 /** Format: date-time */
                 bucket: string;
+                /** @description the period is not over yet (the current day or hour): its numbers are still growing */
+                partial: boolean;
                 distributions: number;
                 samples: number;
+                /** @description total views (cumulative) at the period's end */
                 views: number;
+                /** @description total likes (cumulative) at the period's end */
                 likes: number;
+                /** @description total comments (cumulative) at the period's end */
                 comments: number;
+                /** @description total shares (cumulative) at the period's end */
                 shares: number;
+                /** @description total saves (cumulative) at the period's end */
                 saves: number;
                 engagementRate: number | null;
                 followers: number | null;
@@ -12993,8 +13020,14 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          /** @description how many days back (default 90) */
+          /** @description how many UTC days, today the last (default 90); from/to choose other days */
           days?: string;
+          /** @description first UTC day, YYYY-MM-DD */
+          from?: string;
+          /** @description last UTC day, included (default today) */
+          to?: string;
+          /** @description csv: the same rows as a text/csv download, a header line of the field names first */
+          format?: 'json' | 'csv';
         };
         header?: never;
         path: {
@@ -13017,17 +13050,451 @@ export interface paths {
               days: {
                 /** @description YYYY-MM-DD (UTC) */
                 day: string;
+                /** @description the period is not over yet (the current day or hour): its numbers are still growing */
+                partial: boolean;
+                /** @description views gained in the period (the day's delta) */
                 viewsGained: number;
+                /** @description likes gained in the period (the day's delta) */
                 likesGained: number;
+                /** @description comments gained in the period (the day's delta) */
                 commentsGained: number;
+                /** @description shares gained in the period (the day's delta) */
                 sharesGained: number;
+                /** @description saves gained in the period (the day's delta) */
                 savesGained: number;
                 engagementRate: number | null;
                 accounts: number;
+                /** @description total followers (cumulative) at the day's end */
                 followers: number | null;
+                /** @description followers gained that day */
                 followerDelta: number | null;
                 posts: number;
                 warmingSessions: number;
+              }[];
+            };
+          };
+        };
+        /** @description invalid input: each bad field is named */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no token, or an invalid, revoked or expired one */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no such resource */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description too many failed token attempts or sign-ins from this address */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/metrics/compare': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Two accounts or two niches side by side: one metric gained per day
+     * @description Needs the **viewer** role (action `read`).
+     */
+    get: {
+      parameters: {
+        query: {
+          kind: 'accounts' | 'niches';
+          /** @description 2–4 accounts (platform:username or id) or niches (slug), comma-separated */
+          refs: string;
+          /** @description default views */
+          metric?: 'views' | 'likes' | 'comments' | 'shares';
+          /** @description how many UTC days, today the last (default 30); from/to choose other days */
+          days?: string;
+          /** @description first UTC day, YYYY-MM-DD */
+          from?: string;
+          /** @description last UTC day, included (default today) */
+          to?: string;
+          /** @description csv: the same rows as a text/csv download, a header line of the field names first */
+          format?: 'json' | 'csv';
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @enum {string} */
+              metric: 'views' | 'likes' | 'comments' | 'shares';
+              series: {
+                ref: string;
+                id: string;
+              }[];
+              days: {
+                /** @description YYYY-MM-DD (UTC) */
+                day: string;
+                /** @description the period is not over yet (the current day or hour): its numbers are still growing */
+                partial: boolean;
+                /** @description each series' metric gained that day, in refs order */
+                gained: number[];
+              }[];
+            };
+          };
+        };
+        /** @description invalid input: each bad field is named */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no token, or an invalid, revoked or expired one */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no such resource */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description too many failed token attempts or sign-ins from this address */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/metrics/posts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The posts that went out in a span of days, each with its latest counts, sorted and paged
+     * @description Paged by offset (at most 10,000 rows deep) in a stable order: the sort column (empty values last), then the post's id. `total` counts every post of the span.
+     *
+     *     Needs the **viewer** role (action `read`).
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description how many UTC days, today the last (default 30); from/to choose other days */
+          days?: string;
+          /** @description first UTC day, YYYY-MM-DD */
+          from?: string;
+          /** @description last UTC day, included (default today) */
+          to?: string;
+          /** @description csv: the same rows as a text/csv download, a header line of the field names first */
+          format?: 'json' | 'csv';
+          /** @description niche slug */
+          niche?: string;
+          /** @description platform:username or id */
+          account?: string;
+          /** @description default postedAt */
+          sort?:
+            'views' | 'likes' | 'comments' | 'shares' | 'engagementRate' | 'postedAt' | 'account' | 'niche';
+          /** @description default desc */
+          direction?: 'asc' | 'desc';
+          /** @description default 50 */
+          limit?: string;
+          /** @description default 0 */
+          offset?: string;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              total: number;
+              posts: {
+                distributionId: string;
+                contentId: string;
+                topic: string;
+                platform: string;
+                /** @description platform:username */
+                account: string;
+                /** @description the account's niche slug */
+                niche: string | null;
+                /** Format: date-time */
+                postedAt: string;
+                /** @description total views (cumulative) at the last day with data in the range */
+                views: number | null;
+                /** @description total likes (cumulative) */
+                likes: number | null;
+                /** @description total comments (cumulative) */
+                comments: number | null;
+                /** @description total shares (cumulative) */
+                shares: number | null;
+                /** @description 0–1 */
+                engagementRate: number | null;
               }[];
             };
           };
@@ -13185,14 +13652,20 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * The content that gained the most views in the last days (default: this week)
+     * The content that gained the most views in a span of days (default: this week)
      * @description Needs the **viewer** role (action `read`).
      */
     get: {
       parameters: {
         query?: {
-          /** @description how many UTC days, today included (default 7) */
+          /** @description how many UTC days, today the last (default 7); from/to choose other days */
           days?: string;
+          /** @description first UTC day, YYYY-MM-DD */
+          from?: string;
+          /** @description last UTC day, included (default today) */
+          to?: string;
+          /** @description csv: the same rows as a text/csv download, a header line of the field names first */
+          format?: 'json' | 'csv';
           /** @description default 20 */
           limit?: string;
           /** @description niche slug */
@@ -13215,9 +13688,11 @@ export interface paths {
                 contentId: string;
                 topic: string;
                 nicheId: string | null;
+                /** @description views gained over the span */
                 viewsGained: number;
+                /** @description likes gained over the span */
                 likesGained: number;
-                /** @description its views at the last day with data, over all its posts */
+                /** @description total views (cumulative) at the last day with data, over all its posts */
                 views: number;
               }[];
             };

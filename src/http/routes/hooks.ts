@@ -5,6 +5,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { platforms } from '../../platforms.ts';
 import { getHookWithPosteriors, hookLeaderboard, listHooksPage } from '../../hooks/hooks-reads.ts';
 import { addHook } from '../../hooks/hooks-service.ts';
+import { formatParam, sendCsv } from '../csv-reply.ts';
 import { idParams, integerParam, pageQuery, pageResponses, refParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
 
@@ -62,6 +63,7 @@ export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
           platform: z.enum(platforms).optional().describe(`default ${platforms[0]}`),
           niche: refParam.optional().describe('niche slug'),
           limit: integerParam(1, 1000).optional().describe('default 20'),
+          format: formatParam,
         }),
         response: {
           200: z.object({
@@ -80,13 +82,37 @@ export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const platform = request.query.platform ?? platforms[0];
       const hooks = await hookLeaderboard(db, {
         platform,
         niche: request.query.niche,
         limit: request.query.limit ?? 20,
       });
+      if (request.query.format === 'csv') {
+        // The dashboard's table, one line per hook: the nested hook flattened to the columns it shows.
+        const rows = hooks.map((h) => ({
+          rank: h.rank,
+          template: h.hook.template,
+          category: h.hook.category,
+          niche: h.hook.nicheSlug,
+          mean: h.mean,
+          samples: h.samples,
+          usageCount: h.hook.usageCount,
+          hookId: h.hook.id,
+        }));
+        const columns = [
+          'rank',
+          'template',
+          'category',
+          'niche',
+          'mean',
+          'samples',
+          'usageCount',
+          'hookId',
+        ] as const;
+        return sendCsv(reply, `hook-leaderboard-${platform}`, columns, rows);
+      }
       return { platform, hooks };
     },
   );

@@ -1,15 +1,26 @@
 // Engagement metrics: batch ingest of snapshots (the same checks and all-or-nothing rule as `sovi metrics
-// import`), and the dashboard's reads of the rollups: one account hour by hour, one niche day by day, the
-// content that gained the most views, and how current the rollups are.
+// import`), and the dashboard's reads of the rollups over a span of days: one account hour by hour, one
+// niche day by day, two accounts or niches side by side, every post's counts, the content that gained the
+// most views, and how current the rollups are. Each read answers `?format=csv` with the same rows.
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { findAccount } from '../../accounts/accounts-service.ts';
 import { resolveNiche } from '../../niches/niches-service.ts';
-import { recentAccountHours, recentNicheDays, topContent } from '../../metrics/metrics-reads.ts';
+import {
+  accountHours,
+  compareDaily,
+  compareMetrics,
+  dayRange,
+  nicheDays,
+  postPerformance,
+  postSorts,
+} from '../../metrics/analytics-reads.ts';
+import { topContent } from '../../metrics/metrics-reads.ts';
 import { rollupStatus } from '../../metrics/rollup-refresh.ts';
 import { ENGAGEMENT_FORMULA, snapshotColumns } from '../../metrics/snapshot-format.ts';
 import { ingestSnapshots } from '../../metrics/snapshot-ingest.ts';
 import { BATCH_BODY_LIMIT, batchRefusal, batchRefusalSchema } from '../batch.ts';
+import { formatParam, sendCsv } from '../csv-reply.ts';
 import { integerParam, refParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
 
@@ -39,8 +50,71 @@ const reportSchema = z.object({
   durationMs: z.number().int(),
 });
 
-const days = (max: number, fallback: number) =>
-  integerParam(1, max).optional().describe(`how many days back (default ${fallback})`);
+const dayParam = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a day as YYYY-MM-DD')
+  .optional();
+
+/** A span of UTC days: the last `days` (today the last), or from–to (both included). */
+const rangeQuery = (max: number, fallback: number) => ({
+  days: integerParam(1, max)
+    .optional()
+    .describe(`how many UTC days, today the last (default ${fallback}); from/to choose other days`),
+  from: dayParam.describe('first UTC day, YYYY-MM-DD'),
+  to: dayParam.describe('last UTC day, included (default today)'),
+  format: formatParam,
+});
+
+const partialDoc = z
+  .boolean()
+  .describe('the period is not over yet (the current day or hour): its numbers are still growing');
+const totalDoc = (what: string) => z.number().describe(`total ${what} (cumulative) at the period's end`);
+const gainedDoc = (what: string) => z.number().describe(`${what} gained in the period (the day's delta)`);
+
+const accountHourSchema = z.object({
+  bucket: z.date(),
+  partial: partialDoc,
+  distributions: z.number().int(),
+  samples: z.number().int(),
+  views: totalDoc('views'),
+  likes: totalDoc('likes'),
+  comments: totalDoc('comments'),
+  shares: totalDoc('shares'),
+  saves: totalDoc('saves'),
+  engagementRate: z.number().nullable(),
+  followers: z.number().nullable(),
+});
+
+const nicheDaySchema = z.object({
+  day: z.string().describe('YYYY-MM-DD (UTC)'),
+  partial: partialDoc,
+  viewsGained: gainedDoc('views'),
+  likesGained: gainedDoc('likes'),
+  commentsGained: gainedDoc('comments'),
+  sharesGained: gainedDoc('shares'),
+  savesGained: gainedDoc('saves'),
+  engagementRate: z.number().nullable(),
+  accounts: z.number().int(),
+  followers: z.number().nullable().describe("total followers (cumulative) at the day's end"),
+  followerDelta: z.number().nullable().describe('followers gained that day'),
+  posts: z.number().int(),
+  warmingSessions: z.number().int(),
+});
+
+const postSchema = z.object({
+  distributionId: z.string(),
+  contentId: z.string(),
+  topic: z.string(),
+  platform: z.string(),
+  account: z.string().describe('platform:username'),
+  niche: z.string().nullable().describe("the account's niche slug"),
+  postedAt: z.date(),
+  views: z.number().nullable().describe('total views (cumulative) at the last day with data in the range'),
+  likes: z.number().nullable().describe('total likes (cumulative)'),
+  comments: z.number().nullable().describe('total comments (cumulative)'),
+  shares: z.number().nullable().describe('total shares (cumulative)'),
+  engagementRate: z.number().nullable().describe('0–1'),
+});
 
 export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, pool, config }) => {
   const settings = config.metrics;
@@ -100,38 +174,32 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
     {
       schema: {
         tags: ['metrics'],
-        summary: "An account's metrics hour by hour: its distributions' latest counts in each hour",
+        summary: "An account's metrics hour by hour: its distributions' total counts at each hour's end",
         params: z.strictObject({ ref: refParam.describe('account id, platform:username or username') }),
-        querystring: z.strictObject({ days: days(366, 30) }),
+        querystring: z.strictObject(rangeQuery(366, 30)),
         response: {
           200: z.object({
             accountId: z.string(),
             from: z.date(),
             to: z.date(),
-            hours: z.array(
-              z.object({
-                bucket: z.date(),
-                distributions: z.number().int(),
-                samples: z.number().int(),
-                views: z.number(),
-                likes: z.number(),
-                comments: z.number(),
-                shares: z.number(),
-                saves: z.number(),
-                engagementRate: z.number().nullable(),
-                followers: z.number().nullable(),
-              }),
-            ),
+            hours: z.array(accountHourSchema),
           }),
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const account = await findAccount(db, request.params.ref);
-      return {
-        accountId: account.id,
-        ...(await recentAccountHours(db, account.id, request.query.days ?? 30)),
-      };
+      const range = dayRange(request.query, { defaultDays: 30, maxDays: 366 });
+      const read = await accountHours(db, account.id, range);
+      if (request.query.format === 'csv') {
+        return sendCsv(
+          reply,
+          `${request.params.ref}-hourly-${range.from}-${range.to}`,
+          hourColumns,
+          read.hours,
+        );
+      }
+      return { accountId: account.id, ...read };
     },
   );
 
@@ -142,33 +210,122 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
         tags: ['metrics'],
         summary: 'A niche day by day: views and likes gained, engagement, followers, posts, sessions',
         params: z.strictObject({ ref: refParam.describe('niche slug (or id)') }),
-        querystring: z.strictObject({ days: days(3660, 90) }),
+        querystring: z.strictObject(rangeQuery(3660, 90)),
+        response: {
+          200: z.object({ niche: z.string().describe('niche id'), days: z.array(nicheDaySchema) }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const nicheId = await resolveNiche(db, request.params.ref, 'ref');
+      const range = dayRange(request.query, { defaultDays: 90, maxDays: 3660 });
+      const days = await nicheDays(db, nicheId, range);
+      if (request.query.format === 'csv') {
+        return sendCsv(reply, `${request.params.ref}-daily-${range.from}-${range.to}`, dayColumns, days);
+      }
+      return { niche: nicheId, days };
+    },
+  );
+
+  app.get(
+    '/metrics/compare',
+    {
+      config: { action: 'read' },
+      schema: {
+        tags: ['metrics'],
+        summary: 'Two accounts or two niches side by side: one metric gained per day',
+        querystring: z.strictObject({
+          kind: z.enum(['accounts', 'niches']),
+          refs: z
+            .string()
+            .max(500)
+            .transform((v) => v.split(',').map((s) => s.trim()))
+            .pipe(z.array(refParam).min(2).max(4))
+            .describe('2–4 accounts (platform:username or id) or niches (slug), comma-separated'),
+          metric: z.enum(compareMetrics).optional().describe('default views'),
+          ...rangeQuery(366, 30),
+        }),
         response: {
           200: z.object({
-            niche: z.string().describe('niche id'),
+            metric: z.enum(compareMetrics),
+            series: z.array(z.object({ ref: z.string(), id: z.string() })),
             days: z.array(
               z.object({
                 day: z.string().describe('YYYY-MM-DD (UTC)'),
-                viewsGained: z.number(),
-                likesGained: z.number(),
-                commentsGained: z.number(),
-                sharesGained: z.number(),
-                savesGained: z.number(),
-                engagementRate: z.number().nullable(),
-                accounts: z.number().int(),
-                followers: z.number().nullable(),
-                followerDelta: z.number().nullable(),
-                posts: z.number().int(),
-                warmingSessions: z.number().int(),
+                partial: partialDoc,
+                gained: z.array(z.number()).describe("each series' metric gained that day, in refs order"),
               }),
             ),
           }),
         },
       },
     },
-    async (request) => {
-      const nicheId = await resolveNiche(db, request.params.ref, 'ref');
-      return { niche: nicheId, days: await recentNicheDays(db, nicheId, request.query.days ?? 90) };
+    async (request, reply) => {
+      const { kind, refs } = request.query;
+      const metric = request.query.metric ?? 'views';
+      const ids = await Promise.all(
+        refs.map(async (ref) =>
+          kind === 'accounts' ? (await findAccount(db, ref)).id : resolveNiche(db, ref, 'refs'),
+        ),
+      );
+      const range = dayRange(request.query, { defaultDays: 30, maxDays: 366 });
+      const days = await compareDaily(db, { kind, ids, metric, range });
+      if (request.query.format === 'csv') {
+        // One column per series, named by what was asked for: day, partial, "tiktok:a views gained", …
+        const header = refs.map((ref) => `${ref} ${metric} gained`);
+        const rows = days.map((d) => ({
+          day: d.day,
+          partial: d.partial,
+          ...Object.fromEntries(header.map((h, i) => [h, d.gained[i]])),
+        }));
+        return sendCsv<Record<string, unknown>>(
+          reply,
+          `compare-${metric}-${range.from}-${range.to}`,
+          ['day', 'partial', ...header],
+          rows,
+        );
+      }
+      return { metric, series: refs.map((ref, i) => ({ ref, id: ids[i]! })), days };
+    },
+  );
+
+  app.get(
+    '/metrics/posts',
+    {
+      config: { action: 'read' },
+      schema: {
+        tags: ['metrics'],
+        summary: 'The posts that went out in a span of days, each with its latest counts, sorted and paged',
+        description:
+          'Paged by offset (at most 10,000 rows deep) in a stable order: the sort column (empty values last), ' +
+          "then the post's id. `total` counts every post of the span.",
+        querystring: z.strictObject({
+          ...rangeQuery(366, 30),
+          niche: refParam.optional().describe('niche slug'),
+          account: refParam.optional().describe('platform:username or id'),
+          sort: z.enum(postSorts).optional().describe('default postedAt'),
+          direction: z.enum(['asc', 'desc']).optional().describe('default desc'),
+          limit: integerParam(1, 1000).optional().describe('default 50'),
+          offset: integerParam(0, 10_000).optional().describe('default 0'),
+        }),
+        response: { 200: z.object({ total: z.number().int(), posts: z.array(postSchema) }) },
+      },
+    },
+    async (request, reply) => {
+      const q = request.query;
+      const range = dayRange(q, { defaultDays: 30, maxDays: 366 });
+      const read = await postPerformance(db, {
+        range,
+        nicheId: q.niche === undefined ? undefined : await resolveNiche(db, q.niche, 'niche'),
+        accountId: q.account === undefined ? undefined : (await findAccount(db, q.account)).id,
+        sort: q.sort ?? 'postedAt',
+        direction: q.direction ?? 'desc',
+        limit: q.limit ?? 50,
+        offset: q.offset ?? 0,
+      });
+      if (q.format === 'csv')
+        return sendCsv(reply, `posts-${range.from}-${range.to}`, postColumns, read.posts);
+      return read;
     },
   );
 
@@ -177,9 +334,9 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
     {
       schema: {
         tags: ['metrics'],
-        summary: 'The content that gained the most views in the last days (default: this week)',
+        summary: 'The content that gained the most views in a span of days (default: this week)',
         querystring: z.strictObject({
-          days: integerParam(1, 366).optional().describe('how many UTC days, today included (default 7)'),
+          ...rangeQuery(366, 7),
           limit: integerParam(1, 1000).optional().describe('default 20'),
           niche: refParam.optional().describe('niche slug'),
         }),
@@ -190,23 +347,79 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
                 contentId: z.string(),
                 topic: z.string(),
                 nicheId: z.string().nullable(),
-                viewsGained: z.number(),
-                likesGained: z.number(),
-                views: z.number().describe('its views at the last day with data, over all its posts'),
+                viewsGained: gainedDoc('views').describe('views gained over the span'),
+                likesGained: gainedDoc('likes').describe('likes gained over the span'),
+                views: z
+                  .number()
+                  .describe('total views (cumulative) at the last day with data, over all its posts'),
               }),
             ),
           }),
         },
       },
     },
-    async (request) => {
-      const { days: span, limit, niche } = request.query;
+    async (request, reply) => {
+      const { days: span, from, to, limit, niche } = request.query;
       const content = await topContent(db, {
         days: span ?? 7,
         limit: limit ?? 20,
         nicheId: niche === undefined ? undefined : await resolveNiche(db, niche),
+        ...(from === undefined && to === undefined
+          ? {}
+          : { range: dayRange(request.query, { defaultDays: 7, maxDays: 366 }) }),
       });
+      if (request.query.format === 'csv') {
+        return sendCsv(
+          reply,
+          'top-content',
+          ['contentId', 'topic', 'nicheId', 'viewsGained', 'likesGained', 'views'],
+          content,
+        );
+      }
       return { content };
     },
   );
 };
+
+const hourColumns = [
+  'bucket',
+  'partial',
+  'views',
+  'likes',
+  'comments',
+  'shares',
+  'saves',
+  'engagementRate',
+  'followers',
+  'distributions',
+  'samples',
+] as const;
+const dayColumns = [
+  'day',
+  'partial',
+  'viewsGained',
+  'likesGained',
+  'commentsGained',
+  'sharesGained',
+  'savesGained',
+  'engagementRate',
+  'accounts',
+  'followers',
+  'followerDelta',
+  'posts',
+  'warmingSessions',
+] as const;
+const postColumns = [
+  'postedAt',
+  'account',
+  'niche',
+  'topic',
+  'views',
+  'likes',
+  'comments',
+  'shares',
+  'engagementRate',
+  'platform',
+  'contentId',
+  'distributionId',
+] as const;

@@ -255,6 +255,7 @@ export function AccountPage({ id }: { id: string }) {
                     title="Followers over time"
                     x={history.data.followers.x}
                     series={[{ label: 'followers', values: history.data.followers.values, color: '#2f9e44' }]}
+                    axes={{ x: 'time', y: 'total followers (count)' }}
                     empty="No follower counts in the last 30 days: they come with the metric snapshots of the account's posts."
                   />
                 </Section>

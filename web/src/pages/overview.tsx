@@ -155,6 +155,7 @@ export function Overview() {
                 labels={shownStates.map(label)}
                 values={shownStates.map((s) => data.accounts[s] ?? 0)}
                 color="#1f6feb"
+                axes={{ x: 'account state', y: 'accounts (count)' }}
                 empty={
                   <>
                     No accounts yet: <Cmd>npx sovi accounts add --platform tiktok --username …</Cmd> or{' '}
@@ -174,9 +175,10 @@ export function Overview() {
               title="Views gained per day"
               x={data.views.x}
               series={[
-                { label: 'views', values: data.views.views, color: '#1f6feb' },
-                { label: 'likes', values: data.views.likes, color: '#d6336c' },
+                { label: 'views gained', values: data.views.views, color: '#1f6feb' },
+                { label: 'likes gained', values: data.views.likes, color: '#d6336c' },
               ]}
+              axes={{ x: 'day (UTC)', y: 'gained per day (count)' }}
               empty={
                 <>
                   No metrics in the last 30 days: posts get metrics from{' '}
