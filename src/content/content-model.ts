@@ -77,6 +77,8 @@ export interface Content {
   hookId: string | null;
   outputPath: string | null;
   trendId: string | null;
+  /** When a finished piece was taken out of the board and the library's default view. */
+  archivedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }

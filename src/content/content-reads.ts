@@ -4,14 +4,20 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { resolveNiche } from '../niches/niches-service.ts';
-import { keysetPage, timeAndId, type Page } from '../db/keyset.ts';
+import { isExactTime, keysetPage, type Keyset, type Page } from '../db/keyset.ts';
 import type { Distribution } from '../distributions/distribution-model.ts';
 import { listDistributions } from '../distributions/distributions-reads.ts';
 import { SoviError } from '../errors.ts';
+import { isUuid } from '../ids.ts';
 import type { Executor } from '../db/executor.ts';
 import type { QualityCheck } from '../media/quality.ts';
 import type { Content, ProductionFailure, ProductionStatus } from './content-model.ts';
-import { contentPageRows, type ContentPageRow } from './content-repository.ts';
+import {
+  contentPageRows,
+  type ContentListFilter,
+  type ContentPageRow,
+  type ContentSort,
+} from './content-repository.ts';
 import { failureOf, getContent, toContent } from './content-service.ts';
 
 export interface ContentPageQuery {
@@ -19,18 +25,50 @@ export interface ContentPageQuery {
   /** A niche slug or id; `nicheField` names it in the error when there is no such niche. */
   niche?: string;
   nicheField?: string;
+  format?: string[];
+  /** Words in the topic, the script's title or its narration. */
+  q?: string;
+  /** Created at or after `since`, and before `until`. */
+  since?: Date;
+  until?: Date;
+  /** Only archived content (otherwise only current content). */
+  archived?: boolean;
+  /** created (the default), updated or topic; newest (or Z–A) first unless `order` is asc. */
+  sort?: ContentSort;
+  order?: 'asc' | 'desc';
   /** The nextCursor of the previous page. */
   after?: string;
   limit: number;
 }
 
-/** One page of content, newest first. */
+const isUuidKey = (id: unknown) => typeof id === 'string' && isUuid(id);
+
+/** The key a page's cursor holds for each order: the sort column's value as text, and the id. */
+const keysets: Record<ContentSort, Keyset<ContentPageRow, [string, string]>> = {
+  created: { keyOf: (r) => [r.cursor_key, r.id], isKey: ([k, id]) => isExactTime(k) && isUuidKey(id) },
+  updated: { keyOf: (r) => [r.cursor_key, r.id], isKey: ([k, id]) => isExactTime(k) && isUuidKey(id) },
+  topic: { keyOf: (r) => [r.cursor_key, r.id], isKey: ([k, id]) => typeof k === 'string' && isUuidKey(id) },
+};
+
+/** One page of content, newest first unless another order is asked for. */
 export async function listContentPage(db: Executor, query: ContentPageQuery): Promise<Page<Content>> {
   const nicheId = query.niche ? await resolveNiche(db, query.niche, query.nicheField) : undefined;
-  return keysetPage<ContentPageRow, [string | null, string], Content>(
+  const sort = query.sort ?? 'created';
+  const direction = query.order ?? (sort === 'topic' ? 'asc' : 'desc');
+  const search = query.q?.trim();
+  const filter: ContentListFilter = {
+    status: query.status,
+    nicheId,
+    formats: query.format,
+    search: search || undefined,
+    since: query.since,
+    until: query.until,
+    archived: query.archived,
+  };
+  return keysetPage(
     query,
-    timeAndId,
-    (after, rows) => contentPageRows(db, { status: query.status, nicheId }, after, rows),
+    keysets[sort],
+    (after, rows) => contentPageRows(db, filter, { sort, direction }, after, rows),
     toContent,
   );
 }

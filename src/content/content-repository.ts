@@ -2,8 +2,8 @@
 // match on the status the stage expects (`production_status = stage`), so a duplicate or late job changes
 // nothing. Indexes: the primary key serves the lookups by id; content_production_status_idx
 // (production_status, created_at) the status filters and the sweep; content_niche_id_idx the niche filter.
-import { sql, type Selectable } from 'kysely';
-import { exactTime, pastTimeAndId } from '../db/keyset.ts';
+import { sql, type Selectable, type SqlBool } from 'kysely';
+import { exactTime } from '../db/keyset.ts';
 import type { Executor } from '../db/executor.ts';
 import type { Content } from '../db/types.generated.ts';
 import type { ProductionStatus, Stage } from './content-model.ts';
@@ -34,32 +34,101 @@ export async function insertContentRow(
   return inserted.id;
 }
 
-/** A row of a listing page, with its key's time (keyset.ts: timeAndId). */
-export type ContentPageRow = ContentRow & { cursor_time: string | null };
-
-/** Newest first, after the (created_at, id) key. */
-export async function contentPageRows(
-  db: Executor,
-  filter: { status?: ProductionStatus[]; nicheId?: string },
-  after: [string | null, string] | undefined,
-  limit: number,
-): Promise<ContentPageRow[]> {
-  let query = withNiche(db).select(exactTime('c.created_at').as('cursor_time'));
-  if (filter.status?.length) query = query.where('c.production_status', 'in', filter.status);
-  if (filter.nicheId) query = query.where('c.niche_id', '=', filter.nicheId);
-  if (after) query = query.where(pastTimeAndId('c.created_at', 'c.id', '<', after));
-  return query.orderBy('c.created_at', 'desc').orderBy('c.id', 'desc').limit(limit).execute();
+/** What a listing may be narrowed to; archived content shows only when `archived` is true (and then alone). */
+export interface ContentListFilter {
+  status?: ProductionStatus[];
+  nicheId?: string;
+  formats?: string[];
+  /** Words in the topic, the script's title or its narration (case-insensitive, as typed). */
+  search?: string;
+  /** created_at within [since, until). */
+  since?: Date;
+  until?: Date;
+  archived?: boolean;
 }
 
+/** The column a listing is ordered by, with id as the tiebreak. */
+export const contentSortColumns = {
+  created: 'c.created_at',
+  updated: 'c.updated_at',
+  topic: 'c.topic',
+} as const;
+export type ContentSort = keyof typeof contentSortColumns;
+
+/** A row of a listing page, with its sort key as text (exact times for the time columns: keyset.ts). */
+export type ContentPageRow = ContentRow & { cursor_key: string };
+
+/** `%`, `_` and `\` typed in a search are text, not patterns. */
+const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+
+/**
+ * One page of a listing in (sort column, id) order, after the cursor's key. The filters are plain
+ * predicates on the content table: content_production_status_idx serves the status filter,
+ * content_niche_id_idx the niche filter; the search reads every row it passes, which is fine at a team's
+ * scale (thousands of pieces), not at millions.
+ */
+export async function contentPageRows(
+  db: Executor,
+  filter: ContentListFilter,
+  order: { sort: ContentSort; direction: 'asc' | 'desc' },
+  after: [string, string] | undefined,
+  limit: number,
+): Promise<ContentPageRow[]> {
+  const column = contentSortColumns[order.sort];
+  // Every sort column is NOT NULL, so the key is never null.
+  const key = order.sort === 'topic' ? sql<string>`c.topic` : sql<string>`${exactTime(column)}`;
+  let query = withNiche(db).select(key.as('cursor_key'));
+  if (filter.status?.length) query = query.where('c.production_status', 'in', filter.status);
+  if (filter.nicheId) query = query.where('c.niche_id', '=', filter.nicheId);
+  if (filter.formats?.length) query = query.where('c.content_format', 'in', filter.formats);
+  if (filter.since) query = query.where('c.created_at', '>=', filter.since);
+  if (filter.until) query = query.where('c.created_at', '<', filter.until);
+  query = query.where('c.archived_at', filter.archived ? 'is not' : 'is', null);
+  if (filter.search) {
+    const pattern = likePattern(filter.search);
+    query = query.where((eb) =>
+      eb.or([
+        eb('c.topic', 'ilike', pattern),
+        eb(sql<string>`c.script_json->>'title'`, 'ilike', pattern),
+        eb(sql<string>`c.script_json->>'narration'`, 'ilike', pattern),
+      ]),
+    );
+  }
+  if (after) {
+    const [value, id] = after;
+    const typed = order.sort === 'topic' ? sql`${value}::text` : sql`${value}::timestamptz`;
+    const op = sql.raw(order.direction === 'desc' ? '<' : '>');
+    query = query.where(sql<SqlBool>`(${sql.ref(column)}, c.id) ${op} (${typed}, ${id}::uuid)`);
+  }
+  return query.orderBy(column, order.direction).orderBy('c.id', order.direction).limit(limit).execute();
+}
+
+/** Current (unarchived) content per status: the board's columns. */
 export async function countContentByStatus(
   db: Executor,
 ): Promise<{ production_status: string; n: number }[]> {
   const rows = await db
     .selectFrom('content')
     .select(['production_status', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('archived_at', 'is', null)
     .groupBy('production_status')
     .execute();
   return rows.map((r) => ({ production_status: r.production_status, n: Number(r.n) }));
+}
+
+/**
+ * Archives (or restores) a piece whose production has ended; false when it is in production or already
+ * in the state asked for.
+ */
+export async function setContentArchivedRow(db: Executor, id: string, archived: boolean): Promise<boolean> {
+  const result = await db
+    .updateTable('content')
+    .set({ archived_at: archived ? sql<Date>`now()` : null })
+    .where('id', '=', id)
+    .where('production_status', 'in', ['complete', 'failed'])
+    .where('archived_at', archived ? 'is' : 'is not', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 /** Content in one of `stages`: what `sovi content produce --all` queues. */

@@ -23,6 +23,7 @@ import {
   insertContentRow,
   lockContentRow,
   restartContentRow,
+  setContentArchivedRow,
   type ContentRow,
 } from './content-repository.ts';
 import type { PipelineJobSink } from './pipeline.ts';
@@ -41,6 +42,7 @@ export function toContent(row: ContentRow): Content {
     hookId: row.hook_id,
     outputPath: row.output_path,
     trendId: row.trend_id,
+    archivedAt: row.archived_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -201,6 +203,11 @@ export async function retryContent(
         { field: 'id' },
       );
     }
+    if (content.archivedAt) {
+      throw new SoviError('conflict', `content ${id} is archived: restore it before retrying`, {
+        field: 'id',
+      });
+    }
     const stage = failure.stage;
     if (!(await restartContentRow(trx, id, stage)))
       throw new SoviError('conflict', `content ${id} changed meanwhile; check it and retry`, { field: 'id' });
@@ -213,6 +220,39 @@ export async function retryContent(
       context: { contentId: id, stage, actor, previousReason: failure.reason },
     });
     return stage;
+  });
+}
+
+/**
+ * Archives a piece whose production has ended (complete or failed), or restores an archived one: archived
+ * content leaves the board and the library's default view, and keeps its distributions and metrics.
+ * Recorded as an event naming the actor.
+ */
+export async function setContentArchived(
+  db: Executor,
+  id: string,
+  archived: boolean,
+  actor: string,
+): Promise<Content> {
+  return inTransaction(db, async (trx) => {
+    const content = await getContent(trx, id);
+    if (!(await setContentArchivedRow(trx, id, archived))) {
+      const why =
+        content.status !== 'complete' && content.status !== 'failed'
+          ? `is ${content.status}: only content whose production has ended (complete or failed) is archived`
+          : archived
+            ? 'is already archived'
+            : 'is not archived';
+      throw new SoviError('conflict', `content ${id} ${why}`, { field: 'id' });
+    }
+    await recordEvent(trx, {
+      category: 'content',
+      severity: 'info',
+      eventType: archived ? 'content_archived' : 'content_restored',
+      message: `${actor} ${archived ? 'archived' : 'restored'} "${content.topic}"`,
+      context: { contentId: id, actor },
+    });
+    return getContent(trx, id);
   });
 }
 

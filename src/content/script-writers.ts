@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Config } from '../config.ts';
 import type { Script } from './content-model.ts';
+import { cleanHashtags, topicHashtags } from './post-text.ts';
 
 export interface ScriptRequest {
   topic: string;
@@ -89,11 +90,7 @@ export function templateWriter(): ScriptWriter {
       );
       const hashtags = [
         ...(request.niche ? (nicheTags[request.niche.slug] ?? [request.niche.slug.replace(/_/g, '')]) : []),
-        ...topic
-          .toLowerCase()
-          .split(/[^a-z0-9]+/)
-          .filter((w) => w.length > 3)
-          .slice(0, 2),
+        ...topicHashtags(topic, 2),
         'fyp',
       ];
       return {
@@ -102,7 +99,7 @@ export function templateWriter(): ScriptWriter {
         beats,
         cta,
         narration: [hook, ...beats.map((b) => b.narration), cta].join(' '),
-        hashtags: [...new Set(hashtags)],
+        hashtags: cleanHashtags(hashtags),
         writer: 'template',
       };
     },
@@ -189,7 +186,7 @@ export function chatWriter(settings: Config['content']['scriptWriter']): ScriptW
         beats: parsed.beats,
         cta: parsed.cta,
         narration: [hook, ...parsed.beats.map((b) => b.narration), parsed.cta].join(' '),
-        hashtags: [...new Set(parsed.hashtags.map((h) => h.replace(/^#/, '').toLowerCase()))],
+        hashtags: cleanHashtags(parsed.hashtags),
         writer: 'openai',
       };
     },

@@ -95,6 +95,7 @@ export interface AuthFailures {
 }
 
 export interface Content {
+  archived_at: Timestamp | null;
   asset_manifest: Generated<Json>;
   content_format: string | null;
   created_at: Generated<Timestamp>;

@@ -5,6 +5,7 @@ import { parsePlatform, platformRules, type Platform } from '../platforms.ts';
 import type { Executor } from '../db/executor.ts';
 import type { ContentPolicy } from '../content/content-policy.ts';
 import type { Script } from '../content/content-model.ts';
+import { postCaption } from '../content/post-text.ts';
 import { utcDayStart } from '../time.ts';
 import {
   cadenceCandidates,
@@ -31,7 +32,7 @@ export interface DistributionTarget {
 export function captionFor(script: Script, platform: Platform): { caption: string; hashtags: string[] } {
   const rules = platformRules[platform];
   const hashtags = script.hashtags.slice(0, rules.maxHashtags);
-  const caption = `${script.title} ${script.cta}`.trim().slice(0, rules.captionMaxChars);
+  const caption = postCaption(script, rules.captionMaxChars);
   return { caption, hashtags };
 }
 

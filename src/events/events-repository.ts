@@ -143,6 +143,58 @@ export async function resolveEvent(
     .executeTakeFirst();
 }
 
+/** Resolves the open events among `ids` in one statement; returns those it resolved. */
+export async function resolveEventsRows(
+  db: Executor,
+  ids: number[],
+  resolvedBy: string,
+  resolution: Record<string, unknown>,
+): Promise<EventRow[]> {
+  return db
+    .updateTable('system_events')
+    .set({
+      resolved: true,
+      resolved_by: resolvedBy,
+      resolved_at: sql<Date>`now()`,
+      context: sql`context || jsonb_build_object('resolution', ${JSON.stringify(resolution)}::jsonb)`,
+    })
+    .where('id', 'in', ids)
+    .where('resolved', '=', false)
+    .returningAll()
+    .execute();
+}
+
+/** Which of `ids` exist. */
+export async function existingEventIds(db: Executor, ids: number[]): Promise<number[]> {
+  const rows = await db.selectFrom('system_events').select('id').where('id', 'in', ids).execute();
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Every event type present, with the category of its latest event. A loose index scan over
+ * idx_events_type_time (event_type, timestamp): one index probe per distinct type, however many events
+ * there are.
+ */
+export async function eventTypeRows(db: Executor): Promise<{ event_type: string; category: string }[]> {
+  const { rows } = await sql<{ event_type: string; category: string }>`
+    WITH RECURSIVE types AS (
+      (SELECT event_type FROM system_events ORDER BY event_type LIMIT 1)
+      UNION ALL
+      SELECT (SELECT e.event_type FROM system_events e WHERE e.event_type > t.event_type
+              ORDER BY e.event_type LIMIT 1)
+      FROM types t WHERE t.event_type IS NOT NULL
+    )
+    SELECT t.event_type, latest.category
+    FROM types t
+    CROSS JOIN LATERAL (
+      SELECT e.category FROM system_events e WHERE e.event_type = t.event_type
+      ORDER BY e."timestamp" DESC LIMIT 1
+    ) latest
+    WHERE t.event_type IS NOT NULL
+    ORDER BY latest.category, t.event_type`.execute(db);
+  return rows;
+}
+
 /** Auto-resolves every open event of a type for a device or account (a condition that cleared). */
 export async function resolveOpenEvents(
   db: Executor,

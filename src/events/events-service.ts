@@ -14,6 +14,9 @@ import {
   insertEvent,
   listEvents,
   resolveEvent as resolveEventRow,
+  resolveEventsRows,
+  existingEventIds,
+  eventTypeRows,
   type EventFilter,
   type EventRow,
   type ListedEventRow,
@@ -22,6 +25,7 @@ import type { Executor } from '../db/executor.ts';
 import { resolveAccount } from '../accounts/accounts-service.ts';
 import { resolveDevice } from '../devices/devices-service.ts';
 import {
+  knownCategories,
   resolvers,
   severities,
   type NewEvent,
@@ -197,6 +201,51 @@ export async function resolveEvent(db: Executor, id: number, resolution: Resolut
     `event ${id} was already resolved by ${existing.resolvedBy ?? '?'} at ${existing.resolvedAt?.toISOString() ?? '?'}`,
     { field: 'id' },
   );
+}
+
+/** What a bulk resolve did: the events it resolved, and the ids it left (already resolved, or no such event). */
+export interface BulkResolution {
+  resolved: SystemEvent[];
+  alreadyResolved: number[];
+  notFound: number[];
+}
+
+/**
+ * Resolves many events at once with one note (the dashboard's bulk resolve): every open one among `ids` in
+ * one statement. Ids already resolved or unknown are reported, not refused, since another person may have
+ * resolved some in the meantime.
+ */
+export async function resolveEvents(
+  db: Executor,
+  ids: readonly number[],
+  resolution: Resolution,
+): Promise<BulkResolution> {
+  if (!resolvers.includes(resolution.by as Resolver)) {
+    throw invalidInput('by', `by: expected one of ${resolvers.join(', ')}, got "${resolution.by}"`);
+  }
+  const unique = [...new Set(ids)];
+  if (unique.length === 0) throw invalidInput('ids', 'ids: expected at least one event id');
+  const rows = await resolveEventsRows(db, unique, resolution.by, {
+    ...(resolution.note ? { note: resolution.note } : {}),
+    ...(resolution.actor ? { actor: resolution.actor } : {}),
+  });
+  const done = new Set(rows.map((r) => r.id));
+  const rest = unique.filter((id) => !done.has(id));
+  const existing = new Set(rest.length ? await existingEventIds(db, rest) : []);
+  return {
+    resolved: rows.map(toEvent).sort((a, b) => b.id - a.id),
+    alreadyResolved: rest.filter((id) => existing.has(id)),
+    notFound: rest.filter((id) => !existing.has(id)),
+  };
+}
+
+/** The categories to filter by (the known ones and any others present) and every event type present. */
+export async function eventVocabulary(
+  db: Executor,
+): Promise<{ categories: string[]; types: { type: string; category: string }[] }> {
+  const types = (await eventTypeRows(db)).map((r) => ({ type: r.event_type, category: r.category }));
+  const categories = [...new Set([...knownCategories, ...types.map((t) => t.category)])].sort();
+  return { categories, types };
 }
 
 export interface FollowOptions {

@@ -67,7 +67,7 @@ describe('planning distributions', () => {
       [newer.id],
     );
     expect(rows[0]).toEqual({
-      caption: 'Budgeting in 30 seconds Follow for more.',
+      caption: 'Budgeting in 30 seconds. Follow for more.',
       hashtags: ['money', 'budgeting', 'fyp'],
       status: 'pending',
     });

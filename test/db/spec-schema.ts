@@ -164,7 +164,8 @@ export const addedBeyondSpec: Record<string, Record<string, string>> = {
   // 010_content_pipeline.sql: listing order, production timestamps, the trend a piece came from,
   // and publish attempts.
   hooks: { created_at: tstz },
-  content: { updated_at: tstz, trend_id: uuid },
+  // 023_dash_content.sql adds archived_at: when a finished piece was archived.
+  content: { updated_at: tstz, trend_id: uuid, archived_at: tstz },
   distributions: { created_at: tstz, attempts: int },
   // 012_trends.sql: the merge key, the numbers behind the score, and when the topic was posted, seen and scored.
   trending_topics: {

@@ -8763,6 +8763,449 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/events/types': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The categories and event types to filter by: the known categories and every type present
+     * @description Needs the **viewer** role (action `read`).
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              categories: string[];
+              types: {
+                type: string;
+                category: string;
+              }[];
+            };
+          };
+        };
+        /** @description invalid input: each bad field is named */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no token, or an invalid, revoked or expired one */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no such resource */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description too many failed token attempts or sign-ins from this address */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/events/resolve': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Resolve many events at once, with one note
+     * @description Resolves every open event among ids. Ids already resolved (someone was quicker) or unknown are listed in the answer, not refused.
+     *
+     *     Needs the **reviewer** role (action `events.resolve`).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description event ids, at most 500 */
+            ids: number[];
+            /** @enum {string} */
+            by: 'human' | 'llm_agent' | 'auto';
+            /** @description what was done */
+            note?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              resolved: {
+                id: number;
+                /** Format: date-time */
+                timestamp: string;
+                category: string;
+                /** @enum {string} */
+                severity: 'info' | 'warning' | 'error' | 'critical';
+                eventType: string;
+                deviceId: string | null;
+                accountId: string | null;
+                message: string;
+                /** @description free-form; keys that look like secrets are redacted */
+                context: {
+                  [key: string]: unknown;
+                };
+                resolved: boolean;
+                resolvedBy: ('human' | 'llm_agent' | 'auto') | null;
+                resolvedAt: string | null;
+              }[];
+              alreadyResolved: number[];
+              notFound: number[];
+            };
+          };
+        };
+        /** @description invalid input: each bad field is named */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no token, or an invalid, revoked or expired one */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description a read-only token on a write, or a cookie session without its CSRF token */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no such resource */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description a conflict: taken name, illegal state change, concurrent change */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description too many failed token attempts or sign-ins from this address */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/warming/policy': {
     parameters: {
       query?: never;
@@ -10276,8 +10719,10 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * List content, newest first
-     * @description Needs the **viewer** role (action `read`).
+     * List content, newest first unless sorted otherwise
+     * @description Current content unless archived=true (then archived content only). q searches the topic, the script's title and its narration. since and until bound the creation time. A cursor belongs to the sort it was made with.
+     *
+     *     Needs the **viewer** role (action `read`).
      */
     get: {
       parameters: {
@@ -10286,6 +10731,19 @@ export interface paths {
           status?: string | string[];
           /** @description niche slug */
           niche?: string;
+          /** @description comma-separated, or repeated */
+          format?: string | string[];
+          /** @description words in the topic, title or narration */
+          q?: string;
+          /** @description created at or after: ISO-8601, or a duration ago like 7d */
+          since?: string;
+          /** @description created before */
+          until?: string;
+          /** @description true: only archived content */
+          archived?: 'true' | 'false';
+          sort?: 'created' | 'updated' | 'topic';
+          /** @description desc (newest first) for the times and asc (A–Z) for the topic unless given */
+          order?: 'asc' | 'desc';
           /** @description the nextCursor of the previous page */
           after?: string;
           limit?: string;
@@ -10317,6 +10775,8 @@ export interface paths {
                 trendId: string | null;
                 /** @description GET /content/{id}/video plays it */
                 hasVideo: boolean;
+                /** @description when it was archived; null for current content */
+                archivedAt: string | null;
                 /** Format: date-time */
                 createdAt: string;
                 /** Format: date-time */
@@ -10513,6 +10973,8 @@ export interface paths {
               trendId: string | null;
               /** @description GET /content/{id}/video plays it */
               hasVideo: boolean;
+              /** @description when it was archived; null for current content */
+              archivedAt: string | null;
               /** Format: date-time */
               createdAt: string;
               /** Format: date-time */
@@ -10725,7 +11187,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * How much content is in each production stage
+     * How much current (unarchived) content is in each production stage
      * @description Needs the **viewer** role (action `read`).
      */
     get: {
@@ -10941,6 +11403,8 @@ export interface paths {
               trendId: string | null;
               /** @description GET /content/{id}/video plays it */
               hasVideo: boolean;
+              /** @description when it was archived; null for current content */
+              archivedAt: string | null;
               /** Format: date-time */
               createdAt: string;
               /** Format: date-time */
@@ -11421,6 +11885,8 @@ export interface paths {
                 trendId: string | null;
                 /** @description GET /content/{id}/video plays it */
                 hasVideo: boolean;
+                /** @description when it was archived; null for current content */
+                archivedAt: string | null;
                 /** Format: date-time */
                 createdAt: string;
                 /** Format: date-time */
@@ -11680,6 +12146,8 @@ export interface paths {
                 trendId: string | null;
                 /** @description GET /content/{id}/video plays it */
                 hasVideo: boolean;
+                /** @description when it was archived; null for current content */
+                archivedAt: string | null;
                 /** Format: date-time */
                 createdAt: string;
                 /** Format: date-time */
@@ -11687,6 +12155,701 @@ export interface paths {
               };
               /** @enum {string} */
               queued: 'scripting' | 'generating' | 'assembling' | 'distributing';
+            };
+          };
+        };
+        /** @description invalid input: each bad field is named */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no token, or an invalid, revoked or expired one */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description a read-only token on a write, or a cookie session without its CSRF token */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no such resource */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description a conflict: taken name, illegal state change, concurrent change */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description too many failed token attempts or sign-ins from this address */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/content/formats': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The formats content can be made in (the content policy’s), and the platforms each suits
+     * @description Needs the **viewer** role (action `read`).
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              formats: {
+                name: string;
+                platforms: string[];
+                minSeconds: number;
+                maxSeconds: number;
+              }[];
+            };
+          };
+        };
+        /** @description invalid input: each bad field is named */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no token, or an invalid, revoked or expired one */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no such resource */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description too many failed token attempts or sign-ins from this address */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/content/{id}/archive': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Archive content whose production has ended: out of the board and the default listing
+     * @description 409 while the content is in production (only complete or failed content is archived), or when it is archived already. Its distributions and metrics are kept.
+     *
+     *     Needs the **operator** role (action `content.write`).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description content id */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': Record<string, never> | null;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              topic: string;
+              nicheId: string | null;
+              nicheSlug: string | null;
+              format: string | null;
+              /** @enum {string} */
+              status: 'scripting' | 'generating' | 'assembling' | 'distributing' | 'complete' | 'failed';
+              qualityScore: number | null;
+              hookId: string | null;
+              /** @description the trending topic it was made from */
+              trendId: string | null;
+              /** @description GET /content/{id}/video plays it */
+              hasVideo: boolean;
+              /** @description when it was archived; null for current content */
+              archivedAt: string | null;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              updatedAt: string;
+            };
+          };
+        };
+        /** @description invalid input: each bad field is named */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no token, or an invalid, revoked or expired one */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description a read-only token on a write, or a cookie session without its CSRF token */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no such resource */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description a conflict: taken name, illegal state change, concurrent change */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description too many failed token attempts or sign-ins from this address */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/content/{id}/restore': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Restore archived content to the board and the default listing
+     * @description 409 when the content is not archived.
+     *
+     *     Needs the **operator** role (action `content.write`).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description content id */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': Record<string, never> | null;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              topic: string;
+              nicheId: string | null;
+              nicheSlug: string | null;
+              format: string | null;
+              /** @enum {string} */
+              status: 'scripting' | 'generating' | 'assembling' | 'distributing' | 'complete' | 'failed';
+              qualityScore: number | null;
+              hookId: string | null;
+              /** @description the trending topic it was made from */
+              trendId: string | null;
+              /** @description GET /content/{id}/video plays it */
+              hasVideo: boolean;
+              /** @description when it was archived; null for current content */
+              archivedAt: string | null;
+              /** Format: date-time */
+              createdAt: string;
+              /** Format: date-time */
+              updatedAt: string;
             };
           };
         };
@@ -14561,6 +15724,8 @@ export interface paths {
               trendId: string | null;
               /** @description GET /content/{id}/video plays it */
               hasVideo: boolean;
+              /** @description when it was archived; null for current content */
+              archivedAt: string | null;
               /** Format: date-time */
               createdAt: string;
               /** Format: date-time */

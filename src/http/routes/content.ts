@@ -15,10 +15,20 @@ import {
   getContent,
   produce,
   retryContent,
+  setContentArchived,
 } from '../../content/content-service.ts';
 import { actorOf } from '../auth.ts';
 import { sendByteRange } from '../byte-range.ts';
-import { errorSchema, idParams, listParam, pageQuery, pageResponses, refParam } from '../schemas.ts';
+import {
+  booleanParam,
+  errorSchema,
+  idParams,
+  listParam,
+  pageQuery,
+  pageResponses,
+  refParam,
+  timeParam,
+} from '../schemas.ts';
 import { distributionSchema } from './distributions.ts';
 import type { ApiDeps } from '../api-deps.ts';
 
@@ -43,6 +53,7 @@ const contentFields = {
   hookId: z.string().nullable(),
   trendId: z.string().nullable().describe('the trending topic it was made from'),
   hasVideo: z.boolean().describe('GET /content/{id}/video plays it'),
+  archivedAt: z.date().nullable().describe('when it was archived; null for current content'),
   createdAt: z.date(),
   updatedAt: z.date(),
 };
@@ -105,20 +116,36 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
 ) => {
   const policy = policies.content;
   const mediaDir = config.content.mediaDir;
+  const formats = Object.keys(policy.formats) as [string, ...string[]];
 
   app.get(
     '/content',
     {
       schema: {
         tags: ['content'],
-        summary: 'List content, newest first',
+        summary: 'List content, newest first unless sorted otherwise',
+        description:
+          'Current content unless archived=true (then archived content only). q searches the topic, the ' +
+          "script's title and its narration. since and until bound the creation time. A cursor belongs to " +
+          'the sort it was made with.',
         querystring: z.strictObject({
           status: listParam(productionStatuses).optional().describe('comma-separated, or repeated'),
           niche: refParam.optional().describe('niche slug'),
+          format: listParam(formats).optional().describe('comma-separated, or repeated'),
+          q: z.string().max(200).optional().describe('words in the topic, title or narration'),
+          since: timeParam.optional().describe('created at or after: ISO-8601, or a duration ago like 7d'),
+          until: timeParam.optional().describe('created before'),
+          archived: booleanParam.optional().describe('true: only archived content'),
+          sort: z.enum(['created', 'updated', 'topic']).default('created'),
+          order: z
+            .enum(['asc', 'desc'])
+            .optional()
+            .describe('desc (newest first) for the times and asc (A–Z) for the topic unless given'),
           ...pageQuery(1000, 100),
         }),
         response: pageResponses('content', contentSchema),
       },
+      config: { action: 'read' },
     },
     async (request) => {
       const page = await listContentPage(db, request.query);
@@ -131,7 +158,7 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
     {
       schema: {
         tags: ['content'],
-        summary: 'How much content is in each production stage',
+        summary: 'How much current (unarchived) content is in each production stage',
         response: {
           200: z.object(
             Object.fromEntries(productionStatuses.map((s) => [s, z.number().int()])) as Record<
@@ -141,6 +168,7 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
           ),
         },
       },
+      config: { action: 'read' },
     },
     async () => contentStatusCounts(db),
   );
@@ -154,6 +182,7 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
         params: idParams('content'),
         response: { 200: contentDetailsSchema },
       },
+      config: { action: 'read' },
     },
     async (request) => {
       const { content, ...details } = await getContentDetails(db, request.params.id);
@@ -177,6 +206,7 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
           416: errorSchema.describe('the range starts past the end of the file'),
         },
       },
+      config: { action: 'read' },
     },
     async (request, reply) => {
       const video = await contentVideoFile(db, mediaDir, request.params.id);
@@ -260,4 +290,62 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
       return reply.status(202).send({ content: withVideo(content), queued: stage });
     },
   );
+
+  app.get(
+    '/content/formats',
+    {
+      schema: {
+        tags: ['content'],
+        summary: 'The formats content can be made in (the content policy’s), and the platforms each suits',
+        response: {
+          200: z.object({
+            formats: z.array(
+              z.object({
+                name: z.string(),
+                platforms: z.array(z.string()),
+                minSeconds: z.number(),
+                maxSeconds: z.number(),
+              }),
+            ),
+          }),
+        },
+      },
+      config: { action: 'read' },
+    },
+    async () => ({
+      formats: Object.entries(policy.formats).map(([name, f]) => ({
+        name,
+        platforms: [...f.platforms],
+        minSeconds: f.minSeconds,
+        maxSeconds: f.maxSeconds,
+      })),
+    }),
+  );
+
+  for (const [verb, archived] of [
+    ['archive', true],
+    ['restore', false],
+  ] as const) {
+    app.post(
+      `/content/:id/${verb}`,
+      {
+        schema: {
+          tags: ['content'],
+          summary: archived
+            ? 'Archive content whose production has ended: out of the board and the default listing'
+            : 'Restore archived content to the board and the default listing',
+          description: archived
+            ? '409 while the content is in production (only complete or failed content is archived), or ' +
+              'when it is archived already. Its distributions and metrics are kept.'
+            : '409 when the content is not archived.',
+          params: idParams('content'),
+          body: noBody,
+          response: { 200: contentSchema },
+        },
+        config: { action: 'content.write' },
+      },
+      async (request) =>
+        withVideo(await setContentArchived(db, request.params.id, archived, actorOf(request))),
+    );
+  }
 };

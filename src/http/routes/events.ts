@@ -1,5 +1,5 @@
-// The event log: list (newest first, keyset-paginated, the CLI's filters), show, resolve, and a live
-// stream of new events as Server-Sent Events.
+// The event log: list (newest first, keyset-paginated, the CLI's filters), show, resolve one or many, the
+// categories and types to filter by, and a live stream of new events as Server-Sent Events.
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { resolvers, severities } from '../../events/event-model.ts';
@@ -9,8 +9,10 @@ import {
   getEvent,
   latestEventId,
   queryEvents,
+  eventVocabulary,
   resolveEvent,
   resolveEventFilters,
+  resolveEvents,
 } from '../../events/events-service.ts';
 import { actorOf } from '../auth.ts';
 import { encodeOnce, eventStreamResponses, sendEventStream } from '../sse.ts';
@@ -67,6 +69,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, st
         querystring: z.strictObject({ ...filterFields, ...pageQuery(1000) }),
         response: pageResponses('events', eventSchema),
       },
+      config: { action: 'read' },
     },
     async (request) => {
       const { after, limit, ...f } = request.query;
@@ -92,6 +95,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, st
         }),
         response: eventStreamResponses(),
       },
+      config: { action: 'read' },
     },
     async (request, reply) => {
       // Checked before the stream opens: a bad filter is a 400, not a stream that ends at once.
@@ -117,6 +121,7 @@ export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, st
         params: eventId,
         response: { 200: eventSchema },
       },
+      config: { action: 'read' },
     },
     async (request) => getEvent(db, request.params.id),
   );
@@ -138,6 +143,56 @@ export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, st
     },
     async (request) =>
       resolveEvent(db, request.params.id, {
+        by: request.body.by,
+        note: request.body.note,
+        actor: actorOf(request),
+      }),
+  );
+
+  app.get(
+    '/events/types',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'The categories and event types to filter by: the known categories and every type present',
+        response: {
+          200: z.object({
+            categories: z.array(z.string()),
+            types: z.array(z.object({ type: z.string(), category: z.string() })),
+          }),
+        },
+      },
+      config: { action: 'read' },
+    },
+    async () => eventVocabulary(db),
+  );
+
+  app.post(
+    '/events/resolve',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Resolve many events at once, with one note',
+        description:
+          'Resolves every open event among ids. Ids already resolved (someone was quicker) or unknown are ' +
+          'listed in the answer, not refused.',
+        body: z.strictObject({
+          ids: z.array(z.number().int().min(1)).min(1).max(500).describe('event ids, at most 500'),
+          by: z.enum(resolvers),
+          note: z.string().max(2000).optional().describe('what was done'),
+        }),
+        response: {
+          200: z.object({
+            resolved: z.array(eventSchema),
+            alreadyResolved: z.array(z.number().int()),
+            notFound: z.array(z.number().int()),
+          }),
+        },
+      },
+      config: { action: 'events.resolve' },
+    },
+    async (request) =>
+      resolveEvents(db, request.body.ids, {
         by: request.body.by,
         note: request.body.note,
         actor: actorOf(request),

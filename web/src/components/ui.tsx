@@ -1,5 +1,7 @@
-// Small pieces every page uses: empty states, errors, badges, meters, key–value lists, and load-more.
+// Small pieces every page uses: empty states, errors, badges, meters, key–value lists, load-more, and the
+// phone-width patterns (tables as card lists, long lists collapsed).
 import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
 import { label } from '../format.ts';
 import type { Tone, Tones } from '../tones.ts';
 
@@ -108,5 +110,60 @@ export function MoreButton({ hasMore, onMore }: { hasMore: boolean; onMore: () =
     <button type="button" class="more" onClick={onMore}>
       Show more
     </button>
+  );
+}
+
+/**
+ * Phone width turns every `.table` into a card list (styles.css): each cell shows its column's name from
+ * `data-label`. Pages may set data-label themselves; this fills it in for any cell without one, from the
+ * header cell of the same column, so raw <table class="table"> markup needs no change. Runs once at start
+ * (main.tsx) and follows every render through a MutationObserver.
+ */
+export function labelTableCells(root: ParentNode = document): void {
+  for (const table of root.querySelectorAll<HTMLTableElement>('table.table')) {
+    const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent?.trim() ?? '');
+    if (heads.length === 0) continue;
+    for (const row of table.querySelectorAll<HTMLTableRowElement>('tbody tr')) {
+      let column = 0;
+      for (const cell of row.cells) {
+        if (!cell.hasAttribute('data-label')) cell.setAttribute('data-label', heads[column] ?? '');
+        column += cell.colSpan;
+      }
+    }
+  }
+}
+
+export function watchTableLabels(root: HTMLElement): void {
+  labelTableCells(root);
+  let queued = false;
+  new MutationObserver(() => {
+    if (queued) return;
+    queued = true;
+    queueMicrotask(() => {
+      queued = false;
+      labelTableCells(root);
+    });
+  }).observe(root, { childList: true, subtree: true });
+}
+
+/** How many rows or tiles a long list shows at phone width before "Show N more" (styles.css: .collapse). */
+export const PHONE_ROWS = 8;
+
+/**
+ * A long list (a table, a <ul>, a board column) that collapses to PHONE_ROWS items at phone width, with a
+ * "Show N more" button there; at desktop width everything shows and the button is hidden.
+ */
+export function Collapse({ count, children }: { count: number; children: ComponentChildren }) {
+  const [open, setOpen] = useState(false);
+  const hidden = count - PHONE_ROWS;
+  return (
+    <div class={open || hidden <= 0 ? 'collapse' : 'collapse collapsed'}>
+      {children}
+      {!open && hidden > 0 && (
+        <button type="button" class="more phone-only" onClick={() => setOpen(true)}>
+          Show {hidden} more
+        </button>
+      )}
+    </div>
   );
 }

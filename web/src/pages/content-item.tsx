@@ -1,19 +1,23 @@
-// One piece of content: its status (produce, retry), the rendered video, the script, the quality checks
-// and the distributions.
+// One piece of content: its status (produce, retry, archive), the rendered video, the script, the quality
+// checks and the distributions. The write controls show only to roles with content.write.
 import { useState } from 'preact/hooks';
 import { get, post } from '../api.ts';
 import { DistributionsTable } from '../components/distributions.tsx';
 import { Badge, Cmd, Empty, ErrorNote, Facts, Loading, Section } from '../components/ui.tsx';
 import { dateTime, label, percent, timeAgo } from '../format.ts';
+import { useCan } from '../permissions.tsx';
 import { productionStatusTone } from '../tones.ts';
 import type { ContentDetails } from '../types.ts';
 import { useData } from '../use-data.ts';
+import { ArchiveButton } from './content-library.tsx';
 
 const working = new Set(['scripting', 'generating', 'assembling', 'distributing']);
 
 function Actions({ content, onDone }: { content: ContentDetails; onDone: () => void }) {
   const [error, setError] = useState<Error | undefined>();
   const [busy, setBusy] = useState(false);
+  const mayWrite = useCan('content.write');
+  if (!mayWrite) return null;
   const act = (action: 'produce' | 'retry') => {
     setBusy(true);
     setError(undefined);
@@ -45,6 +49,7 @@ function Actions({ content, onDone }: { content: ContentDetails; onDone: () => v
           Queue {content.status}
         </button>
       )}
+      <ArchiveButton content={content} onDone={onDone} />
       <ErrorNote error={error} />
     </div>
   );
@@ -89,6 +94,7 @@ export function ContentPage({ id }: { id: string }) {
         <>
           <h1>
             {c.topic} <Badge value={c.status} tones={productionStatusTone} />
+            {c.archivedAt && <Badge value="archived" tone="neutral" />}
           </h1>
           <Actions content={c} onDone={reload} />
           {c.failure && (

@@ -1,14 +1,17 @@
-// The content board: one column per production status, newest first, and a form to make new content.
+// The content page: the board (one column per production status, newest first) or the library
+// (?view=library, content-library.tsx), and a form to make new content in a chosen format.
 import { useState } from 'preact/hooks';
 import { ApiError, get, post } from '../api.ts';
-import { Badge, Cmd, Empty, ErrorNote, Loading, Section } from '../components/ui.tsx';
+import { Badge, Cmd, Collapse, Empty, ErrorNote, Loading, Section } from '../components/ui.tsx';
 import { productionStatuses } from '../domain.ts';
 import { label, percent, timeAgo } from '../format.ts';
-import { navigate } from '../router.ts';
+import { useCan } from '../permissions.tsx';
+import { navigate, useLocation } from '../router.ts';
 import { productionStatusTone } from '../tones.ts';
 import type { Content } from '../types.ts';
 import { useData } from '../use-data.ts';
 import { useNiches } from './accounts.tsx';
+import { ContentLibrary, useFormats } from './content-library.tsx';
 
 const PER_COLUMN = 12;
 
@@ -41,8 +44,10 @@ export async function createContent(
 
 function NewContent({ onCreated }: { onCreated: () => void }) {
   const niches = useNiches();
+  const formats = useFormats();
   const [topic, setTopic] = useState('');
   const [niche, setNiche] = useState('');
+  const [format, setFormat] = useState('faceless');
   const [error, setError] = useState<Error | undefined>();
   const [busy, setBusy] = useState(false);
   const submit = (event: Event) => {
@@ -50,7 +55,7 @@ function NewContent({ onCreated }: { onCreated: () => void }) {
     setBusy(true);
     setError(undefined);
     createContent((produce) =>
-      post('/content', { topic: topic.trim(), ...(niche ? { niche } : {}), produce }),
+      post('/content', { topic: topic.trim(), ...(niche ? { niche } : {}), format, produce }),
     ).then(
       ({ content }) => {
         setBusy(false);
@@ -82,6 +87,18 @@ function NewContent({ onCreated }: { onCreated: () => void }) {
           </option>
         ))}
       </select>
+      <select
+        name="format"
+        value={format}
+        onChange={(e) => setFormat(e.currentTarget.value)}
+        aria-label="Format"
+      >
+        {(formats.data ?? ['faceless']).map((f) => (
+          <option key={f} value={f}>
+            {label(f)}
+          </option>
+        ))}
+      </select>
       <button type="submit" class="primary" disabled={busy || topic.trim().length < 3}>
         Create and produce
       </button>
@@ -90,15 +107,47 @@ function NewContent({ onCreated }: { onCreated: () => void }) {
   );
 }
 
+/** Board or library, as the URL says; the library keeps its filters in the query. */
+function Views({ library }: { library: boolean }) {
+  return (
+    <nav class="tabs" aria-label="Content views">
+      <a href="/content" class={library ? undefined : 'current'} aria-current={library ? undefined : 'page'}>
+        Board
+      </a>
+      <a
+        href="/content?view=library"
+        class={library ? 'current' : undefined}
+        aria-current={library ? 'page' : undefined}
+      >
+        Library
+      </a>
+    </nav>
+  );
+}
+
 export function ContentBoard() {
-  const { data, error, loading, reload } = useData(loadBoard, [], 10_000);
-  const total = data?.reduce((a, c) => a + c.count, 0) ?? 0;
+  const { query } = useLocation();
+  const mayCreate = useCan('content.write');
+  const library = query.get('view') === 'library';
   return (
     <div class="page">
       <h1>Content</h1>
-      <Section title="New content">
-        <NewContent onCreated={reload} />
-      </Section>
+      <Views library={library} />
+      {mayCreate && (
+        <Section title="New content">
+          <NewContent onCreated={() => undefined} />
+        </Section>
+      )}
+      {library ? <ContentLibrary /> : <Board />}
+    </div>
+  );
+}
+
+function Board() {
+  const { data, error, loading } = useData(loadBoard, [], 10_000);
+  const total = data?.reduce((a, c) => a + c.count, 0) ?? 0;
+  return (
+    <>
       <ErrorNote error={error} />
       <Loading when={loading && !data} />
       {data && total === 0 && (
@@ -120,24 +169,30 @@ export function ContentBoard() {
                 <Badge value={column.status} tones={productionStatusTone} />{' '}
                 <span class="count">{column.count}</span>
               </h2>
-              {column.items.map((c) => (
-                <a key={c.id} class="tile" href={`/content/${c.id}`}>
-                  <strong>{c.topic}</strong>
-                  <span class="muted small">
-                    {c.nicheSlug ? label(c.nicheSlug) : 'no niche'} · {c.format ?? 'faceless'} ·{' '}
-                    {timeAgo(c.updatedAt)}
-                  </span>
-                  {c.qualityScore !== null && <span class="small">quality {percent(c.qualityScore, 0)}</span>}
-                  {c.hasVideo && <span class="small">▶ video</span>}
-                </a>
-              ))}
+              <Collapse count={column.items.length}>
+                {column.items.map((c) => (
+                  <a key={c.id} class="tile" href={`/content/${c.id}`}>
+                    <strong>{c.topic}</strong>
+                    <span class="muted small">
+                      {c.nicheSlug ? label(c.nicheSlug) : 'no niche'} · {label(c.format ?? 'faceless')} ·{' '}
+                      {timeAgo(c.updatedAt)}
+                    </span>
+                    {c.qualityScore !== null && (
+                      <span class="small">quality {percent(c.qualityScore, 0)}</span>
+                    )}
+                    {c.hasVideo && <span class="small">▶ video</span>}
+                  </a>
+                ))}
+              </Collapse>
               {column.count > column.items.length && (
-                <p class="muted small">and {column.count - column.items.length} more</p>
+                <a class="small" href={`/content?view=library&status=${column.status}`}>
+                  and {column.count - column.items.length} more
+                </a>
               )}
             </section>
           ))}
         </div>
       )}
-    </div>
+    </>
   );
 }

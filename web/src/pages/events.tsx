@@ -1,14 +1,17 @@
-// The event log: the unresolved inbox with filters, resolving with a note, and a live tail of new events
-// (EventSource on /api/v1/events/stream, which resumes after Last-Event-ID by itself).
+// The event log: the unresolved inbox with filters (category and type as choices from what is present),
+// resolving one or many selected events with a note, and a live tail of new events (EventSource on
+// /api/v1/events/stream, which resumes after Last-Event-ID by itself). Resolving shows only to roles with
+// events.resolve.
 import { useEffect, useState } from 'preact/hooks';
 import { get, post } from '../api.ts';
-import { Badge, Empty, ErrorNote, Loading, MoreButton, Section } from '../components/ui.tsx';
+import { Badge, Collapse, Empty, ErrorNote, Loading, MoreButton, Section } from '../components/ui.tsx';
 import { severities } from '../domain.ts';
 import { dateTime, label, timeAgo } from '../format.ts';
+import { useCan } from '../permissions.tsx';
 import { setQuery, useLocation } from '../router.ts';
 import { severityTone } from '../tones.ts';
 import type { SystemEvent } from '../types.ts';
-import { usePaged } from '../use-data.ts';
+import { useData, usePaged } from '../use-data.ts';
 
 function EventLinks({ event }: { event: SystemEvent }) {
   return (
@@ -55,6 +58,56 @@ function ResolveForm({ event, onResolved }: { event: SystemEvent; onResolved: (e
   );
 }
 
+/** Resolves the selected events at once, with one note. */
+function BulkResolve({
+  ids,
+  onResolved,
+  onClear,
+}: {
+  ids: number[];
+  onResolved: (events: SystemEvent[], skipped: number) => void;
+  onClear: () => void;
+}) {
+  const [note, setNote] = useState('');
+  const [error, setError] = useState<Error | undefined>();
+  const [busy, setBusy] = useState(false);
+  if (ids.length === 0) return null;
+  const submit = (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    post('/events/resolve', { ids, by: 'human', ...(note.trim() ? { note: note.trim() } : {}) }).then(
+      (r) => {
+        setBusy(false);
+        setNote('');
+        onResolved(r.resolved, r.alreadyResolved.length + r.notFound.length);
+      },
+      (err: unknown) => {
+        setBusy(false);
+        setError(err as Error);
+      },
+    );
+  };
+  return (
+    <form class="inline-form bulk" onSubmit={submit} aria-label="Resolve selected events">
+      <input
+        name="bulk-note"
+        placeholder="What was done (optional)"
+        value={note}
+        maxLength={2000}
+        onInput={(e) => setNote(e.currentTarget.value)}
+      />
+      <button type="submit" class="primary" disabled={busy}>
+        Resolve {ids.length} selected
+      </button>
+      <button type="button" class="link" onClick={onClear}>
+        clear
+      </button>
+      <ErrorNote error={error} />
+    </form>
+  );
+}
+
 /** resolveEvent keeps {note, actor} in context.resolution. */
 const resolutionOf = (e: SystemEvent) => (e.context.resolution ?? {}) as { note?: unknown; actor?: unknown };
 const note = (e: SystemEvent) =>
@@ -64,11 +117,30 @@ const resolution = (e: SystemEvent) => {
   return typeof actor === 'string' ? `${e.resolvedBy ?? ''} (${actor})` : (e.resolvedBy ?? '');
 };
 
-function EventRow({ event, onResolved }: { event: SystemEvent; onResolved?: (e: SystemEvent) => void }) {
+function EventRow({
+  event,
+  onResolved,
+  selected,
+  onSelect,
+}: {
+  event: SystemEvent;
+  onResolved?: (e: SystemEvent) => void;
+  selected?: boolean;
+  onSelect?: (selected: boolean) => void;
+}) {
   const [open, setOpen] = useState(false);
   return (
     <li class={`event sev-${event.severity}`} data-event-id={event.id}>
       <div class="event-head">
+        {onSelect && !event.resolved && (
+          <input
+            type="checkbox"
+            name="select"
+            checked={selected}
+            aria-label={`Select event ${event.id}`}
+            onChange={(e) => onSelect(e.currentTarget.checked)}
+          />
+        )}
         <Badge value={event.severity} tones={severityTone} />
         <span class="event-type">{label(event.eventType)}</span>
         <span class="muted small" title={dateTime(event.timestamp)}>
@@ -95,17 +167,33 @@ function EventRow({ event, onResolved }: { event: SystemEvent; onResolved?: (e: 
 
 function Inbox() {
   const { query } = useLocation();
+  const mayResolve = useCan('events.resolve');
   const severity = query.get('severity') ?? '';
   const category = query.get('category') ?? '';
   const type = query.get('type') ?? '';
   const all = query.get('all') === '1';
+  const vocabulary = useData(() => get('/events/types'), []);
   const [resolved, setResolved] = useState<Record<number, SystemEvent>>({});
+  const [selected, setSelected] = useState<Set<number>>(new Set());
+  const [notice, setNotice] = useState('');
   const list = usePaged(
     (q) => get('/events', { ...q, limit: 50 }).then((p) => ({ items: p.events, nextCursor: p.nextCursor })),
     { unresolved: all ? undefined : true, severity, category, type },
   );
   const { data, error, loading, reload, hasMore, more } = list;
   const events = list.items.map((e) => resolved[e.id] ?? e);
+  const open = events.filter((e) => !e.resolved);
+  const chosen = open.filter((e) => selected.has(e.id)).map((e) => e.id);
+  const markResolved = (done: SystemEvent[]) =>
+    setResolved((m) => ({ ...m, ...Object.fromEntries(done.map((e) => [e.id, e])) }));
+  const types = (vocabulary.data?.types ?? []).filter((t) => !category || t.category === category);
+  const select = (id: number, on: boolean) =>
+    setSelected((s) => {
+      const next = new Set(s);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
   return (
     <Section
       title={all ? 'All events' : 'Unresolved'}
@@ -133,21 +221,29 @@ function Inbox() {
         </label>
         <label>
           Category
-          <input
+          <select
             name="category"
             value={category}
-            placeholder="device, account…"
-            onChange={(e) => setQuery({ category: e.currentTarget.value.trim() })}
-          />
+            onChange={(e) => setQuery({ category: e.currentTarget.value, type: undefined })}
+          >
+            <option value="">any</option>
+            {(vocabulary.data?.categories ?? (category ? [category] : [])).map((c) => (
+              <option key={c} value={c}>
+                {label(c)}
+              </option>
+            ))}
+          </select>
         </label>
         <label>
           Type
-          <input
-            name="type"
-            value={type}
-            placeholder="battery_low…"
-            onChange={(e) => setQuery({ type: e.currentTarget.value.trim() })}
-          />
+          <select name="type" value={type} onChange={(e) => setQuery({ type: e.currentTarget.value })}>
+            <option value="">any</option>
+            {(types.length || !type ? types.map((t) => t.type) : [type]).map((t) => (
+              <option key={t} value={t}>
+                {label(t)}
+              </option>
+            ))}
+          </select>
         </label>
         <label class="check">
           <input
@@ -157,7 +253,39 @@ function Inbox() {
           />
           resolved too
         </label>
+        {mayResolve && open.length > 0 && (
+          <label class="check">
+            <input
+              type="checkbox"
+              name="select-all"
+              checked={chosen.length === open.length}
+              onChange={(e) =>
+                setSelected(e.currentTarget.checked ? new Set(open.map((ev) => ev.id)) : new Set())
+              }
+            />
+            select all shown
+          </label>
+        )}
       </form>
+      {mayResolve && (
+        <BulkResolve
+          ids={chosen}
+          onClear={() => setSelected(new Set())}
+          onResolved={(done, skipped) => {
+            markResolved(done);
+            setSelected(new Set());
+            setNotice(
+              `Resolved ${done.length} event${done.length === 1 ? '' : 's'}` +
+                (skipped ? `; ${skipped} had been resolved already or are gone.` : '.'),
+            );
+          }}
+        />
+      )}
+      {notice && (
+        <p class="muted small" role="status">
+          {notice}
+        </p>
+      )}
       <ErrorNote error={error} />
       <Loading when={loading && !data} />
       {data && events.length === 0 && (
@@ -167,11 +295,19 @@ function Inbox() {
             : 'Nothing needs attention: every event matching these filters is resolved.'}
         </Empty>
       )}
-      <ul class="events" aria-label="Event inbox">
-        {events.map((e) => (
-          <EventRow key={e.id} event={e} onResolved={(r) => setResolved((m) => ({ ...m, [r.id]: r }))} />
-        ))}
-      </ul>
+      <Collapse count={events.length}>
+        <ul class="events" aria-label="Event inbox">
+          {events.map((e) => (
+            <EventRow
+              key={e.id}
+              event={e}
+              onResolved={mayResolve ? (r) => markResolved([r]) : undefined}
+              selected={selected.has(e.id)}
+              onSelect={mayResolve ? (on) => select(e.id, on) : undefined}
+            />
+          ))}
+        </ul>
+      </Collapse>
       <MoreButton hasMore={hasMore} onMore={more} />
     </Section>
   );

@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { get, post } from '../api.ts';
 import { Cmd, Empty, ErrorNote, Loading, Meter, MoreButton } from '../components/ui.tsx';
 import { compact, dateTime, label, num, timeAgo } from '../format.ts';
+import { useCan } from '../permissions.tsx';
 import { setQuery, useLocation } from '../router.ts';
 import type { Content, Trend } from '../types.ts';
 import { usePaged } from '../use-data.ts';
@@ -53,6 +54,7 @@ export function Trends() {
   const niche = query.get('niche') ?? '';
   const all = query.get('all') === '1';
   const niches = useNiches();
+  const mayCreate = useCan('content.write');
   const { items, data, error, loading, hasMore, more } = usePaged(
     (q) =>
       get('/trends', { ...q, limit: 50 }).then((r) => ({
@@ -103,7 +105,7 @@ export function Trends() {
                 <th class="num">Ratio</th>
                 <th class="num">Engagement</th>
                 <th>Seen</th>
-                <th />
+                {mayCreate && <th />}
               </tr>
             </thead>
             <tbody>
@@ -134,9 +136,11 @@ export function Trends() {
                   </td>
                   <td class="num">{compact(t.engagement)}</td>
                   <td title={dateTime(t.discoveredAt)}>{timeAgo(t.publishedAt ?? t.discoveredAt)}</td>
-                  <td>
-                    <CreateButton trend={t} />
-                  </td>
+                  {mayCreate && (
+                    <td>
+                      <CreateButton trend={t} />
+                    </td>
+                  )}
                 </tr>
               ))}
             </tbody>
