@@ -31,6 +31,7 @@ export const nichesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) 
   app.get(
     '/niches',
     {
+      config: { action: 'read' },
       schema: {
         tags: ['niches'],
         summary: 'List niches by slug',
@@ -44,6 +45,7 @@ export const nichesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) 
   app.get(
     '/niches/:ref',
     {
+      config: { action: 'read' },
       schema: {
         tags: ['niches'],
         summary: 'One niche, by slug or id',
@@ -57,6 +59,7 @@ export const nichesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) 
   app.post(
     '/niches',
     {
+      config: { action: 'niches.write' },
       schema: {
         tags: ['niches'],
         summary: 'Add a niche (409 when the slug is taken)',
@@ -75,6 +78,7 @@ export const nichesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) 
   app.patch(
     '/niches/:ref',
     {
+      config: { action: 'niches.write' },
       schema: {
         tags: ['niches'],
         summary: 'Change a niche: name, slug, tier or status',
