@@ -37,11 +37,13 @@ export function useSubmission(): Submission {
   };
 }
 
-/** The message of an error about this field (its name as the server says it), if it is one. */
+/**
+ * The message of an error about this field, if it is one. The server names a field as the service does
+ * ("wdaPort") or, for a body its schema refused, by its place in the request ("body.wdaPort").
+ */
 export function fieldError(error: Error | undefined, ...names: string[]): string | undefined {
-  return error instanceof ApiError && error.field !== undefined && names.includes(error.field)
-    ? error.message
-    : undefined;
+  if (!(error instanceof ApiError) || error.field === undefined) return undefined;
+  return names.includes(error.field.replace(/^body\./, '')) ? error.message : undefined;
 }
 
 /** A form's text values by name: empty ones left out, trimmed. */

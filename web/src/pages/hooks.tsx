@@ -3,7 +3,15 @@
 // listed by number, and nothing written), edit one, and retire or restore one.
 import { useState } from 'preact/hooks';
 import { ApiError, get, patch, post } from '../api.ts';
-import { Field, FormError, SelectField, Submit, formValues, useSubmission } from '../components/forms.tsx';
+import {
+  Field,
+  FormError,
+  SelectField,
+  Submit,
+  fieldError,
+  formValues,
+  useSubmission,
+} from '../components/forms.tsx';
 import { Badge, Empty, ErrorNote, Loading, MoreButton } from '../components/ui.tsx';
 import { label, num } from '../format.ts';
 import { useCan } from '../permissions.tsx';
@@ -19,6 +27,7 @@ function HookForm(props: { hook?: Hook; niches: Niche[]; onDone: () => void; onC
   const { hook } = props;
   const submission = useSubmission();
   const { error } = submission;
+  const templateError = fieldError(error, 'template');
   const submit = (e: Event) => {
     e.preventDefault();
     const v = formValues(e.currentTarget as HTMLFormElement);
@@ -54,11 +63,11 @@ function HookForm(props: { hook?: Hook; niches: Niche[]; onDone: () => void; onC
           required
           defaultValue={hook?.template}
           placeholder="Nobody tells you this about {topic}."
-          aria-invalid={error instanceof ApiError && error.field === 'template' ? true : undefined}
+          aria-invalid={templateError ? true : undefined}
         />
-        {error instanceof ApiError && error.field === 'template' ? (
+        {templateError ? (
           <span class="error field-error" role="alert">
-            {error.message}
+            {templateError}
           </span>
         ) : (
           <span class="muted small">
