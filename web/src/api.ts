@@ -13,13 +13,21 @@ export class ApiError extends Error {
     message: string,
     readonly field?: string,
     readonly allowed?: string[],
+    /** A refused import: each bad line by number, with its field. */
+    readonly issues?: ApiIssue[],
   ) {
     super(message);
   }
 }
 
+export interface ApiIssue {
+  line?: number;
+  field?: string;
+  message: string;
+}
+
 interface ErrorBody {
-  error?: { code?: string; message?: string; field?: string; allowed?: string[] };
+  error?: { code?: string; message?: string; field?: string; allowed?: string[]; issues?: ApiIssue[] };
 }
 
 let csrfToken: string | null = null;
@@ -92,6 +100,7 @@ async function send<T>(method: string, path: string, body?: unknown, retried = f
     error.message ?? `${method} ${path}: ${response.status}`,
     error.field,
     error.allowed,
+    error.issues,
   );
 }
 
