@@ -13,6 +13,7 @@ import {
 import { MAX_REF_LENGTH, booleanParam, pageQuery, pageResponses, refParam } from '../schemas.ts';
 import { eventSchema } from './events.ts';
 import type { ApiDeps } from '../api-deps.ts';
+import { actorOf } from '../auth.ts';
 
 const device = z.object({
   id: z.uuid(),
@@ -112,7 +113,11 @@ export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, d
       },
     },
     async (request, reply) => {
-      const created = await createDevice(db, { ...request.body, host: request.body.host ?? defaultHost });
+      const created = await createDevice(
+        db,
+        { ...request.body, host: request.body.host ?? defaultHost },
+        actorOf(request),
+      );
       return reply.status(201).send(created);
     },
   );
@@ -138,7 +143,7 @@ export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, d
         response: { 200: device },
       },
     },
-    async (request) => updateDevice(db, request.params.ref, request.body),
+    async (request) => updateDevice(db, request.params.ref, request.body, actorOf(request)),
   );
 
   app.delete(
@@ -157,6 +162,7 @@ export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, d
         },
       },
     },
-    async (request) => removeDevice(db, request.params.ref, { force: request.query.force === true }),
+    async (request) =>
+      removeDevice(db, request.params.ref, { force: request.query.force === true }, actorOf(request)),
   );
 };
