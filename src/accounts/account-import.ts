@@ -14,6 +14,8 @@ import { isUniqueViolation } from '../db/pg-errors.ts';
 import { chunks } from '../db/chunks.ts';
 import { deviceIdsByRef } from '../devices/devices-service.ts';
 import { nicheIdsBySlug } from '../niches/niches-service.ts';
+import { recordAudit } from '../audit/audit-service.ts';
+import { accountChanges, accountLabel, auditedAccount } from './account-audit.ts';
 
 export const importColumns = [
   'platform',
@@ -195,6 +197,8 @@ export async function importAccountsCsv(
       device_id: c.device ? (devices.get(c.device) ?? null) : null,
     };
   });
+  // The niche and device as the file named them, for the audit trail.
+  const named = new Map(candidates.map((c) => [c.row.id, { niche: c.niche, device: c.device }]));
   try {
     await deps.db.transaction().execute(async (trx) => {
       for (const { rows: chunk, done } of chunks(rows, CHUNK)) {
@@ -206,6 +210,21 @@ export async function importAccountsCsv(
             device_id: r.device_id,
             action_type: 'account_imported',
             detail: { actor: deps.actor, source },
+          })),
+        );
+        await recordAudit(
+          trx,
+          chunk.map((r) => ({
+            actor: deps.actor,
+            action: 'account.import',
+            targetType: 'account' as const,
+            targetId: r.id,
+            targetLabel: accountLabel(r),
+            changes: accountChanges(
+              undefined,
+              auditedAccount(r, named.get(r.id)?.niche ?? null, named.get(r.id)?.device ?? null),
+            ),
+            note: source,
           })),
         );
         onProgress?.('write', done, rows.length);

@@ -5,6 +5,7 @@ import type { Db } from '../db/pool.ts';
 import { SoviError, invalidInput, notFound } from '../errors.ts';
 import type { Executor } from '../db/executor.ts';
 import { recordEvent } from '../events/events-service.ts';
+import { diffChanges, recordAudit } from '../audit/audit-service.ts';
 import { isUuid } from '../ids.ts';
 import {
   insertToken,
@@ -80,6 +81,19 @@ export async function createToken(
         message: `${access(created)} API token "${name}" created by ${actor}`,
         context: { actor, name, id: created.id, readOnly: created.readOnly },
       });
+      // The token's name and access; its secret is never recorded (only its hash is even stored).
+      await recordAudit(trx, {
+        actor,
+        action: 'token.create',
+        targetType: 'token',
+        targetId: created.id,
+        targetLabel: name,
+        changes: diffChanges(
+          undefined,
+          { name, readOnly: created.readOnly, secret: 'set' },
+          { secret: ['secret'] },
+        ),
+      });
       return created;
     });
     return { token, secret };
@@ -128,6 +142,14 @@ export async function revokeToken(db: Db, ref: string, actor: string): Promise<A
       eventType: 'api_token_revoked',
       message: `${access(revoked)} API token "${revoked.name}" revoked by ${actor}`,
       context: { actor, name: revoked.name, id: revoked.id },
+    });
+    await recordAudit(trx, {
+      actor,
+      action: 'token.revoke',
+      targetType: 'token',
+      targetId: revoked.id,
+      targetLabel: revoked.name,
+      changes: diffChanges({ revokedAt: null }, { revokedAt: revoked.revokedAt }),
     });
     return revoked;
   });

@@ -58,7 +58,7 @@ export function registerDistributionsCommands(distributions: Command): void {
       action(async (ctx, id: string, o: { reason: string }) => {
         if (!isUuid(id))
           throw new SoviError('invalid_input', 'id: expected a distribution id', { field: 'id' });
-        await markDistributionRemoved((await ctx.database()).db, id, o.reason);
+        await markDistributionRemoved((await ctx.database()).db, id, o.reason, ctx.config.actor);
         ctx.print(`marked ${id} removed`);
       }),
     );

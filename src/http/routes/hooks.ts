@@ -7,6 +7,7 @@ import { getHookWithPosteriors, hookLeaderboard, listHooksPage } from '../../hoo
 import { addHook } from '../../hooks/hooks-service.ts';
 import { idParams, integerParam, pageQuery, pageResponses, refParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
+import { actorOf } from '../auth.ts';
 
 const platformScore = z.object({
   score: z.number().describe('share of its posts that did well, 0–1'),
@@ -130,6 +131,6 @@ export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
         response: { 201: hookSchema },
       },
     },
-    async (request, reply) => reply.status(201).send(await addHook(db, request.body)),
+    async (request, reply) => reply.status(201).send(await addHook(db, request.body, actorOf(request))),
   );
 };
