@@ -15,7 +15,6 @@ import { chunks } from '../db/chunks.ts';
 import { deviceIdsByRef } from '../devices/devices-service.ts';
 import { nicheIdsBySlug } from '../niches/niches-service.ts';
 import { recordAudit } from '../audit/audit-service.ts';
-import { accountChanges, accountLabel, auditedAccount } from './account-audit.ts';
 
 export const importColumns = [
   'platform',
@@ -197,8 +196,6 @@ export async function importAccountsCsv(
       device_id: c.device ? (devices.get(c.device) ?? null) : null,
     };
   });
-  // The niche and device as the file named them, for the audit trail.
-  const named = new Map(candidates.map((c) => [c.row.id, { niche: c.niche, device: c.device }]));
   try {
     await deps.db.transaction().execute(async (trx) => {
       for (const { rows: chunk, done } of chunks(rows, CHUNK)) {
@@ -212,23 +209,18 @@ export async function importAccountsCsv(
             detail: { actor: deps.actor, source },
           })),
         );
-        await recordAudit(
-          trx,
-          chunk.map((r) => ({
-            actor: deps.actor,
-            action: 'account.import',
-            targetType: 'account' as const,
-            targetId: r.id,
-            targetLabel: accountLabel(r),
-            changes: accountChanges(
-              undefined,
-              auditedAccount(r, named.get(r.id)?.niche ?? null, named.get(r.id)?.device ?? null),
-            ),
-            note: source,
-          })),
-        );
         onProgress?.('write', done, rows.length);
       }
+      // One summary record per import (the file and the count): a record per account would double the
+      // cost of a 20,000-row import, and each account's activity log already has its account_imported row.
+      await recordAudit(trx, {
+        actor: deps.actor,
+        action: 'account.import',
+        targetType: 'account',
+        targetId: `import:${source}`,
+        targetLabel: source,
+        changes: { imported: { before: null, after: rows.length } },
+      });
       await recordEvent(trx, {
         category: 'account',
         severity: 'info',

@@ -14,6 +14,7 @@ import { Analytics } from './pages/analytics.tsx';
 import { Trends } from './pages/trends.tsx';
 import { Events } from './pages/events.tsx';
 import { Schedule } from './pages/schedule.tsx';
+import { Audit } from './pages/audit.tsx';
 import type { JSX } from 'preact';
 
 const nav: [string, string][] = [
@@ -25,6 +26,7 @@ const nav: [string, string][] = [
   ['/analytics', 'Analytics'],
   ['/trends', 'Trends'],
   ['/events', 'Events'],
+  ['/audit', 'Audit'],
 ];
 
 function page(path: string): JSX.Element {
@@ -46,6 +48,8 @@ function page(path: string): JSX.Element {
       return <Events />;
     case 'schedule':
       return <Schedule />;
+    case 'audit':
+      return <Audit />;
     default:
       return (
         <div class="page">

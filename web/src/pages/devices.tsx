@@ -233,6 +233,9 @@ export function DevicePage({ id }: { id: string }) {
           <h1>
             {d.name} <Badge value={d.status} tones={deviceStatusTone} />
           </h1>
+          <p class="page-links">
+            <a href={`/audit?target=${encodeURIComponent(d.id)}`}>history</a>
+          </p>
           <div class="grid-2">
             <Section title="Device">
               <Facts
