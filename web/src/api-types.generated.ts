@@ -12036,7 +12036,10 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** The audit trail, newest first: who changed what, and what it was before */
+    /**
+     * The audit trail, newest first: who changed what, and what it was before
+     * @description Needs the **viewer** role (action `read`).
+     */
     get: {
       parameters: {
         query?: {
