@@ -14,6 +14,7 @@ import { isUniqueViolation } from '../db/pg-errors.ts';
 import { chunks } from '../db/chunks.ts';
 import { deviceIdsByRef } from '../devices/devices-service.ts';
 import { nicheIdsBySlug } from '../niches/niches-service.ts';
+import { recordAudit } from '../audit/audit-service.ts';
 
 export const importColumns = [
   'platform',
@@ -239,6 +240,16 @@ export async function importAccountsCsv(
         );
         onProgress?.('write', done, rows.length);
       }
+      // One summary record per import (the file and the count): a record per account would double the
+      // cost of a 20,000-row import, and each account's activity log already has its account_imported row.
+      await recordAudit(trx, {
+        actor: deps.actor,
+        action: 'account.import',
+        targetType: 'account',
+        targetId: `import:${source}`,
+        targetLabel: source,
+        changes: { imported: { before: null, after: rows.length } },
+      });
       await recordEvent(trx, {
         category: 'account',
         severity: 'info',

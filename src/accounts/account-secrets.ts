@@ -11,6 +11,8 @@ import {
   type Secrets,
   type SecretSummary,
 } from './account-model.ts';
+import { recordAudit } from '../audit/audit-service.ts';
+import { accountLabel } from './account-audit.ts';
 import type { AccountRow } from './accounts-repository.ts';
 import { findAccount, type AccountDeps } from './accounts-service.ts';
 
@@ -111,14 +113,23 @@ async function audit(
   message: string,
   context: Record<string, unknown>,
 ): Promise<void> {
-  await deps.db.transaction().execute((trx) =>
-    recordEventWithActivity(trx, {
+  await deps.db.transaction().execute(async (trx) => {
+    await recordEventWithActivity(trx, {
       category: 'auth',
       severity: 'info',
       eventType,
       accountId: row.id,
       message: `${row.platform} account ${row.username}: ${message}`,
       context: { actor: deps.actor, ...context },
-    }),
-  );
+    });
+    // Which fields were read, never their values.
+    await recordAudit(trx, {
+      actor: deps.actor,
+      action: eventType === 'totp_generated' ? 'account.totp' : 'account.reveal',
+      targetType: 'account',
+      targetId: row.id,
+      targetLabel: accountLabel(row),
+      note: Array.isArray(context.fields) ? `fields: ${context.fields.join(', ') || 'none'}` : null,
+    });
+  });
 }

@@ -8,6 +8,7 @@ import type { AccountState } from './account-model.ts';
 import { compareAndSetState, findAccountRow } from './accounts-repository.ts';
 import { findAccount, type AccountDeps } from './accounts-service.ts';
 import { validateState } from './account-validation.ts';
+import { auditAccount } from './account-audit.ts';
 
 export interface StateChange {
   reason: string;
@@ -68,6 +69,13 @@ export async function setAccountState(
       deviceId: row.device_id,
       message: `${row.platform} account ${row.username}: ${from} → ${to} (${change.reason})`,
       context: detail,
+    });
+    await auditAccount(trx, {
+      actor,
+      action: 'account.state',
+      id: row.id,
+      before: row,
+      note: change.reason,
     });
     return { from, to };
   };

@@ -16,6 +16,7 @@ import type { Vault } from '../vault/vault.ts';
 import type { WarmingPolicy } from '../warming/warming-policy.ts';
 import type { Account, AccountState, SecretField, Secrets } from './account-model.ts';
 import { sealSecrets, summariseSecrets } from './account-secrets.ts';
+import { auditAccount } from './account-audit.ts';
 import { validateCount, validateState, validateUsername } from './account-validation.ts';
 import {
   findAccountRow,
@@ -159,6 +160,7 @@ export async function addAccount(deps: AccountDeps, input: NewAccount): Promise<
           detail: { actor: deps.actor, state, secrets: Object.keys(input.secrets ?? {}) },
         },
       ]);
+      await auditAccount(trx, { actor: deps.actor, action: 'account.create', id, before: undefined });
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw liveConflict(platform, username);
@@ -273,6 +275,7 @@ export async function updateAccount(deps: AccountDeps, ref: string, patch: Accou
           },
         },
       ]);
+      await auditAccount(trx, { actor: deps.actor, action: 'account.update', id: row.id, before: row });
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw liveConflict(row.platform, newUsername ?? row.username);
@@ -296,6 +299,13 @@ export async function deleteAccount(deps: AccountDeps, ref: string, reason?: str
       message: `${row.platform} account ${row.username} deleted by ${deps.actor}${reason ? `: ${reason}` : ''}`,
       context: { actor: deps.actor, ...(reason ? { reason } : {}) },
     });
+    await auditAccount(trx, {
+      actor: deps.actor,
+      action: 'account.delete',
+      id: row.id,
+      before: row,
+      note: reason,
+    });
   });
   return getAccount(deps, row.id);
 }
@@ -314,6 +324,7 @@ export async function restoreAccount(deps: AccountDeps, ref: string): Promise<Ac
         message: `${row.platform} account ${row.username} restored by ${deps.actor}`,
         context: { actor: deps.actor },
       });
+      await auditAccount(trx, { actor: deps.actor, action: 'account.restore', id: row.id, before: row });
     });
   } catch (err) {
     if (isUniqueViolation(err)) {

@@ -7,6 +7,7 @@ import type { Db } from '../db/pool.ts';
 import { SoviError, invalidInput, notFound } from '../errors.ts';
 import type { Executor } from '../db/executor.ts';
 import { recordEvent } from '../events/events-service.ts';
+import { diffChanges, recordAudit } from '../audit/audit-service.ts';
 import { isUuid } from '../ids.ts';
 import { lowerRole, roleAtLeast, roles, type Role } from './roles.ts';
 import { findUser } from '../users/users-service.ts';
@@ -163,6 +164,19 @@ export async function createToken(
           expiresAt: created.expiresAt?.toISOString() ?? null,
         },
       });
+      // The token's name and access; its secret is never recorded (only its hash is even stored).
+      await recordAudit(trx, {
+        actor,
+        action: 'token.create',
+        targetType: 'token',
+        targetId: created.id,
+        targetLabel: name,
+        changes: diffChanges(
+          undefined,
+          { name, readOnly: created.readOnly, secret: 'set' },
+          { secret: ['secret'] },
+        ),
+      });
       return created;
     });
     return { token, secret };
@@ -228,6 +242,14 @@ export async function revokeToken(
       eventType: 'api_token_revoked',
       message: `${revoked.role} API token "${revoked.name}" revoked by ${actor}`,
       context: { actor, name: revoked.name, id: revoked.id },
+    });
+    await recordAudit(trx, {
+      actor,
+      action: 'token.revoke',
+      targetType: 'token',
+      targetId: revoked.id,
+      targetLabel: revoked.name,
+      changes: diffChanges({ revokedAt: null }, { revokedAt: revoked.revokedAt }),
     });
     return revoked;
   });

@@ -98,6 +98,11 @@ export const groups: readonly CommandGroup[] = [
     load: () => import('./maintenance-commands.ts').then((m) => m.registerMaintenanceCommands),
   },
   {
+    name: 'audit',
+    description: 'the audit trail: who changed what, and what it was before',
+    load: () => import('./audit-commands.ts').then((m) => m.registerAuditCommands),
+  },
+  {
     name: 'worker',
     description:
       "run this host's warming worker, device health monitor and content worker (what `sovi up` runs beside the server)",

@@ -16,6 +16,8 @@ export const commandActions: Readonly<Record<string, Action>> = {
   'maintenance run': 'system.manage',
   'maintenance partitions': 'system.manage',
 
+  'audit list': 'read',
+
   'niches add': 'niches.write',
   'niches update': 'niches.write',
   'niches list': 'read',

@@ -110,6 +110,7 @@ export function registerContentCommands(content: Command): void {
               trendId: o.fromTrend,
               produce: o.produce,
               names: newContentFlags,
+              actor: ctx.config.actor,
             },
             o.produce ? await jobSink(ctx) : undefined,
           );
@@ -132,9 +133,9 @@ export function registerContentCommands(content: Command): void {
         const { db } = await ctx.database();
         const sink = await jobSink(ctx);
         if (o.all) {
-          ctx.print(`queued ${await produceAll(db, sink)} piece(s) of content`);
+          ctx.print(`queued ${await produceAll(db, sink, ctx.config.actor)} piece(s) of content`);
         } else {
-          const c = await produce(db, sink, id!);
+          const c = await produce(db, sink, id!, ctx.config.actor);
           ctx.print(`queued ${c.id} at ${c.status}`);
         }
       }),

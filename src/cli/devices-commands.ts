@@ -50,18 +50,22 @@ export function registerDevicesCommands(devices: Command): void {
     .option('--host <host>', 'the machine it is plugged into (default: this one, SOVI_HOST_NAME)')
     .action(
       action(async (ctx, options: DeviceOptions) => {
-        const device = await createDevice((await ctx.database()).db, {
-          name: required('--name', options.name),
-          udid: required('--udid', options.udid),
-          host: options.host ?? ctx.config.host,
-          model: options.model,
-          iosVersion: options.iosVersion,
-          wdaPort: options.wdaPort === undefined ? undefined : parsePort(options.wdaPort),
-          status:
-            options.status === undefined
-              ? undefined
-              : parseChoice('--status', options.status, deviceStatuses),
-        });
+        const device = await createDevice(
+          (await ctx.database()).db,
+          {
+            name: required('--name', options.name),
+            udid: required('--udid', options.udid),
+            host: options.host ?? ctx.config.host,
+            model: options.model,
+            iosVersion: options.iosVersion,
+            wdaPort: options.wdaPort === undefined ? undefined : parsePort(options.wdaPort),
+            status:
+              options.status === undefined
+                ? undefined
+                : parseChoice('--status', options.status, deviceStatuses),
+          },
+          ctx.config.actor,
+        );
         ctx.print(
           `added device ${device.name} (udid ${device.udid}, id ${device.id}), status ${device.status}`,
         );
@@ -163,7 +167,7 @@ export function registerDevicesCommands(devices: Command): void {
             'nothing to update: pass at least one of --name, --host, --model, --ios-version, --wda-port, --status, --storage-free-gb, --battery',
           );
         }
-        const device = await updateDevice((await ctx.database()).db, ref, changes);
+        const device = await updateDevice((await ctx.database()).db, ref, changes, ctx.config.actor);
         ctx.print(`updated device ${device.name} (udid ${device.udid}): ${summary(device)}`);
       }),
     );
@@ -174,9 +178,12 @@ export function registerDevicesCommands(devices: Command): void {
     .option('--force', 'remove it anyway, unassigning its accounts')
     .action(
       action(async (ctx, ref: string, options: { force?: boolean }) => {
-        const { device, unassignedAccounts } = await removeDevice((await ctx.database()).db, ref, {
-          force: options.force === true,
-        });
+        const { device, unassignedAccounts } = await removeDevice(
+          (await ctx.database()).db,
+          ref,
+          { force: options.force === true },
+          ctx.config.actor,
+        );
         const unassigned =
           unassignedAccounts > 0
             ? `; unassigned ${unassignedAccounts} account${unassignedAccounts === 1 ? '' : 's'}`

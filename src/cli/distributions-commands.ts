@@ -67,7 +67,7 @@ export function registerDistributionsCommands(distributions: Command): void {
     .requiredOption('--reason <text>', 'what the platform said')
     .action(
       action(async (ctx, id: string, o: { reason: string }) => {
-        await markDistributionRemoved((await ctx.database()).db, id, o.reason);
+        await markDistributionRemoved((await ctx.database()).db, id, o.reason, ctx.config.actor);
         ctx.print(`marked ${id} removed`);
       }),
     );

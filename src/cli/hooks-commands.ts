@@ -27,12 +27,16 @@ export function registerHooksCommands(hooks: Command): void {
           ctx,
           o: { category: string; template: string; niche?: string; score?: number; json?: boolean },
         ) => {
-          const hook = await addHook((await ctx.database()).db, {
-            category: o.category,
-            template: o.template,
-            niche: o.niche,
-            effectivenessScore: o.score,
-          });
+          const hook = await addHook(
+            (await ctx.database()).db,
+            {
+              category: o.category,
+              template: o.template,
+              niche: o.niche,
+              effectivenessScore: o.score,
+            },
+            ctx.config.actor,
+          );
           ctx.print(o.json ? json(hook) : `added hook ${hook.id} (${hook.category})`);
         },
       ),
@@ -49,7 +53,12 @@ export function registerHooksCommands(hooks: Command): void {
         } catch {
           throw invalidInput('file', `file: cannot read ${file}`);
         }
-        const result = await importHooks((await ctx.database()).db, text, path.basename(file));
+        const result = await importHooks(
+          (await ctx.database()).db,
+          text,
+          path.basename(file),
+          ctx.config.actor,
+        );
         ctx.print(`imported ${result.imported} hooks from ${file}`);
       }),
     );

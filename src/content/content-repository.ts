@@ -135,10 +135,10 @@ export async function setContentArchivedRow(db: Executor, id: string, archived: 
 export async function contentInStages(
   db: Executor,
   stages: readonly Stage[],
-): Promise<{ id: string; production_status: string }[]> {
+): Promise<{ id: string; topic: string; production_status: string }[]> {
   return db
     .selectFrom('content')
-    .select(['id', 'production_status'])
+    .select(['id', 'topic', 'production_status'])
     .where('production_status', 'in', [...stages])
     .execute();
 }
@@ -153,10 +153,10 @@ export async function staleContentRows(
   stages: readonly Stage[],
   before: Date,
   limit: number,
-): Promise<{ id: string; production_status: string }[]> {
+): Promise<{ id: string; topic: string; production_status: string }[]> {
   return db
     .selectFrom('content')
-    .select(['id', 'production_status'])
+    .select(['id', 'topic', 'production_status'])
     .where('production_status', 'in', [...stages])
     .where('updated_at', '<', before)
     .where((eb) =>

@@ -4,6 +4,8 @@ import { resolveNiche } from '../niches/niches-service.ts';
 import { SoviError, invalidInput, notFound } from '../errors.ts';
 import type { Executor } from '../db/executor.ts';
 import { recordEvent } from '../events/events-service.ts';
+import { diffChanges, recordAudit } from '../audit/audit-service.ts';
+import { inTransaction } from '../db/in-transaction.ts';
 import { isUuid } from '../ids.ts';
 import { getTrend } from '../trends/trends-service.ts';
 import {
@@ -48,10 +50,6 @@ export function toContent(row: ContentRow): Content {
   };
 }
 
-/** Runs `fn` in a transaction: the caller's, when `db` already is one. */
-const inTransaction = <T>(db: Executor, fn: (trx: Executor) => Promise<T>): Promise<T> =>
-  db.isTransaction ? fn(db) : db.transaction().execute(fn);
-
 /** A process without a job sink (an API server without the job engine) cannot queue production. */
 function requireSink(sink: PipelineJobSink | undefined): PipelineJobSink {
   if (sink) return sink;
@@ -88,6 +86,8 @@ export interface NewContent {
   produce?: boolean;
   /** The API's field names unless told. */
   names?: Partial<NewContentNames>;
+  /** Who creates it, for the audit trail. */
+  actor?: string;
 }
 
 /**
@@ -143,6 +143,21 @@ export async function createContent(
     const id = await insertContentRow(trx, { topic, nicheId, format, trendId: input.trendId ?? null });
     const created = await getContent(trx, id);
     if (queue) await queue.enqueueStage(trx, { contentId: id, stage: 'scripting' });
+    await recordAudit(trx, {
+      actor: input.actor ?? 'system',
+      action: 'content.create',
+      targetType: 'content',
+      targetId: id,
+      targetLabel: topic,
+      changes: diffChanges(undefined, {
+        topic,
+        niche: input.niche ?? nicheId,
+        format,
+        fromTrend: input.trendId ?? null,
+        status: created.status,
+      }),
+      note: queue ? 'production queued' : null,
+    });
     return created;
   });
 }
@@ -155,7 +170,12 @@ export async function contentStatusCounts(db: Executor): Promise<Record<Producti
 }
 
 /** Queues the job of the stage a piece of content is in (a no-op for a stage already queued). */
-export async function produce(db: Executor, sink: PipelineJobSink | undefined, id: string): Promise<Content> {
+export async function produce(
+  db: Executor,
+  sink: PipelineJobSink | undefined,
+  id: string,
+  actor = 'system',
+): Promise<Content> {
   const queue = requireSink(sink);
   const content = await getContent(db, id);
   if (content.status === 'complete')
@@ -167,17 +187,36 @@ export async function produce(db: Executor, sink: PipelineJobSink | undefined, i
       { field: 'id' },
     );
   }
-  await queue.enqueueStage(db, { contentId: id, stage: content.status });
+  const stage = content.status;
+  await inTransaction(db, async (trx) => {
+    await queue.enqueueStage(trx, { contentId: id, stage });
+    await recordProduce(trx, actor, content.id, content.topic, stage);
+  });
   return content;
 }
 
 /** Queues every piece of content that is in a stage. */
-export async function produceAll(db: Executor, sink: PipelineJobSink): Promise<number> {
-  const rows = await contentInStages(db, stages);
-  for (const row of rows)
-    await sink.enqueueStage(db, { contentId: row.id, stage: row.production_status as Stage });
-  return rows.length;
+export async function produceAll(db: Executor, sink: PipelineJobSink, actor = 'system'): Promise<number> {
+  return inTransaction(db, async (trx) => {
+    const rows = await contentInStages(trx, stages);
+    for (const row of rows) {
+      await sink.enqueueStage(trx, { contentId: row.id, stage: row.production_status as Stage });
+      await recordProduce(trx, actor, row.id, row.topic, row.production_status);
+    }
+    return rows.length;
+  });
 }
+
+/** Queuing a stage changes no field: the record says which stage was queued. */
+const recordProduce = (trx: Executor, actor: string, id: string, topic: string, stage: string) =>
+  recordAudit(trx, {
+    actor,
+    action: 'content.produce',
+    targetType: 'content',
+    targetId: id,
+    targetLabel: topic,
+    note: `queued ${stage}`,
+  });
 
 export const failureOf = (content: Pick<Content, 'assetManifest'>): ProductionFailure | undefined =>
   content.assetManifest.failure as ProductionFailure | undefined;
@@ -218,6 +257,15 @@ export async function retryContent(
       eventType: 'content_retried',
       message: `${actor} retried "${content.topic}" from ${stage}`,
       context: { contentId: id, stage, actor, previousReason: failure.reason },
+    });
+    await recordAudit(trx, {
+      actor,
+      action: 'content.retry',
+      targetType: 'content',
+      targetId: id,
+      targetLabel: content.topic,
+      changes: { status: { before: 'failed', after: stage } },
+      note: failure.reason,
     });
     return stage;
   });

@@ -88,6 +88,18 @@ export interface ApiTokens {
   user_id: string | null;
 }
 
+export interface AuditLog {
+  action: string;
+  actor: string;
+  at: Generated<Timestamp>;
+  changes: Generated<Json>;
+  id: Generated<number>;
+  note: string | null;
+  target_id: string;
+  target_label: string;
+  target_type: string;
+}
+
 export interface AuthFailures {
   address: string;
   failures: number;
@@ -391,6 +403,7 @@ export interface DB {
   accounts: Accounts;
   activity_log: ActivityLog;
   api_tokens: ApiTokens;
+  audit_log: AuditLog;
   auth_failures: AuthFailures;
   content: Content;
   content_metrics_daily: ContentMetricsDaily;

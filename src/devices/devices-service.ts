@@ -29,6 +29,7 @@ import {
 } from './devices-repository.ts';
 import { keysetPage, type Keyset } from '../db/keyset.ts';
 import { isUniqueViolation } from '../db/pg-errors.ts';
+import { diffChanges, recordAudit } from '../audit/audit-service.ts';
 
 export function toDevice(row: DeviceRow): Device {
   return {
@@ -132,7 +133,31 @@ export async function listDevicePage(
   return { devices: page.items, nextCursor: page.nextCursor };
 }
 
-export async function createDevice(db: Executor, input: NewDevice): Promise<Device> {
+/** What the audit trail compares: what people set, not what the monitor keeps (health, sessions, readings' times). */
+const audited = (d: Device | undefined) =>
+  d && {
+    name: d.name,
+    udid: d.udid,
+    host: d.host,
+    model: d.model,
+    iosVersion: d.iosVersion,
+    wdaPort: d.wdaPort,
+    status: d.status,
+    batteryLevel: d.batteryLevel,
+    storageFreeGb: d.storageFreeGb,
+  };
+
+/** device.maintenance when a change only takes a device into or out of maintenance; device.update otherwise. */
+function updateAction(before: Device, after: Device): string {
+  const changed = Object.keys(diffChanges(audited(before), audited(after)));
+  const maintenance = before.status === 'maintenance' || after.status === 'maintenance';
+  return maintenance && changed.length === 1 && changed[0] === 'status'
+    ? 'device.maintenance'
+    : 'device.update';
+}
+
+/** `actor`: who adds it, for the audit trail (a person, a token, `system`). */
+export async function createDevice(db: Executor, input: NewDevice, actor = 'system'): Promise<Device> {
   const name = required('name', input.name);
   const udid = required('udid', input.udid);
   const values = {
@@ -152,7 +177,19 @@ export async function createDevice(db: Executor, input: NewDevice): Promise<Devi
   if (existing) throw udidTaken(udid, existing.name);
   await checkNameFree(db, name, undefined);
   try {
-    return toDevice(await insertDevice(db, values));
+    const insert = async (trx: Executor) => {
+      const device = toDevice(await insertDevice(trx, values));
+      await recordAudit(trx, {
+        actor,
+        action: 'device.create',
+        targetType: 'device',
+        targetId: device.id,
+        targetLabel: device.name,
+        changes: diffChanges(undefined, audited(device)),
+      });
+      return device;
+    };
+    return await (db.isTransaction ? insert(db) : db.transaction().execute(insert));
   } catch (err) {
     // Another process added the same udid between the check and the insert.
     if (isUniqueViolation(err, 'devices_udid_key')) throw udidTaken(udid, undefined);
@@ -160,7 +197,12 @@ export async function createDevice(db: Executor, input: NewDevice): Promise<Devi
   }
 }
 
-export async function updateDevice(db: Db, ref: string, changes: DeviceChanges): Promise<Device> {
+export async function updateDevice(
+  db: Db,
+  ref: string,
+  changes: DeviceChanges,
+  actor = 'system',
+): Promise<Device> {
   const name = changes.name === undefined ? undefined : required('name', changes.name);
   const status = changes.status === undefined ? undefined : checkStatus(changes.status);
   const values: DeviceUpdate = {};
@@ -189,7 +231,16 @@ export async function updateDevice(db: Db, ref: string, changes: DeviceChanges):
     if (name !== undefined && name !== device.name) await checkNameFree(trx, name, device.id);
     const row = await updateDeviceRow(trx, device.id, values);
     if (!row) throw notFound('device', `"${ref}"`);
-    return toDevice(row);
+    const updated = toDevice(row);
+    await recordAudit(trx, {
+      actor,
+      action: updateAction(device, updated),
+      targetType: 'device',
+      targetId: device.id,
+      targetLabel: updated.name,
+      changes: diffChanges(audited(device), audited(updated)),
+    });
+    return updated;
   });
 }
 
@@ -219,6 +270,7 @@ export async function removeDevice(
   db: Db,
   ref: string,
   options: { force?: boolean } = {},
+  actor = 'system',
 ): Promise<{ device: Device; unassignedAccounts: number }> {
   return db.transaction().execute(async (trx) => {
     const found = await findDeviceByRef(trx, ref);
@@ -237,6 +289,15 @@ export async function removeDevice(
       await resolveOpenEvents(trx, { eventType, deviceId: device.id }, { reason: 'device removed' });
     }
     await deleteDeviceRow(trx, device.id);
+    await recordAudit(trx, {
+      actor,
+      action: 'device.remove',
+      targetType: 'device',
+      targetId: device.id,
+      targetLabel: device.name,
+      changes: diffChanges(audited(device), undefined),
+      note: accounts > 0 ? `${accounts} account(s) unassigned` : null,
+    });
     return { device, unassignedAccounts: accounts };
   });
 }

@@ -23,6 +23,9 @@ import {
 } from './events-repository.ts';
 import type { Executor } from '../db/executor.ts';
 import { resolveAccount } from '../accounts/accounts-service.ts';
+import { inTransaction } from '../db/in-transaction.ts';
+import { recordAudit } from '../audit/audit-service.ts';
+import { findAccount } from '../accounts/accounts-service.ts';
 import { resolveDevice } from '../devices/devices-service.ts';
 import {
   knownCategories,
@@ -190,9 +193,26 @@ export async function resolveEvent(db: Executor, id: number, resolution: Resolut
   if (!resolvers.includes(resolution.by as Resolver)) {
     throw invalidInput('by', `by: expected one of ${resolvers.join(', ')}, got "${resolution.by}"`);
   }
-  const row = await resolveEventRow(db, id, resolution.by, {
-    ...(resolution.note ? { note: resolution.note } : {}),
-    ...(resolution.actor ? { actor: resolution.actor } : {}),
+  const row = await inTransaction(db, async (trx) => {
+    const resolved = await resolveEventRow(trx, id, resolution.by, {
+      ...(resolution.note ? { note: resolution.note } : {}),
+      ...(resolution.actor ? { actor: resolution.actor } : {}),
+    });
+    if (resolved) {
+      await recordAudit(trx, {
+        actor: resolution.actor ?? resolution.by,
+        action: 'event.resolve',
+        targetType: 'event',
+        targetId: String(id),
+        targetLabel: `${resolved.category}/${resolved.event_type}`,
+        changes: {
+          resolved: { before: false, after: true },
+          resolvedBy: { before: null, after: resolution.by },
+        },
+        note: resolution.note,
+      });
+    }
+    return resolved;
   });
   if (row) return toEvent(row);
   const existing = await getEvent(db, id); // Throws not_found.

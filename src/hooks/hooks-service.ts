@@ -5,6 +5,8 @@ import { nicheIdsBySlug, resolveNiche } from '../niches/niches-service.ts';
 import { checkHeader, decimal, fieldsByName, importRefused, readCsv } from '../csv-import.ts';
 import { invalidInput, notFound } from '../errors.ts';
 import type { Executor } from '../db/executor.ts';
+import { diffChanges, recordAudit } from '../audit/audit-service.ts';
+import { inTransaction } from '../db/in-transaction.ts';
 import { isUuid } from '../ids.ts';
 import { unknownPlaceholders, type Hook, type HookScores, type PlatformScore } from './hook-model.ts';
 import { chooseHook } from './hook-selector.ts';
@@ -73,15 +75,33 @@ function checkHook(input: NewHook, at = ''): { category: string; template: strin
   return { category, template };
 }
 
-export async function addHook(db: Executor, input: NewHook): Promise<Hook> {
+/** A hook as the audit trail names it: its text, shortened. */
+const hookLabel = (template: string) => (template.length > 80 ? `${template.slice(0, 79)}…` : template);
+
+export async function addHook(db: Executor, input: NewHook, actor = 'system'): Promise<Hook> {
   const { category, template } = checkHook(input);
-  const id = await insertHook(db, {
-    category,
-    template,
-    niche_id: input.niche ? await resolveNiche(db, input.niche) : null,
-    effectiveness_score: input.effectivenessScore ?? null,
+  return inTransaction(db, async (trx) => {
+    const id = await insertHook(trx, {
+      category,
+      template,
+      niche_id: input.niche ? await resolveNiche(trx, input.niche) : null,
+      effectiveness_score: input.effectivenessScore ?? null,
+    });
+    await recordAudit(trx, {
+      actor,
+      action: 'hook.create',
+      targetType: 'hook',
+      targetId: id,
+      targetLabel: hookLabel(template),
+      changes: diffChanges(undefined, {
+        category,
+        template,
+        niche: input.niche ?? null,
+        effectivenessScore: input.effectivenessScore ?? null,
+      }),
+    });
+    return getHook(trx, id);
   });
-  return getHook(db, id);
 }
 
 export interface HookChanges {
@@ -131,7 +151,13 @@ export async function getHook(db: Executor, id: string): Promise<Hook> {
 const importColumns = ['category', 'template', 'niche', 'effectiveness_score'] as const;
 
 /** Imports hooks from CSV: every row checked first, every bad line reported, then all or none. */
-export async function importHooks(db: Executor, text: string, source: string): Promise<{ imported: number }> {
+/** The audit trail gets one summary record per import (the file and the count), not one per hook. */
+export async function importHooks(
+  db: Executor,
+  text: string,
+  source: string,
+  actor = 'system',
+): Promise<{ imported: number }> {
   const { header, records, issues } = readCsv(text, source);
   checkHeader(header, source, importColumns, ['category', 'template']);
   const rows: { line: number; category: string; template: string; niche?: string; score?: number }[] = [];
@@ -161,15 +187,25 @@ export async function importHooks(db: Executor, text: string, source: string): P
       issues.push({ line: r.line, field: 'niche', message: `niche: no niche "${r.niche}"` });
   }
   if (issues.length > 0) throw importRefused(source, issues);
-  await insertHooks(
-    db,
-    rows.map((r) => ({
-      category: r.category,
-      template: r.template,
-      niche_id: r.niche ? (niches.get(r.niche) ?? null) : null,
-      effectiveness_score: r.score ?? null,
-    })),
-  );
+  await inTransaction(db, async (trx) => {
+    await insertHooks(
+      trx,
+      rows.map((r) => ({
+        category: r.category,
+        template: r.template,
+        niche_id: r.niche ? (niches.get(r.niche) ?? null) : null,
+        effectiveness_score: r.score ?? null,
+      })),
+    );
+    await recordAudit(trx, {
+      actor,
+      action: 'hook.import',
+      targetType: 'hook',
+      targetId: `import:${source}`,
+      targetLabel: source,
+      changes: { imported: { before: null, after: rows.length } },
+    });
+  });
   return { imported: rows.length };
 }
 

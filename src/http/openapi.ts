@@ -37,6 +37,7 @@ export async function registerOpenApi(app: FastifyInstance, routeRoles: RouteRol
         { name: 'devices', description: 'the phone fleet' },
         { name: 'accounts', description: 'managed accounts and their credentials' },
         { name: 'events', description: 'the event log' },
+        { name: 'audit', description: 'who changed what, and what it was before' },
         { name: 'health' },
       ],
     },

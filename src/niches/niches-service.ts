@@ -7,6 +7,7 @@ import { isUniqueViolation } from '../db/pg-errors.ts';
 import { SoviError, invalidInput } from '../errors.ts';
 import { recordEvent } from '../events/events-service.ts';
 import { isUuid } from '../ids.ts';
+import { diffChanges, recordAudit } from '../audit/audit-service.ts';
 import { decodeCursor, encodeCursor } from '../db/keyset.ts';
 import { NICHE_SLUG, nicheStatuses, type Niche, type NicheStatus } from './niche-model.ts';
 import {
@@ -148,6 +149,14 @@ export async function addNiche(db: Db, input: NewNiche, actor: string): Promise<
         message: `${actor} added the niche ${row.slug} (${row.name})`,
         context: { actor, nicheId: row.id, ...values },
       });
+      await recordAudit(trx, {
+        actor,
+        action: 'niche.create',
+        targetType: 'niche',
+        targetId: row.id,
+        targetLabel: row.slug,
+        changes: diffChanges(undefined, values),
+      });
       return toNiche(row);
     });
   } catch (err) {
@@ -186,6 +195,14 @@ export async function updateNiche(db: Db, ref: string, patch: NichePatch, actor:
         eventType: 'niche_updated',
         message: `${actor} changed the niche ${current.slug}: ${Object.keys(changes).join(', ')}`,
         context: { actor, nicheId: current.id, before: pick(current, changes), after: changes },
+      });
+      await recordAudit(trx, {
+        actor,
+        action: 'niche.update',
+        targetType: 'niche',
+        targetId: current.id,
+        targetLabel: row.slug,
+        changes: diffChanges(pick(current, changes), changes),
       });
       return toNiche(row);
     });

@@ -7,6 +7,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/pool.ts';
 import { recordEvent } from '../events/events-service.ts';
+import { recordAudit } from '../audit/audit-service.ts';
 import { envelopeKeyId, textEnvelopeKeyId, type Vault } from './vault.ts';
 
 const SECRET_COLUMNS = ['email_enc', 'password_enc', 'totp_secret_enc', 'proxy_credentials'] as const;
@@ -105,12 +106,32 @@ export async function rotateKeys(
   const valuesLeftOnOldKeys = [...left.entries()]
     .filter(([id]) => id !== keyId)
     .reduce((sum, [, n]) => sum + n, 0);
-  await recordEvent(db, {
-    category: 'auth',
-    severity: 'info',
-    eventType: 'keys_rotated',
-    message: `${options.actor} rotated vault keys to ${keyId}: ${progress.valuesRewritten} values re-encrypted, ${valuesLeftOnOldKeys} left on older keys`,
-    context: { actor: options.actor, keyId, valuesRewritten: progress.valuesRewritten, valuesLeftOnOldKeys },
+  await db.transaction().execute(async (trx) => {
+    await recordEvent(trx, {
+      category: 'auth',
+      severity: 'info',
+      eventType: 'keys_rotated',
+      message: `${options.actor} rotated vault keys to ${keyId}: ${progress.valuesRewritten} values re-encrypted, ${valuesLeftOnOldKeys} left on older keys`,
+      context: {
+        actor: options.actor,
+        keyId,
+        valuesRewritten: progress.valuesRewritten,
+        valuesLeftOnOldKeys,
+      },
+    });
+    // The key's id and the counts; key material never leaves the keyring. Each batch commits on its own
+    // (the rotation is resumable), so the record is written once the whole run is done.
+    await recordAudit(trx, {
+      actor: options.actor,
+      action: 'key.rotate',
+      targetType: 'key',
+      targetId: keyId,
+      targetLabel: `vault key ${keyId}`,
+      changes: {
+        valuesRewritten: { before: null, after: progress.valuesRewritten },
+        valuesLeftOnOldKeys: { before: null, after: valuesLeftOnOldKeys },
+      },
+    });
   });
   return { ...progress, keyId, valuesLeftOnOldKeys };
 }

@@ -33,6 +33,7 @@ const routes = [
   ['get', '/api/v1/accounts'],
   ['post', '/api/v1/accounts'],
   ['get', '/api/v1/accounts/{ref}'],
+  ['get', '/api/v1/audit'],
   ['patch', '/api/v1/accounts/{ref}'],
   ['delete', '/api/v1/accounts/{ref}'],
   ['post', '/api/v1/accounts/{ref}/restore'],

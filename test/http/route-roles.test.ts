@@ -76,6 +76,7 @@ const samples: Record<string, (role: Role) => Promise<Sample>> = {
   'GET /api/v1/session': async () => ({ url: '/api/v1/session' }),
   'GET /api/v1/settings': async () => ({ url: '/api/v1/settings' }),
   'GET /api/v1/overview': async () => ({ url: '/api/v1/overview' }),
+  'GET /api/v1/audit': async () => ({ url: '/api/v1/audit?since=1h' }),
 
   'GET /api/v1/niches': async () => ({ url: '/api/v1/niches' }),
   'GET /api/v1/niches/{ref}': async () => ({ url: '/api/v1/niches/motivation' }),

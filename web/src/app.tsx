@@ -16,6 +16,7 @@ import { Events } from './pages/events.tsx';
 import { Schedule } from './pages/schedule.tsx';
 import { Niches } from './pages/niches.tsx';
 import { Hooks } from './pages/hooks.tsx';
+import { Audit } from './pages/audit.tsx';
 import type { JSX } from 'preact';
 
 const nav: [string, string][] = [
@@ -29,6 +30,7 @@ const nav: [string, string][] = [
   ['/trends', 'Trends'],
   ['/events', 'Events'],
   ['/niches', 'Niches'],
+  ['/audit', 'Audit'],
 ];
 
 function page(path: string): JSX.Element {
@@ -54,6 +56,8 @@ function page(path: string): JSX.Element {
       return <Niches />;
     case 'hooks':
       return <Hooks />;
+    case 'audit':
+      return <Audit />;
     default:
       return (
         <div class="page">

@@ -51,6 +51,7 @@ export type DeviceDetails = Ok<'/devices/{ref}'>;
 export type Account = Ok<'/accounts'>['accounts'][number];
 export type AccountDetails = Ok<'/accounts/{ref}'>;
 export type SystemEvent = Ok<'/events'>['events'][number];
+export type AuditEntry = Ok<'/audit'>['entries'][number];
 
 export type WarmingSession = Ok<'/warming/sessions'>['sessions'][number];
 export type WarmingStatus = Ok<'/warming/status'>;

@@ -243,7 +243,12 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
     },
     async (request, reply) => {
       const { fromTrend, ...input } = request.body;
-      const created = await createContent(db, policy, { ...input, trendId: fromTrend }, contentSink);
+      const created = await createContent(
+        db,
+        policy,
+        { ...input, trendId: fromTrend, actor: actorOf(request) },
+        contentSink,
+      );
       return reply.status(201).send(withVideo(created));
     },
   );
@@ -264,7 +269,7 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
       },
     },
     async (request, reply) => {
-      const content = await produce(db, contentSink, request.params.id);
+      const content = await produce(db, contentSink, request.params.id, actorOf(request));
       return reply
         .status(202)
         .send({ content: withVideo(content), queued: content.status as (typeof stages)[number] });

@@ -14,6 +14,7 @@ import { checkDeviceNow } from '../../devices/health-monitor.ts';
 import { MAX_REF_LENGTH, booleanParam, pageQuery, pageResponses, refParam } from '../schemas.ts';
 import { eventSchema } from './events.ts';
 import type { ApiDeps } from '../api-deps.ts';
+import { actorOf } from '../auth.ts';
 
 const device = z.object({
   id: z.uuid(),
@@ -136,7 +137,11 @@ export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
       },
     },
     async (request, reply) => {
-      const created = await createDevice(db, { ...request.body, host: request.body.host ?? defaultHost });
+      const created = await createDevice(
+        db,
+        { ...request.body, host: request.body.host ?? defaultHost },
+        actorOf(request),
+      );
       return reply.status(201).send(created);
     },
   );
@@ -162,7 +167,7 @@ export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
         response: { 200: device },
       },
     },
-    async (request) => updateDevice(db, request.params.ref, request.body),
+    async (request) => updateDevice(db, request.params.ref, request.body, actorOf(request)),
   );
 
   app.delete(
@@ -181,7 +186,8 @@ export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
         },
       },
     },
-    async (request) => removeDevice(db, request.params.ref, { force: request.query.force === true }),
+    async (request) =>
+      removeDevice(db, request.params.ref, { force: request.query.force === true }, actorOf(request)),
   );
 
   app.post(

@@ -11,6 +11,7 @@ import { invalidInput } from '../../errors.ts';
 import { isUuid } from '../../ids.ts';
 import { idParams, listParam, pageQuery, pageResponses, refParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
+import { actorOf } from '../auth.ts';
 
 export const distributionSchema = z.object({
   id: z.string(),
@@ -72,6 +73,6 @@ export const distributionsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, {
         response: { 200: distributionSchema },
       },
     },
-    async (request) => markDistributionRemoved(db, request.params.id, request.body.reason),
+    async (request) => markDistributionRemoved(db, request.params.id, request.body.reason, actorOf(request)),
   );
 };

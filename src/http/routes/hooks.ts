@@ -10,6 +10,7 @@ import { formatParam, sendCsv } from '../csv-reply.ts';
 import { idParams, integerParam, pageQuery, pageResponses, refParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { BATCH_BODY_LIMIT, batchRefusalSchema } from '../batch.ts';
+import { actorOf } from '../auth.ts';
 
 const platformScore = z.object({
   score: z.number().describe('share of its posts that did well, 0–1'),
@@ -161,7 +162,7 @@ export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
         response: { 201: hookSchema },
       },
     },
-    async (request, reply) => reply.status(201).send(await addHook(db, request.body)),
+    async (request, reply) => reply.status(201).send(await addHook(db, request.body, actorOf(request))),
   );
 
   app.post(

@@ -3,6 +3,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiDeps } from '../api-deps.ts';
 import { accountsRoutes } from './accounts.ts';
+import { auditRoutes } from './audit.ts';
 import { contentRoutes } from './content.ts';
 import { devicesRoutes } from './devices.ts';
 import { distributionsRoutes } from './distributions.ts';
@@ -36,4 +37,5 @@ export const apiResources: readonly FastifyPluginAsyncZod<ApiDeps>[] = [
   warmingStreamRoutes,
   overviewRoutes,
   settingsRoutes,
+  auditRoutes,
 ];

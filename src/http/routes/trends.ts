@@ -141,7 +141,7 @@ export const trendsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
       const created = await createContent(
         db,
         policy,
-        { ...request.body, trendId: request.params.id, names: { trendId: 'id' } },
+        { ...request.body, trendId: request.params.id, names: { trendId: 'id' }, actor: actorOf(request) },
         contentSink,
       );
       return reply.status(201).send(withVideo(created));

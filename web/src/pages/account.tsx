@@ -195,6 +195,9 @@ export function AccountPage({ id }: { id: string }) {
             {a.username} <span class="muted">{a.platform}</span>{' '}
             <Badge value={a.state} tones={accountStateTone} />
           </h1>
+          <p class="page-links">
+            <a href={`/audit?target=${encodeURIComponent(a.id)}`}>history</a>
+          </p>
           <div class="grid-2">
             <Section title="Account">
               <Facts

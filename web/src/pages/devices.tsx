@@ -265,6 +265,9 @@ export function DevicePage({ id }: { id: string }) {
           <h1>
             {d.name} <Badge value={d.status} tones={deviceStatusTone} />
           </h1>
+          <p class="page-links">
+            <a href={`/audit?target=${encodeURIComponent(d.id)}`}>history</a>
+          </p>
           {canWrite && (
             <DeviceActions device={d} assignedAccounts={data.assignedAccounts} onChanged={reload} />
           )}

@@ -1,0 +1,113 @@
+// The audit trail: every write records who changed which record and each changed field before and after,
+// in the same transaction as the change (a rolled-back change leaves no record). Services call
+// recordAudit with the executor of their transaction; diffChanges turns a before and an after into the
+// changed fields, with each domain's secret fields reduced to "changed".
+import type { Executor } from '../db/executor.ts';
+import { decodeCursor, encodeCursor, isExactTime } from '../db/keyset.ts';
+import { invalidInput } from '../errors.ts';
+import { SECRET_CHANGED, type AuditEntry, type AuditRecord, type Changes } from './audit-model.ts';
+import { insertAuditRows, selectAuditRows, type AuditFilter, type AuditRow } from './audit-repository.ts';
+
+export type { AuditFilter } from './audit-repository.ts';
+
+type Snapshot = Record<string, unknown> | null | undefined;
+
+/** A value as JSON keeps it: dates as ISO text, undefined as null. */
+function plain(value: unknown): unknown {
+  if (value === undefined) return null;
+  if (value instanceof Date) return value.toISOString();
+  return value;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  // Sealed secrets are compared as bytes, never turned into text.
+  if (Buffer.isBuffer(a) || Buffer.isBuffer(b))
+    return Buffer.isBuffer(a) && Buffer.isBuffer(b) && a.equals(b);
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  return JSON.stringify(plain(a)) === JSON.stringify(plain(b));
+}
+
+/**
+ * The fields that differ between a record before and after a write (null before: created; null after:
+ * removed). Fields in `secret` are recorded as "changed", never by value, and `ignore` drops bookkeeping
+ * such as updatedAt.
+ */
+export function diffChanges(
+  before: Snapshot,
+  after: Snapshot,
+  options: { secret?: readonly string[]; ignore?: readonly string[] } = {},
+): Changes {
+  const secret = new Set(options.secret ?? []);
+  const ignore = new Set(options.ignore ?? []);
+  const keys = new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})]);
+  const changes: Changes = {};
+  for (const key of keys) {
+    if (ignore.has(key)) continue;
+    const was = before?.[key] ?? null;
+    const is = after?.[key] ?? null;
+    if (same(was, is)) continue;
+    changes[key] = secret.has(key) ? SECRET_CHANGED : { before: plain(was), after: plain(is) };
+  }
+  return changes;
+}
+
+/** Records changes in the caller's transaction: the record and the change commit or roll back together. */
+export async function recordAudit(db: Executor, entries: AuditEntry | AuditEntry[]): Promise<void> {
+  const list = Array.isArray(entries) ? entries : [entries];
+  await insertAuditRows(
+    db,
+    list.map((e) => ({
+      actor: e.actor,
+      action: e.action,
+      target_type: e.targetType,
+      target_id: e.targetId,
+      target_label: e.targetLabel.slice(0, 500),
+      changes: e.changes ?? {},
+      note: e.note?.slice(0, 2000) || null,
+    })),
+  );
+}
+
+const toRecord = (row: AuditRow): AuditRecord => ({
+  id: row.id,
+  at: row.at,
+  actor: row.actor,
+  action: row.action,
+  targetType: row.target_type as AuditRecord['targetType'],
+  targetId: row.target_id,
+  targetLabel: row.target_label,
+  changes: row.changes as Changes,
+  note: row.note,
+});
+
+export interface AuditQuery extends AuditFilter {
+  /** The nextCursor of the previous page. */
+  after?: string;
+  limit?: number;
+}
+
+/** The trail newest first, in keyset pages by (at, id). */
+export async function listAudit(
+  db: Executor,
+  query: AuditQuery,
+): Promise<{ entries: AuditRecord[]; nextCursor: string | null }> {
+  const limit = query.limit ?? 100;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+    throw invalidInput('limit', `limit: expected an integer between 1 and 1000, got ${limit}`);
+  }
+  const after = query.after
+    ? decodeCursor<[string, number]>(
+        query.after,
+        'after',
+        ([at, id]) => isExactTime(at) && Number.isSafeInteger(id),
+      )
+    : undefined;
+  const rows = await selectAuditRows(db, query, limit + 1, after);
+  const kept = rows.slice(0, limit);
+  const last = kept.at(-1);
+  return {
+    entries: kept.map(toRecord),
+    nextCursor: rows.length > limit && last ? encodeCursor([last.cursor_time, last.id]) : null,
+  };
+}
