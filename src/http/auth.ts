@@ -246,11 +246,11 @@ export function guardRoutes(app: FastifyInstance, auth: Auth): void {
         );
       }
     }
-    // Until every route names its action, a write without one needs more than a viewer.
+    // A route that names its action needs its role; until every route names one, a write without one
+    // needs more than a viewer.
     const action = request.routeOptions.config.action;
     if (
-      isWrite(request.method) &&
-      (action ? !can(request.auth.role, action) : request.auth.role === 'viewer')
+      action ? !can(request.auth.role, action) : isWrite(request.method) && request.auth.role === 'viewer'
     ) {
       const who =
         request.auth.token && request.auth.via === 'bearer' ? `token "${request.auth.token.name}"` : 'you';
