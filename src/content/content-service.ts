@@ -300,6 +300,14 @@ export async function setContentArchived(
       message: `${actor} ${archived ? 'archived' : 'restored'} "${content.topic}"`,
       context: { contentId: id, actor },
     });
+    await recordAudit(trx, {
+      actor,
+      action: archived ? 'content.archive' : 'content.restore',
+      targetType: 'content',
+      targetId: id,
+      targetLabel: content.topic,
+      changes: { archived: { before: !archived, after: archived } },
+    });
     return getContent(trx, id);
   });
 }

@@ -189,6 +189,20 @@ export interface Resolution {
   actor?: string;
 }
 
+/** The audit record of one resolution. */
+const resolvedAudit = (row: { id: number | string; category: string; event_type: string }, resolution: Resolution) => ({
+  actor: resolution.actor ?? resolution.by,
+  action: 'event.resolve',
+  targetType: 'event' as const,
+  targetId: String(row.id),
+  targetLabel: `${row.category}/${row.event_type}`,
+  changes: {
+    resolved: { before: false, after: true },
+    resolvedBy: { before: null, after: resolution.by },
+  },
+  note: resolution.note,
+});
+
 export async function resolveEvent(db: Executor, id: number, resolution: Resolution): Promise<SystemEvent> {
   if (!resolvers.includes(resolution.by as Resolver)) {
     throw invalidInput('by', `by: expected one of ${resolvers.join(', ')}, got "${resolution.by}"`);
@@ -199,18 +213,7 @@ export async function resolveEvent(db: Executor, id: number, resolution: Resolut
       ...(resolution.actor ? { actor: resolution.actor } : {}),
     });
     if (resolved) {
-      await recordAudit(trx, {
-        actor: resolution.actor ?? resolution.by,
-        action: 'event.resolve',
-        targetType: 'event',
-        targetId: String(id),
-        targetLabel: `${resolved.category}/${resolved.event_type}`,
-        changes: {
-          resolved: { before: false, after: true },
-          resolvedBy: { before: null, after: resolution.by },
-        },
-        note: resolution.note,
-      });
+      await recordAudit(trx, resolvedAudit(resolved, resolution));
     }
     return resolved;
   });
@@ -245,9 +248,13 @@ export async function resolveEvents(
   }
   const unique = [...new Set(ids)];
   if (unique.length === 0) throw invalidInput('ids', 'ids: expected at least one event id');
-  const rows = await resolveEventsRows(db, unique, resolution.by, {
-    ...(resolution.note ? { note: resolution.note } : {}),
-    ...(resolution.actor ? { actor: resolution.actor } : {}),
+  const rows = await inTransaction(db, async (trx) => {
+    const resolved = await resolveEventsRows(trx, unique, resolution.by, {
+      ...(resolution.note ? { note: resolution.note } : {}),
+      ...(resolution.actor ? { actor: resolution.actor } : {}),
+    });
+    await recordAudit(trx, resolved.map((r) => resolvedAudit(r, resolution)));
+    return resolved;
   });
   const done = new Set(rows.map((r) => r.id));
   const rest = unique.filter((id) => !done.has(id));

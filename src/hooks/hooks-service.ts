@@ -117,29 +117,54 @@ export interface HookChanges {
  * Changes a hook's text, category, niche or prior, checked as a new hook is; its use counts and scores stay.
  * `retired` retires it (the selector stops picking it; content made with it keeps it) or puts it back.
  */
-export async function updateHook(db: Executor, id: string, changes: HookChanges): Promise<Hook> {
-  const hook = await getHook(db, id);
-  const checked = checkHook({
-    category: changes.category ?? hook.category,
-    template: changes.template ?? hook.template,
-    effectivenessScore: changes.effectivenessScore ?? undefined,
-  });
-  const values: HookUpdate = {};
-  if (changes.category !== undefined) values.category = checked.category;
-  if (changes.template !== undefined) values.template = checked.template;
-  if (changes.niche !== undefined) {
-    values.niche_id = changes.niche === null ? null : await resolveNiche(db, changes.niche, 'niche');
-  }
-  if (changes.effectivenessScore !== undefined) values.effectiveness_score = changes.effectivenessScore;
-  // Retiring twice keeps the first time.
-  if (changes.retired !== undefined && changes.retired !== (hook.retiredAt !== null)) {
-    values.retired_at = changes.retired ? new Date() : null;
-  }
+export async function updateHook(
+  db: Executor,
+  id: string,
+  changes: HookChanges,
+  actor = 'system',
+): Promise<Hook> {
   if (Object.keys(changes).length === 0) {
     throw invalidInput('changes', 'nothing to update: give at least one value to change');
   }
-  if (Object.keys(values).length > 0) await updateHookRow(db, hook.id, values);
-  return getHook(db, hook.id);
+  return inTransaction(db, async (trx) => {
+    const hook = await getHook(trx, id);
+    const checked = checkHook({
+      category: changes.category ?? hook.category,
+      template: changes.template ?? hook.template,
+      effectivenessScore: changes.effectivenessScore ?? undefined,
+    });
+    const values: HookUpdate = {};
+    if (changes.category !== undefined) values.category = checked.category;
+    if (changes.template !== undefined) values.template = checked.template;
+    if (changes.niche !== undefined) {
+      values.niche_id = changes.niche === null ? null : await resolveNiche(trx, changes.niche, 'niche');
+    }
+    if (changes.effectivenessScore !== undefined) values.effectiveness_score = changes.effectivenessScore;
+    // Retiring twice keeps the first time.
+    if (changes.retired !== undefined && changes.retired !== (hook.retiredAt !== null)) {
+      values.retired_at = changes.retired ? new Date() : null;
+    }
+    if (Object.keys(values).length === 0) return hook;
+    await updateHookRow(trx, hook.id, values);
+    const updated = await getHook(trx, hook.id);
+    const audited = (h: Hook) => ({
+      category: h.category,
+      template: h.template,
+      niche: h.nicheSlug,
+      effectivenessScore: h.effectivenessScore,
+      retired: h.retiredAt !== null,
+    });
+    const retiring = values.retired_at !== undefined && Object.keys(values).length === 1;
+    await recordAudit(trx, {
+      actor,
+      action: retiring ? (changes.retired ? 'hook.retire' : 'hook.restore') : 'hook.update',
+      targetType: 'hook',
+      targetId: hook.id,
+      targetLabel: hookLabel(updated.template),
+      changes: diffChanges(audited(hook), audited(updated)),
+    });
+    return updated;
+  });
 }
 
 export async function getHook(db: Executor, id: string): Promise<Hook> {

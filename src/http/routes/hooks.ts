@@ -184,7 +184,7 @@ export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await importHooks(db, request.body.csv, request.body.source ?? 'upload')),
+      reply.status(201).send(await importHooks(db, request.body.csv, request.body.source ?? 'upload', actorOf(request))),
   );
 
   app.patch(
@@ -208,6 +208,6 @@ export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
         response: { 200: hookSchema },
       },
     },
-    async (request) => updateHook(db, request.params.id, request.body),
+    async (request) => updateHook(db, request.params.id, request.body, actorOf(request)),
   );
 };
