@@ -25,7 +25,6 @@ import type { Executor } from '../db/executor.ts';
 import { resolveAccount } from '../accounts/accounts-service.ts';
 import { inTransaction } from '../db/in-transaction.ts';
 import { recordAudit } from '../audit/audit-service.ts';
-import { findAccount } from '../accounts/accounts-service.ts';
 import { resolveDevice } from '../devices/devices-service.ts';
 import {
   knownCategories,
