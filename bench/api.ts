@@ -93,7 +93,7 @@ export async function apiBench(server: BenchServer): Promise<Section> {
     await seed(pool);
     const db = createDb(pool);
     const loaded = loadConfig({ SOVI_HOST_NAME: 'bench-host' });
-    const config = { ...loaded, api: { ...loaded.api, sessionSecret: randomBytes(24).toString('hex') } };
+    const config = loaded;
     const vault = createVault({ keys: `k1:${randomBytes(32).toString('base64')}`, keyFile: undefined });
     const sovi = await buildApp({ db, pool, logger, vault, config, policies: loadPolicies(config) });
     apps.push(sovi);

@@ -195,7 +195,6 @@ export async function scenarioBench(
       SOVI_LOG_FORMAT: 'json',
       SOVI_ACTOR: 'bench',
       SOVI_VAULT_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-      SOVI_SESSION_SECRET: randomBytes(24).toString('hex'),
       SOVI_WARMING_POLICY_FILE: policyFile,
       SOVI_CONTENT_POLICY_FILE: contentPolicyFile,
       SOVI_EXECUTOR_OPTIONS: JSON.stringify({

@@ -81,7 +81,6 @@ export async function streamsBench(
       SOVI_LOG_FORMAT: 'json',
       SOVI_ACTOR: 'bench',
       SOVI_VAULT_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-      SOVI_SESSION_SECRET: randomBytes(24).toString('hex'),
       SOVI_TRENDS_PULL_CRON: 'off', // no internet in a bench
       // One client opens them all here: the caps are raised past the bench's count.
       SOVI_STREAMS_PER_TOKEN: String(s.streams),

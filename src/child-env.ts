@@ -1,5 +1,5 @@
 // The environment every child process sovi starts (ffmpeg, ffprobe, espeak-ng, pg_ctl, useradd) gets. A
-// child inherits process.env by default, and that holds SOVI_VAULT_KEYS, SOVI_SESSION_SECRET, DATABASE_URL
+// child inherits process.env by default, and that holds SOVI_VAULT_KEYS, DATABASE_URL
 // with its password, SOVI_LLM_API_KEY…: readable by anyone who can read /proc/<pid>/environ of a long
 // ffmpeg run. So children get an allowlist of what a tool needs to find programs, temp files and its
 // locale, and nothing else.

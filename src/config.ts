@@ -184,9 +184,6 @@ const envSchema = z.object({
   SOVI_TRENDS_FETCH_TIMEOUT_MS: blankAsUnset(
     integer(100, 600_000).default(defaultTrendsSettings.fetchTimeoutMs),
   ),
-  SOVI_SESSION_SECRET: blankAsUnset(
-    z.string().min(32, 'expected at least 32 characters (e.g. openssl rand -base64 32)').optional(),
-  ),
   SOVI_SESSION_TTL_HOURS: blankAsUnset(integer(1, 2_160).default(12)),
   SOVI_METRICS_TOKEN_REQUIRED: blankAsUnset(bool('true')),
   SOVI_AUTH_FAILURES_PER_MINUTE: blankAsUnset(integer(1, 100_000).default(20)),
@@ -459,7 +456,6 @@ export function loadConfig(
       feedbackWindowDays: e.SOVI_FEEDBACK_WINDOW_DAYS,
     },
     api: {
-      sessionSecret: e.SOVI_SESSION_SECRET,
       sessionTtlHours: e.SOVI_SESSION_TTL_HOURS,
       metricsTokenRequired: e.SOVI_METRICS_TOKEN_REQUIRED,
       authFailuresPerMinute: e.SOVI_AUTH_FAILURES_PER_MINUTE,

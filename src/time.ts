@@ -24,6 +24,16 @@ export function parseTime(field: string, value: string, now: Date = new Date()):
   return date;
 }
 
+/** A duration people type ("90m", "12h", "30d", "2w") in milliseconds; a bad value is an error naming `field`. */
+export function parseDuration(field: string, value: string): number {
+  const m = RELATIVE.exec(value.trim());
+  const ms = m ? Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS] : NaN;
+  if (!(ms > 0) || !Number.isSafeInteger(ms)) {
+    throw invalidInput(field, `${field}: expected a duration like 12h, 30d or 2w, got "${value}"`);
+  }
+  return ms;
+}
+
 /** Midnight UTC of the day `at` falls on. */
 export const utcDayStart = (at: Date): Date =>
   new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()));

@@ -42,3 +42,20 @@ export async function deleteExpiredAuthFailures(db: Executor, olderThanSeconds: 
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/** The failures counted for `address` in its current window, without counting one. */
+export async function countAuthFailures(
+  db: Executor,
+  address: string,
+  windowSeconds: number,
+): Promise<FailureCount> {
+  const { rows } = await sql<FailureCount>`
+    SELECT failures AS "failures",
+      ceil(extract(epoch FROM window_start + make_interval(secs => ${windowSeconds}) - now()))::int
+        AS "retryAfterSeconds"
+    FROM auth_failures
+    WHERE address = ${address} AND window_start > now() - make_interval(secs => ${windowSeconds})`.execute(
+    db,
+  );
+  return rows[0] ?? { failures: 0, retryAfterSeconds: 0 };
+}

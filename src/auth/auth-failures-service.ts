@@ -3,7 +3,11 @@
 // out by sending bad tokens from (or claiming) its address. The counters live in PostgreSQL, so every sovi
 // process serving the API shares one budget per address.
 import type { Db } from '../db/pool.ts';
-import { deleteExpiredAuthFailures, incrementAuthFailures } from './auth-failures-repository.ts';
+import {
+  countAuthFailures,
+  deleteExpiredAuthFailures,
+  incrementAuthFailures,
+} from './auth-failures-repository.ts';
 
 const WINDOW_SECONDS = 60;
 /** Counters whose window ended this long ago are deleted, at most once a window per process. */
@@ -18,6 +22,11 @@ export interface FailureVerdict {
 export interface AuthFailureLimiter {
   /** Counts a failed attempt from `address`, and says whether the address is now over its budget. */
   failed(address: string): Promise<FailureVerdict>;
+  /**
+   * Whether `address` is over its budget already, counting nothing: a password sign-in asks before checking
+   * the password, so an address over budget cannot go on guessing.
+   */
+  peek(address: string): Promise<FailureVerdict>;
 }
 
 export function createAuthFailureLimiter(db: Db, perMinute: number): AuthFailureLimiter {
@@ -31,6 +40,13 @@ export function createAuthFailureLimiter(db: Db, perMinute: number): AuthFailure
       }
       return {
         limited: count.failures > perMinute,
+        retryAfterSeconds: Math.max(1, count.retryAfterSeconds),
+      };
+    },
+    async peek(address) {
+      const count = await countAuthFailures(db, address.slice(0, 100), WINDOW_SECONDS);
+      return {
+        limited: count.failures >= perMinute,
         retryAfterSeconds: Math.max(1, count.retryAfterSeconds),
       };
     },

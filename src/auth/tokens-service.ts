@@ -1,11 +1,16 @@
 // API tokens: created with a secret shown once, stored as its SHA-256, looked up by that hash on every
-// request, and revoked (never deleted) so that who had access stays on record.
+// request, and revoked (never deleted) so that who had access stays on record. A token belongs to a user and
+// acts with at most that user's role, narrowed further by its own; it may expire. Tokens made before tokens
+// had owners keep the power they had: read-only ones are viewers, the others admins.
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../db/pool.ts';
 import { SoviError, invalidInput, notFound } from '../errors.ts';
 import type { Executor } from '../db/executor.ts';
 import { recordEvent } from '../events/events-service.ts';
 import { isUuid } from '../ids.ts';
+import { lowerRole, roleAtLeast, roles, type Role } from './roles.ts';
+import { findUser } from '../users/users-service.ts';
+import { endTokenSessions } from './sessions-service.ts';
 import {
   insertToken,
   revokeTokenRow,
@@ -17,11 +22,27 @@ import {
   type TokenRow,
 } from './tokens-repository.ts';
 
+export interface TokenOwner {
+  id: string;
+  name: string;
+  role: Role;
+  disabled: boolean;
+  /** The niches the owner is limited to, or null: every niche. */
+  nicheIds: string[] | null;
+}
+
 export interface ApiToken {
   id: string;
   name: string;
-  /** A read-only token may read everything an API token can, and change nothing. */
+  /** The token's own role: it acts with at most this, and at most its owner's. */
+  role: Role;
+  /** The token's role is viewer: it may read, and change nothing. */
   readOnly: boolean;
+  /** Null for tokens made before tokens had owners. */
+  owner: TokenOwner | null;
+  /** What the token may do now: the lower of its role and its owner's. */
+  effectiveRole: Role;
+  expiresAt: Date | null;
   createdAt: Date;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
@@ -36,14 +57,34 @@ export const hashToken = (secret: string): Buffer => createHash('sha256').update
 
 export const looksLikeToken = (value: string): boolean => TOKEN_SHAPE.test(value);
 
-const toToken = (row: TokenRow): ApiToken => ({
-  id: row.id,
-  name: row.name,
-  readOnly: row.read_only,
-  createdAt: row.created_at,
-  lastUsedAt: row.last_used_at,
-  revokedAt: row.revoked_at,
-});
+const asRole = (value: string | null): Role | undefined => roles.find((r) => r === value);
+
+function toToken(row: TokenRow): ApiToken {
+  const role = asRole(row.role) ?? 'viewer';
+  const ownerRole = asRole(row.owner_role);
+  const owner =
+    row.user_id && row.owner_name && ownerRole
+      ? {
+          id: row.user_id,
+          name: row.owner_name,
+          role: ownerRole,
+          disabled: row.owner_disabled_at !== null,
+          nicheIds: row.owner_niche_ids,
+        }
+      : null;
+  return {
+    id: row.id,
+    name: row.name,
+    role,
+    readOnly: role === 'viewer',
+    owner,
+    effectiveRole: owner ? lowerRole(owner.role, role) : role,
+    expiresAt: row.expires_at,
+    createdAt: row.created_at,
+    lastUsedAt: row.last_used_at,
+    revokedAt: row.revoked_at,
+  };
+}
 
 export function validateTokenName(name: string, field = 'name'): string {
   if (!NAME.test(name)) {
@@ -55,7 +96,21 @@ export function validateTokenName(name: string, field = 'name'): string {
   return name;
 }
 
-const access = (token: ApiToken) => (token.readOnly ? 'read-only' : 'read-write');
+/** Who acts when a token does, in events and audit: `token:<name>`, and its owner when it has one. */
+export const tokenActor = (token: ApiToken): string =>
+  token.owner ? `token:${token.name} (user:${token.owner.name})` : `token:${token.name}`;
+
+export interface NewToken {
+  name: string;
+  /** The owner's id; null only for the CLI's ownerless tokens (the old kind). */
+  userId?: string | null;
+  /** Narrows the owner's role; defaults to it (or, ownerless, to admin). */
+  role?: Role;
+  /** Same as role viewer. */
+  readOnly?: boolean;
+  /** Milliseconds from now; unset: never. */
+  expiresInMs?: number;
+}
 
 /**
  * Creates a token. The secret is returned here and nowhere else: only its hash is stored. Creating and
@@ -63,22 +118,50 @@ const access = (token: ApiToken) => (token.readOnly ? 'read-only' : 'read-write'
  */
 export async function createToken(
   db: Db,
-  input: { name: string; readOnly?: boolean },
+  input: NewToken,
   actor: string,
 ): Promise<{ token: ApiToken; secret: string }> {
   const name = validateTokenName(input.name);
+  if (input.readOnly && input.role !== undefined && input.role !== 'viewer') {
+    throw invalidInput(
+      'role',
+      `role: a read-only token is a viewer; got --role ${input.role} with --read-only`,
+    );
+  }
   const secret = `${TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
   try {
     const token = await db.transaction().execute(async (trx) => {
-      const created = toToken(
-        await insertToken(trx, { name, token_hash: hashToken(secret), read_only: input.readOnly ?? false }),
-      );
+      const owner = input.userId ? await findUser(trx, input.userId, 'user') : undefined;
+      if (owner?.disabledAt) throw invalidInput('user', `user: ${owner.name} is disabled`);
+      const role: Role = input.readOnly ? 'viewer' : (input.role ?? owner?.role ?? 'admin');
+      if (owner && !roleAtLeast(owner.role, role)) {
+        throw invalidInput(
+          'role',
+          `role: a token acts with at most its user's role; ${owner.name} is ${owner.role}, not ${role}`,
+        );
+      }
+      const id = await insertToken(trx, {
+        name,
+        token_hash: hashToken(secret),
+        role,
+        user_id: owner?.id ?? null,
+        expires_at: input.expiresInMs === undefined ? null : new Date(Date.now() + input.expiresInMs),
+      });
+      const created = toToken((await selectTokenById(trx, id))!);
       await recordEvent(trx, {
         category: 'auth',
         severity: 'info',
         eventType: 'api_token_created',
-        message: `${access(created)} API token "${name}" created by ${actor}`,
-        context: { actor, name, id: created.id, readOnly: created.readOnly },
+        message: `${created.role} API token "${name}"${owner ? ` of ${owner.name}` : ''} created by ${actor}`,
+        context: {
+          actor,
+          name,
+          id: created.id,
+          role: created.role,
+          readOnly: created.readOnly,
+          user: owner?.name ?? null,
+          expiresAt: created.expiresAt?.toISOString() ?? null,
+        },
       });
       return created;
     });
@@ -88,17 +171,23 @@ export async function createToken(
       throw new SoviError(
         'conflict',
         `a live token named "${name}" exists already: revoke it or pick another name`,
-        {
-          field: 'name',
-        },
+        { field: 'name' },
       );
     }
     throw err;
   }
 }
 
-export async function listTokens(db: Executor, options: { all?: boolean } = {}): Promise<ApiToken[]> {
-  return (await selectTokens(db, { includeRevoked: options.all === true })).map(toToken);
+export async function listTokens(
+  db: Executor,
+  options: { all?: boolean; userId?: string } = {},
+): Promise<ApiToken[]> {
+  return (
+    await selectTokens(db, {
+      includeRevoked: options.all === true,
+      ...(options.userId === undefined ? {} : { userId: options.userId }),
+    })
+  ).map(toToken);
 }
 
 /** A token by id, or the live token with this name (else the newest revoked one). */
@@ -109,47 +198,74 @@ export async function findToken(db: Executor, ref: string): Promise<ApiToken> {
   return toToken(row);
 }
 
-/** Revokes a token (by id or name): its bearer use and its sessions end at once. */
-export async function revokeToken(db: Db, ref: string, actor: string): Promise<ApiToken> {
+/**
+ * Revokes a token (by id or name): its bearer use and its sessions end at once. With `ownerId`, only a
+ * token of that user (people revoking their own; admins pass none).
+ */
+export async function revokeToken(
+  db: Db,
+  ref: string,
+  actor: string,
+  options: { ownerId?: string } = {},
+): Promise<ApiToken> {
   return db.transaction().execute(async (trx) => {
     const token = await findToken(trx, ref);
-    const row = await revokeTokenRow(trx, token.id);
-    if (!row) {
+    if (options.ownerId !== undefined && token.owner?.id !== options.ownerId) {
+      throw notFound('token', `"${ref}"`);
+    }
+    if (!(await revokeTokenRow(trx, token.id))) {
       throw new SoviError(
         'conflict',
         `token "${token.name}" was revoked already, at ${token.revokedAt?.toISOString() ?? '?'}`,
         { field: 'token' },
       );
     }
-    const revoked = toToken(row);
+    await endTokenSessions(trx, token.id);
+    const revoked = toToken((await selectTokenById(trx, token.id))!);
     await recordEvent(trx, {
       category: 'auth',
       severity: 'info',
       eventType: 'api_token_revoked',
-      message: `${access(revoked)} API token "${revoked.name}" revoked by ${actor}`,
+      message: `${revoked.role} API token "${revoked.name}" revoked by ${actor}`,
       context: { actor, name: revoked.name, id: revoked.id },
     });
     return revoked;
   });
 }
 
-/** The live token a bearer secret belongs to, or undefined (malformed, unknown or revoked). */
-export async function authenticateToken(db: Executor, secret: string): Promise<ApiToken | undefined> {
-  if (!looksLikeToken(secret)) return undefined;
-  const hash = hashToken(secret);
-  const row = await selectLiveTokenByHash(db, hash);
-  if (!row) return undefined;
-  await noteUse(db, row);
-  return toToken(row);
+export type TokenCheck = { ok: true; token: ApiToken } | { ok: false; reason: string };
+
+/** Why a live token may not act now (expired, owner disabled), or undefined when it may. */
+function unusable(token: ApiToken): string | undefined {
+  if (token.revokedAt) return `token "${token.name}" was revoked`;
+  if (token.expiresAt && token.expiresAt.getTime() <= Date.now()) {
+    return `token "${token.name}" expired at ${token.expiresAt.toISOString()}: create a new one`;
+  }
+  if (token.owner?.disabled) return `token "${token.name}" belongs to a disabled user`;
+  return undefined;
 }
 
-/** The token of a session, if it is still live: revoking a token ends its sessions. */
+/** The token a bearer secret belongs to, if it may act: not malformed, unknown, revoked or expired. */
+export async function authenticateToken(db: Executor, secret: string): Promise<TokenCheck> {
+  if (!looksLikeToken(secret)) return { ok: false, reason: 'invalid or revoked token' };
+  const row = await selectLiveTokenByHash(db, hashToken(secret));
+  if (!row) return { ok: false, reason: 'invalid or revoked token' };
+  const token = toToken(row);
+  const reason = unusable(token);
+  if (reason) return { ok: false, reason };
+  await noteUse(db, row);
+  return { ok: true, token };
+}
+
+/** The token of a session, if it may still act: revoking a token ends its sessions. */
 export async function liveTokenById(db: Executor, id: string): Promise<ApiToken | undefined> {
   if (!isUuid(id)) return undefined;
   const row = await selectTokenById(db, id);
-  if (!row || row.revoked_at !== null) return undefined;
+  if (!row) return undefined;
+  const token = toToken(row);
+  if (unusable(token)) return undefined;
   await noteUse(db, row);
-  return toToken(row);
+  return token;
 }
 
 /** last_used_at is kept to the minute: most requests need no write at all. */

@@ -48,6 +48,11 @@ export const groups: readonly CommandGroup[] = [
     load: () => import('./keys-commands.ts').then((m) => m.registerKeysCommands),
   },
   {
+    name: 'users',
+    description: 'people: add, list, show, update, disable, enable, reset-password',
+    load: () => import('./users-commands.ts').then((m) => m.registerUsersCommands),
+  },
+  {
     name: 'tokens',
     description: 'HTTP API tokens: create (shown once), list, revoke',
     load: () => import('./tokens-commands.ts').then((m) => m.registerTokensCommands),

@@ -62,3 +62,19 @@ export async function readSecrets(
   }
   return secrets;
 }
+
+/**
+ * A new password: asked twice, hidden, on a terminal; otherwise the first line of stdin (so a script can
+ * pipe it in). Never an argument.
+ */
+export async function readNewPassword(label = 'password'): Promise<string> {
+  if (!process.stdin.isTTY) {
+    const line = (await readStdin()).split(/\r?\n/)[0] ?? '';
+    if (line === '') throw invalidInput('stdin', `stdin: expected the ${label} on its first line`);
+    return line;
+  }
+  const first = await password({ message: `${label} (at least 12 characters):`, mask: '*' });
+  const again = await password({ message: `${label} again:`, mask: '*' });
+  if (first !== again) throw invalidInput('password', 'password: the two entries differ');
+  return first;
+}

@@ -1,10 +1,14 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { roles, type Role } from '../auth/roles.ts';
 import { createToken, listTokens, revokeToken, type ApiToken } from '../auth/tokens-service.ts';
+import { parseDuration } from '../time.ts';
+import { findUser } from '../users/users-service.ts';
 import { action } from './context.ts';
 import { json, shortTime } from './format.ts';
 import { printListing } from './read-command.ts';
 
-const access = (t: ApiToken) => (t.readOnly ? 'read-only' : 'read-write');
+const expiry = (t: ApiToken) =>
+  t.expiresAt ? `${t.expiresAt.getTime() <= Date.now() ? 'expired ' : ''}${shortTime(t.expiresAt)}` : 'never';
 
 export function registerTokensCommands(tokens: Command): void {
   tokens
@@ -14,49 +18,81 @@ export function registerTokensCommands(tokens: Command): void {
       '--name <name>',
       'what the token is for, e.g. grafana or ops-laptop (unique among live tokens)',
     )
-    .option('--read-only', 'the token may read, never change anything (403 on writes)')
-    .option('--json', 'print JSON: {token, id, name, readOnly, createdAt}')
+    .option('--user <user>', 'the user it belongs to and acts for (at most with their role)')
+    .addOption(new Option('--role <role>', "narrow it below the user's role").choices(roles))
+    .option('--read-only', 'the same as --role viewer: it may read, never change anything (403 on writes)')
+    .option('--expires-in <duration>', 'e.g. 30d, 12h, 2w (default: never)')
+    .option('--json', 'print JSON: {token, id, name, role, …}')
     .addHelpText(
       'after',
-      '\nUse it as `Authorization: Bearer <token>`, or sign the dashboard in with it (POST /api/v1/session).',
+      '\nUse it as `Authorization: Bearer <token>`, or sign the dashboard in with it (POST /api/v1/session).\n' +
+        'Without --user the token has no owner and acts as admin (viewer with --read-only), as tokens did\n' +
+        'before sovi had users.',
     )
     .action(
-      action(async (ctx, o: { name: string; readOnly?: boolean; json?: boolean }) => {
-        const { db } = await ctx.database();
-        const { token, secret } = await createToken(
-          db,
-          { name: o.name, readOnly: o.readOnly === true },
-          ctx.config.actor,
-        );
-        if (o.json) {
-          ctx.print(json({ token: secret, ...token }));
-          return;
-        }
-        ctx.print(secret);
-        process.stderr.write(
-          `created ${access(token)} token "${token.name}" (${token.id}). It is shown this once: store it now.\n`,
-        );
-      }),
+      action(
+        async (
+          ctx,
+          o: {
+            name: string;
+            user?: string;
+            role?: Role;
+            readOnly?: boolean;
+            expiresIn?: string;
+            json?: boolean;
+          },
+        ) => {
+          const { db } = await ctx.database();
+          const expiresInMs =
+            o.expiresIn === undefined ? undefined : parseDuration('--expires-in', o.expiresIn);
+          const owner = o.user === undefined ? undefined : await findUser(db, o.user, '--user');
+          const { token, secret } = await createToken(
+            db,
+            {
+              name: o.name,
+              userId: owner?.id ?? null,
+              readOnly: o.readOnly === true,
+              ...(o.role ? { role: o.role } : {}),
+              ...(expiresInMs === undefined ? {} : { expiresInMs }),
+            },
+            ctx.config.actor,
+          );
+          if (o.json) {
+            ctx.print(json({ token: secret, ...token }));
+            return;
+          }
+          ctx.print(secret);
+          process.stderr.write(
+            `created ${token.role} token "${token.name}" (${token.id})${owner ? ` for ${owner.name}` : ''}, ` +
+              `expires ${expiry(token)}. It is shown this once: store it now.\n`,
+          );
+        },
+      ),
     );
 
   tokens
     .command('list')
     .description('list the live tokens (never their secrets)')
     .option('--all', 'revoked tokens too')
+    .option('--user <user>', "only this user's")
     .option('--json', 'print JSON')
     .action(
-      action(async (ctx, o: { all?: boolean; json?: boolean }) => {
-        const list = await listTokens((await ctx.database()).db, { all: o.all === true });
+      action(async (ctx, o: { all?: boolean; user?: string; json?: boolean }) => {
+        const { db } = await ctx.database();
+        const owner = o.user === undefined ? undefined : await findUser(db, o.user, '--user');
+        const list = await listTokens(db, { all: o.all === true, ...(owner ? { userId: owner.id } : {}) });
         printListing(ctx, o.json, {
           items: list,
-          empty: 'no tokens: create one with sovi tokens create --name <name>',
-          columns: ['id', 'name', 'access', 'created', 'last used', 'revoked'],
+          empty: 'no tokens: create one with sovi tokens create --name <name> --user <user>',
+          columns: ['id', 'name', 'user', 'role', 'created', 'last used', 'expires', 'revoked'],
           row: (t) => [
             t.id,
             t.name,
-            access(t),
+            t.owner?.name ?? '(none)',
+            t.role,
             shortTime(t.createdAt),
             shortTime(t.lastUsedAt) || 'never',
+            expiry(t),
             shortTime(t.revokedAt),
           ],
         });
@@ -65,7 +101,7 @@ export function registerTokensCommands(tokens: Command): void {
 
   tokens
     .command('revoke <token>')
-    .description('revoke a token (by id or name): its requests and its dashboard sessions stop at once')
+    .description('revoke a token (by id or name): its requests, dashboard sessions and streams stop at once')
     .action(
       action(async (ctx, ref: string) => {
         const token = await revokeToken((await ctx.database()).db, ref, ctx.config.actor);

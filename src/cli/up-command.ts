@@ -5,6 +5,7 @@ import { startDemoFleet } from '../demo/demo-fleet.ts';
 import { refuseRealData } from '../demo/demo-guard.ts';
 import { seedDemo, startMetricsTicker } from '../demo/seed-demo.ts';
 import { startSovi, type StartOptions } from '../main-job.ts';
+import { countUsers } from '../users/users-service.ts';
 import { action } from './context.ts';
 
 export function registerUpCommand(up: Command): void {
@@ -59,6 +60,13 @@ export function registerUpCommand(up: Command): void {
           }
           ctx.print(`sovi is up at ${running.url} (database: ${running.database.description})`);
           if (token) ctx.print(`demo: open ${running.url} and sign in with this token: ${token}`);
+          // A fresh install has nobody to sign in as: say how to make the first admin.
+          if (!token && (await countUsers(running.database.db)) === 0) {
+            ctx.print(
+              'no users yet: create the first admin with `sovi users add --name you --role admin` ' +
+                '(it asks for a password), then sign in at the address above',
+            );
+          }
           await ctx.untilStopped();
         },
         { longRunning: true },

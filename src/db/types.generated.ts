@@ -77,12 +77,15 @@ export interface ActivityLog {
 
 export interface ApiTokens {
   created_at: Generated<Timestamp>;
+  expires_at: Timestamp | null;
   id: Generated<string>;
   last_used_at: Timestamp | null;
   name: string;
-  read_only: Generated<boolean>;
+  read_only: Generated<boolean | null>;
   revoked_at: Timestamp | null;
+  role: string;
   token_hash: Buffer;
+  user_id: string | null;
 }
 
 export interface AuthFailures {
@@ -265,6 +268,27 @@ export interface Niches {
   updated_at: Generated<Timestamp>;
 }
 
+export interface Sessions {
+  address: string | null;
+  created_at: Generated<Timestamp>;
+  ended_at: Timestamp | null;
+  ended_reason: string | null;
+  expires_at: Timestamp;
+  id: Generated<string>;
+  last_seen_at: Generated<Timestamp>;
+  secret_hash: Buffer;
+  token_id: string | null;
+  user_agent: string | null;
+  user_id: string | null;
+}
+
+export interface SignInFailures {
+  address: string;
+  failures: number;
+  user_id: string;
+  window_start: Timestamp;
+}
+
 export interface SimulatedPosts {
   attempts: Generated<number>;
   idempotency_key: string;
@@ -321,6 +345,23 @@ export interface TrendObservations {
   trend_id: string | null;
 }
 
+export interface UserNiches {
+  niche_id: string;
+  user_id: string;
+}
+
+export interface Users {
+  created_at: Generated<Timestamp>;
+  disabled_at: Timestamp | null;
+  id: Generated<string>;
+  last_sign_in_at: Timestamp | null;
+  name: string;
+  password_changed_at: Generated<Timestamp>;
+  password_hash: string;
+  role: string;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface WarmingProgress {
   account_id: string;
   completed_at: Timestamp | null;
@@ -362,10 +403,14 @@ export interface DB {
   metrics_hourly: MetricsHourly;
   niche_metrics_daily: NicheMetricsDaily;
   niches: Niches;
+  sessions: Sessions;
+  sign_in_failures: SignInFailures;
   simulated_posts: SimulatedPosts;
   system_events: SystemEvents;
   trend_observations: TrendObservations;
   trending_topics: TrendingTopics;
+  user_niches: UserNiches;
+  users: Users;
   warming_progress: WarmingProgress;
   warming_queue: WarmingQueue;
 }

@@ -1,22 +1,31 @@
-// Who is calling. Every API route wants a token: a bearer token in the Authorization header (scripts,
-// agents, Prometheus), or a dashboard session cookie obtained by signing in with one.
+// Who is calling. Every API route wants a caller: a bearer token in the Authorization header (scripts,
+// agents, Prometheus), or a dashboard session cookie obtained by signing in with a name and password (or a
+// token).
 //
-// Sessions are a signed cookie (HMAC-SHA256 by @fastify/cookie) carrying the token's id and the session's
-// expiry; nothing is stored server-side. Each request looks the token up by id, so revoking a token ends its
-// sessions at once. Cookie-authenticated writes need a CSRF token (@fastify/csrf-protection, bound to the
-// session's token id); bearer requests do not, since a browser never adds an Authorization header on its
-// own. Read-only tokens get 403 on every write (POST, PUT, PATCH, DELETE).
-import { createHmac, randomBytes } from 'node:crypto';
+// Sessions live in the database (src/auth/sessions-service.ts): the cookie carries a random secret, and each
+// request looks its session up, joined to the user, so signing out, disabling the user, a new password or
+// revoking the token end it at once, in every sovi process, and a restart ends none. Cookie-authenticated
+// writes need the session's CSRF token (an HMAC of the cookie's secret: the same in every process, unknown to
+// any page that cannot read the HttpOnly cookie); bearer requests do not, since a browser never adds an
+// Authorization header on its own. The caller's role is its user's, narrowed by its token's.
 import fastifyCookie from '@fastify/cookie';
-import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createAuthFailureLimiter } from '../auth/auth-failures-service.ts';
-import { authenticateToken, liveTokenById, type ApiToken } from '../auth/tokens-service.ts';
+import {
+  csrfMatches,
+  csrfTokenFor,
+  endSessionBySecret,
+  sessionBySecret,
+  startSession,
+} from '../auth/sessions-service.ts';
+import { authenticateToken, liveTokenById, tokenActor, type ApiToken } from '../auth/tokens-service.ts';
 import type { Db } from '../db/pool.ts';
 import { SoviError } from '../errors.ts';
 import type { ApiSettings } from '../settings/api-settings.ts';
-import type { Action, Role } from '../auth/roles.ts';
+import { can, type Action, type Role } from '../auth/roles.ts';
+import { verifySignIn } from '../users/users-service.ts';
+import type { User } from '../users/users-model.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -32,16 +41,25 @@ declare module 'fastify' {
 }
 
 export interface ApiAuth {
-  token: ApiToken;
   via: 'bearer' | 'cookie';
-  /** What the caller may do: its user's role, narrowed by the token's. */
+  /** What the caller may do: its user's role, narrowed by its token's (src/auth/roles.ts). */
   role: Role;
-  /** When a cookie session ends. */
+  /** The person acting: the signed-in user, or the token's owner; null for an ownerless token. */
+  user: { id: string; name: string } | null;
+  /** The bearer token, or the token a cookie session was signed in with; null for a password session. */
+  token: ApiToken | null;
+  /** The niches the caller is limited to, or null: every niche. */
+  nicheIds: string[] | null;
+  /** The cookie session's id and end (cookie requests only). */
+  sessionId?: string;
   expiresAt?: Date;
+  /** The cookie session's CSRF token (cookie requests only). */
+  csrfToken?: string;
 }
 
 export const SESSION_COOKIE = 'sovi_session';
-export const CSRF_COOKIE = 'sovi_csrf';
+/** The cookie the CSRF plug-in used to set; signing out still clears it from older browsers. */
+const OLD_CSRF_COOKIE = 'sovi_csrf';
 /** The cookies go to the API only, never to the docs or anything else served here. */
 const COOKIE_PATH = '/api';
 const cookieOptions = {
@@ -56,8 +74,13 @@ const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export const isWrite = (method: string): boolean => WRITES.has(method);
 
 /** Who acts in audit events (reveals, state changes, resolutions) when a request does. */
-export const actorOf = (request: FastifyRequest): string =>
-  request.auth ? `token:${request.auth.token.name}` : 'api';
+export function actorOf(request: FastifyRequest): string {
+  const auth = request.auth;
+  if (!auth) return 'api';
+  if (auth.via === 'bearer' && auth.token) return tokenActor(auth.token);
+  if (auth.user) return `user:${auth.user.name}`;
+  return auth.token ? tokenActor(auth.token) : 'api';
+}
 
 export interface Auth {
   /** The sign-in route's own limit, counting every attempt. */
@@ -67,31 +90,31 @@ export interface Auth {
    * refused because of failures, its own address's or anyone's.
    */
   authenticate(request: FastifyRequest, reply: FastifyReply): Promise<ApiAuth>;
-  /** Signs a token in: sets the session cookie, returns the session's CSRF token and end. */
-  startSession(reply: FastifyReply, token: ApiToken): { csrfToken: string; expiresAt: Date };
-  /** A fresh CSRF token for the current cookie session (after a page reload). */
-  csrfToken(reply: FastifyReply, auth: ApiAuth): string;
-  endSession(reply: FastifyReply): void;
+  /** Starts a cookie session for a user (password sign-in) or a token; returns what GET /session says. */
+  startSession(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    who: { user: User } | { token: ApiToken },
+  ): Promise<{ csrfToken: string; expiresAt: Date }>;
+  /** Ends the request's cookie session (if any) and clears the cookie. */
+  endSession(request: FastifyRequest, reply: FastifyReply): Promise<void>;
   /** Checks a bearer secret given in a body (sign-in), counting a failure like a bad Authorization header. */
-  signIn(request: FastifyRequest, reply: FastifyReply, secret: string): Promise<ApiToken>;
+  signInWithToken(request: FastifyRequest, reply: FastifyReply, secret: string): Promise<ApiToken>;
+  /**
+   * Checks a name and password: 401 with the same words for an unknown name and a wrong password; 429 once
+   * this address, or this address for this user, has failed too often.
+   */
+  signInWithPassword(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    input: { name: string; password: string },
+  ): Promise<User>;
 }
 
-/**
- * Registers the cookie, CSRF and rate-limit plugins on the root instance and returns the authenticator.
- * The signing secret is SOVI_SESSION_SECRET, or random per process (sessions then end at a restart).
- */
+/** Registers the cookie and rate-limit plugins on the root instance and returns the authenticator. */
 export async function registerAuth(app: FastifyInstance, db: Db, settings: ApiSettings): Promise<Auth> {
-  const secret = settings.sessionSecret ?? randomBytes(32).toString('base64url');
-  await app.register(fastifyCookie, { secret });
+  await app.register(fastifyCookie);
   await app.register(fastifyRateLimit, { global: false });
-  await app.register(fastifyCsrf, {
-    cookieKey: CSRF_COOKIE,
-    cookieOpts: { ...cookieOptions, signed: true },
-    // A CSRF token is valid only for the session's token, so one planted from another session fails.
-    getUserInfo: (request) => request.auth?.token.id ?? '',
-    csrfOpts: { hmacKey: createHmac('sha256', secret).update('sovi csrf').digest() },
-    getToken: (request) => headerValue(request.headers['x-csrf-token']),
-  });
   app.decorateRequest('auth', null);
 
   const failures = createAuthFailureLimiter(db, settings.authFailuresPerMinute);
@@ -105,13 +128,30 @@ export async function registerAuth(app: FastifyInstance, db: Db, settings: ApiSe
     return new SoviError('unauthorized', message, { field: 'authorization' });
   }
 
-  function readSession(request: FastifyRequest, raw: string): { tokenId: string; expiresAt: Date } | null {
-    const unsigned = request.unsignCookie(raw);
-    if (!unsigned.valid || unsigned.value === null) return null;
-    const [tokenId, expires] = unsigned.value.split('.');
-    const expiresAt = new Date(Number(expires) * 1000);
-    if (!tokenId || !Number.isFinite(expiresAt.getTime()) || expiresAt.getTime() <= Date.now()) return null;
-    return { tokenId, expiresAt };
+  const sessionEnded = (reply: FastifyReply) => {
+    void reply.header('www-authenticate', 'Bearer realm="sovi"');
+    return new SoviError('unauthorized', 'the session has expired or was ended: sign in again', {
+      field: 'cookie',
+    });
+  };
+
+  async function fromCookie(secret: string, reply: FastifyReply): Promise<ApiAuth> {
+    const session = await sessionBySecret(db, secret);
+    if (!session || session.user?.disabled) throw sessionEnded(reply);
+    const token = session.tokenId === null ? null : await liveTokenById(db, session.tokenId);
+    if (session.tokenId !== null && !token) throw sessionEnded(reply);
+    const role = token ? token.effectiveRole : session.user?.role;
+    if (!role) throw sessionEnded(reply);
+    return {
+      via: 'cookie',
+      role,
+      user: session.user ? { id: session.user.id, name: session.user.name } : null,
+      token: token ?? null,
+      nicheIds: session.user?.nicheIds ?? null,
+      sessionId: session.id,
+      expiresAt: session.expiresAt,
+      csrfToken: csrfTokenFor(secret),
+    };
   }
 
   return {
@@ -121,22 +161,19 @@ export async function registerAuth(app: FastifyInstance, db: Db, settings: ApiSe
       const header = request.headers.authorization;
       if (header !== undefined) {
         const secret = /^Bearer +(\S+) *$/i.exec(header)?.[1];
-        const token = secret === undefined ? undefined : await authenticateToken(db, secret);
-        if (!token) throw await failed(request, reply, 'invalid or revoked token');
-        return { token, via: 'bearer', role: tokenRole(token) };
+        const check = secret === undefined ? undefined : await authenticateToken(db, secret);
+        if (!check?.ok) throw await failed(request, reply, check?.reason ?? 'invalid or revoked token');
+        const { token } = check;
+        return {
+          via: 'bearer',
+          role: token.effectiveRole,
+          user: token.owner ? { id: token.owner.id, name: token.owner.name } : null,
+          token,
+          nicheIds: token.owner?.nicheIds ?? null,
+        };
       }
       const cookie = request.cookies[SESSION_COOKIE];
-      if (cookie !== undefined) {
-        const session = readSession(request, cookie);
-        const token = session ? await liveTokenById(db, session.tokenId) : undefined;
-        if (!token || !session) {
-          void reply.header('www-authenticate', 'Bearer realm="sovi"');
-          throw new SoviError('unauthorized', 'the session has expired or was ended: sign in again', {
-            field: 'cookie',
-          });
-        }
-        return { token, via: 'cookie', role: tokenRole(token), expiresAt: session.expiresAt };
-      }
+      if (cookie !== undefined) return fromCookie(cookie, reply);
       void reply.header('www-authenticate', 'Bearer realm="sovi"');
       throw new SoviError(
         'unauthorized',
@@ -145,53 +182,72 @@ export async function registerAuth(app: FastifyInstance, db: Db, settings: ApiSe
       );
     },
 
-    startSession(reply, token) {
-      const expiresAt = new Date(Math.floor((Date.now() + ttlMs) / 1000) * 1000);
-      void reply.setCookie(SESSION_COOKIE, `${token.id}.${expiresAt.getTime() / 1000}`, {
-        ...cookieOptions,
-        signed: true,
-        expires: expiresAt,
+    async startSession(request, reply, who) {
+      const userId = 'user' in who ? who.user.id : (who.token.owner?.id ?? null);
+      const session = await startSession(db, {
+        userId,
+        tokenId: 'token' in who ? who.token.id : null,
+        ttlMs,
+        address: request.ip,
+        userAgent: headerValue(request.headers['user-agent']) ?? null,
       });
-      return { csrfToken: reply.generateCsrf({ userInfo: token.id }), expiresAt };
+      void reply.setCookie(SESSION_COOKIE, session.secret, { ...cookieOptions, expires: session.expiresAt });
+      return { csrfToken: csrfTokenFor(session.secret), expiresAt: session.expiresAt };
     },
 
-    csrfToken(reply, auth) {
-      return reply.generateCsrf({ userInfo: auth.token.id });
-    },
-
-    endSession(reply) {
+    async endSession(request, reply) {
+      const cookie = request.cookies[SESSION_COOKIE];
+      if (cookie !== undefined) await endSessionBySecret(db, cookie);
       void reply.clearCookie(SESSION_COOKIE, cookieOptions);
-      void reply.clearCookie(CSRF_COOKIE, cookieOptions);
+      void reply.clearCookie(OLD_CSRF_COOKIE, cookieOptions);
     },
 
-    async signIn(request, reply, secret) {
-      const token = await authenticateToken(db, secret);
-      if (!token) throw await failed(request, reply, 'invalid or revoked token');
-      return token;
+    async signInWithToken(request, reply, secret) {
+      const check = await authenticateToken(db, secret);
+      if (!check.ok) throw await failed(request, reply, check.reason);
+      return check.token;
+    },
+
+    async signInWithPassword(request, reply, input) {
+      // An address over its budget tries no password at all: otherwise it could go on guessing.
+      const budget = await failures.peek(request.ip);
+      if (budget.limited) throw tooManyFailures(reply, budget.retryAfterSeconds);
+      const verdict = await verifySignIn(db, { ...input, address: request.ip });
+      if (verdict.ok) return verdict.user;
+      if (verdict.limited) {
+        void reply.header('retry-after', String(verdict.retryAfterSeconds));
+        throw Object.assign(
+          new Error(
+            `too many failed sign-ins for this user from this address: retry in ${verdict.retryAfterSeconds} s`,
+          ),
+          { statusCode: 429 },
+        );
+      }
+      throw await failed(request, reply, verdict.message);
     },
   };
 }
 
 /**
- * The API scope's hooks: authenticate every non-public route and demand the CSRF token on cookie-authenticated
- * writes. What the caller may do is route-roles.ts's to check.
+ * The API scope's hooks: authenticate every non-public route and demand the session's CSRF token on
+ * cookie-authenticated writes. What the caller may do is route-roles.ts's to check.
  */
 export function guardRoutes(app: FastifyInstance, auth: Auth): void {
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.public) return;
     request.auth = await auth.authenticate(request, reply);
-  });
-  app.addHook('onRequest', (request, reply, done) => {
-    if (request.auth?.via === 'cookie' && isWrite(request.method)) {
-      app.csrfProtection(request, reply, done);
-      return;
+    if (request.auth.via === 'cookie' && isWrite(request.method)) {
+      const cookie = request.cookies[SESSION_COOKIE] ?? '';
+      if (!csrfMatches(cookie, headerValue(request.headers['x-csrf-token']))) {
+        throw new SoviError(
+          'forbidden',
+          'missing or wrong CSRF token: send the csrfToken of GET /api/v1/session as x-csrf-token',
+          { field: 'x-csrf-token' },
+        );
+      }
     }
-    done();
   });
 }
-
-/** Tokens without an owner: read-only ones read, the others may do everything. */
-export const tokenRole = (token: ApiToken): Role => (token.readOnly ? 'viewer' : 'admin');
 
 function tooManyFailures(reply: FastifyReply, retryAfterSeconds: number): Error {
   void reply.header('retry-after', String(Math.max(1, retryAfterSeconds)));

@@ -2,9 +2,15 @@
 // caps on open streams, and their metrics. Caps, because every open stream holds a socket, a buffer and a
 // heartbeat timer: without them one token, or one address, could open streams until the server ran out.
 // A refusal is a 429 naming the cap and its variable, with Retry-After.
+//
+// A stream outlives the request that opened it, so its caller is checked again: every REVALIDATE_MS, one
+// query asks which of the open streams' sessions and tokens are still good (stillLive), and the others'
+// streams end. Signing out, disabling a user, a new password or revoking a token thus closes their streams
+// within a few seconds, whichever sovi process made the change.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Executor } from '../db/executor.ts';
+import { stillLive } from '../auth/sessions-service.ts';
 import { SoviError } from '../errors.ts';
 import { createEventFanout, type EventFanout } from '../events/event-fanout.ts';
 import type { EventNotifier } from '../events/event-notifier.ts';
@@ -17,6 +23,15 @@ export type StreamKind = (typeof streamKinds)[number];
 
 /** Streams end only when their clients leave: a short wait is all a refused client can do. */
 const RETRY_AFTER_SECONDS = 10;
+/** How often open streams' callers are checked again: a revoked caller's stream ends within this (plus a query). */
+export const REVALIDATE_MS = 2_000;
+
+interface OpenStream {
+  kind: StreamKind;
+  /** What to check again: the cookie session, or the bearer token. */
+  sessionId: string | undefined;
+  tokenId: string | undefined;
+}
 
 export interface LiveStreams {
   events: EventFanout;
@@ -54,7 +69,7 @@ export interface LiveStreamsDeps {
 export function createLiveStreams({ db, events, logger, settings }: LiveStreamsDeps): LiveStreams {
   const eventFanout = createEventFanout(db, events.subscribe, logger);
   const sessionFanout = createSessionFanout(db, logger);
-  const open = new Map<AbortController, StreamKind>();
+  const open = new Map<AbortController, OpenStream>();
   const byToken = new Map<string, number>();
   const byAddress = new Map<string, number>();
 
@@ -65,7 +80,8 @@ export function createLiveStreams({ db, events, logger, settings }: LiveStreamsD
     labelNames: ['kind'] as const,
     registers: [registry],
     collect() {
-      for (const kind of streamKinds) this.set({ kind }, [...open.values()].filter((k) => k === kind).length);
+      for (const kind of streamKinds)
+        this.set({ kind }, [...open.values()].filter((o) => o.kind === kind).length);
     },
   });
   new Gauge({
@@ -91,6 +107,28 @@ export function createLiveStreams({ db, events, logger, settings }: LiveStreamsD
     registers: [registry],
   });
 
+  // One query for every open stream; a tick still running when the next is due is not doubled.
+  let checking = false;
+  const revalidate = setInterval(() => {
+    if (checking || open.size === 0) return;
+    checking = true;
+    const streams = [...open.entries()];
+    const sessionIds = [...new Set(streams.flatMap(([, o]) => (o.sessionId ? [o.sessionId] : [])))];
+    const tokenIds = [...new Set(streams.flatMap(([, o]) => (o.sessionId || !o.tokenId ? [] : [o.tokenId])))];
+    stillLive(db, sessionIds, tokenIds)
+      .then((live) => {
+        for (const [controller, o] of streams) {
+          const id = o.sessionId ?? o.tokenId;
+          if (id !== undefined && !live.has(id)) controller.abort();
+        }
+      })
+      .catch((err: unknown) => logger.warn({ err }, 'checking open streams’ sessions failed; retrying'))
+      .finally(() => {
+        checking = false;
+      });
+  }, REVALIDATE_MS);
+  revalidate.unref();
+
   const bump = (map: Map<string, number>, key: string, by: number) => {
     const n = (map.get(key) ?? 0) + by;
     if (n > 0) map.set(key, n);
@@ -108,8 +146,9 @@ export function createLiveStreams({ db, events, logger, settings }: LiveStreamsD
     sessions: sessionFanout,
     maxBufferBytes: settings.streamMaxBufferBytes,
     admit(request, reply, kind, controller) {
-      // A cookie session and a bearer token of the same token count together.
-      const token = request.auth?.token.id ?? 'anonymous';
+      // A user's sessions and tokens count together; so do a cookie session and a bearer use of one token.
+      const auth = request.auth;
+      const token = auth?.user?.id ?? auth?.token?.id ?? 'anonymous';
       const address = request.ip;
       // The caps, widest first: what is full, how full it is, and what the message names.
       const caps = [
@@ -148,7 +187,11 @@ export function createLiveStreams({ db, events, logger, settings }: LiveStreamsD
           full.field,
         );
       }
-      open.set(controller, kind);
+      open.set(controller, {
+        kind,
+        sessionId: auth?.sessionId,
+        tokenId: auth?.via === 'bearer' ? auth.token?.id : undefined,
+      });
       bump(byToken, token, 1);
       bump(byAddress, address, 1);
       let released = false;
@@ -162,6 +205,7 @@ export function createLiveStreams({ db, events, logger, settings }: LiveStreamsD
     },
     dropped: (kind) => drops.inc({ kind }),
     closeAll() {
+      clearInterval(revalidate);
       for (const controller of open.keys()) controller.abort();
     },
     registry,

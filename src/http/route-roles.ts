@@ -51,7 +51,7 @@ export function checkRouteRoles(app: FastifyInstance, table: RouteRoles): void {
       );
     }
     // A read-only token changes nothing, even what its role would allow (its owner's own tokens).
-    if (isWrite(request.method) && request.auth.token.readOnly) {
+    if (isWrite(request.method) && request.auth.token?.readOnly) {
       throw new SoviError(
         'forbidden',
         `token "${request.auth.token.name}" is read-only: ${request.method} needs a read-write token`,

@@ -1,5 +1,4 @@
-// The HTTP API's settings and their defaults: src/config.ts reads them as `config.api` (SOVI_SESSION_SECRET,
-// SOVI_SESSION_TTL_HOURS, SOVI_METRICS_TOKEN_REQUIRED, SOVI_AUTH_FAILURES_PER_MINUTE,
+// The HTTP API's settings and their defaults: src/config.ts reads them as `config.api` (SOVI_SESSION_TTL_HOURS, SOVI_METRICS_TOKEN_REQUIRED, SOVI_AUTH_FAILURES_PER_MINUTE,
 // SOVI_SIGNIN_ATTEMPTS_PER_MINUTE, SOVI_TRUST_PROXY, SOVI_HTTP_REQUEST_TIMEOUT_MS, SOVI_HTTP_RECEIVE_TIMEOUT_MS,
 // SOVI_HTTP_IDLE_TIMEOUT_MS, SOVI_HTTP_KEEP_ALIVE_TIMEOUT_MS, and the event-stream caps SOVI_STREAMS_PER_TOKEN,
 // SOVI_STREAMS_PER_ADDRESS, SOVI_STREAMS_MAX, SOVI_STREAM_MAX_BUFFER_BYTES).
@@ -14,11 +13,6 @@ import { isIP } from 'node:net';
 export type TrustProxy = false | readonly string[];
 
 export interface ApiSettings {
-  /**
-   * Signs session cookies and the CSRF secret cookie (HMAC-SHA256). Unset: a random secret per process, so
-   * sessions end when the server restarts and are not shared by several servers behind one address.
-   */
-  readonly sessionSecret: string | undefined;
   /** How long a dashboard session lasts after sign-in. */
   readonly sessionTtlHours: number;
   /** Whether /metrics wants a token (any token; read-only is enough). */
@@ -57,7 +51,6 @@ export interface ApiSettings {
 }
 
 export const defaultApiSettings: ApiSettings = {
-  sessionSecret: undefined,
   sessionTtlHours: 12,
   metricsTokenRequired: true,
   authFailuresPerMinute: 20,

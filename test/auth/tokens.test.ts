@@ -43,19 +43,18 @@ describe('API tokens', () => {
   it('authenticate by their secret while live, and record their use', async () => {
     const { token, secret } = await createToken(t.db, { name: 'agent' }, 'ops');
     expect(await authenticateToken(t.db, secret)).toMatchObject({
-      id: token.id,
-      name: 'agent',
-      readOnly: false,
+      ok: true,
+      token: { id: token.id, name: 'agent', readOnly: false, role: 'admin', owner: null },
     });
     expect((await findToken(t.db, 'agent')).lastUsedAt).toBeInstanceOf(Date);
-    expect(await authenticateToken(t.db, `${secret}x`)).toBeUndefined();
-    expect(await authenticateToken(t.db, 'sovi_short')).toBeUndefined();
-    expect(await authenticateToken(t.db, '')).toBeUndefined();
+    expect(await authenticateToken(t.db, `${secret}x`)).toMatchObject({ ok: false });
+    expect(await authenticateToken(t.db, 'sovi_short')).toMatchObject({ ok: false });
+    expect(await authenticateToken(t.db, '')).toMatchObject({ ok: false });
     expect(await liveTokenById(t.db, token.id)).toMatchObject({ id: token.id });
     expect(await liveTokenById(t.db, 'not-a-uuid')).toBeUndefined();
 
     await revokeToken(t.db, 'agent', 'ops');
-    expect(await authenticateToken(t.db, secret)).toBeUndefined();
+    expect(await authenticateToken(t.db, secret)).toMatchObject({ ok: false });
     expect(await liveTokenById(t.db, token.id)).toBeUndefined();
   });
 
@@ -92,7 +91,7 @@ describe('API tokens', () => {
       ['api_token_created', 'alice', 'audited'],
       ['api_token_revoked', 'bob', 'audited'],
     ]);
-    expect(rows[0].message).toBe('read-only API token "audited" created by alice');
+    expect(rows[0].message).toBe('viewer API token "audited" created by alice');
     expect(JSON.stringify(rows)).not.toContain(secret.slice(5));
   });
 });

@@ -48,7 +48,7 @@ export async function startTestApp(
   const base = loadConfig({ SOVI_HOST_NAME: 'api-test-host' });
   const config: Config = {
     ...base,
-    api: { ...base.api, sessionSecret: 'test-session-secret-0123456789abcdef', ...options.api },
+    api: { ...base.api, ...options.api },
   };
   const app = await buildApp({
     db: t.db,

@@ -112,8 +112,11 @@ export async function loadSession(): Promise<Session> {
   return session;
 }
 
-export async function signIn(token: string): Promise<Session> {
-  const session = await post('/session', { token });
+/** Signs in with a name and password, or with an API token. */
+export async function signIn(
+  credentials: { name: string; password: string } | { token: string },
+): Promise<Session> {
+  const session = await post('/session', credentials);
   csrfToken = session.csrfToken;
   return session;
 }

@@ -96,7 +96,7 @@ export function App() {
             class="who"
             title={session.expiresAt ? `session ends ${new Date(session.expiresAt).toLocaleString()}` : ''}
           >
-            {session.token.name} ({session.role})
+            {session.user?.name ?? `token ${session.token?.name ?? '?'}`} ({session.role})
           </span>
           <button
             type="button"

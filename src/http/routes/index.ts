@@ -13,12 +13,16 @@ import { nichesRoutes } from './niches.ts';
 import { overviewRoutes } from './overview.ts';
 import { sessionRoutes } from './session.ts';
 import { settingsRoutes } from './settings.ts';
+import { tokensRoutes } from './tokens.ts';
 import { trendsRoutes } from './trends.ts';
+import { usersRoutes } from './users.ts';
 import { warmingRoutes } from './warming.ts';
 import { warmingStreamRoutes } from './warming-stream.ts';
 
 export const apiResources: readonly FastifyPluginAsyncZod<ApiDeps>[] = [
   sessionRoutes,
+  usersRoutes,
+  tokensRoutes,
   nichesRoutes,
   devicesRoutes,
   accountsRoutes,
