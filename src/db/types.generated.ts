@@ -177,6 +177,7 @@ export interface Hooks {
   id: Generated<string>;
   niche_id: string | null;
   platform_scores: Generated<Json>;
+  retired_at: Timestamp | null;
   template: string;
   usage_count: Generated<number>;
 }

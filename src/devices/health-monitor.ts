@@ -15,8 +15,15 @@ import type { Executor } from '../db/executor.ts';
 import { openEventExists, recordEvent, resolveOpenEvents } from '../events/events-service.ts';
 import type { Logger } from '../logger.ts';
 import { healthTransitions, type Device, type DeviceCondition, type DeviceStatus } from './device-model.ts';
-import { lockDevice, selectDevices, updateDeviceRow, type DeviceUpdate } from './devices-repository.ts';
-import { toDevice } from './devices-service.ts';
+import {
+  lockDevice,
+  selectDeviceById,
+  selectDevices,
+  updateDeviceRow,
+  type DeviceUpdate,
+} from './devices-repository.ts';
+import { findDeviceByRef, toDevice } from './devices-service.ts';
+import { SoviError, notFound } from '../errors.ts';
 import { probeWda, type WdaProbe } from './wda-client.ts';
 
 export type HealthSettings = Config['health'];
@@ -67,6 +74,8 @@ export interface HealthMonitorOptions {
   schedule?: boolean;
   /** Only the devices plugged into this machine (their WDA ports are local to it). Default: every device. */
   host?: string;
+  /** Only this device (its id): a check of one phone ("check now" in the dashboard). */
+  deviceId?: string;
 }
 
 type Conclusive = Exclude<WdaProbe, { kind: 'aborted' }>;
@@ -86,7 +95,11 @@ export function startHealthMonitor(options: HealthMonitorOptions): HealthMonitor
   async function round(): Promise<HealthReport> {
     const startedAt = new Date();
     const started = performance.now();
-    const devices = (await selectDevices(db, { host: options.host })).map(toDevice);
+    const rows =
+      options.deviceId === undefined
+        ? await selectDevices(db, { host: options.host })
+        : [await selectDeviceById(db, options.deviceId)].filter((row) => row !== undefined);
+    const devices = rows.map(toDevice);
     const checks = await mapWithLimit(devices, health.concurrency, check);
     const durationMs = Math.round(performance.now() - started);
     logger.debug({ devices: checks.length, durationMs }, 'health round done');
@@ -296,6 +309,32 @@ export function startHealthMonitor(options: HealthMonitorOptions): HealthMonitor
       await inFlight?.catch(() => undefined);
     },
   };
+}
+
+/**
+ * One health check of one device now, as a round of `sovi devices check` would do it, with the same writes
+ * and events. Only a device plugged into this machine (`host`) can be checked: its WDA port is local to it.
+ */
+export async function checkDeviceNow(
+  options: Omit<HealthMonitorOptions, 'schedule' | 'deviceId' | 'host'> & { host: string },
+  ref: string,
+): Promise<DeviceCheck> {
+  const device = await findDeviceByRef(options.db, ref);
+  if (device.host !== options.host) {
+    throw new SoviError(
+      'conflict',
+      `device "${device.name}" is plugged into ${device.host}: its WebDriverAgent can be checked only from there (this is ${options.host})`,
+      { field: 'host' },
+    );
+  }
+  const monitor = startHealthMonitor({ ...options, schedule: false, deviceId: device.id });
+  try {
+    const [check] = (await monitor.runOnce()).devices;
+    if (!check) throw notFound('device', `"${ref}"`);
+    return check;
+  } finally {
+    await monitor.stop();
+  }
 }
 
 /**

@@ -24,6 +24,8 @@ export interface Hook {
   usageCount: number;
   platformScores: Partial<Record<string, PlatformScore>>;
   createdAt: Date;
+  /** When it was retired: the selector no longer picks it. null: in use. */
+  retiredAt: Date | null;
 }
 
 /** What the feedback loop learned of a hook: its overall score and its score on each platform. */

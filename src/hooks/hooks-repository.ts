@@ -23,6 +23,7 @@ const hookRows = (db: Executor) =>
       'h.usage_count',
       'h.platform_scores',
       'h.created_at',
+      'h.retired_at',
       'n.slug as niche_slug',
     ]);
 
@@ -59,17 +60,32 @@ export async function hookPageRows(
   return q.orderBy('h.category').orderBy('h.created_at').orderBy('h.id').limit(limit).execute();
 }
 
-/** The hooks that compete for a niche's content: its own and the generic ones (no niche); for none, these. */
+/**
+ * The hooks that compete for a niche's content: its own and the generic ones (no niche); for none, these.
+ * Retired hooks compete no more.
+ */
 export async function competingHooks(db: Executor, nicheId: string | null): Promise<HookRow[]> {
+  const live = hookRows(db).where('h.retired_at', 'is', null);
   const q =
     nicheId === null
-      ? hookRows(db).where('h.niche_id', 'is', null)
-      : hookRows(db).where((eb) => eb.or([eb('h.niche_id', '=', nicheId), eb('h.niche_id', 'is', null)]));
+      ? live.where('h.niche_id', 'is', null)
+      : live.where((eb) => eb.or([eb('h.niche_id', '=', nicheId), eb('h.niche_id', 'is', null)]));
   return q.orderBy('h.id').execute();
 }
 
+/** Every hook not retired. */
 export async function allHooks(db: Executor): Promise<HookRow[]> {
-  return hookRows(db).orderBy('h.id').execute();
+  return hookRows(db).where('h.retired_at', 'is', null).orderBy('h.id').execute();
+}
+
+export type HookUpdate = Partial<
+  Pick<Insertable<Hooks>, 'category' | 'template' | 'niche_id' | 'effectiveness_score' | 'retired_at'>
+>;
+
+/** Changes a hook; false when there is no such hook. */
+export async function updateHookRow(db: Executor, id: string, values: HookUpdate): Promise<boolean> {
+  const result = await db.updateTable('hooks').set(values).where('id', '=', id).executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 export async function incrementUsage(db: Executor, id: string): Promise<void> {

@@ -14,7 +14,9 @@ import {
   incrementUsage,
   insertHook,
   insertHooks,
+  updateHookRow,
   updateScores,
+  type HookUpdate,
   type HookRow,
 } from './hooks-repository.ts';
 
@@ -31,6 +33,7 @@ export function toHook(row: HookRow): Hook {
     usageCount: row.usage_count,
     platformScores: (row.platform_scores ?? {}) as Partial<Record<string, PlatformScore>>,
     createdAt: row.created_at,
+    retiredAt: row.retired_at,
   };
 }
 
@@ -79,6 +82,44 @@ export async function addHook(db: Executor, input: NewHook): Promise<Hook> {
     effectiveness_score: input.effectivenessScore ?? null,
   });
   return getHook(db, id);
+}
+
+export interface HookChanges {
+  category?: string;
+  template?: string;
+  /** A niche's slug, or null for any niche. */
+  niche?: string | null;
+  effectivenessScore?: number | null;
+  retired?: boolean;
+}
+
+/**
+ * Changes a hook's text, category, niche or prior, checked as a new hook is; its use counts and scores stay.
+ * `retired` retires it (the selector stops picking it; content made with it keeps it) or puts it back.
+ */
+export async function updateHook(db: Executor, id: string, changes: HookChanges): Promise<Hook> {
+  const hook = await getHook(db, id);
+  const checked = checkHook({
+    category: changes.category ?? hook.category,
+    template: changes.template ?? hook.template,
+    effectivenessScore: changes.effectivenessScore ?? undefined,
+  });
+  const values: HookUpdate = {};
+  if (changes.category !== undefined) values.category = checked.category;
+  if (changes.template !== undefined) values.template = checked.template;
+  if (changes.niche !== undefined) {
+    values.niche_id = changes.niche === null ? null : await resolveNiche(db, changes.niche, 'niche');
+  }
+  if (changes.effectivenessScore !== undefined) values.effectiveness_score = changes.effectivenessScore;
+  // Retiring twice keeps the first time.
+  if (changes.retired !== undefined && changes.retired !== (hook.retiredAt !== null)) {
+    values.retired_at = changes.retired ? new Date() : null;
+  }
+  if (Object.keys(changes).length === 0) {
+    throw invalidInput('changes', 'nothing to update: give at least one value to change');
+  }
+  if (Object.keys(values).length > 0) await updateHookRow(db, hook.id, values);
+  return getHook(db, hook.id);
 }
 
 export async function getHook(db: Executor, id: string): Promise<Hook> {

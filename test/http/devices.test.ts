@@ -1,9 +1,10 @@
-// The fleet over HTTP: list with filters and pages, show, create, update, remove; mistakes are 4xx that
-// name what is wrong.
+// The fleet over HTTP: list with filters and pages, show, create, update, remove, check one phone now;
+// mistakes are 4xx that name what is wrong.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { factories } from '../helpers/factories.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { fieldsOf, startTestApp, type TestApp } from './helpers.ts';
+import { startFakeWda } from '../../src/devices/fake-wda-server.ts';
 
 const t = useTestDatabase();
 let api: TestApp;
@@ -179,5 +180,65 @@ describe('device mistakes', () => {
     const name = await api.call('POST', '/api/v1/devices', { name: 'dup-phone', udid: 'fresh-udid' });
     expect(name.statusCode).toBe(409);
     expect(name.json().error.field).toBe('name');
+  });
+});
+
+describe('checking a device now', () => {
+  it('one phone is checked now: its WebDriverAgent and battery, with what changed', async () => {
+    const wda = await startFakeWda({ battery: 0.64, sessionId: 'wda-session-1' });
+    try {
+      const created = await api.call('POST', '/api/v1/devices', {
+        name: 'check-phone',
+        udid: 'check-udid',
+        wdaPort: wda.port,
+        storageFreeGb: 30,
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      expect(created.json().storageFreeGb).toBe(30);
+      const checked = await api.call('POST', '/api/v1/devices/check-phone/check');
+      expect(checked.statusCode, checked.body).toBe(200);
+      expect(checked.json()).toMatchObject({
+        name: 'check-phone',
+        before: 'disconnected',
+        after: 'active',
+        outcome: 'healthy',
+        reason: null,
+        batteryLevel: 64,
+      });
+      expect(wda.requests()).toContain('GET /status');
+      const shown = await api.call('GET', '/api/v1/devices/check-phone');
+      expect(shown.json().device).toMatchObject({ status: 'active', batteryLevel: 64 });
+
+      // In maintenance the check leaves it alone, and says why.
+      await api.call('PATCH', '/api/v1/devices/check-phone', { status: 'maintenance' });
+      const skipped = await api.call('POST', '/api/v1/devices/check-phone/check');
+      expect(skipped.json()).toMatchObject({ outcome: 'skipped', reason: 'in maintenance' });
+
+      // A read-only caller may not.
+      const refused = await api.call(
+        'POST',
+        '/api/v1/devices/check-phone/check',
+        undefined,
+        api.reader.secret,
+      );
+      expect(refused.statusCode).toBe(403);
+    } finally {
+      await wda.close();
+    }
+  });
+
+  it('a phone plugged into another machine is not checked from this one (409), an unknown one is a 404', async () => {
+    await factories.device(t.pool, {
+      name: 'far-phone',
+      udid: 'far-udid',
+      host: 'other-host',
+      wda_port: 8100,
+    });
+    const far = await api.call('POST', '/api/v1/devices/far-phone/check');
+    expect(far.statusCode).toBe(409);
+    expect(far.json().error).toMatchObject({ field: 'host' });
+    expect(far.json().error.message).toMatch(/plugged into other-host/);
+    const missing = await api.call('POST', '/api/v1/devices/no-such-phone/check');
+    expect(missing.statusCode).toBe(404);
   });
 });

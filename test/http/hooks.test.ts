@@ -1,5 +1,6 @@
 // Hook templates over HTTP: added with the CLI's checks, listed in keyset pages with their scores, shown
-// with their posteriors, and ranked on the leaderboard the dashboard shows.
+// with their posteriors, and ranked on the leaderboard the dashboard shows; imported from CSV (all or none),
+// changed and retired.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { factories } from '../helpers/factories.ts';
 import { useTestDatabase } from '../helpers/database.ts';
@@ -173,5 +174,76 @@ describe('hook mistakes', () => {
       `SELECT count(*)::int AS n FROM hooks WHERE template = 'about {topic}'`,
     );
     expect(rows[0].n).toBe(0);
+  });
+});
+
+describe('hooks imported, changed and retired', () => {
+  it('are imported from CSV text, all or none: every bad line is named by number', async () => {
+    const bad = await api.call('POST', '/api/v1/hooks/import', {
+      source: 'hooks.csv',
+      csv: [
+        'category,template,niche',
+        'bold_claim,Everyone gets {topic} wrong,',
+        'Not Snake,A fine template here,',
+        'question,tiny,',
+        'question,Why does {topic} work?,no_such_niche',
+      ].join('\n'),
+    });
+    expect(bad.statusCode, bad.body).toBe(400);
+    expect(bad.json().error.issues).toEqual([
+      expect.objectContaining({ line: 3, field: 'category' }),
+      expect.objectContaining({ line: 4, field: 'template' }),
+      expect.objectContaining({ line: 5, field: 'niche' }),
+    ]);
+    const none = await t.pool.query(`SELECT 1 FROM hooks WHERE template = 'Everyone gets {topic} wrong'`);
+    expect(none.rowCount).toBe(0);
+
+    const good = await api.call('POST', '/api/v1/hooks/import', {
+      csv: 'category,template,niche\nbold_claim,Everyone gets {topic} wrong,\nquestion,Why does {topic} work?,motivation\n',
+    });
+    expect(good.statusCode, good.body).toBe(201);
+    expect(good.json()).toEqual({ imported: 2 });
+  });
+
+  it('are changed (use counts stay) and retired: the selector skips a retired hook', async () => {
+    const created = (
+      await api.call('POST', '/api/v1/hooks', {
+        category: 'story',
+        template: 'Here is a story about {topic}',
+      })
+    ).json();
+    await t.pool.query('UPDATE hooks SET usage_count = 7 WHERE id = $1', [created.id]);
+    const changed = await api.call('PATCH', `/api/v1/hooks/${created.id}`, {
+      template: 'Here is the story of {topic}',
+      niche: 'motivation',
+    });
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect(changed.json()).toMatchObject({
+      template: 'Here is the story of {topic}',
+      nicheSlug: 'motivation',
+      usageCount: 7,
+      retiredAt: null,
+    });
+    const invalid = await api.call('PATCH', `/api/v1/hooks/${created.id}`, { template: 'hey' });
+    expect(invalid.statusCode).toBe(400);
+    expect(invalid.json().error.field).toBe('template');
+
+    const retired = await api.call('PATCH', `/api/v1/hooks/${created.id}`, { retired: true });
+    expect(retired.json().retiredAt).not.toBeNull();
+    const board = await api.call('GET', '/api/v1/hooks/leaderboard?niche=motivation&limit=1000');
+    expect(board.json().hooks.map((h: { hook: { id: string } }) => h.hook.id)).not.toContain(created.id);
+    // Still listed, marked retired; and it can be put back.
+    const listed = await api.call('GET', '/api/v1/hooks?category=story');
+    expect(listed.json().hooks[0].retiredAt).not.toBeNull();
+    const back = await api.call('PATCH', `/api/v1/hooks/${created.id}`, { retired: false });
+    expect(back.json().retiredAt).toBeNull();
+
+    const refused = await api.call(
+      'PATCH',
+      `/api/v1/hooks/${created.id}`,
+      { retired: true },
+      api.reader.secret,
+    );
+    expect(refused.statusCode).toBe(403);
   });
 });

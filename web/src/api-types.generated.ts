@@ -3352,6 +3352,7 @@ export interface paths {
             wdaPort?: number | null;
             /** @enum {string} */
             status?: 'active' | 'maintenance' | 'failed' | 'disconnected';
+            storageFreeGb?: number | null;
           };
         };
       };
@@ -4338,6 +4339,270 @@ export interface paths {
         };
       };
     };
+    trace?: never;
+  };
+  '/api/v1/devices/{ref}/check': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Check one phone's WebDriverAgent and battery now, as `sovi devices check` does
+     * @description Records what changed (status, battery, events) as a health round would. 409 for a device plugged into another machine: its WDA port is local to that one.
+     *
+     *     Needs the **operator** role (action `devices.write`).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description device id, udid or name */
+          ref: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': Record<string, never> | null;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: uuid */
+              deviceId: string;
+              name: string;
+              udid: string;
+              /** @enum {string} */
+              before: 'active' | 'maintenance' | 'failed' | 'disconnected';
+              /** @enum {string} */
+              after: 'active' | 'maintenance' | 'failed' | 'disconnected';
+              /**
+               * @description skipped: in maintenance or without a WDA port
+               * @enum {string}
+               */
+              outcome: 'healthy' | 'unreachable' | 'wda_error' | 'skipped';
+              /** @description why it was unhealthy or skipped; null when healthy */
+              reason: string | null;
+              /** @description unhealthy polls in a row */
+              consecutiveFailures: number;
+              batteryLevel: number | null;
+              iosVersion: string | null;
+              events: {
+                type: string;
+                /** @enum {string} */
+                change: 'recorded' | 'resolved';
+              }[];
+              /** @description set when the result could not be written */
+              error?: string;
+            };
+          };
+        };
+        /** @description invalid input: each bad field is named */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no token, or an invalid, revoked or expired one */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description a read-only token on a write, or a cookie session without its CSRF token */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no such resource */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description a conflict: taken name, illegal state change, concurrent change */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description too many failed token attempts or sign-ins from this address */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
     trace?: never;
   };
   '/api/v1/accounts': {
@@ -8398,7 +8663,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * List hooks by category, oldest first, with use counts and scores
+     * List hooks by category, oldest first, with use counts and scores (retired ones too)
      * @description Needs the **viewer** role (action `read`).
      */
     get: {
@@ -8445,6 +8710,8 @@ export interface paths {
                 };
                 /** Format: date-time */
                 createdAt: string;
+                /** @description when it was retired: the selector no longer picks it */
+                retiredAt: string | null;
               }[];
               /** @description pass as ?after= for the next page; null on the last page */
               nextCursor: string | null;
@@ -8642,6 +8909,8 @@ export interface paths {
               };
               /** Format: date-time */
               createdAt: string;
+              /** @description when it was retired: the selector no longer picks it */
+              retiredAt: string | null;
             };
           };
         };
@@ -8903,6 +9172,8 @@ export interface paths {
                   };
                   /** Format: date-time */
                   createdAt: string;
+                  /** @description when it was retired: the selector no longer picks it */
+                  retiredAt: string | null;
                 };
                 mean: number;
                 alpha: number;
@@ -9107,6 +9378,8 @@ export interface paths {
               };
               /** Format: date-time */
               createdAt: string;
+              /** @description when it was retired: the selector no longer picks it */
+              retiredAt: string | null;
               posteriors: {
                 [key: string]: {
                   alpha: number;
@@ -9256,6 +9529,499 @@ export interface paths {
     };
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Change a hook (its use counts and scores stay), or retire it
+     * @description Needs the **operator** role (action `hooks.write`).
+     */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description hook id */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description snake_case, e.g. curiosity_gap */
+            category?: string;
+            /** @description 5–300 characters; {topic} and {niche} are the only placeholders */
+            template?: string;
+            /** @description a niche slug; null: any niche */
+            niche?: string | null;
+            effectivenessScore?: number | null;
+            /** @description true retires it (the selector stops picking it); false puts it back in use */
+            retired?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              category: string;
+              /** @description {topic} and {niche} are filled in when it is used */
+              template: string;
+              /** @description null: any niche */
+              nicheId: string | null;
+              nicheSlug: string | null;
+              /** @description 0–1: the feedback loop’s overall score, or the prior it was added with */
+              effectivenessScore: number | null;
+              usageCount: number;
+              platformScores: {
+                [key: string]: {
+                  /** @description share of its posts that did well, 0–1 */
+                  score: number;
+                  /** @description posts the score is learned from */
+                  samples: number;
+                };
+              };
+              /** Format: date-time */
+              createdAt: string;
+              /** @description when it was retired: the selector no longer picks it */
+              retiredAt: string | null;
+            };
+          };
+        };
+        /** @description invalid input: each bad field is named */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no token, or an invalid, revoked or expired one */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description a read-only token on a write, or a cookie session without its CSRF token */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no such resource */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description a conflict: taken name, illegal state change, concurrent change */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description too many failed token attempts or sign-ins from this address */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/api/v1/hooks/import': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Import hooks from CSV text: all or none
+     * @description Columns category, template (required), niche (slug) and effectiveness_score. Every row is checked first: when any is bad, nothing is written and the 400 lists each bad line by number in `issues`.
+     *
+     *     Needs the **operator** role (action `hooks.write`).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description the CSV text, header first */
+            csv: string;
+            /** @description the file name, for messages; default "upload" */
+            source?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              imported: number;
+            };
+          };
+        };
+        /** @description invalid input: every bad item named by its line (its position, from 1) and field, and how many were bad */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no token, or an invalid, revoked or expired one */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description a read-only token on a write, or a cookie session without its CSRF token */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no such resource */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description a conflict: taken name, illegal state change, concurrent change */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description too many failed token attempts or sign-ins from this address */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+      };
+    };
     delete?: never;
     options?: never;
     head?: never;

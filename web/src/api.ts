@@ -13,13 +13,21 @@ export class ApiError extends Error {
     message: string,
     readonly field?: string,
     readonly allowed?: string[],
+    /** A refused import: each bad line by number, with its field. */
+    readonly issues?: ApiIssue[],
   ) {
     super(message);
   }
 }
 
+export interface ApiIssue {
+  line?: number;
+  field?: string;
+  message: string;
+}
+
 interface ErrorBody {
-  error?: { code?: string; message?: string; field?: string; allowed?: string[] };
+  error?: { code?: string; message?: string; field?: string; allowed?: string[]; issues?: ApiIssue[] };
 }
 
 let csrfToken: string | null = null;
@@ -92,6 +100,7 @@ async function send<T>(method: string, path: string, body?: unknown, retried = f
     error.message ?? `${method} ${path}: ${response.status}`,
     error.field,
     error.allowed,
+    error.issues,
   );
 }
 
@@ -105,6 +114,19 @@ export const post = <P extends PathOf<'post'>>(
   body: Body<P, 'post'>,
   ...[params]: ParamsArg<P, 'post'>
 ): Promise<Ok<P, 'post'>> => send('POST', url(path, params), body);
+
+/** PATCH a body to a path: patch('/devices/{ref}', { status: 'maintenance' }, { ref }). */
+export const patch = <P extends PathOf<'patch'>>(
+  path: P,
+  body: Body<P, 'patch'>,
+  ...[params]: ParamsArg<P, 'patch'>
+): Promise<Ok<P, 'patch'>> => send('PATCH', url(path, params), body);
+
+/** DELETE a path: del('/devices/{ref}', { ref, force: true }). */
+export const del = <P extends PathOf<'delete'>>(
+  path: P,
+  ...[params]: ParamsArg<P, 'delete'>
+): Promise<Ok<P, 'delete'>> => send('DELETE', url(path, params));
 
 export async function loadSession(): Promise<Session> {
   const session = await get('/session');

@@ -14,6 +14,8 @@ import { Analytics } from './pages/analytics.tsx';
 import { Trends } from './pages/trends.tsx';
 import { Events } from './pages/events.tsx';
 import { Schedule } from './pages/schedule.tsx';
+import { Niches } from './pages/niches.tsx';
+import { Hooks } from './pages/hooks.tsx';
 import type { JSX } from 'preact';
 
 const nav: [string, string][] = [
@@ -22,9 +24,11 @@ const nav: [string, string][] = [
   ['/accounts', 'Accounts'],
   ['/schedule', 'Schedule'],
   ['/content', 'Content'],
+  ['/hooks', 'Hooks'],
   ['/analytics', 'Analytics'],
   ['/trends', 'Trends'],
   ['/events', 'Events'],
+  ['/niches', 'Niches'],
 ];
 
 function page(path: string): JSX.Element {
@@ -46,6 +50,10 @@ function page(path: string): JSX.Element {
       return <Events />;
     case 'schedule':
       return <Schedule />;
+    case 'niches':
+      return <Niches />;
+    case 'hooks':
+      return <Hooks />;
     default:
       return (
         <div class="page">

@@ -1,5 +1,5 @@
-// The phone fleet: list, show (with assigned accounts and recent events), create, update, remove. Devices
-// are referred to by id, udid or name, as in the CLI.
+// The phone fleet: list, show (with assigned accounts and recent events), create, update, remove, and check
+// one phone's WebDriverAgent now. Devices are referred to by id, udid or name, as in the CLI.
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { deviceStatuses } from '../../devices/device-model.ts';
@@ -10,6 +10,7 @@ import {
   removeDevice,
   updateDevice,
 } from '../../devices/devices-service.ts';
+import { checkDeviceNow } from '../../devices/health-monitor.ts';
 import { MAX_REF_LENGTH, booleanParam, pageQuery, pageResponses, refParam } from '../schemas.ts';
 import { eventSchema } from './events.ts';
 import type { ApiDeps } from '../api-deps.ts';
@@ -52,10 +53,31 @@ const port = z.number().int().min(1).max(65535);
 
 const deviceRef = z.strictObject({ ref: refParam.describe('device id, udid or name') });
 
-export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, defaultHost }) => {
+const deviceCheck = z.object({
+  deviceId: z.uuid(),
+  name: z.string(),
+  udid: z.string(),
+  before: z.enum(deviceStatuses),
+  after: z.enum(deviceStatuses),
+  outcome: z
+    .enum(['healthy', 'unreachable', 'wda_error', 'skipped'])
+    .describe('skipped: in maintenance or without a WDA port'),
+  reason: z.string().nullable().describe('why it was unhealthy or skipped; null when healthy'),
+  consecutiveFailures: z.number().int().describe('unhealthy polls in a row'),
+  batteryLevel: z.number().nullable(),
+  iosVersion: z.string().nullable(),
+  events: z.array(z.object({ type: z.string(), change: z.enum(['recorded', 'resolved']) })),
+  error: z.string().optional().describe('set when the result could not be written'),
+});
+
+export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
+  app,
+  { db, defaultHost, config, logger },
+) => {
   app.get(
     '/devices',
     {
+      config: { action: 'read' },
       schema: {
         tags: ['devices'],
         summary: 'List devices by name',
@@ -76,6 +98,7 @@ export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, d
   app.get(
     '/devices/:ref',
     {
+      config: { action: 'read' },
       schema: {
         tags: ['devices'],
         summary: 'One device, its assigned accounts and its recent events',
@@ -107,6 +130,7 @@ export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, d
           iosVersion: text(50).nullable().optional(),
           wdaPort: port.nullable().optional(),
           status: z.enum(deviceStatuses).optional(),
+          storageFreeGb: z.number().min(0).max(1_000_000).nullable().optional(),
         }),
         response: { 201: device },
       },
@@ -158,5 +182,24 @@ export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, d
       },
     },
     async (request) => removeDevice(db, request.params.ref, { force: request.query.force === true }),
+  );
+
+  app.post(
+    '/devices/:ref/check',
+    {
+      config: { action: 'devices.write' },
+      schema: {
+        tags: ['devices'],
+        summary: "Check one phone's WebDriverAgent and battery now, as `sovi devices check` does",
+        description:
+          'Records what changed (status, battery, events) as a health round would. 409 for a device ' +
+          'plugged into another machine: its WDA port is local to that one.',
+        params: deviceRef,
+        body: z.strictObject({}).nullish(),
+        response: { 200: deviceCheck },
+      },
+    },
+    async (request) =>
+      checkDeviceNow({ db, health: config.health, logger, host: defaultHost }, request.params.ref),
   );
 };

@@ -1,12 +1,14 @@
 // Hook templates: list (the CLI's filters, with use counts and scores), the leaderboard the dashboard shows,
-// one hook with the posterior the selector samples from, and adding one (checked as `sovi hooks add` is).
+// one hook with the posterior the selector samples from; adding one (checked as `sovi hooks add` is),
+// importing a CSV (as `sovi hooks import`: every bad line reported, then all or none), changing and retiring.
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { platforms } from '../../platforms.ts';
 import { getHookWithPosteriors, hookLeaderboard, listHooksPage } from '../../hooks/hooks-reads.ts';
-import { addHook } from '../../hooks/hooks-service.ts';
+import { addHook, importHooks, updateHook } from '../../hooks/hooks-service.ts';
 import { idParams, integerParam, pageQuery, pageResponses, refParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
+import { BATCH_BODY_LIMIT, batchRefusalSchema } from '../batch.ts';
 
 const platformScore = z.object({
   score: z.number().describe('share of its posts that did well, 0–1'),
@@ -26,7 +28,15 @@ export const hookSchema = z.object({
   usageCount: z.number().int(),
   platformScores: z.record(z.string(), platformScore.optional()),
   createdAt: z.date(),
+  retiredAt: z.date().nullable().describe('when it was retired: the selector no longer picks it'),
 });
+
+const category = z.string().max(100).describe('snake_case, e.g. curiosity_gap');
+const template = z
+  .string()
+  .max(1000)
+  .describe('5–300 characters; {topic} and {niche} are the only placeholders');
+const prior = z.number().min(0).max(1).describe('a prior for how well it will do, until posts say otherwise');
 
 const posterior = z.object({ alpha: z.number(), beta: z.number(), mean: z.number() });
 
@@ -34,9 +44,10 @@ export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
   app.get(
     '/hooks',
     {
+      config: { action: 'read' },
       schema: {
         tags: ['hooks'],
-        summary: 'List hooks by category, oldest first, with use counts and scores',
+        summary: 'List hooks by category, oldest first, with use counts and scores (retired ones too)',
         querystring: z.strictObject({
           niche: refParam.optional().describe('only this niche’s own hooks (slug)'),
           category: z.string().max(100).optional(),
@@ -51,6 +62,7 @@ export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
   app.get(
     '/hooks/leaderboard',
     {
+      config: { action: 'read' },
       schema: {
         tags: ['hooks'],
         summary: 'Hooks ranked by the mean of their posterior on a platform (what the selector expects)',
@@ -94,6 +106,7 @@ export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
   app.get(
     '/hooks/:id',
     {
+      config: { action: 'read' },
       schema: {
         tags: ['hooks'],
         summary: 'One hook, with the posterior the selector samples from on each platform',
@@ -114,22 +127,60 @@ export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
         tags: ['hooks'],
         summary: 'Add a hook template',
         body: z.strictObject({
-          category: z.string().max(100).describe('snake_case, e.g. curiosity_gap'),
-          template: z
-            .string()
-            .max(1000)
-            .describe('5–300 characters; {topic} and {niche} are the only placeholders'),
+          category,
+          template,
           niche: refParam.optional().describe('only for this niche (slug); default any niche'),
-          effectivenessScore: z
-            .number()
-            .min(0)
-            .max(1)
-            .optional()
-            .describe('a prior for how well it will do, until posts say otherwise'),
+          effectivenessScore: prior.optional(),
         }),
         response: { 201: hookSchema },
       },
     },
     async (request, reply) => reply.status(201).send(await addHook(db, request.body)),
+  );
+
+  app.post(
+    '/hooks/import',
+    {
+      config: { action: 'hooks.write' },
+      bodyLimit: BATCH_BODY_LIMIT,
+      schema: {
+        tags: ['hooks'],
+        summary: 'Import hooks from CSV text: all or none',
+        description:
+          'Columns category, template (required), niche (slug) and effectiveness_score. Every row is checked ' +
+          'first: when any is bad, nothing is written and the 400 lists each bad line by number in `issues`.',
+        body: z.strictObject({
+          csv: z.string().max(BATCH_BODY_LIMIT).describe('the CSV text, header first'),
+          source: z.string().max(200).optional().describe('the file name, for messages; default "upload"'),
+        }),
+        response: { 201: z.object({ imported: z.number().int() }), 400: batchRefusalSchema },
+      },
+    },
+    async (request, reply) =>
+      reply.status(201).send(await importHooks(db, request.body.csv, request.body.source ?? 'upload')),
+  );
+
+  app.patch(
+    '/hooks/:id',
+    {
+      config: { action: 'hooks.write' },
+      schema: {
+        tags: ['hooks'],
+        summary: 'Change a hook (its use counts and scores stay), or retire it',
+        params: idParams('hook'),
+        body: z.strictObject({
+          category: category.optional(),
+          template: template.optional(),
+          niche: refParam.nullable().optional().describe('a niche slug; null: any niche'),
+          effectivenessScore: prior.nullable().optional(),
+          retired: z
+            .boolean()
+            .optional()
+            .describe('true retires it (the selector stops picking it); false puts it back in use'),
+        }),
+        response: { 200: hookSchema },
+      },
+    },
+    async (request) => updateHook(db, request.params.id, request.body),
   );
 };

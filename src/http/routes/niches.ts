@@ -31,6 +31,7 @@ export const nichesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) 
   app.get(
     '/niches',
     {
+      config: { action: 'read' },
       schema: {
         tags: ['niches'],
         summary: 'List niches by slug',
@@ -44,6 +45,7 @@ export const nichesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) 
   app.get(
     '/niches/:ref',
     {
+      config: { action: 'read' },
       schema: {
         tags: ['niches'],
         summary: 'One niche, by slug or id',

@@ -76,6 +76,18 @@ function Video({ content }: { content: ContentDetails }) {
   );
 }
 
+/** The hook a piece was made with, as its text (people know hooks by what they say, not by an id). */
+function HookText({ id }: { id: string }) {
+  const { data, error } = useData(() => get('/hooks/{id}', { id }), [id]);
+  if (error) return <span class="muted">a hook that no longer exists</span>;
+  if (!data) return <span class="muted">…</span>;
+  return (
+    <span title={`${label(data.category)} hook`}>
+      “{data.template}”{data.retiredAt ? <span class="muted"> (retired)</span> : null}
+    </span>
+  );
+}
+
 export function ContentPage({ id }: { id: string }) {
   const { data: c, error, loading, reload } = useData(() => get('/content/{id}', { id }), [id], 10_000);
   return (
@@ -107,7 +119,7 @@ export function ContentPage({ id }: { id: string }) {
                     ['Niche', c.nicheSlug ? label(c.nicheSlug) : '–'],
                     ['Format', c.format ?? '–'],
                     ['Quality', c.qualityScore === null ? '–' : percent(c.qualityScore, 0)],
-                    ['Hook', c.hookId ? <span class="mono small">{c.hookId}</span> : '–'],
+                    ['Hook', c.hookId ? <HookText id={c.hookId} /> : '–'],
                     ['From a trend', c.trendId ? 'yes' : 'no'],
                     ['Created', dateTime(c.createdAt)],
                     ['Updated', timeAgo(c.updatedAt)],

@@ -1,5 +1,7 @@
 // The phone fleet: a table with battery and storage, status and the current session; a device page with
-// its accounts, sessions and recent events.
+// its accounts, sessions and recent events. Those who may change devices also get the controls of
+// device-manage.tsx: add, edit, maintenance, check now, remove.
+import { useState } from 'preact/hooks';
 import { get, getAll } from '../api.ts';
 import { Badge, Cmd, Empty, ErrorNote, Facts, Loading, Meter, Section } from '../components/ui.tsx';
 import { deviceStatuses } from '../domain.ts';
@@ -8,6 +10,8 @@ import { setQuery, useLocation } from '../router.ts';
 import { accountStateTone, deviceStatusTone, severityTone } from '../tones.ts';
 import type { Device, Settings, WarmingSession } from '../types.ts';
 import { useData } from '../use-data.ts';
+import { useCan } from '../permissions.tsx';
+import { DeviceActions, DeviceForm } from './device-manage.tsx';
 
 /** Storage bars are drawn against this much free space (WDA reports no capacity). */
 const STORAGE_SCALE_GB = 64;
@@ -89,7 +93,9 @@ const warmingStatus = () => get('/warming/status', { next: 0 }).catch(() => unde
 export function Devices() {
   const { query } = useLocation();
   const status = query.get('status') ?? '';
-  const { data, error, loading } = useData(
+  const canWrite = useCan('devices.write');
+  const [adding, setAdding] = useState(false);
+  const { data, error, loading, reload } = useData(
     async () => {
       const [devices, settings, warming, recent] = await Promise.all([
         getAll('/devices', 'devices', { status }),
@@ -115,7 +121,26 @@ export function Devices() {
   );
   return (
     <div class="page">
-      <h1>Devices</h1>
+      <div class="page-head">
+        <h1>Devices</h1>
+        {canWrite && !adding && (
+          <button type="button" class="primary" onClick={() => setAdding(true)}>
+            Add device
+          </button>
+        )}
+      </div>
+      {adding && (
+        <section class="card" aria-label="Add a device">
+          <h2>Add a device</h2>
+          <DeviceForm
+            onCancel={() => setAdding(false)}
+            onDone={() => {
+              setAdding(false);
+              reload();
+            }}
+          />
+        </section>
+      )}
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
         <label>
           Status
@@ -137,7 +162,7 @@ export function Devices() {
             `No ${label(status)} devices.`
           ) : (
             <>
-              No devices yet: add a phone with{' '}
+              No devices yet: add a phone {canWrite ? 'with Add device, or ' : ''}with{' '}
               <Cmd>npx sovi devices add --name iphone-01 --udid … --wda-port 8100</Cmd>; the health monitor of{' '}
               <Cmd>npx sovi up</Cmd> then polls its WebDriverAgent.
             </>
@@ -200,7 +225,8 @@ export function Devices() {
 }
 
 export function DevicePage({ id }: { id: string }) {
-  const { data, error, loading } = useData(
+  const canWrite = useCan('devices.write');
+  const { data, error, loading, reload } = useData(
     async () => {
       const [details, settings, accounts, sessions] = await Promise.all([
         get('/devices/{ref}', { ref: id }),
@@ -233,6 +259,9 @@ export function DevicePage({ id }: { id: string }) {
           <h1>
             {d.name} <Badge value={d.status} tones={deviceStatusTone} />
           </h1>
+          {canWrite && (
+            <DeviceActions device={d} assignedAccounts={data.assignedAccounts} onChanged={reload} />
+          )}
           <div class="grid-2">
             <Section title="Device">
               <Facts
