@@ -23,7 +23,7 @@ import { authenticateToken, liveTokenById, tokenActor, type ApiToken } from '../
 import type { Db } from '../db/pool.ts';
 import { SoviError } from '../errors.ts';
 import type { ApiSettings } from '../settings/api-settings.ts';
-import { can, type Action, type Role } from '../auth/roles.ts';
+import type { Action, Role } from '../auth/roles.ts';
 import { verifySignIn } from '../users/users-service.ts';
 import type { User } from '../users/users-model.ts';
 
