@@ -298,7 +298,7 @@ describe.skipIf(!hasChromium)('dashboard: managing devices, niches and hooks', (
       hook_id: (await t.pool.query<{ id: string }>(`SELECT id FROM hooks WHERE category = 'bold_claim'`))
         .rows[0]!.id,
     });
-    await visit(dashboard, `/content/${content.id}`);
+    await visit(dashboard, `/content/${String(content.id)}`);
     await page.getByText('“Everyone gets {topic} wrong”').waitFor();
     expect(dashboard.errors).toEqual([]);
   });

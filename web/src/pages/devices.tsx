@@ -171,7 +171,7 @@ export function Devices() {
       )}
       {data && data.devices.length > 0 && (
         <div class="table-wrap">
-          <table class="table" aria-label="Devices">
+          <table class="table cards" aria-label="Devices">
             <thead>
               <tr>
                 <th>Device</th>
@@ -195,24 +195,30 @@ export function Devices() {
                         {d.model ?? 'unknown model'} · {d.host}
                       </div>
                     </td>
-                    <td>
+                    <td data-label="Status">
                       <Badge value={d.status} tones={deviceStatusTone} />
                     </td>
-                    <td>
+                    <td data-label="Battery">
                       <Battery device={d} low={data.low} />
                     </td>
-                    <td>
+                    <td data-label="Storage">
                       <Storage device={d} low={data.low} />
                     </td>
-                    <td class="small">
+                    <td data-label="Current session" class="small">
                       <CurrentSession
                         session={data.running.get(d.id)}
                         sessionKey={w?.currentSession ?? d.currentSessionKey}
                       />
                     </td>
-                    <td class="num">{w ? num(w.queued) : '–'}</td>
-                    <td class="num">{w ? percent(w.utilisation, 0) : '–'}</td>
-                    <td title={dateTime(d.lastSeenAt)}>{timeAgo(d.lastSeenAt)}</td>
+                    <td data-label="Queued" class="num">
+                      {w ? num(w.queued) : '–'}
+                    </td>
+                    <td data-label="Busy (1 h)" class="num">
+                      {w ? percent(w.utilisation, 0) : '–'}
+                    </td>
+                    <td data-label="Last seen" title={dateTime(d.lastSeenAt)}>
+                      {timeAgo(d.lastSeenAt)}
+                    </td>
                   </tr>
                 );
               })}

@@ -212,6 +212,10 @@ export function Hooks() {
     setNote(message);
     reload();
   };
+  const show = (form: 'add' | 'import') => {
+    setOpen(form);
+    setNote('');
+  };
   const nicheList = niches.data ?? [];
   return (
     <div class="page">
@@ -219,10 +223,10 @@ export function Hooks() {
         <h1>Hooks</h1>
         {canWrite && (
           <div class="actions wrap">
-            <button type="button" class="primary" onClick={() => setOpen('add')}>
+            <button type="button" class="primary" onClick={() => show('add')}>
               Add hook
             </button>
-            <button type="button" onClick={() => setOpen('import')}>
+            <button type="button" onClick={() => show('import')}>
               Import CSV
             </button>
           </div>
@@ -265,7 +269,7 @@ export function Hooks() {
       )}
       {items.length > 0 && (
         <div class="table-wrap">
-          <table class="table" aria-label="Hooks">
+          <table class="table cards" aria-label="Hooks">
             <thead>
               <tr>
                 <th>Hook</th>
@@ -276,8 +280,8 @@ export function Hooks() {
             </thead>
             <tbody>
               {items.map((h) => [
-                <tr key={h.id} class={h.retiredAt ? 'inactive' : ''}>
-                  <td class="caption">
+                <tr key={h.id}>
+                  <td class={h.retiredAt ? 'caption muted' : 'caption'}>
                     {h.template}
                     <div class="muted small">
                       {label(h.category)} · {h.nicheSlug ? label(h.nicheSlug) : 'any niche'}
@@ -289,10 +293,14 @@ export function Hooks() {
                       )}
                     </div>
                   </td>
-                  <td class="num">{num(h.usageCount)}</td>
-                  <td class="num">{h.effectivenessScore === null ? '–' : h.effectivenessScore.toFixed(2)}</td>
+                  <td class="num" data-label="Used">
+                    {num(h.usageCount)}
+                  </td>
+                  <td class="num" data-label="Score">
+                    {h.effectivenessScore === null ? '–' : h.effectivenessScore.toFixed(2)}
+                  </td>
                   {canWrite && (
-                    <td>
+                    <td data-label="Actions">
                       <div class="actions wrap">
                         <button
                           type="button"

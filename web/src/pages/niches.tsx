@@ -127,7 +127,7 @@ export function Niches() {
       {data && data.length === 0 && <Empty>No niches yet.</Empty>}
       {data && data.length > 0 && (
         <div class="table-wrap">
-          <table class="table" aria-label="Niches">
+          <table class="table cards" aria-label="Niches">
             <thead>
               <tr>
                 <th>Niche</th>
@@ -138,17 +138,17 @@ export function Niches() {
             </thead>
             <tbody>
               {data.map((n) => [
-                <tr key={n.id} class={n.status === 'inactive' ? 'inactive' : ''}>
-                  <td>
+                <tr key={n.id}>
+                  <td class={n.status === 'inactive' ? 'muted' : ''}>
                     {n.name}
                     <div class="muted small mono">{n.slug}</div>
                   </td>
-                  <td>{n.tier ?? '–'}</td>
-                  <td>
+                  <td data-label="Tier">{n.tier ?? '–'}</td>
+                  <td data-label="Status">
                     <Badge value={n.status} tone={n.status === 'active' ? 'good' : 'neutral'} />
                   </td>
                   {canWrite && (
-                    <td>
+                    <td data-label="Actions">
                       <div class="actions wrap">
                         <button
                           type="button"
