@@ -115,7 +115,7 @@ function TokenTable(props: {
   const { tokens, withUser, canRevoke } = props;
   return (
     <div class="table-wrap">
-      <table class="table" aria-label={props.label}>
+      <table class="table cards" aria-label={props.label}>
         <thead>
           <tr>
             <th>Token</th>
@@ -134,16 +134,20 @@ function TokenTable(props: {
             return (
               <tr key={t.id} class={state.value === 'active' ? '' : 'inactive'}>
                 <td class="mono">{t.name}</td>
-                {withUser && <td>{t.user?.name ?? '–'}</td>}
-                <td>{t.role}</td>
-                <td title={dateTime(t.createdAt)}>{timeAgo(t.createdAt)}</td>
-                <td title={dateTime(t.lastUsedAt)}>{t.lastUsedAt ? timeAgo(t.lastUsedAt) : 'never'}</td>
-                <td>{t.expiresAt ? dateTime(t.expiresAt) : 'never'}</td>
-                <td>
+                {withUser && <td data-label="User">{t.user?.name ?? '–'}</td>}
+                <td data-label="Role">{t.role}</td>
+                <td data-label="Created" title={dateTime(t.createdAt)}>
+                  {timeAgo(t.createdAt)}
+                </td>
+                <td data-label="Last used" title={dateTime(t.lastUsedAt)}>
+                  {t.lastUsedAt ? timeAgo(t.lastUsedAt) : 'never'}
+                </td>
+                <td data-label="Expires">{t.expiresAt ? dateTime(t.expiresAt) : 'never'}</td>
+                <td data-label="State">
                   <Badge value={state.value} tone={state.tone} />
                 </td>
                 {canRevoke && (
-                  <td>
+                  <td data-label="Actions">
                     {state.value === 'revoked' ? null : <RevokeButton token={t} onDone={props.onChange} />}
                   </td>
                 )}

@@ -225,7 +225,7 @@ export function Users() {
       {users.data && users.data.length === 0 && <Empty>No users yet.</Empty>}
       {users.data && users.data.length > 0 && (
         <div class="table-wrap">
-          <table class="table" aria-label="Users">
+          <table class="table cards" aria-label="Users">
             <thead>
               <tr>
                 <th>User</th>
@@ -240,18 +240,20 @@ export function Users() {
               {users.data.map((u) => [
                 <tr key={u.id} class={u.disabledAt ? 'inactive' : ''}>
                   <td>{u.name}</td>
-                  <td>{u.role}</td>
-                  <td>{u.niches ? u.niches.map((n) => n.name).join(', ') || '–' : 'every niche'}</td>
-                  <td>
+                  <td data-label="Role">{u.role}</td>
+                  <td data-label="Niches">
+                    {u.niches ? u.niches.map((n) => n.name).join(', ') || '–' : 'every niche'}
+                  </td>
+                  <td data-label="State">
                     <Badge
                       value={u.disabledAt ? 'disabled' : 'active'}
                       tone={u.disabledAt ? 'neutral' : 'good'}
                     />
                   </td>
-                  <td title={dateTime(u.lastSignInAt)}>
+                  <td data-label="Last sign-in" title={dateTime(u.lastSignInAt)}>
                     {u.lastSignInAt ? timeAgo(u.lastSignInAt) : 'never'}
                   </td>
-                  <td>
+                  <td data-label="Actions">
                     <div class="actions wrap">
                       <button
                         type="button"
