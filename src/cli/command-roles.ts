@@ -46,6 +46,7 @@ export const commandActions: Readonly<Record<string, Action>> = {
 
   'users add': 'users.manage',
   'users list': 'users.manage',
+  'users show': 'users.manage',
   'users update': 'users.manage',
   'users disable': 'users.manage',
   'users enable': 'users.manage',
