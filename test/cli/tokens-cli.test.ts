@@ -15,15 +15,19 @@ describe('sovi tokens', { timeout: cliTestTimeout(7) }, () => {
     expect(created.code, created.stderr).toBe(0);
     const secret = created.stdout.trim();
     expect(secret).toMatch(/^sovi_[A-Za-z0-9_-]{43}$/);
-    expect(created.stderr).toMatch(/created read-write token "ops-laptop" .*shown this once/);
+    expect(created.stderr).toMatch(/created admin token "ops-laptop" .*shown this once/);
     expect(created.stderr).not.toContain(secret);
-    expect(await authenticateToken(t.db, secret)).toMatchObject({ name: 'ops-laptop', readOnly: false });
+    expect(await authenticateToken(t.db, secret)).toMatchObject({
+      token: { name: 'ops-laptop', readOnly: false },
+    });
 
     const json = await sovi(['tokens', 'create', '--name', 'grafana', '--read-only', '--json']);
     expect(json.code).toBe(0);
     const body = JSON.parse(json.stdout);
     expect(body).toMatchObject({ name: 'grafana', readOnly: true, token: expect.stringMatching(/^sovi_/) });
-    expect(await authenticateToken(t.db, body.token)).toMatchObject({ name: 'grafana', readOnly: true });
+    expect(await authenticateToken(t.db, body.token)).toMatchObject({
+      token: { name: 'grafana', readOnly: true },
+    });
   });
 
   it('list shows tokens without their secrets', async () => {
@@ -31,7 +35,7 @@ describe('sovi tokens', { timeout: cliTestTimeout(7) }, () => {
     const secret = created.stdout.trim();
     const list = await sovi(['tokens', 'list']);
     expect(list.code).toBe(0);
-    expect(list.stdout).toMatch(/listed\s+read-write/);
+    expect(list.stdout).toMatch(/listed\s+\(none\)\s+admin/);
     expect(list.stdout).not.toContain(secret);
     const json = JSON.parse((await sovi(['tokens', 'list', '--json'])).stdout);
     expect(json.map((x: { name: string }) => x.name)).toContain('listed');
@@ -43,7 +47,7 @@ describe('sovi tokens', { timeout: cliTestTimeout(7) }, () => {
     const revoked = await sovi(['tokens', 'revoke', 'short-lived']);
     expect(revoked.code, revoked.stderr).toBe(0);
     expect(revoked.stdout).toMatch(/revoked token "short-lived"/);
-    expect(await authenticateToken(t.db, secret)).toBeUndefined();
+    expect(await authenticateToken(t.db, secret)).toMatchObject({ ok: false });
     const again = await sovi(['tokens', 'revoke', 'short-lived']);
     expect(again.code).toBe(4);
     expect(again.stderr).toMatch(/revoked already/);

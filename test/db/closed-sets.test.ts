@@ -3,6 +3,7 @@
 // idx_accounts_needs_warming's predicate, which the due rule must match for the planner to read the index.
 import { describe, expect, it } from 'vitest';
 import { accountStates, scheduledStates } from '../../src/accounts/account-model.ts';
+import { roles } from '../../src/auth/roles.ts';
 import { platforms } from '../../src/platforms.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 
@@ -26,6 +27,13 @@ describe('closed sets in the database', () => {
   it.each(['accounts', 'distributions'])('%s.platform accepts exactly the platform list', async (table) => {
     expect(literals(await checkOf(table, 'platform')).sort()).toEqual([...platforms].sort());
   });
+
+  it.each(['users', 'api_tokens'])(
+    '%s.role accepts exactly the roles of src/auth/roles.ts',
+    async (table) => {
+      expect(literals(await checkOf(table, 'role')).sort()).toEqual([...roles].sort());
+    },
+  );
 
   it('accounts.current_state accepts exactly the account states', async () => {
     expect(literals(await checkOf('accounts', 'current_state')).sort()).toEqual([...accountStates].sort());

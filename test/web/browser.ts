@@ -115,12 +115,23 @@ export async function openDashboard(t: TestDatabase): Promise<Dashboard> {
   };
 }
 
-/** Signs in through the form with a token, and waits for the overview. */
+/** Signs in through the form with a token (behind its toggle), and waits for the overview. */
 export async function signIn(dashboard: Dashboard, secret = dashboard.api.admin.secret): Promise<void> {
   const { page } = dashboard;
   await page.goto(`${dashboard.url}/`);
+  await page.getByRole('button', { name: 'Use an API token instead' }).click();
   await page.locator('input[name=token]').fill(secret);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+}
+
+/** Signs in through the form with a name and password, and waits for the overview. */
+export async function signInAs(dashboard: Dashboard, name: string, password: string): Promise<void> {
+  const { page } = dashboard;
+  await page.goto(`${dashboard.url}/`);
+  await page.locator('input[name=name]').fill(name);
+  await page.locator('input[name=password]').fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
 }
 

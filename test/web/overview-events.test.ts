@@ -23,8 +23,9 @@ describe.skipIf(!hasChromium)('dashboard: sign-in, overview, events', () => {
   it('asks for a token, refuses a wrong one, and signs in with a right one', async () => {
     const { page, url } = dashboard;
     await page.goto(`${url}/`);
+    await page.getByRole('button', { name: 'Use an API token instead' }).click();
     await page.locator('input[name=token]').fill('sovi_not-a-token');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/invalid or revoked token/);
     await screenshot(page, 'sign-in');
 
@@ -122,7 +123,7 @@ describe.skipIf(!hasChromium)('dashboard: sign-in, overview, events', () => {
   it('signs out: the API then refuses the cookie', async () => {
     const { page } = dashboard;
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.locator('input[name=token]').waitFor();
+    await page.locator('input[name=password]').waitFor();
     const status = await page.evaluate<number>("fetch('/api/v1/session').then((r) => r.status)");
     expect(status).toBe(401);
   });
