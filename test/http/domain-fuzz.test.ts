@@ -21,7 +21,12 @@ const RUNS = 1_000;
 const t = useTestDatabase();
 let api: TestApp;
 let home: string;
-const ids = { content: [] as string[], distributions: [] as string[], trends: [] as string[] };
+const ids = {
+  content: [] as string[],
+  distributions: [] as string[],
+  trends: [] as string[],
+  hooks: [] as string[],
+};
 
 beforeAll(async () => {
   const configured = await configWithHome();
@@ -54,6 +59,9 @@ beforeAll(async () => {
       [topic, niche],
     );
     ids.trends.push(rows[0].id);
+  }
+  for (const template of ['Fuzzed hook about {topic}', 'Another fuzzed {topic}']) {
+    ids.hooks.push(String((await factories.hook(t.pool, { template })).id));
   }
 });
 afterAll(async () => {
@@ -198,7 +206,26 @@ const contentFields = {
   produce: field(true, false),
 };
 
+const hookRef = fc.oneof(
+  { weight: 6, arbitrary: fc.constant(0).chain(() => fc.constantFrom(...ids.hooks)) },
+  { weight: 1, arbitrary: fc.constantFrom(missing, 'not-an-id') },
+  { weight: 1, arbitrary: odd },
+);
+
+const csvLine = fc.oneof(
+  fc.constantFrom(
+    'curiosity_gap,Nobody tells you this about {topic}.,motivation,0.5',
+    'Not Snake,A fine template,,',
+    'question,Why {oops}?,,',
+    'bold_claim,"unterminated,,',
+    'story,A story about {topic},no_such_niche,2',
+    'a,b,c,d,e,f',
+  ),
+  fc.string({ maxLength: 40 }),
+);
+
 interface WriteRoute {
+  method?: 'PATCH';
   url: fc.Arbitrary<string>;
   body: fc.Arbitrary<unknown>;
 }
@@ -220,6 +247,31 @@ const routes: Record<string, WriteRoute> = {
       },
       ['category', 'template'],
     ),
+  },
+  'POST /hooks/import': {
+    url: fc.constant('/api/v1/hooks/import'),
+    body: bodies(
+      {
+        csv: mostly(
+          fc
+            .array(csvLine, { minLength: 0, maxLength: 4 })
+            .map((lines) => ['category,template,niche,effectiveness_score', ...lines].join('\n')),
+        ),
+        source: field('hooks.csv'),
+      },
+      ['csv'],
+    ),
+  },
+  'PATCH /hooks/:id': {
+    method: 'PATCH',
+    url: hookRef.map((id) => `/api/v1/hooks/${segment(id)}`),
+    body: bodies({
+      category: field('curiosity_gap', 'Not Snake'),
+      template: field('Nobody tells you this about {topic}.', 'Hi {name} there', 'tiny'),
+      niche: field('motivation', null, 'no_such_niche'),
+      effectivenessScore: field(0.5, null, 1.5),
+      retired: field(true, false),
+    }),
   },
   'POST /content': {
     url: fc.constant('/api/v1/content'),
@@ -272,7 +324,7 @@ describe('no generated body to a domain write route is answered with a 5xx', () 
             const raw =
               body !== null && typeof body === 'object' && 'raw' in body ? String(body.raw) : undefined;
             const response = await api.app.inject({
-              method: 'POST',
+              method: route.method ?? 'POST',
               url,
               headers: {
                 ...bearer(api.admin.secret),
@@ -283,7 +335,7 @@ describe('no generated body to a domain write route is answered with a 5xx', () 
             statuses[response.statusCode] = (statuses[response.statusCode] ?? 0) + 1;
             if (response.statusCode >= 500) {
               failures.push(
-                `POST ${url} ${JSON.stringify(body)?.slice(0, 300)} → ${response.statusCode} ${response.body}`,
+                `${route.method ?? 'POST'} ${url} ${JSON.stringify(body)?.slice(0, 300)} → ${response.statusCode} ${response.body}`,
               );
             }
             return response.statusCode < 500;
