@@ -46,6 +46,14 @@ export const commandActions: Readonly<Record<string, Action>> = {
   'keys rotate': 'keys.manage',
   'keys status': 'keys.manage',
 
+  'users add': 'users.manage',
+  'users list': 'users.manage',
+  'users show': 'users.manage',
+  'users update': 'users.manage',
+  'users disable': 'users.manage',
+  'users enable': 'users.manage',
+  'users reset-password': 'users.manage',
+
   'tokens create': 'self.manage',
   'tokens list': 'self.manage',
   'tokens revoke': 'self.manage',

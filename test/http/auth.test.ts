@@ -101,6 +101,9 @@ describe('bearer tokens', () => {
       if (isWrite(route.method)) {
         expect(response.statusCode, `${route.method} ${route.url}`).toBe(403);
         expect(response.json().error.message).toMatch(/needs the (reviewer|operator|admin) role/);
+      } else if (route.url.startsWith('/api/v1/users')) {
+        // Reading people is managing them: admins only (users.manage).
+        expect(response.statusCode, `${route.method} ${route.url}`).toBe(403);
       } else {
         expect([200, 404], `${route.method} ${route.url}`).toContain(response.statusCode);
       }

@@ -17,9 +17,13 @@ import { Schedule } from './pages/schedule.tsx';
 import { Niches } from './pages/niches.tsx';
 import { Hooks } from './pages/hooks.tsx';
 import { Audit } from './pages/audit.tsx';
+import { Tokens } from './pages/tokens.tsx';
+import { Users } from './pages/users.tsx';
+import { can, type Action } from './domain.ts';
 import type { JSX } from 'preact';
 
-const nav: [string, string][] = [
+/** The pages in the navigation; one with an action shows only to those who may take it. */
+const nav: [string, string, Action?][] = [
   ['/', 'Overview'],
   ['/devices', 'Devices'],
   ['/accounts', 'Accounts'],
@@ -31,6 +35,8 @@ const nav: [string, string][] = [
   ['/events', 'Events'],
   ['/niches', 'Niches'],
   ['/audit', 'Audit'],
+  ['/tokens', 'Tokens'],
+  ['/users', 'Users', 'users.manage'],
 ];
 
 function page(path: string): JSX.Element {
@@ -58,6 +64,10 @@ function page(path: string): JSX.Element {
       return <Hooks />;
     case 'audit':
       return <Audit />;
+    case 'tokens':
+      return <Tokens />;
+    case 'users':
+      return <Users />;
     default:
       return (
         <div class="page">
@@ -121,16 +131,18 @@ export function App() {
           </button>
         </header>
         <nav class="sidebar" aria-label="Pages">
-          {nav.map(([href, text]) => (
-            <a
-              key={href}
-              href={href}
-              class={current === href ? 'current' : ''}
-              aria-current={current === href ? 'page' : undefined}
-            >
-              {text}
-            </a>
-          ))}
+          {nav
+            .filter(([, , action]) => action === undefined || can(session.role, action))
+            .map(([href, text]) => (
+              <a
+                key={href}
+                href={href}
+                class={current === href ? 'current' : ''}
+                aria-current={current === href ? 'page' : undefined}
+              >
+                {text}
+              </a>
+            ))}
         </nav>
         <main class="main">{page(path)}</main>
       </div>
