@@ -202,6 +202,55 @@ const samples: Record<string, (role: Role) => Promise<Sample>> = {
   }),
   'POST /api/v1/trends/{id}/content': async () => ({ url: `/api/v1/trends/${await trend()}/content` }),
 
+  'GET /api/v1/content/formats': async () => ({ url: '/api/v1/content/formats' }),
+  'POST /api/v1/content/{id}/archive': async () => ({
+    url: `/api/v1/content/${await content({ production_status: 'complete' })}/archive`,
+  }),
+  'POST /api/v1/content/{id}/restore': async () => ({
+    url: `/api/v1/content/${await content({ production_status: 'complete', archived_at: new Date() })}/restore`,
+  }),
+  'GET /api/v1/events/types': async () => ({ url: '/api/v1/events/types' }),
+  'POST /api/v1/events/resolve': async () => ({
+    url: '/api/v1/events/resolve',
+    body: { ids: [await event(), await event()], by: 'human', note: 'walked in bulk' },
+  }),
+  'GET /api/v1/metrics/posts': async () => ({ url: '/api/v1/metrics/posts' }),
+  'GET /api/v1/metrics/compare': async () => ({
+    url: `/api/v1/metrics/compare?kind=accounts&refs=${(await account()).ref},${(await account()).ref}`,
+  }),
+  'PATCH /api/v1/hooks/{id}': async () => ({
+    url: `/api/v1/hooks/${String((await factories.hook(t.pool)).id)}`,
+    body: { retired: true },
+  }),
+  'POST /api/v1/hooks/import': async () => ({
+    url: '/api/v1/hooks/import',
+    body: {
+      csv: `category,template\ncuriosity_gap,Nobody tells you this about {topic} (${unique('walk')})\n`,
+    },
+  }),
+  'POST /api/v1/accounts/import-preview': async () => ({
+    url: '/api/v1/accounts/import-preview',
+    body: { csv: `platform,username\ntiktok,${unique('walk_csv')}\n` },
+  }),
+  'POST /api/v1/accounts/import': async () => ({
+    url: '/api/v1/accounts/import',
+    body: { csv: `platform,username\ntiktok,${unique('walk_csv')}\n` },
+  }),
+  'POST /api/v1/accounts/bulk-state': async () => ({
+    url: '/api/v1/accounts/bulk-state',
+    body: { accounts: [(await account()).id, (await account()).id], state: 'warming_p1', reason: 'the walk' },
+  }),
+  'POST /api/v1/accounts/bulk-move': async () => ({
+    url: '/api/v1/accounts/bulk-move',
+    body: { accounts: [(await account()).id], device: await device() },
+  }),
+  'POST /api/v1/devices/{ref}/check': async () => {
+    // In maintenance the check leaves the phone alone and says so: no WebDriverAgent needed.
+    const name = String(
+      (await factories.device(t.pool, { host: 'api-test-host', status: 'maintenance' })).name,
+    );
+    return { url: `/api/v1/devices/${name}/check` };
+  },
   'POST /api/v1/session/password': async (role) => {
     // Changing a password ends the caller's other sessions: a caller of its own.
     const caller = await signedInUser(t, api, role);
