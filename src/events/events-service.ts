@@ -189,7 +189,10 @@ export interface Resolution {
 }
 
 /** The audit record of one resolution. */
-const resolvedAudit = (row: { id: number | string; category: string; event_type: string }, resolution: Resolution) => ({
+const resolvedAudit = (
+  row: { id: number | string; category: string; event_type: string },
+  resolution: Resolution,
+) => ({
   actor: resolution.actor ?? resolution.by,
   action: 'event.resolve',
   targetType: 'event' as const,
@@ -252,7 +255,10 @@ export async function resolveEvents(
       ...(resolution.note ? { note: resolution.note } : {}),
       ...(resolution.actor ? { actor: resolution.actor } : {}),
     });
-    await recordAudit(trx, resolved.map((r) => resolvedAudit(r, resolution)));
+    await recordAudit(
+      trx,
+      resolved.map((r) => resolvedAudit(r, resolution)),
+    );
     return resolved;
   });
   const done = new Set(rows.map((r) => r.id));

@@ -184,7 +184,9 @@ export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
       },
     },
     async (request, reply) =>
-      reply.status(201).send(await importHooks(db, request.body.csv, request.body.source ?? 'upload', actorOf(request))),
+      reply
+        .status(201)
+        .send(await importHooks(db, request.body.csv, request.body.source ?? 'upload', actorOf(request))),
   );
 
   app.patch(
