@@ -85,6 +85,7 @@ const envSchema = z.object({
     z.enum(['auto', 'json', 'pretty'], { error: 'expected auto, json or pretty' }).default('auto'),
   ),
   SOVI_ACTOR: blankAsUnset(z.string().max(100).optional()),
+  SOVI_USER: blankAsUnset(z.string().max(200).optional()),
   SOVI_VAULT_KEYS: blankAsUnset(z.string().optional()),
   SOVI_VAULT_KEY_FILE: blankAsUnset(z.string().optional()),
   SOVI_WDA_HOST: blankAsUnset(z.string().default('127.0.0.1')),
@@ -254,6 +255,11 @@ export interface Config {
   readonly http: { readonly host: string; readonly port: number };
   /** Who this process acts as in audit events (SOVI_ACTOR, else the OS user). */
   readonly actor: string;
+  /**
+   * The sovi user the command line acts as (SOVI_USER): their role limits which commands run, and the audit
+   * trail names them. Unset: the machine's operator, who holds the database and the keys anyway.
+   */
+  readonly cliUser: string | undefined;
   /** Raw key material; parsed and checked by the vault when it is first needed. */
   readonly vault: { readonly keys: string | undefined; readonly keyFile: string | undefined };
   /** This machine's name in the fleet: devices plugged into it carry it, and its worker runs only them. */
@@ -412,6 +418,7 @@ export function loadConfig(
     },
     http: { host: e.SOVI_HOST, port: e.SOVI_PORT },
     actor: e.SOVI_ACTOR ?? osUserName(),
+    cliUser: e.SOVI_USER,
     vault: {
       keys: e.SOVI_VAULT_KEYS,
       keyFile: e.SOVI_VAULT_KEY_FILE === undefined ? undefined : path.resolve(cwd, e.SOVI_VAULT_KEY_FILE),

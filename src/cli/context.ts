@@ -2,6 +2,7 @@
 // The wrapper owns the end of a command: it closes what was opened (stopping an embedded server this
 // process started), maps errors to messages and exit statuses, and does the same on SIGINT/SIGTERM.
 import closeWithGrace from 'close-with-grace';
+import { Command } from 'commander';
 import { constants } from 'node:os';
 import { loadConfig, type Config } from '../config.ts';
 import { openDatabase, type Database } from '../db/database.ts';
@@ -11,6 +12,9 @@ import { SoviError } from '../errors.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { loadPolicies, type Policies } from '../policies.ts';
 import { createVault, type Vault } from '../vault/vault.ts';
+import { can, roleFor } from '../auth/roles.ts';
+import type { Db } from '../db/pool.ts';
+import { commandActions, commandPath } from './command-roles.ts';
 
 export interface CliContext {
   readonly config: Config;
@@ -49,6 +53,11 @@ export function action<Args extends unknown[]>(
       report(err, undefined);
       return;
     }
+    // Commander passes the command last: its path names the action its role check needs.
+    const command = args.at(-1);
+    const path = command instanceof Command ? commandPath(command) : undefined;
+    const acting = config.cliUser;
+    if (acting !== undefined) config = { ...config, actor: `user:${acting} (cli)` };
     const logger = createLogger(config.log, options.longRunning ? 'info' : 'warn');
     const closers: (() => Promise<void>)[] = [];
     let database: Promise<Database> | undefined;
@@ -96,6 +105,9 @@ export function action<Args extends unknown[]>(
     };
 
     try {
+      if (acting !== undefined && path !== undefined && path !== 'up') {
+        await checkCommandRole((await ctx.database()).db, acting, path);
+      }
       await fn(ctx, ...args);
     } catch (err) {
       report(err, logger);
@@ -119,4 +131,26 @@ export function report(err: unknown, logger: Logger | undefined): void {
   const message = err instanceof Error ? err.message : String(err);
   process.stderr.write(`sovi: unexpected error: ${message}\n`);
   process.exitCode = new SoviError('internal', message).exitCode;
+}
+
+/**
+ * With SOVI_USER set, a command runs only if that user may take its action (command-roles.ts), and is not
+ * disabled. `sovi up` is the server itself, run by the machine, and is left out.
+ */
+async function checkCommandRole(db: Db, name: string, path: string): Promise<void> {
+  const action = commandActions[path];
+  if (action === undefined) throw new SoviError('internal', `command "${path}" names no action`);
+  // Loaded only when SOVI_USER is set: other commands need nothing of the users domain.
+  const { findUser } = await import('../users/users-service.ts');
+  const user = await findUser(db, name, 'SOVI_USER');
+  if (user.disabledAt) {
+    throw new SoviError('forbidden', `SOVI_USER: user "${user.name}" is disabled`, { field: 'SOVI_USER' });
+  }
+  if (!can(user.role, action)) {
+    throw new SoviError(
+      'forbidden',
+      `SOVI_USER: "${user.name}" is ${user.role}; "sovi ${path}" needs the ${roleFor(action)} role`,
+      { field: 'SOVI_USER' },
+    );
+  }
 }
