@@ -3,13 +3,20 @@
 // the state of a selection with one refusal, moves a selection to a phone, edits, deletes and restores an
 // account, and reveals its secrets and TOTP code (audited, hidden again); a viewer sees no write control.
 // Every flow is shot at 1280 px and 390 px, where nothing may need a sideways scroll.
+import type { Role } from '../../src/auth/roles.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canary, canaryTotpSecret } from '../helpers/canary.ts';
 import { useTestDatabase } from '../helpers/database.ts';
-import { hasChromium, openDashboard, screenshot, signIn, visit, type Dashboard } from './browser.ts';
+import {
+  signInWithRole,
+  hasChromium,
+  openDashboard,
+  screenshot,
+  signIn,
+  visit,
+  type Dashboard,
+} from './browser.ts';
 import { seedFleet } from './seed.ts';
-
-type Role = 'viewer' | 'admin';
 
 const t = useTestDatabase();
 let dashboard: Dashboard;
@@ -73,6 +80,24 @@ describe.skipIf(!hasChromium)('dashboard: managing accounts', () => {
       // The account's post links by its caption, not by the word "content".
       await page.getByRole('link', { name: 'Compound interest, explained in 30 seconds' }).waitFor();
       await shots('account', 'viewer');
+    });
+  });
+
+  describe('as an operator', () => {
+    it('edits and changes state, and cannot reveal secrets or TOTP codes', async () => {
+      const { page } = dashboard;
+      await signInWithRole(dashboard, t.db, 'operator');
+      await visit(dashboard, '/accounts');
+      await expect.poll(() => rows().count()).toBe(6);
+      await page.getByRole('button', { name: 'Add account' }).waitFor();
+      await visit(dashboard, `/accounts/${fleet.accounts.finance.id}`);
+      await page.getByRole('heading', { name: /finance_daily/, level: 1 }).waitFor();
+      for (const name of ['Change state', 'Edit', 'Delete']) {
+        expect(await page.getByRole('region', { name, exact: true }).count(), name).toBe(1);
+      }
+      expect(await page.getByRole('region', { name: 'Secrets', exact: true }).count()).toBe(0);
+      expect(await page.getByRole('button', { name: /Reveal secrets|Show TOTP code/ }).count()).toBe(0);
+      await shots('account', 'operator');
     });
   });
 

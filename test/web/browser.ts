@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import lockfile from 'proper-lockfile';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { TestDatabase } from '../helpers/database.ts';
+import type { Role } from '../../src/auth/roles.ts';
+import type { Db } from '../../src/db/pool.ts';
+import { addUser } from '../../src/users/users-service.ts';
 import { startTestApp, type TestApp } from '../http/helpers.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -133,6 +136,17 @@ export async function signInAs(dashboard: Dashboard, name: string, password: str
   await page.locator('input[name=password]').fill(password);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+}
+
+let users = 0;
+
+/** Adds a user with this role and signs them in through the form (ending any session of the page first). */
+export async function signInWithRole(dashboard: Dashboard, db: Db, role: Role): Promise<void> {
+  const name = `${role}-${process.pid}-${++users}`;
+  const password = `a long password for ${name}`;
+  await addUser(db, { name, role, password }, 'test');
+  await dashboard.context.clearCookies();
+  await signInAs(dashboard, name, password);
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {

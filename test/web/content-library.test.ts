@@ -3,19 +3,27 @@
 // created in a chosen format and archived; selected events are resolved at once with a note; a viewer sees
 // none of the write controls; and at 390 px no page of content, events, overview, schedule or trends
 // scrolls sideways (tables become card lists).
+import type { Role } from '../../src/auth/roles.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { recordEvent } from '../../src/events/events-service.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
-import { hasChromium, openDashboard, screenshot, signIn, visit, type Dashboard } from './browser.ts';
+import {
+  hasChromium,
+  openDashboard,
+  screenshot,
+  signIn,
+  signInWithRole,
+  visit,
+  type Dashboard,
+} from './browser.ts';
 import { nicheIds, seedFleet } from './seed.ts';
 
 const t = useTestDatabase();
 let dashboard: Dashboard;
 
 /** Today a read-only token is a viewer and a read-write one an admin (src/http/auth.ts: tokenRole). */
-type Role = 'viewer' | 'admin';
 
 /** Signs in afresh as `role`: the cookies of the previous session are dropped first. */
 async function signInAs(role: Role): Promise<void> {
@@ -197,6 +205,20 @@ describe.skipIf(!hasChromium)('dashboard: content library, archive, bulk resolve
       [false, null],
     ]);
     await bothWidths(page, 'events-bulk-resolve', 'admin');
+  });
+
+  it('reviewer: resolves events, and changes no content', async () => {
+    const { page } = dashboard;
+    await signInWithRole(dashboard, t.db, 'reviewer');
+    await visit(dashboard, '/content?view=library');
+    await expect.poll(() => libraryRows(page).count()).toBeGreaterThan(0);
+    expect(await page.getByRole('form', { name: 'New content' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: /^(Archive|Restore)$/ }).count()).toBe(0);
+
+    await visit(dashboard, '/events');
+    await page.locator('li[data-event-id]').first().waitFor();
+    expect(await page.locator('input[name=select-all], input[name=select]').count()).toBeGreaterThan(0);
+    await bothWidths(page, 'events', 'reviewer');
   });
 
   it('viewer: sees the library and the events, and no write control', async () => {

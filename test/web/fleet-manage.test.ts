@@ -4,27 +4,19 @@
 // niche; adds, imports (a bad file first, its lines named by number), edits and retires hooks. Server
 // errors show next to the field they name; after each write the list shows it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { can, type Action, type Role } from '../../src/auth/roles.ts';
+import { can, roles, type Action, type Role } from '../../src/auth/roles.ts';
 import { startFakeWda, type FakeWda } from '../../src/devices/fake-wda-server.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
-import { hasChromium, openDashboard, screenshot, signIn, visit, type Dashboard } from './browser.ts';
+import { hasChromium, openDashboard, screenshot, signInWithRole, visit, type Dashboard } from './browser.ts';
 
 const t = useTestDatabase();
 let dashboard: Dashboard;
 let wda: FakeWda;
 
-/**
- * Signs in as someone with this role. Today a read-only token is a viewer and a read-write token an admin;
- * when people have users, this creates a user with the role instead, and `testedRoles` grows to all four.
- */
-async function signInAs(role: Role): Promise<void> {
-  const secret = { viewer: dashboard.api.reader.secret, admin: dashboard.api.admin.secret }[role as string];
-  if (secret === undefined) throw new Error(`no way to sign in as ${role} yet`);
-  await dashboard.page.context().clearCookies();
-  await signIn(dashboard, secret);
-}
-const testedRoles: Role[] = ['viewer', 'admin'];
+/** Signs in as a new user with this role. */
+const signInAs = (role: Role) => signInWithRole(dashboard, t.db, role);
+const testedRoles = roles;
 
 /** Screenshots at 1280 and 390 px; at 390 nothing may need a sideways scroll. */
 async function atBothWidths(flow: string, role: Role): Promise<void> {
