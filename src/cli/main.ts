@@ -3,7 +3,6 @@
 import { Command, CommanderError } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { groups } from './command-groups.ts';
-import { errorCodes } from '../errors.ts';
 
 /**
  * The group commander will run: the first operand, or the one after `help` (`sovi help accounts`). The
@@ -71,7 +70,8 @@ try {
         .replace(/\.$/, '');
       process.stderr.write(`sovi: ${message} (run ${commandNamed(process.argv.slice(2))} --help)\n`);
     }
-    process.exitCode = err.exitCode === 0 ? 0 : errorCodes.invalid_input.exit;
+    // Loaded only for a mistake: `sovi --help` stays within src/cli.
+    process.exitCode = err.exitCode === 0 ? 0 : (await import('../errors.ts')).errorCodes.invalid_input.exit;
   } else {
     // An option's parser refused its value: a SoviError naming the option.
     const { report } = await import('./context.ts');
