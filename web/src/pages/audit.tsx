@@ -1,6 +1,7 @@
 // The audit trail: who changed what, and what it was before. Filters live in the URL (the device and
 // account pages link here with ?target=<id>); each record lists its changed fields before → after, and a
 // secret field only as "changed".
+import { useEffect, useState } from 'preact/hooks';
 import { get } from '../api.ts';
 import { Empty, ErrorNote, Loading, MoreButton, Section } from '../components/ui.tsx';
 import { dateTime, timeAgo } from '../format.ts';
@@ -75,6 +76,24 @@ function Entry({ entry }: { entry: AuditEntry }) {
   );
 }
 
+/**
+ * A text filter kept in the URL when committed (Enter or leaving the field). What is typed lives in local
+ * state until then: a re-render while the list loads must not put the URL's value back over it.
+ */
+function FilterText({ name, value, placeholder }: { name: string; value: string; placeholder: string }) {
+  const [draft, setDraft] = useState(value);
+  useEffect(() => setDraft(value), [value]);
+  return (
+    <input
+      name={name}
+      value={draft}
+      placeholder={placeholder}
+      onInput={(e) => setDraft(e.currentTarget.value)}
+      onChange={(e) => setQuery({ [name]: e.currentTarget.value.trim() })}
+    />
+  );
+}
+
 export function Audit() {
   const { query } = useLocation();
   const actor = query.get('actor') ?? '';
@@ -87,12 +106,7 @@ export function Audit() {
   );
   const { data, error, loading, reload, hasMore, more, items } = list;
   const text = (name: string, value: string, placeholder: string) => (
-    <input
-      name={name}
-      value={value}
-      placeholder={placeholder}
-      onChange={(e) => setQuery({ [name]: e.currentTarget.value.trim() })}
-    />
+    <FilterText name={name} value={value} placeholder={placeholder} />
   );
   return (
     <div class="page">
