@@ -163,9 +163,9 @@ export const addedBeyondSpec: Record<string, Record<string, string>> = {
   accounts: { sessions_today: int, sessions_day: 'date' },
   // 010_content_pipeline.sql: listing order, production timestamps, the trend a piece came from,
   // and publish attempts.
-  // 021_dash_fleet.sql: when a hook was retired (the selector skips it).
+  // 021_hooks_retired.sql: when a hook was retired (the selector skips it).
   hooks: { created_at: tstz, retired_at: tstz },
-  // 023_dash_content.sql adds archived_at: when a finished piece was archived.
+  // 022_content_archive.sql adds archived_at: when a finished piece was archived.
   content: { updated_at: tstz, trend_id: uuid, archived_at: tstz },
   distributions: { created_at: tstz, attempts: int },
   // 012_trends.sql: the merge key, the numbers behind the score, and when the topic was posted, seen and scored.
