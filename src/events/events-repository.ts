@@ -129,18 +129,7 @@ export async function resolveEvent(
   resolvedBy: string,
   resolution: Record<string, unknown>,
 ): Promise<EventRow | undefined> {
-  return db
-    .updateTable('system_events')
-    .set({
-      resolved: true,
-      resolved_by: resolvedBy,
-      resolved_at: sql<Date>`now()`,
-      context: sql`context || jsonb_build_object('resolution', ${JSON.stringify(resolution)}::jsonb)`,
-    })
-    .where('id', '=', id)
-    .where('resolved', '=', false)
-    .returningAll()
-    .executeTakeFirst();
+  return (await resolveEventsRows(db, [id], resolvedBy, resolution))[0];
 }
 
 /** Resolves the open events among `ids` in one statement; returns those it resolved. */
