@@ -5,7 +5,7 @@ import { resolveDevice } from '../devices/devices-service.ts';
 import { SoviError } from '../errors.ts';
 import type { AccountState } from './account-model.ts';
 import { setAccountState } from './account-state.ts';
-import { findAccount, updateAccount, type AccountDeps } from './accounts-service.ts';
+import { findOwnAccount, updateAccount, type AccountDeps } from './accounts-service.ts';
 
 export interface BulkOutcome {
   id: string;
@@ -26,7 +26,7 @@ async function eachAccount(
   for (const id of new Set(ids)) {
     let account: string | null = null;
     try {
-      const row = await findAccount(deps.db, id);
+      const row = await findOwnAccount(deps, id);
       account = `${row.platform}:${row.username}`;
       await change(row.id);
       outcomes.push({ id, account, ok: true });

@@ -13,6 +13,7 @@ import { recordActivity } from '../activity/activity-log.ts';
 import { isUniqueViolation } from '../db/pg-errors.ts';
 import { chunks } from '../db/chunks.ts';
 import { deviceIdsByRef } from '../devices/devices-service.ts';
+import { inNicheScope } from '../niches/niche-scope.ts';
 import { nicheIdsBySlug } from '../niches/niches-service.ts';
 import { recordAudit } from '../audit/audit-service.ts';
 
@@ -112,7 +113,7 @@ function checkRow(
 
 /** Every row checked, on its own, across rows and against the database; nothing written. */
 async function checkImport(
-  deps: Pick<AccountDeps, 'db'>,
+  deps: Pick<AccountDeps, 'db' | 'scope'>,
   text: string,
   source: string,
   onProgress?: ImportProgress,
@@ -147,9 +148,12 @@ async function checkImport(
     deps.db,
     candidates.filter((c) => c.valid).map((c) => ({ platform: c.row.platform, username: c.row.username })),
   );
-  const niches = await nicheIdsBySlug(deps.db, [
-    ...new Set(candidates.flatMap((c) => (c.niche ? [c.niche] : []))),
-  ]);
+  // A niche outside the caller's niches is no niche for them (niche-scope.ts).
+  const niches = new Map(
+    [
+      ...(await nicheIdsBySlug(deps.db, [...new Set(candidates.flatMap((c) => (c.niche ? [c.niche] : [])))])),
+    ].filter(([, id]) => inNicheScope(deps.scope, id)),
+  );
   const devices = await deviceIdsByRef(deps.db, [
     ...new Set(candidates.flatMap((c) => (c.device ? [c.device] : []))),
   ]);
@@ -163,6 +167,12 @@ async function checkImport(
     }
     if (c.niche && !niches.has(c.niche))
       issues.push({ line: c.line, field: 'niche', message: `niche: no niche "${c.niche}"` });
+    if (!c.niche && deps.scope)
+      issues.push({
+        line: c.line,
+        field: 'niche',
+        message: 'niche: you are limited to some niches: name one',
+      });
     if (c.device && !devices.has(c.device)) {
       issues.push({
         line: c.line,
@@ -180,7 +190,7 @@ async function checkImport(
  * line, including a bad header or unreadable CSV, as issues rather than an error.
  */
 export async function checkAccountsCsv(
-  deps: Pick<AccountDeps, 'db'>,
+  deps: Pick<AccountDeps, 'db' | 'scope'>,
   text: string,
   source: string,
 ): Promise<{ rows: number; issues: ImportIssue[] }> {

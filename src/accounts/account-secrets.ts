@@ -14,7 +14,7 @@ import {
 import { recordAudit } from '../audit/audit-service.ts';
 import { accountLabel } from './account-audit.ts';
 import type { AccountRow } from './accounts-repository.ts';
-import { findAccount, type AccountDeps } from './accounts-service.ts';
+import { findOwnAccount, type AccountDeps } from './accounts-service.ts';
 
 /** Whether each secret is set, and under which vault key; never the value. */
 export function summariseSecrets(row: AccountRow, vault: Vault): Record<SecretField, SecretSummary> {
@@ -66,7 +66,7 @@ export async function revealSecrets(
   ref: string,
   fields: SecretField[] = [...secretFields],
 ): Promise<Secrets> {
-  const row = await findAccount(deps.db, ref);
+  const row = await findOwnAccount(deps, ref);
   const secrets: Secrets = {};
   for (const field of fields) {
     const column = secretColumns[field];
@@ -93,7 +93,7 @@ export async function currentTotp(
   ref: string,
   at: Date = new Date(),
 ): Promise<{ code: string; secondsLeft: number }> {
-  const row = await findAccount(deps.db, ref);
+  const row = await findOwnAccount(deps, ref);
   if (row.totp_secret_enc === null) {
     throw new SoviError('not_found', `account ${row.username} has no TOTP secret`, { field: 'totp_secret' });
   }

@@ -26,7 +26,7 @@ export interface StateChange {
  * checked against.
  */
 export async function setAccountState(
-  deps: Pick<AccountDeps, 'db' | 'actor'>,
+  deps: Pick<AccountDeps, 'db' | 'actor' | 'scope'>,
   ref: string,
   toState: string,
   change: StateChange,
@@ -36,7 +36,7 @@ export async function setAccountState(
   if (!change.reason.trim()) throw invalidInput('reason', 'reason: say why the state changes');
   const actor = change.actor ?? deps.actor;
   const apply = async (trx: Executor) => {
-    const row = await findAccount(trx, ref);
+    const row = await findAccount(trx, ref, 'account', deps.scope);
     const from = row.current_state as AccountState;
     if (row.deleted_at)
       throw new SoviError('conflict', `account ${row.id} is deleted: restore it first`, { field: 'id' });

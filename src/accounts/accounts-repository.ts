@@ -1,4 +1,5 @@
 // SQL for accounts. Executor first, explicit columns; secrets travel only as ciphertext.
+import { nicheScopeCondition, type NicheScope } from '../niches/niche-scope.ts';
 import { sql, type ExpressionBuilder, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { Accounts, DB } from '../db/types.generated.ts';
 import type { Executor } from '../db/executor.ts';
@@ -70,6 +71,8 @@ export interface AccountFilter {
   platform?: string;
   states?: string[];
   nicheId?: string;
+  /** Only accounts in these niches (a niche-limited caller's); null or absent: every niche. */
+  scope?: NicheScope;
   deviceId?: string;
   /** Only accounts due for a warming session (the planner's rule), in its order (idx_accounts_needs_warming). */
   dueFor?: { policy: WarmingPolicy; now: Date };
@@ -97,6 +100,8 @@ export async function listAccountRows(
       if (filter.states?.length) all.push(eb('a.current_state', 'in', filter.states));
       if (filter.nicheId) all.push(eb('a.niche_id', '=', filter.nicheId));
       if (filter.deviceId) all.push(eb('a.device_id', '=', filter.deviceId));
+      const inScope = nicheScopeCondition(eb.ref('a.niche_id'), filter.scope);
+      if (inScope) all.push(inScope);
       const deleted = filter.dueFor ? 'exclude' : (filter.deleted ?? 'exclude');
       if (deleted === 'exclude') all.push(eb('a.deleted_at', 'is', null));
       if (deleted === 'only') all.push(eb('a.deleted_at', 'is not', null));

@@ -10,6 +10,7 @@ import type { Db } from '../db/pool.ts';
 import { resolveDevice } from '../devices/devices-service.ts';
 import { SoviError, invalidInput } from '../errors.ts';
 import { isUuid } from '../ids.ts';
+import { inNicheScope, type NicheScope } from '../niches/niche-scope.ts';
 import { resolveNiche } from '../niches/niches-service.ts';
 import { parsePlatform, platforms } from '../platforms.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -39,6 +40,8 @@ export interface AccountDeps {
   warmingPolicy: WarmingPolicy;
   /** Who is acting, for the audit trail: a person, an agent, or a subsystem. */
   actor: string;
+  /** The niches the caller may see and change; absent or null: every niche (niche-scope.ts). */
+  scope?: NicheScope;
 }
 
 export function toAccount(row: AccountRow, vault: Vault): Account {
@@ -69,9 +72,21 @@ export function toAccount(row: AccountRow, vault: Vault): Account {
 /**
  * Finds an account by id, by "platform:username", or by a username that only one live account has: what
  * every command, route and filter that takes an account reads it with. Deleted accounts are found by id
- * only. `field` names the argument in the error (the CLI's `--account`, say).
+ * only. `field` names the argument in the error (the CLI's `--account`, say). An account outside the
+ * caller's niches is not found, like one that does not exist.
  */
-export async function findAccount(db: Executor, ref: string, field = 'account'): Promise<AccountRow> {
+export async function findAccount(
+  db: Executor,
+  ref: string,
+  field = 'account',
+  scope?: NicheScope,
+): Promise<AccountRow> {
+  const row = await findAnyAccount(db, ref, field);
+  if (!inNicheScope(scope, row.niche_id)) throw notFoundAccount(ref, field);
+  return row;
+}
+
+async function findAnyAccount(db: Executor, ref: string, field: string): Promise<AccountRow> {
   if (isUuid(ref)) {
     const row = await findAccountRow(db, ref);
     if (!row) throw notFoundAccount(ref, field);
@@ -93,8 +108,13 @@ export async function findAccount(db: Executor, ref: string, field = 'account'):
 }
 
 /** The id of the account a reference names (see findAccount). */
-export async function resolveAccount(db: Executor, ref: string, field = 'account'): Promise<string> {
-  return (await findAccount(db, ref, field)).id;
+export async function resolveAccount(
+  db: Executor,
+  ref: string,
+  field = 'account',
+  scope?: NicheScope,
+): Promise<string> {
+  return (await findAccount(db, ref, field, scope)).id;
 }
 
 function notFoundAccount(ref: string, field: string): SoviError {
@@ -105,8 +125,12 @@ function notFoundAccount(ref: string, field: string): SoviError {
   );
 }
 
+/** The account a caller names, within their niches: what every one-account operation starts from. */
+export const findOwnAccount = (deps: Pick<AccountDeps, 'db' | 'scope'>, ref: string, field = 'account') =>
+  findAccount(deps.db, ref, field, deps.scope);
+
 export async function getAccount(deps: AccountDeps, ref: string): Promise<Account> {
-  return toAccount(await findAccount(deps.db, ref), deps.vault);
+  return toAccount(await findOwnAccount(deps, ref), deps.vault);
 }
 
 export interface NewAccount {
@@ -120,6 +144,17 @@ export interface NewAccount {
   followers?: number;
   following?: number;
   secrets?: Secrets;
+}
+
+/** The niche an account goes into: one of the caller's niches; a niche-limited caller must name one. */
+async function nicheFor(
+  db: Executor,
+  ref: string | null | undefined,
+  scope?: NicheScope,
+): Promise<string | null> {
+  if (ref) return resolveNiche(db, ref, 'niche', scope);
+  if (scope) throw invalidInput('niche', 'niche: you are limited to some niches: name one of them');
+  return null;
 }
 
 function liveConflict(platform: string, username: string): SoviError {
@@ -142,7 +177,7 @@ export async function addAccount(deps: AccountDeps, input: NewAccount): Promise<
         id,
         platform,
         username,
-        niche_id: input.niche ? await resolveNiche(trx, input.niche) : null,
+        niche_id: await nicheFor(trx, input.niche, deps.scope),
         device_id: input.device ? await resolveDevice(trx, input.device) : null,
         current_state: state,
         bio: input.bio ?? null,
@@ -191,7 +226,8 @@ export async function listAccounts(
   const filter: AccountFilter = {
     platform: query.platform ? parsePlatform(query.platform) : undefined,
     states: query.state?.map((s) => validateState(s)),
-    nicheId: query.niche ? await resolveNiche(deps.db, query.niche) : undefined,
+    nicheId: query.niche ? await resolveNiche(deps.db, query.niche, 'niche', deps.scope) : undefined,
+    scope: deps.scope,
     deviceId: query.device ? await resolveDevice(deps.db, query.device) : undefined,
     dueFor: query.needsWarming ? { policy: deps.warmingPolicy, now } : undefined,
     deleted: query.deleted,
@@ -239,7 +275,7 @@ export interface AccountPatch {
 }
 
 export async function updateAccount(deps: AccountDeps, ref: string, patch: AccountPatch): Promise<Account> {
-  const row = await findAccount(deps.db, ref);
+  const row = await findOwnAccount(deps, ref);
   if (row.deleted_at)
     throw new SoviError('conflict', `account ${row.id} is deleted: restore it first`, { field: 'id' });
   const changes: Record<string, unknown> = {};
@@ -251,8 +287,7 @@ export async function updateAccount(deps: AccountDeps, ref: string, patch: Accou
     const value = patch[field];
     if (value !== undefined) changes[field] = validateCount(field, value);
   }
-  if (patch.niche !== undefined)
-    changes.niche_id = patch.niche === null ? null : await resolveNiche(deps.db, patch.niche);
+  if (patch.niche !== undefined) changes.niche_id = await nicheFor(deps.db, patch.niche, deps.scope);
   if (patch.device !== undefined)
     changes.device_id = patch.device === null ? null : await resolveDevice(deps.db, patch.device);
   const sealed = sealSecrets(deps.vault, row.id, patch.secrets ?? {});
@@ -285,7 +320,7 @@ export async function updateAccount(deps: AccountDeps, ref: string, patch: Accou
 }
 
 export async function deleteAccount(deps: AccountDeps, ref: string, reason?: string): Promise<Account> {
-  const row = await findAccount(deps.db, ref);
+  const row = await findOwnAccount(deps, ref);
   if (row.deleted_at)
     throw new SoviError('conflict', `account ${row.id} is already deleted`, { field: 'id' });
   await deps.db.transaction().execute(async (trx) => {
@@ -311,7 +346,7 @@ export async function deleteAccount(deps: AccountDeps, ref: string, reason?: str
 }
 
 export async function restoreAccount(deps: AccountDeps, ref: string): Promise<Account> {
-  const row = await findAccount(deps.db, ref);
+  const row = await findOwnAccount(deps, ref);
   if (!row.deleted_at) throw new SoviError('conflict', `account ${row.id} is not deleted`, { field: 'id' });
   try {
     await deps.db.transaction().execute(async (trx) => {

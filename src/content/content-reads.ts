@@ -3,6 +3,7 @@
 // rendered video's file, only from inside the media folder.
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import type { NicheScope } from '../niches/niche-scope.ts';
 import { resolveNiche } from '../niches/niches-service.ts';
 import { isExactTime, keysetPage, type Keyset, type Page } from '../db/keyset.ts';
 import type { Distribution } from '../distributions/distribution-model.ts';
@@ -25,6 +26,8 @@ export interface ContentPageQuery {
   /** A niche slug or id; `nicheField` names it in the error when there is no such niche. */
   niche?: string;
   nicheField?: string;
+  /** Only content in these niches (a niche-limited caller's). */
+  scope?: NicheScope;
   format?: string[];
   /** Words in the topic, the script's title or its narration. */
   q?: string;
@@ -52,13 +55,16 @@ const keysets: Record<ContentSort, Keyset<ContentPageRow, [string, string]>> = {
 
 /** One page of content, newest first unless another order is asked for. */
 export async function listContentPage(db: Executor, query: ContentPageQuery): Promise<Page<Content>> {
-  const nicheId = query.niche ? await resolveNiche(db, query.niche, query.nicheField) : undefined;
+  const nicheId = query.niche
+    ? await resolveNiche(db, query.niche, query.nicheField, query.scope)
+    : undefined;
   const sort = query.sort ?? 'created';
   const direction = query.order ?? (sort === 'topic' ? 'asc' : 'desc');
   const search = query.q?.trim();
   const filter: ContentListFilter = {
     status: query.status,
     nicheId,
+    scope: query.scope,
     formats: query.format,
     search: search || undefined,
     since: query.since,
@@ -85,8 +91,12 @@ export interface ContentDetails {
 }
 
 /** One piece of content with its production record and every distribution (a handful per piece). */
-export async function getContentDetails(db: Executor, id: string): Promise<ContentDetails> {
-  const content = await getContent(db, id);
+export async function getContentDetails(
+  db: Executor,
+  id: string,
+  scope?: NicheScope,
+): Promise<ContentDetails> {
+  const content = await getContent(db, id, scope);
   const manifest = content.assetManifest;
   const stages = (manifest.stages ?? {}) as Record<string, Record<string, unknown> | undefined>;
   const failure = failureOf(content);
@@ -115,8 +125,9 @@ export async function contentVideoFile(
   db: Executor,
   mediaDir: string | undefined,
   id: string,
+  scope?: NicheScope,
 ): Promise<{ file: string; size: number; modifiedAt: Date }> {
-  const content = await getContent(db, id);
+  const content = await getContent(db, id, scope);
   const missing = (why: string) =>
     new SoviError('not_found', `content ${content.id} has no video: ${why}`, { field: 'id' });
   if (!content.outputPath) throw missing('it has not been rendered yet');

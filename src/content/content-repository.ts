@@ -2,6 +2,7 @@
 // match on the status the stage expects (`production_status = stage`), so a duplicate or late job changes
 // nothing. Indexes: the primary key serves the lookups by id; content_production_status_idx
 // (production_status, created_at) the status filters and the sweep; content_niche_id_idx the niche filter.
+import { nicheScopeCondition, type NicheScope } from '../niches/niche-scope.ts';
 import { sql, type Selectable, type SqlBool } from 'kysely';
 import { exactTime } from '../db/keyset.ts';
 import type { Executor } from '../db/executor.ts';
@@ -38,6 +39,8 @@ export async function insertContentRow(
 export interface ContentListFilter {
   status?: ProductionStatus[];
   nicheId?: string;
+  /** Only content in these niches (a niche-limited caller's). */
+  scope?: NicheScope;
   formats?: string[];
   /** Words in the topic, the script's title or its narration (case-insensitive, as typed). */
   search?: string;
@@ -80,6 +83,8 @@ export async function contentPageRows(
   let query = withNiche(db).select(key.as('cursor_key'));
   if (filter.status?.length) query = query.where('c.production_status', 'in', filter.status);
   if (filter.nicheId) query = query.where('c.niche_id', '=', filter.nicheId);
+  const inScope = nicheScopeCondition(sql.ref('c.niche_id'), filter.scope);
+  if (inScope) query = query.where(inScope);
   if (filter.formats?.length) query = query.where('c.content_format', 'in', filter.formats);
   if (filter.since) query = query.where('c.created_at', '>=', filter.since);
   if (filter.until) query = query.where('c.created_at', '<', filter.until);
@@ -106,13 +111,15 @@ export async function contentPageRows(
 /** Current (unarchived) content per status: the board's columns. */
 export async function countContentByStatus(
   db: Executor,
+  scope?: NicheScope,
 ): Promise<{ production_status: string; n: number }[]> {
-  const rows = await db
+  let query = db
     .selectFrom('content')
     .select(['production_status', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('archived_at', 'is', null)
-    .groupBy('production_status')
-    .execute();
+    .where('archived_at', 'is', null);
+  const inScope = nicheScopeCondition(sql.ref('niche_id'), scope);
+  if (inScope) query = query.where(inScope);
+  const rows = await query.groupBy('production_status').execute();
   return rows.map((r) => ({ production_status: r.production_status, n: Number(r.n) }));
 }
 

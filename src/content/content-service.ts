@@ -1,5 +1,6 @@
 // Content: creating it (from a topic or a trend, and queuing its production at once if asked), following it
 // through production, retrying a failure.
+import { inNicheScope, type NicheScope } from '../niches/niche-scope.ts';
 import { resolveNiche } from '../niches/niches-service.ts';
 import { SoviError, invalidInput, notFound } from '../errors.ts';
 import type { Executor } from '../db/executor.ts';
@@ -60,9 +61,10 @@ function requireSink(sink: PipelineJobSink | undefined): PipelineJobSink {
   );
 }
 
-export async function getContent(db: Executor, id: string): Promise<Content> {
+/** One piece of content; outside the caller's niches (scope) it is not found, like one that does not exist. */
+export async function getContent(db: Executor, id: string, scope?: NicheScope): Promise<Content> {
   const row = isUuid(id) ? await findContentRow(db, id) : undefined;
-  if (!row) throw notFound('content', id);
+  if (!row || !inNicheScope(scope, row.niche_id)) throw notFound('content', id);
   return toContent(row);
 }
 
@@ -88,6 +90,8 @@ export interface NewContent {
   names?: Partial<NewContentNames>;
   /** Who creates it, for the audit trail. */
   actor?: string;
+  /** The niches the creator may create in (niche-scope.ts); absent: every niche. */
+  scope?: NicheScope;
 }
 
 /**
@@ -120,7 +124,16 @@ export async function createContent(
       topic ??= trend.topic;
       nicheId = trend.nicheId ?? undefined;
     }
-    if (input.niche) nicheId = await resolveNiche(trx, input.niche, names.niche);
+    if (input.niche) nicheId = await resolveNiche(trx, input.niche, names.niche, input.scope);
+    else if (nicheId && !inNicheScope(input.scope, nicheId)) {
+      throw new SoviError(
+        'forbidden',
+        `${names.trendId}: that trend's niche is not one of yours: give ${names.niche}`,
+        {
+          field: names.trendId,
+        },
+      );
+    }
     if (!topic || topic.length < 3 || topic.length > 200) {
       throw invalidInput(
         names.topic,
@@ -163,9 +176,13 @@ export async function createContent(
 }
 
 /** How many pieces of content are in each status. */
-export async function contentStatusCounts(db: Executor): Promise<Record<ProductionStatus, number>> {
+export async function contentStatusCounts(
+  db: Executor,
+  scope?: NicheScope,
+): Promise<Record<ProductionStatus, number>> {
   const counts = { scripting: 0, generating: 0, assembling: 0, distributing: 0, complete: 0, failed: 0 };
-  for (const r of await countContentByStatus(db)) counts[r.production_status as ProductionStatus] = r.n;
+  for (const r of await countContentByStatus(db, scope))
+    counts[r.production_status as ProductionStatus] = r.n;
   return counts;
 }
 
@@ -175,9 +192,10 @@ export async function produce(
   sink: PipelineJobSink | undefined,
   id: string,
   actor = 'system',
+  scope?: NicheScope,
 ): Promise<Content> {
   const queue = requireSink(sink);
-  const content = await getContent(db, id);
+  const content = await getContent(db, id, scope);
   if (content.status === 'complete')
     throw new SoviError('conflict', `content ${id} is already complete`, { field: 'id' });
   if (content.status === 'failed') {
@@ -230,10 +248,11 @@ export async function retryContent(
   sink: PipelineJobSink | undefined,
   id: string,
   actor: string,
+  scope?: NicheScope,
 ): Promise<Stage> {
   const queue = requireSink(sink);
   return inTransaction(db, async (trx) => {
-    const content = await getContent(trx, id);
+    const content = await getContent(trx, id, scope);
     const failure = failureOf(content);
     if (content.status !== 'failed' || !failure) {
       throw new SoviError(
@@ -281,9 +300,10 @@ export async function setContentArchived(
   id: string,
   archived: boolean,
   actor: string,
+  scope?: NicheScope,
 ): Promise<Content> {
   return inTransaction(db, async (trx) => {
-    const content = await getContent(trx, id);
+    const content = await getContent(trx, id, scope);
     if (!(await setContentArchivedRow(trx, id, archived))) {
       const why =
         content.status !== 'complete' && content.status !== 'failed'

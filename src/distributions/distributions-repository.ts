@@ -5,6 +5,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/executor.ts';
 import { exactTime, pastTimeAndId } from '../db/keyset.ts';
+import { nicheScopeCondition, type NicheScope } from '../niches/niche-scope.ts';
 import type { Platform } from '../platforms.ts';
 import type { DistributionStatus } from './distribution-model.ts';
 
@@ -36,6 +37,8 @@ export interface DistributionFilter {
   contentId?: string;
   accountId?: string;
   status?: DistributionStatus[];
+  /** Only the posts of accounts in these niches (a niche-limited caller's). */
+  scope?: NicheScope;
 }
 
 /** Newest first, after the (created_at, id) key when there is one. */
@@ -49,6 +52,8 @@ export async function distributionRows(
   if (filter.contentId) q = q.where('d.content_id', '=', filter.contentId);
   if (filter.accountId) q = q.where('d.account_id', '=', filter.accountId);
   if (filter.status?.length) q = q.where('d.status', 'in', filter.status);
+  const inScope = nicheScopeCondition(sql.ref('a.niche_id'), filter.scope);
+  if (inScope) q = q.where(inScope);
   if (after) q = q.where(pastTimeAndId('d.created_at', 'd.id', '<', after));
   return q.orderBy('d.created_at', 'desc').orderBy('d.id', 'desc').limit(limit).execute();
 }

@@ -24,6 +24,7 @@ import type { Db } from '../db/pool.ts';
 import { SoviError } from '../errors.ts';
 import type { ApiSettings } from '../settings/api-settings.ts';
 import type { Action, Role } from '../auth/roles.ts';
+import type { NicheScope } from '../niches/niche-scope.ts';
 import { verifySignIn } from '../users/users-service.ts';
 import type { User } from '../users/users-model.ts';
 
@@ -80,6 +81,11 @@ export function actorOf(request: FastifyRequest): string {
   if (auth.via === 'bearer' && auth.token) return tokenActor(auth.token);
   if (auth.user) return `user:${auth.user.name}`;
   return auth.token ? tokenActor(auth.token) : 'api';
+}
+
+/** The niches the request's caller may see and change (src/niches/niche-scope.ts); null: every niche. */
+export function scopeOf(request: FastifyRequest): NicheScope {
+  return request.auth?.nicheIds ?? null;
 }
 
 export interface Auth {

@@ -10,6 +10,7 @@
 // (distribution_id, bucket) the latest-count lookups; niche_metrics_daily's key (niche_id, day) the niche
 // reads; distributions (account_id, posted_at) the posts of one account (a niche's posts are the posts
 // of its accounts).
+import { nicheScopeCondition, type NicheScope } from '../niches/niche-scope.ts';
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/pool.ts';
 import { invalidInput } from '../errors.ts';
@@ -209,6 +210,8 @@ export async function postPerformance(
   options: {
     range: DayRange;
     nicheId?: string | undefined;
+    /** Only the posts of accounts in these niches (a niche-limited caller's). */
+    scope?: NicheScope;
     accountId?: string | undefined;
     sort: PostSort;
     direction: 'asc' | 'desc';
@@ -219,6 +222,8 @@ export async function postPerformance(
   const end = addDays(options.range.to, 1);
   const niche = options.nicheId ? sql`AND a.niche_id = ${options.nicheId}` : sql``;
   const account = options.accountId ? sql`AND d.account_id = ${options.accountId}` : sql``;
+  const inScope = nicheScopeCondition(sql.ref('a.niche_id'), options.scope);
+  const scope = inScope ? sql`AND ${inScope}` : sql``;
   const direction = options.direction === 'asc' ? sql`ASC` : sql`DESC`;
   const { rows } = await sql<{
     id: string;
@@ -246,7 +251,7 @@ export async function postPerformance(
       WHERE distribution_id = d.id AND bucket < ${end}::date
       ORDER BY bucket DESC LIMIT 1
     ) m ON true
-    WHERE d.posted_at >= ${options.range.from}::date AND d.posted_at < ${end}::date ${niche} ${account}
+    WHERE d.posted_at >= ${options.range.from}::date AND d.posted_at < ${end}::date ${niche} ${account} ${scope}
     ORDER BY ${sortColumn[options.sort]} ${direction} NULLS LAST, d.id
     LIMIT ${options.limit} OFFSET ${options.offset}`.execute(db);
   return {

@@ -5,6 +5,7 @@
 //   topContent     content_metrics_week, index (views_gained DESC): N rows; other spans than the trailing
 //                  week sum content_metrics_daily by its (day) index
 // recentAccountHours and recentNicheDays are the windows the API and the CLI show: the last N days to now.
+import { nicheScopeCondition, type NicheScope } from '../niches/niche-scope.ts';
 import { sql } from 'kysely';
 import type { Db } from '../db/pool.ts';
 import { DAY_MS, HOUR_MS, utcDay } from '../time.ts';
@@ -160,6 +161,8 @@ export async function topContent(
     days: number;
     limit: number;
     nicheId?: string | undefined;
+    /** Only content in these niches (a niche-limited caller's). */
+    scope?: NicheScope;
     now?: Date;
     /** UTC days `from` … `to`, both included, instead of the last `days` days. */
     range?: { from: string; to: string };
@@ -167,7 +170,8 @@ export async function topContent(
 ): Promise<TopContent[]> {
   const today = options.range?.to ?? utcDay(options.now ?? new Date());
   const from = options.range?.from ?? utcDay(new Date(Date.parse(today) - (options.days - 1) * DAY_MS));
-  const niche = options.nicheId ? sql`AND niche_id = ${options.nicheId}` : sql``;
+  const inScope = nicheScopeCondition(sql.ref('niche_id'), options.scope);
+  const niche = sql`${options.nicheId ? sql`AND niche_id = ${options.nicheId}` : sql``} ${inScope ? sql`AND ${inScope}` : sql``}`;
   // The week table holds the trailing week only: its week_start says which one.
   const week =
     options.range === undefined && options.days === 7

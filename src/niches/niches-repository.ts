@@ -1,6 +1,7 @@
 // SQL for niches. Executor first. The table holds a handful of rows: slug's UNIQUE index serves every
 // lookup and the listing's order.
-import type { Insertable, Selectable, Updateable } from 'kysely';
+import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
+import { nicheScopeCondition, type NicheScope } from './niche-scope.ts';
 import type { Executor } from '../db/executor.ts';
 import type { Niches } from '../db/types.generated.ts';
 
@@ -25,11 +26,13 @@ export async function nicheIdsBySlug(db: Executor, slugs: string[]): Promise<Map
 /** By slug, after `afterSlug` (the keyset). */
 export async function listNicheRows(
   db: Executor,
-  filter: { status?: string; afterSlug?: string },
+  filter: { status?: string; afterSlug?: string; scope?: NicheScope },
   limit: number,
 ): Promise<NicheRow[]> {
   let query = db.selectFrom('niches').select(columns).orderBy('slug').limit(limit);
   if (filter.status) query = query.where('status', '=', filter.status);
+  const inScope = nicheScopeCondition(sql.ref('id'), filter.scope);
+  if (inScope) query = query.where(inScope);
   if (filter.afterSlug !== undefined) query = query.where('slug', '>', filter.afterSlug);
   return query.execute();
 }

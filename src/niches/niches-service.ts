@@ -9,6 +9,7 @@ import { recordEvent } from '../events/events-service.ts';
 import { isUuid } from '../ids.ts';
 import { diffChanges, recordAudit } from '../audit/audit-service.ts';
 import { decodeCursor, encodeCursor } from '../db/keyset.ts';
+import { inNicheScope, type NicheScope } from './niche-scope.ts';
 import { NICHE_SLUG, nicheStatuses, type Niche, type NicheStatus } from './niche-model.ts';
 import {
   findNicheRow,
@@ -40,24 +41,39 @@ function notFoundNiche(ref: string, field: string): SoviError {
   );
 }
 
-/** A niche by id or slug; `field` names the argument in the error when there is none. */
-export async function getNiche(db: Executor, ref: string, field = 'niche'): Promise<Niche> {
+/**
+ * A niche by id or slug; `field` names the argument in the error when there is none. A niche outside the
+ * caller's scope is not there for them (niche-scope.ts).
+ */
+export async function getNiche(
+  db: Executor,
+  ref: string,
+  field = 'niche',
+  scope?: NicheScope,
+): Promise<Niche> {
   const row =
     (isUuid(ref) ? await findNicheRow(db, { id: ref }) : undefined) ??
     (await findNicheRow(db, { slug: ref }));
-  if (!row) throw notFoundNiche(ref, field);
+  if (!row || !inNicheScope(scope, row.id)) throw notFoundNiche(ref, field);
   return toNiche(row);
 }
 
-/** The id of a niche named by id or slug. */
-export async function resolveNiche(db: Executor, ref: string, field = 'niche'): Promise<string> {
-  return (await getNiche(db, ref, field)).id;
+/** The id of a niche named by id or slug (and within `scope`, when one is given). */
+export async function resolveNiche(
+  db: Executor,
+  ref: string,
+  field = 'niche',
+  scope?: NicheScope,
+): Promise<string> {
+  return (await getNiche(db, ref, field, scope)).id;
 }
 
 export interface NichePageQuery {
   status?: NicheStatus;
   after?: string;
   limit: number;
+  /** A niche-limited caller lists only their niches. */
+  scope?: NicheScope;
 }
 
 export async function listNiches(
@@ -72,7 +88,11 @@ export async function listNiches(
           'after',
           ([slug]) => typeof slug === 'string' && NICHE_SLUG.test(slug),
         )[0];
-  const rows = await listNicheRows(db, { status: query.status, afterSlug }, query.limit + 1);
+  const rows = await listNicheRows(
+    db,
+    { status: query.status, afterSlug, scope: query.scope },
+    query.limit + 1,
+  );
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
   return {

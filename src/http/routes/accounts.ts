@@ -22,7 +22,7 @@ import { setAccountState } from '../../accounts/account-state.ts';
 import { checkAccountsCsv, importAccountsCsv } from '../../accounts/account-import.ts';
 import { moveAccounts, setAccountStates } from '../../accounts/account-bulk.ts';
 import { BATCH_BODY_LIMIT } from '../batch.ts';
-import { actorOf } from '../auth.ts';
+import { actorOf, scopeOf } from '../auth.ts';
 import { booleanParam, listParam, pageQuery, pageResponses, refParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { platforms } from '../../platforms.ts';
@@ -119,6 +119,7 @@ export const accountsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, 
     vault,
     actor: actorOf(request),
     warmingPolicy: policies.warming,
+    scope: scopeOf(request),
   });
 
   app.get(

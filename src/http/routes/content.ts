@@ -17,7 +17,7 @@ import {
   retryContent,
   setContentArchived,
 } from '../../content/content-service.ts';
-import { actorOf } from '../auth.ts';
+import { actorOf, scopeOf } from '../auth.ts';
 import { sendByteRange } from '../byte-range.ts';
 import {
   booleanParam,
@@ -148,7 +148,7 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
       config: { action: 'read' },
     },
     async (request) => {
-      const page = await listContentPage(db, request.query);
+      const page = await listContentPage(db, { ...request.query, scope: scopeOf(request) });
       return { content: page.items.map(withVideo), nextCursor: page.nextCursor };
     },
   );
@@ -170,7 +170,7 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
       },
       config: { action: 'read' },
     },
-    async () => contentStatusCounts(db),
+    async (request) => contentStatusCounts(db, scopeOf(request)),
   );
 
   app.get(
@@ -185,7 +185,7 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
       config: { action: 'read' },
     },
     async (request) => {
-      const { content, ...details } = await getContentDetails(db, request.params.id);
+      const { content, ...details } = await getContentDetails(db, request.params.id, scopeOf(request));
       return { ...withVideo(content), ...details };
     },
   );
@@ -209,7 +209,7 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
       config: { action: 'read' },
     },
     async (request, reply) => {
-      const video = await contentVideoFile(db, mediaDir, request.params.id);
+      const video = await contentVideoFile(db, mediaDir, request.params.id, scopeOf(request));
       void reply
         .header('last-modified', video.modifiedAt.toUTCString())
         .header('cache-control', 'private, no-cache');
@@ -246,7 +246,7 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
       const created = await createContent(
         db,
         policy,
-        { ...input, trendId: fromTrend, actor: actorOf(request) },
+        { ...input, trendId: fromTrend, actor: actorOf(request), scope: scopeOf(request) },
         contentSink,
       );
       return reply.status(201).send(withVideo(created));
@@ -269,7 +269,7 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
       },
     },
     async (request, reply) => {
-      const content = await produce(db, contentSink, request.params.id, actorOf(request));
+      const content = await produce(db, contentSink, request.params.id, actorOf(request), scopeOf(request));
       return reply
         .status(202)
         .send({ content: withVideo(content), queued: content.status as (typeof stages)[number] });
@@ -290,7 +290,13 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
       },
     },
     async (request, reply) => {
-      const stage = await retryContent(db, contentSink, request.params.id, actorOf(request));
+      const stage = await retryContent(
+        db,
+        contentSink,
+        request.params.id,
+        actorOf(request),
+        scopeOf(request),
+      );
       const content = await getContent(db, request.params.id);
       return reply.status(202).send({ content: withVideo(content), queued: stage });
     },
@@ -350,7 +356,9 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
         config: { action: 'content.write' },
       },
       async (request) =>
-        withVideo(await setContentArchived(db, request.params.id, archived, actorOf(request))),
+        withVideo(
+          await setContentArchived(db, request.params.id, archived, actorOf(request), scopeOf(request)),
+        ),
     );
   }
 };

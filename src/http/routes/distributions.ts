@@ -11,7 +11,7 @@ import { invalidInput } from '../../errors.ts';
 import { isUuid } from '../../ids.ts';
 import { idParams, listParam, pageQuery, pageResponses, refParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
-import { actorOf } from '../auth.ts';
+import { actorOf, scopeOf } from '../auth.ts';
 
 export const distributionSchema = z.object({
   id: z.string(),
@@ -51,7 +51,11 @@ export const distributionsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, {
       }
       return listDistributions(db, {
         contentId: content,
-        accountId: account === undefined ? undefined : (await findAccount(db, account)).id,
+        accountId:
+          account === undefined
+            ? undefined
+            : (await findAccount(db, account, 'account', scopeOf(request))).id,
+        scope: scopeOf(request),
         status,
         after,
         limit,

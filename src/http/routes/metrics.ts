@@ -23,6 +23,8 @@ import { BATCH_BODY_LIMIT, batchRefusal, batchRefusalSchema } from '../batch.ts'
 import { formatParam, sendCsv } from '../csv-reply.ts';
 import { integerParam, refParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
+import { scopeOf } from '../auth.ts';
+import { SoviError } from '../../errors.ts';
 
 /** Items per batch; a bigger one is a file for `sovi metrics import`. */
 const MAX_SNAPSHOTS = 10_000;
@@ -139,11 +141,20 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
         response: { 200: reportSchema, 400: batchRefusalSchema },
       },
     },
-    async (request) =>
-      ingestSnapshots(pool, request.body.snapshots, {
+    async (request) => {
+      if (scopeOf(request)) {
+        // A batch may carry any account's counts: only a caller who sees every niche may send one.
+        throw new SoviError(
+          'forbidden',
+          'snapshots: you are limited to some niches; a batch of metrics is imported by a user who sees every niche',
+          { field: 'snapshots' },
+        );
+      }
+      return ingestSnapshots(pool, request.body.snapshots, {
         futureToleranceSeconds: settings.futureToleranceSeconds,
         onBadRows: request.body.onBadRows ?? settings.onBadRows,
-      }).catch(batchRefusal('body.snapshots')),
+      }).catch(batchRefusal('body.snapshots'));
+    },
   );
 
   app.get(
@@ -188,7 +199,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
       },
     },
     async (request, reply) => {
-      const account = await findAccount(db, request.params.ref);
+      const account = await findAccount(db, request.params.ref, 'ref', scopeOf(request));
       const range = dayRange(request.query, { defaultDays: 30, maxDays: 366 });
       const read = await accountHours(db, account.id, range);
       if (request.query.format === 'csv') {
@@ -217,7 +228,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
       },
     },
     async (request, reply) => {
-      const nicheId = await resolveNiche(db, request.params.ref, 'ref');
+      const nicheId = await resolveNiche(db, request.params.ref, 'ref', scopeOf(request));
       const range = dayRange(request.query, { defaultDays: 90, maxDays: 3660 });
       const days = await nicheDays(db, nicheId, range);
       if (request.query.format === 'csv') {
@@ -265,7 +276,9 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
       const metric = request.query.metric ?? 'views';
       const ids = await Promise.all(
         refs.map(async (ref) =>
-          kind === 'accounts' ? (await findAccount(db, ref)).id : resolveNiche(db, ref, 'refs'),
+          kind === 'accounts'
+            ? (await findAccount(db, ref, 'refs', scopeOf(request))).id
+            : resolveNiche(db, ref, 'refs', scopeOf(request)),
         ),
       );
       const range = dayRange(request.query, { defaultDays: 30, maxDays: 366 });
@@ -316,8 +329,13 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
       const range = dayRange(q, { defaultDays: 30, maxDays: 366 });
       const read = await postPerformance(db, {
         range,
-        nicheId: q.niche === undefined ? undefined : await resolveNiche(db, q.niche, 'niche'),
-        accountId: q.account === undefined ? undefined : (await findAccount(db, q.account)).id,
+        nicheId:
+          q.niche === undefined ? undefined : await resolveNiche(db, q.niche, 'niche', scopeOf(request)),
+        scope: scopeOf(request),
+        accountId:
+          q.account === undefined
+            ? undefined
+            : (await findAccount(db, q.account, 'account', scopeOf(request))).id,
         sort: q.sort ?? 'postedAt',
         direction: q.direction ?? 'desc',
         limit: q.limit ?? 50,
@@ -363,7 +381,8 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
       const content = await topContent(db, {
         days: span ?? 7,
         limit: limit ?? 20,
-        nicheId: niche === undefined ? undefined : await resolveNiche(db, niche),
+        nicheId: niche === undefined ? undefined : await resolveNiche(db, niche, 'niche', scopeOf(request)),
+        scope: scopeOf(request),
         ...(from === undefined && to === undefined
           ? {}
           : { range: dayRange(request.query, { defaultDays: 7, maxDays: 366 }) }),

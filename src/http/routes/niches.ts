@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { nicheStatuses } from '../../niches/niche-model.ts';
 import { addNiche, getNiche, listNiches, updateNiche } from '../../niches/niches-service.ts';
 import type { ApiDeps } from '../api-deps.ts';
-import { actorOf } from '../auth.ts';
+import { actorOf, scopeOf } from '../auth.ts';
 import { pageQuery, pageResponses, refParam } from '../schemas.ts';
 
 export const nicheSchema = z.object({
@@ -39,7 +39,7 @@ export const nichesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) 
         response: pageResponses('niches', nicheSchema),
       },
     },
-    async (request) => listNiches(db, request.query),
+    async (request) => listNiches(db, { ...request.query, scope: scopeOf(request) }),
   );
 
   app.get(
@@ -53,7 +53,7 @@ export const nichesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) 
         response: { 200: nicheSchema },
       },
     },
-    async (request) => getNiche(db, request.params.ref, 'ref'),
+    async (request) => getNiche(db, request.params.ref, 'ref', scopeOf(request)),
   );
 
   app.post(

@@ -13,6 +13,7 @@ import {
 } from '../../warming/session-reads.ts';
 import { refParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
+import { scopeOf } from '../auth.ts';
 import { encodeOnce, eventStreamResponses, sendEventStream } from '../sse.ts';
 import { sessionSchema } from './warming.ts';
 
@@ -48,7 +49,10 @@ export const warmingStreamRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, {
     async (request, reply) => {
       const { account, device } = request.query;
       const filter: SessionStreamFilter = {
-        accountId: account === undefined ? undefined : (await findAccount(db, account)).id,
+        accountId:
+          account === undefined
+            ? undefined
+            : (await findAccount(db, account, 'account', scopeOf(request))).id,
         deviceId: device === undefined ? undefined : await resolveDevice(db, device),
       };
       const from = request.headers['last-event-id'] ?? (await sessionStreamStart(db));

@@ -9,6 +9,7 @@ import { scheduleStatus } from '../../warming/schedule-reads.ts';
 import { listWarmingSessions } from '../../warming/session-reads.ts';
 import { integerParam, pageQuery, pageResponses, refParam, timeParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
+import { scopeOf } from '../auth.ts';
 
 const count = z.number().int();
 const stateRule = z.object({ sessionsPerDay: count, minGapMinutes: count });
@@ -125,7 +126,10 @@ export const warmingRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
     async (request) => {
       const { account, device, since, until, after, limit } = request.query;
       return listWarmingSessions(db, {
-        accountId: account === undefined ? undefined : (await findAccount(db, account)).id,
+        accountId:
+          account === undefined
+            ? undefined
+            : (await findAccount(db, account, 'account', scopeOf(request))).id,
         deviceId: device === undefined ? undefined : await resolveDevice(db, device),
         since,
         until,
