@@ -1,7 +1,8 @@
 // SQL for dashboard sessions (migrations/019_users_sessions.sql). A session is found by the SHA-256 of the
 // cookie's secret, in one query joined to its user and token, so that whether it still counts is decided on
 // every request from the rows as they are now.
-import { sql } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
+import type { DB } from '../db/types.generated.ts';
 import type { Executor } from '../db/executor.ts';
 
 export interface SessionLookupRow {
@@ -94,15 +95,24 @@ export async function selectLiveIds(
 }
 
 /** Deletes sessions that ended or expired more than `olderThanSeconds` ago. */
-export async function deleteOldSessions(db: Executor, olderThanSeconds: number): Promise<number> {
-  const result = await db
-    .deleteFrom('sessions')
-    .where((eb) =>
-      eb.or([
-        eb('expires_at', '<', sql<Date>`now() - make_interval(secs => ${olderThanSeconds})`),
-        eb('ended_at', '<', sql<Date>`now() - make_interval(secs => ${olderThanSeconds})`),
-      ]),
-    )
-    .executeTakeFirst();
+/** Sessions that ended or expired over `olderThanSeconds` ago: deleted, or with `dryRun` only counted. */
+export async function deleteOldSessions(
+  db: Executor,
+  olderThanSeconds: number,
+  dryRun = false,
+): Promise<number> {
+  const old = (eb: ExpressionBuilder<DB, 'sessions'>) => {
+    const cutoff = sql<Date>`now() - make_interval(secs => ${olderThanSeconds})`;
+    return eb.or([eb('expires_at', '<', cutoff), eb('ended_at', '<', cutoff)]);
+  };
+  if (dryRun) {
+    const row = await db
+      .selectFrom('sessions')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where(old)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+  const result = await db.deleteFrom('sessions').where(old).executeTakeFirst();
   return Number(result.numDeletedRows);
 }

@@ -116,5 +116,9 @@ export async function stillLive(
   return new Set(await selectLiveIds(db, sessionIds, tokenIds));
 }
 
-/** Ended and expired sessions are kept a month (who was signed in, from where), then deleted. */
-export const pruneSessions = (db: Executor): Promise<number> => deleteOldSessions(db, 30 * 86_400);
+/** How long ended and expired sessions are kept (who was signed in, from where) before the daily job deletes them. */
+export const SESSION_HISTORY_DAYS = 30;
+
+/** Deletes (with dryRun, counts) sessions that ended or expired over SESSION_HISTORY_DAYS ago. */
+export const pruneSessions = (db: Executor, dryRun = false): Promise<number> =>
+  deleteOldSessions(db, SESSION_HISTORY_DAYS * 86_400, dryRun);

@@ -11,7 +11,7 @@ export function registerMaintenanceCommands(maintenance: Command): void {
   maintenance
     .command('run')
     .description(
-      'create activity_log partitions ahead, drop those past retention, prune old raw snapshots (when configured)',
+      'create activity_log partitions ahead, drop those past retention, delete old sessions, prune old raw snapshots (when configured)',
     )
     .option('--dry-run', 'print what would be created, dropped and deleted, and change nothing')
     .option('--json', 'print JSON')
@@ -78,6 +78,10 @@ function describeRun(r: MaintenanceRunResult, retentionDays: number): string {
     [p.dryRun ? 'partitions to create' : 'partitions created', list(p.created)],
     [p.dryRun ? 'partitions to drop' : 'partitions dropped', list(p.dropped)],
     ['default partition', `${p.defaultRowsDeleted} old row(s) ${done}`],
+    [
+      'old sessions',
+      `${r.sessions.deleted} ${done} (ended or expired over ${r.sessions.olderThanDays} days ago)`,
+    ],
     [
       'raw snapshots',
       'deleted' in s

@@ -107,19 +107,12 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
   }
   if (!sovi && err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
     void reply.status(err.statusCode).send({
-      error: { code: codeByStatus[err.statusCode] ?? 'invalid_input', message: clientMessage(err) },
+      error: { code: codeByStatus[err.statusCode] ?? 'invalid_input', message: err.message },
     } satisfies ErrorBody);
     return;
   }
   request.log.error({ err }, 'request failed');
   void reply.status(500).send({ error: { code: 'internal', message: 'internal error' } } satisfies ErrorBody);
-}
-
-function clientMessage(err: FastifyError): string {
-  if (err.code === 'FST_CSRF_MISSING_SECRET' || err.code === 'FST_CSRF_INVALID_TOKEN') {
-    return 'missing or invalid CSRF token: a cookie session must send the csrfToken it got at sign-in in the x-csrf-token header';
-  }
-  return err.message;
 }
 
 function bodyOf(err: SoviError): ErrorBody {

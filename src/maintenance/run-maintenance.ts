@@ -1,5 +1,6 @@
-// One maintenance run, as the daily job and `sovi maintenance run` do it: activity_log's partitions, then
-// (when configured and a rollup watermark is known) the raw metric snapshots.
+// One maintenance run, as the daily job and `sovi maintenance run` do it: activity_log's partitions, old
+// dashboard sessions, then (when configured and a rollup watermark is known) the raw metric snapshots.
+import { pruneSessions, SESSION_HISTORY_DAYS } from '../auth/sessions-service.ts';
 import type { Db } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 import type { MaintenanceSettings } from '../settings/maintenance-settings.ts';
@@ -16,6 +17,8 @@ export interface MaintenanceDeps {
 
 export interface MaintenanceRunResult {
   partitions: PartitionMaintenanceResult;
+  /** Dashboard sessions that ended or expired over `olderThanDays` ago: deleted (counted in a dry run). */
+  sessions: { deleted: number; olderThanDays: number };
   snapshots:
     | { deleted: number; safeBefore: Date }
     /** disabled: no snapshot retention configured; no_watermark: the rollups' progress is unknown. */
@@ -48,7 +51,9 @@ export async function runMaintenance(
     'activity_log partitions maintained',
   );
 
-  return { partitions, snapshots: await pruneRolledUpSnapshots(deps, dryRun, options) };
+  const sessions = { deleted: await pruneSessions(db, dryRun), olderThanDays: SESSION_HISTORY_DAYS };
+  logger.info({ ...sessions, dryRun }, 'old dashboard sessions pruned');
+  return { partitions, sessions, snapshots: await pruneRolledUpSnapshots(deps, dryRun, options) };
 }
 
 async function pruneRolledUpSnapshots(

@@ -63,7 +63,32 @@ describe('sovi maintenance', () => {
     ]);
     const stale = monthName(-9);
 
+    // A session that expired 40 days ago (past the month it is kept), one signed out yesterday, one live.
+    const {
+      rows: [user],
+    } = await t.pool.query<{ id: string }>(
+      `INSERT INTO users (name, password_hash, role) VALUES ($1, '$scrypt$test', 'viewer') RETURNING id`,
+      [`maint-${Date.now()}`],
+    );
+    const session = (created: string, expires: string, ended: string | null) =>
+      t.pool.query<{ id: string }>(
+        `INSERT INTO sessions (secret_hash, user_id, created_at, expires_at, ended_at, ended_reason)
+         VALUES (sha256(gen_random_uuid()::text::bytea), $1, now() - $2::interval, now() - $3::interval,
+                 now() - $4::interval, CASE WHEN $4 IS NULL THEN NULL ELSE 'signed_out' END)
+         RETURNING id`,
+        [user!.id, created, expires, ended],
+      );
+    const old = (await session('50 days', '40 days', null)).rows[0]!.id;
+    const recent = (await session('2 days', '-5 days', '1 day')).rows[0]!.id;
+    const live = (await session('1 hour', '-12 hours', null)).rows[0]!.id;
+    const sessionIds = async () =>
+      (await t.pool.query<{ id: string }>('SELECT id FROM sessions WHERE user_id = $1', [user!.id])).rows
+        .map((r) => r.id)
+        .sort();
+
     const dry = await sovi('maintenance', 'run', '--dry-run');
+    expect(dry).toMatch(/old sessions\s+1 to delete \(ended or expired over 30 days ago\)/);
+    expect(await sessionIds()).toEqual([old, recent, live].sort());
     expect(dry).toContain('dry run: nothing was changed');
     expect(dry).toMatch(new RegExp(`partitions to drop\\s+${stale}\n`));
     expect(dry).toMatch(/partitions to create\s+none\n/);
@@ -74,11 +99,14 @@ describe('sovi maintenance', () => {
     expect(done).toMatch(new RegExp(`partitions dropped\\s+${stale}\n`));
     expect(done).toMatch(/retention\s+180 days: activity from before \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ goes/);
     expect(done).toMatch(/default partition\s+0 old row\(s\) deleted/);
+    expect(done).toMatch(/old sessions\s+1 deleted/);
+    expect(await sessionIds()).toEqual([recent, live].sort());
     expect((await t.pool.query('SELECT to_regclass($1) AS t', [stale])).rows[0].t).toBeNull();
 
     const again = JSON.parse(await sovi('maintenance', 'run', '--json'));
     expect(again).toMatchObject({
       partitions: { created: [], dropped: [], defaultRowsDeleted: 0, dryRun: false, skipped: false },
+      sessions: { deleted: 0, olderThanDays: 30 },
       snapshots: { skipped: 'disabled' },
     });
   });

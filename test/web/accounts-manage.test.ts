@@ -3,16 +3,14 @@
 // the state of a selection with one refusal, moves a selection to a phone, edits, deletes and restores an
 // account, and reveals its secrets and TOTP code (audited, hidden again); a viewer sees no write control.
 // Every flow is shot at 1280 px and 390 px, where nothing may need a sideways scroll.
-import type { Role } from '../../src/auth/roles.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canary, canaryTotpSecret } from '../helpers/canary.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import {
+  atBothWidths,
   signInWithRole,
   hasChromium,
   openDashboard,
-  screenshot,
-  signIn,
   visit,
   type Dashboard,
 } from './browser.ts';
@@ -21,27 +19,6 @@ import { seedFleet } from './seed.ts';
 const t = useTestDatabase();
 let dashboard: Dashboard;
 let fleet: Awaited<ReturnType<typeof seedFleet>>;
-
-/**
- * Signs in with a token of the role: today a read-only token is a viewer and a read-write one an admin.
- * (When users arrive, this creates a user of the role instead.)
- */
-async function signInAs(role: Role): Promise<void> {
-  await dashboard.context.clearCookies();
-  await signIn(dashboard, role === 'admin' ? dashboard.api.admin.secret : dashboard.api.reader.secret);
-}
-
-/** The page at both widths: a screenshot of each, and no sideways scroll on the phone. */
-async function shots(flow: string, role: Role): Promise<void> {
-  const { page } = dashboard;
-  await page.setViewportSize({ width: 390, height: 844 });
-  await expect
-    .poll(() => page.evaluate<number>('document.scrollingElement.scrollWidth'))
-    .toBeLessThanOrEqual(390);
-  await screenshot(page, `${flow}-${role}-390`);
-  await page.setViewportSize({ width: 1280, height: 800 });
-  await screenshot(page, `${flow}-${role}-1280`);
-}
 
 const count = async (sql: string, params: unknown[] = []) =>
   Number((await t.pool.query(sql, params)).rows[0].n);
@@ -57,10 +34,11 @@ describe.skipIf(!hasChromium)('dashboard: managing accounts', () => {
     await dashboard?.close();
   });
 
-  describe('as a viewer', () => {
+  // A reviewer approves content and resolves events: on the accounts pages they are a viewer.
+  describe.each(['viewer', 'reviewer'] as const)('as a %s', (role) => {
     it('shows accounts with no write control at all', async () => {
       const { page } = dashboard;
-      await signInAs('viewer');
+      await signInWithRole(dashboard, t.db, role);
       await visit(dashboard, '/accounts');
       await expect.poll(() => rows().count()).toBe(6);
       expect(await page.getByRole('button', { name: 'Add account' }).count()).toBe(0);
@@ -68,7 +46,7 @@ describe.skipIf(!hasChromium)('dashboard: managing accounts', () => {
       expect(await page.locator('table[aria-label="Accounts"] input[type=checkbox]').count()).toBe(0);
       // Posts recorded without the account row being told still count as its last post.
       expect(await row('finance_daily').locator('td[data-label="Last post"]').textContent()).toBe('12 d ago');
-      await shots('accounts-list', 'viewer');
+      await atBothWidths(dashboard.page, 'accounts-list', role);
 
       await visit(dashboard, `/accounts/${fleet.accounts.finance.id}`);
       await page.getByRole('heading', { name: /finance_daily/, level: 1 }).waitFor();
@@ -79,7 +57,7 @@ describe.skipIf(!hasChromium)('dashboard: managing accounts', () => {
       expect(await page.locator('main button, main form').count()).toBe(0);
       // The account's post links by its caption, not by the word "content".
       await page.getByRole('link', { name: 'Compound interest, explained in 30 seconds' }).waitFor();
-      await shots('account', 'viewer');
+      await atBothWidths(dashboard.page, 'account', role);
     });
   });
 
@@ -97,13 +75,13 @@ describe.skipIf(!hasChromium)('dashboard: managing accounts', () => {
       }
       expect(await page.getByRole('region', { name: 'Secrets', exact: true }).count()).toBe(0);
       expect(await page.getByRole('button', { name: /Reveal secrets|Show TOTP code/ }).count()).toBe(0);
-      await shots('account', 'operator');
+      await atBothWidths(dashboard.page, 'account', 'operator');
     });
   });
 
   describe('as an admin', () => {
     beforeAll(async () => {
-      await signInAs('admin');
+      await signInWithRole(dashboard, t.db, 'admin');
     });
 
     const password = canary('password');
@@ -120,7 +98,7 @@ describe.skipIf(!hasChromium)('dashboard: managing accounts', () => {
       await form.locator('select[name=device]').selectOption(fleet.devices.healthy.id);
       await form.locator('input[name=password]').fill(password);
       await form.locator('input[name=totp_secret]').fill(totp);
-      await shots('accounts-add', 'admin');
+      await atBothWidths(dashboard.page, 'accounts-add', 'admin');
       await form.getByRole('button', { name: 'Add account' }).click();
       await page.getByRole('status').getByText('Added tiktok:ui_added.').waitFor();
       await row('ui_added').waitFor();
@@ -160,7 +138,7 @@ describe.skipIf(!hasChromium)('dashboard: managing accounts', () => {
       ]);
       expect(await page.getByRole('button', { name: /^Import \d/ }).count()).toBe(0);
       expect(await count("SELECT count(*) AS n FROM accounts WHERE username LIKE 'csv_%'")).toBe(0);
-      await shots('accounts-import-bad', 'admin');
+      await atBothWidths(dashboard.page, 'accounts-import-bad', 'admin');
 
       const good = 'platform,username,state\ntiktok,csv_one,created\ninstagram,csv_two,active\n';
       await form
@@ -189,7 +167,7 @@ describe.skipIf(!hasChromium)('dashboard: managing accounts', () => {
         /^tiktok:story_bot: an account cannot go from created to resting; from created it can go to: warming_p1/,
       );
       await expect.poll(() => row('ai_tools_now').getByText('resting').count()).toBe(1);
-      await shots('accounts-bulk-state', 'admin');
+      await atBothWidths(dashboard.page, 'accounts-bulk-state', 'admin');
       const { rows: states } = await t.pool.query(
         "SELECT username, current_state FROM accounts WHERE username IN ('ai_tools_now', 'story_bot') ORDER BY username",
       );
@@ -214,7 +192,7 @@ describe.skipIf(!hasChromium)('dashboard: managing accounts', () => {
       await expect
         .poll(() => row('csv_one').locator('td[data-label="Device"]').textContent())
         .toBe('iphone-03');
-      await shots('accounts-bulk-move', 'admin');
+      await atBothWidths(dashboard.page, 'accounts-bulk-move', 'admin');
       expect(
         await count("SELECT count(*) AS n FROM accounts WHERE username LIKE 'csv_%' AND device_id = $1", [
           fleet.devices.resting.id,
@@ -232,7 +210,7 @@ describe.skipIf(!hasChromium)('dashboard: managing accounts', () => {
       await form.locator('textarea[name=bio]').fill('Daily true crime in 60 seconds');
       await form.getByRole('button', { name: 'Save' }).click();
       await form.getByText('Saved.').waitFor();
-      await shots('account-edit', 'admin');
+      await atBothWidths(dashboard.page, 'account-edit', 'admin');
       const { rows: edited } = await t.pool.query(
         "SELECT n.slug, a.device_id, a.bio FROM accounts a JOIN niches n ON n.id = a.niche_id WHERE a.username = 'csv_one'",
       );
@@ -255,7 +233,7 @@ describe.skipIf(!hasChromium)('dashboard: managing accounts', () => {
           "SELECT count(*) AS n FROM accounts WHERE username = 'csv_two' AND deleted_at IS NOT NULL",
         ),
       ).toBe(1);
-      await shots('account-deleted', 'admin');
+      await atBothWidths(dashboard.page, 'account-deleted', 'admin');
 
       await visit(dashboard, '/accounts?deleted=only');
       await expect.poll(() => rows().count()).toBe(1);
@@ -275,7 +253,7 @@ describe.skipIf(!hasChromium)('dashboard: managing accounts', () => {
       await section.getByRole('button', { name: 'Reveal secrets' }).click();
       const shown = section.locator('dl[aria-label="Revealed secrets"]');
       await shown.getByText(password).waitFor();
-      await shots('account-reveal', 'admin');
+      await atBothWidths(dashboard.page, 'account-reveal', 'admin');
       await section.getByRole('button', { name: 'Hide' }).click();
       await expect.poll(() => page.content()).not.toContain(password);
 

@@ -7,7 +7,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backfillRollups } from '../../src/metrics/rollup-refresh.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
-import { hasChromium, openDashboard, screenshot, signIn, visit, type Dashboard } from './browser.ts';
+import {
+  atBothWidths,
+  hasChromium,
+  openDashboard,
+  screenshot,
+  signIn,
+  signInWithRole,
+  visit,
+  type Dashboard,
+} from './browser.ts';
 import { seedFleet } from './seed.ts';
 
 const t = useTestDatabase();
@@ -190,6 +199,27 @@ describe.skipIf(!hasChromium)('dashboard: analytics', () => {
     } finally {
       await page.setViewportSize({ width: 1280, height: 800 });
     }
+  });
+
+  it('shows a user limited to a niche only that niche, its accounts and its posts', async () => {
+    const { page } = dashboard;
+    await signInWithRole(dashboard, t.db, 'reviewer', { niches: ['personal_finance'] });
+    await visit(dashboard, '/analytics?days=30');
+    await figure(NICHE).locator('canvas').waitFor();
+    expect(await page.locator('select[name=niche] option').allTextContents()).toEqual(['Personal Finance']);
+    await expect.poll(() => page.locator('select[name=account] option').count()).toBeGreaterThan(1);
+    expect(await page.locator('select[name=account] option').allTextContents()).toEqual([
+      'choose…',
+      'tiktok:finance_daily',
+      'instagram:money_maya',
+    ]);
+    // Another niche named in the URL is not there for them.
+    await visit(dashboard, '/analytics?niche=true_crime&days=30');
+    await page
+      .getByText(/no niche "true_crime"/)
+      .first()
+      .waitFor();
+    await atBothWidths(page, 'analytics-niche-limited', 'reviewer');
   });
 
   it('logged no script errors', () => {

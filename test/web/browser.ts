@@ -1,6 +1,7 @@
 // The dashboard under a real browser: headless Chromium (Debian's package) driven by playwright-core, the
 // real app over the test database listening on 127.0.0.1, and the dashboard as `npm ci` builds it.
 // Screenshots go to test-artifacts/screenshots/ (git-ignored), one per page, for people to look at.
+import { expect } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -140,11 +141,19 @@ export async function signInAs(dashboard: Dashboard, name: string, password: str
 
 let users = 0;
 
-/** Adds a user with this role and signs them in through the form (ending any session of the page first). */
-export async function signInWithRole(dashboard: Dashboard, db: Db, role: Role): Promise<void> {
+/**
+ * Adds a user with this role (limited to `niches` when given) and signs them in through the form, ending
+ * any session of the page first.
+ */
+export async function signInWithRole(
+  dashboard: Dashboard,
+  db: Db,
+  role: Role,
+  options: { niches?: string[] } = {},
+): Promise<void> {
   const name = `${role}-${process.pid}-${++users}`;
   const password = `a long password for ${name}`;
-  await addUser(db, { name, role, password }, 'test');
+  await addUser(db, { name, role, password, ...(options.niches ? { niches: options.niches } : {}) }, 'test');
   await dashboard.context.clearCookies();
   await signInAs(dashboard, name, password);
 }
@@ -152,6 +161,21 @@ export async function signInWithRole(dashboard: Dashboard, db: Db, role: Role): 
 export async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(screenshotDir, { recursive: true });
   await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
+}
+
+/**
+ * The page as it is now, at 1280 px and at a phone's 390 px: a screenshot of each
+ * (`<flow>-<role>-<width>.png`), and at each width nothing may need a sideways scroll. Ends at 1280 px.
+ */
+export async function atBothWidths(page: Page, flow: string, role: string): Promise<void> {
+  for (const width of [1280, 390]) {
+    await page.setViewportSize({ width, height: width === 390 ? 844 : 800 });
+    await expect
+      .poll(() => page.evaluate<number>('document.scrollingElement.scrollWidth'))
+      .toBeLessThanOrEqual(width);
+    await screenshot(page, `${flow}-${role}-${width}`);
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
 }
 
 /** Goes to a dashboard path by clicking nothing: the browser loads it as a refresh would (the SPA fallback). */

@@ -3,17 +3,16 @@
 // created in a chosen format and archived; selected events are resolved at once with a note; a viewer sees
 // none of the write controls; and at 390 px no page of content, events, overview, schedule or trends
 // scrolls sideways (tables become card lists).
-import type { Role } from '../../src/auth/roles.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { recordEvent } from '../../src/events/events-service.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
 import {
+  atBothWidths,
   hasChromium,
   openDashboard,
   screenshot,
-  signIn,
   signInWithRole,
   visit,
   type Dashboard,
@@ -25,26 +24,9 @@ let dashboard: Dashboard;
 
 /** Today a read-only token is a viewer and a read-write one an admin (src/http/auth.ts: tokenRole). */
 
-/** Signs in afresh as `role`: the cookies of the previous session are dropped first. */
-async function signInAs(role: Role): Promise<void> {
-  await dashboard.context.clearCookies();
-  await signIn(dashboard, role === 'viewer' ? dashboard.api.reader.secret : dashboard.api.admin.secret);
-}
-
 const libraryRows = (page: Page) => page.locator('table[aria-label="Content library"] tbody tr');
 const libraryTopics = (page: Page) =>
   page.locator('table[aria-label="Content library"] tbody tr td:first-child a').allTextContents();
-
-/** Screenshots at 1280 and 390 px: `<flow>-<role>-<width>.png`. */
-async function bothWidths(page: Page, flow: string, role: Role): Promise<void> {
-  await screenshot(page, `${flow}-${role}-1280`);
-  await page.setViewportSize({ width: 390, height: 844 });
-  await expect
-    .poll(() => page.evaluate<number>('document.scrollingElement.scrollWidth'))
-    .toBeLessThanOrEqual(390);
-  await screenshot(page, `${flow}-${role}-390`);
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
 
 describe.skipIf(!hasChromium)('dashboard: content library, archive, bulk resolve, phone width', () => {
   let openEvents: number[];
@@ -100,7 +82,7 @@ describe.skipIf(!hasChromium)('dashboard: content library, archive, bulk resolve
 
   it('admin: the board’s "and N more" opens the library on that column', async () => {
     const { page } = dashboard;
-    await signInAs('admin');
+    await signInWithRole(dashboard, t.db, 'admin');
     await visit(dashboard, '/content');
     const complete = page.locator('section.column[data-status="complete"]');
     await complete.locator('a.tile').first().waitFor();
@@ -144,7 +126,7 @@ describe.skipIf(!hasChromium)('dashboard: content library, archive, bulk resolve
     expect(page.url()).toContain('sort=az');
     await visit(dashboard, '/content?view=library&niche=personal_finance&sort=oldest');
     await expect.poll(() => libraryTopics(page).then((l) => l.at(0))).toBe('saving tip 01');
-    await bothWidths(page, 'content-library', 'admin');
+    await atBothWidths(page, 'content-library', 'admin');
   });
 
   it('admin: creates content in a chosen format', async () => {
@@ -160,7 +142,7 @@ describe.skipIf(!hasChromium)('dashboard: content library, archive, bulk resolve
       'a story told in reddit style',
     ]);
     expect(rows).toEqual([{ content_format: 'reddit_story' }]);
-    await bothWidths(page, 'content-create', 'admin');
+    await atBothWidths(page, 'content-create', 'admin');
   });
 
   it('admin: archives finished content out of the library, and finds it under archived', async () => {
@@ -175,7 +157,7 @@ describe.skipIf(!hasChromium)('dashboard: content library, archive, bulk resolve
     await page.getByText('No content matches these filters.').waitFor();
     await page.locator('input[name=archived]').check();
     await expect.poll(() => libraryRows(page).count()).toBe(1);
-    await bothWidths(page, 'content-archive', 'admin');
+    await atBothWidths(page, 'content-archive', 'admin');
   });
 
   it('admin: resolves selected events at once, with a note', async () => {
@@ -204,7 +186,7 @@ describe.skipIf(!hasChromium)('dashboard: content library, archive, bulk resolve
       [true, 'freed space on both phones'],
       [false, null],
     ]);
-    await bothWidths(page, 'events-bulk-resolve', 'admin');
+    await atBothWidths(page, 'events-bulk-resolve', 'admin');
   });
 
   it('reviewer: resolves events, and changes no content', async () => {
@@ -218,22 +200,42 @@ describe.skipIf(!hasChromium)('dashboard: content library, archive, bulk resolve
     await visit(dashboard, '/events');
     await page.locator('li[data-event-id]').first().waitFor();
     expect(await page.locator('input[name=select-all], input[name=select]').count()).toBeGreaterThan(0);
-    await bothWidths(page, 'events', 'reviewer');
+    await atBothWidths(page, 'events', 'reviewer');
+  });
+
+  it('operator: creates and archives content, and resolves events', async () => {
+    const { page } = dashboard;
+    await signInWithRole(dashboard, t.db, 'operator');
+    await visit(dashboard, '/content');
+    await page.getByRole('form', { name: 'New content' }).waitFor();
+    // The piece archived by the admin above can be restored by an operator.
+    await visit(dashboard, '/content?view=library&archived=1&q=stolen%20lunch');
+    await expect.poll(() => libraryRows(page).count()).toBe(1);
+    await libraryRows(page).first().getByRole('button', { name: 'Restore' }).click();
+    await libraryRows(page).first().getByRole('button', { name: 'Archive' }).waitFor();
+    const { rows } = await t.pool.query(`SELECT archived_at FROM content WHERE topic LIKE '%stolen lunch'`);
+    expect(rows[0].archived_at).toBeNull();
+    await atBothWidths(page, 'content-library', 'operator');
+
+    await visit(dashboard, '/events');
+    await page.locator('li[data-event-id]').first().waitFor();
+    expect(await page.locator('input[name=select-all], input[name=select]').count()).toBeGreaterThan(0);
+    await atBothWidths(page, 'events', 'operator');
   });
 
   it('viewer: sees the library and the events, and no write control', async () => {
     const { page } = dashboard;
-    await signInAs('viewer');
+    await signInWithRole(dashboard, t.db, 'viewer');
     await visit(dashboard, '/content?view=library');
     await expect.poll(() => libraryRows(page).count()).toBeGreaterThan(0);
     expect(await page.getByRole('form', { name: 'New content' }).count()).toBe(0);
     expect(await page.getByRole('button', { name: /^(Archive|Restore)$/ }).count()).toBe(0);
-    await bothWidths(page, 'content-library', 'viewer');
+    await atBothWidths(page, 'content-library', 'viewer');
 
     await visit(dashboard, '/content');
     await page.locator('section.column[data-status="complete"] a.tile').first().waitFor();
     expect(await page.getByRole('form', { name: 'New content' }).count()).toBe(0);
-    await bothWidths(page, 'content-board', 'viewer');
+    await atBothWidths(page, 'content-board', 'viewer');
 
     await page.locator('section.column[data-status="complete"] a.tile').first().click();
     await page.locator('.crumbs').waitFor();
@@ -244,7 +246,7 @@ describe.skipIf(!hasChromium)('dashboard: content library, archive, bulk resolve
     await page.locator(`li[data-event-id="${openEvents[2]}"]`).waitFor();
     expect(await page.locator('input[name=select-all], input[name=select]').count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Resolve' }).count()).toBe(0);
-    await bothWidths(page, 'events', 'viewer');
+    await atBothWidths(page, 'events', 'viewer');
 
     await visit(dashboard, '/trends');
     await page.getByRole('heading', { name: 'Trends', level: 1 }).waitFor();
@@ -254,7 +256,7 @@ describe.skipIf(!hasChromium)('dashboard: content library, archive, bulk resolve
   for (const role of ['admin', 'viewer'] as const) {
     it(`${role}: no page of content, events, overview, schedule or trends scrolls sideways at 390 px`, async () => {
       const { page } = dashboard;
-      await signInAs(role);
+      await signInWithRole(dashboard, t.db, role);
       await page.setViewportSize({ width: 390, height: 844 });
       try {
         for (const [path, heading, flow] of [

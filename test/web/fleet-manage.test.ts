@@ -8,7 +8,15 @@ import { can, roles, type Action, type Role } from '../../src/auth/roles.ts';
 import { startFakeWda, type FakeWda } from '../../src/devices/fake-wda-server.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
-import { hasChromium, openDashboard, screenshot, signInWithRole, visit, type Dashboard } from './browser.ts';
+import {
+  atBothWidths,
+  hasChromium,
+  openDashboard,
+  screenshot,
+  signInWithRole,
+  visit,
+  type Dashboard,
+} from './browser.ts';
 
 const t = useTestDatabase();
 let dashboard: Dashboard;
@@ -17,19 +25,6 @@ let wda: FakeWda;
 /** Signs in as a new user with this role. */
 const signInAs = (role: Role) => signInWithRole(dashboard, t.db, role);
 const testedRoles = roles;
-
-/** Screenshots at 1280 and 390 px; at 390 nothing may need a sideways scroll. */
-async function atBothWidths(flow: string, role: Role): Promise<void> {
-  const { page } = dashboard;
-  for (const width of [1280, 390]) {
-    await page.setViewportSize({ width, height: 800 });
-    await expect
-      .poll(() => page.evaluate<number>('document.scrollingElement.scrollWidth'))
-      .toBeLessThanOrEqual(width);
-    await screenshot(page, `${flow}-${role}-${width}`);
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-}
 
 /** The write controls of each page, by the action that allows them. */
 const controls: { path: string; flow: string; ready: string; action: Action; buttons: RegExp[] }[] = [
@@ -87,7 +82,7 @@ describe.skipIf(!hasChromium)('dashboard: managing devices, niches and hooks', (
           const shown = await page.getByRole('button', { name }).count();
           expect(shown > 0, `${role} on ${path}: ${name}`).toBe(can(role, action));
         }
-        await atBothWidths(flow, role);
+        await atBothWidths(dashboard.page, flow, role);
       }
       // The navigation reaches the new pages.
       await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Hooks' }).waitFor();
@@ -146,7 +141,7 @@ describe.skipIf(!hasChromium)('dashboard: managing devices, niches and hooks', (
     expect(await result.textContent()).toMatch(/healthy.*status disconnected → active, battery 57%/);
     await expect.poll(() => badge.textContent()).toBe('active');
     expect(wda.requests()).toContain('GET /status');
-    await atBothWidths('device-check', 'admin');
+    await atBothWidths(dashboard.page, 'device-check', 'admin');
 
     // What happens to its accounts is the service's rule: they are unassigned, and the page says so first.
     const { rows } = await t.pool.query<{ id: string }>(`SELECT id FROM devices WHERE name = 'iphone-new'`);
@@ -200,7 +195,7 @@ describe.skipIf(!hasChromium)('dashboard: managing devices, niches and hooks', (
     expect(await confirm.textContent()).toMatch(/1 live account/);
     await confirm.getByRole('button', { name: 'Deactivate' }).click();
     await expect.poll(() => row.locator('.badge').textContent()).toBe('inactive');
-    await atBothWidths('niches-edit', 'admin');
+    await atBothWidths(dashboard.page, 'niches-edit', 'admin');
     await row.getByRole('button', { name: 'Reactivate' }).click();
     await expect.poll(() => row.locator('.badge').textContent()).toBe('active');
     expect(dashboard.errors).toEqual([]);
@@ -250,7 +245,7 @@ describe.skipIf(!hasChromium)('dashboard: managing devices, niches and hooks', (
       expect.stringMatching(/^line 5: template: unknown placeholder/),
     ]);
     expect(await count()).toBe(before);
-    await atBothWidths('hooks-import-refused', 'admin');
+    await atBothWidths(dashboard.page, 'hooks-import-refused', 'admin');
 
     // A file this time.
     await importForm.getByLabel('CSV file').setInputFiles({

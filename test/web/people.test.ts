@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { addUser } from '../../src/users/users-service.ts';
 import { useTestDatabase } from '../helpers/database.ts';
-import { CHROMIUM, hasChromium, openDashboard, screenshot, visit, type Dashboard } from './browser.ts';
+import { atBothWidths, CHROMIUM, hasChromium, openDashboard, visit, type Dashboard } from './browser.ts';
 
 const t = useTestDatabase();
 let dashboard: Dashboard;
@@ -30,18 +30,6 @@ async function signInWithToken(page: Page, url: string, secret: string): Promise
   await page.locator('input[name=token]').fill(secret);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
-}
-
-/** Screenshots at 1280 and 390 px; at 390 nothing may need a sideways scroll. */
-async function atBothWidths(page: Page, flow: string, role: string): Promise<void> {
-  for (const width of [1280, 390]) {
-    await page.setViewportSize({ width, height: 800 });
-    await expect
-      .poll(() => page.evaluate<number>('document.scrollingElement.scrollWidth'))
-      .toBeLessThanOrEqual(width);
-    await screenshot(page, `${flow}-${role}-${width}`);
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
 }
 
 const navLinks = (page: Page) => page.getByRole('navigation', { name: 'Pages' }).getByRole('link');

@@ -225,7 +225,7 @@ export function ImportForm(props: { onImported: (count: number) => void }) {
             choose the file again:
           </p>
           <div class="table-wrap">
-            <table class="table cards" aria-label="Import problems">
+            <table class="table" aria-label="Import problems">
               <thead>
                 <tr>
                   <th class="num">Line</th>

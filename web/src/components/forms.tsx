@@ -136,6 +136,20 @@ export function Submit({ busy, children }: { busy: boolean; children: ComponentC
   );
 }
 
+/** A form's last row: its submit button (showing the submission in flight) and, with onCancel, Cancel. */
+export function FormActions(props: { busy: boolean; submit: ComponentChildren; onCancel?: () => void }) {
+  return (
+    <div class="actions">
+      <Submit busy={props.busy}>{props.submit}</Submit>
+      {props.onCancel && (
+        <button type="button" onClick={props.onCancel}>
+          Cancel
+        </button>
+      )}
+    </div>
+  );
+}
+
 /** The submission's error when no field of this form shows it (`fields`: the form's field names). */
 export function FormError({ error, fields }: { error: Error | undefined; fields: string[] }) {
   if (!error || fieldError(error, ...fields)) return null;

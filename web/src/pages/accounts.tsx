@@ -180,7 +180,7 @@ export function Accounts() {
       )}
       {accounts.length > 0 && (
         <div class="table-wrap">
-          <table class="table cards" aria-label="Accounts">
+          <table class="table" aria-label="Accounts">
             <thead>
               <tr>
                 {canWrite && (

@@ -59,7 +59,7 @@ export function PostsTable({ query, range, niche }: { query: URLSearchParams; ra
       <Loading when={loading && !data} />
       {data && data.posts.length === 0 && <Empty>No posts went out in this span.</Empty>}
       {data && data.posts.length > 0 && (
-        <table class="table cards" aria-label="Posts">
+        <table class="table sortable" aria-label="Posts">
           <thead>
             <tr>
               <th>Content</th>

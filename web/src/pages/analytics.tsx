@@ -264,7 +264,7 @@ function Leaderboard({ platform, niche }: { platform: string; niche: string }) {
         </Empty>
       )}
       {data && data.hooks.length > 0 && (
-        <table class="table cards" aria-label="Hook leaderboard">
+        <table class="table" aria-label="Hook leaderboard">
           <thead>
             <tr>
               <th class="num">#</th>
@@ -318,7 +318,7 @@ function Top({ range, niche }: { range: Range; niche: string }) {
       <ErrorNote error={error} />
       {data && data.content.length === 0 && <Empty>No content gained views in {rangeText(range)}.</Empty>}
       {data && data.content.length > 0 && (
-        <table class="table cards" aria-label="Top content">
+        <table class="table" aria-label="Top content">
           <thead>
             <tr>
               <th>Content</th>

@@ -2,7 +2,14 @@
 // in maintenance and back, check its WebDriverAgent now, remove it. The pages leave these out for others.
 import { useState } from 'preact/hooks';
 import { del, patch, post } from '../api.ts';
-import { ConfirmButton, Field, FormError, Submit, formValues, useSubmission } from '../components/forms.tsx';
+import {
+  ConfirmButton,
+  Field,
+  FormActions,
+  FormError,
+  formValues,
+  useSubmission,
+} from '../components/forms.tsx';
 import { Badge } from '../components/ui.tsx';
 import { label } from '../format.ts';
 import { navigate } from '../router.ts';
@@ -90,12 +97,7 @@ export function DeviceForm(props: {
         error={error}
       />
       <FormError error={error} fields={fields} />
-      <div class="actions">
-        <Submit busy={submission.busy}>{device ? 'Save' : 'Add device'}</Submit>
-        <button type="button" onClick={props.onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormActions busy={submission.busy} submit={device ? 'Save' : 'Add device'} onCancel={props.onCancel} />
     </form>
   );
 }

@@ -171,7 +171,7 @@ export function Devices() {
       )}
       {data && data.devices.length > 0 && (
         <div class="table-wrap">
-          <table class="table cards" aria-label="Devices">
+          <table class="table" aria-label="Devices">
             <thead>
               <tr>
                 <th>Device</th>

@@ -7,7 +7,7 @@ import {
   Field,
   FormError,
   SelectField,
-  Submit,
+  FormActions,
   fieldError,
   formValues,
   useSubmission,
@@ -104,12 +104,7 @@ function HookForm(props: { hook?: Hook; niches: Niche[]; onDone: () => void; onC
         hint="until posts say how it does"
       />
       <FormError error={error} fields={fields} />
-      <div class="actions">
-        <Submit busy={submission.busy}>{hook ? 'Save' : 'Add hook'}</Submit>
-        <button type="button" onClick={props.onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormActions busy={submission.busy} submit={hook ? 'Save' : 'Add hook'} onCancel={props.onCancel} />
     </form>
   );
 }
@@ -165,12 +160,7 @@ function ImportForm(props: { onDone: (imported: number) => void; onCancel: () =>
       ) : (
         <FormError error={error} fields={[]} />
       )}
-      <div class="actions">
-        <Submit busy={submission.busy}>Import</Submit>
-        <button type="button" onClick={props.onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormActions busy={submission.busy} submit="Import" onCancel={props.onCancel} />
     </form>
   );
 }
@@ -269,7 +259,7 @@ export function Hooks() {
       )}
       {items.length > 0 && (
         <div class="table-wrap">
-          <table class="table cards" aria-label="Hooks">
+          <table class="table" aria-label="Hooks">
             <thead>
               <tr>
                 <th>Hook</th>

@@ -2,7 +2,14 @@
 // deactivate and reactivate them here; deactivating one with live accounts asks again, naming how many.
 import { useState } from 'preact/hooks';
 import { ApiError, get, patch, post } from '../api.ts';
-import { ConfirmButton, Field, FormError, Submit, formValues, useSubmission } from '../components/forms.tsx';
+import {
+  ConfirmButton,
+  Field,
+  FormActions,
+  FormError,
+  formValues,
+  useSubmission,
+} from '../components/forms.tsx';
 import { Badge, Empty, ErrorNote, Loading } from '../components/ui.tsx';
 import { useCan } from '../permissions.tsx';
 import type { Niche } from '../types.ts';
@@ -46,12 +53,7 @@ function NicheForm(props: { niche?: Niche; onDone: () => void; onCancel: () => v
         hint="empty: unranked"
       />
       <FormError error={error} fields={fields} />
-      <div class="actions">
-        <Submit busy={submission.busy}>{niche ? 'Save' : 'Add niche'}</Submit>
-        <button type="button" onClick={props.onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormActions busy={submission.busy} submit={niche ? 'Save' : 'Add niche'} onCancel={props.onCancel} />
     </form>
   );
 }
@@ -127,7 +129,7 @@ export function Niches() {
       {data && data.length === 0 && <Empty>No niches yet.</Empty>}
       {data && data.length > 0 && (
         <div class="table-wrap">
-          <table class="table cards" aria-label="Niches">
+          <table class="table" aria-label="Niches">
             <thead>
               <tr>
                 <th>Niche</th>

@@ -8,6 +8,7 @@ import {
   Field,
   FormError,
   SelectField,
+  FormActions,
   Submit,
   formValues,
   useSubmission,
@@ -79,12 +80,7 @@ function CreateToken(props: {
       />
       <SelectField label="Expires" name="expiresIn" options={expiries} value="" error={error} />
       <FormError error={error} fields={['name', 'role', 'expiresIn']} />
-      <div class="actions">
-        <Submit busy={submission.busy}>Create token</Submit>
-        <button type="button" onClick={props.onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormActions busy={submission.busy} submit="Create token" onCancel={props.onCancel} />
     </form>
   );
 }
@@ -115,7 +111,7 @@ function TokenTable(props: {
   const { tokens, withUser, canRevoke } = props;
   return (
     <div class="table-wrap">
-      <table class="table cards" aria-label={props.label}>
+      <table class="table" aria-label={props.label}>
         <thead>
           <tr>
             <th>Token</th>

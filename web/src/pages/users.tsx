@@ -8,7 +8,7 @@ import {
   Field,
   FormError,
   SelectField,
-  Submit,
+  FormActions,
   formValues,
   useSubmission,
 } from '../components/forms.tsx';
@@ -58,12 +58,7 @@ function AddUser(props: { niches: readonly Niche[]; onDone: () => void; onCancel
       <NewPassword label="Password" name="password" error={error} />
       <NicheChoice niches={props.niches} error={error} />
       <FormError error={error} fields={['name', 'role', 'password', 'passwordAgain', 'niches']} />
-      <div class="actions">
-        <Submit busy={submission.busy}>Add user</Submit>
-        <button type="button" onClick={props.onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormActions busy={submission.busy} submit="Add user" onCancel={props.onCancel} />
     </form>
   );
 }
@@ -91,12 +86,7 @@ function EditUser(props: { user: User; niches: readonly Niche[]; onDone: () => v
       <SelectField label="Role" name="role" options={roleOptions} value={user.role} error={error} />
       <NicheChoice niches={props.niches} chosen={user.niches?.map((n) => n.slug) ?? []} error={error} />
       <FormError error={error} fields={['name', 'role', 'niches']} />
-      <div class="actions">
-        <Submit busy={submission.busy}>Save</Submit>
-        <button type="button" onClick={props.onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormActions busy={submission.busy} submit="Save" onCancel={props.onCancel} />
     </form>
   );
 }
@@ -132,12 +122,7 @@ function ResetPassword(props: { user: User; onDone: () => void; onCancel: () => 
       </p>
       <NewPassword label="New password" name="password" error={error} />
       <FormError error={error} fields={['password', 'passwordAgain']} />
-      <div class="actions">
-        <Submit busy={submission.busy}>Set password</Submit>
-        <button type="button" onClick={props.onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormActions busy={submission.busy} submit="Set password" onCancel={props.onCancel} />
     </form>
   );
 }
@@ -225,7 +210,7 @@ export function Users() {
       {users.data && users.data.length === 0 && <Empty>No users yet.</Empty>}
       {users.data && users.data.length > 0 && (
         <div class="table-wrap">
-          <table class="table cards" aria-label="Users">
+          <table class="table" aria-label="Users">
             <thead>
               <tr>
                 <th>User</th>
