@@ -15,7 +15,7 @@ import { chunks } from '../db/chunks.ts';
 import { deviceIdsByRef } from '../devices/devices-service.ts';
 import { inNicheScope } from '../niches/niche-scope.ts';
 import { nicheIdsBySlug } from '../niches/niches-service.ts';
-import { recordAudit } from '../audit/audit-service.ts';
+import { recordImport } from '../audit/audit-service.ts';
 
 export const importColumns = [
   'platform',
@@ -250,16 +250,12 @@ export async function importAccountsCsv(
         );
         onProgress?.('write', done, rows.length);
       }
-      // One summary record per import (the file and the count): a record per account would double the
-      // cost of a 20,000-row import, and each account's activity log already has its account_imported row.
-      await recordAudit(trx, {
-        actor: deps.actor,
-        action: 'account.import',
-        targetType: 'account',
-        targetId: `import:${source}`,
-        targetLabel: source,
-        changes: { imported: { before: null, after: rows.length } },
-      });
+      // Each account's activity log has its account_imported row; the audit trail one record per file.
+      await recordImport(
+        trx,
+        { actor: deps.actor, action: 'account.import', targetType: 'account', source },
+        { imported: rows.length },
+      );
       await recordEvent(trx, {
         category: 'account',
         severity: 'info',

@@ -253,33 +253,29 @@ export async function updateAccountRow(
   return result.numUpdatedRows > 0n;
 }
 
-/** Soft-deletes a live account; false when it was deleted already. */
-export async function softDeleteAccountRow(db: Executor, id: string): Promise<boolean> {
-  const result = await db
-    .updateTable('accounts')
-    .set({ deleted_at: new Date() })
-    .where('id', '=', id)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst();
+/**
+ * Changes a live account only while it is as the caller last read it (compare-and-set): `expected` holds
+ * the columns that must still have those values. False when the account was deleted or changed meanwhile.
+ */
+async function updateLiveAccountIf(
+  db: Executor,
+  id: string,
+  set: Updateable<Accounts>,
+  expected: { current_state?: string } = {},
+): Promise<boolean> {
+  let query = db.updateTable('accounts').set(set).where('id', '=', id).where('deleted_at', 'is', null);
+  if (expected.current_state !== undefined) query = query.where('current_state', '=', expected.current_state);
+  const result = await query.executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
 
+/** Soft-deletes a live account; false when it was deleted already. */
+export const softDeleteAccountRow = (db: Executor, id: string): Promise<boolean> =>
+  updateLiveAccountIf(db, id, { deleted_at: new Date() });
+
 /** Moves an account from one state to another only if it is still in `from` (compare-and-set). */
-export async function compareAndSetState(
-  db: Executor,
-  id: string,
-  from: string,
-  to: string,
-): Promise<boolean> {
-  const result = await db
-    .updateTable('accounts')
-    .set({ current_state: to })
-    .where('id', '=', id)
-    .where('current_state', '=', from)
-    .where('deleted_at', 'is', null)
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
-}
+export const compareAndSetState = (db: Executor, id: string, from: string, to: string): Promise<boolean> =>
+  updateLiveAccountIf(db, id, { current_state: to }, { current_state: from });
 
 /** Live (platform, lower(username)) pairs that already exist, among the given ones. */
 export async function existingLiveUsernames(

@@ -52,6 +52,31 @@ export function diffChanges(
   return changes;
 }
 
+/**
+ * One summary record for a file import (its target is `import:<source>`, its changes the counts): a record
+ * per row would double the cost of a large import, and each row's own history already says where it came
+ * from.
+ */
+export async function recordImport(
+  db: Executor,
+  entry: {
+    actor: string;
+    action: AuditEntry['action'];
+    targetType: AuditEntry['targetType'];
+    source: string;
+  },
+  counts: Record<string, number>,
+): Promise<void> {
+  await recordAudit(db, {
+    actor: entry.actor,
+    action: entry.action,
+    targetType: entry.targetType,
+    targetId: `import:${entry.source}`,
+    targetLabel: entry.source,
+    changes: Object.fromEntries(Object.entries(counts).map(([k, n]) => [k, { before: null, after: n }])),
+  });
+}
+
 /** Records changes in the caller's transaction: the record and the change commit or roll back together. */
 export async function recordAudit(db: Executor, entries: AuditEntry | AuditEntry[]): Promise<void> {
   const list = Array.isArray(entries) ? entries : [entries];

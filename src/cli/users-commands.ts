@@ -118,25 +118,20 @@ export function registerUsersCommands(users: Command): void {
       ),
     );
 
-  users
-    .command('disable <user>')
-    .description('disable a user: their sessions, tokens and event streams stop at once')
-    .action(
-      action(async (ctx, ref: string) => {
-        const user = await disableUser((await ctx.database()).db, ref, ctx.config.actor);
-        ctx.print(`disabled ${user.name}`);
-      }),
-    );
-
-  users
-    .command('enable <user>')
-    .description('enable a disabled user again')
-    .action(
-      action(async (ctx, ref: string) => {
-        const user = await enableUser((await ctx.database()).db, ref, ctx.config.actor);
-        ctx.print(`enabled ${user.name}`);
-      }),
-    );
+  for (const [verb, description, change] of [
+    ['disable', 'disable a user: their sessions, tokens and event streams stop at once', disableUser],
+    ['enable', 'enable a disabled user again', enableUser],
+  ] as const) {
+    users
+      .command(`${verb} <user>`)
+      .description(description)
+      .action(
+        action(async (ctx, ref: string) => {
+          const user = await change((await ctx.database()).db, ref, ctx.config.actor);
+          ctx.print(`${verb}d ${user.name}`);
+        }),
+      );
+  }
 
   users
     .command('reset-password <user>')

@@ -5,7 +5,7 @@ import { nicheIdsBySlug, resolveNiche } from '../niches/niches-service.ts';
 import { checkHeader, decimal, fieldsByName, importRefused, readCsv } from '../csv-import.ts';
 import { invalidInput, notFound } from '../errors.ts';
 import type { Executor } from '../db/executor.ts';
-import { diffChanges, recordAudit } from '../audit/audit-service.ts';
+import { diffChanges, recordAudit, recordImport } from '../audit/audit-service.ts';
 import { inTransaction } from '../db/in-transaction.ts';
 import { isUuid } from '../ids.ts';
 import { unknownPlaceholders, type Hook, type HookScores, type PlatformScore } from './hook-model.ts';
@@ -222,14 +222,11 @@ export async function importHooks(
         effectiveness_score: r.score ?? null,
       })),
     );
-    await recordAudit(trx, {
-      actor,
-      action: 'hook.import',
-      targetType: 'hook',
-      targetId: `import:${source}`,
-      targetLabel: source,
-      changes: { imported: { before: null, after: rows.length } },
-    });
+    await recordImport(
+      trx,
+      { actor, action: 'hook.import', targetType: 'hook', source },
+      { imported: rows.length },
+    );
   });
   return { imported: rows.length };
 }

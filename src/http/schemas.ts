@@ -141,6 +141,12 @@ type IntegerParam = ReturnType<typeof integerParam>;
  * The longest name a path may carry: device names and udids are up to 200 characters (the routes' body
  * schemas), and the router's maxParamLength (app.ts) is set to it, so whatever can be created can be reached.
  */
+/** How a resource names its niche in a response: the id and the slug (both null: no niche). */
+export const nicheFields = {
+  nicheId: z.string().nullable(),
+  nicheSlug: z.string().nullable(),
+};
+
 export const MAX_REF_LENGTH = 200;
 
 /** A path reference: an id, or the name people use (a device's udid or name, an account's username). */

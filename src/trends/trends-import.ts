@@ -14,7 +14,7 @@ import {
 import type { Db } from '../db/pool.ts';
 import { SoviError } from '../errors.ts';
 import { recordEvent } from '../events/events-service.ts';
-import { recordAudit } from '../audit/audit-service.ts';
+import { recordImport } from '../audit/audit-service.ts';
 import { TOPIC_MAX, TOPIC_MIN, cleanTopic, topicKey } from './trend-model.ts';
 import { ingest, type IngestItem, type IngestResult } from './trends-service.ts';
 import type { TrendsSettings } from '../settings/trends-settings.ts';
@@ -113,19 +113,11 @@ export async function importTrends(
         message: `${deps.actor} imported ${checked.length} trending topic rows from ${source} (${ingested.created} new, ${ingested.merged} merged)`,
         context: { actor: deps.actor, source, rows: checked.length, ...ingested },
       });
-      // One summary record per import: the file and its counts.
-      await recordAudit(trx, {
-        actor: deps.actor,
-        action: 'trend.import',
-        targetType: 'trend',
-        targetId: `import:${source}`,
-        targetLabel: source,
-        changes: {
-          rows: { before: null, after: checked.length },
-          created: { before: null, after: ingested.created },
-          merged: { before: null, after: ingested.merged },
-        },
-      });
+      await recordImport(
+        trx,
+        { actor: deps.actor, action: 'trend.import', targetType: 'trend', source },
+        { rows: checked.length, created: ingested.created, merged: ingested.merged },
+      );
     },
   );
   return { rows: checked.length, ...result };

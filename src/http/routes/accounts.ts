@@ -23,7 +23,7 @@ import { checkAccountsCsv, importAccountsCsv } from '../../accounts/account-impo
 import { moveAccounts, setAccountStates } from '../../accounts/account-bulk.ts';
 import { BATCH_BODY_LIMIT } from '../batch.ts';
 import { actorOf, scopeOf } from '../auth.ts';
-import { booleanParam, listParam, pageQuery, pageResponses, refParam } from '../schemas.ts';
+import { booleanParam, listParam, nicheFields, pageQuery, pageResponses, refParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { platforms } from '../../platforms.ts';
 
@@ -38,8 +38,7 @@ const account = z.object({
   id: z.uuid(),
   platform: z.enum(platforms),
   username: z.string(),
-  nicheId: z.string().nullable(),
-  nicheSlug: z.string().nullable(),
+  ...nicheFields,
   deviceId: z.string().nullable(),
   deviceName: z.string().nullable(),
   state: z.enum(accountStates),

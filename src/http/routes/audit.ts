@@ -29,7 +29,6 @@ export const auditRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
   app.get(
     '/audit',
     {
-      config: { action: 'read' },
       schema: {
         tags: ['audit'],
         summary: 'The audit trail, newest first: who changed what, and what it was before',

@@ -24,6 +24,7 @@ import {
   errorSchema,
   idParams,
   listParam,
+  nicheFields,
   pageQuery,
   pageResponses,
   refParam,
@@ -45,8 +46,7 @@ const scriptSchema = z.object({
 const contentFields = {
   id: z.string(),
   topic: z.string(),
-  nicheId: z.string().nullable(),
-  nicheSlug: z.string().nullable(),
+  ...nicheFields,
   format: z.string().nullable(),
   status: z.enum(productionStatuses),
   qualityScore: z.number().nullable(),
@@ -145,7 +145,6 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
         }),
         response: pageResponses('content', contentSchema),
       },
-      config: { action: 'read' },
     },
     async (request) => {
       const page = await listContentPage(db, { ...request.query, scope: scopeOf(request) });
@@ -168,7 +167,6 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
           ),
         },
       },
-      config: { action: 'read' },
     },
     async (request) => contentStatusCounts(db, scopeOf(request)),
   );
@@ -182,7 +180,6 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
         params: idParams('content'),
         response: { 200: contentDetailsSchema },
       },
-      config: { action: 'read' },
     },
     async (request) => {
       const { content, ...details } = await getContentDetails(db, request.params.id, scopeOf(request));
@@ -206,7 +203,6 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
           416: errorSchema.describe('the range starts past the end of the file'),
         },
       },
-      config: { action: 'read' },
     },
     async (request, reply) => {
       const video = await contentVideoFile(db, mediaDir, request.params.id, scopeOf(request));
@@ -321,7 +317,6 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
           }),
         },
       },
-      config: { action: 'read' },
     },
     async () => ({
       formats: Object.entries(policy.formats).map(([name, f]) => ({

@@ -78,7 +78,6 @@ export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
   app.get(
     '/devices',
     {
-      config: { action: 'read' },
       schema: {
         tags: ['devices'],
         summary: 'List devices by name',
@@ -99,7 +98,6 @@ export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
   app.get(
     '/devices/:ref',
     {
-      config: { action: 'read' },
       schema: {
         tags: ['devices'],
         summary: 'One device, its assigned accounts and its recent events',

@@ -69,7 +69,6 @@ export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, st
         querystring: z.strictObject({ ...filterFields, ...pageQuery(1000) }),
         response: pageResponses('events', eventSchema),
       },
-      config: { action: 'read' },
     },
     async (request) => {
       const { after, limit, ...f } = request.query;
@@ -95,7 +94,6 @@ export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, st
         }),
         response: eventStreamResponses(),
       },
-      config: { action: 'read' },
     },
     async (request, reply) => {
       // Checked before the stream opens: a bad filter is a 400, not a stream that ends at once.
@@ -121,7 +119,6 @@ export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, st
         params: eventId,
         response: { 200: eventSchema },
       },
-      config: { action: 'read' },
     },
     async (request) => getEvent(db, request.params.id),
   );
@@ -162,7 +159,6 @@ export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, st
           }),
         },
       },
-      config: { action: 'read' },
     },
     async () => eventVocabulary(db),
   );

@@ -46,7 +46,6 @@ export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
   app.get(
     '/hooks',
     {
-      config: { action: 'read' },
       schema: {
         tags: ['hooks'],
         summary: 'List hooks by category, oldest first, with use counts and scores (retired ones too)',
@@ -64,7 +63,6 @@ export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
   app.get(
     '/hooks/leaderboard',
     {
-      config: { action: 'read' },
       schema: {
         tags: ['hooks'],
         summary: 'Hooks ranked by the mean of their posterior on a platform (what the selector expects)',
@@ -133,7 +131,6 @@ export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
   app.get(
     '/hooks/:id',
     {
-      config: { action: 'read' },
       schema: {
         tags: ['hooks'],
         summary: 'One hook, with the posterior the selector samples from on each platform',

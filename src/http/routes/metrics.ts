@@ -241,7 +241,6 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
   app.get(
     '/metrics/compare',
     {
-      config: { action: 'read' },
       schema: {
         tags: ['metrics'],
         summary: 'Two accounts or two niches side by side: one metric gained per day',
@@ -305,7 +304,6 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
   app.get(
     '/metrics/posts',
     {
-      config: { action: 'read' },
       schema: {
         tags: ['metrics'],
         summary: 'The posts that went out in a span of days, each with its latest counts, sorted and paged',

@@ -31,7 +31,6 @@ export const nichesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) 
   app.get(
     '/niches',
     {
-      config: { action: 'read' },
       schema: {
         tags: ['niches'],
         summary: 'List niches by slug',
@@ -45,7 +44,6 @@ export const nichesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) 
   app.get(
     '/niches/:ref',
     {
-      config: { action: 'read' },
       schema: {
         tags: ['niches'],
         summary: 'One niche, by slug or id',

@@ -98,7 +98,6 @@ export const sessionRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { auth,
   app.get(
     '/session',
     {
-      config: { action: 'read' },
       schema: {
         tags: ['session'],
         summary: 'Who is calling; for a cookie session, its end and its CSRF token',

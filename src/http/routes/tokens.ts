@@ -39,7 +39,6 @@ export const tokensRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) 
   app.get(
     '/tokens',
     {
-      config: { action: 'read' },
       schema: {
         tags: ['tokens'],
         summary: "The caller's live tokens; every user's (revoked ones too) with all=true, for admins",

@@ -7,7 +7,7 @@ import { importColumns, importTrends } from '../../trends/trends-import.ts';
 import { listTrendsPage } from '../../trends/trends-reads.ts';
 import { getTrend } from '../../trends/trends-service.ts';
 import { actorOf } from '../auth.ts';
-import { booleanParam, idParams, pageQuery, pageResponses, refParam } from '../schemas.ts';
+import { booleanParam, idParams, nicheFields, pageQuery, pageResponses, refParam } from '../schemas.ts';
 import { contentSchema, newContentFields, withVideo } from './content.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { BATCH_BODY_LIMIT, batchRefusal, batchRefusalSchema } from '../batch.ts';
@@ -16,8 +16,7 @@ const MAX_TOPICS = 10_000;
 
 const trendSchema = z.object({
   id: z.string(),
-  nicheId: z.string().nullable(),
-  nicheSlug: z.string().nullable(),
+  ...nicheFields,
   topic: z.string(),
   source: z.string().describe('reddit, or what an import said (tiktok, manual…)'),
   sourceUrl: z.string().nullable(),
