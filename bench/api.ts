@@ -114,7 +114,8 @@ export async function apiBench(server: BenchServer): Promise<Section> {
       {
         what: `GET /api/v1/metrics/niches/{slug}/daily?days=90 (${DAYS_STORED} days stored)`,
         path: `/api/v1/metrics/niches/${slug}/daily?days=90`,
-        check: (body: unknown) => (body as { days: unknown[] }).days.length === 91,
+        // 90 UTC days, today included (src/metrics/analytics-reads.ts: dayRange).
+        check: (body: unknown) => (body as { days: unknown[] }).days.length === 90,
       },
     ];
     const rows: Row[] = [];

@@ -90,8 +90,9 @@ export function bareDashboardApp(pool: pg.Pool): FastifyInstance {
     '/api/v1/metrics/niches/:slug/daily',
     async (request) => {
       const niche = (await pool.query<{ id: string }>(NICHE_SQL, [request.params.slug])).rows[0];
+      // dayRange's span: `days` UTC days ending today, today included.
       const tomorrow = new Date(Date.now() + DAY);
-      const from = isoDay(new Date(tomorrow.getTime() - (Number(request.query.days ?? 90) + 1) * DAY));
+      const from = isoDay(new Date(tomorrow.getTime() - Number(request.query.days ?? 90) * DAY));
       const { rows } = await pool.query(DAILY_SQL, [niche?.id, from, isoDay(tomorrow)]);
       return { niche: niche?.id, days: rows };
     },
@@ -100,8 +101,9 @@ export function bareDashboardApp(pool: pg.Pool): FastifyInstance {
     '/api/v1/metrics/accounts/:id/hourly',
     async (request) => {
       const account = (await pool.query<{ id: string }>(ACCOUNT_SQL, [request.params.id])).rows[0];
+      // accountHours' span: from the start of the first of `days` UTC days to the end of this hour.
       const to = new Date(Math.ceil(Date.now() / HOUR) * HOUR);
-      const from = new Date(to.getTime() - Number(request.query.days ?? 30) * DAY);
+      const from = new Date(Date.parse(isoDay(new Date())) - (Number(request.query.days ?? 30) - 1) * DAY);
       const { rows } = await pool.query(HOURLY_SQL, [account?.id, from, to]);
       return { accountId: account?.id, from, to, hours: rows };
     },
