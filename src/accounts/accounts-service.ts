@@ -11,7 +11,7 @@ import { resolveDevice } from '../devices/devices-service.ts';
 import { SoviError, invalidInput } from '../errors.ts';
 import { isUuid } from '../ids.ts';
 import { inNicheScope, type NicheScope } from '../niches/niche-scope.ts';
-import { resolveNiche } from '../niches/niches-service.ts';
+import { optionalNiche, resolveNiche } from '../niches/niches-service.ts';
 import { parsePlatform, platforms } from '../platforms.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { WarmingPolicy } from '../warming/warming-policy.ts';
@@ -226,7 +226,7 @@ export async function listAccounts(
   const filter: AccountFilter = {
     platform: query.platform ? parsePlatform(query.platform) : undefined,
     states: query.state?.map((s) => validateState(s)),
-    nicheId: query.niche ? await resolveNiche(deps.db, query.niche, 'niche', deps.scope) : undefined,
+    nicheId: await optionalNiche(deps.db, query.niche, 'niche', deps.scope),
     scope: deps.scope,
     deviceId: query.device ? await resolveDevice(deps.db, query.device) : undefined,
     dueFor: query.needsWarming ? { policy: deps.warmingPolicy, now } : undefined,

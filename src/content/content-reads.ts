@@ -4,7 +4,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { NicheScope } from '../niches/niche-scope.ts';
-import { resolveNiche } from '../niches/niches-service.ts';
+import { optionalNiche } from '../niches/niches-service.ts';
 import { isExactTime, keysetPage, type Keyset, type Page } from '../db/keyset.ts';
 import type { Distribution } from '../distributions/distribution-model.ts';
 import { listDistributions } from '../distributions/distributions-reads.ts';
@@ -55,9 +55,7 @@ const keysets: Record<ContentSort, Keyset<ContentPageRow, [string, string]>> = {
 
 /** One page of content, newest first unless another order is asked for. */
 export async function listContentPage(db: Executor, query: ContentPageQuery): Promise<Page<Content>> {
-  const nicheId = query.niche
-    ? await resolveNiche(db, query.niche, query.nicheField, query.scope)
-    : undefined;
+  const nicheId = await optionalNiche(db, query.niche, query.nicheField, query.scope);
   const sort = query.sort ?? 'created';
   const direction = query.order ?? (sort === 'topic' ? 'asc' : 'desc');
   const search = query.q?.trim();

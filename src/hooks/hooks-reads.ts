@@ -4,7 +4,7 @@
 import { isExactTime, keysetPage, type Keyset, type PageQuery } from '../db/keyset.ts';
 import type { Executor } from '../db/executor.ts';
 import { isUuid } from '../ids.ts';
-import { resolveNiche } from '../niches/niches-service.ts';
+import { optionalNiche, resolveNiche } from '../niches/niches-service.ts';
 import { platforms, type Platform } from '../platforms.ts';
 import type { Hook } from './hook-model.ts';
 import { pooledScore, posteriorOf } from './hook-selector.ts';
@@ -33,19 +33,12 @@ export async function listHooksPage(
   query: HookPageQuery,
   fields: { after?: string; niche?: string } = {},
 ): Promise<{ hooks: Hook[]; nextCursor: string | null }> {
+  // The niche is resolved once, before any page is read (a bad one fails before the listing starts).
+  const filter = { nicheId: await optionalNiche(db, query.niche, fields.niche), category: query.category };
   const page = await keysetPage(
     query,
     byCategory,
-    async (after, rows) =>
-      hookPageRows(
-        db,
-        {
-          nicheId: query.niche ? await resolveNiche(db, query.niche, fields.niche) : undefined,
-          category: query.category,
-        },
-        after,
-        rows,
-      ),
+    (after, rows) => hookPageRows(db, filter, after, rows),
     toHook,
     fields.after,
   );

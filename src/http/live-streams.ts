@@ -8,7 +8,8 @@
 // streams end. Signing out, disabling a user, a new password or revoking a token thus closes their streams
 // within a few seconds, whichever sovi process made the change.
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
+import { promMetrics } from './prom-metrics.ts';
 import type { Executor } from '../db/executor.ts';
 import { stillLive } from '../auth/sessions-service.ts';
 import { SoviError } from '../errors.ts';
@@ -74,38 +75,30 @@ export function createLiveStreams({ db, events, logger, settings }: LiveStreamsD
   const byAddress = new Map<string, number>();
 
   const registry = new Registry();
-  new Gauge({
-    name: 'sovi_streams_open',
-    help: 'Open Server-Sent Event streams, by kind',
-    labelNames: ['kind'] as const,
-    registers: [registry],
-    collect() {
-      for (const kind of streamKinds)
-        this.set({ kind }, [...open.values()].filter((o) => o.kind === kind).length);
-    },
+  const { gauge, counter } = promMetrics(registry);
+  gauge('sovi_streams_open', 'Open Server-Sent Event streams, by kind', ['kind'], function () {
+    for (const kind of streamKinds)
+      this.set({ kind }, [...open.values()].filter((o) => o.kind === kind).length);
   });
-  new Gauge({
-    name: 'sovi_stream_shared_reads',
-    help: 'Reads the shared stream readers made since start, by kind (one per notification or poll, not per stream)',
-    labelNames: ['kind'] as const,
-    registers: [registry],
-    collect() {
+  gauge(
+    'sovi_stream_shared_reads',
+    'Reads the shared stream readers made since start, by kind (one per notification or poll, not per stream)',
+    ['kind'],
+    function () {
       this.set({ kind: 'events' }, eventFanout.stats().reads);
       this.set({ kind: 'warming_sessions' }, sessionFanout.stats().reads);
     },
-  });
-  const refused = new Counter({
-    name: 'sovi_streams_refused_total',
-    help: 'Streams refused with 429, by the cap that was full (token, address, total)',
-    labelNames: ['cap'] as const,
-    registers: [registry],
-  });
-  const drops = new Counter({
-    name: 'sovi_streams_dropped_total',
-    help: 'Streams closed because their client did not read and the unsent data passed the limit, by kind',
-    labelNames: ['kind'] as const,
-    registers: [registry],
-  });
+  );
+  const refused = counter(
+    'sovi_streams_refused_total',
+    'Streams refused with 429, by the cap that was full (token, address, total)',
+    ['cap'],
+  );
+  const drops = counter(
+    'sovi_streams_dropped_total',
+    'Streams closed because their client did not read and the unsent data passed the limit, by kind',
+    ['kind'],
+  );
 
   // One query for every open stream; a tick still running when the next is due is not doubled.
   let checking = false;

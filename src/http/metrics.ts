@@ -3,7 +3,8 @@
 // those reads is served by an index and the whole read runs under a deadline, so a slow or absent database
 // costs a scrape only sovi_metrics_database_up 0.
 import { sql } from 'kysely';
-import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { promMetrics } from './prom-metrics.ts';
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../db/pool.ts';
 import { deviceStatuses } from '../devices/device-model.ts';
@@ -89,29 +90,22 @@ export function registerMetrics(app: FastifyInstance, options: MetricsOptions): 
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  const queueDepth = new Gauge({
-    name: 'sovi_job_queue_depth',
-    help: 'Jobs waiting or running per pg-boss queue, by state (created, retry, active)',
-    labelNames: ['queue', 'state'] as const,
-    registers: [registry],
-  });
-  const sessions = new Gauge({
-    name: 'sovi_warming_sessions_last_hour',
-    help: 'Warming sessions completed in the last hour, by outcome',
-    labelNames: ['outcome'] as const,
-    registers: [registry],
-  });
-  const devices = new Gauge({
-    name: 'sovi_devices',
-    help: 'Devices by status',
-    labelNames: ['status'] as const,
-    registers: [registry],
-  });
-  const databaseUp = new Gauge({
-    name: 'sovi_metrics_database_up',
-    help: '1 when the database figures of this scrape could be read, else 0',
-    registers: [registry],
-  });
+  const { gauge } = promMetrics(registry);
+  const queueDepth = gauge(
+    'sovi_job_queue_depth',
+    'Jobs waiting or running per pg-boss queue, by state (created, retry, active)',
+    ['queue', 'state'],
+  );
+  const sessions = gauge(
+    'sovi_warming_sessions_last_hour',
+    'Warming sessions completed in the last hour, by outcome',
+    ['outcome'],
+  );
+  const devices = gauge('sovi_devices', 'Devices by status', ['status']);
+  const databaseUp = gauge(
+    'sovi_metrics_database_up',
+    '1 when the database figures of this scrape could be read, else 0',
+  );
 
   app.addHook('onResponse', async (request, reply) => {
     latency.observe(

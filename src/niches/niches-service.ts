@@ -68,6 +68,16 @@ export async function resolveNiche(
   return (await getNiche(db, ref, field, scope)).id;
 }
 
+/** The id of the niche a filter names, or undefined when it names none. */
+export async function optionalNiche(
+  db: Executor,
+  ref: string | undefined,
+  field = 'niche',
+  scope?: NicheScope,
+): Promise<string | undefined> {
+  return ref ? resolveNiche(db, ref, field, scope) : undefined;
+}
+
 export interface NichePageQuery {
   status?: NicheStatus;
   after?: string;

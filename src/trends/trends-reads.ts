@@ -3,7 +3,7 @@
 import { isExactTime, keysetPage, type Keyset, type PageQuery } from '../db/keyset.ts';
 import type { Executor } from '../db/executor.ts';
 import { isUuid } from '../ids.ts';
-import { resolveNiche } from '../niches/niches-service.ts';
+import { optionalNiche } from '../niches/niches-service.ts';
 import type { Trend } from './trend-model.ts';
 import { topicPageRows, type TopicKey, type TopicPageRow } from './trends-repository.ts';
 import { toTrend } from './trends-service.ts';
@@ -29,19 +29,11 @@ export async function listTrendsPage(
   query: TrendPageQuery,
   fields: { after?: string; niche?: string } = {},
 ): Promise<{ trends: Trend[]; nextCursor: string | null }> {
+  const filter = { nicheId: await optionalNiche(db, query.niche, fields.niche), all: query.all };
   const page = await keysetPage(
     query,
     bestFirst,
-    async (after, rows) =>
-      topicPageRows(
-        db,
-        {
-          nicheId: query.niche ? await resolveNiche(db, query.niche, fields.niche) : undefined,
-          all: query.all,
-        },
-        after,
-        rows,
-      ),
+    (after, rows) => topicPageRows(db, filter, after, rows),
     toTrend,
     fields.after,
   );
