@@ -221,6 +221,7 @@ export const notificationsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, {
         tags: ['notifications'],
         summary: 'Send a test message now; answers with the delivery and what the peer said',
         params: channelParams,
+        body: z.strictObject({}).nullish(),
         response: { 200: deliverySchema },
       },
     },
