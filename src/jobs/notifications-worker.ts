@@ -95,7 +95,7 @@ export async function startNotificationsWorker(
       stopping.signal,
       async () => {
         try {
-          while ((await dispatchBatch(database.db, sink)) > 0 && !stopping.signal.aborted);
+          while ((await dispatchBatch(database.db, sink)).more && !stopping.signal.aborted);
           if (Date.now() - periodicAt >= pollMs) {
             periodicAt = Date.now();
             await summariseClosedGroups(database.db, sink);

@@ -3,6 +3,11 @@
 // watermark row is locked for the batch, so dispatchers on several hosts take turns; a crash rolls the whole
 // batch back, and the (channel, event) match rows make a repeat a no-op. Also: summaries of grouping windows
 // that closed, and the daily digests.
+//
+// Event ids are taken when a transaction inserts, not when it commits: an event may become visible after
+// one with a higher id. So the watermark never passes a gap in the ids while the gap is young (GAP_WAIT_MS):
+// the events past it are dispatched at once, read again on the next batches until the gap fills or ages out
+// (a rolled-back insert leaves a gap for good), and the match rows keep them from being sent twice.
 import type { Executor } from '../db/executor.ts';
 import { inTransaction } from '../db/in-transaction.ts';
 import { severities, type Severity } from '../events/event-model.ts';
@@ -21,6 +26,7 @@ import {
   insertMatch,
   listChannelRows,
   lockWatermark,
+  matchedPairs,
   setLastDigest,
   setWatermark,
   takeClosedGroups,
@@ -35,6 +41,8 @@ export interface DeliverySink {
 }
 
 const BATCH = 200;
+/** How long a gap in the event ids may be an insert still in flight before it counts as rolled back. */
+export const GAP_WAIT_MS = 30_000;
 
 const rank = (s: string) => severities.indexOf(s as Severity);
 
@@ -53,6 +61,24 @@ export function groupKeyOf(event: DispatchEventRow): string | null {
   return null;
 }
 
+/**
+ * The id the watermark may move to after reading `events` (oldest first) past `watermark`: the end of the
+ * read, or the last id before the first gap that is still young (the event after it is recent).
+ */
+export function settledThrough(
+  watermark: number,
+  events: readonly { id: number; timestamp: Date }[],
+  now: Date,
+  gapWaitMs = GAP_WAIT_MS,
+): number {
+  let settled = watermark;
+  for (const event of events) {
+    if (event.id !== settled + 1 && now.getTime() - event.timestamp.getTime() < gapWaitMs) return settled;
+    settled = event.id;
+  }
+  return settled;
+}
+
 async function routeEvent(
   trx: Executor,
   channel: ChannelRow,
@@ -65,8 +91,7 @@ async function routeEvent(
   const key = groupKeyOf(event);
   const group = !held && key ? await findOpenGroup(trx, channel.id, key, event.timestamp) : undefined;
   const disposition = held ? 'held' : group ? 'grouped' : 'sent';
-  // A repeat (a batch read again after a crash between send and commit cannot happen, but a second
-  // dispatcher on an old watermark could): the match row already exists, nothing more to do.
+  // The match row is the dedupe: when it exists already (an event read again past a gap), nothing more.
   if (!(await insertMatch(trx, channel.id, event.id, disposition))) return undefined;
   if (held) return undefined;
   if (group) {
@@ -94,27 +119,41 @@ async function routeEvent(
   });
 }
 
-/** Dispatches the next batch of events; returns how many events it read (0: caught up). */
-export async function dispatchBatch(db: Executor, sink: DeliverySink, now = new Date()): Promise<number> {
+/**
+ * Dispatches the next batch of events. `more`: the watermark moved through a full batch, so read again at
+ * once; otherwise wait for the next notification or poll.
+ */
+export async function dispatchBatch(
+  db: Executor,
+  sink: DeliverySink,
+  now = new Date(),
+): Promise<{ read: number; more: boolean }> {
   return inTransaction(db, async (trx) => {
     const watermark = await lockWatermark(trx);
     const events = await eventsToDispatch(trx, watermark, BATCH);
-    if (events.length === 0) return 0;
+    if (events.length === 0) return { read: 0, more: false };
     const rules = await activeRuleRows(trx);
-    const channels = new Map((await listChannelRows(trx)).map((c) => [c.id, c]));
     const queued: number[] = [];
-    for (const event of events) {
-      const matched = new Set(rules.filter((r) => ruleMatches(r, event)).map((r) => r.channel_id));
-      for (const channelId of matched) {
-        const channel = channels.get(channelId);
-        if (!channel) continue;
-        const id = await routeEvent(trx, channel, event, now);
-        if (id !== undefined) queued.push(id);
+    if (rules.length > 0) {
+      const channels = new Map((await listChannelRows(trx)).map((c) => [c.id, c]));
+      const done = await matchedPairs(
+        trx,
+        events.map((e) => e.id),
+      );
+      for (const event of events) {
+        const matched = new Set(rules.filter((r) => ruleMatches(r, event)).map((r) => r.channel_id));
+        for (const channelId of matched) {
+          const channel = channels.get(channelId);
+          if (!channel || done.has(`${channelId}:${event.id}`)) continue;
+          const id = await routeEvent(trx, channel, event, now);
+          if (id !== undefined) queued.push(id);
+        }
       }
     }
-    await setWatermark(trx, events.at(-1)!.id);
+    const settled = settledThrough(watermark, events, now);
+    if (settled > watermark) await setWatermark(trx, settled);
     await sink.enqueue(trx, queued);
-    return events.length;
+    return { read: events.length, more: settled === events.at(-1)!.id && events.length === BATCH };
   });
 }
 

@@ -222,6 +222,17 @@ export async function insertMatch(
   return row !== undefined;
 }
 
+/** Which (channel, event) pairs among these events are already matched: `${channel_id}:${event_id}`. */
+export async function matchedPairs(db: Executor, eventIds: number[]): Promise<Set<string>> {
+  if (eventIds.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('notification_matches')
+    .select(['channel_id', 'event_id'])
+    .where('event_id', 'in', eventIds)
+    .execute();
+  return new Set(rows.map((r) => `${r.channel_id}:${r.event_id}`));
+}
+
 // Grouping
 
 export async function findOpenGroup(

@@ -356,7 +356,7 @@ describe('alerts that reach people', () => {
     expect(new Set(sentIds).size).toBe(4);
     expect(sentIds.slice(1).sort()).toEqual([...whileDown].sort());
     // Reading again finds nothing new, and nothing is sent twice.
-    expect(await dispatchBatch(t.db, { enqueue: async () => undefined })).toBe(0);
+    expect(await dispatchBatch(t.db, { enqueue: async () => undefined })).toEqual({ read: 0, more: false });
     expect((await deliveries(hook.channel.id)).filter((d) => d.kind === 'alert')).toHaveLength(4);
   }, 60_000);
 
