@@ -156,13 +156,14 @@ export function registerNotificationsCommands(notifications: Command): void {
         smtpPassword,
       });
       if (o.json) ctx.print(json({ channel, signingSecret }));
-      else {
-        ctx.print(`added ${channel.kind} channel ${channel.name} (${channel.id})`);
-        if (signingSecret)
-          ctx.print(
-            `signing secret (shown once; verify X-Sovi-Signature = sha256=HMAC-SHA256(secret, "<X-Sovi-Timestamp>.<body>")):\n${signingSecret}`,
-          );
-      }
+      else if (signingSecret) {
+        // The secret alone on stdout, for a script to capture; what it is on stderr.
+        ctx.print(signingSecret);
+        process.stderr.write(
+          `added webhook channel ${channel.name} (${channel.id}); its signing secret, above, is shown this once: ` +
+            'receivers check X-Sovi-Signature = sha256=HMAC-SHA256(secret, "<X-Sovi-Timestamp>.<body>")\n',
+        );
+      } else ctx.print(`added ${channel.kind} channel ${channel.name} (${channel.id})`);
     }),
   );
 
