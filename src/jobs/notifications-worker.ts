@@ -15,11 +15,15 @@ import {
 } from '../notifications/notification-delivery.ts';
 import {
   dispatchBatch,
+  pruneNotifications,
   sendDueDigests,
   summariseClosedGroups,
   type DeliverySink,
 } from '../notifications/notification-dispatch.ts';
 import type { Vault } from '../vault/vault.ts';
+
+/** How often the dispatcher forgets old grouping windows and match rows. */
+const PRUNE_EVERY_MS = 600_000;
 
 export const notificationQueues = { delivery: 'notification-delivery' } as const;
 
@@ -90,6 +94,7 @@ export async function startNotificationsWorker(
     const pollMs = options.pollMs ?? 2_000;
     notifier = createEventNotifier(database.pool, logger);
     let periodicAt = 0;
+    let prunedAt = 0;
     loop = followNotifications(
       notifier.subscribe,
       stopping.signal,
@@ -100,6 +105,10 @@ export async function startNotificationsWorker(
             periodicAt = Date.now();
             await summariseClosedGroups(database.db, sink);
             await sendDueDigests(database.db, sink);
+          }
+          if (Date.now() - prunedAt >= PRUNE_EVERY_MS) {
+            prunedAt = Date.now();
+            await pruneNotifications(database.db);
           }
           return undefined;
         } catch (err) {

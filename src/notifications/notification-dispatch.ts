@@ -27,6 +27,7 @@ import {
   listChannelRows,
   lockWatermark,
   matchedPairs,
+  pruneDispatchState,
   setLastDigest,
   setWatermark,
   takeClosedGroups,
@@ -223,3 +224,6 @@ export async function sendDueDigests(db: Executor, sink: DeliverySink, now = new
   }
   return sent;
 }
+
+export const pruneNotifications = (db: Executor): Promise<{ groups: number; matches: number }> =>
+  pruneDispatchState(db);

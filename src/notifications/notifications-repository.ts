@@ -303,6 +303,24 @@ export async function groupedEventIds(db: Executor, group: GroupRow): Promise<nu
   return rows.map((r) => r.id);
 }
 
+/**
+ * Forgets what the dispatcher no longer needs: grouping windows summarised a day ago, and match rows older
+ * than the longest a digest can look back (a week: a digest is at most a day apart, a stopped worker aside).
+ * The delivery log stays: it is the record people read.
+ */
+export async function pruneDispatchState(db: Executor): Promise<{ groups: number; matches: number }> {
+  const groups = await db
+    .deleteFrom('notification_groups')
+    .where('summarised', '=', true)
+    .where('closes_at', '<', sql<Date>`now() - interval '1 day'`)
+    .executeTakeFirst();
+  const matches = await db
+    .deleteFrom('notification_matches')
+    .where('matched_at', '<', sql<Date>`now() - interval '7 days'`)
+    .executeTakeFirst();
+  return { groups: Number(groups.numDeletedRows), matches: Number(matches.numDeletedRows) };
+}
+
 // Digest
 
 export interface DigestLine {
