@@ -1,6 +1,7 @@
 // The Notifications page in Chromium: an admin adds a webhook channel (its signing secret shown once), a
 // rule, sends a test to a local receiver and sees the answer and the delivery log; an operator sees the same
 // without the controls; a reviewer is not offered the page. Screenshots at both widths.
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signBody, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../src/notifications/channel-senders.ts';
 import { useTestDatabase } from '../helpers/database.ts';
@@ -16,6 +17,8 @@ import {
 } from './browser.ts';
 
 const t = useTestDatabase();
+const navLink = (page: Page) =>
+  page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Notifications' });
 let dashboard: Dashboard;
 let receiver: HttpPeer;
 
@@ -79,7 +82,7 @@ describe.skipIf(!hasChromium)('dashboard: notifications', () => {
   it('an operator reads channels, rules and the log without the controls; a reviewer is not offered the page', async () => {
     const { page } = dashboard;
     await signInWithRole(dashboard, t.db, 'operator');
-    await page.getByRole('link', { name: 'Notifications' }).first().click();
+    await navLink(page).click();
     await page.getByRole('heading', { name: 'Notifications', level: 1 }).waitFor();
     await expect.poll(() => page.locator('table[aria-label=Channels] tbody tr').count()).toBe(1);
     expect(await page.getByRole('button', { name: 'Add channel' }).count()).toBe(0);
@@ -89,7 +92,8 @@ describe.skipIf(!hasChromium)('dashboard: notifications', () => {
     await atBothWidths(page, 'notifications', 'operator');
 
     await signInWithRole(dashboard, t.db, 'reviewer');
-    expect(await page.getByRole('link', { name: 'Notifications' }).count()).toBe(0);
+    await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor();
+    expect(await navLink(page).count()).toBe(0);
     expect(dashboard.errors).toEqual([]);
   });
 });
