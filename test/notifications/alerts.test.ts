@@ -360,6 +360,54 @@ describe('alerts that reach people', () => {
     expect((await deliveries(hook.channel.id)).filter((d) => d.kind === 'alert')).toHaveLength(4);
   }, 60_000);
 
+  it('sends post lifecycle events to a webhook by type, filtered by the niche of their account or content', async () => {
+    const hookPath = `/hook/${unique('lifecycle')}`;
+    const added = await addChannel(deps(), {
+      name: unique('lifecycle'),
+      kind: 'webhook',
+      url: `${peer.url}${hookPath}`,
+    });
+    await addRule(deps(), {
+      channel: added.channel.name,
+      minSeverity: 'info',
+      eventTypes: ['post_published', 'post_failed', 'content_awaiting_review'],
+      niches: ['motivation'],
+    });
+    const niche = async (slug: string) =>
+      (await t.pool.query<{ id: string }>('SELECT id FROM niches WHERE slug = $1', [slug])).rows[0]!.id;
+    const mine = String((await factories.account(t.pool, { niche_id: await niche('motivation') })).id);
+    const other = String((await factories.account(t.pool, { niche_id: await niche('true_crime') })).id);
+    const piece = String((await factories.content(t.pool, { niche_id: await niche('motivation') })).id);
+    const record = (eventType: string, values: { accountId?: string; context?: Record<string, unknown> }) =>
+      recordEvent(t.db, {
+        category: 'content',
+        severity: 'info',
+        eventType,
+        message: `${eventType} happened`,
+        ...values,
+      });
+    const published = await record('post_published', { accountId: mine });
+    await record('post_published', { accountId: other });
+    await record('post_scheduled', { accountId: mine });
+    const awaiting = await record('content_awaiting_review', { context: { contentId: piece } });
+
+    await until('both matching events delivered', async () =>
+      postsTo(hookPath).length >= 2 ? true : undefined,
+    );
+    const ids = postsTo(hookPath).map(
+      (p) => (JSON.parse(p.body) as { events: { id: number }[] }).events[0]!.id,
+    );
+    expect(ids.sort()).toEqual([published.id, awaiting.id].sort());
+    // The events after them are dispatched too, so nothing else is on its way.
+    await until('the dispatcher past them', async () => {
+      const { rows } = await t.pool.query<{ last_event_id: number }>(
+        'SELECT last_event_id FROM notification_dispatch_state',
+      );
+      return Number(rows[0]!.last_event_id) >= awaiting.id ? true : undefined;
+    });
+    expect(postsTo(hookPath)).toHaveLength(2);
+  });
+
   it('keeps channel secrets out of logs, events, job payloads, the delivery log and what the service returns', async () => {
     const secretPath = `/hook/${canary('webhook-url')}`;
     peer.set(secretPath, 'fail');
