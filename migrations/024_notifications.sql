@@ -84,7 +84,8 @@ CREATE TABLE notification_deliveries (
   id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   channel_id  uuid NOT NULL REFERENCES notification_channels (id) ON DELETE CASCADE,
   kind        text NOT NULL CHECK (kind IN ('alert', 'summary', 'digest', 'test')),
-  event_ids   bigint[] NOT NULL DEFAULT '{}',
+  -- The system_events ids it is about, as a JSON array of numbers.
+  event_ids   jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(event_ids) = 'array'),
   group_key   text,
   count       integer NOT NULL DEFAULT 1,
   status      text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'retrying', 'sent', 'failed')),

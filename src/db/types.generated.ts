@@ -311,7 +311,7 @@ export interface NotificationDeliveries {
   channel_id: string;
   count: Generated<number>;
   created_at: Generated<Timestamp>;
-  event_ids: Generated<number[]>;
+  event_ids: Generated<Json>;
   group_key: string | null;
   id: Generated<number>;
   kind: string;

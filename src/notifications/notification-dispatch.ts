@@ -113,7 +113,7 @@ async function routeEvent(
   return insertDelivery(trx, {
     channel_id: channel.id,
     kind: 'alert',
-    event_ids: [event.id],
+    event_ids: JSON.stringify([event.id]),
     group_key: key,
     count: 1,
     body: JSON.stringify(alertMessage(event, key, channel.group_window_seconds)),
@@ -181,7 +181,7 @@ export async function summariseClosedGroups(
         await insertDelivery(trx, {
           channel_id: channel.id,
           kind: 'summary',
-          event_ids: ids,
+          event_ids: JSON.stringify(ids),
           group_key: group.group_key,
           count: group.count,
           body: JSON.stringify(summaryMessage(group, ids)),
@@ -214,7 +214,7 @@ export async function sendDueDigests(db: Executor, sink: DeliverySink, now = new
       const id = await insertDelivery(trx, {
         channel_id: channel.id,
         kind: 'digest',
-        event_ids: raised.map((r) => r.event_id),
+        event_ids: JSON.stringify(raised.map((r) => r.event_id)),
         count: raised.length,
         body: JSON.stringify(digestMessage(channel.name, since, raised, resolved)),
       });

@@ -91,7 +91,7 @@ const toDelivery = (row: DeliveryRow): Delivery => ({
   channelId: row.channel_id,
   channelName: row.channel_name,
   kind: row.kind as DeliveryKind,
-  eventIds: row.event_ids.map(Number),
+  eventIds: (row.event_ids as number[]).map(Number),
   groupKey: row.group_key,
   count: row.count,
   status: row.status as DeliveryStatus,
