@@ -21,6 +21,17 @@ export interface ReceivedMail {
   at: number;
 }
 
+/** A text body as sent: quoted-printable (long lines) or base64 undone. */
+function decodeBody(body: string, encoding: string | undefined): string {
+  if (encoding?.toLowerCase() === 'base64')
+    return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  if (encoding?.toLowerCase() !== 'quoted-printable') return body;
+  const bytes = body
+    .replace(/=\r?\n/g, '')
+    .replace(/=([0-9A-F]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+  return Buffer.from(bytes, 'latin1').toString('utf8');
+}
+
 export interface SmtpPeer {
   port: number;
   mails: ReceivedMail[];
@@ -64,7 +75,7 @@ export async function startSmtpPeer(login: { user: string; password: string }): 
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address),
           headers,
-          body: raw.slice(split + 4),
+          body: decodeBody(raw.slice(split + 4), headers['content-transfer-encoding']),
           secure: session.secure,
           user: session.user as string | undefined,
           at: Date.now(),
