@@ -65,7 +65,7 @@ export async function startNotificationsWorker(
 ): Promise<NotificationsWorker> {
   const { database, logger, boss } = options;
   const maxAttempts = options.delivery?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-  await boss.createQueue(notificationQueues.delivery, {
+  const queue = {
     notify: true,
     // Our own attempt count decides when a delivery has failed for good; the engine's limit is a backstop.
     retryLimit: maxAttempts,
@@ -73,7 +73,10 @@ export async function startNotificationsWorker(
     retryBackoff: true,
     retryDelayMax: 600,
     expireInSeconds: 120,
-  });
+  };
+  await boss.createQueue(notificationQueues.delivery, queue);
+  // A queue made by an earlier version (or with other settings) gets these too.
+  await boss.updateQueue(notificationQueues.delivery, queue);
   const deps: DeliveryDeps = { db: database.db, vault: options.vault, logger, ...options.delivery };
   await boss.work<{ deliveryId: number }>(
     notificationQueues.delivery,
