@@ -45,10 +45,10 @@ describe.skipIf(!hasChromium)('dashboard: notifications', () => {
     await form.locator('input[name=quietEnd]').fill('06:00');
     await form.getByRole('button', { name: 'Add channel' }).click();
 
-    const secret = await page.getByLabel('Signing secret').inputValue();
+    const secret = await page.getByRole('textbox', { name: 'Signing secret' }).inputValue();
     expect(secret.length).toBeGreaterThanOrEqual(40);
     await page.getByRole('button', { name: 'Done' }).click();
-    await expect.poll(() => page.getByLabel('Signing secret').count()).toBe(0);
+    await expect.poll(() => page.getByRole('textbox', { name: 'Signing secret' }).count()).toBe(0);
     const row = page.locator('table[aria-label=Channels] tbody tr', { hasText: 'web-oncall' });
     await expect.poll(() => row.count()).toBe(1);
     expect(await row.textContent()).toContain('23:00–06:00 UTC');
