@@ -141,46 +141,48 @@ function ChannelActions({ channel, onChange }: { channel: Channel; onChange: () 
   const submission = useSubmission();
   const [result, setResult] = useState<Delivery | undefined>();
   return (
-    <div class="actions">
-      <button
-        type="button"
-        disabled={submission.busy}
-        onClick={() =>
-          submission.run(async () => {
-            setResult(await post('/notifications/channels/{id}/test', {}, { id: channel.id }));
-            onChange();
-          })
-        }
-      >
-        Send test
-      </button>
-      <button
-        type="button"
-        disabled={submission.busy}
-        onClick={() =>
-          submission.run(
-            () => patch('/notifications/channels/{id}', { enabled: !channel.enabled }, { id: channel.id }),
-            onChange,
-          )
-        }
-      >
-        {channel.enabled ? 'Disable' : 'Enable'}
-      </button>
-      <ConfirmButton
-        label="Remove"
-        warning={`Remove “${channel.name}” with its rules and delivery log?`}
-        busy={submission.busy}
-        onConfirm={() =>
-          submission.run(() => del('/notifications/channels/{id}', { id: channel.id }), onChange)
-        }
-      />
+    <>
+      <div class="actions wrap">
+        <button
+          type="button"
+          disabled={submission.busy}
+          onClick={() =>
+            submission.run(async () => {
+              setResult(await post('/notifications/channels/{id}/test', {}, { id: channel.id }));
+              onChange();
+            })
+          }
+        >
+          Send test
+        </button>
+        <button
+          type="button"
+          disabled={submission.busy}
+          onClick={() =>
+            submission.run(
+              () => patch('/notifications/channels/{id}', { enabled: !channel.enabled }, { id: channel.id }),
+              onChange,
+            )
+          }
+        >
+          {channel.enabled ? 'Disable' : 'Enable'}
+        </button>
+        <ConfirmButton
+          label="Remove"
+          warning={`Remove “${channel.name}” with its rules and delivery log?`}
+          busy={submission.busy}
+          onConfirm={() =>
+            submission.run(() => del('/notifications/channels/{id}', { id: channel.id }), onChange)
+          }
+        />
+      </div>
       {result && (
-        <span role="status" class={result.status === 'sent' ? 'muted' : 'error'}>
+        <p role="status" class={`small ${result.status === 'sent' ? 'muted' : 'error'}`}>
           Test {result.status}: {result.lastResult ?? 'no answer'} ({result.latencyMs ?? '?'} ms)
-        </span>
+        </p>
       )}
       <ErrorNote error={submission.error} />
-    </div>
+    </>
   );
 }
 
