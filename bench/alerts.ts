@@ -3,7 +3,7 @@
 // same run of the bare path: INSERT, the NOTIFY it fires, and one HTTP POST from the listener. Events are sent
 // one at a time (quiet: each waits for the previous one's arrival), so the figure is latency, not backlog.
 //
-//   node bench/alerts.ts [--events 200]
+//   node bench/alerts.ts [--events 200] [--print-only]
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
@@ -14,8 +14,15 @@ import { createBoss } from '../src/db/job-engine.ts';
 import { startNotificationsWorker } from '../src/jobs/notifications-worker.ts';
 import { addChannel, addRule } from '../src/notifications/notifications-service.ts';
 import { createVault } from '../src/vault/vault.ts';
-import { logger, migrateBenchDatabase, openBenchServer, percentile, type Section } from './harness.ts';
-import { renderSection } from './report.ts';
+import {
+  type BenchServer,
+  logger,
+  migrateBenchDatabase,
+  openBenchServer,
+  percentile,
+  type Section,
+} from './harness.ts';
+import { renderSection, writeSection } from './report.ts';
 
 const INSERT = `INSERT INTO system_events (category, severity, event_type, message)
                 VALUES ('bench', 'warning', 'bench_alert', 'a bench alert') RETURNING id`;
@@ -114,37 +121,46 @@ async function throughSovi(url: string, events: number): Promise<number[]> {
   }
 }
 
-export async function benchAlerts(options: { events: number }): Promise<Section> {
-  const server = await openBenchServer();
-  try {
-    const bare = await server.createDatabase();
-    await migrateBenchDatabase(bare.url);
-    const raw = await baseline(bare.url, options.events);
-    const sovi = await throughSovi((await server.createDatabase()).url, options.events);
-    const ms = (v: number) => `${v.toFixed(1)} ms`;
-    const row = (p: number) => ({
-      what: `alert latency p${p} (event INSERT → webhook received, ${options.events} events one at a time)`,
-      sovi: ms(percentile(sovi, p)),
-      baseline: ms(percentile(raw, p)),
-      ratio: `${(percentile(sovi, p) / percentile(raw, p)).toFixed(1)}×`,
-      goal: p === 50 ? '< 1 s' : undefined,
-      verdict: p === 50 ? (percentile(sovi, p) < 1_000 ? ('met' as const) : ('not met' as const)) : undefined,
-    });
-    return {
-      title: 'Alerts (bench/alerts.ts)',
-      notes: [
-        `${server.label}. sovi: the notifications worker (dispatcher on LISTEN + delivery queue on pg-boss) ` +
-          'posting a signed webhook; baseline: INSERT, its NOTIFY, one POST from the listening client.',
-      ],
-      rows: [row(50), row(99)],
-    };
-  } finally {
-    await server.close();
-  }
+export async function alertsBench(
+  server: BenchServer,
+  options: { events: number } = { events: 200 },
+): Promise<Section> {
+  const bare = await server.createDatabase();
+  await migrateBenchDatabase(bare.url);
+  const raw = await baseline(bare.url, options.events);
+  const sovi = await throughSovi((await server.createDatabase()).url, options.events);
+  const ms = (v: number) => `${v.toFixed(1)} ms`;
+  const row = (p: number) => ({
+    what: `alert latency p${p} (event INSERT → webhook received, ${options.events} events one at a time)`,
+    sovi: ms(percentile(sovi, p)),
+    baseline: ms(percentile(raw, p)),
+    ratio: `${(percentile(sovi, p) / percentile(raw, p)).toFixed(1)}×`,
+    goal: p === 50 ? '< 1 s' : undefined,
+    verdict: p === 50 ? (percentile(sovi, p) < 1_000 ? ('met' as const) : ('not met' as const)) : undefined,
+  });
+  return {
+    title: 'Alerts (bench/alerts.ts)',
+    notes: [
+      'sovi: the notifications worker (dispatcher on LISTEN + delivery queue on pg-boss) posting a signed ' +
+        'webhook; baseline: INSERT, its NOTIFY, one POST from the listening client.',
+    ],
+    rows: [row(50), row(99)],
+  };
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({ options: { events: { type: 'string', default: '200' } } });
-  const section = await benchAlerts({ events: Number(values.events) });
-  process.stdout.write(`${renderSection(section)}\n`);
+  const { values } = parseArgs({
+    options: {
+      events: { type: 'string', default: '200' },
+      'print-only': { type: 'boolean', default: false },
+    },
+  });
+  const server = await openBenchServer();
+  try {
+    const section = await alertsBench(server, { events: Number(values.events) });
+    process.stdout.write(`${renderSection(section)}\n`);
+    if (!values['print-only']) await writeSection(section, server.label);
+  } finally {
+    await server.close();
+  }
 }
