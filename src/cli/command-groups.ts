@@ -104,7 +104,8 @@ export const groups: readonly CommandGroup[] = [
   },
   {
     name: 'notifications',
-    description: 'alerts that reach people: channels (webhook, Slack, email), rules, test sends, the delivery log',
+    description:
+      'alerts that reach people: channels (webhook, Slack, email), rules, test sends, the delivery log',
     load: () => import('./notifications-commands.ts').then((m) => m.registerNotificationsCommands),
   },
   {
