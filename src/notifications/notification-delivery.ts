@@ -5,7 +5,7 @@
 import type { Db } from '../db/pool.ts';
 import { inTransaction } from '../db/in-transaction.ts';
 import { notFound } from '../errors.ts';
-import { recordEvent } from '../events/events-service.ts';
+import { recordEvent, resolveEvents } from '../events/events-service.ts';
 import type { Logger } from '../logger.ts';
 import { recordAudit } from '../audit/audit-service.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -19,6 +19,7 @@ import {
   findDelivery,
   insertDelivery,
   markChannelFailing,
+  openFailingEventIds,
   recordAttempt,
   type ChannelRow,
 } from './notifications-repository.ts';
@@ -62,6 +63,10 @@ async function settle(
           message: `notification channel ${channel.name} delivers again (failing since ${was.was_failing.toISOString()})`,
           context: { channelId: channel.id, channel: channel.name, failingSince: was.was_failing },
         });
+        // The failing event's condition has cleared: it leaves the inbox, resolved by `auto`.
+        const failing = await openFailingEventIds(trx, CHANNEL_FAILING, channel.id);
+        if (failing.length > 0)
+          await resolveEvents(trx, failing, { by: 'auto', note: `channel ${channel.name} delivers again` });
       }
       return;
     }

@@ -111,6 +111,22 @@ export async function setLastDigest(db: Executor, id: string, at: Date): Promise
   await db.updateTable('notification_channels').set({ last_digest_at: at }).where('id', '=', id).execute();
 }
 
+/** The open notification_channel_failing events of a channel (by the channelId its context names). */
+export async function openFailingEventIds(
+  db: Executor,
+  eventType: string,
+  channelId: string,
+): Promise<number[]> {
+  const rows = await db
+    .selectFrom('system_events')
+    .select('id')
+    .where('event_type', '=', eventType)
+    .where('resolved', '=', false)
+    .where(sql<string>`context->>'channelId'`, '=', channelId)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
 // Rules
 
 export async function insertRule(db: Executor, values: Insertable<NotificationRules>): Promise<string> {

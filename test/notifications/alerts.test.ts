@@ -328,6 +328,12 @@ describe('alerts that reach people', () => {
       [down.channel.id],
     );
     expect(recovered.rows).toHaveLength(1);
+    const closed = await t.pool.query<{ resolved: boolean; resolved_by: string }>(
+      `SELECT resolved, resolved_by FROM system_events
+       WHERE event_type = 'notification_channel_failing' AND context->>'channelId' = $1`,
+      [down.channel.id],
+    );
+    expect(closed.rows).toEqual([{ resolved: true, resolved_by: 'auto' }]);
     const status = await t.pool.query<{ failing_since: Date | null; consecutive_failures: number }>(
       'SELECT failing_since, consecutive_failures FROM notification_channels WHERE id = $1',
       [down.channel.id],
