@@ -4,6 +4,7 @@
 // metric rows); --soak-minutes 0 leaves the soak out.
 import { parseArgs } from 'node:util';
 import { accountsBench } from './accounts.ts';
+import { alertsBench } from './alerts.ts';
 import { apiBench } from './api.ts';
 import { backupBench } from './backup.ts';
 import { contentBench } from './content.ts';
@@ -35,6 +36,7 @@ try {
     await metricsBench(server),
     await apiBench(server),
     await streamsBench(server),
+    await alertsBench(server),
     await renderBench(),
     await scenarioBench(server, { scale: Number(values.scale) }),
     // Its own embedded cluster: archiving must be on, which the shared bench server has off.

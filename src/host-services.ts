@@ -1,6 +1,7 @@
 // What runs on every sovi host: the device health monitor and the warming worker for this host's devices,
 // the content worker (production and publishing, shared by all hosts through the job queues), and the metrics
-// jobs (rollup refresh, hook feedback), trend pulls and daily maintenance (partitions, retention). `sovi
+// jobs (rollup refresh, hook feedback), trend pulls, daily maintenance (partitions, retention) and the
+// notifications (the dispatcher following the event log, and deliveries). `sovi
 // worker` runs them alone; `sovi up` runs them beside the HTTP server.
 import type { Config } from './config.ts';
 import { builtinMedia } from './content/builtin-media.ts';
@@ -11,11 +12,13 @@ import { startBackupWorker, type BackupWorker } from './jobs/backup-worker.ts';
 import { startContentWorker, type ContentWorker } from './jobs/content-worker.ts';
 import { startMaintenanceWorker, type MaintenanceWorker } from './jobs/maintenance-worker.ts';
 import { startMetricsWorker, type MetricsWorker } from './jobs/metrics-worker.ts';
+import { startNotificationsWorker, type NotificationsWorker } from './jobs/notifications-worker.ts';
 import { startTrendsWorker, type TrendsWorker } from './jobs/trends-worker.ts';
 import { rolledUpBefore } from './maintenance/rollup-watermark.ts';
 import { startWarmingWorker, type WarmingWorker } from './jobs/warming-worker.ts';
 import type { Logger } from './logger.ts';
 import type { Policies } from './policies.ts';
+import { createVault } from './vault/vault.ts';
 
 export interface HostServices {
   readonly host: string;
@@ -25,6 +28,7 @@ export interface HostServices {
   readonly metrics: MetricsWorker;
   readonly trends: TrendsWorker;
   readonly maintenance: MaintenanceWorker;
+  readonly notifications: NotificationsWorker;
   /** The scheduled base backups; undefined on an external server. */
   readonly backup: BackupWorker | undefined;
   stop(): Promise<void>;
@@ -76,6 +80,13 @@ export async function startHostServices(
       vaultKeyFile: config.vault.keyFile,
       heartbeatSeconds,
     });
+    // Channel secrets are opened only at the moment of sending, with this process's vault keys.
+    const notifications = await startNotificationsWorker({
+      database,
+      vault: createVault(config.vault),
+      logger,
+      boss: worker.boss,
+    });
     const warming = worker;
     return {
       host,
@@ -85,10 +96,12 @@ export async function startHostServices(
       metrics,
       trends,
       maintenance,
+      notifications,
       backup,
       stop: async () => {
         // Content and sessions first (interrupted jobs are retried elsewhere), the engine with the warming
         // worker, then the monitor's round.
+        await notifications.stop();
         await trends.stop();
         await backup?.stop();
         await maintenance.stop();

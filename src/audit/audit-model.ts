@@ -12,6 +12,8 @@ export const auditTargetTypes = [
   'schedule',
   'token',
   'key',
+  'notification_channel',
+  'notification_rule',
 ] as const;
 export type AuditTargetType = (typeof auditTargetTypes)[number];
 

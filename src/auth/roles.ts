@@ -33,6 +33,8 @@ export const actionRoles = {
   'trends.write': 'operator',
   'schedule.write': 'operator',
   'metrics.write': 'operator',
+  /** The notification channels, their rules and the delivery log (no secrets: those are never shown). */
+  'notifications.read': 'operator',
   'niches.write': 'admin',
   'users.manage': 'admin',
   /** Every user's tokens, not only one's own. */
@@ -42,6 +44,8 @@ export const actionRoles = {
   'secrets.reveal': 'admin',
   /** Backups, restores, the database. */
   'system.manage': 'admin',
+  /** Notification channels and rules, and their test sends: channels hold secrets (webhook URLs, SMTP passwords). */
+  'notifications.manage': 'admin',
 } as const satisfies Record<string, Role>;
 
 export type Action = keyof typeof actionRoles;

@@ -103,6 +103,12 @@ export const groups: readonly CommandGroup[] = [
     load: () => import('./audit-commands.ts').then((m) => m.registerAuditCommands),
   },
   {
+    name: 'notifications',
+    description:
+      'alerts that reach people: channels (webhook, Slack, email), rules, test sends, the delivery log',
+    load: () => import('./notifications-commands.ts').then((m) => m.registerNotificationsCommands),
+  },
+  {
     name: 'worker',
     description:
       "run this host's warming worker, device health monitor and content worker (what `sovi up` runs beside the server)",

@@ -94,6 +94,17 @@ export const commandActions: Readonly<Record<string, Action>> = {
   'trends import': 'trends.write',
   'trends list': 'read',
   'trends show': 'read',
+
+  'notifications channels add': 'notifications.manage',
+  'notifications channels update': 'notifications.manage',
+  'notifications channels remove': 'notifications.manage',
+  'notifications channels list': 'notifications.read',
+  'notifications channels show': 'notifications.read',
+  'notifications rules add': 'notifications.manage',
+  'notifications rules remove': 'notifications.manage',
+  'notifications rules list': 'notifications.read',
+  'notifications test': 'notifications.manage',
+  'notifications deliveries': 'notifications.read',
 };
 
 /** `accounts reveal` for the command commander runs (the last argument of an action handler). */

@@ -78,3 +78,15 @@ export async function readNewPassword(label = 'password'): Promise<string> {
   if (first !== again) throw invalidInput('password', 'password: the two entries differ');
   return first;
 }
+
+/**
+ * One secret that is not a password people choose (a webhook URL, an SMTP password): asked once, hidden, on a
+ * terminal; otherwise the first line of stdin. Never an argument.
+ */
+export async function readSecretLine(label: string): Promise<string> {
+  const value = process.stdin.isTTY
+    ? await password({ message: `${label}:`, mask: '*' })
+    : ((await readStdin()).split(/\r?\n/)[0] ?? '');
+  if (value.trim() === '') throw invalidInput('stdin', `stdin: expected the ${label} on its first line`);
+  return value.trim();
+}

@@ -282,6 +282,80 @@ export interface Niches {
   updated_at: Generated<Timestamp>;
 }
 
+export interface NotificationChannels {
+  consecutive_failures: Generated<number>;
+  created_at: Generated<Timestamp>;
+  digest_time: Generated<string>;
+  email: Json | null;
+  enabled: Generated<boolean>;
+  failing_since: Timestamp | null;
+  group_window_seconds: Generated<number>;
+  id: Generated<string>;
+  kind: string;
+  last_delivery_at: Timestamp | null;
+  last_delivery_status: string | null;
+  last_digest_at: Generated<Timestamp>;
+  name: string;
+  quiet_end: string | null;
+  quiet_start: string | null;
+  signing_key_enc: Buffer | null;
+  smtp_password_enc: Buffer | null;
+  time_zone: Generated<string>;
+  updated_at: Generated<Timestamp>;
+  url_enc: Buffer | null;
+}
+
+export interface NotificationDeliveries {
+  attempts: Generated<number>;
+  body: Generated<Json>;
+  channel_id: string;
+  count: Generated<number>;
+  created_at: Generated<Timestamp>;
+  event_ids: Generated<Json>;
+  group_key: string | null;
+  id: Generated<number>;
+  kind: string;
+  last_result: string | null;
+  latency_ms: number | null;
+  sent_at: Timestamp | null;
+  status: Generated<string>;
+}
+
+export interface NotificationDispatchState {
+  id: Generated<boolean>;
+  last_event_id: number;
+}
+
+export interface NotificationGroups {
+  channel_id: string;
+  closes_at: Timestamp;
+  count: Generated<number>;
+  event_type: string;
+  group_key: string;
+  id: Generated<number>;
+  last_event_id: number;
+  opened_at: Timestamp;
+  severity: string;
+  summarised: Generated<boolean>;
+}
+
+export interface NotificationMatches {
+  channel_id: string;
+  disposition: string;
+  event_id: number;
+  matched_at: Generated<Timestamp>;
+}
+
+export interface NotificationRules {
+  categories: string[] | null;
+  channel_id: string;
+  created_at: Generated<Timestamp>;
+  event_types: string[] | null;
+  id: Generated<string>;
+  min_severity: string;
+  niche_ids: string[] | null;
+}
+
 export interface Sessions {
   address: string | null;
   created_at: Generated<Timestamp>;
@@ -418,6 +492,12 @@ export interface DB {
   metrics_hourly: MetricsHourly;
   niche_metrics_daily: NicheMetricsDaily;
   niches: Niches;
+  notification_channels: NotificationChannels;
+  notification_deliveries: NotificationDeliveries;
+  notification_dispatch_state: NotificationDispatchState;
+  notification_groups: NotificationGroups;
+  notification_matches: NotificationMatches;
+  notification_rules: NotificationRules;
   sessions: Sessions;
   sign_in_failures: SignInFailures;
   simulated_posts: SimulatedPosts;

@@ -38,6 +38,10 @@ export async function registerOpenApi(app: FastifyInstance, routeRoles: RouteRol
         { name: 'accounts', description: 'managed accounts and their credentials' },
         { name: 'events', description: 'the event log' },
         { name: 'audit', description: 'who changed what, and what it was before' },
+        {
+          name: 'notifications',
+          description: 'alert channels (webhook, Slack, email), rules and deliveries',
+        },
         { name: 'health' },
       ],
     },

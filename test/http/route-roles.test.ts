@@ -290,7 +290,55 @@ const samples: Record<string, (role: Role) => Promise<Sample>> = {
     url: `/api/v1/users/${await someone()}/password`,
     body: { password: 'another long password' },
   }),
+
+  'GET /api/v1/notifications/channels': async () => ({ url: '/api/v1/notifications/channels' }),
+  'GET /api/v1/notifications/channels/{id}': async () => ({
+    url: `/api/v1/notifications/channels/${await notificationChannel()}`,
+  }),
+  'POST /api/v1/notifications/channels': async () => ({
+    url: '/api/v1/notifications/channels',
+    body: { name: unique('walk-channel'), kind: 'webhook', url: 'http://127.0.0.1:9/walk' },
+  }),
+  'PATCH /api/v1/notifications/channels/{id}': async () => ({
+    url: `/api/v1/notifications/channels/${await notificationChannel()}`,
+    body: { enabled: false },
+  }),
+  'DELETE /api/v1/notifications/channels/{id}': async () => ({
+    url: `/api/v1/notifications/channels/${await notificationChannel()}`,
+  }),
+  'POST /api/v1/notifications/channels/{id}/test': async () => ({
+    url: `/api/v1/notifications/channels/${await notificationChannel()}/test`,
+  }),
+  'GET /api/v1/notifications/rules': async () => ({ url: '/api/v1/notifications/rules' }),
+  'POST /api/v1/notifications/rules': async () => ({
+    url: '/api/v1/notifications/rules',
+    body: { channel: await notificationChannel(), minSeverity: 'critical', categories: ['device'] },
+  }),
+  'DELETE /api/v1/notifications/rules/{id}': async () => ({
+    url: `/api/v1/notifications/rules/${await notificationRule()}`,
+  }),
+  'GET /api/v1/notifications/deliveries': async () => ({ url: '/api/v1/notifications/deliveries' }),
 };
+
+/** A Slack channel added through the API (its URL sealed by the app's vault), posting to a closed port. */
+async function notificationChannel(): Promise<string> {
+  const response = await api.call('POST', '/api/v1/notifications/channels', {
+    name: unique('walk-channel'),
+    kind: 'slack',
+    url: 'http://127.0.0.1:9/walk',
+  });
+  expect(response.statusCode, response.body).toBe(201);
+  return response.json<{ channel: { id: string } }>().channel.id;
+}
+
+async function notificationRule(): Promise<string> {
+  const response = await api.call('POST', '/api/v1/notifications/rules', {
+    channel: await notificationChannel(),
+    minSeverity: 'error',
+  });
+  expect(response.statusCode, response.body).toBe(201);
+  return response.json<{ id: string }>().id;
+}
 
 /** A user to act on. */
 async function someone(): Promise<string> {

@@ -19,6 +19,7 @@ import { Hooks } from './pages/hooks.tsx';
 import { Audit } from './pages/audit.tsx';
 import { Tokens } from './pages/tokens.tsx';
 import { Users } from './pages/users.tsx';
+import { Notifications } from './pages/notifications.tsx';
 import { can, type Action } from './domain.ts';
 import type { JSX } from 'preact';
 
@@ -34,6 +35,7 @@ const nav: [string, string, Action?][] = [
   ['/trends', 'Trends'],
   ['/events', 'Events'],
   ['/niches', 'Niches'],
+  ['/notifications', 'Notifications', 'notifications.read'],
   ['/audit', 'Audit'],
   ['/tokens', 'Tokens'],
   ['/users', 'Users', 'users.manage'],
@@ -62,6 +64,8 @@ function page(path: string): JSX.Element {
       return <Niches />;
     case 'hooks':
       return <Hooks />;
+    case 'notifications':
+      return <Notifications />;
     case 'audit':
       return <Audit />;
     case 'tokens':

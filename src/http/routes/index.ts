@@ -11,6 +11,7 @@ import { eventsRoutes } from './events.ts';
 import { hooksRoutes } from './hooks.ts';
 import { metricsRoutes } from './metrics.ts';
 import { nichesRoutes } from './niches.ts';
+import { notificationsRoutes } from './notifications.ts';
 import { overviewRoutes } from './overview.ts';
 import { sessionRoutes } from './session.ts';
 import { settingsRoutes } from './settings.ts';
@@ -38,4 +39,5 @@ export const apiResources: readonly FastifyPluginAsyncZod<ApiDeps>[] = [
   overviewRoutes,
   settingsRoutes,
   auditRoutes,
+  notificationsRoutes,
 ];
