@@ -188,15 +188,7 @@ export async function setWatermark(db: Executor, lastEventId: number): Promise<v
   await db.updateTable('notification_dispatch_state').set({ last_event_id: lastEventId }).execute();
 }
 
-export interface DispatchEventRow {
-  id: number;
-  timestamp: Date;
-  category: string;
-  severity: string;
-  event_type: string;
-  device_id: string | null;
-  account_id: string | null;
-  message: string;
+export interface DispatchEventRow extends EventBrief {
   /** From the event's account, else from its content (context.contentId). */
   niche_id: string | null;
 }
