@@ -44,7 +44,12 @@ export async function rejectReviewRow(
   reason: string,
   at: Date,
 ): Promise<boolean> {
-  const failure = { stage: 'scripting', reason: `rejected in review by ${by}: ${reason}`, at, rejected: true };
+  const failure = {
+    stage: 'scripting',
+    reason: `rejected in review by ${by}: ${reason}`,
+    at,
+    rejected: true,
+  };
   const done = await db
     .updateTable('content')
     .set({

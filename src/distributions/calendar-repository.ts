@@ -28,7 +28,10 @@ export interface LockedDistribution {
 }
 
 /** One distribution with its account, locked until the transaction ends. */
-export async function lockDistributionRow(trx: Executor, id: string): Promise<LockedDistribution | undefined> {
+export async function lockDistributionRow(
+  trx: Executor,
+  id: string,
+): Promise<LockedDistribution | undefined> {
   const { rows } = await sql<LockedDistribution>`
     SELECT d.id, d.content_id, d.account_id, a.username, d.platform, a.niche_id, d.status, d.review,
            d.cancelled_at, d.scheduled_at, d.caption, d.hashtags, d.options
@@ -217,5 +220,9 @@ export async function calendarRows(db: Executor, f: CalendarFilter): Promise<Cal
   if (f.platform) q = q.where('d.platform', '=', f.platform);
   const inScope = nicheScopeCondition(sql.ref('a.niche_id'), f.scope);
   if (inScope) q = q.where(inScope);
-  return q.orderBy(sql`coalesce(d.posted_at, d.scheduled_at)`).orderBy('d.id').limit(f.limit).execute();
+  return q
+    .orderBy(sql`coalesce(d.posted_at, d.scheduled_at)`)
+    .orderBy('d.id')
+    .limit(f.limit)
+    .execute();
 }

@@ -130,7 +130,9 @@ export async function reschedulePost(
           `at: ${input.at.toISOString()} is not one of ${postLabel(row)}'s windows (${schedule.windows.join(', ')} ${schedule.timeZone}); force it to post then anyway`,
         );
       }
-      if (!slotFits({ schedule, platformMaxPerDay: platformRules[platform].maxPostsPerDay, taken }, input.at)) {
+      if (
+        !slotFits({ schedule, platformMaxPerDay: platformRules[platform].maxPostsPerDay, taken }, input.at)
+      ) {
         throw invalidInput(
           'at',
           `at: ${postLabel(row)} already has its ${schedule.maxPerDay} posts that day, or another within ${schedule.minGapMinutes} minutes; force it to post then anyway`,
@@ -142,7 +144,15 @@ export async function reschedulePost(
       await queuePublishes(
         trx,
         queue,
-        [{ id, accountId: row.account_id, platform: row.platform, contentId: row.content_id, scheduledAt: input.at }],
+        [
+          {
+            id,
+            accountId: row.account_id,
+            platform: row.platform,
+            contentId: row.content_id,
+            scheduledAt: input.at,
+          },
+        ],
         now,
       );
     }
@@ -217,7 +227,15 @@ export async function retryPost(
     await queuePublishes(
       trx,
       queue,
-      [{ id, accountId: row.account_id, platform: row.platform, contentId: row.content_id, scheduledAt: slot }],
+      [
+        {
+          id,
+          accountId: row.account_id,
+          platform: row.platform,
+          contentId: row.content_id,
+          scheduledAt: slot,
+        },
+      ],
       now,
     );
     await recordEvent(trx, {
@@ -270,7 +288,10 @@ export function checkPostText(
     const tags = [...new Set(input.hashtags.map((t) => t.trim().replace(/^#+/, '').toLowerCase()))];
     for (const t of tags) {
       if (!/^[\p{L}\p{N}_]{1,100}$/u.test(t))
-        throw invalidInput(`${field}hashtags`, `${field}hashtags: "${t}" is not a hashtag (letters, digits, _)`);
+        throw invalidInput(
+          `${field}hashtags`,
+          `${field}hashtags: "${t}" is not a hashtag (letters, digits, _)`,
+        );
     }
     if (tags.length > rules.maxHashtags)
       throw invalidInput(

@@ -79,9 +79,8 @@ export async function upsertScheduleRow(
 
 export async function deleteScheduleRow(db: Executor, owner: ScheduleOwner): Promise<boolean> {
   const q = db.deleteFrom('posting_schedules');
-  const done = await ('nicheId' in owner
-    ? q.where('niche_id', '=', owner.nicheId)
-    : q.where('account_id', '=', owner.accountId)
+  const done = await (
+    'nicheId' in owner ? q.where('niche_id', '=', owner.nicheId) : q.where('account_id', '=', owner.accountId)
   ).executeTakeFirst();
   return done.numDeletedRows > 0n;
 }

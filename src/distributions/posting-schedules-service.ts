@@ -92,7 +92,11 @@ export async function setPostingSchedule(
   };
   if (!Number.isInteger(values.max_per_day) || values.max_per_day < 1 || values.max_per_day > 100)
     throw invalidInput('maxPerDay', `maxPerDay: expected 1–100, got ${values.max_per_day}`);
-  if (!Number.isInteger(values.min_gap_minutes) || values.min_gap_minutes < 0 || values.min_gap_minutes > 10_080)
+  if (
+    !Number.isInteger(values.min_gap_minutes) ||
+    values.min_gap_minutes < 0 ||
+    values.min_gap_minutes > 10_080
+  )
     throw invalidInput('minGapMinutes', `minGapMinutes: expected 0–10080, got ${values.min_gap_minutes}`);
   return inTransaction(db, async (trx) => {
     const { owner, label } = await resolveOwner(trx, ref, scope);

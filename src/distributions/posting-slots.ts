@@ -32,7 +32,8 @@ export function parseWindows(values: readonly string[], field = 'windows'): stri
   if (values.length === 0 || values.length > 48)
     throw invalidInput(field, `${field}: expected 1–48 times like 09:00, got ${values.length}`);
   for (const v of values) {
-    if (!WINDOW.test(v)) throw invalidInput(field, `${field}: expected times like 09:00 or 18:30, got "${v}"`);
+    if (!WINDOW.test(v))
+      throw invalidInput(field, `${field}: expected times like 09:00 or 18:30, got "${v}"`);
   }
   return [...new Set(values)].sort();
 }

@@ -104,7 +104,10 @@ export async function approvePosts(
       targetType: 'distribution' as const,
       targetId: a.id,
       targetLabel: a.account,
-      changes: { review: { before: 'awaiting', after: 'approved' }, scheduledAt: { before: null, after: a.scheduledAt.toISOString() } },
+      changes: {
+        review: { before: 'awaiting', after: 'approved' },
+        scheduledAt: { before: null, after: a.scheduledAt.toISOString() },
+      },
     })),
     ...outcome.rejected.map((r) => ({
       actor,

@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiDeps } from '../api-deps.ts';
 import { accountsRoutes } from './accounts.ts';
 import { auditRoutes } from './audit.ts';
+import { calendarRoutes } from './calendar.ts';
 import { contentRoutes } from './content.ts';
 import { devicesRoutes } from './devices.ts';
 import { distributionsRoutes } from './distributions.ts';
@@ -12,6 +13,7 @@ import { hooksRoutes } from './hooks.ts';
 import { metricsRoutes } from './metrics.ts';
 import { nichesRoutes } from './niches.ts';
 import { overviewRoutes } from './overview.ts';
+import { reviewRoutes } from './review.ts';
 import { sessionRoutes } from './session.ts';
 import { settingsRoutes } from './settings.ts';
 import { tokensRoutes } from './tokens.ts';
@@ -30,8 +32,11 @@ export const apiResources: readonly FastifyPluginAsyncZod<ApiDeps>[] = [
   eventsRoutes,
   warmingRoutes,
   hooksRoutes,
+  // Before contentRoutes: GET /content/review is a path of its own, not a content id.
+  reviewRoutes,
   contentRoutes,
   distributionsRoutes,
+  calendarRoutes,
   metricsRoutes,
   trendsRoutes,
   warmingStreamRoutes,
