@@ -19,6 +19,8 @@ import { Hooks } from './pages/hooks.tsx';
 import { Audit } from './pages/audit.tsx';
 import { Tokens } from './pages/tokens.tsx';
 import { Users } from './pages/users.tsx';
+import { Review } from './pages/review.tsx';
+import { Calendar } from './pages/calendar.tsx';
 import { can, type Action } from './domain.ts';
 import type { JSX } from 'preact';
 
@@ -29,6 +31,8 @@ const nav: [string, string, Action?][] = [
   ['/accounts', 'Accounts'],
   ['/schedule', 'Schedule'],
   ['/content', 'Content'],
+  ['/review', 'Review'],
+  ['/calendar', 'Calendar'],
   ['/hooks', 'Hooks'],
   ['/analytics', 'Analytics'],
   ['/trends', 'Trends'],
@@ -50,6 +54,10 @@ function page(path: string): JSX.Element {
       return id ? <AccountPage key={id} id={id} /> : <Accounts />;
     case 'content':
       return id ? <ContentPage key={id} id={id} /> : <ContentBoard />;
+    case 'review':
+      return <Review />;
+    case 'calendar':
+      return <Calendar />;
     case 'analytics':
       return <Analytics />;
     case 'trends':
