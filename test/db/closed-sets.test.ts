@@ -43,7 +43,9 @@ describe('closed sets in the database', () => {
 
   it('content.review_state and distributions.review accept exactly the review states', async () => {
     expect(literals(await checkOf('content', 'review_state')).sort()).toEqual([...reviewStates].sort());
-    expect(literals(await checkOf('distributions', 'review')).sort()).toEqual([...distributionReviews].sort());
+    expect(literals(await checkOf('distributions', 'review')).sort()).toEqual(
+      [...distributionReviews].sort(),
+    );
   });
 
   it("idx_accounts_needs_warming's predicate lists the scheduled states and the platforms", async () => {
