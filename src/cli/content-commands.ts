@@ -187,7 +187,7 @@ export function registerContentCommands(content: Command): void {
         columns: ['id', 'status', 'niche', 'format', 'quality', 'topic', 'updated'],
         row: (c) => [
           c.id,
-          c.status,
+          c.review?.state === 'awaiting' ? 'awaiting review' : c.status,
           c.nicheSlug,
           c.format,
           c.qualityScore?.toFixed(2),

@@ -134,7 +134,8 @@ export function slotFits(q: Omit<SlotQuery, 'after' | 'horizonDays'>, slot: Date
   const { schedule } = q;
   const day = localDay(slot, schedule.timeZone);
   const limit = Math.min(schedule.maxPerDay, q.platformMaxPerDay);
-  const gapMs = schedule.minGapMinutes * 60_000;
+  // A window holds one post: even with no gap asked for, two posts of an account are a minute apart.
+  const gapMs = Math.max(schedule.minGapMinutes * 60_000, 60_000);
   let sameDay = 0;
   for (const t of q.taken) {
     if (Math.abs(t.getTime() - slot.getTime()) < gapMs) return false;

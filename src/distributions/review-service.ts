@@ -2,7 +2,7 @@
 // or all, with caption and hashtag edits, the others rejected; or reject them all. An approved post is
 // placed again if its slot passed while it waited, and gets its publish job at the slot; a rejected one is
 // settled and never planned again for its account. Each decision is audited with the reviewer.
-import { recordAudit } from '../audit/audit-service.ts';
+import { diffChanges, recordAudit } from '../audit/audit-service.ts';
 import type { Executor } from '../db/executor.ts';
 import { SoviError, invalidInput } from '../errors.ts';
 import { parsePlatform } from '../platforms.ts';
@@ -63,6 +63,7 @@ export async function approvePosts(
     throw invalidInput('approve', 'approve: approve at least one post, or reject the content instead');
 
   const outcome: ReviewOutcome = { approved: [], rejected: [] };
+  const plannedSlot = new Map(open.map((d) => [d.id, d.scheduled_at]));
   const toQueue = [];
   for (const d of open) {
     const approval = chosen.get(d.id);
@@ -104,10 +105,10 @@ export async function approvePosts(
       targetType: 'distribution' as const,
       targetId: a.id,
       targetLabel: a.account,
-      changes: {
-        review: { before: 'awaiting', after: 'approved' },
-        scheduledAt: { before: null, after: a.scheduledAt.toISOString() },
-      },
+      changes: diffChanges(
+        { review: 'awaiting', scheduledAt: plannedSlot.get(a.id) ?? null },
+        { review: 'approved', scheduledAt: a.scheduledAt },
+      ),
     })),
     ...outcome.rejected.map((r) => ({
       actor,
