@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { accountsBench } from './accounts.ts';
 import { apiBench } from './api.ts';
 import { backupBench } from './backup.ts';
+import { calendarBench } from './calendar.ts';
 import { contentBench } from './content.ts';
 import { renderBench } from './render.ts';
 import { foundationBench } from './foundation.ts';
@@ -32,6 +33,7 @@ try {
     await accountsBench(server),
     await schedulerBench(server),
     await contentBench(server),
+    await calendarBench(server),
     await metricsBench(server),
     await apiBench(server),
     await streamsBench(server),
