@@ -10,7 +10,7 @@ import {
 import { productionStatuses, type ProductionStatus } from '../content/content-model.ts';
 import { invalidInput } from '../errors.ts';
 import { jobSink } from './job-sink.ts';
-import { registerReviewCommands } from './review-commands.ts';
+import { registerReviewCommands } from './review-subcommands.ts';
 import { action } from './context.ts';
 import { json, shortTime, table } from './format.ts';
 import { parseChoice } from './parse.ts';

@@ -328,8 +328,8 @@ export interface SignInFailures {
 export interface SimulatedPosts {
   attempts: Generated<number>;
   idempotency_key: string;
-  platform: string;
   options: Json | null;
+  platform: string;
   platform_post_id: string | null;
   posted_at: Timestamp | null;
   removed: Generated<boolean>;

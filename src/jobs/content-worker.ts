@@ -48,7 +48,8 @@ export function pipelineJobSink(boss: PgBoss): PipelineJobSink {
         jobs.map((j) => ({
           data: { distributionId: j.distributionId, slot: j.slot?.toISOString() ?? null },
           singletonKey: j.slot ? `${j.distributionId}@${j.slot.toISOString()}` : j.distributionId,
-          ...(j.slot ? { startAfter: j.slot } : {}),
+          // A slot already due is published at once, woken by NOTIFY like any new job.
+          ...(j.slot && j.slot.getTime() > Date.now() ? { startAfter: j.slot } : {}),
         })),
         { db: inTransaction(trx) },
       );
