@@ -77,8 +77,8 @@ async function soviProduction(db: Db, mediaDir: string) {
     random: seededRandom(7),
     sink: {
       enqueueStage: async () => undefined,
-      enqueuePublish: async (_trx, ids) => {
-        published.push(...ids);
+      enqueuePublish: async (_trx, jobs) => {
+        published.push(...jobs.map((j) => j.distributionId));
       },
     },
   };

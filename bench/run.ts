@@ -7,6 +7,7 @@ import { accountsBench } from './accounts.ts';
 import { alertsBench } from './alerts.ts';
 import { apiBench } from './api.ts';
 import { backupBench } from './backup.ts';
+import { calendarBench } from './calendar.ts';
 import { contentBench } from './content.ts';
 import { renderBench } from './render.ts';
 import { foundationBench } from './foundation.ts';
@@ -33,6 +34,7 @@ try {
     await accountsBench(server),
     await schedulerBench(server),
     await contentBench(server),
+    await calendarBench(server),
     await metricsBench(server),
     await apiBench(server),
     await streamsBench(server),

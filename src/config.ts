@@ -133,6 +133,7 @@ const envSchema = z.object({
   SOVI_LLM_TIMEOUT_MS: blankAsUnset(integer(100, 600_000).default(30_000)),
   SOVI_PUBLISHER: blankAsUnset(z.string().default('simulator')),
   SOVI_PUBLISHER_OPTIONS: blankAsUnset(jsonObject.optional()),
+  SOVI_POST_LATE_SECONDS: blankAsUnset(integer(0, 86_400).default(300)),
   SOVI_STUB_MEDIA: blankAsUnset(jsonObject.optional()),
   SOVI_METRICS_FUTURE_TOLERANCE_SECONDS: blankAsUnset(integer(0, 86_400).default(300)),
   SOVI_METRICS_ON_BAD_ROWS: blankAsUnset(
@@ -307,6 +308,8 @@ export interface Config {
     /** 'simulator', or the path of a module exporting createPublisher(options). */
     readonly publisher: string;
     readonly publisherOptions: Readonly<Record<string, unknown>>;
+    /** A post published more than this after its slot records a post_late warning. */
+    readonly postLateSeconds: number;
     /** Test-only: `sovi worker` renders nothing, with the stub media's options (src/content/stub-media.ts). */
     readonly stubMedia: Readonly<Record<string, unknown>> | undefined;
   };
@@ -452,6 +455,7 @@ export function loadConfig(
       },
       publisher: e.SOVI_PUBLISHER,
       publisherOptions: e.SOVI_PUBLISHER_OPTIONS ?? {},
+      postLateSeconds: e.SOVI_POST_LATE_SECONDS,
       stubMedia: e.SOVI_STUB_MEDIA,
     },
     metrics: {

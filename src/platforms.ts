@@ -23,11 +23,17 @@ export interface PlatformRules {
   captionMaxChars: number;
   /** Hashtags sovi puts on a post. */
   maxHashtags: number;
+  /**
+   * Posts one account may publish per day through the platform's posting API (TikTok's Content Posting API
+   * caps a creator at about 15 a day; Instagram's content publishing API at 25 in 24 hours). The calendar
+   * never schedules past it.
+   */
+  maxPostsPerDay: number;
 }
 
 export const platformRules: Readonly<Record<Platform, PlatformRules>> = {
-  tiktok: { captionMaxChars: 150, maxHashtags: 5 },
-  instagram: { captionMaxChars: 2_000, maxHashtags: 8 },
+  tiktok: { captionMaxChars: 150, maxHashtags: 5, maxPostsPerDay: 15 },
+  instagram: { captionMaxChars: 2_000, maxHashtags: 8, maxPostsPerDay: 25 },
 };
 
 /** A value per platform, e.g. a quota or a zod schema per key. */

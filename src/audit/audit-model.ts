@@ -10,6 +10,7 @@ export const auditTargetTypes = [
   'event',
   'trend',
   'schedule',
+  'posting_schedule',
   'token',
   'key',
   'notification_channel',

@@ -29,6 +29,7 @@ import { progress } from './progress.ts';
 import { readSecrets } from './secret-input.ts';
 import { platforms } from '../platforms.ts';
 import { listCommand, listing, nextPage } from './read-command.ts';
+import { registerPostingScheduleCommands } from './posting-schedule-subcommands.ts';
 
 async function deps(ctx: CliContext): Promise<AccountDeps> {
   return {
@@ -375,4 +376,6 @@ export function registerAccountsCommands(accounts: Command): void {
         process.stderr.write(`valid for ${secondsLeft} more seconds\n`);
       }),
     );
+
+  registerPostingScheduleCommands(accounts, 'account');
 }

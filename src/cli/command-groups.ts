@@ -78,8 +78,13 @@ export const groups: readonly CommandGroup[] = [
     load: () => import('./content-commands.ts').then((m) => m.registerContentCommands),
   },
   {
+    name: 'calendar',
+    description: 'the content calendar: scheduled, awaiting-review, posted and failed posts in a range',
+    load: () => import('./calendar-command.ts').then((m) => m.registerCalendarCommand),
+  },
+  {
     name: 'distributions',
-    description: 'posts: what went out where',
+    description: 'posts: what went out where; reschedule, cancel, retry or edit one',
     load: () => import('./distributions-commands.ts').then((m) => m.registerDistributionsCommands),
   },
   {

@@ -22,6 +22,9 @@ export const commandActions: Readonly<Record<string, Action>> = {
   'niches update': 'niches.write',
   'niches list': 'read',
   'niches show': 'read',
+  'niches schedule show': 'read',
+  'niches schedule set': 'content.write',
+  'niches schedule remove': 'content.write',
 
   'devices add': 'devices.write',
   'devices update': 'devices.write',
@@ -41,6 +44,9 @@ export const commandActions: Readonly<Record<string, Action>> = {
   'accounts states': 'read',
   'accounts reveal': 'secrets.reveal',
   'accounts totp': 'secrets.reveal',
+  'accounts schedule show': 'read',
+  'accounts schedule set': 'content.write',
+  'accounts schedule remove': 'content.write',
 
   'keys generate': 'keys.manage',
   'keys rotate': 'keys.manage',
@@ -79,8 +85,17 @@ export const commandActions: Readonly<Record<string, Action>> = {
   'content list': 'read',
   'content show': 'read',
 
+  'content review list': 'read',
+  'content review approve': 'content.review',
+  'content review reject': 'content.review',
+
+  calendar: 'read',
   'distributions list': 'read',
   'distributions mark-removed': 'content.write',
+  'distributions reschedule': 'content.write',
+  'distributions cancel': 'content.write',
+  'distributions retry': 'content.write',
+  'distributions edit': 'content.write',
 
   'metrics import': 'metrics.write',
   'metrics refresh': 'metrics.write',

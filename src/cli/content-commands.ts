@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import type { PgBoss } from 'pg-boss';
 import { getContentDetails, listContentPage, type ContentDetails } from '../content/content-reads.ts';
 import {
   contentStatusCounts,
@@ -10,27 +9,20 @@ import {
 } from '../content/content-service.ts';
 import { productionStatuses, type ProductionStatus } from '../content/content-model.ts';
 import { invalidInput } from '../errors.ts';
-import { createBoss } from '../db/job-engine.ts';
-import { ensureContentQueues, pipelineJobSink } from '../jobs/content-worker.ts';
-import { action, type CliContext } from './context.ts';
+import { jobSink } from './job-sink.ts';
+import { registerReviewCommands } from './review-subcommands.ts';
+import { action } from './context.ts';
 import { json, shortTime, table } from './format.ts';
 import { parseChoice } from './parse.ts';
 import { listCommand, listing, nextPage, readCommand } from './read-command.ts';
 
-/** A job engine client for commands that queue work (the worker in `sovi up` or `sovi worker` runs it). */
-async function jobSink(ctx: CliContext) {
-  const database = await ctx.database();
-  const boss: PgBoss = createBoss(database.connection, ctx.config.scheduler, ctx.logger, {
-    migrate: false,
-    background: false,
-  });
-  await boss.start();
-  ctx.onClose(() => boss.stop({ graceful: false, close: true }));
-  await ensureContentQueues(boss, ctx.policies().content);
-  return pipelineJobSink(boss);
-}
-
-function describe({ content: c, failure, previousFailures, quality, distributions }: ContentDetails): string {
+export function describe({
+  content: c,
+  failure,
+  previousFailures,
+  quality,
+  distributions,
+}: ContentDetails): string {
   return [
     `id          ${c.id}`,
     `topic       ${c.topic}`,
@@ -38,6 +30,11 @@ function describe({ content: c, failure, previousFailures, quality, distribution
     `status      ${c.status}${failure ? ` (failed at ${failure.stage}: ${failure.reason})` : ''}`,
     ...(previousFailures.length > 0
       ? [`            ${previousFailures.length} earlier failure(s), retried`]
+      : []),
+    ...(c.review
+      ? [
+          `review      ${c.review.state === 'awaiting' ? 'awaiting review' : c.review.state}${c.review.reviewedBy ? ` by ${c.review.reviewedBy}` : ''}${c.review.note ? `: ${c.review.note}` : ''}`,
+        ]
       : []),
     `hook        ${c.hookId ?? '-'}`,
     `video       ${c.outputPath ?? '-'}`,
@@ -62,8 +59,16 @@ function describe({ content: c, failure, previousFailures, quality, distribution
       ? [
           '',
           table(
-            ['distribution', 'platform', 'account', 'status', 'posted'],
-            distributions.map((d) => [d.id, d.platform, d.username, d.status, shortTime(d.postedAt)]),
+            ['distribution', 'platform', 'account', 'state', 'slot', 'posted', 'caption'],
+            distributions.map((d) => [
+              d.id,
+              d.platform,
+              d.username,
+              d.state,
+              shortTime(d.scheduledAt),
+              shortTime(d.postedAt),
+              d.caption && d.caption.length > 40 ? `${d.caption.slice(0, 39)}…` : d.caption,
+            ]),
           ),
         ]
       : []),
@@ -182,7 +187,7 @@ export function registerContentCommands(content: Command): void {
         columns: ['id', 'status', 'niche', 'format', 'quality', 'topic', 'updated'],
         row: (c) => [
           c.id,
-          c.status,
+          c.review?.state === 'awaiting' ? 'awaiting review' : c.status,
           c.nicheSlug,
           c.format,
           c.qualityScore?.toFixed(2),
@@ -201,4 +206,8 @@ export function registerContentCommands(content: Command): void {
     text: describe,
     asJson: (details) => details.content,
   });
+
+  registerReviewCommands(
+    content.command('review').description('review before posting: list, approve, reject'),
+  );
 }

@@ -4,9 +4,32 @@ import { getContent } from '../content/content-service.ts';
 import { distributionStatuses } from '../distributions/distribution-model.ts';
 import { listDistributions } from '../distributions/distributions-reads.ts';
 import { markDistributionRemoved } from '../distributions/distributions-service.ts';
+import { cancelPost, editPost, reschedulePost, retryPost } from '../distributions/calendar-service.ts';
+import { privacyLevels, type Distribution } from '../distributions/distribution-model.ts';
+import { invalidInput } from '../errors.ts';
 import { action } from './context.ts';
-import { shortTime } from './format.ts';
-import { parseChoice } from './parse.ts';
+import { json, shortTime } from './format.ts';
+import { parseChoice, parseList } from './parse.ts';
+import { jobSink } from './job-sink.ts';
+
+/** An ISO-8601 time with its offset (or Z): a slot is an instant, never a local time. */
+function parseSlot(option: string, value: string): Date {
+  const at = new Date(value);
+  if (
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(value) ||
+    Number.isNaN(at.getTime())
+  )
+    throw invalidInput(
+      option,
+      `${option}: expected an ISO-8601 time with an offset, e.g. 2026-12-06T09:00:00+01:00, got "${value}"`,
+    );
+  return at;
+}
+
+const said = (d: Distribution) =>
+  `${d.id} (${d.platform}:${d.username}) is ${d.state}${d.scheduledAt ? `, slot ${shortTime(d.scheduledAt)}` : ''}`;
+
+const onOff = (option: string) => (v: string) => parseChoice(option, v, ['on', 'off'] as const) === 'on';
 import { listCommand, listing, nextPage } from './read-command.ts';
 
 export function registerDistributionsCommands(distributions: Command): void {
@@ -42,12 +65,13 @@ export function registerDistributionsCommands(distributions: Command): void {
       );
       return listing(found.distributions, {
         empty: 'no distributions',
-        columns: ['id', 'content', 'account', 'status', 'posted', 'post id', 'attempts'],
+        columns: ['id', 'content', 'account', 'state', 'slot', 'posted', 'post id', 'attempts'],
         row: (d) => [
           d.id,
           d.contentId.slice(0, 8),
           `${d.platform}:${d.username}`,
-          d.status,
+          d.state,
+          shortTime(d.scheduledAt),
           shortTime(d.postedAt),
           d.platformPostId,
           d.attempts,
@@ -70,5 +94,101 @@ export function registerDistributionsCommands(distributions: Command): void {
         await markDistributionRemoved((await ctx.database()).db, id, o.reason, ctx.config.actor);
         ctx.print(`marked ${id} removed`);
       }),
+    );
+
+  distributions
+    .command('reschedule <id>')
+    .description('move a post not yet out to a new slot (one of its account’s windows unless --force)')
+    .requiredOption('--at <time>', 'the new slot, ISO-8601 with an offset', (v) => parseSlot('--at', v))
+    .option('--force', 'accept a time outside the windows or past the limits')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (ctx, id: string, o: { at: Date; force?: boolean; json?: boolean }) => {
+        const { db } = await ctx.database();
+        const d = await reschedulePost(db, await jobSink(ctx), id, o, ctx.config.actor);
+        ctx.print(o.json ? json(d) : `rescheduled: ${said(d)}`);
+      }),
+    );
+
+  distributions
+    .command('cancel <id>')
+    .description('cancel a post not yet out: it is never published')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (ctx, id: string, o: { json?: boolean }) => {
+        const d = await cancelPost((await ctx.database()).db, id, ctx.config.actor);
+        ctx.print(o.json ? json(d) : `cancelled: ${said(d)}`);
+      }),
+    );
+
+  distributions
+    .command('retry <id>')
+    .description('retry a failed post for its account only (the content’s other posts are not touched)')
+    .option('--at <time>', 'publish then instead of now (ISO-8601 with an offset)', (v) =>
+      parseSlot('--at', v),
+    )
+    .option('--json', 'print JSON')
+    .action(
+      action(async (ctx, id: string, o: { at?: Date; json?: boolean }) => {
+        const { db } = await ctx.database();
+        const d = await retryPost(db, await jobSink(ctx), id, ctx.config.actor, undefined, new Date(), o.at);
+        ctx.print(o.json ? json(d) : `retrying: ${said(d)}`);
+      }),
+    );
+
+  distributions
+    .command('edit <id>')
+    .description('change the caption, hashtags or platform options of a post before it goes out')
+    .option('--caption <text>', 'the new caption')
+    .option('--hashtags <list>', 'the new hashtags, comma-separated (without #)', parseList)
+    .option('--privacy <level>', `privacy level (${privacyLevels.join(', ')})`, (v) =>
+      parseChoice('--privacy', v, privacyLevels),
+    )
+    .option('--comments <on|off>', 'allow comments', onOff('--comments'))
+    .option('--duet <on|off>', 'allow duets', onOff('--duet'))
+    .option('--stitch <on|off>', 'allow stitches', onOff('--stitch'))
+    .option('--branded <on|off>', 'the branded-content disclosure', onOff('--branded'))
+    .option('--ai-label <on|off>', 'the AI-generated content label', onOff('--ai-label'))
+    .option('--json', 'print JSON')
+    .action(
+      action(
+        async (
+          ctx,
+          id: string,
+          o: {
+            caption?: string;
+            hashtags?: string[];
+            privacy?: (typeof privacyLevels)[number];
+            comments?: boolean;
+            duet?: boolean;
+            stitch?: boolean;
+            branded?: boolean;
+            aiLabel?: boolean;
+            json?: boolean;
+          },
+        ) => {
+          const options = Object.fromEntries(
+            Object.entries({
+              privacyLevel: o.privacy,
+              allowComments: o.comments,
+              allowDuet: o.duet,
+              allowStitch: o.stitch,
+              brandedContent: o.branded,
+              aiGenerated: o.aiLabel,
+            }).filter(([, v]) => v !== undefined),
+          );
+          const d = await editPost(
+            (await ctx.database()).db,
+            id,
+            {
+              caption: o.caption,
+              hashtags: o.hashtags,
+              options: Object.keys(options).length > 0 ? options : undefined,
+            },
+            ctx.config.actor,
+          );
+          ctx.print(o.json ? json(d) : `edited: ${said(d)}`);
+        },
+      ),
     );
 }

@@ -5,6 +5,7 @@ import { invalidInput } from '../errors.ts';
 import { action } from './context.ts';
 import { json, shortTime } from './format.ts';
 import { listCommand, listing, nextPage, readCommand } from './read-command.ts';
+import { registerPostingScheduleCommands } from './posting-schedule-subcommands.ts';
 
 const describe = (n: Niche): string =>
   [
@@ -106,4 +107,6 @@ export function registerNichesCommands(niches: Command): void {
         },
       ),
     );
+
+  registerPostingScheduleCommands(niches, 'niche');
 }

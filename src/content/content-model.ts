@@ -64,6 +64,22 @@ export interface ProductionFailure {
   at: string;
 }
 
+/**
+ * Review before posting, beside the production status: null when no review was asked; awaiting while the
+ * content is in the review queue (its production status stays distributing); approved or rejected after.
+ */
+export const reviewStates = ['awaiting', 'approved', 'rejected'] as const;
+export type ReviewState = (typeof reviewStates)[number];
+
+export interface ContentReview {
+  state: ReviewState;
+  requestedAt: Date | null;
+  reviewedAt: Date | null;
+  reviewedBy: string | null;
+  /** The reason of a rejection, or the reviewer's note on an approval. */
+  note: string | null;
+}
+
 export interface Content {
   id: string;
   topic: string;
@@ -79,6 +95,8 @@ export interface Content {
   trendId: string | null;
   /** When a finished piece was taken out of the board and the library's default view. */
   archivedAt: Date | null;
+  /** null when the content needed no review. */
+  review: ContentReview | null;
   createdAt: Date;
   updatedAt: Date;
 }

@@ -4,6 +4,20 @@ import { z } from 'zod';
 import { perPlatform, platforms, type Platform } from '../platforms.ts';
 import { readPolicyFile } from '../settings/parse-options.ts';
 
+/**
+ * Whether a niche's content waits for a reviewer after assembly:
+ * - required: its posts are planned (caption, hashtags, slot per account) but none goes out until a
+ *   reviewer approves it; a reviewer may approve some accounts and reject the others, or reject it all.
+ * - optional: it shows in the review queue, but its posts are scheduled at once and go out at their slots
+ *   unless a reviewer rejects them (or some of them) first; approving only records the decision and edits.
+ * - off: no review; posts are scheduled at once.
+ */
+export const reviewModes = ['required', 'optional', 'off'] as const;
+export type ReviewMode = (typeof reviewModes)[number];
+
+/** The writers whose scripts a language model wrote: their content needs review unless the policy says. */
+const languageModelWriters = new Set(['openai']);
+
 export interface FormatPolicy {
   platforms: Platform[];
   minSeconds: number;
@@ -35,6 +49,17 @@ export interface ContentPolicy {
   };
   /** Words per minute the narration is spoken (and timed) at. */
   wordsPerMinute: number;
+  /**
+   * Review per niche slug ('*': every niche not named). A niche with no entry: required when a language
+   * model wrote the script, off otherwise.
+   */
+  review: Record<string, ReviewMode>;
+}
+
+/** Whether content of a niche whose script `writer` wrote waits for review (see reviewModes). */
+export function reviewModeFor(policy: ContentPolicy, nicheSlug: string | null, writer: string): ReviewMode {
+  const set = (nicheSlug !== null ? policy.review[nicheSlug] : undefined) ?? policy.review['*'];
+  return set ?? (languageModelWriters.has(writer) ? 'required' : 'off');
 }
 
 export const defaultContentPolicy: ContentPolicy = {
@@ -55,6 +80,7 @@ export const defaultContentPolicy: ContentPolicy = {
     requiredChecks: ['duration', 'resolution', 'video_codec', 'audio_stream'],
   },
   wordsPerMinute: 165,
+  review: {},
 };
 
 const platform = z.enum(platforms);
@@ -98,6 +124,12 @@ const overrides = z
       .strict()
       .optional(),
     wordsPerMinute: z.number().int().min(60).max(400).optional(),
+    review: z
+      .record(
+        z.string().regex(/^(\*|[a-z][a-z0-9_]*)$/, 'review keys are niche slugs, or * for every niche'),
+        z.enum(reviewModes),
+      )
+      .optional(),
   })
   .strict();
 
@@ -114,5 +146,6 @@ export function loadContentPolicy(file: string | undefined): ContentPolicy {
     },
     quality: { ...d.quality, ...o.quality },
     wordsPerMinute: o.wordsPerMinute ?? d.wordsPerMinute,
+    review: { ...d.review, ...o.review },
   };
 }

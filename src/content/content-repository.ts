@@ -196,6 +196,7 @@ export interface StageContentRow {
   asset_manifest: unknown;
   hook_id: string | null;
   output_path: string | null;
+  review_state: string | null;
 }
 
 export async function findStageContentRow(db: Executor, id: string): Promise<StageContentRow | undefined> {
@@ -214,6 +215,7 @@ export async function findStageContentRow(db: Executor, id: string): Promise<Sta
       'c.asset_manifest',
       'c.hook_id',
       'c.output_path',
+      'c.review_state',
     ])
     .where('c.id', '=', id)
     .executeTakeFirst();
@@ -281,6 +283,8 @@ export async function restartContentRow(db: Executor, id: string, stage: Stage):
     .updateTable('content')
     .set({
       production_status: stage,
+      // A new production is reviewed afresh (a rejected one comes back here through a retry).
+      review_state: null,
       asset_manifest: sql`(asset_manifest - 'failure') || jsonb_build_object('failures',
         coalesce(asset_manifest -> 'failures', '[]'::jsonb) || jsonb_build_array(asset_manifest -> 'failure'))`,
     })

@@ -14,6 +14,7 @@ import {
   type Content,
   type ProductionFailure,
   type ProductionStatus,
+  type ReviewState,
   type Script,
   type Stage,
 } from './content-model.ts';
@@ -30,6 +31,7 @@ import {
   type ContentRow,
 } from './content-repository.ts';
 import type { PipelineJobSink } from './pipeline.ts';
+import { discardRejectedPosts } from '../distributions/review-service.ts';
 
 export function toContent(row: ContentRow): Content {
   return {
@@ -46,6 +48,15 @@ export function toContent(row: ContentRow): Content {
     outputPath: row.output_path,
     trendId: row.trend_id,
     archivedAt: row.archived_at,
+    review: row.review_state
+      ? {
+          state: row.review_state as ReviewState,
+          requestedAt: row.review_requested_at,
+          reviewedAt: row.reviewed_at,
+          reviewedBy: row.reviewed_by,
+          note: row.review_note,
+        }
+      : null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -267,6 +278,9 @@ export async function retryContent(
       });
     }
     const stage = failure.stage;
+    // A production rejected in review is made again from its script: its rejected posts (never out) go,
+    // so that the new one's posts can be planned on those accounts.
+    if ((failure as { rejected?: boolean }).rejected) await discardRejectedPosts(trx, id);
     if (!(await restartContentRow(trx, id, stage)))
       throw new SoviError('conflict', `content ${id} changed meanwhile; check it and retry`, { field: 'id' });
     await queue.enqueueStage(trx, { contentId: id, stage });

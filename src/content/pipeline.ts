@@ -7,6 +7,7 @@ import type { Db } from '../db/pool.ts';
 import type { Executor } from '../db/executor.ts';
 import { recordEvent } from '../events/events-service.ts';
 import type { Logger } from '../logger.ts';
+import type { PublishJobSink } from '../distributions/distribution-model.ts';
 import type { ProductionStatus, Stage } from './content-model.ts';
 import type { ContentPolicy } from './content-policy.ts';
 import { findStageContentRow } from './content-repository.ts';
@@ -24,9 +25,8 @@ export interface StageJob {
 }
 
 /** Where the pipeline's follow-up jobs go, inside the transaction that calls for them. */
-export interface PipelineJobSink {
+export interface PipelineJobSink extends PublishJobSink {
   enqueueStage(trx: Executor, job: StageJob): Promise<void>;
-  enqueuePublish(trx: Executor, distributionIds: string[]): Promise<void>;
 }
 
 export interface PipelineDeps {

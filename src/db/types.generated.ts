@@ -117,6 +117,11 @@ export interface Content {
   output_path: string | null;
   production_status: Generated<string>;
   quality_score: number | null;
+  review_note: string | null;
+  review_requested_at: Timestamp | null;
+  review_state: string | null;
+  reviewed_at: Timestamp | null;
+  reviewed_by: string | null;
   script_json: Json | null;
   topic: string;
   trend_id: string | null;
@@ -172,14 +177,19 @@ export interface Devices {
 export interface Distributions {
   account_id: string;
   attempts: Generated<number>;
+  cancelled_at: Timestamp | null;
+  cancelled_by: string | null;
   caption: string | null;
   content_id: string;
   created_at: Generated<Timestamp>;
   hashtags: Generated<string[]>;
   id: Generated<string>;
+  options: Generated<Json>;
   platform: string;
   platform_post_id: string | null;
   posted_at: Timestamp | null;
+  review: string | null;
+  scheduled_at: Timestamp | null;
   status: Generated<string>;
 }
 
@@ -356,6 +366,18 @@ export interface NotificationRules {
   niche_ids: string[] | null;
 }
 
+export interface PostingSchedules {
+  account_id: string | null;
+  created_at: Generated<Timestamp>;
+  id: Generated<string>;
+  max_per_day: number;
+  min_gap_minutes: Generated<number>;
+  niche_id: string | null;
+  time_zone: string;
+  updated_at: Generated<Timestamp>;
+  windows: string[];
+}
+
 export interface Sessions {
   address: string | null;
   created_at: Generated<Timestamp>;
@@ -380,10 +402,12 @@ export interface SignInFailures {
 export interface SimulatedPosts {
   attempts: Generated<number>;
   idempotency_key: string;
+  options: Json | null;
   platform: string;
   platform_post_id: string | null;
   posted_at: Timestamp | null;
   removed: Generated<boolean>;
+  scheduled_at: Timestamp | null;
 }
 
 export interface SystemEvents {
@@ -498,6 +522,7 @@ export interface DB {
   notification_groups: NotificationGroups;
   notification_matches: NotificationMatches;
   notification_rules: NotificationRules;
+  posting_schedules: PostingSchedules;
   sessions: Sessions;
   sign_in_failures: SignInFailures;
   simulated_posts: SimulatedPosts;

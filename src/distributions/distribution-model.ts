@@ -1,9 +1,72 @@
 // Distributions: one piece of content going out on one account. pending until the publisher posts it (or
 // fails for good); a posted post can later be found removed by the platform.
+//
+// Beside the status (the spec's four values) a post carries its slot on the calendar, its platform options,
+// its review decision and whether it was cancelled. A pending post that is rejected or cancelled is settled:
+// it is never published, and its account is never planned for that content again.
+import type { Executor } from '../db/executor.ts';
 import type { Platform } from '../platforms.ts';
 
 export const distributionStatuses = ['pending', 'posted', 'failed', 'removed'] as const;
 export type DistributionStatus = (typeof distributionStatuses)[number];
+
+/** A post's own review decision; null when its content needed none. */
+export const distributionReviews = ['awaiting', 'approved', 'rejected'] as const;
+export type DistributionReview = (typeof distributionReviews)[number];
+
+/** What the calendar shows a post as: its status, or for a pending one why it has not gone out. */
+export const calendarStates = [
+  'awaiting_review',
+  'scheduled',
+  'posted',
+  'failed',
+  'removed',
+  'rejected',
+  'cancelled',
+] as const;
+export type CalendarState = (typeof calendarStates)[number];
+
+export const privacyLevels = ['public', 'followers', 'friends', 'private'] as const;
+export type PrivacyLevel = (typeof privacyLevels)[number];
+
+/** The platform options a post is published with (stored on the distribution, passed to the publisher). */
+export interface PostOptions {
+  privacyLevel: PrivacyLevel;
+  allowComments: boolean;
+  allowDuet: boolean;
+  allowStitch: boolean;
+  /** The post promotes a brand (the platforms' branded-content disclosure). */
+  brandedContent: boolean;
+  /** The platforms' AI-generated content label: on for everything sovi produced. */
+  aiGenerated: boolean;
+}
+
+export const defaultPostOptions: PostOptions = {
+  privacyLevel: 'public',
+  allowComments: true,
+  allowDuet: true,
+  allowStitch: true,
+  brandedContent: false,
+  aiGenerated: true,
+};
+
+/** A stored options object (possibly from before a field existed) with the defaults filled in. */
+export const postOptionsOf = (stored: unknown): PostOptions => ({
+  ...defaultPostOptions,
+  ...(stored && typeof stored === 'object' ? (stored as Partial<PostOptions>) : {}),
+});
+
+export function calendarState(d: {
+  status: DistributionStatus;
+  review: DistributionReview | null;
+  cancelledAt: Date | null;
+}): CalendarState {
+  if (d.status !== 'pending') return d.status;
+  if (d.cancelledAt) return 'cancelled';
+  if (d.review === 'rejected') return 'rejected';
+  if (d.review === 'awaiting') return 'awaiting_review';
+  return 'scheduled';
+}
 
 export interface Distribution {
   id: string;
@@ -12,10 +75,32 @@ export interface Distribution {
   username: string;
   platform: Platform;
   status: DistributionStatus;
+  /** The calendar's view of the status (awaiting_review, scheduled, cancelled…). */
+  state: CalendarState;
   caption: string | null;
   hashtags: string[];
   attempts: number;
+  /** The slot it goes out at; null for a post planned before the calendar. */
+  scheduledAt: Date | null;
+  options: PostOptions;
+  review: DistributionReview | null;
+  cancelledAt: Date | null;
+  cancelledBy: string | null;
   postedAt: Date | null;
   platformPostId: string | null;
   createdAt: Date;
+}
+
+/**
+ * A publish job: it becomes due at `slot` (now when null) and carries the slot it was queued for, so that a
+ * job whose post was rescheduled later does nothing when it runs (the new slot has its own job).
+ */
+export interface PublishJob {
+  distributionId: string;
+  slot: Date | null;
+}
+
+/** Where publish jobs go, inside the transaction that decides them. */
+export interface PublishJobSink {
+  enqueuePublish(trx: Executor, jobs: PublishJob[]): Promise<void>;
 }

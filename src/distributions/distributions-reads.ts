@@ -5,7 +5,13 @@ import type { Executor } from '../db/executor.ts';
 import { notFound } from '../errors.ts';
 import { isUuid } from '../ids.ts';
 import { parsePlatform } from '../platforms.ts';
-import type { Distribution, DistributionStatus } from './distribution-model.ts';
+import {
+  calendarState,
+  postOptionsOf,
+  type Distribution,
+  type DistributionReview,
+  type DistributionStatus,
+} from './distribution-model.ts';
 import {
   distributionRows,
   findDistribution,
@@ -13,20 +19,33 @@ import {
   type DistributionRow,
 } from './distributions-repository.ts';
 
-const toDistribution = (r: DistributionRow): Distribution => ({
-  id: r.id,
-  contentId: r.content_id,
-  accountId: r.account_id,
-  username: r.username,
-  platform: parsePlatform(r.platform),
-  status: r.status as DistributionStatus,
-  caption: r.caption,
-  hashtags: r.hashtags,
-  attempts: r.attempts,
-  postedAt: r.posted_at,
-  platformPostId: r.platform_post_id,
-  createdAt: r.created_at,
-});
+/** A distribution row as any listing selects it (the calendar's adds its own columns). */
+type DistributionFields = Omit<DistributionRow, 'cursor_time' | 'options'> & { options: unknown };
+
+export const toDistribution = (r: DistributionFields): Distribution => {
+  const status = r.status as DistributionStatus;
+  const review = r.review as DistributionReview | null;
+  return {
+    id: r.id,
+    contentId: r.content_id,
+    accountId: r.account_id,
+    username: r.username,
+    platform: parsePlatform(r.platform),
+    status,
+    state: calendarState({ status, review, cancelledAt: r.cancelled_at }),
+    caption: r.caption,
+    hashtags: r.hashtags,
+    attempts: r.attempts,
+    scheduledAt: r.scheduled_at,
+    options: postOptionsOf(r.options),
+    review,
+    cancelledAt: r.cancelled_at,
+    cancelledBy: r.cancelled_by,
+    postedAt: r.posted_at,
+    platformPostId: r.platform_post_id,
+    createdAt: r.created_at,
+  };
+};
 
 export type DistributionQuery = DistributionFilter & PageQuery;
 
@@ -40,7 +59,7 @@ export async function listDistributions(
     query,
     timeAndId,
     (after, rows) => distributionRows(db, query, after, rows),
-    toDistribution,
+    (r: DistributionRow) => toDistribution(r),
     afterField,
   );
   return { distributions: page.items, nextCursor: page.nextCursor };

@@ -7,7 +7,7 @@ import type { Executor } from '../db/executor.ts';
 import { exactTime, pastTimeAndId } from '../db/keyset.ts';
 import { nicheScopeCondition, type NicheScope } from '../niches/niche-scope.ts';
 import type { Platform } from '../platforms.ts';
-import type { DistributionStatus } from './distribution-model.ts';
+import type { DistributionReview, DistributionStatus, PostOptions } from './distribution-model.ts';
 
 // ── The listing ──────────────────────────────────────────────────────────────────────────────────────
 
@@ -25,6 +25,11 @@ const listed = (db: Executor) =>
       'd.caption',
       'd.hashtags',
       'd.attempts',
+      'd.scheduled_at',
+      'd.options',
+      'd.review',
+      'd.cancelled_at',
+      'd.cancelled_by',
       'd.posted_at',
       'd.platform_post_id',
       'd.created_at',
@@ -115,12 +120,14 @@ export async function cadenceCandidates(
     SELECT a.id, a.platform FROM accounts a
     WHERE a.niche_id = ${q.nicheId} AND a.current_state = 'active' AND a.deleted_at IS NULL
       AND a.platform = ANY(${q.platforms}::text[])
-      AND (a.last_post_at IS NULL OR a.last_post_at <= ${q.gapStart})
       AND NOT EXISTS (SELECT 1 FROM distributions d WHERE d.account_id = a.id AND d.content_id = ${q.contentId})
-      AND NOT EXISTS (SELECT 1 FROM distributions d WHERE d.account_id = a.id AND d.status = 'pending' AND d.created_at > ${q.gapStart})
-      AND (SELECT count(*) FROM distributions d
-           WHERE d.account_id = a.id AND (d.posted_at >= ${q.dayStart} OR (d.status = 'pending' AND d.created_at >= ${q.dayStart})))
-          < ${q.maxPostsPerAccountPerDay}
+      -- An account with a posting schedule keeps its cadence through its slots (the planner's nextSlotFor).
+      AND (EXISTS (SELECT 1 FROM posting_schedules s WHERE s.account_id = a.id OR s.niche_id = a.niche_id)
+        OR ((a.last_post_at IS NULL OR a.last_post_at <= ${q.gapStart})
+          AND NOT EXISTS (SELECT 1 FROM distributions d WHERE d.account_id = a.id AND d.status = 'pending' AND d.created_at > ${q.gapStart})
+          AND (SELECT count(*) FROM distributions d
+               WHERE d.account_id = a.id AND (d.posted_at >= ${q.dayStart} OR (d.status = 'pending' AND d.created_at >= ${q.dayStart})))
+              < ${q.maxPostsPerAccountPerDay}))
     ORDER BY greatest(a.last_post_at,
                (SELECT max(d.created_at) FROM distributions d WHERE d.account_id = a.id AND d.status = 'pending'))
              ASC NULLS FIRST,
@@ -136,13 +143,16 @@ export interface NewDistribution {
   platform: Platform;
   caption: string;
   hashtags: string[];
+  scheduledAt: Date;
+  options: PostOptions;
+  review: DistributionReview | null;
 }
 
 /** Pending distributions; one an account already has for the content is skipped. */
 export async function insertPending(
   trx: Executor,
   planned: NewDistribution[],
-): Promise<{ id: string; account_id: string; platform: string }[]> {
+): Promise<{ id: string; account_id: string; platform: string; scheduled_at: Date | null }[]> {
   return trx
     .insertInto('distributions')
     .values(
@@ -153,11 +163,36 @@ export async function insertPending(
         caption: p.caption,
         hashtags: p.hashtags,
         status: 'pending',
+        scheduled_at: p.scheduledAt,
+        options: JSON.stringify(p.options),
+        review: p.review,
       })),
     )
     .onConflict((oc) => oc.columns(['content_id', 'account_id']).doNothing())
-    .returning(['id', 'account_id', 'platform'])
+    .returning(['id', 'account_id', 'platform', 'scheduled_at'])
     .execute();
+}
+
+/**
+ * An account's posts between two times that hold a slot: out (posted or removed, at posted_at) or still to
+ * go out (pending, not rejected or cancelled, at scheduled_at). distributions_account_schedule_idx and
+ * distributions_account_id_idx serve it.
+ */
+export async function takenSlots(
+  db: Executor,
+  accountId: string,
+  from: Date,
+  to: Date,
+  except?: string,
+): Promise<Date[]> {
+  const { rows } = await sql<{ at: Date }>`
+    SELECT coalesce(posted_at, scheduled_at) AS at FROM distributions
+    WHERE account_id = ${accountId}
+      AND id <> ${except ?? '00000000-0000-0000-0000-000000000000'}::uuid
+      AND ((status IN ('posted', 'removed') AND posted_at BETWEEN ${from} AND ${to})
+        OR (status = 'pending' AND cancelled_at IS NULL AND review IS DISTINCT FROM 'rejected'
+            AND scheduled_at BETWEEN ${from} AND ${to}))`.execute(db);
+  return rows.map((r) => r.at);
 }
 
 // ── Publishing ───────────────────────────────────────────────────────────────────────────────────────
@@ -175,6 +210,10 @@ export async function findForPublishing(db: Executor, id: string) {
       'd.caption',
       'd.hashtags',
       'd.content_id',
+      'd.scheduled_at',
+      'd.options',
+      'd.review',
+      'd.cancelled_at',
       'a.id as account_id',
       'a.username',
       'c.output_path',
@@ -231,15 +270,21 @@ export async function setRemoved(trx: Executor, id: string) {
     .executeTakeFirst();
 }
 
-/** A content's distributions per status (a handful of rows). */
+/**
+ * A content's distributions per status (a handful of rows); a pending one that was cancelled or rejected is
+ * counted as such, being settled.
+ */
 export async function statusCounts(
   trx: Executor,
   contentId: string,
 ): Promise<{ status: string; n: number }[]> {
   const { rows } = await sql<{ status: string; n: number }>`
-    SELECT status, count(*)::int AS n FROM distributions WHERE content_id = ${contentId} GROUP BY status`.execute(
-    trx,
-  );
+    SELECT CASE WHEN status <> 'pending' THEN status
+                WHEN cancelled_at IS NOT NULL THEN 'cancelled'
+                WHEN review = 'rejected' THEN 'rejected'
+                ELSE status END AS status,
+           count(*)::int AS n
+    FROM distributions WHERE content_id = ${contentId} GROUP BY 1`.execute(trx);
   return rows;
 }
 

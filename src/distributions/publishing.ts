@@ -4,6 +4,10 @@
 // platform took the post and before sovi recorded it, the retried job asks again with the same key and the
 // publisher hands back the post it already made; the record is then written once (the update only matches
 // a pending distribution).
+//
+// A publish job becomes due at its post's slot and carries that slot. When it runs it re-reads the post: a
+// post cancelled, rejected or still awaiting review, or rescheduled later than the job's slot (the new slot
+// has its own job), is skipped. A post that goes out more than lateSeconds after its slot records post_late.
 import { recordPosted } from '../accounts/account-activity.ts';
 import { recordActivity } from '../activity/activity-log.ts';
 import { completeContent, lockContent } from '../content/content-service.ts';
@@ -15,6 +19,7 @@ import { recordEvent } from '../events/events-service.ts';
 import type { Logger } from '../logger.ts';
 import { PublishError, type Publisher } from '../plugins/publisher.ts';
 import { parsePlatform } from '../platforms.ts';
+import { postOptionsOf } from './distribution-model.ts';
 import {
   countAttempt,
   findForPublishing,
@@ -31,13 +36,30 @@ export interface PublishDeps {
   logger: Logger;
   /** Attempts before a retryable failure becomes final. */
   maxAttempts: number;
+  /** A post out more than this many seconds after its slot records a post_late warning (default 300). */
+  lateSeconds?: number;
 }
 
 export type PublishOutcome =
   | { status: 'posted'; platformPostId: string }
   | { status: 'failed'; reason: string }
   /** Nothing to do: already settled, or gone. */
-  | { status: 'settled' };
+  | { status: 'settled' }
+  /** Not this job's to publish: cancelled, rejected, awaiting review, or moved to a later slot. */
+  | { status: 'skipped'; reason: string };
+
+/** Why a job for `slot` must not publish the post as it is now; undefined when it may. */
+function skipReason(
+  row: { cancelled_at: Date | null; review: string | null; scheduled_at: Date | null },
+  slot: Date | null | undefined,
+): string | undefined {
+  if (row.cancelled_at) return 'cancelled';
+  if (row.review === 'rejected') return 'rejected in review';
+  if (row.review === 'awaiting') return 'awaiting review';
+  if (slot && row.scheduled_at && row.scheduled_at.getTime() > slot.getTime())
+    return `rescheduled to ${row.scheduled_at.toISOString()}`;
+  return undefined;
+}
 
 /** How long a post's record is retried through an outage before the job's own retry takes over. */
 const RECORD_RETRY_MS = 30_000;
@@ -46,9 +68,12 @@ export async function publishDistribution(
   deps: PublishDeps,
   distributionId: string,
   signal: AbortSignal,
+  slot?: Date | null,
 ): Promise<PublishOutcome> {
   const row = await findForPublishing(deps.db, distributionId);
   if (!row || row.status !== 'pending') return { status: 'settled' };
+  const skip = skipReason(row, slot);
+  if (skip) return { status: 'skipped', reason: skip };
   const attempts = await countAttempt(deps.db, distributionId);
 
   let result;
@@ -61,6 +86,8 @@ export async function publishDistribution(
       videoPath: row.output_path,
       caption: row.caption ?? '',
       hashtags: row.hashtags,
+      options: postOptionsOf(row.options),
+      scheduledAt: row.scheduled_at,
       signal,
     });
   } catch (err) {
@@ -111,6 +138,23 @@ export async function publishDistribution(
           publisher: deps.publisher.name,
         },
       });
+      const lateMs = row.scheduled_at ? result.postedAt.getTime() - row.scheduled_at.getTime() : 0;
+      if (lateMs > (deps.lateSeconds ?? 300) * 1000) {
+        await recordEvent(trx, {
+          category: 'content',
+          severity: 'warning',
+          eventType: 'post_late',
+          accountId: row.account_id,
+          message: `the ${row.platform} post as ${row.username} went out ${Math.round(lateMs / 1000)} s after its slot`,
+          context: {
+            distributionId: row.id,
+            contentId: row.content_id,
+            scheduledAt: row.scheduled_at,
+            postedAt: result.postedAt,
+            lateSeconds: Math.round(lateMs / 1000),
+          },
+        });
+      }
       await recordActivity(trx, [
         {
           account_id: row.account_id,
@@ -138,12 +182,14 @@ export function abandonPublish(
   deps: Omit<PublishDeps, 'maxAttempts'>,
   distributionId: string,
   signal: AbortSignal,
+  slot?: Date | null,
 ): Promise<PublishOutcome> {
-  return publishDistribution({ ...deps, maxAttempts: 0 }, distributionId, signal);
+  return publishDistribution({ ...deps, maxAttempts: 0 }, distributionId, signal, slot);
 }
 
 /**
- * Content is complete once it has distributions and none is pending any more (posted, failed or removed).
+ * Content is complete once it has distributions and none is pending any more (posted, failed or removed),
+ * a cancelled or rejected post counting as settled.
  */
 export async function settleContent(trx: Executor, contentId: string): Promise<boolean> {
   // Two distributions of one content settling at once would each see the other still pending (neither

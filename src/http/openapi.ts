@@ -37,6 +37,14 @@ export async function registerOpenApi(app: FastifyInstance, routeRoles: RouteRol
         { name: 'devices', description: 'the phone fleet' },
         { name: 'accounts', description: 'managed accounts and their credentials' },
         { name: 'events', description: 'the event log' },
+        {
+          name: 'review',
+          description: 'review before posting: the queue, and reviewers’ approvals and rejections',
+        },
+        {
+          name: 'calendar',
+          description: 'when posts go out: the calendar and the posting windows that place them',
+        },
         { name: 'audit', description: 'who changed what, and what it was before' },
         {
           name: 'notifications',

@@ -38,11 +38,19 @@ export function pipelineJobSink(boss: PgBoss): PipelineJobSink {
         db: inTransaction(trx),
       });
     },
-    enqueuePublish: async (trx, ids) => {
-      if (ids.length === 0) return;
+    enqueuePublish: async (trx, jobs) => {
+      if (jobs.length === 0) return;
+      // A job per post and slot, due at the slot (startAfter: the engine holds it until then, no poll of
+      // the rows). Keyed by the slot as well, so that a rescheduled post's new job is not held back by the
+      // old one, which finds the post moved and does nothing.
       await boss.insert(
         contentQueues.publish,
-        ids.map((id) => ({ data: { distributionId: id }, singletonKey: id })),
+        jobs.map((j) => ({
+          data: { distributionId: j.distributionId, slot: j.slot?.toISOString() ?? null },
+          singletonKey: j.slot ? `${j.distributionId}@${j.slot.toISOString()}` : j.distributionId,
+          // A slot already due is published at once, woken by NOTIFY like any new job.
+          ...(j.slot && j.slot.getTime() > Date.now() ? { startAfter: j.slot } : {}),
+        })),
         { db: inTransaction(trx) },
       );
     },
@@ -171,15 +179,21 @@ export async function startContentWorker(options: ContentWorkerOptions): Promise
     publisher,
     logger,
     maxAttempts: policy.distribution.publishAttempts,
+    lateSeconds: config.content.postLateSeconds,
   };
   // A distribution's job: the publish, or the give-up once its retries are spent. A retryable failure
   // (RetryLater) or a stop throws: the job engine retries it, with backoff.
   const distributionJob =
     (run: typeof publishDistribution) =>
-    async ([job]: Job<{ distributionId: string }>[]) => {
+    async ([job]: Job<{ distributionId: string; slot?: string | null }>[]) => {
       // The outcome is the job's output: what an operator sees of it in pg-boss.
       if (job)
-        return run(publishDeps, job.data.distributionId, AbortSignal.any([job.signal, stopping.signal]));
+        return run(
+          publishDeps,
+          job.data.distributionId,
+          AbortSignal.any([job.signal, stopping.signal]),
+          job.data.slot ? new Date(job.data.slot) : null,
+        );
     };
   await boss.work(
     contentQueues.publish,

@@ -2,6 +2,7 @@
 // platform. sovi ships only the simulator (simulator-publisher.ts); a real publisher is a plug-in outside
 // this project, loaded by module path (SOVI_PUBLISHER).
 import type { Platform } from '../platforms.ts';
+import type { PostOptions } from '../distributions/distribution-model.ts';
 import type { Db } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 
@@ -17,6 +18,13 @@ export interface PublishRequest {
   videoPath: string;
   caption: string;
   hashtags: string[];
+  /**
+   * The platform options to post with: privacy level, whether comments, duets and stitches are allowed, the
+   * branded-content disclosure and the AI-generated content label (on for everything sovi produced).
+   */
+  options: PostOptions;
+  /** The slot the post was scheduled for (null: as soon as possible); the job runs at it. */
+  scheduledAt: Date | null;
   signal: AbortSignal;
 }
 

@@ -1,6 +1,7 @@
 // The simulator publisher: posts nothing anywhere. It stands in for a platform with a table of "posts"
 // keyed by idempotency key, so that retries behave as a real idempotent API would, and it fails, and later
-// reports posts removed, at configurable rates, deterministically for a seed and distribution.
+// reports posts removed, at configurable rates, deterministically for a seed and distribution. It records
+// the options and slot of the latest attempt, as a platform would show them on the post.
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { z } from 'zod';
@@ -39,8 +40,10 @@ export function createSimulatorPublisher(
         platform_post_id: string | null;
         posted_at: Date | null;
       }>`
-        INSERT INTO simulated_posts (idempotency_key, platform) VALUES (${request.idempotencyKey}, ${request.platform})
-        ON CONFLICT (idempotency_key) DO UPDATE SET attempts = simulated_posts.attempts + 1
+        INSERT INTO simulated_posts (idempotency_key, platform, options, scheduled_at)
+        VALUES (${request.idempotencyKey}, ${request.platform}, ${JSON.stringify(request.options)}::jsonb, ${request.scheduledAt})
+        ON CONFLICT (idempotency_key) DO UPDATE SET attempts = simulated_posts.attempts + 1,
+          options = excluded.options, scheduled_at = excluded.scheduled_at
         RETURNING attempts, platform_post_id, posted_at`.execute(context.db);
       const post = rows[0]!;
       if (post.platform_post_id !== null && post.posted_at !== null) {

@@ -4,6 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { accountStates, scheduledStates } from '../../src/accounts/account-model.ts';
 import { roles } from '../../src/auth/roles.ts';
+import { reviewStates } from '../../src/content/content-model.ts';
+import { distributionReviews } from '../../src/distributions/distribution-model.ts';
 import { platforms } from '../../src/platforms.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 
@@ -37,6 +39,13 @@ describe('closed sets in the database', () => {
 
   it('accounts.current_state accepts exactly the account states', async () => {
     expect(literals(await checkOf('accounts', 'current_state')).sort()).toEqual([...accountStates].sort());
+  });
+
+  it('content.review_state and distributions.review accept exactly the review states', async () => {
+    expect(literals(await checkOf('content', 'review_state')).sort()).toEqual([...reviewStates].sort());
+    expect(literals(await checkOf('distributions', 'review')).sort()).toEqual(
+      [...distributionReviews].sort(),
+    );
   });
 
   it("idx_accounts_needs_warming's predicate lists the scheduled states and the platforms", async () => {

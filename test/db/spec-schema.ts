@@ -166,8 +166,27 @@ export const addedBeyondSpec: Record<string, Record<string, string>> = {
   // 021_hooks_retired.sql: when a hook was retired (the selector skips it).
   hooks: { created_at: tstz, retired_at: tstz },
   // 022_content_archive.sql adds archived_at: when a finished piece was archived.
-  content: { updated_at: tstz, trend_id: uuid, archived_at: tstz },
-  distributions: { created_at: tstz, attempts: int },
+  // 023_publishing_workflow.sql: review before posting beside the production status; a post's slot,
+  // platform options, review decision and cancellation.
+  content: {
+    updated_at: tstz,
+    trend_id: uuid,
+    archived_at: tstz,
+    review_state: text,
+    review_requested_at: tstz,
+    reviewed_at: tstz,
+    reviewed_by: text,
+    review_note: text,
+  },
+  distributions: {
+    created_at: tstz,
+    attempts: int,
+    scheduled_at: tstz,
+    options: jsonb,
+    review: text,
+    cancelled_at: tstz,
+    cancelled_by: text,
+  },
   // 012_trends.sql: the merge key, the numbers behind the score, and when the topic was posted, seen and scored.
   trending_topics: {
     topic_key: text,

@@ -180,7 +180,10 @@ async function queueDistributions(
     });
     await boss.start();
     try {
-      await pipelineJobSink(boss).enqueuePublish(createDb(pool), ids);
+      await pipelineJobSink(boss).enqueuePublish(
+        createDb(pool),
+        ids.map((id) => ({ distributionId: id, slot: null })),
+      );
     } finally {
       await boss.stop({ graceful: false, close: true });
     }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { defaultContentPolicy, type ContentPolicy } from '../../src/content/content-policy.ts';
 import type { MediaStages } from '../../src/plugins/media-stages.ts';
 import type { PipelineDeps, PipelineJobSink, StageJob } from '../../src/content/pipeline.ts';
+import type { PublishJob } from '../../src/distributions/distribution-model.ts';
 import { templateWriter } from '../../src/content/script-writers.ts';
 import { stubMedia } from '../../src/content/stub-media.ts';
 import type { Db } from '../../src/db/pool.ts';
@@ -17,17 +18,24 @@ import { quietLogger } from './database.ts';
  */
 export const RENDER_TEST_TIMEOUT = 120_000;
 
-export function listPipelineSink(): PipelineJobSink & { stages: StageJob[]; publishes: string[] } {
+export function listPipelineSink(): PipelineJobSink & {
+  stages: StageJob[];
+  publishes: string[];
+  publishJobs: PublishJob[];
+} {
   const stages: StageJob[] = [];
   const publishes: string[] = [];
+  const publishJobs: PublishJob[] = [];
   return {
     stages,
     publishes,
+    publishJobs,
     enqueueStage: async (_trx, job) => {
       stages.push(job);
     },
-    enqueuePublish: async (_trx, ids) => {
-      publishes.push(...ids);
+    enqueuePublish: async (_trx, jobs) => {
+      publishes.push(...jobs.map((j) => j.distributionId));
+      publishJobs.push(...jobs);
     },
   };
 }

@@ -71,6 +71,29 @@ const postedDistribution = async () =>
     ).id,
   );
 
+/** Content awaiting review, with one post awaiting a decision; its id. */
+const awaitingReview = async () => {
+  const id = await content({ production_status: 'distributing', review_state: 'awaiting' });
+  await factories.distribution(t.pool, {
+    content_id: id,
+    review: 'awaiting',
+    scheduled_at: new Date(Date.now() + 3_600_000),
+  });
+  return id;
+};
+const pendingDistribution = async (values: Record<string, unknown> = {}) =>
+  String(
+    (await factories.distribution(t.pool, { scheduled_at: new Date(Date.now() + 3_600_000), ...values })).id,
+  );
+const scheduleBody = { timeZone: 'Europe/Berlin', windows: ['09:00', '18:30'] };
+const withSchedule = async (column: 'niche_id' | 'account_id', id: string) => {
+  await t.pool.query(
+    `INSERT INTO posting_schedules (${column}, time_zone, windows, max_per_day) VALUES ($1, 'UTC', '{09:00}', 1)
+     ON CONFLICT (${column}) DO NOTHING`,
+    [id],
+  );
+};
+
 /** A valid request for each operation, keyed as the document spells it. */
 const samples: Record<string, (role: Role) => Promise<Sample>> = {
   'GET /api/v1/session': async () => ({ url: '/api/v1/session' }),
@@ -172,7 +195,55 @@ const samples: Record<string, (role: Role) => Promise<Sample>> = {
     })}/retry`,
   }),
 
+  'GET /api/v1/content/review': async () => ({ url: '/api/v1/content/review' }),
+  'POST /api/v1/content/{id}/approve': async () => ({
+    url: `/api/v1/content/${await awaitingReview()}/approve`,
+  }),
+  'POST /api/v1/content/{id}/reject': async () => ({
+    url: `/api/v1/content/${await awaitingReview()}/reject`,
+    body: { reason: 'off brand' },
+  }),
+
+  'GET /api/v1/calendar': async () => ({ url: '/api/v1/calendar?from=1d' }),
+  'GET /api/v1/niches/{ref}/posting-schedule': async () => ({
+    url: '/api/v1/niches/motivation/posting-schedule',
+  }),
+  'PUT /api/v1/niches/{ref}/posting-schedule': async () => ({
+    url: '/api/v1/niches/motivation/posting-schedule',
+    body: scheduleBody,
+  }),
+  'DELETE /api/v1/niches/{ref}/posting-schedule': async () => {
+    await withSchedule('niche_id', (await niche()).id);
+    return { url: '/api/v1/niches/motivation/posting-schedule' };
+  },
+  'GET /api/v1/accounts/{ref}/posting-schedule': async () => ({
+    url: `/api/v1/accounts/${(await account()).ref}/posting-schedule`,
+  }),
+  'PUT /api/v1/accounts/{ref}/posting-schedule': async () => ({
+    url: `/api/v1/accounts/${(await account()).ref}/posting-schedule`,
+    body: scheduleBody,
+  }),
+  'DELETE /api/v1/accounts/{ref}/posting-schedule': async () => {
+    const a = await account();
+    await withSchedule('account_id', a.id);
+    return { url: `/api/v1/accounts/${a.ref}/posting-schedule` };
+  },
+
   'GET /api/v1/distributions': async () => ({ url: '/api/v1/distributions' }),
+  'POST /api/v1/distributions/{id}/reschedule': async () => ({
+    url: `/api/v1/distributions/${await pendingDistribution()}/reschedule`,
+    body: { at: new Date(Date.now() + 7_200_000).toISOString() },
+  }),
+  'POST /api/v1/distributions/{id}/cancel': async () => ({
+    url: `/api/v1/distributions/${await pendingDistribution()}/cancel`,
+  }),
+  'POST /api/v1/distributions/{id}/retry': async () => ({
+    url: `/api/v1/distributions/${await pendingDistribution({ status: 'failed' })}/retry`,
+  }),
+  'PATCH /api/v1/distributions/{id}': async () => ({
+    url: `/api/v1/distributions/${await pendingDistribution()}`,
+    body: { caption: 'walked caption' },
+  }),
   'POST /api/v1/distributions/{id}/removed': async () => ({
     url: `/api/v1/distributions/${await postedDistribution()}/removed`,
     body: { reason: 'the walk' },

@@ -1,5 +1,6 @@
 // The publisher contract: the simulator's options, its idempotency, and plug-ins loaded by module path.
 import fs from 'node:fs/promises';
+import { defaultPostOptions } from '../../src/distributions/distribution-model.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +19,8 @@ const request = (key: string): PublishRequest => ({
   videoPath: '/tmp/v.mp4',
   caption: 'c',
   hashtags: [],
+  options: defaultPostOptions,
+  scheduledAt: null,
   signal: new AbortController().signal,
 });
 

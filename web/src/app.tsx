@@ -20,6 +20,8 @@ import { Audit } from './pages/audit.tsx';
 import { Tokens } from './pages/tokens.tsx';
 import { Users } from './pages/users.tsx';
 import { Notifications } from './pages/notifications.tsx';
+import { Review } from './pages/review.tsx';
+import { Calendar } from './pages/calendar.tsx';
 import { can, type Action } from './domain.ts';
 import type { JSX } from 'preact';
 
@@ -30,6 +32,8 @@ const nav: [string, string, Action?][] = [
   ['/accounts', 'Accounts'],
   ['/schedule', 'Schedule'],
   ['/content', 'Content'],
+  ['/review', 'Review'],
+  ['/calendar', 'Calendar'],
   ['/hooks', 'Hooks'],
   ['/analytics', 'Analytics'],
   ['/trends', 'Trends'],
@@ -52,6 +56,10 @@ function page(path: string): JSX.Element {
       return id ? <AccountPage key={id} id={id} /> : <Accounts />;
     case 'content':
       return id ? <ContentPage key={id} id={id} /> : <ContentBoard />;
+    case 'review':
+      return <Review />;
+    case 'calendar':
+      return <Calendar />;
     case 'analytics':
       return <Analytics />;
     case 'trends':

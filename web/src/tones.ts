@@ -2,7 +2,7 @@
 // the server (domain.ts, and the API's own enums), so a state added there fails `tsc -p web` until its table
 // says how to draw it.
 import type { AccountState, DeviceStatus, ProductionStatus, Severity } from './domain.ts';
-import type { DistributionStatus } from './types.ts';
+import type { Distribution, DistributionStatus } from './types.ts';
 
 /** The CSS tones: styles.css draws .tone-good, -warn, -bad and -info; neutral is the plain look. */
 export type Tone = 'good' | 'warn' | 'bad' | 'info' | 'neutral';
@@ -52,6 +52,16 @@ export const distributionStatusTone: Tones<DistributionStatus> = {
   posted: 'good',
   failed: 'bad',
   removed: 'bad',
+};
+
+export const calendarStateTone: Tones<Distribution['state']> = {
+  awaiting_review: 'warn',
+  scheduled: 'info',
+  posted: 'good',
+  failed: 'bad',
+  removed: 'bad',
+  rejected: 'neutral',
+  cancelled: 'neutral',
 };
 
 /** A word's tone in a table, for words the API sends as plain strings (neutral when not in the set). */

@@ -1,10 +1,16 @@
-// Distributing: plan a post per account that can take the content now, and queue their publishing. With no
-// account able to take it yet, the content waits (one no_distribution_targets event) and the sweep plans it
-// again later. The content completes when its distributions settle (publishing), not here.
+// Distributing: plan a post per account that can take the content (each at its account's next slot), and
+// queue their publish jobs at those slots. Content its niche's policy sends to review (reviewModeFor) enters
+// the review queue instead: with `required` its posts wait, with no job, for a reviewer's approval; with
+// `optional` they are queued all the same. Once a reviewer decided, nothing more is planned. With no account
+// able to take it yet, the content waits (one no_distribution_targets event) and the sweep plans it again
+// later. The content completes when its distributions settle (publishing), not here.
 import { recordActivity } from '../../activity/activity-log.ts';
 import { planDistributions } from '../../distributions/distribution-planner.ts';
 import { listDistributions } from '../../distributions/distributions-reads.ts';
 import { recordEvent } from '../../events/events-service.ts';
+import { queuePublishes } from '../../distributions/calendar-service.ts';
+import { reviewModeFor } from '../content-policy.ts';
+import { requestReview } from '../review-service.ts';
 import type { Script } from '../content-model.ts';
 import { markWaitingRow, type StageContentRow } from '../content-repository.ts';
 import type { PipelineDeps, StageResult } from '../pipeline.ts';
@@ -14,18 +20,28 @@ export async function distributing(deps: PipelineDeps, content: StageContentRow)
   const script = content.script_json as Script | null;
   if (!script) throw new Error('there is no script to caption the posts with');
   const format = formatOf(deps, content);
+  if (content.review_state === 'approved' || content.review_state === 'rejected')
+    return { status: 'advanced', to: 'distributing' };
+  const review = reviewModeFor(deps.policy, content.niche_slug, script.writer);
+  const now = deps.now?.() ?? new Date();
   return deps.db.transaction().execute(async (trx) => {
     const planned = await planDistributions(
       trx,
       { contentId: content.id, nicheId: content.niche_id, format: format.name, script },
       deps.policy,
-      deps.now?.() ?? new Date(),
+      now,
+      review === 'required' ? 'awaiting' : null,
     );
     if (planned.length > 0) {
-      await deps.sink.enqueuePublish(
-        trx,
-        planned.map((p) => p.id),
-      );
+      if (review !== 'off') await requestReview(trx, content, planned.length, review === 'optional', now);
+      if (review !== 'required') {
+        await queuePublishes(
+          trx,
+          deps.sink,
+          planned.map((p) => ({ ...p, contentId: content.id })),
+          now,
+        );
+      }
       await recordActivity(
         trx,
         planned.map((p) => ({

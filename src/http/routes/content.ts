@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { contentVideoFile, getContentDetails, listContentPage } from '../../content/content-reads.ts';
-import { productionStatuses, stages } from '../../content/content-model.ts';
+import { productionStatuses, reviewStates, stages } from '../../content/content-model.ts';
 import {
   contentStatusCounts,
   createContent,
@@ -54,6 +54,16 @@ const contentFields = {
   trendId: z.string().nullable().describe('the trending topic it was made from'),
   hasVideo: z.boolean().describe('GET /content/{id}/video plays it'),
   archivedAt: z.date().nullable().describe('when it was archived; null for current content'),
+  review: z
+    .object({
+      state: z.enum(reviewStates).describe('awaiting: in the review queue (shown as "awaiting review")'),
+      requestedAt: z.date().nullable(),
+      reviewedAt: z.date().nullable(),
+      reviewedBy: z.string().nullable(),
+      note: z.string().nullable().describe('the reason of a rejection, or the reviewer’s note'),
+    })
+    .nullable()
+    .describe('review before posting; null when the content needed none'),
   createdAt: z.date(),
   updatedAt: z.date(),
 };
@@ -63,7 +73,7 @@ export const contentSchema = z.object(contentFields);
 
 const failureSchema = z.object({ stage: z.enum(stages), reason: z.string(), at: z.string() });
 
-const contentDetailsSchema = z.object({
+export const contentDetailsSchema = z.object({
   ...contentFields,
   script: scriptSchema.nullable(),
   outputPath: z.string().nullable().describe('where the rendered video is on the server'),

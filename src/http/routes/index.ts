@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { ApiDeps } from '../api-deps.ts';
 import { accountsRoutes } from './accounts.ts';
 import { auditRoutes } from './audit.ts';
+import { calendarRoutes } from './calendar.ts';
 import { contentRoutes } from './content.ts';
 import { devicesRoutes } from './devices.ts';
 import { distributionsRoutes } from './distributions.ts';
@@ -13,6 +14,7 @@ import { metricsRoutes } from './metrics.ts';
 import { nichesRoutes } from './niches.ts';
 import { notificationsRoutes } from './notifications.ts';
 import { overviewRoutes } from './overview.ts';
+import { reviewRoutes } from './review.ts';
 import { sessionRoutes } from './session.ts';
 import { settingsRoutes } from './settings.ts';
 import { tokensRoutes } from './tokens.ts';
@@ -31,8 +33,11 @@ export const apiResources: readonly FastifyPluginAsyncZod<ApiDeps>[] = [
   eventsRoutes,
   warmingRoutes,
   hooksRoutes,
+  // Before contentRoutes: GET /content/review is a path of its own, not a content id.
+  reviewRoutes,
   contentRoutes,
   distributionsRoutes,
+  calendarRoutes,
   metricsRoutes,
   trendsRoutes,
   warmingStreamRoutes,

@@ -6,7 +6,7 @@ import { DistributionsTable } from '../components/distributions.tsx';
 import { Badge, Cmd, Empty, ErrorNote, Facts, Loading, Section } from '../components/ui.tsx';
 import { dateTime, label, percent, timeAgo } from '../format.ts';
 import { useCan } from '../permissions.tsx';
-import { productionStatusTone } from '../tones.ts';
+import { ContentStatus } from '../components/content-status.tsx';
 import type { ContentDetails } from '../types.ts';
 import { useData } from '../use-data.ts';
 import { ArchiveButton } from './content-library.tsx';
@@ -55,7 +55,7 @@ function Actions({ content, onDone }: { content: ContentDetails; onDone: () => v
   );
 }
 
-function Video({ content }: { content: ContentDetails }) {
+export function Video({ content }: { content: ContentDetails }) {
   if (!content.hasVideo) {
     return (
       <Empty>
@@ -93,6 +93,39 @@ function HookText({ id }: { id: string }) {
   );
 }
 
+/** The assembled video's checks, failed ones marked. */
+export function QualityChecks({ quality }: { quality: ContentDetails['quality'] }) {
+  if (!quality) return <Empty>Checked when the video is assembled.</Empty>;
+  return (
+    <table class="table" aria-label="Quality checks">
+      <thead>
+        <tr>
+          <th>Check</th>
+          <th>Value</th>
+          <th>Expected</th>
+        </tr>
+      </thead>
+      <tbody>
+        {quality.checks.map((check) => (
+          <tr key={check.name} class={check.passed ? '' : 'failed'}>
+            <td>
+              {check.passed ? '✓' : '✗'} {label(check.name)}
+            </td>
+            <td>
+              {check.value === null
+                ? '–'
+                : typeof check.value === 'number'
+                  ? Number(check.value.toFixed(3))
+                  : check.value}
+            </td>
+            <td class="muted">{check.expected}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 export function ContentPage({ id }: { id: string }) {
   const { data: c, error, loading, reload } = useData(() => get('/content/{id}', { id }), [id], 10_000);
   return (
@@ -105,7 +138,7 @@ export function ContentPage({ id }: { id: string }) {
       {c && (
         <>
           <h1>
-            {c.topic} <Badge value={c.status} tones={productionStatusTone} />
+            {c.topic} <ContentStatus content={c} />
             {c.archivedAt && <Badge value="archived" tone="neutral" />}
           </h1>
           <Actions content={c} onDone={reload} />
@@ -133,36 +166,7 @@ export function ContentPage({ id }: { id: string }) {
                 />
               </Section>
               <Section title="Quality checks">
-                {c.quality ? (
-                  <table class="table" aria-label="Quality checks">
-                    <thead>
-                      <tr>
-                        <th>Check</th>
-                        <th>Value</th>
-                        <th>Expected</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {c.quality.checks.map((check) => (
-                        <tr key={check.name} class={check.passed ? '' : 'failed'}>
-                          <td>
-                            {check.passed ? '✓' : '✗'} {label(check.name)}
-                          </td>
-                          <td>
-                            {check.value === null
-                              ? '–'
-                              : typeof check.value === 'number'
-                                ? Number(check.value.toFixed(3))
-                                : check.value}
-                          </td>
-                          <td class="muted">{check.expected}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                ) : (
-                  <Empty>Checked when the video is assembled.</Empty>
-                )}
+                <QualityChecks quality={c.quality} />
               </Section>
             </div>
           </div>

@@ -3,12 +3,12 @@
 // in the URL (/content?view=library&status=complete…), so the board's "and N more" links straight here.
 import { useState } from 'preact/hooks';
 import { get, post } from '../api.ts';
-import { Badge, Collapse, Empty, ErrorNote, Loading, MoreButton, Section } from '../components/ui.tsx';
+import { Collapse, Empty, ErrorNote, Loading, MoreButton, Section } from '../components/ui.tsx';
 import { productionStatuses } from '../domain.ts';
 import { dateTime, label, percent, timeAgo } from '../format.ts';
 import { useCan } from '../permissions.tsx';
 import { setQuery, useLocation } from '../router.ts';
-import { productionStatusTone } from '../tones.ts';
+import { ContentStatus } from '../components/content-status.tsx';
 import type { Content } from '../types.ts';
 import { useData, usePaged } from '../use-data.ts';
 import { useNiches } from './accounts.tsx';
@@ -223,7 +223,7 @@ export function ContentLibrary() {
                       {c.archivedAt && <span class="muted small"> · archived</span>}
                     </td>
                     <td>
-                      <Badge value={c.status} tones={productionStatusTone} />
+                      <ContentStatus content={c} />
                     </td>
                     <td>{c.nicheSlug ? label(c.nicheSlug) : '–'}</td>
                     <td>{c.format ? label(c.format) : '–'}</td>
