@@ -4,7 +4,8 @@
 //    against a bare INSERT of the same rows (the same slots, one statement per piece, as the planner writes);
 //  - lateness: 200 posts due in the same minute, published by the content worker through the simulator at
 //    their slot (posted_at − scheduled_at, p50 / p99), against the job engine's own lateness for 200 empty
-//    jobs due at one instant in the same run (when a job with startAfter is picked up at all).
+//    jobs due at one instant, fetched the same way, in the same run (the floor: when a job with startAfter
+//    is picked up at all).
 // `node bench/calendar.ts` runs it on its own and prints the section.
 import type pg from 'pg';
 import { loadConfig } from '../src/config.ts';
@@ -180,14 +181,19 @@ async function lateness(
     random: seededRandom(5),
   });
   try {
-    // The job engine alone: empty jobs due at one instant, their pickup time recorded.
+    // The job engine alone: empty jobs due at one instant, taken as the publish worker takes its jobs
+    // (batches of 8, two lanes, a full batch fetching the next at once), their pickup time recorded.
     const rawQueue = 'bench-calendar-noop';
     await boss.createQueue(rawQueue);
     const picked: number[] = [];
     const rawDue = new Date(Date.now() + 15_000);
-    await boss.work(rawQueue, { batchSize: 50, pollingIntervalSeconds: 2 }, async (jobs) => {
-      for (const _ of jobs) picked.push(Date.now() - rawDue.getTime());
-    });
+    await boss.work(
+      rawQueue,
+      { batchSize: 8, localConcurrency: 2, burstWhenBatchFull: true, pollingIntervalSeconds: 1 },
+      async (jobs) => {
+        for (const _ of jobs) picked.push(Date.now() - rawDue.getTime());
+      },
+    );
     await boss.insert(
       rawQueue,
       Array.from({ length: DUE_TOGETHER }, (_, i) => ({ data: { i }, startAfter: rawDue })),

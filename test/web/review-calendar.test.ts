@@ -93,18 +93,21 @@ describe.skipIf(!hasChromium)('dashboard: review before posting and the calendar
       niche_id: niche,
       production_status: 'complete',
     });
-    const account = await factories.account(t.pool, {
-      niche_id: niche,
-      username: 'cal_acct',
-      current_state: 'active',
-    });
-    const post = (values: Record<string, unknown>) =>
-      factories.distribution(t.pool, {
+    // One post per account (a piece goes to an account once).
+    let n = 0;
+    const post = async (values: Record<string, unknown>) => {
+      const account = await factories.account(t.pool, {
+        niche_id: niche,
+        username: `cal_acct_${++n}`,
+        current_state: 'active',
+      });
+      return factories.distribution(t.pool, {
         content_id: done.id,
         account_id: account.id,
         caption: 'index funds',
         ...values,
       });
+    };
     calendar = {
       scheduled: (await post({ scheduled_at: at(1, 15) })).id as string,
       other: (await post({ scheduled_at: at(1, 18) })).id as string,

@@ -75,6 +75,7 @@ function EntryButton({
         aria-pressed={selected}
         data-post={entry.id}
         title={`${entry.topic} · ${label(entry.state)}`}
+        aria-label={`${clock(entry.at)} ${entry.platform}:${entry.username}, ${label(entry.state)}: ${entry.topic}`}
         onClick={onSelect}
       >
         <span class="cal-time">{clock(entry.at)}</span> {entry.platform}:{entry.username}

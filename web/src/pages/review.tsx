@@ -94,7 +94,10 @@ function PostRow(props: {
 function Decision(props: { item: ReviewItem; onDone: (message: string) => void }) {
   const { item, onDone } = props;
   const mayReview = useCan('content.review');
-  const posts = item.distributions.filter((d) => d.review === 'awaiting');
+  // In the order they go out.
+  const posts = item.distributions
+    .filter((d) => d.review === 'awaiting')
+    .sort((a, b) => (a.scheduledAt ?? '').localeCompare(b.scheduledAt ?? ''));
   const [choices, setChoices] = useState<Record<string, PostChoice>>(() =>
     Object.fromEntries(
       posts.map((p) => [p.id, { include: true, caption: p.caption ?? '', hashtags: tagsText(p.hashtags) }]),
