@@ -2,11 +2,13 @@
 // retries and caption edits. Each write matches only a post it may still change (pending, not cancelled,
 // not rejected; a failed one for a retry), so a post that went out meanwhile is left alone.
 //   distributions_schedule_idx (scheduled_at, account_id): the calendar's time range
-import { sql } from 'kysely';
+import { sql, type Updateable } from 'kysely';
+import type { Distributions } from '../db/types.generated.ts';
 import type { Executor } from '../db/executor.ts';
 import { nicheScopeCondition, type NicheScope } from '../niches/niche-scope.ts';
 import type { Platform } from '../platforms.ts';
 import type { DistributionStatus, PostOptions } from './distribution-model.ts';
+import { postColumns } from './distributions-repository.ts';
 
 /** A post that may still change: pending, not cancelled, not rejected. */
 const open = sql<boolean>`status = 'pending' AND cancelled_at IS NULL AND review IS DISTINCT FROM 'rejected'`;
@@ -62,62 +64,38 @@ export interface PostEdit {
   options?: PostOptions;
 }
 
-/** Caption, hashtags or options of a post not yet out; false when it is no longer open. */
-export async function editOpenRow(trx: Executor, id: string, edit: PostEdit): Promise<boolean> {
+/** Changes a post only while it is open (pending, neither cancelled nor rejected); false once it is not. */
+async function updateOpenRow(trx: Executor, id: string, set: Updateable<Distributions>): Promise<boolean> {
   const done = await trx
     .updateTable('distributions')
-    .set({
-      ...(edit.caption !== undefined ? { caption: edit.caption } : {}),
-      ...(edit.hashtags !== undefined ? { hashtags: edit.hashtags } : {}),
-      ...(edit.options !== undefined ? { options: JSON.stringify(edit.options) } : {}),
-    })
+    .set(set)
     .where('id', '=', id)
     .where(open)
     .executeTakeFirst();
   return done.numUpdatedRows > 0n;
 }
+
+/** Caption, hashtags or options of a post not yet out; false when it is no longer open. */
+export const editOpenRow = (trx: Executor, id: string, edit: PostEdit): Promise<boolean> =>
+  updateOpenRow(trx, id, {
+    ...(edit.caption !== undefined ? { caption: edit.caption } : {}),
+    ...(edit.hashtags !== undefined ? { hashtags: edit.hashtags } : {}),
+    ...(edit.options !== undefined ? { options: JSON.stringify(edit.options) } : {}),
+  });
 
 /** A reviewer's approval of one post, at its slot. */
-export async function approveRow(trx: Executor, id: string, slot: Date): Promise<boolean> {
-  const done = await trx
-    .updateTable('distributions')
-    .set({ review: 'approved', scheduled_at: slot })
-    .where('id', '=', id)
-    .where(open)
-    .executeTakeFirst();
-  return done.numUpdatedRows > 0n;
-}
+export const approveRow = (trx: Executor, id: string, slot: Date): Promise<boolean> =>
+  updateOpenRow(trx, id, { review: 'approved', scheduled_at: slot });
 
 /** A reviewer's rejection of one post: settled, never published. */
-export async function rejectRow(trx: Executor, id: string): Promise<boolean> {
-  const done = await trx
-    .updateTable('distributions')
-    .set({ review: 'rejected' })
-    .where('id', '=', id)
-    .where(open)
-    .executeTakeFirst();
-  return done.numUpdatedRows > 0n;
-}
+export const rejectRow = (trx: Executor, id: string): Promise<boolean> =>
+  updateOpenRow(trx, id, { review: 'rejected' });
 
-export async function rescheduleRow(trx: Executor, id: string, slot: Date): Promise<boolean> {
-  const done = await trx
-    .updateTable('distributions')
-    .set({ scheduled_at: slot })
-    .where('id', '=', id)
-    .where(open)
-    .executeTakeFirst();
-  return done.numUpdatedRows > 0n;
-}
+export const rescheduleRow = (trx: Executor, id: string, slot: Date): Promise<boolean> =>
+  updateOpenRow(trx, id, { scheduled_at: slot });
 
-export async function cancelRow(trx: Executor, id: string, by: string, at: Date): Promise<boolean> {
-  const done = await trx
-    .updateTable('distributions')
-    .set({ cancelled_at: at, cancelled_by: by })
-    .where('id', '=', id)
-    .where(open)
-    .executeTakeFirst();
-  return done.numUpdatedRows > 0n;
-}
+export const cancelRow = (trx: Executor, id: string, by: string, at: Date): Promise<boolean> =>
+  updateOpenRow(trx, id, { cancelled_at: at, cancelled_by: by });
 
 /** failed → pending again, with a fresh attempt count, at `slot`; false when it was not failed. */
 export async function retryRow(trx: Executor, id: string, slot: Date): Promise<boolean> {
@@ -187,27 +165,7 @@ export async function calendarRows(db: Executor, f: CalendarFilter): Promise<Cal
     .innerJoin('accounts as a', 'a.id', 'd.account_id')
     .innerJoin('content as c', 'c.id', 'd.content_id')
     .leftJoin('niches as n', 'n.id', 'a.niche_id')
-    .select([
-      'd.id',
-      'd.content_id',
-      'd.account_id',
-      'a.username',
-      'd.platform',
-      'd.caption',
-      'd.hashtags',
-      'd.attempts',
-      'd.scheduled_at',
-      'd.options',
-      'd.review',
-      'd.cancelled_at',
-      'd.cancelled_by',
-      'd.posted_at',
-      'd.platform_post_id',
-      'd.created_at',
-      'c.topic',
-      'a.niche_id',
-      'n.slug as niche_slug',
-    ])
+    .select([...postColumns, 'c.topic', 'a.niche_id', 'n.slug as niche_slug'])
     .select((eb) => [
       eb.ref('d.status').$castTo<DistributionStatus>().as('status'),
       sql<boolean>`c.output_path IS NOT NULL`.as('has_video'),

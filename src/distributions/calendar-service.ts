@@ -67,6 +67,23 @@ export async function queuePublishes(
   }
 }
 
+/** Queues one post's publish job at `slot` (and its post_scheduled event). */
+const queuePost = (trx: Executor, queue: PublishJobSink, row: LockedDistribution, slot: Date, now: Date) =>
+  queuePublishes(
+    trx,
+    queue,
+    [
+      {
+        id: row.id,
+        accountId: row.account_id,
+        platform: row.platform,
+        contentId: row.content_id,
+        scheduledAt: slot,
+      },
+    ],
+    now,
+  );
+
 async function lockInScope(trx: Executor, id: string, scope: NicheScope | undefined) {
   const row = await lockDistributionRow(trx, id);
   if (!row || !inNicheScope(scope, row.niche_id)) throw notFound('distribution', id);
@@ -141,20 +158,7 @@ export async function reschedulePost(
     }
     if (!(await rescheduleRow(trx, id, input.at))) throw notOpen(row, 'rescheduled');
     if (row.review !== 'awaiting') {
-      await queuePublishes(
-        trx,
-        queue,
-        [
-          {
-            id,
-            accountId: row.account_id,
-            platform: row.platform,
-            contentId: row.content_id,
-            scheduledAt: input.at,
-          },
-        ],
-        now,
-      );
+      await queuePost(trx, queue, row, input.at, now);
     }
     await recordAudit(trx, {
       actor,
@@ -224,20 +228,7 @@ export async function retryPost(
         field: 'id',
       });
     }
-    await queuePublishes(
-      trx,
-      queue,
-      [
-        {
-          id,
-          accountId: row.account_id,
-          platform: row.platform,
-          contentId: row.content_id,
-          scheduledAt: slot,
-        },
-      ],
-      now,
-    );
+    await queuePost(trx, queue, row, slot, now);
     await recordEvent(trx, {
       category: 'content',
       severity: 'info',

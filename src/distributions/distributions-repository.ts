@@ -11,30 +11,31 @@ import type { DistributionReview, DistributionStatus, PostOptions } from './dist
 
 // ── The listing ──────────────────────────────────────────────────────────────────────────────────────
 
+/** What every read of a post selects (d: distributions, a: its account): the listing and the calendar. */
+export const postColumns = [
+  'd.id',
+  'd.content_id',
+  'd.account_id',
+  'a.username',
+  'd.platform',
+  'd.caption',
+  'd.hashtags',
+  'd.attempts',
+  'd.scheduled_at',
+  'd.options',
+  'd.review',
+  'd.cancelled_at',
+  'd.cancelled_by',
+  'd.posted_at',
+  'd.platform_post_id',
+  'd.created_at',
+] as const;
+
 const listed = (db: Executor) =>
   db
     .selectFrom('distributions as d')
     .innerJoin('accounts as a', 'a.id', 'd.account_id')
-    .select([
-      'd.id',
-      'd.content_id',
-      'd.account_id',
-      'a.username',
-      'd.platform',
-      'd.status',
-      'd.caption',
-      'd.hashtags',
-      'd.attempts',
-      'd.scheduled_at',
-      'd.options',
-      'd.review',
-      'd.cancelled_at',
-      'd.cancelled_by',
-      'd.posted_at',
-      'd.platform_post_id',
-      'd.created_at',
-      exactTime('d.created_at').as('cursor_time'),
-    ]);
+    .select([...postColumns, 'd.status', exactTime('d.created_at').as('cursor_time')]);
 
 export type DistributionRow = Awaited<ReturnType<ReturnType<typeof listed>['executeTakeFirstOrThrow']>>;
 

@@ -2,6 +2,7 @@
 // or all, with caption and hashtag edits, the others rejected; or reject them all. An approved post is
 // placed again if its slot passed while it waited, and gets its publish job at the slot; a rejected one is
 // settled and never planned again for its account. Each decision is audited with the reviewer.
+import type { AuditEntry } from '../audit/audit-model.ts';
 import { diffChanges, recordAudit } from '../audit/audit-service.ts';
 import type { Executor } from '../db/executor.ts';
 import { SoviError, invalidInput } from '../errors.ts';
@@ -110,18 +111,21 @@ export async function approvePosts(
         { review: 'approved', scheduledAt: a.scheduledAt },
       ),
     })),
-    ...outcome.rejected.map((r) => ({
-      actor,
-      action: 'distribution.reject',
-      targetType: 'distribution' as const,
-      targetId: r.id,
-      targetLabel: r.account,
-      changes: { review: { before: 'awaiting', after: 'rejected' } },
-      note: 'not approved with the content',
-    })),
+    ...outcome.rejected.map((r) => rejectionAudit(actor, r, 'not approved with the content')),
   ]);
   return outcome;
 }
+
+/** The audit record of one post rejected in review. */
+const rejectionAudit = (actor: string, post: { id: string; account: string }, note: string): AuditEntry => ({
+  actor,
+  action: 'distribution.reject',
+  targetType: 'distribution',
+  targetId: post.id,
+  targetLabel: post.account,
+  changes: { review: { before: 'awaiting', after: 'rejected' } },
+  note,
+});
 
 /** Rejects every open post of a content (its whole rejection), in `trx`; audited with the reason. */
 export async function rejectPosts(
@@ -135,15 +139,7 @@ export async function rejectPosts(
   const rejected = open.map((d) => ({ id: d.id, account: postLabel(d) }));
   await recordAudit(
     trx,
-    rejected.map((r) => ({
-      actor,
-      action: 'distribution.reject',
-      targetType: 'distribution' as const,
-      targetId: r.id,
-      targetLabel: r.account,
-      changes: { review: { before: 'awaiting', after: 'rejected' } },
-      note: reason,
-    })),
+    rejected.map((r) => rejectionAudit(actor, r, reason)),
   );
   return rejected;
 }
