@@ -90,7 +90,10 @@ export async function planDistributions(
   // Planning is a few milliseconds; the wait for another planner is short.
   await lockPlanning(trx);
   const dayStart = utcDayStart(now);
-  const gapStart = new Date(now.getTime() - policy.distribution.minGapMinutes * 60_000);
+  // No gap asked for: no account is held back by a post. (A gap of 0 measured from `now` would hold back
+  // an account whose post went out while this planner waited for the lock, after `now` was read.)
+  const gapMinutes = policy.distribution.minGapMinutes;
+  const gapStart = gapMinutes > 0 ? new Date(now.getTime() - gapMinutes * 60_000) : null;
 
   // Posts already out or planned today, per platform: what the daily quotas have left.
   const left = new Map<string, number>(

@@ -100,8 +100,8 @@ export interface CadenceQuery {
   contentId: string;
   nicheId: string;
   platforms: readonly string[];
-  /** An account's last post (or planned post) must be no later than this. */
-  gapStart: Date;
+  /** An account's last post (or planned post) must be no later than this; null: no gap. */
+  gapStart: Date | null;
   dayStart: Date;
   maxPostsPerAccountPerDay: number;
   limit: number;
@@ -124,8 +124,8 @@ export async function cadenceCandidates(
       AND NOT EXISTS (SELECT 1 FROM distributions d WHERE d.account_id = a.id AND d.content_id = ${q.contentId})
       -- An account with a posting schedule keeps its cadence through its slots (the planner's nextSlotFor).
       AND (EXISTS (SELECT 1 FROM posting_schedules s WHERE s.account_id = a.id OR s.niche_id = a.niche_id)
-        OR ((a.last_post_at IS NULL OR a.last_post_at <= ${q.gapStart})
-          AND NOT EXISTS (SELECT 1 FROM distributions d WHERE d.account_id = a.id AND d.status = 'pending' AND d.created_at > ${q.gapStart})
+        OR ((a.last_post_at IS NULL OR a.last_post_at <= coalesce(${q.gapStart}::timestamptz, 'infinity'))
+          AND NOT EXISTS (SELECT 1 FROM distributions d WHERE d.account_id = a.id AND d.status = 'pending' AND d.created_at > coalesce(${q.gapStart}::timestamptz, 'infinity'))
           AND (SELECT count(*) FROM distributions d
                WHERE d.account_id = a.id AND (d.posted_at >= ${q.dayStart} OR (d.status = 'pending' AND d.created_at >= ${q.dayStart})))
               < ${q.maxPostsPerAccountPerDay}))

@@ -1,16 +1,11 @@
 // The content worker on the job engine: queued production runs every stage and publishes each planned
 // distribution once, retries through the engine, and the sweep picks up content whose job was lost.
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
 import { createContent, getContent, produce } from '../../src/content/content-service.ts';
 import { defaultContentPolicy, type ContentPolicy } from '../../src/content/content-policy.ts';
-import { stubMedia } from '../../src/content/stub-media.ts';
-import { openDatabase, type Database } from '../../src/db/database.ts';
-import { prepareDatabase } from '../../src/db/prepare.ts';
-import { seededRandom } from '../../src/hooks/hook-selector.ts';
 import { addHook } from '../../src/hooks/hooks-service.ts';
-import { startContentWorker, type ContentWorker } from '../../src/jobs/content-worker.ts';
-import { createBoss } from '../../src/db/job-engine.ts';
+import type { ContentWorker } from '../../src/jobs/content-worker.ts';
+import { startTestContentWorker } from '../helpers/content-worker.ts';
 import { createSimulatorPublisher } from '../../src/plugins/simulator-publisher.ts';
 import { quietLogger, useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
@@ -32,38 +27,17 @@ const policy: ContentPolicy = {
 };
 
 async function startWorker(publisherOptions: Record<string, unknown> = {}): Promise<ContentWorker> {
-  const config = loadConfig({
-    DATABASE_URL: t.url,
-    SOVI_JOB_POOL_MAX: '3',
-    SOVI_DB_POOL_MAX: '4',
-    SOVI_CONTENT_CONCURRENCY: '2',
-  });
-  const database: Database = await openDatabase(config, quietLogger, { applicationName: 'test content' });
-  await prepareDatabase(database, config, quietLogger);
-  const boss = createBoss(database.connection, config.scheduler, quietLogger, {
-    migrate: false,
-    background: true,
-  });
-  await boss.start();
-  const worker = await startContentWorker({
-    config,
-    database,
-    logger: quietLogger,
-    boss,
-    media: stubMedia(),
+  const { worker, stop } = await startTestContentWorker(t, {
     policy,
-    publisher: createSimulatorPublisher(
-      { transientFailureRate: 0, rejectionRate: 0, removalRate: 0, ...publisherOptions },
-      { db: database.db, logger: quietLogger },
-    ),
-    scheduleSweeps: false,
-    random: seededRandom(5),
+    name: 'test content',
+    seed: 5,
+    publisher: (db) =>
+      createSimulatorPublisher(
+        { transientFailureRate: 0, rejectionRate: 0, removalRate: 0, ...publisherOptions },
+        { db, logger: quietLogger },
+      ),
   });
-  stops.push(async () => {
-    await worker.stop();
-    await boss.stop({ graceful: false, close: true });
-    await database.close();
-  });
+  stops.push(stop);
   return worker;
 }
 

@@ -3,22 +3,18 @@
 // zone), goes out at its slot through the simulator publisher, never reaches the third account, and a
 // failed post is retried for its account only. Every decision is in the audit trail.
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.ts';
 import { createContent, getContent, produce } from '../../src/content/content-service.ts';
 import { defaultContentPolicy, type ContentPolicy } from '../../src/content/content-policy.ts';
 import { approveContent } from '../../src/content/review-service.ts';
 import type { Script } from '../../src/content/content-model.ts';
-import { stubMedia } from '../../src/content/stub-media.ts';
-import { openDatabase, type Database } from '../../src/db/database.ts';
-import { prepareDatabase } from '../../src/db/prepare.ts';
-import { createBoss } from '../../src/db/job-engine.ts';
+import type { Database } from '../../src/db/database.ts';
 import { reschedulePost, retryPost } from '../../src/distributions/calendar-service.ts';
 import { planDistributions } from '../../src/distributions/distribution-planner.ts';
 import { setPostingSchedule } from '../../src/distributions/posting-schedules-service.ts';
 import { publishDistribution } from '../../src/distributions/publishing.ts';
-import { seededRandom } from '../../src/hooks/hook-selector.ts';
 import { addHook } from '../../src/hooks/hooks-service.ts';
-import { startContentWorker, type ContentWorker } from '../../src/jobs/content-worker.ts';
+import type { ContentWorker } from '../../src/jobs/content-worker.ts';
+import { startTestContentWorker } from '../helpers/content-worker.ts';
 import { PublishError, type Publisher } from '../../src/plugins/publisher.ts';
 import { createSimulatorPublisher } from '../../src/plugins/simulator-publisher.ts';
 import { quietLogger, useTestDatabase } from '../helpers/database.ts';
@@ -52,35 +48,13 @@ function refusingPublisher(db: Database['db'], refuse: Set<string>): Publisher {
 }
 
 async function startWorker(refuse: Set<string>): Promise<ContentWorker> {
-  const config = loadConfig({
-    DATABASE_URL: t.url,
-    SOVI_JOB_POOL_MAX: '3',
-    SOVI_DB_POOL_MAX: '4',
-    SOVI_CONTENT_CONCURRENCY: '2',
-  });
-  const database = await openDatabase(config, quietLogger, { applicationName: 'test workflow' });
-  await prepareDatabase(database, config, quietLogger);
-  const boss = createBoss(database.connection, config.scheduler, quietLogger, {
-    migrate: false,
-    background: true,
-  });
-  await boss.start();
-  const worker = await startContentWorker({
-    config,
-    database,
-    logger: quietLogger,
-    boss,
-    media: stubMedia(),
+  const { worker, stop } = await startTestContentWorker(t, {
     policy,
-    publisher: refusingPublisher(database.db, refuse),
-    scheduleSweeps: false,
-    random: seededRandom(3),
+    name: 'test workflow',
+    seed: 3,
+    publisher: (db) => refusingPublisher(db, refuse),
   });
-  stops.push(async () => {
-    await worker.stop();
-    await boss.stop({ graceful: false, close: true });
-    await database.close();
-  });
+  stops.push(stop);
   return worker;
 }
 

@@ -86,6 +86,35 @@ const secretInputs = [
 type SecretName = (typeof secretInputs)[number][0];
 
 /** A new account. Its secrets go to the server once, sealed there by the vault; nothing shows them again. */
+/** Where an account sits and what it says: its niche, its phone and its bio, as adding and editing ask. */
+function AccountFields(props: {
+  niches: Parameters<typeof NicheSelect>[0]['niches'];
+  devices: Parameters<typeof DeviceSelect>[0]['devices'];
+  niche: [string, (value: string) => void];
+  device: [string, (value: string) => void];
+  bio: [string, (value: string) => void];
+}) {
+  const [bio, setBio] = props.bio;
+  return (
+    <>
+      <div class="form-row">
+        <NicheSelect niches={props.niches} value={props.niche[0]} onChange={props.niche[1]} />
+        <DeviceSelect devices={props.devices} value={props.device[0]} onChange={props.device[1]} />
+      </div>
+      <label>
+        Bio
+        <textarea
+          name="bio"
+          rows={2}
+          maxLength={2000}
+          value={bio}
+          onInput={(e) => setBio(e.currentTarget.value)}
+        />
+      </label>
+    </>
+  );
+}
+
 export function AddAccountForm(props: { niches: Niches; devices: Devices; onAdded: (a: Account) => void }) {
   const [platform, setPlatform] = useState<Platform>(platforms[0]);
   const [username, setUsername] = useState('');
@@ -142,20 +171,13 @@ export function AddAccountForm(props: { niches: Niches; devices: Devices; onAdde
           />
         </label>
       </div>
-      <div class="form-row">
-        <NicheSelect niches={props.niches} value={niche} onChange={setNiche} />
-        <DeviceSelect devices={props.devices} value={device} onChange={setDevice} />
-      </div>
-      <label>
-        Bio
-        <textarea
-          name="bio"
-          rows={2}
-          maxLength={2000}
-          value={bio}
-          onInput={(e) => setBio(e.currentTarget.value)}
-        />
-      </label>
+      <AccountFields
+        niches={props.niches}
+        devices={props.devices}
+        niche={[niche, setNiche]}
+        device={[device, setDevice]}
+        bio={[bio, setBio]}
+      />
       <fieldset class="secrets">
         <legend>Secrets (sealed on the server, never shown back)</legend>
         {secretInputs.map(([name, text]) => (
@@ -399,20 +421,13 @@ export function EditAccountForm(props: {
   };
   return (
     <form class="stack" onSubmit={submit} aria-label="Edit account">
-      <div class="form-row">
-        <NicheSelect niches={props.niches} value={niche} onChange={setNiche} />
-        <DeviceSelect devices={props.devices} value={device} onChange={setDevice} />
-      </div>
-      <label>
-        Bio
-        <textarea
-          name="bio"
-          rows={2}
-          maxLength={2000}
-          value={bio}
-          onInput={(e) => setBio(e.currentTarget.value)}
-        />
-      </label>
+      <AccountFields
+        niches={props.niches}
+        devices={props.devices}
+        niche={[niche, setNiche]}
+        device={[device, setDevice]}
+        bio={[bio, setBio]}
+      />
       <ErrorNote error={write.error} />
       <p class="form-row">
         <button type="submit" class="primary" disabled={write.busy}>

@@ -150,6 +150,24 @@ export function FormActions(props: { busy: boolean; submit: ComponentChildren; o
   );
 }
 
+/** A button that opens (or closes) a row's inline form; aria-expanded says which. */
+export function FormToggle(props: { label: string; open: boolean; onToggle: () => void }) {
+  return (
+    <button type="button" aria-expanded={props.open} onClick={props.onToggle}>
+      {props.label}
+    </button>
+  );
+}
+
+/** The table row under a row that holds its inline form, across the table's `columns` columns. */
+export function FormRow({ columns, children }: { columns: number; children: ComponentChildren }) {
+  return (
+    <tr>
+      <td colSpan={columns}>{children}</td>
+    </tr>
+  );
+}
+
 /** The submission's error when no field of this form shows it (`fields`: the form's field names). */
 export function FormError({ error, fields }: { error: Error | undefined; fields: string[] }) {
   if (!error || fieldError(error, ...fields)) return null;

@@ -16,6 +16,7 @@ import { accountStates, platforms } from '../domain.ts';
 import { compact, dateTime, label, phaseDay, statePhase, timeAgo } from '../format.ts';
 import { useCan } from '../permissions.tsx';
 import { setQuery, useLocation } from '../router.ts';
+import { FilterSelect } from '../components/filter-select.tsx';
 import { accountStateTone } from '../tones.ts';
 import { useData, usePaged } from '../use-data.ts';
 
@@ -106,43 +107,27 @@ export function Accounts() {
         </Section>
       )}
       <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="Account filters">
-        <label>
-          Platform
-          <select
-            name="platform"
-            value={platform}
-            onChange={(e) => setQuery({ platform: e.currentTarget.value })}
-          >
-            <option value="">any</option>
-            {platforms.map((p) => (
-              <option key={p} value={p}>
-                {p}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          State
-          <select name="state" value={state} onChange={(e) => setQuery({ state: e.currentTarget.value })}>
-            <option value="">any</option>
-            {accountStates.map((s) => (
-              <option key={s} value={s}>
-                {label(s)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Niche
-          <select name="niche" value={niche} onChange={(e) => setQuery({ niche: e.currentTarget.value })}>
-            <option value="">any</option>
-            {niches.data?.map((n) => (
-              <option key={n.slug} value={n.slug}>
-                {n.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect
+          label="Platform"
+          name="platform"
+          value={platform}
+          any="any"
+          options={platforms.map((p) => [p, p] as const)}
+        />
+        <FilterSelect
+          label="State"
+          name="state"
+          value={state}
+          any="any"
+          options={accountStates.map((s) => [s, label(s)] as const)}
+        />
+        <FilterSelect
+          label="Niche"
+          name="niche"
+          value={niche}
+          any="any"
+          options={niches.data?.map((n) => [n.slug, n.name] as const)}
+        />
         <label>
           Deleted
           <select

@@ -10,6 +10,7 @@ import { platforms } from '../domain.ts';
 import { dateTime, label } from '../format.ts';
 import { useCan } from '../permissions.tsx';
 import { setQuery, useLocation } from '../router.ts';
+import { FilterSelect } from '../components/filter-select.tsx';
 import { calendarStateTone } from '../tones.ts';
 import type { Ok } from '../types.ts';
 import { useData } from '../use-data.ts';
@@ -271,32 +272,20 @@ export function Calendar() {
             <option value="month">month</option>
           </select>
         </label>
-        <label>
-          Niche
-          <select name="niche" value={niche} onChange={(e) => setQuery({ niche: e.currentTarget.value })}>
-            <option value="">every niche</option>
-            {niches.data?.map((n) => (
-              <option key={n.slug} value={n.slug}>
-                {n.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Platform
-          <select
-            name="platform"
-            value={platform}
-            onChange={(e) => setQuery({ platform: e.currentTarget.value })}
-          >
-            <option value="">every platform</option>
-            {platforms.map((p) => (
-              <option key={p} value={p}>
-                {p}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect
+          label="Niche"
+          name="niche"
+          value={niche}
+          any="every niche"
+          options={niches.data?.map((n) => [n.slug, n.name] as const)}
+        />
+        <FilterSelect
+          label="Platform"
+          name="platform"
+          value={platform}
+          any="every platform"
+          options={platforms.map((p) => [p, p] as const)}
+        />
         <label>
           Account
           <input

@@ -8,6 +8,7 @@ import { productionStatuses } from '../domain.ts';
 import { dateTime, label, percent, timeAgo } from '../format.ts';
 import { useCan } from '../permissions.tsx';
 import { setQuery, useLocation } from '../router.ts';
+import { FilterSelect } from '../components/filter-select.tsx';
 import { ContentStatus } from '../components/content-status.tsx';
 import type { Content } from '../types.ts';
 import { useData, usePaged } from '../use-data.ts';
@@ -118,39 +119,27 @@ export function ContentLibrary() {
             onChange={(e) => setQuery({ q: e.currentTarget.value.trim() })}
           />
         </label>
-        <label>
-          Niche
-          <select name="niche" value={niche} onChange={(e) => setQuery({ niche: e.currentTarget.value })}>
-            <option value="">any</option>
-            {niches.data?.map((n) => (
-              <option key={n.slug} value={n.slug}>
-                {n.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Status
-          <select name="status" value={status} onChange={(e) => setQuery({ status: e.currentTarget.value })}>
-            <option value="">any</option>
-            {productionStatuses.map((s) => (
-              <option key={s} value={s}>
-                {label(s)}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Format
-          <select name="format" value={format} onChange={(e) => setQuery({ format: e.currentTarget.value })}>
-            <option value="">any</option>
-            {formats.data?.map((f) => (
-              <option key={f} value={f}>
-                {label(f)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect
+          label="Niche"
+          name="niche"
+          value={niche}
+          any="any"
+          options={niches.data?.map((n) => [n.slug, n.name] as const)}
+        />
+        <FilterSelect
+          label="Status"
+          name="status"
+          value={status}
+          any="any"
+          options={productionStatuses.map((s) => [s, label(s)] as const)}
+        />
+        <FilterSelect
+          label="Format"
+          name="format"
+          value={format}
+          any="any"
+          options={formats.data?.map((f) => [f, label(f)] as const)}
+        />
         <label>
           Created from
           <input

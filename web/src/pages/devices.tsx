@@ -6,7 +6,8 @@ import { get, getAll } from '../api.ts';
 import { Badge, Cmd, Empty, ErrorNote, Facts, Loading, Meter, Section } from '../components/ui.tsx';
 import { deviceStatuses } from '../domain.ts';
 import { dateTime, label, num, percent, phaseDay, timeAgo } from '../format.ts';
-import { setQuery, useLocation } from '../router.ts';
+import { useLocation } from '../router.ts';
+import { FilterSelect } from '../components/filter-select.tsx';
 import { accountStateTone, deviceStatusTone, severityTone } from '../tones.ts';
 import type { Device, Settings, WarmingSession } from '../types.ts';
 import { useData } from '../use-data.ts';
@@ -142,17 +143,13 @@ export function Devices() {
         </section>
       )}
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Status
-          <select name="status" value={status} onChange={(e) => setQuery({ status: e.currentTarget.value })}>
-            <option value="">any</option>
-            {deviceStatuses.map((s) => (
-              <option key={s} value={s}>
-                {label(s)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect
+          label="Status"
+          name="status"
+          value={status}
+          any="any"
+          options={deviceStatuses.map((s) => [s, label(s)] as const)}
+        />
       </form>
       <ErrorNote error={error} />
       <Loading when={loading && !data} />

@@ -9,6 +9,7 @@ import { severities } from '../domain.ts';
 import { dateTime, label, timeAgo } from '../format.ts';
 import { useCan } from '../permissions.tsx';
 import { setQuery, useLocation } from '../router.ts';
+import { FilterSelect } from '../components/filter-select.tsx';
 import { severityTone } from '../tones.ts';
 import type { SystemEvent } from '../types.ts';
 import { useData, usePaged } from '../use-data.ts';
@@ -204,21 +205,13 @@ function Inbox() {
       }
     >
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Severity
-          <select
-            name="severity"
-            value={severity}
-            onChange={(e) => setQuery({ severity: e.currentTarget.value })}
-          >
-            <option value="">any</option>
-            {severities.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect
+          label="Severity"
+          name="severity"
+          value={severity}
+          any="any"
+          options={severities.map((s) => [s, s] as const)}
+        />
         <label>
           Category
           <select

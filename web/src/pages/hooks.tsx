@@ -11,11 +11,14 @@ import {
   fieldError,
   formValues,
   useSubmission,
+  FormRow,
+  FormToggle,
 } from '../components/forms.tsx';
 import { Badge, Empty, ErrorNote, Loading, MoreButton } from '../components/ui.tsx';
 import { label, num } from '../format.ts';
 import { useCan } from '../permissions.tsx';
-import { setQuery, useLocation } from '../router.ts';
+import { useLocation } from '../router.ts';
+import { FilterSelect } from '../components/filter-select.tsx';
 import type { Hook, Niche } from '../types.ts';
 import { usePaged } from '../use-data.ts';
 import { useNiches } from './accounts.tsx';
@@ -240,17 +243,13 @@ export function Hooks() {
         </p>
       )}
       <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="Hook filters">
-        <label>
-          Niche
-          <select name="niche" value={niche} onChange={(e) => setQuery({ niche: e.currentTarget.value })}>
-            <option value="">any</option>
-            {nicheList.map((n) => (
-              <option key={n.id} value={n.slug}>
-                {n.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect
+          label="Niche"
+          name="niche"
+          value={niche}
+          any="any"
+          options={nicheList.map((n) => [n.slug, n.name] as const)}
+        />
       </form>
       <ErrorNote error={error} />
       <Loading when={loading && !data} />
@@ -292,29 +291,25 @@ export function Hooks() {
                   {canWrite && (
                     <td data-label="Actions">
                       <div class="actions wrap">
-                        <button
-                          type="button"
-                          aria-expanded={editing === h.id}
-                          onClick={() => setEditing(editing === h.id ? null : h.id)}
-                        >
-                          Edit
-                        </button>
+                        <FormToggle
+                          label="Edit"
+                          open={editing === h.id}
+                          onToggle={() => setEditing(editing === h.id ? null : h.id)}
+                        />
                         <RetireButton hook={h} onDone={reload} />
                       </div>
                     </td>
                   )}
                 </tr>,
                 editing === h.id && (
-                  <tr key={`${h.id}-edit`}>
-                    <td colSpan={4}>
-                      <HookForm
-                        hook={h}
-                        niches={nicheList}
-                        onCancel={() => setEditing(null)}
-                        onDone={() => done('Hook saved.')}
-                      />
-                    </td>
-                  </tr>
+                  <FormRow key={`${h.id}-edit`} columns={4}>
+                    <HookForm
+                      hook={h}
+                      niches={nicheList}
+                      onCancel={() => setEditing(null)}
+                      onDone={() => done('Hook saved.')}
+                    />
+                  </FormRow>
                 ),
               ])}
             </tbody>

@@ -9,6 +9,8 @@ import {
   FormError,
   formValues,
   useSubmission,
+  FormRow,
+  FormToggle,
 } from '../components/forms.tsx';
 import { Badge, Empty, ErrorNote, Loading } from '../components/ui.tsx';
 import { useCan } from '../permissions.tsx';
@@ -152,31 +154,27 @@ export function Niches() {
                   {canWrite && (
                     <td data-label="Actions">
                       <div class="actions wrap">
-                        <button
-                          type="button"
-                          aria-expanded={editing === n.id}
-                          onClick={() => setEditing(editing === n.id ? null : n.id)}
-                        >
-                          Edit
-                        </button>
+                        <FormToggle
+                          label="Edit"
+                          open={editing === n.id}
+                          onToggle={() => setEditing(editing === n.id ? null : n.id)}
+                        />
                         <StatusButton niche={n} onDone={reload} />
                       </div>
                     </td>
                   )}
                 </tr>,
                 editing === n.id && (
-                  <tr key={`${n.id}-edit`}>
-                    <td colSpan={4}>
-                      <NicheForm
-                        niche={n}
-                        onCancel={() => setEditing(null)}
-                        onDone={() => {
-                          setEditing(null);
-                          reload();
-                        }}
-                      />
-                    </td>
-                  </tr>
+                  <FormRow key={`${n.id}-edit`} columns={4}>
+                    <NicheForm
+                      niche={n}
+                      onCancel={() => setEditing(null)}
+                      onDone={() => {
+                        setEditing(null);
+                        reload();
+                      }}
+                    />
+                  </FormRow>
                 ),
               ])}
             </tbody>

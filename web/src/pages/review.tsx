@@ -7,7 +7,8 @@ import { get, post } from '../api.ts';
 import { Badge, Empty, ErrorNote, Loading, Section } from '../components/ui.tsx';
 import { dateTime, label, timeAgo } from '../format.ts';
 import { useCan } from '../permissions.tsx';
-import { setQuery, useLocation } from '../router.ts';
+import { useLocation } from '../router.ts';
+import { FilterSelect } from '../components/filter-select.tsx';
 import type { Ok } from '../types.ts';
 import { useData } from '../use-data.ts';
 import { useNiches } from './accounts.tsx';
@@ -263,17 +264,13 @@ export function Review() {
     <div class="page">
       <h1>Review</h1>
       <form class="filters" aria-label="Review filters" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Niche
-          <select name="niche" value={niche} onChange={(e) => setQuery({ niche: e.currentTarget.value })}>
-            <option value="">every niche</option>
-            {niches.data?.map((n) => (
-              <option key={n.slug} value={n.slug}>
-                {n.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect
+          label="Niche"
+          name="niche"
+          value={niche}
+          any="every niche"
+          options={niches.data?.map((n) => [n.slug, n.name] as const)}
+        />
       </form>
       {message && (
         <p class="note" role="status">

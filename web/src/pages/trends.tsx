@@ -5,6 +5,7 @@ import { Cmd, Empty, ErrorNote, Loading, Meter, MoreButton } from '../components
 import { compact, dateTime, label, num, timeAgo } from '../format.ts';
 import { useCan } from '../permissions.tsx';
 import { setQuery, useLocation } from '../router.ts';
+import { FilterSelect } from '../components/filter-select.tsx';
 import type { Content, Trend } from '../types.ts';
 import { usePaged } from '../use-data.ts';
 import { useNiches } from './accounts.tsx';
@@ -67,17 +68,13 @@ export function Trends() {
     <div class="page">
       <h1>Trends</h1>
       <form class="filters" onSubmit={(e) => e.preventDefault()}>
-        <label>
-          Niche
-          <select name="niche" value={niche} onChange={(e) => setQuery({ niche: e.currentTarget.value })}>
-            <option value="">any</option>
-            {niches.data?.map((n) => (
-              <option key={n.slug} value={n.slug}>
-                {n.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect
+          label="Niche"
+          name="niche"
+          value={niche}
+          any="any"
+          options={niches.data?.map((n) => [n.slug, n.name] as const)}
+        />
         <label class="check">
           <input
             type="checkbox"

@@ -11,6 +11,8 @@ import {
   FormActions,
   formValues,
   useSubmission,
+  FormRow,
+  FormToggle,
 } from '../components/forms.tsx';
 import { NewPassword, NicheChoice, nichesOf, passwordOf } from '../components/people-forms.tsx';
 import { Badge, Empty, ErrorNote, Loading } from '../components/ui.tsx';
@@ -240,39 +242,33 @@ export function Users() {
                   </td>
                   <td data-label="Actions">
                     <div class="actions wrap">
-                      <button
-                        type="button"
-                        aria-expanded={open?.id === u.id && open.form === 'edit'}
-                        onClick={() => toggle(u.id, 'edit')}
-                      >
-                        Edit
-                      </button>
-                      <button
-                        type="button"
-                        aria-expanded={open?.id === u.id && open.form === 'password'}
-                        onClick={() => toggle(u.id, 'password')}
-                      >
-                        Reset password
-                      </button>
+                      <FormToggle
+                        label="Edit"
+                        open={open?.id === u.id && open.form === 'edit'}
+                        onToggle={() => toggle(u.id, 'edit')}
+                      />
+                      <FormToggle
+                        label="Reset password"
+                        open={open?.id === u.id && open.form === 'password'}
+                        onToggle={() => toggle(u.id, 'password')}
+                      />
                       <DisableButton user={u} onDone={users.reload} />
                     </div>
                   </td>
                 </tr>,
                 open?.id === u.id && (
-                  <tr key={`${u.id}-${open.form}`}>
-                    <td colSpan={6}>
-                      {open.form === 'edit' ? (
-                        <EditUser
-                          user={u}
-                          niches={nicheList}
-                          onCancel={() => setOpen(null)}
-                          onDone={closeAndReload}
-                        />
-                      ) : (
-                        <ResetPassword user={u} onCancel={() => setOpen(null)} onDone={closeAndReload} />
-                      )}
-                    </td>
-                  </tr>
+                  <FormRow key={`${u.id}-${open.form}`} columns={6}>
+                    {open.form === 'edit' ? (
+                      <EditUser
+                        user={u}
+                        niches={nicheList}
+                        onCancel={() => setOpen(null)}
+                        onDone={closeAndReload}
+                      />
+                    ) : (
+                      <ResetPassword user={u} onCancel={() => setOpen(null)} onDone={closeAndReload} />
+                    )}
+                  </FormRow>
                 ),
               ])}
             </tbody>
