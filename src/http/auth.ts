@@ -38,6 +38,8 @@ declare module 'fastify' {
     public?: boolean;
     /** What the route does, from src/auth/roles.ts: the least role allowed follows from it. */
     action?: Action;
+    /** The handler names each batch item holding a NUL byte by its line itself (see nul-bytes.ts). */
+    namesNulBytesByItem?: boolean;
   }
 }
 

@@ -26,7 +26,7 @@ import fs from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { importRefused, type ImportIssue } from '../csv-import.ts';
+import { importRefused, nulBytePath, type ImportIssue } from '../csv-import.ts';
 import { invalidInput } from '../errors.ts';
 import { withClientTransaction } from '../db/client-transaction.ts';
 import { relayCopy } from '../db/copy-relay.ts';
@@ -106,6 +106,7 @@ export async function ingestSnapshotFile(
         },
       });
       await pipeline(fs.createReadStream(file), counter, stageCopy(client, staged));
+      return undefined;
     },
     async (client) => {
       const checked: CheckedLines = { badRows: 0, issues: [] };
@@ -125,14 +126,36 @@ export async function ingestSnapshots(
   settings: IngestSettings,
 ): Promise<IngestReport> {
   const staged: StagedFormat = { kind: 'json' };
+  // JSON.stringify never emits a raw control character, so a line can never contain the staging format's
+  // quote or delimiter (see stageCopy).
+  const lines = rows.map((row) => JSON.stringify(row ?? null));
+  // An item holding a NUL byte cannot be staged (jsonb refuses \u0000): it is a bad row named by its line,
+  // and the others are staged numbered as they stand in the batch. Only then is any item walked.
+  const unstorable = lines.some((line) => line.includes('\\u0000'))
+    ? rows.flatMap((row, i) => {
+        const at = nulBytePath(row, 'item');
+        return at === undefined
+          ? []
+          : [{ line: i + 1, message: `${at}: contains a NUL byte (\\u0000), which cannot be stored` }];
+      })
+    : [];
   return ingest(pool, 'batch', staged, settings, async (client) => {
-    // JSON.stringify never emits a raw control character, so a line can never contain the staging
-    // format's quote or delimiter (see stageCopy).
-    const text = rows.map((row) => JSON.stringify(row ?? null)).join('\n');
-    const copy = stageCopy(client, staged);
-    await pipeline(async function* () {
-      yield Buffer.from(text);
-    }, copy);
+    if (unstorable.length === 0) {
+      const copy = stageCopy(client, staged);
+      await pipeline(async function* () {
+        yield Buffer.from(lines.join('\n'));
+      }, copy);
+      return undefined;
+    }
+    const bad = new Set(unstorable.map((issue) => issue.line));
+    const numbered = lines.flatMap((line, i) => (bad.has(i + 1) ? [] : [`${i + 1}\x02${line}\n`]));
+    await pipeline(
+      async function* () {
+        yield Buffer.from(numbered.join(''));
+      },
+      restageCopy(client, staged),
+    );
+    return { badRows: unstorable.length, issues: unstorable.slice(0, REPORTED_ROWS) };
   });
 }
 
@@ -141,7 +164,8 @@ async function ingest(
   source: string,
   format: StagedFormat,
   settings: IngestSettings,
-  load: (client: pg.PoolClient) => Promise<void>,
+  /** Stages the source; what it could not stage, it returns as bad rows. */
+  load: (client: pg.PoolClient) => Promise<CheckedLines | undefined>,
   /** Stages what can be read of a source COPY could not read, and says what could not. */
   reload?: (client: pg.PoolClient) => Promise<CheckedLines>,
 ): Promise<IngestReport> {
@@ -151,7 +175,7 @@ async function ingest(
     await createStage(staging, format);
     let unreadable: CheckedLines = { badRows: 0, issues: [] };
     try {
-      await load(staging);
+      unreadable = (await load(staging)) ?? unreadable;
     } catch (err) {
       if (!reload || !(isDataException(err) || isIntegrityViolation(err))) throw copyRefused(source, err);
       await undoStage(staging);

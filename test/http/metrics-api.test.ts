@@ -150,6 +150,40 @@ describe('metric snapshots', () => {
     expect(rows).toHaveLength(1);
   });
 
+  it('name an item holding a NUL byte by its line: refused whole, or left out with onBadRows skip', async () => {
+    // A post of its own, in another niche, so that the reads below see only their own rows.
+    const niche = (await t.pool.query(`SELECT id FROM niches WHERE slug = 'personal_finance'`)).rows[0].id;
+    const account = await factories.account(t.pool, { niche_id: niche, username: 'metrics_nul_user' });
+    const content = await factories.content(t.pool, { niche_id: niche, topic: 'nul bytes' });
+    const post = await factories.distribution(t.pool, {
+      content_id: content.id,
+      account_id: account.id,
+      status: 'posted',
+      posted_at: new Date(base - HOUR),
+    });
+    const before = await stored();
+    const snapshots = [
+      { time: at(0), distribution_id: String(post.id), views: 7000 },
+      { time: '\u0000', distribution_id: String(post.id), views: 7000 },
+      { time: at(1), distribution_id: String(post.id), views: 'lots' },
+    ];
+    const refused = await ingest({ snapshots });
+    expect(refused.statusCode, refused.body).toBe(400);
+    const error = refused.json().error;
+    expect(error.message).toMatch(/line 2/);
+    expect(error).toMatchObject({ field: 'body.snapshots', badRows: 2 });
+    expect(error.issues).toEqual([
+      { line: 2, message: expect.stringMatching(/^item\.time: contains a NUL byte/) },
+      expect.objectContaining({ line: 3, field: 'views' }),
+    ]);
+    expect(await stored()).toBe(before);
+
+    const skipped = await ingest({ snapshots, onBadRows: 'skip' });
+    expect(skipped.statusCode, skipped.body).toBe(200);
+    expect(skipped.json()).toMatchObject({ rows: 3, inserted: 1, skippedRows: 2 });
+    expect(await stored()).toBe(before + 1);
+  });
+
   it('batches of the wrong shape or size are a 400 naming the field', async () => {
     const empty = await ingest({ snapshots: [] });
     expect(fieldsOf(empty)).toEqual(['body.snapshots']);

@@ -124,7 +124,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
   app.post(
     '/metrics/snapshots',
     {
-      config: { action: 'metrics.write' },
+      config: { action: 'metrics.write', namesNulBytesByItem: true },
       bodyLimit: BATCH_BODY_LIMIT,
       schema: {
         tags: ['metrics'],
