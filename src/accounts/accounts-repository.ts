@@ -6,6 +6,7 @@ import type { Executor } from '../db/executor.ts';
 import { exactTime } from '../db/keyset.ts';
 import { dueCondition, dueOrder } from '../warming/due-rule.ts';
 import type { WarmingPolicy } from '../warming/warming-policy.ts';
+import { updatedAny } from '../db/updated.ts';
 
 export type AccountRow = Selectable<Accounts> & { niche_slug: string | null; device_name: string | null };
 export type NewAccountRow = Insertable<Accounts> & { id: string };
@@ -249,8 +250,7 @@ export async function updateAccountRow(
   id: string,
   patch: Updateable<Accounts>,
 ): Promise<boolean> {
-  const result = await db.updateTable('accounts').set(patch).where('id', '=', id).executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+  return updatedAny(db.updateTable('accounts').set(patch).where('id', '=', id));
 }
 
 /**

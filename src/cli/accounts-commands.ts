@@ -10,28 +10,20 @@ import {
   type AccountState,
   type SecretField,
 } from '../accounts/account-model.ts';
-import {
-  addAccount,
-  deleteAccount,
-  getAccount,
-  listAccounts,
-  restoreAccount,
-  updateAccount,
-  type AccountDeps,
-} from '../accounts/accounts-service.ts';
+import * as accountService from '../accounts/accounts-service.ts';
 import { currentTotp, revealSecrets } from '../accounts/account-secrets.ts';
 import { setAccountState } from '../accounts/account-state.ts';
 import { invalidInput } from '../errors.ts';
 import { action, type CliContext } from './context.ts';
-import { json, shortTime, table } from './format.ts';
+import { fields, json, shortTime, table } from './format.ts';
 import { parseInteger, parseList } from './parse.ts';
 import { progress } from './progress.ts';
 import { readSecrets } from './secret-input.ts';
 import { platforms } from '../platforms.ts';
-import { listCommand, listing, nextPage } from './read-command.ts';
+import { changeCommand, listCommand, listing, nextPage } from './read-command.ts';
 import { registerPostingScheduleCommands } from './posting-schedule-subcommands.ts';
 
-async function deps(ctx: CliContext): Promise<AccountDeps> {
+async function deps(ctx: CliContext): Promise<accountService.AccountDeps> {
   return {
     db: (await ctx.database()).db,
     vault: ctx.vault,
@@ -61,22 +53,22 @@ function describe(a: Account): string {
       ? `set (key ${s.keyId})`
       : `set, under key "${s.keyId ?? '?'}" which is NOT configured`;
   };
-  return [
-    `id                 ${a.id}`,
-    `account            ${a.platform}:${a.username}${a.deletedAt ? `  (DELETED ${shortTime(a.deletedAt)})` : ''}`,
-    `state              ${a.state}   (next: ${allowedTransitions(a.state).join(', ') || 'none, terminal'})`,
-    `niche              ${a.nicheSlug ?? '-'}`,
-    `device             ${a.deviceName ?? '-'}`,
-    `warming day        ${a.warmingDayCount}`,
-    `followers          ${a.followers} (following ${a.following})`,
-    `last warmed        ${shortTime(a.lastWarmedAt) || 'never'}`,
-    `last post          ${shortTime(a.lastPostAt) || 'never'}`,
-    `last activity      ${shortTime(a.lastActivityAt) || 'never'}`,
-    `bio                ${a.bio ?? '-'}`,
-    ...secretFields.map((f) => `${f.padEnd(19)}${secret(f)}`),
-    `created            ${shortTime(a.createdAt)}`,
-    `updated            ${shortTime(a.updatedAt)}`,
-  ].join('\n');
+  return fields([
+    ['id', a.id],
+    ['account', `${a.platform}:${a.username}${a.deletedAt ? `  (DELETED ${shortTime(a.deletedAt)})` : ''}`],
+    ['state', `${a.state}   (next: ${allowedTransitions(a.state).join(', ') || 'none, terminal'})`],
+    ['niche', a.nicheSlug ?? '-'],
+    ['device', a.deviceName ?? '-'],
+    ['warming day', a.warmingDayCount],
+    ['followers', `${a.followers} (following ${a.following})`],
+    ['last warmed', shortTime(a.lastWarmedAt) || 'never'],
+    ['last post', shortTime(a.lastPostAt) || 'never'],
+    ['last activity', shortTime(a.lastActivityAt) || 'never'],
+    ['bio', a.bio ?? '-'],
+    ...secretFields.map((f) => [f, secret(f)] as const),
+    ['created', shortTime(a.createdAt)],
+    ['updated', shortTime(a.updatedAt)],
+  ]);
 }
 
 export function registerAccountsCommands(accounts: Command): void {
@@ -102,7 +94,7 @@ export function registerAccountsCommands(accounts: Command): void {
     .action(
       action(async (ctx, o: Record<string, string | number | boolean | undefined>) => {
         const secrets = o.secrets === false ? {} : await readSecrets();
-        const account = await addAccount(await deps(ctx), {
+        const account = await accountService.addAccount(await deps(ctx), {
           platform: String(o.platform),
           username: String(o.username),
           niche: o.niche as string | undefined,
@@ -184,7 +176,7 @@ export function registerAccountsCommands(accounts: Command): void {
       },
       page,
     ) => {
-      const found = await listAccounts(await deps(ctx), {
+      const found = await accountService.listAccounts(await deps(ctx), {
         platform: o.platform,
         state: o.state,
         niche: o.niche,
@@ -244,7 +236,7 @@ export function registerAccountsCommands(accounts: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (ctx, ref: string, o: { json?: boolean }) => {
-        const account = await getAccount(await deps(ctx), ref);
+        const account = await accountService.getAccount(await deps(ctx), ref);
         ctx.print(o.json ? json(account) : describe(account));
       }),
     );
@@ -273,7 +265,7 @@ export function registerAccountsCommands(accounts: Command): void {
           }
           secrets[field as SecretField] = null;
         }
-        const account = await updateAccount(await deps(ctx), ref, {
+        const account = await accountService.updateAccount(await deps(ctx), ref, {
           username: o.username as string | undefined,
           niche: o.niche === false ? null : (o.niche as string | undefined),
           device: o.device === false ? null : (o.device as string | undefined),
@@ -293,20 +285,17 @@ export function registerAccountsCommands(accounts: Command): void {
     .option('--reason <text>', 'why')
     .action(
       action(async (ctx, ref: string, o: { reason?: string }) => {
-        const account = await deleteAccount(await deps(ctx), ref, o.reason);
+        const account = await accountService.deleteAccount(await deps(ctx), ref, o.reason);
         ctx.print(`deleted ${account.platform}:${account.username} (${account.id})`);
       }),
     );
 
-  accounts
-    .command('restore <account>')
-    .description('restore a soft-deleted account (by id)')
-    .action(
-      action(async (ctx, ref: string) => {
-        const account = await restoreAccount(await deps(ctx), ref);
-        ctx.print(`restored ${account.platform}:${account.username}`);
-      }),
-    );
+  changeCommand(accounts, {
+    spec: 'restore <account>',
+    description: 'restore a soft-deleted account (by id)',
+    run: async (ctx, ref: string) => accountService.restoreAccount(await deps(ctx), ref),
+    text: (account) => `restored ${account.platform}:${account.username}`,
+  });
 
   accounts
     .command('set-state <account> <state>')
@@ -360,7 +349,7 @@ export function registerAccountsCommands(accounts: Command): void {
             : Object.keys(secrets).length === 0
               ? 'no secrets are set'
               : Object.entries(secrets)
-                  .map(([k, v]) => `${k.padEnd(18)}${v}`)
+                  .map(([k, v]) => [k, v] as const)
                   .join('\n'),
         );
       }),

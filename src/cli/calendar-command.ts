@@ -10,6 +10,15 @@ import { action } from './context.ts';
 import { json, shortTime, table } from './format.ts';
 import { parseChoice } from './parse.ts';
 
+interface CalendarOptions {
+  from?: string;
+  to?: string;
+  account?: string;
+  niche?: string;
+  platform?: (typeof platforms)[number];
+  json?: boolean;
+}
+
 export function registerCalendarCommand(calendar: Command): void {
   calendar
     .option('--from <time>', 'from (ISO-8601, or a duration ago like 1d); default the start of today, UTC')
@@ -21,46 +30,34 @@ export function registerCalendarCommand(calendar: Command): void {
     )
     .option('--json', 'print JSON')
     .action(
-      action(
-        async (
-          ctx,
-          o: {
-            from?: string;
-            to?: string;
-            account?: string;
-            niche?: string;
-            platform?: (typeof platforms)[number];
-            json?: boolean;
-          },
-        ) => {
-          const { db } = await ctx.database();
-          const found = await listCalendar(db, {
-            from: o.from === undefined ? undefined : parseTime('--from', o.from),
-            to: o.to === undefined ? undefined : parseTime('--to', o.to),
-            accountId: o.account === undefined ? undefined : await resolveAccount(db, o.account, '--account'),
-            nicheId: o.niche === undefined ? undefined : await resolveNiche(db, o.niche, '--niche'),
-            platform: o.platform,
-          });
-          if (o.json) return ctx.print(json(found));
-          const range = `${shortTime(found.from)} – ${shortTime(found.to)}`;
-          if (found.entries.length === 0) return ctx.print(`nothing on the calendar ${range}`);
-          ctx.print(
-            [
-              table(
-                ['when', 'state', 'account', 'niche', 'topic', 'distribution'],
-                found.entries.map((e) => [
-                  shortTime(e.at),
-                  e.state,
-                  `${e.platform}:${e.username}`,
-                  e.nicheSlug,
-                  e.topic,
-                  e.id,
-                ]),
-              ),
-              ...(found.truncated ? ['(more posts in the range: narrow it)'] : []),
-            ].join('\n'),
-          );
-        },
-      ),
+      action(async (ctx, o: CalendarOptions) => {
+        const { db } = await ctx.database();
+        const found = await listCalendar(db, {
+          from: o.from === undefined ? undefined : parseTime('--from', o.from),
+          to: o.to === undefined ? undefined : parseTime('--to', o.to),
+          accountId: o.account === undefined ? undefined : await resolveAccount(db, o.account, '--account'),
+          nicheId: o.niche === undefined ? undefined : await resolveNiche(db, o.niche, '--niche'),
+          platform: o.platform,
+        });
+        if (o.json) return ctx.print(json(found));
+        const range = `${shortTime(found.from)} – ${shortTime(found.to)}`;
+        if (found.entries.length === 0) return ctx.print(`nothing on the calendar ${range}`);
+        ctx.print(
+          [
+            table(
+              ['when', 'state', 'account', 'niche', 'topic', 'distribution'],
+              found.entries.map((e) => [
+                shortTime(e.at),
+                e.state,
+                `${e.platform}:${e.username}`,
+                e.nicheSlug,
+                e.topic,
+                e.id,
+              ]),
+            ),
+            ...(found.truncated ? ['(more posts in the range: narrow it)'] : []),
+          ].join('\n'),
+        );
+      }),
     );
 }

@@ -12,9 +12,18 @@ import { invalidInput } from '../errors.ts';
 import { jobSink } from './job-sink.ts';
 import { registerReviewCommands } from './review-subcommands.ts';
 import { action } from './context.ts';
-import { json, shortTime, table } from './format.ts';
+import { fields, json, shortTime, table } from './format.ts';
 import { parseChoice } from './parse.ts';
-import { listCommand, listing, nextPage, readCommand } from './read-command.ts';
+import { changeCommand, listCommand, listing, nextPage, readCommand } from './read-command.ts';
+
+interface NewContentOptions {
+  topic?: string;
+  niche?: string;
+  format?: string;
+  fromTrend?: string;
+  produce?: boolean;
+  json?: boolean;
+}
 
 export function describe({
   content: c,
@@ -23,22 +32,25 @@ export function describe({
   quality,
   distributions,
 }: ContentDetails): string {
-  return [
-    `id          ${c.id}`,
-    `topic       ${c.topic}`,
-    `niche       ${c.nicheSlug ?? '-'}   format ${c.format ?? '-'}`,
-    `status      ${c.status}${failure ? ` (failed at ${failure.stage}: ${failure.reason})` : ''}`,
+  return fields([
+    ['id', c.id],
+    ['topic', c.topic],
+    ['niche', `${c.nicheSlug ?? '-'}   format ${c.format ?? '-'}`],
+    ['status', `${c.status}${failure ? ` (failed at ${failure.stage}: ${failure.reason})` : ''}`],
     ...(previousFailures.length > 0
       ? [`            ${previousFailures.length} earlier failure(s), retried`]
       : []),
     ...(c.review
       ? [
-          `review      ${c.review.state === 'awaiting' ? 'awaiting review' : c.review.state}${c.review.reviewedBy ? ` by ${c.review.reviewedBy}` : ''}${c.review.note ? `: ${c.review.note}` : ''}`,
+          [
+            'review',
+            `${c.review.state === 'awaiting' ? 'awaiting review' : c.review.state}${c.review.reviewedBy ? ` by ${c.review.reviewedBy}` : ''}${c.review.note ? `: ${c.review.note}` : ''}`,
+          ],
         ]
       : []),
-    `hook        ${c.hookId ?? '-'}`,
-    `video       ${c.outputPath ?? '-'}`,
-    `quality     ${c.qualityScore?.toFixed(2) ?? '-'}`,
+    ['hook', c.hookId ?? '-'],
+    ['video', c.outputPath ?? '-'],
+    ['quality', c.qualityScore?.toFixed(2) ?? '-'],
     ...(quality
       ? quality.checks.map(
           (q) => `  ${q.passed ? 'ok  ' : 'FAIL'} ${q.name}: ${String(q.value)} (expected ${q.expected})`,
@@ -47,12 +59,12 @@ export function describe({
     ...(c.script
       ? [
           '',
-          `title       ${c.script.title}`,
-          `hook line   ${c.script.hook}`,
+          ['title', c.script.title],
+          ['hook line', c.script.hook],
           ...c.script.beats.map((b, i) => `beat ${i + 1}      [${b.onScreenText}] ${b.narration}`),
-          `cta         ${c.script.cta}`,
-          `hashtags    ${c.script.hashtags.map((h) => `#${h}`).join(' ')}`,
-          `writer      ${c.script.writer}`,
+          ['cta', c.script.cta],
+          ['hashtags', `${c.script.hashtags.map((h) => `#${h}`).join(' ')}`],
+          ['writer', c.script.writer],
         ]
       : []),
     ...(distributions.length > 0
@@ -73,8 +85,8 @@ export function describe({
         ]
       : []),
     '',
-    `created     ${shortTime(c.createdAt)}   updated ${shortTime(c.updatedAt)}`,
-  ].join('\n');
+    ['created', `${shortTime(c.createdAt)}   updated ${shortTime(c.updatedAt)}`],
+  ]);
 }
 
 /** The flags of `sovi content new`, as its errors name them. */
@@ -91,41 +103,29 @@ export function registerContentCommands(content: Command): void {
     .option('--produce', 'queue its production right away')
     .option('--json', 'print JSON')
     .action(
-      action(
-        async (
-          ctx,
-          o: {
-            topic?: string;
-            niche?: string;
-            format?: string;
-            fromTrend?: string;
-            produce?: boolean;
-            json?: boolean;
+      action(async (ctx, o: NewContentOptions) => {
+        const { db } = await ctx.database();
+        // Created and queued in one transaction, as over HTTP.
+        const created = await createContent(
+          db,
+          ctx.policies().content,
+          {
+            topic: o.topic,
+            niche: o.niche,
+            format: o.format,
+            trendId: o.fromTrend,
+            produce: o.produce,
+            names: newContentFlags,
+            actor: ctx.config.actor,
           },
-        ) => {
-          const { db } = await ctx.database();
-          // Created and queued in one transaction, as over HTTP.
-          const created = await createContent(
-            db,
-            ctx.policies().content,
-            {
-              topic: o.topic,
-              niche: o.niche,
-              format: o.format,
-              trendId: o.fromTrend,
-              produce: o.produce,
-              names: newContentFlags,
-              actor: ctx.config.actor,
-            },
-            o.produce ? await jobSink(ctx) : undefined,
-          );
-          ctx.print(
-            o.json
-              ? json(created)
-              : `created content ${created.id} ("${created.topic}")${o.produce ? ', production queued' : ''}`,
-          );
-        },
-      ),
+          o.produce ? await jobSink(ctx) : undefined,
+        );
+        ctx.print(
+          o.json
+            ? json(created)
+            : `created content ${created.id} ("${created.topic}")${o.produce ? ', production queued' : ''}`,
+        );
+      }),
     );
 
   content
@@ -146,16 +146,15 @@ export function registerContentCommands(content: Command): void {
       }),
     );
 
-  content
-    .command('retry <id>')
-    .description('restart a failed production at the stage that failed')
-    .action(
-      action(async (ctx, id: string) => {
-        const { db } = await ctx.database();
-        const stage = await retryContent(db, await jobSink(ctx), id, ctx.config.actor);
-        ctx.print(`retrying ${id} from ${stage}`);
-      }),
-    );
+  changeCommand(content, {
+    spec: 'retry <id>',
+    description: 'restart a failed production at the stage that failed',
+    run: async (ctx, id: string) => ({
+      id,
+      stage: await retryContent((await ctx.database()).db, await jobSink(ctx), id, ctx.config.actor),
+    }),
+    text: ({ id, stage }) => `retrying ${id} from ${stage}`,
+  });
 
   readCommand(content, {
     spec: 'status',

@@ -4,6 +4,7 @@ import { databaseStatus, type DatabaseStatus } from '../db/status.ts';
 import { SoviError } from '../errors.ts';
 import { registerBackupCommands } from './backup-commands.ts';
 import { action } from './context.ts';
+import { fields } from './format.ts';
 
 export function registerDbCommands(db: Command): void {
   db.command('status')
@@ -57,11 +58,11 @@ function formatStatus(s: DatabaseStatus): string {
     ...s.migrations.applied.map((m) => m.name.length),
     ...s.migrations.pending.map((n) => n.length),
   );
-  const lines = [
-    `database     ${s.database}`,
-    `server       PostgreSQL ${s.server.version}`,
-    `timescaledb  ${ts}`,
-    `migrations   ${s.migrations.applied.length} applied, ${s.migrations.pending.length} pending`,
+  const lines: (string | [string, string])[] = [
+    ['database', s.database],
+    ['server', `PostgreSQL ${s.server.version}`],
+    ['timescaledb', ts],
+    ['migrations', `${s.migrations.applied.length} applied, ${s.migrations.pending.length} pending`],
     ...s.migrations.applied.map(
       (m) =>
         `  applied  ${m.name.padEnd(width)}  ${m.appliedAt.toISOString()}  ${m.state === 'ok' ? 'ok' : m.state.toUpperCase()}`,
@@ -71,5 +72,5 @@ function formatStatus(s: DatabaseStatus): string {
   if (s.migrations.problems.length > 0) {
     lines.push('problems:', ...s.migrations.problems.map((p) => `  ${p}`));
   }
-  return lines.join('\n');
+  return fields(lines);
 }

@@ -11,7 +11,7 @@ import {
 import { startHealthMonitor, type DeviceCheck, type HealthReport } from '../devices/health-monitor.ts';
 import { invalidInput } from '../errors.ts';
 import { action } from './context.ts';
-import { json, shortTime, table } from './format.ts';
+import { fields, json, shortTime, table } from './format.ts';
 import { parseChoice, parseInteger, parseNumber } from './parse.ts';
 import { readCommand } from './read-command.ts';
 
@@ -263,7 +263,7 @@ function summary(d: Device): string {
 }
 
 function formatDetails({ device: d, assignedAccounts, recentEvents }: DeviceDetails): string {
-  const fields: [string, string | number | null][] = [
+  return fields([
     ['name', d.name],
     ['id', d.id],
     ['udid', d.udid],
@@ -280,10 +280,8 @@ function formatDetails({ device: d, assignedAccounts, recentEvents }: DeviceDeta
     ['accounts', `${assignedAccounts} assigned`],
     ['added', shortTime(d.createdAt)],
     ['last updated', shortTime(d.updatedAt)],
-  ];
-  const lines = fields.map(([label, value]) => `${label.padEnd(16)}${value ?? ''}`.trimEnd());
-  lines.push('', 'recent events');
-  lines.push(
+    '',
+    'recent events',
     recentEvents.length === 0
       ? '  none'
       : table(
@@ -296,8 +294,7 @@ function formatDetails({ device: d, assignedAccounts, recentEvents }: DeviceDeta
             e.message,
           ]),
         ),
-  );
-  return lines.join('\n');
+  ]);
 }
 
 function formatReport(report: HealthReport, failuresBeforeDisconnect: number): string {

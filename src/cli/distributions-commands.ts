@@ -32,6 +32,18 @@ const said = (d: Distribution) =>
 const onOff = (option: string) => (v: string) => parseChoice(option, v, ['on', 'off'] as const) === 'on';
 import { listCommand, listing, nextPage } from './read-command.ts';
 
+interface EditOptions {
+  caption?: string;
+  hashtags?: string[];
+  privacy?: (typeof privacyLevels)[number];
+  comments?: boolean;
+  duet?: boolean;
+  stitch?: boolean;
+  branded?: boolean;
+  aiLabel?: boolean;
+  json?: boolean;
+}
+
 export function registerDistributionsCommands(distributions: Command): void {
   listCommand(distributions, {
     spec: 'list',
@@ -151,44 +163,28 @@ export function registerDistributionsCommands(distributions: Command): void {
     .option('--ai-label <on|off>', 'the AI-generated content label', onOff('--ai-label'))
     .option('--json', 'print JSON')
     .action(
-      action(
-        async (
-          ctx,
-          id: string,
-          o: {
-            caption?: string;
-            hashtags?: string[];
-            privacy?: (typeof privacyLevels)[number];
-            comments?: boolean;
-            duet?: boolean;
-            stitch?: boolean;
-            branded?: boolean;
-            aiLabel?: boolean;
-            json?: boolean;
+      action(async (ctx, id: string, o: EditOptions) => {
+        const options = Object.fromEntries(
+          Object.entries({
+            privacyLevel: o.privacy,
+            allowComments: o.comments,
+            allowDuet: o.duet,
+            allowStitch: o.stitch,
+            brandedContent: o.branded,
+            aiGenerated: o.aiLabel,
+          }).filter(([, v]) => v !== undefined),
+        );
+        const d = await editPost(
+          (await ctx.database()).db,
+          id,
+          {
+            caption: o.caption,
+            hashtags: o.hashtags,
+            options: Object.keys(options).length > 0 ? options : undefined,
           },
-        ) => {
-          const options = Object.fromEntries(
-            Object.entries({
-              privacyLevel: o.privacy,
-              allowComments: o.comments,
-              allowDuet: o.duet,
-              allowStitch: o.stitch,
-              brandedContent: o.branded,
-              aiGenerated: o.aiLabel,
-            }).filter(([, v]) => v !== undefined),
-          );
-          const d = await editPost(
-            (await ctx.database()).db,
-            id,
-            {
-              caption: o.caption,
-              hashtags: o.hashtags,
-              options: Object.keys(options).length > 0 ? options : undefined,
-            },
-            ctx.config.actor,
-          );
-          ctx.print(o.json ? json(d) : `edited: ${said(d)}`);
-        },
-      ),
+          ctx.config.actor,
+        );
+        ctx.print(o.json ? json(d) : `edited: ${said(d)}`);
+      }),
     );
 }

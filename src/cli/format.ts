@@ -52,3 +52,18 @@ export function bytes(n: number): string {
   }
   return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
+
+/**
+ * A record for people: one `label  value` line each, the values lined up after the longest label. A plain
+ * string is a line of its own (a heading, a note, a nested table). A pair is `[label, value]` (typed loosely:
+ * pairs inside conditional spreads widen to arrays).
+ */
+type Cell = string | number | null | undefined;
+
+export function fields(lines: readonly (string | readonly Cell[])[]): string {
+  const label = (l: readonly Cell[]) => String(l[0]);
+  const width = Math.max(0, ...lines.map((l) => (typeof l === 'string' ? 0 : label(l).length))) + 2;
+  return lines
+    .map((l) => (typeof l === 'string' ? l : `${label(l).padEnd(width)}${String(l[1] ?? '')}`.trimEnd()))
+    .join('\n');
+}

@@ -5,10 +5,18 @@ import { getHookWithPosteriors, listHooksPage } from '../hooks/hooks-reads.ts';
 import { addHook, importHooks } from '../hooks/hooks-service.ts';
 import { invalidInput } from '../errors.ts';
 import { action } from './context.ts';
-import { json } from './format.ts';
+import { fields, json } from './format.ts';
 import { parseNumber } from './parse.ts';
 import { platforms } from '../platforms.ts';
 import { listCommand, listing, nextPage, readCommand } from './read-command.ts';
+
+interface AddHookOptions {
+  category: string;
+  template: string;
+  niche?: string;
+  score?: number;
+  json?: boolean;
+}
 
 export function registerHooksCommands(hooks: Command): void {
   hooks
@@ -22,24 +30,19 @@ export function registerHooksCommands(hooks: Command): void {
     )
     .option('--json', 'print JSON')
     .action(
-      action(
-        async (
-          ctx,
-          o: { category: string; template: string; niche?: string; score?: number; json?: boolean },
-        ) => {
-          const hook = await addHook(
-            (await ctx.database()).db,
-            {
-              category: o.category,
-              template: o.template,
-              niche: o.niche,
-              effectivenessScore: o.score,
-            },
-            ctx.config.actor,
-          );
-          ctx.print(o.json ? json(hook) : `added hook ${hook.id} (${hook.category})`);
-        },
-      ),
+      action(async (ctx, o: AddHookOptions) => {
+        const hook = await addHook(
+          (await ctx.database()).db,
+          {
+            category: o.category,
+            template: o.template,
+            niche: o.niche,
+            effectivenessScore: o.score,
+          },
+          ctx.config.actor,
+        );
+        ctx.print(o.json ? json(hook) : `added hook ${hook.id} (${hook.category})`);
+      }),
     );
 
   hooks
@@ -100,17 +103,17 @@ export function registerHooksCommands(hooks: Command): void {
     description: 'one hook, with the posterior the selector samples from on each platform',
     read: async (ctx, id: string) => getHookWithPosteriors((await ctx.database()).db, id),
     text: (hook) =>
-      [
-        `id         ${hook.id}`,
-        `category   ${hook.category}`,
-        `template   ${hook.template}`,
-        `niche      ${hook.nicheSlug ?? 'any'}`,
-        `used       ${hook.usageCount} time(s)`,
-        `score      ${hook.effectivenessScore?.toFixed(3) ?? 'none yet (prior 0.5)'}`,
+      fields([
+        ['id', hook.id],
+        ['category', hook.category],
+        ['template', hook.template],
+        ['niche', hook.nicheSlug ?? 'any'],
+        ['used', `${hook.usageCount} time(s)`],
+        ['score', hook.effectivenessScore?.toFixed(3) ?? 'none yet (prior 0.5)'],
         ...Object.entries(hook.posteriors).map(
           ([p, b]) =>
             `${p.padEnd(11)}Beta(${b.alpha.toFixed(1)}, ${b.beta.toFixed(1)}), mean ${b.mean.toFixed(3)}`,
         ),
-      ].join('\n'),
+      ]),
   });
 }

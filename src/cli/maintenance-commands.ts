@@ -3,7 +3,7 @@ import { activityPartitions } from '../maintenance/partition-maintenance.ts';
 import { rolledUpBefore } from '../maintenance/rollup-watermark.ts';
 import { runMaintenance, type MaintenanceRunResult } from '../maintenance/run-maintenance.ts';
 import { action } from './context.ts';
-import { bytes, json, shortTime, table } from './format.ts';
+import { bytes, fields, json, shortTime, table } from './format.ts';
 import { progress } from './progress.ts';
 import { readCommand } from './read-command.ts';
 
@@ -91,9 +91,5 @@ function describeRun(r: MaintenanceRunResult, retentionDays: number): string {
           : 'kept: the rollup watermark is unknown',
     ],
   ];
-  const width = Math.max(...lines.map(([label]) => label.length)) + 2;
-  return [
-    ...(p.dryRun ? ['dry run: nothing was changed'] : []),
-    ...lines.map(([label, value]) => label.padEnd(width) + value),
-  ].join('\n');
+  return fields([...(p.dryRun ? ['dry run: nothing was changed'] : []), ...lines]);
 }

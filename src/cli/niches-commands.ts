@@ -3,19 +3,28 @@ import { nicheStatuses, type Niche } from '../niches/niche-model.ts';
 import { addNiche, getNiche, listNiches, updateNiche } from '../niches/niches-service.ts';
 import { invalidInput } from '../errors.ts';
 import { action } from './context.ts';
-import { json, shortTime } from './format.ts';
+import { fields, json, shortTime } from './format.ts';
 import { listCommand, listing, nextPage, readCommand } from './read-command.ts';
 import { registerPostingScheduleCommands } from './posting-schedule-subcommands.ts';
 
+interface UpdateNicheOptions {
+  name?: string;
+  newSlug?: string;
+  tier?: string;
+  status?: string;
+  force?: boolean;
+  json?: boolean;
+}
+
 const describe = (n: Niche): string =>
-  [
-    `id        ${n.id}`,
-    `slug      ${n.slug}`,
-    `name      ${n.name}`,
-    `tier      ${n.tier ?? '-'}`,
-    `status    ${n.status}`,
-    `created   ${shortTime(n.createdAt)}   updated ${shortTime(n.updatedAt)}`,
-  ].join('\n');
+  fields([
+    ['id', n.id],
+    ['slug', n.slug],
+    ['name', n.name],
+    ['tier', n.tier ?? '-'],
+    ['status', n.status],
+    ['created', `${shortTime(n.createdAt)}   updated ${shortTime(n.updatedAt)}`],
+  ]);
 
 const tierOption = () => new Option('--tier <n>', 'how much the team invests in it: 1, 2… (none: unranked)');
 /** --tier none clears it. */
@@ -81,31 +90,18 @@ export function registerNichesCommands(niches: Command): void {
     .option('--force', 'deactivate even though live accounts are in the niche')
     .option('--json', 'print JSON')
     .action(
-      action(
-        async (
-          ctx,
-          ref: string,
-          o: {
-            name?: string;
-            newSlug?: string;
-            tier?: string;
-            status?: string;
-            force?: boolean;
-            json?: boolean;
-          },
-        ) => {
-          if ([o.name, o.newSlug, o.tier, o.status].every((v) => v === undefined)) {
-            throw invalidInput('options', 'nothing to update: give --name, --new-slug, --tier or --status');
-          }
-          const niche = await updateNiche(
-            (await ctx.database()).db,
-            ref,
-            { name: o.name, slug: o.newSlug, tier: tierOf(o.tier), status: o.status, force: o.force },
-            ctx.config.actor,
-          );
-          ctx.print(o.json ? json(niche) : `updated niche ${niche.slug}`);
-        },
-      ),
+      action(async (ctx, ref: string, o: UpdateNicheOptions) => {
+        if ([o.name, o.newSlug, o.tier, o.status].every((v) => v === undefined)) {
+          throw invalidInput('options', 'nothing to update: give --name, --new-slug, --tier or --status');
+        }
+        const niche = await updateNiche(
+          (await ctx.database()).db,
+          ref,
+          { name: o.name, slug: o.newSlug, tier: tierOf(o.tier), status: o.status, force: o.force },
+          ctx.config.actor,
+        );
+        ctx.print(o.json ? json(niche) : `updated niche ${niche.slug}`);
+      }),
     );
 
   registerPostingScheduleCommands(niches, 'niche');

@@ -10,23 +10,20 @@ import {
   emailSecurities,
   type Channel,
 } from '../notifications/notification-model.ts';
-import {
-  addChannel,
-  addRule,
-  getChannel,
-  listChannels,
-  listDeliveries,
-  listRules,
-  removeChannel,
-  removeRule,
-  updateChannel,
-  type ChannelPatch,
-} from '../notifications/notifications-service.ts';
+import * as notificationService from '../notifications/notifications-service.ts';
 import { action, type CliContext } from './context.ts';
-import { json, shortTime, table } from './format.ts';
+import { fields, json, shortTime, table } from './format.ts';
 import { parseChoice, parseInteger, parseList } from './parse.ts';
-import { listCommand, listing, nextPage, readCommand } from './read-command.ts';
+import { changeCommand, listCommand, listing, nextPage, readCommand } from './read-command.ts';
 import { readSecretLine } from './secret-input.ts';
+
+interface AddRuleOptions {
+  minSeverity?: string;
+  category?: string[];
+  type?: string[];
+  niche?: string[];
+  json?: boolean;
+}
 
 function parseQuiet(value: string): { start: string; end: string } | null {
   if (value === 'off') return null;
@@ -42,19 +39,22 @@ const deps = async (ctx: CliContext) => ({
 });
 
 function channelText(c: Channel): string {
-  return [
-    `name         ${c.name} (${c.kind})`,
-    `id           ${c.id}`,
-    `enabled      ${c.enabled ? 'yes' : 'no'}`,
-    `time zone    ${c.timeZone}`,
-    `quiet hours  ${c.quietHours ? `${c.quietHours.start}–${c.quietHours.end}` : 'none'}`,
-    `digest at    ${c.digestTime} (last ${shortTime(c.lastDigestAt)})`,
-    `grouping     ${c.groupWindowSeconds} s`,
+  return fields([
+    ['name', `${c.name} (${c.kind})`],
+    ['id', c.id],
+    ['enabled', c.enabled ? 'yes' : 'no'],
+    ['time zone', c.timeZone],
+    ['quiet hours', `${c.quietHours ? `${c.quietHours.start}–${c.quietHours.end}` : 'none'}`],
+    ['digest at', `${c.digestTime} (last ${shortTime(c.lastDigestAt)})`],
+    ['grouping', `${c.groupWindowSeconds} s`],
     ...(c.email
       ? [
-          `smtp         ${c.email.host}:${c.email.port} ${c.email.security}${c.email.user ? ` as ${c.email.user}` : ''}`,
-          `from         ${c.email.from}`,
-          `to           ${c.email.to.join(', ')}`,
+          [
+            'smtp',
+            `${c.email.host}:${c.email.port} ${c.email.security}${c.email.user ? ` as ${c.email.user}` : ''}`,
+          ],
+          ['from', c.email.from],
+          ['to', c.email.to.join(', ')],
         ]
       : []),
     `secrets      ${
@@ -63,9 +63,15 @@ function channelText(c: Channel): string {
         .map(([k]) => k)
         .join(', ') || 'none'
     } (sealed)`,
-    `last         ${c.lastDeliveryAt ? `${shortTime(c.lastDeliveryAt)} ${c.lastDeliveryStatus ?? ''}` : 'no delivery yet'}`,
-    `status       ${c.failingSince ? `FAILING since ${shortTime(c.failingSince)}` : 'ok'} (${c.consecutiveFailures} failed in a row)`,
-  ].join('\n');
+    [
+      'last',
+      `${c.lastDeliveryAt ? `${shortTime(c.lastDeliveryAt)} ${c.lastDeliveryStatus ?? ''}` : 'no delivery yet'}`,
+    ],
+    [
+      'status',
+      `${c.failingSince ? `FAILING since ${shortTime(c.failingSince)}` : 'ok'} (${c.consecutiveFailures} failed in a row)`,
+    ],
+  ]);
 }
 
 interface ChannelOptions {
@@ -144,7 +150,7 @@ export function registerNotificationsCommands(notifications: Command): void {
       const url = o.kind === 'email' ? undefined : await readSecretLine(`${o.kind} URL`);
       const smtpPassword =
         o.kind === 'email' && o.smtpUser ? await readSecretLine('SMTP password') : undefined;
-      const { channel, signingSecret } = await addChannel(await deps(ctx), {
+      const { channel, signingSecret } = await notificationService.addChannel(await deps(ctx), {
         name,
         kind: o.kind,
         timeZone: o.timeZone,
@@ -192,7 +198,7 @@ export function registerNotificationsCommands(notifications: Command): void {
         },
       ) => {
         if (o.enable && o.disable) throw invalidInput('--enable', '--enable and --disable: choose one');
-        const patch: ChannelPatch = {
+        const patch: notificationService.ChannelPatch = {
           name: o.name,
           enabled: o.enable ? true : o.disable ? false : undefined,
           timeZone: o.timeZone,
@@ -210,7 +216,11 @@ export function registerNotificationsCommands(notifications: Command): void {
           smtpPassword: o.smtpPassword ? await readSecretLine('SMTP password') : undefined,
           rotateSigningSecret: o.rotateSigningSecret,
         };
-        const { channel, signingSecret } = await updateChannel(await deps(ctx), ref, patch);
+        const { channel, signingSecret } = await notificationService.updateChannel(
+          await deps(ctx),
+          ref,
+          patch,
+        );
         if (o.json) ctx.print(json({ channel, signingSecret }));
         else {
           ctx.print(`updated channel ${channel.name}`);
@@ -220,15 +230,12 @@ export function registerNotificationsCommands(notifications: Command): void {
     ),
   );
 
-  channels
-    .command('remove <channel>')
-    .description('remove a channel, its rules and its delivery log')
-    .action(
-      action(async (ctx, ref: string) => {
-        const channel = await removeChannel(await deps(ctx), ref);
-        ctx.print(`removed channel ${channel.name}`);
-      }),
-    );
+  changeCommand(channels, {
+    spec: 'remove <channel>',
+    description: 'remove a channel, its rules and its delivery log',
+    run: async (ctx, ref: string) => notificationService.removeChannel(await deps(ctx), ref),
+    text: (channel) => `removed channel ${channel.name}`,
+  });
 
   channels
     .command('list')
@@ -236,7 +243,7 @@ export function registerNotificationsCommands(notifications: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (ctx, o: { json?: boolean }) => {
-        const all = await listChannels((await ctx.database()).db);
+        const all = await notificationService.listChannels((await ctx.database()).db);
         if (o.json) return ctx.print(json(all));
         if (all.length === 0) return ctx.print('no channels: add one with sovi notifications channels add');
         ctx.print(
@@ -258,7 +265,7 @@ export function registerNotificationsCommands(notifications: Command): void {
   readCommand(channels, {
     spec: 'show <channel>',
     description: 'one channel (its secrets only as whether they are set)',
-    read: async (ctx, ref: string) => getChannel((await ctx.database()).db, ref),
+    read: async (ctx, ref: string) => notificationService.getChannel((await ctx.database()).db, ref),
     text: channelText,
   });
 
@@ -277,24 +284,16 @@ export function registerNotificationsCommands(notifications: Command): void {
     )
     .option('--json', 'print JSON')
     .action(
-      action(
-        async (
-          ctx,
-          channel: string,
-          o: { minSeverity?: string; category?: string[]; type?: string[]; niche?: string[]; json?: boolean },
-        ) => {
-          const rule = await addRule(await deps(ctx), {
-            channel,
-            minSeverity: o.minSeverity,
-            categories: o.category,
-            eventTypes: o.type,
-            niches: o.niche,
-          });
-          ctx.print(
-            o.json ? json(rule) : `added rule ${rule.id}: ${rule.minSeverity}+ to ${rule.channelName}`,
-          );
-        },
-      ),
+      action(async (ctx, channel: string, o: AddRuleOptions) => {
+        const rule = await notificationService.addRule(await deps(ctx), {
+          channel,
+          minSeverity: o.minSeverity,
+          categories: o.category,
+          eventTypes: o.type,
+          niches: o.niche,
+        });
+        ctx.print(o.json ? json(rule) : `added rule ${rule.id}: ${rule.minSeverity}+ to ${rule.channelName}`);
+      }),
     );
 
   rules
@@ -304,7 +303,7 @@ export function registerNotificationsCommands(notifications: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (ctx, o: { channel?: string; json?: boolean }) => {
-        const all = await listRules((await ctx.database()).db, o.channel);
+        const all = await notificationService.listRules((await ctx.database()).db, o.channel);
         if (o.json) return ctx.print(json(all));
         if (all.length === 0)
           return ctx.print('no rules: add one with sovi notifications rules add <channel>');
@@ -324,15 +323,12 @@ export function registerNotificationsCommands(notifications: Command): void {
       }),
     );
 
-  rules
-    .command('remove <id>')
-    .description('remove a rule')
-    .action(
-      action(async (ctx, id: string) => {
-        const rule = await removeRule(await deps(ctx), id);
-        ctx.print(`removed rule ${rule.id} of ${rule.channelName}`);
-      }),
-    );
+  changeCommand(rules, {
+    spec: 'remove <id>',
+    description: 'remove a rule',
+    run: async (ctx, id: string) => notificationService.removeRule(await deps(ctx), id),
+    text: (rule) => `removed rule ${rule.id} of ${rule.channelName}`,
+  });
 
   notifications
     .command('test <channel>')
@@ -363,7 +359,7 @@ export function registerNotificationsCommands(notifications: Command): void {
     defaultLimit: 50,
     maxLimit: 1000,
     list: async (ctx, o: { channel?: string; status?: string }, page) => {
-      const found = await listDeliveries((await ctx.database()).db, {
+      const found = await notificationService.listDeliveries((await ctx.database()).db, {
         channel: o.channel,
         status: o.status,
         after: page.after,

@@ -13,6 +13,14 @@ import { action } from './context.ts';
 import { json } from './format.ts';
 import { parseInteger, parseList } from './parse.ts';
 
+interface ScheduleOptions {
+  tz: string;
+  windows: string[];
+  maxPerDay?: number;
+  minGap?: number;
+  json?: boolean;
+}
+
 const describe = (s: PostingSchedule | null) =>
   s
     ? `${s.windows.join(', ')} ${s.timeZone}; at most ${s.maxPerDay} a day, ${s.minGapMinutes} min apart (${s.scope}'s)`
@@ -57,21 +65,15 @@ export function registerPostingScheduleCommands(group: Command, owner: 'niche' |
     )
     .option('--json', 'print JSON')
     .action(
-      action(
-        async (
-          ctx,
-          value: string,
-          o: { tz: string; windows: string[]; maxPerDay?: number; minGap?: number; json?: boolean },
-        ) => {
-          const set = await setPostingSchedule(
-            (await ctx.database()).db,
-            ref(value),
-            { timeZone: o.tz, windows: o.windows, maxPerDay: o.maxPerDay, minGapMinutes: o.minGap },
-            ctx.config.actor,
-          );
-          ctx.print(o.json ? json(set) : `${value}: ${describe(set)}`);
-        },
-      ),
+      action(async (ctx, value: string, o: ScheduleOptions) => {
+        const set = await setPostingSchedule(
+          (await ctx.database()).db,
+          ref(value),
+          { timeZone: o.tz, windows: o.windows, maxPerDay: o.maxPerDay, minGapMinutes: o.minGap },
+          ctx.config.actor,
+        );
+        ctx.print(o.json ? json(set) : `${value}: ${describe(set)}`);
+      }),
     );
 
   schedule

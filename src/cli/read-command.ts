@@ -36,6 +36,17 @@ export function readCommand<Args extends string[], Value>(
 }
 
 /**
+ * A command that changes one thing and says what it did (remove, restore, retry): the same shape as a read,
+ * `--json` printing the changed thing.
+ */
+export function changeCommand<Args extends string[], Value>(
+  group: Command,
+  { run, ...command }: Omit<ReadCommand<Args, Value>, 'read'> & { run: ReadCommand<Args, Value>['read'] },
+): Command {
+  return readCommand(group, { ...command, read: run });
+}
+
+/**
  * The options of a paged listing: --limit (the page size), --after (the cursor the previous page printed
  * under it) and --json.
  */

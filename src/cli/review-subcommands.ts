@@ -10,6 +10,14 @@ import { json, shortTime, table } from './format.ts';
 import { parseInteger, parseList } from './parse.ts';
 import { jobSink } from './job-sink.ts';
 
+interface ApproveOptions {
+  only?: string[];
+  caption?: [string, string][];
+  hashtags?: [string, string][];
+  note?: string;
+  json?: boolean;
+}
+
 /** `post=value` options, repeatable: the post (distribution id, account or platform:username) and a value. */
 function keyed(option: string) {
   return (value: string, previous: [string, string][] = []): [string, string][] => {
@@ -70,53 +78,41 @@ export function registerReviewCommands(review: Command): void {
     .option('--note <text>', 'kept in the audit trail')
     .option('--json', 'print JSON')
     .action(
-      action(
-        async (
-          ctx,
-          id: string,
-          o: {
-            only?: string[];
-            caption?: [string, string][];
-            hashtags?: [string, string][];
-            note?: string;
-            json?: boolean;
-          },
-        ) => {
-          const { db } = await ctx.database();
-          const edits = [...(o.caption ?? []), ...(o.hashtags ?? [])];
-          let approve: Approval[] | undefined;
-          if (o.only || edits.length > 0) {
-            // Edits without --only keep every post approved: name them all.
-            const posts =
-              o.only ??
-              (await getContentDetails(db, id)).distributions
-                .filter((d) => d.state === 'awaiting_review' || d.state === 'scheduled')
-                .map((d) => d.id);
-            approve = posts.map((post) => ({ post }));
-            for (const [post] of edits) if (!posts.includes(post)) approve.push({ post });
-            for (const [post, caption] of o.caption ?? [])
-              approve.find((a) => a.post === post)!.caption = caption;
-            for (const [post, tags] of o.hashtags ?? [])
-              approve.find((a) => a.post === post)!.hashtags = parseList(tags);
-          }
-          const outcome = await approveContent(
-            db,
-            await jobSink(ctx),
-            id,
-            { approve, note: o.note },
-            ctx.config.actor,
-          );
-          if (o.json) return ctx.print(json(outcome));
-          ctx.print(
-            [
-              ...outcome.approved.map(
-                (a) => `approved ${a.account}: scheduled for ${shortTime(a.scheduledAt)}`,
-              ),
-              ...outcome.rejected.map((r) => `rejected ${r.account}`),
-            ].join('\n'),
-          );
-        },
-      ),
+      action(async (ctx, id: string, o: ApproveOptions) => {
+        const { db } = await ctx.database();
+        const edits = [...(o.caption ?? []), ...(o.hashtags ?? [])];
+        let approve: Approval[] | undefined;
+        if (o.only || edits.length > 0) {
+          // Edits without --only keep every post approved: name them all.
+          const posts =
+            o.only ??
+            (await getContentDetails(db, id)).distributions
+              .filter((d) => d.state === 'awaiting_review' || d.state === 'scheduled')
+              .map((d) => d.id);
+          approve = posts.map((post) => ({ post }));
+          for (const [post] of edits) if (!posts.includes(post)) approve.push({ post });
+          for (const [post, caption] of o.caption ?? [])
+            approve.find((a) => a.post === post)!.caption = caption;
+          for (const [post, tags] of o.hashtags ?? [])
+            approve.find((a) => a.post === post)!.hashtags = parseList(tags);
+        }
+        const outcome = await approveContent(
+          db,
+          await jobSink(ctx),
+          id,
+          { approve, note: o.note },
+          ctx.config.actor,
+        );
+        if (o.json) return ctx.print(json(outcome));
+        ctx.print(
+          [
+            ...outcome.approved.map(
+              (a) => `approved ${a.account}: scheduled for ${shortTime(a.scheduledAt)}`,
+            ),
+            ...outcome.rejected.map((r) => `rejected ${r.account}`),
+          ].join('\n'),
+        );
+      }),
     );
 
   review

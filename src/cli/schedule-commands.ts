@@ -6,7 +6,7 @@ import { planWarming } from '../warming/planner.ts';
 import { scheduleStatus } from '../warming/schedule-reads.ts';
 import { scheduledStates } from '../accounts/account-model.ts';
 import { action } from './context.ts';
-import { json, shortTime, table } from './format.ts';
+import { fields, json, shortTime, table } from './format.ts';
 import { parseInteger } from './parse.ts';
 
 export function registerScheduleCommands(schedule: Command): void {
@@ -28,9 +28,15 @@ export function registerScheduleCommands(schedule: Command): void {
         if (o.json) return ctx.print(json(status));
         const outcomes = Object.entries(status.lastHour);
         ctx.print(
-          [
-            `due now          ${status.dueAccounts} account(s); ${status.queuedSessions} session(s) queued or running`,
-            `last hour        ${outcomes.length === 0 ? 'no sessions' : outcomes.map(([k, n]) => `${n} ${k}`).join(', ')}`,
+          fields([
+            [
+              'due now',
+              `${status.dueAccounts} account(s); ${status.queuedSessions} session(s) queued or running`,
+            ],
+            [
+              'last hour',
+              `${outcomes.length === 0 ? 'no sessions' : outcomes.map(([k, n]) => `${n} ${k}`).join(', ')}`,
+            ],
             '',
             status.next.length === 0
               ? 'nobody is due'
@@ -60,7 +66,7 @@ export function registerScheduleCommands(schedule: Command): void {
                     `${Math.round(d.utilisation * 100)}%`,
                   ]),
                 ),
-          ].join('\n'),
+          ]),
         );
       }),
     );
@@ -74,8 +80,8 @@ export function registerScheduleCommands(schedule: Command): void {
         const policy = ctx.policies().warming;
         if (o.json) return ctx.print(json(policy));
         ctx.print(
-          [
-            `source           ${ctx.config.scheduler.policyFile ?? 'defaults'}`,
+          fields([
+            ['source', ctx.config.scheduler.policyFile ?? 'defaults'],
             table(
               ['state', 'sessions/day', 'min gap', 'days in phase'],
               scheduledStates.map((s) => {
@@ -83,9 +89,9 @@ export function registerScheduleCommands(schedule: Command): void {
                 return [s, rule.sessionsPerDay, `${rule.minGapMinutes} min`, 'days' in rule ? rule.days : ''];
               }),
             ),
-            `session timeout  ${policy.sessionTimeoutSeconds} s`,
-            `device failures  ${policy.deviceFailureLimit} in a row mark a device failed`,
-          ].join('\n'),
+            ['session timeout', `${policy.sessionTimeoutSeconds} s`],
+            ['device failures', `${policy.deviceFailureLimit} in a row mark a device failed`],
+          ]),
         );
       }),
     );

@@ -7,6 +7,15 @@ import { action } from './context.ts';
 import { json, shortTime } from './format.ts';
 import { printListing } from './read-command.ts';
 
+interface CreateOptions {
+  name: string;
+  user?: string;
+  role?: Role;
+  readOnly?: boolean;
+  expiresIn?: string;
+  json?: boolean;
+}
+
 const expiry = (t: ApiToken) =>
   t.expiresAt ? `${t.expiresAt.getTime() <= Date.now() ? 'expired ' : ''}${shortTime(t.expiresAt)}` : 'never';
 
@@ -30,44 +39,32 @@ export function registerTokensCommands(tokens: Command): void {
         'before sovi had users.',
     )
     .action(
-      action(
-        async (
-          ctx,
-          o: {
-            name: string;
-            user?: string;
-            role?: Role;
-            readOnly?: boolean;
-            expiresIn?: string;
-            json?: boolean;
+      action(async (ctx, o: CreateOptions) => {
+        const { db } = await ctx.database();
+        const expiresInMs =
+          o.expiresIn === undefined ? undefined : parseDuration('--expires-in', o.expiresIn);
+        const owner = o.user === undefined ? undefined : await findUser(db, o.user, '--user');
+        const { token, secret } = await createToken(
+          db,
+          {
+            name: o.name,
+            userId: owner?.id ?? null,
+            readOnly: o.readOnly === true,
+            ...(o.role ? { role: o.role } : {}),
+            ...(expiresInMs === undefined ? {} : { expiresInMs }),
           },
-        ) => {
-          const { db } = await ctx.database();
-          const expiresInMs =
-            o.expiresIn === undefined ? undefined : parseDuration('--expires-in', o.expiresIn);
-          const owner = o.user === undefined ? undefined : await findUser(db, o.user, '--user');
-          const { token, secret } = await createToken(
-            db,
-            {
-              name: o.name,
-              userId: owner?.id ?? null,
-              readOnly: o.readOnly === true,
-              ...(o.role ? { role: o.role } : {}),
-              ...(expiresInMs === undefined ? {} : { expiresInMs }),
-            },
-            ctx.config.actor,
-          );
-          if (o.json) {
-            ctx.print(json({ token: secret, ...token }));
-            return;
-          }
-          ctx.print(secret);
-          process.stderr.write(
-            `created ${token.role} token "${token.name}" (${token.id})${owner ? ` for ${owner.name}` : ''}, ` +
-              `expires ${expiry(token)}. It is shown this once: store it now.\n`,
-          );
-        },
-      ),
+          ctx.config.actor,
+        );
+        if (o.json) {
+          ctx.print(json({ token: secret, ...token }));
+          return;
+        }
+        ctx.print(secret);
+        process.stderr.write(
+          `created ${token.role} token "${token.name}" (${token.id})${owner ? ` for ${owner.name}` : ''}, ` +
+            `expires ${expiry(token)}. It is shown this once: store it now.\n`,
+        );
+      }),
     );
 
   tokens

@@ -9,7 +9,7 @@ import { pullTrends } from '../trends/trends-pull.ts';
 import { listTrendsPage } from '../trends/trends-reads.ts';
 import { getTrend, refreshTrends } from '../trends/trends-service.ts';
 import { action } from './context.ts';
-import { json, shortTime, table } from './format.ts';
+import { fields, json, shortTime, table } from './format.ts';
 import { progress } from './progress.ts';
 import { listCommand, listing, nextPage, readCommand } from './read-command.ts';
 
@@ -93,21 +93,24 @@ export function registerTrendsCommands(trends: Command): void {
     description: 'one trending topic: its numbers, the median it was measured against, and its sightings',
     read: async (ctx, id: string) => getTrend((await ctx.database()).db, id),
     text: (t) =>
-      [
-        `id           ${t.id}`,
-        `topic        ${t.topic}`,
-        `niche        ${t.nicheSlug ?? '-'}`,
-        `source       ${t.source}${t.sourceGroup ? ` (${t.sourceGroup})` : ''}`,
-        `url          ${t.sourceUrl ?? '-'}`,
-        `active       ${t.isActive ? 'yes' : 'no'}`,
-        `score        ${score(t.trendScore)}${t.scoredAt ? ` (as of ${shortTime(t.scoredAt)})` : ''}`,
+      fields([
+        ['id', t.id],
+        ['topic', t.topic],
+        ['niche', t.nicheSlug ?? '-'],
+        ['source', `${t.source}${t.sourceGroup ? ` (${t.sourceGroup})` : ''}`],
+        ['url', t.sourceUrl ?? '-'],
+        ['active', t.isActive ? 'yes' : 'no'],
+        ['score', `${score(t.trendScore)}${t.scoredAt ? ` (as of ${shortTime(t.scoredAt)})` : ''}`],
         // Without engagement the ratio was stated (an import), not measured against the median.
-        `ratio        ${ratio(t.overperformanceRatio)}${t.engagement !== null && t.baselineMedian !== null ? ` of the median ${t.baselineMedian}` : ''}`,
-        `engagement   ${t.engagement ?? '-'}`,
-        `velocity     ${t.velocity === null ? '-' : `${t.velocity.toFixed(1)}/h`}`,
-        `published    ${shortTime(t.publishedAt) || '-'}`,
-        `discovered   ${shortTime(t.discoveredAt)}`,
-        `last seen    ${shortTime(t.lastSeenAt)}`,
+        [
+          'ratio',
+          `${ratio(t.overperformanceRatio)}${t.engagement !== null && t.baselineMedian !== null ? ` of the median ${t.baselineMedian}` : ''}`,
+        ],
+        ['engagement', t.engagement ?? '-'],
+        ['velocity', `${t.velocity === null ? '-' : `${t.velocity.toFixed(1)}/h`}`],
+        ['published', shortTime(t.publishedAt) || '-'],
+        ['discovered', shortTime(t.discoveredAt)],
+        ['last seen', shortTime(t.lastSeenAt)],
         ...(t.history.length > 0
           ? [
               '',
@@ -117,7 +120,7 @@ export function registerTrendsCommands(trends: Command): void {
               ),
             ]
           : []),
-      ].join('\n'),
+      ]),
   });
 
   trends

@@ -4,36 +4,35 @@ import { Option, type Command } from 'commander';
 import { roles, type Role } from '../auth/roles.ts';
 import { invalidInput } from '../errors.ts';
 import type { User } from '../users/users-model.ts';
-import {
-  addUser,
-  disableUser,
-  enableUser,
-  findUser,
-  listUsers,
-  setPassword,
-  updateUser,
-  type UserPatch,
-} from '../users/users-service.ts';
+import * as userService from '../users/users-service.ts';
 import { action } from './context.ts';
-import { json, shortTime } from './format.ts';
+import { fields, json, shortTime } from './format.ts';
 import { parseList } from './parse.ts';
 import { printListing, readCommand } from './read-command.ts';
 import { readNewPassword } from './secret-input.ts';
+
+interface UpdateUserOptions {
+  name?: string;
+  role?: Role;
+  niche?: string[];
+  allNiches?: boolean;
+  json?: boolean;
+}
 
 const nichesText = (u: User) => (u.niches ? u.niches.map((n) => n.slug).join(', ') : 'all');
 const state = (u: User) => (u.disabledAt ? 'disabled' : 'enabled');
 
 const describe = (u: User): string =>
-  [
-    `id             ${u.id}`,
-    `name           ${u.name}`,
-    `role           ${u.role}`,
-    `niches         ${nichesText(u)}`,
-    `state          ${state(u)}${u.disabledAt ? ` since ${shortTime(u.disabledAt)}` : ''}`,
-    `last sign-in   ${shortTime(u.lastSignInAt) || 'never'}`,
-    `password set   ${shortTime(u.passwordChangedAt)}`,
-    `created        ${shortTime(u.createdAt)}   updated ${shortTime(u.updatedAt)}`,
-  ].join('\n');
+  fields([
+    ['id', u.id],
+    ['name', u.name],
+    ['role', u.role],
+    ['niches', nichesText(u)],
+    ['state', `${state(u)}${u.disabledAt ? ` since ${shortTime(u.disabledAt)}` : ''}`],
+    ['last sign-in', shortTime(u.lastSignInAt) || 'never'],
+    ['password set', shortTime(u.passwordChangedAt)],
+    ['created', `${shortTime(u.createdAt)}   updated ${shortTime(u.updatedAt)}`],
+  ]);
 
 const roleOption = (required: boolean) => {
   const option = new Option('--role <role>', 'viewer, reviewer, operator or admin').choices(roles);
@@ -54,7 +53,7 @@ export function registerUsersCommands(users: Command): void {
       action(async (ctx, o: { name: string; role: Role; niche?: string[]; json?: boolean }) => {
         const { db } = await ctx.database();
         const password = await readNewPassword();
-        const user = await addUser(
+        const user = await userService.addUser(
           db,
           { name: o.name, role: o.role, password, ...(o.niche ? { niches: o.niche } : {}) },
           ctx.config.actor,
@@ -72,7 +71,7 @@ export function registerUsersCommands(users: Command): void {
     .action(
       action(async (ctx, o: { json?: boolean }) => {
         printListing(ctx, o.json, {
-          items: await listUsers((await ctx.database()).db),
+          items: await userService.listUsers((await ctx.database()).db),
           empty: 'no users: add the first admin with sovi users add --name you --role admin',
           columns: ['name', 'role', 'niches', 'state', 'last sign-in', 'id'],
           row: (u) => [u.name, u.role, nichesText(u), state(u), shortTime(u.lastSignInAt) || 'never', u.id],
@@ -83,7 +82,7 @@ export function registerUsersCommands(users: Command): void {
   readCommand(users, {
     spec: 'show <user>',
     description: 'one user, by name or id',
-    read: async (ctx, ref: string) => findUser((await ctx.database()).db, ref),
+    read: async (ctx, ref: string) => userService.findUser((await ctx.database()).db, ref),
     text: describe,
   });
 
@@ -96,31 +95,29 @@ export function registerUsersCommands(users: Command): void {
     .option('--all-niches', 'lift the niche limit: every niche')
     .option('--json', 'print JSON')
     .action(
-      action(
-        async (
-          ctx,
-          ref: string,
-          o: { name?: string; role?: Role; niche?: string[]; allNiches?: boolean; json?: boolean },
-        ) => {
-          if (o.niche && o.allNiches)
-            throw invalidInput('niche', '--niche and --all-niches contradict each other');
-          const patch: UserPatch = {
-            ...(o.name === undefined ? {} : { name: o.name }),
-            ...(o.role === undefined ? {} : { role: o.role }),
-            ...(o.niche ? { niches: o.niche } : o.allNiches ? { niches: null } : {}),
-          };
-          if (Object.keys(patch).length === 0) {
-            throw invalidInput('options', 'nothing to change: give --name, --role, --niche or --all-niches');
-          }
-          const user = await updateUser((await ctx.database()).db, ref, patch, ctx.config.actor);
-          ctx.print(o.json ? json(user) : describe(user));
-        },
-      ),
+      action(async (ctx, ref: string, o: UpdateUserOptions) => {
+        if (o.niche && o.allNiches)
+          throw invalidInput('niche', '--niche and --all-niches contradict each other');
+        const patch: userService.UserPatch = {
+          ...(o.name === undefined ? {} : { name: o.name }),
+          ...(o.role === undefined ? {} : { role: o.role }),
+          ...(o.niche ? { niches: o.niche } : o.allNiches ? { niches: null } : {}),
+        };
+        if (Object.keys(patch).length === 0) {
+          throw invalidInput('options', 'nothing to change: give --name, --role, --niche or --all-niches');
+        }
+        const user = await userService.updateUser((await ctx.database()).db, ref, patch, ctx.config.actor);
+        ctx.print(o.json ? json(user) : describe(user));
+      }),
     );
 
   for (const [verb, description, change] of [
-    ['disable', 'disable a user: their sessions, tokens and event streams stop at once', disableUser],
-    ['enable', 'enable a disabled user again', enableUser],
+    [
+      'disable',
+      'disable a user: their sessions, tokens and event streams stop at once',
+      userService.disableUser,
+    ],
+    ['enable', 'enable a disabled user again', userService.enableUser],
   ] as const) {
     users
       .command(`${verb} <user>`)
@@ -139,8 +136,8 @@ export function registerUsersCommands(users: Command): void {
     .action(
       action(async (ctx, ref: string) => {
         const { db } = await ctx.database();
-        const target = await findUser(db, ref);
-        const user = await setPassword(
+        const target = await userService.findUser(db, ref);
+        const user = await userService.setPassword(
           db,
           target.id,
           await readNewPassword(`new password for ${target.name}`),

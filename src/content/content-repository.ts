@@ -8,6 +8,7 @@ import { exactTime } from '../db/keyset.ts';
 import type { Executor } from '../db/executor.ts';
 import type { Content } from '../db/types.generated.ts';
 import type { ProductionStatus, Stage } from './content-model.ts';
+import { updatedAny } from '../db/updated.ts';
 
 /** A content row with its niche's slug, as the service maps it. */
 export type ContentRow = Selectable<Content> & { niche_slug: string | null };
@@ -128,14 +129,14 @@ export async function countContentByStatus(
  * in the state asked for.
  */
 export async function setContentArchivedRow(db: Executor, id: string, archived: boolean): Promise<boolean> {
-  const result = await db
-    .updateTable('content')
-    .set({ archived_at: archived ? sql<Date>`now()` : null })
-    .where('id', '=', id)
-    .where('production_status', 'in', ['complete', 'failed'])
-    .where('archived_at', archived ? 'is' : 'is not', null)
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+  return updatedAny(
+    db
+      .updateTable('content')
+      .set({ archived_at: archived ? sql<Date>`now()` : null })
+      .where('id', '=', id)
+      .where('production_status', 'in', ['complete', 'failed'])
+      .where('archived_at', archived ? 'is' : 'is not', null),
+  );
 }
 
 /** Content in one of `stages`: what `sovi content produce --all` queues. */
@@ -241,18 +242,18 @@ export async function advanceContentRow(
   data: Record<string, unknown>,
   columns: StageColumns = {},
 ): Promise<boolean> {
-  const moved = await db
-    .updateTable('content')
-    .set({
-      ...columns,
-      production_status: to,
-      asset_manifest: sql`asset_manifest || jsonb_build_object('stages',
+  return updatedAny(
+    db
+      .updateTable('content')
+      .set({
+        ...columns,
+        production_status: to,
+        asset_manifest: sql`asset_manifest || jsonb_build_object('stages',
         coalesce(asset_manifest -> 'stages', '{}'::jsonb) || jsonb_build_object(${stage}::text, ${JSON.stringify(data)}::jsonb))`,
-    })
-    .where('id', '=', id)
-    .where('production_status', '=', stage)
-    .executeTakeFirst();
-  return moved.numUpdatedRows > 0n;
+      })
+      .where('id', '=', id)
+      .where('production_status', '=', stage),
+  );
 }
 
 /** Moves content still in `stage` to failed, recording `failure` as asset_manifest.failure. */
@@ -262,16 +263,16 @@ export async function failContentRow(
   stage: Stage,
   failure: Record<string, unknown>,
 ): Promise<boolean> {
-  const moved = await db
-    .updateTable('content')
-    .set({
-      production_status: 'failed',
-      asset_manifest: sql`asset_manifest || jsonb_build_object('failure', ${JSON.stringify(failure)}::jsonb)`,
-    })
-    .where('id', '=', id)
-    .where('production_status', '=', stage)
-    .executeTakeFirst();
-  return moved.numUpdatedRows > 0n;
+  return updatedAny(
+    db
+      .updateTable('content')
+      .set({
+        production_status: 'failed',
+        asset_manifest: sql`asset_manifest || jsonb_build_object('failure', ${JSON.stringify(failure)}::jsonb)`,
+      })
+      .where('id', '=', id)
+      .where('production_status', '=', stage),
+  );
 }
 
 /**
@@ -279,19 +280,19 @@ export async function failContentRow(
  * content was no longer failed.
  */
 export async function restartContentRow(db: Executor, id: string, stage: Stage): Promise<boolean> {
-  const moved = await db
-    .updateTable('content')
-    .set({
-      production_status: stage,
-      // A new production is reviewed afresh (a rejected one comes back here through a retry).
-      review_state: null,
-      asset_manifest: sql`(asset_manifest - 'failure') || jsonb_build_object('failures',
+  return updatedAny(
+    db
+      .updateTable('content')
+      .set({
+        production_status: stage,
+        // A new production is reviewed afresh (a rejected one comes back here through a retry).
+        review_state: null,
+        asset_manifest: sql`(asset_manifest - 'failure') || jsonb_build_object('failures',
         coalesce(asset_manifest -> 'failures', '[]'::jsonb) || jsonb_build_array(asset_manifest -> 'failure'))`,
-    })
-    .where('id', '=', id)
-    .where('production_status', '=', 'failed')
-    .executeTakeFirst();
-  return moved.numUpdatedRows > 0n;
+      })
+      .where('id', '=', id)
+      .where('production_status', '=', 'failed'),
+  );
 }
 
 /** The rendered video of content still assembling (kept when its quality checks fail it). */

@@ -4,16 +4,17 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/executor.ts';
 import { nicheScopeCondition, type NicheScope } from '../niches/niche-scope.ts';
+import { updatedAny } from '../db/updated.ts';
 
 /** Puts content in the review queue; false when it was already asked for (or decided). */
 export async function requestReviewRow(db: Executor, id: string, at: Date): Promise<boolean> {
-  const done = await db
-    .updateTable('content')
-    .set({ review_state: 'awaiting', review_requested_at: at })
-    .where('id', '=', id)
-    .where('review_state', 'is', null)
-    .executeTakeFirst();
-  return done.numUpdatedRows > 0n;
+  return updatedAny(
+    db
+      .updateTable('content')
+      .set({ review_state: 'awaiting', review_requested_at: at })
+      .where('id', '=', id)
+      .where('review_state', 'is', null),
+  );
 }
 
 /** awaiting → approved; false when it was not awaiting review. */
@@ -24,13 +25,13 @@ export async function approveReviewRow(
   note: string | null,
   at: Date,
 ): Promise<boolean> {
-  const done = await db
-    .updateTable('content')
-    .set({ review_state: 'approved', reviewed_at: at, reviewed_by: by, review_note: note })
-    .where('id', '=', id)
-    .where('review_state', '=', 'awaiting')
-    .executeTakeFirst();
-  return done.numUpdatedRows > 0n;
+  return updatedAny(
+    db
+      .updateTable('content')
+      .set({ review_state: 'approved', reviewed_at: at, reviewed_by: by, review_note: note })
+      .where('id', '=', id)
+      .where('review_state', '=', 'awaiting'),
+  );
 }
 
 /**
@@ -50,21 +51,21 @@ export async function rejectReviewRow(
     at,
     rejected: true,
   };
-  const done = await db
-    .updateTable('content')
-    .set({
-      review_state: 'rejected',
-      reviewed_at: at,
-      reviewed_by: by,
-      review_note: reason,
-      production_status: 'failed',
-      asset_manifest: sql`asset_manifest || jsonb_build_object('failure', ${JSON.stringify(failure)}::jsonb)`,
-    })
-    .where('id', '=', id)
-    .where('review_state', '=', 'awaiting')
-    .where('production_status', '=', 'distributing')
-    .executeTakeFirst();
-  return done.numUpdatedRows > 0n;
+  return updatedAny(
+    db
+      .updateTable('content')
+      .set({
+        review_state: 'rejected',
+        reviewed_at: at,
+        reviewed_by: by,
+        review_note: reason,
+        production_status: 'failed',
+        asset_manifest: sql`asset_manifest || jsonb_build_object('failure', ${JSON.stringify(failure)}::jsonb)`,
+      })
+      .where('id', '=', id)
+      .where('review_state', '=', 'awaiting')
+      .where('production_status', '=', 'distributing'),
+  );
 }
 
 /** Content awaiting review, oldest request first, within the caller's niches. */

@@ -9,6 +9,7 @@ import { nicheScopeCondition, type NicheScope } from '../niches/niche-scope.ts';
 import type { Platform } from '../platforms.ts';
 import type { DistributionStatus, PostOptions } from './distribution-model.ts';
 import { postColumns } from './distributions-repository.ts';
+import { updatedAny } from '../db/updated.ts';
 
 /** A post that may still change: pending, not cancelled, not rejected. */
 const open = sql<boolean>`status = 'pending' AND cancelled_at IS NULL AND review IS DISTINCT FROM 'rejected'`;
@@ -66,13 +67,7 @@ export interface PostEdit {
 
 /** Changes a post only while it is open (pending, neither cancelled nor rejected); false once it is not. */
 async function updateOpenRow(trx: Executor, id: string, set: Updateable<Distributions>): Promise<boolean> {
-  const done = await trx
-    .updateTable('distributions')
-    .set(set)
-    .where('id', '=', id)
-    .where(open)
-    .executeTakeFirst();
-  return done.numUpdatedRows > 0n;
+  return updatedAny(trx.updateTable('distributions').set(set).where('id', '=', id).where(open));
 }
 
 /** Caption, hashtags or options of a post not yet out; false when it is no longer open. */
@@ -99,13 +94,13 @@ export const cancelRow = (trx: Executor, id: string, by: string, at: Date): Prom
 
 /** failed → pending again, with a fresh attempt count, at `slot`; false when it was not failed. */
 export async function retryRow(trx: Executor, id: string, slot: Date): Promise<boolean> {
-  const done = await trx
-    .updateTable('distributions')
-    .set({ status: 'pending', attempts: 0, scheduled_at: slot })
-    .where('id', '=', id)
-    .where('status', '=', 'failed')
-    .executeTakeFirst();
-  return done.numUpdatedRows > 0n;
+  return updatedAny(
+    trx
+      .updateTable('distributions')
+      .set({ status: 'pending', attempts: 0, scheduled_at: slot })
+      .where('id', '=', id)
+      .where('status', '=', 'failed'),
+  );
 }
 
 /** Pending posts a whole-content rejection left; a new production of the content plans its accounts again. */

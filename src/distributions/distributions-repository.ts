@@ -8,6 +8,7 @@ import { exactTime, pastTimeAndId } from '../db/keyset.ts';
 import { nicheScopeCondition, type NicheScope } from '../niches/niche-scope.ts';
 import type { Platform } from '../platforms.ts';
 import type { DistributionReview, DistributionStatus, PostOptions } from './distribution-model.ts';
+import { updatedAny } from '../db/updated.ts';
 
 // ── The listing ──────────────────────────────────────────────────────────────────────────────────────
 
@@ -236,13 +237,13 @@ export async function countAttempt(db: Executor, id: string): Promise<number> {
 
 /** pending → failed; false when it was no longer pending. */
 export async function setFailed(trx: Executor, id: string): Promise<boolean> {
-  const failed = await trx
-    .updateTable('distributions')
-    .set({ status: 'failed' })
-    .where('id', '=', id)
-    .where('status', '=', 'pending')
-    .executeTakeFirst();
-  return failed.numUpdatedRows > 0n;
+  return updatedAny(
+    trx
+      .updateTable('distributions')
+      .set({ status: 'failed' })
+      .where('id', '=', id)
+      .where('status', '=', 'pending'),
+  );
 }
 
 /** pending → posted, with the platform's record of the post; false when it was no longer pending. */
@@ -251,13 +252,13 @@ export async function setPosted(
   id: string,
   post: { postedAt: Date; platformPostId: string },
 ): Promise<boolean> {
-  const posted = await trx
-    .updateTable('distributions')
-    .set({ status: 'posted', posted_at: post.postedAt, platform_post_id: post.platformPostId })
-    .where('id', '=', id)
-    .where('status', '=', 'pending')
-    .executeTakeFirst();
-  return posted.numUpdatedRows > 0n;
+  return updatedAny(
+    trx
+      .updateTable('distributions')
+      .set({ status: 'posted', posted_at: post.postedAt, platform_post_id: post.platformPostId })
+      .where('id', '=', id)
+      .where('status', '=', 'pending'),
+  );
 }
 
 /** posted → removed; undefined when it was not a posted distribution. */

@@ -5,6 +5,7 @@ import type { Executor } from '../db/executor.ts';
 import { exactTime } from '../db/keyset.ts';
 import type { Hooks } from '../db/types.generated.ts';
 import type { HookScores } from './hook-model.ts';
+import { updatedAny } from '../db/updated.ts';
 
 export type HookRow = Selectable<Hooks> & { niche_slug: string | null };
 /** A row of the listing: with its created_at as exact text, for the cursor. */
@@ -84,8 +85,7 @@ export type HookUpdate = Partial<
 
 /** Changes a hook; false when there is no such hook. */
 export async function updateHookRow(db: Executor, id: string, values: HookUpdate): Promise<boolean> {
-  const result = await db.updateTable('hooks').set(values).where('id', '=', id).executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+  return updatedAny(db.updateTable('hooks').set(values).where('id', '=', id));
 }
 
 export async function incrementUsage(db: Executor, id: string): Promise<void> {

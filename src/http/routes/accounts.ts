@@ -26,6 +26,7 @@ import { actorOf, scopeOf } from '../auth.ts';
 import { booleanParam, listParam, nicheFields, pageQuery, pageResponses, refParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { platforms } from '../../platforms.ts';
+import { op } from '../operation.ts';
 
 const secretSummary = z.object({
   set: z.boolean(),
@@ -123,151 +124,130 @@ export const accountsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, 
 
   app.get(
     '/accounts',
-    {
-      schema: {
-        tags: ['accounts'],
-        summary: 'List accounts, oldest first (the warming queue with needsWarming=true)',
-        querystring: z.strictObject({
-          platform: z.enum(platforms).optional(),
-          state: listParam(accountStates).optional().describe('comma-separated, or repeated'),
-          niche: z.string().max(100).optional().describe('niche slug'),
-          device: refParam.optional().describe('device id, udid or name'),
-          needsWarming: booleanParam
-            .optional()
-            .describe('the warming queue: due states, least recently warmed first'),
-          deleted: z.enum(['exclude', 'only', 'include']).optional().describe('default exclude'),
-          ...pageQuery(1000),
-        }),
-        response: pageResponses('accounts', account),
-      },
-    },
+    op('accounts', {
+      summary: 'List accounts, oldest first (the warming queue with needsWarming=true)',
+      querystring: z.strictObject({
+        platform: z.enum(platforms).optional(),
+        state: listParam(accountStates).optional().describe('comma-separated, or repeated'),
+        niche: z.string().max(100).optional().describe('niche slug'),
+        device: refParam.optional().describe('device id, udid or name'),
+        needsWarming: booleanParam
+          .optional()
+          .describe('the warming queue: due states, least recently warmed first'),
+        deleted: z.enum(['exclude', 'only', 'include']).optional().describe('default exclude'),
+        ...pageQuery(1000),
+      }),
+      response: pageResponses('accounts', account),
+    }),
     async (request) => listAccounts(deps(request), request.query),
   );
 
   app.get(
     '/accounts/:ref',
-    {
-      schema: {
-        tags: ['accounts'],
-        summary: 'One account (deleted ones by id)',
-        params: accountRef,
-        response: { 200: account },
-      },
-    },
+    op('accounts', {
+      summary: 'One account (deleted ones by id)',
+      params: accountRef,
+      response: { 200: account },
+    }),
     async (request) => getAccount(deps(request), request.params.ref),
   );
 
   app.post(
     '/accounts',
-    {
-      config: { action: 'accounts.write' },
-      schema: {
-        tags: ['accounts'],
-        summary: 'Add an account; its secrets are sealed by the vault and never returned',
-        body: z.strictObject({
-          platform: z.enum(platforms),
-          username: z.string().max(30).describe('1–30 letters, digits, underscores or periods'),
-          niche: z.string().max(100).optional().describe('niche slug'),
-          device: refParam.optional().describe('device id, udid or name'),
-          state: z.enum(accountStates).optional().describe('default created'),
-          bio: z.string().max(2000).optional(),
-          profilePicUrl: z.string().max(2000).optional(),
-          followers: count.optional(),
-          following: count.optional(),
-          secrets: z
-            .strictObject({
-              email: secret.optional(),
-              password: secret.optional(),
-              totp_secret: secret.optional().describe('base32, as authenticator apps take it'),
-              proxy_credentials: secret.optional(),
-            })
-            .optional(),
-        }),
-        response: { 201: account },
-      },
-    },
+    op('accounts', {
+      action: 'accounts.write',
+      summary: 'Add an account; its secrets are sealed by the vault and never returned',
+      body: z.strictObject({
+        platform: z.enum(platforms),
+        username: z.string().max(30).describe('1–30 letters, digits, underscores or periods'),
+        niche: z.string().max(100).optional().describe('niche slug'),
+        device: refParam.optional().describe('device id, udid or name'),
+        state: z.enum(accountStates).optional().describe('default created'),
+        bio: z.string().max(2000).optional(),
+        profilePicUrl: z.string().max(2000).optional(),
+        followers: count.optional(),
+        following: count.optional(),
+        secrets: z
+          .strictObject({
+            email: secret.optional(),
+            password: secret.optional(),
+            totp_secret: secret.optional().describe('base32, as authenticator apps take it'),
+            proxy_credentials: secret.optional(),
+          })
+          .optional(),
+      }),
+      response: { 201: account },
+    }),
     async (request, reply) => reply.status(201).send(await addAccount(deps(request), request.body)),
   );
 
   app.patch(
     '/accounts/:ref',
-    {
-      config: { action: 'accounts.write' },
-      schema: {
-        tags: ['accounts'],
-        summary: 'Change an account; null clears niche, device, bio, profilePicUrl or a secret',
-        params: accountRef,
-        body: z.strictObject({
-          username: z.string().max(30).optional(),
-          niche: z.string().max(100).nullable().optional(),
-          device: refParam.nullable().optional(),
-          bio: z.string().max(2000).nullable().optional(),
-          profilePicUrl: z.string().max(2000).nullable().optional(),
-          followers: count.optional(),
-          following: count.optional(),
-          secrets: z
-            .strictObject({
-              email: secret.nullable().optional(),
-              password: secret.nullable().optional(),
-              totp_secret: secret.nullable().optional(),
-              proxy_credentials: secret.nullable().optional(),
-            })
-            .optional(),
-        }),
-        response: { 200: account },
-      },
-    },
+    op('accounts', {
+      action: 'accounts.write',
+      summary: 'Change an account; null clears niche, device, bio, profilePicUrl or a secret',
+      params: accountRef,
+      body: z.strictObject({
+        username: z.string().max(30).optional(),
+        niche: z.string().max(100).nullable().optional(),
+        device: refParam.nullable().optional(),
+        bio: z.string().max(2000).nullable().optional(),
+        profilePicUrl: z.string().max(2000).nullable().optional(),
+        followers: count.optional(),
+        following: count.optional(),
+        secrets: z
+          .strictObject({
+            email: secret.nullable().optional(),
+            password: secret.nullable().optional(),
+            totp_secret: secret.nullable().optional(),
+            proxy_credentials: secret.nullable().optional(),
+          })
+          .optional(),
+      }),
+      response: { 200: account },
+    }),
     async (request) => updateAccount(deps(request), request.params.ref, request.body),
   );
 
   app.delete(
     '/accounts/:ref',
-    {
-      config: { action: 'accounts.write' },
-      schema: {
-        tags: ['accounts'],
-        summary: 'Soft-delete an account (it keeps its history; restore brings it back)',
-        params: accountRef,
-        querystring: z.strictObject({ reason: z.string().max(1000).optional() }),
-        response: { 200: account },
-      },
-    },
+    op('accounts', {
+      action: 'accounts.write',
+      summary: 'Soft-delete an account (it keeps its history; restore brings it back)',
+      params: accountRef,
+      querystring: z.strictObject({ reason: z.string().max(1000).optional() }),
+      response: { 200: account },
+    }),
     async (request) => deleteAccount(deps(request), request.params.ref, request.query.reason),
   );
 
   app.post(
     '/accounts/:ref/restore',
-    {
-      config: { action: 'accounts.write' },
-      schema: {
-        tags: ['accounts'],
-        summary: 'Restore a soft-deleted account (by id)',
-        params: accountRef,
-        body: noBody,
-        response: { 200: account },
-      },
-    },
+    op('accounts', {
+      action: 'accounts.write',
+      summary: 'Restore a soft-deleted account (by id)',
+      params: accountRef,
+      body: noBody,
+      response: { 200: account },
+    }),
     async (request) => restoreAccount(deps(request), request.params.ref),
   );
 
   app.post(
     '/accounts/:ref/state',
-    {
-      config: { action: 'accounts.write' },
-      schema: {
-        tags: ['accounts'],
-        summary: 'A lifecycle transition; 409 names the states allowed from the current one',
-        params: accountRef,
-        body: z.strictObject({
-          state: z.enum(accountStates),
-          reason: z.string().min(1).max(1000).describe('kept in the event log'),
-          from: z.enum(accountStates).optional().describe('only if the account is still in this state'),
-        }),
-        response: {
-          200: z.object({ from: z.enum(accountStates), to: z.enum(accountStates), account }),
-        },
+    op('accounts', {
+      action: 'accounts.write',
+      summary: 'A lifecycle transition; 409 names the states allowed from the current one',
+      params: accountRef,
+      body: z.strictObject({
+        state: z.enum(accountStates),
+        reason: z.string().min(1).max(1000).describe('kept in the event log'),
+        from: z.enum(accountStates).optional().describe('only if the account is still in this state'),
+      }),
+      response: {
+        200: z.object({ from: z.enum(accountStates), to: z.enum(accountStates), account }),
       },
-    },
+    }),
     async (request) => {
       const { state, reason, from } = request.body;
       const change = await setAccountState(deps(request), request.params.ref, state, {
@@ -321,19 +301,16 @@ export const accountsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, 
 
   app.post(
     '/accounts/bulk-state',
-    {
-      config: { action: 'accounts.write' },
-      schema: {
-        tags: ['accounts'],
-        summary: 'A lifecycle transition of each selected account; the ones the lifecycle refuses say why',
-        body: z.strictObject({
-          accounts: selection,
-          state: z.enum(accountStates),
-          reason: z.string().min(1).max(1000).describe('kept in the event log'),
-        }),
-        response: { 200: bulkResult },
-      },
-    },
+    op('accounts', {
+      action: 'accounts.write',
+      summary: 'A lifecycle transition of each selected account; the ones the lifecycle refuses say why',
+      body: z.strictObject({
+        accounts: selection,
+        state: z.enum(accountStates),
+        reason: z.string().min(1).max(1000).describe('kept in the event log'),
+      }),
+      response: { 200: bulkResult },
+    }),
     async (request) => {
       const { accounts, state, reason } = request.body;
       return summarise(await setAccountStates(deps(request), accounts, state, reason));
@@ -342,43 +319,37 @@ export const accountsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, 
 
   app.post(
     '/accounts/bulk-move',
-    {
-      config: { action: 'accounts.write' },
-      schema: {
-        tags: ['accounts'],
-        summary: 'Move each selected account to a device (null: to no device)',
-        body: z.strictObject({
-          accounts: selection,
-          device: refParam.nullable().describe('device id, udid or name; null takes them off their device'),
-        }),
-        response: { 200: bulkResult },
-      },
-    },
+    op('accounts', {
+      action: 'accounts.write',
+      summary: 'Move each selected account to a device (null: to no device)',
+      body: z.strictObject({
+        accounts: selection,
+        device: refParam.nullable().describe('device id, udid or name; null takes them off their device'),
+      }),
+      response: { 200: bulkResult },
+    }),
     async (request) =>
       summarise(await moveAccounts(deps(request), request.body.accounts, request.body.device)),
   );
 
   app.post(
     '/accounts/:ref/reveal',
-    {
-      config: { action: 'secrets.reveal' },
-      schema: {
-        tags: ['accounts'],
-        summary: "An account's secrets in plaintext; recorded as an auth event (who and which fields)",
-        params: accountRef,
-        body: z.strictObject({ fields: z.array(z.enum(secretFields)).min(1).optional() }).nullish(),
-        response: {
-          200: z.object({
-            secrets: z.object({
-              email: z.string().optional(),
-              password: z.string().optional(),
-              totp_secret: z.string().optional(),
-              proxy_credentials: z.string().optional(),
-            }),
+    op('accounts', {
+      action: 'secrets.reveal',
+      summary: "An account's secrets in plaintext; recorded as an auth event (who and which fields)",
+      params: accountRef,
+      body: z.strictObject({ fields: z.array(z.enum(secretFields)).min(1).optional() }).nullish(),
+      response: {
+        200: z.object({
+          secrets: z.object({
+            email: z.string().optional(),
+            password: z.string().optional(),
+            totp_secret: z.string().optional(),
+            proxy_credentials: z.string().optional(),
           }),
-        },
+        }),
       },
-    },
+    }),
     async (request, reply) => {
       const secrets = await revealSecrets(deps(request), request.params.ref, request.body?.fields);
       return reply.headers(noStore).send({ secrets });
@@ -387,18 +358,15 @@ export const accountsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, 
 
   app.post(
     '/accounts/:ref/totp',
-    {
-      config: { action: 'secrets.reveal' },
-      schema: {
-        tags: ['accounts'],
-        summary: "The account's current TOTP code (RFC 6238); recorded as an auth event",
-        params: accountRef,
-        body: noBody,
-        response: {
-          200: z.object({ code: z.string(), secondsLeft: z.number().int() }),
-        },
+    op('accounts', {
+      action: 'secrets.reveal',
+      summary: "The account's current TOTP code (RFC 6238); recorded as an auth event",
+      params: accountRef,
+      body: noBody,
+      response: {
+        200: z.object({ code: z.string(), secondsLeft: z.number().int() }),
       },
-    },
+    }),
     async (request, reply) =>
       reply.headers(noStore).send(await currentTotp(deps(request), request.params.ref)),
   );

@@ -7,6 +7,7 @@ import { listAudit } from '../../audit/audit-service.ts';
 import { resolveAuditTarget } from '../../audit/audit-targets.ts';
 import { MAX_REF_LENGTH, pageQuery, pageResponses, timeParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
+import { op } from '../operation.ts';
 
 const change = z.union([
   z.object({ before: z.unknown(), after: z.unknown() }),
@@ -28,24 +29,21 @@ const entry = z.object({
 export const auditRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) => {
   app.get(
     '/audit',
-    {
-      schema: {
-        tags: ['audit'],
-        summary: 'The audit trail, newest first: who changed what, and what it was before',
-        querystring: z.strictObject({
-          actor: z.string().max(300).optional().describe('e.g. token:ci'),
-          target: z
-            .string()
-            .max(MAX_REF_LENGTH)
-            .optional()
-            .describe('a device name or udid, an account platform:username, a niche slug, or an id'),
-          action: z.string().max(100).optional().describe('e.g. device.update'),
-          since: timeParam.optional().describe('ISO-8601, or a duration ago like 2h, 7d'),
-          ...pageQuery(1000),
-        }),
-        response: pageResponses('entries', entry),
-      },
-    },
+    op('audit', {
+      summary: 'The audit trail, newest first: who changed what, and what it was before',
+      querystring: z.strictObject({
+        actor: z.string().max(300).optional().describe('e.g. token:ci'),
+        target: z
+          .string()
+          .max(MAX_REF_LENGTH)
+          .optional()
+          .describe('a device name or udid, an account platform:username, a niche slug, or an id'),
+        action: z.string().max(100).optional().describe('e.g. device.update'),
+        since: timeParam.optional().describe('ISO-8601, or a duration ago like 2h, 7d'),
+        ...pageQuery(1000),
+      }),
+      response: pageResponses('entries', entry),
+    }),
     async (request) => {
       const { actor, target, action, since, after, limit } = request.query;
       return listAudit(db, {

@@ -16,6 +16,7 @@ import { actorOf, scopeOf } from '../auth.ts';
 import { integerParam, refParam, timeParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { distributionSchema } from './distributions.ts';
+import { op } from '../operation.ts';
 
 const calendarEntrySchema = distributionSchema.extend({
   at: z.date().describe('where it shows: when it went out, else its slot'),
@@ -54,32 +55,29 @@ const scheduleBody = z.strictObject({
 export const calendarRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) => {
   app.get(
     '/calendar',
-    {
-      schema: {
-        tags: ['calendar'],
-        summary: 'Posts on the calendar: scheduled, awaiting review, posted, failed… in a time range',
-        description:
-          `Posts whose time (when they went out, else their slot) is in [from, to), earliest first; from ` +
-          `defaults to the start of today (UTC) and to to 7 days later, at most ${CALENDAR_MAX_DAYS} days. ` +
-          'state says what a pending post is waiting for. truncated: more posts than limit fell in the range.',
-        querystring: z.strictObject({
-          from: timeParam.optional().describe('ISO-8601, or a duration ago like 1d'),
-          to: timeParam.optional().describe('ISO-8601'),
-          account: refParam.optional().describe('account id, platform:username or username'),
-          niche: refParam.optional().describe('niche slug'),
-          platform: z.enum(platforms).optional(),
-          limit: integerParam(1, 5_000).optional().describe('default 2000'),
+    op('calendar', {
+      summary: 'Posts on the calendar: scheduled, awaiting review, posted, failed… in a time range',
+      description:
+        `Posts whose time (when they went out, else their slot) is in [from, to), earliest first; from ` +
+        `defaults to the start of today (UTC) and to to 7 days later, at most ${CALENDAR_MAX_DAYS} days. ` +
+        'state says what a pending post is waiting for. truncated: more posts than limit fell in the range.',
+      querystring: z.strictObject({
+        from: timeParam.optional().describe('ISO-8601, or a duration ago like 1d'),
+        to: timeParam.optional().describe('ISO-8601'),
+        account: refParam.optional().describe('account id, platform:username or username'),
+        niche: refParam.optional().describe('niche slug'),
+        platform: z.enum(platforms).optional(),
+        limit: integerParam(1, 5_000).optional().describe('default 2000'),
+      }),
+      response: {
+        200: z.object({
+          from: z.date(),
+          to: z.date(),
+          entries: z.array(calendarEntrySchema),
+          truncated: z.boolean(),
         }),
-        response: {
-          200: z.object({
-            from: z.date(),
-            to: z.date(),
-            entries: z.array(calendarEntrySchema),
-            truncated: z.boolean(),
-          }),
-        },
       },
-    },
+    }),
     async (request) => {
       const { account, niche, ...q } = request.query;
       const scope = scopeOf(request);

@@ -32,6 +32,7 @@ import {
 } from '../schemas.ts';
 import { distributionSchema } from './distributions.ts';
 import type { ApiDeps } from '../api-deps.ts';
+import { op } from '../operation.ts';
 
 const scriptSchema = z.object({
   title: z.string(),
@@ -69,6 +70,7 @@ const contentFields = {
 };
 
 /** A piece of content as listings show it: no script, no production record. */
+
 export const contentSchema = z.object(contentFields);
 
 const failureSchema = z.object({ stage: z.enum(stages), reason: z.string(), at: z.string() });
@@ -130,32 +132,29 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
 
   app.get(
     '/content',
-    {
-      schema: {
-        tags: ['content'],
-        summary: 'List content, newest first unless sorted otherwise',
-        description:
-          'Current content unless archived=true (then archived content only). q searches the topic, the ' +
-          "script's title and its narration. since and until bound the creation time. A cursor belongs to " +
-          'the sort it was made with.',
-        querystring: z.strictObject({
-          status: listParam(productionStatuses).optional().describe('comma-separated, or repeated'),
-          niche: refParam.optional().describe('niche slug'),
-          format: listParam(formats).optional().describe('comma-separated, or repeated'),
-          q: z.string().max(200).optional().describe('words in the topic, title or narration'),
-          since: timeParam.optional().describe('created at or after: ISO-8601, or a duration ago like 7d'),
-          until: timeParam.optional().describe('created before'),
-          archived: booleanParam.optional().describe('true: only archived content'),
-          sort: z.enum(['created', 'updated', 'topic']).default('created'),
-          order: z
-            .enum(['asc', 'desc'])
-            .optional()
-            .describe('desc (newest first) for the times and asc (A–Z) for the topic unless given'),
-          ...pageQuery(1000, 100),
-        }),
-        response: pageResponses('content', contentSchema),
-      },
-    },
+    op('content', {
+      summary: 'List content, newest first unless sorted otherwise',
+      description:
+        'Current content unless archived=true (then archived content only). q searches the topic, the ' +
+        "script's title and its narration. since and until bound the creation time. A cursor belongs to " +
+        'the sort it was made with.',
+      querystring: z.strictObject({
+        status: listParam(productionStatuses).optional().describe('comma-separated, or repeated'),
+        niche: refParam.optional().describe('niche slug'),
+        format: listParam(formats).optional().describe('comma-separated, or repeated'),
+        q: z.string().max(200).optional().describe('words in the topic, title or narration'),
+        since: timeParam.optional().describe('created at or after: ISO-8601, or a duration ago like 7d'),
+        until: timeParam.optional().describe('created before'),
+        archived: booleanParam.optional().describe('true: only archived content'),
+        sort: z.enum(['created', 'updated', 'topic']).default('created'),
+        order: z
+          .enum(['asc', 'desc'])
+          .optional()
+          .describe('desc (newest first) for the times and asc (A–Z) for the topic unless given'),
+        ...pageQuery(1000, 100),
+      }),
+      response: pageResponses('content', contentSchema),
+    }),
     async (request) => {
       const page = await listContentPage(db, { ...request.query, scope: scopeOf(request) });
       return { content: page.items.map(withVideo), nextCursor: page.nextCursor };
@@ -164,33 +163,27 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
 
   app.get(
     '/content/status',
-    {
-      schema: {
-        tags: ['content'],
-        summary: 'How much current (unarchived) content is in each production stage',
-        response: {
-          200: z.object(
-            Object.fromEntries(productionStatuses.map((s) => [s, z.number().int()])) as Record<
-              (typeof productionStatuses)[number],
-              z.ZodNumber
-            >,
-          ),
-        },
+    op('content', {
+      summary: 'How much current (unarchived) content is in each production stage',
+      response: {
+        200: z.object(
+          Object.fromEntries(productionStatuses.map((s) => [s, z.number().int()])) as Record<
+            (typeof productionStatuses)[number],
+            z.ZodNumber
+          >,
+        ),
       },
-    },
+    }),
     async (request) => contentStatusCounts(db, scopeOf(request)),
   );
 
   app.get(
     '/content/:id',
-    {
-      schema: {
-        tags: ['content'],
-        summary: 'One piece of content: script, video, quality checks, distributions',
-        params: idParams('content'),
-        response: { 200: contentDetailsSchema },
-      },
-    },
+    op('content', {
+      summary: 'One piece of content: script, video, quality checks, distributions',
+      params: idParams('content'),
+      response: { 200: contentDetailsSchema },
+    }),
     async (request) => {
       const { content, ...details } = await getContentDetails(db, request.params.id, scopeOf(request));
       return { ...withVideo(content), ...details };
@@ -199,21 +192,18 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
 
   app.get(
     '/content/:id/video',
-    {
-      schema: {
-        tags: ['content'],
-        summary: 'The rendered video (MP4), with Range requests for seeking',
-        description:
-          'Answers 206 with Content-Range for a single `Range: bytes=…` range, 416 for a range past the ' +
-          'end, and the whole file otherwise. 404 when the content has no rendered video on this server.',
-        params: idParams('content'),
-        response: {
-          200: mp4,
-          206: { ...mp4, description: 'the requested bytes of the video' },
-          416: errorSchema.describe('the range starts past the end of the file'),
-        },
+    op('content', {
+      summary: 'The rendered video (MP4), with Range requests for seeking',
+      description:
+        'Answers 206 with Content-Range for a single `Range: bytes=…` range, 416 for a range past the ' +
+        'end, and the whole file otherwise. 404 when the content has no rendered video on this server.',
+      params: idParams('content'),
+      response: {
+        200: mp4,
+        206: { ...mp4, description: 'the requested bytes of the video' },
+        416: errorSchema.describe('the range starts past the end of the file'),
       },
-    },
+    }),
     async (request, reply) => {
       const video = await contentVideoFile(db, mediaDir, request.params.id, scopeOf(request));
       void reply
@@ -231,22 +221,19 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
 
   app.post(
     '/content',
-    {
-      config: { action: 'content.write' },
-      schema: {
-        tags: ['content'],
-        summary: 'Create content from a topic, or from a trending topic (fromTrend)',
-        body: z.strictObject({
-          ...newContentFields,
-          fromTrend: z
-            .string()
-            .max(200)
-            .optional()
-            .describe('a trending topic id: its topic and niche, unless given'),
-        }),
-        response: { 201: contentSchema },
-      },
-    },
+    op('content', {
+      action: 'content.write',
+      summary: 'Create content from a topic, or from a trending topic (fromTrend)',
+      body: z.strictObject({
+        ...newContentFields,
+        fromTrend: z
+          .string()
+          .max(200)
+          .optional()
+          .describe('a trending topic id: its topic and niche, unless given'),
+      }),
+      response: { 201: contentSchema },
+    }),
     async (request, reply) => {
       const { fromTrend, ...input } = request.body;
       const created = await createContent(
@@ -261,19 +248,16 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
 
   app.post(
     '/content/:id/produce',
-    {
-      config: { action: 'content.write' },
-      schema: {
-        tags: ['content'],
-        summary: 'Queue the production of a piece of content from the stage it is in',
-        description:
-          '202: queued (a stage already queued stays queued once). 409 for complete or failed content ' +
-          '(retry a failed one). 503 when this server has no job engine to queue with.',
-        params: idParams('content'),
-        body: noBody,
-        response: queuedResponses,
-      },
-    },
+    op('content', {
+      action: 'content.write',
+      summary: 'Queue the production of a piece of content from the stage it is in',
+      description:
+        '202: queued (a stage already queued stays queued once). 409 for complete or failed content ' +
+        '(retry a failed one). 503 when this server has no job engine to queue with.',
+      params: idParams('content'),
+      body: noBody,
+      response: queuedResponses,
+    }),
     async (request, reply) => {
       const content = await produce(db, contentSink, request.params.id, actorOf(request), scopeOf(request));
       return reply
@@ -284,17 +268,14 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
 
   app.post(
     '/content/:id/retry',
-    {
-      config: { action: 'content.write' },
-      schema: {
-        tags: ['content'],
-        summary: 'Restart a failed production at the stage that failed',
-        description: '409 unless the content failed. 503 when this server has no job engine to queue with.',
-        params: idParams('content'),
-        body: noBody,
-        response: queuedResponses,
-      },
-    },
+    op('content', {
+      action: 'content.write',
+      summary: 'Restart a failed production at the stage that failed',
+      description: '409 unless the content failed. 503 when this server has no job engine to queue with.',
+      params: idParams('content'),
+      body: noBody,
+      response: queuedResponses,
+    }),
     async (request, reply) => {
       const stage = await retryContent(
         db,
@@ -310,24 +291,21 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
 
   app.get(
     '/content/formats',
-    {
-      schema: {
-        tags: ['content'],
-        summary: 'The formats content can be made in (the content policy’s), and the platforms each suits',
-        response: {
-          200: z.object({
-            formats: z.array(
-              z.object({
-                name: z.string(),
-                platforms: z.array(z.string()),
-                minSeconds: z.number(),
-                maxSeconds: z.number(),
-              }),
-            ),
-          }),
-        },
+    op('content', {
+      summary: 'The formats content can be made in (the content policy’s), and the platforms each suits',
+      response: {
+        200: z.object({
+          formats: z.array(
+            z.object({
+              name: z.string(),
+              platforms: z.array(z.string()),
+              minSeconds: z.number(),
+              maxSeconds: z.number(),
+            }),
+          ),
+        }),
       },
-    },
+    }),
     async () => ({
       formats: Object.entries(policy.formats).map(([name, f]) => ({
         name,

@@ -15,6 +15,7 @@ import { MAX_REF_LENGTH, booleanParam, pageQuery, pageResponses, refParam } from
 import { eventSchema } from './events.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { actorOf } from '../auth.ts';
+import { op } from '../operation.ts';
 
 const device = z.object({
   id: z.uuid(),
@@ -77,18 +78,15 @@ export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
 ) => {
   app.get(
     '/devices',
-    {
-      schema: {
-        tags: ['devices'],
-        summary: 'List devices by name',
-        querystring: z.strictObject({
-          status: z.enum(deviceStatuses).optional(),
-          host: text(100).optional().describe('only devices plugged into this machine'),
-          ...pageQuery(1000),
-        }),
-        response: pageResponses('devices', device),
-      },
-    },
+    op('devices', {
+      summary: 'List devices by name',
+      querystring: z.strictObject({
+        status: z.enum(deviceStatuses).optional(),
+        host: text(100).optional().describe('only devices plugged into this machine'),
+        ...pageQuery(1000),
+      }),
+      response: pageResponses('devices', device),
+    }),
     async (request) => {
       const { status, host: onHost, after, limit } = request.query;
       return listDevicePage(db, { status, host: onHost, after, limit });
@@ -97,43 +95,37 @@ export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
 
   app.get(
     '/devices/:ref',
-    {
-      schema: {
-        tags: ['devices'],
-        summary: 'One device, its assigned accounts and its recent events',
-        params: deviceRef,
-        response: {
-          200: z.object({
-            device,
-            assignedAccounts: z.number().int().describe('live accounts on this device'),
-            recentEvents: z.array(eventSchema),
-          }),
-        },
+    op('devices', {
+      summary: 'One device, its assigned accounts and its recent events',
+      params: deviceRef,
+      response: {
+        200: z.object({
+          device,
+          assignedAccounts: z.number().int().describe('live accounts on this device'),
+          recentEvents: z.array(eventSchema),
+        }),
       },
-    },
+    }),
     async (request) => getDeviceDetails(db, request.params.ref),
   );
 
   app.post(
     '/devices',
-    {
-      config: { action: 'devices.write' },
-      schema: {
-        tags: ['devices'],
-        summary: 'Add a device (disconnected until a health check sees it, unless status says otherwise)',
-        body: z.strictObject({
-          name: text(MAX_REF_LENGTH).describe('unique'),
-          udid: text(MAX_REF_LENGTH).describe('unique'),
-          host: host.optional().describe("default: the server's host (SOVI_HOST_NAME)"),
-          model: text(200).nullable().optional(),
-          iosVersion: text(50).nullable().optional(),
-          wdaPort: port.nullable().optional(),
-          status: z.enum(deviceStatuses).optional(),
-          storageFreeGb: z.number().min(0).max(1_000_000).nullable().optional(),
-        }),
-        response: { 201: device },
-      },
-    },
+    op('devices', {
+      action: 'devices.write',
+      summary: 'Add a device (disconnected until a health check sees it, unless status says otherwise)',
+      body: z.strictObject({
+        name: text(MAX_REF_LENGTH).describe('unique'),
+        udid: text(MAX_REF_LENGTH).describe('unique'),
+        host: host.optional().describe("default: the server's host (SOVI_HOST_NAME)"),
+        model: text(200).nullable().optional(),
+        iosVersion: text(50).nullable().optional(),
+        wdaPort: port.nullable().optional(),
+        status: z.enum(deviceStatuses).optional(),
+        storageFreeGb: z.number().min(0).max(1_000_000).nullable().optional(),
+      }),
+      response: { 201: device },
+    }),
     async (request, reply) => {
       const created = await createDevice(
         db,
@@ -146,63 +138,54 @@ export const devicesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
 
   app.patch(
     '/devices/:ref',
-    {
-      config: { action: 'devices.write' },
-      schema: {
-        tags: ['devices'],
-        summary: 'Change a device; null clears model, iosVersion, wdaPort, batteryLevel, storageFreeGb',
-        params: deviceRef,
-        body: z.strictObject({
-          name: text(MAX_REF_LENGTH).optional(),
-          host: host.optional(),
-          model: text(200).nullable().optional(),
-          iosVersion: text(50).nullable().optional(),
-          wdaPort: port.nullable().optional(),
-          status: z.enum(deviceStatuses).optional(),
-          batteryLevel: z.number().min(0).max(100).nullable().optional(),
-          storageFreeGb: z.number().min(0).max(1_000_000).nullable().optional(),
-        }),
-        response: { 200: device },
-      },
-    },
+    op('devices', {
+      action: 'devices.write',
+      summary: 'Change a device; null clears model, iosVersion, wdaPort, batteryLevel, storageFreeGb',
+      params: deviceRef,
+      body: z.strictObject({
+        name: text(MAX_REF_LENGTH).optional(),
+        host: host.optional(),
+        model: text(200).nullable().optional(),
+        iosVersion: text(50).nullable().optional(),
+        wdaPort: port.nullable().optional(),
+        status: z.enum(deviceStatuses).optional(),
+        batteryLevel: z.number().min(0).max(100).nullable().optional(),
+        storageFreeGb: z.number().min(0).max(1_000_000).nullable().optional(),
+      }),
+      response: { 200: device },
+    }),
     async (request) => updateDevice(db, request.params.ref, request.body, actorOf(request)),
   );
 
   app.delete(
     '/devices/:ref',
-    {
-      config: { action: 'devices.write' },
-      schema: {
-        tags: ['devices'],
-        summary: 'Remove a device; refused (409) while accounts are assigned to it, unless force=true',
-        params: deviceRef,
-        querystring: z.strictObject({
-          force: booleanParam.optional().describe('unassign its accounts and remove it anyway'),
-        }),
-        response: {
-          200: z.object({ device, unassignedAccounts: z.number().int() }),
-        },
+    op('devices', {
+      action: 'devices.write',
+      summary: 'Remove a device; refused (409) while accounts are assigned to it, unless force=true',
+      params: deviceRef,
+      querystring: z.strictObject({
+        force: booleanParam.optional().describe('unassign its accounts and remove it anyway'),
+      }),
+      response: {
+        200: z.object({ device, unassignedAccounts: z.number().int() }),
       },
-    },
+    }),
     async (request) =>
       removeDevice(db, request.params.ref, { force: request.query.force === true }, actorOf(request)),
   );
 
   app.post(
     '/devices/:ref/check',
-    {
-      config: { action: 'devices.write' },
-      schema: {
-        tags: ['devices'],
-        summary: "Check one phone's WebDriverAgent and battery now, as `sovi devices check` does",
-        description:
-          'Records what changed (status, battery, events) as a health round would. 409 for a device ' +
-          'plugged into another machine: its WDA port is local to that one.',
-        params: deviceRef,
-        body: z.strictObject({}).nullish(),
-        response: { 200: deviceCheck },
-      },
-    },
+    op('devices', {
+      action: 'devices.write',
+      summary: "Check one phone's WebDriverAgent and battery now, as `sovi devices check` does",
+      description:
+        'Records what changed (status, battery, events) as a health round would. 409 for a device ' +
+        'plugged into another machine: its WDA port is local to that one.',
+      params: deviceRef,
+      body: z.strictObject({}).nullish(),
+      response: { 200: deviceCheck },
+    }),
     async (request) =>
       checkDeviceNow({ db, health: config.health, logger, host: defaultHost }, request.params.ref),
   );

@@ -19,6 +19,7 @@ import { isUuid } from '../../ids.ts';
 import { idParams, listParam, pageQuery, pageResponses, refParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { actorOf, scopeOf } from '../auth.ts';
+import { op } from '../operation.ts';
 
 export const postOptionsSchema = z.object({
   privacyLevel: z.enum(privacyLevels),
@@ -66,19 +67,16 @@ const noBody = z.strictObject({}).nullish();
 export const distributionsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, contentSink }) => {
   app.get(
     '/distributions',
-    {
-      schema: {
-        tags: ['distributions'],
-        summary: 'List distributions (posts), newest first',
-        querystring: z.strictObject({
-          content: z.string().max(200).optional().describe('content id'),
-          account: refParam.optional().describe('account id, platform:username or username'),
-          status: listParam(distributionStatuses).optional().describe('comma-separated, or repeated'),
-          ...pageQuery(1000, 100),
-        }),
-        response: pageResponses('distributions', distributionSchema),
-      },
-    },
+    op('distributions', {
+      summary: 'List distributions (posts), newest first',
+      querystring: z.strictObject({
+        content: z.string().max(200).optional().describe('content id'),
+        account: refParam.optional().describe('account id, platform:username or username'),
+        status: listParam(distributionStatuses).optional().describe('comma-separated, or repeated'),
+        ...pageQuery(1000, 100),
+      }),
+      response: pageResponses('distributions', distributionSchema),
+    }),
     async (request) => {
       const { content, account, status, after, limit } = request.query;
       if (content !== undefined && !isUuid(content)) {
@@ -100,76 +98,64 @@ export const distributionsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, {
 
   app.post(
     '/distributions/:id/removed',
-    {
-      config: { action: 'content.write' },
-      schema: {
-        tags: ['distributions'],
-        summary: 'Record that the platform took a post down (409 unless it is posted)',
-        params: idParams('distribution'),
-        body: z.strictObject({
-          reason: z.string().min(1).max(1000).describe('what the platform said; kept in the event log'),
-        }),
-        response: { 200: distributionSchema },
-      },
-    },
+    op('distributions', {
+      action: 'content.write',
+      summary: 'Record that the platform took a post down (409 unless it is posted)',
+      params: idParams('distribution'),
+      body: z.strictObject({
+        reason: z.string().min(1).max(1000).describe('what the platform said; kept in the event log'),
+      }),
+      response: { 200: distributionSchema },
+    }),
     async (request) => markDistributionRemoved(db, request.params.id, request.body.reason, actorOf(request)),
   );
 
   app.post(
     '/distributions/:id/reschedule',
-    {
-      config: { action: 'content.write' },
-      schema: {
-        tags: ['distributions'],
-        summary: 'Move a post not yet out to a new slot',
-        description:
-          'The slot must be in the future and, unless force is true, one of its account’s posting windows ' +
-          '(in the account’s time zone) that keeps its posts per day, minimum gap and platform limit. The ' +
-          'post’s job for the old slot does nothing when it runs. 409 for a post already out, cancelled or ' +
-          'rejected.',
-        params: idParams('distribution'),
-        body: z.strictObject({
-          at: slotParam.describe('the new slot (ISO-8601 with an offset or Z)'),
-          force: z.boolean().optional().describe('accept a time outside the windows or past the limits'),
-        }),
-        response: { 200: distributionSchema },
-      },
-    },
+    op('distributions', {
+      action: 'content.write',
+      summary: 'Move a post not yet out to a new slot',
+      description:
+        'The slot must be in the future and, unless force is true, one of its account’s posting windows ' +
+        '(in the account’s time zone) that keeps its posts per day, minimum gap and platform limit. The ' +
+        'post’s job for the old slot does nothing when it runs. 409 for a post already out, cancelled or ' +
+        'rejected.',
+      params: idParams('distribution'),
+      body: z.strictObject({
+        at: slotParam.describe('the new slot (ISO-8601 with an offset or Z)'),
+        force: z.boolean().optional().describe('accept a time outside the windows or past the limits'),
+      }),
+      response: { 200: distributionSchema },
+    }),
     async (request) =>
       reschedulePost(db, contentSink, request.params.id, request.body, actorOf(request), scopeOf(request)),
   );
 
   app.post(
     '/distributions/:id/cancel',
-    {
-      config: { action: 'content.write' },
-      schema: {
-        tags: ['distributions'],
-        summary: 'Cancel a post not yet out: it is never published (409 once it is out)',
-        params: idParams('distribution'),
-        body: noBody,
-        response: { 200: distributionSchema },
-      },
-    },
+    op('distributions', {
+      action: 'content.write',
+      summary: 'Cancel a post not yet out: it is never published (409 once it is out)',
+      params: idParams('distribution'),
+      body: noBody,
+      response: { 200: distributionSchema },
+    }),
     async (request) => cancelPost(db, request.params.id, actorOf(request), scopeOf(request)),
   );
 
   app.post(
     '/distributions/:id/retry',
-    {
-      config: { action: 'content.write' },
-      schema: {
-        tags: ['distributions'],
-        summary: 'Retry a failed post, for its account only',
-        description:
-          'The post goes back to pending with a fresh attempt count and is published at `at` (now unless ' +
-          'given), with the same idempotency key: the content’s other posts, including those that went out, ' +
-          'are not touched. 409 unless the post failed.',
-        params: idParams('distribution'),
-        body: z.strictObject({ at: slotParam.optional().describe('publish then instead of now') }).nullish(),
-        response: { 200: distributionSchema },
-      },
-    },
+    op('distributions', {
+      action: 'content.write',
+      summary: 'Retry a failed post, for its account only',
+      description:
+        'The post goes back to pending with a fresh attempt count and is published at `at` (now unless ' +
+        'given), with the same idempotency key: the content’s other posts, including those that went out, ' +
+        'are not touched. 409 unless the post failed.',
+      params: idParams('distribution'),
+      body: z.strictObject({ at: slotParam.optional().describe('publish then instead of now') }).nullish(),
+      response: { 200: distributionSchema },
+    }),
     async (request) =>
       retryPost(
         db,
@@ -184,23 +170,20 @@ export const distributionsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, {
 
   app.patch(
     '/distributions/:id',
-    {
-      config: { action: 'content.write' },
-      schema: {
-        tags: ['distributions'],
-        summary: 'Edit the caption, hashtags or platform options of a post before it goes out',
-        description:
-          'The caption must fit the platform (TikTok 150 characters, Instagram 2,000) and the hashtags its ' +
-          'count (5, 8). 409 for a post already out, cancelled or rejected.',
-        params: idParams('distribution'),
-        body: z.strictObject({
-          caption: z.string().max(5000).optional(),
-          hashtags: z.array(z.string().max(100)).max(30).optional().describe('without #'),
-          options: postOptionsSchema.partial().strict().optional().describe('only the options to change'),
-        }),
-        response: { 200: distributionSchema },
-      },
-    },
+    op('distributions', {
+      action: 'content.write',
+      summary: 'Edit the caption, hashtags or platform options of a post before it goes out',
+      description:
+        'The caption must fit the platform (TikTok 150 characters, Instagram 2,000) and the hashtags its ' +
+        'count (5, 8). 409 for a post already out, cancelled or rejected.',
+      params: idParams('distribution'),
+      body: z.strictObject({
+        caption: z.string().max(5000).optional(),
+        hashtags: z.array(z.string().max(100)).max(30).optional().describe('without #'),
+        options: postOptionsSchema.partial().strict().optional().describe('only the options to change'),
+      }),
+      response: { 200: distributionSchema },
+    }),
     async (request) => editPost(db, request.params.id, request.body, actorOf(request), scopeOf(request)),
   );
 };

@@ -26,6 +26,7 @@ import {
   timeParam,
 } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
+import { op } from '../operation.ts';
 
 export const eventSchema = z.object({
   id: z.number().int(),
@@ -62,14 +63,11 @@ export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, st
 
   app.get(
     '/events',
-    {
-      schema: {
-        tags: ['events'],
-        summary: 'List events, newest first',
-        querystring: z.strictObject({ ...filterFields, ...pageQuery(1000) }),
-        response: pageResponses('events', eventSchema),
-      },
-    },
+    op('events', {
+      summary: 'List events, newest first',
+      querystring: z.strictObject({ ...filterFields, ...pageQuery(1000) }),
+      response: pageResponses('events', eventSchema),
+    }),
     async (request) => {
       const { after, limit, ...f } = request.query;
       return queryEvents(db, { ...(await resolveEventFilters(db, f)), after, limit });
@@ -78,23 +76,20 @@ export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, st
 
   app.get(
     '/events/stream',
-    {
-      schema: {
-        tags: ['events'],
-        summary: 'New events as they are recorded (Server-Sent Events; resumes after Last-Event-ID)',
-        description:
-          'Each event is one SSE message: `id` is the event id, `data` the event as JSON. A comment line is ' +
-          'sent every 15 s to keep proxies from closing the connection. Browsers reconnecting with ' +
-          'EventSource send Last-Event-ID and get what they missed. Open streams are capped per token, per ' +
-          'address and in all (429 with Retry-After); a client that stops reading is disconnected.',
-        querystring: filters,
-        // Loose: every other header passes through untouched.
-        headers: z.looseObject({
-          'last-event-id': integerParam(0, Number.MAX_SAFE_INTEGER).optional(),
-        }),
-        response: eventStreamResponses(),
-      },
-    },
+    op('events', {
+      summary: 'New events as they are recorded (Server-Sent Events; resumes after Last-Event-ID)',
+      description:
+        'Each event is one SSE message: `id` is the event id, `data` the event as JSON. A comment line is ' +
+        'sent every 15 s to keep proxies from closing the connection. Browsers reconnecting with ' +
+        'EventSource send Last-Event-ID and get what they missed. Open streams are capped per token, per ' +
+        'address and in all (429 with Retry-After); a client that stops reading is disconnected.',
+      querystring: filters,
+      // Loose: every other header passes through untouched.
+      headers: z.looseObject({
+        'last-event-id': integerParam(0, Number.MAX_SAFE_INTEGER).optional(),
+      }),
+      response: eventStreamResponses(),
+    }),
     async (request, reply) => {
       // Checked before the stream opens: a bad filter is a 400, not a stream that ends at once.
       const filter = eventFilter(await resolveEventFilters(db, request.query));
@@ -112,32 +107,26 @@ export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, st
 
   app.get(
     '/events/:id',
-    {
-      schema: {
-        tags: ['events'],
-        summary: 'One event',
-        params: eventId,
-        response: { 200: eventSchema },
-      },
-    },
+    op('events', {
+      summary: 'One event',
+      params: eventId,
+      response: { 200: eventSchema },
+    }),
     async (request) => getEvent(db, request.params.id),
   );
 
   app.post(
     '/events/:id/resolve',
-    {
-      config: { action: 'events.resolve' },
-      schema: {
-        tags: ['events'],
-        summary: 'Resolve an event, saying by whom and why',
-        params: eventId,
-        body: z.strictObject({
-          by: z.enum(resolvers),
-          note: z.string().max(2000).optional().describe('what was done'),
-        }),
-        response: { 200: eventSchema },
-      },
-    },
+    op('events', {
+      action: 'events.resolve',
+      summary: 'Resolve an event, saying by whom and why',
+      params: eventId,
+      body: z.strictObject({
+        by: z.enum(resolvers),
+        note: z.string().max(2000).optional().describe('what was done'),
+      }),
+      response: { 200: eventSchema },
+    }),
     async (request) =>
       resolveEvent(db, request.params.id, {
         by: request.body.by,
@@ -148,18 +137,15 @@ export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, st
 
   app.get(
     '/events/types',
-    {
-      schema: {
-        tags: ['events'],
-        summary: 'The categories and event types to filter by: the known categories and every type present',
-        response: {
-          200: z.object({
-            categories: z.array(z.string()),
-            types: z.array(z.object({ type: z.string(), category: z.string() })),
-          }),
-        },
+    op('events', {
+      summary: 'The categories and event types to filter by: the known categories and every type present',
+      response: {
+        200: z.object({
+          categories: z.array(z.string()),
+          types: z.array(z.object({ type: z.string(), category: z.string() })),
+        }),
       },
-    },
+    }),
     async () => eventVocabulary(db),
   );
 

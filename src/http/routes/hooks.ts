@@ -11,6 +11,7 @@ import { idParams, integerParam, pageQuery, pageResponses, refParam } from '../s
 import type { ApiDeps } from '../api-deps.ts';
 import { BATCH_BODY_LIMIT, batchRefusalSchema } from '../batch.ts';
 import { actorOf } from '../auth.ts';
+import { op } from '../operation.ts';
 
 const platformScore = z.object({
   score: z.number().describe('share of its posts that did well, 0–1'),
@@ -45,54 +46,48 @@ const posterior = z.object({ alpha: z.number(), beta: z.number(), mean: z.number
 export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) => {
   app.get(
     '/hooks',
-    {
-      schema: {
-        tags: ['hooks'],
-        summary: 'List hooks by category, oldest first, with use counts and scores (retired ones too)',
-        querystring: z.strictObject({
-          niche: refParam.optional().describe('only this niche’s own hooks (slug)'),
-          category: z.string().max(100).optional(),
-          ...pageQuery(1000, 100),
-        }),
-        response: pageResponses('hooks', hookSchema),
-      },
-    },
+    op('hooks', {
+      summary: 'List hooks by category, oldest first, with use counts and scores (retired ones too)',
+      querystring: z.strictObject({
+        niche: refParam.optional().describe('only this niche’s own hooks (slug)'),
+        category: z.string().max(100).optional(),
+        ...pageQuery(1000, 100),
+      }),
+      response: pageResponses('hooks', hookSchema),
+    }),
     async (request) => listHooksPage(db, request.query),
   );
 
   app.get(
     '/hooks/leaderboard',
-    {
-      schema: {
-        tags: ['hooks'],
-        summary: 'Hooks ranked by the mean of their posterior on a platform (what the selector expects)',
-        description:
-          'In a niche, its own hooks and the generic ones compete, as when content is made for it. A hook ' +
-          'without posts on the platform starts from its prior (the score it was added with, else the ' +
-          'pooled score of its competitors).',
-        querystring: z.strictObject({
-          platform: z.enum(platforms).optional().describe(`default ${platforms[0]}`),
-          niche: refParam.optional().describe('niche slug'),
-          limit: integerParam(1, 1000).optional().describe('default 20'),
-          format: formatParam,
+    op('hooks', {
+      summary: 'Hooks ranked by the mean of their posterior on a platform (what the selector expects)',
+      description:
+        'In a niche, its own hooks and the generic ones compete, as when content is made for it. A hook ' +
+        'without posts on the platform starts from its prior (the score it was added with, else the ' +
+        'pooled score of its competitors).',
+      querystring: z.strictObject({
+        platform: z.enum(platforms).optional().describe(`default ${platforms[0]}`),
+        niche: refParam.optional().describe('niche slug'),
+        limit: integerParam(1, 1000).optional().describe('default 20'),
+        format: formatParam,
+      }),
+      response: {
+        200: z.object({
+          platform: z.enum(platforms),
+          hooks: z.array(
+            z.object({
+              rank: z.number().int(),
+              hook: hookSchema,
+              mean: z.number(),
+              alpha: z.number(),
+              beta: z.number(),
+              samples: z.number().int(),
+            }),
+          ),
         }),
-        response: {
-          200: z.object({
-            platform: z.enum(platforms),
-            hooks: z.array(
-              z.object({
-                rank: z.number().int(),
-                hook: hookSchema,
-                mean: z.number(),
-                alpha: z.number(),
-                beta: z.number(),
-                samples: z.number().int(),
-              }),
-            ),
-          }),
-        },
       },
-    },
+    }),
     async (request, reply) => {
       const platform = request.query.platform ?? platforms[0];
       const hooks = await hookLeaderboard(db, {
@@ -130,35 +125,29 @@ export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
 
   app.get(
     '/hooks/:id',
-    {
-      schema: {
-        tags: ['hooks'],
-        summary: 'One hook, with the posterior the selector samples from on each platform',
-        params: idParams('hook'),
-        response: {
-          200: hookSchema.extend({ posteriors: z.record(z.enum(platforms), posterior) }),
-        },
+    op('hooks', {
+      summary: 'One hook, with the posterior the selector samples from on each platform',
+      params: idParams('hook'),
+      response: {
+        200: hookSchema.extend({ posteriors: z.record(z.enum(platforms), posterior) }),
       },
-    },
+    }),
     async (request) => getHookWithPosteriors(db, request.params.id),
   );
 
   app.post(
     '/hooks',
-    {
-      config: { action: 'hooks.write' },
-      schema: {
-        tags: ['hooks'],
-        summary: 'Add a hook template',
-        body: z.strictObject({
-          category,
-          template,
-          niche: refParam.optional().describe('only for this niche (slug); default any niche'),
-          effectivenessScore: prior.optional(),
-        }),
-        response: { 201: hookSchema },
-      },
-    },
+    op('hooks', {
+      action: 'hooks.write',
+      summary: 'Add a hook template',
+      body: z.strictObject({
+        category,
+        template,
+        niche: refParam.optional().describe('only for this niche (slug); default any niche'),
+        effectivenessScore: prior.optional(),
+      }),
+      response: { 201: hookSchema },
+    }),
     async (request, reply) => reply.status(201).send(await addHook(db, request.body, actorOf(request))),
   );
 
@@ -188,25 +177,22 @@ export const hooksRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
 
   app.patch(
     '/hooks/:id',
-    {
-      config: { action: 'hooks.write' },
-      schema: {
-        tags: ['hooks'],
-        summary: 'Change a hook (its use counts and scores stay), or retire it',
-        params: idParams('hook'),
-        body: z.strictObject({
-          category: category.optional(),
-          template: template.optional(),
-          niche: refParam.nullable().optional().describe('a niche slug; null: any niche'),
-          effectivenessScore: prior.nullable().optional(),
-          retired: z
-            .boolean()
-            .optional()
-            .describe('true retires it (the selector stops picking it); false puts it back in use'),
-        }),
-        response: { 200: hookSchema },
-      },
-    },
+    op('hooks', {
+      action: 'hooks.write',
+      summary: 'Change a hook (its use counts and scores stay), or retire it',
+      params: idParams('hook'),
+      body: z.strictObject({
+        category: category.optional(),
+        template: template.optional(),
+        niche: refParam.nullable().optional().describe('a niche slug; null: any niche'),
+        effectivenessScore: prior.nullable().optional(),
+        retired: z
+          .boolean()
+          .optional()
+          .describe('true retires it (the selector stops picking it); false puts it back in use'),
+      }),
+      response: { 200: hookSchema },
+    }),
     async (request) => updateHook(db, request.params.id, request.body, actorOf(request)),
   );
 };

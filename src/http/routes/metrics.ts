@@ -25,6 +25,7 @@ import { integerParam, refParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { scopeOf } from '../auth.ts';
 import { SoviError } from '../../errors.ts';
+import { op } from '../operation.ts';
 
 /** Items per batch; a bigger one is a file for `sovi metrics import`. */
 const MAX_SNAPSHOTS = 10_000;
@@ -159,45 +160,39 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
 
   app.get(
     '/metrics/status',
-    {
-      schema: {
-        tags: ['metrics'],
-        summary: 'How current the rollups are: the watermark, the last refresh, what waits to be folded in',
-        response: {
-          200: z.object({
-            path: z.enum(['tables', 'timescaledb']),
-            watermark: z.date().nullable(),
-            lastRunAt: z.date().nullable(),
-            lastHours: z.number().int().nullable(),
-            lastDurationMs: z.number().int().nullable(),
-            pendingHours: z.number().int(),
-            pendingRows: z.number().int(),
-            oldestPending: z.date().nullable(),
-          }),
-        },
+    op('metrics', {
+      summary: 'How current the rollups are: the watermark, the last refresh, what waits to be folded in',
+      response: {
+        200: z.object({
+          path: z.enum(['tables', 'timescaledb']),
+          watermark: z.date().nullable(),
+          lastRunAt: z.date().nullable(),
+          lastHours: z.number().int().nullable(),
+          lastDurationMs: z.number().int().nullable(),
+          pendingHours: z.number().int(),
+          pendingRows: z.number().int(),
+          oldestPending: z.date().nullable(),
+        }),
       },
-    },
+    }),
     async () => rollupStatus(pool),
   );
 
   app.get(
     '/metrics/accounts/:ref/hourly',
-    {
-      schema: {
-        tags: ['metrics'],
-        summary: "An account's metrics hour by hour: its distributions' total counts at each hour's end",
-        params: z.strictObject({ ref: refParam.describe('account id, platform:username or username') }),
-        querystring: z.strictObject(rangeQuery(366, 30)),
-        response: {
-          200: z.object({
-            accountId: z.string(),
-            from: z.date(),
-            to: z.date(),
-            hours: z.array(accountHourSchema),
-          }),
-        },
+    op('metrics', {
+      summary: "An account's metrics hour by hour: its distributions' total counts at each hour's end",
+      params: z.strictObject({ ref: refParam.describe('account id, platform:username or username') }),
+      querystring: z.strictObject(rangeQuery(366, 30)),
+      response: {
+        200: z.object({
+          accountId: z.string(),
+          from: z.date(),
+          to: z.date(),
+          hours: z.array(accountHourSchema),
+        }),
       },
-    },
+    }),
     async (request, reply) => {
       const account = await findAccount(db, request.params.ref, 'ref', scopeOf(request));
       const range = dayRange(request.query, { defaultDays: 30, maxDays: 366 });
@@ -216,17 +211,14 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
 
   app.get(
     '/metrics/niches/:ref/daily',
-    {
-      schema: {
-        tags: ['metrics'],
-        summary: 'A niche day by day: views and likes gained, engagement, followers, posts, sessions',
-        params: z.strictObject({ ref: refParam.describe('niche slug (or id)') }),
-        querystring: z.strictObject(rangeQuery(3660, 90)),
-        response: {
-          200: z.object({ niche: z.string().describe('niche id'), days: z.array(nicheDaySchema) }),
-        },
+    op('metrics', {
+      summary: 'A niche day by day: views and likes gained, engagement, followers, posts, sessions',
+      params: z.strictObject({ ref: refParam.describe('niche slug (or id)') }),
+      querystring: z.strictObject(rangeQuery(3660, 90)),
+      response: {
+        200: z.object({ niche: z.string().describe('niche id'), days: z.array(nicheDaySchema) }),
       },
-    },
+    }),
     async (request, reply) => {
       const nicheId = await resolveNiche(db, request.params.ref, 'ref', scopeOf(request));
       const range = dayRange(request.query, { defaultDays: 90, maxDays: 3660 });
@@ -240,36 +232,33 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
 
   app.get(
     '/metrics/compare',
-    {
-      schema: {
-        tags: ['metrics'],
-        summary: 'Two accounts or two niches side by side: one metric gained per day',
-        querystring: z.strictObject({
-          kind: z.enum(['accounts', 'niches']),
-          refs: z
-            .string()
-            .max(500)
-            .transform((v) => v.split(',').map((s) => s.trim()))
-            .pipe(z.array(refParam).min(2).max(4))
-            .describe('2–4 accounts (platform:username or id) or niches (slug), comma-separated'),
-          metric: z.enum(compareMetrics).optional().describe('default views'),
-          ...rangeQuery(366, 30),
+    op('metrics', {
+      summary: 'Two accounts or two niches side by side: one metric gained per day',
+      querystring: z.strictObject({
+        kind: z.enum(['accounts', 'niches']),
+        refs: z
+          .string()
+          .max(500)
+          .transform((v) => v.split(',').map((s) => s.trim()))
+          .pipe(z.array(refParam).min(2).max(4))
+          .describe('2–4 accounts (platform:username or id) or niches (slug), comma-separated'),
+        metric: z.enum(compareMetrics).optional().describe('default views'),
+        ...rangeQuery(366, 30),
+      }),
+      response: {
+        200: z.object({
+          metric: z.enum(compareMetrics),
+          series: z.array(z.object({ ref: z.string(), id: z.string() })),
+          days: z.array(
+            z.object({
+              day: z.string().describe('YYYY-MM-DD (UTC)'),
+              partial: partialDoc,
+              gained: z.array(z.number()).describe("each series' metric gained that day, in refs order"),
+            }),
+          ),
         }),
-        response: {
-          200: z.object({
-            metric: z.enum(compareMetrics),
-            series: z.array(z.object({ ref: z.string(), id: z.string() })),
-            days: z.array(
-              z.object({
-                day: z.string().describe('YYYY-MM-DD (UTC)'),
-                partial: partialDoc,
-                gained: z.array(z.number()).describe("each series' metric gained that day, in refs order"),
-              }),
-            ),
-          }),
-        },
       },
-    },
+    }),
     async (request, reply) => {
       const { kind, refs } = request.query;
       const metric = request.query.metric ?? 'views';
@@ -303,25 +292,22 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
 
   app.get(
     '/metrics/posts',
-    {
-      schema: {
-        tags: ['metrics'],
-        summary: 'The posts that went out in a span of days, each with its latest counts, sorted and paged',
-        description:
-          'Paged by offset (at most 10,000 rows deep) in a stable order: the sort column (empty values last), ' +
-          "then the post's id. `total` counts every post of the span.",
-        querystring: z.strictObject({
-          ...rangeQuery(366, 30),
-          niche: refParam.optional().describe('niche slug'),
-          account: refParam.optional().describe('platform:username or id'),
-          sort: z.enum(postSorts).optional().describe('default postedAt'),
-          direction: z.enum(['asc', 'desc']).optional().describe('default desc'),
-          limit: integerParam(1, 1000).optional().describe('default 50'),
-          offset: integerParam(0, 10_000).optional().describe('default 0'),
-        }),
-        response: { 200: z.object({ total: z.number().int(), posts: z.array(postSchema) }) },
-      },
-    },
+    op('metrics', {
+      summary: 'The posts that went out in a span of days, each with its latest counts, sorted and paged',
+      description:
+        'Paged by offset (at most 10,000 rows deep) in a stable order: the sort column (empty values last), ' +
+        "then the post's id. `total` counts every post of the span.",
+      querystring: z.strictObject({
+        ...rangeQuery(366, 30),
+        niche: refParam.optional().describe('niche slug'),
+        account: refParam.optional().describe('platform:username or id'),
+        sort: z.enum(postSorts).optional().describe('default postedAt'),
+        direction: z.enum(['asc', 'desc']).optional().describe('default desc'),
+        limit: integerParam(1, 1000).optional().describe('default 50'),
+        offset: integerParam(0, 10_000).optional().describe('default 0'),
+      }),
+      response: { 200: z.object({ total: z.number().int(), posts: z.array(postSchema) }) },
+    }),
     async (request, reply) => {
       const q = request.query;
       const range = dayRange(q, { defaultDays: 30, maxDays: 366 });
@@ -347,33 +333,30 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
 
   app.get(
     '/metrics/top',
-    {
-      schema: {
-        tags: ['metrics'],
-        summary: 'The content that gained the most views in a span of days (default: this week)',
-        querystring: z.strictObject({
-          ...rangeQuery(366, 7),
-          limit: integerParam(1, 1000).optional().describe('default 20'),
-          niche: refParam.optional().describe('niche slug'),
+    op('metrics', {
+      summary: 'The content that gained the most views in a span of days (default: this week)',
+      querystring: z.strictObject({
+        ...rangeQuery(366, 7),
+        limit: integerParam(1, 1000).optional().describe('default 20'),
+        niche: refParam.optional().describe('niche slug'),
+      }),
+      response: {
+        200: z.object({
+          content: z.array(
+            z.object({
+              contentId: z.string(),
+              topic: z.string(),
+              nicheId: z.string().nullable(),
+              viewsGained: gainedDoc('views').describe('views gained over the span'),
+              likesGained: gainedDoc('likes').describe('likes gained over the span'),
+              views: z
+                .number()
+                .describe('total views (cumulative) at the last day with data, over all its posts'),
+            }),
+          ),
         }),
-        response: {
-          200: z.object({
-            content: z.array(
-              z.object({
-                contentId: z.string(),
-                topic: z.string(),
-                nicheId: z.string().nullable(),
-                viewsGained: gainedDoc('views').describe('views gained over the span'),
-                likesGained: gainedDoc('likes').describe('likes gained over the span'),
-                views: z
-                  .number()
-                  .describe('total views (cumulative) at the last day with data, over all its posts'),
-              }),
-            ),
-          }),
-        },
       },
-    },
+    }),
     async (request, reply) => {
       const { days: span, from, to, limit, niche } = request.query;
       const content = await topContent(db, {

@@ -7,6 +7,7 @@ import { addNiche, getNiche, listNiches, updateNiche } from '../../niches/niches
 import type { ApiDeps } from '../api-deps.ts';
 import { actorOf, scopeOf } from '../auth.ts';
 import { pageQuery, pageResponses, refParam } from '../schemas.ts';
+import { op } from '../operation.ts';
 
 export const nicheSchema = z.object({
   id: z.uuid(),
@@ -30,70 +31,58 @@ const editable = {
 export const nichesRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) => {
   app.get(
     '/niches',
-    {
-      schema: {
-        tags: ['niches'],
-        summary: 'List niches by slug',
-        querystring: z.strictObject({ status: z.enum(nicheStatuses).optional(), ...pageQuery(1000, 100) }),
-        response: pageResponses('niches', nicheSchema),
-      },
-    },
+    op('niches', {
+      summary: 'List niches by slug',
+      querystring: z.strictObject({ status: z.enum(nicheStatuses).optional(), ...pageQuery(1000, 100) }),
+      response: pageResponses('niches', nicheSchema),
+    }),
     async (request) => listNiches(db, { ...request.query, scope: scopeOf(request) }),
   );
 
   app.get(
     '/niches/:ref',
-    {
-      schema: {
-        tags: ['niches'],
-        summary: 'One niche, by slug or id',
-        params: nicheRef,
-        response: { 200: nicheSchema },
-      },
-    },
+    op('niches', {
+      summary: 'One niche, by slug or id',
+      params: nicheRef,
+      response: { 200: nicheSchema },
+    }),
     async (request) => getNiche(db, request.params.ref, 'ref', scopeOf(request)),
   );
 
   app.post(
     '/niches',
-    {
-      config: { action: 'niches.write' },
-      schema: {
-        tags: ['niches'],
-        summary: 'Add a niche (409 when the slug is taken)',
-        body: z.strictObject({
-          name: editable.name,
-          slug: editable.slug,
-          tier: editable.tier.optional(),
-          status: editable.status.optional().describe('default active'),
-        }),
-        response: { 201: nicheSchema },
-      },
-    },
+    op('niches', {
+      action: 'niches.write',
+      summary: 'Add a niche (409 when the slug is taken)',
+      body: z.strictObject({
+        name: editable.name,
+        slug: editable.slug,
+        tier: editable.tier.optional(),
+        status: editable.status.optional().describe('default active'),
+      }),
+      response: { 201: nicheSchema },
+    }),
     async (request, reply) => reply.status(201).send(await addNiche(db, request.body, actorOf(request))),
   );
 
   app.patch(
     '/niches/:ref',
-    {
-      config: { action: 'niches.write' },
-      schema: {
-        tags: ['niches'],
-        summary: 'Change a niche: name, slug, tier or status',
-        description:
-          '409 when the new slug is taken, and when deactivating a niche that has live accounts (the ' +
-          'message says how many) unless `force` is true.',
-        params: nicheRef,
-        body: z.strictObject({
-          name: editable.name.optional(),
-          slug: editable.slug.optional(),
-          tier: editable.tier.optional(),
-          status: editable.status.optional(),
-          force: z.boolean().optional().describe('deactivate even though live accounts are in the niche'),
-        }),
-        response: { 200: nicheSchema },
-      },
-    },
+    op('niches', {
+      action: 'niches.write',
+      summary: 'Change a niche: name, slug, tier or status',
+      description:
+        '409 when the new slug is taken, and when deactivating a niche that has live accounts (the ' +
+        'message says how many) unless `force` is true.',
+      params: nicheRef,
+      body: z.strictObject({
+        name: editable.name.optional(),
+        slug: editable.slug.optional(),
+        tier: editable.tier.optional(),
+        status: editable.status.optional(),
+        force: z.boolean().optional().describe('deactivate even though live accounts are in the niche'),
+      }),
+      response: { 200: nicheSchema },
+    }),
     async (request) => updateNiche(db, request.params.ref, request.body, actorOf(request)),
   );
 };

@@ -25,6 +25,7 @@ import { severities } from '../../events/event-model.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { actorOf } from '../auth.ts';
 import { idParams, pageQuery, pageResponses, refParam } from '../schemas.ts';
+import { op } from '../operation.ts';
 
 const clock = z
   .string()
@@ -133,164 +134,134 @@ export const notificationsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, {
 
   app.get(
     '/notifications/channels',
-    {
-      config: { action: 'notifications.read' },
-      schema: {
-        tags: ['notifications'],
-        summary: 'Notification channels with their last delivery and whether they are failing',
-        response: { 200: z.object({ channels: z.array(channelSchema) }) },
-      },
-    },
+    op('notifications', {
+      action: 'notifications.read',
+      summary: 'Notification channels with their last delivery and whether they are failing',
+      response: { 200: z.object({ channels: z.array(channelSchema) }) },
+    }),
     async () => ({ channels: await listChannels(db) }),
   );
 
   app.get(
     '/notifications/channels/:id',
-    {
-      config: { action: 'notifications.read' },
-      schema: {
-        tags: ['notifications'],
-        summary: 'One channel',
-        params: channelParams,
-        response: { 200: channelSchema },
-      },
-    },
+    op('notifications', {
+      action: 'notifications.read',
+      summary: 'One channel',
+      params: channelParams,
+      response: { 200: channelSchema },
+    }),
     async (request) => getChannel(db, request.params.id),
   );
 
   app.post(
     '/notifications/channels',
-    {
-      config: { action: 'notifications.manage' },
-      schema: {
-        tags: ['notifications'],
-        summary: 'Add a channel (a webhook gets a signing secret, returned this once)',
-        body: z.strictObject({
-          name: z.string().max(100),
-          kind: z.enum(channelKinds),
-          ...channelFields,
-          email: emailInput.optional(),
-          smtpPassword: z.string().max(1000).optional().describe('email: the SMTP password (sealed)'),
-        }),
-        response: { 201: withSecret },
-      },
-    },
+    op('notifications', {
+      action: 'notifications.manage',
+      summary: 'Add a channel (a webhook gets a signing secret, returned this once)',
+      body: z.strictObject({
+        name: z.string().max(100),
+        kind: z.enum(channelKinds),
+        ...channelFields,
+        email: emailInput.optional(),
+        smtpPassword: z.string().max(1000).optional().describe('email: the SMTP password (sealed)'),
+      }),
+      response: { 201: withSecret },
+    }),
     async (request, reply) => reply.status(201).send(await addChannel(deps(request), request.body)),
   );
 
   app.patch(
     '/notifications/channels/:id',
-    {
-      config: { action: 'notifications.manage' },
-      schema: {
-        tags: ['notifications'],
-        summary: 'Change a channel; secrets given are replaced, a new signing secret is returned once',
-        params: channelParams,
-        body: z.strictObject({
-          name: z.string().max(100).optional(),
-          ...channelFields,
-          email: emailInput.partial().optional(),
-          smtpPassword: z.string().max(1000).nullable().optional(),
-          rotateSigningSecret: z.boolean().optional(),
-        }),
-        response: { 200: withSecret },
-      },
-    },
+    op('notifications', {
+      action: 'notifications.manage',
+      summary: 'Change a channel; secrets given are replaced, a new signing secret is returned once',
+      params: channelParams,
+      body: z.strictObject({
+        name: z.string().max(100).optional(),
+        ...channelFields,
+        email: emailInput.partial().optional(),
+        smtpPassword: z.string().max(1000).nullable().optional(),
+        rotateSigningSecret: z.boolean().optional(),
+      }),
+      response: { 200: withSecret },
+    }),
     async (request) => updateChannel(deps(request), request.params.id, request.body),
   );
 
   app.delete(
     '/notifications/channels/:id',
-    {
-      config: { action: 'notifications.manage' },
-      schema: {
-        tags: ['notifications'],
-        summary: 'Remove a channel, its rules and its delivery log',
-        params: channelParams,
-        response: { 200: channelSchema },
-      },
-    },
+    op('notifications', {
+      action: 'notifications.manage',
+      summary: 'Remove a channel, its rules and its delivery log',
+      params: channelParams,
+      response: { 200: channelSchema },
+    }),
     async (request) => removeChannel(deps(request), request.params.id),
   );
 
   app.post(
     '/notifications/channels/:id/test',
-    {
-      config: { action: 'notifications.manage' },
-      schema: {
-        tags: ['notifications'],
-        summary: 'Send a test message now; answers with the delivery and what the peer said',
-        params: channelParams,
-        body: z.strictObject({}).nullish(),
-        response: { 200: deliverySchema },
-      },
-    },
+    op('notifications', {
+      action: 'notifications.manage',
+      summary: 'Send a test message now; answers with the delivery and what the peer said',
+      params: channelParams,
+      body: z.strictObject({}).nullish(),
+      response: { 200: deliverySchema },
+    }),
     async (request) => sendTest({ db, vault, logger, actor: actorOf(request) }, request.params.id),
   );
 
   app.get(
     '/notifications/rules',
-    {
-      config: { action: 'notifications.read' },
-      schema: {
-        tags: ['notifications'],
-        summary: 'Rules: which events go to which channel',
-        querystring: z.strictObject({ channel: refParam.optional().describe('channel id or name') }),
-        response: { 200: z.object({ rules: z.array(ruleSchema) }) },
-      },
-    },
+    op('notifications', {
+      action: 'notifications.read',
+      summary: 'Rules: which events go to which channel',
+      querystring: z.strictObject({ channel: refParam.optional().describe('channel id or name') }),
+      response: { 200: z.object({ rules: z.array(ruleSchema) }) },
+    }),
     async (request) => ({ rules: await listRules(db, request.query.channel) }),
   );
 
   app.post(
     '/notifications/rules',
-    {
-      config: { action: 'notifications.manage' },
-      schema: {
-        tags: ['notifications'],
-        summary: 'Route events at or above a severity (and of these categories, types, niches) to a channel',
-        body: z.strictObject({
-          channel: refParam.describe('channel id or name'),
-          minSeverity: z.enum(severities).optional().describe('default warning'),
-          categories: z.array(z.string().max(100)).max(50).optional(),
-          eventTypes: z.array(z.string().max(100)).max(100).optional(),
-          niches: z.array(refParam).max(100).optional().describe('niche slugs or ids'),
-        }),
-        response: { 201: ruleSchema },
-      },
-    },
+    op('notifications', {
+      action: 'notifications.manage',
+      summary: 'Route events at or above a severity (and of these categories, types, niches) to a channel',
+      body: z.strictObject({
+        channel: refParam.describe('channel id or name'),
+        minSeverity: z.enum(severities).optional().describe('default warning'),
+        categories: z.array(z.string().max(100)).max(50).optional(),
+        eventTypes: z.array(z.string().max(100)).max(100).optional(),
+        niches: z.array(refParam).max(100).optional().describe('niche slugs or ids'),
+      }),
+      response: { 201: ruleSchema },
+    }),
     async (request, reply) => reply.status(201).send(await addRule(deps(request), request.body)),
   );
 
   app.delete(
     '/notifications/rules/:id',
-    {
-      config: { action: 'notifications.manage' },
-      schema: {
-        tags: ['notifications'],
-        summary: 'Remove a rule',
-        params: idParams('rule'),
-        response: { 200: ruleSchema },
-      },
-    },
+    op('notifications', {
+      action: 'notifications.manage',
+      summary: 'Remove a rule',
+      params: idParams('rule'),
+      response: { 200: ruleSchema },
+    }),
     async (request) => removeRule(deps(request), request.params.id),
   );
 
   app.get(
     '/notifications/deliveries',
-    {
-      config: { action: 'notifications.read' },
-      schema: {
-        tags: ['notifications'],
-        summary: 'The delivery log, newest first',
-        querystring: z.strictObject({
-          channel: refParam.optional().describe('channel id or name'),
-          status: z.enum(deliveryStatuses).optional(),
-          ...pageQuery(1000, 50),
-        }),
-        response: pageResponses('deliveries', deliverySchema),
-      },
-    },
+    op('notifications', {
+      action: 'notifications.read',
+      summary: 'The delivery log, newest first',
+      querystring: z.strictObject({
+        channel: refParam.optional().describe('channel id or name'),
+        status: z.enum(deliveryStatuses).optional(),
+        ...pageQuery(1000, 50),
+      }),
+      response: pageResponses('deliveries', deliverySchema),
+    }),
     async (request) => listDeliveries(db, request.query),
   );
 };

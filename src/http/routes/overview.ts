@@ -5,6 +5,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { readOverview } from '../../overview/overview-reads.ts';
 
 import type { ApiDeps } from '../api-deps.ts';
+import { op } from '../operation.ts';
 
 const count = z.number().int();
 const counts = z.record(z.string(), count);
@@ -30,13 +31,10 @@ const overviewSchema = z.object({
 export const overviewRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) => {
   app.get(
     '/overview',
-    {
-      schema: {
-        tags: ['overview'],
-        summary: 'Count devices, accounts, unresolved events, and the last 24 hours of sessions and posts',
-        response: { 200: overviewSchema },
-      },
-    },
+    op('overview', {
+      summary: 'Count devices, accounts, unresolved events, and the last 24 hours of sessions and posts',
+      response: { 200: overviewSchema },
+    }),
     async () => readOverview(db),
   );
 };

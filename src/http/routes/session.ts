@@ -11,6 +11,7 @@ import { changeOwnPassword, findUser } from '../../users/users-service.ts';
 import { actorOf, type ApiAuth } from '../auth.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import type { Db } from '../../db/pool.ts';
+import { op } from '../operation.ts';
 
 const nicheRef = z.object({ id: z.uuid(), slug: z.string(), name: z.string() });
 
@@ -97,13 +98,10 @@ export const sessionRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { auth,
 
   app.get(
     '/session',
-    {
-      schema: {
-        tags: ['session'],
-        summary: 'Who is calling; for a cookie session, its end and its CSRF token',
-        response: { 200: session, ...errorResponses(401, 429, 503) },
-      },
-    },
+    op('session', {
+      summary: 'Who is calling; for a cookie session, its end and its CSRF token',
+      response: { 200: session, ...errorResponses(401, 429, 503) },
+    }),
     async (request, reply) => reply.send(await describeSession(db, signedIn(request))),
   );
 
@@ -127,18 +125,15 @@ export const sessionRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { auth,
 
   app.post(
     '/session/password',
-    {
-      config: { action: 'self.manage' },
-      schema: {
-        tags: ['session'],
-        summary: "Change one's own password: every other session of the user ends",
-        body: z.strictObject({
-          current: z.string().max(2000),
-          new: z.string().max(2000).describe('at least 12 characters'),
-        }),
-        response: { 204: z.undefined(), ...errorResponses(400, 401, 403, 429, 503) },
-      },
-    },
+    op('session', {
+      action: 'self.manage',
+      summary: "Change one's own password: every other session of the user ends",
+      body: z.strictObject({
+        current: z.string().max(2000),
+        new: z.string().max(2000).describe('at least 12 characters'),
+      }),
+      response: { 204: z.undefined(), ...errorResponses(400, 401, 403, 429, 503) },
+    }),
     async (request, reply) => {
       const caller = signedIn(request);
       if (!caller.user) {

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 
 import type { ApiDeps } from '../api-deps.ts';
+import { op } from '../operation.ts';
 
 const settingsSchema = z.object({
   health: z.object({
@@ -17,13 +18,10 @@ export const settingsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { conf
 
   app.get(
     '/settings',
-    {
-      schema: {
-        tags: ['settings'],
-        summary: 'The configured thresholds the dashboard draws with: low battery and low storage',
-        response: { 200: settingsSchema },
-      },
-    },
+    op('settings', {
+      summary: 'The configured thresholds the dashboard draws with: low battery and low storage',
+      response: { 200: settingsSchema },
+    }),
     async () => ({ health: { batteryLowPercent, storageLowGb } }),
   );
 };

@@ -9,6 +9,7 @@ import { parseDuration } from '../../time.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { actorOf } from '../auth.ts';
 import { errorResponses, refParam } from '../schemas.ts';
+import { op } from '../operation.ts';
 
 const tokenSchema = z.object({
   id: z.uuid(),
@@ -38,14 +39,11 @@ const toBody = (t: ApiToken): z.infer<typeof tokenSchema> => ({
 export const tokensRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) => {
   app.get(
     '/tokens',
-    {
-      schema: {
-        tags: ['tokens'],
-        summary: "The caller's live tokens; every user's (revoked ones too) with all=true, for admins",
-        querystring: z.strictObject({ all: z.enum(['true', 'false']).optional() }),
-        response: { 200: z.object({ tokens: z.array(tokenSchema) }), ...errorResponses(400, 401, 403) },
-      },
-    },
+    op('tokens', {
+      summary: "The caller's live tokens; every user's (revoked ones too) with all=true, for admins",
+      querystring: z.strictObject({ all: z.enum(['true', 'false']).optional() }),
+      response: { 200: z.object({ tokens: z.array(tokenSchema) }), ...errorResponses(400, 401, 403) },
+    }),
     async (request) => {
       const caller = request.auth!;
       if (request.query.all === 'true') {
@@ -63,22 +61,19 @@ export const tokensRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) 
 
   app.post(
     '/tokens',
-    {
-      config: { action: 'self.manage' },
-      schema: {
-        tags: ['tokens'],
-        summary: 'Create a token for yourself: its secret is in this response and nowhere else',
-        body: z.strictObject({
-          name: z.string().max(200).describe('1–100 letters, digits or . _ @ -; unique among live tokens'),
-          role: z.enum(roles).optional().describe('narrows your role; default: your role'),
-          expiresIn: z.string().max(20).optional().describe('e.g. 30d, 12h, 2w; default: never'),
-        }),
-        response: {
-          201: tokenSchema.extend({ secret: z.string().describe('shown this once') }),
-          ...errorResponses(400, 401, 403, 409),
-        },
+    op('tokens', {
+      action: 'self.manage',
+      summary: 'Create a token for yourself: its secret is in this response and nowhere else',
+      body: z.strictObject({
+        name: z.string().max(200).describe('1–100 letters, digits or . _ @ -; unique among live tokens'),
+        role: z.enum(roles).optional().describe('narrows your role; default: your role'),
+        expiresIn: z.string().max(20).optional().describe('e.g. 30d, 12h, 2w; default: never'),
+      }),
+      response: {
+        201: tokenSchema.extend({ secret: z.string().describe('shown this once') }),
+        ...errorResponses(400, 401, 403, 409),
       },
-    },
+    }),
     async (request, reply) => {
       const caller = request.auth!;
       if (!caller.user) {
@@ -113,15 +108,12 @@ export const tokensRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) 
 
   app.delete(
     '/tokens/:ref',
-    {
-      config: { action: 'self.manage' },
-      schema: {
-        tags: ['tokens'],
-        summary: 'Revoke a token (yours; admins: anyone’s): its requests, sessions and streams end at once',
-        params: z.strictObject({ ref: refParam.describe('token id or name') }),
-        response: { 204: z.undefined(), ...errorResponses(401, 403, 404, 409) },
-      },
-    },
+    op('tokens', {
+      action: 'self.manage',
+      summary: 'Revoke a token (yours; admins: anyone’s): its requests, sessions and streams end at once',
+      params: z.strictObject({ ref: refParam.describe('token id or name') }),
+      response: { 204: z.undefined(), ...errorResponses(401, 403, 404, 409) },
+    }),
     async (request, reply) => {
       const caller = request.auth!;
       const mine = can(caller.role, 'tokens.manage') ? {} : { ownerId: caller.user?.id ?? '-' };

@@ -11,6 +11,7 @@ import { booleanParam, idParams, nicheFields, pageQuery, pageResponses, refParam
 import { contentSchema, newContentFields, withVideo } from './content.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { BATCH_BODY_LIMIT, batchRefusal, batchRefusalSchema } from '../batch.ts';
+import { op } from '../operation.ts';
 
 const MAX_TOPICS = 10_000;
 
@@ -49,43 +50,37 @@ export const trendsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
 
   app.get(
     '/trends',
-    {
-      schema: {
-        tags: ['trends'],
-        summary: 'Trending topics, best first (active ones unless all=true)',
-        querystring: z.strictObject({
-          niche: refParam.optional().describe('niche slug'),
-          all: booleanParam.optional().describe('inactive topics too'),
-          ...pageQuery(1000, 50),
-        }),
-        response: pageResponses('trends', trendSchema),
-      },
-    },
+    op('trends', {
+      summary: 'Trending topics, best first (active ones unless all=true)',
+      querystring: z.strictObject({
+        niche: refParam.optional().describe('niche slug'),
+        all: booleanParam.optional().describe('inactive topics too'),
+        ...pageQuery(1000, 50),
+      }),
+      response: pageResponses('trends', trendSchema),
+    }),
     async (request) => listTrendsPage(db, request.query),
   );
 
   app.get(
     '/trends/:id',
-    {
-      schema: {
-        tags: ['trends'],
-        summary: 'One trending topic: its numbers, the median it was measured against, its sightings',
-        params: idParams('trending topic'),
-        response: {
-          200: trendSchema.extend({
-            history: z.array(
-              z.object({
-                source: z.string(),
-                group: z.string(),
-                itemId: z.string(),
-                engagement: z.number(),
-                observedAt: z.date(),
-              }),
-            ),
-          }),
-        },
+    op('trends', {
+      summary: 'One trending topic: its numbers, the median it was measured against, its sightings',
+      params: idParams('trending topic'),
+      response: {
+        200: trendSchema.extend({
+          history: z.array(
+            z.object({
+              source: z.string(),
+              group: z.string(),
+              itemId: z.string(),
+              engagement: z.number(),
+              observedAt: z.date(),
+            }),
+          ),
+        }),
       },
-    },
+    }),
     async (request) => getTrend(db, request.params.id),
   );
 
@@ -126,16 +121,13 @@ export const trendsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
 
   app.post(
     '/trends/:id/content',
-    {
-      config: { action: 'content.write' },
-      schema: {
-        tags: ['trends'],
-        summary: 'Create content from a trending topic (its topic and niche, unless given)',
-        params: idParams('trending topic'),
-        body: z.strictObject(newContentFields).nullish(),
-        response: { 201: contentSchema },
-      },
-    },
+    op('trends', {
+      action: 'content.write',
+      summary: 'Create content from a trending topic (its topic and niche, unless given)',
+      params: idParams('trending topic'),
+      body: z.strictObject(newContentFields).nullish(),
+      response: { 201: contentSchema },
+    }),
     async (request, reply) => {
       const created = await createContent(
         db,

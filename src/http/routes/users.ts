@@ -16,6 +16,7 @@ import {
 import type { ApiDeps } from '../api-deps.ts';
 import { actorOf } from '../auth.ts';
 import { errorResponses, refParam } from '../schemas.ts';
+import { op } from '../operation.ts';
 
 export const userSchema = z.object({
   id: z.uuid(),
@@ -41,67 +42,55 @@ const niches = z.array(z.string().max(200)).max(1000).describe('niche slugs or i
 export const usersRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) => {
   app.get(
     '/users',
-    {
-      config: { action: 'users.manage' },
-      schema: {
-        tags: ['users'],
-        summary: 'Every user, by name',
-        response: { 200: z.object({ users: z.array(userSchema) }), ...errorResponses(401, 403) },
-      },
-    },
+    op('users', {
+      action: 'users.manage',
+      summary: 'Every user, by name',
+      response: { 200: z.object({ users: z.array(userSchema) }), ...errorResponses(401, 403) },
+    }),
     async () => ({ users: (await listUsers(db)).map(toBody) }),
   );
 
   app.post(
     '/users',
-    {
-      config: { action: 'users.manage' },
-      schema: {
-        tags: ['users'],
-        summary: 'Add a user',
-        body: z.strictObject({
-          name: z.string().max(200).describe('1–100 letters, digits or . _ @ -; unique ignoring case'),
-          role: z.enum(roles),
-          password,
-          niches: niches.optional(),
-        }),
-        response: { 201: userSchema, ...errorResponses(400, 401, 403, 404, 409) },
-      },
-    },
+    op('users', {
+      action: 'users.manage',
+      summary: 'Add a user',
+      body: z.strictObject({
+        name: z.string().max(200).describe('1–100 letters, digits or . _ @ -; unique ignoring case'),
+        role: z.enum(roles),
+        password,
+        niches: niches.optional(),
+      }),
+      response: { 201: userSchema, ...errorResponses(400, 401, 403, 404, 409) },
+    }),
     async (request, reply) =>
       reply.status(201).send(toBody(await addUser(db, request.body, actorOf(request)))),
   );
 
   app.get(
     '/users/:ref',
-    {
-      config: { action: 'users.manage' },
-      schema: {
-        tags: ['users'],
-        summary: 'One user, by name or id',
-        params: userRef,
-        response: { 200: userSchema, ...errorResponses(401, 403, 404) },
-      },
-    },
+    op('users', {
+      action: 'users.manage',
+      summary: 'One user, by name or id',
+      params: userRef,
+      response: { 200: userSchema, ...errorResponses(401, 403, 404) },
+    }),
     async (request) => toBody(await findUser(db, request.params.ref, 'ref')),
   );
 
   app.patch(
     '/users/:ref',
-    {
-      config: { action: 'users.manage' },
-      schema: {
-        tags: ['users'],
-        summary: "Change a user's name, role or niches (null: every niche)",
-        params: userRef,
-        body: z.strictObject({
-          name: z.string().max(200).optional(),
-          role: z.enum(roles).optional(),
-          niches: niches.nullable().optional(),
-        }),
-        response: { 200: userSchema, ...errorResponses(400, 401, 403, 404, 409) },
-      },
-    },
+    op('users', {
+      action: 'users.manage',
+      summary: "Change a user's name, role or niches (null: every niche)",
+      params: userRef,
+      body: z.strictObject({
+        name: z.string().max(200).optional(),
+        role: z.enum(roles).optional(),
+        niches: niches.nullable().optional(),
+      }),
+      response: { 200: userSchema, ...errorResponses(400, 401, 403, 404, 409) },
+    }),
     async (request) => {
       const { name, role, niches: limits } = request.body;
       const patch = {
@@ -134,16 +123,13 @@ export const usersRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }) =
 
   app.post(
     '/users/:ref/password',
-    {
-      config: { action: 'users.manage' },
-      schema: {
-        tags: ['users'],
-        summary: "Set a user's password (a reset): their sessions end",
-        params: userRef,
-        body: z.strictObject({ password }),
-        response: { 204: z.undefined(), ...errorResponses(400, 401, 403, 404) },
-      },
-    },
+    op('users', {
+      action: 'users.manage',
+      summary: "Set a user's password (a reset): their sessions end",
+      params: userRef,
+      body: z.strictObject({ password }),
+      response: { 204: z.undefined(), ...errorResponses(400, 401, 403, 404) },
+    }),
     async (request, reply) => {
       await setPassword(db, request.params.ref, request.body.password, actorOf(request));
       return reply.status(204).send();

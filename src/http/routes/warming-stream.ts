@@ -16,36 +16,34 @@ import type { ApiDeps } from '../api-deps.ts';
 import { scopeOf } from '../auth.ts';
 import { encodeOnce, eventStreamResponses, sendEventStream } from '../sse.ts';
 import { sessionSchema } from './warming.ts';
+import { op } from '../operation.ts';
 
 export const warmingStreamRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, streams }) => {
   const encodeSession = encodeOnce((session: WarmingSession) => sessionSchema.encode(session));
   app.get(
     '/warming/sessions/stream',
-    {
-      schema: {
-        tags: ['warming'],
-        summary:
-          'Warming sessions as they start and complete (Server-Sent Events; resumes after Last-Event-ID)',
-        description:
-          'Each message is one session as /warming/sessions lists it: sent when it starts (completedAt null) ' +
-          'and again when it completes (with its outcome); one that starts and completes between two polls ' +
-          '(about 1.5 s) is sent once. `id` is a time cursor: EventSource sends it back as Last-Event-ID on ' +
-          'reconnecting, and gets what changed since. Without one, the stream starts from now. A comment ' +
-          'line is sent every 15 s to keep proxies from closing the connection. Open streams are capped per ' +
-          'token, per address and in all (429 with Retry-After); a client that stops reading is disconnected.',
-        querystring: z.strictObject({
-          account: refParam.optional().describe('account id, platform:username or username'),
-          device: refParam.optional().describe('device id, udid or name'),
-        }),
-        headers: z.looseObject({
-          'last-event-id': z
-            .string()
-            .refine(isExactTime, 'an id sent by this stream, like 2026-01-02T03:04:05.123456Z')
-            .optional(),
-        }),
-        response: eventStreamResponses(),
-      },
-    },
+    op('warming', {
+      summary:
+        'Warming sessions as they start and complete (Server-Sent Events; resumes after Last-Event-ID)',
+      description:
+        'Each message is one session as /warming/sessions lists it: sent when it starts (completedAt null) ' +
+        'and again when it completes (with its outcome); one that starts and completes between two polls ' +
+        '(about 1.5 s) is sent once. `id` is a time cursor: EventSource sends it back as Last-Event-ID on ' +
+        'reconnecting, and gets what changed since. Without one, the stream starts from now. A comment ' +
+        'line is sent every 15 s to keep proxies from closing the connection. Open streams are capped per ' +
+        'token, per address and in all (429 with Retry-After); a client that stops reading is disconnected.',
+      querystring: z.strictObject({
+        account: refParam.optional().describe('account id, platform:username or username'),
+        device: refParam.optional().describe('device id, udid or name'),
+      }),
+      headers: z.looseObject({
+        'last-event-id': z
+          .string()
+          .refine(isExactTime, 'an id sent by this stream, like 2026-01-02T03:04:05.123456Z')
+          .optional(),
+      }),
+      response: eventStreamResponses(),
+    }),
     async (request, reply) => {
       const { account, device } = request.query;
       const filter: SessionStreamFilter = {

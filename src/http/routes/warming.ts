@@ -10,6 +10,7 @@ import { listWarmingSessions } from '../../warming/session-reads.ts';
 import { integerParam, pageQuery, pageResponses, refParam, timeParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { scopeOf } from '../auth.ts';
+import { op } from '../operation.ts';
 
 const count = z.number().int();
 const stateRule = z.object({ sessionsPerDay: count, minGapMinutes: count });
@@ -81,48 +82,39 @@ export const warmingRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
 
   app.get(
     '/warming/policy',
-    {
-      schema: {
-        tags: ['warming'],
-        summary: 'The warming policy in force: sessions per day and gaps per state, phase lengths',
-        response: { 200: policySchema },
-      },
-    },
+    op('warming', {
+      summary: 'The warming policy in force: sessions per day and gaps per state, phase lengths',
+      response: { 200: policySchema },
+    }),
     async () => ({ source: policies.sources.warming, ...policy }),
   );
 
   app.get(
     '/warming/status',
-    {
-      schema: {
-        tags: ['warming'],
-        summary: 'Who is due, who comes next, each device’s queue, and the last hour of sessions',
-        querystring: z.strictObject({
-          host: z.string().max(100).optional().describe("only this host's devices"),
-          next: integerParam(0, 1000).optional().describe('how many of the next accounts (default 10)'),
-        }),
-        response: { 200: statusSchema },
-      },
-    },
+    op('warming', {
+      summary: 'Who is due, who comes next, each device’s queue, and the last hour of sessions',
+      querystring: z.strictObject({
+        host: z.string().max(100).optional().describe("only this host's devices"),
+        next: integerParam(0, 1000).optional().describe('how many of the next accounts (default 10)'),
+      }),
+      response: { 200: statusSchema },
+    }),
     async (request) => scheduleStatus(db, policy, request.query),
   );
 
   app.get(
     '/warming/sessions',
-    {
-      schema: {
-        tags: ['warming'],
-        summary: 'Warming sessions, newest first',
-        querystring: z.strictObject({
-          account: refParam.optional().describe('account id, platform:username or username'),
-          device: refParam.optional().describe('device id, udid or name'),
-          since: timeParam.optional().describe('started at or after: ISO-8601, or a duration ago like 2h'),
-          until: timeParam.optional().describe('started before'),
-          ...pageQuery(1000, 100),
-        }),
-        response: pageResponses('sessions', sessionSchema),
-      },
-    },
+    op('warming', {
+      summary: 'Warming sessions, newest first',
+      querystring: z.strictObject({
+        account: refParam.optional().describe('account id, platform:username or username'),
+        device: refParam.optional().describe('device id, udid or name'),
+        since: timeParam.optional().describe('started at or after: ISO-8601, or a duration ago like 2h'),
+        until: timeParam.optional().describe('started before'),
+        ...pageQuery(1000, 100),
+      }),
+      response: pageResponses('sessions', sessionSchema),
+    }),
     async (request) => {
       const { account, device, since, until, after, limit } = request.query;
       return listWarmingSessions(db, {
