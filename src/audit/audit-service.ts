@@ -3,8 +3,7 @@
 // recordAudit with the executor of their transaction; diffChanges turns a before and an after into the
 // changed fields, with each domain's secret fields reduced to "changed".
 import type { Executor } from '../db/executor.ts';
-import { decodeCursor, encodeCursor, isExactTime } from '../db/keyset.ts';
-import { invalidInput } from '../errors.ts';
+import { isExactTime, keysetPage, pageLimit, type Keyset } from '../db/keyset.ts';
 import { SECRET_CHANGED, type AuditEntry, type AuditRecord, type Changes } from './audit-model.ts';
 import { insertAuditRows, selectAuditRows, type AuditFilter, type AuditRow } from './audit-repository.ts';
 
@@ -112,27 +111,22 @@ export interface AuditQuery extends AuditFilter {
   limit?: number;
 }
 
+/** Newest first: a record's key is its time (exact text) and its id. */
+const newestFirst: Keyset<AuditRow, [string, number]> = {
+  keyOf: (row) => [row.cursor_time, row.id],
+  isKey: ([at, id]) => isExactTime(at) && Number.isSafeInteger(id),
+};
+
 /** The trail newest first, in keyset pages by (at, id). */
 export async function listAudit(
   db: Executor,
   query: AuditQuery,
 ): Promise<{ entries: AuditRecord[]; nextCursor: string | null }> {
-  const limit = query.limit ?? 100;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-    throw invalidInput('limit', `limit: expected an integer between 1 and 1000, got ${limit}`);
-  }
-  const after = query.after
-    ? decodeCursor<[string, number]>(
-        query.after,
-        'after',
-        ([at, id]) => isExactTime(at) && Number.isSafeInteger(id),
-      )
-    : undefined;
-  const rows = await selectAuditRows(db, query, limit + 1, after);
-  const kept = rows.slice(0, limit);
-  const last = kept.at(-1);
-  return {
-    entries: kept.map(toRecord),
-    nextCursor: rows.length > limit && last ? encodeCursor([last.cursor_time, last.id]) : null,
-  };
+  const page = await keysetPage(
+    { after: query.after, limit: pageLimit(query.limit, 100) },
+    newestFirst,
+    (after, rows) => selectAuditRows(db, query, rows, after),
+    toRecord,
+  );
+  return { entries: page.items, nextCursor: page.nextCursor };
 }

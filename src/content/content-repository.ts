@@ -6,9 +6,37 @@ import { nicheScopeCondition, type NicheScope } from '../niches/niche-scope.ts';
 import { sql, type Selectable, type SqlBool } from 'kysely';
 import { exactTime } from '../db/keyset.ts';
 import type { Executor } from '../db/executor.ts';
-import type { Content } from '../db/types.generated.ts';
+import type { Content, DB, Json } from '../db/types.generated.ts';
+import type { UpdateObject } from 'kysely';
 import type { ProductionStatus, Stage } from './content-model.ts';
 import { updatedAny } from '../db/updated.ts';
+
+/** What a move of content requires it still to be in: its production status, its review state (null: none). */
+export interface ContentGuard {
+  production_status?: ProductionStatus;
+  review_state?: string | null;
+}
+
+/**
+ * Changes content `id` only while it is still as `from` says: the compare-and-set every move of a production
+ * or a review is. False when another writer moved it first.
+ */
+export function moveContentRow(
+  db: Executor,
+  id: string,
+  from: ContentGuard,
+  set: UpdateObject<DB, 'content'>,
+): Promise<boolean> {
+  let query = db.updateTable('content').set(set).where('id', '=', id);
+  for (const [column, value] of Object.entries(from)) {
+    query = query.where(sql.ref(column), value === null ? 'is' : '=', value);
+  }
+  return updatedAny(query);
+}
+
+/** The manifest with `failure` recorded as why the production failed. */
+export const withFailure = (failure: unknown) =>
+  sql<Json>`asset_manifest || jsonb_build_object('failure', ${JSON.stringify(failure)}::jsonb)`;
 
 /** A content row with its niche's slug, as the service maps it. */
 export type ContentRow = Selectable<Content> & { niche_slug: string | null };
@@ -242,17 +270,16 @@ export async function advanceContentRow(
   data: Record<string, unknown>,
   columns: StageColumns = {},
 ): Promise<boolean> {
-  return updatedAny(
-    db
-      .updateTable('content')
-      .set({
-        ...columns,
-        production_status: to,
-        asset_manifest: sql`asset_manifest || jsonb_build_object('stages',
+  return moveContentRow(
+    db,
+    id,
+    { production_status: stage },
+    {
+      ...columns,
+      production_status: to,
+      asset_manifest: sql`asset_manifest || jsonb_build_object('stages',
         coalesce(asset_manifest -> 'stages', '{}'::jsonb) || jsonb_build_object(${stage}::text, ${JSON.stringify(data)}::jsonb))`,
-      })
-      .where('id', '=', id)
-      .where('production_status', '=', stage),
+    },
   );
 }
 
@@ -263,15 +290,11 @@ export async function failContentRow(
   stage: Stage,
   failure: Record<string, unknown>,
 ): Promise<boolean> {
-  return updatedAny(
-    db
-      .updateTable('content')
-      .set({
-        production_status: 'failed',
-        asset_manifest: sql`asset_manifest || jsonb_build_object('failure', ${JSON.stringify(failure)}::jsonb)`,
-      })
-      .where('id', '=', id)
-      .where('production_status', '=', stage),
+  return moveContentRow(
+    db,
+    id,
+    { production_status: stage },
+    { production_status: 'failed', asset_manifest: withFailure(failure) },
   );
 }
 
@@ -280,18 +303,17 @@ export async function failContentRow(
  * content was no longer failed.
  */
 export async function restartContentRow(db: Executor, id: string, stage: Stage): Promise<boolean> {
-  return updatedAny(
-    db
-      .updateTable('content')
-      .set({
-        production_status: stage,
-        // A new production is reviewed afresh (a rejected one comes back here through a retry).
-        review_state: null,
-        asset_manifest: sql`(asset_manifest - 'failure') || jsonb_build_object('failures',
+  return moveContentRow(
+    db,
+    id,
+    { production_status: 'failed' },
+    {
+      production_status: stage,
+      // A new production is reviewed afresh (a rejected one comes back here through a retry).
+      review_state: null,
+      asset_manifest: sql`(asset_manifest - 'failure') || jsonb_build_object('failures',
         coalesce(asset_manifest -> 'failures', '[]'::jsonb) || jsonb_build_array(asset_manifest -> 'failure'))`,
-      })
-      .where('id', '=', id)
-      .where('production_status', '=', 'failed'),
+    },
   );
 }
 

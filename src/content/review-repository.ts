@@ -4,16 +4,15 @@
 import { sql } from 'kysely';
 import type { Executor } from '../db/executor.ts';
 import { nicheScopeCondition, type NicheScope } from '../niches/niche-scope.ts';
-import { updatedAny } from '../db/updated.ts';
+import { moveContentRow, withFailure } from './content-repository.ts';
 
 /** Puts content in the review queue; false when it was already asked for (or decided). */
 export async function requestReviewRow(db: Executor, id: string, at: Date): Promise<boolean> {
-  return updatedAny(
-    db
-      .updateTable('content')
-      .set({ review_state: 'awaiting', review_requested_at: at })
-      .where('id', '=', id)
-      .where('review_state', 'is', null),
+  return moveContentRow(
+    db,
+    id,
+    { review_state: null },
+    { review_state: 'awaiting', review_requested_at: at },
   );
 }
 
@@ -25,12 +24,11 @@ export async function approveReviewRow(
   note: string | null,
   at: Date,
 ): Promise<boolean> {
-  return updatedAny(
-    db
-      .updateTable('content')
-      .set({ review_state: 'approved', reviewed_at: at, reviewed_by: by, review_note: note })
-      .where('id', '=', id)
-      .where('review_state', '=', 'awaiting'),
+  return moveContentRow(
+    db,
+    id,
+    { review_state: 'awaiting' },
+    { review_state: 'approved', reviewed_at: at, reviewed_by: by, review_note: note },
   );
 }
 
@@ -51,20 +49,18 @@ export async function rejectReviewRow(
     at,
     rejected: true,
   };
-  return updatedAny(
-    db
-      .updateTable('content')
-      .set({
-        review_state: 'rejected',
-        reviewed_at: at,
-        reviewed_by: by,
-        review_note: reason,
-        production_status: 'failed',
-        asset_manifest: sql`asset_manifest || jsonb_build_object('failure', ${JSON.stringify(failure)}::jsonb)`,
-      })
-      .where('id', '=', id)
-      .where('review_state', '=', 'awaiting')
-      .where('production_status', '=', 'distributing'),
+  return moveContentRow(
+    db,
+    id,
+    { review_state: 'awaiting', production_status: 'distributing' },
+    {
+      review_state: 'rejected',
+      reviewed_at: at,
+      reviewed_by: by,
+      review_note: reason,
+      production_status: 'failed',
+      asset_manifest: withFailure(failure),
+    },
   );
 }
 

@@ -53,6 +53,15 @@ export interface Page<Item> {
   nextCursor: string | null;
 }
 
+/** A page size asked for (`defaultLimit` when not given), checked: one rule and message for every listing. */
+export function pageLimit(limit: number | undefined, defaultLimit: number, max = 1000): number {
+  const n = limit ?? defaultLimit;
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    throw invalidInput('limit', `limit: expected an integer between 1 and ${max}, got ${n}`);
+  }
+  return n;
+}
+
 /**
  * One page of a listing: `read` gets the decoded key to start after (undefined on the first page) and how
  * many rows to read (limit + 1, to tell whether more follow); `map` turns a row into what callers see.

@@ -1,7 +1,7 @@
 // The event log: one way in (recordEvent) for every subsystem, and the queries people and agents use to
 // work through it.
 import { redactContext } from '../redact.ts';
-import { isExactTime, keysetPage, type Keyset } from '../db/keyset.ts';
+import { isExactTime, keysetPage, pageLimit, type Keyset } from '../db/keyset.ts';
 import { SoviError, invalidInput, notFound } from '../errors.ts';
 import type { SubscribeToEvents } from './event-notifier.ts';
 import { followNotifications } from './follow-notifications.ts';
@@ -159,10 +159,7 @@ const newestFirst: Keyset<ListedEventRow, [string, number]> = {
 };
 
 export async function queryEvents(db: Executor, query: EventQuery): Promise<EventPage> {
-  const limit = query.limit ?? 50;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-    throw invalidInput('limit', `limit must be an integer between 1 and 1000, got ${limit}`);
-  }
+  const limit = pageLimit(query.limit, 50);
   const filter = eventFilter(query);
   const page = await keysetPage(
     // An empty cursor is no cursor: the first page.

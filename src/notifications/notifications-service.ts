@@ -5,6 +5,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { recordAudit, diffChanges } from '../audit/audit-service.ts';
 import type { Executor } from '../db/executor.ts';
 import { inTransaction } from '../db/in-transaction.ts';
+import { pageLimit } from '../db/keyset.ts';
 import { invalidInput, notFound, SoviError } from '../errors.ts';
 import { severities, type Severity } from '../events/event-model.ts';
 import { resolveNiche } from '../niches/niches-service.ts';
@@ -522,9 +523,7 @@ export async function listDeliveries(
   db: Executor,
   query: DeliveryQuery,
 ): Promise<{ deliveries: Delivery[]; nextCursor: string | null }> {
-  const limit = query.limit ?? 50;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-    throw invalidInput('limit', `limit: expected an integer between 1 and 1000, got ${limit}`);
+  const limit = pageLimit(query.limit, 50);
   if (query.status !== undefined && !deliveryStatuses.includes(query.status as DeliveryStatus))
     throw invalidInput(
       'status',
