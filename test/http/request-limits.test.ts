@@ -144,11 +144,22 @@ describe('a NUL byte', () => {
   });
 
   it('in a nested field, the query or the path is a 400 naming it', async () => {
-    const nestedField = await api.call('POST', '/api/v1/metrics/snapshots', {
-      snapshots: [{ platform: 'tiktok\u0000' }],
+    const nestedField = await api.call('POST', '/api/v1/notifications/channels', {
+      name: 'nul',
+      kind: 'email',
+      email: { host: 'smtp\u0000.example' },
     });
     expect(nestedField.statusCode, nestedField.body).toBe(400);
-    expect(nestedField.json().error.field).toBe('body.snapshots.0.platform');
+    expect(nestedField.json().error.field).toBe('body.email.host');
+    // A batch item is named by its line instead (test/http/metrics-api.test.ts).
+    const batchItem = await api.call('POST', '/api/v1/metrics/snapshots', {
+      snapshots: [{ platform: 'tiktok\u0000' }],
+    });
+    expect(batchItem.statusCode, batchItem.body).toBe(400);
+    expect(batchItem.json().error.issues[0]).toMatchObject({
+      line: 1,
+      message: expect.stringMatching(/^item\.platform: contains a NUL byte/),
+    });
     const query = await api.call('GET', '/api/v1/devices?host=a%00b');
     expect(query.statusCode, query.body).toBe(400);
     expect(query.json().error.field).toBe('query.host');
