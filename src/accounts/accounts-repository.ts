@@ -265,8 +265,7 @@ async function updateLiveAccountIf(
 ): Promise<boolean> {
   let query = db.updateTable('accounts').set(set).where('id', '=', id).where('deleted_at', 'is', null);
   if (expected.current_state !== undefined) query = query.where('current_state', '=', expected.current_state);
-  const result = await query.executeTakeFirst();
-  return result.numUpdatedRows > 0n;
+  return updatedAny(query);
 }
 
 /** Soft-deletes a live account; false when it was deleted already. */

@@ -2,6 +2,7 @@
 import { sql, type Selectable } from 'kysely';
 import type { ApiTokens } from '../db/types.generated.ts';
 import type { Executor } from '../db/executor.ts';
+import { updatedAny } from '../db/updated.ts';
 
 /** A token with its owner's name, role and state (null for tokens made before tokens had owners). */
 export type TokenRow = Omit<Selectable<ApiTokens>, 'token_hash'> & {
@@ -79,13 +80,13 @@ export async function selectTokens(
 
 /** Revokes a live token; false when it was revoked already (or is gone). */
 export async function revokeTokenRow(db: Executor, id: string): Promise<boolean> {
-  const result = await db
-    .updateTable('api_tokens')
-    .set({ revoked_at: sql<Date>`now()` })
-    .where('id', '=', id)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
+  return updatedAny(
+    db
+      .updateTable('api_tokens')
+      .set({ revoked_at: sql<Date>`now()` })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null),
+  );
 }
 
 /**

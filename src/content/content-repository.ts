@@ -350,11 +350,5 @@ export async function lockContentRow(trx: Executor, id: string): Promise<void> {
 
 /** Moves distributing content to complete; false when it was not distributing. */
 export async function completeContentRow(trx: Executor, id: string): Promise<boolean> {
-  const moved = await trx
-    .updateTable('content')
-    .set({ production_status: 'complete' })
-    .where('id', '=', id)
-    .where('production_status', '=', 'distributing')
-    .executeTakeFirst();
-  return moved.numUpdatedRows > 0n;
+  return moveContentRow(trx, id, { production_status: 'distributing' }, { production_status: 'complete' });
 }

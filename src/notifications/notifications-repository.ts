@@ -2,6 +2,7 @@
 // matching and enqueueing of one batch of events commit together.
 import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { Executor } from '../db/executor.ts';
+import { updatedAny } from '../db/updated.ts';
 import type {
   NotificationChannels,
   NotificationDeliveries,
@@ -81,14 +82,13 @@ export async function countChannelFailure(
 }
 
 export async function markChannelFailing(db: Executor, id: string): Promise<boolean> {
-  const row = await db
-    .updateTable('notification_channels')
-    .set({ failing_since: sql<Date>`now()` })
-    .where('id', '=', id)
-    .where('failing_since', 'is', null)
-    .returning('id')
-    .executeTakeFirst();
-  return row !== undefined;
+  return updatedAny(
+    db
+      .updateTable('notification_channels')
+      .set({ failing_since: sql<Date>`now()` })
+      .where('id', '=', id)
+      .where('failing_since', 'is', null),
+  );
 }
 
 /** A success: the failure count starts over; returns when the channel had been failing since (null: it was not). */
