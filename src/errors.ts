@@ -52,6 +52,14 @@ export class SoviError extends Error {
 export const invalidInput = (field: string, message: string, details: ErrorDetails = {}): SoviError =>
   new SoviError('invalid_input', message, { field, ...details });
 
+/** `value` when it is one of `choices` (a closed set); otherwise an invalid_input error naming `field` and them. */
+export function oneOf<T extends string>(choices: readonly T[], value: string, field: string): T {
+  if (!(choices as readonly string[]).includes(value)) {
+    throw invalidInput(field, `${field}: expected one of ${choices.join(', ')}, got "${value}"`);
+  }
+  return value as T;
+}
+
 export const notFound = (what: string, id: string): SoviError =>
   new SoviError('not_found', `${what} ${id} does not exist`, { field: 'id' });
 

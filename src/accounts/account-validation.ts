@@ -1,6 +1,6 @@
 // What an account's fields may be: checked the same way for the CLI, the API and imports, each error naming
 // the field.
-import { invalidInput } from '../errors.ts';
+import { invalidInput, oneOf } from '../errors.ts';
 import { accountStates, type AccountState } from './account-model.ts';
 
 // Platform usernames: letters, digits, underscores and periods, at most 30 characters (both platforms' rule).
@@ -17,10 +17,7 @@ export function validateUsername(value: string, field = 'username'): string {
 }
 
 export function validateState(value: string, field = 'state'): AccountState {
-  if (!accountStates.includes(value as AccountState)) {
-    throw invalidInput(field, `${field}: expected one of ${accountStates.join(', ')}, got "${value}"`);
-  }
-  return value as AccountState;
+  return oneOf(accountStates, value, field);
 }
 
 /** Followers and following: whole numbers ≥ 0. */

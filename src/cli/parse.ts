@@ -1,5 +1,5 @@
 // Option parsing shared by the commands: every bad value becomes an invalid_input error naming the option.
-import { invalidInput } from '../errors.ts';
+import { invalidInput, oneOf } from '../errors.ts';
 
 export function parseInteger(option: string, value: string, min: number, max: number): number {
   if (!/^-?\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
@@ -17,10 +17,7 @@ export function parseNumber(option: string, value: string, min: number, max: num
 }
 
 export function parseChoice<T extends string>(option: string, value: string, choices: readonly T[]): T {
-  if (!choices.includes(value as T)) {
-    throw invalidInput(option, `${option}: expected one of ${choices.join(', ')}, got "${value}"`);
-  }
-  return value as T;
+  return oneOf(choices, value, option);
 }
 
 /** "a,b" or repeated options, as a list. */

@@ -2,7 +2,7 @@
 // Rows stay in here; callers get Device objects.
 import { countLiveAccounts } from '../accounts/accounts-service.ts';
 import type { Db } from '../db/pool.ts';
-import { SoviError, invalidInput, notFound } from '../errors.ts';
+import { SoviError, invalidInput, oneOf, notFound } from '../errors.ts';
 import type { SystemEvent } from '../events/event-model.ts';
 import type { Executor } from '../db/executor.ts';
 import { queryEvents, resolveOpenEvents } from '../events/events-service.ts';
@@ -321,12 +321,7 @@ function checkPort(port: number | null | undefined): number | null {
   return port;
 }
 
-function checkStatus(status: string): DeviceStatus {
-  if (!deviceStatuses.includes(status as DeviceStatus)) {
-    throw invalidInput('status', `status: expected one of ${deviceStatuses.join(', ')}, got "${status}"`);
-  }
-  return status as DeviceStatus;
-}
+const checkStatus = (status: string): DeviceStatus => oneOf(deviceStatuses, status, 'status');
 
 function checkRange(field: string, value: number | null, min: number, max: number): number | null {
   if (value === null) return null;

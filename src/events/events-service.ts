@@ -2,7 +2,7 @@
 // work through it.
 import { redactContext } from '../redact.ts';
 import { isExactTime, keysetPage, pageLimit, type Keyset } from '../db/keyset.ts';
-import { SoviError, invalidInput, notFound } from '../errors.ts';
+import { SoviError, invalidInput, oneOf, notFound } from '../errors.ts';
 import type { SubscribeToEvents } from './event-notifier.ts';
 import { followNotifications } from './follow-notifications.ts';
 export { openEventExists, resolveOpenEvents } from './events-repository.ts';
@@ -100,11 +100,7 @@ export interface EventPage {
 }
 
 export function validateSeverities(values: string[] | undefined, field = 'severity'): string[] | undefined {
-  for (const value of values ?? []) {
-    if (!severities.includes(value as Severity)) {
-      throw invalidInput(field, `${field}: expected one of ${severities.join(', ')}, got "${value}"`);
-    }
-  }
+  for (const value of values ?? []) oneOf(severities, value, field);
   return values;
 }
 
@@ -203,9 +199,7 @@ const resolvedAudit = (
 });
 
 export async function resolveEvent(db: Executor, id: number, resolution: Resolution): Promise<SystemEvent> {
-  if (!resolvers.includes(resolution.by as Resolver)) {
-    throw invalidInput('by', `by: expected one of ${resolvers.join(', ')}, got "${resolution.by}"`);
-  }
+  oneOf(resolvers, resolution.by, 'by');
   const row = await inTransaction(db, async (trx) => {
     const resolved = await resolveEventRow(trx, id, resolution.by, {
       ...(resolution.note ? { note: resolution.note } : {}),
@@ -242,9 +236,7 @@ export async function resolveEvents(
   ids: readonly number[],
   resolution: Resolution,
 ): Promise<BulkResolution> {
-  if (!resolvers.includes(resolution.by as Resolver)) {
-    throw invalidInput('by', `by: expected one of ${resolvers.join(', ')}, got "${resolution.by}"`);
-  }
+  oneOf(resolvers, resolution.by, 'by');
   const unique = [...new Set(ids)];
   if (unique.length === 0) throw invalidInput('ids', 'ids: expected at least one event id');
   const rows = await inTransaction(db, async (trx) => {

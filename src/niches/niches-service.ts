@@ -4,7 +4,7 @@ import { countLiveAccounts } from '../accounts/accounts-service.ts';
 import type { Executor } from '../db/executor.ts';
 import type { Db } from '../db/pool.ts';
 import { isUniqueViolation } from '../db/pg-errors.ts';
-import { SoviError, invalidInput } from '../errors.ts';
+import { SoviError, invalidInput, oneOf } from '../errors.ts';
 import { recordEvent } from '../events/events-service.ts';
 import { isUuid } from '../ids.ts';
 import { diffChanges, recordAudit } from '../audit/audit-service.ts';
@@ -152,12 +152,7 @@ const checkTier = (tier: string | null): string | null => {
   return tier;
 };
 
-const checkStatus = (status: string): NicheStatus => {
-  if (!(nicheStatuses as readonly string[]).includes(status)) {
-    throw invalidInput('status', `status: expected one of ${nicheStatuses.join(', ')}, got "${status}"`);
-  }
-  return status as NicheStatus;
-};
+const checkStatus = (status: string): NicheStatus => oneOf(nicheStatuses, status, 'status');
 
 const slugTaken = (slug: string) =>
   new SoviError('conflict', `slug: a niche "${slug}" already exists`, { field: 'slug' });

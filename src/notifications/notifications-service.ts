@@ -6,7 +6,7 @@ import { recordAudit, diffChanges } from '../audit/audit-service.ts';
 import type { Executor } from '../db/executor.ts';
 import { inTransaction } from '../db/in-transaction.ts';
 import { pageLimit } from '../db/keyset.ts';
-import { invalidInput, notFound, SoviError } from '../errors.ts';
+import { invalidInput, oneOf, notFound, SoviError } from '../errors.ts';
 import { severities, type Severity } from '../events/event-model.ts';
 import { resolveNiche } from '../niches/niches-service.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -145,11 +145,7 @@ function checkEmail(input: EmailInput, prefix: string): EmailSettings {
   if (!Number.isInteger(port) || port < 1 || port > 65535)
     throw invalidInput(`${prefix}port`, `${prefix}port: expected 1–65535, got ${port}`);
   const security = input.security ?? 'starttls';
-  if (!emailSecurities.includes(security as EmailSettings['security']))
-    throw invalidInput(
-      `${prefix}security`,
-      `${prefix}security: expected one of ${emailSecurities.join(', ')}, got "${security}"`,
-    );
+  oneOf(emailSecurities, security, `${prefix}security`);
   if (!EMAIL.test(input.from ?? ''))
     throw invalidInput(
       `${prefix}from`,
@@ -233,9 +229,7 @@ export async function addChannel(
   input: NewChannel,
 ): Promise<{ channel: Channel; signingSecret: string | null }> {
   const name = checkName(input.name);
-  if (!channelKinds.includes(input.kind as ChannelKind))
-    throw invalidInput('kind', `kind: expected one of ${channelKinds.join(', ')}, got "${input.kind}"`);
-  const kind = input.kind as ChannelKind;
+  const kind = oneOf(channelKinds, input.kind, 'kind');
   const id = randomUUID();
   let url: string | null = null;
   let email: EmailSettings | null = null;
@@ -435,11 +429,7 @@ function checkSnakeList(field: string, values: string[] | undefined): string[] |
 
 export async function addRule(deps: NotificationDeps, input: NewRule): Promise<Rule> {
   const minSeverity = input.minSeverity ?? 'warning';
-  if (!severities.includes(minSeverity as Severity))
-    throw invalidInput(
-      'minSeverity',
-      `minSeverity: expected one of ${severities.join(', ')}, got "${minSeverity}"`,
-    );
+  oneOf(severities, minSeverity, 'minSeverity');
   const categories = checkSnakeList('categories', input.categories);
   const eventTypes = checkSnakeList('eventTypes', input.eventTypes);
   return inTransaction(deps.db, async (trx) => {
@@ -524,11 +514,7 @@ export async function listDeliveries(
   query: DeliveryQuery,
 ): Promise<{ deliveries: Delivery[]; nextCursor: string | null }> {
   const limit = pageLimit(query.limit, 50);
-  if (query.status !== undefined && !deliveryStatuses.includes(query.status as DeliveryStatus))
-    throw invalidInput(
-      'status',
-      `status: expected one of ${deliveryStatuses.join(', ')}, got "${query.status}"`,
-    );
+  if (query.status !== undefined) oneOf(deliveryStatuses, query.status, 'status');
   if (query.after !== undefined && !/^\d+$/.test(query.after))
     throw invalidInput('after', `after: expected the nextCursor of the previous page, got "${query.after}"`);
   let channelId: string | undefined;

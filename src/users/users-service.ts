@@ -6,7 +6,7 @@ import { roles, type Role } from '../auth/roles.ts';
 import type { Executor } from '../db/executor.ts';
 import type { Db } from '../db/pool.ts';
 import { isUniqueViolation } from '../db/pg-errors.ts';
-import { SoviError, invalidInput } from '../errors.ts';
+import { SoviError, invalidInput, oneOf } from '../errors.ts';
 import { recordEvent } from '../events/events-service.ts';
 import { isUuid } from '../ids.ts';
 import { resolveNiche } from '../niches/niches-service.ts';
@@ -65,9 +65,7 @@ async function toUsers(db: Executor, rows: UserRow[]): Promise<User[]> {
 const toUser = async (db: Executor, row: UserRow): Promise<User> => (await toUsers(db, [row]))[0]!;
 
 export function parseRole(value: string, field = 'role'): Role {
-  const role = roles.find((r) => r === value);
-  if (!role) throw invalidInput(field, `${field}: expected one of ${roles.join(', ')}, got "${value}"`);
-  return role;
+  return oneOf(roles, value, field);
 }
 
 function validateName(name: string, field = 'name'): string {
