@@ -216,6 +216,7 @@ const envSchema = z.object({
   SOVI_HTTP_IDLE_TIMEOUT_MS: blankAsUnset(
     integer(1_000, 3_600_000).default(defaultApiSettings.idleTimeoutMs),
   ),
+  SOVI_SLOW_REQUEST_MS: blankAsUnset(integer(1, 3_600_000).default(defaultApiSettings.slowRequestMs)),
   SOVI_HTTP_KEEP_ALIVE_TIMEOUT_MS: blankAsUnset(
     integer(100, 3_600_000).default(defaultApiSettings.keepAliveTimeoutMs),
   ),
@@ -480,6 +481,7 @@ export function loadConfig(
       receiveTimeoutMs: e.SOVI_HTTP_RECEIVE_TIMEOUT_MS,
       idleTimeoutMs: e.SOVI_HTTP_IDLE_TIMEOUT_MS,
       keepAliveTimeoutMs: e.SOVI_HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      slowRequestMs: e.SOVI_SLOW_REQUEST_MS,
     },
     maintenance: {
       partitionMonthsAhead: e.SOVI_PARTITION_MONTHS_AHEAD,

@@ -14,6 +14,7 @@ import type { PipelineJobSink } from '../content/pipeline.ts';
 import type { Db } from '../db/pool.ts';
 import { createEventNotifier } from '../events/event-notifier.ts';
 import type { Logger } from '../logger.ts';
+import { logRequests } from './request-log.ts';
 import type { Policies } from '../policies.ts';
 import type { Vault } from '../vault/vault.ts';
 import { guardRoutes, registerAuth } from './auth.ts';
@@ -54,6 +55,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const loggerInstance: FastifyBaseLogger = deps.logger;
   const app = Fastify({
     loggerInstance,
+    // One line per request instead, from request-log.ts.
+    disableRequestLogging: true,
     trustProxy: settings.trustProxy === false ? false : [...settings.trustProxy],
     // The router refuses longer path parameters with a 404: let through every name a resource may have.
     routerOptions: { maxParamLength: MAX_REF_LENGTH },
@@ -68,6 +71,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       connectionsCheckingInterval: Math.min(1_000, settings.receiveTimeoutMs),
     },
   });
+  logRequests(app, settings.slowRequestMs);
   registerJsonBodyParser(app);
   refuseNulBytes(app);
   // Requests are validated and responses serialized by the routes' zod schemas. Request objects are strict

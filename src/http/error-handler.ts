@@ -5,6 +5,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { SoviError } from '../errors.ts';
 import { translatePgError } from '../db/pg-errors.ts';
+import { errorLogged } from './request-log.ts';
 
 export interface ErrorIssue {
   /** An import's line, or a batch's item (its position, from 1). */
@@ -96,6 +97,7 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
     return;
   }
   if (sovi?.code === 'unavailable') {
+    errorLogged(request);
     request.log.warn({ err }, 'request failed: database unavailable');
     void reply
       .status(503)
@@ -111,7 +113,8 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
     } satisfies ErrorBody);
     return;
   }
-  request.log.error({ err }, 'request failed');
+  errorLogged(request);
+  request.log.error({ err, method: request.method, route: request.routeOptions.url }, 'request failed');
   void reply.status(500).send({ error: { code: 'internal', message: 'internal error' } } satisfies ErrorBody);
 }
 

@@ -48,6 +48,8 @@ export interface ApiSettings {
   readonly idleTimeoutMs: number;
   /** How long an idle keep-alive connection waits for its next request. */
   readonly keepAliveTimeoutMs: number;
+  /** A request slower than this is logged at warn; others at debug (failures at info or error). */
+  readonly slowRequestMs: number;
 }
 
 export const defaultApiSettings: ApiSettings = {
@@ -64,6 +66,7 @@ export const defaultApiSettings: ApiSettings = {
   receiveTimeoutMs: 30_000,
   idleTimeoutMs: 120_000,
   keepAliveTimeoutMs: 72_000,
+  slowRequestMs: 1_000,
 };
 
 const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
