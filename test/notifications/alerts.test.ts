@@ -77,7 +77,16 @@ afterAll(async () => {
 });
 
 afterEach(async () => {
-  await t.pool.query('DELETE FROM notification_channels');
+  // The worker keeps delivering while the channels go: the server may pick this DELETE as a deadlock's
+  // victim (40P01), which only means "again".
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await t.pool.query('DELETE FROM notification_channels');
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== '40P01' || attempt === 5) throw err;
+    }
+  }
 });
 
 const deps = () => ({ db: t.db, vault, actor: 'tester' });
