@@ -12,6 +12,7 @@ import type { Database } from '../db/database.ts';
 import { abandonPublish, checkPosts, publishDistribution } from '../distributions/publishing.ts';
 import type { Logger } from '../logger.ts';
 import { loadPublisher } from '../plugins/load-plugins.ts';
+import { openMediaStore, type MediaStore } from '../media/media-store.ts';
 import type { Publisher } from '../plugins/publisher.ts';
 import { ensureCronQueue } from './job-engine.ts';
 import { inTransaction } from '../db/job-engine.ts';
@@ -117,6 +118,8 @@ export interface ContentWorkerOptions {
   policy: ContentPolicy;
   writers?: { primary: ScriptWriter; fallback: ScriptWriter | null };
   publisher?: Publisher;
+  /** Default: the one config.media.store names. */
+  store?: MediaStore;
   /** false: no cron sweeps (tests). Default true. */
   scheduleSweeps?: boolean;
   random?: () => number;
@@ -139,6 +142,7 @@ export async function startContentWorker(options: ContentWorkerOptions): Promise
       db: database.db,
       logger,
     }));
+  const store = options.store ?? (await openMediaStore(config.media.store));
   const stopping = new AbortController();
   const heartbeatSeconds = config.scheduler.heartbeatSeconds;
   await ensureContentQueues(boss, policy, heartbeatSeconds);
@@ -153,6 +157,7 @@ export async function startContentWorker(options: ContentWorkerOptions): Promise
     mediaDir: config.content.mediaDir,
     writers: options.writers ?? scriptWriterFor(config.content.scriptWriter),
     media: options.media,
+    store,
     sink,
     random: options.random,
   };
@@ -183,6 +188,7 @@ export async function startContentWorker(options: ContentWorkerOptions): Promise
     logger,
     maxAttempts: policy.distribution.publishAttempts,
     lateSeconds: config.content.postLateSeconds,
+    media: store,
   };
   // A distribution's job: the publish, or the give-up once its retries are spent. A retryable failure
   // (RetryLater) or a stop throws: the job engine retries it, with backoff.
@@ -252,6 +258,7 @@ export async function startContentWorker(options: ContentWorkerOptions): Promise
       stopping.abort(new Error('the worker is stopping'));
       for (const queue of Object.values(contentQueues)) await boss.offWork(queue, { wait: true });
       await publisher.close?.();
+      if (!options.store) store.close?.();
     },
   };
 }

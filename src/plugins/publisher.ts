@@ -16,6 +16,11 @@ export interface PublishRequest {
   platform: Platform;
   account: { id: string; username: string };
   videoPath: string;
+  /**
+   * The video's key in the media store (src/media/media-store.ts), which every host can read: a publisher
+   * uploads from there (store.read) or hands the platform a signed URL of it (signed-media-url.ts).
+   */
+  videoKey: string;
   caption: string;
   hashtags: string[];
   /**
