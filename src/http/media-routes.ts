@@ -3,6 +3,7 @@
 // signature, and every refusal is the same 403 (a bad key, a tampered or expired link alike), so a caller
 // learns nothing about what exists; with a good signature, a key the store lacks is a bare 404. Single byte
 // ranges are honoured (206 + Content-Range; 416 past the end), and the bytes stream from the media store.
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
 import { SoviError } from '../errors.ts';
 import type { MediaStore } from '../media/media-store.ts';
@@ -49,7 +50,10 @@ export const mediaRoutes: FastifyPluginAsync<MediaRouteDeps> = async (app, deps)
         .header('content-type', stored.contentType)
         .header('content-length', String(Math.max(0, end - start + 1)));
       if (range) void reply.header('content-range', `bytes ${start}-${end}/${stored.size}`);
-      if (stored.size === 0 || request.method === 'HEAD') return reply.send('');
+      if (stored.size === 0) return reply.send('');
+      // HEAD: Fastify's HEAD route drains a stream body and keeps the Content-Length set above, so an empty
+      // stream answers it without reading the object.
+      if (request.method === 'HEAD') return reply.send(Readable.from([]));
       return reply.send(await deps.store.read(key, { start, end }));
     },
   );
