@@ -13,3 +13,8 @@ export async function recordPosted(db: Executor, accountId: string, postedAt: Da
     .where('id', '=', accountId)
     .execute();
 }
+
+/** The platform reported the account's follower count (a metric pull). */
+export async function recordFollowers(db: Executor, accountId: string, followers: number): Promise<void> {
+  await db.updateTable('accounts').set({ followers }).where('id', '=', accountId).execute();
+}
