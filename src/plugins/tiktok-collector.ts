@@ -42,6 +42,11 @@ function failureOf(answer: PlatformAnswer, what: string): CollectorError | undef
   const message = typeof envelope.error?.message === 'string' ? envelope.error.message.slice(0, 200) : '';
   const said = `${what}: TikTok answered ${answer.status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}`;
   const platformCode = code ?? `http_${answer.status}`;
+  // TikTok answers a scope the user did not grant with 401 too, but the token itself is fine.
+  if (code === 'scope_not_authorized')
+    return new CollectorError('refused', `${said} (reconnect the account granting the scope)`, {
+      platformCode,
+    });
   if (answer.status === 401 || code === 'access_token_invalid')
     return new CollectorError('unauthorized', `${said} (reconnect the account)`, { platformCode });
   if (answer.status === 429 || code === 'rate_limit_exceeded')
