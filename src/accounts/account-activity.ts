@@ -14,7 +14,15 @@ export async function recordPosted(db: Executor, accountId: string, postedAt: Da
     .execute();
 }
 
-/** The platform reported the account's follower count (a metric pull). */
-export async function recordFollowers(db: Executor, accountId: string, followers: number): Promise<void> {
-  await db.updateTable('accounts').set({ followers }).where('id', '=', accountId).execute();
+/** The platforms reported these accounts' follower counts (a metric pull): one statement for them all. */
+export async function recordFollowers(
+  db: Executor,
+  counts: readonly { accountId: string; followers: number }[],
+): Promise<void> {
+  if (counts.length === 0) return;
+  await sql`
+    UPDATE accounts a SET followers = c.followers
+    FROM unnest(${counts.map((c) => c.accountId)}::uuid[], ${counts.map((c) => c.followers)}::int[])
+      AS c(id, followers)
+    WHERE a.id = c.id`.execute(db);
 }

@@ -39,7 +39,7 @@ export async function pullablePosts(
     .where('d.posted_at', '>=', filter.since)
     .where('a.deleted_at', 'is', null);
   if (filter.accountId) query = query.where('d.account_id', '=', filter.accountId);
-  return (await query.orderBy('d.account_id').orderBy('d.posted_at', 'desc').execute());
+  return await query.orderBy('d.account_id').orderBy('d.posted_at', 'desc').execute();
 }
 
 export const PULL_FAILED = 'metrics_pull_failed';
@@ -86,4 +86,15 @@ export async function resolvePullFailures(
     .returning('id')
     .execute();
   return rows.length;
+}
+
+/** The scopes ('platform' or an account id) of each platform's open failure events. */
+export async function openPullFailureScopes(db: Executor): Promise<Set<string>> {
+  const rows = await db
+    .selectFrom('system_events')
+    .select(sql<string>`context->>'platform' || ':' || (context->>'scope')`.as('key'))
+    .where('resolved', '=', false)
+    .where('event_type', '=', PULL_FAILED)
+    .execute();
+  return new Set(rows.map((r) => r.key));
 }

@@ -28,6 +28,7 @@ import { type CallBudget } from './call-budget.ts';
 import { isPullDue } from './pull-cadence.ts';
 import {
   bumpOpenPullFailure,
+  openPullFailureScopes,
   pullablePosts,
   PULL_FAILED,
   resolvePullFailures,
@@ -83,7 +84,7 @@ export const noConnections: TokenProvider = {
 };
 
 /** Snapshots are written in batches of this many rows. */
-const INGEST_BATCH = 1_000;
+const INGEST_BATCH = 10_000;
 
 interface AccountGroup {
   account: Omit<CollectorAccount, 'access'>;
@@ -121,7 +122,9 @@ export async function pullMetrics(
     durationMs: 0,
   };
   const down = new Set<Platform>();
-  const recovered = new Set<string>();
+  // Only scopes with an open failure event need resolving when they answer: known up front, one query.
+  const open = groups.length > 0 ? await openPullFailureScopes(deps.db) : new Set<string>();
+  const followers: { accountId: string; followers: number }[] = [];
   let batch: Record<string, unknown>[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
@@ -136,14 +139,17 @@ export async function pullMetrics(
     signal.throwIfAborted();
     const { platform } = group.account;
     const collector = deps.collectors[platform];
-    const result = await pullAccount(deps, collector, group, { down, recovered, report, signal, now });
-    batch.push(...result);
-    report.read += result.length;
+    const result = await pullAccount(deps, collector, group, { down, open, report, signal, now });
+    batch.push(...result.rows);
+    report.read += result.rows.length;
+    if (result.followers !== null)
+      followers.push({ accountId: group.account.id, followers: result.followers });
     if (batch.length >= INGEST_BATCH) await flush();
     done += group.posts.length;
     options.onProgress?.(done, report.due);
   }
   await flush();
+  await recordFollowers(deps.db, followers);
   report.durationMs = Date.now() - started;
   return report;
 }
@@ -168,25 +174,25 @@ function groupByAccount(rows: PullablePostRow[]): AccountGroup[] {
 
 interface PullState {
   down: Set<Platform>;
-  /** Failure scopes already resolved in this pull ("tiktok:platform", "tiktok:<account>"). */
-  recovered: Set<string>;
+  /** The failure scopes with an open event ("tiktok:platform", "tiktok:<account id>"), until resolved. */
+  open: Set<string>;
   report: PullReport;
   signal: AbortSignal;
   now: Date;
 }
 
-/** Reads one account's due posts and followers; returns its snapshot rows. */
+/** Reads one account's due posts and followers; returns its snapshot rows and follower count. */
 async function pullAccount(
   deps: MetricsPullDeps,
   collector: MetricsCollector,
   group: AccountGroup,
   state: PullState,
-): Promise<Record<string, unknown>[]> {
+): Promise<{ rows: Record<string, unknown>[]; followers: number | null }> {
   const { report } = state;
   const { id, platform } = group.account;
   if (state.down.has(platform)) {
     report.deferred += group.posts.length;
-    return [];
+    return { rows: [], followers: null };
   }
   let access = null;
   if (collector.needsConnection) {
@@ -194,7 +200,7 @@ async function pullAccount(
     if (!access) {
       report.notConnected += 1;
       report.deferred += group.posts.length;
-      return [];
+      return { rows: [], followers: null };
     }
   }
   const account: CollectorAccount = { ...group.account, access };
@@ -232,17 +238,14 @@ async function pullAccount(
   let followers: number | null = null;
   if (!stopped) {
     const result = await attempt(() => collector.readFollowers(account, state.signal));
-    if (result) {
-      followers = result.value;
-      if (followers !== null) await recordFollowers(deps.db, id, followers);
-    }
+    if (result) followers = result.value;
   }
   if (answered) {
     await recover(deps, platform, id, state);
     if (collector.needsConnection) await deps.tokens.succeeded(id, platform);
   }
   const time = state.now.toISOString();
-  return group.posts.flatMap((post) => {
+  const rows = group.posts.flatMap((post) => {
     const c = counts.get(post.platformPostId);
     if (!c) return [];
     const row: Record<string, unknown> = { time, distribution_id: post.distributionId, account_id: id };
@@ -258,6 +261,7 @@ async function pullAccount(
     }
     return [row];
   });
+  return { rows, followers };
 }
 
 async function recover(
@@ -267,8 +271,8 @@ async function recover(
   state: PullState,
 ): Promise<void> {
   const key = `${platform}:${scope}`;
-  if (state.recovered.has(key)) return;
-  state.recovered.add(key);
+  if (!state.open.has(key)) return;
+  state.open.delete(key);
   const resolved = await resolvePullFailures(deps.db, { platform, scope });
   if (resolved > 0) deps.logger.info({ platform, scope }, 'metric pulls answer again');
 }
@@ -311,9 +315,11 @@ async function fail(
     case 'unavailable':
       state.down.add(platform);
       await recordPullFailure(deps, collector, platform, null, error, state.now);
+      state.open.add(`${platform}:platform`);
       return;
     case 'refused':
       await recordPullFailure(deps, collector, platform, id, error, state.now);
+      state.open.add(`${platform}:${id}`);
       return;
   }
 }

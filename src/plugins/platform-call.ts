@@ -16,18 +16,30 @@ export async function platformCall(
   init: { method: 'GET' | 'POST'; headers?: Record<string, string>; body?: string },
   options: { timeoutMs: number; signal: AbortSignal; what: string },
 ): Promise<PlatformAnswer> {
-  const deadline = AbortSignal.timeout(options.timeoutMs);
+  // One controller per call, with its timer and its listener on the caller's signal removed afterwards:
+  // AbortSignal.any/timeout per call left a long pull's signal with thousands of dependents.
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new Error('deadline'));
+  }, options.timeoutMs);
+  const stop = () => controller.abort(options.signal.reason);
+  options.signal.addEventListener('abort', stop, { once: true });
   let response: Response;
   let text: string;
   try {
-    response = await fetch(url, { ...init, signal: AbortSignal.any([deadline, options.signal]) });
+    response = await fetch(url, { ...init, signal: controller.signal });
     text = await response.text();
   } catch (err) {
     if (options.signal.aborted) throw err;
-    const why = deadline.aborted
+    const why = timedOut
       ? `no answer within ${options.timeoutMs} ms`
       : `${(err as Error).message}${(err as Error).cause instanceof Error ? ` (${((err as Error).cause as Error).message})` : ''}`;
     throw new CollectorError('unavailable', `${options.what} (${url.pathname}): ${why}`);
+  } finally {
+    clearTimeout(timer);
+    options.signal.removeEventListener('abort', stop);
   }
   let body: unknown;
   try {
