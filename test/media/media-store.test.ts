@@ -12,6 +12,7 @@ import { mediaKeyOfPath, videoKeyOf } from '../../src/media/media-keys.ts';
 import { openMediaStore, type MediaStore } from '../../src/media/media-store.ts';
 import { SoviError } from '../../src/errors.ts';
 import { startLocalS3, type LocalS3 } from '../helpers/s3-server.ts';
+import { canary, findCanaries } from '../helpers/canary.ts';
 
 let dir: string;
 let s3: LocalS3;
@@ -95,6 +96,44 @@ describe('the folder store', () => {
     const store = await openMediaStore(config.media.store);
     expect(mediaKeyOfPath(config.content.mediaDir, file)).toBe('c2/video.mp4');
     await expect(store.put('c2/video.mp4', file)).resolves.toMatchObject({ size: body.length });
+  });
+});
+
+describe('the store’s and the signing key’s secrets', () => {
+  it('never appear in a configuration error or a store error', async () => {
+    const secret = canary('s3-secret');
+    const signing = canary('signing-key');
+    const messages: string[] = [];
+    const failure = (fn: () => unknown): string => {
+      try {
+        fn();
+        return 'no error';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    messages.push(
+      failure(() =>
+        loadConfig({ SOVI_MEDIA_STORE: 's3://sovi-media', SOVI_MEDIA_S3_SECRET_ACCESS_KEY: secret }),
+      ),
+      failure(() => loadConfig({ SOVI_MEDIA_SIGNING_KEY: signing })),
+    );
+    // A bucket that refuses the credentials: the error names the store, not the key.
+    const store = await openMediaStore({
+      ...s3.settings(),
+      credentials: { accessKeyId: 'NOBODY', secretAccessKey: secret },
+    });
+    messages.push(
+      await store.put('c/x.mp4', source).then(
+        () => 'stored',
+        (err: unknown) => (err as Error).message,
+      ),
+    );
+    store.close?.();
+    expect(messages[0]).toMatch(/SOVI_MEDIA_S3_SECRET_ACCESS_KEY/);
+    expect(messages[1]).toMatch(/SOVI_MEDIA_SIGNING_KEY: expected base64/);
+    expect(messages[2]).toMatch(/^media store s3:\/\/media\/: storing c\/x\.mp4 failed/);
+    expect(findCanaries(messages.join('\n'))).toEqual([]);
   });
 });
 
