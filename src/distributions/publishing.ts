@@ -30,8 +30,6 @@ import {
 } from './distributions-repository.ts';
 import { markRemoved } from './distributions-service.ts';
 import { videoKeyOf } from '../media/media-keys.ts';
-import type { MediaStore } from '../media/media-store.ts';
-import { SoviError } from '../errors.ts';
 
 export interface PublishDeps {
   db: Db;
@@ -41,8 +39,6 @@ export interface PublishDeps {
   maxAttempts: number;
   /** A post out more than this many seconds after its slot records a post_late warning (default 300). */
   lateSeconds?: number;
-  /** The media store the video is read from: a video missing there fails the post with that reason. */
-  media?: MediaStore;
 }
 
 export type PublishOutcome =
@@ -84,8 +80,9 @@ export async function publishDistribution(
   let result;
   try {
     if (!row.output_path) throw new PublishError('the content has no rendered video', false);
+    // The publisher reads the video from the media store by this key (after its idempotency check: a retry
+    // may be asking for a post already made, whose file is no longer needed).
     const videoKey = videoKeyOf(row.content_id);
-    if (deps.media) await videoInStore(deps.media, videoKey);
     result = await deps.publisher.publish({
       idempotencyKey: row.id,
       platform: parsePlatform(row.platform),
@@ -233,15 +230,4 @@ export async function checkPosts(
     }
   }
   return removed;
-}
-
-/** A video the store lacks is a final failure that says so; a store that cannot answer is worth a retry. */
-async function videoInStore(media: MediaStore, key: string): Promise<void> {
-  try {
-    await media.stat(key);
-  } catch (err) {
-    if (err instanceof SoviError && err.code === 'not_found')
-      throw new PublishError(`the rendered video is missing: ${err.message}`, false);
-    throw new PublishError(err instanceof Error ? err.message : String(err), true);
-  }
 }

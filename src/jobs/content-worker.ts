@@ -136,13 +136,14 @@ export interface ContentWorker {
 export async function startContentWorker(options: ContentWorkerOptions): Promise<ContentWorker> {
   const { config, database, logger, boss } = options;
   const { policy } = options;
+  const store = options.store ?? (await openMediaStore(config.media.store));
   const publisher =
     options.publisher ??
     (await loadPublisher(config.content.publisher, config.content.publisherOptions, {
       db: database.db,
       logger,
+      media: store,
     }));
-  const store = options.store ?? (await openMediaStore(config.media.store));
   const stopping = new AbortController();
   const heartbeatSeconds = config.scheduler.heartbeatSeconds;
   await ensureContentQueues(boss, policy, heartbeatSeconds);
@@ -188,7 +189,6 @@ export async function startContentWorker(options: ContentWorkerOptions): Promise
     logger,
     maxAttempts: policy.distribution.publishAttempts,
     lateSeconds: config.content.postLateSeconds,
-    media: store,
   };
   // A distribution's job: the publish, or the give-up once its retries are spent. A retryable failure
   // (RetryLater) or a stop throws: the job engine retries it, with backoff.

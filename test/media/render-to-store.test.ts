@@ -13,6 +13,7 @@ import { publishDistribution } from '../../src/distributions/publishing.ts';
 import { createFileMediaStore } from '../../src/media/file-media-store.ts';
 import { openMediaStore, type MediaStore } from '../../src/media/media-store.ts';
 import type { Publisher, PublishRequest } from '../../src/plugins/publisher.ts';
+import { defaultPostOptions } from '../../src/distributions/distribution-model.ts';
 import { createSimulatorPublisher } from '../../src/plugins/simulator-publisher.ts';
 import { pipelineDeps } from '../helpers/content.ts';
 import { quietLogger, useTestDatabase } from '../helpers/database.ts';
@@ -61,7 +62,7 @@ describe('rendered media and the store', () => {
 
     const simulator = createSimulatorPublisher(
       { transientFailureRate: 0, rejectionRate: 0, removalRate: 0 },
-      { db: t.db, logger: quietLogger },
+      { db: t.db, logger: quietLogger, media: store },
     );
     const read: string[] = [];
     const publisher: Publisher = {
@@ -72,7 +73,7 @@ describe('rendered media and the store', () => {
       },
     };
     const outcome = await publishDistribution(
-      { db: t.db, publisher, logger: quietLogger, maxAttempts: 3, media: store },
+      { db: t.db, publisher, logger: quietLogger, maxAttempts: 3 },
       publishes[0]!,
       never,
     );
@@ -81,21 +82,17 @@ describe('rendered media and the store', () => {
     store.close?.();
   });
 
-  it('fails a post whose video is missing from the store, saying which and where', async () => {
+  it('fails a post whose video is missing from the store, saying which and where, yet a post already made is found again', async () => {
     const storeDir = path.join(mediaDir, 'shared');
     const store = createFileMediaStore(storeDir);
     const { contentId, publishes } = await produce(store);
     await fs.rm(path.join(storeDir, contentId), { recursive: true });
-    const calls: string[] = [];
-    const publisher: Publisher = {
-      name: 'never-called',
-      publish: async (request) => {
-        calls.push(request.videoKey);
-        throw new Error('must not be called');
-      },
-    };
+    const publisher = createSimulatorPublisher(
+      { transientFailureRate: 0, rejectionRate: 0, removalRate: 0 },
+      { db: t.db, logger: quietLogger, media: store },
+    );
     const outcome = await publishDistribution(
-      { db: t.db, publisher, logger: quietLogger, maxAttempts: 3, media: store },
+      { db: t.db, publisher, logger: quietLogger, maxAttempts: 3 },
       publishes[0]!,
       never,
     );
@@ -103,11 +100,42 @@ describe('rendered media and the store', () => {
       status: 'failed',
       reason: `the rendered video is missing: media ${contentId}/video.mp4 is not in the media store (folder ${storeDir})`,
     });
-    expect(calls).toEqual([]);
+    const posts = await t.pool.query(
+      `SELECT platform_post_id FROM simulated_posts WHERE idempotency_key = $1`,
+      [publishes[0]],
+    );
+    expect(posts.rows[0].platform_post_id).toBeNull();
     const events = await t.pool.query(
       `SELECT message FROM system_events WHERE event_type = 'post_failed' AND context->>'distributionId' = $1`,
       [publishes[0]],
     );
     expect(events.rows[0].message).toContain('is not in the media store');
+
+    // A post the platform already made (a worker died before recording it) is handed back on the retry even
+    // though its file is gone: idempotency comes before the file check.
+    const second = await produce(store);
+    const made = await createSimulatorPublisher(
+      { transientFailureRate: 0, rejectionRate: 0, removalRate: 0 },
+      { db: t.db, logger: quietLogger, media: store },
+    ).publish({
+      idempotencyKey: second.publishes[0]!,
+      platform: 'tiktok',
+      account: { id: 'a', username: 'u' },
+      videoPath: '',
+      videoKey: `${second.contentId}/video.mp4`,
+      caption: '',
+      hashtags: [],
+      options: defaultPostOptions,
+      scheduledAt: null,
+      signal: never,
+    });
+    await fs.rm(path.join(storeDir, second.contentId), { recursive: true });
+    expect(
+      await publishDistribution(
+        { db: t.db, publisher, logger: quietLogger, maxAttempts: 3 },
+        second.publishes[0]!,
+        never,
+      ),
+    ).toEqual({ status: 'posted', platformPostId: made.platformPostId });
   });
 });
