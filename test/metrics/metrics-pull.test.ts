@@ -427,6 +427,15 @@ describe('the simulator collector', () => {
       platform_post_id: 'sim_post_1',
       posted_at: new Date(Date.now() - 3 * 3_600_000),
     });
+    // A post a real publisher made: the simulator never invents numbers for it.
+    await factories.distribution(t.pool, {
+      content_id: (await factories.content(t.pool, { niche_id: niche })).id,
+      account_id: account.id,
+      platform: 'instagram',
+      status: 'posted',
+      platform_post_id: '17912345678901234',
+      posted_at: new Date(Date.now() - 3 * 3_600_000),
+    });
     const pullAt = async (now: Date): Promise<MetricsPuller> =>
       createMetricsPuller({
         db: t.db,
@@ -438,7 +447,11 @@ describe('the simulator collector', () => {
     const now = new Date(Date.now() - 2 * 3_600_000);
     const first = await pullAt(now);
     expect(first.collectors).toEqual({ tiktok: 'simulator', instagram: 'simulator' });
-    expect(await first.pull({ accountId: String(account.id), now })).toMatchObject({ read: 1, inserted: 1 });
+    expect(await first.pull({ accountId: String(account.id), now })).toMatchObject({
+      due: 2,
+      read: 1,
+      inserted: 1,
+    });
     const later = new Date(now.getTime() + 2 * 3_600_000);
     const second = await pullAt(later);
     expect(await second.pull({ accountId: String(account.id), now: later })).toMatchObject({
