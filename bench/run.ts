@@ -12,6 +12,7 @@ import { contentBench } from './content.ts';
 import { renderBench } from './render.ts';
 import { foundationBench } from './foundation.ts';
 import { metricsBench } from './metrics.ts';
+import { metricsPullBench } from './metrics-pull.ts';
 import { openBenchServer, type Section } from './harness.ts';
 import { render, writeResults } from './report.ts';
 import { scenarioBench } from './scenario.ts';
@@ -36,6 +37,7 @@ try {
     await contentBench(server),
     await calendarBench(server),
     await metricsBench(server),
+    await metricsPullBench(server),
     await apiBench(server),
     await streamsBench(server),
     await alertsBench(server),

@@ -13,6 +13,13 @@ import { defaultTrendsSettings, parseSubreddits, type TrendsSettings } from './s
 import { defaultApiSettings, parseTrustProxy, type ApiSettings } from './settings/api-settings.ts';
 import { cronSetting } from './settings/cron-setting.ts';
 import { backupLimits, defaultBackupSettings, type BackupSettings } from './settings/backup-settings.ts';
+import {
+  defaultMediaUrlTtlSeconds,
+  parseMediaStore,
+  parseSigningKey,
+  type MediaSettings,
+} from './settings/media-settings.ts';
+import { defaultMetricsPullSettings, type MetricsPullSettings } from './settings/metrics-pull-settings.ts';
 
 const postgresUrl = z
   .string()
@@ -143,6 +150,42 @@ const envSchema = z.object({
   SOVI_ROLLUP_REFRESH_CRON: blankAsUnset(cronSetting('* * * * *')),
   SOVI_FEEDBACK_CRON: blankAsUnset(cronSetting('23 * * * *')),
   SOVI_FEEDBACK_WINDOW_DAYS: blankAsUnset(integer(1, 366).default(30)),
+  SOVI_MEDIA_STORE: blankAsUnset(z.string().trim().optional()),
+  SOVI_MEDIA_S3_ENDPOINT: blankAsUnset(
+    z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+  ),
+  SOVI_MEDIA_S3_REGION: blankAsUnset(z.string().trim().default('us-east-1')),
+  SOVI_MEDIA_S3_FORCE_PATH_STYLE: blankAsUnset(bool('true')),
+  SOVI_MEDIA_S3_ACCESS_KEY_ID: blankAsUnset(z.string().trim().optional()),
+  SOVI_MEDIA_S3_SECRET_ACCESS_KEY: blankAsUnset(z.string().optional()),
+  SOVI_MEDIA_SIGNING_KEY: blankAsUnset(z.string().optional()),
+  SOVI_MEDIA_URL_TTL_SECONDS: blankAsUnset(integer(60, 7 * 86_400).default(defaultMediaUrlTtlSeconds)),
+  SOVI_PUBLIC_URL: blankAsUnset(
+    z
+      .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+      .transform((v) => v.replace(/\/+$/, ''))
+      .optional(),
+  ),
+  SOVI_METRICS_COLLECTOR_TIKTOK: blankAsUnset(z.string().trim().default('simulator')),
+  SOVI_METRICS_COLLECTOR_INSTAGRAM: blankAsUnset(z.string().trim().default('simulator')),
+  SOVI_METRICS_COLLECTOR_OPTIONS: blankAsUnset(jsonObject.optional()),
+  SOVI_METRICS_PULL_CRON: blankAsUnset(cronSetting(defaultMetricsPullSettings.pullCron, { allowOff: true })),
+  SOVI_METRICS_PULL_MAX_AGE_DAYS: blankAsUnset(
+    integer(1, 366).default(defaultMetricsPullSettings.maxPostAgeDays),
+  ),
+  SOVI_METRICS_PULL_TIMEOUT_MS: blankAsUnset(
+    integer(100, 600_000).default(defaultMetricsPullSettings.callTimeoutMs),
+  ),
+  SOVI_TIKTOK_API_URL: blankAsUnset(
+    z
+      .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+      .default(defaultMetricsPullSettings.apiUrls.tiktok),
+  ),
+  SOVI_INSTAGRAM_API_URL: blankAsUnset(
+    z
+      .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+      .default(defaultMetricsPullSettings.apiUrls.instagram),
+  ),
   SOVI_PARTITION_MONTHS_AHEAD: blankAsUnset(
     integer(maintenanceLimits.monthsAhead.min, maintenanceLimits.monthsAhead.max).default(
       defaultMaintenanceSettings.partitionMonthsAhead,
@@ -327,6 +370,10 @@ export interface Config {
     /** Distributions posted in this many days feed the hook scores. */
     readonly feedbackWindowDays: number;
   };
+  /** Metric pulls from the platforms: collectors per platform, the cron, API base URLs. */
+  readonly metricsPull: MetricsPullSettings;
+  /** The media store rendered videos go to, and the signed URLs the platforms fetch them by. */
+  readonly media: MediaSettings;
   /** The daily maintenance job: activity_log partitions and data retention. */
   readonly maintenance: MaintenanceSettings;
   /** Base backups and the WAL archive of the embedded PostgreSQL (src/backup). */
@@ -466,6 +513,29 @@ export function loadConfig(
       refreshCron: e.SOVI_ROLLUP_REFRESH_CRON,
       feedbackCron: e.SOVI_FEEDBACK_CRON,
       feedbackWindowDays: e.SOVI_FEEDBACK_WINDOW_DAYS,
+    },
+    metricsPull: {
+      collectors: { tiktok: e.SOVI_METRICS_COLLECTOR_TIKTOK, instagram: e.SOVI_METRICS_COLLECTOR_INSTAGRAM },
+      collectorOptions: e.SOVI_METRICS_COLLECTOR_OPTIONS ?? {},
+      pullCron: e.SOVI_METRICS_PULL_CRON,
+      maxPostAgeDays: e.SOVI_METRICS_PULL_MAX_AGE_DAYS,
+      callTimeoutMs: e.SOVI_METRICS_PULL_TIMEOUT_MS,
+      apiUrls: {
+        tiktok: e.SOVI_TIKTOK_API_URL.replace(/\/+$/, ''),
+        instagram: e.SOVI_INSTAGRAM_API_URL.replace(/\/+$/, ''),
+      },
+    },
+    media: {
+      store: parseMediaStore(e.SOVI_MEDIA_STORE, path.join(path.resolve(cwd, e.SOVI_HOME), 'media'), cwd, {
+        endpoint: e.SOVI_MEDIA_S3_ENDPOINT,
+        region: e.SOVI_MEDIA_S3_REGION,
+        forcePathStyle: e.SOVI_MEDIA_S3_FORCE_PATH_STYLE,
+        accessKeyId: e.SOVI_MEDIA_S3_ACCESS_KEY_ID,
+        secretAccessKey: e.SOVI_MEDIA_S3_SECRET_ACCESS_KEY,
+      }),
+      publicUrl: e.SOVI_PUBLIC_URL,
+      signingKey: parseSigningKey(e.SOVI_MEDIA_SIGNING_KEY),
+      urlTtlSeconds: e.SOVI_MEDIA_URL_TTL_SECONDS,
     },
     api: {
       sessionTtlHours: e.SOVI_SESSION_TTL_HOURS,

@@ -13,3 +13,16 @@ export async function recordPosted(db: Executor, accountId: string, postedAt: Da
     .where('id', '=', accountId)
     .execute();
 }
+
+/** The platforms reported these accounts' follower counts (a metric pull): one statement for them all. */
+export async function recordFollowers(
+  db: Executor,
+  counts: readonly { accountId: string; followers: number }[],
+): Promise<void> {
+  if (counts.length === 0) return;
+  await sql`
+    UPDATE accounts a SET followers = c.followers
+    FROM unnest(${counts.map((c) => c.accountId)}::uuid[], ${counts.map((c) => c.followers)}::int[])
+      AS c(id, followers)
+    WHERE a.id = c.id`.execute(db);
+}

@@ -89,7 +89,7 @@ export const groups: readonly CommandGroup[] = [
   },
   {
     name: 'metrics',
-    description: 'engagement metrics: import snapshots, keep the rollups current, read them',
+    description: 'engagement metrics: pull or import snapshots, keep the rollups current, read them',
     load: () => import('./metrics-commands.ts').then((m) => m.registerMetricsCommands),
   },
   {

@@ -98,6 +98,7 @@ export const commandActions: Readonly<Record<string, Action>> = {
   'distributions edit': 'content.write',
 
   'metrics import': 'metrics.write',
+  'metrics pull': 'metrics.write',
   'metrics refresh': 'metrics.write',
   'metrics feedback': 'metrics.write',
   'metrics status': 'read',

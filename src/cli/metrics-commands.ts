@@ -5,6 +5,7 @@ import { recentAccountHours, recentNicheDays, topContent } from '../metrics/metr
 import { backfillRollups, refreshRollups, rollupStatus } from '../metrics/rollup-refresh.ts';
 import { ENGAGEMENT_FORMULA } from '../metrics/snapshot-format.ts';
 import { ingestSnapshotFile } from '../metrics/snapshot-ingest.ts';
+import { createMetricsPuller } from '../metrics/metrics-puller.ts';
 import type { Db } from '../db/pool.ts';
 import { action, type CliContext } from './context.ts';
 import { json, shortTime, table } from './format.ts';
@@ -21,6 +22,51 @@ const rate = (v: number | null) => (v === null ? '-' : v.toFixed(3));
 const nicheId = (db: Db, slug: string): Promise<string> => resolveNiche(db, slug, '--niche');
 
 export function registerMetricsCommands(metrics: Command): void {
+  metrics
+    .command('pull')
+    .description(
+      'read due posts’ views, likes, comments, shares and saves and each account’s followers from the ' +
+        'platforms now (the collectors SOVI_METRICS_COLLECTOR_<PLATFORM> names; newer posts are due more ' +
+        'often), and store them as snapshots like an import',
+    )
+    .option('--account <ref>', 'only this account (id or platform:username)')
+    .option('--json', 'print the report as JSON')
+    .action(
+      action(async (ctx, o: { account?: string; json?: boolean }) => {
+        const database = await ctx.database();
+        const accountId = o.account ? await resolveAccount(database.db, o.account, '--account') : undefined;
+        const puller = await createMetricsPuller({
+          db: database.db,
+          pool: database.pool,
+          logger: ctx.logger,
+          settings: ctx.config.metricsPull,
+          ingest: {
+            futureToleranceSeconds: ctx.config.metrics.futureToleranceSeconds,
+            onBadRows: ctx.config.metrics.onBadRows,
+          },
+        });
+        const bar = progress('pulling metrics (posts)');
+        const report = await puller
+          .pull({ accountId, onProgress: (done, total) => bar.update(done, total) })
+          .finally(async () => {
+            bar.stop();
+            await puller.close();
+          });
+        if (o.json) return ctx.print(json(report));
+        ctx.print(
+          `read ${report.read} of ${report.due} due post(s) on ${report.accounts} account(s) in ` +
+            `${(report.durationMs / 1000).toFixed(1)} s: ${report.inserted} snapshot(s) stored, ` +
+            `${report.calls} call(s)` +
+            (report.deferred ? `, ${report.deferred} left for the next pull` : '') +
+            (report.notConnected ? `, ${report.notConnected} account(s) not connected` : ''),
+        );
+        for (const f of report.failures)
+          ctx.print(
+            `  ${f.platform}${f.accountId ? ` account ${f.accountId}` : ''}: ${f.failure}: ${f.message}`,
+          );
+      }),
+    );
+
   metrics
     .command('import <file>')
     .description(

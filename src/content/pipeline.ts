@@ -12,6 +12,7 @@ import type { ProductionStatus, Stage } from './content-model.ts';
 import type { ContentPolicy } from './content-policy.ts';
 import { findStageContentRow } from './content-repository.ts';
 import type { MediaStages } from '../plugins/media-stages.ts';
+import type { MediaStore } from '../media/media-store.ts';
 import type { ScriptWriter } from './script-writers.ts';
 import { fail, markFailed } from './stage-transitions.ts';
 import { assembling } from './stages/assembling.ts';
@@ -37,6 +38,11 @@ export interface PipelineDeps {
   mediaDir: string;
   writers: { primary: ScriptWriter; fallback: ScriptWriter | null };
   media: MediaStages;
+  /**
+   * Where a finished video goes so that every host can serve and upload it (src/media/media-store.ts);
+   * without one (tests) it stays in mediaDir only.
+   */
+  store?: MediaStore;
   sink: PipelineJobSink;
   random?: () => number;
   now?: () => Date;

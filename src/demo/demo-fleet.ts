@@ -61,10 +61,20 @@ export interface DemoFleet {
 
 export async function startDemoFleet(userConfig: Config): Promise<DemoFleet> {
   // Everything under the demo's home: its embedded database and its media.
+  const mediaDir = path.join(userConfig.demoHome, 'media');
+  const { store } = userConfig.media;
   const config: Config = {
     ...userConfig,
     home: userConfig.demoHome,
-    content: { ...userConfig.content, mediaDir: path.join(userConfig.demoHome, 'media') },
+    content: { ...userConfig.content, mediaDir },
+    // The default media store is the media folder: the demo's own, never the real one's.
+    media: {
+      ...userConfig.media,
+      store:
+        store.kind === 'file' && store.dir === userConfig.content.mediaDir
+          ? { kind: 'file', dir: mediaDir }
+          : store,
+    },
   };
   const fakes: FakeWda[] = [];
   const ports = new Map<string, number>();

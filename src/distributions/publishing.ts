@@ -29,6 +29,7 @@ import {
   statusCounts,
 } from './distributions-repository.ts';
 import { markRemoved } from './distributions-service.ts';
+import { videoKeyOf } from '../media/media-keys.ts';
 
 export interface PublishDeps {
   db: Db;
@@ -79,11 +80,15 @@ export async function publishDistribution(
   let result;
   try {
     if (!row.output_path) throw new PublishError('the content has no rendered video', false);
+    // The publisher reads the video from the media store by this key (after its idempotency check: a retry
+    // may be asking for a post already made, whose file is no longer needed).
+    const videoKey = videoKeyOf(row.content_id);
     result = await deps.publisher.publish({
       idempotencyKey: row.id,
       platform: parsePlatform(row.platform),
       account: { id: row.account_id, username: row.username },
       videoPath: row.output_path,
+      videoKey,
       caption: row.caption ?? '',
       hashtags: row.hashtags,
       options: postOptionsOf(row.options),

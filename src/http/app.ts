@@ -3,6 +3,7 @@
 //   /healthz, /readyz          liveness and readiness, public
 //   /metrics                   Prometheus exposition (a token unless SOVI_METRICS_TOKEN_REQUIRED=false)
 //   /api/docs, /api/openapi.json   the API's description, public
+//   /media/<key>?expires&signature   rendered media behind a signed URL, public (media-routes.ts)
 //   /api/v1/…                  the API: every route wants a token (see auth.ts); resources in routes/
 //   /, /assets/…               the dashboard (web.ts), built from web/
 import fastifyHelmet from '@fastify/helmet';
@@ -22,6 +23,9 @@ import { checkRouteRoles, type RouteRoles } from './route-roles.ts';
 import { createLiveStreams } from './live-streams.ts';
 import { errorHandler, notFoundHandler } from './error-handler.ts';
 import { healthRoutes } from './health-routes.ts';
+import { mediaRoutes } from './media-routes.ts';
+import { openMediaStore, type MediaStore } from '../media/media-store.ts';
+import { mediaSigning, type MediaSigning } from '../media/signed-media-url.ts';
 import { registerJsonBodyParser } from './json-body.ts';
 import { refuseNulBytes } from './nul-bytes.ts';
 import { registerMetrics } from './metrics.ts';
@@ -44,6 +48,8 @@ export interface AppDeps {
   policies: Policies;
   /** Where content production is queued (the host's content worker); without it, produce and retry are 503. */
   contentSink?: PipelineJobSink;
+  /** The media store and URL signing key (default: from config.media and the vault keys). */
+  media?: { store: MediaStore; signing: MediaSigning | undefined };
 }
 
 /** helmet's default policy, for the requests that came over HTTPS (directly or through a trusted proxy). */
@@ -104,6 +110,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registries: [streams.registry],
   });
   await app.register(healthRoutes, { db: deps.db });
+  const media = deps.media ?? {
+    store: await openMediaStore(deps.config.media.store),
+    signing: signingOrNone(deps),
+  };
+  if (!deps.media) app.addHook('onClose', async () => media.store.close?.());
+  await app.register(mediaRoutes, media);
 
   // Open event streams would keep the server from closing: end them first.
   app.addHook('preClose', async () => streams.closeAll());
@@ -132,4 +144,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
   await app.register(webRoutes);
   return app;
+}
+
+/** The media URL signing key; a vault key that cannot be read leaves /media/ refusing everything. */
+function signingOrNone(deps: AppDeps): MediaSigning | undefined {
+  try {
+    return mediaSigning(deps.config.media, deps.config.vault);
+  } catch (err) {
+    deps.logger.warn(
+      { err: (err as Error).message },
+      'no media URL signing key: /media/ refuses every request',
+    );
+    return undefined;
+  }
 }

@@ -12,6 +12,7 @@ import type { Database } from '../db/database.ts';
 import { abandonPublish, checkPosts, publishDistribution } from '../distributions/publishing.ts';
 import type { Logger } from '../logger.ts';
 import { loadPublisher } from '../plugins/load-plugins.ts';
+import { openMediaStore, type MediaStore } from '../media/media-store.ts';
 import type { Publisher } from '../plugins/publisher.ts';
 import { ensureCronQueue } from './job-engine.ts';
 import { inTransaction } from '../db/job-engine.ts';
@@ -117,6 +118,8 @@ export interface ContentWorkerOptions {
   policy: ContentPolicy;
   writers?: { primary: ScriptWriter; fallback: ScriptWriter | null };
   publisher?: Publisher;
+  /** Default: the one config.media.store names. */
+  store?: MediaStore;
   /** false: no cron sweeps (tests). Default true. */
   scheduleSweeps?: boolean;
   random?: () => number;
@@ -133,11 +136,13 @@ export interface ContentWorker {
 export async function startContentWorker(options: ContentWorkerOptions): Promise<ContentWorker> {
   const { config, database, logger, boss } = options;
   const { policy } = options;
+  const store = options.store ?? (await openMediaStore(config.media.store));
   const publisher =
     options.publisher ??
     (await loadPublisher(config.content.publisher, config.content.publisherOptions, {
       db: database.db,
       logger,
+      media: store,
     }));
   const stopping = new AbortController();
   const heartbeatSeconds = config.scheduler.heartbeatSeconds;
@@ -153,6 +158,7 @@ export async function startContentWorker(options: ContentWorkerOptions): Promise
     mediaDir: config.content.mediaDir,
     writers: options.writers ?? scriptWriterFor(config.content.scriptWriter),
     media: options.media,
+    store,
     sink,
     random: options.random,
   };
@@ -252,6 +258,7 @@ export async function startContentWorker(options: ContentWorkerOptions): Promise
       stopping.abort(new Error('the worker is stopping'));
       for (const queue of Object.values(contentQueues)) await boss.offWork(queue, { wait: true });
       await publisher.close?.();
+      if (!options.store) store.close?.();
     },
   };
 }

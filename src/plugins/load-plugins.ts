@@ -1,6 +1,7 @@
 // Choosing a plug-in from configuration: a built-in by name, or a module by path whose named factory export
-// (or default export) makes one. One loader for every contract (session executor, publisher, trend source),
-// so each refuses a bad module the same way: a config error naming the variable or option, exit 78.
+// (or default export) makes one. One loader for every contract (session executor, publisher, trend source,
+// metrics collector), so each refuses a bad module the same way: a config error naming the variable or
+// option, exit 78.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SoviError } from '../errors.ts';
@@ -11,6 +12,16 @@ import type { Publisher, PublisherContext, PublisherFactory } from './publisher.
 import { createSimulatorExecutor } from './simulator-executor.ts';
 import { createSimulatorPublisher } from './simulator-publisher.ts';
 import type { TrendSource, TrendSourceContext, TrendSourceFactory } from './trend-source.ts';
+import type {
+  MetricsCollector,
+  MetricsCollectorContext,
+  MetricsCollectorFactory,
+} from './metrics-collector.ts';
+import { createSimulatorCollector } from './simulator-collector.ts';
+import { createInstagramCollector } from './instagram-collector.ts';
+import { createTikTokCollector } from './tiktok-collector.ts';
+import type { MetricsPullSettings } from '../settings/metrics-pull-settings.ts';
+import type { Platform } from '../platforms.ts';
 
 type Factory<T, C> = (options: Readonly<Record<string, unknown>>, context: C) => T | Promise<T>;
 
@@ -139,4 +150,44 @@ export const loadTrendSource = (
     options.cwd ?? process.cwd(),
   );
 
-export type { ExecutorFactory, PublisherFactory, TrendSourceFactory };
+const officialCollectors: Readonly<Record<Platform, MetricsCollectorFactory>> = {
+  tiktok: createTikTokCollector,
+  instagram: createInstagramCollector,
+};
+
+const collectors = (platform: Platform): PluginKind<MetricsCollector, MetricsCollectorContext> => ({
+  field: `SOVI_METRICS_COLLECTOR_${platform.toUpperCase()}`,
+  factoryExport: 'createMetricsCollector',
+  factorySignature: 'createMetricsCollector(options, context)',
+  loadHint: 'expected simulator, official or a plug-in module; ',
+  problem: (p) =>
+    has(p, 'readPosts') &&
+    has(p, 'readFollowers') &&
+    Number.isInteger((p as MetricsCollector).postsPerCall) &&
+    (p as MetricsCollector).postsPerCall > 0 &&
+    (p as MetricsCollector).callBudget?.calls > 0 &&
+    (p as MetricsCollector).callBudget?.windowMs > 0
+      ? undefined
+      : 'did not return a collector with readPosts(), readFollowers(), postsPerCall and callBudget',
+  builtins: { simulator: createSimulatorCollector, official: officialCollectors[platform] },
+});
+
+/**
+ * The metrics collector of one platform: 'simulator' (the default), 'official' (the platform's API through
+ * the account's connection), or a module exporting createMetricsCollector: a MetricsCollectorFactory.
+ */
+export const loadMetricsCollector = (
+  settings: MetricsPullSettings,
+  platform: Platform,
+  context: Omit<MetricsCollectorContext, 'platform' | 'apiUrl' | 'timeoutMs'>,
+  cwd: string = process.cwd(),
+): Promise<MetricsCollector> =>
+  loadPlugin(
+    collectors(platform),
+    settings.collectors[platform],
+    settings.collectorOptions,
+    { ...context, platform, apiUrl: settings.apiUrls[platform], timeoutMs: settings.callTimeoutMs },
+    cwd,
+  );
+
+export type { ExecutorFactory, MetricsCollectorFactory, PublisherFactory, TrendSourceFactory };

@@ -5,6 +5,8 @@ import type { Platform } from '../platforms.ts';
 import type { PostOptions } from '../distributions/distribution-model.ts';
 import type { Db } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
+import { SoviError } from '../errors.ts';
+import type { MediaStore } from '../media/media-store.ts';
 
 export interface PublishRequest {
   /**
@@ -16,6 +18,11 @@ export interface PublishRequest {
   platform: Platform;
   account: { id: string; username: string };
   videoPath: string;
+  /**
+   * The video's key in the media store (src/media/media-store.ts), which every host can read: a publisher
+   * uploads from there (store.read) or hands the platform a signed URL of it (signed-media-url.ts).
+   */
+  videoKey: string;
   caption: string;
   hashtags: string[];
   /**
@@ -56,6 +63,23 @@ export interface Publisher {
 export interface PublisherContext {
   db: Db;
   logger: Logger;
+  /** The media store rendered videos are read from (request.videoKey); absent in some tests. */
+  media?: MediaStore;
+}
+
+/**
+ * Checks that the video to post is in the media store, for a publisher to call once it knows it has not
+ * posted the request's key already: a missing video is a final PublishError naming the key and the store
+ * (never a silent skip); a store that cannot answer is worth a retry.
+ */
+export async function requireVideo(media: MediaStore, key: string): Promise<void> {
+  try {
+    await media.stat(key);
+  } catch (err) {
+    if (err instanceof SoviError && err.code === 'not_found')
+      throw new PublishError(`the rendered video is missing: ${err.message}`, false);
+    throw new PublishError(err instanceof Error ? err.message : String(err), true);
+  }
 }
 
 /** What a plug-in module exports. `options` is SOVI_PUBLISHER_OPTIONS. */

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { z } from 'zod';
-import { PublishError, type Publisher, type PublisherContext } from './publisher.ts';
+import { PublishError, requireVideo, type Publisher, type PublisherContext } from './publisher.ts';
 import { sleep } from '../time.ts';
 import { parseOptions } from '../settings/parse-options.ts';
 import { rate, roll, seedOption } from './simulation.ts';
@@ -49,6 +49,7 @@ export function createSimulatorPublisher(
       if (post.platform_post_id !== null && post.posted_at !== null) {
         return { platformPostId: post.platform_post_id, postedAt: post.posted_at };
       }
+      if (context.media) await requireVideo(context.media, request.videoKey);
       if (roll(seed, request.idempotencyKey, 'reject') < o.rejectionRate) {
         throw new PublishError('simulated rejection: the platform refused this video', false);
       }

@@ -13,6 +13,11 @@ describe('the demo home', () => {
     try {
       expect(fleet.config.home).toBe('/srv/app/.sovi-demo');
       expect(fleet.config.content.mediaDir).toBe(path.join('/srv/app/.sovi-demo', 'media'));
+      // Its renders go to its own media store too.
+      expect(fleet.config.media.store).toEqual({
+        kind: 'file',
+        dir: path.join('/srv/app/.sovi-demo', 'media'),
+      });
     } finally {
       await fleet.stop();
     }

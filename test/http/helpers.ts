@@ -6,7 +6,7 @@ import { createToken } from '../../src/auth/tokens-service.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { loadPolicies } from '../../src/policies.ts';
 import type { ApiSettings } from '../../src/settings/api-settings.ts';
-import { buildApp } from '../../src/http/app.ts';
+import { buildApp, type AppDeps } from '../../src/http/app.ts';
 import { createLogger } from '../../src/logger.ts';
 import type { Vault } from '../../src/vault/vault.ts';
 import { keyLine, vaultWith } from '../helpers/accounts.ts';
@@ -34,7 +34,7 @@ let n = 0;
 
 export async function startTestApp(
   t: TestDatabase,
-  options: { api?: Partial<ApiSettings>; vault?: Vault } = {},
+  options: { api?: Partial<ApiSettings>; vault?: Vault; media?: AppDeps['media'] } = {},
 ): Promise<TestApp> {
   let logged = '';
   const sink = new Writable({
@@ -57,6 +57,7 @@ export async function startTestApp(
     vault,
     config,
     policies: loadPolicies(config),
+    media: options.media,
   });
   const suffix = `${process.pid}-${++n}-${Date.now()}`;
   const admin = await createToken(t.db, { name: `admin-${suffix}` }, 'test');

@@ -17,6 +17,7 @@ const request = (key: string): PublishRequest => ({
   platform: 'tiktok',
   account: { id: 'a', username: 'u' },
   videoPath: '/tmp/v.mp4',
+  videoKey: `${key}/video.mp4`,
   caption: 'c',
   hashtags: [],
   options: defaultPostOptions,

@@ -2,6 +2,7 @@
 // the policy's score, or failing a required check, fails the production (the video is kept for a look).
 import path from 'node:path';
 import type { Script } from '../content-model.ts';
+import { videoKeyOf } from '../../media/media-keys.ts';
 import { recordRenderRow, type StageContentRow } from '../content-repository.ts';
 import type { GeneratedAssets } from '../../plugins/media-stages.ts';
 import type { PipelineDeps, StageResult } from '../pipeline.ts';
@@ -54,6 +55,8 @@ export async function assembling(
         : `quality ${quality.score.toFixed(2)}, but a required check failed`;
     return fail(deps, content, 'assembling', `${why}: ${failed.join(', ')}`, { quality });
   }
+  // Into the media store before the content moves on: a publish on another host must find it there.
+  if (deps.store) await deps.store.put(videoKeyOf(content.id), video.outputPath, signal);
   return deps.db.transaction().execute((trx) =>
     advance(deps, trx, content, 'assembling', data, {
       output_path: video.outputPath,
