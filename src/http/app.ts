@@ -7,7 +7,7 @@
 //   /api/v1/…                  the API: every route wants a token (see auth.ts); resources in routes/
 //   /, /assets/…               the dashboard (web.ts), built from web/
 import fastifyHelmet from '@fastify/helmet';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type pg from 'pg';
 import type { Config } from '../config.ts';
@@ -62,7 +62,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance,
     // One line per request instead, from request-log.ts.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     trustProxy: settings.trustProxy === false ? false : [...settings.trustProxy],
     // The router refuses longer path parameters with a 404: let through every name a resource may have.
     routerOptions: { maxParamLength: MAX_REF_LENGTH },
