@@ -9,6 +9,7 @@ import type { MediaStages } from './plugins/media-stages.ts';
 import type { Database } from './db/database.ts';
 import { startHealthMonitor, type HealthMonitor } from './devices/health-monitor.ts';
 import { startBackupWorker, type BackupWorker } from './jobs/backup-worker.ts';
+import { startConnectionsWorker, type ConnectionsWorker } from './jobs/connections-worker.ts';
 import { startContentWorker, type ContentWorker } from './jobs/content-worker.ts';
 import { startMaintenanceWorker, type MaintenanceWorker } from './jobs/maintenance-worker.ts';
 import { startMetricsWorker, type MetricsWorker } from './jobs/metrics-worker.ts';
@@ -29,6 +30,8 @@ export interface HostServices {
   readonly trends: TrendsWorker;
   readonly maintenance: MaintenanceWorker;
   readonly notifications: NotificationsWorker;
+  /** The platform connections' token refresh. */
+  readonly connections: ConnectionsWorker;
   /** The scheduled base backups; undefined on an external server. */
   readonly backup: BackupWorker | undefined;
   stop(): Promise<void>;
@@ -87,6 +90,14 @@ export async function startHostServices(
       logger,
       boss: worker.boss,
     });
+    const connections = await startConnectionsWorker({
+      database,
+      vault: createVault(config.vault),
+      settings: config.connectors,
+      logger,
+      boss: worker.boss,
+      heartbeatSeconds,
+    });
     const warming = worker;
     return {
       host,
@@ -97,8 +108,10 @@ export async function startHostServices(
       trends,
       maintenance,
       notifications,
+      connections,
       backup,
       stop: async () => {
+        await connections.stop();
         // Content and sessions first (interrupted jobs are retried elsewhere), the engine with the warming
         // worker, then the monitor's round.
         await notifications.stop();

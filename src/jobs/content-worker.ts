@@ -11,7 +11,8 @@ import { scriptWriterFor, type ScriptWriter } from '../content/script-writers.ts
 import type { Database } from '../db/database.ts';
 import { abandonPublish, checkPosts, publishDistribution } from '../distributions/publishing.ts';
 import type { Logger } from '../logger.ts';
-import { loadPublisher } from '../plugins/load-plugins.ts';
+import { loadPublishers } from '../plugins/load-plugins.ts';
+import { createVault } from '../vault/vault.ts';
 import type { Publisher } from '../plugins/publisher.ts';
 import { ensureCronQueue } from './job-engine.ts';
 import { inTransaction } from '../db/job-engine.ts';
@@ -117,6 +118,8 @@ export interface ContentWorkerOptions {
   policy: ContentPolicy;
   writers?: { primary: ScriptWriter; fallback: ScriptWriter | null };
   publisher?: Publisher;
+  /** A URL a platform can fetch a rendered video from (Instagram's connector needs one): sovi's signed media URL. */
+  mediaUrlFor?: (videoPath: string) => Promise<string>;
   /** false: no cron sweeps (tests). Default true. */
   scheduleSweeps?: boolean;
   random?: () => number;
@@ -135,9 +138,12 @@ export async function startContentWorker(options: ContentWorkerOptions): Promise
   const { policy } = options;
   const publisher =
     options.publisher ??
-    (await loadPublisher(config.content.publisher, config.content.publisherOptions, {
+    (await loadPublishers(config.connectors.publishers, config.content.publisherOptions, {
       db: database.db,
       logger,
+      vault: createVault(config.vault),
+      connectors: config.connectors,
+      mediaUrlFor: options.mediaUrlFor,
     }));
   const stopping = new AbortController();
   const heartbeatSeconds = config.scheduler.heartbeatSeconds;
