@@ -6,6 +6,7 @@ const connectionColumns = [
   'c.id',
   'c.account_id',
   'a.username',
+  'a.niche_id',
   'c.platform',
   'c.platform_user_id',
   'c.scopes',

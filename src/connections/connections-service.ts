@@ -17,7 +17,7 @@ import type { Executor } from '../db/executor.ts';
 import { SoviError } from '../errors.ts';
 import { recordEvent } from '../events/events-service.ts';
 import type { Logger } from '../logger.ts';
-import type { NicheScope } from '../niches/niche-scope.ts';
+import { inNicheScope, type NicheScope } from '../niches/niche-scope.ts';
 import { parsePlatform, type Platform } from '../platforms.ts';
 import type { ConnectorSettings } from '../settings/connector-settings.ts';
 import type { Vault } from '../vault/vault.ts';
@@ -300,11 +300,18 @@ function sealGrant(vault: Vault, id: string, grant: TokenGrant) {
   };
 }
 
+/** The connections of live accounts within the caller's niches. */
 export async function listConnections(
   db: Executor,
-  filter: { accountIds?: string[] | null; platform?: Platform; status?: ConnectionStatus } = {},
+  filter: {
+    accountIds?: string[] | null;
+    platform?: Platform;
+    status?: ConnectionStatus;
+    scope?: NicheScope;
+  } = {},
 ): Promise<Connection[]> {
-  return (await listConnectionRows(db, filter)).map(toConnection);
+  const rows = await listConnectionRows(db, filter);
+  return rows.filter((r) => inNicheScope(filter.scope, r.niche_id)).map(toConnection);
 }
 
 /** Opens a connection's access token (for the one module that calls the platforms: connection-access.ts). */

@@ -4,6 +4,7 @@
 //   /metrics                   Prometheus exposition (a token unless SOVI_METRICS_TOKEN_REQUIRED=false)
 //   /api/docs, /api/openapi.json   the API's description, public
 //   /api/v1/…                  the API: every route wants a token (see auth.ts); resources in routes/
+//   /oauth/callback/:platform  where a platform sends a person back after authorizing sovi, public
 //   /, /assets/…               the dashboard (web.ts), built from web/
 import fastifyHelmet from '@fastify/helmet';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -31,6 +32,7 @@ import { apiResources } from './routes/index.ts';
 import { addStandardErrors } from './schemas.ts';
 import { MAX_REF_LENGTH } from './schemas.ts';
 import { webRoutes } from './web.ts';
+import { oauthCallbackRoutes } from './oauth-callback.ts';
 
 export interface AppDeps {
   db: Db;
@@ -126,6 +128,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     { prefix: '/api/v1' },
   );
+  await app.register(oauthCallbackRoutes, {
+    db: deps.db,
+    vault: deps.vault,
+    settings: deps.config.connectors,
+    logger: deps.logger,
+  });
   await app.register(webRoutes);
   return app;
 }
