@@ -88,11 +88,23 @@ export async function platformFetch(
   }
   let body: unknown;
   try {
-    body = text === '' ? undefined : JSON.parse(text);
+    body = text === '' ? undefined : parseKeepingBigIds(text);
   } catch {
     body = undefined;
   }
   return { status: response.status, headers: response.headers, body };
+}
+
+/**
+ * JSON.parse, except that an integer too large for a double (TikTok's int64 post ids) is kept as the text it
+ * was written as: parsed as a number it would silently become another id.
+ */
+export function parseKeepingBigIds(text: string): unknown {
+  return JSON.parse(text, (_key, value: unknown, context?: { source?: string }) =>
+    typeof value === 'number' && !Number.isSafeInteger(value) && Number.isInteger(value) && context?.source
+      ? context.source
+      : value,
+  );
 }
 
 /** Seconds from a Retry-After header, as milliseconds; null when absent. */

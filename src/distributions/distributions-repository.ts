@@ -223,7 +223,6 @@ export async function findForPublishing(db: Executor, id: string) {
     .executeTakeFirst();
 }
 
-/** Counts one more publish attempt; returns the attempts so far. */
 /** Takes back the attempt a deferral counted (only if no other attempt counted since). */
 export async function refundAttempt(db: Executor, id: string, attempts: number): Promise<void> {
   await db
@@ -234,6 +233,7 @@ export async function refundAttempt(db: Executor, id: string, attempts: number):
     .execute();
 }
 
+/** Counts one more publish attempt; returns the attempts so far. */
 export async function countAttempt(db: Executor, id: string): Promise<number> {
   const row = await db
     .updateTable('distributions')

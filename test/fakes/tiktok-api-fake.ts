@@ -141,9 +141,11 @@ export async function startTikTokFake(): Promise<TikTokFake> {
         options.failProcessing = undefined;
       } else {
         p.status = 'PUBLISH_COMPLETE';
-        p.postId = String(
-          7_000_000_000_000_000_000n + BigInt(publishes.size) * 7919n + BigInt(Date.now() % 100_000),
-        );
+        // A private (SELF_ONLY) post has no public id: publicaly_available_post_id stays empty.
+        if (p.postInfo.privacy_level !== 'SELF_ONLY')
+          p.postId = String(
+            7_000_000_000_000_000_000n + BigInt(publishes.size) * 7919n + BigInt(Date.now() % 100_000),
+          );
       }
     }
   };
@@ -333,7 +335,10 @@ export async function startTikTokFake(): Promise<TikTokFake> {
         return envelope(200, {
           status: p.status,
           ...(p.failReason ? { fail_reason: p.failReason } : {}),
-          publicaly_available_post_id: p.postId ? [Number(p.postId)] : [],
+          // An int64 as a bare JSON number, as TikTok writes it (rawJson keeps every digit).
+          publicaly_available_post_id: p.postId
+            ? [(JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(p.postId)]
+            : [],
           uploaded_bytes: uploaded,
         });
       }
