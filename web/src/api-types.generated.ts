@@ -23725,7 +23725,11 @@ export interface paths {
         };
         cookie?: never;
       };
-      requestBody?: never;
+      requestBody?: {
+        content: {
+          'application/json': Record<string, never> | null;
+        };
+      };
       responses: {
         /** @description Default Response */
         201: {

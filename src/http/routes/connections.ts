@@ -14,6 +14,8 @@ import type { ApiDeps } from '../api-deps.ts';
 import { actorOf, scopeOf } from '../auth.ts';
 import { readErrors, refParam, writeErrors } from '../schemas.ts';
 
+const noBody = z.strictObject({}).nullish();
+
 const connection = z.object({
   id: z.uuid(),
   accountId: z.uuid(),
@@ -55,6 +57,7 @@ export const connectionsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, dep
         tags: ['connections'],
         summary: "Start connecting an account to its platform's official API: open the URL it answers",
         params: z.strictObject({ id: refParam.describe('account id, platform:username or username') }),
+        body: noBody,
         response: {
           201: z.object({
             accountId: z.uuid(),
