@@ -26,6 +26,7 @@ import {
   connectionIdFor,
   countRefreshFailure,
   dueForRefresh,
+  findConnectionRow,
   findState,
   insertState,
   listConnectionRows,
@@ -298,6 +299,11 @@ function sealGrant(vault: Vault, id: string, grant: TokenGrant) {
       grant.refreshToken === null ? null : vault.seal(grant.refreshToken, binding(id, 'refresh_token_enc')),
     refresh_expires_at: grant.refreshExpiresAt,
   };
+}
+
+/** Whether an account has a usable connection to its platform (what a connector needs to post for it). */
+export async function isConnected(db: Executor, accountId: string, platform: Platform): Promise<boolean> {
+  return (await findConnectionRow(db, accountId, platform))?.status === 'connected';
 }
 
 /** The connections of live accounts within the caller's niches. */

@@ -1,6 +1,7 @@
 // The content worker: the queues and workers of production stages, publishing, and two sweeps (content
 // waiting for accounts or stuck in a stage; posts the platform took down), each calling its domain. Any
 // worker may run any content, whatever its host.
+import { platforms } from '../platforms.ts';
 import type { Job, JobResult, PgBoss } from 'pg-boss';
 import type { Config } from '../config.ts';
 import type { MediaStages } from '../plugins/media-stages.ts';
@@ -161,6 +162,7 @@ export async function startContentWorker(options: ContentWorkerOptions): Promise
     media: options.media,
     sink,
     random: options.random,
+    connectionRequired: platforms.filter((p) => config.connectors.publishers[p] === 'official'),
   };
 
   // The backstop poll is short, as for sessions: a NOTIFY that lands while a worker is mid-fetch is not
