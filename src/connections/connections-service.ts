@@ -181,7 +181,10 @@ export async function connectOutcome(
     throw new SoviError('not_found', `no connect request ${connectId} of yours`, { field: 'connectId' });
   if (row.outcome === 'connected')
     return { status: 'connected', message: row.outcome_message ?? 'connected' };
-  if (row.outcome === 'failed' && row.outcome_message !== 'the exchange did not finish')
+  // The callback marks a taken state failed until its exchange finishes: one left so for minutes died midway.
+  const unfinished = row.outcome_message === 'the exchange did not finish';
+  const stale = row.used_at !== null && Date.now() - row.used_at.getTime() > 2 * 60_000;
+  if (row.outcome === 'failed' && (!unfinished || stale))
     return { status: 'failed', message: row.outcome_message ?? 'failed' };
   if (row.used_at === null && row.expires_at.getTime() <= Date.now()) return { status: 'expired' };
   return { status: 'pending', expiresAt: row.expires_at };
