@@ -12,6 +12,8 @@
 // cleared by a failure.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { findAccount } from '../accounts/accounts-service.ts';
+import { recordAudit } from '../audit/audit-service.ts';
+import { SECRET_CHANGED } from '../audit/audit-model.ts';
 import type { Db } from '../db/pool.ts';
 import type { Executor } from '../db/executor.ts';
 import { SoviError } from '../errors.ts';
@@ -283,6 +285,16 @@ export async function finishConnect(
         connectedBy: taken.started_by,
         expiresAt: grant.accessExpiresAt,
       },
+    });
+    // Who connected it, in the audit trail; the tokens only as "changed".
+    await recordAudit(trx, {
+      actor: taken.started_by,
+      action: 'account.connect',
+      targetType: 'account',
+      targetId: row.id,
+      targetLabel: `${row.platform}:${row.username}`,
+      changes: { access_token: SECRET_CHANGED, refresh_token: SECRET_CHANGED },
+      note: `scopes: ${grant.scopes.join(', ')}`,
     });
     return row;
   });

@@ -35,6 +35,12 @@ describe('TikTok through the Content Posting API', () => {
     expect(mine).toMatchObject({ status: 'connected', platformUserId });
     expect(mine!.scopes).toContain('video.publish');
     expect(listed.body).not.toMatch(/canary-tiktok-(access|refresh)/);
+    const audit = await t.pool.query<{ actor: string; changes: Record<string, unknown> }>(
+      `SELECT actor, changes FROM audit_log WHERE action = 'account.connect' AND target_id = $1`,
+      [accountId],
+    );
+    expect(audit.rows).toHaveLength(1);
+    expect(audit.rows[0]!.changes).toEqual({ access_token: 'changed', refresh_token: 'changed' });
 
     const id = await pendingPost(t, accountId, 'tiktok', videoFile(h.mediaDir, 12 * MB));
     const putsBefore = [...h.tiktok.calls.entries()]
