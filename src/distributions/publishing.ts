@@ -140,12 +140,13 @@ export async function publishDistribution(
         severity: 'info',
         eventType: 'post_published',
         accountId: row.account_id,
-        message: `posted to ${row.platform} as ${row.username} (${result.platformPostId})`,
+        message: `posted to ${row.platform} as ${row.username} (${result.platformPostId})${result.note ? `: ${result.note}` : ''}`,
         context: {
           distributionId: row.id,
           contentId: row.content_id,
           platformPostId: result.platformPostId,
           publisher: deps.publisher.name,
+          ...(result.note ? { note: result.note } : {}),
         },
       });
       const lateMs = row.scheduled_at ? result.postedAt.getTime() - row.scheduled_at.getTime() : 0;

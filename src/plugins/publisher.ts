@@ -34,6 +34,8 @@ export interface PublishRequest {
 export interface PublishResult {
   platformPostId: string;
   postedAt: Date;
+  /** What the platform limited about the post (e.g. posted privately: the app is unaudited). */
+  note?: string;
 }
 
 /** What a publisher knows of a platform's refusal, for the event: the platform's code and what to do. */

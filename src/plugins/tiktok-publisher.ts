@@ -239,7 +239,8 @@ export function createTikTokPublisher(
         : publishId;
     await save('published', { platformPostId: postId });
     const done = await findProgress(context.db, key);
-    return { platformPostId: postId, postedAt: done!.updatedAt };
+    const limited = typeof done!.detail.note === 'string' ? done!.detail.note : undefined;
+    return { platformPostId: postId, postedAt: done!.updatedAt, ...(limited ? { note: limited } : {}) };
   }
 
   return {

@@ -108,6 +108,8 @@ describe('TikTok through the Content Posting API', () => {
       .json<{ connections: { accountId: string; postingNote: string | null }[] }>()
       .connections.find((c) => c.accountId === accountId)!;
     expect(mine.postingNote).toMatch(/only private posts/);
+    const [published] = await eventsOf(t, 'post_published', accountId);
+    expect(published!.message).toMatch(/only private posts \(SELF_ONLY\)/);
     expect(await distribution(t, id)).toMatchObject({ platform_post_id: post.id }); // A private post has no public id.
   });
 
