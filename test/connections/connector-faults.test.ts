@@ -147,22 +147,17 @@ describe('interrupted posts', () => {
     const id = await pendingPost(t, accountId, 'tiktok', videoFile(h.mediaDir, 16 * MB));
     const inits = h.tiktok.count('POST', '/v2/post/publish/video/init/');
     // Drop the second chunk's connection once: the first attempt fails as transient.
-    let seen = 0;
-    const original = h.tiktok.faults.drops;
-    original.set('/upload/', 0);
-    const watcher = setInterval(() => {
-      const p = [...h.tiktok.publishes.values()].find((x) => x.openId === platformUserId);
-      if (p && p.received.size === 1 && seen === 0) {
-        seen = 1;
-        original.set('/upload/', 1);
-      }
-    }, 1);
+    let dropped = 0;
+    h.tiktok.faults.dropWhen = (req) =>
+      req.method === 'PUT' &&
+      String(req.headers['content-range']).startsWith(`bytes ${5 * MB}-`) &&
+      dropped++ === 0;
     try {
       await expect(publish(h, t, id)).rejects.toBeInstanceOf(RetryLater);
     } finally {
-      clearInterval(watcher);
-      original.set('/upload/', 0);
+      h.tiktok.faults.dropWhen = undefined;
     }
+    expect(dropped).toBeGreaterThanOrEqual(1);
     expect(await distribution(t, id)).toMatchObject({ status: 'pending' });
     expect((await publish(h, t, id)).status).toBe('posted');
     expect(h.tiktok.count('POST', '/v2/post/publish/video/init/')).toBe(inits + 1);

@@ -24,6 +24,8 @@ export interface Faults {
   serverErrors: Map<string, number>;
   /** Path prefix → how many next requests have their connection dropped without an answer. */
   drops: Map<string, number>;
+  /** Drops the connection of a request this answers true for (read whole first, as a proxy that dies would). */
+  dropWhen: ((req: FakeRequest) => boolean) | undefined;
 }
 
 export interface FakeServer {
@@ -49,7 +51,7 @@ export async function startFakeServer(
   handle: (req: FakeRequest, base: string) => Promise<FakeAnswer> | FakeAnswer,
   serverError: (path: string) => FakeAnswer,
 ): Promise<FakeServer> {
-  const faults: Faults = { slowMs: 0, serverErrors: new Map(), drops: new Map() };
+  const faults: Faults = { slowMs: 0, serverErrors: new Map(), drops: new Map(), dropWhen: undefined };
   const calls = new Map<string, number>();
   let base = '';
   const server = http.createServer((req, res) => {
@@ -61,7 +63,14 @@ export async function startFakeServer(
       calls.set(key, (calls.get(key) ?? 0) + 1);
       void (async () => {
         if (faults.slowMs > 0) await new Promise((r) => setTimeout(r, faults.slowMs));
-        if (take(faults.drops, url.pathname)) {
+        const request: FakeRequest = {
+          method: req.method ?? 'GET',
+          path: url.pathname,
+          query: url.searchParams,
+          headers: req.headers,
+          body: Buffer.concat(chunks),
+        };
+        if (take(faults.drops, url.pathname) || faults.dropWhen?.(request)) {
           req.socket.destroy();
           return;
         }
@@ -69,16 +78,7 @@ export async function startFakeServer(
         if (take(faults.serverErrors, url.pathname)) answer = serverError(url.pathname);
         else {
           try {
-            answer = await handle(
-              {
-                method: req.method ?? 'GET',
-                path: url.pathname,
-                query: url.searchParams,
-                headers: req.headers,
-                body: Buffer.concat(chunks),
-              },
-              base,
-            );
+            answer = await handle(request, base);
           } catch (err) {
             answer = serverError(url.pathname);
             console.error('fake server handler failed', err);
