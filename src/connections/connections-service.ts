@@ -27,6 +27,7 @@ import type { Connection, ConnectionStatus, ConnectOutcome, TokenGrant } from '.
 import {
   connectionIdFor,
   countRefreshFailure,
+  deleteOldStates,
   dueForRefresh,
   findConnectionRow,
   findState,
@@ -426,6 +427,11 @@ export async function markReauthNeeded(
     message: `${row.platform} account ${row.username} must be connected again: the platform refused its token (${err.platformCode}); run sovi connect ${row.platform}:${row.username}`,
     context: { platform: row.platform, platformCode: err.platformCode, connectionId: row.id },
   });
+}
+
+/** Forgets connect requests that expired a day ago (kept that long so their starters can read the outcome). */
+export async function pruneConnectRequests(db: Executor, now: Date = new Date()): Promise<void> {
+  await deleteOldStates(db, new Date(now.getTime() - 86_400_000));
 }
 
 /** The refresh job: every connected token expiring within the look-ahead. */

@@ -3,7 +3,7 @@
 // (SOVI_CONNECTIONS_REFRESH_AHEAD_SECONDS). A refused refresh marks its connection reauth_needed with one event
 // and is not tried again until someone reconnects; a transient failure is tried again on the next tick.
 import type { PgBoss } from 'pg-boss';
-import { refreshDueConnections } from '../connections/connections-service.ts';
+import { pruneConnectRequests, refreshDueConnections } from '../connections/connections-service.ts';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import type { ConnectorSettings } from '../settings/connector-settings.ts';
@@ -38,6 +38,7 @@ export async function startConnectionsWorker(options: {
   });
   const refresh = async () => {
     const result = await refreshDueConnections({ db: database.db, vault, settings, logger }, stopping.signal);
+    await pruneConnectRequests(database.db);
     if (result.refreshed + result.reauthNeeded + result.failed > 0)
       logger.info(result, 'connection tokens refreshed');
     return result;
