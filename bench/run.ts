@@ -8,6 +8,7 @@ import { alertsBench } from './alerts.ts';
 import { apiBench } from './api.ts';
 import { backupBench } from './backup.ts';
 import { calendarBench } from './calendar.ts';
+import { publishingBench } from './publishing.ts';
 import { contentBench } from './content.ts';
 import { renderBench } from './render.ts';
 import { foundationBench } from './foundation.ts';
@@ -36,6 +37,7 @@ try {
     await schedulerBench(server),
     await contentBench(server),
     await calendarBench(server),
+    await publishingBench(server),
     await metricsBench(server),
     await metricsPullBench(server),
     await apiBench(server),

@@ -20,6 +20,12 @@ import {
   type MediaSettings,
 } from './settings/media-settings.ts';
 import { defaultMetricsPullSettings, type MetricsPullSettings } from './settings/metrics-pull-settings.ts';
+import {
+  defaultConnectorSettings as connectorDefaults,
+  type AppCredentials,
+  type ConnectorSettings,
+} from './settings/connector-settings.ts';
+import { readConnectorKeyFile } from './settings/connector-key-file.ts';
 
 const postgresUrl = z
   .string()
@@ -55,6 +61,10 @@ const jsonObject = z
     }
   }, 'expected a JSON object')
   .transform((v) => JSON.parse(v) as Record<string, unknown>);
+
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+  .transform((v) => v.replace(/\/+$/, ''));
 
 const bool = (d: 'true' | 'false') =>
   z
@@ -140,6 +150,27 @@ const envSchema = z.object({
   SOVI_LLM_TIMEOUT_MS: blankAsUnset(integer(100, 600_000).default(30_000)),
   SOVI_PUBLISHER: blankAsUnset(z.string().default('simulator')),
   SOVI_PUBLISHER_OPTIONS: blankAsUnset(jsonObject.optional()),
+  SOVI_PUBLISHER_TIKTOK: blankAsUnset(z.string().optional()),
+  SOVI_PUBLISHER_INSTAGRAM: blankAsUnset(z.string().optional()),
+  SOVI_PUBLIC_URL: blankAsUnset(httpUrl.optional()),
+  SOVI_TIKTOK_CLIENT_KEY: blankAsUnset(z.string().trim().min(1).max(500).optional()),
+  SOVI_TIKTOK_CLIENT_SECRET: blankAsUnset(z.string().trim().min(1).max(500).optional()),
+  SOVI_META_APP_ID: blankAsUnset(z.string().trim().min(1).max(500).optional()),
+  SOVI_META_APP_SECRET: blankAsUnset(z.string().trim().min(1).max(500).optional()),
+  SOVI_CONNECTOR_KEY_FILE: blankAsUnset(z.string().optional()),
+  SOVI_TIKTOK_AUTH_URL: blankAsUnset(httpUrl.default(connectorDefaults.tiktokAuthUrl)),
+  SOVI_TIKTOK_API_URL: blankAsUnset(httpUrl.default(connectorDefaults.tiktokApiUrl)),
+  SOVI_TIKTOK_PUBLISH_INITS_PER_MINUTE: blankAsUnset(
+    integer(1, 6).default(connectorDefaults.tiktokPublishInitsPerMinute),
+  ),
+  SOVI_INSTAGRAM_AUTH_URL: blankAsUnset(httpUrl.default(connectorDefaults.instagramAuthUrl)),
+  SOVI_INSTAGRAM_TOKEN_URL: blankAsUnset(httpUrl.default(connectorDefaults.instagramTokenUrl)),
+  SOVI_INSTAGRAM_GRAPH_URL: blankAsUnset(httpUrl.default(connectorDefaults.instagramGraphUrl)),
+  SOVI_CONNECTIONS_REFRESH_CRON: blankAsUnset(cronSetting(connectorDefaults.refreshCron)),
+  SOVI_CONNECTIONS_REFRESH_AHEAD_SECONDS: blankAsUnset(
+    integer(60, 30 * 86_400).default(connectorDefaults.refreshAheadSeconds),
+  ),
+  SOVI_PLATFORM_TIMEOUT_MS: blankAsUnset(integer(100, 600_000).default(connectorDefaults.requestTimeoutMs)),
   SOVI_POST_LATE_SECONDS: blankAsUnset(integer(0, 86_400).default(300)),
   SOVI_STUB_MEDIA: blankAsUnset(jsonObject.optional()),
   SOVI_METRICS_FUTURE_TOLERANCE_SECONDS: blankAsUnset(integer(0, 86_400).default(300)),
@@ -160,12 +191,6 @@ const envSchema = z.object({
   SOVI_MEDIA_S3_SECRET_ACCESS_KEY: blankAsUnset(z.string().optional()),
   SOVI_MEDIA_SIGNING_KEY: blankAsUnset(z.string().optional()),
   SOVI_MEDIA_URL_TTL_SECONDS: blankAsUnset(integer(60, 7 * 86_400).default(defaultMediaUrlTtlSeconds)),
-  SOVI_PUBLIC_URL: blankAsUnset(
-    z
-      .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
-      .transform((v) => v.replace(/\/+$/, ''))
-      .optional(),
-  ),
   SOVI_METRICS_COLLECTOR_TIKTOK: blankAsUnset(z.string().trim().default('simulator')),
   SOVI_METRICS_COLLECTOR_INSTAGRAM: blankAsUnset(z.string().trim().default('simulator')),
   SOVI_METRICS_COLLECTOR_OPTIONS: blankAsUnset(jsonObject.optional()),
@@ -175,16 +200,6 @@ const envSchema = z.object({
   ),
   SOVI_METRICS_PULL_TIMEOUT_MS: blankAsUnset(
     integer(100, 600_000).default(defaultMetricsPullSettings.callTimeoutMs),
-  ),
-  SOVI_TIKTOK_API_URL: blankAsUnset(
-    z
-      .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
-      .default(defaultMetricsPullSettings.apiUrls.tiktok),
-  ),
-  SOVI_INSTAGRAM_API_URL: blankAsUnset(
-    z
-      .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
-      .default(defaultMetricsPullSettings.apiUrls.instagram),
   ),
   SOVI_PARTITION_MONTHS_AHEAD: blankAsUnset(
     integer(maintenanceLimits.monthsAhead.min, maintenanceLimits.monthsAhead.max).default(
@@ -374,6 +389,8 @@ export interface Config {
   readonly metricsPull: MetricsPullSettings;
   /** The media store rendered videos go to, and the signed URLs the platforms fetch them by. */
   readonly media: MediaSettings;
+  /** The official platform connectors: app credentials, API URLs, the public URL, publishers per platform. */
+  readonly connectors: ConnectorSettings;
   /** The daily maintenance job: activity_log partitions and data retention. */
   readonly maintenance: MaintenanceSettings;
   /** Base backups and the WAL archive of the embedded PostgreSQL (src/backup). */
@@ -506,6 +523,7 @@ export function loadConfig(
       postLateSeconds: e.SOVI_POST_LATE_SECONDS,
       stubMedia: e.SOVI_STUB_MEDIA,
     },
+    connectors: connectorSettings(e, cwd),
     metrics: {
       futureToleranceSeconds: e.SOVI_METRICS_FUTURE_TOLERANCE_SECONDS,
       onBadRows: e.SOVI_METRICS_ON_BAD_ROWS,
@@ -522,7 +540,7 @@ export function loadConfig(
       callTimeoutMs: e.SOVI_METRICS_PULL_TIMEOUT_MS,
       apiUrls: {
         tiktok: e.SOVI_TIKTOK_API_URL.replace(/\/+$/, ''),
-        instagram: e.SOVI_INSTAGRAM_API_URL.replace(/\/+$/, ''),
+        instagram: e.SOVI_INSTAGRAM_GRAPH_URL.replace(/\/+$/, ''),
       },
     },
     media: {
@@ -593,6 +611,73 @@ export function loadConfig(
     },
     log: { level: e.SOVI_LOG_LEVEL, format: e.SOVI_LOG_FORMAT },
   });
+}
+
+/** App credentials from the variables, or else the key file; half a pair is an error naming the other half. */
+function connectorSettings(e: z.infer<typeof envSchema>, cwd: string): ConnectorSettings {
+  const file =
+    e.SOVI_CONNECTOR_KEY_FILE === undefined
+      ? {}
+      : readConnectorKeyFile(path.resolve(cwd, e.SOVI_CONNECTOR_KEY_FILE));
+  const pair = (
+    idName: string,
+    secretName: string,
+    id: string | undefined,
+    secret: string | undefined,
+    fromFile: AppCredentials | undefined,
+  ): AppCredentials | undefined => {
+    if (id === undefined && secret === undefined) return fromFile;
+    if (id === undefined || secret === undefined) {
+      const missing = id === undefined ? idName : secretName;
+      throw new SoviError(
+        'config',
+        `${missing} is not set: set both ${idName} and ${secretName}, or neither`,
+        {
+          field: missing,
+        },
+      );
+    }
+    return { id, secret };
+  };
+  const publisher = (value: string | undefined) => value ?? e.SOVI_PUBLISHER;
+  return {
+    publicUrl: e.SOVI_PUBLIC_URL,
+    tiktok: {
+      app: pair(
+        'SOVI_TIKTOK_CLIENT_KEY',
+        'SOVI_TIKTOK_CLIENT_SECRET',
+        e.SOVI_TIKTOK_CLIENT_KEY,
+        e.SOVI_TIKTOK_CLIENT_SECRET,
+        file.tiktok && { id: file.tiktok.clientKey, secret: file.tiktok.clientSecret },
+      ),
+      authUrl: e.SOVI_TIKTOK_AUTH_URL,
+      apiUrl: e.SOVI_TIKTOK_API_URL,
+      scopes: connectorDefaults.tiktokScopes,
+      publishInitsPerMinute: e.SOVI_TIKTOK_PUBLISH_INITS_PER_MINUTE,
+    },
+    instagram: {
+      app: pair(
+        'SOVI_META_APP_ID',
+        'SOVI_META_APP_SECRET',
+        e.SOVI_META_APP_ID,
+        e.SOVI_META_APP_SECRET,
+        file.instagram && { id: file.instagram.appId, secret: file.instagram.appSecret },
+      ),
+      authUrl: e.SOVI_INSTAGRAM_AUTH_URL,
+      tokenUrl: e.SOVI_INSTAGRAM_TOKEN_URL,
+      graphUrl: e.SOVI_INSTAGRAM_GRAPH_URL,
+      graphVersion: connectorDefaults.instagramGraphVersion,
+      scopes: connectorDefaults.instagramScopes,
+    },
+    publishers: {
+      tiktok: publisher(e.SOVI_PUBLISHER_TIKTOK),
+      instagram: publisher(e.SOVI_PUBLISHER_INSTAGRAM),
+    },
+    refreshCron: e.SOVI_CONNECTIONS_REFRESH_CRON,
+    refreshAheadSeconds: e.SOVI_CONNECTIONS_REFRESH_AHEAD_SECONDS,
+    stateTtlSeconds: connectorDefaults.stateTtlSeconds,
+    requestTimeoutMs: e.SOVI_PLATFORM_TIMEOUT_MS,
+  };
 }
 
 /**

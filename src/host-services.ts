@@ -9,9 +9,11 @@ import type { MediaStages } from './plugins/media-stages.ts';
 import type { Database } from './db/database.ts';
 import { startHealthMonitor, type HealthMonitor } from './devices/health-monitor.ts';
 import { startBackupWorker, type BackupWorker } from './jobs/backup-worker.ts';
+import { startConnectionsWorker, type ConnectionsWorker } from './jobs/connections-worker.ts';
 import { startContentWorker, type ContentWorker } from './jobs/content-worker.ts';
 import { startMaintenanceWorker, type MaintenanceWorker } from './jobs/maintenance-worker.ts';
 import { startMetricsWorker, type MetricsWorker } from './jobs/metrics-worker.ts';
+import { connectionTokens } from './connections/connection-tokens.ts';
 import { startNotificationsWorker, type NotificationsWorker } from './jobs/notifications-worker.ts';
 import { startTrendsWorker, type TrendsWorker } from './jobs/trends-worker.ts';
 import { rolledUpBefore } from './maintenance/rollup-watermark.ts';
@@ -29,6 +31,8 @@ export interface HostServices {
   readonly trends: TrendsWorker;
   readonly maintenance: MaintenanceWorker;
   readonly notifications: NotificationsWorker;
+  /** The platform connections' token refresh. */
+  readonly connections: ConnectionsWorker;
   /** The scheduled base backups; undefined on an external server. */
   readonly backup: BackupWorker | undefined;
   stop(): Promise<void>;
@@ -54,7 +58,18 @@ export async function startHostServices(
       policy: policies.content,
       media: options.media ?? builtinMedia(config.content, logger),
     });
-    const metrics = await startMetricsWorker({ config, database, logger, boss: worker.boss });
+    const metrics = await startMetricsWorker({
+      config,
+      database,
+      logger,
+      boss: worker.boss,
+      tokens: connectionTokens({
+        db: database.db,
+        vault: createVault(config.vault),
+        settings: config.connectors,
+        logger,
+      }),
+    });
     // One trend pull and one maintenance run for the whole fleet per cron tick (singleton queues).
     const heartbeatSeconds = config.scheduler.heartbeatSeconds;
     const trends = await startTrendsWorker({
@@ -87,6 +102,14 @@ export async function startHostServices(
       logger,
       boss: worker.boss,
     });
+    const connections = await startConnectionsWorker({
+      database,
+      vault: createVault(config.vault),
+      settings: config.connectors,
+      logger,
+      boss: worker.boss,
+      heartbeatSeconds,
+    });
     const warming = worker;
     return {
       host,
@@ -97,8 +120,10 @@ export async function startHostServices(
       trends,
       maintenance,
       notifications,
+      connections,
       backup,
       stop: async () => {
+        await connections.stop();
         // Content and sessions first (interrupted jobs are retried elsewhere), the engine with the warming
         // worker, then the monitor's round.
         await notifications.stop();

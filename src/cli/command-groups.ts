@@ -43,6 +43,17 @@ export const groups: readonly CommandGroup[] = [
     load: () => import('./accounts-commands.ts').then((m) => m.registerAccountsCommands),
   },
   {
+    name: 'connect',
+    description:
+      "connect an account to its platform's official API (OAuth): prints the URL to open, then waits",
+    load: () => import('./connections-commands.ts').then((m) => m.registerConnectCommand),
+  },
+  {
+    name: 'connections',
+    description: 'connections to the official APIs: list (scopes, expiry, last refresh, status)',
+    load: () => import('./connections-commands.ts').then((m) => m.registerConnectionsCommands),
+  },
+  {
     name: 'keys',
     description: 'vault keys: generate, rotate, status',
     load: () => import('./keys-commands.ts').then((m) => m.registerKeysCommands),

@@ -48,6 +48,9 @@ export const commandActions: Readonly<Record<string, Action>> = {
   'accounts schedule set': 'content.write',
   'accounts schedule remove': 'content.write',
 
+  connect: 'accounts.write',
+  'connections list': 'read',
+
   'keys generate': 'keys.manage',
   'keys rotate': 'keys.manage',
   'keys status': 'keys.manage',

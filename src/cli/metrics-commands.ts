@@ -6,6 +6,7 @@ import { backfillRollups, refreshRollups, rollupStatus } from '../metrics/rollup
 import { ENGAGEMENT_FORMULA } from '../metrics/snapshot-format.ts';
 import { ingestSnapshotFile } from '../metrics/snapshot-ingest.ts';
 import { createMetricsPuller } from '../metrics/metrics-puller.ts';
+import { connectionTokens } from '../connections/connection-tokens.ts';
 import type { Db } from '../db/pool.ts';
 import { action, type CliContext } from './context.ts';
 import { json, shortTime, table } from './format.ts';
@@ -40,6 +41,12 @@ export function registerMetricsCommands(metrics: Command): void {
           pool: database.pool,
           logger: ctx.logger,
           settings: ctx.config.metricsPull,
+          tokens: connectionTokens({
+            db: database.db,
+            vault: ctx.vault,
+            settings: ctx.config.connectors,
+            logger: ctx.logger,
+          }),
           ingest: {
             futureToleranceSeconds: ctx.config.metrics.futureToleranceSeconds,
             onBadRows: ctx.config.metrics.onBadRows,

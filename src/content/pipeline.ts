@@ -3,6 +3,7 @@
 // stage's job. A worker that dies mid-stage leaves the content in the stage it was in, and the retried job
 // does that stage again (its outputs are overwritten, never half-written): production never starts over.
 // Each stage is a module of stages/; stage-transitions.ts moves content between them.
+import type { Platform } from '../platforms.ts';
 import type { Db } from '../db/pool.ts';
 import type { Executor } from '../db/executor.ts';
 import { recordEvent } from '../events/events-service.ts';
@@ -46,6 +47,8 @@ export interface PipelineDeps {
   sink: PipelineJobSink;
   random?: () => number;
   now?: () => Date;
+  /** Platforms published through an official connector: only their connected accounts are planned posts. */
+  connectionRequired?: readonly Platform[];
 }
 
 export type StageResult =

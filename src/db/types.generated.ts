@@ -366,6 +366,56 @@ export interface NotificationRules {
   niche_ids: string[] | null;
 }
 
+export interface OauthStates {
+  account_id: string;
+  code_verifier_enc: Buffer | null;
+  created_at: Generated<Timestamp>;
+  expires_at: Timestamp;
+  outcome: string | null;
+  outcome_message: string | null;
+  platform: string;
+  started_by: string;
+  state_hash: Buffer;
+  used_at: Timestamp | null;
+  user_id: string | null;
+}
+
+export interface PlatformConnections {
+  access_expires_at: Timestamp;
+  access_token_enc: Buffer;
+  account_id: string;
+  connected_at: Generated<Timestamp>;
+  connected_by: string;
+  id: Generated<string>;
+  last_call_at: Timestamp | null;
+  last_refresh_error: string | null;
+  last_refreshed_at: Timestamp | null;
+  platform: string;
+  platform_user_id: string;
+  posting_note: string | null;
+  refresh_expires_at: Timestamp | null;
+  refresh_failures: Generated<number>;
+  refresh_token_enc: Buffer | null;
+  scopes: Generated<string[]>;
+  status: Generated<string>;
+  status_changed_at: Generated<Timestamp>;
+  status_reason: string | null;
+  updated_at: Generated<Timestamp>;
+}
+
+export interface PlatformPublishes {
+  account_id: string;
+  detail: Generated<Json>;
+  distribution_id: string;
+  initialised_at: Timestamp | null;
+  platform: string;
+  platform_post_id: string | null;
+  publish_id: string | null;
+  stage: string;
+  started_at: Generated<Timestamp>;
+  updated_at: Generated<Timestamp>;
+}
+
 export interface PostingSchedules {
   account_id: string | null;
   created_at: Generated<Timestamp>;
@@ -522,6 +572,9 @@ export interface DB {
   notification_groups: NotificationGroups;
   notification_matches: NotificationMatches;
   notification_rules: NotificationRules;
+  oauth_states: OauthStates;
+  platform_connections: PlatformConnections;
+  platform_publishes: PlatformPublishes;
   posting_schedules: PostingSchedules;
   sessions: Sessions;
   sign_in_failures: SignInFailures;

@@ -7,6 +7,7 @@
 // free slot within the horizon is not planned, so nothing is scheduled past a limit. An account without a
 // schedule posts now, as before the calendar. An account that already has a distribution of the content
 // (even a rejected or cancelled one) is never planned for it again.
+import { isConnected } from '../connections/connections-service.ts';
 import { parsePlatform, platformRules, type Platform } from '../platforms.ts';
 import type { Executor } from '../db/executor.ts';
 import type { ContentPolicy } from '../content/content-policy.ts';
@@ -82,6 +83,8 @@ export async function planDistributions(
   policy: ContentPolicy,
   now: Date,
   review: DistributionReview | null = null,
+  /** Platforms posted to through an official connector: an account not connected there is never planned. */
+  connectionRequired: readonly Platform[] = [],
 ): Promise<PlannedDistribution[]> {
   const format = policy.formats[target.format];
   const wanted = policy.distribution.accountsPerContent;
@@ -116,6 +119,7 @@ export async function planDistributions(
   for (const c of candidates) {
     if (chosen.length === missing) break;
     if ((left.get(c.platform) ?? 0) <= 0) continue;
+    if (connectionRequired.includes(c.platform) && !(await isConnected(trx, c.id, c.platform))) continue;
     const slot = await nextSlotFor(trx, c, now);
     if (!slot) continue;
     left.set(c.platform, (left.get(c.platform) ?? 0) - 1);

@@ -224,6 +224,16 @@ export async function findForPublishing(db: Executor, id: string) {
     .executeTakeFirst();
 }
 
+/** Takes back the attempt a deferral counted (only if no other attempt counted since). */
+export async function refundAttempt(db: Executor, id: string, attempts: number): Promise<void> {
+  await db
+    .updateTable('distributions')
+    .set({ attempts: sql`attempts - 1` })
+    .where('id', '=', id)
+    .where('attempts', '=', attempts)
+    .execute();
+}
+
 /** Counts one more publish attempt; returns the attempts so far. */
 export async function countAttempt(db: Executor, id: string): Promise<number> {
   const row = await db

@@ -17,12 +17,13 @@ import type { Executor } from '../db/executor.ts';
 import { RetryLater } from '../errors.ts';
 import { recordEvent } from '../events/events-service.ts';
 import type { Logger } from '../logger.ts';
-import { PublishError, type Publisher } from '../plugins/publisher.ts';
+import { PublishError, type Publisher, type PublishErrorInfo } from '../plugins/publisher.ts';
 import { parsePlatform } from '../platforms.ts';
 import { postOptionsOf } from './distribution-model.ts';
 import {
   countAttempt,
   findForPublishing,
+  refundAttempt,
   postedSince,
   setFailed,
   setPosted,
@@ -99,6 +100,13 @@ export async function publishDistribution(
     if (signal.aborted) throw err; // The worker is stopping: the job is retried, with the same key.
     const retryable = err instanceof PublishError ? err.retryable : true;
     const reason = err instanceof Error ? err.message : String(err);
+    const info = err instanceof PublishError ? err.info : {};
+    if (retryable && info.deferMs !== undefined) {
+      // A rate limit (the platform's, or the one sovi keeps under it): the post waits for the window without
+      // using up an attempt, and says so once per deferral.
+      await deferPublish(deps, row, attempts, reason, info);
+      throw new RetryLater(reason);
+    }
     if (retryable && attempts < deps.maxAttempts) {
       deps.logger.info({ distribution: row.id, attempt: attempts, reason }, 'publish failed; will retry');
       // A retryable failure with attempts left: the job engine runs the job again, with its backoff.
@@ -118,6 +126,8 @@ export async function publishDistribution(
           attempts,
           reason,
           retryable,
+          ...(info.platformCode ? { platformCode: info.platformCode } : {}),
+          ...(info.advice ? { advice: info.advice } : {}),
         },
       });
       await settleContent(trx, row.content_id);
@@ -135,12 +145,13 @@ export async function publishDistribution(
         severity: 'info',
         eventType: 'post_published',
         accountId: row.account_id,
-        message: `posted to ${row.platform} as ${row.username} (${result.platformPostId})`,
+        message: `posted to ${row.platform} as ${row.username} (${result.platformPostId})${result.note ? `: ${result.note}` : ''}`,
         context: {
           distributionId: row.id,
           contentId: row.content_id,
           platformPostId: result.platformPostId,
           publisher: deps.publisher.name,
+          ...(result.note ? { note: result.note } : {}),
         },
       });
       const lateMs = row.scheduled_at ? result.postedAt.getTime() - row.scheduled_at.getTime() : 0;
@@ -176,6 +187,32 @@ export async function publishDistribution(
     what: `the post of distribution ${row.id}`,
   });
   return { status: 'posted', platformPostId: result.platformPostId };
+}
+
+async function deferPublish(
+  deps: PublishDeps,
+  row: { id: string; content_id: string; account_id: string; platform: string; username: string },
+  attempts: number,
+  reason: string,
+  info: PublishErrorInfo,
+): Promise<void> {
+  await deps.db.transaction().execute(async (trx) => {
+    await refundAttempt(trx, row.id, attempts);
+    await recordEvent(trx, {
+      category: 'content',
+      severity: 'warning',
+      eventType: 'post_deferred',
+      accountId: row.account_id,
+      message: `posting to ${row.platform} as ${row.username} is deferred by a rate limit (${info.platformCode ?? 'rate limited'}): ${info.advice ?? 'tried again later'}`,
+      context: {
+        distributionId: row.id,
+        contentId: row.content_id,
+        reason,
+        platformCode: info.platformCode,
+        deferMs: info.deferMs,
+      },
+    });
+  });
 }
 
 /**

@@ -5,6 +5,7 @@
 //   /api/docs, /api/openapi.json   the API's description, public
 //   /media/<key>?expires&signature   rendered media behind a signed URL, public (media-routes.ts)
 //   /api/v1/…                  the API: every route wants a token (see auth.ts); resources in routes/
+//   /oauth/callback/:platform  where a platform sends a person back after authorizing sovi, public
 //   /, /assets/…               the dashboard (web.ts), built from web/
 import fastifyHelmet from '@fastify/helmet';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -36,6 +37,7 @@ import { apiResources } from './routes/index.ts';
 import { addStandardErrors } from './schemas.ts';
 import { MAX_REF_LENGTH } from './schemas.ts';
 import { webRoutes } from './web.ts';
+import { oauthCallbackRoutes } from './oauth-callback.ts';
 
 export interface AppDeps {
   db: Db;
@@ -142,6 +144,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     { prefix: '/api/v1' },
   );
+  await app.register(oauthCallbackRoutes, {
+    db: deps.db,
+    vault: deps.vault,
+    settings: deps.config.connectors,
+    logger: deps.logger,
+  });
   await app.register(webRoutes);
   return app;
 }

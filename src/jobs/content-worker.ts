@@ -1,6 +1,7 @@
 // The content worker: the queues and workers of production stages, publishing, and two sweeps (content
 // waiting for accounts or stuck in a stage; posts the platform took down), each calling its domain. Any
 // worker may run any content, whatever its host.
+import { platforms } from '../platforms.ts';
 import type { Job, JobResult, PgBoss } from 'pg-boss';
 import type { Config } from '../config.ts';
 import type { MediaStages } from '../plugins/media-stages.ts';
@@ -11,8 +12,10 @@ import { scriptWriterFor, type ScriptWriter } from '../content/script-writers.ts
 import type { Database } from '../db/database.ts';
 import { abandonPublish, checkPosts, publishDistribution } from '../distributions/publishing.ts';
 import type { Logger } from '../logger.ts';
-import { loadPublisher } from '../plugins/load-plugins.ts';
+import { loadPublishers } from '../plugins/load-plugins.ts';
 import { openMediaStore, type MediaStore } from '../media/media-store.ts';
+import { mediaSigning, signedMediaUrl } from '../media/signed-media-url.ts';
+import { createVault } from '../vault/vault.ts';
 import type { Publisher } from '../plugins/publisher.ts';
 import { ensureCronQueue } from './job-engine.ts';
 import { inTransaction } from '../db/job-engine.ts';
@@ -120,6 +123,8 @@ export interface ContentWorkerOptions {
   publisher?: Publisher;
   /** Default: the one config.media.store names. */
   store?: MediaStore;
+  /** A URL a platform can fetch a stored video from. Default: sovi's signed media URL, when SOVI_PUBLIC_URL is set. */
+  mediaUrlFor?: (videoKey: string) => Promise<string>;
   /** false: no cron sweeps (tests). Default true. */
   scheduleSweeps?: boolean;
   random?: () => number;
@@ -139,10 +144,13 @@ export async function startContentWorker(options: ContentWorkerOptions): Promise
   const store = options.store ?? (await openMediaStore(config.media.store));
   const publisher =
     options.publisher ??
-    (await loadPublisher(config.content.publisher, config.content.publisherOptions, {
+    (await loadPublishers(config.connectors.publishers, config.content.publisherOptions, {
       db: database.db,
       logger,
       media: store,
+      vault: createVault(config.vault),
+      connectors: config.connectors,
+      mediaUrlFor: options.mediaUrlFor ?? signedUrls(config),
     }));
   const stopping = new AbortController();
   const heartbeatSeconds = config.scheduler.heartbeatSeconds;
@@ -161,6 +169,7 @@ export async function startContentWorker(options: ContentWorkerOptions): Promise
     store,
     sink,
     random: options.random,
+    connectionRequired: platforms.filter((p) => config.connectors.publishers[p] === 'official'),
   };
 
   // The backstop poll is short, as for sessions: a NOTIFY that lands while a worker is mid-fetch is not
@@ -261,4 +270,11 @@ export async function startContentWorker(options: ContentWorkerOptions): Promise
       if (!options.store) store.close?.();
     },
   };
+}
+
+/** Signed media URLs for the platforms to fetch stored videos by, when this sovi has a public URL and a key. */
+function signedUrls(config: Config): ((videoKey: string) => Promise<string>) | undefined {
+  const signing = mediaSigning(config.media, config.vault);
+  if (!signing?.publicUrl) return undefined;
+  return async (videoKey) => signedMediaUrl(signing, videoKey, config.media.urlTtlSeconds);
 }

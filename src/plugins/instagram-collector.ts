@@ -29,7 +29,7 @@ const optionsSchema = z
     graphVersion: z
       .string()
       .regex(/^v\d+\.\d+$/)
-      .default('v22.0'),
+      .default('v23.0'),
     budgets: z.object({ instagram: budgetSchema.optional() }).loose().optional(),
   })
   .loose();

@@ -11,6 +11,9 @@ import type { ExecutorFactory, SessionExecutor } from './executor.ts';
 import type { Publisher, PublisherContext, PublisherFactory } from './publisher.ts';
 import { createSimulatorExecutor } from './simulator-executor.ts';
 import { createSimulatorPublisher } from './simulator-publisher.ts';
+import { createTikTokPublisher } from './tiktok-publisher.ts';
+import { createInstagramPublisher } from './instagram-publisher.ts';
+import { platforms, type Platform } from '../platforms.ts';
 import type { TrendSource, TrendSourceContext, TrendSourceFactory } from './trend-source.ts';
 import type {
   MetricsCollector,
@@ -21,7 +24,6 @@ import { createSimulatorCollector } from './simulator-collector.ts';
 import { createInstagramCollector } from './instagram-collector.ts';
 import { createTikTokCollector } from './tiktok-collector.ts';
 import type { MetricsPullSettings } from '../settings/metrics-pull-settings.ts';
-import type { Platform } from '../platforms.ts';
 
 type Factory<T, C> = (options: Readonly<Record<string, unknown>>, context: C) => T | Promise<T>;
 
@@ -108,6 +110,54 @@ export const loadPublisher = (
   context: PublisherContext,
   cwd: string = process.cwd(),
 ): Promise<Publisher> => loadPlugin(publishers, spec, options, context, cwd);
+
+const officialPublishers: Record<Platform, Factory<Publisher, PublisherContext>> = {
+  tiktok: createTikTokPublisher,
+  instagram: createInstagramPublisher,
+};
+
+/**
+ * One publisher per platform (SOVI_PUBLISHER_TIKTOK, SOVI_PUBLISHER_INSTAGRAM): 'simulator', 'official' (the
+ * platform's connector), or a module path; platforms naming the same spec share one instance. The result
+ * routes each post, and each status check, to its platform's publisher.
+ */
+export async function loadPublishers(
+  specs: Readonly<Record<Platform, string>>,
+  options: Readonly<Record<string, unknown>>,
+  context: PublisherContext,
+  cwd: string = process.cwd(),
+): Promise<Publisher> {
+  const shared = new Map<string, Publisher>();
+  const byPlatform = {} as Record<Platform, Publisher>;
+  for (const platform of platforms) {
+    const spec = specs[platform];
+    const field = `SOVI_PUBLISHER_${platform.toUpperCase()}`;
+    if (spec === 'official') {
+      byPlatform[platform] = await officialPublishers[platform](options, context);
+      continue;
+    }
+    let publisher = shared.get(spec);
+    if (!publisher) {
+      publisher = await loadPlugin({ ...publishers, field }, spec, options, context, cwd);
+      shared.set(spec, publisher);
+    }
+    byPlatform[platform] = publisher;
+  }
+  const distinct = [...new Set(Object.values(byPlatform))];
+  if (distinct.length === 1) return distinct[0]!;
+  const status = async (post: { platform: string; platformPostId: string }) => {
+    const p = byPlatform[post.platform as Platform] as Publisher | undefined;
+    return p?.status ? p.status(post) : ('unknown' as const);
+  };
+  return {
+    name: platforms.map((p) => `${p}:${byPlatform[p].name}`).join(','),
+    publish: (request) => byPlatform[request.platform].publish(request),
+    ...(distinct.some((p) => typeof p.status === 'function') ? { status } : {}),
+    close: async () => {
+      for (const p of distinct) await p.close?.();
+    },
+  };
+}
 
 const SOURCE_NAME = /^[a-z][a-z0-9_]{0,39}$/;
 

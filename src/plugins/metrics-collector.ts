@@ -103,7 +103,7 @@ export interface MetricsCollector {
 export interface MetricsCollectorContext {
   platform: Platform;
   logger: Logger;
-  /** The platform API's base URL (SOVI_TIKTOK_API_URL, SOVI_INSTAGRAM_API_URL). */
+  /** The platform API's base URL (SOVI_TIKTOK_API_URL, SOVI_INSTAGRAM_GRAPH_URL). */
   apiUrl: string;
   /** The deadline of one call. */
   timeoutMs: number;

@@ -1,12 +1,15 @@
 // The publisher contract: the one interface between sovi's distribution and whatever posts a video to a
-// platform. sovi ships only the simulator (simulator-publisher.ts); a real publisher is a plug-in outside
-// this project, loaded by module path (SOVI_PUBLISHER).
+// platform. sovi ships the simulator (simulator-publisher.ts) and the official connectors (tiktok-publisher.ts,
+// instagram-publisher.ts); each platform chooses one (SOVI_PUBLISHER_TIKTOK, SOVI_PUBLISHER_INSTAGRAM), and
+// any other is a plug-in loaded by module path.
 import type { Platform } from '../platforms.ts';
 import type { PostOptions } from '../distributions/distribution-model.ts';
 import type { Db } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 import { SoviError } from '../errors.ts';
 import type { MediaStore } from '../media/media-store.ts';
+import type { ConnectorSettings } from '../settings/connector-settings.ts';
+import type { Vault } from '../vault/vault.ts';
 
 export interface PublishRequest {
   /**
@@ -38,15 +41,28 @@ export interface PublishRequest {
 export interface PublishResult {
   platformPostId: string;
   postedAt: Date;
+  /** What the platform limited about the post (e.g. posted privately: the app is unaudited). */
+  note?: string;
+}
+
+/** What a publisher knows of a platform's refusal, for the event: the platform's code and what to do. */
+export interface PublishErrorInfo {
+  platformCode?: string;
+  /** What a person should do about it (reconnect, change the privacy option…). */
+  advice?: string;
+  /** A rate limit: the post waits (at least this long) and is tried again, without using up an attempt. */
+  deferMs?: number;
 }
 
 /** A failed publish. `retryable`: worth trying again later (rate limit, network); otherwise final. */
 export class PublishError extends Error {
   readonly retryable: boolean;
-  constructor(message: string, retryable: boolean) {
+  readonly info: PublishErrorInfo;
+  constructor(message: string, retryable: boolean, info: PublishErrorInfo = {}) {
     super(message);
     this.name = 'PublishError';
     this.retryable = retryable;
+    this.info = info;
   }
 }
 
@@ -65,6 +81,15 @@ export interface PublisherContext {
   logger: Logger;
   /** The media store rendered videos are read from (request.videoKey); absent in some tests. */
   media?: MediaStore;
+  /** The official connectors': where connections' tokens are opened. */
+  vault?: Vault;
+  /** The official connectors' settings (API URLs, app credentials, rate limits). */
+  connectors?: ConnectorSettings;
+  /**
+   * A URL the platform can fetch a stored video from (Instagram pulls a REELS video from a URL): sovi's signed
+   * media URL under SOVI_PUBLIC_URL (src/media/signed-media-url.ts). Absent when no public URL is configured.
+   */
+  mediaUrlFor?: (videoKey: string) => Promise<string>;
 }
 
 /**

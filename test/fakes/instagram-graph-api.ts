@@ -61,7 +61,7 @@ export interface FakeInstagram extends FakeServer {
   callsTo(pathPart: string): number;
 }
 
-export async function startFakeInstagram(version = 'v22.0'): Promise<FakeInstagram> {
+export async function startFakeInstagram(version = 'v23.0'): Promise<FakeInstagram> {
   const tokens = new Map<string, { userId: string; expiresAt: number }>();
   const followers = new Map<string, number>();
   const media = new Map<string, FakeInstagramMedia>();

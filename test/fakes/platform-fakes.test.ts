@@ -91,7 +91,7 @@ describe('the TikTok Display API fake', () => {
 
 describe('the Instagram Graph API fake', () => {
   const get = (path: string) =>
-    fetch(`${instagram.url}/v22.0${path}`).then(async (r) => ({
+    fetch(`${instagram.url}/v23.0${path}`).then(async (r) => ({
       ...(await json(r)),
       usage: r.headers.get('x-app-usage'),
     }));

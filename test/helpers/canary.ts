@@ -19,6 +19,11 @@ export function canaryTotpSecret(): string {
   return value;
 }
 
+/** A secret made elsewhere (a fake platform's token), scanned for like the others. */
+export function registerCanary(value: string): void {
+  canaries.add(value);
+}
+
 export function forms(value: string): string[] {
   const bytes = Buffer.from(value, 'utf8');
   return [value, bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('hex')];
@@ -35,6 +40,12 @@ export async function scanDatabaseForCanaries(pool: pg.Pool): Promise<string[]> 
     SELECT row_to_json(e)::text AS text FROM system_events e
     UNION ALL SELECT row_to_json(l)::text FROM activity_log l
     UNION ALL SELECT row_to_json(a)::text FROM (
-      SELECT id, platform, username, bio, profile_pic_url, current_state FROM accounts) a`);
+      SELECT id, platform, username, bio, profile_pic_url, current_state FROM accounts) a
+    UNION ALL SELECT row_to_json(p)::text FROM platform_publishes p
+    UNION ALL SELECT row_to_json(c)::text FROM (
+      SELECT id, platform_user_id, scopes, status, status_reason, posting_note, last_refresh_error, connected_by
+      FROM platform_connections) c
+    UNION ALL SELECT row_to_json(s)::text FROM (
+      SELECT started_by, outcome, outcome_message FROM oauth_states) s`);
   return findCanaries(rows.map((r) => r.text).join('\n'));
 }

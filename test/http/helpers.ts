@@ -27,6 +27,7 @@ export interface TestApp {
   reader: { secret: string; name: string; id: string };
   /** Everything the app logged, as JSON lines. */
   log(): string;
+  config: Config;
   close(): Promise<void>;
 }
 
@@ -34,7 +35,12 @@ let n = 0;
 
 export async function startTestApp(
   t: TestDatabase,
-  options: { api?: Partial<ApiSettings>; vault?: Vault; media?: AppDeps['media'] } = {},
+  options: {
+    api?: Partial<ApiSettings>;
+    vault?: Vault;
+    media?: AppDeps['media'];
+    env?: Record<string, string>;
+  } = {},
 ): Promise<TestApp> {
   let logged = '';
   const sink = new Writable({
@@ -45,7 +51,7 @@ export async function startTestApp(
   });
   const logger = createLogger({ level: 'debug', format: 'json' }, 'debug', sink);
   const vault = options.vault ?? vaultWith(keyLine('k1'));
-  const base = loadConfig({ SOVI_HOST_NAME: 'api-test-host' });
+  const base = loadConfig({ SOVI_HOST_NAME: 'api-test-host', ...options.env });
   const config: Config = {
     ...base,
     api: { ...base.api, ...options.api },
@@ -75,6 +81,7 @@ export async function startTestApp(
     admin: { secret: admin.secret, name: admin.token.name, id: admin.token.id },
     reader: { secret: reader.secret, name: reader.token.name, id: reader.token.id },
     log: () => logged,
+    config,
     close: () => app.close(),
   };
 }

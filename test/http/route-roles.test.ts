@@ -14,6 +14,7 @@ import { configWithHome } from './domain-app.ts';
 import { startTestApp, type TestApp } from './helpers.ts';
 import { signedInUser, signedInUsers, type SignedIn } from './role-tokens.ts';
 import { createToken } from '../../src/auth/tokens-service.ts';
+import { startConnect } from '../../src/connections/connections-service.ts';
 
 const extra = vi.hoisted(() => ({ deps: {} }));
 vi.mock('../../src/http/routes/index.ts', async (original) =>
@@ -39,6 +40,13 @@ interface Sample {
   /** Another caller of the same role, when the call would end the shared one's session. */
   as?: SignedIn;
 }
+
+/** Connecting needs an app and a public URL configured; nothing here calls the platform. */
+const connectorEnv = {
+  SOVI_PUBLIC_URL: 'http://sovi.test',
+  SOVI_TIKTOK_CLIENT_KEY: 'walk-client-key',
+  SOVI_TIKTOK_CLIENT_SECRET: 'walk-client-secret',
+};
 
 let seq = 0;
 const unique = (prefix: string) => `${prefix}_${process.pid}_${++seq}`;
@@ -100,6 +108,20 @@ const samples: Record<string, (role: Role) => Promise<Sample>> = {
   'GET /api/v1/settings': async () => ({ url: '/api/v1/settings' }),
   'GET /api/v1/overview': async () => ({ url: '/api/v1/overview' }),
   'GET /api/v1/audit': async () => ({ url: '/api/v1/audit?since=1h' }),
+
+  'POST /api/v1/accounts/{id}/connect': async () => ({
+    url: `/api/v1/accounts/${(await account()).id}/connect`,
+  }),
+  'GET /api/v1/connections': async () => ({ url: '/api/v1/connections' }),
+  'GET /api/v1/connections/requests/{connectId}': async (role) => {
+    // A request of this very user (one only its starter may read), made through the service.
+    const started = await startConnect(
+      { db: t.db, vault: api.vault, settings: api.config.connectors },
+      (await account()).id,
+      { actor: `user:${users[role].name}`, userId: users[role].userId },
+    );
+    return { url: `/api/v1/connections/requests/${started.connectId}` };
+  },
 
   'GET /api/v1/niches': async () => ({ url: '/api/v1/niches' }),
   'GET /api/v1/niches/{ref}': async () => ({ url: '/api/v1/niches/motivation' }),
@@ -437,11 +459,14 @@ async function addedAccount(secretValues: Record<string, string> = {}) {
 const operations: { key: string; method: string; role: Role }[] = [];
 
 beforeAll(async () => {
-  const configured = await configWithHome();
+  const configured = await configWithHome(connectorEnv);
   home = configured.home;
   mediaDir = configured.mediaDir;
   extra.deps = { config: configured.config, contentSink: listPipelineSink() };
-  api = await startTestApp(t, { api: { signInAttemptsPerMinute: 1e9, authFailuresPerMinute: 1e9 } });
+  api = await startTestApp(t, {
+    api: { signInAttemptsPerMinute: 1e9, authFailuresPerMinute: 1e9 },
+    env: connectorEnv,
+  });
   users = await signedInUsers(t, api);
   const document = (await api.app.inject({ url: '/api/openapi.json' })).json<{
     paths: Record<string, Record<string, Operation>>;

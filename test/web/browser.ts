@@ -81,9 +81,12 @@ export interface Dashboard {
 }
 
 /** The app listening on a free port, and a fresh Chromium profile with one page at 1280×800. */
-export async function openDashboard(t: TestDatabase): Promise<Dashboard> {
+export async function openDashboard(
+  t: TestDatabase,
+  options: { env?: Record<string, string> } = {},
+): Promise<Dashboard> {
   await ensureDashboardBuilt();
-  const api = await startTestApp(t);
+  const api = await startTestApp(t, { env: options.env });
   await api.app.listen({ host: '127.0.0.1', port: 0 });
   const address = api.app.server.address();
   if (address === null || typeof address === 'string') throw new Error('the app is not listening on TCP');

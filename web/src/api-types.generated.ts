@@ -23702,6 +23702,639 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/accounts/{id}/connect': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Start connecting an account to its platform's official API: open the URL it answers
+     * @description Needs the **operator** role (action `accounts.write`).
+     */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description account id, platform:username or username */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: {
+        content: {
+          'application/json': Record<string, never> | null;
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** Format: uuid */
+              accountId: string;
+              username: string;
+              /** @enum {string} */
+              platform: 'tiktok' | 'instagram';
+              /** @description the platform's authorization page; the person who owns the account opens it */
+              url: string;
+              /** @description GET /connections/requests/{connectId} tells how it stands */
+              connectId: string;
+              /** Format: date-time */
+              expiresAt: string;
+            };
+          };
+        };
+        /** @description invalid input: each bad field is named */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no token, or an invalid, revoked or expired one */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description a read-only token on a write, or a cookie session without its CSRF token */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no such resource */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description a conflict: taken name, illegal state change, concurrent change */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description too many failed token attempts or sign-ins from this address */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/connections/requests/{connectId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * How a connect request you started stands: pending, connected, failed or expired
+     * @description Needs the **viewer** role (action `read`).
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          connectId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @enum {string} */
+              status: 'pending' | 'connected' | 'failed' | 'expired';
+              message?: string;
+              /** Format: date-time */
+              expiresAt?: string;
+            };
+          };
+        };
+        /** @description invalid input: each bad field is named */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no token, or an invalid, revoked or expired one */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no such resource */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description too many failed token attempts or sign-ins from this address */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/connections': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Connections to the official APIs: platform, scopes, expiry, last refresh, last call, status
+     * @description Needs the **viewer** role (action `read`).
+     */
+    get: {
+      parameters: {
+        query?: {
+          platform?: 'tiktok' | 'instagram';
+          status?: 'connected' | 'reauth_needed' | 'revoked';
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              connections: {
+                /** Format: uuid */
+                id: string;
+                /** Format: uuid */
+                accountId: string;
+                username: string;
+                /** @enum {string} */
+                platform: 'tiktok' | 'instagram';
+                /** @description TikTok's open_id or Instagram's user id */
+                platformUserId: string;
+                scopes: string[];
+                /** @enum {string} */
+                status: 'connected' | 'reauth_needed' | 'revoked';
+                statusReason: string | null;
+                /** @description what the platform says limits posting (e.g. private posts only) */
+                postingNote: string | null;
+                /** Format: date-time */
+                accessExpiresAt: string;
+                refreshExpiresAt: string | null;
+                lastRefreshedAt: string | null;
+                /** @description the last successful call to the platform */
+                lastCallAt: string | null;
+                connectedBy: string;
+                /** Format: date-time */
+                connectedAt: string;
+              }[];
+            };
+          };
+        };
+        /** @description invalid input: each bad field is named */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no token, or an invalid, revoked or expired one */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no such resource */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description too many failed token attempts or sign-ins from this address */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {

@@ -2,7 +2,7 @@
 // the server (domain.ts, and the API's own enums), so a state added there fails `tsc -p web` until its table
 // says how to draw it.
 import type { AccountState, DeviceStatus, ProductionStatus, Severity } from './domain.ts';
-import type { Distribution, DistributionStatus } from './types.ts';
+import type { Connection, Distribution, DistributionStatus } from './types.ts';
 
 /** The CSS tones: styles.css draws .tone-good, -warn, -bad and -info; neutral is the plain look. */
 export type Tone = 'good' | 'warn' | 'bad' | 'info' | 'neutral';
@@ -70,3 +70,9 @@ export function toneOf<W extends string>(tones: Tones<W>, word: string): Tone {
 }
 
 const isWordOf = <W extends string>(tones: Tones<W>, word: string): word is W => Object.hasOwn(tones, word);
+
+export const connectionStatusTone: Tones<Connection['status']> = {
+  connected: 'good',
+  reauth_needed: 'bad',
+  revoked: 'bad',
+};

@@ -58,6 +58,7 @@ export type WarmingStatus = Ok<'/warming/status'>;
 export type WarmingPolicy = Ok<'/warming/policy'>;
 
 export type Distribution = Ok<'/distributions'>['distributions'][number];
+export type Connection = Ok<'/connections'>['connections'][number];
 export type DistributionStatus = Distribution['status'];
 export type Content = Ok<'/content'>['content'][number];
 export type ContentDetails = Ok<'/content/{id}'>;

@@ -31,6 +31,7 @@ export async function distributing(deps: PipelineDeps, content: StageContentRow)
       deps.policy,
       now,
       review === 'required' ? 'awaiting' : null,
+      deps.connectionRequired,
     );
     if (planned.length > 0) {
       if (review !== 'off') await requestReview(trx, content, planned.length, review === 'optional', now);

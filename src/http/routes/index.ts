@@ -5,6 +5,7 @@ import type { ApiDeps } from '../api-deps.ts';
 import { accountsRoutes } from './accounts.ts';
 import { auditRoutes } from './audit.ts';
 import { calendarRoutes } from './calendar.ts';
+import { connectionsRoutes } from './connections.ts';
 import { contentRoutes } from './content.ts';
 import { devicesRoutes } from './devices.ts';
 import { distributionsRoutes } from './distributions.ts';
@@ -45,4 +46,5 @@ export const apiResources: readonly FastifyPluginAsyncZod<ApiDeps>[] = [
   settingsRoutes,
   auditRoutes,
   notificationsRoutes,
+  connectionsRoutes,
 ];

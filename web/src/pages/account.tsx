@@ -1,12 +1,14 @@
 // One account: its state (and changing it, with a reason), warming progress, followers over time, the
 // state timeline, its sessions and its posts (newest post first). Operators and admins also edit its niche,
-// device and bio, and delete or restore it; admins can reveal its secrets and TOTP code for a moment.
+// device and bio, connect it to its platform's official API, and delete or restore it; admins can reveal its
+// secrets and TOTP code for a moment.
 import { useState } from 'preact/hooks';
 import { ApiError, get, post } from '../api.ts';
 import { DeleteRestore, EditAccountForm, RevealSecrets, useDevices } from '../components/account-forms.tsx';
 import { TimeChart } from '../components/chart.tsx';
 import { Badge, Empty, ErrorNote, Facts, Loading, Meter, Section } from '../components/ui.tsx';
 import { DistributionsTable } from '../components/distributions.tsx';
+import { ConnectionPanel } from '../components/connection-panel.tsx';
 import { accountTransitions, type AccountState } from '../domain.ts';
 import { compact, dateTime, label, phaseDay, statePhase, timeAgo } from '../format.ts';
 import { useCan } from '../permissions.tsx';
@@ -243,6 +245,9 @@ export function AccountPage({ id }: { id: string }) {
               )}
             </div>
           )}
+          <Section title="Platform connection">
+            <ConnectionPanel account={a} canConnect={canWrite} />
+          </Section>
           <Section title="Warming progress">
             {history.data ? (
               <WarmingProgress account={a} phaseDays={history.data.phaseDays} />

@@ -1,0 +1,86 @@
+// What the official connectors (tiktok-publisher.ts, instagram-publisher.ts) share: their dependencies from
+// the publisher context, a call with the account's token that refreshes and retries once after an
+// authorization error, and the translation of a platform's error into a publish failure that says the
+// platform's code and what to do.
+import {
+  accessFor,
+  afterRejected,
+  markCallSucceeded,
+  type PlatformAccess,
+} from '../connections/connection-access.ts';
+import type { ConnectionDeps } from '../connections/connections-service.ts';
+import { PlatformError } from '../connections/platform-http.ts';
+import { SoviError } from '../errors.ts';
+import type { Platform } from '../platforms.ts';
+import { sleep } from '../time.ts';
+import { PublishError, type PublisherContext } from './publisher.ts';
+
+export function connectorDeps(context: PublisherContext, field: string): ConnectionDeps {
+  if (!context.vault || !context.connectors) {
+    throw new SoviError(
+      'config',
+      `${field}: the official connector needs the vault and the connector settings`,
+      { field },
+    );
+  }
+  return { db: context.db, vault: context.vault, settings: context.connectors, logger: context.logger };
+}
+
+/** A session of calls for one account: the token, refreshed and retried once when the platform refuses it. */
+export async function openSession(
+  deps: ConnectionDeps,
+  accountId: string,
+  platform: Platform,
+  signal: AbortSignal,
+) {
+  let access: PlatformAccess = await accessFor(deps, accountId, platform, signal);
+  return {
+    get access() {
+      return access;
+    },
+    async call<T>(fn: (token: string) => Promise<T>): Promise<T> {
+      try {
+        const result = await fn(access.accessToken);
+        return result;
+      } catch (err) {
+        const next = await afterRejected(deps, access, err, signal);
+        if (!next) throw err;
+        access = next;
+        return fn(access.accessToken);
+      }
+    },
+    succeeded: (postingNote?: string | null) => markCallSucceeded(deps.db, access, postingNote),
+  };
+}
+
+/** A platform's error as the publish failure the distribution records. */
+export function toPublishError(err: unknown): unknown {
+  if (!(err instanceof PlatformError)) return err;
+  const retryable = err.kind === 'transient' || err.kind === 'rate_limited';
+  return new PublishError(`${err.message} — ${err.advice}`, retryable, {
+    platformCode: err.platformCode,
+    advice: err.advice,
+    ...(err.kind === 'rate_limited' ? { deferMs: err.retryAfterMs ?? 60_000 } : {}),
+  });
+}
+
+/** Polls `probe` with a growing wait (from `firstMs`, doubling, at most `maxMs`) until it answers. */
+export async function pollUntil<T>(
+  probe: () => Promise<T | undefined>,
+  options: { firstMs: number; maxMs: number; signal: AbortSignal },
+): Promise<T> {
+  let wait = options.firstMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    await sleep(wait, options.signal);
+    wait = Math.min(options.maxMs, wait * 2);
+  }
+}
+
+/** The text a post carries: the caption, then its hashtags. */
+export const postText = (caption: string, hashtags: readonly string[], maxChars: number): string => {
+  const tags = hashtags.map((h) => `#${h}`).join(' ');
+  const text = [caption.trim(), tags].filter((s) => s !== '').join(' ');
+  return [...text].slice(0, maxChars).join('');
+};

@@ -1,0 +1,233 @@
+// The connectors under the platforms' faults: expired and revoked tokens, rate limits, dropped connections,
+// 5xx answers, and a worker stopped mid-post. Against the local fakes, with the real database.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { refreshDueConnections } from '../../src/connections/connections-service.ts';
+import { RetryLater } from '../../src/errors.ts';
+import { quietLogger, useTestDatabase } from '../helpers/database.ts';
+import { until } from '../helpers/until.ts';
+import {
+  MB,
+  connectAccount,
+  distribution,
+  eventsOf,
+  pendingPost,
+  publish,
+  startHarness,
+  videoFile,
+  type Harness,
+} from './connector-harness.ts';
+
+const t = useTestDatabase();
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness(t);
+});
+afterAll(async () => h?.close());
+
+const tokenCalls = () => h.tiktok.count('POST', '/v2/oauth/token/');
+const deps = () => ({ db: t.db, vault: h.api.vault, settings: h.api.config.connectors, logger: quietLogger });
+const status = async (accountId: string) =>
+  (
+    await t.pool.query<{ status: string; access_token_enc: Buffer }>(
+      'SELECT status, access_token_enc FROM platform_connections WHERE account_id = $1',
+      [accountId],
+    )
+  ).rows[0]!;
+
+describe('tokens', () => {
+  it('a token that expired mid-publish is refreshed and the post goes on', async () => {
+    const { accountId } = await connectAccount(h, t, 'tiktok');
+    const id = await pendingPost(t, accountId, 'tiktok', videoFile(h.mediaDir, 1 * MB));
+    h.tiktok.expireAccessTokens();
+    const before = tokenCalls();
+    expect((await publish(h, t, id)).status).toBe('posted');
+    expect(tokenCalls()).toBe(before + 1);
+    expect((await status(accountId)).status).toBe('connected');
+  });
+
+  it('an Instagram token about to expire is refreshed with itself before the post', async () => {
+    const { accountId } = await connectAccount(h, t, 'instagram');
+    await t.pool.query(
+      `UPDATE platform_connections SET access_expires_at = now() + interval '2 minutes' WHERE account_id = $1`,
+      [accountId],
+    );
+    const refreshes = h.instagram.count('GET', '/refresh_access_token');
+    const id = await pendingPost(t, accountId, 'instagram', videoFile(h.mediaDir, 1 * MB));
+    expect((await publish(h, t, id)).status).toBe('posted');
+    expect(h.instagram.count('GET', '/refresh_access_token')).toBe(refreshes + 1);
+    const { rows } = await t.pool.query<{ expires: Date }>(
+      'SELECT access_expires_at AS expires FROM platform_connections WHERE account_id = $1',
+      [accountId],
+    );
+    expect(rows[0]!.expires.getTime()).toBeGreaterThan(Date.now() + 50 * 86_400_000);
+  });
+
+  it('a revoked refresh marks the connection reauth_needed once, and nothing retries it', async () => {
+    const { accountId } = await connectAccount(h, t, 'tiktok');
+    const sealedBefore = (await status(accountId)).access_token_enc;
+    h.tiktok.options.revokeRefresh = true;
+    try {
+      h.tiktok.expireAccessTokens();
+      const id = await pendingPost(t, accountId, 'tiktok', videoFile(h.mediaDir, 1 * MB));
+      const outcome = await publish(h, t, id);
+      expect(outcome).toMatchObject({ status: 'failed' });
+      expect((outcome as { reason: string }).reason).toMatch(/reconnect/);
+      const row = await status(accountId);
+      expect(row.status).toBe('reauth_needed');
+      // The failed refresh left the stored token as it was.
+      expect(Buffer.compare(row.access_token_enc, sealedBefore)).toBe(0);
+      // The refresh job skips it: no call, no second event, however often it runs.
+      const calls = tokenCalls();
+      await t.pool.query(`UPDATE platform_connections SET access_expires_at = now() WHERE account_id = $1`, [
+        accountId,
+      ]);
+      await refreshDueConnections(deps());
+      await refreshDueConnections(deps());
+      expect(tokenCalls()).toBe(calls);
+      expect(await eventsOf(t, 'connection_reauth_needed', accountId)).toHaveLength(1);
+      // And a later post for it fails at once, without calling TikTok.
+      const inits = h.tiktok.count('POST', '/v2/post/publish/creator_info/query/');
+      const next = await pendingPost(t, accountId, 'tiktok', videoFile(h.mediaDir, 1 * MB));
+      expect(await publish(h, t, next)).toMatchObject({ status: 'failed' });
+      expect(h.tiktok.count('POST', '/v2/post/publish/creator_info/query/')).toBe(inits);
+    } finally {
+      h.tiktok.options.revokeRefresh = false;
+    }
+  });
+
+  it('the refresh job refreshes tokens near expiry, and a 5xx is counted and tried again, never wiping the token', async () => {
+    const { accountId } = await connectAccount(h, t, 'tiktok');
+    await t.pool.query(
+      `UPDATE platform_connections SET access_expires_at = now() + interval '10 minutes' WHERE account_id = $1`,
+      [accountId],
+    );
+    const sealed = (await status(accountId)).access_token_enc;
+    h.tiktok.faults.serverErrors.set('/v2/oauth/token/', 100);
+    const failed = await refreshDueConnections(deps());
+    h.tiktok.faults.serverErrors.set('/v2/oauth/token/', 0);
+    expect(failed.failed).toBeGreaterThanOrEqual(1);
+    const after = await t.pool.query<{ status: string; refresh_failures: number; access_token_enc: Buffer }>(
+      'SELECT status, refresh_failures, access_token_enc FROM platform_connections WHERE account_id = $1',
+      [accountId],
+    );
+    expect(after.rows[0]).toMatchObject({ status: 'connected', refresh_failures: 1 });
+    expect(Buffer.compare(after.rows[0]!.access_token_enc, sealed)).toBe(0);
+    const ok = await refreshDueConnections(deps());
+    expect(ok.refreshed).toBeGreaterThanOrEqual(1);
+    const refreshed = await t.pool.query<{ refresh_failures: number; expires: Date }>(
+      'SELECT refresh_failures, access_expires_at AS expires FROM platform_connections WHERE account_id = $1',
+      [accountId],
+    );
+    expect(refreshed.rows[0]!.refresh_failures).toBe(0);
+    expect(refreshed.rows[0]!.expires.getTime()).toBeGreaterThan(Date.now() + 3_600_000);
+  });
+});
+
+describe('rate limits', () => {
+  it('keeps TikTok publish initialisations under 6 a minute per account: the 7th is deferred with no call', async () => {
+    const { accountId } = await connectAccount(h, t, 'tiktok');
+    for (let i = 0; i < 6; i++) {
+      const id = await pendingPost(t, accountId, 'tiktok', videoFile(h.mediaDir, 64 * 1024));
+      expect((await publish(h, t, id)).status).toBe('posted');
+    }
+    const inits = h.tiktok.count('POST', '/v2/post/publish/video/init/');
+    const seventh = await pendingPost(t, accountId, 'tiktok', videoFile(h.mediaDir, 64 * 1024));
+    await expect(publish(h, t, seventh)).rejects.toBeInstanceOf(RetryLater);
+    expect(h.tiktok.count('POST', '/v2/post/publish/video/init/')).toBe(inits);
+    expect(await distribution(t, seventh)).toMatchObject({ status: 'pending', attempts: 0 });
+    const [deferred] = await eventsOf(t, 'post_deferred', accountId);
+    expect(deferred!.context).toMatchObject({ platformCode: 'rate_limit_exceeded' });
+  });
+});
+
+describe('interrupted posts', () => {
+  it('a dropped connection mid-upload is retried from the bytes TikTok has, with one initialisation', async () => {
+    const { accountId, platformUserId } = await connectAccount(h, t, 'tiktok');
+    const id = await pendingPost(t, accountId, 'tiktok', videoFile(h.mediaDir, 16 * MB));
+    const inits = h.tiktok.count('POST', '/v2/post/publish/video/init/');
+    // Drop the second chunk's connection once: the first attempt fails as transient.
+    let dropped = 0;
+    h.tiktok.faults.dropWhen = (req) =>
+      req.method === 'PUT' &&
+      String(req.headers['content-range']).startsWith(`bytes ${5 * MB}-`) &&
+      dropped++ === 0;
+    try {
+      await expect(publish(h, t, id)).rejects.toBeInstanceOf(RetryLater);
+    } finally {
+      h.tiktok.faults.dropWhen = undefined;
+    }
+    expect(dropped).toBeGreaterThanOrEqual(1);
+    expect(await distribution(t, id)).toMatchObject({ status: 'pending' });
+    expect((await publish(h, t, id)).status).toBe('posted');
+    expect(h.tiktok.count('POST', '/v2/post/publish/video/init/')).toBe(inits + 1);
+    const mine = [...h.tiktok.publishes.values()].filter((p) => p.openId === platformUserId);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.status).toBe('PUBLISH_COMPLETE');
+  });
+
+  it('a worker stopped while TikTok processes resumes polling and never posts twice', async () => {
+    const { accountId, platformUserId } = await connectAccount(h, t, 'tiktok');
+    h.tiktok.options.processingMs = 3_000;
+    try {
+      const id = await pendingPost(t, accountId, 'tiktok', videoFile(h.mediaDir, 1 * MB));
+      const stop = new AbortController();
+      const first = publish(h, t, id, stop.signal);
+      await until(
+        'the post to be processing at TikTok',
+        async () => {
+          const { rows } = await t.pool.query<{ stage: string }>(
+            'SELECT stage FROM platform_publishes WHERE distribution_id = $1',
+            [id],
+          );
+          return rows[0]?.stage === 'processing' ? true : undefined;
+        },
+        { intervalMs: 20 },
+      );
+      stop.abort(new Error('the worker is stopping'));
+      await expect(first).rejects.toThrow();
+      expect(await distribution(t, id)).toMatchObject({ status: 'pending' });
+      h.tiktok.options.processingMs = 100;
+      expect((await publish(h, t, id)).status).toBe('posted');
+      expect([...h.tiktok.publishes.values()].filter((p) => p.openId === platformUserId)).toHaveLength(1);
+    } finally {
+      h.tiktok.options.processingMs = 200;
+    }
+  });
+
+  it('an Instagram worker stopped while the container processes resumes it: one container, one post', async () => {
+    const { accountId, platformUserId } = await connectAccount(h, t, 'instagram');
+    h.instagram.options.processingMs = 3_000;
+    try {
+      const id = await pendingPost(t, accountId, 'instagram', videoFile(h.mediaDir, 1 * MB));
+      const stop = new AbortController();
+      const first = publish(h, t, id, stop.signal);
+      await until(
+        'the container to be processing',
+        async () => {
+          const { rows } = await t.pool.query<{ stage: string }>(
+            'SELECT stage FROM platform_publishes WHERE distribution_id = $1',
+            [id],
+          );
+          return rows[0]?.stage === 'processing' ? true : undefined;
+        },
+        { intervalMs: 20 },
+      );
+      stop.abort(new Error('the worker is stopping'));
+      await expect(first).rejects.toThrow();
+      expect((await publish(h, t, id)).status).toBe('posted');
+      expect([...h.instagram.containers.values()].filter((c) => c.userId === platformUserId)).toHaveLength(1);
+      expect(h.instagram.published.filter((p) => p.userId === platformUserId)).toHaveLength(1);
+    } finally {
+      h.instagram.options.processingMs = 150;
+    }
+  });
+
+  it('a 5xx from TikTok is a retryable failure, not a lost post', async () => {
+    const { accountId } = await connectAccount(h, t, 'tiktok');
+    h.tiktok.faults.serverErrors.set('/v2/post/publish/creator_info/query/', 1);
+    const id = await pendingPost(t, accountId, 'tiktok', videoFile(h.mediaDir, 1 * MB));
+    await expect(publish(h, t, id)).rejects.toBeInstanceOf(RetryLater);
+    expect((await publish(h, t, id)).status).toBe('posted');
+  });
+});
