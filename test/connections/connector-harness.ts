@@ -145,7 +145,9 @@ export async function connectAccount(
     back = h.instagram.authorize(url, platformUserId);
   }
   const callback = new URL(back);
-  expect(`${callback.origin}${callback.pathname}`).toBe(`http://sovi.test:8080/oauth/callback/${platform}`);
+  expect(`${callback.origin}${callback.pathname}`).toBe(
+    `${h.api.config.connectors.publicUrl}/oauth/callback/${platform}`,
+  );
   const page = await h.api.app.inject({ method: 'GET', url: `${callback.pathname}${callback.search}` });
   expect(page.statusCode, page.body).toBe(200);
   expect(page.body).toContain('data-outcome="connected"');
