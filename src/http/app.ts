@@ -4,6 +4,7 @@
 //   /metrics                   Prometheus exposition (a token unless SOVI_METRICS_TOKEN_REQUIRED=false)
 //   /api/docs, /api/openapi.json   the API's description, public
 //   /api/v1/…                  the API: every route wants a token (see auth.ts); resources in routes/
+//   /mcp                       the MCP server for agents (src/mcp/mcp-http.ts; a bearer token)
 //   /, /assets/…               the dashboard (web.ts), built from web/
 import fastifyHelmet from '@fastify/helmet';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -31,6 +32,8 @@ import { apiResources } from './routes/index.ts';
 import { addStandardErrors } from './schemas.ts';
 import { MAX_REF_LENGTH } from './schemas.ts';
 import { webRoutes } from './web.ts';
+import { registerMcpRoute } from '../mcp/mcp-http.ts';
+import type { PlanResult } from '../warming/planner.ts';
 
 export interface AppDeps {
   db: Db;
@@ -43,6 +46,8 @@ export interface AppDeps {
   policies: Policies;
   /** Where content production is queued (the host's content worker); without it, produce and retry are 503. */
   contentSink?: PipelineJobSink;
+  /** Runs the host's warming planner now (the MCP tool run_planner); absent without a worker. */
+  planNow?: () => Promise<PlanResult>;
 }
 
 /** helmet's default policy, for the requests that came over HTTPS (directly or through a trusted proxy). */
@@ -126,6 +131,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     { prefix: '/api/v1' },
   );
+  registerMcpRoute(app, auth, {
+    db: deps.db,
+    vault: deps.vault,
+    config: deps.config,
+    policies: deps.policies,
+    logger: deps.logger,
+    contentSink: async () => deps.contentSink,
+    planNow: deps.planNow,
+  });
   await app.register(webRoutes);
   return app;
 }
