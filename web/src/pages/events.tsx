@@ -5,7 +5,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, post } from '../api.ts';
 import { Badge, Collapse, Empty, ErrorNote, Loading, MoreButton, Section } from '../components/ui.tsx';
-import { severities } from '../domain.ts';
+import { runbookFor, severities } from '../domain.ts';
 import { dateTime, label, timeAgo } from '../format.ts';
 import { useCan } from '../permissions.tsx';
 import { setQuery, useLocation } from '../router.ts';
@@ -118,6 +118,22 @@ const resolution = (e: SystemEvent) => {
   return typeof actor === 'string' ? `${e.resolvedBy ?? ''} (${actor})` : (e.resolvedBy ?? '');
 };
 
+/** What the event means and what usually fixes it: the runbook agents read too (src/events/runbooks.ts). */
+function RunbookNote({ eventType }: { eventType: string }) {
+  const book = runbookFor(eventType);
+  return (
+    <div class="runbook" aria-label="Runbook">
+      <p class="small">{book.meaning}</p>
+      <ol class="small">
+        {book.fixes.map((fix) => (
+          <li key={fix}>{fix}</li>
+        ))}
+      </ol>
+      <p class="muted small">Agent tools: {book.tools.join(', ')}</p>
+    </div>
+  );
+}
+
 function EventRow({
   event,
   onResolved,
@@ -153,6 +169,7 @@ function EventRow({
         </button>
       </div>
       <p class="event-message">{event.message}</p>
+      {open && <RunbookNote eventType={event.eventType} />}
       {open && <pre class="context">{JSON.stringify(event.context, null, 2)}</pre>}
       {event.resolved ? (
         <p class="muted small">
