@@ -127,6 +127,8 @@ const envSchema = z.object({
   SOVI_SCRIPT_WRITER: blankAsUnset(
     z.enum(['template', 'openai'], { error: 'expected template or openai' }).default('template'),
   ),
+  SOVI_AGENT: blankAsUnset(z.enum(['off', 'openai'], { error: 'expected off or openai' }).default('off')),
+  SOVI_AGENT_POLICY_FILE: blankAsUnset(z.string().optional()),
   SOVI_LLM_URL: blankAsUnset(z.url({ error: 'expected an http(s) URL' }).optional()),
   SOVI_LLM_MODEL: blankAsUnset(z.string().optional()),
   SOVI_LLM_API_KEY: blankAsUnset(z.string().optional()),
@@ -326,6 +328,12 @@ export interface Config {
     /** Distributions posted in this many days feed the hook scores. */
     readonly feedbackWindowDays: number;
   };
+  /** The event-triage agent (src/agent/): off, or an OpenAI-compatible chat endpoint (the SOVI_LLM_* ones). */
+  readonly agent: {
+    readonly kind: 'off' | 'openai';
+    /** A JSON file: per event type and severity act, propose or ignore, and the bounds (agent-settings.ts). */
+    readonly policyFile: string | undefined;
+  };
   /** The daily maintenance job: activity_log partitions and data retention. */
   readonly maintenance: MaintenanceSettings;
   /** Base backups and the WAL archive of the embedded PostgreSQL (src/backup). */
@@ -387,6 +395,16 @@ export function loadConfig(
         'snapshots of every hour that late',
       { field: 'SOVI_SNAPSHOT_RETENTION_DAYS' },
     );
+  }
+
+  if (e.SOVI_AGENT === 'openai') {
+    for (const name of ['SOVI_LLM_URL', 'SOVI_LLM_MODEL'] as const) {
+      if (e[name] === undefined) {
+        throw new SoviError('config', `SOVI_AGENT=openai needs ${name}: the chat endpoint the agent asks`, {
+          field: name,
+        });
+      }
+    }
   }
 
   let target: DatabaseTarget;
@@ -457,6 +475,11 @@ export function loadConfig(
       publisherOptions: e.SOVI_PUBLISHER_OPTIONS ?? {},
       postLateSeconds: e.SOVI_POST_LATE_SECONDS,
       stubMedia: e.SOVI_STUB_MEDIA,
+    },
+    agent: {
+      kind: e.SOVI_AGENT,
+      policyFile:
+        e.SOVI_AGENT_POLICY_FILE === undefined ? undefined : path.resolve(cwd, e.SOVI_AGENT_POLICY_FILE),
     },
     metrics: {
       futureToleranceSeconds: e.SOVI_METRICS_FUTURE_TOLERANCE_SECONDS,

@@ -121,6 +121,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     config: deps.config,
     policies: deps.policies,
     contentSink: deps.contentSink,
+    planNow: deps.planNow,
   };
   await app.register(
     async (api) => {
