@@ -11,7 +11,7 @@ import { useCan } from '../permissions.tsx';
 import { setQuery, useLocation } from '../router.ts';
 import { FilterSelect } from '../components/filter-select.tsx';
 import { severityTone } from '../tones.ts';
-import type { SystemEvent } from '../types.ts';
+import type { Ok, SystemEvent } from '../types.ts';
 import { useData, usePaged } from '../use-data.ts';
 
 function EventLinks({ event }: { event: SystemEvent }) {
@@ -134,6 +134,74 @@ function RunbookNote({ eventType }: { eventType: string }) {
   );
 }
 
+type Triage = Ok<'/events/{id}/triage'>['triage'][number];
+
+/** A proposal waiting for a decision: accept (its actions run as you, then the event is resolved) or reject. */
+function ProposalDecision({ triage, onDecided }: { triage: Triage; onDecided: () => void }) {
+  const [error, setError] = useState<Error | undefined>();
+  const [busy, setBusy] = useState(false);
+  const decide = (verdict: 'accept' | 'reject') => {
+    setBusy(true);
+    const path = verdict === 'accept' ? '/events/proposals/{id}/accept' : '/events/proposals/{id}/reject';
+    post(path, {}, { id: triage.id }).then(onDecided, (err: unknown) => {
+      setError(err as Error);
+      setBusy(false);
+    });
+  };
+  return (
+    <div class="inline-form" aria-label={`Proposal ${triage.id}`}>
+      <button type="button" disabled={busy} onClick={() => decide('accept')}>
+        Accept proposal
+      </button>
+      <button type="button" class="link" disabled={busy} onClick={() => decide('reject')}>
+        Reject
+      </button>
+      <ErrorNote error={error} />
+    </div>
+  );
+}
+
+/** The triage agent's work on the event: its summary, each tool call, and what it proposes. */
+function AgentTriage({ event, onResolved }: { event: SystemEvent; onResolved?: (e: SystemEvent) => void }) {
+  const canDecide = useCan('events.resolve');
+  const { data, reload } = useData(() => get('/events/{id}/triage', { id: event.id }), [event.id]);
+  const attempts = data?.triage ?? [];
+  if (attempts.length === 0) return null;
+  const decided = () => {
+    reload();
+    if (onResolved) void get('/events/{id}', { id: event.id }).then(onResolved);
+  };
+  return (
+    <div class="agent-triage" aria-label="Agent triage">
+      {attempts.map((triage) => (
+        <div key={triage.id} class="small">
+          <p>
+            <strong>{triage.agent}</strong> · {triage.mode === 'act' ? 'acted' : 'proposed'} ·{' '}
+            <span class="muted">{triage.status}</span>
+            {triage.decidedBy ? ` by ${triage.decidedBy}` : ''}
+          </p>
+          {triage.summary && <p class="agent-summary">{triage.summary}</p>}
+          {triage.toolCalls.length > 0 && (
+            <ol class="agent-calls">
+              {triage.toolCalls.map((call, i) => (
+                <li key={i}>
+                  <code>
+                    {call.name}({JSON.stringify(call.arguments)})
+                  </code>{' '}
+                  <span class="muted">{call.ok ? 'ok' : call.result.slice(0, 200)}</span>
+                </li>
+              ))}
+            </ol>
+          )}
+          {triage.status === 'proposed' && canDecide && (
+            <ProposalDecision triage={triage} onDecided={decided} />
+          )}
+        </div>
+      ))}
+    </div>
+  );
+}
+
 function EventRow({
   event,
   onResolved,
@@ -170,6 +238,7 @@ function EventRow({
       </div>
       <p class="event-message">{event.message}</p>
       {open && <RunbookNote eventType={event.eventType} />}
+      {open && <AgentTriage event={event} onResolved={onResolved} />}
       {open && <pre class="context">{JSON.stringify(event.context, null, 2)}</pre>}
       {event.resolved ? (
         <p class="muted small">
