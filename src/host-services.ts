@@ -131,6 +131,8 @@ export async function startHostServices(
     });
     const warming = worker;
     const agent = startAgent(config, database, logger, { policies, content, warming });
+    // Following the log before the server says it is up: no event recorded after that is missed.
+    await agent?.ready;
     return {
       host,
       monitor,
