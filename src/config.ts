@@ -331,7 +331,7 @@ export interface Config {
   /** The event-triage agent (src/agent/): off, or an OpenAI-compatible chat endpoint (the SOVI_LLM_* ones). */
   readonly agent: {
     readonly kind: 'off' | 'openai';
-    /** A JSON file: per event type and severity act, propose or ignore, and the bounds (agent-settings.ts). */
+    /** A JSON or YAML file: per event type and severity act, propose or ignore, and the bounds (agent-settings.ts). */
     readonly policyFile: string | undefined;
   };
   /** The daily maintenance job: activity_log partitions and data retention. */

@@ -41,7 +41,7 @@ export const defaultAgentPolicy: AgentPolicy = agentPolicySchema.parse({});
 export function loadAgentPolicy(file: string | undefined): AgentPolicy {
   return file === undefined
     ? defaultAgentPolicy
-    : readPolicyFile(agentPolicySchema, file, 'SOVI_AGENT_POLICY_FILE');
+    : readPolicyFile(agentPolicySchema, file, 'SOVI_AGENT_POLICY_FILE', { yaml: true });
 }
 
 /** What the policy says for an event: the first matching rule's mode, else the default. */

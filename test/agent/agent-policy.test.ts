@@ -8,9 +8,9 @@ import { loadConfig } from '../../src/config.ts';
 import { SoviError } from '../../src/errors.ts';
 import { defaultAgentPolicy, loadAgentPolicy, modeFor } from '../../src/settings/agent-settings.ts';
 
-const file = (content: string) => {
+const file = (content: string, name = 'policy.json') => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sovi-agent-'));
-  const name = path.join(dir, 'policy.json');
+  name = path.join(dir, name);
   fs.writeFileSync(name, content);
   return name;
 };
@@ -53,6 +53,27 @@ describe('the triage agent settings', () => {
     expect(mode('battery_low', 'device', 'warning')).toBe('act');
     expect(mode('battery_low', 'device', 'critical')).toBe('propose');
     expect(mode('post_failed', 'scheduler', 'error')).toBe('ignore');
+  });
+
+  it('reads YAML from a .yaml or .yml file', () => {
+    const yaml = [
+      'default: ignore',
+      'rules:',
+      '  - type: battery_low',
+      '    mode: act',
+      'maxToolCalls: 4',
+      '',
+    ].join('\n');
+    for (const name of ['agent.yaml', 'agent.yml']) {
+      const policy = loadAgentPolicy(file(yaml, name));
+      expect(policy).toMatchObject({
+        default: 'ignore',
+        maxToolCalls: 4,
+        rules: [{ type: 'battery_low', mode: 'act' }],
+      });
+    }
+    expect(() => loadAgentPolicy(file('rules: [mode: fix', 'agent.yaml'))).toThrow(/cannot read .* as YAML/);
+    expect(() => loadAgentPolicy(file('rules:\n  - mode: fix\n', 'agent.yml'))).toThrow(/rules\.0\.mode/);
   });
 
   it('names every mistake in the file', () => {
