@@ -28,9 +28,9 @@ const LAYERING = {
   infrastructure: ['db', 'settings'],
   // Edges and wiring: HTTP, CLI, queued jobs, the demo seeder and the process entry points. They call
   // services and format results.
-  edges: ['http', 'cli', 'jobs', 'demo', 'main-job.ts', 'host-services.ts', 'policies.ts'],
+  edges: ['http', 'cli', 'jobs', 'demo', 'mcp', 'agent', 'main-job.ts', 'host-services.ts', 'policies.ts'],
   // Edges that build no SQL either.
-  sqlFree: ['http/routes', 'cli'],
+  sqlFree: ['http/routes', 'cli', 'mcp', 'agent'],
 };
 
 const see = ' (see ARCHITECTURE.md)';

@@ -144,6 +144,8 @@ const envSchema = z.object({
   SOVI_SCRIPT_WRITER: blankAsUnset(
     z.enum(['template', 'openai'], { error: 'expected template or openai' }).default('template'),
   ),
+  SOVI_AGENT: blankAsUnset(z.enum(['off', 'openai'], { error: 'expected off or openai' }).default('off')),
+  SOVI_AGENT_POLICY_FILE: blankAsUnset(z.string().optional()),
   SOVI_LLM_URL: blankAsUnset(z.url({ error: 'expected an http(s) URL' }).optional()),
   SOVI_LLM_MODEL: blankAsUnset(z.string().optional()),
   SOVI_LLM_API_KEY: blankAsUnset(z.string().optional()),
@@ -391,6 +393,12 @@ export interface Config {
   readonly media: MediaSettings;
   /** The official platform connectors: app credentials, API URLs, the public URL, publishers per platform. */
   readonly connectors: ConnectorSettings;
+  /** The event-triage agent (src/agent/): off, or an OpenAI-compatible chat endpoint (the SOVI_LLM_* ones). */
+  readonly agent: {
+    readonly kind: 'off' | 'openai';
+    /** A JSON or YAML file: per event type and severity act, propose or ignore, and the bounds (agent-settings.ts). */
+    readonly policyFile: string | undefined;
+  };
   /** The daily maintenance job: activity_log partitions and data retention. */
   readonly maintenance: MaintenanceSettings;
   /** Base backups and the WAL archive of the embedded PostgreSQL (src/backup). */
@@ -452,6 +460,16 @@ export function loadConfig(
         'snapshots of every hour that late',
       { field: 'SOVI_SNAPSHOT_RETENTION_DAYS' },
     );
+  }
+
+  if (e.SOVI_AGENT === 'openai') {
+    for (const name of ['SOVI_LLM_URL', 'SOVI_LLM_MODEL'] as const) {
+      if (e[name] === undefined) {
+        throw new SoviError('config', `SOVI_AGENT=openai needs ${name}: the chat endpoint the agent asks`, {
+          field: name,
+        });
+      }
+    }
   }
 
   let target: DatabaseTarget;
@@ -524,6 +542,11 @@ export function loadConfig(
       stubMedia: e.SOVI_STUB_MEDIA,
     },
     connectors: connectorSettings(e, cwd),
+    agent: {
+      kind: e.SOVI_AGENT,
+      policyFile:
+        e.SOVI_AGENT_POLICY_FILE === undefined ? undefined : path.resolve(cwd, e.SOVI_AGENT_POLICY_FILE),
+    },
     metrics: {
       futureToleranceSeconds: e.SOVI_METRICS_FUTURE_TOLERANCE_SECONDS,
       onBadRows: e.SOVI_METRICS_ON_BAD_ROWS,

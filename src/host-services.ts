@@ -21,6 +21,46 @@ import { startWarmingWorker, type WarmingWorker } from './jobs/warming-worker.ts
 import type { Logger } from './logger.ts';
 import type { Policies } from './policies.ts';
 import { createVault } from './vault/vault.ts';
+import { startTriageAgent, type TriageAgent } from './agent/triage-agent.ts';
+import { createEventNotifier } from './events/event-notifier.ts';
+import { loadAgentPolicy } from './settings/agent-settings.ts';
+
+/** The triage agent when SOVI_AGENT=openai, with the same tools the MCP server offers, in-process. */
+function startAgent(
+  config: Config,
+  database: Database,
+  logger: Logger,
+  parts: { policies: Policies; content: ContentWorker; warming: WarmingWorker },
+): (TriageAgent & { stop(): Promise<void> }) | undefined {
+  if (config.agent.kind === 'off') return undefined;
+  const llm = config.content.scriptWriter;
+  // Checked by loadConfig: SOVI_AGENT=openai needs both.
+  if (llm.url === undefined || llm.model === undefined) return undefined;
+  const policy = loadAgentPolicy(config.agent.policyFile);
+  const notifier = createEventNotifier(database.pool, logger);
+  const agent = startTriageAgent({
+    deps: {
+      db: database.db,
+      vault: createVault(config.vault),
+      config,
+      policies: parts.policies,
+      logger,
+      contentSink: async () => parts.content.sink,
+      planNow: () => parts.warming.planNow(),
+    },
+    policy,
+    chat: { url: llm.url, model: llm.model, apiKey: llm.apiKey, timeoutMs: llm.timeoutMs },
+    subscribe: notifier.subscribe,
+  });
+  return {
+    ready: agent.ready,
+    stats: () => agent.stats(),
+    stop: async () => {
+      await agent.stop();
+      await notifier.close();
+    },
+  };
+}
 
 export interface HostServices {
   readonly host: string;
@@ -33,6 +73,8 @@ export interface HostServices {
   readonly notifications: NotificationsWorker;
   /** The platform connections' token refresh. */
   readonly connections: ConnectionsWorker;
+  /** The event-triage agent (SOVI_AGENT=openai); undefined when off. */
+  readonly agent: TriageAgent | undefined;
   /** The scheduled base backups; undefined on an external server. */
   readonly backup: BackupWorker | undefined;
   stop(): Promise<void>;
@@ -111,6 +153,9 @@ export async function startHostServices(
       heartbeatSeconds,
     });
     const warming = worker;
+    const agent = startAgent(config, database, logger, { policies, content, warming });
+    // Following the log before the server says it is up: no event recorded after that is missed.
+    await agent?.ready;
     return {
       host,
       monitor,
@@ -122,8 +167,10 @@ export async function startHostServices(
       notifications,
       connections,
       backup,
+      agent,
       stop: async () => {
         await connections.stop();
+        await agent?.stop();
         // Content and sessions first (interrupted jobs are retried elsewhere), the engine with the warming
         // worker, then the monitor's round.
         await notifications.stop();

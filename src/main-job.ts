@@ -68,6 +68,7 @@ export async function startSovi(
       config,
       policies,
       contentSink: services?.content.sink,
+      planNow: background ? () => background.worker.planNow() : undefined,
     });
     const url = await listen(app, config.http);
     logger.info({ url }, 'sovi is up');

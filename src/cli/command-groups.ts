@@ -130,4 +130,10 @@ export const groups: readonly CommandGroup[] = [
       "run this host's warming worker, device health monitor and content worker (what `sovi up` runs beside the server)",
     load: () => import('./worker-command.ts').then((m) => m.registerWorkerCommand),
   },
+  {
+    name: 'mcp',
+    description:
+      'serve the Model Context Protocol on stdin/stdout, for desktop agent clients (see README, Agents)',
+    load: () => import('./mcp-command.ts').then((m) => m.registerMcpCommand),
+  },
 ];

@@ -7,6 +7,8 @@ export const commandActions: Readonly<Record<string, Action>> = {
   up: 'system.manage',
   migrate: 'system.manage',
   worker: 'system.manage',
+  // Each tool then needs its own action's role (src/mcp/tool-kit.ts).
+  mcp: 'read',
   'db status': 'read',
   'db stop': 'system.manage',
   'db backup': 'system.manage',

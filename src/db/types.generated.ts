@@ -75,6 +75,22 @@ export interface ActivityLog {
   timestamp: Generated<Timestamp>;
 }
 
+export interface AgentTriage {
+  agent: string;
+  created_at: Generated<Timestamp>;
+  decided_at: Timestamp | null;
+  decided_by: string | null;
+  decision_note: string | null;
+  event_id: number;
+  fingerprint: string;
+  id: Generated<number>;
+  mode: string;
+  proposed_actions: Generated<Json>;
+  status: string;
+  summary: Generated<string>;
+  tool_calls: Generated<Json>;
+}
+
 export interface ApiTokens {
   created_at: Generated<Timestamp>;
   expires_at: Timestamp | null;
@@ -550,6 +566,7 @@ export interface DB {
   account_health_daily: AccountHealthDaily;
   accounts: Accounts;
   activity_log: ActivityLog;
+  agent_triage: AgentTriage;
   api_tokens: ApiTokens;
   audit_log: AuditLog;
   auth_failures: AuthFailures;

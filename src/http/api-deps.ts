@@ -7,6 +7,7 @@ import type { Db } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
 import type { Policies } from '../policies.ts';
 import type { Vault } from '../vault/vault.ts';
+import type { PlanResult } from '../warming/planner.ts';
 import type { Auth } from './auth.ts';
 import type { LiveStreams } from './live-streams.ts';
 
@@ -26,4 +27,6 @@ export interface ApiDeps {
   policies: Policies;
   /** Where content production is queued (pipelineJobSink); without it, produce and retry answer 503. */
   contentSink?: PipelineJobSink;
+  /** Runs the host's warming planner now (an accepted agent proposal may); absent without a worker. */
+  planNow?: () => Promise<PlanResult>;
 }

@@ -6,6 +6,7 @@
 //   /media/<key>?expires&signature   rendered media behind a signed URL, public (media-routes.ts)
 //   /api/v1/…                  the API: every route wants a token (see auth.ts); resources in routes/
 //   /oauth/callback/:platform  where a platform sends a person back after authorizing sovi, public
+//   /mcp                       the MCP server for agents (src/mcp/mcp-http.ts; a bearer token)
 //   /, /assets/…               the dashboard (web.ts), built from web/
 import fastifyHelmet from '@fastify/helmet';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -38,6 +39,8 @@ import { addStandardErrors } from './schemas.ts';
 import { MAX_REF_LENGTH } from './schemas.ts';
 import { webRoutes } from './web.ts';
 import { oauthCallbackRoutes } from './oauth-callback.ts';
+import { registerMcpRoute } from '../mcp/mcp-http.ts';
+import type { PlanResult } from '../warming/planner.ts';
 
 export interface AppDeps {
   db: Db;
@@ -52,6 +55,8 @@ export interface AppDeps {
   contentSink?: PipelineJobSink;
   /** The media store and URL signing key (default: from config.media and the vault keys). */
   media?: { store: MediaStore; signing: MediaSigning | undefined };
+  /** Runs the host's warming planner now (the MCP tool run_planner); absent without a worker. */
+  planNow?: () => Promise<PlanResult>;
 }
 
 /** helmet's default policy, for the requests that came over HTTPS (directly or through a trusted proxy). */
@@ -134,6 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     config: deps.config,
     policies: deps.policies,
     contentSink: deps.contentSink,
+    planNow: deps.planNow,
   };
   await app.register(
     async (api) => {
@@ -149,6 +155,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     vault: deps.vault,
     settings: deps.config.connectors,
     logger: deps.logger,
+  });
+  registerMcpRoute(app, auth, {
+    db: deps.db,
+    vault: deps.vault,
+    config: deps.config,
+    policies: deps.policies,
+    logger: deps.logger,
+    contentSink: async () => deps.contentSink,
+    planNow: deps.planNow,
   });
   await app.register(webRoutes);
   return app;

@@ -3,6 +3,7 @@
 // what was wrong, the same way everywhere.
 import fs from 'node:fs';
 import type { z } from 'zod';
+import { parse as parseYaml } from 'yaml';
 import { SoviError } from '../errors.ts';
 
 /** A JSON object of options from `variable` (e.g. SOVI_PUBLISHER_OPTIONS); the first problem is named. */
@@ -17,15 +18,27 @@ export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, var
   );
 }
 
-/** A policy file named by `variable`: JSON overrides, every problem named by its path. */
-export function readPolicyFile<S extends z.ZodType>(schema: S, file: string, variable: string): z.output<S> {
+/**
+ * A policy file named by `variable`: JSON overrides, every problem named by its path. With `yaml` allowed, a
+ * file named *.yaml or *.yml is read as YAML (the same document, in the other notation).
+ */
+export function readPolicyFile<S extends z.ZodType>(
+  schema: S,
+  file: string,
+  variable: string,
+  options: { yaml?: boolean } = {},
+): z.output<S> {
+  const asYaml = options.yaml === true && /\.ya?ml$/i.test(file);
   let raw: unknown;
   try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const text = fs.readFileSync(file, 'utf8');
+    raw = asYaml ? parseYaml(text) : JSON.parse(text);
   } catch (err) {
-    throw new SoviError('config', `${variable}: cannot read ${file} as JSON (${(err as Error).message})`, {
-      field: variable,
-    });
+    throw new SoviError(
+      'config',
+      `${variable}: cannot read ${file} as ${asYaml ? 'YAML' : 'JSON'} (${(err as Error).message})`,
+      { field: variable },
+    );
   }
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;

@@ -1,7 +1,10 @@
 // Plaintext canaries through the API: secrets given to it are sealed and never come back in a response
 // body (reveal, the audited exception, aside) nor reach the server's log, even at debug level, even when a
 // request that carries them is refused. (The test database is scanned for them when this file ends.)
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordEvent } from '../../src/events/events-service.ts';
 import { canary, canaryTotpSecret, findCanaries } from '../helpers/canary.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { bearer, startTestApp, type TestApp } from './helpers.ts';
@@ -138,6 +141,51 @@ describe('plaintext canaries through the API', () => {
     expect(findCanaries(reveal.body).length).toBeGreaterThan(0);
 
     expect(api.log()).toContain('/reveal'); // The log (at debug level) saw every request.
+    expect(findCanaries(api.log())).toEqual([]);
+  });
+
+  it('never leave it through an agent tool (MCP over HTTP): every read tool, on accounts with secrets', async () => {
+    const created = await api.call('POST', '/api/v1/accounts', {
+      platform: 'tiktok',
+      username: 'canary_mcp',
+      device: 'canary-phone',
+      secrets: secrets(),
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const id = created.json().id as string;
+    const base = new URL(await api.app.listen({ host: '127.0.0.1', port: 0 }));
+    const client = new Client({ name: 'canary-agent', version: '1.0.0' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL('/mcp', base), {
+        requestInit: { headers: bearer(api.admin.secret) },
+      }),
+    );
+    const { id: eventId } = await recordEvent(t.db, {
+      category: 'account',
+      severity: 'warning',
+      eventType: 'challenge',
+      message: 'a challenge on canary_mcp',
+      accountId: id,
+    });
+    const answers: string[] = [];
+    for (const [name, args] of [
+      ['get_account', { account: id }],
+      ['get_account', { account: 'tiktok:canary_mcp' }],
+      ['list_events', { account: id, includeResolved: true, limit: 200 }],
+      ['get_event', { id: eventId }],
+      ['get_device', { device: 'canary-phone' }],
+      ['fleet_health', {}],
+      ['schedule_status', { next: 100 }],
+      ['list_distributions', { account: id }],
+    ] as const) {
+      const result = await client.callTool({ name, arguments: args });
+      const text = (result.content as { text: string }[]).map((c) => c.text).join('\n');
+      expect(result.isError, `${name}: ${text}`).not.toBe(true);
+      answers.push(text);
+    }
+    await client.close();
+    expect(answers.join('\n')).toContain('canary_mcp');
+    expect(findCanaries(answers.join('\n'))).toEqual([]);
     expect(findCanaries(api.log())).toEqual([]);
   });
 });

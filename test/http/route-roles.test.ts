@@ -61,6 +61,15 @@ const device = async () => String((await factories.device(t.pool)).name);
 const content = async (values: Record<string, unknown> = {}) =>
   String((await factories.content(t.pool, { niche_id: (await niche()).id, ...values })).id);
 const event = async () => Number((await factories.event(t.pool, { severity: 'error' })).id);
+/** A proposal of the triage agent waiting for a decision (nothing to run: accepting resolves its event). */
+const proposal = async () => {
+  const { rows } = await t.pool.query<{ id: number }>(
+    `INSERT INTO agent_triage (event_id, fingerprint, agent, mode, status, summary)
+     VALUES ($1, 'walk', 'llm_agent:triage (sovi)', 'propose', 'proposed', 'nothing to run') RETURNING id`,
+    [await event()],
+  );
+  return rows[0]!.id;
+};
 const trend = async () => {
   const { rows } = await t.pool.query<{ id: string }>(
     `INSERT INTO trending_topics (topic, source, niche_id) VALUES ($1, 'manual', $2) RETURNING id`,
@@ -303,6 +312,14 @@ const samples: Record<string, (role: Role) => Promise<Sample>> = {
     url: `/api/v1/content/${await content({ production_status: 'complete', archived_at: new Date() })}/restore`,
   }),
   'GET /api/v1/events/types': async () => ({ url: '/api/v1/events/types' }),
+  'GET /api/v1/events/{id}/triage': async () => ({ url: `/api/v1/events/${await event()}/triage` }),
+  'POST /api/v1/events/proposals/{id}/accept': async () => ({
+    url: `/api/v1/events/proposals/${await proposal()}/accept`,
+    body: { note: 'walked' },
+  }),
+  'POST /api/v1/events/proposals/{id}/reject': async () => ({
+    url: `/api/v1/events/proposals/${await proposal()}/reject`,
+  }),
   'POST /api/v1/events/resolve': async () => ({
     url: '/api/v1/events/resolve',
     body: { ids: [await event(), await event()], by: 'human', note: 'walked in bulk' },

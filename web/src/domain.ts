@@ -7,3 +7,4 @@ export { deviceStatuses, type DeviceStatus } from '../../src/devices/device-mode
 export { productionStatuses, type ProductionStatus } from '../../src/content/content-model.ts';
 export { severities, type Severity } from '../../src/events/event-model.ts';
 export { can, roles, actionRoles, type Action, type Role } from '../../src/auth/roles.ts';
+export { runbookFor, type Runbook } from '../../src/events/runbooks.ts';

@@ -13,6 +13,7 @@ import { platforms } from '../../platforms.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { actorOf, scopeOf } from '../auth.ts';
 import { readErrors, refParam, writeErrors } from '../schemas.ts';
+import { op } from '../operation.ts';
 
 const noBody = z.strictObject({}).nullish();
 
@@ -51,28 +52,25 @@ export const connectionsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, dep
 
   app.post(
     '/accounts/:id/connect',
-    {
-      config: { action: 'accounts.write' },
-      schema: {
-        tags: ['connections'],
-        summary: "Start connecting an account to its platform's official API: open the URL it answers",
-        params: z.strictObject({ id: refParam.describe('account id, platform:username or username') }),
-        body: noBody,
-        response: {
-          201: z.object({
-            accountId: z.uuid(),
-            username: z.string(),
-            platform: z.enum(platforms),
-            url: z
-              .string()
-              .describe("the platform's authorization page; the person who owns the account opens it"),
-            connectId: z.string().describe('GET /connections/requests/{connectId} tells how it stands'),
-            expiresAt: z.date(),
-          }),
-          ...writeErrors(),
-        },
+    op('connections', {
+      action: 'accounts.write',
+      summary: "Start connecting an account to its platform's official API: open the URL it answers",
+      params: z.strictObject({ id: refParam.describe('account id, platform:username or username') }),
+      body: noBody,
+      response: {
+        201: z.object({
+          accountId: z.uuid(),
+          username: z.string(),
+          platform: z.enum(platforms),
+          url: z
+            .string()
+            .describe("the platform's authorization page; the person who owns the account opens it"),
+          connectId: z.string().describe('GET /connections/requests/{connectId} tells how it stands'),
+          expiresAt: z.date(),
+        }),
+        ...writeErrors(),
       },
-    },
+    }),
     async (request, reply) => {
       const started = await startConnect(
         { ...connectionDeps, scope: scopeOf(request) },
@@ -85,38 +83,31 @@ export const connectionsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, dep
 
   app.get(
     '/connections/requests/:connectId',
-    {
-      schema: {
-        tags: ['connections'],
-        summary: 'How a connect request you started stands: pending, connected, failed or expired',
-        params: z.strictObject({ connectId: z.string().max(64) }),
-        response: {
-          200: z.object({
-            status: z.enum(['pending', 'connected', 'failed', 'expired']),
-            message: z.string().optional(),
-            expiresAt: z.date().optional(),
-          }),
-          ...readErrors(),
-        },
+    op('connections', {
+      summary: 'How a connect request you started stands: pending, connected, failed or expired',
+      params: z.strictObject({ connectId: z.string().max(64) }),
+      response: {
+        200: z.object({
+          status: z.enum(['pending', 'connected', 'failed', 'expired']),
+          message: z.string().optional(),
+          expiresAt: z.date().optional(),
+        }),
+        ...readErrors(),
       },
-    },
+    }),
     async (request) => connectOutcome(deps.db, request.params.connectId, who(request)),
   );
 
   app.get(
     '/connections',
-    {
-      schema: {
-        tags: ['connections'],
-        summary:
-          'Connections to the official APIs: platform, scopes, expiry, last refresh, last call, status',
-        querystring: z.strictObject({
-          platform: z.enum(platforms).optional(),
-          status: z.enum(connectionStatuses).optional(),
-        }),
-        response: { 200: z.object({ connections: z.array(connection) }), ...readErrors() },
-      },
-    },
+    op('connections', {
+      summary: 'Connections to the official APIs: platform, scopes, expiry, last refresh, last call, status',
+      querystring: z.strictObject({
+        platform: z.enum(platforms).optional(),
+        status: z.enum(connectionStatuses).optional(),
+      }),
+      response: { 200: z.object({ connections: z.array(connection) }), ...readErrors() },
+    }),
     async (request) => ({
       connections: await listConnections(deps.db, { ...request.query, scope: scopeOf(request) }),
     }),

@@ -20,6 +20,7 @@ import { sessionRoutes } from './session.ts';
 import { settingsRoutes } from './settings.ts';
 import { tokensRoutes } from './tokens.ts';
 import { trendsRoutes } from './trends.ts';
+import { triageRoutes } from './triage.ts';
 import { usersRoutes } from './users.ts';
 import { warmingRoutes } from './warming.ts';
 import { warmingStreamRoutes } from './warming-stream.ts';
@@ -32,6 +33,7 @@ export const apiResources: readonly FastifyPluginAsyncZod<ApiDeps>[] = [
   devicesRoutes,
   accountsRoutes,
   eventsRoutes,
+  triageRoutes,
   warmingRoutes,
   hooksRoutes,
   // Before contentRoutes: GET /content/review is a path of its own, not a content id.

@@ -5,13 +5,13 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, post } from '../api.ts';
 import { Badge, Collapse, Empty, ErrorNote, Loading, MoreButton, Section } from '../components/ui.tsx';
-import { severities } from '../domain.ts';
+import { runbookFor, severities } from '../domain.ts';
 import { dateTime, label, timeAgo } from '../format.ts';
 import { useCan } from '../permissions.tsx';
 import { setQuery, useLocation } from '../router.ts';
 import { FilterSelect } from '../components/filter-select.tsx';
 import { severityTone } from '../tones.ts';
-import type { SystemEvent } from '../types.ts';
+import type { Ok, SystemEvent } from '../types.ts';
 import { useData, usePaged } from '../use-data.ts';
 
 function EventLinks({ event }: { event: SystemEvent }) {
@@ -118,6 +118,90 @@ const resolution = (e: SystemEvent) => {
   return typeof actor === 'string' ? `${e.resolvedBy ?? ''} (${actor})` : (e.resolvedBy ?? '');
 };
 
+/** What the event means and what usually fixes it: the runbook agents read too (src/events/runbooks.ts). */
+function RunbookNote({ eventType }: { eventType: string }) {
+  const book = runbookFor(eventType);
+  return (
+    <div class="runbook" aria-label="Runbook">
+      <p class="small">{book.meaning}</p>
+      <ol class="small">
+        {book.fixes.map((fix) => (
+          <li key={fix}>{fix}</li>
+        ))}
+      </ol>
+      <p class="muted small">Agent tools: {book.tools.join(', ')}</p>
+    </div>
+  );
+}
+
+type Triage = Ok<'/events/{id}/triage'>['triage'][number];
+
+/** A proposal waiting for a decision: accept (its actions run as you, then the event is resolved) or reject. */
+function ProposalDecision({ triage, onDecided }: { triage: Triage; onDecided: () => void }) {
+  const [error, setError] = useState<Error | undefined>();
+  const [busy, setBusy] = useState(false);
+  const decide = (verdict: 'accept' | 'reject') => {
+    setBusy(true);
+    const path = verdict === 'accept' ? '/events/proposals/{id}/accept' : '/events/proposals/{id}/reject';
+    post(path, {}, { id: triage.id }).then(onDecided, (err: unknown) => {
+      setError(err as Error);
+      setBusy(false);
+    });
+  };
+  return (
+    <div class="inline-form" aria-label={`Proposal ${triage.id}`}>
+      <button type="button" disabled={busy} onClick={() => decide('accept')}>
+        Accept proposal
+      </button>
+      <button type="button" class="link" disabled={busy} onClick={() => decide('reject')}>
+        Reject
+      </button>
+      <ErrorNote error={error} />
+    </div>
+  );
+}
+
+/** The triage agent's work on the event: its summary, each tool call, and what it proposes. */
+function AgentTriage({ event, onResolved }: { event: SystemEvent; onResolved?: (e: SystemEvent) => void }) {
+  const canDecide = useCan('events.resolve');
+  const { data, reload } = useData(() => get('/events/{id}/triage', { id: event.id }), [event.id]);
+  const attempts = data?.triage ?? [];
+  if (attempts.length === 0) return null;
+  const decided = () => {
+    reload();
+    if (onResolved) void get('/events/{id}', { id: event.id }).then(onResolved);
+  };
+  return (
+    <div class="agent-triage" aria-label="Agent triage">
+      {attempts.map((triage) => (
+        <div key={triage.id} class="small">
+          <p>
+            <strong>{triage.agent}</strong> · {triage.mode === 'act' ? 'acted' : 'proposed'} ·{' '}
+            <span class="muted">{triage.status}</span>
+            {triage.decidedBy ? ` by ${triage.decidedBy}` : ''}
+          </p>
+          {triage.summary && <p class="agent-summary">{triage.summary}</p>}
+          {triage.toolCalls.length > 0 && (
+            <ol class="agent-calls">
+              {triage.toolCalls.map((call, i) => (
+                <li key={i}>
+                  <code>
+                    {call.name}({JSON.stringify(call.arguments)})
+                  </code>{' '}
+                  <span class="muted">{call.ok ? 'ok' : call.result.slice(0, 200)}</span>
+                </li>
+              ))}
+            </ol>
+          )}
+          {triage.status === 'proposed' && canDecide && (
+            <ProposalDecision triage={triage} onDecided={decided} />
+          )}
+        </div>
+      ))}
+    </div>
+  );
+}
+
 function EventRow({
   event,
   onResolved,
@@ -153,6 +237,8 @@ function EventRow({
         </button>
       </div>
       <p class="event-message">{event.message}</p>
+      {open && <RunbookNote eventType={event.eventType} />}
+      {open && <AgentTriage event={event} onResolved={onResolved} />}
       {open && <pre class="context">{JSON.stringify(event.context, null, 2)}</pre>}
       {event.resolved ? (
         <p class="muted small">

@@ -1,0 +1,100 @@
+// The triage agent's work on an event (its reasoning summary and each tool call), and a person's one-click
+// decision on what it proposed: accept (the actions run as that person, then the event is resolved) or
+// reject.
+import { z } from 'zod';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { FastifyRequest } from 'fastify';
+import { acceptProposal, rejectProposal } from '../../agent/proposals.ts';
+import { getEvent } from '../../events/events-service.ts';
+import type { Caller, ToolDeps } from '../../mcp/tool-kit.ts';
+import { eventTriage } from '../../triage/triage-service.ts';
+import { triageModes, triageStatuses } from '../../triage/triage-model.ts';
+import { actorOf, scopeOf } from '../auth.ts';
+import { integerParam } from '../schemas.ts';
+import type { ApiDeps } from '../api-deps.ts';
+import { op } from '../operation.ts';
+
+const triageSchema = z.object({
+  id: z.number().int(),
+  eventId: z.number().int(),
+  agent: z.string(),
+  mode: z.enum(triageModes),
+  status: z.enum(triageStatuses),
+  summary: z.string().describe('its reasoning summary'),
+  toolCalls: z.array(
+    z.object({ name: z.string(), arguments: z.unknown(), ok: z.boolean(), result: z.string() }),
+  ),
+  proposedActions: z
+    .array(z.object({ name: z.string(), arguments: z.record(z.string(), z.unknown()) }))
+    .describe('what accepting runs, as the person who accepts'),
+  decidedBy: z.string().nullable(),
+  decidedAt: z.date().nullable(),
+  decisionNote: z.string().nullable(),
+  createdAt: z.date(),
+});
+
+const byId = z.strictObject({ id: integerParam(1, Number.MAX_SAFE_INTEGER) });
+const decision = z.strictObject({ note: z.string().max(2000).optional() }).nullish();
+
+export const triageRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
+  const toolDeps: ToolDeps = {
+    db: deps.db,
+    vault: deps.vault,
+    config: deps.config,
+    policies: deps.policies,
+    logger: deps.logger,
+    contentSink: async () => deps.contentSink,
+    planNow: deps.planNow,
+  };
+  const person = (request: FastifyRequest): Caller => ({
+    role: request.auth?.role ?? 'viewer',
+    scope: scopeOf(request),
+    agentName: 'person',
+    actor: actorOf(request),
+  });
+
+  app.get(
+    '/events/:id/triage',
+    op('events', {
+      summary: "The triage agent's work on an event: each attempt's summary, tool calls and proposal",
+      params: byId,
+      response: { 200: z.object({ triage: z.array(triageSchema) }) },
+    }),
+    async (request) => {
+      await getEvent(deps.db, request.params.id); // 404 for no such event.
+      return { triage: await eventTriage(deps.db, request.params.id) };
+    },
+  );
+
+  app.post(
+    '/events/proposals/:id/accept',
+    op('events', {
+      action: 'events.resolve',
+      summary: "Accept the agent's proposal: its actions run as you, then the event is resolved",
+      description:
+        'Each action needs its own role as well (device maintenance needs operator). 409 when the ' +
+        'proposal was decided already, or an action is refused (the event then stays open).',
+      params: byId,
+      body: decision,
+      response: {
+        200: z.object({
+          proposal: triageSchema,
+          results: z.array(z.object({ name: z.string(), ok: z.boolean(), result: z.string() })),
+        }),
+      },
+    }),
+    async (request) => acceptProposal(toolDeps, person(request), request.params.id, request.body?.note),
+  );
+
+  app.post(
+    '/events/proposals/:id/reject',
+    op('events', {
+      action: 'events.resolve',
+      summary: "Reject the agent's proposal: nothing runs, and the event stays open",
+      params: byId,
+      body: decision,
+      response: { 200: triageSchema },
+    }),
+    async (request) => rejectProposal(toolDeps, person(request), request.params.id, request.body?.note),
+  );
+};

@@ -1,0 +1,47 @@
+// The triage agent's record of its work on an event (migration 029): closed sets and the domain types.
+export const triageModes = ['act', 'propose'] as const;
+export type TriageMode = (typeof triageModes)[number];
+
+export const triageStatuses = ['acted', 'proposed', 'accepted', 'rejected', 'failed'] as const;
+export type TriageStatus = (typeof triageStatuses)[number];
+
+/** One tool call the agent made, as shown with the event. */
+export interface TriageToolCall {
+  name: string;
+  arguments: unknown;
+  ok: boolean;
+  /** The tool's answer (or why it was refused), cut short. */
+  result: string;
+}
+
+/** An action the agent proposes, for a person to accept (it then runs as that person) or reject. */
+export interface ProposedAction {
+  name: string;
+  arguments: Record<string, unknown>;
+}
+
+export interface Triage {
+  id: number;
+  eventId: number;
+  agent: string;
+  mode: TriageMode;
+  status: TriageStatus;
+  summary: string;
+  toolCalls: TriageToolCall[];
+  proposedActions: ProposedAction[];
+  decidedBy: string | null;
+  decidedAt: Date | null;
+  decisionNote: string | null;
+  createdAt: Date;
+}
+
+export interface NewTriage {
+  eventId: number;
+  fingerprint: string;
+  agent: string;
+  mode: TriageMode;
+  status: 'acted' | 'proposed' | 'failed';
+  summary: string;
+  toolCalls: TriageToolCall[];
+  proposedActions: ProposedAction[];
+}

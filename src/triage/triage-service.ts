@@ -1,0 +1,97 @@
+// The triage agent's record on each event: attempts (one per state of the event it saw), proposals and the
+// decision a person takes on them. Running a proposal's actions is the agent edge's (src/agent/): they are
+// agent tools, called as the person who accepts.
+import type { Executor } from '../db/executor.ts';
+import { SoviError, notFound } from '../errors.ts';
+import { recordAudit } from '../audit/audit-service.ts';
+import {
+  decideTriage,
+  findTriage,
+  insertTriage,
+  triageExists,
+  triageOfEvent,
+  type TriageRow,
+} from './triage-repository.ts';
+import type {
+  NewTriage,
+  ProposedAction,
+  Triage,
+  TriageMode,
+  TriageStatus,
+  TriageToolCall,
+} from './triage-model.ts';
+
+export { triageExists };
+
+export const toTriage = (row: TriageRow): Triage => ({
+  id: row.id,
+  eventId: row.event_id,
+  agent: row.agent,
+  mode: row.mode as TriageMode,
+  status: row.status as TriageStatus,
+  summary: row.summary,
+  toolCalls: row.tool_calls as unknown as TriageToolCall[],
+  proposedActions: row.proposed_actions as unknown as ProposedAction[],
+  decidedBy: row.decided_by,
+  decidedAt: row.decided_at,
+  decisionNote: row.decision_note,
+  createdAt: row.created_at,
+});
+
+/** Records an attempt; undefined when this event, as it was, has one already. */
+export async function recordTriage(db: Executor, triage: NewTriage): Promise<Triage | undefined> {
+  const row = await insertTriage(db, { ...triage, summary: triage.summary.slice(0, 8000) });
+  return row && toTriage(row);
+}
+
+export async function eventTriage(db: Executor, eventId: number): Promise<Triage[]> {
+  return (await triageOfEvent(db, eventId)).map(toTriage);
+}
+
+export async function getTriage(db: Executor, id: number): Promise<Triage> {
+  const row = await findTriage(db, id);
+  if (!row) throw notFound('proposal', String(id));
+  return toTriage(row);
+}
+
+/**
+ * Takes a proposal for deciding: locked in the caller's transaction, refused unless it still waits for a
+ * decision (another person may have been quicker).
+ */
+export async function claimProposal(trx: Executor, id: number): Promise<Triage> {
+  const row = await findTriage(trx, id, true);
+  if (!row) throw notFound('proposal', String(id));
+  if (row.status !== 'proposed') {
+    throw new SoviError(
+      'conflict',
+      `proposal ${id} is ${row.status}${row.decided_by ? ` (by ${row.decided_by})` : ''}: only a proposal waiting for a decision can be accepted or rejected`,
+      { field: 'id' },
+    );
+  }
+  return toTriage(row);
+}
+
+/** Marks a claimed proposal accepted or rejected, audited as the person who decided. */
+export async function decideProposal(
+  trx: Executor,
+  proposal: Triage,
+  decision: { status: 'accepted' | 'rejected'; by: string; note?: string },
+): Promise<Triage> {
+  const row = await decideTriage(trx, proposal.id, {
+    status: decision.status,
+    by: decision.by,
+    note: decision.note ?? null,
+  });
+  if (!row)
+    throw new SoviError('conflict', `proposal ${proposal.id} was decided concurrently`, { field: 'id' });
+  await recordAudit(trx, {
+    actor: decision.by,
+    action: decision.status === 'accepted' ? 'event.accept_proposal' : 'event.reject_proposal',
+    targetType: 'event',
+    targetId: String(proposal.eventId),
+    targetLabel: `proposal ${proposal.id} of ${proposal.agent}`,
+    changes: { proposal: { before: 'proposed', after: decision.status } },
+    note: decision.note ?? null,
+  });
+  return toTriage(row);
+}

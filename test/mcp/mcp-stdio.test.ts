@@ -1,0 +1,121 @@
+// `sovi mcp` over stdio, driven by the SDK's own client spawning the real binary: stdout carries only the
+// protocol (logs go to stderr), SOVI_USER's role bounds the tools, and actions that wait for their effect
+// (the planner) answer with it.
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { listAudit } from '../../src/audit/audit-service.ts';
+import { getEvent, recordEvent } from '../../src/events/events-service.ts';
+import { addUser } from '../../src/users/users-service.ts';
+import { addAccount } from '../../src/accounts/accounts-service.ts';
+import { findCanaries } from '../helpers/canary.ts';
+import { accountDeps, keyLine, newAccount, vaultWith } from '../helpers/accounts.ts';
+import { SOVI_BIN, cliEnv, cliTestTimeout, runSovi } from '../helpers/cli.ts';
+import { useTestDatabase } from '../helpers/database.ts';
+import { factories } from '../helpers/factories.ts';
+
+const t = useTestDatabase();
+const key = keyLine('k1');
+const open: Client[] = [];
+let stderr = '';
+
+afterEach(async () => {
+  for (const client of open.splice(0)) await client.close();
+});
+
+async function spawnMcp(env: Record<string, string> = {}): Promise<Client> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [SOVI_BIN, 'mcp'],
+    env: cliEnv({ DATABASE_URL: t.url, SOVI_VAULT_KEYS: key, SOVI_HOST_NAME: 'mcp-host', ...env }) as Record<
+      string,
+      string
+    >,
+    stderr: 'pipe',
+  });
+  transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const client = new Client({ name: 'desk-agent', version: '1.0.0' });
+  await client.connect(transport);
+  open.push(client);
+  return client;
+}
+
+async function call(client: Client, name: string, args: Record<string, unknown> = {}) {
+  const result = await client.callTool({ name, arguments: args });
+  const text = (result.content as { text: string }[]).map((c) => c.text).join('\n');
+  return { isError: result.isError === true, text };
+}
+
+describe('sovi mcp (stdio)', () => {
+  it(
+    'acts as the machine’s operator without SOVI_USER: reads, resolves, runs the planner',
+    async () => {
+      // The job engine's schema, which the planner queues into (`sovi up` installs it too).
+      expect((await runSovi(['migrate'], { DATABASE_URL: t.url })).code).toBe(0);
+      const device = await factories.device(t.pool, { status: 'active', host: 'mcp-host' });
+      const account = await addAccount(
+        accountDeps(t.db, vaultWith(key)),
+        newAccount({ device: device.id as string }),
+      );
+      const event = await recordEvent(t.db, {
+        category: 'device',
+        severity: 'warning',
+        eventType: 'storage_low',
+        message: 'storage at 1 GB',
+        deviceId: device.id as string,
+      });
+      const client = await spawnMcp();
+      const tools = (await client.listTools()).tools.map((tool) => tool.name);
+      expect(tools).toContain('run_planner');
+      expect(tools).toContain('resolve_event');
+
+      const shown = await call(client, 'get_account', { account: account.id });
+      expect(shown.isError, shown.text).toBe(false);
+      expect(JSON.parse(shown.text)).toMatchObject({ username: account.username });
+
+      const unknown = await call(client, 'get_event', { id: 99999999 });
+      expect(unknown).toMatchObject({ isError: true });
+      expect(unknown.text).toMatch(/event 99999999 does not exist/);
+
+      const resolved = await call(client, 'resolve_event', { id: event.id, note: 'freed space' });
+      expect(resolved.isError, resolved.text).toBe(false);
+      const stored = await getEvent(t.db, event.id);
+      expect(stored.resolvedBy).toBe('llm_agent');
+      expect(String((stored.context.resolution as { actor: string }).actor)).toMatch(
+        /^llm_agent:desk-agent /,
+      );
+
+      // The planner runs and answers with what it planned: the account is due and the device has room.
+      const plan = await call(client, 'run_planner');
+      expect(plan.isError, `${plan.text}\n${stderr}`).toBe(false);
+      expect(JSON.parse(plan.text)).toMatchObject({ host: 'mcp-host', planned: 1 });
+      const audit = await listAudit(t.db, { action: 'schedule.plan' });
+      expect(audit.entries[0]?.actor).toMatch(/^llm_agent:desk-agent/);
+
+      expect(findCanaries(shown.text + stderr)).toEqual([]);
+    },
+    cliTestTimeout(3),
+  );
+
+  it(
+    'bounds the tools by SOVI_USER’s role: a viewer sees reads only and cannot act',
+    async () => {
+      const name = `mcp-viewer-${process.pid}`;
+      await addUser(t.db, { name, role: 'viewer', password: 'a long password for the viewer' }, 'test');
+      const device = await factories.device(t.pool, { status: 'active' });
+      const client = await spawnMcp({ SOVI_USER: name });
+      const tools = (await client.listTools()).tools;
+      expect(tools.length).toBeGreaterThan(10);
+      expect(tools.every((tool) => tool.annotations?.readOnlyHint === true)).toBe(true);
+      const refused = await call(client, 'set_device_maintenance', {
+        device: device.name as string,
+        maintenance: true,
+      });
+      expect(refused.isError).toBe(true);
+      expect(refused.text).toMatch(/set_device_maintenance needs the operator role; this caller is viewer/);
+      const health = await call(client, 'fleet_health');
+      expect(health.isError, health.text).toBe(false);
+    },
+    cliTestTimeout(2),
+  );
+});
