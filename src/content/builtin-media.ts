@@ -1,18 +1,37 @@
-// The media stages sovi ships: an espeak-ng voice-over (or a silent track when there is no espeak-ng), a
-// background of generated scenes or of clips from SOVI_MEDIA_LIBRARY, captions timed over the voice and
-// burned in with the script's on-screen text, one ffmpeg encode, and measured quality checks.
+// The media stages sovi ships: a voice-over from the niche's voices (espeak-ng offline, or an OpenAI-compatible
+// speech endpoint, falling back in the policy's order), a background of generated scenes or of clips from
+// SOVI_MEDIA_LIBRARY, music from SOVI_MUSIC_LIBRARY ducked under the voice, the sound normalised to the
+// policy's loudness in two passes, captions timed from the voice's own pauses in the niche's style and burned
+// in with the script's on-screen text, one ffmpeg encode, and measured quality checks.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import { narrationWords, timeCaptions, type Caption } from '../media/captions.ts';
-import { checkQuality } from '../media/quality.ts';
+import { captionOverflow, narrationWords, timeCaptions, type Caption } from '../media/captions.ts';
+import { applyFilter, measureLoudness, prepareLoudness, type LoudnessMeasure } from '../media/loudness.ts';
+import {
+  mediaPolicyFor,
+  voicesFor,
+  type NicheMediaOverrides,
+  type NicheMediaPolicy,
+} from '../media/media-policy.ts';
+import { mixAudio, pickTrack, readMusicLibrary, type MusicTrack } from '../media/music.ts';
+import { checkQuality, type QualityCheck } from '../media/quality.ts';
 import { renderVideo } from '../media/render.ts';
+import {
+  alignWords,
+  captionsFromWords,
+  detectSpeech,
+  speechCoverage,
+  type Span,
+} from '../media/speech-timing.ts';
 import { findMediaTools } from '../media/tools.ts';
+import { espeakVoice, openaiVoice, speakWithFallback } from '../media/voice-engines.ts';
 import { makeBackground, type Background } from '../media/visuals.ts';
-import { synthesizeVoice, type VoiceTrack } from '../media/voice.ts';
+import { type VoiceTrack } from '../media/voice.ts';
 import type { Script } from './content-model.ts';
-import type { MediaStages } from '../plugins/media-stages.ts';
+import { loadContentPolicy } from './content-policy.ts';
+import type { MediaStages, VoiceEngine } from '../plugins/media-stages.ts';
 
 /** espeak-ng speaks from 80 to 450 words per minute. */
 const clampRate = (wpm: number) => Math.min(450, Math.max(80, Math.round(wpm)));
@@ -42,17 +61,58 @@ export function beatTitles(script: Script, durationSeconds: number): Caption[] {
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
-export function builtinMedia(config: Config['content'], logger: Logger): MediaStages {
+export interface BuiltinMediaOptions {
+  /** The content policy's media section; read from SOVI_CONTENT_POLICY_FILE otherwise. */
+  media?: Record<string, NicheMediaOverrides>;
+  /** Extra or replacement voice engines, by name. */
+  voices?: VoiceEngine[];
+}
+
+/** What assemble measured, kept in the manifest and read back by check. */
+interface AudioDetails {
+  loudness: {
+    target: NicheMediaPolicy['loudness'];
+    /** The mix as made, and the voice alone: how much the music adds to the voice. */
+    mix: LoudnessMeasure;
+    voice: LoudnessMeasure;
+    limitedDb: number;
+  };
+  music: (Omit<MusicTrack, 'file'> & { volumeDb: number }) | null;
+  speech: Span[];
+  captionTiming: 'speech' | 'letters';
+}
+
+export function builtinMedia(
+  config: Config['content'],
+  logger: Logger,
+  options: BuiltinMediaOptions = {},
+): MediaStages {
   const tools = () => findMediaTools(config.tools, logger);
+  const mediaSection = () => options.media ?? loadContentPolicy(config.policyFile).media;
+  const policyOf = (nicheSlug: string | null | undefined) =>
+    mediaPolicyFor(mediaSection(), nicheSlug ?? null);
+  const engines = new Map<string, VoiceEngine>([
+    ['espeak', espeakVoice(tools)],
+    ['openai', openaiVoice(tools, config.tts, config.cacheDir)],
+    ...(options.voices ?? []).map((v) => [v.name, v] as const),
+  ]);
   return {
     name: 'builtin',
-    generate: async ({ contentId, script, dir, wordsPerMinute, signal }) => {
+    generate: async ({ contentId, script, nicheSlug, dir, wordsPerMinute, signal, notify }) => {
       const t = await tools();
+      const policy = policyOf(nicheSlug);
       await fs.mkdir(dir, { recursive: true });
-      const voice = await synthesizeVoice(t, script.narration, path.join(dir, 'voice.wav'), {
-        wordsPerMinute: clampRate(wordsPerMinute),
-        signal,
-      });
+      const voice = await speakWithFallback(
+        engines,
+        voicesFor(policy),
+        {
+          text: script.narration,
+          wordsPerMinute: clampRate(wordsPerMinute),
+          outFile: path.join(dir, 'voice.wav'),
+          signal,
+        },
+        notify ?? (async (notice) => logger.warn(notice.context, notice.message)),
+      );
       const background = await makeBackground(t, {
         durationSeconds: voice.durationSeconds,
         outFile: path.join(dir, 'background.mp4'),
@@ -63,8 +123,9 @@ export function builtinMedia(config: Config['content'], logger: Logger): MediaSt
       });
       return { voice, background };
     },
-    assemble: async ({ script, assets, outFile, signal }) => {
+    assemble: async ({ contentId, script, nicheSlug, assets, outFile, signal }) => {
       const t = await tools();
+      const policy = policyOf(nicheSlug);
       const voice = assets.voice as VoiceTrack;
       const background = assets.background as Background;
       if (!(voice.durationSeconds > 0) || !(background.durationSeconds > 0)) {
@@ -73,15 +134,62 @@ export function builtinMedia(config: Config['content'], logger: Logger): MediaSt
       await Promise.all([fs.access(voice.file), fs.access(background.file)]).catch(() => {
         throw new Error('the voice-over or background file is gone: retry from generating');
       });
-      const captions = timeCaptions(script.narration, voice.durationSeconds);
+      const dir = path.dirname(outFile);
+      const maxWords = policy.captions.wordsPerLine;
+      // Captions from the voice's own pauses; a silent track has none, so its captions are estimated.
+      let captions: Caption[];
+      let speech: Span[] = [];
+      let captionTiming: AudioDetails['captionTiming'] = 'letters';
+      if (voice.kind === 'silent') {
+        captions = timeCaptions(script.narration, voice.durationSeconds, { maxWordsPerCaption: maxWords });
+      } else {
+        speech = await detectSpeech(t, voice.file, voice.durationSeconds, signal);
+        captions = captionsFromWords(
+          script.narration,
+          alignWords(script.narration, speech),
+          voice.durationSeconds,
+          maxWords,
+        );
+        captionTiming = 'speech';
+      }
+      const track = await chooseMusic(config.musicLibrary, policy, contentId);
+      const mix = await mixAudio(t, {
+        voice: voice.file,
+        durationSeconds: voice.durationSeconds,
+        music: track && { file: track.file, volumeDb: policy.music.volumeDb },
+        outFile: path.join(dir, 'mix.wav'),
+        signal,
+      });
+      const target = policy.loudness;
+      const [sound, voiceLoudness] = await Promise.all([
+        prepareLoudness(t, mix, target, signal),
+        measureLoudness(t, voice.file, target, signal),
+      ]);
       const rendered = await renderVideo(t, {
         background,
         voice,
+        audioFile: sound.file,
+        audioFilter: applyFilter(target, sound.measured),
+        captionStyle: policy.captions,
         captions: [...captions, ...beatTitles(script, voice.durationSeconds)],
         outFile,
-        subtitlesFile: path.join(path.dirname(outFile), 'captions.ass'),
+        subtitlesFile: path.join(dir, 'captions.ass'),
         signal,
       });
+      const audio: AudioDetails = {
+        loudness: { target, mix: sound.before, voice: voiceLoudness, limitedDb: sound.limitedDb },
+        music: track && {
+          id: track.id,
+          title: track.title,
+          mood: track.mood,
+          tempo: track.tempo,
+          licence: track.licence,
+          attribution: track.attribution,
+          volumeDb: policy.music.volumeDb,
+        },
+        speech,
+        captionTiming,
+      };
       return {
         outputPath: rendered.file,
         durationSeconds: rendered.durationSeconds,
@@ -94,30 +202,89 @@ export function builtinMedia(config: Config['content'], logger: Logger): MediaSt
           bytes: (await fs.stat(rendered.file)).size,
           ffmpeg: t.versions.ffmpeg,
           voice: voice.kind,
+          voiceName: voice.voice,
           background: background.kind,
+          ...audio,
+          attributionInCaption:
+            track !== null && policy.music.attributionInCaption ? track.attribution : null,
         },
       };
     },
     check: async ({
       file,
       script,
+      nicheSlug,
       assets,
       captions,
+      details,
       minSeconds,
       maxSeconds,
       blackFrameMaxSeconds,
       signal,
     }) => {
       const t = await tools();
-      return checkQuality(t, file, {
+      const policy = policyOf(nicheSlug);
+      const spoken = captions.filter((c) => c.style !== 'title');
+      const audio = details as Partial<AudioDetails> | undefined;
+      const report = await checkQuality(t, file, {
         narration: script.narration,
-        captions: captions.filter((c) => c.style !== 'title'),
+        captions: spoken,
         minDurationSeconds: minSeconds,
         maxDurationSeconds: maxSeconds,
         blackFrameMaxSeconds,
         silentVoice: assets.voice.kind === 'silent',
+        loudness: policy.loudness,
         signal,
       });
+      const extra: QualityCheck[] = [
+        {
+          name: 'caption_overflow',
+          ...passIf(captionOverflow(spoken, policy.captions, { width: 1080, height: 1920 }), (n) => n === 0),
+          expected: 'no caption beyond the safe area',
+          weight: 0.05,
+        },
+      ];
+      if (audio?.speech && audio.speech.length > 0) {
+        const coverage = round(speechCoverage(audio.speech, spoken), 3);
+        extra.push({
+          name: 'speech_coverage',
+          ...passIf(coverage, (c) => c >= 0.95),
+          expected: '≥ 0.95 of the speaking time under a caption',
+          weight: 0.05,
+        });
+      }
+      if (audio?.loudness && audio.music) {
+        // The voice's level in the mix against its level alone: the music must stay under it.
+        const lift = round(audio.loudness.mix.integrated - audio.loudness.voice.integrated, 2);
+        extra.push({
+          name: 'music_under_voice',
+          ...passIf(lift, (l) => Math.abs(l) <= 3),
+          expected: 'the voice within 3 dB of its level alone',
+          weight: 0.05,
+        });
+        extra.push({
+          name: 'music_licence',
+          ...passIf(audio.music.licence, (l) => l.trim() !== ''),
+          expected: 'the track names its licence',
+          weight: 0.02,
+        });
+      }
+      const checks = [...report.checks, ...extra];
+      const total = checks.reduce((sum, c) => sum + c.weight, 0);
+      const passedWeight = checks.reduce((sum, c) => sum + (c.passed ? c.weight : 0), 0);
+      return { score: round(passedWeight / total, 4), checks };
     },
   };
 }
+
+async function chooseMusic(
+  library: string | undefined,
+  policy: NicheMediaPolicy,
+  seed: string,
+): Promise<MusicTrack | null> {
+  if (library === undefined || policy.music.mood === null) return null;
+  return pickTrack(await readMusicLibrary(library), policy.music.mood, seed);
+}
+
+const passIf = <T extends number | string>(value: T, ok: (v: T) => boolean) => ({ value, passed: ok(value) });
+const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;

@@ -3,6 +3,8 @@
 // the throughput benchmark can swap in a stand-in that renders nothing.
 import type { Caption } from '../media/captions.ts';
 import type { Script } from '../content/content-model.ts';
+import type { VoiceChoice } from '../media/media-policy.ts';
+import type { VoiceTrack } from '../media/voice.ts';
 
 export interface GeneratedAssets {
   voice: { file: string; durationSeconds: number; kind: string };
@@ -30,19 +32,47 @@ export interface QualityResult {
   }[];
 }
 
+/** Something worth an event in the log (a voice that fell back, a visual source that failed…). */
+export interface MediaNotice {
+  eventType: string;
+  message: string;
+  context: Record<string, unknown>;
+}
+
+/**
+ * A voice: reads a text into a WAV file. Built in: espeak (espeak-ng, the offline default) and openai (any
+ * endpoint speaking OpenAI's text-to-speech API), in src/media/voice-engines.ts. The content policy lists the
+ * voices to try per niche and language; one that throws or is too slow gives way to the next.
+ */
+export interface VoiceEngine {
+  readonly name: string;
+  speak(input: {
+    text: string;
+    choice: VoiceChoice;
+    wordsPerMinute: number;
+    outFile: string;
+    signal: AbortSignal;
+  }): Promise<VoiceTrack>;
+}
+
 export interface MediaStages {
   readonly name: string;
   generate(input: {
     contentId: string;
     script: Script;
     format: string;
+    /** The content's niche: picks the media policy (voices, music, visuals). */
+    nicheSlug?: string | null;
     dir: string;
     wordsPerMinute: number;
     signal: AbortSignal;
+    /** Records a notice as an event (a voice fallback…); a stage that has none drops them. */
+    notify?: (notice: MediaNotice) => Promise<void>;
   }): Promise<GeneratedAssets>;
   assemble(input: {
     contentId: string;
     script: Script;
+    nicheSlug?: string | null;
     assets: GeneratedAssets;
     outFile: string;
     signal: AbortSignal;
@@ -50,6 +80,9 @@ export interface MediaStages {
   check(input: {
     file: string;
     script: Script;
+    nicheSlug?: string | null;
+    /** What assemble recorded (loudness measured, music, visuals): its checks are read from here. */
+    details?: Record<string, unknown>;
     /** What generate made: a silent voice-over is then no fault of the video. */
     assets: GeneratedAssets;
     captions: Caption[];
