@@ -153,18 +153,23 @@ export function builtinMedia(
         captionTiming = 'speech';
       }
       const track = await chooseMusic(config.musicLibrary, policy, contentId);
+      const target = policy.loudness;
+      const voiceLoudness = await measureLoudness(t, voice.file, target, signal);
+      // The music's level is set against the voice's, whatever loudness the track was mastered at.
+      const musicGainDb =
+        track === null
+          ? 0
+          : voiceLoudness.integrated +
+            policy.music.volumeDb -
+            (await measureLoudness(t, track.file, target, signal)).integrated;
       const mix = await mixAudio(t, {
         voice: voice.file,
         durationSeconds: voice.durationSeconds,
-        music: track && { file: track.file, volumeDb: policy.music.volumeDb },
+        music: track && { file: track.file, volumeDb: round(musicGainDb, 2) },
         outFile: path.join(dir, 'mix.wav'),
         signal,
       });
-      const target = policy.loudness;
-      const [sound, voiceLoudness] = await Promise.all([
-        prepareLoudness(t, mix, target, signal),
-        measureLoudness(t, voice.file, target, signal),
-      ]);
+      const sound = await prepareLoudness(t, mix, target, signal);
       const rendered = await renderVideo(t, {
         background,
         voice,
@@ -206,7 +211,9 @@ export function builtinMedia(
           background: background.kind,
           ...audio,
           attributionInCaption:
-            track !== null && policy.music.attributionInCaption ? track.attribution : null,
+            track !== null && policy.music.attributionInCaption && track.attribution !== ''
+              ? track.attribution
+              : null,
         },
       };
     },

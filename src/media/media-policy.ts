@@ -49,7 +49,7 @@ export interface NicheMediaPolicy {
   music: {
     /** The mood picked from SOVI_MUSIC_LIBRARY's manifest; null: no music. */
     mood: string | null;
-    /** The music's level under the voice before ducking, dB. */
+    /** The music's loudness against the voice's before ducking, dB (−12: 12 dB under the voice). */
     volumeDb: number;
     /** Append the track's attribution text to the post caption. */
     attributionInCaption: boolean;
@@ -63,7 +63,7 @@ export interface NicheMediaPolicy {
 export const defaultNicheMedia: NicheMediaPolicy = {
   language: 'en',
   voices: { en: [{ engine: 'espeak', voice: 'en-us' }] },
-  music: { mood: 'calm', volumeDb: -14, attributionInCaption: true },
+  music: { mood: 'calm', volumeDb: -12, attributionInCaption: true },
   loudness: { integratedLufs: -14, truePeakDb: -1 },
   captions: {
     font: 'DejaVu Sans',

@@ -93,6 +93,7 @@ export function pickTrack(tracks: MusicTrack[], mood: string, seed: string): Mus
 export interface MixInput {
   voice: string;
   durationSeconds: number;
+  /** The track and the gain it gets before ducking. */
   music: { file: string; volumeDb: number } | null;
   outFile: string;
   signal?: AbortSignal;
