@@ -27,11 +27,13 @@ import {
 } from '../media/speech-timing.ts';
 import { findMediaTools } from '../media/tools.ts';
 import { espeakVoice, openaiVoice, speakWithFallback } from '../media/voice-engines.ts';
-import { makeBackground, type Background } from '../media/visuals.ts';
+import { composeBeats, makeBackground, type Background, type BeatVisual } from '../media/visuals.ts';
+import { libraryVisuals, pexelsVisuals, readKeywordLibrary } from '../media/visual-sources.ts';
+import { isHashtagWord } from './post-text.ts';
 import { type VoiceTrack } from '../media/voice.ts';
 import type { Script } from './content-model.ts';
 import { loadContentPolicy } from './content-policy.ts';
-import type { MediaStages, VoiceEngine } from '../plugins/media-stages.ts';
+import type { MediaNotice, MediaStages, VisualSource, VoiceEngine } from '../plugins/media-stages.ts';
 
 /** espeak-ng speaks from 80 to 450 words per minute. */
 const clampRate = (wpm: number) => Math.min(450, Math.max(80, Math.round(wpm)));
@@ -66,6 +68,8 @@ export interface BuiltinMediaOptions {
   media?: Record<string, NicheMediaOverrides>;
   /** Extra or replacement voice engines, by name. */
   voices?: VoiceEngine[];
+  /** Extra or replacement visual sources, by name. */
+  visuals?: VisualSource[];
 }
 
 /** What assemble measured, kept in the manifest and read back by check. */
@@ -91,6 +95,19 @@ export function builtinMedia(
   const mediaSection = () => options.media ?? loadContentPolicy(config.policyFile).media;
   const policyOf = (nicheSlug: string | null | undefined) =>
     mediaPolicyFor(mediaSection(), nicheSlug ?? null);
+  const extraVisuals = new Map((options.visuals ?? []).map((v) => [v.name, v]));
+  /** The policy's visual sources that can answer here, in its order ('generated' is the fallback). */
+  const visualSources = async (policy: NicheMediaPolicy): Promise<VisualSource[]> => {
+    const found: VisualSource[] = [];
+    for (const name of policy.visuals) {
+      const extra = extraVisuals.get(name);
+      if (extra) found.push(extra);
+      else if (name === 'library' && config.mediaLibrary && (await readKeywordLibrary(config.mediaLibrary)))
+        found.push(libraryVisuals(config.mediaLibrary));
+      else if (name === 'pexels' && config.pexels.apiKey) found.push(pexelsVisuals(config.pexels));
+    }
+    return found;
+  };
   const engines = new Map<string, VoiceEngine>([
     ['espeak', espeakVoice(tools)],
     ['openai', openaiVoice(tools, config.tts, config.cacheDir)],
@@ -113,14 +130,29 @@ export function builtinMedia(
         },
         notify ?? (async (notice) => logger.warn(notice.context, notice.message)),
       );
-      const background = await makeBackground(t, {
-        durationSeconds: voice.durationSeconds,
-        outFile: path.join(dir, 'background.mp4'),
-        // The same content gets the same scenes (or clips) when a stage is run again.
-        seed: contentId,
-        library: config.mediaLibrary,
-        signal,
-      });
+      const sources = await visualSources(policy);
+      const say = notify ?? (async (notice: MediaNotice) => logger.warn(notice.context, notice.message));
+      // The same content gets the same scenes (or clips) when a stage is run again.
+      const background =
+        sources.length === 0
+          ? await makeBackground(t, {
+              durationSeconds: voice.durationSeconds,
+              outFile: path.join(dir, 'background.mp4'),
+              seed: contentId,
+              library: config.mediaLibrary,
+              signal,
+            })
+          : await composeBeats(t, {
+              beats: await pickVisuals(sources, beatSpans(script, voice.durationSeconds), dir, signal, say),
+              generated: await makeBackground(t, {
+                durationSeconds: voice.durationSeconds,
+                outFile: path.join(dir, 'generated.mp4'),
+                seed: contentId,
+                signal,
+              }),
+              outFile: path.join(dir, 'background.mp4'),
+              signal,
+            });
       return { voice, background };
     },
     assemble: async ({ contentId, script, nicheSlug, assets, outFile, signal }) => {
@@ -251,6 +283,25 @@ export function builtinMedia(
           weight: 0.05,
         },
       ];
+      const visuals = (assets.background as Background).visuals;
+      if (visuals) {
+        const ids = visuals.flatMap((v) => (v.id === null ? [] : [`${v.source}:${v.id}`]));
+        extra.push({
+          name: 'duplicate_clips',
+          ...passIf(ids.length - new Set(ids).size, (n) => n === 0),
+          expected: 'no clip shown twice',
+          weight: 0.05,
+        });
+        const shown = visuals
+          .map((v) => (v.source === null ? 'generated' : `${v.source}:${v.id}`))
+          .join(', ');
+        extra.push({
+          name: 'visual_sources',
+          ...passIf(shown, () => visuals.every((v) => v.source === null || (v.licence ?? '').trim() !== '')),
+          expected: 'every clip names its source and licence',
+          weight: 0.02,
+        });
+      }
       if (audio?.speech && audio.speech.length > 0) {
         const coverage = round(speechCoverage(audio.speech, spoken), 3);
         extra.push({
@@ -282,6 +333,92 @@ export function builtinMedia(
       return { score: round(passedWeight / total, 4), checks };
     },
   };
+}
+
+/**
+ * Each beat's stretch of the voice-over (by its share of the letters, as the on-screen titles are timed): the
+ * hook joins the first beat and the call to action the last. Keywords: the beat's words worth searching for.
+ */
+export function beatSpans(
+  script: Script,
+  durationSeconds: number,
+): Omit<BeatVisual, 'source' | 'id' | 'licence' | 'url' | 'file'>[] {
+  const total = letters(script.narration);
+  const parts = script.beats.map((b) => ({
+    text: `${b.onScreenText} ${b.narration}`,
+    size: letters(b.narration),
+  }));
+  if (parts.length === 0 || total === 0)
+    return [{ start: 0, end: durationSeconds, keywords: keywordsOf(script.title) }];
+  parts[0]!.size += letters(script.hook);
+  parts.at(-1)!.size += total - parts.reduce((sum, p) => sum + p.size, 0);
+  let offset = 0;
+  return parts.map((p, i) => {
+    const start = round((offset / total) * durationSeconds, 3);
+    offset += p.size;
+    const end = i === parts.length - 1 ? durationSeconds : round((offset / total) * durationSeconds, 3);
+    return { start, end, keywords: keywordsOf(p.text) };
+  });
+}
+
+const keywordsOf = (text: string): string[] => [
+  ...new Set(
+    text
+      .toLowerCase()
+      .replace(/['’]/g, '')
+      .split(/[^\p{L}\p{N}]+/u)
+      .filter(isHashtagWord),
+  ),
+];
+
+/** One clip per beat, each source tried in the policy's order; none fits: the generated scene. */
+async function pickVisuals(
+  sources: VisualSource[],
+  spans: ReturnType<typeof beatSpans>,
+  dir: string,
+  signal: AbortSignal,
+  notify: (notice: MediaNotice) => Promise<void>,
+): Promise<BeatVisual[]> {
+  const used = new Set<string>();
+  const failed = new Set<string>();
+  const beats: BeatVisual[] = [];
+  for (const span of spans) {
+    let chosen: BeatVisual = { ...span, source: null, id: null, licence: null, url: null, file: null };
+    for (const source of sources) {
+      if (failed.has(source.name)) continue;
+      try {
+        const pick = await source.pick({
+          keywords: span.keywords,
+          seconds: span.end - span.start,
+          exclude: used,
+          dir,
+          signal,
+        });
+        if (pick === null) continue;
+        used.add(`${pick.source}:${pick.id}`);
+        chosen = {
+          ...span,
+          source: pick.source,
+          id: pick.id,
+          licence: pick.licence,
+          url: pick.url,
+          file: pick.file,
+        };
+        break;
+      } catch (err) {
+        if (signal.aborted) throw err;
+        // A source that fails once is not asked again for this video: the next source (or the scene) shows.
+        failed.add(source.name);
+        await notify({
+          eventType: 'visual_source_failed',
+          message: `the ${source.name} visual source failed (${err instanceof Error ? err.message : String(err)})`,
+          context: { source: source.name },
+        });
+      }
+    }
+    beats.push(chosen);
+  }
+  return beats;
 }
 
 async function chooseMusic(

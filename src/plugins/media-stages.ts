@@ -55,6 +55,37 @@ export interface VoiceEngine {
   }): Promise<VoiceTrack>;
 }
 
+/** One clip or image chosen for a script beat, fetched to a local file. */
+export interface VisualPick {
+  /** The source's name (library, pexels…). */
+  source: string;
+  /** The source's own id of the clip: the library file's name, Pexels' video id. */
+  id: string;
+  file: string;
+  licence: string;
+  /** Where the clip is credited or can be found (the Pexels page), if anywhere. */
+  url: string | null;
+}
+
+/**
+ * A visual source: picks one clip per script beat by the beat's keywords. Built in (src/media/
+ * visual-sources.ts): the local media library (its keywords.json), Pexels' video search, and the generated
+ * colour scenes (the offline default, which answer when no source does). null: nothing fits.
+ */
+export interface VisualSource {
+  readonly name: string;
+  pick(input: {
+    keywords: string[];
+    /** How long the beat lasts: a shorter clip is looped. */
+    seconds: number;
+    /** Ids already used in this video, never to be picked again. */
+    exclude: ReadonlySet<string>;
+    /** Where a fetched clip may be kept. */
+    dir: string;
+    signal: AbortSignal;
+  }): Promise<VisualPick | null>;
+}
+
 export interface MediaStages {
   readonly name: string;
   generate(input: {
