@@ -172,10 +172,11 @@ export function builtinMedia(
       let captions: Caption[];
       let speech: Span[] = [];
       let captionTiming: AudioDetails['captionTiming'] = 'letters';
-      if (voice.kind === 'silent') {
+      if (voice.kind !== 'silent') speech = await detectSpeech(t, voice.file, voice.durationSeconds, signal);
+      if (speech.length === 0) {
+        // A silent track (or one too quiet to find speech in): the captions are estimated from the letters.
         captions = timeCaptions(script.narration, voice.durationSeconds, { maxWordsPerCaption: maxWords });
       } else {
-        speech = await detectSpeech(t, voice.file, voice.durationSeconds, signal);
         captions = captionsFromWords(
           script.narration,
           alignWords(script.narration, speech),

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { invalidInput, SoviError } from '../errors.ts';
+import { invalidInput } from '../errors.ts';
 import type { MediaNotice, VoiceEngine } from '../plugins/media-stages.ts';
 import { writeAtomically } from './files.ts';
 import type { VoiceChoice } from './media-policy.ts';
@@ -31,8 +31,13 @@ const MAX_INPUT = 4096;
 export function espeakVoice(tools: () => Promise<MediaTools>): VoiceEngine {
   return {
     name: 'espeak',
+    // A voice's speed scales the policy's words per minute, within espeak-ng's 80–450.
     speak: async ({ text, choice, wordsPerMinute, outFile, signal }) =>
-      synthesizeVoice(await tools(), text, outFile, { voice: choice.voice, wordsPerMinute, signal }),
+      synthesizeVoice(await tools(), text, outFile, {
+        voice: choice.voice,
+        wordsPerMinute: Math.min(450, Math.max(80, Math.round(wordsPerMinute * (choice.speed ?? 1)))),
+        signal,
+      }),
   };
 }
 
@@ -189,7 +194,6 @@ export async function speakWithFallback(
       return fellBack.length === 0 ? track : { ...track, fellBack };
     } catch (err) {
       if (input.signal.aborted) throw err;
-      if (err instanceof SoviError && err.code === 'invalid_input' && choices.length === 1) throw err;
       last = err;
       const reason = err instanceof Error ? err.message : String(err);
       fellBack.push({ engine: choice.engine, voice: choice.voice, reason });
