@@ -130,10 +130,12 @@ try {
   );
   const ffmpeg = () => handWritten(tools, base, voice.durationSeconds);
 
-  // Warm-up, then interleaved runs.
+  // Warm-up, then interleaved runs (none with runs = 0: only the frames).
   const first = await withStages();
-  await today();
-  await ffmpeg();
+  if (runs > 0) {
+    await today();
+    await ffmpeg();
+  }
   const times = {
     ffmpeg: [] as number[],
     today: [] as number[],
@@ -195,16 +197,16 @@ try {
   console.log(
     `Media stages, a ${seconds.toFixed(1)} s video, median of ${runs} interleaved runs (${os.cpus().length} CPUs, load ${os.loadavg()[0]!.toFixed(1)}):`,
   );
-  console.log(`| what | time | vs ffmpeg alone | vs today's pipeline |`);
-  console.log(`| --- | --- | --- | --- |`);
-  console.log(`| ffmpeg alone (the same final encode) | ${s(f)} | 1.00× | |`);
+  if (runs > 0) console.log(`| what | time | vs ffmpeg alone | vs today's pipeline |`);
+  if (runs > 0) console.log(`| --- | --- | --- | --- |`);
+  if (runs > 0) console.log(`| ffmpeg alone (the same final encode) | ${s(f)} | 1.00× | |`);
   console.log(
     `| today's pipeline (voice, scenes, letter-timed captions, render) | ${s(t)} | ${(t / f).toFixed(2)}× | 1.00× |`,
   );
   console.log(
     `| with the new stages (+ music, loudness 2 passes, speech timing) | ${s(m)} | ${(m / f).toFixed(2)}× | ${(m / t).toFixed(2)}× |`,
   );
-  console.log(`| quality checks (with loudness) | ${s(c)} | | |`);
+  if (runs > 0) console.log(`| quality checks (with loudness) | ${s(c)} | | |`);
   console.log('checks:');
   for (const q of quality.checks)
     console.log(`  ${q.passed ? 'ok  ' : 'FAIL'} ${q.name}: ${String(q.value)} (expected ${q.expected})`);

@@ -165,7 +165,9 @@ export function captionsToAss(captions: Caption[], options: AssOptions): string 
   // Alignment: 2 bottom, 5 middle, 8 top (centred); MarginV keeps bottom and top captions out of the overlays.
   const alignment = { bottom: 2, middle: 5, top: 8 }[look.position];
   const marginV =
-    look.position === 'bottom' ? px(SAFE_AREA.bottom) : look.position === 'top' ? px(SAFE_AREA.top + 0.1) : 0;
+    look.position === 'bottom' ? px(SAFE_AREA.bottom) : look.position === 'top' ? px(SAFE_AREA.top) : 0;
+  // The beats' titles sit at the top, unless the captions do: then they go to the bottom of the safe area.
+  const titleAtTop = look.position !== 'top';
   const primary = assColour(look.colour);
   // With BorderStyle 3 the outline colour fills the box.
   const style = (
@@ -220,7 +222,16 @@ export function captionsToAss(captions: Caption[], options: AssOptions): string 
       alignment,
       marginV,
     ),
-    style('Title', px(0.058), '&H00FFFFFF', '&H50000000', 3, px(0.012), 8, px(SAFE_AREA.top)),
+    style(
+      'Title',
+      px(0.058),
+      '&H00FFFFFF',
+      '&H50000000',
+      3,
+      px(0.012),
+      titleAtTop ? 8 : 2,
+      px(titleAtTop ? SAFE_AREA.top : SAFE_AREA.bottom),
+    ),
     '',
     '[Events]',
     'Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text',
