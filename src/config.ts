@@ -141,6 +141,14 @@ const envSchema = z.object({
   SOVI_FFPROBE: blankAsUnset(z.string().optional()),
   SOVI_ESPEAK: blankAsUnset(z.string().optional()),
   SOVI_MEDIA_LIBRARY: blankAsUnset(z.string().optional()),
+  SOVI_MUSIC_LIBRARY: blankAsUnset(z.string().optional()),
+  SOVI_TTS_URL: blankAsUnset(z.url({ error: 'expected an http(s) URL' }).optional()),
+  SOVI_TTS_API_KEY: blankAsUnset(z.string().optional()),
+  SOVI_TTS_TIMEOUT_MS: blankAsUnset(integer(100, 600_000).default(30_000)),
+  SOVI_PEXELS_URL: blankAsUnset(
+    z.url({ error: 'expected an http(s) URL' }).default('https://api.pexels.com'),
+  ),
+  SOVI_PEXELS_API_KEY: blankAsUnset(z.string().optional()),
   SOVI_SCRIPT_WRITER: blankAsUnset(
     z.enum(['template', 'openai'], { error: 'expected template or openai' }).default('template'),
   ),
@@ -350,8 +358,20 @@ export interface Config {
     readonly concurrency: number;
     /** Where rendered videos and their assets go: $SOVI_HOME/media. */
     readonly mediaDir: string;
-    /** A folder of background clips to use instead of generated scenes. */
+    /** A folder of background clips to use instead of generated scenes (keywords.json: clips per keyword). */
     readonly mediaLibrary: string | undefined;
+    /** A folder of music tracks with a music.json manifest (mood, tempo, licence, attribution). */
+    readonly musicLibrary: string | undefined;
+    /** $SOVI_HOME/cache: paid-for responses kept so that a retried production does not pay twice. */
+    readonly cacheDir: string;
+    /** An OpenAI-compatible text-to-speech endpoint (…/v1), for the openai voices of the policy. */
+    readonly tts: {
+      readonly url: string | undefined;
+      readonly apiKey: string | undefined;
+      readonly timeoutMs: number;
+    };
+    /** The Pexels API, for the pexels visual source. */
+    readonly pexels: { readonly url: string; readonly apiKey: string | undefined };
     /** Explicit tool paths; otherwise found on PATH, then in the npm packages that ship them. */
     readonly tools: {
       readonly ffmpeg: string | undefined;
@@ -528,6 +548,10 @@ export function loadConfig(
       concurrency: e.SOVI_CONTENT_CONCURRENCY,
       mediaDir: path.join(path.resolve(cwd, e.SOVI_HOME), 'media'),
       mediaLibrary: e.SOVI_MEDIA_LIBRARY === undefined ? undefined : path.resolve(cwd, e.SOVI_MEDIA_LIBRARY),
+      musicLibrary: e.SOVI_MUSIC_LIBRARY === undefined ? undefined : path.resolve(cwd, e.SOVI_MUSIC_LIBRARY),
+      cacheDir: path.join(path.resolve(cwd, e.SOVI_HOME), 'cache'),
+      tts: { url: e.SOVI_TTS_URL, apiKey: e.SOVI_TTS_API_KEY, timeoutMs: e.SOVI_TTS_TIMEOUT_MS },
+      pexels: { url: e.SOVI_PEXELS_URL, apiKey: e.SOVI_PEXELS_API_KEY },
       tools: { ffmpeg: e.SOVI_FFMPEG, ffprobe: e.SOVI_FFPROBE, espeak: e.SOVI_ESPEAK },
       scriptWriter: {
         kind: e.SOVI_SCRIPT_WRITER,

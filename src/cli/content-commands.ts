@@ -30,6 +30,7 @@ export function describe({
   failure,
   previousFailures,
   quality,
+  media,
   distributions,
 }: ContentDetails): string {
   return fields([
@@ -56,6 +57,21 @@ export function describe({
           (q) => `  ${q.passed ? 'ok  ' : 'FAIL'} ${q.name}: ${String(q.value)} (expected ${q.expected})`,
         )
       : []),
+    ...(media.voice
+      ? [
+          `voice       ${media.voice.engine} ${media.voice.voice ?? ''}${media.voice.model ? ` (${media.voice.model})` : ''}` +
+            (media.voice.fellBack.length ? `, after ${media.voice.fellBack.join(', ')} failed` : ''),
+        ]
+      : []),
+    ...(media.music
+      ? [
+          `music       ${media.music.title ?? '-'} (${media.music.mood}), ${media.music.licence}${media.music.attribution ? `: ${media.music.attribution}` : ''}`,
+        ]
+      : []),
+    ...media.visuals.map(
+      (v, i) =>
+        `visual ${i + 1}    ${v.source === null ? 'generated scene' : `${v.source} ${v.id ?? ''}, ${v.licence ?? 'no licence'}`} (${v.start.toFixed(1)}–${v.end.toFixed(1)} s)`,
+    ),
     ...(c.script
       ? [
           '',

@@ -1,18 +1,39 @@
-// The media stages sovi ships: an espeak-ng voice-over (or a silent track when there is no espeak-ng), a
-// background of generated scenes or of clips from SOVI_MEDIA_LIBRARY, captions timed over the voice and
-// burned in with the script's on-screen text, one ffmpeg encode, and measured quality checks.
+// The media stages sovi ships: a voice-over from the niche's voices (espeak-ng offline, or an OpenAI-compatible
+// speech endpoint, falling back in the policy's order), a background of generated scenes or of clips from
+// SOVI_MEDIA_LIBRARY, music from SOVI_MUSIC_LIBRARY ducked under the voice, the sound normalised to the
+// policy's loudness in two passes, captions timed from the voice's own pauses in the niche's style and burned
+// in with the script's on-screen text, one ffmpeg encode, and measured quality checks.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import { narrationWords, timeCaptions, type Caption } from '../media/captions.ts';
-import { checkQuality } from '../media/quality.ts';
+import { captionOverflow, narrationWords, timeCaptions, type Caption } from '../media/captions.ts';
+import { applyFilter, measureLoudness, prepareLoudness, type LoudnessMeasure } from '../media/loudness.ts';
+import {
+  mediaPolicyFor,
+  voicesFor,
+  type NicheMediaOverrides,
+  type NicheMediaPolicy,
+} from '../media/media-policy.ts';
+import { mixAudio, pickTrack, readMusicLibrary, type MusicTrack } from '../media/music.ts';
+import { checkQuality, type QualityCheck } from '../media/quality.ts';
 import { renderVideo } from '../media/render.ts';
+import {
+  alignWords,
+  captionsFromWords,
+  detectSpeech,
+  speechCoverage,
+  type Span,
+} from '../media/speech-timing.ts';
 import { findMediaTools } from '../media/tools.ts';
-import { makeBackground, type Background } from '../media/visuals.ts';
-import { synthesizeVoice, type VoiceTrack } from '../media/voice.ts';
+import { espeakVoice, openaiVoice, speakWithFallback } from '../media/voice-engines.ts';
+import { composeBeats, makeBackground, type Background, type BeatVisual } from '../media/visuals.ts';
+import { libraryVisuals, pexelsVisuals, readKeywordLibrary } from '../media/visual-sources.ts';
+import { isHashtagWord } from './post-text.ts';
+import { type VoiceTrack } from '../media/voice.ts';
 import type { Script } from './content-model.ts';
-import type { MediaStages } from '../plugins/media-stages.ts';
+import { loadContentPolicy } from './content-policy.ts';
+import type { MediaNotice, MediaStages, VisualSource, VoiceEngine } from '../plugins/media-stages.ts';
 
 /** espeak-ng speaks from 80 to 450 words per minute. */
 const clampRate = (wpm: number) => Math.min(450, Math.max(80, Math.round(wpm)));
@@ -42,29 +63,101 @@ export function beatTitles(script: Script, durationSeconds: number): Caption[] {
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
 
-export function builtinMedia(config: Config['content'], logger: Logger): MediaStages {
+export interface BuiltinMediaOptions {
+  /** The content policy's media section; read from SOVI_CONTENT_POLICY_FILE otherwise. */
+  media?: Record<string, NicheMediaOverrides>;
+  /** Extra or replacement voice engines, by name. */
+  voices?: VoiceEngine[];
+  /** Extra or replacement visual sources, by name. */
+  visuals?: VisualSource[];
+}
+
+/** What assemble measured, kept in the manifest and read back by check. */
+interface AudioDetails {
+  loudness: {
+    target: NicheMediaPolicy['loudness'];
+    /** The mix as made, and the voice alone: how much the music adds to the voice. */
+    mix: LoudnessMeasure;
+    voice: LoudnessMeasure;
+    limitedDb: number;
+  };
+  music: (Omit<MusicTrack, 'file'> & { volumeDb: number }) | null;
+  speech: Span[];
+  captionTiming: 'speech' | 'letters';
+}
+
+export function builtinMedia(
+  config: Config['content'],
+  logger: Logger,
+  options: BuiltinMediaOptions = {},
+): MediaStages {
   const tools = () => findMediaTools(config.tools, logger);
+  const mediaSection = () => options.media ?? loadContentPolicy(config.policyFile).media;
+  const policyOf = (nicheSlug: string | null | undefined) =>
+    mediaPolicyFor(mediaSection(), nicheSlug ?? null);
+  const extraVisuals = new Map((options.visuals ?? []).map((v) => [v.name, v]));
+  /** The policy's visual sources that can answer here, in its order ('generated' is the fallback). */
+  const visualSources = async (policy: NicheMediaPolicy): Promise<VisualSource[]> => {
+    const found: VisualSource[] = [];
+    for (const name of policy.visuals) {
+      const extra = extraVisuals.get(name);
+      if (extra) found.push(extra);
+      else if (name === 'library' && config.mediaLibrary && (await readKeywordLibrary(config.mediaLibrary)))
+        found.push(libraryVisuals(config.mediaLibrary));
+      else if (name === 'pexels' && config.pexels.apiKey) found.push(pexelsVisuals(config.pexels));
+    }
+    return found;
+  };
+  const engines = new Map<string, VoiceEngine>([
+    ['espeak', espeakVoice(tools)],
+    ['openai', openaiVoice(tools, config.tts, config.cacheDir)],
+    ...(options.voices ?? []).map((v) => [v.name, v] as const),
+  ]);
   return {
     name: 'builtin',
-    generate: async ({ contentId, script, dir, wordsPerMinute, signal }) => {
+    generate: async ({ contentId, script, nicheSlug, dir, wordsPerMinute, signal, notify }) => {
       const t = await tools();
+      const policy = policyOf(nicheSlug);
       await fs.mkdir(dir, { recursive: true });
-      const voice = await synthesizeVoice(t, script.narration, path.join(dir, 'voice.wav'), {
-        wordsPerMinute: clampRate(wordsPerMinute),
-        signal,
-      });
-      const background = await makeBackground(t, {
-        durationSeconds: voice.durationSeconds,
-        outFile: path.join(dir, 'background.mp4'),
-        // The same content gets the same scenes (or clips) when a stage is run again.
-        seed: contentId,
-        library: config.mediaLibrary,
-        signal,
-      });
+      const voice = await speakWithFallback(
+        engines,
+        voicesFor(policy),
+        {
+          text: script.narration,
+          wordsPerMinute: clampRate(wordsPerMinute),
+          outFile: path.join(dir, 'voice.wav'),
+          signal,
+        },
+        notify ?? (async (notice) => logger.warn(notice.context, notice.message)),
+      );
+      const sources = await visualSources(policy);
+      const say = notify ?? (async (notice: MediaNotice) => logger.warn(notice.context, notice.message));
+      // The same content gets the same scenes (or clips) when a stage is run again.
+      const background =
+        sources.length === 0
+          ? await makeBackground(t, {
+              durationSeconds: voice.durationSeconds,
+              outFile: path.join(dir, 'background.mp4'),
+              seed: contentId,
+              library: config.mediaLibrary,
+              signal,
+            })
+          : await composeBeats(t, {
+              beats: await pickVisuals(sources, beatSpans(script, voice.durationSeconds), dir, signal, say),
+              generated: await makeBackground(t, {
+                durationSeconds: voice.durationSeconds,
+                outFile: path.join(dir, 'generated.mp4'),
+                seed: contentId,
+                signal,
+              }),
+              outFile: path.join(dir, 'background.mp4'),
+              signal,
+            });
       return { voice, background };
     },
-    assemble: async ({ script, assets, outFile, signal }) => {
+    assemble: async ({ contentId, script, nicheSlug, assets, outFile, signal }) => {
       const t = await tools();
+      const policy = policyOf(nicheSlug);
       const voice = assets.voice as VoiceTrack;
       const background = assets.background as Background;
       if (!(voice.durationSeconds > 0) || !(background.durationSeconds > 0)) {
@@ -73,15 +166,68 @@ export function builtinMedia(config: Config['content'], logger: Logger): MediaSt
       await Promise.all([fs.access(voice.file), fs.access(background.file)]).catch(() => {
         throw new Error('the voice-over or background file is gone: retry from generating');
       });
-      const captions = timeCaptions(script.narration, voice.durationSeconds);
+      const dir = path.dirname(outFile);
+      const maxWords = policy.captions.wordsPerLine;
+      // Captions from the voice's own pauses; a silent track has none, so its captions are estimated.
+      let captions: Caption[];
+      let speech: Span[] = [];
+      let captionTiming: AudioDetails['captionTiming'] = 'letters';
+      if (voice.kind !== 'silent') speech = await detectSpeech(t, voice.file, voice.durationSeconds, signal);
+      if (speech.length === 0) {
+        // A silent track (or one too quiet to find speech in): the captions are estimated from the letters.
+        captions = timeCaptions(script.narration, voice.durationSeconds, { maxWordsPerCaption: maxWords });
+      } else {
+        captions = captionsFromWords(
+          script.narration,
+          alignWords(script.narration, speech),
+          voice.durationSeconds,
+          maxWords,
+        );
+        captionTiming = 'speech';
+      }
+      const track = await chooseMusic(config.musicLibrary, policy, contentId);
+      const target = policy.loudness;
+      const voiceLoudness = await measureLoudness(t, voice.file, target, signal);
+      // The music's level is set against the voice's, whatever loudness the track was mastered at.
+      const musicGainDb =
+        track === null
+          ? 0
+          : voiceLoudness.integrated +
+            policy.music.volumeDb -
+            (await measureLoudness(t, track.file, target, signal)).integrated;
+      const mix = await mixAudio(t, {
+        voice: voice.file,
+        durationSeconds: voice.durationSeconds,
+        music: track && { file: track.file, volumeDb: round(musicGainDb, 2) },
+        outFile: path.join(dir, 'mix.wav'),
+        signal,
+      });
+      const sound = await prepareLoudness(t, mix, target, signal);
       const rendered = await renderVideo(t, {
         background,
         voice,
+        audioFile: sound.file,
+        audioFilter: applyFilter(target, sound.measured),
+        captionStyle: policy.captions,
         captions: [...captions, ...beatTitles(script, voice.durationSeconds)],
         outFile,
-        subtitlesFile: path.join(path.dirname(outFile), 'captions.ass'),
+        subtitlesFile: path.join(dir, 'captions.ass'),
         signal,
       });
+      const audio: AudioDetails = {
+        loudness: { target, mix: sound.before, voice: voiceLoudness, limitedDb: sound.limitedDb },
+        music: track && {
+          id: track.id,
+          title: track.title,
+          mood: track.mood,
+          tempo: track.tempo,
+          licence: track.licence,
+          attribution: track.attribution,
+          volumeDb: policy.music.volumeDb,
+        },
+        speech,
+        captionTiming,
+      };
       return {
         outputPath: rendered.file,
         durationSeconds: rendered.durationSeconds,
@@ -94,30 +240,196 @@ export function builtinMedia(config: Config['content'], logger: Logger): MediaSt
           bytes: (await fs.stat(rendered.file)).size,
           ffmpeg: t.versions.ffmpeg,
           voice: voice.kind,
+          voiceName: voice.voice,
           background: background.kind,
+          ...audio,
+          attributionInCaption:
+            track !== null && policy.music.attributionInCaption && track.attribution !== ''
+              ? track.attribution
+              : null,
         },
       };
     },
     check: async ({
       file,
       script,
+      nicheSlug,
       assets,
       captions,
+      details,
       minSeconds,
       maxSeconds,
       blackFrameMaxSeconds,
       signal,
     }) => {
       const t = await tools();
-      return checkQuality(t, file, {
+      const policy = policyOf(nicheSlug);
+      const spoken = captions.filter((c) => c.style !== 'title');
+      const audio = details as Partial<AudioDetails> | undefined;
+      const report = await checkQuality(t, file, {
         narration: script.narration,
-        captions: captions.filter((c) => c.style !== 'title'),
+        captions: spoken,
         minDurationSeconds: minSeconds,
         maxDurationSeconds: maxSeconds,
         blackFrameMaxSeconds,
         silentVoice: assets.voice.kind === 'silent',
+        loudness: policy.loudness,
         signal,
       });
+      const extra: QualityCheck[] = [
+        {
+          name: 'caption_overflow',
+          ...passIf(captionOverflow(spoken, policy.captions, { width: 1080, height: 1920 }), (n) => n === 0),
+          expected: 'no caption beyond the safe area',
+          weight: 0.05,
+        },
+      ];
+      const visuals = (assets.background as Background).visuals;
+      if (visuals) {
+        const ids = visuals.flatMap((v) => (v.id === null ? [] : [`${v.source}:${v.id}`]));
+        extra.push({
+          name: 'duplicate_clips',
+          ...passIf(ids.length - new Set(ids).size, (n) => n === 0),
+          expected: 'no clip shown twice',
+          weight: 0.05,
+        });
+        const shown = visuals
+          .map((v) => (v.source === null ? 'generated' : `${v.source}:${v.id}`))
+          .join(', ');
+        extra.push({
+          name: 'visual_sources',
+          ...passIf(shown, () => visuals.every((v) => v.source === null || (v.licence ?? '').trim() !== '')),
+          expected: 'every clip names its source and licence',
+          weight: 0.02,
+        });
+      }
+      if (audio?.speech && audio.speech.length > 0) {
+        const coverage = round(speechCoverage(audio.speech, spoken), 3);
+        extra.push({
+          name: 'speech_coverage',
+          ...passIf(coverage, (c) => c >= 0.95),
+          expected: '≥ 0.95 of the speaking time under a caption',
+          weight: 0.05,
+        });
+      }
+      if (audio?.loudness && audio.music) {
+        // The voice's level in the mix against its level alone: the music must stay under it.
+        const lift = round(audio.loudness.mix.integrated - audio.loudness.voice.integrated, 2);
+        extra.push({
+          name: 'music_under_voice',
+          ...passIf(lift, (l) => Math.abs(l) <= 3),
+          expected: 'the voice within 3 dB of its level alone',
+          weight: 0.05,
+        });
+        extra.push({
+          name: 'music_licence',
+          ...passIf(audio.music.licence, (l) => l.trim() !== ''),
+          expected: 'the track names its licence',
+          weight: 0.02,
+        });
+      }
+      const checks = [...report.checks, ...extra];
+      const total = checks.reduce((sum, c) => sum + c.weight, 0);
+      const passedWeight = checks.reduce((sum, c) => sum + (c.passed ? c.weight : 0), 0);
+      return { score: round(passedWeight / total, 4), checks };
     },
   };
 }
+
+/**
+ * Each beat's stretch of the voice-over (by its share of the letters, as the on-screen titles are timed): the
+ * hook joins the first beat and the call to action the last. Keywords: the beat's words worth searching for.
+ */
+export function beatSpans(
+  script: Script,
+  durationSeconds: number,
+): Omit<BeatVisual, 'source' | 'id' | 'licence' | 'url' | 'file'>[] {
+  const total = letters(script.narration);
+  const parts = script.beats.map((b) => ({
+    text: `${b.onScreenText} ${b.narration}`,
+    size: letters(b.narration),
+  }));
+  if (parts.length === 0 || total === 0)
+    return [{ start: 0, end: durationSeconds, keywords: keywordsOf(script.title) }];
+  parts[0]!.size += letters(script.hook);
+  parts.at(-1)!.size += total - parts.reduce((sum, p) => sum + p.size, 0);
+  let offset = 0;
+  return parts.map((p, i) => {
+    const start = round((offset / total) * durationSeconds, 3);
+    offset += p.size;
+    const end = i === parts.length - 1 ? durationSeconds : round((offset / total) * durationSeconds, 3);
+    return { start, end, keywords: keywordsOf(p.text) };
+  });
+}
+
+const keywordsOf = (text: string): string[] => [
+  ...new Set(
+    text
+      .toLowerCase()
+      .replace(/['’]/g, '')
+      .split(/[^\p{L}\p{N}]+/u)
+      .filter(isHashtagWord),
+  ),
+];
+
+/** One clip per beat, each source tried in the policy's order; none fits: the generated scene. */
+async function pickVisuals(
+  sources: VisualSource[],
+  spans: ReturnType<typeof beatSpans>,
+  dir: string,
+  signal: AbortSignal,
+  notify: (notice: MediaNotice) => Promise<void>,
+): Promise<BeatVisual[]> {
+  const used = new Set<string>();
+  const failed = new Set<string>();
+  const beats: BeatVisual[] = [];
+  for (const span of spans) {
+    let chosen: BeatVisual = { ...span, source: null, id: null, licence: null, url: null, file: null };
+    for (const source of sources) {
+      if (failed.has(source.name)) continue;
+      try {
+        const pick = await source.pick({
+          keywords: span.keywords,
+          seconds: span.end - span.start,
+          exclude: used,
+          dir,
+          signal,
+        });
+        if (pick === null) continue;
+        used.add(`${pick.source}:${pick.id}`);
+        chosen = {
+          ...span,
+          source: pick.source,
+          id: pick.id,
+          licence: pick.licence,
+          url: pick.url,
+          file: pick.file,
+        };
+        break;
+      } catch (err) {
+        if (signal.aborted) throw err;
+        // A source that fails once is not asked again for this video: the next source (or the scene) shows.
+        failed.add(source.name);
+        await notify({
+          eventType: 'visual_source_failed',
+          message: `the ${source.name} visual source failed (${err instanceof Error ? err.message : String(err)})`,
+          context: { source: source.name },
+        });
+      }
+    }
+    beats.push(chosen);
+  }
+  return beats;
+}
+
+async function chooseMusic(
+  library: string | undefined,
+  policy: NicheMediaPolicy,
+  seed: string,
+): Promise<MusicTrack | null> {
+  if (library === undefined || policy.music.mood === null) return null;
+  return pickTrack(await readMusicLibrary(library), policy.music.mood, seed);
+}
+
+const passIf = <T extends number | string>(value: T, ok: (v: T) => boolean) => ({ value, passed: ok(value) });
+const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;

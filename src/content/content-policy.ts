@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { perPlatform, platforms, type Platform } from '../platforms.ts';
 import { readPolicyFile } from '../settings/parse-options.ts';
+import { mediaPolicyOverrides, type NicheMediaOverrides } from '../media/media-policy.ts';
 
 /**
  * Whether a niche's content waits for a reviewer after assembly:
@@ -54,6 +55,8 @@ export interface ContentPolicy {
    * model wrote the script, off otherwise.
    */
   review: Record<string, ReviewMode>;
+  /** Voice, music, loudness, caption style and visuals per niche slug ('*': every niche); see media-policy.ts. */
+  media: Record<string, NicheMediaOverrides>;
 }
 
 /** Whether content of a niche whose script `writer` wrote waits for review (see reviewModes). */
@@ -81,6 +84,7 @@ export const defaultContentPolicy: ContentPolicy = {
   },
   wordsPerMinute: 165,
   review: {},
+  media: {},
 };
 
 const platform = z.enum(platforms);
@@ -130,6 +134,7 @@ const overrides = z
         z.enum(reviewModes),
       )
       .optional(),
+    media: mediaPolicyOverrides.optional(),
   })
   .strict();
 
@@ -147,5 +152,6 @@ export function loadContentPolicy(file: string | undefined): ContentPolicy {
     quality: { ...d.quality, ...o.quality },
     wordsPerMinute: o.wordsPerMinute ?? d.wordsPerMinute,
     review: { ...d.review, ...o.review },
+    media: { ...d.media, ...o.media },
   };
 }

@@ -85,7 +85,62 @@ export interface ContentDetails {
   previousFailures: ProductionFailure[];
   /** The assembled video's quality checks, once it was assembled. */
   quality: { score: number; checks: QualityCheck[] } | null;
+  /** What the video is made of: who spoke, the music and each beat's visual, with their licences. */
+  media: ContentMedia;
   distributions: Distribution[];
+}
+
+export interface ContentMedia {
+  voice: { engine: string; voice: string | null; model: string | null; fellBack: string[] } | null;
+  music: { title: string | null; mood: string; licence: string; attribution: string } | null;
+  visuals: {
+    start: number;
+    end: number;
+    source: string | null;
+    id: string | null;
+    licence: string | null;
+    url: string | null;
+  }[];
+  /** 'speech': captions timed from the voice's pauses; 'letters': estimated (a silent track). */
+  captionTiming: string | null;
+}
+
+/** The media record of the generating and assembling stages, as far as they got. */
+function mediaOf(stages: Record<string, Record<string, unknown> | undefined>): ContentMedia {
+  const voice = stages.generating?.voice as
+    | { kind?: string; voice?: string | null; model?: string; fellBack?: { engine: string; voice: string }[] }
+    | undefined;
+  const background = stages.generating?.background as { visuals?: ContentMedia['visuals'] } | undefined;
+  const music = stages.assembling?.music as (ContentMedia['music'] & { title?: string | null }) | undefined;
+  const timing = stages.assembling?.captionTiming;
+  return {
+    voice:
+      voice?.kind === undefined
+        ? null
+        : {
+            engine: voice.kind,
+            voice: voice.voice ?? null,
+            model: voice.model ?? null,
+            fellBack: (voice.fellBack ?? []).map((f) => `${f.engine}:${f.voice}`),
+          },
+    music: music
+      ? {
+          title: music.title ?? null,
+          mood: music.mood,
+          licence: music.licence,
+          attribution: music.attribution,
+        }
+      : null,
+    visuals: (background?.visuals ?? []).map((v) => ({
+      start: v.start,
+      end: v.end,
+      source: v.source,
+      id: v.id,
+      licence: v.licence,
+      url: v.url,
+    })),
+    captionTiming: typeof timing === 'string' ? timing : null,
+  };
 }
 
 /** One piece of content with its production record and every distribution (a handful per piece). */
@@ -111,6 +166,7 @@ export async function getContentDetails(
       ? (manifest.failures as (ProductionFailure | null)[]).flatMap((f) => (f ? [brief(f)] : []))
       : [],
     quality: quality && Array.isArray(quality.checks) ? quality : null,
+    media: mediaOf(stages),
     distributions,
   };
 }

@@ -38,9 +38,19 @@ export function shorten(text: string, max: number): string {
   return `${kept}…`;
 }
 
-/** A post's caption: the title and the call to action as sentences, within the platform's length. */
-export function postCaption(script: { title: string; cta: string }, maxChars: number): string {
-  return shorten(joinSentences([script.title, script.cta]), maxChars);
+/**
+ * A post's caption: the title and the call to action as sentences, within the platform's length. A music
+ * attribution (a licence's condition) is kept whole on its own line; the rest is shortened to make room.
+ */
+export function postCaption(
+  script: { title: string; cta: string },
+  maxChars: number,
+  attribution?: string | null,
+): string {
+  const credit = attribution?.trim() ?? '';
+  if (credit === '' || credit.length + 20 > maxChars)
+    return shorten(joinSentences([script.title, script.cta]), maxChars);
+  return `${shorten(joinSentences([script.title, script.cta]), maxChars - credit.length - 1)}\n${credit}`;
 }
 
 /** Whether a word may be a hashtag: 4+ letters or digits, not a stop word, not only digits. */

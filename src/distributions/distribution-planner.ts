@@ -38,13 +38,19 @@ export interface DistributionTarget {
   nicheId: string | null;
   format: string;
   script: Script;
+  /** The music's attribution, when the policy appends it to the caption. */
+  attribution?: string | null;
 }
 
 /** Caption and hashtags for a platform, from the script. */
-export function captionFor(script: Script, platform: Platform): { caption: string; hashtags: string[] } {
+export function captionFor(
+  script: Script,
+  platform: Platform,
+  attribution?: string | null,
+): { caption: string; hashtags: string[] } {
   const rules = platformRules[platform];
   const hashtags = script.hashtags.slice(0, rules.maxHashtags);
-  const caption = postCaption(script, rules.captionMaxChars);
+  const caption = postCaption(script, rules.captionMaxChars, attribution);
   return { caption, hashtags };
 }
 
@@ -132,7 +138,7 @@ export async function planDistributions(
       contentId: target.contentId,
       accountId: c.accountId,
       platform: c.platform,
-      ...captionFor(target.script, c.platform),
+      ...captionFor(target.script, c.platform, target.attribution),
       scheduledAt: c.slot,
       options: defaultPostOptions,
       review,

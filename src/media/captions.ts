@@ -5,6 +5,7 @@
 // words take longer to say than short ones) plus a pause at its punctuation, the way espeak-ng paces a text.
 // Against espeak-ng's own timing this lands within a few tenths of a second on a short narration.
 import { invalidInput } from '../errors.ts';
+import { defaultNicheMedia, type CaptionStyle } from './media-policy.ts';
 
 export interface Caption {
   /** Seconds from the start of the video. */
@@ -13,6 +14,8 @@ export interface Caption {
   text: string;
   /** 'caption' (default): big, centred, outlined. 'title': an on-screen text beat near the top, boxed. */
   style?: 'caption' | 'title';
+  /** Each word's own span (captions timed from the audio), for a word-by-word highlight. */
+  words?: { text: string; start: number; end: number }[];
 }
 
 /** The narration's words as written (punctuation attached), in order. */
@@ -62,7 +65,7 @@ export function timeCaptions(
  * Clauses end at punctuation (or a lone dash); a clause longer than maxWords is cut into near-equal phrases
  * rather than a full phrase and a stub (at most 4: 9 words → 3 + 3 + 3, not 4 + 4 + 1).
  */
-function splitPhrases(narration: string, maxWords: number): string[][] {
+export function splitPhrases(narration: string, maxWords: number): string[][] {
   const clauses: string[][] = [];
   let clause: string[] = [];
   for (const token of narration.split(/\s+/).filter(Boolean)) {
@@ -128,33 +131,77 @@ export interface AssOptions {
   height: number;
   /** The family libass looks for (in MediaTools.fontsDir, else through fontconfig). */
   fontName?: string;
+  /** The niche's caption style; the default one otherwise. */
+  style?: CaptionStyle;
 }
 
 /**
- * An Advanced SubStation Alpha script of the captions. Sizes follow the frame: at 1080×1920 the captions are
- * 88 px DejaVu Sans Bold, white with a 7 px black outline and a soft shadow, centred, wrapped within 86 px
- * margins; title beats are 111 px in a translucent box near the top.
+ * Where text may go: the platforms draw their own interface over the video, the action buttons down the
+ * right edge, the caption, sound and account name over the bottom fifth, the tabs at the top. Captions stay
+ * inside these margins (shares of the frame).
+ */
+export const SAFE_AREA = { left: 0.08, right: 0.15, top: 0.12, bottom: 0.22 } as const;
+
+/** '#RRGGBB' as ASS's &HAABBGGRR. */
+const assColour = (hex: string, alpha = '00') =>
+  `&H${alpha}${hex.slice(5, 7)}${hex.slice(3, 5)}${hex.slice(1, 3)}`.toUpperCase();
+
+/**
+ * An Advanced SubStation Alpha script of the captions, in the niche's style (font, size, colours, outline,
+ * position) inside the safe area. With a highlight colour, each caption is shown as one event per word, the
+ * word being spoken in that colour. Title beats are boxed, near the top.
  */
 export function captionsToAss(captions: Caption[], options: AssOptions): string {
   const { width, height } = options;
-  const font = options.fontName ?? 'DejaVu Sans';
+  const look = options.style ?? defaultNicheMedia.captions;
+  const font = options.fontName ?? look.font;
   const px = (share: number) => Math.max(1, Math.round(height * share));
-  const margin = Math.round(width * 0.08);
+  const left = Math.round(width * SAFE_AREA.left);
+  const right = Math.round(width * SAFE_AREA.right);
   const format =
     'Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, ' +
     'Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, ' +
     'MarginR, MarginV, Encoding';
-  // Colours are &HAABBGGRR, alpha 00 opaque. With BorderStyle 3 the outline colour fills the box.
+  // Alignment: 2 bottom, 5 middle, 8 top (centred); MarginV keeps bottom and top captions out of the overlays.
+  const alignment = { bottom: 2, middle: 5, top: 8 }[look.position];
+  const marginV =
+    look.position === 'bottom' ? px(SAFE_AREA.bottom) : look.position === 'top' ? px(SAFE_AREA.top) : 0;
+  // The beats' titles sit at the top, unless the captions do: then they go to the bottom of the safe area.
+  const titleAtTop = look.position !== 'top';
+  const primary = assColour(look.colour);
+  // With BorderStyle 3 the outline colour fills the box.
   const style = (
     name: string,
     size: number,
+    colour: string,
     edge: string,
     border: number,
     outline: number,
-    alignment: number,
+    align: number,
+    vertical: number,
   ) =>
-    `Style: ${name},${font},${size},&H00FFFFFF,&H00FFFFFF,${edge},&H80000000,-1,0,0,0,100,100,0,0,${border},` +
-    `${outline},${px(0.0016)},${alignment},${margin},${margin},${alignment === 8 ? px(0.12) : 0},1`;
+    `Style: ${name},${font},${size},${colour},${colour},${edge},&H80000000,-1,0,0,0,100,100,0,0,${border},` +
+    `${outline},${px(0.0016)},${align},${left},${right},${vertical},1`;
+  // Override tags take &HBBGGRR&, without the alpha byte.
+  const tag = (hex: string) => `&H${hex.slice(5, 7)}${hex.slice(3, 5)}${hex.slice(1, 3)}&`.toUpperCase();
+  const highlight = look.highlight === null ? null : tag(look.highlight);
+  const plain = tag(look.colour);
+  const events = captions.flatMap((c) => {
+    const title = c.style === 'title';
+    const line = (start: number, end: number, text: string) =>
+      `Dialogue: ${title ? 1 : 0},${assTime(start)},${assTime(end)},${title ? 'Title' : 'Caption'},,0,0,0,,${text}`;
+    if (title || highlight === null || !c.words || c.words.length === 0)
+      return [line(c.start, c.end, assText(c.text))];
+    const words = c.words;
+    return words.map((w, i) => {
+      const start = i === 0 ? c.start : w.start;
+      const end = i + 1 < words.length ? words[i + 1]!.start : c.end;
+      const text = words
+        .map((o, j) => (j === i ? `{\\c${highlight}}${assText(o.text)}{\\c${plain}}` : assText(o.text)))
+        .join(' ');
+      return line(start, end, text);
+    });
+  });
   return [
     '[Script Info]',
     'ScriptType: v4.00+',
@@ -165,18 +212,67 @@ export function captionsToAss(captions: Caption[], options: AssOptions): string 
     '',
     '[V4+ Styles]',
     `Format: ${format}`,
-    style('Caption', px(0.046), '&H00000000', 1, px(0.0036), 5),
-    style('Title', px(0.058), '&H50000000', 3, px(0.012), 8),
+    style(
+      'Caption',
+      px(look.size),
+      primary,
+      assColour(look.outlineColour),
+      1,
+      px(look.outline),
+      alignment,
+      marginV,
+    ),
+    style(
+      'Title',
+      px(0.058),
+      '&H00FFFFFF',
+      '&H50000000',
+      3,
+      px(0.012),
+      titleAtTop ? 8 : 2,
+      px(titleAtTop ? SAFE_AREA.top : SAFE_AREA.bottom),
+    ),
     '',
     '[Events]',
     'Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text',
-    ...captions.map(
-      (c) =>
-        `Dialogue: ${c.style === 'title' ? 1 : 0},${assTime(c.start)},${assTime(c.end)},` +
-        `${c.style === 'title' ? 'Title' : 'Caption'},,0,0,0,,${assText(c.text)}`,
-    ),
+    ...events,
     '',
   ].join('\n');
+}
+
+/**
+ * Captions that would not fit the safe area: a word wider than the safe width, or more lines than the
+ * band a caption may take (a quarter of the frame's height). Widths are estimated from DejaVu Sans Bold's
+ * average advance (0.62 em), which overestimates slightly: a pass here fits on screen.
+ */
+export function captionOverflow(
+  captions: Caption[],
+  style: CaptionStyle,
+  frame: { width: number; height: number },
+): number {
+  const fontPx = frame.height * style.size;
+  const safeWidth = frame.width * (1 - SAFE_AREA.left - SAFE_AREA.right);
+  const advance = 0.62 * fontPx;
+  const maxLines = Math.max(1, Math.floor((frame.height * 0.25) / (fontPx * 1.2)));
+  let overflowing = 0;
+  for (const c of captions) {
+    if (c.style === 'title') continue;
+    const words = c.text.split(/\s+/).filter(Boolean);
+    let lines = 1;
+    let width = 0;
+    let tooWide = false;
+    for (const word of words) {
+      const w = [...word].length * advance;
+      if (w > safeWidth) tooWide = true;
+      const next = width === 0 ? w : width + advance + w;
+      if (next > safeWidth && width > 0) {
+        lines++;
+        width = w;
+      } else width = next;
+    }
+    if (tooWide || lines > maxLines) overflowing++;
+  }
+  return overflowing;
 }
 
 /** H:MM:SS.cc; neighbouring captions round their shared edge alike, so no gap or overlap appears. */

@@ -4,6 +4,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { captionCoverage, type Caption } from './captions.ts';
+import { measureFilter, parseLoudnorm, type LoudnessMeasure, type LoudnessTarget } from './loudness.ts';
 import { probeVideo } from './probe.ts';
 import { runTool } from './run-tool.ts';
 import type { MediaTools } from './tools.ts';
@@ -37,6 +38,8 @@ export interface QualityInput {
   minCaptionCoverage?: number;
   /** The voice-over was the silent fallback: a silent sound track is then expected, not a fault. */
   silentVoice?: boolean;
+  /** Measure the sound's integrated loudness and true peak against this target (±1 LU, ceiling). */
+  loudness?: LoudnessTarget;
   signal?: AbortSignal;
 }
 
@@ -51,7 +54,14 @@ export const QUALITY_WEIGHTS = {
   audio_level: 0.1,
   caption_coverage: 0.1,
   black_frames: 0.15,
+  integrated_loudness: 0.1,
+  true_peak: 0.05,
 } as const;
+
+/** How far from the target the integrated loudness may land. */
+const LOUDNESS_TOLERANCE_LU = 1;
+/** What the AAC encoder may add over the ceiling the normalisation aimed under. */
+const TRUE_PEAK_TOLERANCE_DB = 0.5;
 
 /** Below this peak level (dBFS) a sound track counts as silent; espeak-ng peaks near -1 dB. */
 const AUDIBLE_DB = -50;
@@ -66,7 +76,7 @@ export async function checkQuality(
   const blackMax = input.blackFrameMaxSeconds ?? 1;
   const minCoverage = input.minCaptionCoverage ?? 0.9;
   const probed = await probeVideo(tools, file, { signal: input.signal });
-  const levels = await analyse(tools, file, probed.audioCodec !== null, input.signal);
+  const levels = await analyse(tools, file, probed.audioCodec !== null, input.loudness, input.signal);
   const coverage = captionCoverage(input.narration, input.captions);
   const duration = round(probed.durationSeconds, 3);
   const boxes = await boxOrder(file);
@@ -125,6 +135,26 @@ export async function checkQuality(
       `no black stretch over ${blackMax} s`,
     ),
   ];
+  const target = input.loudness;
+  if (target !== undefined && !input.silentVoice) {
+    const measured = levels.loudness;
+    const integrated = measured === null ? null : round(measured.integrated, 2);
+    const peak = measured === null ? null : round(measured.truePeak, 2);
+    checks.push(
+      check(
+        'integrated_loudness',
+        integrated !== null && Math.abs(integrated - target.integratedLufs) <= LOUDNESS_TOLERANCE_LU,
+        integrated,
+        `${target.integratedLufs} ± ${LOUDNESS_TOLERANCE_LU} LUFS`,
+      ),
+      check(
+        'true_peak',
+        peak !== null && peak <= target.truePeakDb + TRUE_PEAK_TOLERANCE_DB,
+        peak,
+        `≤ ${target.truePeakDb} dBTP (+${TRUE_PEAK_TOLERANCE_DB} for the encoder)`,
+      ),
+    );
+  }
   const total = checks.reduce((sum, c) => sum + c.weight, 0);
   const passedWeight = checks.reduce((sum, c) => sum + (c.passed ? c.weight : 0), 0);
   return { score: round(passedWeight / total, 4), passed: checks.every((c) => c.passed), checks };
@@ -134,6 +164,8 @@ interface Levels {
   longestBlackSeconds: number;
   /** Peak level in dBFS; null without a sound track. */
   maxVolumeDb: number | null;
+  /** loudnorm's measurement of the sound track, when asked for. */
+  loudness: LoudnessMeasure | null;
 }
 
 /** One decoding pass: blackdetect reports every black stretch (no minimum length), volumedetect the peak. */
@@ -141,9 +173,11 @@ async function analyse(
   tools: MediaTools,
   file: string,
   hasAudio: boolean,
+  loudness: LoudnessTarget | undefined,
   signal?: AbortSignal,
 ): Promise<Levels> {
-  const graph = `[0:v:0]blackdetect=d=0:pix_th=0.10[v]${hasAudio ? ';[0:a:0]volumedetect[a]' : ''}`;
+  const audio = loudness === undefined ? 'volumedetect' : `volumedetect,${measureFilter(loudness)}`;
+  const graph = `[0:v:0]blackdetect=d=0:pix_th=0.10[v]${hasAudio ? `;[0:a:0]${audio}[a]` : ''}`;
   const { stderr } = await runTool(
     tools.ffmpeg,
     [
@@ -160,6 +194,7 @@ async function analyse(
   return {
     longestBlackSeconds,
     maxVolumeDb: peak === undefined ? null : peak === '-inf' ? -Infinity : Number(peak),
+    loudness: hasAudio && loudness !== undefined ? parseLoudnorm(stderr) : null,
   };
 }
 

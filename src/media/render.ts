@@ -16,11 +16,18 @@ import { runTool } from './run-tool.ts';
 import type { MediaTools } from './tools.ts';
 import type { Background } from './visuals.ts';
 import type { VoiceTrack } from './voice.ts';
+import type { CaptionStyle } from './media-policy.ts';
 
 export interface RenderInput {
   background: Background;
   voice: VoiceTrack;
   captions: Caption[];
+  /** The sound track to encode instead of the voice-over alone (the voice mixed with music). */
+  audioFile?: string;
+  /** An audio filter applied to the sound track (the loudness normalisation's second pass). */
+  audioFilter?: string;
+  /** How the captions look (per niche); the default style otherwise. */
+  captionStyle?: CaptionStyle;
   outFile: string;
   width?: number;
   height?: number;
@@ -67,14 +74,15 @@ export async function renderVideo(tools: MediaTools, input: RenderInput): Promis
   const probed = await writeAtomically(file, async (temp) => {
     const ass = kept ?? `${temp}.ass`;
     await fs.mkdir(path.dirname(ass), { recursive: true });
-    await fs.writeFile(ass, captionsToAss(input.captions, { width, height }));
+    await fs.writeFile(ass, captionsToAss(input.captions, { width, height, style: input.captionStyle }));
     try {
       await runTool(
         tools.ffmpeg,
         renderArgs({
           ffmpegFontsDir: tools.fontsDir,
           background: input.background.file,
-          voice: input.voice.file,
+          voice: input.audioFile ?? input.voice.file,
+          audioFilter: input.audioFilter ?? null,
           subtitles: input.captions.length > 0 ? ass : null,
           out: temp,
           width,
@@ -103,6 +111,7 @@ export interface RenderArgs {
   ffmpegFontsDir: string | null;
   background: string;
   voice: string;
+  audioFilter?: string | null;
   /** The .ass file, or null for no captions. */
   subtitles: string | null;
   out: string;
@@ -127,7 +136,10 @@ export function renderArgs(a: RenderArgs): string[] {
     // The background repeats for as long as the voice speaks.
     ...['-stream_loop', '-1', '-i', path.resolve(a.background)],
     ...['-i', path.resolve(a.voice)],
-    ...['-filter_complex', video, '-map', '[v]', '-map', '1:a:0', '-t', a.duration.toFixed(3)],
+    ...(a.audioFilter
+      ? ['-filter_complex', `${video};[1:a:0]${a.audioFilter}[a]`, '-map', '[v]', '-map', '[a]']
+      : ['-filter_complex', video, '-map', '[v]', '-map', '1:a:0']),
+    ...['-t', a.duration.toFixed(3)],
     ...VIDEO_ENCODING,
     ...['-pix_fmt', 'yuv420p', '-g', String(a.fps * 2)],
     ...AUDIO_ENCODING,

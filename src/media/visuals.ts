@@ -18,7 +18,9 @@ import type { MediaTools } from './tools.ts';
 
 export interface Background {
   file: string;
-  kind: 'gradient' | 'clip';
+  kind: 'gradient' | 'clip' | 'beats';
+  /** kind 'beats': what each beat shows, in order (a null source: the generated scene). */
+  visuals?: BeatVisual[];
   /** The first library clip used (kind 'clip'). */
   source?: string;
   /** Every library clip used, in order (kind 'clip'). */
@@ -273,3 +275,95 @@ function seededRandom(seed: string): () => number {
 const seconds = (n: number): string => n.toFixed(3);
 
 const halfEven = (n: number): number => Math.max(16, 2 * Math.round(n / 4));
+
+export interface BeatVisual {
+  start: number;
+  end: number;
+  keywords: string[];
+  /** null: the generated colour scene. */
+  source: string | null;
+  id: string | null;
+  licence: string | null;
+  url: string | null;
+  file: string | null;
+}
+
+const IMAGE_FILE = /\.(jpe?g|png|webp)$/i;
+
+/**
+ * The background of a video whose beats each show their own clip (or image): every clip trimmed to its beat
+ * (looped when shorter), scaled to cover the frame and centre-cropped, so nothing is stretched; a beat
+ * without a clip shows its stretch of the generated scenes.
+ */
+export async function composeBeats(
+  tools: MediaTools,
+  input: {
+    beats: BeatVisual[];
+    generated: Background;
+    outFile: string;
+    width?: number;
+    height?: number;
+    fps?: number;
+    signal?: AbortSignal;
+  },
+): Promise<Background> {
+  const width = input.width ?? 1080;
+  const height = input.height ?? 1920;
+  const fps = input.fps ?? 30;
+  const { beats, generated } = input;
+  const durationSeconds = beats.at(-1)?.end ?? 0;
+  if (beats.length === 0 || !(durationSeconds > 0)) throw invalidInput('beats', 'there are no beats to show');
+  const inputs: string[] = ['-i', generated.file];
+  const cover = `scale=${width}:${height}:force_original_aspect_ratio=increase,crop=${width}:${height},setsar=1,fps=${fps},format=yuv420p`;
+  const gaps = beats.filter((b) => b.file === null).length;
+  const parts: string[] = [];
+  if (gaps > 0) {
+    parts.push(
+      `[0:v:0]scale=${width}:${height}:flags=bicubic,setsar=1,fps=${fps},format=yuv420p,split=${gaps}` +
+        Array.from({ length: gaps }, (_, i) => `[g${i}]`).join(''),
+    );
+  }
+  let gap = 0;
+  let next = 1;
+  beats.forEach((beat, i) => {
+    const seconds = beat.end - beat.start;
+    if (beat.file === null) {
+      parts.push(
+        `[g${gap++}]trim=start=${seconds3(beat.start)}:end=${seconds3(beat.end)},setpts=PTS-STARTPTS[s${i}]`,
+      );
+      return;
+    }
+    inputs.push(
+      ...(IMAGE_FILE.test(beat.file)
+        ? ['-loop', '1', '-framerate', String(fps), '-t', seconds3(seconds + 0.1), '-i', beat.file]
+        : ['-stream_loop', '-1', '-t', seconds3(seconds + 0.1), '-i', beat.file]),
+    );
+    parts.push(`[${next++}:v:0]${cover},trim=duration=${seconds3(seconds)},setpts=PTS-STARTPTS[s${i}]`);
+  });
+  parts.push(`${beats.map((_, i) => `[s${i}]`).join('')}concat=n=${beats.length}:v=1:a=0[out]`);
+  const file = path.resolve(input.outFile);
+  await writeAtomically(file, (temp) =>
+    runTool(
+      tools.ffmpeg,
+      [
+        ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...inputs],
+        ...['-filter_complex', parts.join(';'), '-map', '[out]', '-t', seconds3(durationSeconds), '-an'],
+        ...['-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '18', '-pix_fmt', 'yuv420p'],
+        ...['-movflags', '+faststart', '-f', 'mp4', temp],
+      ],
+      { signal: input.signal, timeoutMs: 120_000 + durationSeconds * 10_000 },
+    ),
+  );
+  return {
+    file,
+    kind: 'beats',
+    visuals: beats,
+    sources: beats.flatMap((b) => (b.file === null ? [] : [b.file])),
+    durationSeconds,
+    width,
+    height,
+    scenes: beats.length,
+  };
+}
+
+const seconds3 = (n: number): string => n.toFixed(3);

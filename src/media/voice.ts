@@ -13,10 +13,15 @@ import type { MediaTools } from './tools.ts';
 export interface VoiceTrack {
   file: string;
   durationSeconds: number;
-  kind: 'espeak' | 'silent';
+  kind: 'espeak' | 'silent' | 'openai';
   wordsPerMinute: number;
-  /** The espeak-ng voice that spoke; null for a silent track. */
+  /** The voice that spoke (espeak-ng's or the endpoint's); null for a silent track. */
   voice: string | null;
+  /** openai: the model, and whether the audio came from the cache instead of a paid request. */
+  model?: string;
+  cached?: boolean;
+  /** Voices tried before this one, and why each gave way. */
+  fellBack?: { engine: string; voice: string; reason: string }[];
 }
 
 export interface VoiceOptions {

@@ -94,7 +94,17 @@ describe('the built-in media stages', () => {
         background: { kind: 'gradient' },
       });
       expect(stages.assembling).toMatchObject({ width: 1080, height: 1920, voice: 'espeak' });
-      expect((stages.assembling!.quality as { checks: unknown[] }).checks).toHaveLength(9);
+      const checks = (stages.assembling!.quality as { checks: { name: string; value: unknown }[] }).checks;
+      expect(checks.map((c) => c.name)).toEqual([
+        ...['duration', 'resolution', 'video_codec', 'pixel_format', 'faststart', 'audio_stream'],
+        ...['audio_level', 'caption_coverage', 'black_frames', 'integrated_loudness', 'true_peak'],
+        ...['caption_overflow', 'speech_coverage'],
+      ]);
+      // Normalised to the default −14 LUFS within 1 LU, captions timed from the voice's pauses.
+      expect(Math.abs(Number(checks.find((c) => c.name === 'integrated_loudness')!.value) + 14)).toBeLessThan(
+        1,
+      );
+      expect(stages.assembling).toMatchObject({ captionTiming: 'speech', music: null });
       const ass = await fs.readFile(path.join(mediaDir, c.id, 'captions.ass'), 'utf8');
       expect(ass).toContain('Pay yourself first');
       expect(ass).toMatch(/Dialogue: 0,.*Caption/);
@@ -131,12 +141,13 @@ describe('the built-in media stages', () => {
       expect(results.at(-1)).toMatchObject({ stage: 'assembling', status: 'failed' });
       const failed = await getContent(t.db, c.id);
       expect(failed.status).toBe('failed');
-      // Only the duration check fails: the score (0.85) clears the 0.7 bar, but duration is a required check.
-      expect(failed.qualityScore).toBeCloseTo(0.85, 5);
+      // Only the duration check fails: the score (1.10 of 1.25 weight: 0.88) clears the 0.7 bar, but duration
+      // is a required check.
+      expect(failed.qualityScore).toBeCloseTo(0.88, 5);
       const failure = failed.assetManifest.failure as { stage: string; reason: string };
       expect(failure.stage).toBe('assembling');
       expect(failure.reason).toMatch(
-        /quality 0\.85, but a required check failed: duration \([\d.]+; expected 30–60 s\)$/,
+        /quality 0\.88, but a required check failed: duration \([\d.]+; expected 30–60 s\)$/,
       );
       // The video stays for a person to look at.
       expect(failed.outputPath).toBe(path.join(mediaDir, c.id, 'video.mp4'));

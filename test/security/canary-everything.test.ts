@@ -27,8 +27,13 @@ afterAll(async () => {
   await sovi?.stop('SIGKILL').catch(() => undefined);
 });
 
+// The speech endpoint's and Pexels' keys: configured, never to be written anywhere.
+const ttsKey = canary('tts-api-key');
+const pexelsKey = canary('pexels-api-key');
 const env = (extra: Record<string, string> = {}) => ({
   DATABASE_URL: t.url,
+  SOVI_TTS_API_KEY: ttsKey,
+  SOVI_PEXELS_API_KEY: pexelsKey,
   SOVI_VAULT_KEYS: `${k1},${k2}`,
   SOVI_LOG_LEVEL: 'debug',
   SOVI_HOST_NAME: 'canary',

@@ -12327,6 +12327,33 @@ export interface paths {
                     expected: string;
                   }[];
                 } | null;
+                /** @description who spoke, the music and each beat’s visual, with their licences */
+                media: {
+                  voice: {
+                    engine: string;
+                    voice: string | null;
+                    model: string | null;
+                    /** @description engine:voice of each voice that failed before this one */
+                    fellBack: string[];
+                  } | null;
+                  music: {
+                    title: string | null;
+                    mood: string;
+                    licence: string;
+                    attribution: string;
+                  } | null;
+                  visuals: {
+                    start: number;
+                    end: number;
+                    /** @description library, pexels…; null: the generated scene */
+                    source: string | null;
+                    id: string | null;
+                    licence: string | null;
+                    url: string | null;
+                  }[];
+                  /** @description speech: timed from the voice; letters: estimated */
+                  captionTiming: string | null;
+                };
                 distributions: {
                   id: string;
                   contentId: string;
@@ -13838,6 +13865,33 @@ export interface paths {
                   expected: string;
                 }[];
               } | null;
+              /** @description who spoke, the music and each beat’s visual, with their licences */
+              media: {
+                voice: {
+                  engine: string;
+                  voice: string | null;
+                  model: string | null;
+                  /** @description engine:voice of each voice that failed before this one */
+                  fellBack: string[];
+                } | null;
+                music: {
+                  title: string | null;
+                  mood: string;
+                  licence: string;
+                  attribution: string;
+                } | null;
+                visuals: {
+                  start: number;
+                  end: number;
+                  /** @description library, pexels…; null: the generated scene */
+                  source: string | null;
+                  id: string | null;
+                  licence: string | null;
+                  url: string | null;
+                }[];
+                /** @description speech: timed from the voice; letters: estimated */
+                captionTiming: string | null;
+              };
               distributions: {
                 id: string;
                 contentId: string;

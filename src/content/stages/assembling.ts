@@ -21,6 +21,7 @@ export async function assembling(
   const video = await deps.media.assemble({
     contentId: content.id,
     script,
+    nicheSlug: content.niche_slug,
     assets,
     outFile: path.join(deps.mediaDir, content.id, 'video.mp4'),
     signal,
@@ -28,7 +29,9 @@ export async function assembling(
   const quality = await deps.media.check({
     file: video.outputPath,
     script,
+    nicheSlug: content.niche_slug,
     assets,
+    details: video.details,
     captions: video.captions,
     minSeconds: format.minSeconds,
     maxSeconds: format.maxSeconds,

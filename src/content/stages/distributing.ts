@@ -27,7 +27,13 @@ export async function distributing(deps: PipelineDeps, content: StageContentRow)
   return deps.db.transaction().execute(async (trx) => {
     const planned = await planDistributions(
       trx,
-      { contentId: content.id, nicheId: content.niche_id, format: format.name, script },
+      {
+        contentId: content.id,
+        nicheId: content.niche_id,
+        format: format.name,
+        script,
+        attribution: attributionOf(content.asset_manifest),
+      },
       deps.policy,
       now,
       review === 'required' ? 'awaiting' : null,
@@ -70,4 +76,10 @@ export async function distributing(deps: PipelineDeps, content: StageContentRow)
     }
     return { status: 'waiting' as const };
   });
+}
+
+/** The music attribution the assembling stage asked to append to the caption, if any. */
+function attributionOf(manifest: unknown): string | null {
+  const assembled = stageData(manifest, 'assembling') as { attributionInCaption?: unknown } | undefined;
+  return typeof assembled?.attributionInCaption === 'string' ? assembled.attributionInCaption : null;
 }

@@ -1,5 +1,6 @@
 // Generating: the voice-over and the background, in the content's media folder.
 import path from 'node:path';
+import { recordEvent } from '../../events/events-service.ts';
 import type { Script } from '../content-model.ts';
 import type { StageContentRow } from '../content-repository.ts';
 import type { PipelineDeps, StageResult } from '../pipeline.ts';
@@ -16,9 +17,20 @@ export async function generating(
     contentId: content.id,
     script,
     format: formatOf(deps, content).name,
+    nicheSlug: content.niche_slug,
     dir: path.join(deps.mediaDir, content.id),
     wordsPerMinute: deps.policy.wordsPerMinute,
     signal,
+    // A voice that fell back (or any other notice of the media stages) is an event on the content.
+    notify: async (notice) => {
+      await recordEvent(deps.db, {
+        category: 'content',
+        severity: 'warning',
+        eventType: notice.eventType,
+        message: `"${content.topic}": ${notice.message}`,
+        context: { ...notice.context, contentId: content.id },
+      });
+    },
   });
   return deps.db
     .transaction()

@@ -95,6 +95,37 @@ export const contentDetailsSchema = z.object({
     })
     .nullable()
     .describe('the rendered video’s checks'),
+  media: z
+    .object({
+      voice: z
+        .object({
+          engine: z.string(),
+          voice: z.string().nullable(),
+          model: z.string().nullable(),
+          fellBack: z.array(z.string()).describe('engine:voice of each voice that failed before this one'),
+        })
+        .nullable(),
+      music: z
+        .object({
+          title: z.string().nullable(),
+          mood: z.string(),
+          licence: z.string(),
+          attribution: z.string(),
+        })
+        .nullable(),
+      visuals: z.array(
+        z.object({
+          start: z.number(),
+          end: z.number(),
+          source: z.string().nullable().describe('library, pexels…; null: the generated scene'),
+          id: z.string().nullable(),
+          licence: z.string().nullable(),
+          url: z.string().nullable(),
+        }),
+      ),
+      captionTiming: z.string().nullable().describe('speech: timed from the voice; letters: estimated'),
+    })
+    .describe('who spoke, the music and each beat’s visual, with their licences'),
   distributions: z.array(distributionSchema),
 });
 

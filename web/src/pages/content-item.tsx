@@ -126,6 +126,70 @@ export function QualityChecks({ quality }: { quality: ContentDetails['quality'] 
   );
 }
 
+/** Who spoke, the music and each beat's visual, with the licences a reviewer should see before posting. */
+export function MediaCredits({ media }: { media: ContentDetails['media'] }) {
+  if (!media.voice && !media.music && media.visuals.length === 0) return null;
+  const voice = media.voice;
+  return (
+    <div class="media-credits" aria-label="Sound and visuals">
+      <Facts
+        items={[
+          [
+            'Voice',
+            voice
+              ? `${voice.engine} ${voice.voice ?? ''}${voice.model ? ` (${voice.model})` : ''}` +
+                (voice.fellBack.length ? ` — after ${voice.fellBack.join(', ')} failed` : '')
+              : '–',
+          ],
+          [
+            'Music',
+            media.music
+              ? `${media.music.title ?? 'untitled'} (${media.music.mood}) · ${media.music.licence}` +
+                (media.music.attribution ? ` · ${media.music.attribution}` : '')
+              : 'none',
+          ],
+          [
+            'Caption timing',
+            media.captionTiming === 'speech' ? 'from the voice' : (media.captionTiming ?? '–'),
+          ],
+        ]}
+      />
+      {media.visuals.length > 0 && (
+        <table class="table" aria-label="Visual sources">
+          <thead>
+            <tr>
+              <th>Beat</th>
+              <th>Source</th>
+              <th>Licence</th>
+            </tr>
+          </thead>
+          <tbody>
+            {media.visuals.map((v, i) => (
+              <tr key={i}>
+                <td>
+                  {i + 1} ({v.start.toFixed(1)}–{v.end.toFixed(1)} s)
+                </td>
+                <td>
+                  {v.source === null ? (
+                    'generated scene'
+                  ) : v.url ? (
+                    <a href={v.url} rel="noreferrer" target="_blank">
+                      {v.source} {v.id}
+                    </a>
+                  ) : (
+                    `${v.source} ${v.id ?? ''}`
+                  )}
+                </td>
+                <td class="muted">{v.licence ?? '–'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
 export function ContentPage({ id }: { id: string }) {
   const { data: c, error, loading, reload } = useData(() => get('/content/{id}', { id }), [id], 10_000);
   return (
@@ -167,6 +231,9 @@ export function ContentPage({ id }: { id: string }) {
               </Section>
               <Section title="Quality checks">
                 <QualityChecks quality={c.quality} />
+              </Section>
+              <Section title="Sound and visuals">
+                <MediaCredits media={c.media} />
               </Section>
             </div>
           </div>

@@ -12,7 +12,7 @@ import { FilterSelect } from '../components/filter-select.tsx';
 import type { Ok } from '../types.ts';
 import { useData } from '../use-data.ts';
 import { useNiches } from './accounts.tsx';
-import { QualityChecks, Video } from './content-item.tsx';
+import { MediaCredits, QualityChecks, Video } from './content-item.tsx';
 
 type ReviewItem = Ok<'/content/review'>['content'][number];
 type Post = ReviewItem['distributions'][number];
@@ -243,6 +243,7 @@ function ReviewCard({ item, onDone }: { item: ReviewItem; onDone: (message: stri
             </div>
           )}
           <QualityChecks quality={item.quality} />
+          <MediaCredits media={item.media} />
         </div>
       </div>
       <Decision item={item} onDone={onDone} />

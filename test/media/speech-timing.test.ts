@@ -1,0 +1,123 @@
+// Captions timed from the voice itself: the speech stretches ffmpeg's silencedetect finds, the script's
+// words aligned to them, measured against espeak-ng's own word timings (its library's WORD events), and
+// against today's letter-count estimate on the same audio.
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { timeCaptions, type Caption } from '../../src/media/captions.ts';
+import {
+  alignWords,
+  captionsFromWords,
+  detectSpeech,
+  speechCoverage,
+  speechFromSilences,
+} from '../../src/media/speech-timing.ts';
+import { findMediaTools, type MediaTools } from '../../src/media/tools.ts';
+import { espeakLibrary, speakWithWordTimes, type EspeakWord } from '../helpers/espeak-words.ts';
+
+const NARRATIONS = [
+  'Three money habits that quietly make you richer. First, pay yourself before anything else: ten percent, every month. ' +
+    'Second, automate it, so you never have to decide. Third, keep a small emergency fund. Follow for more.',
+  'Your phone is stealing your focus. Every notification costs you twenty minutes of deep work. ' +
+    'Turn them off for one week, and watch what happens to your output. Try it tomorrow morning.',
+  'Most people stretch wrong. They bounce, they rush, and they skip the warm up entirely! ' +
+    'Hold each stretch for thirty seconds; breathe slowly; never push into pain. Save this for later.',
+];
+
+let tools: MediaTools;
+let dir: string;
+
+beforeAll(async () => {
+  tools = await findMediaTools({ ffmpeg: undefined, ffprobe: undefined, espeak: undefined });
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sovi-timing-'));
+});
+afterAll(() => fs.rm(dir, { recursive: true, force: true }));
+
+/** Mean distance (s) between each caption's start and when espeak-ng started its first word. */
+function captionError(captions: Caption[], words: EspeakWord[]): number {
+  let w = 0;
+  let sum = 0;
+  for (const c of captions) {
+    sum += Math.abs(c.start - words[w]!.start);
+    w += c.text.split(/\s+/).filter((x) => /[\p{L}\p{N}]/u.test(x)).length;
+  }
+  return sum / captions.length;
+}
+
+describe('captions timed from the voice', () => {
+  it.skipIf(espeakLibrary() === null)(
+    'start within 150 ms of espeak-ng’s own word timings on average, well ahead of the letter-count estimate',
+    { timeout: 120_000 },
+    async () => {
+      const aligned: number[] = [];
+      const estimated: number[] = [];
+      const wordErrors: number[] = [];
+      for (const [i, narration] of NARRATIONS.entries()) {
+        for (const wordsPerMinute of [150, 190]) {
+          const truth = await speakWithWordTimes(narration, path.join(dir, `n${i}-${wordsPerMinute}.wav`), {
+            wordsPerMinute,
+          });
+          expect(truth.words).toHaveLength(narration.split(/\s+/).length);
+          const speech = await detectSpeech(tools, truth.file, truth.durationSeconds);
+          const words = alignWords(narration, speech);
+          const captions = captionsFromWords(narration, words, truth.durationSeconds, 4);
+          aligned.push(captionError(captions, truth.words));
+          estimated.push(captionError(timeCaptions(narration, truth.durationSeconds), truth.words));
+          wordErrors.push(
+            words.reduce((sum, w, k) => sum + Math.abs(w.start - truth.words[k]!.start), 0) / words.length,
+          );
+          expect(speechCoverage(speech, captions)).toBeGreaterThan(0.95);
+        }
+      }
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      const figures = {
+        captionStartErrorMs: Math.round(mean(aligned) * 1000),
+        letterEstimateErrorMs: Math.round(mean(estimated) * 1000),
+        ratio: Math.round((mean(aligned) / mean(estimated)) * 100) / 100,
+        wordStartErrorMs: Math.round(mean(wordErrors) * 1000),
+      };
+      console.log('caption timing against espeak-ng word timings:', JSON.stringify(figures));
+      expect(mean(aligned)).toBeLessThan(0.15);
+      expect(mean(aligned)).toBeLessThan(mean(estimated));
+    },
+  );
+
+  it('reads speech stretches from silencedetect’s report, a pause running to the end included', () => {
+    const stderr = [
+      '[silencedetect @ 0x1] silence_start: 1.2',
+      '[silencedetect @ 0x1] silence_end: 1.5 | silence_duration: 0.3',
+      '[silencedetect @ 0x1] silence_start: -0.001',
+      '[silencedetect @ 0x1] silence_end: 0.1 | silence_duration: 0.1',
+      '[silencedetect @ 0x1] silence_start: 3.9',
+    ].join('\n');
+    // Out-of-order reports never happen; in-order ones give the stretches between pauses.
+    expect(speechFromSilences(stderr.split('\n').slice(0, 2).join('\n'), 4)).toEqual([
+      { start: 0, end: 1.2 },
+      { start: 1.5, end: 4 },
+    ]);
+    expect(speechFromSilences(stderr.split('\n').slice(4).join('\n'), 4)).toEqual([{ start: 0, end: 3.9 }]);
+  });
+
+  it('puts each pause between the words where the punctuation is', () => {
+    const words = alignWords('One two three. Four five six seven, eight.', [
+      { start: 0, end: 1 },
+      { start: 1.4, end: 2.8 },
+      { start: 3, end: 3.4 },
+    ]);
+    expect(words.map((w) => w.text)).toEqual([
+      'One',
+      'two',
+      'three.',
+      'Four',
+      'five',
+      'six',
+      'seven,',
+      'eight.',
+    ]);
+    expect(words[3]!.start).toBe(1.4);
+    expect(words[7]!.start).toBe(3);
+    expect(words[2]!.end).toBe(1);
+    expect(() => alignWords('Some words.', [])).toThrow(/no speech was detected/);
+  });
+});

@@ -1,0 +1,201 @@
+// Visuals that match the words: one clip per beat by keywords, from the media library's keywords.json, then
+// Pexels' video search (a local server answering in the documented shape, its video files made by ffmpeg),
+// then the generated scenes; each clip trimmed to its beat and scaled to cover 9:16 without distortion; the
+// source, id and licence kept. No test contacts an outside host.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beatSpans, builtinMedia } from '../../src/content/builtin-media.ts';
+import type { Script } from '../../src/content/content-model.ts';
+import { loadConfig } from '../../src/config.ts';
+import { probeVideo } from '../../src/media/probe.ts';
+import { runTool } from '../../src/media/run-tool.ts';
+import { findMediaTools, type MediaTools } from '../../src/media/tools.ts';
+import type { Background } from '../../src/media/visuals.ts';
+import type { MediaNotice } from '../../src/plugins/media-stages.ts';
+import { canary, findCanaries } from '../helpers/canary.ts';
+import { RENDER_TEST_TIMEOUT } from '../helpers/content.ts';
+import { quietLogger } from '../helpers/database.ts';
+import { startPexelsServer, type PexelsServer } from '../fakes/pexels-server.ts';
+import { makeClip, tempDir } from './fixtures/media.ts';
+
+const beats = [
+  { onScreenText: 'Pay yourself first', narration: 'Move ten percent the day you are paid.' },
+  { onScreenText: 'Automate it', narration: 'Let the bank do it, so you never decide.' },
+  { onScreenText: 'Ten percent', narration: 'Ten percent is enough to start.' },
+  { onScreenText: 'Stars', narration: 'Look up at the stars tonight.' },
+];
+const script: Script = {
+  title: 'One money habit',
+  hook: 'One habit that makes you richer.',
+  beats,
+  cta: 'Follow for more.',
+  narration: ['One habit that makes you richer.', ...beats.map((b) => b.narration), 'Follow for more.'].join(
+    ' ',
+  ),
+  hashtags: [],
+  writer: 'test',
+};
+const never = new AbortController().signal;
+const key = canary('pexels-key');
+let tools: MediaTools;
+let scratch: Awaited<ReturnType<typeof tempDir>>;
+let pexels: PexelsServer;
+let library: string;
+
+beforeAll(async () => {
+  tools = await findMediaTools({ ffmpeg: undefined, ffprobe: undefined, espeak: undefined });
+  scratch = await tempDir('sovi-visuals-');
+  pexels = await startPexelsServer(tools, path.join(scratch.dir, 'pexels'), key);
+  library = path.join(scratch.dir, 'library');
+  await fs.mkdir(library);
+  await makeClip(tools, path.join(library, 'payday.mp4'), {
+    picture: 'teal',
+    width: 640,
+    height: 360,
+    sound: 'none',
+  });
+  await makeClip(tools, path.join(library, 'unrelated.mp4'), { picture: 'red', sound: 'none' });
+  await fs.writeFile(
+    path.join(library, 'keywords.json'),
+    JSON.stringify({
+      clips: [
+        { file: 'payday.mp4', keywords: ['paid', 'percent', 'salary'], licence: 'own footage' },
+        { file: 'unrelated.mp4', keywords: ['volcano'], licence: 'own footage' },
+      ],
+    }),
+  );
+}, RENDER_TEST_TIMEOUT);
+afterAll(async () => {
+  await pexels.close();
+  await scratch.remove();
+});
+
+/** The colour (r, g, b) of the middle of a frame at `seconds`. */
+async function colourAt(file: string, seconds: number): Promise<number[]> {
+  const out = path.join(scratch.dir, `px-${Math.random().toString(36).slice(2)}.rgb`);
+  await runTool(tools.ffmpeg, [
+    ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-ss', seconds.toFixed(3), '-i', file],
+    ...['-frames:v', '1', '-vf', 'crop=64:64,scale=1:1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', out],
+  ]);
+  return [...(await fs.readFile(out))];
+}
+
+const near = (actual: number[], expected: number[]) =>
+  actual.every((v, i) => Math.abs(v - expected[i]!) < 24);
+
+function media(home: string) {
+  const config = loadConfig({
+    SOVI_HOME: home,
+    SOVI_MEDIA_LIBRARY: library,
+    SOVI_PEXELS_URL: pexels.url,
+    SOVI_PEXELS_API_KEY: key,
+  });
+  return builtinMedia(config.content, quietLogger, {
+    media: { '*': { visuals: ['library', 'pexels', 'generated'] } },
+  });
+}
+
+describe('visuals per beat', () => {
+  it('spans the voice-over with one stretch per beat, keyed by its words', () => {
+    const spans = beatSpans(script, 20);
+    expect(spans).toHaveLength(4);
+    expect(spans[0]!.start).toBe(0);
+    expect(spans.at(-1)!.end).toBe(20);
+    expect(spans[1]!.keywords).toEqual(['automate', 'bank', 'decide']);
+    for (const [i, s] of spans.entries()) if (i > 0) expect(s.start).toBe(spans[i - 1]!.end);
+  });
+
+  it(
+    'picks the library first, then Pexels, then the generated scene, never a clip twice, each covering 9:16',
+    async () => {
+      const notices: MediaNotice[] = [];
+      const dir = path.join(scratch.dir, 'c1');
+      const assets = await media(path.join(scratch.dir, 'home1')).generate({
+        contentId: 'visuals-1',
+        script,
+        format: 'faceless',
+        dir,
+        wordsPerMinute: 165,
+        signal: never,
+        notify: async (n) => {
+          notices.push(n);
+        },
+      });
+      expect(notices).toEqual([]);
+      const background = assets.background as Background;
+      expect(background.kind).toBe('beats');
+      expect(background.visuals!.map((v) => [v.source, v.id])).toEqual([
+        ['library', 'payday.mp4'],
+        ['pexels', '3571264'],
+        // The library's percent clip is taken: Pexels' percent video (landscape) instead.
+        ['pexels', '2792370'],
+        [null, null],
+      ]);
+      expect(background.visuals![1]).toMatchObject({
+        licence: 'Pexels License (video by Anna Tarazevich)',
+        url: 'https://www.pexels.com/video/bank-3571264/',
+      });
+      expect(pexels.searches[0]).toEqual({
+        query: 'automate bank decide',
+        orientation: 'portrait',
+        perPage: 15,
+        auth: key,
+      });
+      expect(pexels.downloads.sort()).toEqual(['2792370', '3571264']);
+
+      const probed = await probeVideo(tools, background.file);
+      expect(probed).toMatchObject({ width: 1080, height: 1920 });
+      expect(Math.abs(probed.durationSeconds - assets.voice.durationSeconds)).toBeLessThan(0.1);
+      // Each beat shows its own picture: teal (library), navy and olive (Pexels), then a generated scene.
+      const mid = (i: number) => (background.visuals![i]!.start + background.visuals![i]!.end) / 2;
+      expect(near(await colourAt(background.file, mid(0)), [0, 128, 128])).toBe(true);
+      expect(near(await colourAt(background.file, mid(1)), [0, 0, 128])).toBe(true);
+      expect(near(await colourAt(background.file, mid(2)), [128, 128, 0])).toBe(true);
+      const scene = await colourAt(background.file, mid(3));
+      expect(
+        [
+          [0, 128, 128],
+          [0, 0, 128],
+          [128, 128, 0],
+          [255, 0, 0],
+        ].some((c) => near(scene, c)),
+      ).toBe(false);
+    },
+    RENDER_TEST_TIMEOUT,
+  );
+
+  it(
+    'falls back past a failing Pexels with an event that does not carry the key',
+    async () => {
+      pexels.mode = 'down';
+      try {
+        const notices: MediaNotice[] = [];
+        const assets = await media(path.join(scratch.dir, 'home2')).generate({
+          contentId: 'visuals-2',
+          script,
+          format: 'faceless',
+          dir: path.join(scratch.dir, 'c2'),
+          wordsPerMinute: 165,
+          signal: never,
+          notify: async (n) => {
+            notices.push(n);
+          },
+        });
+        const visuals = (assets.background as Background).visuals!;
+        expect(visuals.map((v) => v.source)).toEqual(['library', null, null, null]);
+        expect(notices).toEqual([
+          {
+            eventType: 'visual_source_failed',
+            message: 'the pexels visual source failed (the Pexels search answered HTTP 500)',
+            context: { source: 'pexels' },
+          },
+        ]);
+        expect(findCanaries(JSON.stringify(notices))).toEqual([]);
+      } finally {
+        pexels.mode = 'ok';
+      }
+    },
+    RENDER_TEST_TIMEOUT,
+  );
+});
