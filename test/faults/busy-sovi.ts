@@ -3,6 +3,7 @@
 // queued for the simulator publisher, so that the API, the warming worker and the publisher all use the
 // database while a fault hits it. Content is seeded as already produced: rendering is not under test.
 import fs from 'node:fs';
+import { videoKeyOf } from '../../src/media/media-keys.ts';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -131,7 +132,13 @@ export async function startBusySovi(options: BusySoviOptions): Promise<BusySovi>
     return (JSON.parse(planned.stdout) as { planned: number }).planned;
   };
   await plan();
-  await queueDistributions(options.url, niche, accounts, options.distributions);
+  await queueDistributions(
+    options.url,
+    niche,
+    accounts,
+    options.distributions,
+    path.join(dir, 'home', 'media'),
+  );
 
   return {
     sovi,
@@ -153,6 +160,8 @@ async function queueDistributions(
   nicheId: string,
   accounts: string[],
   count: number,
+  /** The media store (the default: a folder under SOVI_HOME): each content's video goes in, as rendering puts it. */
+  store: string,
 ): Promise<void> {
   await withPool(url, async (pool) => {
     const ids: string[] = [];
@@ -162,6 +171,9 @@ async function queueDistributions(
         production_status: 'distributing',
         output_path: '/nonexistent/fault-test.mp4',
       });
+      const video = path.join(store, videoKeyOf(String(content.id)));
+      fs.mkdirSync(path.dirname(video), { recursive: true });
+      fs.writeFileSync(video, 'not a real video: the simulator publisher only checks it is there');
       for (const accountId of accounts.slice((i * 2) % accounts.length, ((i * 2) % accounts.length) + 2)) {
         if (ids.length >= count) break;
         const row = await factories.distribution(pool, {
