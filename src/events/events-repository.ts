@@ -185,9 +185,20 @@ export async function eventTypeRows(db: Executor): Promise<{ event_type: string;
 }
 
 /** Auto-resolves every open event of a type for a device or account (a condition that cleared). */
+/**
+ * Which open events an ongoing condition is: its type, and its device, account or context keys (e.g. the
+ * platform and scope of a failing pull).
+ */
+export interface OpenEventMatch {
+  eventType: string;
+  deviceId?: string;
+  accountId?: string;
+  context?: Record<string, string>;
+}
+
 export async function resolveOpenEvents(
   db: Executor,
-  match: { eventType: string; deviceId?: string; accountId?: string },
+  match: OpenEventMatch,
   resolution: Record<string, unknown>,
 ): Promise<EventRow[]> {
   let query = db
@@ -202,13 +213,35 @@ export async function resolveOpenEvents(
     .where('event_type', '=', match.eventType);
   if (match.deviceId) query = query.where('device_id', '=', match.deviceId);
   if (match.accountId) query = query.where('account_id', '=', match.accountId);
+  if (match.context) query = query.where(sql<SqlBool>`context @> ${JSON.stringify(match.context)}::jsonb`);
   return query.returningAll().execute();
 }
 
-export async function openEventExists(
+/**
+ * Another failure of an ongoing condition: its open event counts it (`failures`) and takes `detail` (the
+ * last error, when) instead of a new event being recorded. The id of the event bumped, or undefined when none
+ * is open.
+ */
+export async function bumpOpenEvent(
   db: Executor,
-  match: { eventType: string; deviceId?: string; accountId?: string },
-): Promise<boolean> {
+  match: OpenEventMatch,
+  detail: Record<string, string | null>,
+): Promise<number | undefined> {
+  let query = db
+    .updateTable('system_events')
+    .set({
+      context: sql`context || ${JSON.stringify(detail)}::jsonb || jsonb_build_object(
+        'failures', coalesce((context->>'failures')::int, 1) + 1)`,
+    })
+    .where('resolved', '=', false)
+    .where('event_type', '=', match.eventType);
+  if (match.deviceId) query = query.where('device_id', '=', match.deviceId);
+  if (match.accountId) query = query.where('account_id', '=', match.accountId);
+  if (match.context) query = query.where(sql<SqlBool>`context @> ${JSON.stringify(match.context)}::jsonb`);
+  return (await query.returning('id').executeTakeFirst())?.id;
+}
+
+export async function openEventExists(db: Executor, match: OpenEventMatch): Promise<boolean> {
   let query = db
     .selectFrom('system_events')
     .select('id')
@@ -216,5 +249,6 @@ export async function openEventExists(
     .where('event_type', '=', match.eventType);
   if (match.deviceId) query = query.where('device_id', '=', match.deviceId);
   if (match.accountId) query = query.where('account_id', '=', match.accountId);
+  if (match.context) query = query.where(sql<SqlBool>`context @> ${JSON.stringify(match.context)}::jsonb`);
   return (await query.limit(1).executeTakeFirst()) !== undefined;
 }

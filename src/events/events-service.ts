@@ -5,7 +5,8 @@ import { isExactTime, keysetPage, pageLimit, type Keyset } from '../db/keyset.ts
 import { SoviError, invalidInput, oneOf, notFound } from '../errors.ts';
 import type { SubscribeToEvents } from './event-notifier.ts';
 import { followNotifications } from './follow-notifications.ts';
-export { openEventExists, resolveOpenEvents } from './events-repository.ts';
+export { bumpOpenEvent, openEventExists, resolveOpenEvents } from './events-repository.ts';
+export type { OpenEventMatch } from './events-repository.ts';
 export type { EventFilter } from './events-repository.ts';
 import {
   eventsAfter,

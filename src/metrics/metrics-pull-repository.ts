@@ -44,50 +44,6 @@ export async function pullablePosts(
 
 export const PULL_FAILED = 'metrics_pull_failed';
 
-/** Adds a failure to the open event of `scope` ('platform', or an account id), returning its id. */
-export async function bumpOpenPullFailure(
-  db: Executor,
-  match: { platform: string; scope: string },
-  detail: { error: string; platformCode: string | null; at: Date },
-): Promise<number | undefined> {
-  const row = await db
-    .updateTable('system_events')
-    .set({
-      context: sql`context || jsonb_build_object(
-        'failures', coalesce((context->>'failures')::int, 1) + 1,
-        'lastError', ${detail.error}::text,
-        'platformCode', ${detail.platformCode}::text,
-        'lastFailedAt', ${detail.at.toISOString()}::text)`,
-    })
-    .where('resolved', '=', false)
-    .where('event_type', '=', PULL_FAILED)
-    .where(sql<boolean>`context->>'platform' = ${match.platform} AND context->>'scope' = ${match.scope}`)
-    .returning('id')
-    .executeTakeFirst();
-  return row?.id;
-}
-
-/** Resolves the open failure events of `scope` once a call there went through again. */
-export async function resolvePullFailures(
-  db: Executor,
-  match: { platform: string; scope: string },
-): Promise<number> {
-  const rows = await db
-    .updateTable('system_events')
-    .set({
-      resolved: true,
-      resolved_by: 'auto',
-      resolved_at: sql<Date>`now()`,
-      context: sql`context || jsonb_build_object('resolution', jsonb_build_object('recovered', true))`,
-    })
-    .where('resolved', '=', false)
-    .where('event_type', '=', PULL_FAILED)
-    .where(sql<boolean>`context->>'platform' = ${match.platform} AND context->>'scope' = ${match.scope}`)
-    .returning('id')
-    .execute();
-  return rows.length;
-}
-
 /** The scopes ('platform' or an account id) of each platform's open failure events. */
 export async function openPullFailureScopes(db: Executor): Promise<Set<string>> {
   const rows = await db

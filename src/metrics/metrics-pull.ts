@@ -12,7 +12,7 @@
 import type pg from 'pg';
 import { recordFollowers } from '../accounts/account-activity.ts';
 import type { Db } from '../db/pool.ts';
-import { recordEvent } from '../events/events-service.ts';
+import { bumpOpenEvent, recordEvent, resolveOpenEvents } from '../events/events-service.ts';
 import type { Logger } from '../logger.ts';
 import { isPlatform, type Platform } from '../platforms.ts';
 import {
@@ -27,11 +27,9 @@ import type { MetricsPullSettings } from '../settings/metrics-pull-settings.ts';
 import { type CallBudget } from './call-budget.ts';
 import { isPullDue } from './pull-cadence.ts';
 import {
-  bumpOpenPullFailure,
   openPullFailureScopes,
   pullablePosts,
   PULL_FAILED,
-  resolvePullFailures,
   type PullablePostRow,
 } from './metrics-pull-repository.ts';
 import { ingestSnapshots, type IngestSettings } from './snapshot-ingest.ts';
@@ -273,8 +271,12 @@ async function recover(
   const key = `${platform}:${scope}`;
   if (!state.open.has(key)) return;
   state.open.delete(key);
-  const resolved = await resolvePullFailures(deps.db, { platform, scope });
-  if (resolved > 0) deps.logger.info({ platform, scope }, 'metric pulls answer again');
+  const resolved = await resolveOpenEvents(
+    deps.db,
+    { eventType: PULL_FAILED, context: { platform, scope } },
+    { recovered: true },
+  );
+  if (resolved.length > 0) deps.logger.info({ platform, scope }, 'metric pulls answer again');
 }
 
 async function fail(
@@ -333,8 +335,13 @@ async function recordPullFailure(
   at: Date,
 ): Promise<void> {
   const scope = accountId ?? 'platform';
-  const detail = { error: error.message, platformCode: error.platformCode ?? null, at };
-  if ((await bumpOpenPullFailure(deps.db, { platform, scope }, detail)) !== undefined) return;
+  const open = { eventType: PULL_FAILED, context: { platform, scope } };
+  const detail = {
+    lastError: error.message,
+    platformCode: error.platformCode ?? null,
+    lastFailedAt: at.toISOString(),
+  };
+  if ((await bumpOpenEvent(deps.db, open, detail)) !== undefined) return;
   await recordEvent(deps.db, {
     category: 'metrics',
     severity: accountId ? 'warning' : 'error',

@@ -16,8 +16,15 @@ import { graphCall } from '../connections/instagram-api.ts';
 import { PlatformError } from '../connections/platform-http.ts';
 import { platformRules } from '../platforms.ts';
 import { parseOptions } from '../settings/parse-options.ts';
-import { connectorDeps, openSession, pollUntil, postText, toPublishError } from './official-connector.ts';
-import { findProgress, saveProgress } from './platform-publishes-repository.ts';
+import {
+  connectorDeps,
+  openSession,
+  pollUntil,
+  postText,
+  resumePost,
+  toPublishError,
+} from './official-connector.ts';
+import { findProgress } from './platform-publishes-repository.ts';
 import {
   PublishError,
   requireVideo,
@@ -51,20 +58,10 @@ export function createInstagramPublisher(
     const key = request.idempotencyKey;
     const accountId = request.account.id;
     const { signal } = request;
-    const save = (
-      stage: Parameters<typeof saveProgress>[1]['stage'],
-      rest: Partial<Parameters<typeof saveProgress>[1]> = {},
-    ) => saveProgress(context.db, { distributionId: key, platform: 'instagram', accountId, stage, ...rest });
-
-    let progress = await findProgress(context.db, key);
-    if (progress?.stage === 'published' && progress.platformPostId) {
-      return { platformPostId: progress.platformPostId, postedAt: progress.updatedAt };
-    }
-    if (progress?.stage === 'failed')
-      throw new PublishError(
-        typeof progress.detail.reason === 'string' ? progress.detail.reason : 'Instagram failed the post',
-        false,
-      );
+    const resumed = await resumePost(context, request, 'Instagram');
+    if ('done' in resumed) return resumed.done;
+    const { save } = resumed;
+    let { progress } = resumed;
 
     const session = await openSession(deps, accountId, 'instagram', signal);
     const graph = <T>(method: 'GET' | 'POST', path: string, params: Record<string, string>) =>

@@ -13,7 +13,8 @@ import { PlatformError } from '../connections/platform-http.ts';
 import { SoviError } from '../errors.ts';
 import type { Platform } from '../platforms.ts';
 import { sleep } from '../time.ts';
-import { PublishError, type PublisherContext } from './publisher.ts';
+import { findProgress, saveProgress, type PublishProgress } from './platform-publishes-repository.ts';
+import { PublishError, type PublishRequest, type PublishResult, type PublisherContext } from './publisher.ts';
 
 export function connectorDeps(context: PublisherContext, field: string): ConnectionDeps {
   if (!context.vault || !context.connectors) {
@@ -84,3 +85,44 @@ export const postText = (caption: string, hashtags: readonly string[], maxChars:
   const text = [caption.trim(), tags].filter((s) => s !== '').join(' ');
   return [...text].slice(0, maxChars).join('');
 };
+
+type SaveRow = Parameters<typeof saveProgress>[1];
+
+/** Where a post stands at the platform, and how to record its next step. */
+export interface PostProgress {
+  progress: PublishProgress | undefined;
+  save: (stage: SaveRow['stage'], rest?: Partial<SaveRow>) => Promise<void>;
+}
+
+/**
+ * The start of every official publish: a post the platform already made (the request's key was published,
+ * before a crash or a retry) is answered from its record and never made again; one the platform failed stays
+ * failed. Otherwise where it stands, to resume from.
+ */
+export async function resumePost(
+  context: PublisherContext,
+  request: PublishRequest,
+  label: string,
+): Promise<{ done: PublishResult } | PostProgress> {
+  const distributionId = request.idempotencyKey;
+  const progress = await findProgress(context.db, distributionId);
+  if (progress?.stage === 'published' && progress.platformPostId) {
+    return { done: { platformPostId: progress.platformPostId, postedAt: progress.updatedAt } };
+  }
+  if (progress?.stage === 'failed') {
+    const reason = progress.detail.reason;
+    throw new PublishError(typeof reason === 'string' ? reason : `${label} failed the post`, false);
+  }
+  return {
+    progress,
+    save: async (stage, rest = {}) => {
+      await saveProgress(context.db, {
+        distributionId,
+        platform: request.platform,
+        accountId: request.account.id,
+        stage,
+        ...rest,
+      });
+    },
+  };
+}

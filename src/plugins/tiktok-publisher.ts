@@ -21,13 +21,15 @@ import { tiktokCall } from '../connections/tiktok-api.ts';
 import { PlatformError, platformFetch, unexpectedAnswer } from '../connections/platform-http.ts';
 import type { PrivacyLevel } from '../distributions/distribution-model.ts';
 import { parseOptions } from '../settings/parse-options.ts';
-import { connectorDeps, openSession, pollUntil, postText, toPublishError } from './official-connector.ts';
 import {
-  earliestInitSince,
-  findProgress,
-  initialisedSince,
-  saveProgress,
-} from './platform-publishes-repository.ts';
+  connectorDeps,
+  openSession,
+  pollUntil,
+  postText,
+  resumePost,
+  toPublishError,
+} from './official-connector.ts';
+import { earliestInitSince, findProgress, initialisedSince } from './platform-publishes-repository.ts';
 import {
   PublishError,
   requireVideo,
@@ -90,20 +92,10 @@ export function createTikTokPublisher(
     const key = request.idempotencyKey;
     const accountId = request.account.id;
     const { signal } = request;
-    const save = (
-      stage: Parameters<typeof saveProgress>[1]['stage'],
-      rest: Partial<Parameters<typeof saveProgress>[1]> = {},
-    ) => saveProgress(context.db, { distributionId: key, platform: 'tiktok', accountId, stage, ...rest });
-
-    let progress = await findProgress(context.db, key);
-    if (progress?.stage === 'published' && progress.platformPostId) {
-      return { platformPostId: progress.platformPostId, postedAt: progress.updatedAt };
-    }
-    if (progress?.stage === 'failed')
-      throw new PublishError(
-        typeof progress.detail.reason === 'string' ? progress.detail.reason : 'TikTok failed the post',
-        false,
-      );
+    const resumed = await resumePost(context, request, 'TikTok');
+    if ('done' in resumed) return resumed.done;
+    const { save } = resumed;
+    let { progress } = resumed;
 
     const session = await openSession(deps, accountId, 'tiktok', signal);
     const call = <T>(path: string, body: unknown) =>

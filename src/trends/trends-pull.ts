@@ -4,11 +4,16 @@ import { activeNicheSlugs, nicheIdsBySlug } from '../niches/niches-service.ts';
 import { resolveNiche } from '../niches/niches-service.ts';
 import type { Db } from '../db/pool.ts';
 import { SoviError } from '../errors.ts';
-import { recordEvent } from '../events/events-service.ts';
+import { bumpOpenEvent, recordEvent, resolveOpenEvents } from '../events/events-service.ts';
+
+/**
+ * Fetch failures are events (category trends). One open event per source group: an outage that lasts a day
+ * adds to its count instead of adding 24 events, and the group's next good fetch resolves it.
+ */
+const FETCH_FAILED = 'trend_fetch_failed';
 import type { Logger } from '../logger.ts';
 import { TOPIC_MIN, cleanTopic, topicKey } from './trend-model.ts';
 import type { TrendItem, TrendSource, TrendTarget } from '../plugins/trend-source.ts';
-import { bumpOpenFetchFailure, resolveFetchFailures } from './trends-repository.ts';
 import { ingest, type IngestItem, type IngestResult } from './trends-service.ts';
 import type { TrendsSettings } from '../settings/trends-settings.ts';
 import { sleep } from '../time.ts';
@@ -92,7 +97,11 @@ export async function pullTrends(
       logger.info({ source: source.name, group: target.group, err: message }, 'trend fetch failed');
       continue;
     }
-    await resolveFetchFailures(db, { source: source.name, group: target.group });
+    await resolveOpenEvents(
+      db,
+      { eventType: FETCH_FAILED, context: { source: source.name, group: target.group } },
+      { recovered: true },
+    );
     fetched += items.length;
     for (const item of items) {
       const topic = cleanTopic(item.title);
@@ -159,12 +168,16 @@ async function recordFetchFailure(
   message: string,
   at: Date,
 ): Promise<number> {
-  const open = await bumpOpenFetchFailure(db, { source, group: target.group }, { error: message, at });
+  const open = await bumpOpenEvent(
+    db,
+    { eventType: FETCH_FAILED, context: { source, group: target.group } },
+    { lastError: message, lastFailedAt: at.toISOString() },
+  );
   if (open !== undefined) return open;
   const event = await recordEvent(db, {
     category: 'trends',
     severity: 'warning',
-    eventType: 'trend_fetch_failed',
+    eventType: FETCH_FAILED,
     message: `trends (${source}): ${message}`,
     context: { source, group: target.group, niche: target.niche, error: message, failures: 1 },
   });
