@@ -22,7 +22,7 @@ let niche: string;
 
 beforeEach(async () => {
   await t.pool.query(`TRUNCATE metric_snapshots, metric_rollup_changes, metrics_hourly, metrics_daily,
-    account_health_daily, content_metrics_daily, niche_metrics_daily, system_events`);
+    account_health_daily, content_metrics_daily, niche_metrics_daily, system_events CASCADE`);
   await t.pool.query('DELETE FROM distributions; DELETE FROM content; DELETE FROM accounts');
   niche = (await t.pool.query(`SELECT id FROM niches WHERE slug = 'motivation'`)).rows[0].id;
   const content = await factories.content(t.pool, { niche_id: niche });
