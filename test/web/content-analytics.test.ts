@@ -114,7 +114,16 @@ describe.skipIf(!hasChromium)('dashboard: content, analytics, trends', () => {
     await video.waitFor();
     // Each step waits on the player's own state (page timeouts, 15 s), never on the clock: playing in real
     // time for half a second is what a busy machine could not promise.
-    await page.waitForFunction('document.querySelector("video.player").readyState >= 1'); // metadata
+    // Polled through evaluate: a waitForFunction predicate is compiled in the page, which its CSP forbids.
+    const playerState = (expression: string) =>
+      vi.waitFor(
+        async () =>
+          expect(
+            await page.evaluate<boolean>(`(v => ${expression})(document.querySelector("video.player"))`),
+          ).toBe(true),
+        { timeout: 15_000, interval: 100 },
+      );
+    await playerState('v.readyState >= 1'); // metadata
     expect(
       await page.evaluate<number[]>(
         '(v => [v.videoWidth, v.videoHeight])(document.querySelector("video.player"))',
@@ -127,15 +136,15 @@ describe.skipIf(!hasChromium)('dashboard: content, analytics, trends', () => {
       v.addEventListener('error', () => reject(new Error('video error ' + v.error?.code)), { once: true });
       v.currentTime = 2;
     }))(document.querySelector("video.player"))`);
-    await page.waitForFunction('document.querySelector("video.player").readyState >= 2'); // that frame
+    await playerState('v.readyState >= 2'); // that frame
     // play() resolves once playback has begun; then it moves on from where it was put.
     await page.evaluate(
       '(v => { v.muted = true; return v.play(); })(document.querySelector("video.player"))',
     );
-    await page.waitForFunction('document.querySelector("video.player").currentTime > 2');
+    await playerState('v.currentTime > 2');
     expect(await page.evaluate<string | null>('document.querySelector("video.player").error')).toBeNull();
 
-    await expect.poll(() => page.locator('table[aria-label="Quality checks"] tbody tr').count()).toBe(9);
+    await expect.poll(() => page.locator('table[aria-label="Quality checks"] tbody tr').count()).toBe(13);
     expect(await page.locator('.script').textContent()).toContain('Pay yourself first');
     expect(await page.locator('table[aria-label="Distributions"] tbody tr').count()).toBe(1);
     await page.evaluate('document.querySelector("video.player").pause()');
