@@ -16,14 +16,7 @@ import { graphCall } from '../connections/instagram-api.ts';
 import { PlatformError } from '../connections/platform-http.ts';
 import { platformRules } from '../platforms.ts';
 import { parseOptions } from '../settings/parse-options.ts';
-import {
-  connectorDeps,
-  openSession,
-  pollUntil,
-  postText,
-  resumePost,
-  toPublishError,
-} from './official-connector.ts';
+import { connectorDeps, pollUntil, postText, resumePost, toPublishError } from './official-connector.ts';
 import { findProgress } from './platform-publishes-repository.ts';
 import {
   PublishError,
@@ -56,14 +49,11 @@ export function createInstagramPublisher(
 
   async function publish(request: PublishRequest): Promise<PublishResult> {
     const key = request.idempotencyKey;
-    const accountId = request.account.id;
     const { signal } = request;
-    const resumed = await resumePost(context, request, 'Instagram');
+    const resumed = await resumePost(context, deps, request, 'Instagram');
     if ('done' in resumed) return resumed.done;
-    const { save } = resumed;
+    const { save, session } = resumed;
     let { progress } = resumed;
-
-    const session = await openSession(deps, accountId, 'instagram', signal);
     const graph = <T>(method: 'GET' | 'POST', path: string, params: Record<string, string>) =>
       session.call((token) => graphCall<T>(settings, token, method, path, params, { timeoutMs, signal }));
     const userId = session.access.platformUserId;

@@ -88,19 +88,21 @@ export const postText = (caption: string, hashtags: readonly string[], maxChars:
 
 type SaveRow = Parameters<typeof saveProgress>[1];
 
-/** Where a post stands at the platform, and how to record its next step. */
+/** Where a post stands at the platform, how to record its next step, and the account's calls to make it. */
 export interface PostProgress {
   progress: PublishProgress | undefined;
+  session: Awaited<ReturnType<typeof openSession>>;
   save: (stage: SaveRow['stage'], rest?: Partial<SaveRow>) => Promise<void>;
 }
 
 /**
  * The start of every official publish: a post the platform already made (the request's key was published,
  * before a crash or a retry) is answered from its record and never made again; one the platform failed stays
- * failed. Otherwise where it stands, to resume from.
+ * failed. Otherwise where it stands, to resume from, with a session of calls on the account's token.
  */
 export async function resumePost(
   context: PublisherContext,
+  deps: ConnectionDeps,
   request: PublishRequest,
   label: string,
 ): Promise<{ done: PublishResult } | PostProgress> {
@@ -115,6 +117,7 @@ export async function resumePost(
   }
   return {
     progress,
+    session: await openSession(deps, request.account.id, request.platform, request.signal),
     save: async (stage, rest = {}) => {
       await saveProgress(context.db, {
         distributionId,

@@ -21,14 +21,7 @@ import { tiktokCall } from '../connections/tiktok-api.ts';
 import { PlatformError, platformFetch, unexpectedAnswer } from '../connections/platform-http.ts';
 import type { PrivacyLevel } from '../distributions/distribution-model.ts';
 import { parseOptions } from '../settings/parse-options.ts';
-import {
-  connectorDeps,
-  openSession,
-  pollUntil,
-  postText,
-  resumePost,
-  toPublishError,
-} from './official-connector.ts';
+import { connectorDeps, pollUntil, postText, resumePost, toPublishError } from './official-connector.ts';
 import { earliestInitSince, findProgress, initialisedSince } from './platform-publishes-repository.ts';
 import {
   PublishError,
@@ -92,12 +85,10 @@ export function createTikTokPublisher(
     const key = request.idempotencyKey;
     const accountId = request.account.id;
     const { signal } = request;
-    const resumed = await resumePost(context, request, 'TikTok');
+    const resumed = await resumePost(context, deps, request, 'TikTok');
     if ('done' in resumed) return resumed.done;
-    const { save } = resumed;
+    const { save, session } = resumed;
     let { progress } = resumed;
-
-    const session = await openSession(deps, accountId, 'tiktok', signal);
     const call = <T>(path: string, body: unknown) =>
       session.call((token) => tiktokCall<T>(settings, token, path, body, { timeoutMs, signal }));
     let note: string | null = null;
