@@ -35,6 +35,20 @@ const status = async (accountId: string) =>
     )
   ).rows[0]!;
 
+/** Waits until the post's progress at the platform has reached processing. */
+const untilProcessing = (id: string, what: string) =>
+  until(
+    what,
+    async () => {
+      const { rows } = await t.pool.query<{ stage: string }>(
+        'SELECT stage FROM platform_publishes WHERE distribution_id = $1',
+        [id],
+      );
+      return rows[0]?.stage === 'processing' ? true : undefined;
+    },
+    { intervalMs: 20 },
+  );
+
 describe('tokens', () => {
   it('a token that expired mid-publish is refreshed and the post goes on', async () => {
     const { accountId } = await connectAccount(h, t, 'tiktok');
@@ -173,17 +187,7 @@ describe('interrupted posts', () => {
       const id = await pendingPost(t, accountId, 'tiktok', videoFile(h.mediaDir, 1 * MB));
       const stop = new AbortController();
       const first = publish(h, t, id, stop.signal);
-      await until(
-        'the post to be processing at TikTok',
-        async () => {
-          const { rows } = await t.pool.query<{ stage: string }>(
-            'SELECT stage FROM platform_publishes WHERE distribution_id = $1',
-            [id],
-          );
-          return rows[0]?.stage === 'processing' ? true : undefined;
-        },
-        { intervalMs: 20 },
-      );
+      await untilProcessing(id, 'the post to be processing at TikTok');
       stop.abort(new Error('the worker is stopping'));
       await expect(first).rejects.toThrow();
       expect(await distribution(t, id)).toMatchObject({ status: 'pending' });
@@ -202,17 +206,7 @@ describe('interrupted posts', () => {
       const id = await pendingPost(t, accountId, 'instagram', videoFile(h.mediaDir, 1 * MB));
       const stop = new AbortController();
       const first = publish(h, t, id, stop.signal);
-      await until(
-        'the container to be processing',
-        async () => {
-          const { rows } = await t.pool.query<{ stage: string }>(
-            'SELECT stage FROM platform_publishes WHERE distribution_id = $1',
-            [id],
-          );
-          return rows[0]?.stage === 'processing' ? true : undefined;
-        },
-        { intervalMs: 20 },
-      );
+      await untilProcessing(id, 'the container to be processing');
       stop.abort(new Error('the worker is stopping'));
       await expect(first).rejects.toThrow();
       expect((await publish(h, t, id)).status).toBe('posted');
