@@ -5,7 +5,6 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtinMedia } from '../../src/content/builtin-media.ts';
-import type { Script } from '../../src/content/content-model.ts';
 import { postCaption } from '../../src/content/post-text.ts';
 import { loadConfig } from '../../src/config.ts';
 import { measureLoudness } from '../../src/media/loudness.ts';
@@ -18,24 +17,14 @@ import { canary } from '../helpers/canary.ts';
 import { RENDER_TEST_TIMEOUT } from '../helpers/content.ts';
 import { quietLogger } from '../helpers/database.ts';
 import { startSpeechServer, type SpeechServer } from '../fakes/speech-server.ts';
-import { tempDir } from '../media/fixtures/media.ts';
+import { moneyScript, tempDir } from '../media/fixtures/media.ts';
 import { makeMusicLibrary } from '../media/fixtures/music.ts';
 
 const beats = [
   { onScreenText: 'Pay yourself first', narration: 'Move ten percent the day you are paid.' },
   { onScreenText: 'Automate it', narration: 'Let the bank do it, so you never decide.' },
 ];
-const script: Script = {
-  title: 'One money habit',
-  hook: 'One habit that makes you richer.',
-  beats,
-  cta: 'Follow for more.',
-  narration: ['One habit that makes you richer.', ...beats.map((b) => b.narration), 'Follow for more.'].join(
-    ' ',
-  ),
-  hashtags: ['money'],
-  writer: 'test',
-};
+const script = moneyScript(beats, ['money']);
 const never = new AbortController().signal;
 const key = canary('tts-render-key');
 let tools: MediaTools;

@@ -6,7 +6,6 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beatSpans, builtinMedia } from '../../src/content/builtin-media.ts';
-import type { Script } from '../../src/content/content-model.ts';
 import { loadConfig } from '../../src/config.ts';
 import { probeVideo } from '../../src/media/probe.ts';
 import { runTool } from '../../src/media/run-tool.ts';
@@ -17,7 +16,7 @@ import { canary, findCanaries } from '../helpers/canary.ts';
 import { RENDER_TEST_TIMEOUT } from '../helpers/content.ts';
 import { quietLogger } from '../helpers/database.ts';
 import { startPexelsServer, type PexelsServer } from '../fakes/pexels-server.ts';
-import { makeClip, tempDir } from './fixtures/media.ts';
+import { makeClip, moneyScript, tempDir } from './fixtures/media.ts';
 
 const beats = [
   { onScreenText: 'Pay yourself first', narration: 'Move ten percent the day you are paid.' },
@@ -25,17 +24,7 @@ const beats = [
   { onScreenText: 'Ten percent', narration: 'Ten percent is enough to start.' },
   { onScreenText: 'Stars', narration: 'Look up at the stars tonight.' },
 ];
-const script: Script = {
-  title: 'One money habit',
-  hook: 'One habit that makes you richer.',
-  beats,
-  cta: 'Follow for more.',
-  narration: ['One habit that makes you richer.', ...beats.map((b) => b.narration), 'Follow for more.'].join(
-    ' ',
-  ),
-  hashtags: [],
-  writer: 'test',
-};
+const script = moneyScript(beats, []);
 const never = new AbortController().signal;
 const key = canary('pexels-key');
 let tools: MediaTools;
