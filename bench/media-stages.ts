@@ -4,11 +4,9 @@
 // each in its own caption style. Run on its own (it is not part of `npm run bench`):
 //
 //   node bench/media-stages.ts [runs=3] [frames folder=test-artifacts/media-frames]
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { builtinMedia } from '../src/content/builtin-media.ts';
 import type { Script } from '../src/content/content-model.ts';
 import { loadConfig } from '../src/config.ts';
@@ -16,13 +14,14 @@ import { captionsToAss, timeCaptions } from '../src/media/captions.ts';
 import type { NicheMediaOverrides } from '../src/media/media-policy.ts';
 import { renderVideo } from '../src/media/render.ts';
 import { runTool } from '../src/media/run-tool.ts';
-import { findMediaTools, type MediaTools } from '../src/media/tools.ts';
+import { findMediaTools } from '../src/media/tools.ts';
 import { makeBackground } from '../src/media/visuals.ts';
 import { synthesizeVoice } from '../src/media/voice.ts';
 import { makeMusicLibrary } from '../test/media/fixtures/music.ts';
 import { logger, median, timeIt } from './harness.ts';
+// The baseline: the same encode as renderVideo's, written out by hand.
+import { handWritten } from './render.ts';
 
-const execFileAsync = promisify(execFile);
 const runs = Number(process.argv[2] ?? 3);
 const framesDir = path.resolve(process.argv[3] ?? 'test-artifacts/media-frames');
 
@@ -213,25 +212,4 @@ try {
   console.log(`frames: ${frames.join(', ')}`);
 } finally {
   await fs.rm(dir, { recursive: true, force: true });
-}
-
-/** The same encode as renderVideo's, written out by hand (as bench/render.ts's baseline). */
-async function handWritten(tools: MediaTools, cwd: string, seconds: number): Promise<void> {
-  const fonts = tools.fontsDir === null ? '' : `:fontsdir=${tools.fontsDir}`;
-  await execFileAsync(
-    tools.ffmpeg,
-    [
-      ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-y'],
-      ...['-stream_loop', '-1', '-i', 'background.mp4', '-i', 'voice.wav'],
-      '-filter_complex',
-      '[0:v:0]scale=1080:1920:force_original_aspect_ratio=increase,crop=1080:1920,setsar=1,fps=30,' +
-        `subtitles=filename=captions.ass${fonts},format=yuv420p[v]`,
-      ...['-map', '[v]', '-map', '1:a:0', '-t', seconds.toFixed(3)],
-      ...['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '21', '-profile:v', 'high'],
-      ...['-pix_fmt', 'yuv420p', '-g', '60'],
-      ...['-c:a', 'aac', '-b:a', '128k', '-ar', '44100', '-ac', '2'],
-      ...['-movflags', '+faststart', '-f', 'mp4', 'ffmpeg.mp4'],
-    ],
-    { cwd, maxBuffer: 16 * 1024 * 1024 },
-  );
 }

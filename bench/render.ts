@@ -120,7 +120,7 @@ export async function renderBench(settings: RenderBenchSettings = { runs: 3 }): 
 }
 
 /** The same encode, written out by hand and run straight through execFile, in the folder of the inputs. */
-async function handWritten(tools: MediaTools, dir: string, seconds: number): Promise<void> {
+export async function handWritten(tools: MediaTools, dir: string, seconds: number): Promise<void> {
   const fonts = tools.fontsDir === null ? '' : `:fontsdir=${tools.fontsDir}`;
   await execFileAsync(
     tools.ffmpeg,
