@@ -89,6 +89,15 @@ describe('a worker killed mid-session', () => {
     const recoveredInMs = Date.now() - killedAt;
     expect(recoveredInMs).toBeLessThan(120_000);
 
+    // pg-boss marks the job completed only after the handler has returned, a moment after the session's row
+    // is complete: wait for the job's state rather than read it at once.
+    await vi.waitFor(
+      async () => {
+        const job = await t.pool.query(`SELECT state FROM pgboss.job WHERE id = $1::uuid`, [session]);
+        expect(job.rows[0]?.state).toBe('completed');
+      },
+      { timeout: 30_000, interval: 100 },
+    );
     const { rows } = await t.pool.query(
       `SELECT (SELECT count(*)::int FROM warming_progress WHERE account_id = $1) AS rows,
               (SELECT session_data->>'outcome' FROM warming_progress WHERE account_id = $1) AS outcome,
