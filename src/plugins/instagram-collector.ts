@@ -13,7 +13,6 @@
 // sovi keeps each token under 200 calls an hour (the Instagram Platform's per-user budget), and stops
 // calling once X-App-Usage reaches 95 % of any of its counters, until the hour has passed.
 import { z } from 'zod';
-import { SoviError } from '../errors.ts';
 import {
   CollectorError,
   type CollectorAccount,
@@ -21,18 +20,14 @@ import {
   type MetricsCollectorFactory,
   type PostCounts,
 } from './metrics-collector.ts';
-import { countOf, platformCall, type PlatformAnswer } from './platform-call.ts';
+import { countOf, officialCollectorOptions, platformCall, type PlatformAnswer } from './platform-call.ts';
 
-const budgetSchema = z.object({ calls: z.number().int().min(1), windowMs: z.number().int().min(1) });
-const optionsSchema = z
-  .object({
-    graphVersion: z
-      .string()
-      .regex(/^v\d+\.\d+$/)
-      .default('v23.0'),
-    budgets: z.object({ instagram: budgetSchema.optional() }).loose().optional(),
-  })
-  .loose();
+const optionsSchema = z.object({
+  graphVersion: z
+    .string()
+    .regex(/^v\d+\.\d+$/)
+    .default('v23.0'),
+});
 
 const METRICS = ['views', 'likes', 'comments', 'shares', 'saved'] as const;
 const RATE_LIMIT_CODES = new Set([4, 17, 32, 613]);
@@ -78,14 +73,11 @@ function appUsage(headers: Headers): number | undefined {
 }
 
 export const createInstagramCollector: MetricsCollectorFactory = (options, context) => {
-  const parsed = optionsSchema.safeParse(options);
-  if (!parsed.success) {
-    throw new SoviError('config', `SOVI_METRICS_COLLECTOR_OPTIONS: ${parsed.error.issues[0]?.message}`, {
-      field: 'SOVI_METRICS_COLLECTOR_OPTIONS',
-    });
-  }
-  const { graphVersion } = parsed.data;
-  const budget = parsed.data.budgets?.instagram ?? { calls: 200, windowMs: HOUR };
+  const { options: parsed, budget } = officialCollectorOptions(optionsSchema, options, 'instagram', {
+    calls: 200,
+    windowMs: HOUR,
+  });
+  const { graphVersion } = parsed;
   const base = context.apiUrl.replace(/\/+$/, '');
   /** Set when X-App-Usage neared the app's limit: no call before then. */
   let pausedUntil = 0;

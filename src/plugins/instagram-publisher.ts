@@ -11,12 +11,10 @@
 // Each step is saved (platform_publishes): a retried job polls the container it made. A job that died
 // between media_publish and recording its answer finds the container PUBLISHED and fails for a person to
 // check rather than publish again (the container API does not say the media id).
-import { z } from 'zod';
 import { graphCall } from '../connections/instagram-api.ts';
 import { PlatformError } from '../connections/platform-http.ts';
 import { platformRules } from '../platforms.ts';
-import { parseOptions } from '../settings/parse-options.ts';
-import { connectorDeps, pollUntil, postText, resumePost, toPublishError } from './official-connector.ts';
+import { officialPublisher, openConnector, pollUntil, postText, resumePost } from './official-connector.ts';
 import { findProgress } from './platform-publishes-repository.ts';
 import {
   PublishError,
@@ -27,13 +25,6 @@ import {
   type PublisherContext,
 } from './publisher.ts';
 
-const optionsSchema = z
-  .object({
-    pollFirstMs: z.number().int().min(10).max(60_000).default(2_000),
-    pollMaxMs: z.number().int().min(10).max(600_000).default(30_000),
-  })
-  .passthrough();
-
 interface Limit {
   data?: { quota_usage?: number; config?: { quota_total?: number; quota_duration?: number } }[];
 }
@@ -42,10 +33,8 @@ export function createInstagramPublisher(
   input: Readonly<Record<string, unknown>>,
   context: PublisherContext,
 ): Publisher {
-  const o = parseOptions(optionsSchema, input, 'SOVI_PUBLISHER_OPTIONS');
-  const deps = connectorDeps(context, 'SOVI_PUBLISHER_INSTAGRAM');
+  const { deps, poll, timeoutMs } = openConnector(input, context, 'SOVI_PUBLISHER_INSTAGRAM');
   const settings = deps.settings.instagram;
-  const timeoutMs = deps.settings.requestTimeoutMs;
 
   async function publish(request: PublishRequest): Promise<PublishResult> {
     const key = request.idempotencyKey;
@@ -117,7 +106,7 @@ export function createInstagramPublisher(
         });
         return s.status_code === 'IN_PROGRESS' || s.status_code === undefined ? undefined : s;
       },
-      { firstMs: o.pollFirstMs, maxMs: o.pollMaxMs, signal },
+      { ...poll, signal },
     );
     if (state.status_code === 'ERROR' || state.status_code === 'EXPIRED') {
       const reason = `Instagram could not process the video (${state.status_code}): ${state.status ?? 'no reason given'}`;
@@ -150,15 +139,5 @@ export function createInstagramPublisher(
     return { platformPostId: media.id, postedAt: done!.updatedAt };
   }
 
-  return {
-    name: 'instagram-official',
-    publish: async (request) => {
-      try {
-        return await publish(request);
-      } catch (err) {
-        if (request.signal.aborted) throw err;
-        throw toPublishError(err);
-      }
-    },
-  };
+  return officialPublisher('instagram-official', publish);
 }

@@ -2,6 +2,7 @@
 // the publisher context, a call with the account's token that refreshes and retries once after an
 // authorization error, and the translation of a platform's error into a publish failure that says the
 // platform's code and what to do.
+import { z } from 'zod';
 import {
   accessFor,
   afterRejected,
@@ -12,11 +13,63 @@ import type { ConnectionDeps } from '../connections/connections-service.ts';
 import { PlatformError } from '../connections/platform-http.ts';
 import { SoviError } from '../errors.ts';
 import type { Platform } from '../platforms.ts';
+import { parseOptions } from '../settings/parse-options.ts';
 import { sleep } from '../time.ts';
 import { findProgress, saveProgress, type PublishProgress } from './platform-publishes-repository.ts';
-import { PublishError, type PublishRequest, type PublishResult, type PublisherContext } from './publisher.ts';
+import {
+  PublishError,
+  type PublishRequest,
+  type PublishResult,
+  type Publisher,
+  type PublisherContext,
+} from './publisher.ts';
 
-export function connectorDeps(context: PublisherContext, field: string): ConnectionDeps {
+const pollOptionsSchema = z
+  .object({
+    /** The first wait between status polls; it doubles up to pollMaxMs. */
+    pollFirstMs: z.number().int().min(10).max(60_000).default(2_000),
+    pollMaxMs: z.number().int().min(10).max(600_000).default(30_000),
+  })
+  .passthrough();
+
+/**
+ * What an official publisher starts from: its dependencies (`field` names the setting that chose it, for the
+ * error when the vault or connector settings are missing), how it polls a platform's processing
+ * (SOVI_PUBLISHER_OPTIONS' pollFirstMs/pollMaxMs) and each request's timeout.
+ */
+export function openConnector(
+  input: Readonly<Record<string, unknown>>,
+  context: PublisherContext,
+  field: string,
+) {
+  const options = parseOptions(pollOptionsSchema, input, 'SOVI_PUBLISHER_OPTIONS');
+  const deps = connectorDeps(context, field);
+  return {
+    deps,
+    poll: { firstMs: options.pollFirstMs, maxMs: options.pollMaxMs },
+    timeoutMs: deps.settings.requestTimeoutMs,
+  };
+}
+
+/** A publisher whose platform errors become publish failures; an aborted post keeps its abort. */
+export function officialPublisher(
+  name: string,
+  publish: (request: PublishRequest) => Promise<PublishResult>,
+): Publisher {
+  return {
+    name,
+    publish: async (request) => {
+      try {
+        return await publish(request);
+      } catch (err) {
+        if (request.signal.aborted) throw err;
+        throw toPublishError(err);
+      }
+    },
+  };
+}
+
+function connectorDeps(context: PublisherContext, field: string): ConnectionDeps {
   if (!context.vault || !context.connectors) {
     throw new SoviError(
       'config',
@@ -55,7 +108,7 @@ export async function openSession(
 }
 
 /** A platform's error as the publish failure the distribution records. */
-export function toPublishError(err: unknown): unknown {
+function toPublishError(err: unknown): unknown {
   if (!(err instanceof PlatformError)) return err;
   const retryable = err.kind === 'transient' || err.kind === 'rate_limited';
   return new PublishError(`${err.message} — ${err.advice}`, retryable, {

@@ -2,7 +2,30 @@
 // with the platform's answer parsed as JSON. A network failure, a timeout or a dropped connection is an
 // 'unavailable' CollectorError. Messages name the endpoint's path, never its query (Graph takes the access
 // token there) nor any header.
+import { z } from 'zod';
+import type { Platform } from '../platforms.ts';
+import { parseOptions } from '../settings/parse-options.ts';
 import { CollectorError } from './metrics-collector.ts';
+
+const budgetSchema = z.object({ calls: z.number().int().min(1), windowMs: z.number().int().min(1) });
+type Budget = z.output<typeof budgetSchema>;
+
+/**
+ * An official collector's SOVI_METRICS_COLLECTOR_OPTIONS, checked with its own schema plus the call budget
+ * every official collector takes (`{"budgets":{"tiktok":{"calls":600,"windowMs":60000}}}`): its platform's
+ * budget, or the platform's published limit when none is set.
+ */
+export function officialCollectorOptions<S extends z.ZodObject>(
+  schema: S,
+  input: unknown,
+  platform: Platform,
+  publishedLimit: Budget,
+): { options: z.output<S>; budget: Budget } {
+  const withBudgets = schema.extend({ budgets: z.record(z.string(), budgetSchema).optional() }).loose();
+  const parsed = parseOptions(withBudgets, input, 'SOVI_METRICS_COLLECTOR_OPTIONS');
+  const budgets = parsed.budgets as Record<string, Budget> | undefined;
+  return { options: parsed as z.output<S>, budget: budgets?.[platform] ?? publishedLimit };
+}
 
 export interface PlatformAnswer {
   status: number;

@@ -4,7 +4,7 @@
 // It answers only for posts the simulator publisher made (ids starting sim_): a real post, made by a real
 // publisher while metrics are still left to the simulator, never gets invented numbers.
 import { z } from 'zod';
-import { SoviError } from '../errors.ts';
+import { parseOptions } from '../settings/parse-options.ts';
 import type { MetricsCollector, MetricsCollectorFactory } from './metrics-collector.ts';
 import { roll, seedOption } from './simulation.ts';
 
@@ -21,14 +21,9 @@ const HOUR = 3_600_000;
 const SIMULATED = /^sim_/;
 
 export const createSimulatorCollector: MetricsCollectorFactory = (options, context) => {
-  const parsed = optionsSchema.safeParse(options);
-  if (!parsed.success) {
-    throw new SoviError('config', `SOVI_METRICS_COLLECTOR_OPTIONS: ${parsed.error.issues[0]?.message}`, {
-      field: 'SOVI_METRICS_COLLECTOR_OPTIONS',
-    });
-  }
-  const { seed } = parsed.data;
-  const now = () => parsed.data.now ?? new Date();
+  const parsed = parseOptions(optionsSchema, options, 'SOVI_METRICS_COLLECTOR_OPTIONS');
+  const { seed } = parsed;
+  const now = () => parsed.now ?? new Date();
   const collector: MetricsCollector = {
     name: 'simulator',
     needsConnection: false,

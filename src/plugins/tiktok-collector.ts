@@ -11,19 +11,13 @@
 //        https://developers.tiktok.com/doc/tiktok-api-v2-rate-limit
 // The Display API offers no saves count: TikTok's snapshots leave saves empty.
 import { z } from 'zod';
-import { SoviError } from '../errors.ts';
 import {
   CollectorError,
   type CollectorAccount,
   type MetricsCollector,
   type MetricsCollectorFactory,
 } from './metrics-collector.ts';
-import { countOf, platformCall, type PlatformAnswer } from './platform-call.ts';
-
-const budgetSchema = z.object({ calls: z.number().int().min(1), windowMs: z.number().int().min(1) });
-const optionsSchema = z
-  .object({ budgets: z.object({ tiktok: budgetSchema.optional() }).loose().optional() })
-  .loose();
+import { countOf, officialCollectorOptions, platformCall, type PlatformAnswer } from './platform-call.ts';
 
 /** The video query's limit on ids per call. */
 export const TIKTOK_VIDEO_IDS_PER_QUERY = 20;
@@ -57,13 +51,10 @@ function failureOf(answer: PlatformAnswer, what: string): CollectorError | undef
 }
 
 export const createTikTokCollector: MetricsCollectorFactory = (options, context) => {
-  const parsed = optionsSchema.safeParse(options);
-  if (!parsed.success) {
-    throw new SoviError('config', `SOVI_METRICS_COLLECTOR_OPTIONS: ${parsed.error.issues[0]?.message}`, {
-      field: 'SOVI_METRICS_COLLECTOR_OPTIONS',
-    });
-  }
-  const budget = parsed.data.budgets?.tiktok ?? { calls: 600, windowMs: 60_000 };
+  const { budget } = officialCollectorOptions(z.object({}), options, 'tiktok', {
+    calls: 600,
+    windowMs: 60_000,
+  });
   const base = context.apiUrl.replace(/\/+$/, '');
   const tokenOf = (account: CollectorAccount) => {
     if (!account.access)

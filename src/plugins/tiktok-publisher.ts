@@ -16,12 +16,10 @@
 // until the last chunk arrives, so an initialisation lost to a crash posts nothing and is simply redone.
 // Initialisations per account per minute are counted here, under TikTok's limit, before TikTok refuses them.
 import fs from 'node:fs/promises';
-import { z } from 'zod';
 import { tiktokCall } from '../connections/tiktok-api.ts';
 import { PlatformError, platformFetch, unexpectedAnswer } from '../connections/platform-http.ts';
 import type { PrivacyLevel } from '../distributions/distribution-model.ts';
-import { parseOptions } from '../settings/parse-options.ts';
-import { connectorDeps, pollUntil, postText, resumePost, toPublishError } from './official-connector.ts';
+import { officialPublisher, openConnector, pollUntil, postText, resumePost } from './official-connector.ts';
 import { earliestInitSince, findProgress, initialisedSince } from './platform-publishes-repository.ts';
 import {
   PublishError,
@@ -33,14 +31,6 @@ import {
 } from './publisher.ts';
 
 const MB = 1024 * 1024;
-
-const optionsSchema = z
-  .object({
-    /** The first wait between status polls; it doubles up to pollMaxMs. */
-    pollFirstMs: z.number().int().min(10).max(60_000).default(2_000),
-    pollMaxMs: z.number().int().min(10).max(600_000).default(30_000),
-  })
-  .passthrough();
 
 const tiktokPrivacy: Record<PrivacyLevel, string> = {
   public: 'PUBLIC_TO_EVERYONE',
@@ -76,10 +66,8 @@ export function createTikTokPublisher(
   input: Readonly<Record<string, unknown>>,
   context: PublisherContext,
 ): Publisher {
-  const o = parseOptions(optionsSchema, input, 'SOVI_PUBLISHER_OPTIONS');
-  const deps = connectorDeps(context, 'SOVI_PUBLISHER_TIKTOK');
+  const { deps, poll, timeoutMs } = openConnector(input, context, 'SOVI_PUBLISHER_TIKTOK');
   const settings = deps.settings.tiktok;
-  const timeoutMs = deps.settings.requestTimeoutMs;
 
   async function publish(request: PublishRequest): Promise<PublishResult> {
     const key = request.idempotencyKey;
@@ -205,7 +193,7 @@ export function createTikTokPublisher(
         const s = await status();
         return s.status === 'PUBLISH_COMPLETE' || s.status === 'FAILED' ? s : undefined;
       },
-      { firstMs: o.pollFirstMs, maxMs: o.pollMaxMs, signal },
+      { ...poll, signal },
     );
     await session.succeeded(note ?? (progress?.detail.note as string | undefined) ?? null);
     if (final.status === 'FAILED') {
@@ -227,17 +215,7 @@ export function createTikTokPublisher(
     return { platformPostId: postId, postedAt: done!.updatedAt, ...(limited ? { note: limited } : {}) };
   }
 
-  return {
-    name: 'tiktok-official',
-    publish: async (request) => {
-      try {
-        return await publish(request);
-      } catch (err) {
-        if (request.signal.aborted) throw err;
-        throw toPublishError(err);
-      }
-    },
-  };
+  return officialPublisher('tiktok-official', publish);
 }
 
 /** What to do about a processing failure, from TikTok's fail_reason values. */
