@@ -40,6 +40,7 @@ import { MAX_REF_LENGTH } from './schemas.ts';
 import { webRoutes } from './web.ts';
 import { oauthCallbackRoutes } from './oauth-callback.ts';
 import { registerMcpRoute } from '../mcp/mcp-http.ts';
+import { toolDepsOf } from '../mcp/tool-kit.ts';
 import type { PlanResult } from '../warming/planner.ts';
 
 export interface AppDeps {
@@ -156,15 +157,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     settings: deps.config.connectors,
     logger: deps.logger,
   });
-  registerMcpRoute(app, auth, {
-    db: deps.db,
-    vault: deps.vault,
-    config: deps.config,
-    policies: deps.policies,
-    logger: deps.logger,
-    contentSink: async () => deps.contentSink,
-    planNow: deps.planNow,
-  });
+  registerMcpRoute(app, auth, toolDepsOf(deps));
   await app.register(webRoutes);
   return app;
 }

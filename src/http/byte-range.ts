@@ -1,6 +1,7 @@
 // Serving a file by byte ranges (RFC 9110 §14), for media players that seek: 206 with Content-Range for a
 // single satisfiable range, 416 for one that starts past the end, and the whole file otherwise.
 import fs from 'node:fs';
+import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { SoviError } from '../errors.ts';
 
@@ -29,14 +30,21 @@ export function byteRange(
 }
 
 /**
- * Sends `file` (of `size` bytes), or the part of it the Range header asks for. An unsatisfiable range is a
- * range_not_satisfiable error, its Content-Range naming the file's size; the error handler sends the body.
+ * Sends a file of `size` bytes, or the part of it the Range header asks for, from `open` (a stream of the
+ * inclusive byte range). An unsatisfiable range is a range_not_satisfiable error, its Content-Range naming the
+ * file's size; the error handler sends the body. A HEAD request gets the headers without the file being read
+ * (Fastify's HEAD route drains a stream body and keeps the Content-Length set here).
  */
-export function sendByteRange(
+export async function sendByteRange(
   reply: FastifyReply,
   rangeHeader: string | undefined,
-  file: { path: string; size: number; type: string; what: string },
-): FastifyReply {
+  file: {
+    size: number;
+    type: string;
+    what: string;
+    open: (range: { start: number; end: number }) => Readable | Promise<Readable>;
+  },
+): Promise<FastifyReply> {
   void reply.header('accept-ranges', 'bytes');
   const range = byteRange(rangeHeader, file.size);
   if (range === 'unsatisfiable') {
@@ -52,5 +60,12 @@ export function sendByteRange(
     .header('content-length', String(Math.max(0, end - start + 1)));
   if (range) void reply.header('content-range', `bytes ${start}-${end}/${file.size}`);
   if (file.size === 0) return reply.send('');
-  return reply.send(fs.createReadStream(file.path, { start, end }));
+  if (reply.request.method === 'HEAD') return reply.send(Readable.from([]));
+  return reply.send(await file.open({ start, end }));
 }
+
+/** A local file's byte range, for sendByteRange. */
+export const fileRange =
+  (path: string) =>
+  ({ start, end }: { start: number; end: number }): Readable =>
+    fs.createReadStream(path, { start, end });

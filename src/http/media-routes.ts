@@ -3,12 +3,11 @@
 // signature, and every refusal is the same 403 (a bad key, a tampered or expired link alike), so a caller
 // learns nothing about what exists; with a good signature, a key the store lacks is a bare 404. Single byte
 // ranges are honoured (206 + Content-Range; 416 past the end), and the bytes stream from the media store.
-import { Readable } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
 import { SoviError } from '../errors.ts';
 import type { MediaStore } from '../media/media-store.ts';
 import { mediaSignatureHolds, type MediaSigning } from '../media/signed-media-url.ts';
-import { byteRange } from './byte-range.ts';
+import { sendByteRange } from './byte-range.ts';
 
 export interface MediaRouteDeps {
   store: MediaStore;
@@ -36,25 +35,13 @@ export const mediaRoutes: FastifyPluginAsync<MediaRouteDeps> = async (app, deps)
           throw new SoviError('not_found', 'no such media');
         throw err;
       }
-      void reply.header('accept-ranges', 'bytes').header('cache-control', 'private, no-store');
-      const range = byteRange(request.headers.range, stored.size);
-      if (range === 'unsatisfiable') {
-        void reply.header('content-range', `bytes */${stored.size}`);
-        throw new SoviError('range_not_satisfiable', `range: the media has ${stored.size} bytes`, {
-          field: 'range',
-        });
-      }
-      const { start, end } = range ?? { start: 0, end: stored.size - 1 };
-      void reply
-        .status(range ? 206 : 200)
-        .header('content-type', stored.contentType)
-        .header('content-length', String(Math.max(0, end - start + 1)));
-      if (range) void reply.header('content-range', `bytes ${start}-${end}/${stored.size}`);
-      if (stored.size === 0) return reply.send('');
-      // HEAD: Fastify's HEAD route drains a stream body and keeps the Content-Length set above, so an empty
-      // stream answers it without reading the object.
-      if (request.method === 'HEAD') return reply.send(Readable.from([]));
-      return reply.send(await deps.store.read(key, { start, end }));
+      void reply.header('cache-control', 'private, no-store');
+      return sendByteRange(reply, request.headers.range, {
+        size: stored.size,
+        type: stored.contentType,
+        what: 'the media',
+        open: (range) => deps.store.read(key, range),
+      });
     },
   );
 };

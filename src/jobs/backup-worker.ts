@@ -36,7 +36,6 @@ export async function startBackupWorker(options: BackupWorkerOptions): Promise<B
     heartbeatSeconds: options.heartbeatSeconds ?? 10,
     policy: 'exclusive' as const,
     notify: true,
-    retryLimit: 0,
     expireInSeconds: 6 * 3_600,
   };
   await ensureCronQueue(boss, backupQueues.backup, queueOptions);

@@ -31,8 +31,6 @@ export async function startConnectionsWorker(options: {
   const { database, vault, settings, logger, boss } = options;
   const stopping = new AbortController();
   await ensureCronQueue(boss, connectionsQueues.refresh, {
-    policy: 'singleton',
-    retryLimit: 0,
     expireInSeconds: 900,
     heartbeatSeconds: options.heartbeatSeconds ?? 10,
   });

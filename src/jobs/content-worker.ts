@@ -104,12 +104,8 @@ export async function ensureContentQueues(
     expireInSeconds: 900,
     ...recovery(heartbeatSeconds).publish,
   });
-  await ensureCronQueue(boss, contentQueues.sweep, { policy: 'singleton', retryLimit: 0, heartbeatSeconds });
-  await ensureCronQueue(boss, contentQueues.postStatus, {
-    policy: 'singleton',
-    retryLimit: 0,
-    heartbeatSeconds,
-  });
+  await ensureCronQueue(boss, contentQueues.sweep, { heartbeatSeconds });
+  await ensureCronQueue(boss, contentQueues.postStatus, { heartbeatSeconds });
 }
 
 export interface ContentWorkerOptions {

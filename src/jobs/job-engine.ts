@@ -17,9 +17,11 @@ export const isSessionQueue = (name: string): boolean => name.startsWith('warmin
 
 /** One run at a time across the fleet, for cron work (planning, refresh, pulls): see ensureCronQueue. */
 export interface CronQueueOptions {
-  policy: 'singleton' | 'exclusive';
+  /** Default singleton: a tick that finds a run going is dropped, not queued. */
+  policy?: 'singleton' | 'exclusive';
   heartbeatSeconds: number;
   expireInSeconds?: number;
+  /** Default 0: the next tick is the retry. */
   retryLimit?: number;
   retryDelay?: number;
   retryBackoff?: boolean;
@@ -33,7 +35,8 @@ export interface CronQueueOptions {
  * given up once its heartbeat goes stale and the next tick runs.
  */
 export async function ensureCronQueue(boss: PgBoss, name: string, options: CronQueueOptions): Promise<void> {
-  const { policy, ...rest } = options;
+  const { policy = 'singleton', ...given } = options;
+  const rest = { retryLimit: 0, ...given };
   await boss.createQueue(name, { policy, ...rest });
   await boss.updateQueue(name, rest);
 }

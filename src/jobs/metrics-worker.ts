@@ -73,8 +73,6 @@ export async function startMetricsWorker(options: {
   // A missed run is simply the next one's work: no retries, and a run that overlaps the next is skipped.
   for (const queue of Object.values(metricsQueues)) {
     await ensureCronQueue(boss, queue, {
-      policy: 'singleton',
-      retryLimit: 0,
       expireInSeconds: 3_600,
       heartbeatSeconds: config.scheduler.heartbeatSeconds,
     });

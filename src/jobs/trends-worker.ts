@@ -43,8 +43,6 @@ export async function startTrendsWorker(options: TrendsWorkerOptions): Promise<T
 
   // singleton: one pull at a time across the fleet; a tick that finds one running is dropped, not queued.
   await ensureCronQueue(boss, trendsQueues.pull, {
-    policy: 'singleton',
-    retryLimit: 0,
     expireInSeconds: 900,
     heartbeatSeconds: options.heartbeatSeconds ?? 10,
   });

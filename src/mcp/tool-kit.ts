@@ -27,6 +27,20 @@ export interface ToolDeps {
   planNow: (() => Promise<PlanResult>) | undefined;
 }
 
+/** The tools' dependencies from a process that already runs its content worker and planner (or none). */
+export function toolDepsOf(deps: {
+  db: Db;
+  vault: Vault;
+  config: Config;
+  policies: Policies;
+  logger: Logger;
+  contentSink?: PipelineJobSink;
+  planNow?: () => Promise<PlanResult>;
+}): ToolDeps {
+  const { db, vault, config, policies, logger, contentSink, planNow } = deps;
+  return { db, vault, config, policies, logger, contentSink: async () => contentSink, planNow };
+}
+
 /** Who calls: an agent acting for a token's user (HTTP), SOVI_USER (stdio) or the triage agent. */
 export interface Caller {
   role: Role;

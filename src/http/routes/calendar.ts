@@ -98,6 +98,7 @@ export const calendarRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }
         owner === 'niches' ? 'niche slug or id' : 'account id, platform:username or username',
       ),
     });
+    const article = what === 'niche' ? 'a niche' : 'an account';
     const about =
       owner === 'niches'
         ? 'A niche’s posting schedule is the default of its accounts.'
@@ -105,50 +106,41 @@ export const calendarRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }
 
     app.get(
       `/${owner}/:ref/posting-schedule`,
-      {
-        schema: {
-          tags: ['calendar'],
-          summary: `The posting schedule of ${what === 'niche' ? 'a niche' : 'an account'}`,
-          description: about,
-          params,
-          response: { 200: scheduleView },
-        },
-      },
+      op('calendar', {
+        summary: `The posting schedule of ${article}`,
+        description: about,
+        params,
+        response: { 200: scheduleView },
+      }),
       async (request) => showPostingSchedule(db, ref(request.params.ref), scopeOf(request)),
     );
 
     app.put(
       `/${owner}/:ref/posting-schedule`,
-      {
-        config: { action: 'content.write' },
-        schema: {
-          tags: ['calendar'],
-          summary: `Set the posting schedule of ${what === 'niche' ? 'a niche' : 'an account'}`,
-          description: `${about} Posts already scheduled keep their slots; new ones are placed by it.`,
-          params,
-          body: scheduleBody,
-          response: { 200: scheduleSchema },
-        },
-      },
+      op('calendar', {
+        action: 'content.write',
+        summary: `Set the posting schedule of ${article}`,
+        description: `${about} Posts already scheduled keep their slots; new ones are placed by it.`,
+        params,
+        body: scheduleBody,
+        response: { 200: scheduleSchema },
+      }),
       async (request) =>
         setPostingSchedule(db, ref(request.params.ref), request.body, actorOf(request), scopeOf(request)),
     );
 
     app.delete(
       `/${owner}/:ref/posting-schedule`,
-      {
-        config: { action: 'content.write' },
-        schema: {
-          tags: ['calendar'],
-          summary: `Remove the posting schedule of ${what === 'niche' ? 'a niche' : 'an account'}`,
-          description:
-            owner === 'niches'
-              ? 'Its accounts without their own then post as their cadence allows.'
-              : 'The account then posts by its niche’s schedule, if any.',
-          params,
-          response: { 204: z.undefined().describe('removed') },
-        },
-      },
+      op('calendar', {
+        action: 'content.write',
+        summary: `Remove the posting schedule of ${article}`,
+        description:
+          owner === 'niches'
+            ? 'Its accounts without their own then post as their cadence allows.'
+            : 'The account then posts by its niche’s schedule, if any.',
+        params,
+        response: { 204: z.undefined().describe('removed') },
+      }),
       async (request, reply) => {
         await removePostingSchedule(db, ref(request.params.ref), actorOf(request), scopeOf(request));
         return reply.status(204).send();

@@ -18,7 +18,7 @@ import {
   setContentArchived,
 } from '../../content/content-service.ts';
 import { actorOf, scopeOf } from '../auth.ts';
-import { sendByteRange } from '../byte-range.ts';
+import { fileRange, sendByteRange } from '../byte-range.ts';
 import {
   booleanParam,
   errorSchema,
@@ -242,7 +242,7 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
         .header('cache-control', 'private, no-cache');
       // The file is piped as it is; the schema above only documents it.
       return sendByteRange(reply, request.headers.range, {
-        path: video.file,
+        open: fileRange(video.file),
         size: video.size,
         type: 'video/mp4',
         what: 'the video',

@@ -6,7 +6,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
 import { acceptProposal, rejectProposal } from '../../agent/proposals.ts';
 import { getEvent } from '../../events/events-service.ts';
-import type { Caller, ToolDeps } from '../../mcp/tool-kit.ts';
+import { toolDepsOf, type Caller } from '../../mcp/tool-kit.ts';
 import { eventTriage } from '../../triage/triage-service.ts';
 import { triageModes, triageStatuses } from '../../triage/triage-model.ts';
 import { actorOf, scopeOf } from '../auth.ts';
@@ -37,15 +37,7 @@ const byId = z.strictObject({ id: integerParam(1, Number.MAX_SAFE_INTEGER) });
 const decision = z.strictObject({ note: z.string().max(2000).optional() }).nullish();
 
 export const triageRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) => {
-  const toolDeps: ToolDeps = {
-    db: deps.db,
-    vault: deps.vault,
-    config: deps.config,
-    policies: deps.policies,
-    logger: deps.logger,
-    contentSink: async () => deps.contentSink,
-    planNow: deps.planNow,
-  };
+  const toolDeps = toolDepsOf(deps);
   const person = (request: FastifyRequest): Caller => ({
     role: request.auth?.role ?? 'viewer',
     scope: scopeOf(request),
