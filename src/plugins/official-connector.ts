@@ -20,8 +20,8 @@ import {
   PublishError,
   type PublishRequest,
   type PublishResult,
-  type Publisher,
   type PublisherContext,
+  type PublisherFactory,
 } from './publisher.ts';
 
 const pollOptionsSchema = z
@@ -32,40 +32,45 @@ const pollOptionsSchema = z
   })
   .passthrough();
 
-/**
- * What an official publisher starts from: its dependencies (`field` names the setting that chose it, for the
- * error when the vault or connector settings are missing), how it polls a platform's processing
- * (SOVI_PUBLISHER_OPTIONS' pollFirstMs/pollMaxMs) and each request's timeout.
- */
-export function openConnector(
-  input: Readonly<Record<string, unknown>>,
-  context: PublisherContext,
-  field: string,
-) {
-  const options = parseOptions(pollOptionsSchema, input, 'SOVI_PUBLISHER_OPTIONS');
-  const deps = connectorDeps(context, field);
-  return {
-    deps,
-    poll: { firstMs: options.pollFirstMs, maxMs: options.pollMaxMs },
-    timeoutMs: deps.settings.requestTimeoutMs,
-  };
+/** What an official publisher's code gets: its context and dependencies, how it polls, each request's timeout. */
+export interface Connector {
+  context: PublisherContext;
+  deps: ConnectionDeps;
+  /** How a platform's processing is polled: SOVI_PUBLISHER_OPTIONS' pollFirstMs, doubling to pollMaxMs. */
+  poll: { firstMs: number; maxMs: number };
+  timeoutMs: number;
 }
 
-/** A publisher whose platform errors become publish failures; an aborted post keeps its abort. */
+/**
+ * An official publisher's factory. `field` names the setting that chose it, for the error when the vault or
+ * the connector settings are missing. Its platform's errors become publish failures; an aborted post keeps
+ * its abort.
+ */
 export function officialPublisher(
   name: string,
-  publish: (request: PublishRequest) => Promise<PublishResult>,
-): Publisher {
-  return {
-    name,
-    publish: async (request) => {
-      try {
-        return await publish(request);
-      } catch (err) {
-        if (request.signal.aborted) throw err;
-        throw toPublishError(err);
-      }
-    },
+  field: string,
+  make: (connector: Connector) => (request: PublishRequest) => Promise<PublishResult>,
+): PublisherFactory {
+  return (input, context) => {
+    const options = parseOptions(pollOptionsSchema, input, 'SOVI_PUBLISHER_OPTIONS');
+    const deps = connectorDeps(context, field);
+    const publish = make({
+      context,
+      deps,
+      poll: { firstMs: options.pollFirstMs, maxMs: options.pollMaxMs },
+      timeoutMs: deps.settings.requestTimeoutMs,
+    });
+    return {
+      name,
+      publish: async (request) => {
+        try {
+          return await publish(request);
+        } catch (err) {
+          if (request.signal.aborted) throw err;
+          throw toPublishError(err);
+        }
+      },
+    };
   };
 }
 
