@@ -191,6 +191,7 @@ export default tseslint.config(
       'test-artifacts/',
       'scratch/',
       'web/dist/',
+      'dist/',
       'src/db/types.generated.ts',
       'web/src/api-types.generated.ts',
     ],

@@ -8,6 +8,7 @@ import { alertsBench } from './alerts.ts';
 import { apiBench } from './api.ts';
 import { backupBench } from './backup.ts';
 import { calendarBench } from './calendar.ts';
+import { cliStartBench } from './cli-start.ts';
 import { publishingBench } from './publishing.ts';
 import { contentBench } from './content.ts';
 import { renderBench } from './render.ts';
@@ -33,6 +34,7 @@ const server = await openBenchServer();
 try {
   const sections: Section[] = [
     await foundationBench(server),
+    await cliStartBench(server),
     await accountsBench(server),
     await schedulerBench(server),
     await contentBench(server),

@@ -2,6 +2,7 @@
 // sovi runs its TypeScript sources directly with Node's type stripping, which is on by default from Node
 // 22.18 and 23.6. On Node 22.12–22.17 it sits behind a flag, so the CLI re-runs itself with that flag.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import module from 'node:module';
 
 // Before anything that needs a new Node (enableCompileCache, type stripping): an older one would otherwise
@@ -22,6 +23,43 @@ if (major < 22 || (major === 22 && minor < 12)) {
 // checked against each file's contents: a command then starts on about a third less CPU, and `sovi --help`
 // as fast as Node itself. NODE_DISABLE_COMPILE_CACHE=1 turns it off.
 module.enableCompileCache();
+
+// kysely and zod, bundled at install by scripts/build-vendor.ts (`prepare`): hundreds of small files each,
+// whose reading and linking was most of a command's start. Used only while the bundled version of each is the
+// one installed (else, or when bundles are missing or SOVI_NO_VENDOR=1, Node loads node_modules as before).
+// Only libraries are bundled: sovi's own sources always run as they are, so nothing here can be stale.
+useVendorBundles();
+
+function useVendorBundles() {
+  if (process.env.SOVI_NO_VENDOR === '1' || typeof module.registerHooks !== 'function') return;
+  const root = new URL('..', import.meta.url);
+  let manifest;
+  try {
+    manifest = JSON.parse(readFileSync(new URL('dist/vendor/manifest.json', root), 'utf8'));
+    for (const [name, version] of Object.entries(manifest.versions)) {
+      const installed = JSON.parse(readFileSync(new URL(`node_modules/${name}/package.json`, root), 'utf8'));
+      if (installed.version !== version) return;
+    }
+  } catch {
+    return; // No bundles (not built yet, or removed): node_modules serves.
+  }
+  const bundles = new Map(
+    Object.entries(manifest.entries).map(([specifier, file]) => [
+      specifier,
+      new URL(`dist/vendor/${file}`, root).href,
+    ]),
+  );
+  module.registerHooks({
+    resolve(specifier, context, nextResolve) {
+      const url = bundles.get(specifier);
+      // ESM imports only: require() of these gets their CommonJS build from node_modules, as before.
+      if (url !== undefined && context.conditions?.includes('import')) {
+        return { url, format: 'module', shortCircuit: true };
+      }
+      return nextResolve(specifier, context);
+    },
+  });
+}
 
 if (process.features.typescript) {
   await import('../src/cli/main.ts');

@@ -1,6 +1,11 @@
 // What every CSV import shares: reading the file with line numbers, checking the header, and refusing the
 // whole file with every bad line listed (imports are all or nothing).
-import { parse } from 'csv-parse/sync';
+import type * as CsvParse from 'csv-parse/sync';
+import { createRequire } from 'node:module';
+
+// csv-parse is loaded when a file is read: the command groups that import CSV load this module for every
+// one of their commands, most of which read no file.
+const require = createRequire(import.meta.url);
 import { SoviError } from './errors.ts';
 
 export interface CsvRecord {
@@ -136,6 +141,7 @@ function parseRecords(
   text: string,
   onRecord: (record: string[], endLine: number) => void,
 ): string | undefined {
+  const { parse } = require('csv-parse/sync') as typeof CsvParse;
   try {
     parse(text, {
       bom: true,

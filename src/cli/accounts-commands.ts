@@ -2,7 +2,6 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { allowedTransitions, transitions } from '../accounts/account-lifecycle.ts';
-import { importAccountsCsv } from '../accounts/account-import.ts';
 import {
   accountStates,
   secretFields,
@@ -128,6 +127,8 @@ export function registerAccountsCommands(accounts: Command): void {
         } catch {
           throw invalidInput('file', `file: cannot read ${file}`);
         }
+        // The importer (a CSV parser, the event log's writer) only for an import, not every accounts command.
+        const { importAccountsCsv } = await import('../accounts/account-import.ts');
         const bar = progress(`import ${path.basename(file)}`);
         let phase = '';
         try {

@@ -58,7 +58,9 @@ export function action<Args extends unknown[]>(
     const path = command instanceof Command ? commandPath(command) : undefined;
     const acting = config.cliUser;
     if (acting !== undefined) config = { ...config, actor: `user:${acting} (cli)` };
-    const logger = createLogger(config.log, options.longRunning ? 'info' : 'warn');
+    const logger = options.longRunning
+      ? createLogger(config.log, 'info')
+      : createLogger(config.log, 'warn', process.stderr, { oneShot: true });
     const closers: (() => Promise<void>)[] = [];
     let database: Promise<Database> | undefined;
     let policies: Policies | undefined;

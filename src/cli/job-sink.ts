@@ -1,11 +1,15 @@
 // A job engine client for commands that queue work (the worker in `sovi up` or `sovi worker` runs it):
 // production stages and publish jobs.
 import type { PgBoss } from 'pg-boss';
-import { createBoss } from '../db/job-engine.ts';
-import { ensureContentQueues, pipelineJobSink } from '../jobs/content-worker.ts';
 import type { CliContext } from './context.ts';
 
 export async function jobSink(ctx: CliContext) {
+  // pg-boss and the content worker's queues only for a command that queues work: the groups that import
+  // this file are mostly reads.
+  const [{ createBoss }, { ensureContentQueues, pipelineJobSink }] = await Promise.all([
+    import('../db/job-engine.ts'),
+    import('../jobs/content-worker.ts'),
+  ]);
   const database = await ctx.database();
   const boss: PgBoss = createBoss(database.connection, ctx.config.scheduler, ctx.logger, {
     migrate: false,

@@ -1,6 +1,11 @@
 // Progress for long work: a bar on a terminal, and a line every tenth of the way otherwise (logs, CI), so
 // that a long import or rotation is never silent.
-import { SingleBar, Presets } from 'cli-progress';
+import type * as CliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+
+// cli-progress is loaded only when a bar is drawn: a command module that may show progress loads this file
+// for every one of its commands.
+const require = createRequire(import.meta.url);
 
 export interface Progress {
   update(done: number, total?: number): void;
@@ -9,6 +14,7 @@ export interface Progress {
 
 export function progress(label: string, stream: NodeJS.WriteStream = process.stderr): Progress {
   if (stream.isTTY) {
+    const { SingleBar, Presets } = require('cli-progress') as typeof CliProgress;
     const bar = new SingleBar(
       {
         format: `${label} [{bar}] {percentage}% {value}/{total} eta {eta_formatted}`,

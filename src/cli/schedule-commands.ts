@@ -1,8 +1,4 @@
 import type { Command } from 'commander';
-import { queues } from '../jobs/job-engine.ts';
-import { createBoss } from '../db/job-engine.ts';
-import { ensureSessionQueues, sessionJobSink } from '../jobs/warming-worker.ts';
-import { planWarming } from '../warming/planner.ts';
 import { scheduleStatus } from '../warming/schedule-reads.ts';
 import { scheduledStates } from '../accounts/account-model.ts';
 import { action } from './context.ts';
@@ -103,6 +99,14 @@ export function registerScheduleCommands(schedule: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (ctx, o: { host?: string; json?: boolean }) => {
+        // The job engine (pg-boss) and the planner only for planning: `schedule status` is a read.
+        const [{ queues }, { createBoss }, { ensureSessionQueues, sessionJobSink }, { planWarming }] =
+          await Promise.all([
+            import('../jobs/job-engine.ts'),
+            import('../db/job-engine.ts'),
+            import('../jobs/warming-worker.ts'),
+            import('../warming/planner.ts'),
+          ]);
         const database = await ctx.database();
         const host = o.host ?? ctx.config.host;
         const policy = ctx.policies().warming;

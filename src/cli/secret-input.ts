@@ -1,6 +1,5 @@
 // Secrets come from a prompt (hidden input) or from stdin, never from argv: argv is visible to every user of
 // the machine (ps) and lands in shell history.
-import password from '@inquirer/password';
 import { invalidInput } from '../errors.ts';
 import { secretFields, type SecretField } from '../accounts/account-model.ts';
 
@@ -10,6 +9,10 @@ const labels: Record<SecretField, string> = {
   totp_secret: 'TOTP secret (base32)',
   proxy_credentials: 'proxy credentials',
 };
+
+/** The hidden prompt, loaded only when a person is asked: most commands of a group that may ask never do. */
+const password = async (config: { message: string; mask: string }): Promise<string> =>
+  (await import('@inquirer/password')).default(config);
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

@@ -3,7 +3,6 @@
 import pg from 'pg';
 import type { Config } from '../config.ts';
 import { SoviError } from '../errors.ts';
-import { installJobSchema } from './job-engine.ts';
 import type { Logger } from '../logger.ts';
 import type { Database } from './database.ts';
 import { loadMigrationFiles } from './migrations/files.ts';
@@ -27,6 +26,9 @@ export async function prepareDatabase(
     connectTimeoutMs: config.database.connectTimeoutMs,
     onApplied,
   });
+  // pg-boss (with OpenTelemetry and its cron and rrule parsers) only when the schema is installed: every
+  // one-shot command imports this file to check the schema, and almost none installs anything.
+  const { installJobSchema } = await import('./job-engine.ts');
   const jobSchemaVersion = await installJobSchema(database.migrationConnection, config.scheduler, logger);
   const client = new pg.Client(clientConfig(database.migrationConnection, config.database.connectTimeoutMs));
   await client.connect();

@@ -1,8 +1,13 @@
 // One validator for every *_CRON variable. The job engine (pg-boss) reads schedules with cron-parser and only
 // finds a bad one when the worker starts, as a crash with a stack trace; checking each value here with the
 // same parser, in the same lenient mode, means what config accepts is exactly what pg-boss can schedule.
-import { CronExpressionParser } from 'cron-parser';
+import { createRequire } from 'node:module';
+import type * as CronParser from 'cron-parser';
 import { z } from 'zod';
+
+// cron-parser (and luxon under it) is loaded only when a *_CRON variable is set: a default is known good,
+// and every command reads the config, so an import here would cost each one's start.
+const require = createRequire(import.meta.url);
 
 const fiveFields = /^\S+(\s+\S+){4}$/;
 
@@ -12,6 +17,7 @@ export function isCronExpression(value: string): boolean {
   // for seconds, which the once-a-minute cron pass cannot honour: require exactly five.
   if (!fiveFields.test(value.trim())) return false;
   try {
+    const { CronExpressionParser } = require('cron-parser') as typeof CronParser;
     CronExpressionParser.parse(value.trim(), { tz: 'UTC', strict: false });
     return true;
   } catch {

@@ -2,8 +2,13 @@
 // component's zod schema, and a bad value is a config error (exit 78) naming the variable and the path of
 // what was wrong, the same way everywhere.
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import type { z } from 'zod';
-import { parse as parseYaml } from 'yaml';
+import type * as Yaml from 'yaml';
+
+// yaml is loaded only to read a YAML policy file: every command loads the policies' schemas, few read YAML.
+const require = createRequire(import.meta.url);
+const parseYaml = (text: string): unknown => (require('yaml') as typeof Yaml).parse(text);
 import { SoviError } from '../errors.ts';
 
 /** A JSON object of options from `variable` (e.g. SOVI_PUBLISHER_OPTIONS); the first problem is named. */

@@ -1,22 +1,29 @@
-// Commands load only what they run (issue 12): `sovi --help` imports no command group, and a group's
-// command imports that group and what it uses, never the server, the workers or another group.
+// Commands load only what they run (issues 12 and 19): `sovi --help` imports no command group, a group's
+// command imports that group and what it uses, never the server, the workers or another group, and a read
+// command loads none of the heavy libraries only writes, the server or the workers need.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cliTestTimeout } from '../helpers/cli.ts';
+import { useTestDatabase } from '../helpers/database.ts';
 
 /** The command groups' modules (read-command.ts is a helper they share, not a group). */
 const isGroup = (m: string) => /^src\/cli\/[\w-]+-commands?\.ts$/.test(m) && m !== 'src/cli/read-command.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
+const t = useTestDatabase();
 const dir = mkdtempSync(path.join(tmpdir(), 'sovi-loaded-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs `sovi <args>` and returns the src/ modules it loaded. */
-function loadedBy(args: string[]): Promise<string[]> {
+/** Runs `sovi <args>` and returns the src/ modules it loaded (and, in `.packages`, the packages). */
+function loadedBy(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<string[] & { packages: string[] }> {
   const file = path.join(dir, `${args.join('-')}.txt`);
+  const lines = (name: string) => readFileSync(name, 'utf8').split('\n').filter(Boolean);
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -28,7 +35,7 @@ function loadedBy(args: string[]): Promise<string[]> {
       ],
       {
         // No database: a command that needed one would fail, which this test would see in the exit code.
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, SOVI_TEST_LOADED_MODULES: file },
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, SOVI_TEST_LOADED_MODULES: file, ...env },
         stdio: ['ignore', 'ignore', 'pipe'],
       },
     );
@@ -37,7 +44,7 @@ function loadedBy(args: string[]): Promise<string[]> {
     child.on('error', reject);
     child.on('exit', (code) => {
       if (code !== 0) reject(new Error(`sovi ${args.join(' ')} exited ${code}: ${stderr}`));
-      else resolve(readFileSync(file, 'utf8').split('\n').filter(Boolean));
+      else resolve(Object.assign(lines(file), { packages: lines(`${file}.packages`) }));
     });
   });
 }
@@ -56,4 +63,33 @@ describe('lazy command loading', { timeout: cliTestTimeout(3) }, () => {
     expect(loaded.filter(isGroup)).toEqual(['src/cli/niches-commands.ts']);
     expect(loaded.filter((m) => m.startsWith('src/http/') || m.startsWith('src/jobs/'))).toEqual([]);
   });
+
+  it(
+    'read commands load no job engine, server, telemetry or writer-only library',
+    { timeout: cliTestTimeout(6) },
+    async () => {
+      const heavy = [
+        'pg-boss',
+        '@opentelemetry/api',
+        'fastify',
+        'prom-client',
+        'cron-parser',
+        'yaml',
+        '@inquirer/core',
+        'cli-progress',
+        'csv-parse',
+        'nodemailer',
+      ];
+      for (const args of [
+        ['accounts', 'list', '--limit', '20'],
+        ['devices', 'list'],
+        ['schedule', 'status'],
+        ['content', 'list'],
+      ]) {
+        const loaded = await loadedBy(args, { DATABASE_URL: t.url });
+        expect(loaded.filter((m) => m.startsWith('src/http/') || m.startsWith('src/jobs/'))).toEqual([]);
+        expect(loaded.packages.filter((p) => heavy.includes(p))).toEqual([]);
+      }
+    },
+  );
 });

@@ -1,5 +1,6 @@
 // Preloaded with --import by test/cli/lazy-commands.test.ts: records the URL of every module the process
-// loads and writes the project's own (src/) to the file named by SOVI_TEST_LOADED_MODULES at exit.
+// loads and writes, at exit, the project's own (src/) to the file named by SOVI_TEST_LOADED_MODULES and the
+// packages loaded from node_modules (by name, once each) to the same name with `.packages` appended.
 import module from 'node:module';
 import { writeFileSync } from 'node:fs';
 
@@ -10,9 +11,19 @@ module.registerHooks({
     return nextLoad(url, context);
   },
 });
+
+/** The package a node_modules URL is in: `pg-boss`, `@opentelemetry/api`. */
+function packageOf(url: string): string {
+  const [first, second] = url.slice(url.lastIndexOf('/node_modules/') + '/node_modules/'.length).split('/');
+  return first?.startsWith('@') ? `${first}/${second}` : (first ?? '');
+}
+
 process.on('exit', () => {
+  const file = process.env.SOVI_TEST_LOADED_MODULES ?? 'loaded-modules.txt';
   const own = [...loaded]
-    .filter((url) => url.includes('/src/'))
+    .filter((url) => url.includes('/src/') && !url.includes('/node_modules/'))
     .map((url) => url.slice(url.indexOf('/src/') + 1));
-  writeFileSync(process.env.SOVI_TEST_LOADED_MODULES ?? 'loaded-modules.txt', own.sort().join('\n'));
+  writeFileSync(file, own.sort().join('\n'));
+  const packages = new Set([...loaded].filter((url) => url.includes('/node_modules/')).map(packageOf));
+  writeFileSync(`${file}.packages`, [...packages].sort().join('\n'));
 });
