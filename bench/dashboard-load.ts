@@ -39,7 +39,8 @@ export async function loadDashboard(
   routes: DashboardRoute[],
   options: {
     seconds: number;
-    ratePerRoute: number;
+    /** Requests per second per route over all its connections; undefined: each connection asks again at once. */
+    ratePerRoute?: number;
     connectionsPerRoute: number;
     headers: Record<string, string>;
   },
@@ -56,7 +57,7 @@ export async function loadDashboard(
               url: base,
               connections: options.connectionsPerRoute,
               duration: options.seconds,
-              overallRate: options.ratePerRoute,
+              ...(options.ratePerRoute === undefined ? {} : { overallRate: options.ratePerRoute }),
               headers: options.headers,
               requests: route.paths.map((path) => ({ method: 'GET', path })),
             },

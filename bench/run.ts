@@ -11,6 +11,7 @@ import { calendarBench } from './calendar.ts';
 import { cliStartBench } from './cli-start.ts';
 import { publishingBench } from './publishing.ts';
 import { contentBench } from './content.ts';
+import { dashboardReadsBench } from './dashboard-reads.ts';
 import { renderBench } from './render.ts';
 import { foundationBench } from './foundation.ts';
 import { metricsBench } from './metrics.ts';
@@ -43,6 +44,7 @@ try {
     await metricsBench(server),
     await metricsPullBench(server),
     await apiBench(server),
+    await dashboardReadsBench(server),
     await streamsBench(server),
     await alertsBench(server),
     await renderBench(),

@@ -1,4 +1,5 @@
 // SQL for activity_log, the partitioned audit trail of what happened to accounts, devices and content.
+import { sql } from 'kysely';
 import type { Executor } from '../db/executor.ts';
 
 export interface ActivityRow {
@@ -8,17 +9,16 @@ export interface ActivityRow {
   detail: Record<string, unknown>;
 }
 
+/**
+ * One statement for any number of rows, with four array parameters: a multi-row VALUES list would send four
+ * parameters a row (the planner's ticks write thousands) and make the driver and the server parse them all.
+ */
 export async function insertActivityRows(db: Executor, rows: ActivityRow[]): Promise<void> {
   if (rows.length === 0) return;
-  await db
-    .insertInto('activity_log')
-    .values(
-      rows.map((r) => ({
-        account_id: r.account_id,
-        device_id: r.device_id ?? null,
-        action_type: r.action_type,
-        detail_json: JSON.stringify(r.detail),
-      })),
-    )
-    .execute();
+  await sql`
+    INSERT INTO activity_log (account_id, device_id, action_type, detail_json)
+    SELECT * FROM unnest(${rows.map((r) => r.account_id)}::uuid[], ${rows.map((r) => r.device_id ?? null)}::uuid[],
+                         ${rows.map((r) => r.action_type)}::text[], ${rows.map((r) => JSON.stringify(r.detail))}::jsonb[])`.execute(
+    db,
+  );
 }

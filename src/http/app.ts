@@ -8,7 +8,6 @@
 //   /oauth/callback/:platform  where a platform sends a person back after authorizing sovi, public
 //   /mcp                       the MCP server for agents (src/mcp/mcp-http.ts; a bearer token)
 //   /, /assets/…               the dashboard (web.ts), built from web/
-import fastifyHelmet from '@fastify/helmet';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type pg from 'pg';
@@ -33,6 +32,7 @@ import { refuseNulBytes } from './nul-bytes.ts';
 import { registerMetrics } from './metrics.ts';
 import { registerOpenApi } from './openapi.ts';
 import { registerRequestDeadline } from './request-deadline.ts';
+import { registerSecurityHeaders } from './security-headers.ts';
 import type { ApiDeps } from './api-deps.ts';
 import { apiResources } from './routes/index.ts';
 import { addStandardErrors } from './schemas.ts';
@@ -59,9 +59,6 @@ export interface AppDeps {
   /** Runs the host's warming planner now (the MCP tool run_planner); absent without a worker. */
   planNow?: () => Promise<PlanResult>;
 }
-
-/** helmet's default policy, for the requests that came over HTTPS (directly or through a trusted proxy). */
-const HSTS = 'max-age=31536000; includeSubDomains';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const settings = deps.config.api;
@@ -96,16 +93,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler(notFoundHandler);
   registerRequestDeadline(app, settings.requestTimeoutMs);
 
-  await app.register(fastifyHelmet, {
-    // sovi serves plain HTTP by default (a TLS proxy may sit in front): no upgrade of subresources.
-    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
-    // HSTS means nothing over plain HTTP (RFC 6797 §7.2: a browser ignores it there) and would wrongly say
-    // that this address serves HTTPS: sent below only on requests that came over HTTPS.
-    strictTransportSecurity: false,
-  });
-  app.addHook('onSend', async (request, reply) => {
-    if (request.protocol === 'https') void reply.header('strict-transport-security', HSTS);
-  });
+  registerSecurityHeaders(app);
   const auth = await registerAuth(app, deps.db, settings);
   const routeRoles: RouteRoles = new Map();
   await registerOpenApi(app, routeRoles);

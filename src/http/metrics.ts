@@ -107,7 +107,7 @@ export function registerMetrics(app: FastifyInstance, options: MetricsOptions): 
     '1 when the database figures of this scrape could be read, else 0',
   );
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     latency.observe(
       {
         method: request.method,
@@ -116,6 +116,7 @@ export function registerMetrics(app: FastifyInstance, options: MetricsOptions): 
       },
       reply.elapsedTime / 1000,
     );
+    done();
   });
 
   app.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (request, reply) => {

@@ -2,7 +2,7 @@
 // src/auth/roles.ts); reads may leave it out and are `read`. A write that names none is refused when the app
 // starts, so no route can be added without saying who may call it. The OpenAPI document names the role of
 // every operation from the same table (openapi.ts reads it).
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { can, roleFor, type Action, type Role } from '../auth/roles.ts';
 import { SoviError } from '../errors.ts';
 import { isWrite } from './auth.ts';
@@ -40,24 +40,29 @@ export function checkRouteRoles(app: FastifyInstance, table: RouteRoles): void {
     route.config = { ...route.config, action };
     for (const method of methods) table.set(routeKey(method, route.url), { action, role: roleFor(action) });
   });
-  app.addHook('onRequest', async (request) => {
-    const { action, public: isPublic } = request.routeOptions.config;
-    if (isPublic || !request.auth || action === undefined) return;
-    if (!can(request.auth.role, action)) {
-      throw new SoviError(
-        'forbidden',
-        `${request.method} ${request.routeOptions.url ?? request.url} needs the ${roleFor(action)} role (action ${action}); you are ${request.auth.role}`,
-        { field: 'authorization' },
-      );
-    }
-    // A read-only token changes nothing, even what its role would allow (its owner's own tokens).
-    const token = request.auth.token;
-    if (isWrite(request.method) && token?.readOnly) {
-      throw new SoviError(
-        'forbidden',
-        `token "${token.name}" is read-only: ${request.method} needs a read-write token`,
-        { field: 'authorization' },
-      );
-    }
-  });
+  // A callback hook: an async one costs every request a promise and a turn of the queue.
+  app.addHook('onRequest', (request, _reply, done) => done(refusal(request)));
+}
+
+/** Why the caller may not call this route, or undefined. */
+function refusal(request: FastifyRequest): SoviError | undefined {
+  const { action, public: isPublic } = request.routeOptions.config;
+  if (isPublic || !request.auth || action === undefined) return undefined;
+  if (!can(request.auth.role, action)) {
+    return new SoviError(
+      'forbidden',
+      `${request.method} ${request.routeOptions.url ?? request.url} needs the ${roleFor(action)} role (action ${action}); you are ${request.auth.role}`,
+      { field: 'authorization' },
+    );
+  }
+  // A read-only token changes nothing, even what its role would allow (its owner's own tokens).
+  const token = request.auth.token;
+  if (isWrite(request.method) && token?.readOnly) {
+    return new SoviError(
+      'forbidden',
+      `token "${token.name}" is read-only: ${request.method} needs a read-write token`,
+      { field: 'authorization' },
+    );
+  }
+  return undefined;
 }

@@ -1,0 +1,268 @@
+// The dashboard's five reads over HTTP, each against the bare app running the same SQL (bare-dashboard.ts),
+// with 10 clients at once, quiet and under load; and what the request log costs (info against silent).
+//   node bench/dashboard-reads.ts
+// Both apps run in this process on one pool of 10 connections; autocannon runs in this process too (its
+// per-response latencies give the p95). Each route is measured in alternating windows, sovi then bare, so
+// that both meet the same machine.
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
+import { pino } from 'pino';
+import { createToken } from '../src/auth/tokens-service.ts';
+import { loadConfig } from '../src/config.ts';
+import { migrate } from '../src/db/migrations/migrator.ts';
+import { createDb, createPool } from '../src/db/pool.ts';
+import { buildApp } from '../src/http/app.ts';
+import type { Logger } from '../src/logger.ts';
+import { loadPolicies } from '../src/policies.ts';
+import { createVault } from '../src/vault/vault.ts';
+import { bareDashboardApp, listen } from './bare-dashboard.ts';
+import { loadDashboard, newLatencies, type DashboardRoute } from './dashboard-load.ts';
+import { logger, percentile, type BenchServer, type Row, type Section } from './harness.ts';
+
+const ACCOUNTS = 20_000;
+const CONTENT = 2_000;
+const DAYS_STORED = 730;
+const CLIENTS = 10;
+/** Each route's rate: 10 clients, each asking 10 times a second (a dashboard's polling is far slower). */
+const RATE = 100;
+const WINDOW_S = 4;
+const ROUNDS = 2;
+const GOAL_MS = 10;
+const GOAL_RATIO = 1.2;
+/** Connections running a sequential scan back to back during the loaded windows. */
+const LOADERS = 2;
+
+async function seed(pool: pg.Pool): Promise<void> {
+  await pool.query(
+    `INSERT INTO accounts (platform, username, current_state, niche_id, followers, bio, created_at)
+     SELECT (ARRAY['tiktok', 'instagram'])[1 + i % 2], 'bench_' || i,
+            (ARRAY['created', 'warming_p1', 'active'])[1 + i % 3],
+            (SELECT id FROM niches ORDER BY slug OFFSET i % 5 LIMIT 1), i * 7, 'bench account ' || i,
+            now() - make_interval(secs => $1::int - i)
+     FROM generate_series(1, $1::int) i`,
+    [ACCOUNTS],
+  );
+  await pool.query(
+    `INSERT INTO niche_metrics_daily (niche_id, day, views_gained, likes_gained, comments_gained, shares_gained,
+                                      saves_gained, engagement_rate, accounts, followers, follower_delta, posts,
+                                      warming_sessions)
+     SELECT n.id, current_date - k, 1000 + k * 13, 100 + k, 10 + k % 7, k % 5, k % 3, 0.05 + (k % 10) / 100.0,
+            800, 1000000 + k * 100, k * 3, 40 + k % 9, 120 + k % 11
+     FROM niches n, generate_series(0, $1::int - 1) k`,
+    [DAYS_STORED],
+  );
+  await pool.query(
+    `INSERT INTO content (topic, niche_id, production_status)
+     SELECT 'topic ' || i, (SELECT id FROM niches ORDER BY slug OFFSET i % 5 LIMIT 1), 'complete'
+     FROM generate_series(1, $1::int) i`,
+    [CONTENT],
+  );
+  // The trailing week, as the rollup leaves it: starting six UTC days before today.
+  await pool.query(
+    `INSERT INTO content_metrics_week (content_id, niche_id, week_start, views_gained, likes_gained, views)
+     SELECT id, niche_id, (now() AT TIME ZONE 'UTC')::date - 6, (hashtext(id::text) & 65535), 10, 100000
+     FROM content`,
+  );
+  await pool.query('ANALYZE');
+}
+
+/** Connections scanning the accounts table back to back until stopped: load that both apps meet alike. */
+function backgroundLoad(url: string) {
+  let on = true;
+  const loops = Array.from({ length: LOADERS }, async () => {
+    const client = new pg.Client({ connectionString: url, application_name: 'bench load' });
+    await client.connect();
+    try {
+      while (on) await client.query('SELECT sum(followers + length(bio)) FROM accounts');
+    } finally {
+      await client.end();
+    }
+  });
+  return async () => {
+    on = false;
+    await Promise.all(loops);
+  };
+}
+
+interface Measured {
+  sovi: number[];
+  bare: number[];
+  failed: number;
+}
+
+/** Alternating windows of one route on sovi and on the bare app, each latency (ms) of every 200 kept. */
+async function measureRoute(
+  route: DashboardRoute,
+  base: { sovi: string; bare: string },
+  headers: Record<string, string>,
+): Promise<Measured> {
+  const m: Measured = { sovi: [], bare: [], failed: 0 };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const app of ['sovi', 'bare'] as const) {
+      const into = newLatencies([route]);
+      const { failed } = await loadDashboard(
+        base[app],
+        [route],
+        { seconds: WINDOW_S, ratePerRoute: RATE, connectionsPerRoute: CLIENTS, headers },
+        into,
+      );
+      m[app].push(...into.get(route.name)!);
+      m.failed += failed;
+    }
+  }
+  return m;
+}
+
+/** Requests per second of `route` with 10 connections asking as fast as they are answered. */
+async function throughput(base: string, route: DashboardRoute, headers: Record<string, string>) {
+  const into = newLatencies([route]);
+  const { failed } = await loadDashboard(
+    base,
+    [route],
+    { seconds: WINDOW_S, connectionsPerRoute: CLIENTS, headers },
+    into,
+  );
+  if (failed > 0) throw new Error(`bench: ${route.name}: ${failed} failed requests`);
+  return into.get(route.name)!.length / WINDOW_S;
+}
+
+const fmt = (n: number) => n.toFixed(1);
+
+export async function dashboardReadsBench(server: BenchServer): Promise<Section> {
+  const { name, url } = await server.createDatabase();
+  const pool = createPool(
+    { url },
+    { min: 1, max: CLIENTS, connectTimeoutMs: 5_000, statementTimeoutMs: 0, applicationName: 'bench' },
+    logger,
+  );
+  const apps: FastifyInstance[] = [];
+  try {
+    await migrate({ url }, { logger });
+    await seed(pool);
+    const db = createDb(pool);
+    const config = loadConfig({ SOVI_HOST_NAME: 'bench-host' });
+    const vault = createVault({ keys: `k1:${randomBytes(32).toString('base64')}`, keyFile: undefined });
+    const build = async (log: Logger) => {
+      const app = await buildApp({ db, pool, logger: log, vault, config, policies: loadPolicies(config) });
+      apps.push(app);
+      return listen(app);
+    };
+    // The app as `sovi up` runs it: the request log at info, written (here to /dev/null).
+    const infoLogger = pino({ level: 'info' }, pino.destination('/dev/null'));
+    const silentLogger = pino({ level: 'silent' });
+    const base = { sovi: await build(infoLogger), bare: '' };
+    const bare = bareDashboardApp(pool);
+    apps.push(bare);
+    base.bare = await listen(bare);
+    const silent = await build(silentLogger);
+    const { secret } = await createToken(db, { name: 'bench' }, 'bench');
+    const headers = { authorization: `Bearer ${secret}` };
+    const slug = (await pool.query<{ slug: string }>('SELECT slug FROM niches ORDER BY slug LIMIT 1'))
+      .rows[0]!.slug;
+    const accountIds = (
+      await pool.query<{ id: string }>('SELECT id FROM accounts ORDER BY created_at LIMIT 20')
+    ).rows.map((r) => r.id);
+    const routes: DashboardRoute[] = [
+      { name: 'GET /api/v1/overview', paths: ['/api/v1/overview'] },
+      { name: 'GET /api/v1/accounts?limit=100', paths: ['/api/v1/accounts?limit=100'] },
+      {
+        name: 'GET /api/v1/metrics/niches/{slug}/daily?days=30',
+        paths: [`/api/v1/metrics/niches/${slug}/daily?days=30`],
+      },
+      {
+        name: 'GET /api/v1/metrics/accounts/{id}/hourly?days=30',
+        paths: accountIds.map((id) => `/api/v1/metrics/accounts/${id}/hourly?days=30`),
+      },
+      { name: 'GET /api/v1/metrics/top?days=7&limit=10', paths: ['/api/v1/metrics/top?days=7&limit=10'] },
+    ];
+    // Every route answers 200 on both before anything is measured; then a warm-up of each.
+    for (const route of routes) {
+      for (const at of [base.sovi, base.bare, silent]) {
+        const response = await fetch(`${at}${route.paths[0]}`, { headers });
+        if (response.status !== 200) {
+          throw new Error(`bench: ${at}${route.paths[0]}: ${response.status} ${await response.text()}`);
+        }
+      }
+      for (const at of [base.sovi, base.bare]) {
+        await loadDashboard(
+          at,
+          [route],
+          { seconds: 1, ratePerRoute: RATE, connectionsPerRoute: CLIENTS, headers },
+          newLatencies([route]),
+        );
+      }
+    }
+
+    const rows: Row[] = [];
+    for (const loaded of [false, true]) {
+      const stopLoad = loaded ? backgroundLoad(url) : undefined;
+      try {
+        for (const route of routes) {
+          const m = await measureRoute(route, base, headers);
+          if (m.failed > 0) throw new Error(`bench: ${route.name}: ${m.failed} failed requests`);
+          const p = (xs: number[], q: number) => percentile(xs, q);
+          const ratio = p(m.sovi, 95) / p(m.bare, 95);
+          const met = ratio <= GOAL_RATIO && (loaded || p(m.sovi, 95) <= GOAL_MS);
+          rows.push({
+            what: `${route.name}, ${loaded ? 'under load' : 'quiet'}: p50 / p95 / p99 ms (${m.sovi.length} requests)`,
+            sovi: `${fmt(p(m.sovi, 50))} / ${fmt(p(m.sovi, 95))} / ${fmt(p(m.sovi, 99))}`,
+            baseline: `${fmt(p(m.bare, 50))} / ${fmt(p(m.bare, 95))} / ${fmt(p(m.bare, 99))} (bare app, ${m.bare.length} requests)`,
+            ratio: `${ratio.toFixed(2)}× (p95)`,
+            goal: loaded ? `≤ ${GOAL_RATIO}×` : `p95 ≤ ${GOAL_MS} ms and ≤ ${GOAL_RATIO}×`,
+            verdict: met ? 'met' : 'not met',
+          });
+        }
+      } finally {
+        await stopLoad?.();
+      }
+    }
+
+    // The request log's cost: the same app with the log at info and silent, alternating windows.
+    const logRoute = routes[2]!;
+    const rates = { info: [] as number[], silent: [] as number[] };
+    for (let round = 0; round < ROUNDS; round++) {
+      rates.info.push(await throughput(base.sovi, logRoute, headers));
+      rates.silent.push(await throughput(silent, logRoute, headers));
+    }
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    rows.push({
+      what: `${logRoute.name}, 10 clients as fast as answered: requests/s with the log at info`,
+      sovi: fmt(mean(rates.info)),
+      baseline: `${fmt(mean(rates.silent))} (the same app, log silent)`,
+      ratio: `${(mean(rates.info) / mean(rates.silent)).toFixed(2)}×`,
+    });
+
+    return {
+      title: 'Dashboard reads over HTTP: 10 clients, quiet and under load (bench/dashboard-reads.ts)',
+      notes: [
+        `${ACCOUNTS.toLocaleString('en')} accounts, ${DAYS_STORED} days of niche rollups, ${CONTENT.toLocaleString('en')} pieces of ` +
+          "content in this week's table; the account route cycles over 20 accounts (no hourly rows: the same two " +
+          `reads, an empty answer). Each route alone, ${CLIENTS} connections at ${RATE} requests/s in all, ` +
+          `${ROUNDS} alternating ${WINDOW_S} s windows on sovi (buildApp, a bearer token, the log at info written to ` +
+          '/dev/null) and on the bare app (bench/bare-dashboard.ts: the same SQL through pool.query, no auth, ' +
+          'validation, mapping or schemas); both in this process on one pool of 10 connections, with autocannon. ' +
+          `Under load: ${LOADERS} more connections scan the accounts table back to back meanwhile. The log's cost: ` +
+          `the same route with ${CLIENTS} connections asking as fast as they are answered, on sovi with the log at ` +
+          `info and at silent, ${ROUNDS} alternating ${WINDOW_S} s windows each (a request that went well logs at ` +
+          'debug, so at info the log writes nothing for them).',
+      ],
+      rows,
+    };
+  } finally {
+    for (const app of apps) await app.close();
+    await pool.end();
+    await server.dropDatabase(name);
+  }
+}
+
+if (import.meta.main) {
+  const { openBenchServer } = await import('./harness.ts');
+  const { render } = await import('./report.ts');
+  const server = await openBenchServer();
+  try {
+    console.log(render([await dashboardReadsBench(server)], server.label));
+  } finally {
+    await server.close();
+  }
+}
