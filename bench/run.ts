@@ -17,6 +17,7 @@ import { foundationBench } from './foundation.ts';
 import { metricsBench } from './metrics.ts';
 import { metricsPullBench } from './metrics-pull.ts';
 import { openBenchServer, type Section } from './harness.ts';
+import { phonesBench } from './phones.ts';
 import { render, writeResults } from './report.ts';
 import { scenarioBench } from './scenario.ts';
 import { schedulerBench } from './scheduler.ts';
@@ -49,6 +50,7 @@ try {
     await alertsBench(server),
     await renderBench(),
     await scenarioBench(server, { scale: Number(values.scale) }),
+    await phonesBench(server),
     // Its own embedded cluster: archiving must be on, which the shared bench server has off.
     await backupBench({ scale: Number(values.scale), loadSeconds: 150 }),
   ];

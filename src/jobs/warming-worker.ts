@@ -32,10 +32,31 @@ export interface WarmingWorkerOptions {
   policy: WarmingPolicy;
   /** false: no cron planning (tests drive planNow). Default true. */
   schedulePlanner?: boolean;
+  /** The session slots' backstop poll (SESSION_POLL_SECONDS); tests set it long to show hand-offs skip it. */
+  sessionPollSeconds?: number;
 }
 
 /** How long a session job waits to be started before pg-boss drops it (and the watchdog its queue row). */
 const SESSION_RETENTION_SECONDS = 6 * 3_600;
+
+/**
+ * How often an idle session slot looks for work when nothing woke it. NOTIFY wakes the slots when sessions
+ * are planned, and a slot that ran a session fetches again at once (handOff); the poll is left for what
+ * neither covers: a retry whose delay ran out, a job freed by the supervisor or the watchdog.
+ */
+const SESSION_POLL_SECONDS = 1;
+
+/**
+ * Called as a session job's handler returns, before pg-boss completes the job: the slot skips its poll wait
+ * and fetches again as soon as the completion has freed the device's key. Under key_strict_fifo the
+ * device's next session becomes fetchable at that moment and no NOTIFY says so; without this, a slot that
+ * ran a session shorter than the poll interval waits out the rest of it, and the phone with it. pg-boss
+ * keeps the wake-up (notifyWorker sets a flag the work loop reads after the completion), so it cannot be
+ * lost between the handler's return and the loop's next turn.
+ */
+function handOff(boss: PgBoss, workerId: string | undefined): void {
+  if (workerId) boss.notifyWorker(workerId);
+}
 
 export function sessionJobSink(boss: PgBoss): SessionJobSink {
   return {
@@ -108,26 +129,33 @@ export async function startWarmingWorker(options: WarmingWorkerOptions): Promise
       logger,
       heartbeatSeconds: config.scheduler.heartbeatSeconds,
     };
-    await boss.work<SessionJob>(
-      queues.session(host),
-      {
-        localConcurrency: config.scheduler.concurrency,
-        pollingIntervalSeconds: 1,
-        notifyPollingIntervalSeconds: 1,
-      },
-      async ([job]) => {
-        if (!job) return;
-        const result = await runWarmingSession(
-          runnerDeps,
-          job.data,
-          AbortSignal.any([job.signal, stopping.signal]),
-        );
-        // An interrupted session recorded nothing: failing the attempt has the job retried (same session key).
-        if (result.status === 'interrupted')
-          throw new Error('session interrupted: the worker is stopping or lost its claim');
-        return result;
-      },
-    );
+    const pollSeconds = options.sessionPollSeconds ?? SESSION_POLL_SECONDS;
+    // One registration per session slot rather than one with localConcurrency: each slot's handler then
+    // knows its own worker id, which is what wakes it (see handOff).
+    for (let slot = 0; slot < config.scheduler.concurrency; slot++) {
+      // Filled in once work() returns, which is before its first fetch can have brought a job.
+      const slotWorker: { id?: string } = {};
+      slotWorker.id = await boss.work<SessionJob>(
+        queues.session(host),
+        { pollingIntervalSeconds: pollSeconds, notifyPollingIntervalSeconds: pollSeconds },
+        async ([job]) => {
+          if (!job) return;
+          try {
+            const result = await runWarmingSession(
+              runnerDeps,
+              job.data,
+              AbortSignal.any([job.signal, stopping.signal]),
+            );
+            // An interrupted session recorded nothing: failing the attempt has the job retried (same session key).
+            if (result.status === 'interrupted')
+              throw new Error('session interrupted: the worker is stopping or lost its claim');
+            return result;
+          } finally {
+            handOff(boss, slotWorker.id);
+          }
+        },
+      );
+    }
 
     await boss.work<SessionJob>(queues.dead, { pollingIntervalSeconds: 5 }, async ([job]) => {
       if (job) await abandonSession(database.db, logger, job.data);

@@ -24,7 +24,11 @@ const config = () =>
     SOVI_WORKER_CONCURRENCY: '4',
   });
 
-async function worker(host: string, executor: SessionExecutor): Promise<WarmingWorker> {
+async function worker(
+  host: string,
+  executor: SessionExecutor,
+  sessionPollSeconds?: number,
+): Promise<WarmingWorker> {
   const cfg = config();
   const database = await openDatabase(cfg, quietLogger, { applicationName: `test worker ${host}` });
   databases.push(database);
@@ -36,6 +40,7 @@ async function worker(host: string, executor: SessionExecutor): Promise<WarmingW
     executor,
     policy: defaultWarmingPolicy,
     schedulePlanner: false,
+    ...(sessionPollSeconds === undefined ? {} : { sessionPollSeconds }),
   });
   workers.push(w);
   return w;
@@ -159,4 +164,34 @@ describe('warming workers on the job engine', () => {
     expect(rows).toHaveLength(12);
     expect(rows.every((r) => r.sessions === 1)).toBe(true);
   }, 90_000);
+
+  it("starts a phone's next queued session as the last one ends, without waiting for the poll", async () => {
+    const cfg = config();
+    const setup = await openDatabase(cfg, quietLogger, { applicationName: 'test setup' });
+    databases.push(setup);
+    await prepareDatabase(setup, cfg, quietLogger);
+    await createDevice(t.db, { name: 'solo', udid: 'solo', host: 'handoff', status: 'active' });
+    for (let i = 0; i < 3; i++) await factories.account(t.pool);
+
+    // Slots poll every 10 minutes: only NOTIFY (when sessions are planned) and the hand-off wake them.
+    const pollSeconds = 600;
+    const counting = countingExecutor(50);
+    const w = await worker('handoff', counting.executor, pollSeconds);
+    const plan = await w.planNow();
+    expect(plan.planned).toBe(3);
+    // The three sessions share one phone, so each after the first became fetchable only when the one
+    // before it completed, with no NOTIFY: they can all finish within this wait only if each slot fetched
+    // again at once. Waiting on the poll, the second would start 10 minutes after the first.
+    await vi.waitFor(
+      async () => {
+        const { rows } = await t.pool.query(
+          `SELECT count(*)::int AS n FROM warming_progress WHERE completed_at IS NOT NULL`,
+        );
+        expect(rows[0].n).toBe(3);
+      },
+      { timeout: (pollSeconds / 5) * 1_000, interval: 200 },
+    );
+    expect(counting.ran).toHaveLength(3);
+    expect(Math.max(...counting.most.values())).toBe(1);
+  }, 180_000);
 });
