@@ -219,7 +219,6 @@ async function soviPhones(server: BenchServer, s: PhonesSettings, bin: string): 
       SOVI_HEALTH_INTERVAL_MS: '5000',
       SOVI_TRENDS_PULL_CRON: 'off',
       SOVI_CONTENT_CONCURRENCY: '0',
-      ...(process.env.PHONES_ENV ? (JSON.parse(process.env.PHONES_ENV) as Record<string, string>) : {}),
     };
     const worker = startNode(
       `sovi worker --host ${HOST}`,
