@@ -75,7 +75,7 @@ function loadedByWorker(
   });
 }
 
-describe('what a sovi worker loads', { timeout: cliTestTimeout(2) }, () => {
+describe('what a sovi worker loads', { timeout: cliTestTimeout(6) }, () => {
   it('runs the host services without the HTTP stack, the MCP tools, the agent, SMTP or the renderer', async () => {
     const { own, packages, commandLine } = await loadedByWorker({
       SOVI_STUB_MEDIA: '{}',
