@@ -87,6 +87,9 @@ export function scenarioSize(scale: number): ScenarioSize {
 }
 
 const HOUR = 3_600_000;
+/** Issue 19's goals for the long-running processes' steady-state RSS. */
+const WORKER_GOAL_MIB = 150;
+const UP_GOAL_MIB = 200;
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const times = (ratio: number) => `${ratio.toFixed(ratio < 0.1 ? 3 : 2)}×`;
@@ -411,6 +414,13 @@ export async function scenarioBench(
       [...watches].map(([name, w]) => (w.sample(), [name, w.cpuSeconds() - cpuAt0.get(name)!])),
     );
     const peaks = new Map([...watches].map(([name, w]) => [name, w.peakMiB()]));
+    // Steady state: the day's RSS samples after its first minute (start-up and the first jobs left out).
+    const steadyRss = new Map(
+      [...watches].map(([name, w]) => {
+        const day = w.samples.filter((x) => x.at >= t0 + 60_000 && x.at <= t1).map((x) => x.rssMiB);
+        return [name, { median: day.length ? median(day) : Number.NaN, max: Math.max(...day) }];
+      }),
+    );
     await Promise.allSettled([planLoop, lagLoop, apiLoop, ingestLoop, producing]);
     if (failures.length > 0) throw failures[0];
     const windowSeconds = (t1 - t0) / 1_000;
@@ -609,6 +619,18 @@ export async function scenarioBench(
         baseline: '—',
         ratio: '—',
       },
+      ...soviProcesses.map((l): Row => {
+        const goal = l === up ? UP_GOAL_MIB : WORKER_GOAL_MIB;
+        const rss = steadyRss.get(l.name)!;
+        return {
+          what: `steady RSS of ${l.name} during the day (median of samples after its first minute; highest)`,
+          sovi: `${fmt(rss.median, 0)} MiB (highest ${fmt(rss.max, 0)} MiB)`,
+          baseline: '—',
+          ratio: '—',
+          goal: `≤ ${goal} MiB, with the work above done`,
+          verdict: verdict(rss.median <= goal),
+        };
+      }),
       ...soviProcesses.map((l) => ({
         what: `peak memory (VmHWM) of ${l.name}`,
         sovi: `${fmt(peaks.get(l.name)!, 0)} MiB`,

@@ -24,6 +24,34 @@ if (major < 22 || (major === 22 && minor < 12)) {
 // as fast as Node itself. NODE_DISABLE_COMPILE_CACHE=1 turns it off.
 module.enableCompileCache();
 
+// `sovi worker` and `sovi up` run for days: V8 sizes their heap from the machine's memory (on a 16 GB host a
+// young generation of ~100 MiB and an old one let to grow to 4× what it holds before it is collected), so a
+// worker holding ~40 MiB of live objects sat at 300+ MiB (bench/README.md, "Memory"). V8 reads its heap
+// sizes only at start: the process replaces itself (process.execve: same pid, nothing loaded yet) with one
+// started with LEAN_HEAP, and MALLOC_ARENA_MAX keeps glibc from one arena per thread. Heap sizes of one's
+// own (on Node's command line or in NODE_OPTIONS) are left alone; SOVI_LEAN_HEAP=0 turns this off.
+const LEAN_HEAP = [
+  '--max-semi-space-size=2', // MiB per semi-space: the young generation is 4 MiB instead of ~100
+  '--heap-growing-percent=20', // the old generation is collected at 1.2× what it held after the last collection
+  '--v8-pool-size=2', // V8's background threads (compilers, GC): 2 instead of 4
+  '--optimize-for-size', // V8 favours size over speed where it has the choice
+];
+const longRunning = ['worker', 'up'].includes(
+  process.argv.slice(2).find((arg) => !arg.startsWith('-')) ?? '',
+);
+if (
+  longRunning &&
+  typeof process.execve === 'function' &&
+  !/--max-(semi|old)-space-size|--max-heap-size|--heap-growing-percent/.test(
+    [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' '),
+  ) &&
+  process.env.SOVI_LEAN_HEAP !== '0'
+) {
+  const argv = [process.execPath, ...LEAN_HEAP, ...process.execArgv, ...process.argv.slice(1)];
+  // Once: the new process has the flags on its command line.
+  process.execve(process.execPath, argv, { MALLOC_ARENA_MAX: '2', ...process.env });
+}
+
 // kysely and zod, bundled at install by scripts/build-vendor.ts (`prepare`): hundreds of small files each,
 // whose reading and linking was most of a command's start. Used only while the bundled version of each is the
 // one installed (else, or when bundles are missing or SOVI_NO_VENDOR=1, Node loads node_modules as before).

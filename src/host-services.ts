@@ -4,7 +4,6 @@
 // notifications (the dispatcher following the event log, and deliveries). `sovi
 // worker` runs them alone; `sovi up` runs them beside the HTTP server.
 import type { Config } from './config.ts';
-import { builtinMedia } from './content/builtin-media.ts';
 import type { MediaStages } from './plugins/media-stages.ts';
 import type { Database } from './db/database.ts';
 import { startHealthMonitor, type HealthMonitor } from './devices/health-monitor.ts';
@@ -21,21 +20,25 @@ import { startWarmingWorker, type WarmingWorker } from './jobs/warming-worker.ts
 import type { Logger } from './logger.ts';
 import type { Policies } from './policies.ts';
 import { createVault } from './vault/vault.ts';
-import { startTriageAgent, type TriageAgent } from './agent/triage-agent.ts';
+import type { TriageAgent } from './agent/triage-agent.ts';
 import { createEventNotifier } from './events/event-notifier.ts';
 import { loadAgentPolicy } from './settings/agent-settings.ts';
 
-/** The triage agent when SOVI_AGENT=openai, with the same tools the MCP server offers, in-process. */
-function startAgent(
+/**
+ * The triage agent when SOVI_AGENT=openai, with the same tools the MCP server offers, in-process. Imported
+ * only then: the agent brings the MCP tools and every read model they call, which a host without it never runs.
+ */
+async function startAgent(
   config: Config,
   database: Database,
   logger: Logger,
   parts: { policies: Policies; content: ContentWorker; warming: WarmingWorker },
-): (TriageAgent & { stop(): Promise<void> }) | undefined {
+): Promise<(TriageAgent & { stop(): Promise<void> }) | undefined> {
   if (config.agent.kind === 'off') return undefined;
   const llm = config.content.scriptWriter;
   // Checked by loadConfig: SOVI_AGENT=openai needs both.
   if (llm.url === undefined || llm.model === undefined) return undefined;
+  const { startTriageAgent } = await import('./agent/triage-agent.ts');
   const policy = loadAgentPolicy(config.agent.policyFile);
   const notifier = createEventNotifier(database.pool, logger);
   const agent = startTriageAgent({
@@ -98,7 +101,9 @@ export async function startHostServices(
       logger,
       boss: worker.boss,
       policy: policies.content,
-      media: options.media ?? builtinMedia(config.content, logger),
+      // The rendering pipeline is imported only when it is the one used (not with stub media, say).
+      media:
+        options.media ?? (await import('./content/builtin-media.ts')).builtinMedia(config.content, logger),
     });
     const metrics = await startMetricsWorker({
       config,
@@ -153,7 +158,7 @@ export async function startHostServices(
       heartbeatSeconds,
     });
     const warming = worker;
-    const agent = startAgent(config, database, logger, { policies, content, warming });
+    const agent = await startAgent(config, database, logger, { policies, content, warming });
     // Following the log before the server says it is up: no event recorded after that is missed.
     await agent?.ready;
     return {

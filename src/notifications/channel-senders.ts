@@ -2,7 +2,6 @@
 // SMTP. Each returns what the peer answered (an HTTP status code, an SMTP reply) for the delivery log. What
 // they report never carries the channel's secrets: a peer's error text is scrubbed of the URL and password.
 import { createHmac } from 'node:crypto';
-import nodemailer from 'nodemailer';
 import type { EmailSettings } from './notification-model.ts';
 
 /** A channel with its secrets opened: lives only for the length of one send. */
@@ -95,6 +94,8 @@ async function sendEmail(
 ): Promise<SendResult> {
   const { email, password } = target;
   const started = performance.now();
+  // Loaded with the first email: a host whose channels are webhooks never holds the SMTP client.
+  const { default: nodemailer } = await import('nodemailer');
   const transport = nodemailer.createTransport({
     host: email.host,
     port: email.port,

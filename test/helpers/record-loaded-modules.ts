@@ -1,6 +1,7 @@
-// Preloaded with --import by test/cli/lazy-commands.test.ts: records the URL of every module the process
-// loads and writes, at exit, the project's own (src/) to the file named by SOVI_TEST_LOADED_MODULES and the
-// packages loaded from node_modules (by name, once each) to the same name with `.packages` appended.
+// Preloaded with --import by test/cli/lazy-commands.test.ts and test/jobs/worker-modules.test.ts: records the
+// URL of every module the process loads and writes, at exit, the project's own (src/) to the file named by
+// SOVI_TEST_LOADED_MODULES and the packages loaded from node_modules (by name, once each) to
+// SOVI_TEST_LOADED_PACKAGES, or to the first name with `.packages` appended.
 import module from 'node:module';
 import { writeFileSync } from 'node:fs';
 
@@ -25,5 +26,5 @@ process.on('exit', () => {
     .map((url) => url.slice(url.indexOf('/src/') + 1));
   writeFileSync(file, own.sort().join('\n'));
   const packages = new Set([...loaded].filter((url) => url.includes('/node_modules/')).map(packageOf));
-  writeFileSync(`${file}.packages`, [...packages].sort().join('\n'));
+  writeFileSync(process.env.SOVI_TEST_LOADED_PACKAGES ?? `${file}.packages`, [...packages].sort().join('\n'));
 });
