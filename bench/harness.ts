@@ -2,12 +2,15 @@
 // fresh databases on it, and timing helpers. Every figure is reported next to a raw-PostgreSQL baseline
 // measured in the same run, as a ratio.
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../src/config.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../src/db/embedded/throwaway.ts';
 import { prepareDatabase } from '../src/db/prepare.ts';
+import { videoKeyOf } from '../src/media/media-keys.ts';
 
 export const logger = pino({ level: 'warn' });
 
@@ -104,4 +107,21 @@ export interface Section {
   title: string;
   notes: string[];
   rows: Row[];
+}
+
+/**
+ * Puts `file` in the media store folder `store` as the rendered video of each content id (a hard link per
+ * content, a copy where links are refused), where rendering would have put it: publishers read videos
+ * from the store, never from output_path.
+ */
+export function placeVideos(store: string, file: string, contentIds: readonly string[]): void {
+  for (const id of contentIds) {
+    const target = path.join(store, videoKeyOf(id));
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    try {
+      fs.linkSync(file, target);
+    } catch {
+      fs.copyFileSync(file, target);
+    }
+  }
 }

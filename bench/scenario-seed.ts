@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type pg from 'pg';
+import { placeVideos } from './harness.ts';
 
 export interface ScenarioSize {
   accounts: number;
@@ -38,6 +39,8 @@ export async function seedScenario(
   wdaPorts: number[],
   videoFile: string,
   fromScratch: boolean,
+  /** The media store folder the sovi processes read (their SOVI_MEDIA_STORE). */
+  mediaStore: string,
 ): Promise<void> {
   const names: string[] = [];
   const hosts: string[] = [];
@@ -108,6 +111,17 @@ export async function seedScenario(
          FROM nn, generate_series(1, $1::int) i`,
     fromScratch ? [size.content] : [size.content, SCRIPT, videoFile],
   );
+  if (!fromScratch) {
+    // Rendered already: each video where rendering would have put it, in the media store publishers read.
+    const { rows } = await pool.query<{ id: string }>(
+      `SELECT id FROM content WHERE production_status = 'distributing'`,
+    );
+    placeVideos(
+      mediaStore,
+      videoFile,
+      rows.map((r) => r.id),
+    );
+  }
   await pool.query('VACUUM ANALYZE');
 }
 

@@ -158,6 +158,8 @@ export async function scenarioBench(
     for (let i = 0; i < HOSTS.length * size.devicesPerHost; i++)
       wdas.push(await startFakeWda({ mode: 'healthy', battery: 0.8, sessionId: `bench-${i}` }));
     const video = path.join(work, 'video.mp4');
+    // The media store every sovi process of the day reads and writes (SOVI_MEDIA_STORE below).
+    const mediaStore = path.join(work, 'media');
     fs.writeFileSync(video, 'stub video');
     const setupPool = new pg.Pool({ connectionString: target.url, max: 2, application_name: 'bench setup' });
     let metricData: Awaited<ReturnType<typeof writeMetricFiles>>;
@@ -168,6 +170,7 @@ export async function scenarioBench(
         wdas.map((w) => w.port),
         video,
         stubMediaWorkers,
+        mediaStore,
       );
       metricData = await writeMetricFiles(
         setupPool,
@@ -194,6 +197,7 @@ export async function scenarioBench(
     const env: Record<string, string> = {
       DATABASE_URL: target.url,
       SOVI_HOME: path.join(work, 'home'),
+      SOVI_MEDIA_STORE: mediaStore,
       SOVI_LOG_LEVEL: 'warn',
       SOVI_LOG_FORMAT: 'json',
       SOVI_ACTOR: 'bench',

@@ -23,6 +23,7 @@ import {
   median,
   migrateBenchDatabase,
   openBenchServer,
+  placeVideos,
   type Section,
 } from './harness.ts';
 import { startPlanTicker } from './plan-ticker.ts';
@@ -133,9 +134,12 @@ export async function soakBench(
         },
       }),
     );
+    // The media store the worker's publisher reads each post's video from.
+    const mediaStore = path.join(work, 'media');
     const env: Record<string, string> = {
       DATABASE_URL: target.url,
       SOVI_HOME: path.join(work, 'home'),
+      SOVI_MEDIA_STORE: mediaStore,
       SOVI_LOG_LEVEL: 'warn',
       SOVI_LOG_FORMAT: 'json',
       SOVI_VAULT_KEYS: `k1:${randomBytes(32).toString('base64')}`,
@@ -197,6 +201,11 @@ export async function soakBench(
          SELECT 'soak topic ' || ($1::int + i), nn.ids[1 + ($1::int + i) % 5], 'faceless', 'distributing', 0.9, $2::jsonb, $3
          FROM nn, generate_series(1, $4::int) i RETURNING id`,
         [fed, SCRIPT, video, s.contentPerFiveSeconds],
+      );
+      placeVideos(
+        mediaStore,
+        video,
+        rows.map((r) => r.id),
       );
       for (const r of rows) await sink.enqueueStage(db, { contentId: r.id, stage: 'distributing' });
       fed += rows.length;
