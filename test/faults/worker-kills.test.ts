@@ -320,5 +320,5 @@ describe('workers killed at random points', () => {
         `${posts.recorded} posts; jobs: ${jobs.map((j) => `${j.name} ${j.state} ${j.n}`).join(', ')}; ` +
         `0 devices blocked, 0 duplicates`,
     );
-  }, 420_000);
+  }, 600_000);
 });
