@@ -5,7 +5,7 @@
 // worker's clock). Baseline in the same run: 200 raw phone loops over plain pg, each claiming its phone's next
 // queued row with FOR UPDATE SKIP LOCKED, sleeping `sessionMs` and marking it done.
 //
-//   node bench/phones.ts [--minutes 3] [--session-ms 2000] [--phones 200] [--before /path/to/checkout]
+//   node bench/phones.ts [--minutes 3] [--session-ms 2000] [--phones 200] [--db-pool N] [--before /path/to/checkout]
 //
 // --before runs the same worker a second time from another checkout's bin/sovi.js (e.g. main before the
 // hand-off), against its own fresh database, so both codes are measured in one run.
@@ -46,6 +46,8 @@ export interface PhonesSettings {
   concurrency: number;
   /** Another checkout whose worker is measured too ("before"). */
   before?: string;
+  /** SOVI_DB_POOL_MAX for the worker; unset: sovi's default (10). */
+  dbPool?: number;
 }
 
 const defaults: PhonesSettings = {
@@ -214,6 +216,7 @@ async function soviPhones(server: BenchServer, s: PhonesSettings, bin: string): 
         errorRate: 0,
       }),
       SOVI_WORKER_CONCURRENCY: String(s.concurrency),
+      ...(s.dbPool ? { SOVI_DB_POOL_MAX: String(s.dbPool) } : {}),
       SOVI_DEVICE_QUEUE_DEPTH: String(s.queueDepth),
       SOVI_WDA_HOST: '127.0.0.1',
       SOVI_HEALTH_INTERVAL_MS: '5000',
@@ -352,7 +355,7 @@ export async function phonesBench(
     title: 'No idle phones: session hand-off on one worker',
     notes: [
       `One \`sovi worker --host ${HOST}\` process, ${s.phones} phones (fake WebDriverAgents), SOVI_WORKER_CONCURRENCY ` +
-        `${s.concurrency}, the simulator running every session for ${s.sessionMs} ms with no failures, ` +
+        `${s.concurrency}, SOVI_DB_POOL_MAX ${s.dbPool ?? '10 (the default)'}, the simulator running every session for ${s.sessionMs} ms with no failures, ` +
         `${s.phones * s.accountsPerPhone} due accounts (SOVI_DEVICE_QUEUE_DEPTH ${s.queueDepth}, a planner tick asked for ` +
         `every second) so that each phone always has its next session queued. Measured over ${s.minutes} min after a ` +
         `${s.warmupSeconds} s warm-up, from warming_progress (started_at, completed_at: the worker's clock). Baseline, ` +
@@ -377,6 +380,7 @@ if (import.meta.main) {
       'session-ms': { type: 'string', default: String(defaults.sessionMs) },
       phones: { type: 'string', default: String(defaults.phones) },
       concurrency: { type: 'string' },
+      'db-pool': { type: 'string' },
       before: { type: 'string' },
       'print-only': { type: 'boolean', default: false },
     },
@@ -389,6 +393,7 @@ if (import.meta.main) {
       sessionMs: Number(values['session-ms']),
       phones,
       concurrency: values.concurrency ? Number(values.concurrency) : phones,
+      ...(values['db-pool'] ? { dbPool: Number(values['db-pool']) } : {}),
       ...(values.before ? { before: path.resolve(values.before) } : {}),
     });
     console.log(renderSection(section));
