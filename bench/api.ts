@@ -17,8 +17,8 @@ import { bareDashboardApp, listen } from './bare-dashboard.ts';
 import { logger, type BenchServer, type Row, type Section } from './harness.ts';
 import { loadPolicies } from '../src/policies.ts';
 
-const ACCOUNTS = 20_000;
-const DAYS_STORED = 730;
+export const ACCOUNTS = 20_000;
+export const DAYS_STORED = 730;
 const CONNECTIONS = 10;
 const DURATION_S = 8;
 const WARMUP_S = 3;
@@ -47,15 +47,20 @@ const openPool = (url: string) =>
     logger,
   );
 
-async function seed(pool: pg.Pool) {
+/**
+ * What the dashboard reads: ACCOUNTS accounts created a second apart, their states taken round robin from
+ * `states`, and DAYS_STORED days of niche rollups.
+ */
+export async function seedDashboardData(pool: pg.Pool, states: readonly string[] = ['active']) {
   // Created a second apart, so that the list's ORDER BY created_at, id is not decided by id alone.
   await pool.query(
     `INSERT INTO accounts (platform, username, current_state, niche_id, followers, bio, created_at)
-     SELECT (ARRAY['tiktok', 'instagram'])[1 + i % 2], 'bench_' || i, 'active',
+     SELECT (ARRAY['tiktok', 'instagram'])[1 + i % 2], 'bench_' || i,
+            ($2::text[])[1 + i % cardinality($2::text[])],
             (SELECT id FROM niches ORDER BY slug OFFSET i % 5 LIMIT 1), i * 7, 'bench account ' || i,
             now() - make_interval(secs => $1::int - i)
      FROM generate_series(1, $1::int) i`,
-    [ACCOUNTS],
+    [ACCOUNTS, states],
   );
   await pool.query(
     `INSERT INTO niche_metrics_daily (niche_id, day, views_gained, likes_gained, comments_gained, shares_gained,
@@ -90,7 +95,7 @@ export async function apiBench(server: BenchServer): Promise<Section> {
   const apps: FastifyInstance[] = [];
   try {
     await migrate({ url }, { logger });
-    await seed(pool);
+    await seedDashboardData(pool);
     const db = createDb(pool);
     const loaded = loadConfig({ SOVI_HOST_NAME: 'bench-host' });
     const config = loaded;

@@ -18,11 +18,10 @@ import { loadPolicies } from '../src/policies.ts';
 import { createVault } from '../src/vault/vault.ts';
 import { bareDashboardApp, listen } from './bare-dashboard.ts';
 import { loadDashboard, newLatencies, type DashboardRoute } from './dashboard-load.ts';
+import { ACCOUNTS, DAYS_STORED, seedDashboardData } from './api.ts';
 import { logger, percentile, type BenchServer, type Row, type Section } from './harness.ts';
 
-const ACCOUNTS = 20_000;
 const CONTENT = 2_000;
-const DAYS_STORED = 730;
 const CLIENTS = 10;
 /** Each route's rate: 10 clients, each asking 10 times a second (a dashboard's polling is far slower). */
 const RATE = 100;
@@ -34,24 +33,7 @@ const GOAL_RATIO = 1.2;
 const LOADERS = 2;
 
 async function seed(pool: pg.Pool): Promise<void> {
-  await pool.query(
-    `INSERT INTO accounts (platform, username, current_state, niche_id, followers, bio, created_at)
-     SELECT (ARRAY['tiktok', 'instagram'])[1 + i % 2], 'bench_' || i,
-            (ARRAY['created', 'warming_p1', 'active'])[1 + i % 3],
-            (SELECT id FROM niches ORDER BY slug OFFSET i % 5 LIMIT 1), i * 7, 'bench account ' || i,
-            now() - make_interval(secs => $1::int - i)
-     FROM generate_series(1, $1::int) i`,
-    [ACCOUNTS],
-  );
-  await pool.query(
-    `INSERT INTO niche_metrics_daily (niche_id, day, views_gained, likes_gained, comments_gained, shares_gained,
-                                      saves_gained, engagement_rate, accounts, followers, follower_delta, posts,
-                                      warming_sessions)
-     SELECT n.id, current_date - k, 1000 + k * 13, 100 + k, 10 + k % 7, k % 5, k % 3, 0.05 + (k % 10) / 100.0,
-            800, 1000000 + k * 100, k * 3, 40 + k % 9, 120 + k % 11
-     FROM niches n, generate_series(0, $1::int - 1) k`,
-    [DAYS_STORED],
-  );
+  await seedDashboardData(pool, ['created', 'warming_p1', 'active']);
   await pool.query(
     `INSERT INTO content (topic, niche_id, production_status)
      SELECT 'topic ' || i, (SELECT id FROM niches ORDER BY slug OFFSET i % 5 LIMIT 1), 'complete'

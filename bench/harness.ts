@@ -10,6 +10,7 @@ import { loadConfig, type Config } from '../src/config.ts';
 import { openDatabase } from '../src/db/database.ts';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../src/db/embedded/throwaway.ts';
 import { prepareDatabase } from '../src/db/prepare.ts';
+import { startFakeWda, type FakeWda } from '../src/devices/fake-wda-server.ts';
 import { videoKeyOf } from '../src/media/media-keys.ts';
 
 export const logger = pino({ level: 'warn' });
@@ -124,4 +125,35 @@ export function placeVideos(store: string, file: string, contentIds: readonly st
       fs.copyFileSync(file, target);
     }
   }
+}
+
+/**
+ * A host's phone fleet for the worker benches: a fake WebDriverAgent per phone (pushed to `wdas`, for the
+ * caller to close), its active device on `host` named `${prefix}-i`, and `accounts` active accounts spread
+ * over the phones and the five niches, last warmed a day ago so that each is due at once.
+ */
+export async function seedPhoneFleet(
+  pool: pg.Pool,
+  wdas: FakeWda[],
+  options: { host: string; prefix: string; phones: number; accounts: number },
+): Promise<void> {
+  const { host, prefix, phones, accounts } = options;
+  for (let i = 0; i < phones; i++) wdas.push(await startFakeWda({ sessionId: `${prefix}-${i}` }));
+  await pool.query(
+    `INSERT INTO devices (name, udid, status, host, wda_port, connected_since, last_seen_at)
+     SELECT $3::text || '-' || i, $3::text || '-udid-' || i, 'active', $1, port, now(), now()
+     FROM unnest($2::int[]) WITH ORDINALITY AS t(port, i)`,
+    [host, wdas.map((w) => w.port), prefix],
+  );
+  await pool.query(
+    `WITH d AS (SELECT array_agg(id ORDER BY name) AS ids, count(*)::int AS n FROM devices),
+          nn AS (SELECT array_agg(id ORDER BY slug) AS ids FROM niches)
+     INSERT INTO accounts (platform, username, current_state, niche_id, device_id, warming_day_count,
+                           last_warmed_at, followers)
+     SELECT (ARRAY['tiktok', 'instagram'])[1 + i % 2], $2::text || '_' || i, 'active', nn.ids[1 + i % 5],
+            d.ids[1 + i % d.n], 20, now() - interval '1 day', 1000 + i
+     FROM d, nn, generate_series(1, $1::int) i`,
+    [accounts, prefix],
+  );
+  await pool.query('VACUUM ANALYZE');
 }

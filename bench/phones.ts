@@ -16,7 +16,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { startFakeWda, type FakeWda } from '../src/devices/fake-wda-server.ts';
+import type { FakeWda } from '../src/devices/fake-wda-server.ts';
 import { createBoss } from '../src/db/job-engine.ts';
 import { queues } from '../src/jobs/job-engine.ts';
 import {
@@ -26,6 +26,7 @@ import {
   migrateBenchDatabase,
   openBenchServer,
   percentile,
+  seedPhoneFleet,
   type Row,
   type Section,
 } from './harness.ts';
@@ -172,27 +173,14 @@ async function soviPhones(server: BenchServer, s: PhonesSettings, bin: string): 
     const config = await migrateBenchDatabase(target.url);
     const wdas: FakeWda[] = [];
     cleanups.push(() => Promise.all(wdas.map((w) => w.close())));
-    for (let i = 0; i < s.phones; i++) wdas.push(await startFakeWda({ sessionId: `phone-${i}` }));
     const admin = new pg.Pool({ connectionString: target.url, max: 3, application_name: 'bench phones' });
     cleanups.push(() => admin.end());
-    await admin.query(
-      `INSERT INTO devices (name, udid, status, host, wda_port, connected_since, last_seen_at)
-       SELECT 'phone-' || i, 'phone-udid-' || i, 'active', $1, port, now(), now()
-       FROM unnest($2::int[]) WITH ORDINALITY AS t(port, i)`,
-      [HOST, wdas.map((w) => w.port)],
-    );
-    // Active accounts, each on a phone, due at once and as often as the policy allows.
-    await admin.query(
-      `WITH d AS (SELECT array_agg(id ORDER BY name) AS ids, count(*)::int AS n FROM devices),
-            nn AS (SELECT array_agg(id ORDER BY slug) AS ids FROM niches)
-       INSERT INTO accounts (platform, username, current_state, niche_id, device_id, warming_day_count,
-                             last_warmed_at, followers)
-       SELECT (ARRAY['tiktok', 'instagram'])[1 + i % 2], 'phone_' || i, 'active', nn.ids[1 + i % 5],
-              d.ids[1 + i % d.n], 20, now() - interval '1 day', 1000 + i
-       FROM d, nn, generate_series(1, $1::int) i`,
-      [s.phones * s.accountsPerPhone],
-    );
-    await admin.query('VACUUM ANALYZE');
+    await seedPhoneFleet(admin, wdas, {
+      host: HOST,
+      prefix: 'phone',
+      phones: s.phones,
+      accounts: s.phones * s.accountsPerPhone,
+    });
     const states = ['created', 'warming_p1', 'warming_p2', 'warming_p3', 'active'];
     const policyFile = path.join(work, 'warming-policy.json');
     fs.writeFileSync(

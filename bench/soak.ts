@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { createDb } from '../src/db/pool.ts';
-import { startFakeWda, type FakeWda } from '../src/devices/fake-wda-server.ts';
+import type { FakeWda } from '../src/devices/fake-wda-server.ts';
 import { pipelineJobSink } from '../src/jobs/content-worker.ts';
 import { createBoss } from '../src/db/job-engine.ts';
 import {
@@ -24,6 +24,7 @@ import {
   migrateBenchDatabase,
   openBenchServer,
   placeVideos,
+  seedPhoneFleet,
   type Section,
 } from './harness.ts';
 import { startPlanTicker } from './plan-ticker.ts';
@@ -92,29 +93,16 @@ export async function soakBench(
     const config = await migrateBenchDatabase(target.url);
     const wdas: FakeWda[] = [];
     cleanups.push(() => Promise.all(wdas.map((w) => w.close())));
-    for (let i = 0; i < s.devices; i++) wdas.push(await startFakeWda({ sessionId: `soak-${i}` }));
     const video = path.join(work, 'video.mp4');
     fs.writeFileSync(video, 'stub video');
     const admin = new pg.Pool({ connectionString: target.url, max: 3, application_name: 'bench soak' });
     cleanups.push(() => admin.end());
-    await admin.query(
-      `INSERT INTO devices (name, udid, status, host, wda_port, connected_since, last_seen_at)
-       SELECT 'soak-' || i, 'soak-udid-' || i, 'active', $1, port, now(), now()
-       FROM unnest($2::int[]) WITH ORDINALITY AS t(port, i)`,
-      [HOST, wdas.map((w) => w.port)],
-    );
-    // Active accounts in the five niches, each on a phone; sessions and posts both come from them.
-    await admin.query(
-      `WITH d AS (SELECT array_agg(id ORDER BY name) AS ids, count(*)::int AS n FROM devices),
-            nn AS (SELECT array_agg(id ORDER BY slug) AS ids FROM niches)
-       INSERT INTO accounts (platform, username, current_state, niche_id, device_id, warming_day_count,
-                             last_warmed_at, followers)
-       SELECT (ARRAY['tiktok', 'instagram'])[1 + i % 2], 'soak_' || i, 'active', nn.ids[1 + i % 5],
-              d.ids[1 + i % d.n], 20, now() - interval '1 day', 1000 + i
-       FROM d, nn, generate_series(1, $1::int) i`,
-      [s.accounts],
-    );
-    await admin.query('VACUUM ANALYZE');
+    await seedPhoneFleet(admin, wdas, {
+      host: HOST,
+      prefix: 'soak',
+      phones: s.devices,
+      accounts: s.accounts,
+    });
 
     // As many sessions a day as the policy allows, back to back, each 0.3–0.7 s; posts as often as allowed.
     const states = ['created', 'warming_p1', 'warming_p2', 'warming_p3', 'active'];
