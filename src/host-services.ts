@@ -39,18 +39,19 @@ async function startAgent(
   // Checked by loadConfig: SOVI_AGENT=openai needs both.
   if (llm.url === undefined || llm.model === undefined) return undefined;
   const { startTriageAgent } = await import('./agent/triage-agent.ts');
+  const { toolDepsOf } = await import('./mcp/tool-kit.ts');
   const policy = loadAgentPolicy(config.agent.policyFile);
   const notifier = createEventNotifier(database.pool, logger);
   const agent = startTriageAgent({
-    deps: {
+    deps: toolDepsOf({
       db: database.db,
       vault: createVault(config.vault),
       config,
       policies: parts.policies,
       logger,
-      contentSink: async () => parts.content.sink,
+      contentSink: parts.content.sink,
       planNow: () => parts.warming.planNow(),
-    },
+    }),
     policy,
     chat: { url: llm.url, model: llm.model, apiKey: llm.apiKey, timeoutMs: llm.timeoutMs },
     subscribe: notifier.subscribe,
