@@ -53,6 +53,11 @@ export interface TikTokFake extends FakeServer {
     failProcessing: string | undefined;
     /** Refresh tokens answered invalid_grant (revoked by the person). */
     revokeRefresh: boolean;
+    /**
+     * Publish initialisations a user token may make per minute: 6 in the docs. A test lowers it to meet
+     * TikTok's own 429 (as when something else posts with the same account) before sovi's count does.
+     */
+    initsPerMinute: number;
   };
   /** The consent step: checks the authorization URL and answers the redirect with a code for `openId`. */
   authorize(url: string, openId: string): string;
@@ -96,6 +101,7 @@ export async function startTikTokFake(): Promise<TikTokFake> {
     processingMs: 200,
     failProcessing: undefined,
     revokeRefresh: false,
+    initsPerMinute: 6,
   };
 
   /** The per-token per-minute limits of the Content Posting API. */
@@ -255,7 +261,7 @@ export async function startTikTokFake(): Promise<TikTokFake> {
       }
 
       if (path === '/v2/post/publish/video/init/') {
-        if (limited(user.token, 'init', 6))
+        if (limited(user.token, 'init', options.initsPerMinute))
           return apiError(429, 'rate_limit_exceeded', 'Too many publish requests: 6 per minute per user.', {
             'retry-after': '60',
           });
