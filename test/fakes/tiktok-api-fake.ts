@@ -12,7 +12,14 @@
 // The person's consent on TikTok's page is `authorize(url)`: it checks the URL as TikTok would and answers
 // the redirect back with a code.
 import { createHash, randomBytes } from 'node:crypto';
-import { formOf, jsonOf, startFakeServer, type FakeAnswer, type FakeServer } from './fake-http.ts';
+import {
+  formOf,
+  jsonOf,
+  startFakeServer,
+  type FakeAnswer,
+  type FakeRequest,
+  type FakeServer,
+} from './fake-http.ts';
 
 const MB = 1024 * 1024;
 
@@ -58,6 +65,10 @@ export interface TikTokFake extends FakeServer {
      * TikTok's own 429 (as when something else posts with the same account) before sovi's count does.
      */
     initsPerMinute: number;
+    /** Answers a request this fake does not serve itself (the Display API, when joined: platform-loop.ts). */
+    delegate: ((req: FakeRequest) => FakeAnswer | undefined) | undefined;
+    /** Told of each post as it completes (joined: the Display API then knows the video, with counts). */
+    onPosted: ((post: Publish) => void) | undefined;
   };
   /** The consent step: checks the authorization URL and answers the redirect with a code for `openId`. */
   authorize(url: string, openId: string): string;
@@ -67,6 +78,8 @@ export interface TikTokFake extends FakeServer {
   posted(): Publish[];
   /** Access tokens and refresh tokens issued (for the canary scans). */
   issuedSecrets(): string[];
+  /** What an access token this fake issued grants, expired or not (the Display API checks the same tokens). */
+  grantOf(token: string): { openId: string; scope: string; expiresAt: number } | undefined;
 }
 
 const envelope = (status: number, data: unknown, code = 'ok', message = ''): FakeAnswer => ({
@@ -102,6 +115,8 @@ export async function startTikTokFake(): Promise<TikTokFake> {
     failProcessing: undefined,
     revokeRefresh: false,
     initsPerMinute: 6,
+    delegate: undefined,
+    onPosted: undefined,
   };
 
   /** The per-token per-minute limits of the Content Posting API. */
@@ -152,6 +167,7 @@ export async function startTikTokFake(): Promise<TikTokFake> {
           p.postId = String(
             7_000_000_000_000_000_000n + BigInt(publishes.size) * 7919n + BigInt(Date.now() % 100_000),
           );
+        options.onPosted?.(p);
       }
     }
   };
@@ -224,6 +240,8 @@ export async function startTikTokFake(): Promise<TikTokFake> {
         return { status: 201 };
       }
 
+      const delegated = options.delegate?.(req);
+      if (delegated) return delegated;
       const user = bearer(req.headers);
       const path = req.path;
       if (!path.startsWith('/v2/')) return { status: 404, body: { error: 'not found' } };
@@ -392,5 +410,6 @@ export async function startTikTokFake(): Promise<TikTokFake> {
         return p.status === 'PUBLISH_COMPLETE';
       }),
     issuedSecrets: () => [...access.keys(), ...refresh.keys(), clientSecret],
+    grantOf: (token: string) => access.get(token),
   });
 }
