@@ -44,7 +44,8 @@ export async function joinTikTokDisplay(publishing: TikTokFake, audience: Audien
   publishing.options.onPosted = (post) => {
     // A private (SELF_ONLY) post has no public id, and the Display API does not list it.
     if (!post.postId) return;
-    const r = audience(String(post.postInfo.title ?? ''));
+    const title = post.postInfo.title;
+    const r = audience(typeof title === 'string' ? title : '');
     display.addVideo({
       id: post.postId,
       openId: post.openId,
