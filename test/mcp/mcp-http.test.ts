@@ -124,7 +124,14 @@ describe('MCP over HTTP', () => {
   it('serves the runbooks as resources', async () => {
     const client = await connect(api.reader.secret);
     const { resources } = await client.listResources();
-    expect(resources.map((r) => r.uri)).toContain('sovi://runbooks/battery_low');
+    expect(resources.map((r) => r.uri)).toEqual(
+      expect.arrayContaining(
+        ['battery_low', 'voice_fallback', 'visual_source_failed'].map((type) => `sovi://runbooks/${type}`),
+      ),
+    );
+    // The media stages' events each have their own runbook, not the general one.
+    const voice = await client.readResource({ uri: 'sovi://runbooks/voice_fallback' });
+    expect((voice.contents[0] as { text: string }).text).toMatch(/SOVI_TTS_URL[\s\S]*retry_production/);
     const page = await client.readResource({ uri: 'sovi://runbooks/battery_low' });
     const text = (page.contents[0] as { text: string }).text;
     expect(text).toMatch(/^# battery_low/);
