@@ -191,12 +191,14 @@ export async function mcpBench(server: BenchServer, options: { calls?: number } 
     return {
       title: 'MCP: a tool call over MCP against the same service call in-process (bench/mcp.ts)',
       notes: [
-        `${calls} sequential calls per tool and way (after ${WARMUP} warm-up calls), in blocks of ${BLOCK} alternating`,
-        "the four ways. The baseline is the tool's own run (the service calls it wraps) in the bench process; the",
-        'in-process tool adds what the triage agent pays (role and argument checks, the answer as JSON text); MCP',
-        "over stdio is a spawned `sovi mcp` (the SDK's client, JSON-RPC over a pipe, its own pool); MCP over HTTP",
-        "is the full app on 127.0.0.1 (bearer token looked up, a server built per request, the SDK's client).",
-        `${DEVICES} devices, ${ACCOUNTS} accounts, ${EVENTS.toLocaleString('en')} open events. Load average at the end: ${load.join(', ')} on ${os.cpus().length} CPUs.`,
+        `${calls} sequential calls per tool and way (after ${WARMUP} warm-up calls), in blocks of ${BLOCK} that`,
+        "alternate the four ways. The baseline is the tool's own run (the service calls it wraps) in the bench",
+        'process; the in-process tool adds what the triage agent pays (role and argument checks, the answer as',
+        "JSON text); MCP over stdio is a spawned `sovi mcp` (the SDK's client, JSON-RPC over a pipe, its own",
+        'pool); MCP over HTTP is the full app on 127.0.0.1 (the bearer token looked up, a server built per',
+        "request, the SDK's client). " +
+          `${DEVICES} devices, ${ACCOUNTS} accounts, ${EVENTS.toLocaleString('en')} open events. Load average at the end: ` +
+          `${load.join(', ')} on ${os.cpus().length} CPUs.`,
       ],
       rows,
     };
