@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type pg from 'pg';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { createToken } from '../src/auth/tokens-service.ts';
@@ -35,7 +36,7 @@ const ways = ['service', 'in-process tool', 'MCP over stdio', 'MCP over HTTP'] a
 type Way = (typeof ways)[number];
 
 /** A small fleet: devices, accounts on them, and a busy inbox of open events. */
-async function seed(pool: import('pg').Pool): Promise<void> {
+async function seed(pool: pg.Pool): Promise<void> {
   await pool.query(
     `INSERT INTO devices (name, udid, status, host, wda_port, battery_level, last_seen_at)
      SELECT 'bench-phone-' || i, 'bench-udid-' || i, CASE WHEN i % 5 = 0 THEN 'maintenance' ELSE 'active' END,

@@ -73,7 +73,7 @@ async function tokenFor(role: Role): Promise<{ secret: string; name: string }> {
 
 /** Who the audit trail says did `action` to a target. */
 async function auditActor(type: string, id: string, action: string): Promise<string | undefined> {
-  const { entries } = await listAudit(t.db, { target: { type: type as never, id } });
+  const { entries } = await listAudit(t.db, { target: { type, id } });
   return entries.find((e) => e.action === action)?.actor;
 }
 
