@@ -8,7 +8,9 @@ export default defineConfig({
     // Most test files wait on PostgreSQL and child processes, not the CPU: on a 2-CPU machine the default
     // (one file at a time) left a core idle and the suite took twice as long.
     maxWorkers: 2,
-    testTimeout: 30_000,
+    // A deadline, not an expectation: tests wait on conditions and pass as soon as they hold. CI runs the suite
+    // beside other work on 2 CPUs, where starting a server or a sovi process can take several times as long.
+    testTimeout: 60_000,
     // expect.poll waits on a condition, but gives up after 1 s by default: a page that renders a table from
     // a fetch can take longer than that on a busy machine. The pages' own waits allow 15 s (test/web).
     expect: { poll: { timeout: 15_000 } },

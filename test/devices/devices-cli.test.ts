@@ -12,7 +12,8 @@ const fakes: FakeWda[] = [];
 afterAll(() => Promise.all(fakes.map((f) => f.close())));
 
 const sovi = (...args: string[]) =>
-  runSovi(['devices', ...args], { DATABASE_URL: t.url, SOVI_HEALTH_TIMEOUT_MS: '500' });
+  // 1.5 s: long enough for the in-process fake to answer on a busy machine, short enough for the hang test.
+  runSovi(['devices', ...args], { DATABASE_URL: t.url, SOVI_HEALTH_TIMEOUT_MS: '1500' });
 
 function fails(result: CliResult, code: number, message: RegExp): void {
   expect(result.code).toBe(code);
@@ -201,7 +202,7 @@ describe('sovi devices check', { timeout: cliTestTimeout(4) }, () => {
       new RegExp(`${up}\\s+\\S+\\s+disconnected → active\\s+64%\\s+healthy; recorded device_reconnected`),
     );
     expect(check.stdout).toMatch(
-      new RegExp(`${stuck}\\s+\\S+\\s+active\\s+unreachable: no answer within 500 ms`),
+      new RegExp(`${stuck}\\s+\\S+\\s+active\\s+unreachable: no answer within 1500 ms`),
     );
     expect(check.stdout).toMatch(/\d+ polled, \d+ skipped, in \d+ ms/);
 
