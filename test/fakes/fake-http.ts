@@ -81,7 +81,15 @@ export async function startFakeServer(
           body: Buffer.concat(chunks),
         };
         const wait = faults.slowMs + (faults.delayWhen?.(request) ?? 0);
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        // The wait ends early when the caller hangs up, so that a held request keeps no timer behind.
+        if (wait > 0)
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, wait);
+            req.socket.once('close', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+          });
         if (req.socket.destroyed) return; // The caller gave up (its deadline) or died while it waited.
         if (take(faults.drops, url.pathname) || faults.dropWhen?.(request)) {
           req.socket.destroy();
