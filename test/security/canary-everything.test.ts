@@ -475,5 +475,5 @@ describe('plaintext canaries through everything', () => {
         `${Math.round(scanned.reduce((n, s) => n + s.text.length, 0) / 1024)} KiB`,
     );
     expect(hits).toEqual([]);
-  }, 240_000);
+  }, 300_000);
 });
