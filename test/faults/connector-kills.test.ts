@@ -1,8 +1,9 @@
-// Real `sovi worker` processes publishing through the official TikTok connector, SIGKILLed in the middle of
-// two posts at once: one held in its upload (TikTok has its first chunk; the second is never answered), one
-// while TikTok processes it (the worker is polling its status). The next worker resumes both from what
-// platform_publishes saved: the upload from the bytes TikTok has, the other by polling again. TikTok makes
-// each post exactly once, counted at the fake. Two worker starts: the victim and the one that resumes.
+// Real `sovi worker` processes publishing through the official connectors, SIGKILLed in the middle of three
+// posts at once: a TikTok post held in its upload (TikTok has its first chunk; the second is never answered),
+// a TikTok post TikTok is processing (the worker polls its status), and an Instagram Reel whose container is
+// processing (the worker polls the container). The next worker resumes all three from what platform_publishes
+// saved: the upload from the bytes TikTok has, the others by polling again. Each post is made exactly once,
+// counted at the fakes. Two worker starts: the victim and the one that resumes.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,8 +46,8 @@ afterAll(async () => {
 
 const HELD_MS = 10 * 60_000;
 
-describe('a sovi worker killed mid-post with the official connector', () => {
-  it('is resumed by the next worker, during the upload and during the status polls: each post made once', async () => {
+describe('a sovi worker killed mid-post with the official connectors', () => {
+  it('is resumed by the next worker: a TikTok upload, TikTok status polls and Instagram container polls, each post made once', async () => {
     const config = loadConfig({ DATABASE_URL: t.url });
     const setup = await openDatabase(config, quietLogger, { applicationName: 'connector kills test' });
     await prepareDatabase(setup, config, quietLogger);
@@ -57,6 +58,12 @@ describe('a sovi worker killed mid-post with the official connector', () => {
     const { accountId, platformUserId } = await connectAccount(harness, t, 'tiktok');
     const uploading = await pendingPost(t, accountId, 'tiktok', videoFile(harness.mediaDir, 16 * MB));
     const polling = await pendingPost(t, accountId, 'tiktok', videoFile(harness.mediaDir, 1 * MB));
+    const instagram = harness.instagram;
+    const ig = await connectAccount(harness, t, 'instagram');
+    const reel = await pendingPost(t, ig.accountId, 'instagram', videoFile(harness.mediaDir, 1 * MB));
+    const containers = () => [...instagram.containers.values()].filter((c) => c.userId === ig.platformUserId);
+    const containerPolls = () =>
+      containers().reduce((n, c) => n + instagram.count('GET', `/v23.0/${c.id}`), 0);
 
     // The 16 MB post's second chunk (of three) is never answered while the first worker lives; the 1 MB
     // post, fully uploaded, stays in processing at TikTok.
@@ -65,6 +72,7 @@ describe('a sovi worker killed mid-post with the official connector', () => {
         ? HELD_MS
         : 0;
     tiktok.options.processingMs = HELD_MS;
+    instagram.options.processingMs = HELD_MS;
     const atTikTok = () => [...tiktok.publishes.values()].filter((p) => p.openId === platformUserId);
     const bySize = (size: number) => atTikTok().find((p) => p.videoSize === size);
     const uploads = (id: string | undefined) => (id ? tiktok.count('PUT', `/upload/${id}`) : 0);
@@ -90,12 +98,12 @@ describe('a sovi worker killed mid-post with the official connector', () => {
     ]);
     boss = createBoss({ url: t.url }, config.scheduler, quietLogger, { migrate: false, background: false });
     await boss.start();
-    for (const id of [uploading, polling])
+    for (const id of [uploading, polling, reel])
       await boss.send(contentQueues.publish, { distributionId: id, slot: null }, { singletonKey: id });
 
-    // Kill once the first worker is inside both: waiting on the held chunk, and polling the other post.
+    // Kill once the first worker is inside all three: waiting on the held chunk, and polling the other two.
     await until(
-      'the worker to be mid-upload of one post and polling the other',
+      'the worker to be mid-upload of one post and polling the others',
       async () => {
         const big = bySize(16 * MB);
         const small = bySize(1 * MB);
@@ -103,42 +111,46 @@ describe('a sovi worker killed mid-post with the official connector', () => {
           big?.received.size === 1 &&
           uploads(big.id) === 2 &&
           small?.received.size === 1 &&
-          small.readyAt !== undefined;
+          small.readyAt !== undefined &&
+          containers()[0]?.bytes !== undefined;
         if (!ready) return undefined;
-        const polls = statusPolls();
-        return polls > 0 ? polls : undefined;
+        return statusPolls() > 0 && containerPolls() > 0 ? true : undefined;
       },
       { timeoutMs: 90_000, intervalMs: 50 },
     );
-    const pollsBefore = statusPolls();
-    await until('one more status poll', async () => (statusPolls() > pollsBefore ? true : undefined), {
-      timeoutMs: 30_000,
-      intervalMs: 50,
-    });
+    const pollsBefore = [statusPolls(), containerPolls()];
+    await until(
+      'one more poll of each platform',
+      async () => (statusPolls() > pollsBefore[0]! && containerPolls() > pollsBefore[1]! ? true : undefined),
+      { timeoutMs: 30_000, intervalMs: 50 },
+    );
     victim.child.kill('SIGKILL');
     await victim.exited;
     const stages = await t.pool.query<{ distribution_id: string; stage: string }>(
       'SELECT distribution_id, stage FROM platform_publishes WHERE distribution_id = ANY($1)',
-      [[uploading, polling]],
+      [[uploading, polling, reel]],
     );
     expect(Object.fromEntries(stages.rows.map((r) => [r.distribution_id, r.stage]))).toEqual({
       [uploading]: 'uploading',
       [polling]: 'processing',
+      [reel]: 'processing',
     });
     expect(await distribution(t, uploading)).toMatchObject({ status: 'pending' });
     expect(await distribution(t, polling)).toMatchObject({ status: 'pending' });
+    expect(await distribution(t, reel)).toMatchObject({ status: 'pending' });
 
     // TikTok answers again and finishes the processing it was doing; a new worker takes the jobs over.
     tiktok.faults.delayWhen = undefined;
     tiktok.options.processingMs = 200;
     bySize(1 * MB)!.readyAt = Date.now();
+    containers()[0]!.status = 'FINISHED';
     const inits = tiktok.count('POST', '/v2/post/publish/video/init/');
     const successor = fleet.start();
     await successor.running;
     await until(
-      'both posts to be posted by the next worker',
+      'the three posts to be posted by the next worker',
       async () => {
-        const both = await Promise.all([distribution(t, uploading), distribution(t, polling)]);
+        const both = await Promise.all([uploading, polling, reel].map((id) => distribution(t, id)));
         if (both.some((d) => d.status === 'failed'))
           throw new Error(`a post failed: ${JSON.stringify(both)}`);
         return both.every((d) => d.status === 'posted') ? both : undefined;
@@ -159,15 +171,21 @@ describe('a sovi worker killed mid-post with the official connector', () => {
     expect((await distribution(t, uploading)).platform_post_id).toBe(big.postId);
     expect((await distribution(t, polling)).platform_post_id).toBe(small.postId);
     expect(await eventsOf(t, 'post_published', accountId)).toHaveLength(2);
-    // Both jobs were interrupted by the kill and finished on their retry.
+    // One container, published once, its media id recorded.
+    expect(containers()).toHaveLength(1);
+    const published = instagram.published.filter((p) => p.userId === ig.platformUserId);
+    expect(published).toHaveLength(1);
+    expect((await distribution(t, reel)).platform_post_id).toBe(published[0]!.mediaId);
+    expect(await eventsOf(t, 'post_published', ig.accountId)).toHaveLength(1);
+    // The three jobs were interrupted by the kill and finished on their retry.
     const jobs = await t.pool.query<{ state: string; retry_count: number }>(
       `SELECT state, retry_count FROM pgboss.job WHERE name = $1 AND data->>'distributionId' = ANY($2)`,
-      [contentQueues.publish, [uploading, polling]],
+      [contentQueues.publish, [uploading, polling, reel]],
     );
-    expect(jobs.rows.map((j) => j.state)).toEqual(['completed', 'completed']);
+    expect(jobs.rows.map((j) => j.state)).toEqual(['completed', 'completed', 'completed']);
     expect(jobs.rows.every((j) => j.retry_count >= 1)).toBe(true);
 
-    for (const secret of tiktok.issuedSecrets()) registerCanary(secret);
+    for (const secret of [...tiktok.issuedSecrets(), ...instagram.issuedSecrets()]) registerCanary(secret);
     expect(fleet.crashed()).toEqual([]);
     expect(fleet.leakedSecrets()).toEqual([]);
   }, 300_000);
