@@ -14,6 +14,7 @@ import { contentBench } from './content.ts';
 import { dashboardReadsBench } from './dashboard-reads.ts';
 import { renderBench } from './render.ts';
 import { foundationBench } from './foundation.ts';
+import { mcpBench } from './mcp.ts';
 import { metricsBench } from './metrics.ts';
 import { metricsPullBench } from './metrics-pull.ts';
 import { openBenchServer, type Section } from './harness.ts';
@@ -45,6 +46,7 @@ try {
     await metricsBench(server),
     await metricsPullBench(server),
     await apiBench(server),
+    await mcpBench(server),
     await dashboardReadsBench(server),
     await streamsBench(server),
     await alertsBench(server),

@@ -45,6 +45,11 @@ export interface PublishDeps {
 export type PublishOutcome =
   | { status: 'posted'; platformPostId: string }
   | { status: 'failed'; reason: string }
+  /**
+   * Held by a rate limit (the platform's, or the one sovi keeps under it) until `until`, without using up an
+   * attempt: the caller queues the post again for then, instead of retrying it on its own backoff.
+   */
+  | { status: 'deferred'; until: Date; reason: string }
   /** Nothing to do: already settled, or gone. */
   | { status: 'settled' }
   /** Not this job's to publish: cancelled, rejected, awaiting review, or moved to a later slot. */
@@ -103,9 +108,10 @@ export async function publishDistribution(
     const info = err instanceof PublishError ? err.info : {};
     if (retryable && info.deferMs !== undefined) {
       // A rate limit (the platform's, or the one sovi keeps under it): the post waits for the window without
-      // using up an attempt, and says so once per deferral.
+      // using up an attempt, and says so once per deferral. Not a failure: the job engine's retries (seconds
+      // to minutes, a few of them) know nothing of a window that may last hours.
       await deferPublish(deps, row, attempts, reason, info);
-      throw new RetryLater(reason);
+      return { status: 'deferred', until: new Date(Date.now() + info.deferMs), reason };
     }
     if (retryable && attempts < deps.maxAttempts) {
       deps.logger.info({ distribution: row.id, attempt: attempts, reason }, 'publish failed; will retry');

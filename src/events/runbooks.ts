@@ -123,6 +123,30 @@ export const runbooks: Readonly<Record<string, Runbook>> = {
     fixes: ['A reviewer reads the script and the video and approves or rejects it.'],
     tools: ['content_status', 'approve_content', 'reject_content'],
   },
+  voice_fallback: {
+    meaning:
+      "A voice of the niche's media policy failed or was slower than its timeoutMs while producing content; " +
+      'the next voice of the policy spoke instead (the context names the engine, the voice and the next one).',
+    fixes: [
+      'Check the failed voice: for openai, SOVI_TTS_URL, its key and the model and voice names; for espeak, ' +
+        'that espeak-ng is installed. The content went on with the next voice.',
+      'If no voice was left (next is null), the production failed at generating: once a voice works again, ' +
+        'retry the production. Resolve the event with what was found.',
+    ],
+    tools: ['content_status', 'retry_production', 'resolve_event'],
+  },
+  visual_source_failed: {
+    meaning:
+      'A visual source (library or pexels) failed while clips were picked for a video; it was passed over ' +
+      'for that video, and the next source or the generated scenes showed instead.',
+    fixes: [
+      'For pexels, check SOVI_PEXELS_API_KEY and SOVI_PEXELS_URL (a 401 is the key, a 429 the rate limit); ' +
+        'for library, that SOVI_MEDIA_LIBRARY exists and is readable.',
+      'The content was still produced (content_status shows which source each beat used); resolve the ' +
+        'event once the source works again.',
+    ],
+    tools: ['content_status', 'resolve_event'],
+  },
   no_distribution_targets: {
     meaning: 'Content was produced for a niche with no account able to post it.',
     fixes: ['Check the niche’s accounts and their states; a person must add or activate one.'],

@@ -33,6 +33,13 @@ export const contentQueues = {
 /** Publish jobs taken per fetch by each of the worker's two lanes. */
 const PUBLISH_BATCH = 8;
 
+/**
+ * A publish job's singleton key: the post and its slot, so that a rescheduled post's new job is not held
+ * back by the old one, which finds the post moved and does nothing.
+ */
+const publishKey = (distributionId: string, slot: Date | null | undefined) =>
+  slot ? `${distributionId}@${slot.toISOString()}` : distributionId;
+
 export function pipelineJobSink(boss: PgBoss): PipelineJobSink {
   return {
     enqueueStage: async (trx, job) => {
@@ -48,13 +55,12 @@ export function pipelineJobSink(boss: PgBoss): PipelineJobSink {
     enqueuePublish: async (trx, jobs) => {
       if (jobs.length === 0) return;
       // A job per post and slot, due at the slot (startAfter: the engine holds it until then, no poll of
-      // the rows). Keyed by the slot as well, so that a rescheduled post's new job is not held back by the
-      // old one, which finds the post moved and does nothing.
+      // the rows).
       await boss.insert(
         contentQueues.publish,
         jobs.map((j) => ({
           data: { distributionId: j.distributionId, slot: j.slot?.toISOString() ?? null },
-          singletonKey: j.slot ? `${j.distributionId}@${j.slot.toISOString()}` : j.distributionId,
+          singletonKey: publishKey(j.distributionId, j.slot),
           // A slot already due is published at once, woken by NOTIFY like any new job.
           ...(j.slot && j.slot.getTime() > Date.now() ? { startAfter: j.slot } : {}),
         })),
@@ -196,15 +202,27 @@ export async function startContentWorker(options: ContentWorkerOptions): Promise
     lateSeconds: config.content.postLateSeconds,
   };
   // A distribution's job: the publish, or the give-up once its retries are spent. A retryable failure
-  // (RetryLater) or a stop throws: the job engine retries it, with backoff.
+  // (RetryLater) or a stop throws: the job engine retries it, with backoff. A post a rate limit defers is
+  // queued again for the end of the window, and this job completes: the wait spends none of the job's
+  // retries (an Instagram account at its 24-hour limit would spend them all in half an hour, then fail).
   type DistributionJob = Job<{ distributionId: string; slot?: string | null }>;
-  const runJob = (run: typeof publishDistribution, job: DistributionJob) =>
-    run(
+  const runJob = async (run: typeof publishDistribution, job: DistributionJob) => {
+    const slot = job.data.slot ? new Date(job.data.slot) : null;
+    const outcome = await run(
       publishDeps,
       job.data.distributionId,
       AbortSignal.any([job.signal, stopping.signal]),
-      job.data.slot ? new Date(job.data.slot) : null,
+      slot,
     );
+    if (outcome.status === 'deferred') {
+      // Same key as this job (stately: one queued beside the one running); one already queued stands.
+      await boss.send(contentQueues.publish, job.data, {
+        singletonKey: publishKey(job.data.distributionId, slot),
+        startAfter: outcome.until,
+      });
+    }
+    return outcome;
+  };
   // Posts due at one slot are taken a batch at a time and published side by side, each settled on its
   // own: taken one per poll, 200 posts due in the same minute went out over 50 s (bench/calendar.ts).
   // A full batch fetches the next at once instead of waiting for the poll.

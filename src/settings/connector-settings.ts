@@ -54,8 +54,9 @@ export interface ConnectorSettings {
 export const defaultConnectorSettings = {
   tiktokAuthUrl: 'https://www.tiktok.com/v2/auth/authorize/',
   tiktokApiUrl: 'https://open.tiktokapis.com',
-  // user.info.basic for the open_id; video.publish for Direct Post; video.list for the metrics collectors.
-  tiktokScopes: ['user.info.basic', 'video.publish', 'video.list'],
+  // user.info.basic for the open_id; video.publish for Direct Post; video.list and user.info.stats (the
+  // follower count: https://developers.tiktok.com/doc/tiktok-api-v2-get-user-info) for the metrics collectors.
+  tiktokScopes: ['user.info.basic', 'video.publish', 'video.list', 'user.info.stats'],
   tiktokPublishInitsPerMinute: 6,
   instagramAuthUrl: 'https://www.instagram.com/oauth/authorize',
   instagramTokenUrl: 'https://api.instagram.com/oauth/access_token',

@@ -76,7 +76,9 @@ describe('sovi connect and sovi connections', { timeout: cliTestTimeout(4) }, ()
     const list = await runSovi(['connections', 'list'], { DATABASE_URL: t.url });
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toMatch(
-      new RegExp(`${username}\\s+tiktok\\s+connected\\s+user.info.basic,video.publish,video.list`),
+      new RegExp(
+        `${username}\\s+tiktok\\s+connected\\s+user.info.basic,video.publish,video.list,user.info.stats`,
+      ),
     );
     const json = await runSovi(['connections', 'list', '--json'], { DATABASE_URL: t.url });
     const [connection] = JSON.parse(json.stdout) as { connectedBy: string; status: string }[];

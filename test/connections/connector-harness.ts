@@ -63,7 +63,8 @@ export function videoFile(dir: string, size: number, valid = true): string {
   return file;
 }
 
-export async function startHarness(t: TestDatabase): Promise<Harness> {
+/** `extraEnv`: more settings for sovi, over the harness's own. */
+export async function startHarness(t: TestDatabase, extraEnv: Record<string, string> = {}): Promise<Harness> {
   const tiktok = await startTikTokFake();
   const instagram = await startInstagramFake();
   const mediaDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sovi-connectors-'));
@@ -89,6 +90,7 @@ export async function startHarness(t: TestDatabase): Promise<Harness> {
     SOVI_PUBLISHER_TIKTOK: 'official',
     SOVI_PUBLISHER_INSTAGRAM: 'official',
     SOVI_PLATFORM_TIMEOUT_MS: '10000',
+    ...extraEnv,
   };
   const api = await startTestApp(t, { env, media: { store, signing }, vault: vaultWith(vaultKey) });
   await api.app.listen({ port, host: '127.0.0.1' });

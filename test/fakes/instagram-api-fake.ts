@@ -10,7 +10,7 @@
 // The container fetches its video_url over HTTP, as Instagram's servers do, so a URL that cannot be fetched
 // fails the container (status_code ERROR).
 import { randomBytes } from 'node:crypto';
-import { formOf, startFakeServer, type FakeAnswer, type FakeServer } from './fake-http.ts';
+import { formOf, startFakeServer, type FakeAnswer, type FakeRequest, type FakeServer } from './fake-http.ts';
 
 interface Container {
   id: string;
@@ -34,6 +34,10 @@ export interface InstagramFake extends FakeServer {
     failProcessing: string | undefined;
     /** Processing time after the video is fetched. */
     processingMs: number;
+    /** Answers a request this fake does not serve itself (insights and the user node, when joined: platform-loop.ts). */
+    delegate: ((req: FakeRequest) => FakeAnswer | undefined) | undefined;
+    /** Told of each media as it is published (joined: its insights then have counts). */
+    onPosted: ((media: { userId: string; mediaId: string; containerId: string }) => void) | undefined;
   };
   /** Published media per user id, with their time. */
   readonly published: { userId: string; mediaId: string; containerId: string; at: number }[];
@@ -42,6 +46,8 @@ export interface InstagramFake extends FakeServer {
   /** The next refresh_access_token answers 190 (the person removed the app). */
   revokeTokens(): void;
   issuedSecrets(): string[];
+  /** Whose a token this fake issued is, and until when it works (0: expired or revoked). */
+  grantOf(token: string): { userId: string; expiresAt: number } | undefined;
 }
 
 const graphError = (
@@ -73,7 +79,13 @@ export async function startInstagramFake(): Promise<InstagramFake> {
   >();
   const containers = new Map<string, Container>();
   const published: InstagramFake['published'] = [];
-  const options: InstagramFake['options'] = { quotaTotal: 100, failProcessing: undefined, processingMs: 150 };
+  const options: InstagramFake['options'] = {
+    quotaTotal: 100,
+    failProcessing: undefined,
+    processingMs: 150,
+    delegate: undefined,
+    onPosted: undefined,
+  };
   let nextId = 17_900_000_000_000_000n;
   const id = () => String((nextId += 1_337n));
 
@@ -114,6 +126,8 @@ export async function startInstagramFake(): Promise<InstagramFake> {
 
   const server = await startFakeServer(
     (req) => {
+      const delegated = options.delegate?.(req);
+      if (delegated) return delegated;
       const { method, path } = req;
       // Business Login step 2: POST https://api.instagram.com/oauth/access_token (form).
       if (method === 'POST' && path === '/oauth/access_token') {
@@ -253,6 +267,7 @@ export async function startInstagramFake(): Promise<InstagramFake> {
         c.status = 'PUBLISHED';
         c.mediaId = id();
         published.push({ userId: node, mediaId: c.mediaId, containerId: c.id, at: Date.now() });
+        options.onPosted?.({ userId: node, mediaId: c.mediaId, containerId: c.id });
         return { status: 200, body: { id: c.mediaId } };
       }
       return graphError(400, 100, `Unsupported ${method} request`, 33, 'GraphMethodException');
@@ -300,5 +315,9 @@ export async function startInstagramFake(): Promise<InstagramFake> {
       for (const t of tokens.values()) t.revoked = true;
     },
     issuedSecrets: () => [...tokens.keys(), appSecret],
+    grantOf(token: string) {
+      const t = tokens.get(token);
+      return t && { userId: t.userId, expiresAt: t.revoked ? 0 : t.expiresAt };
+    },
   });
 }

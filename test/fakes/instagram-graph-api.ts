@@ -59,9 +59,18 @@ export interface FakeInstagram extends FakeServer {
   /** The app's calls per hour that X-App-Usage's call_count is a percentage of; default 10,000. */
   setAppLimit(perHour: number): void;
   callsTo(pathPart: string): number;
+  setFollowers(userId: string, followers: number): void;
+  /** Answers one request as the server does (for a fake that serves these paths at its own URL). */
+  handle(request: FakeRequest): FakeAnswer;
 }
 
-export async function startFakeInstagram(version = 'v23.0'): Promise<FakeInstagram> {
+/** A token granted elsewhere (by the content publishing fake's Business Login, when the two are joined). */
+export type InstagramGrantLookup = (token: string) => { userId: string; expiresAt: number } | undefined;
+
+export async function startFakeInstagram(
+  version = 'v23.0',
+  options: { tokenOf?: InstagramGrantLookup } = {},
+): Promise<FakeInstagram> {
   const tokens = new Map<string, { userId: string; expiresAt: number }>();
   const followers = new Map<string, number>();
   const media = new Map<string, FakeInstagramMedia>();
@@ -112,7 +121,7 @@ export async function startFakeInstagram(version = 'v23.0'): Promise<FakeInstagr
         190,
         'An active access token must be used to query information about the current user.',
       );
-    const token = tokens.get(accessToken);
+    const token = tokens.get(accessToken) ?? options.tokenOf?.(accessToken);
     if (!token) return graphError(400, 190, 'Invalid OAuth access token - Cannot parse access token');
     if (token.expiresAt <= Date.now())
       return graphError(
@@ -178,22 +187,20 @@ export async function startFakeInstagram(version = 'v23.0'): Promise<FakeInstagr
     return { status: 200, body: user };
   };
 
-  const server = await startFakeServer(
-    (request) => {
-      const answer = route(request);
-      return { ...answer, headers: { ...answer.headers, ...usageHeader() } };
+  const handle = (request: FakeRequest): FakeAnswer => {
+    const answer = route(request);
+    return { ...answer, headers: { ...answer.headers, ...usageHeader() } };
+  };
+  const server = await startFakeServer(handle, (status) => ({
+    error: {
+      message: 'An unexpected error has occurred. Please retry your request later.',
+      type: 'OAuthException',
+      code: 2,
+      is_transient: true,
+      fbtrace_id: randomBytes(8).toString('base64url'),
+      status,
     },
-    (status) => ({
-      error: {
-        message: 'An unexpected error has occurred. Please retry your request later.',
-        type: 'OAuthException',
-        code: 2,
-        is_transient: true,
-        fbtrace_id: randomBytes(8).toString('base64url'),
-        status,
-      },
-    }),
-  );
+  }));
   return Object.assign(server, {
     issueToken(userId: string, options: { followers?: number; expiresInMs?: number; token?: string } = {}) {
       const token = options.token ?? `IGAA${randomBytes(24).toString('hex')}`;
@@ -215,5 +222,14 @@ export async function startFakeInstagram(version = 'v23.0'): Promise<FakeInstagr
       appLimit = perHour;
     },
     callsTo: (part: string) => server.requests.filter((r) => r.path.includes(part)).length,
+    setFollowers(userId: string, n: number) {
+      followers.set(userId, n);
+    },
+    handle(request: FakeRequest) {
+      server.requests.push(request);
+      const answer = handle(request);
+      request.status = answer.status;
+      return answer;
+    },
   });
 }

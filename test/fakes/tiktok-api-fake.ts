@@ -12,7 +12,14 @@
 // The person's consent on TikTok's page is `authorize(url)`: it checks the URL as TikTok would and answers
 // the redirect back with a code.
 import { createHash, randomBytes } from 'node:crypto';
-import { formOf, jsonOf, startFakeServer, type FakeAnswer, type FakeServer } from './fake-http.ts';
+import {
+  formOf,
+  jsonOf,
+  startFakeServer,
+  type FakeAnswer,
+  type FakeRequest,
+  type FakeServer,
+} from './fake-http.ts';
 
 const MB = 1024 * 1024;
 
@@ -53,6 +60,15 @@ export interface TikTokFake extends FakeServer {
     failProcessing: string | undefined;
     /** Refresh tokens answered invalid_grant (revoked by the person). */
     revokeRefresh: boolean;
+    /**
+     * Publish initialisations a user token may make per minute: 6 in the docs. A test lowers it to meet
+     * TikTok's own 429 (as when something else posts with the same account) before sovi's count does.
+     */
+    initsPerMinute: number;
+    /** Answers a request this fake does not serve itself (the Display API, when joined: platform-loop.ts). */
+    delegate: ((req: FakeRequest) => FakeAnswer | undefined) | undefined;
+    /** Told of each post as it completes (joined: the Display API then knows the video, with counts). */
+    onPosted: ((post: Publish) => void) | undefined;
   };
   /** The consent step: checks the authorization URL and answers the redirect with a code for `openId`. */
   authorize(url: string, openId: string): string;
@@ -62,6 +78,8 @@ export interface TikTokFake extends FakeServer {
   posted(): Publish[];
   /** Access tokens and refresh tokens issued (for the canary scans). */
   issuedSecrets(): string[];
+  /** What an access token this fake issued grants, expired or not (the Display API checks the same tokens). */
+  grantOf(token: string): { openId: string; scope: string; expiresAt: number } | undefined;
 }
 
 const envelope = (status: number, data: unknown, code = 'ok', message = ''): FakeAnswer => ({
@@ -96,6 +114,9 @@ export async function startTikTokFake(): Promise<TikTokFake> {
     processingMs: 200,
     failProcessing: undefined,
     revokeRefresh: false,
+    initsPerMinute: 6,
+    delegate: undefined,
+    onPosted: undefined,
   };
 
   /** The per-token per-minute limits of the Content Posting API. */
@@ -146,6 +167,7 @@ export async function startTikTokFake(): Promise<TikTokFake> {
           p.postId = String(
             7_000_000_000_000_000_000n + BigInt(publishes.size) * 7919n + BigInt(Date.now() % 100_000),
           );
+        options.onPosted?.(p);
       }
     }
   };
@@ -218,6 +240,8 @@ export async function startTikTokFake(): Promise<TikTokFake> {
         return { status: 201 };
       }
 
+      const delegated = options.delegate?.(req);
+      if (delegated) return delegated;
       const user = bearer(req.headers);
       const path = req.path;
       if (!path.startsWith('/v2/')) return { status: 404, body: { error: 'not found' } };
@@ -255,7 +279,7 @@ export async function startTikTokFake(): Promise<TikTokFake> {
       }
 
       if (path === '/v2/post/publish/video/init/') {
-        if (limited(user.token, 'init', 6))
+        if (limited(user.token, 'init', options.initsPerMinute))
           return apiError(429, 'rate_limit_exceeded', 'Too many publish requests: 6 per minute per user.', {
             'retry-after': '60',
           });
@@ -386,5 +410,6 @@ export async function startTikTokFake(): Promise<TikTokFake> {
         return p.status === 'PUBLISH_COMPLETE';
       }),
     issuedSecrets: () => [...access.keys(), ...refresh.keys(), clientSecret],
+    grantOf: (token: string) => access.get(token),
   });
 }

@@ -73,9 +73,17 @@ export interface FakeTikTok extends FakeServer {
   setRateLimit(perMinute: number): void;
   /** How many requests reached an endpoint (path), faulted or not. */
   callsTo(path: string): number;
+  setFollowers(openId: string, followers: number): void;
+  /** Answers one request as the server does (for a fake that serves these paths at its own URL). */
+  handle(request: FakeRequest): FakeAnswer;
 }
 
-export async function startFakeTikTok(): Promise<FakeTikTok> {
+/** A token granted elsewhere (by the Content Posting fake's OAuth, when the two are joined). */
+export type TikTokGrantLookup = (
+  token: string,
+) => { openId: string; scopes: Set<string>; expiresAt: number } | undefined;
+
+export async function startFakeTikTok(options: { tokenOf?: TikTokGrantLookup } = {}): Promise<FakeTikTok> {
   const tokens = new Map<string, { openId: string; scopes: Set<string>; expiresAt: number }>();
   const followers = new Map<string, number>();
   const videos = new Map<string, FakeTikTokVideo>();
@@ -92,7 +100,7 @@ export async function startFakeTikTok(): Promise<FakeTikTok> {
     if (!window.admit(request.path))
       return envelope(429, 'rate_limit_exceeded', 'API rate limit exceeded, please retry later.');
     const auth = /^Bearer (.+)$/.exec(request.headers.authorization ?? '');
-    const token = auth ? tokens.get(auth[1]!) : undefined;
+    const token = auth ? (tokens.get(auth[1]!) ?? options.tokenOf?.(auth[1]!)) : undefined;
     if (!token || token.expiresAt <= Date.now())
       return envelope(
         401,
@@ -186,5 +194,14 @@ export async function startFakeTikTok(): Promise<FakeTikTok> {
       window = slidingWindow(perMinute, 60_000);
     },
     callsTo: (path: string) => server.requests.filter((r) => r.path === path).length,
+    setFollowers(openId: string, n: number) {
+      followers.set(openId, n);
+    },
+    handle(request: FakeRequest) {
+      server.requests.push(request);
+      const answer = handle(request);
+      request.status = answer.status;
+      return answer;
+    },
   });
 }

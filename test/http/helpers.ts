@@ -39,6 +39,8 @@ export async function startTestApp(
     api?: Partial<ApiSettings>;
     vault?: Vault;
     media?: AppDeps['media'];
+    /** Where production stages and publish jobs go (the MCP tools that retry or approve need one). */
+    contentSink?: AppDeps['contentSink'];
     env?: Record<string, string>;
   } = {},
 ): Promise<TestApp> {
@@ -64,6 +66,7 @@ export async function startTestApp(
     config,
     policies: loadPolicies(config),
     media: options.media,
+    contentSink: options.contentSink,
   });
   const suffix = `${process.pid}-${++n}-${Date.now()}`;
   const admin = await createToken(t.db, { name: `admin-${suffix}` }, 'test');

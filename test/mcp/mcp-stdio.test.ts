@@ -48,14 +48,14 @@ async function call(client: Client, name: string, args: Record<string, unknown> 
 
 describe('sovi mcp (stdio)', () => {
   it(
-    'acts as the machine’s operator without SOVI_USER: reads, resolves, runs the planner',
+    'acts as the machine’s operator without SOVI_USER: every read, resolves, runs the planner',
     async () => {
       // The job engine's schema, which the planner queues into (`sovi up` installs it too).
       expect((await runSovi(['migrate'], { DATABASE_URL: t.url })).code).toBe(0);
       const device = await factories.device(t.pool, { status: 'active', host: 'mcp-host' });
       const account = await addAccount(
         accountDeps(t.db, vaultWith(key)),
-        newAccount({ device: device.id as string }),
+        newAccount({ device: device.id as string, niche: 'motivation' }),
       );
       const event = await recordEvent(t.db, {
         category: 'device',
@@ -72,6 +72,41 @@ describe('sovi mcp (stdio)', () => {
       const shown = await call(client, 'get_account', { account: account.id });
       expect(shown.isError, shown.text).toBe(false);
       expect(JSON.parse(shown.text)).toMatchObject({ username: account.username });
+
+      // Every read tool over the pipe, each answering JSON about what is stored (a new read tool must be
+      // added here: the list is checked against the tools listed).
+      type Check = (answer: Record<string, unknown>) => void;
+      const reads: Record<string, [Record<string, unknown>, Check]> = {
+        list_events: [
+          { type: 'storage_low' },
+          (a) => expect(a).toMatchObject({ events: [{ id: event.id }] }),
+        ],
+        get_event: [{ id: event.id }, (a) => expect(a).toMatchObject({ device: { id: device.id } })],
+        fleet_health: [{}, (a) => expect((a.devices as Record<string, number>).active).toBeGreaterThan(0)],
+        get_device: [
+          { device: device.name },
+          (a) => expect(a).toMatchObject({ device: { id: device.id }, assignedAccounts: 1 }),
+        ],
+        get_account: [{ account: account.id }, (a) => expect(a.id).toBe(account.id)],
+        schedule_status: [
+          { next: 50 },
+          (a) => expect(a.next).toContainEqual(expect.objectContaining({ id: account.id })),
+        ],
+        content_status: [{}, (a) => expect(a).toMatchObject({ failed: 0, complete: 0 })],
+        list_distributions: [{ account: account.id }, (a) => expect(a.distributions).toEqual([])],
+        account_metrics: [{ account: account.id }, (a) => expect(a.accountId).toBe(account.id)],
+        niche_metrics: [{ niche: 'motivation', days: 2 }, (a) => expect(a).toMatchObject({ days: [] })],
+        top_content: [{}, (a) => expect(a.content).toEqual([])],
+        hook_leaderboard: [{}, (a) => expect(a.platform).toBe('tiktok')],
+        list_trends: [{ all: true }, (a) => expect(a.trends).toEqual(expect.any(Array))],
+      };
+      const listed = (await client.listTools()).tools.filter((tool) => tool.annotations?.readOnlyHint);
+      expect(Object.keys(reads).sort()).toEqual(listed.map((tool) => tool.name).sort());
+      for (const [name, [args, check]] of Object.entries(reads)) {
+        const answer = await call(client, name, args);
+        expect(answer.isError, `${name}: ${answer.text}`).toBe(false);
+        check(JSON.parse(answer.text));
+      }
 
       const unknown = await call(client, 'get_event', { id: 99999999 });
       expect(unknown).toMatchObject({ isError: true });

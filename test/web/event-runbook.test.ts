@@ -1,14 +1,22 @@
 // The dashboard in Chromium: an event's details show its runbook (what it means, what usually fixes it,
 // the agent tools that do it), the same table the MCP server serves to agents, and the triage agent's work
-// on it: its summary, each tool call, and a proposal a person accepts (it runs as them) or rejects.
+// on it: its summary, each tool call, and a proposal a person accepts (it runs as them) or rejects. The
+// proposals come from the real triage agent, asking a local OpenAI-compatible endpoint (test/fakes).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTriageAgent } from '../../src/agent/triage-agent.ts';
+import { loadConfig } from '../../src/config.ts';
+import { createEventNotifier } from '../../src/events/event-notifier.ts';
 import { recordEvent } from '../../src/events/events-service.ts';
 import { runbooks } from '../../src/events/runbooks.ts';
 import { listAudit } from '../../src/audit/audit-service.ts';
 import { getEvent } from '../../src/events/events-service.ts';
-import { recordTriage } from '../../src/triage/triage-service.ts';
-import { useTestDatabase } from '../helpers/database.ts';
+import { loadPolicies } from '../../src/policies.ts';
+import { agentPolicySchema } from '../../src/settings/agent-settings.ts';
+import { eventTriage } from '../../src/triage/triage-service.ts';
+import { quietLogger, useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
+import { until } from '../helpers/until.ts';
+import { startFakeOpenAi, toolResults, type ChatRequest } from '../fakes/fake-openai.ts';
 import {
   atBothWidths,
   hasChromium,
@@ -70,61 +78,101 @@ describe.skipIf(!hasChromium)('dashboard: event runbooks', () => {
   });
 
   it('shows the agent’s proposal; an operator accepts one (it runs as them) and rejects another', async () => {
-    const proposeFor = async (name: string) => {
-      const device = await factories.device(t.pool, { status: 'active', name });
-      const event = await recordEvent(t.db, {
-        category: 'device',
-        severity: 'warning',
-        eventType: 'battery_low',
-        message: `battery at 5% on ${name}`,
-        deviceId: device.id as string,
-      });
-      const action = { name: 'set_device_maintenance', arguments: { device: device.id, maintenance: true } };
-      const triage = await recordTriage(t.db, {
-        eventId: event.id,
-        fingerprint: `fp-${event.id}`,
-        agent: 'llm_agent:triage (sovi)',
-        mode: 'propose',
-        status: 'proposed',
-        summary: `The battery of ${name} is low: put it in maintenance to charge.`,
-        toolCalls: [
-          { name: 'get_device', arguments: { device: device.id }, ok: true, result: '{}' },
-          { ...action, ok: true, result: 'recorded as a proposal' },
-        ],
-        proposedActions: [action],
-      });
-      return { device, event, triage: triage! };
+    // The model's side: read the device, propose maintenance, then say why.
+    const fake = await startFakeOpenAi();
+    fake.script = (request: ChatRequest) => {
+      const user = request.messages.find((m) => m.role === 'user');
+      const { event } = JSON.parse(user?.content ?? '{}') as {
+        event: { deviceId: string; message: string };
+      };
+      const done = toolResults(request);
+      if (done === 0) return { toolCalls: [{ name: 'get_device', arguments: { device: event.deviceId } }] };
+      if (done === 1) {
+        return {
+          toolCalls: [
+            { name: 'set_device_maintenance', arguments: { device: event.deviceId, maintenance: true } },
+          ],
+        };
+      }
+      return { content: `${event.message}: put it in maintenance to charge.` };
     };
-    const accept = await proposeFor(`agent-accept-${process.pid}`);
-    const reject = await proposeFor(`agent-reject-${process.pid}`);
-    await signInWithRole(dashboard, t.db, 'operator');
-    const { page } = dashboard;
-    await visit(dashboard, '/events');
-
-    const row = page.locator(`li[data-event-id="${accept.event.id}"]`);
-    await row.getByRole('button', { name: 'details' }).click();
-    const work = row.getByLabel('Agent triage');
-    await work.waitFor();
-    expect(await work.textContent()).toContain('put it in maintenance to charge');
-    expect(await work.locator('.agent-calls li').count()).toBe(2);
-    await atBothWidths(page, 'event-proposal', 'operator');
-    await work.getByRole('button', { name: 'Accept proposal' }).click();
-    await row.getByText(/resolved by human/).waitFor();
-    const device = await t.pool.query('SELECT status FROM devices WHERE id = $1', [accept.device.id]);
-    expect(device.rows[0].status).toBe('maintenance');
-    expect((await getEvent(t.db, accept.event.id)).resolvedBy).toBe('human');
-    const audit = await listAudit(t.db, { target: { type: 'device', id: accept.device.id as string } });
-    expect(audit.entries[0]).toMatchObject({
-      action: 'device.maintenance',
-      actor: expect.stringMatching(/^user:operator-/),
+    const notifier = createEventNotifier(t.pool, quietLogger);
+    const config = loadConfig({ SOVI_HOST_NAME: 'dashboard-agent-host' });
+    // The default policy: propose only.
+    const agent = startTriageAgent({
+      deps: {
+        db: t.db,
+        vault: dashboard.api.vault,
+        config,
+        policies: loadPolicies(config),
+        logger: quietLogger,
+        contentSink: async () => undefined,
+        planNow: undefined,
+      },
+      policy: agentPolicySchema.parse({}),
+      chat: { url: fake.url, model: 'gpt-test', apiKey: 'sk-test', timeoutMs: 30_000 },
+      subscribe: notifier.subscribe,
+      pollMs: 200,
     });
+    try {
+      await agent.ready;
+      const proposeFor = async (name: string) => {
+        const device = await factories.device(t.pool, { status: 'active', name });
+        const event = await recordEvent(t.db, {
+          category: 'device',
+          severity: 'warning',
+          eventType: 'battery_low',
+          message: `battery at 5% on ${name}`,
+          deviceId: device.id as string,
+        });
+        const triage = await until(
+          `the agent's proposal for event ${event.id}`,
+          async () => (await eventTriage(t.db, event.id)).find((x) => x.status === 'proposed'),
+          { timeoutMs: 60_000 },
+        );
+        expect(triage.proposedActions).toEqual([
+          { name: 'set_device_maintenance', arguments: { device: device.id, maintenance: true } },
+        ]);
+        // Proposed, not done.
+        const still = await t.pool.query('SELECT status FROM devices WHERE id = $1', [device.id]);
+        expect(still.rows[0].status).toBe('active');
+        return { device, event };
+      };
+      const accept = await proposeFor(`agent-accept-${process.pid}`);
+      const reject = await proposeFor(`agent-reject-${process.pid}`);
+      await signInWithRole(dashboard, t.db, 'operator');
+      const { page } = dashboard;
+      await visit(dashboard, '/events');
 
-    const other = page.locator(`li[data-event-id="${reject.event.id}"]`);
-    await other.getByRole('button', { name: 'details' }).click();
-    await other.getByRole('button', { name: 'Reject' }).click();
-    await other.getByText(/rejected by user:operator-/).waitFor();
-    const untouched = await t.pool.query('SELECT status FROM devices WHERE id = $1', [reject.device.id]);
-    expect(untouched.rows[0].status).toBe('active');
-    expect((await getEvent(t.db, reject.event.id)).resolved).toBe(false);
-  });
+      const row = page.locator(`li[data-event-id="${accept.event.id}"]`);
+      await row.getByRole('button', { name: 'details' }).click();
+      const work = row.getByLabel('Agent triage');
+      await work.waitFor();
+      expect(await work.textContent()).toContain(`battery at 5% on ${accept.device.name as string}: put it`);
+      expect(await work.locator('.agent-calls li').count()).toBe(2);
+      await atBothWidths(page, 'event-proposal', 'operator');
+      await work.getByRole('button', { name: 'Accept proposal' }).click();
+      await row.getByText(/resolved by human/).waitFor();
+      const device = await t.pool.query('SELECT status FROM devices WHERE id = $1', [accept.device.id]);
+      expect(device.rows[0].status).toBe('maintenance');
+      expect((await getEvent(t.db, accept.event.id)).resolvedBy).toBe('human');
+      const audit = await listAudit(t.db, { target: { type: 'device', id: accept.device.id as string } });
+      expect(audit.entries[0]).toMatchObject({
+        action: 'device.maintenance',
+        actor: expect.stringMatching(/^user:operator-/),
+      });
+
+      const other = page.locator(`li[data-event-id="${reject.event.id}"]`);
+      await other.getByRole('button', { name: 'details' }).click();
+      await other.getByRole('button', { name: 'Reject' }).click();
+      await other.getByText(/rejected by user:operator-/).waitFor();
+      const untouched = await t.pool.query('SELECT status FROM devices WHERE id = $1', [reject.device.id]);
+      expect(untouched.rows[0].status).toBe('active');
+      expect((await getEvent(t.db, reject.event.id)).resolved).toBe(false);
+    } finally {
+      await agent.stop();
+      await notifier.close();
+      await fake.close();
+    }
+  }, 120_000);
 });
