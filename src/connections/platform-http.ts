@@ -44,6 +44,9 @@ export class PlatformError extends Error {
       case 'transient':
         return 'sovi tries again later';
       case 'rejected':
+        // TikTok offers each creator only some privacy levels (creator_info); which ones can change any time.
+        if (this.platformCode === 'privacy_level_option_mismatch')
+          return 'set the post’s privacy to one TikTok offers this account (its privacy_level_options) and retry the post';
         return 'change what the platform refused and retry the post';
     }
   }

@@ -15,6 +15,8 @@ const optionsSchema = z
     failAt: z.enum(['generate', 'assemble', 'check']).optional(),
     /** How long each stage takes (it stops early when its job is interrupted). */
     delayMs: z.number().int().min(0).max(600_000).optional(),
+    /** The video starts with an MP4 ftyp box, so that platform fakes that check the container (as the platforms do) take it. */
+    mp4: z.boolean().optional(),
   })
   .strict();
 
@@ -46,7 +48,11 @@ export function stubMedia(options: StubMediaOptions = {}): MediaStages {
     assemble: async ({ outFile, assets, script, signal }) => {
       await work('assemble', signal);
       await fs.mkdir(path.dirname(outFile), { recursive: true });
-      await fs.writeFile(outFile, 'stub video');
+      const ftyp = Buffer.from('\0\0\0\x18ftypisom\0\0\0\0isommp41', 'latin1');
+      await fs.writeFile(
+        outFile,
+        options.mp4 ? Buffer.concat([ftyp, Buffer.from('stub video')]) : 'stub video',
+      );
       return {
         outputPath: outFile,
         durationSeconds: assets.voice.durationSeconds,

@@ -110,6 +110,63 @@ describe('tokens', () => {
     }
   });
 
+  it('a token that expires between the upload and the status polls is refreshed, and the polls go on', async () => {
+    const { accountId, platformUserId } = await connectAccount(h, t, 'tiktok');
+    // TikTok processes until the test lets it finish, so that the expiry lands between upload and completion.
+    h.tiktok.options.processingMs = 10 * 60_000;
+    try {
+      const id = await pendingPost(t, accountId, 'tiktok', videoFile(h.mediaDir, 1 * MB));
+      const before = tokenCalls();
+      const running = publish(h, t, id);
+      await untilProcessing(id, 'the post to be processing at TikTok');
+      h.tiktok.expireAccessTokens();
+      // The next status poll is refused; sovi refreshes the token and polls on with the new one.
+      await until('the token to be refreshed', async () => (tokenCalls() > before ? true : undefined), {
+        intervalMs: 20,
+      });
+      const mine = () => [...h.tiktok.publishes.values()].filter((p) => p.openId === platformUserId);
+      mine()[0]!.readyAt = Date.now();
+      expect((await running).status).toBe('posted');
+      expect(tokenCalls()).toBe(before + 1);
+      expect((await status(accountId)).status).toBe('connected');
+      // One initialisation and one upload: the refresh resumed the polls, it did not start the post again.
+      expect(mine().map((p) => p.status)).toEqual(['PUBLISH_COMPLETE']);
+    } finally {
+      h.tiktok.options.processingMs = 200;
+    }
+  });
+
+  it('an Instagram token revoked by its owner marks the connection reauth_needed once: no retry storm', async () => {
+    const { accountId } = await connectAccount(h, t, 'instagram');
+    const sealedBefore = (await status(accountId)).access_token_enc;
+    // The owner removed the app: every token the fake issued so far stops working, refreshes too.
+    h.instagram.revokeTokens();
+    const graphCalls = () => [...h.instagram.calls.values()].reduce((n, c) => n + c, 0);
+    const refreshes = () => h.instagram.count('GET', '/refresh_access_token');
+    const refreshesBefore = refreshes();
+    const id = await pendingPost(t, accountId, 'instagram', videoFile(h.mediaDir, 1 * MB));
+    const outcome = await publish(h, t, id);
+    expect(outcome).toMatchObject({ status: 'failed' });
+    expect((outcome as { reason: string }).reason).toMatch(/reconnect/);
+    expect(refreshes()).toBe(refreshesBefore + 1);
+    const row = await status(accountId);
+    expect(row.status).toBe('reauth_needed');
+    expect(Buffer.compare(row.access_token_enc, sealedBefore)).toBe(0);
+    // Neither the refresh job nor later posts call Instagram again for it, and the event stays one.
+    const calls = graphCalls();
+    await t.pool.query(`UPDATE platform_connections SET access_expires_at = now() WHERE account_id = $1`, [
+      accountId,
+    ]);
+    await refreshDueConnections(deps());
+    await refreshDueConnections(deps());
+    for (let i = 0; i < 3; i++) {
+      const next = await pendingPost(t, accountId, 'instagram', videoFile(h.mediaDir, 64 * 1024));
+      expect(await publish(h, t, next)).toMatchObject({ status: 'failed' });
+    }
+    expect(graphCalls()).toBe(calls);
+    expect(await eventsOf(t, 'connection_reauth_needed', accountId)).toHaveLength(1);
+  });
+
   it('the refresh job refreshes tokens near expiry, and a 5xx is counted and tried again, never wiping the token', async () => {
     const { accountId } = await connectAccount(h, t, 'tiktok');
     await t.pool.query(
@@ -228,5 +285,77 @@ describe('interrupted posts', () => {
     const id = await pendingPost(t, accountId, 'tiktok', videoFile(h.mediaDir, 1 * MB));
     await expect(publish(h, t, id)).rejects.toBeInstanceOf(RetryLater);
     expect((await publish(h, t, id)).status).toBe('posted');
+  });
+});
+
+describe('platform answers', () => {
+  it('a platform slower than SOVI_PLATFORM_TIMEOUT_MS is a retryable failure at any step, and the post is made once', async () => {
+    const { accountId, platformUserId } = await connectAccount(h, t, 'tiktok');
+    const impatient = await h.publisherWith({ requestTimeoutMs: 1_000 });
+    const id = await pendingPost(t, accountId, 'tiktok', videoFile(h.mediaDir, 1 * MB));
+    const retryLater = (what: string) =>
+      publish(h, t, id, undefined, 3, impatient).then(
+        (outcome) => expect.fail(`${what}: expected a retryable failure, got ${JSON.stringify(outcome)}`),
+        (err: unknown) => {
+          expect(err, what).toBeInstanceOf(RetryLater);
+          expect(String((err as Error).message), what).toMatch(/1000 ms/);
+        },
+      );
+    // Held far past the deadline (a held request ends when sovi hangs up).
+    const slow = (path: string) => (h.tiktok.faults.delayWhen = (req) => (req.path === path ? 60_000 : 0));
+    try {
+      slow('/v2/post/publish/video/init/');
+      await retryLater('a slow initialisation');
+      slow('/v2/post/publish/status/fetch/');
+      await retryLater('a slow status answer');
+      expect(await distribution(t, id)).toMatchObject({ status: 'pending' });
+    } finally {
+      h.tiktok.faults.delayWhen = undefined;
+    }
+    // Answering in time again, TikTok gets the post from where it stands.
+    expect((await publish(h, t, id)).status).toBe('posted');
+    const mine = [...h.tiktok.publishes.values()].filter((p) => p.openId === platformUserId);
+    expect(mine.filter((p) => p.status === 'PUBLISH_COMPLETE')).toHaveLength(1);
+    expect(mine.filter((p) => p.received.size > 0)).toHaveLength(1);
+  });
+
+  it('a privacy level TikTok does not offer fails the post with privacy_level_option_mismatch and what to do', async () => {
+    // sovi's own check: creator_info offers no public posts to this creator.
+    const { accountId } = await connectAccount(h, t, 'tiktok', {
+      privacyLevelOptions: ['MUTUAL_FOLLOW_FRIENDS', 'SELF_ONLY'],
+    });
+    const inits = () => h.tiktok.count('POST', '/v2/post/publish/video/init/');
+    const before = inits();
+    const id = await pendingPost(t, accountId, 'tiktok', videoFile(h.mediaDir, 64 * 1024));
+    const outcome = await publish(h, t, id);
+    expect(outcome).toMatchObject({ status: 'failed' });
+    expect((outcome as { reason: string }).reason).toMatch(
+      /privacy PUBLIC_TO_EVERYONE.*offered: MUTUAL_FOLLOW_FRIENDS, SELF_ONLY/,
+    );
+    expect(inits()).toBe(before);
+    expect(await distribution(t, id)).toMatchObject({ status: 'failed' });
+
+    // TikTok's own refusal: the creator's options change between creator_info and the initialisation.
+    const { accountId: other, platformUserId } = await connectAccount(h, t, 'tiktok');
+    const creator = h.tiktok.creators.get(platformUserId)!;
+    h.tiktok.faults.dropWhen = (req) => {
+      if (req.path === '/v2/post/publish/video/init/')
+        creator.privacyLevelOptions = ['SELF_ONLY', 'FOLLOWER_OF_CREATOR'];
+      return false;
+    };
+    try {
+      const refused = await pendingPost(t, other, 'tiktok', videoFile(h.mediaDir, 64 * 1024));
+      const answer = await publish(h, t, refused);
+      expect(answer).toMatchObject({ status: 'failed' });
+      expect((answer as { reason: string }).reason).toMatch(/privacy_level/);
+      expect(await distribution(t, refused)).toMatchObject({ status: 'failed', attempts: 1 });
+    } finally {
+      h.tiktok.faults.dropWhen = undefined;
+    }
+    for (const account of [accountId, other]) {
+      const [failed] = await eventsOf(t, 'post_failed', account);
+      expect(failed!.context).toMatchObject({ platformCode: 'privacy_level_option_mismatch' });
+      expect(failed!.context.advice).toEqual(expect.stringMatching(/privacy/));
+    }
   });
 });

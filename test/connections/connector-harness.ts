@@ -10,10 +10,12 @@ import { expect } from 'vitest';
 import { publishDistribution, type PublishOutcome } from '../../src/distributions/publishing.ts';
 import { loadPublishers } from '../../src/plugins/load-plugins.ts';
 import type { Publisher } from '../../src/plugins/publisher.ts';
+import type { ConnectorSettings } from '../../src/settings/connector-settings.ts';
 import { createFileMediaStore } from '../../src/media/file-media-store.ts';
 import { videoKeyOf } from '../../src/media/media-keys.ts';
 import type { MediaStore } from '../../src/media/media-store.ts';
 import { signedMediaUrl, type MediaSigning } from '../../src/media/signed-media-url.ts';
+import { keyLine, vaultWith } from '../helpers/accounts.ts';
 import { registerCanary } from '../helpers/canary.ts';
 import { quietLogger, type TestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
@@ -41,6 +43,13 @@ export interface Harness {
   mediaDir: string;
   store: MediaStore;
   publisher: Publisher;
+  /** The official publishers again, with other connector settings (a shorter SOVI_PLATFORM_TIMEOUT_MS). */
+  publisherWith(settings: Partial<ConnectorSettings>): Promise<Publisher>;
+  /**
+   * What a `sovi worker` needs to publish like the harness does: the connector settings, the vault key, the
+   * media store; with the signing key, its signed URLs are the ones the harness's API serves.
+   */
+  env: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -64,6 +73,7 @@ export async function startHarness(t: TestDatabase, extraEnv: Record<string, str
   // sovi listens, so that Instagram's fake can fetch videos from its signed media URLs.
   const port = await freePort();
   const signing: MediaSigning = { publicUrl: `http://127.0.0.1:${port}`, secret: randomBytes(32) };
+  const vaultKey = keyLine('k1');
   registerCanary(tiktok.clientSecret);
   registerCanary(instagram.appSecret);
   const env = {
@@ -82,20 +92,22 @@ export async function startHarness(t: TestDatabase, extraEnv: Record<string, str
     SOVI_PLATFORM_TIMEOUT_MS: '10000',
     ...extraEnv,
   };
-  const api = await startTestApp(t, { env, media: { store, signing } });
+  const api = await startTestApp(t, { env, media: { store, signing }, vault: vaultWith(vaultKey) });
   await api.app.listen({ port, host: '127.0.0.1' });
-  const publisher = await loadPublishers(
-    api.config.connectors.publishers,
-    { pollFirstMs: 50, pollMaxMs: 200 },
-    {
-      db: t.db,
-      logger: quietLogger,
-      vault: api.vault,
-      connectors: api.config.connectors,
-      media: store,
-      mediaUrlFor: async (key) => signedMediaUrl(signing, key, 600),
-    },
-  );
+  const publisherWith = (settings: Partial<ConnectorSettings>) =>
+    loadPublishers(
+      api.config.connectors.publishers,
+      { pollFirstMs: 50, pollMaxMs: 200 },
+      {
+        db: t.db,
+        logger: quietLogger,
+        vault: api.vault,
+        connectors: { ...api.config.connectors, ...settings },
+        media: store,
+        mediaUrlFor: async (key) => signedMediaUrl(signing, key, 600),
+      },
+    );
+  const publisher = await publisherWith({});
   return {
     tiktok,
     instagram,
@@ -103,6 +115,13 @@ export async function startHarness(t: TestDatabase, extraEnv: Record<string, str
     mediaDir,
     store,
     publisher,
+    publisherWith,
+    env: {
+      ...env,
+      SOVI_VAULT_KEYS: vaultKey,
+      SOVI_MEDIA_STORE: path.join(mediaDir, 'store'),
+      SOVI_MEDIA_SIGNING_KEY: signing.secret.toString('base64'),
+    },
     close: async () => {
       await api.close();
       await tiktok.close();
@@ -186,8 +205,9 @@ export const publish = (
   id: string,
   signal = new AbortController().signal,
   maxAttempts = 3,
+  publisher = h.publisher,
 ): Promise<PublishOutcome> =>
-  publishDistribution({ db: t.db, publisher: h.publisher, logger: quietLogger, maxAttempts }, id, signal);
+  publishDistribution({ db: t.db, publisher, logger: quietLogger, maxAttempts }, id, signal);
 
 export async function eventsOf(t: TestDatabase, type: string, accountId?: string) {
   const { rows } = await t.pool.query<{ message: string; context: Record<string, unknown> }>(

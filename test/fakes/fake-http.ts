@@ -26,6 +26,11 @@ export interface Faults {
   drops: Map<string, number>;
   /** Drops the connection of a request this answers true for (read whole first, as a proxy that dies would). */
   dropWhen: ((req: FakeRequest) => boolean) | undefined;
+  /**
+   * Milliseconds a request waits before it is answered (on top of slowMs): a platform slower than sovi's
+   * deadline on one endpoint, or a request held while a test kills the process that made it.
+   */
+  delayWhen: ((req: FakeRequest) => number) | undefined;
 }
 
 export interface FakeServer {
@@ -51,7 +56,13 @@ export async function startFakeServer(
   handle: (req: FakeRequest, base: string) => Promise<FakeAnswer> | FakeAnswer,
   serverError: (path: string) => FakeAnswer,
 ): Promise<FakeServer> {
-  const faults: Faults = { slowMs: 0, serverErrors: new Map(), drops: new Map(), dropWhen: undefined };
+  const faults: Faults = {
+    slowMs: 0,
+    serverErrors: new Map(),
+    drops: new Map(),
+    dropWhen: undefined,
+    delayWhen: undefined,
+  };
   const calls = new Map<string, number>();
   let base = '';
   const server = http.createServer((req, res) => {
@@ -62,7 +73,6 @@ export async function startFakeServer(
       const key = `${req.method} ${url.pathname}`;
       calls.set(key, (calls.get(key) ?? 0) + 1);
       void (async () => {
-        if (faults.slowMs > 0) await new Promise((r) => setTimeout(r, faults.slowMs));
         const request: FakeRequest = {
           method: req.method ?? 'GET',
           path: url.pathname,
@@ -70,6 +80,17 @@ export async function startFakeServer(
           headers: req.headers,
           body: Buffer.concat(chunks),
         };
+        const wait = faults.slowMs + (faults.delayWhen?.(request) ?? 0);
+        // The wait ends early when the caller hangs up, so that a held request keeps no timer behind.
+        if (wait > 0)
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, wait);
+            req.socket.once('close', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+          });
+        if (req.socket.destroyed) return; // The caller gave up (its deadline) or died while it waited.
         if (take(faults.drops, url.pathname) || faults.dropWhen?.(request)) {
           req.socket.destroy();
           return;
