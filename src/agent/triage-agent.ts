@@ -223,7 +223,8 @@ export function startTriageAgent(options: TriageAgentOptions): TriageAgent {
             break conversation;
           }
           if (deadline.aborted) throw new ChatEndpointError('deadline');
-          const acting = mode === 'act' && tools.find((t) => t.name === call.function.name)?.action !== 'read';
+          const acting =
+            mode === 'act' && tools.find((t) => t.name === call.function.name)?.action !== 'read';
           // Right before acting, the event as it is now: a person may have resolved it meanwhile.
           if (acting && !(await current(event.id))) {
             summary = `stopped before ${call.function.name.slice(0, 100)}: the event was resolved (or changed beyond the agent's policy) meanwhile`;

@@ -116,7 +116,10 @@ export async function insertClaim(
         .doUpdateSet(fresh)
         .where((eb) =>
           eb.or([
-            eb.and([eb('agent_triage.status', '=', 'working'), eb('agent_triage.created_at', '<', staleBefore)]),
+            eb.and([
+              eb('agent_triage.status', '=', 'working'),
+              eb('agent_triage.created_at', '<', staleBefore),
+            ]),
             eb('agent_triage.retry_after', '<=', sql<Date>`clock_timestamp()`),
           ]),
         ),
@@ -126,7 +129,11 @@ export async function insertClaim(
 }
 
 /** Closes a claimed attempt with what came of it. */
-export async function finishClaim(db: Executor, id: number, outcome: TriageOutcome): Promise<TriageRow | undefined> {
+export async function finishClaim(
+  db: Executor,
+  id: number,
+  outcome: TriageOutcome,
+): Promise<TriageRow | undefined> {
   return db
     .updateTable('agent_triage')
     .set({

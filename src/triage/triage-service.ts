@@ -75,7 +75,11 @@ export async function claimEvent(
 }
 
 /** Records what came of a claimed attempt. */
-export async function finishTriage(db: Executor, id: number, outcome: TriageOutcome): Promise<Triage | undefined> {
+export async function finishTriage(
+  db: Executor,
+  id: number,
+  outcome: TriageOutcome,
+): Promise<Triage | undefined> {
   const row = await finishClaim(db, id, { ...outcome, summary: outcome.summary.slice(0, 8000) });
   return row && toTriage(row);
 }
