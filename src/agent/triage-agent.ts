@@ -56,6 +56,8 @@ export interface TriageAgentOptions {
   rateWindowMs?: number;
   /** How often open events are swept for ones changed or missed (default a minute). */
   sweepMs?: number;
+  /** How far back the sweep looks: older open events are left to people (default a day). */
+  sweepHorizonMs?: number;
   /** When an event the endpoint never answered for is taken up again (default 5 minutes). */
   retryAfterMs?: number;
 }
@@ -355,7 +357,7 @@ export function startTriageAgent(options: TriageAgentOptions): TriageAgent {
   /**
    * Brings back open events worth another attempt: changed since the last one (a new fingerprint), never
    * taken up (they came while no agent ran, or were dropped), or left by an endpoint outage or a dead
-   * process. One pass over every open event, a page at a time.
+   * process. One pass over the open events of the last day (older ones stay with people), a page at a time.
    */
   async function sweep(): Promise<void> {
     let afterId = 0;
@@ -365,6 +367,7 @@ export function startTriageAgent(options: TriageAgentOptions): TriageAgent {
         limit: 500,
         agentCategory: AGENT_CATEGORY,
         staleMs: bound.staleMs,
+        horizonMs: options.sweepHorizonMs ?? 86_400_000,
       });
       for (const { event, settled } of page) {
         if (waiting.length >= policy.maxWaiting) return;

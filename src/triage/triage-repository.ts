@@ -152,7 +152,7 @@ export async function finishClaim(
 /** A page of open events (not the agent's own), oldest first, with the fingerprints no attempt may repeat yet. */
 export async function openEventsToSweep(
   db: Executor,
-  options: { afterId: number; limit: number; agentCategory: string; staleMs: number },
+  options: { afterId: number; limit: number; agentCategory: string; staleMs: number; horizonMs: number },
 ): Promise<(Selectable<SystemEvents> & { settled: string[] })[]> {
   const rows = await db
     .selectFrom('system_events as e')
@@ -176,6 +176,7 @@ export async function openEventsToSweep(
         .as('settled'),
     ])
     .where('e.resolved', '=', false)
+    .where('e.timestamp', '>', sql<Date>`now() - make_interval(secs => ${options.horizonMs / 1000})`)
     .where('e.category', '<>', options.agentCategory)
     .where('e.id', '>', options.afterId)
     .orderBy('e.id')

@@ -90,7 +90,7 @@ export async function finishTriage(
  */
 export async function eventsToSweep(
   db: Executor,
-  options: { afterId: number; limit: number; agentCategory: string; staleMs: number },
+  options: { afterId: number; limit: number; agentCategory: string; staleMs: number; horizonMs: number },
 ): Promise<{ event: SystemEvent; settled: Set<string> }[]> {
   const rows = await openEventsToSweep(db, options);
   return rows.map(({ settled, ...row }) => ({ event: toEvent(row), settled: new Set(settled) }));
