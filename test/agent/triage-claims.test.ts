@@ -109,7 +109,7 @@ describe('two agents on one database', () => {
     for (let i = 0; i < 12; i++) events.push(await event('twice'));
     for (const e of events) await triageOf(e.id);
     expect(events.map((e) => conversationsAbout(e.id))).toEqual(events.map(() => 1));
-    expect(one!.stats().taken + two!.stats().taken).toBe(12);
+    expect(one.stats().taken + two.stats().taken).toBe(12);
     for (const e of events) expect(await eventTriage(t.db, e.id)).toHaveLength(1);
   });
 
@@ -120,13 +120,13 @@ describe('two agents on one database', () => {
     for (let i = 0; i < 10; i++) events.push(await event('bounded'));
     // Both have asked for a place after the 4 were taken, and were told to wait.
     await until('both agents held back by the bound', async () =>
-      one!.stats().throttled > 0 && two!.stats().throttled > 0 ? true : undefined,
+      one.stats().throttled > 0 && two.stats().throttled > 0 ? true : undefined,
     );
     const { rows } = await t.pool.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM agent_triage a JOIN system_events e ON e.id = a.event_id WHERE e.event_type = 'bounded'",
     );
     expect(rows[0]?.n).toBe(4);
-    expect(one!.stats().taken + two!.stats().taken).toBe(4);
+    expect(one.stats().taken + two.stats().taken).toBe(4);
   });
 });
 
@@ -238,7 +238,7 @@ describe('accepting a proposal', () => {
       summary: 'charge it',
       toolCalls: [],
       proposedActions: [
-        { name: 'set_device_maintenance', arguments: { device: device.id as string, maintenance: true } },
+        { name: 'set_device_maintenance', arguments: { device: device.id, maintenance: true } },
         { name: 'resolve_event', arguments: { id: battery.id, note: 'charging' } },
       ],
     });
