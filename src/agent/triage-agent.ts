@@ -2,15 +2,24 @@
 // ignore, asks an OpenAI-compatible model to diagnose it with the agent tools (src/mcp/), in-process. With
 // `act` it applies its actions and resolves; with `propose` its actions are recorded for a person to accept
 // or reject (src/agent/proposals.ts). Bounded: events per minute, tool calls per event, a deadline per
-// event, one attempt per state of an event, never an event it raised itself. Failures of the endpoint and
-// malformed tool calls become its own events; nothing stops the loop.
+// event, one attempt per state of an event, never an event it raised or caused itself. Several processes on
+// one database share the work: each event is claimed in the database before the conversation (one attempt,
+// whichever process), and the events-per-minute bound counts every process's attempts. A slow sweep of open
+// events brings back those that changed, arrived while no agent ran, or met an endpoint outage. Failures
+// of the endpoint and malformed tool calls become its own events; nothing stops the loop.
 import { createHash } from 'node:crypto';
 import type { SystemEvent } from '../events/event-model.ts';
-import { followEvents, latestEventId, openEventExists, recordEvent } from '../events/events-service.ts';
+import {
+  followEvents,
+  getEvent,
+  latestEventId,
+  openEventExists,
+  recordEvent,
+} from '../events/events-service.ts';
 import type { SubscribeToEvents } from '../events/event-notifier.ts';
 import { redactContext } from '../redact.ts';
 import { modeFor, type AgentPolicy } from '../settings/agent-settings.ts';
-import { recordTriage, triageExists } from '../triage/triage-service.ts';
+import { claimEvent, eventsToSweep, finishTriage } from '../triage/triage-service.ts';
 import type { ProposedAction, TriageToolCall } from '../triage/triage-model.ts';
 import { eventInFull } from '../mcp/event-tools.ts';
 import {
@@ -43,6 +52,14 @@ export interface TriageAgentOptions {
   subscribe: SubscribeToEvents;
   /** Re-read the log this often regardless of notifications. */
   pollMs?: number;
+  /** The window of the events-per-minute bound: a minute; tests shorten it. */
+  rateWindowMs?: number;
+  /** How often open events are swept for ones changed or missed (default a minute). */
+  sweepMs?: number;
+  /** How far back the sweep looks: older open events are left to people (default a day). */
+  sweepHorizonMs?: number;
+  /** When an event the endpoint never answered for is taken up again (default 5 minutes). */
+  retryAfterMs?: number;
 }
 
 export interface TriageAgentStats {
@@ -50,8 +67,10 @@ export interface TriageAgentStats {
   taken: number;
   /** Events waiting for their turn under the rate bound. */
   waiting: number;
-  /** Events left to people because too many were waiting. */
+  /** Events left to people because too many were waiting (a sweep brings them back later). */
   dropped: number;
+  /** Times a claim waited for the rate bound (shared by every agent on the database). */
+  throttled: number;
 }
 
 export interface TriageAgent {
@@ -94,32 +113,37 @@ export function startTriageAgent(options: TriageAgentOptions): TriageAgent {
     type: 'function',
     function: { name: tool.name, description: tool.description, parameters: inputJsonSchema(tool) },
   }));
+  const bound = {
+    perWindow: policy.eventsPerMinute,
+    windowMs: options.rateWindowMs ?? 60_000,
+    // A claim still `working` this long after it was made lost its process: the deadline has long passed.
+    staleMs: 2 * policy.deadlineSeconds * 1_000 + 60_000,
+  };
+  const retryAfterMs = options.retryAfterMs ?? 300_000;
   const controller = new AbortController();
   const waiting: SystemEvent[] = [];
-  const startedAt: number[] = [];
-  const stats = { taken: 0, dropped: 0 };
+  /** Ids waiting or being worked on here: the follower and the sweep may both bring one. */
+  const queued = new Set<number>();
+  const stats = { taken: 0, dropped: 0, throttled: 0 };
   let wake: () => void = () => undefined;
 
+  /** Its own events, and events its own actions caused (they carry its actor), are never taken up. */
+  const ownDoing = (event: SystemEvent) =>
+    event.category === AGENT_CATEGORY || event.context.actor === caller.actor;
+
+  const worthALook = (event: SystemEvent) =>
+    !event.resolved && !ownDoing(event) && modeFor(policy, event) !== 'ignore';
+
   const onEvent = (event: SystemEvent) => {
-    if (event.resolved || event.category === AGENT_CATEGORY) return;
-    if (modeFor(policy, event) === 'ignore') return;
+    if (!worthALook(event) || queued.has(event.id)) return;
     if (waiting.length >= policy.maxWaiting) {
       stats.dropped++;
       return;
     }
     waiting.push(event);
+    queued.add(event.id);
     wake();
   };
-
-  /** Resolves when the rate bound allows one more event now, or the agent stops. */
-  async function turn(): Promise<void> {
-    for (;;) {
-      const now = Date.now();
-      while (startedAt.length > 0 && (startedAt[0] as number) <= now - 60_000) startedAt.shift();
-      if (startedAt.length < policy.eventsPerMinute || controller.signal.aborted) return;
-      await pause((startedAt[0] as number) + 60_000 - now);
-    }
-  }
 
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
@@ -144,11 +168,31 @@ export function startTriageAgent(options: TriageAgentOptions): TriageAgent {
     });
   }
 
-  async function triage(event: SystemEvent): Promise<void> {
-    const mode = modeFor(policy, event);
-    if (mode === 'ignore') return;
-    const fingerprint = fingerprintOf(event);
-    if (await triageExists(deps.db, event.id, fingerprint)) return;
+  /** The event as it is now, or undefined when it is gone, resolved or not for the agent any more. */
+  async function current(id: number): Promise<SystemEvent | undefined> {
+    const event = await getEvent(deps.db, id).catch(() => undefined);
+    return event && worthALook(event) ? event : undefined;
+  }
+
+  type Prepared = { skip: true } | { waitMs: number } | { event: SystemEvent; claimId: number };
+
+  /** Re-reads the event and claims it, as it is now, in the database. */
+  async function prepare(queuedEvent: SystemEvent): Promise<Prepared> {
+    const event = await current(queuedEvent.id);
+    if (!event) return { skip: true };
+    const mode = modeFor(policy, event) as 'act' | 'propose';
+    const claim = await claimEvent(
+      deps.db,
+      { eventId: event.id, fingerprint: fingerprintOf(event), agent: caller.actor, mode },
+      bound,
+    );
+    if ('waitMs' in claim) return claim;
+    if ('taken' in claim) return { skip: true };
+    return { event, claimId: claim.claimed.id };
+  }
+
+  async function triage(event: SystemEvent, claimId: number): Promise<void> {
+    const mode = modeFor(policy, event) as 'act' | 'propose';
     stats.taken++;
     const deadline = AbortSignal.any([
       controller.signal,
@@ -158,6 +202,8 @@ export function startTriageAgent(options: TriageAgentOptions): TriageAgent {
     const proposals: ProposedAction[] = [];
     let summary: string;
     let failed = false;
+    let actionRan = false;
+    let retryAfter: Date | undefined;
     const messages: ChatMessage[] = [
       { role: 'system', content: SYSTEM_PROMPT(mode) },
       // Redacted as events are: nothing that looks like a secret goes to the model.
@@ -179,7 +225,16 @@ export function startTriageAgent(options: TriageAgentOptions): TriageAgent {
             break conversation;
           }
           if (deadline.aborted) throw new ChatEndpointError('deadline');
+          const acting =
+            mode === 'act' && tools.find((t) => t.name === call.function.name)?.action !== 'read';
+          // Right before acting, the event as it is now: a person may have resolved it meanwhile.
+          if (acting && !(await current(event.id))) {
+            summary = `stopped before ${call.function.name.slice(0, 100)}: the event was resolved (or changed beyond the agent's policy) meanwhile`;
+            failed = true;
+            break conversation;
+          }
           const reply = await runCall(call.function.name, call.function.arguments, mode, event);
+          if (acting) actionRan = true;
           calls.push(reply.record);
           if (reply.proposal) proposals.push(reply.proposal);
           messages.push({ role: 'tool', tool_call_id: call.id, content: reply.forModel });
@@ -187,33 +242,36 @@ export function startTriageAgent(options: TriageAgentOptions): TriageAgent {
       }
     } catch (err) {
       failed = true;
-      const deadlinePassed = deadline.aborted && !controller.signal.aborted;
+      const stopping = controller.signal.aborted;
+      const deadlinePassed = deadline.aborted && !stopping;
       summary = deadlinePassed
         ? `gave up: the deadline of ${policy.deadlineSeconds} s per event passed; left to a person`
         : `gave up: ${(err as Error).message}; left to a person`;
-      if (err instanceof ChatEndpointError || deadlinePassed) {
+      const endpoint = err instanceof ChatEndpointError || deadlinePassed;
+      // Nothing was done yet and the endpoint (or this process) is to blame: the event, unchanged, is
+      // taken up again later (at once after a shutdown) rather than left to people for good.
+      if ((endpoint || stopping) && !actionRan) {
+        retryAfter = new Date(Date.now() + (stopping ? 0 : retryAfterMs));
+      }
+      if (endpoint && !stopping) {
         await ownEvent(
           'agent_endpoint_failed',
           event,
           { reason: summary },
           `triage agent: ${summary} (event ${event.id})`,
         );
-      } else {
+      } else if (!stopping) {
         logger.error({ err, eventId: event.id }, 'triage failed');
       }
     }
-    await recordTriage(deps.db, {
-      eventId: event.id,
-      fingerprint,
-      agent: caller.actor,
-      mode,
+    await finishTriage(deps.db, claimId, {
       status: failed ? 'failed' : mode === 'act' ? 'acted' : 'proposed',
       summary: summary || (mode === 'propose' && proposals.length === 0 ? 'no action proposed' : ''),
       toolCalls: calls,
       proposedActions: failed ? [] : proposals,
+      retryAfter,
     });
   }
-
   async function runCall(name: string, rawArguments: string, mode: 'act' | 'propose', event: SystemEvent) {
     let args: unknown;
     try {
@@ -266,7 +324,8 @@ export function startTriageAgent(options: TriageAgentOptions): TriageAgent {
 
   async function work(): Promise<void> {
     while (!controller.signal.aborted) {
-      if (waiting.length === 0) {
+      const next = waiting[0];
+      if (!next) {
         await new Promise<void>((resolve) => {
           wake = resolve;
           controller.signal.addEventListener('abort', () => resolve(), { once: true });
@@ -274,17 +333,55 @@ export function startTriageAgent(options: TriageAgentOptions): TriageAgent {
         wake = () => undefined;
         continue;
       }
-      // The event stays in line (and counted as waiting) until the rate bound lets it through.
-      await turn();
-      const event = waiting.shift();
-      if (controller.signal.aborted || !event) return;
-      startedAt.push(Date.now());
       try {
-        await triage(event);
+        // The event stays in line (and counted as waiting) until the rate bound lets it through.
+        const prepared = await prepare(next);
+        if ('waitMs' in prepared) {
+          stats.throttled++;
+          await pause(prepared.waitMs);
+          continue;
+        }
+        waiting.shift();
+        if ('event' in prepared) await triage(prepared.event, prepared.claimId);
       } catch (err) {
         // A database error, say: logged, and the next event is taken up all the same.
-        logger.error({ err, eventId: event.id }, 'triage failed');
+        if (waiting[0] === next) waiting.shift();
+        logger.error({ err, eventId: next.id }, 'triage failed');
+        await pause(1_000);
+      } finally {
+        if (waiting[0] !== next) queued.delete(next.id);
       }
+    }
+  }
+
+  /**
+   * Brings back open events worth another attempt: changed since the last one (a new fingerprint), never
+   * taken up (they came while no agent ran, or were dropped), or left by an endpoint outage or a dead
+   * process. One pass over the open events of the last day (older ones stay with people), a page at a time.
+   */
+  async function sweep(): Promise<void> {
+    let afterId = 0;
+    while (!controller.signal.aborted && waiting.length < policy.maxWaiting) {
+      const page = await eventsToSweep(deps.db, {
+        afterId,
+        limit: 500,
+        agentCategory: AGENT_CATEGORY,
+        staleMs: bound.staleMs,
+        horizonMs: options.sweepHorizonMs ?? 86_400_000,
+      });
+      for (const { event, settled } of page) {
+        if (waiting.length >= policy.maxWaiting) return;
+        if (!settled.has(fingerprintOf(event))) onEvent(event);
+      }
+      if (page.length < 500) return;
+      afterId = page.at(-1)?.event.id ?? afterId;
+    }
+  }
+
+  async function sweeping(): Promise<void> {
+    while (!controller.signal.aborted) {
+      await sweep().catch((err: unknown) => logger.error({ err }, 'triage sweep failed'));
+      await pause(options.sweepMs ?? 60_000);
     }
   }
 
@@ -297,7 +394,7 @@ export function startTriageAgent(options: TriageAgentOptions): TriageAgent {
       pollMs: options.pollMs ?? 2_000,
       onListening: () => listening(),
     });
-    await Promise.all([follow, work()]);
+    await Promise.all([follow, work(), sweeping()]);
   })().catch((err: unknown) => {
     if (!controller.signal.aborted) logger.error({ err }, 'triage agent stopped');
   });

@@ -86,6 +86,7 @@ export interface AgentTriage {
   id: Generated<number>;
   mode: string;
   proposed_actions: Generated<Json>;
+  retry_after: Timestamp | null;
   status: string;
   summary: Generated<string>;
   tool_calls: Generated<Json>;

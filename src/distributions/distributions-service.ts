@@ -27,7 +27,13 @@ export async function markRemoved(
       eventType: 'post_removed',
       accountId: row.account_id,
       message: `the ${row.platform} post ${row.platform_post_id ?? ''} was removed: ${reason}`,
-      context: { distributionId, contentId: row.content_id, platformPostId: row.platform_post_id, reason },
+      context: {
+        distributionId,
+        contentId: row.content_id,
+        platformPostId: row.platform_post_id,
+        reason,
+        actor,
+      },
     });
     await recordAudit(trx, {
       actor,

@@ -2,7 +2,8 @@
 export const triageModes = ['act', 'propose'] as const;
 export type TriageMode = (typeof triageModes)[number];
 
-export const triageStatuses = ['acted', 'proposed', 'accepted', 'rejected', 'failed'] as const;
+/** `working`: claimed by an agent, the conversation under way. */
+export const triageStatuses = ['working', 'acted', 'proposed', 'accepted', 'rejected', 'failed'] as const;
 export type TriageStatus = (typeof triageStatuses)[number];
 
 /** One tool call the agent made, as shown with the event. */
@@ -44,4 +45,22 @@ export interface NewTriage {
   summary: string;
   toolCalls: TriageToolCall[];
   proposedActions: ProposedAction[];
+}
+
+/** An agent's claim on an event as it is now (its fingerprint), before the conversation. */
+export interface TriageClaim {
+  eventId: number;
+  fingerprint: string;
+  agent: string;
+  mode: TriageMode;
+}
+
+/** What came of a claimed attempt. */
+export interface TriageOutcome {
+  status: 'acted' | 'proposed' | 'failed';
+  summary: string;
+  toolCalls: TriageToolCall[];
+  proposedActions: ProposedAction[];
+  /** Set when the endpoint never answered: the event, unchanged, may be taken up again from then on. */
+  retryAfter?: Date;
 }

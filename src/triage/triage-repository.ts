@@ -1,8 +1,8 @@
 // SQL for agent_triage.
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Executor } from '../db/executor.ts';
-import type { AgentTriage } from '../db/types.generated.ts';
-import type { NewTriage } from './triage-model.ts';
+import type { AgentTriage, SystemEvents } from '../db/types.generated.ts';
+import type { NewTriage, TriageClaim, TriageOutcome } from './triage-model.ts';
 
 export type TriageRow = Selectable<AgentTriage>;
 
@@ -61,4 +61,126 @@ export async function decideTriage(
     .where('status', '=', 'proposed')
     .returningAll()
     .executeTakeFirst();
+}
+
+/** One lock for every agent's claims: the count of attempts in the window and the claim are one step. */
+const RATE_LOCK = sql`pg_advisory_xact_lock(hashtext('sovi.agent_triage.rate'))`;
+
+/** Attempts started (by any process) in the last `windowMs`, and when the oldest of them leaves it. */
+export async function attemptsInWindow(
+  trx: Executor,
+  windowMs: number,
+): Promise<{ count: number; freeInMs: number }> {
+  await sql`SELECT ${RATE_LOCK}`.execute(trx);
+  const window = sql<Date>`clock_timestamp() - make_interval(secs => ${windowMs / 1000})`;
+  const row = await trx
+    .selectFrom('agent_triage')
+    .select([
+      sql<number>`count(*)::int`.as('count'),
+      sql<number>`coalesce(ceil(extract(epoch FROM min(created_at) - ${window}) * 1000), 0)::int`.as(
+        'freeInMs',
+      ),
+    ])
+    .where('created_at', '>', window)
+    .executeTakeFirstOrThrow();
+  return { count: row.count, freeInMs: Math.max(0, row.freeInMs) };
+}
+
+/**
+ * Inserts a `working` attempt for the event as it is now; undefined when another (of any process) has it.
+ * A claim left `working` since `staleBefore` (its process died) or a failed attempt whose retry_after has
+ * come is taken over.
+ */
+export async function insertClaim(
+  trx: Executor,
+  claim: TriageClaim,
+  staleMs: number,
+): Promise<TriageRow | undefined> {
+  const staleBefore = sql<Date>`clock_timestamp() - make_interval(secs => ${staleMs / 1000})`;
+  const fresh = {
+    agent: claim.agent,
+    mode: claim.mode,
+    status: 'working',
+    summary: '',
+    tool_calls: '[]',
+    proposed_actions: '[]',
+    retry_after: null,
+    created_at: sql<Date>`clock_timestamp()`,
+  };
+  return trx
+    .insertInto('agent_triage')
+    .values({ event_id: claim.eventId, fingerprint: claim.fingerprint, ...fresh })
+    .onConflict((oc) =>
+      oc
+        .columns(['event_id', 'fingerprint'])
+        .doUpdateSet(fresh)
+        .where((eb) =>
+          eb.or([
+            eb.and([
+              eb('agent_triage.status', '=', 'working'),
+              eb('agent_triage.created_at', '<', staleBefore),
+            ]),
+            eb('agent_triage.retry_after', '<=', sql<Date>`clock_timestamp()`),
+          ]),
+        ),
+    )
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Closes a claimed attempt with what came of it. */
+export async function finishClaim(
+  db: Executor,
+  id: number,
+  outcome: TriageOutcome,
+): Promise<TriageRow | undefined> {
+  return db
+    .updateTable('agent_triage')
+    .set({
+      status: outcome.status,
+      summary: outcome.summary,
+      tool_calls: JSON.stringify(outcome.toolCalls),
+      proposed_actions: JSON.stringify(outcome.proposedActions),
+      retry_after: outcome.retryAfter ?? null,
+    })
+    .where('id', '=', id)
+    .where('status', '=', 'working')
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** A page of open events (not the agent's own), oldest first, with the fingerprints no attempt may repeat yet. */
+export async function openEventsToSweep(
+  db: Executor,
+  options: { afterId: number; limit: number; agentCategory: string; staleMs: number; horizonMs: number },
+): Promise<(Selectable<SystemEvents> & { settled: string[] })[]> {
+  const rows = await db
+    .selectFrom('system_events as e')
+    .selectAll('e')
+    .select((eb) => [
+      eb
+        .selectFrom('agent_triage as a')
+        .select(sql<string[]>`coalesce(array_agg(a.fingerprint), '{}')`.as('f'))
+        .whereRef('a.event_id', '=', 'e.id')
+        .where((w) =>
+          w.not(
+            w.or([
+              w.and([
+                w('a.status', '=', 'working'),
+                w('a.created_at', '<', sql<Date>`now() - make_interval(secs => ${options.staleMs / 1000})`),
+              ]),
+              w('a.retry_after', '<=', sql<Date>`now()`),
+            ]),
+          ),
+        )
+        .as('settled'),
+    ])
+    .where('e.resolved', '=', false)
+    .where('e.timestamp', '>', sql<Date>`now() - make_interval(secs => ${options.horizonMs / 1000})`)
+    .where('e.category', '<>', options.agentCategory)
+    .where('e.id', '>', options.afterId)
+    .orderBy('e.id')
+    .limit(options.limit)
+    .execute();
+  return rows.map((r) => ({ ...r, settled: r.settled ?? [] }));
 }

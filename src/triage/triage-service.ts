@@ -4,16 +4,25 @@
 import type { Executor } from '../db/executor.ts';
 import { SoviError, notFound } from '../errors.ts';
 import { recordAudit } from '../audit/audit-service.ts';
+import { toEvent } from '../events/events-service.ts';
+import type { SystemEvent } from '../events/event-model.ts';
 import {
+  attemptsInWindow,
   decideTriage,
   findTriage,
+  finishClaim,
+  insertClaim,
   insertTriage,
+  openEventsToSweep,
   triageExists,
   triageOfEvent,
   type TriageRow,
 } from './triage-repository.ts';
+import { inTransaction } from '../db/in-transaction.ts';
 import type {
   NewTriage,
+  TriageClaim,
+  TriageOutcome,
   ProposedAction,
   Triage,
   TriageMode,
@@ -42,6 +51,49 @@ export const toTriage = (row: TriageRow): Triage => ({
 export async function recordTriage(db: Executor, triage: NewTriage): Promise<Triage | undefined> {
   const row = await insertTriage(db, { ...triage, summary: triage.summary.slice(0, 8000) });
   return row && toTriage(row);
+}
+
+export type ClaimResult = { claimed: Triage } | { taken: true } | { waitMs: number };
+
+/**
+ * Claims an event, as it is now, for one attempt: refused while `perWindow` attempts (by any process on this
+ * database) started in the last `windowMs` (waitMs says when one leaves the window), or when another
+ * agent has it (taken). The count and the claim hold one lock, so two processes cannot both take the last
+ * place in the window.
+ */
+export async function claimEvent(
+  db: Executor,
+  claim: TriageClaim,
+  bound: { perWindow: number; windowMs: number; staleMs: number },
+): Promise<ClaimResult> {
+  return inTransaction(db, async (trx) => {
+    const { count, freeInMs } = await attemptsInWindow(trx, bound.windowMs);
+    if (count >= bound.perWindow) return { waitMs: Math.max(freeInMs, 20) };
+    const row = await insertClaim(trx, claim, bound.staleMs);
+    return row ? { claimed: toTriage(row) } : { taken: true };
+  });
+}
+
+/** Records what came of a claimed attempt. */
+export async function finishTriage(
+  db: Executor,
+  id: number,
+  outcome: TriageOutcome,
+): Promise<Triage | undefined> {
+  const row = await finishClaim(db, id, { ...outcome, summary: outcome.summary.slice(0, 8000) });
+  return row && toTriage(row);
+}
+
+/**
+ * A page of open events (the agent's own category left out), oldest first after `afterId`, each with the
+ * fingerprints of the attempts that stand (no second attempt at the event as it was then).
+ */
+export async function eventsToSweep(
+  db: Executor,
+  options: { afterId: number; limit: number; agentCategory: string; staleMs: number; horizonMs: number },
+): Promise<{ event: SystemEvent; settled: Set<string> }[]> {
+  const rows = await openEventsToSweep(db, options);
+  return rows.map(({ settled, ...row }) => ({ event: toEvent(row), settled: new Set(settled) }));
 }
 
 export async function eventTriage(db: Executor, eventId: number): Promise<Triage[]> {

@@ -169,6 +169,16 @@ describe.skipIf(!hasChromium)('dashboard: event runbooks', () => {
       const untouched = await t.pool.query('SELECT status FROM devices WHERE id = $1', [reject.device.id]);
       expect(untouched.rows[0].status).toBe('active');
       expect((await getEvent(t.db, reject.event.id)).resolved).toBe(false);
+
+      // A reviewer may decide, but not put a phone in maintenance: no Accept, only Reject.
+      const pending = await proposeFor(`agent-reviewer-${process.pid}`);
+      await signInWithRole(dashboard, t.db, 'reviewer');
+      await visit(dashboard, '/events');
+      const theirs = page.locator(`li[data-event-id="${pending.event.id}"]`);
+      await theirs.getByRole('button', { name: 'details' }).click();
+      await theirs.getByText(/Accepting needs a role allowed to run every proposed action/).waitFor();
+      expect(await theirs.getByRole('button', { name: 'Accept proposal' }).count()).toBe(0);
+      expect(await theirs.getByRole('button', { name: 'Reject' }).count()).toBe(1);
     } finally {
       await agent.stop();
       await notifier.close();

@@ -9507,7 +9507,7 @@ export interface paths {
                 /** @enum {string} */
                 mode: 'act' | 'propose';
                 /** @enum {string} */
-                status: 'acted' | 'proposed' | 'accepted' | 'rejected' | 'failed';
+                status: 'working' | 'acted' | 'proposed' | 'accepted' | 'rejected' | 'failed';
                 /** @description its reasoning summary */
                 summary: string;
                 toolCalls: {
@@ -9516,12 +9516,36 @@ export interface paths {
                   ok: boolean;
                   result: string;
                 }[];
-                /** @description what accepting runs, as the person who accepts */
+                /** @description what accepting runs, as the person who accepts: they must be allowed every action */
                 proposedActions: {
                   name: string;
                   arguments: {
                     [key: string]: unknown;
                   };
+                  /** @description what it needs the accepting person to be allowed (roles as in the API); null: unknown */
+                  action:
+                    | (
+                        | 'read'
+                        | 'self.manage'
+                        | 'content.review'
+                        | 'events.resolve'
+                        | 'devices.write'
+                        | 'accounts.write'
+                        | 'content.write'
+                        | 'hooks.write'
+                        | 'trends.write'
+                        | 'schedule.write'
+                        | 'metrics.write'
+                        | 'notifications.read'
+                        | 'niches.write'
+                        | 'users.manage'
+                        | 'tokens.manage'
+                        | 'keys.manage'
+                        | 'secrets.reveal'
+                        | 'system.manage'
+                        | 'notifications.manage'
+                      )
+                    | null;
                 }[];
                 decidedBy: string | null;
                 decidedAt: string | null;
@@ -9688,7 +9712,7 @@ export interface paths {
     put?: never;
     /**
      * Accept the agent's proposal: its actions run as you, then the event is resolved
-     * @description Each action needs its own role as well (device maintenance needs operator). 409 when the proposal was decided already, or an action is refused (the event then stays open).
+     * @description Each action needs its own role as well (device maintenance needs operator): 403 before anything runs when yours does not allow them all. 409 when the proposal was decided already, the event was resolved meanwhile, or an action fails; the proposal then stays pending.
      *
      *     Needs the **reviewer** role (action `events.resolve`).
      */
@@ -9723,7 +9747,7 @@ export interface paths {
                 /** @enum {string} */
                 mode: 'act' | 'propose';
                 /** @enum {string} */
-                status: 'acted' | 'proposed' | 'accepted' | 'rejected' | 'failed';
+                status: 'working' | 'acted' | 'proposed' | 'accepted' | 'rejected' | 'failed';
                 /** @description its reasoning summary */
                 summary: string;
                 toolCalls: {
@@ -9732,12 +9756,36 @@ export interface paths {
                   ok: boolean;
                   result: string;
                 }[];
-                /** @description what accepting runs, as the person who accepts */
+                /** @description what accepting runs, as the person who accepts: they must be allowed every action */
                 proposedActions: {
                   name: string;
                   arguments: {
                     [key: string]: unknown;
                   };
+                  /** @description what it needs the accepting person to be allowed (roles as in the API); null: unknown */
+                  action:
+                    | (
+                        | 'read'
+                        | 'self.manage'
+                        | 'content.review'
+                        | 'events.resolve'
+                        | 'devices.write'
+                        | 'accounts.write'
+                        | 'content.write'
+                        | 'hooks.write'
+                        | 'trends.write'
+                        | 'schedule.write'
+                        | 'metrics.write'
+                        | 'notifications.read'
+                        | 'niches.write'
+                        | 'users.manage'
+                        | 'tokens.manage'
+                        | 'keys.manage'
+                        | 'secrets.reveal'
+                        | 'system.manage'
+                        | 'notifications.manage'
+                      )
+                    | null;
                 }[];
                 decidedBy: string | null;
                 decidedAt: string | null;
@@ -9993,7 +10041,7 @@ export interface paths {
               /** @enum {string} */
               mode: 'act' | 'propose';
               /** @enum {string} */
-              status: 'acted' | 'proposed' | 'accepted' | 'rejected' | 'failed';
+              status: 'working' | 'acted' | 'proposed' | 'accepted' | 'rejected' | 'failed';
               /** @description its reasoning summary */
               summary: string;
               toolCalls: {
@@ -10002,12 +10050,36 @@ export interface paths {
                 ok: boolean;
                 result: string;
               }[];
-              /** @description what accepting runs, as the person who accepts */
+              /** @description what accepting runs, as the person who accepts: they must be allowed every action */
               proposedActions: {
                 name: string;
                 arguments: {
                   [key: string]: unknown;
                 };
+                /** @description what it needs the accepting person to be allowed (roles as in the API); null: unknown */
+                action:
+                  | (
+                      | 'read'
+                      | 'self.manage'
+                      | 'content.review'
+                      | 'events.resolve'
+                      | 'devices.write'
+                      | 'accounts.write'
+                      | 'content.write'
+                      | 'hooks.write'
+                      | 'trends.write'
+                      | 'schedule.write'
+                      | 'metrics.write'
+                      | 'notifications.read'
+                      | 'niches.write'
+                      | 'users.manage'
+                      | 'tokens.manage'
+                      | 'keys.manage'
+                      | 'secrets.reveal'
+                      | 'system.manage'
+                      | 'notifications.manage'
+                    )
+                  | null;
               }[];
               decidedBy: string | null;
               decidedAt: string | null;

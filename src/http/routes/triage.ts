@@ -4,11 +4,12 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { FastifyRequest } from 'fastify';
-import { acceptProposal, rejectProposal } from '../../agent/proposals.ts';
+import { acceptProposal, actionOfTool, rejectProposal } from '../../agent/proposals.ts';
+import { actionRoles, type Action } from '../../auth/roles.ts';
 import { getEvent } from '../../events/events-service.ts';
 import { toolDepsOf, type Caller } from '../../mcp/tool-kit.ts';
 import { eventTriage } from '../../triage/triage-service.ts';
-import { triageModes, triageStatuses } from '../../triage/triage-model.ts';
+import { triageModes, triageStatuses, type Triage } from '../../triage/triage-model.ts';
 import { actorOf, scopeOf } from '../auth.ts';
 import { integerParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
@@ -25,12 +26,27 @@ const triageSchema = z.object({
     z.object({ name: z.string(), arguments: z.unknown(), ok: z.boolean(), result: z.string() }),
   ),
   proposedActions: z
-    .array(z.object({ name: z.string(), arguments: z.record(z.string(), z.unknown()) }))
-    .describe('what accepting runs, as the person who accepts'),
+    .array(
+      z.object({
+        name: z.string(),
+        arguments: z.record(z.string(), z.unknown()),
+        action: z
+          .enum(Object.keys(actionRoles) as [Action, ...Action[]])
+          .nullable()
+          .describe('what it needs the accepting person to be allowed (roles as in the API); null: unknown'),
+      }),
+    )
+    .describe('what accepting runs, as the person who accepts: they must be allowed every action'),
   decidedBy: z.string().nullable(),
   decidedAt: z.date().nullable(),
   decisionNote: z.string().nullable(),
   createdAt: z.date(),
+});
+
+/** Each proposed action with what it needs, so a page offers Accept only to who may run them all. */
+const shown = (triage: Triage) => ({
+  ...triage,
+  proposedActions: triage.proposedActions.map((a) => ({ ...a, action: actionOfTool(a.name) })),
 });
 
 const byId = z.strictObject({ id: integerParam(1, Number.MAX_SAFE_INTEGER) });
@@ -54,7 +70,7 @@ export const triageRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =>
     }),
     async (request) => {
       await getEvent(deps.db, request.params.id); // 404 for no such event.
-      return { triage: await eventTriage(deps.db, request.params.id) };
+      return { triage: (await eventTriage(deps.db, request.params.id)).map(shown) };
     },
   );
 
@@ -64,8 +80,9 @@ export const triageRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =>
       action: 'events.resolve',
       summary: "Accept the agent's proposal: its actions run as you, then the event is resolved",
       description:
-        'Each action needs its own role as well (device maintenance needs operator). 409 when the ' +
-        'proposal was decided already, or an action is refused (the event then stays open).',
+        'Each action needs its own role as well (device maintenance needs operator): 403 before anything ' +
+        'runs when yours does not allow them all. 409 when the proposal was decided already, the event was ' +
+        'resolved meanwhile, or an action fails; the proposal then stays pending.',
       params: byId,
       body: decision,
       response: {
@@ -75,7 +92,10 @@ export const triageRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =>
         }),
       },
     }),
-    async (request) => acceptProposal(toolDeps, person(request), request.params.id, request.body?.note),
+    async (request) => {
+      const outcome = await acceptProposal(toolDeps, person(request), request.params.id, request.body?.note);
+      return { ...outcome, proposal: shown(outcome.proposal) };
+    },
   );
 
   app.post(
@@ -87,6 +107,7 @@ export const triageRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, deps) =>
       body: decision,
       response: { 200: triageSchema },
     }),
-    async (request) => rejectProposal(toolDeps, person(request), request.params.id, request.body?.note),
+    async (request) =>
+      shown(await rejectProposal(toolDeps, person(request), request.params.id, request.body?.note)),
   );
 };

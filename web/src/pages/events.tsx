@@ -5,9 +5,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, post } from '../api.ts';
 import { Badge, Collapse, Empty, ErrorNote, Loading, MoreButton, Section } from '../components/ui.tsx';
-import { runbookFor, severities } from '../domain.ts';
+import { can, runbookFor, severities } from '../domain.ts';
 import { dateTime, label, timeAgo } from '../format.ts';
-import { useCan } from '../permissions.tsx';
+import { useCan, useRole } from '../permissions.tsx';
 import { setQuery, useLocation } from '../router.ts';
 import { FilterSelect } from '../components/filter-select.tsx';
 import { severityTone } from '../tones.ts';
@@ -137,7 +137,16 @@ function RunbookNote({ eventType }: { eventType: string }) {
 type Triage = Ok<'/events/{id}/triage'>['triage'][number];
 
 /** A proposal waiting for a decision: accept (its actions run as you, then the event is resolved) or reject. */
-function ProposalDecision({ triage, onDecided }: { triage: Triage; onDecided: () => void }) {
+function ProposalDecision({
+  triage,
+  mayAccept,
+  onDecided,
+}: {
+  triage: Triage;
+  /** False when the signed-in role may not run every proposed action (the server would refuse). */
+  mayAccept: boolean;
+  onDecided: () => void;
+}) {
   const [error, setError] = useState<Error | undefined>();
   const [busy, setBusy] = useState(false);
   const decide = (verdict: 'accept' | 'reject') => {
@@ -150,9 +159,13 @@ function ProposalDecision({ triage, onDecided }: { triage: Triage; onDecided: ()
   };
   return (
     <div class="inline-form" aria-label={`Proposal ${triage.id}`}>
-      <button type="button" disabled={busy} onClick={() => decide('accept')}>
-        Accept proposal
-      </button>
+      {mayAccept ? (
+        <button type="button" disabled={busy} onClick={() => decide('accept')}>
+          Accept proposal
+        </button>
+      ) : (
+        <span class="muted">Accepting needs a role allowed to run every proposed action.</span>
+      )}
       <button type="button" class="link" disabled={busy} onClick={() => decide('reject')}>
         Reject
       </button>
@@ -164,6 +177,7 @@ function ProposalDecision({ triage, onDecided }: { triage: Triage; onDecided: ()
 /** The triage agent's work on the event: its summary, each tool call, and what it proposes. */
 function AgentTriage({ event, onResolved }: { event: SystemEvent; onResolved?: (e: SystemEvent) => void }) {
   const canDecide = useCan('events.resolve');
+  const role = useRole();
   const { data, reload } = useData(() => get('/events/{id}/triage', { id: event.id }), [event.id]);
   const attempts = data?.triage ?? [];
   if (attempts.length === 0) return null;
@@ -176,7 +190,8 @@ function AgentTriage({ event, onResolved }: { event: SystemEvent; onResolved?: (
       {attempts.map((triage) => (
         <div key={triage.id} class="small">
           <p>
-            <strong>{triage.agent}</strong> · {triage.mode === 'act' ? 'acted' : 'proposed'} ·{' '}
+            <strong>{triage.agent}</strong> ·{' '}
+            {triage.status === 'working' ? 'working on it' : triage.mode === 'act' ? 'acted' : 'proposed'} ·{' '}
             <span class="muted">{triage.status}</span>
             {triage.decidedBy ? ` by ${triage.decidedBy}` : ''}
           </p>
@@ -194,7 +209,11 @@ function AgentTriage({ event, onResolved }: { event: SystemEvent; onResolved?: (
             </ol>
           )}
           {triage.status === 'proposed' && canDecide && (
-            <ProposalDecision triage={triage} onDecided={decided} />
+            <ProposalDecision
+              triage={triage}
+              mayAccept={triage.proposedActions.every((a) => a.action !== null && can(role, a.action))}
+              onDecided={decided}
+            />
           )}
         </div>
       ))}
