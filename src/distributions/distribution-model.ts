@@ -68,6 +68,39 @@ export function calendarState(d: {
   return 'scheduled';
 }
 
+/** A post's stage at the platform while an official connector publishes it (platform_publishes.stage). */
+export const publishStages = [
+  'initialising',
+  'uploading',
+  'processing',
+  'publishing',
+  'published',
+  'failed',
+] as const;
+export type PublishStage = (typeof publishStages)[number];
+
+/**
+ * What the platform is doing with a post, beside its status (publishing there is asynchronous): only the
+ * parts of the connector's record that are safe to show. Never its upload URL, which carries an upload token.
+ */
+export interface PlatformProcessing {
+  stage: PublishStage;
+  /** TikTok's publish_id, Instagram's container id. */
+  publishId: string | null;
+  /** When the connector last recorded a step. */
+  updatedAt: Date;
+  /** The platform's privacy level the post was sent with (TikTok). */
+  privacyLevel: string | null;
+  /** What the platform allows this account (e.g. private posts only while the developer app is unaudited). */
+  note: string | null;
+  /** Why the platform failed the post, in its words, and its code. */
+  reason: string | null;
+  platformCode: string | null;
+  /** The upload as declared to the platform (TikTok): bytes and chunks. */
+  videoSize: number | null;
+  totalChunkCount: number | null;
+}
+
 export interface Distribution {
   id: string;
   contentId: string;
@@ -88,6 +121,8 @@ export interface Distribution {
   cancelledBy: string | null;
   postedAt: Date | null;
   platformPostId: string | null;
+  /** Its progress at the platform; null under the simulator or before an official connector took it. */
+  processing: PlatformProcessing | null;
   createdAt: Date;
 }
 
