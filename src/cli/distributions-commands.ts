@@ -67,6 +67,7 @@ interface EditOptions {
   duet?: boolean;
   stitch?: boolean;
   branded?: boolean;
+  brandOrganic?: boolean;
   aiLabel?: boolean;
   json?: boolean;
 }
@@ -204,7 +205,8 @@ export function registerDistributionsCommands(distributions: Command): void {
     .option('--comments <on|off>', 'allow comments', onOff('--comments'))
     .option('--duet <on|off>', 'allow duets', onOff('--duet'))
     .option('--stitch <on|off>', 'allow stitches', onOff('--stitch'))
-    .option('--branded <on|off>', 'the branded-content disclosure', onOff('--branded'))
+    .option('--branded <on|off>', 'the branded-content disclosure (a paid partnership)', onOff('--branded'))
+    .option('--brand-organic <on|off>', 'promotes the creator’s own business', onOff('--brand-organic'))
     .option('--ai-label <on|off>', 'the AI-generated content label', onOff('--ai-label'))
     .option('--json', 'print JSON')
     .action(
@@ -216,6 +218,7 @@ export function registerDistributionsCommands(distributions: Command): void {
             allowDuet: o.duet,
             allowStitch: o.stitch,
             brandedContent: o.branded,
+            brandOrganic: o.brandOrganic,
             aiGenerated: o.aiLabel,
           }).filter(([, v]) => v !== undefined),
         );

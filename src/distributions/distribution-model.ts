@@ -35,8 +35,10 @@ export interface PostOptions {
   allowComments: boolean;
   allowDuet: boolean;
   allowStitch: boolean;
-  /** The post promotes a brand (the platforms' branded-content disclosure). */
+  /** The post promotes a third party's brand, paid (the platforms' branded-content disclosure). */
   brandedContent: boolean;
+  /** The post promotes the creator's own business (TikTok's "Your brand": brand_organic_toggle). */
+  brandOrganic: boolean;
   /** The platforms' AI-generated content label: on for everything sovi produced. */
   aiGenerated: boolean;
 }
@@ -47,6 +49,7 @@ export const defaultPostOptions: PostOptions = {
   allowDuet: true,
   allowStitch: true,
   brandedContent: false,
+  brandOrganic: false,
   aiGenerated: true,
 };
 

@@ -27,7 +27,10 @@ export const postOptionsSchema = z.object({
   allowComments: z.boolean(),
   allowDuet: z.boolean(),
   allowStitch: z.boolean(),
-  brandedContent: z.boolean().describe('the platforms’ branded-content disclosure'),
+  brandedContent: z.boolean().describe('the platforms’ branded-content disclosure (a paid partnership)'),
+  brandOrganic: z
+    .boolean()
+    .describe('promotes the creator’s own business (TikTok’s brand_organic_toggle, “Your brand”)'),
   aiGenerated: z.boolean().describe('the AI-generated content label; on for everything sovi produced'),
 });
 
