@@ -26,10 +26,10 @@ export function platformFacts(p: Processing | null): [string, ComponentChildren]
     ...(p.privacyLevel ? [['Privacy sent', p.privacyLevel] as [string, string]] : []),
     ...(p.videoSize !== null
       ? [
-          ['Upload', `${Math.round(p.videoSize / 1024)} KB in ${p.totalChunkCount ?? '?'} chunk(s)`] as [
-            string,
-            string,
-          ],
+          [
+            'Upload',
+            `${(p.videoSize / 1_048_576).toFixed(1)} MB in ${p.totalChunkCount ?? '?'} chunk(s)`,
+          ] as [string, string],
         ]
       : []),
     ...(p.note ? [['Platform note', p.note] as [string, string]] : []),
