@@ -12388,8 +12388,10 @@ export interface paths {
                     allowComments: boolean;
                     allowDuet: boolean;
                     allowStitch: boolean;
-                    /** @description the platforms’ branded-content disclosure */
+                    /** @description the platforms’ branded-content disclosure (a paid partnership) */
                     brandedContent: boolean;
+                    /** @description promotes the creator’s own business (TikTok’s brand_organic_toggle, “Your brand”) */
+                    brandOrganic: boolean;
                     /** @description the AI-generated content label; on for everything sovi produced */
                     aiGenerated: boolean;
                   };
@@ -13951,8 +13953,10 @@ export interface paths {
                   allowComments: boolean;
                   allowDuet: boolean;
                   allowStitch: boolean;
-                  /** @description the platforms’ branded-content disclosure */
+                  /** @description the platforms’ branded-content disclosure (a paid partnership) */
                   brandedContent: boolean;
+                  /** @description promotes the creator’s own business (TikTok’s brand_organic_toggle, “Your brand”) */
+                  brandOrganic: boolean;
                   /** @description the AI-generated content label; on for everything sovi produced */
                   aiGenerated: boolean;
                 };
@@ -15695,8 +15699,10 @@ export interface paths {
                   allowComments: boolean;
                   allowDuet: boolean;
                   allowStitch: boolean;
-                  /** @description the platforms’ branded-content disclosure */
+                  /** @description the platforms’ branded-content disclosure (a paid partnership) */
                   brandedContent: boolean;
+                  /** @description promotes the creator’s own business (TikTok’s brand_organic_toggle, “Your brand”) */
+                  brandOrganic: boolean;
                   /** @description the AI-generated content label; on for everything sovi produced */
                   aiGenerated: boolean;
                 };
@@ -15943,8 +15949,10 @@ export interface paths {
                 allowComments: boolean;
                 allowDuet: boolean;
                 allowStitch: boolean;
-                /** @description the platforms’ branded-content disclosure */
+                /** @description the platforms’ branded-content disclosure (a paid partnership) */
                 brandedContent: boolean;
+                /** @description promotes the creator’s own business (TikTok’s brand_organic_toggle, “Your brand”) */
+                brandOrganic: boolean;
                 /** @description the AI-generated content label; on for everything sovi produced */
                 aiGenerated: boolean;
               };
@@ -16157,8 +16165,10 @@ export interface paths {
               allowComments?: boolean;
               allowDuet?: boolean;
               allowStitch?: boolean;
-              /** @description the platforms’ branded-content disclosure */
+              /** @description the platforms’ branded-content disclosure (a paid partnership) */
               brandedContent?: boolean;
+              /** @description promotes the creator’s own business (TikTok’s brand_organic_toggle, “Your brand”) */
+              brandOrganic?: boolean;
               /** @description the AI-generated content label; on for everything sovi produced */
               aiGenerated?: boolean;
             };
@@ -16200,8 +16210,10 @@ export interface paths {
                 allowComments: boolean;
                 allowDuet: boolean;
                 allowStitch: boolean;
-                /** @description the platforms’ branded-content disclosure */
+                /** @description the platforms’ branded-content disclosure (a paid partnership) */
                 brandedContent: boolean;
+                /** @description promotes the creator’s own business (TikTok’s brand_organic_toggle, “Your brand”) */
+                brandOrganic: boolean;
                 /** @description the AI-generated content label; on for everything sovi produced */
                 aiGenerated: boolean;
               };
@@ -16502,8 +16514,10 @@ export interface paths {
                 allowComments: boolean;
                 allowDuet: boolean;
                 allowStitch: boolean;
-                /** @description the platforms’ branded-content disclosure */
+                /** @description the platforms’ branded-content disclosure (a paid partnership) */
                 brandedContent: boolean;
+                /** @description promotes the creator’s own business (TikTok’s brand_organic_toggle, “Your brand”) */
+                brandOrganic: boolean;
                 /** @description the AI-generated content label; on for everything sovi produced */
                 aiGenerated: boolean;
               };
@@ -16815,8 +16829,10 @@ export interface paths {
                 allowComments: boolean;
                 allowDuet: boolean;
                 allowStitch: boolean;
-                /** @description the platforms’ branded-content disclosure */
+                /** @description the platforms’ branded-content disclosure (a paid partnership) */
                 brandedContent: boolean;
+                /** @description promotes the creator’s own business (TikTok’s brand_organic_toggle, “Your brand”) */
+                brandOrganic: boolean;
                 /** @description the AI-generated content label; on for everything sovi produced */
                 aiGenerated: boolean;
               };
@@ -17118,8 +17134,10 @@ export interface paths {
                 allowComments: boolean;
                 allowDuet: boolean;
                 allowStitch: boolean;
-                /** @description the platforms’ branded-content disclosure */
+                /** @description the platforms’ branded-content disclosure (a paid partnership) */
                 brandedContent: boolean;
+                /** @description promotes the creator’s own business (TikTok’s brand_organic_toggle, “Your brand”) */
+                brandOrganic: boolean;
                 /** @description the AI-generated content label; on for everything sovi produced */
                 aiGenerated: boolean;
               };
@@ -17429,8 +17447,10 @@ export interface paths {
                 allowComments: boolean;
                 allowDuet: boolean;
                 allowStitch: boolean;
-                /** @description the platforms’ branded-content disclosure */
+                /** @description the platforms’ branded-content disclosure (a paid partnership) */
                 brandedContent: boolean;
+                /** @description promotes the creator’s own business (TikTok’s brand_organic_toggle, “Your brand”) */
+                brandOrganic: boolean;
                 /** @description the AI-generated content label; on for everything sovi produced */
                 aiGenerated: boolean;
               };
@@ -17748,8 +17768,10 @@ export interface paths {
                   allowComments: boolean;
                   allowDuet: boolean;
                   allowStitch: boolean;
-                  /** @description the platforms’ branded-content disclosure */
+                  /** @description the platforms’ branded-content disclosure (a paid partnership) */
                   brandedContent: boolean;
+                  /** @description promotes the creator’s own business (TikTok’s brand_organic_toggle, “Your brand”) */
+                  brandOrganic: boolean;
                   /** @description the AI-generated content label; on for everything sovi produced */
                   aiGenerated: boolean;
                 };
