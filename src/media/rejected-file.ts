@@ -4,7 +4,7 @@
 //   TikTok fail_reason: https://developers.tiktok.com/doc/content-posting-api-reference-get-video-status
 //   Instagram container status and error subcodes (2207026 "unsupported video format"):
 //     https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/reference/error-codes
-import { QUALITY_WEIGHTS } from './quality.ts';
+import type { QUALITY_WEIGHTS } from './quality.ts';
 
 type CheckName = keyof typeof QUALITY_WEIGHTS;
 
