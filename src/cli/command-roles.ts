@@ -96,6 +96,7 @@ export const commandActions: Readonly<Record<string, Action>> = {
 
   calendar: 'read',
   'distributions list': 'read',
+  'distributions show': 'read',
   'distributions mark-removed': 'content.write',
   'distributions reschedule': 'content.write',
   'distributions cancel': 'content.write',

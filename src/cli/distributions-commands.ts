@@ -2,13 +2,13 @@ import type { Command } from 'commander';
 import { resolveAccount } from '../accounts/accounts-service.ts';
 import { getContent } from '../content/content-service.ts';
 import { distributionStatuses } from '../distributions/distribution-model.ts';
-import { listDistributions } from '../distributions/distributions-reads.ts';
+import { getDistribution, listDistributions } from '../distributions/distributions-reads.ts';
 import { markDistributionRemoved } from '../distributions/distributions-service.ts';
 import { cancelPost, editPost, reschedulePost, retryPost } from '../distributions/calendar-service.ts';
 import { privacyLevels, type Distribution } from '../distributions/distribution-model.ts';
 import { invalidInput } from '../errors.ts';
 import { action } from './context.ts';
-import { json, shortTime } from './format.ts';
+import { bytes, fields, json, shortTime } from './format.ts';
 import { parseChoice, parseList } from './parse.ts';
 import { jobSink } from './job-sink.ts';
 
@@ -30,7 +30,34 @@ const said = (d: Distribution) =>
   `${d.id} (${d.platform}:${d.username}) is ${d.state}${d.scheduledAt ? `, slot ${shortTime(d.scheduledAt)}` : ''}`;
 
 const onOff = (option: string) => (v: string) => parseChoice(option, v, ['on', 'off'] as const) === 'on';
-import { listCommand, listing, nextPage } from './read-command.ts';
+import { listCommand, listing, nextPage, readCommand } from './read-command.ts';
+
+/** One post for people: its record, then what the platform is doing with it (official connectors). */
+function describe(d: Distribution): string {
+  const p = d.processing;
+  return fields([
+    ['id', d.id],
+    ['content', d.contentId],
+    ['account', `${d.platform}:${d.username}`],
+    ['status', `${d.status}   state ${d.state}   attempts ${d.attempts}`],
+    ['slot', shortTime(d.scheduledAt)],
+    ['posted', shortTime(d.postedAt)],
+    ['post id', d.platformPostId ?? '-'],
+    ['caption', d.caption ?? '-'],
+    [
+      'platform',
+      p ? `${p.stage}   publish id ${p.publishId ?? '-'}   updated ${shortTime(p.updatedAt)}` : '-',
+    ],
+    ...(p?.privacyLevel ? [['  privacy', p.privacyLevel] as const] : []),
+    ...(p?.videoSize != null
+      ? [['  upload', `${bytes(p.videoSize)} in ${p.totalChunkCount ?? '?'} chunk(s)`] as const]
+      : []),
+    ...(p?.note ? [['  note', p.note] as const] : []),
+    ...(p?.reason
+      ? [['  reason', `${p.reason}${p.platformCode ? ` (${p.platformCode})` : ''}`] as const]
+      : []),
+  ]);
+}
 
 interface EditOptions {
   caption?: string;
@@ -40,6 +67,7 @@ interface EditOptions {
   duet?: boolean;
   stitch?: boolean;
   branded?: boolean;
+  brandOrganic?: boolean;
   aiLabel?: boolean;
   json?: boolean;
 }
@@ -77,12 +105,23 @@ export function registerDistributionsCommands(distributions: Command): void {
       );
       return listing(found.distributions, {
         empty: 'no distributions',
-        columns: ['id', 'content', 'account', 'state', 'slot', 'posted', 'post id', 'attempts'],
+        columns: [
+          'id',
+          'content',
+          'account',
+          'state',
+          'at platform',
+          'slot',
+          'posted',
+          'post id',
+          'attempts',
+        ],
         row: (d) => [
           d.id,
           d.contentId.slice(0, 8),
           `${d.platform}:${d.username}`,
           d.state,
+          d.processing?.stage ?? '-',
           shortTime(d.scheduledAt),
           shortTime(d.postedAt),
           d.platformPostId,
@@ -95,6 +134,13 @@ export function registerDistributionsCommands(distributions: Command): void {
         ),
       });
     },
+  });
+
+  readCommand(distributions, {
+    spec: 'show <id>',
+    description: 'one post, with its progress at the platform (stage, publish id, last update)',
+    read: async (ctx, id: string) => getDistribution((await ctx.database()).db, id),
+    text: describe,
   });
 
   distributions
@@ -159,7 +205,8 @@ export function registerDistributionsCommands(distributions: Command): void {
     .option('--comments <on|off>', 'allow comments', onOff('--comments'))
     .option('--duet <on|off>', 'allow duets', onOff('--duet'))
     .option('--stitch <on|off>', 'allow stitches', onOff('--stitch'))
-    .option('--branded <on|off>', 'the branded-content disclosure', onOff('--branded'))
+    .option('--branded <on|off>', 'the branded-content disclosure (a paid partnership)', onOff('--branded'))
+    .option('--brand-organic <on|off>', 'promotes the creator’s own business', onOff('--brand-organic'))
     .option('--ai-label <on|off>', 'the AI-generated content label', onOff('--ai-label'))
     .option('--json', 'print JSON')
     .action(
@@ -171,6 +218,7 @@ export function registerDistributionsCommands(distributions: Command): void {
             allowDuet: o.duet,
             allowStitch: o.stitch,
             brandedContent: o.branded,
+            brandOrganic: o.brandOrganic,
             aiGenerated: o.aiLabel,
           }).filter(([, v]) => v !== undefined),
         );

@@ -219,7 +219,7 @@ export async function finishConnect(
     };
   const hash = stateHash(query.state);
   const taken = await takeState(deps.db, hash);
-  if (!taken || taken.platform !== platform) {
+  if (!taken) {
     return {
       ok: false,
       message:
@@ -230,6 +230,15 @@ export async function finishConnect(
     await settleState(deps.db, hash, outcome, message);
     return { ok: outcome === 'connected', message };
   };
+  // A state that comes back to another platform's callback is a mixed-up (or forged) redirect: it is spent
+  // and refused, never exchanged, and the one who started it reads why.
+  if (taken.platform !== platform) {
+    return settle(
+      'failed',
+      `This authorization was started for ${label[parsePlatform(taken.platform)]} but came back to ` +
+        `${label[platform]}'s callback: start again with sovi connect or the Connect button.`,
+    );
+  }
   if (query.error || !query.code) {
     const why = query.error
       ? `${query.error}${query.error_description ? `: ${query.error_description}` : ''}`

@@ -142,6 +142,10 @@ export interface CalendarRow {
   posted_at: Date | null;
   platform_post_id: string | null;
   created_at: Date;
+  publish_stage: string | null;
+  publish_id: string | null;
+  publish_updated_at: Date | null;
+  publish_detail: unknown;
   topic: string;
   niche_id: string | null;
   niche_slug: string | null;
@@ -160,6 +164,7 @@ export async function calendarRows(db: Executor, f: CalendarFilter): Promise<Cal
     .innerJoin('accounts as a', 'a.id', 'd.account_id')
     .innerJoin('content as c', 'c.id', 'd.content_id')
     .leftJoin('niches as n', 'n.id', 'a.niche_id')
+    .leftJoin('platform_publishes as pp', 'pp.distribution_id', 'd.id')
     .select([...postColumns, 'c.topic', 'a.niche_id', 'n.slug as niche_slug'])
     .select((eb) => [
       eb.ref('d.status').$castTo<DistributionStatus>().as('status'),

@@ -35,8 +35,10 @@ export interface PostOptions {
   allowComments: boolean;
   allowDuet: boolean;
   allowStitch: boolean;
-  /** The post promotes a brand (the platforms' branded-content disclosure). */
+  /** The post promotes a third party's brand, paid (the platforms' branded-content disclosure). */
   brandedContent: boolean;
+  /** The post promotes the creator's own business (TikTok's "Your brand": brand_organic_toggle). */
+  brandOrganic: boolean;
   /** The platforms' AI-generated content label: on for everything sovi produced. */
   aiGenerated: boolean;
 }
@@ -47,6 +49,7 @@ export const defaultPostOptions: PostOptions = {
   allowDuet: true,
   allowStitch: true,
   brandedContent: false,
+  brandOrganic: false,
   aiGenerated: true,
 };
 
@@ -66,6 +69,39 @@ export function calendarState(d: {
   if (d.review === 'rejected') return 'rejected';
   if (d.review === 'awaiting') return 'awaiting_review';
   return 'scheduled';
+}
+
+/** A post's stage at the platform while an official connector publishes it (platform_publishes.stage). */
+export const publishStages = [
+  'initialising',
+  'uploading',
+  'processing',
+  'publishing',
+  'published',
+  'failed',
+] as const;
+export type PublishStage = (typeof publishStages)[number];
+
+/**
+ * What the platform is doing with a post, beside its status (publishing there is asynchronous): only the
+ * parts of the connector's record that are safe to show. Never its upload URL, which carries an upload token.
+ */
+export interface PlatformProcessing {
+  stage: PublishStage;
+  /** TikTok's publish_id, Instagram's container id. */
+  publishId: string | null;
+  /** When the connector last recorded a step. */
+  updatedAt: Date;
+  /** The platform's privacy level the post was sent with (TikTok). */
+  privacyLevel: string | null;
+  /** What the platform allows this account (e.g. private posts only while the developer app is unaudited). */
+  note: string | null;
+  /** Why the platform failed the post, in its words, and its code. */
+  reason: string | null;
+  platformCode: string | null;
+  /** The upload as declared to the platform (TikTok): bytes and chunks. */
+  videoSize: number | null;
+  totalChunkCount: number | null;
 }
 
 export interface Distribution {
@@ -88,6 +124,8 @@ export interface Distribution {
   cancelledBy: string | null;
   postedAt: Date | null;
   platformPostId: string | null;
+  /** Its progress at the platform; null under the simulator or before an official connector took it. */
+  processing: PlatformProcessing | null;
   createdAt: Date;
 }
 

@@ -4,6 +4,7 @@ import { keysetPage, timeAndId, type Page, type PageQuery } from '../db/keyset.t
 import type { Executor } from '../db/executor.ts';
 import { notFound } from '../errors.ts';
 import { isUuid } from '../ids.ts';
+import type { NicheScope } from '../niches/niche-scope.ts';
 import { parsePlatform } from '../platforms.ts';
 import {
   calendarState,
@@ -11,6 +12,8 @@ import {
   type Distribution,
   type DistributionReview,
   type DistributionStatus,
+  type PlatformProcessing,
+  type PublishStage,
 } from './distribution-model.ts';
 import {
   distributionRows,
@@ -20,7 +23,35 @@ import {
 } from './distributions-repository.ts';
 
 /** A distribution row as any listing selects it (the calendar's adds its own columns). */
-type DistributionFields = Omit<DistributionRow, 'cursor_time' | 'options'> & { options: unknown };
+type DistributionFields = Omit<DistributionRow, 'cursor_time' | 'options' | 'publish_detail'> & {
+  options: unknown;
+  publish_detail: unknown;
+};
+
+const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const count = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+
+/**
+ * A post's progress at the platform as people may see it. The connectors' detail is picked field by field,
+ * never passed on whole: it also holds TikTok's upload URL, whose query carries an upload token.
+ */
+export function processingOf(
+  r: Pick<DistributionFields, 'publish_stage' | 'publish_id' | 'publish_updated_at' | 'publish_detail'>,
+): PlatformProcessing | null {
+  if (r.publish_stage === null || r.publish_updated_at === null) return null;
+  const d = (r.publish_detail ?? {}) as Record<string, unknown>;
+  return {
+    stage: r.publish_stage as PublishStage,
+    publishId: r.publish_id,
+    updatedAt: r.publish_updated_at,
+    privacyLevel: text(d.privacyLevel),
+    note: text(d.note),
+    reason: text(d.reason),
+    platformCode: text(d.failReason),
+    videoSize: count(d.videoSize),
+    totalChunkCount: count(d.totalChunkCount),
+  };
+}
 
 export const toDistribution = (r: DistributionFields): Distribution => {
   const status = r.status as DistributionStatus;
@@ -43,6 +74,7 @@ export const toDistribution = (r: DistributionFields): Distribution => {
     cancelledBy: r.cancelled_by,
     postedAt: r.posted_at,
     platformPostId: r.platform_post_id,
+    processing: processingOf(r),
     createdAt: r.created_at,
   };
 };
@@ -65,8 +97,9 @@ export async function listDistributions(
   return { distributions: page.items, nextCursor: page.nextCursor };
 }
 
-export async function getDistribution(db: Executor, id: string): Promise<Distribution> {
-  const row = isUuid(id) ? await findDistribution(db, id) : undefined;
+/** One post; outside the caller's niches it reads as absent. */
+export async function getDistribution(db: Executor, id: string, scope?: NicheScope): Promise<Distribution> {
+  const row = isUuid(id) ? await findDistribution(db, id, scope) : undefined;
   if (!row) throw notFound('distribution', id);
   return toDistribution(row);
 }

@@ -30,12 +30,18 @@ export const postColumns = [
   'd.posted_at',
   'd.platform_post_id',
   'd.created_at',
+  // Its progress at the platform (pp: platform_publishes, left-joined): the reads sift its detail.
+  'pp.stage as publish_stage',
+  'pp.publish_id',
+  'pp.updated_at as publish_updated_at',
+  'pp.detail as publish_detail',
 ] as const;
 
 const listed = (db: Executor) =>
   db
     .selectFrom('distributions as d')
     .innerJoin('accounts as a', 'a.id', 'd.account_id')
+    .leftJoin('platform_publishes as pp', 'pp.distribution_id', 'd.id')
     .select([...postColumns, 'd.status', exactTime('d.created_at').as('cursor_time')]);
 
 export type DistributionRow = Awaited<ReturnType<ReturnType<typeof listed>['executeTakeFirstOrThrow']>>;
@@ -65,8 +71,16 @@ export async function distributionRows(
   return q.orderBy('d.created_at', 'desc').orderBy('d.id', 'desc').limit(limit).execute();
 }
 
-export async function findDistribution(db: Executor, id: string): Promise<DistributionRow | undefined> {
-  return listed(db).where('d.id', '=', id).executeTakeFirst();
+/** One post; with a scope, only when its account is in one of those niches. */
+export async function findDistribution(
+  db: Executor,
+  id: string,
+  scope?: NicheScope,
+): Promise<DistributionRow | undefined> {
+  let q = listed(db).where('d.id', '=', id);
+  const inScope = nicheScopeCondition(sql.ref('a.niche_id'), scope);
+  if (inScope) q = q.where(inScope);
+  return q.executeTakeFirst();
 }
 
 // ── Planning ─────────────────────────────────────────────────────────────────────────────────────────

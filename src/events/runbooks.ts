@@ -105,6 +105,29 @@ export const runbooks: Readonly<Record<string, Runbook>> = {
     ],
     tools: ['get_account', 'set_account_state', 'resolve_event'],
   },
+  connection_reauth_needed: {
+    meaning:
+      'The platform refused to refresh an account’s token (revoked, expired or a password change): its ' +
+      'connection is reauth_needed, and its posts and metric pulls wait. The token is kept, never wiped.',
+    fixes: [
+      'Have the account’s owner connect it again: `sovi connect <platform>:<username>` or Reconnect on the ' +
+        'account page (an admin or operator starts it; the owner opens the link).',
+      'If it comes back soon after, check the developer app (scopes, audit status) and the account at the platform.',
+      'Resolve the event once `sovi connections list` shows it connected; retry its failed posts.',
+    ],
+    tools: ['get_account', 'list_distributions', 'retry_post', 'resolve_event'],
+  },
+  post_deferred: {
+    meaning:
+      'A post was held back by a platform limit (TikTok’s publish initialisations per minute, Instagram’s ' +
+      'posts per 24 hours, or a 429): it stays pending and is tried again after the window, with no attempt used.',
+    fixes: [
+      'Usually nothing: it goes out when the window frees. Read the context for the platform code.',
+      'If the account defers every day, it is planned over its limit: lower its posts per day in its posting schedule.',
+      'Resolve the event once the post is out.',
+    ],
+    tools: ['list_distributions', 'schedule_status', 'resolve_event'],
+  },
   content_failed: {
     meaning: 'Producing a piece of content failed at a stage (script, voice, render, quality check).',
     fixes: [
@@ -171,6 +194,18 @@ export const runbooks: Readonly<Record<string, Runbook>> = {
     meaning: 'Metrics arrived later than the rollup window and need a backfill.',
     fixes: ['A person runs the backfill; resolve the event once done.'],
     tools: ['resolve_event'],
+  },
+  metrics_pull_failed: {
+    meaning:
+      'Reading counts from a platform’s official API failed for a platform or an account (one event per ' +
+      'outage, not per post); those posts’ metrics are not updated meanwhile.',
+    fixes: [
+      'Read the context: an authorization error means the account must be connected again ' +
+        '(connection_reauth_needed); a rate limit or 5xx usually clears on the next scheduled pull.',
+      'Once the cause is gone, `sovi metrics pull --account <ref>` reads them now; the event resolves itself ' +
+        'when a pull succeeds.',
+    ],
+    tools: ['get_account', 'account_metrics', 'resolve_event'],
   },
   backup_failed: {
     meaning: 'A scheduled base backup of the database failed.',

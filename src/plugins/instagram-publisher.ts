@@ -13,6 +13,7 @@
 // check rather than publish again (the container API does not say the media id).
 import { graphCall } from '../connections/instagram-api.ts';
 import { PlatformError } from '../connections/platform-http.ts';
+import { isFileRejection, rejectedFileAdvice } from '../media/rejected-file.ts';
 import { platformRules } from '../platforms.ts';
 import { officialPublisher, pollUntil, postText, resumePost } from './official-connector.ts';
 import { findProgress } from './platform-publishes-repository.ts';
@@ -106,8 +107,9 @@ export const createInstagramPublisher = officialPublisher(
         await session.succeeded();
         throw new PublishError(reason, false, {
           platformCode: state.status_code,
-          advice:
-            'the file was rejected: check it passes the render quality check (MP4/H.264, 3 s to 15 min, 9:16) and that its URL is reachable, then retry',
+          advice: isFileRejection(reason)
+            ? rejectedFileAdvice(reason)
+            : 'Instagram could not process the video: check that its URL is reachable, then retry the post',
         });
       }
       if (state.status_code === 'PUBLISHED') {

@@ -2,9 +2,7 @@
 // worker that dies resumes the post (polling, or the rest of the upload) instead of posting it again.
 import { sql } from 'kysely';
 import type { Executor } from '../db/executor.ts';
-
-export type PublishStage =
-  'initialising' | 'uploading' | 'processing' | 'publishing' | 'published' | 'failed';
+import type { PublishStage } from '../distributions/distribution-model.ts';
 
 export interface PublishProgress {
   stage: PublishStage;

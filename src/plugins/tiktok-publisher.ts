@@ -19,6 +19,7 @@ import fs from 'node:fs/promises';
 import { tiktokCall } from '../connections/tiktok-api.ts';
 import { PlatformError, platformFetch, unexpectedAnswer } from '../connections/platform-http.ts';
 import type { PrivacyLevel } from '../distributions/distribution-model.ts';
+import { isFileRejection, rejectedFileAdvice } from '../media/rejected-file.ts';
 import { officialPublisher, pollUntil, postText, resumePost } from './official-connector.ts';
 import { earliestInitSince, findProgress, initialisedSince } from './platform-publishes-repository.ts';
 import {
@@ -130,7 +131,7 @@ export const createTikTokPublisher = officialPublisher(
               disable_duet: !request.options.allowDuet || info.duet_disabled === true,
               disable_stitch: !request.options.allowStitch || info.stitch_disabled === true,
               brand_content_toggle: request.options.brandedContent,
-              brand_organic_toggle: false,
+              brand_organic_toggle: request.options.brandOrganic,
               is_aigc: request.options.aiGenerated,
             },
             source_info: {
@@ -226,8 +227,7 @@ export const createTikTokPublisher = officialPublisher(
 /** What to do about a processing failure, from TikTok's fail_reason values. */
 function adviceFor(reason: string | undefined): string {
   if (!reason) return 'check the video and retry the post';
-  if (reason.includes('file_format') || reason.includes('video_'))
-    return 'the file was rejected: check it passes the render quality check (MP4/H.264, 3 s to 10 min) and retry';
+  if (isFileRejection(reason)) return rejectedFileAdvice(reason);
   if (reason.includes('spam') || reason.includes('banned'))
     return 'TikTok limits this account: wait, then retry';
   return 'check the video and retry the post';

@@ -80,6 +80,7 @@ describe('TikTok through the Content Posting API', () => {
         allowDuet: true,
         allowStitch: true,
         brandedContent: false,
+        brandOrganic: false,
         aiGenerated: true,
       },
       scheduledAt: null,

@@ -41,6 +41,13 @@ export interface InstagramFake extends FakeServer {
   };
   /** Published media per user id, with their time. */
   readonly published: { userId: string; mediaId: string; containerId: string; at: number }[];
+  /**
+   * The person presses "Not now" on Instagram's page: the redirect back carries error=access_denied,
+   * error_reason=user_denied and error_description, with the state and no code
+   * (https://developers.facebook.com/docs/instagram-platform/instagram-api-with-instagram-login/business-login,
+   * "Canceled authorization").
+   */
+  deny(url: string): string;
   authorize(url: string, userId: string): string;
   expireAccessTokens(): void;
   /** The next refresh_access_token answers 190 (the person removed the app). */
@@ -306,6 +313,15 @@ export async function startInstagramFake(): Promise<InstagramFake> {
       const back = new URL(p.get('redirect_uri')!);
       back.searchParams.set('code', code);
       back.searchParams.set('state', state);
+      return back.toString() + '#_';
+    },
+    deny(url: string): string {
+      const p = new URL(url).searchParams;
+      const back = new URL(p.get('redirect_uri')!);
+      back.searchParams.set('error', 'access_denied');
+      back.searchParams.set('error_reason', 'user_denied');
+      back.searchParams.set('error_description', 'Permissions error');
+      back.searchParams.set('state', p.get('state') ?? '');
       return back.toString() + '#_';
     },
     expireAccessTokens() {

@@ -72,6 +72,11 @@ export interface TikTokFake extends FakeServer {
   };
   /** The consent step: checks the authorization URL and answers the redirect with a code for `openId`. */
   authorize(url: string, openId: string): string;
+  /**
+   * The person refuses on TikTok's page: the redirect back carries error and error_description with the
+   * state, and no code (https://developers.tiktok.com/doc/login-kit-web, "Handle the redirect").
+   */
+  deny(url: string): string;
   /** Every access token issued so far stops working now (they "expire"). */
   expireAccessTokens(): void;
   /** Posts made (PUBLISH_COMPLETE), by publish id. */
@@ -399,6 +404,14 @@ export async function startTikTokFake(): Promise<TikTokFake> {
       back.searchParams.set('code', code);
       back.searchParams.set('scopes', p.get('scope')!);
       back.searchParams.set('state', state);
+      return back.toString();
+    },
+    deny(url: string): string {
+      const p = new URL(url).searchParams;
+      const back = new URL(p.get('redirect_uri')!);
+      back.searchParams.set('error', 'access_denied');
+      back.searchParams.set('error_description', 'The user denied the authorization request.');
+      back.searchParams.set('state', p.get('state') ?? '');
       return back.toString();
     },
     expireAccessTokens() {

@@ -98,6 +98,7 @@ const routes = [
   ['post', '/api/v1/content/{id}/archive'],
   ['post', '/api/v1/content/{id}/restore'],
   ['get', '/api/v1/distributions'],
+  ['get', '/api/v1/distributions/{id}'],
   ['post', '/api/v1/distributions/{id}/removed'],
   ['post', '/api/v1/distributions/{id}/reschedule'],
   ['post', '/api/v1/distributions/{id}/cancel'],

@@ -261,6 +261,9 @@ const samples: Record<string, (role: Role) => Promise<Sample>> = {
   },
 
   'GET /api/v1/distributions': async () => ({ url: '/api/v1/distributions' }),
+  'GET /api/v1/distributions/{id}': async () => ({
+    url: `/api/v1/distributions/${await pendingDistribution()}`,
+  }),
   'POST /api/v1/distributions/{id}/reschedule': async () => ({
     url: `/api/v1/distributions/${await pendingDistribution()}/reschedule`,
     body: { at: new Date(Date.now() + 7_200_000).toISOString() },

@@ -12460,8 +12460,10 @@ export interface paths {
                     allowComments: boolean;
                     allowDuet: boolean;
                     allowStitch: boolean;
-                    /** @description the platforms’ branded-content disclosure */
+                    /** @description the platforms’ branded-content disclosure (a paid partnership) */
                     brandedContent: boolean;
+                    /** @description promotes the creator’s own business (TikTok’s brand_organic_toggle, “Your brand”) */
+                    brandOrganic: boolean;
                     /** @description the AI-generated content label; on for everything sovi produced */
                     aiGenerated: boolean;
                   };
@@ -12471,6 +12473,31 @@ export interface paths {
                   cancelledBy: string | null;
                   postedAt: string | null;
                   platformPostId: string | null;
+                  /** @description its progress at the platform while an official connector publishes it (asynchronous there); null under the simulator or before the connector took it */
+                  processing: {
+                    /** @enum {string} */
+                    stage:
+                      'initialising' | 'uploading' | 'processing' | 'publishing' | 'published' | 'failed';
+                    /** @description TikTok’s publish_id, Instagram’s container id */
+                    publishId: string | null;
+                    /**
+                     * Format: date-time
+                     * @description when sovi last recorded a step at the platform
+                     */
+                    updatedAt: string;
+                    /** @description the platform’s privacy level it was sent with */
+                    privacyLevel: string | null;
+                    /** @description what the platform allows the account, e.g. private posts only */
+                    note: string | null;
+                    /** @description why the platform failed it, in its words */
+                    reason: string | null;
+                    /** @description the platform’s failure code */
+                    platformCode: string | null;
+                    /** @description bytes declared to the platform */
+                    videoSize: number | null;
+                    /** @description chunks declared to the platform */
+                    totalChunkCount: number | null;
+                  } | null;
                   /**
                    * Format: date-time
                    * @description when it was planned
@@ -13998,8 +14025,10 @@ export interface paths {
                   allowComments: boolean;
                   allowDuet: boolean;
                   allowStitch: boolean;
-                  /** @description the platforms’ branded-content disclosure */
+                  /** @description the platforms’ branded-content disclosure (a paid partnership) */
                   brandedContent: boolean;
+                  /** @description promotes the creator’s own business (TikTok’s brand_organic_toggle, “Your brand”) */
+                  brandOrganic: boolean;
                   /** @description the AI-generated content label; on for everything sovi produced */
                   aiGenerated: boolean;
                 };
@@ -14009,6 +14038,30 @@ export interface paths {
                 cancelledBy: string | null;
                 postedAt: string | null;
                 platformPostId: string | null;
+                /** @description its progress at the platform while an official connector publishes it (asynchronous there); null under the simulator or before the connector took it */
+                processing: {
+                  /** @enum {string} */
+                  stage: 'initialising' | 'uploading' | 'processing' | 'publishing' | 'published' | 'failed';
+                  /** @description TikTok’s publish_id, Instagram’s container id */
+                  publishId: string | null;
+                  /**
+                   * Format: date-time
+                   * @description when sovi last recorded a step at the platform
+                   */
+                  updatedAt: string;
+                  /** @description the platform’s privacy level it was sent with */
+                  privacyLevel: string | null;
+                  /** @description what the platform allows the account, e.g. private posts only */
+                  note: string | null;
+                  /** @description why the platform failed it, in its words */
+                  reason: string | null;
+                  /** @description the platform’s failure code */
+                  platformCode: string | null;
+                  /** @description bytes declared to the platform */
+                  videoSize: number | null;
+                  /** @description chunks declared to the platform */
+                  totalChunkCount: number | null;
+                } | null;
                 /**
                  * Format: date-time
                  * @description when it was planned
@@ -15718,8 +15771,10 @@ export interface paths {
                   allowComments: boolean;
                   allowDuet: boolean;
                   allowStitch: boolean;
-                  /** @description the platforms’ branded-content disclosure */
+                  /** @description the platforms’ branded-content disclosure (a paid partnership) */
                   brandedContent: boolean;
+                  /** @description promotes the creator’s own business (TikTok’s brand_organic_toggle, “Your brand”) */
+                  brandOrganic: boolean;
                   /** @description the AI-generated content label; on for everything sovi produced */
                   aiGenerated: boolean;
                 };
@@ -15729,6 +15784,30 @@ export interface paths {
                 cancelledBy: string | null;
                 postedAt: string | null;
                 platformPostId: string | null;
+                /** @description its progress at the platform while an official connector publishes it (asynchronous there); null under the simulator or before the connector took it */
+                processing: {
+                  /** @enum {string} */
+                  stage: 'initialising' | 'uploading' | 'processing' | 'publishing' | 'published' | 'failed';
+                  /** @description TikTok’s publish_id, Instagram’s container id */
+                  publishId: string | null;
+                  /**
+                   * Format: date-time
+                   * @description when sovi last recorded a step at the platform
+                   */
+                  updatedAt: string;
+                  /** @description the platform’s privacy level it was sent with */
+                  privacyLevel: string | null;
+                  /** @description what the platform allows the account, e.g. private posts only */
+                  note: string | null;
+                  /** @description why the platform failed it, in its words */
+                  reason: string | null;
+                  /** @description the platform’s failure code */
+                  platformCode: string | null;
+                  /** @description bytes declared to the platform */
+                  videoSize: number | null;
+                  /** @description chunks declared to the platform */
+                  totalChunkCount: number | null;
+                } | null;
                 /**
                  * Format: date-time
                  * @description when it was planned
@@ -15885,6 +15964,562 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/distributions/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * One distribution (post), with its progress at the platform while it publishes there
+     * @description Needs the **viewer** role (action `read`).
+     */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description distribution id */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              contentId: string;
+              accountId: string;
+              username: string;
+              /** @enum {string} */
+              platform: 'tiktok' | 'instagram';
+              /** @enum {string} */
+              status: 'pending' | 'posted' | 'failed' | 'removed';
+              /**
+               * @description the status as the calendar shows it: a pending post is awaiting_review, scheduled, rejected or cancelled
+               * @enum {string}
+               */
+              state:
+                'awaiting_review' | 'scheduled' | 'posted' | 'failed' | 'removed' | 'rejected' | 'cancelled';
+              caption: string | null;
+              hashtags: string[];
+              /** @description publish attempts so far */
+              attempts: number;
+              /** @description the slot it goes out at (its publish job is due then) */
+              scheduledAt: string | null;
+              /** @description the platform options it is published with */
+              options: {
+                /** @enum {string} */
+                privacyLevel: 'public' | 'followers' | 'friends' | 'private';
+                allowComments: boolean;
+                allowDuet: boolean;
+                allowStitch: boolean;
+                /** @description the platforms’ branded-content disclosure (a paid partnership) */
+                brandedContent: boolean;
+                /** @description promotes the creator’s own business (TikTok’s brand_organic_toggle, “Your brand”) */
+                brandOrganic: boolean;
+                /** @description the AI-generated content label; on for everything sovi produced */
+                aiGenerated: boolean;
+              };
+              /** @description its review decision; null when its content needed no review */
+              review: ('awaiting' | 'approved' | 'rejected') | null;
+              cancelledAt: string | null;
+              cancelledBy: string | null;
+              postedAt: string | null;
+              platformPostId: string | null;
+              /** @description its progress at the platform while an official connector publishes it (asynchronous there); null under the simulator or before the connector took it */
+              processing: {
+                /** @enum {string} */
+                stage: 'initialising' | 'uploading' | 'processing' | 'publishing' | 'published' | 'failed';
+                /** @description TikTok’s publish_id, Instagram’s container id */
+                publishId: string | null;
+                /**
+                 * Format: date-time
+                 * @description when sovi last recorded a step at the platform
+                 */
+                updatedAt: string;
+                /** @description the platform’s privacy level it was sent with */
+                privacyLevel: string | null;
+                /** @description what the platform allows the account, e.g. private posts only */
+                note: string | null;
+                /** @description why the platform failed it, in its words */
+                reason: string | null;
+                /** @description the platform’s failure code */
+                platformCode: string | null;
+                /** @description bytes declared to the platform */
+                videoSize: number | null;
+                /** @description chunks declared to the platform */
+                totalChunkCount: number | null;
+              } | null;
+              /**
+               * Format: date-time
+               * @description when it was planned
+               */
+              createdAt: string;
+            };
+          };
+        };
+        /** @description invalid input: each bad field is named */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no token, or an invalid, revoked or expired one */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no such resource */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description too many failed token attempts or sign-ins from this address */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    /**
+     * Edit the caption, hashtags or platform options of a post before it goes out
+     * @description The caption must fit the platform (TikTok 150 characters, Instagram 2,000) and the hashtags its count (5, 8). 409 for a post already out, cancelled or rejected.
+     *
+     *     Needs the **operator** role (action `content.write`).
+     */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description distribution id */
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            caption?: string;
+            /** @description without # */
+            hashtags?: string[];
+            /** @description only the options to change */
+            options?: {
+              /** @enum {string} */
+              privacyLevel?: 'public' | 'followers' | 'friends' | 'private';
+              allowComments?: boolean;
+              allowDuet?: boolean;
+              allowStitch?: boolean;
+              /** @description the platforms’ branded-content disclosure (a paid partnership) */
+              brandedContent?: boolean;
+              /** @description promotes the creator’s own business (TikTok’s brand_organic_toggle, “Your brand”) */
+              brandOrganic?: boolean;
+              /** @description the AI-generated content label; on for everything sovi produced */
+              aiGenerated?: boolean;
+            };
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              contentId: string;
+              accountId: string;
+              username: string;
+              /** @enum {string} */
+              platform: 'tiktok' | 'instagram';
+              /** @enum {string} */
+              status: 'pending' | 'posted' | 'failed' | 'removed';
+              /**
+               * @description the status as the calendar shows it: a pending post is awaiting_review, scheduled, rejected or cancelled
+               * @enum {string}
+               */
+              state:
+                'awaiting_review' | 'scheduled' | 'posted' | 'failed' | 'removed' | 'rejected' | 'cancelled';
+              caption: string | null;
+              hashtags: string[];
+              /** @description publish attempts so far */
+              attempts: number;
+              /** @description the slot it goes out at (its publish job is due then) */
+              scheduledAt: string | null;
+              /** @description the platform options it is published with */
+              options: {
+                /** @enum {string} */
+                privacyLevel: 'public' | 'followers' | 'friends' | 'private';
+                allowComments: boolean;
+                allowDuet: boolean;
+                allowStitch: boolean;
+                /** @description the platforms’ branded-content disclosure (a paid partnership) */
+                brandedContent: boolean;
+                /** @description promotes the creator’s own business (TikTok’s brand_organic_toggle, “Your brand”) */
+                brandOrganic: boolean;
+                /** @description the AI-generated content label; on for everything sovi produced */
+                aiGenerated: boolean;
+              };
+              /** @description its review decision; null when its content needed no review */
+              review: ('awaiting' | 'approved' | 'rejected') | null;
+              cancelledAt: string | null;
+              cancelledBy: string | null;
+              postedAt: string | null;
+              platformPostId: string | null;
+              /** @description its progress at the platform while an official connector publishes it (asynchronous there); null under the simulator or before the connector took it */
+              processing: {
+                /** @enum {string} */
+                stage: 'initialising' | 'uploading' | 'processing' | 'publishing' | 'published' | 'failed';
+                /** @description TikTok’s publish_id, Instagram’s container id */
+                publishId: string | null;
+                /**
+                 * Format: date-time
+                 * @description when sovi last recorded a step at the platform
+                 */
+                updatedAt: string;
+                /** @description the platform’s privacy level it was sent with */
+                privacyLevel: string | null;
+                /** @description what the platform allows the account, e.g. private posts only */
+                note: string | null;
+                /** @description why the platform failed it, in its words */
+                reason: string | null;
+                /** @description the platform’s failure code */
+                platformCode: string | null;
+                /** @description bytes declared to the platform */
+                videoSize: number | null;
+                /** @description chunks declared to the platform */
+                totalChunkCount: number | null;
+              } | null;
+              /**
+               * Format: date-time
+               * @description when it was planned
+               */
+              createdAt: string;
+            };
+          };
+        };
+        /** @description invalid input: each bad field is named */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no token, or an invalid, revoked or expired one */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description a read-only token on a write, or a cookie session without its CSRF token */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description no such resource */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description a conflict: taken name, illegal state change, concurrent change */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description too many failed token attempts or sign-ins from this address */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              error: {
+                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
+                code: string;
+                message: string;
+                /** @description the field, parameter or header the error is about */
+                field?: string;
+                issues?: {
+                  /** @description an import's line, or a batch's item (its position, from 1) */
+                  line?: number;
+                  field?: string;
+                  message: string;
+                }[];
+                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
+                badRows?: number;
+                /** @description an illegal state change: the states the account may go to from where it is */
+                allowed?: string[];
+              };
+            };
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
   '/api/v1/distributions/{id}/removed': {
     parameters: {
       query?: never;
@@ -15951,8 +16586,10 @@ export interface paths {
                 allowComments: boolean;
                 allowDuet: boolean;
                 allowStitch: boolean;
-                /** @description the platforms’ branded-content disclosure */
+                /** @description the platforms’ branded-content disclosure (a paid partnership) */
                 brandedContent: boolean;
+                /** @description promotes the creator’s own business (TikTok’s brand_organic_toggle, “Your brand”) */
+                brandOrganic: boolean;
                 /** @description the AI-generated content label; on for everything sovi produced */
                 aiGenerated: boolean;
               };
@@ -15962,6 +16599,30 @@ export interface paths {
               cancelledBy: string | null;
               postedAt: string | null;
               platformPostId: string | null;
+              /** @description its progress at the platform while an official connector publishes it (asynchronous there); null under the simulator or before the connector took it */
+              processing: {
+                /** @enum {string} */
+                stage: 'initialising' | 'uploading' | 'processing' | 'publishing' | 'published' | 'failed';
+                /** @description TikTok’s publish_id, Instagram’s container id */
+                publishId: string | null;
+                /**
+                 * Format: date-time
+                 * @description when sovi last recorded a step at the platform
+                 */
+                updatedAt: string;
+                /** @description the platform’s privacy level it was sent with */
+                privacyLevel: string | null;
+                /** @description what the platform allows the account, e.g. private posts only */
+                note: string | null;
+                /** @description why the platform failed it, in its words */
+                reason: string | null;
+                /** @description the platform’s failure code */
+                platformCode: string | null;
+                /** @description bytes declared to the platform */
+                videoSize: number | null;
+                /** @description chunks declared to the platform */
+                totalChunkCount: number | null;
+              } | null;
               /**
                * Format: date-time
                * @description when it was planned
@@ -16240,8 +16901,10 @@ export interface paths {
                 allowComments: boolean;
                 allowDuet: boolean;
                 allowStitch: boolean;
-                /** @description the platforms’ branded-content disclosure */
+                /** @description the platforms’ branded-content disclosure (a paid partnership) */
                 brandedContent: boolean;
+                /** @description promotes the creator’s own business (TikTok’s brand_organic_toggle, “Your brand”) */
+                brandOrganic: boolean;
                 /** @description the AI-generated content label; on for everything sovi produced */
                 aiGenerated: boolean;
               };
@@ -16251,6 +16914,30 @@ export interface paths {
               cancelledBy: string | null;
               postedAt: string | null;
               platformPostId: string | null;
+              /** @description its progress at the platform while an official connector publishes it (asynchronous there); null under the simulator or before the connector took it */
+              processing: {
+                /** @enum {string} */
+                stage: 'initialising' | 'uploading' | 'processing' | 'publishing' | 'published' | 'failed';
+                /** @description TikTok’s publish_id, Instagram’s container id */
+                publishId: string | null;
+                /**
+                 * Format: date-time
+                 * @description when sovi last recorded a step at the platform
+                 */
+                updatedAt: string;
+                /** @description the platform’s privacy level it was sent with */
+                privacyLevel: string | null;
+                /** @description what the platform allows the account, e.g. private posts only */
+                note: string | null;
+                /** @description why the platform failed it, in its words */
+                reason: string | null;
+                /** @description the platform’s failure code */
+                platformCode: string | null;
+                /** @description bytes declared to the platform */
+                videoSize: number | null;
+                /** @description chunks declared to the platform */
+                totalChunkCount: number | null;
+              } | null;
               /**
                * Format: date-time
                * @description when it was planned
@@ -16519,8 +17206,10 @@ export interface paths {
                 allowComments: boolean;
                 allowDuet: boolean;
                 allowStitch: boolean;
-                /** @description the platforms’ branded-content disclosure */
+                /** @description the platforms’ branded-content disclosure (a paid partnership) */
                 brandedContent: boolean;
+                /** @description promotes the creator’s own business (TikTok’s brand_organic_toggle, “Your brand”) */
+                brandOrganic: boolean;
                 /** @description the AI-generated content label; on for everything sovi produced */
                 aiGenerated: boolean;
               };
@@ -16530,6 +17219,30 @@ export interface paths {
               cancelledBy: string | null;
               postedAt: string | null;
               platformPostId: string | null;
+              /** @description its progress at the platform while an official connector publishes it (asynchronous there); null under the simulator or before the connector took it */
+              processing: {
+                /** @enum {string} */
+                stage: 'initialising' | 'uploading' | 'processing' | 'publishing' | 'published' | 'failed';
+                /** @description TikTok’s publish_id, Instagram’s container id */
+                publishId: string | null;
+                /**
+                 * Format: date-time
+                 * @description when sovi last recorded a step at the platform
+                 */
+                updatedAt: string;
+                /** @description the platform’s privacy level it was sent with */
+                privacyLevel: string | null;
+                /** @description what the platform allows the account, e.g. private posts only */
+                note: string | null;
+                /** @description why the platform failed it, in its words */
+                reason: string | null;
+                /** @description the platform’s failure code */
+                platformCode: string | null;
+                /** @description bytes declared to the platform */
+                videoSize: number | null;
+                /** @description chunks declared to the platform */
+                totalChunkCount: number | null;
+              } | null;
               /**
                * Format: date-time
                * @description when it was planned
@@ -16806,8 +17519,10 @@ export interface paths {
                 allowComments: boolean;
                 allowDuet: boolean;
                 allowStitch: boolean;
-                /** @description the platforms’ branded-content disclosure */
+                /** @description the platforms’ branded-content disclosure (a paid partnership) */
                 brandedContent: boolean;
+                /** @description promotes the creator’s own business (TikTok’s brand_organic_toggle, “Your brand”) */
+                brandOrganic: boolean;
                 /** @description the AI-generated content label; on for everything sovi produced */
                 aiGenerated: boolean;
               };
@@ -16817,6 +17532,30 @@ export interface paths {
               cancelledBy: string | null;
               postedAt: string | null;
               platformPostId: string | null;
+              /** @description its progress at the platform while an official connector publishes it (asynchronous there); null under the simulator or before the connector took it */
+              processing: {
+                /** @enum {string} */
+                stage: 'initialising' | 'uploading' | 'processing' | 'publishing' | 'published' | 'failed';
+                /** @description TikTok’s publish_id, Instagram’s container id */
+                publishId: string | null;
+                /**
+                 * Format: date-time
+                 * @description when sovi last recorded a step at the platform
+                 */
+                updatedAt: string;
+                /** @description the platform’s privacy level it was sent with */
+                privacyLevel: string | null;
+                /** @description what the platform allows the account, e.g. private posts only */
+                note: string | null;
+                /** @description why the platform failed it, in its words */
+                reason: string | null;
+                /** @description the platform’s failure code */
+                platformCode: string | null;
+                /** @description bytes declared to the platform */
+                videoSize: number | null;
+                /** @description chunks declared to the platform */
+                totalChunkCount: number | null;
+              } | null;
               /**
                * Format: date-time
                * @description when it was planned
@@ -17022,303 +17761,6 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/api/v1/distributions/{id}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    /**
-     * Edit the caption, hashtags or platform options of a post before it goes out
-     * @description The caption must fit the platform (TikTok 150 characters, Instagram 2,000) and the hashtags its count (5, 8). 409 for a post already out, cancelled or rejected.
-     *
-     *     Needs the **operator** role (action `content.write`).
-     */
-    patch: {
-      parameters: {
-        query?: never;
-        header?: never;
-        path: {
-          /** @description distribution id */
-          id: string;
-        };
-        cookie?: never;
-      };
-      requestBody: {
-        content: {
-          'application/json': {
-            caption?: string;
-            /** @description without # */
-            hashtags?: string[];
-            /** @description only the options to change */
-            options?: {
-              /** @enum {string} */
-              privacyLevel?: 'public' | 'followers' | 'friends' | 'private';
-              allowComments?: boolean;
-              allowDuet?: boolean;
-              allowStitch?: boolean;
-              /** @description the platforms’ branded-content disclosure */
-              brandedContent?: boolean;
-              /** @description the AI-generated content label; on for everything sovi produced */
-              aiGenerated?: boolean;
-            };
-          };
-        };
-      };
-      responses: {
-        /** @description Default Response */
-        200: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              id: string;
-              contentId: string;
-              accountId: string;
-              username: string;
-              /** @enum {string} */
-              platform: 'tiktok' | 'instagram';
-              /** @enum {string} */
-              status: 'pending' | 'posted' | 'failed' | 'removed';
-              /**
-               * @description the status as the calendar shows it: a pending post is awaiting_review, scheduled, rejected or cancelled
-               * @enum {string}
-               */
-              state:
-                'awaiting_review' | 'scheduled' | 'posted' | 'failed' | 'removed' | 'rejected' | 'cancelled';
-              caption: string | null;
-              hashtags: string[];
-              /** @description publish attempts so far */
-              attempts: number;
-              /** @description the slot it goes out at (its publish job is due then) */
-              scheduledAt: string | null;
-              /** @description the platform options it is published with */
-              options: {
-                /** @enum {string} */
-                privacyLevel: 'public' | 'followers' | 'friends' | 'private';
-                allowComments: boolean;
-                allowDuet: boolean;
-                allowStitch: boolean;
-                /** @description the platforms’ branded-content disclosure */
-                brandedContent: boolean;
-                /** @description the AI-generated content label; on for everything sovi produced */
-                aiGenerated: boolean;
-              };
-              /** @description its review decision; null when its content needed no review */
-              review: ('awaiting' | 'approved' | 'rejected') | null;
-              cancelledAt: string | null;
-              cancelledBy: string | null;
-              postedAt: string | null;
-              platformPostId: string | null;
-              /**
-               * Format: date-time
-               * @description when it was planned
-               */
-              createdAt: string;
-            };
-          };
-        };
-        /** @description invalid input: each bad field is named */
-        400: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
-                code: string;
-                message: string;
-                /** @description the field, parameter or header the error is about */
-                field?: string;
-                issues?: {
-                  /** @description an import's line, or a batch's item (its position, from 1) */
-                  line?: number;
-                  field?: string;
-                  message: string;
-                }[];
-                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
-                badRows?: number;
-                /** @description an illegal state change: the states the account may go to from where it is */
-                allowed?: string[];
-              };
-            };
-          };
-        };
-        /** @description no token, or an invalid, revoked or expired one */
-        401: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
-                code: string;
-                message: string;
-                /** @description the field, parameter or header the error is about */
-                field?: string;
-                issues?: {
-                  /** @description an import's line, or a batch's item (its position, from 1) */
-                  line?: number;
-                  field?: string;
-                  message: string;
-                }[];
-                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
-                badRows?: number;
-                /** @description an illegal state change: the states the account may go to from where it is */
-                allowed?: string[];
-              };
-            };
-          };
-        };
-        /** @description a read-only token on a write, or a cookie session without its CSRF token */
-        403: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
-                code: string;
-                message: string;
-                /** @description the field, parameter or header the error is about */
-                field?: string;
-                issues?: {
-                  /** @description an import's line, or a batch's item (its position, from 1) */
-                  line?: number;
-                  field?: string;
-                  message: string;
-                }[];
-                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
-                badRows?: number;
-                /** @description an illegal state change: the states the account may go to from where it is */
-                allowed?: string[];
-              };
-            };
-          };
-        };
-        /** @description no such resource */
-        404: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
-                code: string;
-                message: string;
-                /** @description the field, parameter or header the error is about */
-                field?: string;
-                issues?: {
-                  /** @description an import's line, or a batch's item (its position, from 1) */
-                  line?: number;
-                  field?: string;
-                  message: string;
-                }[];
-                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
-                badRows?: number;
-                /** @description an illegal state change: the states the account may go to from where it is */
-                allowed?: string[];
-              };
-            };
-          };
-        };
-        /** @description a conflict: taken name, illegal state change, concurrent change */
-        409: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
-                code: string;
-                message: string;
-                /** @description the field, parameter or header the error is about */
-                field?: string;
-                issues?: {
-                  /** @description an import's line, or a batch's item (its position, from 1) */
-                  line?: number;
-                  field?: string;
-                  message: string;
-                }[];
-                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
-                badRows?: number;
-                /** @description an illegal state change: the states the account may go to from where it is */
-                allowed?: string[];
-              };
-            };
-          };
-        };
-        /** @description too many failed token attempts or sign-ins from this address */
-        429: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
-                code: string;
-                message: string;
-                /** @description the field, parameter or header the error is about */
-                field?: string;
-                issues?: {
-                  /** @description an import's line, or a batch's item (its position, from 1) */
-                  line?: number;
-                  field?: string;
-                  message: string;
-                }[];
-                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
-                badRows?: number;
-                /** @description an illegal state change: the states the account may go to from where it is */
-                allowed?: string[];
-              };
-            };
-          };
-        };
-        /** @description the database is unavailable (retry after Retry-After seconds), or this server lacks what the request needs, e.g. a vault key for secrets: the message says what to configure */
-        503: {
-          headers: {
-            [name: string]: unknown;
-          };
-          content: {
-            'application/json': {
-              error: {
-                /** @description invalid_input, unauthorized, forbidden, not_found, conflict, range_not_satisfiable, rate_limited, unavailable or internal */
-                code: string;
-                message: string;
-                /** @description the field, parameter or header the error is about */
-                field?: string;
-                issues?: {
-                  /** @description an import's line, or a batch's item (its position, from 1) */
-                  line?: number;
-                  field?: string;
-                  message: string;
-                }[];
-                /** @description a refused import or batch: its bad rows (items) in all, when issues lists only the first */
-                badRows?: number;
-                /** @description an illegal state change: the states the account may go to from where it is */
-                allowed?: string[];
-              };
-            };
-          };
-        };
-      };
-    };
-    trace?: never;
-  };
   '/api/v1/calendar': {
     parameters: {
       query?: never;
@@ -17398,8 +17840,10 @@ export interface paths {
                   allowComments: boolean;
                   allowDuet: boolean;
                   allowStitch: boolean;
-                  /** @description the platforms’ branded-content disclosure */
+                  /** @description the platforms’ branded-content disclosure (a paid partnership) */
                   brandedContent: boolean;
+                  /** @description promotes the creator’s own business (TikTok’s brand_organic_toggle, “Your brand”) */
+                  brandOrganic: boolean;
                   /** @description the AI-generated content label; on for everything sovi produced */
                   aiGenerated: boolean;
                 };
@@ -17409,6 +17853,30 @@ export interface paths {
                 cancelledBy: string | null;
                 postedAt: string | null;
                 platformPostId: string | null;
+                /** @description its progress at the platform while an official connector publishes it (asynchronous there); null under the simulator or before the connector took it */
+                processing: {
+                  /** @enum {string} */
+                  stage: 'initialising' | 'uploading' | 'processing' | 'publishing' | 'published' | 'failed';
+                  /** @description TikTok’s publish_id, Instagram’s container id */
+                  publishId: string | null;
+                  /**
+                   * Format: date-time
+                   * @description when sovi last recorded a step at the platform
+                   */
+                  updatedAt: string;
+                  /** @description the platform’s privacy level it was sent with */
+                  privacyLevel: string | null;
+                  /** @description what the platform allows the account, e.g. private posts only */
+                  note: string | null;
+                  /** @description why the platform failed it, in its words */
+                  reason: string | null;
+                  /** @description the platform’s failure code */
+                  platformCode: string | null;
+                  /** @description bytes declared to the platform */
+                  videoSize: number | null;
+                  /** @description chunks declared to the platform */
+                  totalChunkCount: number | null;
+                } | null;
                 /**
                  * Format: date-time
                  * @description when it was planned

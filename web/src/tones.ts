@@ -76,3 +76,13 @@ export const connectionStatusTone: Tones<Connection['status']> = {
   reauth_needed: 'bad',
   revoked: 'bad',
 };
+
+/** A post's stage at the platform while an official connector publishes it. */
+export const publishStageTone: Tones<NonNullable<Distribution['processing']>['stage']> = {
+  initialising: 'info',
+  uploading: 'info',
+  processing: 'info',
+  publishing: 'info',
+  published: 'good',
+  failed: 'bad',
+};

@@ -10,8 +10,9 @@ import {
   distributionReviews,
   distributionStatuses,
   privacyLevels,
+  publishStages,
 } from '../../distributions/distribution-model.ts';
-import { listDistributions } from '../../distributions/distributions-reads.ts';
+import { getDistribution, listDistributions } from '../../distributions/distributions-reads.ts';
 import { markDistributionRemoved } from '../../distributions/distributions-service.ts';
 import { cancelPost, editPost, reschedulePost, retryPost } from '../../distributions/calendar-service.ts';
 import { invalidInput } from '../../errors.ts';
@@ -26,9 +27,30 @@ export const postOptionsSchema = z.object({
   allowComments: z.boolean(),
   allowDuet: z.boolean(),
   allowStitch: z.boolean(),
-  brandedContent: z.boolean().describe('the platforms’ branded-content disclosure'),
+  brandedContent: z.boolean().describe('the platforms’ branded-content disclosure (a paid partnership)'),
+  brandOrganic: z
+    .boolean()
+    .describe('promotes the creator’s own business (TikTok’s brand_organic_toggle, “Your brand”)'),
   aiGenerated: z.boolean().describe('the AI-generated content label; on for everything sovi produced'),
 });
+
+const processingSchema = z
+  .object({
+    stage: z.enum(publishStages),
+    publishId: z.string().nullable().describe('TikTok’s publish_id, Instagram’s container id'),
+    updatedAt: z.date().describe('when sovi last recorded a step at the platform'),
+    privacyLevel: z.string().nullable().describe('the platform’s privacy level it was sent with'),
+    note: z.string().nullable().describe('what the platform allows the account, e.g. private posts only'),
+    reason: z.string().nullable().describe('why the platform failed it, in its words'),
+    platformCode: z.string().nullable().describe('the platform’s failure code'),
+    videoSize: z.number().int().nullable().describe('bytes declared to the platform'),
+    totalChunkCount: z.number().int().nullable().describe('chunks declared to the platform'),
+  })
+  .nullable()
+  .describe(
+    'its progress at the platform while an official connector publishes it (asynchronous there); ' +
+      'null under the simulator or before the connector took it',
+  );
 
 export const distributionSchema = z.object({
   id: z.string(),
@@ -55,6 +77,7 @@ export const distributionSchema = z.object({
   cancelledBy: z.string().nullable(),
   postedAt: z.date().nullable(),
   platformPostId: z.string().nullable(),
+  processing: processingSchema,
   createdAt: z.date().describe('when it was planned'),
 });
 
@@ -94,6 +117,16 @@ export const distributionsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, {
         limit,
       });
     },
+  );
+
+  app.get(
+    '/distributions/:id',
+    op('distributions', {
+      summary: 'One distribution (post), with its progress at the platform while it publishes there',
+      params: idParams('distribution'),
+      response: { 200: distributionSchema },
+    }),
+    async (request) => getDistribution(db, request.params.id, scopeOf(request)),
   );
 
   app.post(

@@ -2,6 +2,7 @@
 import { Badge, Empty } from './ui.tsx';
 import { dateTime, timeAgo } from '../format.ts';
 import { distributionStatusTone } from '../tones.ts';
+import { PlatformStage } from './platform-progress.tsx';
 import type { Distribution } from '../types.ts';
 
 function Hashtags({ tags }: { tags: string[] }) {
@@ -45,6 +46,12 @@ export function DistributionsTable(props: {
               </td>
               <td>
                 <Badge value={d.status} tones={distributionStatusTone} />
+                {d.processing && d.processing.stage !== 'published' && (
+                  <>
+                    {' '}
+                    <PlatformStage processing={d.processing} />
+                  </>
+                )}
               </td>
               {show === 'account' && (
                 <td class="caption">

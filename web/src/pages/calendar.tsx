@@ -11,6 +11,7 @@ import { dateTime, label } from '../format.ts';
 import { useCan } from '../permissions.tsx';
 import { setQuery, useLocation } from '../router.ts';
 import { FilterSelect } from '../components/filter-select.tsx';
+import { platformFacts } from '../components/platform-progress.tsx';
 import { calendarStateTone } from '../tones.ts';
 import type { Ok } from '../types.ts';
 import { useData } from '../use-data.ts';
@@ -214,6 +215,7 @@ function PostDetails({ entry, onDone }: { entry: Entry; onDone: (message: string
           ['Posted', entry.postedAt ? dateTime(entry.postedAt) : '–'],
           ['Caption', entry.caption ?? '–'],
           ['Attempts', String(entry.attempts)],
+          ...platformFacts(entry.processing),
         ]}
       />
       <PostActions key={entry.id} entry={entry} onDone={onDone} />
