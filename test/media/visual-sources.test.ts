@@ -11,7 +11,7 @@ import { probeVideo } from '../../src/media/probe.ts';
 import { runTool } from '../../src/media/run-tool.ts';
 import { findMediaTools, type MediaTools } from '../../src/media/tools.ts';
 import type { Background } from '../../src/media/visuals.ts';
-import type { MediaNotice } from '../../src/plugins/media-stages.ts';
+import type { GeneratedAssets, MediaNotice } from '../../src/plugins/media-stages.ts';
 import { canary, findCanaries } from '../helpers/canary.ts';
 import { RENDER_TEST_TIMEOUT } from '../helpers/content.ts';
 import { quietLogger } from '../helpers/database.ts';
@@ -85,6 +85,9 @@ function media(home: string) {
   });
 }
 
+/** What the picking test generated, for the render and checks after it. */
+let picked: { assets: GeneratedAssets; dir: string } | null = null;
+
 describe('visuals per beat', () => {
   it('spans the voice-over with one stretch per beat, keyed by its words', () => {
     const spans = beatSpans(script, 20);
@@ -112,6 +115,7 @@ describe('visuals per beat', () => {
         },
       });
       expect(notices).toEqual([]);
+      picked = { assets, dir };
       const background = assets.background as Background;
       expect(background.kind).toBe('beats');
       expect(background.visuals!.map((v) => [v.source, v.id])).toEqual([
@@ -152,6 +156,56 @@ describe('visuals per beat', () => {
       ).toBe(false);
     },
     RENDER_TEST_TIMEOUT,
+  );
+
+  it(
+    'are checked on the rendered video: no clip twice, every clip with its source and licence',
+    async () => {
+      expect(picked).not.toBeNull();
+      const { assets, dir } = picked!;
+      const stages = media(path.join(scratch.dir, 'home1'));
+      const video = await stages.assemble({
+        contentId: 'visuals-1',
+        script,
+        assets,
+        outFile: path.join(dir, 'video.mp4'),
+        signal: never,
+      });
+      const checkWith = async (a: GeneratedAssets) =>
+        Object.fromEntries(
+          (
+            await stages.check({
+              file: video.outputPath,
+              script,
+              assets: a,
+              captions: video.captions,
+              details: video.details,
+              minSeconds: 1,
+              maxSeconds: 90,
+              blackFrameMaxSeconds: 1.5,
+              signal: never,
+            })
+          ).checks.map((c) => [c.name, c] as const),
+        );
+      const checks = await checkWith(assets);
+      expect(checks.duplicate_clips).toMatchObject({ value: 0, passed: true });
+      expect(checks.visual_sources).toMatchObject({
+        value: 'library:payday.mp4, pexels:3571264, pexels:2792370, generated',
+        passed: true,
+      });
+      // The same rendered video, its manifest saying a clip was shown twice and one had no licence: both fail.
+      const visuals = (assets.background as Background).visuals!;
+      const broken = await checkWith({
+        ...assets,
+        background: {
+          ...(assets.background as Background),
+          visuals: [visuals[0]!, { ...visuals[1]!, licence: ' ' }, { ...visuals[0]! }, visuals[3]!],
+        },
+      });
+      expect(broken.duplicate_clips).toMatchObject({ value: 1, passed: false });
+      expect(broken.visual_sources).toMatchObject({ passed: false });
+    },
+    RENDER_TEST_TIMEOUT * 2,
   );
 
   it(
