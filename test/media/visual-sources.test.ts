@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beatSpans, builtinMedia } from '../../src/content/builtin-media.ts';
 import { loadConfig } from '../../src/config.ts';
 import { probeVideo } from '../../src/media/probe.ts';
+import { pexelsVisuals } from '../../src/media/visual-sources.ts';
 import { runTool } from '../../src/media/run-tool.ts';
 import { findMediaTools, type MediaTools } from '../../src/media/tools.ts';
 import type { Background } from '../../src/media/visuals.ts';
@@ -15,7 +16,8 @@ import type { GeneratedAssets, MediaNotice } from '../../src/plugins/media-stage
 import { canary, findCanaries } from '../helpers/canary.ts';
 import { RENDER_TEST_TIMEOUT } from '../helpers/content.ts';
 import { quietLogger } from '../helpers/database.ts';
-import { startPexelsServer, type PexelsServer } from '../fakes/pexels-server.ts';
+import { RECORDED_SEARCH, startPexelsServer, type PexelsServer } from '../fakes/pexels-server.ts';
+import { isLoopback, onlyLocalFetch } from '../helpers/local-fetch.ts';
 import { makeClip, moneyScript, tempDir } from './fixtures/media.ts';
 
 const beats = [
@@ -31,8 +33,10 @@ let tools: MediaTools;
 let scratch: Awaited<ReturnType<typeof tempDir>>;
 let pexels: PexelsServer;
 let library: string;
+let removeGuard: () => void;
 
 beforeAll(async () => {
+  removeGuard = onlyLocalFetch();
   tools = await findMediaTools({ ffmpeg: undefined, ffprobe: undefined, espeak: undefined });
   scratch = await tempDir('sovi-visuals-');
   pexels = await startPexelsServer(tools, path.join(scratch.dir, 'pexels'), key);
@@ -56,6 +60,7 @@ beforeAll(async () => {
   );
 }, RENDER_TEST_TIMEOUT);
 afterAll(async () => {
+  removeGuard();
   await pexels.close();
   await scratch.remove();
 });
@@ -80,6 +85,8 @@ function media(home: string) {
     SOVI_PEXELS_URL: pexels.url,
     SOVI_PEXELS_API_KEY: key,
   });
+  // The source's base URL in these tests is the local fake, never Pexels itself.
+  expect(isLoopback(config.content.pexels.url)).toBe(true);
   return builtinMedia(config.content, quietLogger, {
     media: { '*': { visuals: ['library', 'pexels', 'generated'] } },
   });
@@ -206,6 +213,50 @@ describe('visuals per beat', () => {
       expect(broken.visual_sources).toMatchObject({ passed: false });
     },
     RENDER_TEST_TIMEOUT * 2,
+  );
+
+  it('never reach an outside host: the guard refuses Pexels’ own base URL', async () => {
+    await expect(
+      pexelsVisuals({ url: 'https://api.pexels.com', apiKey: key }).pick({
+        keywords: ['money'],
+        seconds: 2,
+        exclude: new Set(),
+        dir: path.join(scratch.dir, 'outside'),
+        signal: never,
+      }),
+    ).rejects.toThrow('a test tried to reach api.pexels.com: tests talk only to local fakes');
+  });
+
+  it(
+    'read a recorded Pexels answer in the documented shape: the MP4 nearest 1080 px wide, credited',
+    async () => {
+      pexels.mode = 'recorded';
+      try {
+        const recorded = JSON.parse(await fs.readFile(RECORDED_SEARCH, 'utf8')) as {
+          videos: { id: number; url: string; user: { name: string } }[];
+        };
+        const pick = await pexelsVisuals({ url: pexels.url, apiKey: key }).pick({
+          keywords: ['nature', 'forest'],
+          seconds: 2,
+          exclude: new Set(),
+          dir: path.join(scratch.dir, 'recorded'),
+          signal: never,
+        });
+        const video = recorded.videos[0]!;
+        expect(pick).toMatchObject({
+          source: 'pexels',
+          id: String(video.id),
+          licence: `Pexels License (video by ${video.user.name})`,
+          url: video.url,
+        });
+        // Of the recording's files (640, 1366, 2048 and 4096 px wide, and an HLS playlist): the 1366×720 MP4.
+        expect(pexels.downloads.filter((d) => d.startsWith('recorded:'))).toEqual(['recorded:58652']);
+        expect(await probeVideo(tools, pick!.file)).toMatchObject({ width: 1366, height: 720 });
+      } finally {
+        pexels.mode = 'ok';
+      }
+    },
+    RENDER_TEST_TIMEOUT,
   );
 
   it(
