@@ -8,17 +8,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beatSpans, builtinMedia } from '../../src/content/builtin-media.ts';
 import { loadConfig } from '../../src/config.ts';
 import { probeVideo } from '../../src/media/probe.ts';
-import { pexelsVisuals } from '../../src/media/visual-sources.ts';
+import { libraryVisuals, pexelsVisuals } from '../../src/media/visual-sources.ts';
 import { runTool } from '../../src/media/run-tool.ts';
 import { findMediaTools, type MediaTools } from '../../src/media/tools.ts';
-import type { Background } from '../../src/media/visuals.ts';
+import { composeBeats, type Background } from '../../src/media/visuals.ts';
 import type { GeneratedAssets, MediaNotice } from '../../src/plugins/media-stages.ts';
 import { canary, findCanaries } from '../helpers/canary.ts';
 import { RENDER_TEST_TIMEOUT } from '../helpers/content.ts';
 import { quietLogger } from '../helpers/database.ts';
 import { RECORDED_SEARCH, startPexelsServer, type PexelsServer } from '../fakes/pexels-server.ts';
 import { isLoopback, onlyLocalFetch } from '../helpers/local-fetch.ts';
-import { makeClip, moneyScript, tempDir } from './fixtures/media.ts';
+import { greyFrame, makeClip, moneyScript, tempDir } from './fixtures/media.ts';
 
 const beats = [
   { onScreenText: 'Pay yourself first', narration: 'Move ten percent the day you are paid.' },
@@ -213,6 +213,56 @@ describe('visuals per beat', () => {
       expect(broken.visual_sources).toMatchObject({ passed: false });
     },
     RENDER_TEST_TIMEOUT * 2,
+  );
+
+  it(
+    'show a library image for its beat, covering 9:16 without stretching it',
+    async () => {
+      // A landscape PNG: a white square on dark grey. Covered to 1080×1920, the square must stay square.
+      const images = path.join(scratch.dir, 'images');
+      await fs.mkdir(images);
+      await runTool(tools.ffmpeg, [
+        ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-f', 'lavfi'],
+        ...['-i', 'color=c=0x202020:s=640x360:d=1', '-frames:v', '1'],
+        ...['-vf', 'drawbox=x=250:y=110:w=140:h=140:color=white:t=fill', path.join(images, 'square.png')],
+      ]);
+      await fs.writeFile(
+        path.join(images, 'keywords.json'),
+        JSON.stringify({ clips: [{ file: 'square.png', keywords: ['square'], licence: 'own image' }] }),
+      );
+      const pick = await libraryVisuals(images).pick({
+        keywords: ['a', 'square'],
+        seconds: 1.5,
+        exclude: new Set(),
+        dir: images,
+        signal: never,
+      });
+      expect(pick).toMatchObject({ source: 'library', id: 'square.png', licence: 'own image' });
+      const generated = await makeClip(tools, path.join(images, 'generated.mp4'), { sound: 'none' });
+      const background = await composeBeats(tools, {
+        beats: [{ start: 0, end: 1.5, keywords: ['square'], ...pick!, url: pick!.url ?? null }],
+        generated: {
+          file: generated,
+          kind: 'gradient',
+          durationSeconds: 2,
+          width: 270,
+          height: 480,
+          scenes: 1,
+        } as Background,
+        outFile: path.join(images, 'background.mp4'),
+        signal: never,
+      });
+      expect(await probeVideo(tools, background.file)).toMatchObject({ width: 1080, height: 1920 });
+      // At 108×192, the white square's width along the middle row against its height along the middle column.
+      const size = { width: 108, height: 192 };
+      const grey = await greyFrame(tools, background.file, 0.75, size);
+      const row = [...grey.subarray(96 * 108, 97 * 108)].filter((v) => v > 128).length;
+      const column = Array.from({ length: 192 }, (_, y) => grey[y * 108 + 54]!).filter((v) => v > 128).length;
+      expect(row).toBeGreaterThan(50);
+      expect(row / column).toBeGreaterThan(0.95);
+      expect(row / column).toBeLessThan(1.05);
+    },
+    RENDER_TEST_TIMEOUT,
   );
 
   it('never reach an outside host: the guard refuses Pexels’ own base URL', async () => {
