@@ -9,6 +9,7 @@ import { createContent, getContent } from '../../src/content/content-service.ts'
 import { defaultContentPolicy } from '../../src/content/content-policy.ts';
 import type { Script } from '../../src/content/content-model.ts';
 import { runStage, type StageJob } from '../../src/content/pipeline.ts';
+import { stubMedia } from '../../src/content/stub-media.ts';
 import type { ScriptWriter } from '../../src/content/script-writers.ts';
 import { loadConfig } from '../../src/config.ts';
 import { probeVideo } from '../../src/media/probe.ts';
@@ -235,6 +236,41 @@ describe('a voice or visual source that fails in the pipeline', () => {
     },
     RENDER_TEST_TIMEOUT,
   );
+});
+
+describe('the music credit', () => {
+  it('goes from the assembled video’s manifest into every planned post’s caption', async () => {
+    const niche = (await t.pool.query(`SELECT id FROM niches WHERE slug = 'personal_finance'`)).rows[0].id;
+    await factories.account(t.pool, { current_state: 'active', niche_id: niche });
+    const credit = 'Calm Keys by Test Composer (CC BY 4.0)';
+    const stub = stubMedia();
+    // Rendering stubbed out; what the built-in assemble reports when the policy appends the credit.
+    const deps = pipelineDeps(t.db, {
+      media: {
+        ...stub,
+        assemble: async (input) => {
+          const video = await stub.assemble(input);
+          return { ...video, details: { ...video.details, attributionInCaption: credit } };
+        },
+      },
+      writers: { primary: shortWriter, fallback: null },
+      mediaDir,
+    });
+    const c = await createContent(t.db, defaultContentPolicy, {
+      topic: 'a credited track',
+      niche: 'personal_finance',
+    });
+    const results = await drain(deps, { contentId: c.id, stage: 'scripting' });
+    expect(results.at(-1)).toMatchObject({ stage: 'distributing', status: 'advanced' });
+    const stages = (await getContent(t.db, c.id)).assetManifest.stages as Record<
+      string,
+      Record<string, unknown>
+    >;
+    expect(stages.assembling).toMatchObject({ attributionInCaption: credit });
+    const { rows } = await t.pool.query('SELECT caption FROM distributions WHERE content_id = $1', [c.id]);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) expect(r.caption as string).toMatch(/\nCalm Keys by Test Composer \(CC BY 4\.0\)$/);
+  });
 });
 
 describe('without ffmpeg', () => {
