@@ -202,13 +202,11 @@ describe('visuals per beat', () => {
       });
       // The same rendered video, its manifest saying a clip was shown twice and one had no licence: both fail.
       const visuals = (assets.background as Background).visuals!;
-      const broken = await checkWith({
-        ...assets,
-        background: {
-          ...(assets.background as Background),
-          visuals: [visuals[0]!, { ...visuals[1]!, licence: ' ' }, { ...visuals[0]! }, visuals[3]!],
-        },
-      });
+      const repeated: Background = {
+        ...(assets.background as Background),
+        visuals: [visuals[0]!, { ...visuals[1]!, licence: ' ' }, { ...visuals[0]! }, visuals[3]!],
+      };
+      const broken = await checkWith({ ...assets, background: repeated });
       expect(broken.duplicate_clips).toMatchObject({ value: 1, passed: false });
       expect(broken.visual_sources).toMatchObject({ passed: false });
     },
@@ -248,7 +246,7 @@ describe('visuals per beat', () => {
           width: 270,
           height: 480,
           scenes: 1,
-        } as Background,
+        },
         outFile: path.join(images, 'background.mp4'),
         signal: never,
       });
