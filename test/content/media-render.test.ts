@@ -8,7 +8,7 @@ import { builtinMedia } from '../../src/content/builtin-media.ts';
 import { postCaption } from '../../src/content/post-text.ts';
 import { loadConfig } from '../../src/config.ts';
 import { measureLoudness } from '../../src/media/loudness.ts';
-import type { Caption } from '../../src/media/captions.ts';
+import { timeCaptions, type Caption } from '../../src/media/captions.ts';
 import type { VoiceChoice } from '../../src/media/media-policy.ts';
 import { pickTrack, readMusicLibrary } from '../../src/media/music.ts';
 import { probeDuration } from '../../src/media/probe.ts';
@@ -204,11 +204,21 @@ describe.each([
       }
       expect(words).toHaveLength(speakable(script.narration).split(/\s+/).length);
       const error = captionError(captions, words);
+      // The letter-count estimate on the same audio, as the captions were timed before: the aligned ones beat it.
+      const estimate = captionError(
+        timeCaptions(script.narration, voiceSeconds, { maxWordsPerCaption: 4 }),
+        words,
+      );
       console.log(
         `${name} voice:`,
-        JSON.stringify({ ...figures, captionStartErrorMs: Math.round(error * 1000) }),
+        JSON.stringify({
+          ...figures,
+          captionStartErrorMs: Math.round(error * 1000),
+          letterEstimateErrorMs: Math.round(estimate * 1000),
+        }),
       );
       expect(error).toBeLessThan(0.15);
+      expect(error).toBeLessThan(estimate);
     },
   );
 });
