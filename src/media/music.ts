@@ -182,8 +182,7 @@ export async function measureMusicLevels(
     for (const span of spans) {
       const to = Math.min(frames, Math.round(span.end * SAMPLE_RATE));
       for (let i = Math.max(0, Math.round(span.start * SAMPLE_RATE)); i < to; i++) {
-        const x =
-          channel < 0 ? samples[i * STEMS]! + samples[i * STEMS + 2]! : samples[i * STEMS + channel]!;
+        const x = channel < 0 ? samples[i * STEMS]! + samples[i * STEMS + 2]! : samples[i * STEMS + channel]!;
         sum += x * x;
         n++;
       }
@@ -193,7 +192,8 @@ export async function measureMusicLevels(
   const db = (p: number) => (p > 0 ? Math.round(10 * Math.log10(p) * 100) / 100 : -120);
   const seconds = frames / SAMPLE_RATE;
   let loudest = 0;
-  for (let s = 0; s + 1 <= seconds; s += 0.5) loudest = Math.max(loudest, power(1, [{ start: s, end: s + 1 }]));
+  for (let s = 0; s + 1 <= seconds; s += 0.5)
+    loudest = Math.max(loudest, power(1, [{ start: s, end: s + 1 }]));
   return {
     voiceDb: db(power(0, speech)),
     mixDb: db(power(-1, speech)),

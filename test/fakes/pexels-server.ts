@@ -108,16 +108,14 @@ export async function startPexelsServer(
         if (!entry?.width || !entry.height) return json(res, 404, { error: 'Not Found' });
         fake.downloads.push(`recorded:${id}`);
         const clip = path.join(dir, `recorded-${id}.mp4`);
-        await fs
-          .access(clip)
-          .catch(() =>
-            makeClip(tools, clip, {
-              picture: 'maroon',
-              width: entry.width!,
-              height: entry.height!,
-              seconds: 1,
-            }),
-          );
+        await fs.access(clip).catch(() =>
+          makeClip(tools, clip, {
+            picture: 'maroon',
+            width: entry.width!,
+            height: entry.height!,
+            seconds: 1,
+          }),
+        );
         const bytes = await fs.readFile(clip);
         res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': bytes.length });
         return res.end(bytes);
