@@ -1,7 +1,10 @@
 // The media stages with voice, music, loudness, speech-timed captions and per-beat visuals, against today's
 // pipeline (espeak-ng voice, generated background, letter-timed captions, one render) and against ffmpeg alone
-// doing the same final encode, interleaved in one run. Also writes one frame (PNG) of three niches' videos,
-// each in its own caption style. Run on its own (it is not part of `npm run bench`):
+// doing the same final encode (the new stages' own background, .ass and prepared mix, with the loudness
+// normalisation's second pass as its audio filter), interleaved in one run. Lists the quality checks of a
+// video voiced by espeak-ng and of one voiced by the OpenAI-compatible voice (the local speech fake), and
+// writes one frame (PNG) of three niches' videos, each in its own caption style. Run on its own (it is not part
+// of `npm run bench`):
 //
 //   node bench/media-stages.ts [runs=3] [frames folder=test-artifacts/media-frames]
 import fs from 'node:fs/promises';
@@ -10,16 +13,19 @@ import path from 'node:path';
 import { builtinMedia } from '../src/content/builtin-media.ts';
 import type { Script } from '../src/content/content-model.ts';
 import { loadConfig } from '../src/config.ts';
-import { captionsToAss, timeCaptions } from '../src/media/captions.ts';
+import { timeCaptions } from '../src/media/captions.ts';
+import { applyFilter, prepareLoudness, type LoudnessTarget } from '../src/media/loudness.ts';
 import type { NicheMediaOverrides } from '../src/media/media-policy.ts';
 import { renderVideo } from '../src/media/render.ts';
 import { runTool } from '../src/media/run-tool.ts';
 import { findMediaTools } from '../src/media/tools.ts';
 import { makeBackground } from '../src/media/visuals.ts';
 import { synthesizeVoice } from '../src/media/voice.ts';
+import type { MediaStages } from '../src/plugins/media-stages.ts';
+import { startSpeechServer } from '../test/fakes/speech-server.ts';
 import { makeMusicLibrary } from '../test/media/fixtures/music.ts';
 import { logger, median, timeIt } from './harness.ts';
-// The baseline: the same encode as renderVideo's, written out by hand.
+// The baseline: the same encode as renderVideo's, written out by hand, given the same sound and filter.
 import { handWritten } from './render.ts';
 
 const runs = Number(process.argv[2] ?? 3);
@@ -91,9 +97,9 @@ try {
     const captions = timeCaptions(script.narration, voice.durationSeconds);
     await renderVideo(tools, { background, voice, captions, outFile: path.join(d, 'video.mp4') });
   };
-  const withStages = async (niche = 'personal_finance', out?: string) => {
+  const withStages = async (niche = 'personal_finance', stages: MediaStages = media) => {
     const d = path.join(dir, `stages-${++n}`);
-    const assets = await media.generate({
+    const assets = await stages.generate({
       contentId: 'bench',
       script,
       nicheSlug: niche,
@@ -102,35 +108,39 @@ try {
       wordsPerMinute: 165,
       signal: never,
     });
-    const video = await media.assemble({
+    const video = await stages.assemble({
       contentId: 'bench',
       script,
       nicheSlug: niche,
       assets,
-      outFile: out ?? path.join(d, 'video.mp4'),
+      outFile: path.join(d, 'video.mp4'),
       signal: never,
     });
     return { assets, video, dir: d };
   };
+  const check = (stages: MediaStages, done: Awaited<ReturnType<typeof withStages>>) =>
+    stages.check({
+      file: done.video.outputPath,
+      script,
+      nicheSlug: 'personal_finance',
+      assets: done.assets,
+      captions: done.video.captions,
+      details: done.video.details,
+      minSeconds: 1,
+      maxSeconds: 90,
+      blackFrameMaxSeconds: 1.5,
+      signal: never,
+    });
 
-  // The baseline's inputs: one voice, background and .ass, encoded by one hand-written ffmpeg command.
-  const base = path.join(dir, 'baseline');
-  const voice = await synthesizeVoice(tools, script.narration, path.join(base, 'voice.wav'), {
-    wordsPerMinute: 165,
-  });
-  await makeBackground(tools, {
-    durationSeconds: voice.durationSeconds,
-    outFile: path.join(base, 'background.mp4'),
-    seed: 'bench',
-  });
-  await fs.writeFile(
-    path.join(base, 'captions.ass'),
-    captionsToAss(timeCaptions(script.narration, voice.durationSeconds), { width: 1080, height: 1920 }),
-  );
-  const ffmpeg = () => handWritten(tools, base, voice.durationSeconds);
-
-  // Warm-up, then interleaved runs (none with runs = 0: only the frames).
+  // Warm-up (and the inputs of the baseline), then interleaved runs (none with runs = 0: only the frames).
   const first = await withStages();
+  // ffmpeg alone: the final encode of the first video's own inputs (its background, its .ass and its mix as
+  // prepared for the loudness normalisation), with the normalisation's second pass as the audio filter.
+  const target = (first.video.details as { loudness: { target: LoudnessTarget } }).loudness.target;
+  const sound = await prepareLoudness(tools, path.join(first.dir, 'mix.wav'), target);
+  const baseline = { file: path.basename(sound.file), filter: applyFilter(target, sound.measured) };
+  const seconds = first.assets.voice.durationSeconds;
+  const ffmpeg = () => handWritten(tools, first.dir, seconds, baseline);
   if (runs > 0) {
     await today();
     await ffmpeg();
@@ -145,35 +155,36 @@ try {
     times.ffmpeg.push(await timeIt(ffmpeg));
     times.today.push(await timeIt(today));
     times.stages.push(await timeIt(() => withStages()));
-    times.check.push(
-      await timeIt(() =>
-        media.check({
-          file: first.video.outputPath,
-          script,
-          nicheSlug: 'personal_finance',
-          assets: first.assets,
-          captions: first.video.captions,
-          details: first.video.details,
-          minSeconds: 1,
-          maxSeconds: 90,
-          blackFrameMaxSeconds: 1.5,
-          signal: never,
-        }),
-      ),
-    );
+    times.check.push(await timeIt(() => check(media, first)));
   }
-  const quality = await media.check({
-    file: first.video.outputPath,
-    script,
-    nicheSlug: 'personal_finance',
-    assets: first.assets,
-    captions: first.video.captions,
-    details: first.video.details,
-    minSeconds: 1,
-    maxSeconds: 90,
-    blackFrameMaxSeconds: 1.5,
-    signal: never,
-  });
+  const quality = await check(media, first);
+
+  // The same video voiced by the OpenAI-compatible voice, against the local speech fake (real espeak-ng audio
+  // encoded as MP3), for its checks.
+  const speech = await startSpeechServer(tools, 'bench-key');
+  let openaiQuality: Awaited<ReturnType<typeof check>>;
+  try {
+    const openai = builtinMedia(
+      loadConfig({
+        SOVI_HOME: dir,
+        SOVI_MUSIC_LIBRARY: path.join(dir, 'music'),
+        SOVI_TTS_URL: speech.url,
+        SOVI_TTS_API_KEY: 'bench-key',
+      }).content,
+      logger,
+      {
+        media: {
+          personal_finance: {
+            ...NICHES.personal_finance,
+            voices: { en: [{ engine: 'openai', voice: 'alloy', model: 'kokoro', format: 'mp3' }] },
+          },
+        },
+      },
+    );
+    openaiQuality = await check(openai, await withStages('personal_finance', openai));
+  } finally {
+    await speech.close();
+  }
 
   // One frame of each niche's video, mid-caption.
   await fs.mkdir(framesDir, { recursive: true });
@@ -192,23 +203,34 @@ try {
 
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const [f, t, m, c] = [median(times.ffmpeg), median(times.today), median(times.stages), median(times.check)];
-  const seconds = voice.durationSeconds;
   console.log(
-    `Media stages, a ${seconds.toFixed(1)} s video, median of ${runs} interleaved runs (${os.cpus().length} CPUs, load ${os.loadavg()[0]!.toFixed(1)}):`,
+    `Media stages, a ${seconds.toFixed(1)} s video, median of ${runs} interleaved runs ` +
+      `(${new Date().toISOString()}, ${os.cpus().length} CPUs, load ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}):`,
   );
-  if (runs > 0) console.log(`| what | time | vs ffmpeg alone | vs today's pipeline |`);
-  if (runs > 0) console.log(`| --- | --- | --- | --- |`);
-  if (runs > 0) console.log(`| ffmpeg alone (the same final encode) | ${s(f)} | 1.00× | |`);
-  console.log(
-    `| today's pipeline (voice, scenes, letter-timed captions, render) | ${s(t)} | ${(t / f).toFixed(2)}× | 1.00× |`,
-  );
-  console.log(
-    `| with the new stages (+ music, loudness 2 passes, speech timing) | ${s(m)} | ${(m / f).toFixed(2)}× | ${(m / t).toFixed(2)}× |`,
-  );
-  if (runs > 0) console.log(`| quality checks (with loudness) | ${s(c)} | | |`);
-  console.log('checks:');
-  for (const q of quality.checks)
-    console.log(`  ${q.passed ? 'ok  ' : 'FAIL'} ${q.name}: ${String(q.value)} (expected ${q.expected})`);
+  // No runs, no times: only the checks and the frames.
+  if (runs > 0) {
+    console.log(`| what | time | vs ffmpeg alone | vs today's pipeline |`);
+    console.log(`| --- | --- | --- | --- |`);
+    console.log(`| ffmpeg alone (the same final encode, loudness filter included) | ${s(f)} | 1.00× | |`);
+    console.log(
+      `| today's pipeline (voice, scenes, letter-timed captions, render) | ${s(t)} | ${(t / f).toFixed(2)}× | 1.00× |`,
+    );
+    console.log(
+      `| with the new stages (+ music, loudness 2 passes, speech timing) | ${s(m)} | ${(m / f).toFixed(2)}× | ${(m / t).toFixed(2)}× |`,
+    );
+    console.log(`| quality checks (with loudness) | ${s(c)} | | |`);
+  }
+  for (const [voice, report] of [
+    ['espeak', quality],
+    ['openai (local fake)', openaiQuality],
+  ] as const) {
+    console.log(`checks, ${voice} voice (score ${report.score}):`);
+    for (const q of report.checks)
+      console.log(`  ${q.passed ? 'ok  ' : 'FAIL'} ${q.name}: ${String(q.value)} (expected ${q.expected})`);
+  }
   console.log(`frames: ${frames.join(', ')}`);
 } finally {
   await fs.rm(dir, { recursive: true, force: true });

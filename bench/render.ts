@@ -119,18 +119,29 @@ export async function renderBench(settings: RenderBenchSettings = { runs: 3 }): 
   }
 }
 
-/** The same encode, written out by hand and run straight through execFile, in the folder of the inputs. */
-export async function handWritten(tools: MediaTools, dir: string, seconds: number): Promise<void> {
+/**
+ * The same encode, written out by hand and run straight through execFile, in the folder of the inputs
+ * (background.mp4, captions.ass, and voice.wav unless `sound` names another file and the filter it gets).
+ */
+export async function handWritten(
+  tools: MediaTools,
+  dir: string,
+  seconds: number,
+  sound: { file: string; filter: string } | null = null,
+): Promise<void> {
   const fonts = tools.fontsDir === null ? '' : `:fontsdir=${tools.fontsDir}`;
+  const video =
+    '[0:v:0]scale=1080:1920:force_original_aspect_ratio=increase,crop=1080:1920,setsar=1,fps=30,' +
+    `subtitles=filename=captions.ass${fonts},format=yuv420p[v]`;
   await execFileAsync(
     tools.ffmpeg,
     [
       ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-y'],
-      ...['-stream_loop', '-1', '-i', 'background.mp4', '-i', 'voice.wav'],
-      '-filter_complex',
-      '[0:v:0]scale=1080:1920:force_original_aspect_ratio=increase,crop=1080:1920,setsar=1,fps=30,' +
-        `subtitles=filename=captions.ass${fonts},format=yuv420p[v]`,
-      ...['-map', '[v]', '-map', '1:a:0', '-t', seconds.toFixed(3)],
+      ...['-stream_loop', '-1', '-i', 'background.mp4', '-i', sound?.file ?? 'voice.wav'],
+      ...(sound
+        ? ['-filter_complex', `${video};[1:a:0]${sound.filter}[a]`, '-map', '[v]', '-map', '[a]']
+        : ['-filter_complex', video, '-map', '[v]', '-map', '1:a:0']),
+      ...['-t', seconds.toFixed(3)],
       ...['-c:v', 'libx264', '-preset', 'veryfast', '-crf', '21', '-profile:v', 'high'],
       ...['-pix_fmt', 'yuv420p', '-g', '60'],
       ...['-c:a', 'aac', '-b:a', '128k', '-ar', '44100', '-ac', '2'],

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { SoviError } from '../errors.ts';
 import { writeAtomically } from './files.ts';
+import type { QualityCheck } from './quality.ts';
 import { runTool } from './run-tool.ts';
 import type { MediaTools } from './tools.ts';
 
@@ -96,6 +97,13 @@ export interface MixInput {
   /** The track and the gain it gets before ducking. */
   music: { file: string; volumeDb: number } | null;
   outFile: string;
+  /**
+   * Also write the parts of the mix, for measuring it: raw 44.1 kHz float samples, three channels
+   * interleaved: the voice, the music faded (before ducking), the music as mixed (faded and ducked).
+   */
+  stemsFile?: string;
+  /** Duck the music under the voice (default true); off only to show what the ducking does. */
+  duck?: boolean;
   signal?: AbortSignal;
 }
 
@@ -107,28 +115,115 @@ export async function mixAudio(tools: MediaTools, input: MixInput): Promise<stri
   const file = path.resolve(input.outFile);
   const d = input.durationSeconds;
   const mono = 'aformat=sample_fmts=fltp:sample_rates=44100:channel_layouts=mono';
+  const stems = input.music !== null && input.stemsFile !== undefined;
+  const duck =
+    input.duck === false
+      ? '[m][key]amerge=inputs=2,pan=mono|c0=c0[ducked]'
+      : // Ducks the music about 12 dB more while the voice speaks; releases between sentences.
+        '[m][key]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400[ducked]';
   const args = input.music
     ? [
         ...['-i', path.resolve(input.voice), '-stream_loop', '-1', '-i', path.resolve(input.music.file)],
         '-filter_complex',
-        `[0:a]${mono},asplit=2[v][key];` +
+        `[0:a]${mono},asplit=${stems ? 3 : 2}[v][key]${stems ? '[sv]' : ''};` +
           `[1:a]${mono},atrim=0:${d.toFixed(3)},asetpts=PTS-STARTPTS,volume=${input.music.volumeDb}dB,` +
-          `afade=t=in:st=0:d=${FADE_IN},afade=t=out:st=${Math.max(0, d - FADE_OUT).toFixed(3)}:d=${FADE_OUT}[m];` +
-          // Ducks the music about 12 dB more while the voice speaks; releases between sentences.
-          '[m][key]sidechaincompress=threshold=0.02:ratio=8:attack=20:release=400[ducked];' +
-          '[v][ducked]amerge=inputs=2,pan=mono|c0=c0+c1[out]',
+          `afade=t=in:st=0:d=${FADE_IN},afade=t=out:st=${Math.max(0, d - FADE_OUT).toFixed(3)}:d=${FADE_OUT}` +
+          `${stems ? ',asplit=2[m][sm]' : '[m]'};${duck};` +
+          (stems ? '[ducked]asplit=2[dm][sd];[v][dm]' : '[v][ducked]') +
+          'amerge=inputs=2,pan=mono|c0=c0+c1[out]' +
+          (stems ? ';[sv][sm][sd]amerge=inputs=3[stems]' : ''),
         ...['-map', '[out]'],
       ]
     : ['-i', path.resolve(input.voice), '-af', mono];
+  const stemsOut = stems
+    ? ['-map', '[stems]', '-t', d.toFixed(3), '-c:a', 'pcm_f32le', '-f', 'f32le', input.stemsFile!]
+    : [];
   await writeAtomically(file, (temp) =>
     runTool(
       tools.ffmpeg,
       [
         ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...args],
-        ...['-t', d.toFixed(3), '-c:a', 'pcm_f32le', '-f', 'wav', temp],
+        ...['-t', d.toFixed(3), '-c:a', 'pcm_f32le', '-f', 'wav', temp, ...stemsOut],
       ],
       { signal: input.signal, timeoutMs: 120_000 + d * 5_000 },
     ),
   );
   return file;
+}
+
+/** Levels (dB, RMS) read from a mix's stems: what the music does to the voice. */
+export interface MusicLevels {
+  /** The voice alone, over its speech. */
+  voiceDb: number;
+  /** The mix (voice and ducked music), over the same speech. */
+  mixDb: number;
+  /** How much quieter the music is under the speech than it would be without ducking. */
+  duckDb: number;
+  /** The music's first and last 0.25 s against its loudest second: how far the fades start and end. */
+  fadeInDb: number;
+  fadeOutDb: number;
+}
+
+const SAMPLE_RATE = 44100;
+const STEMS = 3;
+
+/** Reads the stems mixAudio wrote and measures the voice inside the mix over the speech stretches. */
+export async function measureMusicLevels(
+  stemsFile: string,
+  speech: { start: number; end: number }[],
+): Promise<MusicLevels> {
+  const raw = await fs.readFile(stemsFile);
+  const samples = new Float32Array(raw.buffer, raw.byteOffset, Math.floor(raw.length / 4));
+  const frames = Math.floor(samples.length / STEMS);
+  /** Mean power of a channel (or of voice + ducked music, -1) over spans of seconds. */
+  const power = (channel: number, spans: { start: number; end: number }[]) => {
+    let sum = 0;
+    let n = 0;
+    for (const span of spans) {
+      const to = Math.min(frames, Math.round(span.end * SAMPLE_RATE));
+      for (let i = Math.max(0, Math.round(span.start * SAMPLE_RATE)); i < to; i++) {
+        const x = channel < 0 ? samples[i * STEMS]! + samples[i * STEMS + 2]! : samples[i * STEMS + channel]!;
+        sum += x * x;
+        n++;
+      }
+    }
+    return n === 0 ? 0 : sum / n;
+  };
+  const db = (p: number) => (p > 0 ? Math.round(10 * Math.log10(p) * 100) / 100 : -120);
+  const seconds = frames / SAMPLE_RATE;
+  let loudest = 0;
+  for (let s = 0; s + 1 <= seconds; s += 0.5)
+    loudest = Math.max(loudest, power(1, [{ start: s, end: s + 1 }]));
+  return {
+    voiceDb: db(power(0, speech)),
+    mixDb: db(power(-1, speech)),
+    duckDb: Math.round((db(power(1, speech)) - db(power(2, speech))) * 100) / 100,
+    fadeInDb: Math.round((db(power(1, [{ start: 0, end: 0.25 }])) - db(loudest)) * 100) / 100,
+    fadeOutDb:
+      Math.round((db(power(1, [{ start: seconds - 0.25, end: seconds }])) - db(loudest)) * 100) / 100,
+  };
+}
+
+/** The least the music is ducked under speech, dB: sidechaincompress at ratio 8 gives far more. */
+export const MIN_DUCK_DB = 6;
+
+/** The music checks, from the measured levels: the voice keeps its level, and the music ducks under it. */
+export function musicLevelChecks(levels: MusicLevels): QualityCheck[] {
+  const lift = Math.round((levels.mixDb - levels.voiceDb) * 100) / 100;
+  return [
+    {
+      name: 'music_under_voice',
+      value: lift,
+      passed: Math.abs(lift) <= 3,
+      expected: 'the voice in the mix within 3 dB of its level alone, over its speech',
+      weight: 0.05,
+    },
+    {
+      name: 'music_ducking',
+      value: levels.duckDb,
+      passed: levels.duckDb >= MIN_DUCK_DB,
+      expected: `the music ≥ ${MIN_DUCK_DB} dB quieter under the speech than without ducking`,
+      weight: 0.03,
+    },
+  ];
 }

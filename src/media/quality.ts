@@ -60,8 +60,6 @@ export const QUALITY_WEIGHTS = {
 
 /** How far from the target the integrated loudness may land. */
 const LOUDNESS_TOLERANCE_LU = 1;
-/** What the AAC encoder may add over the ceiling the normalisation aimed under. */
-const TRUE_PEAK_TOLERANCE_DB = 0.5;
 
 /** Below this peak level (dBFS) a sound track counts as silent; espeak-ng peaks near -1 dB. */
 const AUDIBLE_DB = -50;
@@ -149,9 +147,10 @@ export async function checkQuality(
       ),
       check(
         'true_peak',
-        peak !== null && peak <= target.truePeakDb + TRUE_PEAK_TOLERANCE_DB,
+        // No allowance for the encoder: the normalisation aims half a dB under the ceiling to cover it.
+        peak !== null && peak <= target.truePeakDb,
         peak,
-        `≤ ${target.truePeakDb} dBTP (+${TRUE_PEAK_TOLERANCE_DB} for the encoder)`,
+        `≤ ${target.truePeakDb} dBTP`,
       ),
     );
   }

@@ -9,6 +9,7 @@ import { createContent, getContent } from '../../src/content/content-service.ts'
 import { defaultContentPolicy } from '../../src/content/content-policy.ts';
 import type { Script } from '../../src/content/content-model.ts';
 import { runStage, type StageJob } from '../../src/content/pipeline.ts';
+import { stubMedia } from '../../src/content/stub-media.ts';
 import type { ScriptWriter } from '../../src/content/script-writers.ts';
 import { loadConfig } from '../../src/config.ts';
 import { probeVideo } from '../../src/media/probe.ts';
@@ -16,6 +17,9 @@ import { findMediaTools } from '../../src/media/tools.ts';
 import { pipelineDeps, RENDER_TEST_TIMEOUT } from '../helpers/content.ts';
 import { quietLogger, useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
+import { canary, findCanaries } from '../helpers/canary.ts';
+import { startPexelsServer } from '../fakes/pexels-server.ts';
+import { startSpeechServer } from '../fakes/speech-server.ts';
 
 const t = useTestDatabase();
 const never = new AbortController().signal;
@@ -154,6 +158,119 @@ describe('the built-in media stages', () => {
     },
     RENDER_TEST_TIMEOUT,
   );
+});
+
+describe('a voice or visual source that fails in the pipeline', () => {
+  it(
+    'writes voice_fallback and visual_source_failed events on the content, without the keys',
+    async () => {
+      const tools = await findMediaTools({ ffmpeg: undefined, ffprobe: undefined, espeak: undefined });
+      const ttsKey = canary('pipeline-tts-key');
+      const pexelsKey = canary('pipeline-pexels-key');
+      const speech = await startSpeechServer(tools, ttsKey);
+      const pexels = await startPexelsServer(tools, path.join(mediaDir, 'pexels'), pexelsKey);
+      speech.mode = 'error';
+      pexels.mode = 'down';
+      try {
+        const config = loadConfig({
+          SOVI_HOME: path.join(mediaDir, 'home-events'),
+          SOVI_TTS_URL: speech.url,
+          SOVI_TTS_API_KEY: ttsKey,
+          SOVI_PEXELS_URL: pexels.url,
+          SOVI_PEXELS_API_KEY: pexelsKey,
+        });
+        const media = builtinMedia(config.content, quietLogger, {
+          media: {
+            '*': {
+              voices: {
+                en: [
+                  { engine: 'openai', voice: 'alloy' },
+                  { engine: 'espeak', voice: 'en-us' },
+                ],
+              },
+              visuals: ['pexels', 'generated'],
+            },
+          },
+        });
+        const deps = pipelineDeps(t.db, {
+          media,
+          writers: { primary: shortWriter, fallback: null },
+          mediaDir,
+        });
+        const c = await createContent(t.db, defaultContentPolicy, {
+          topic: 'a voice that fails',
+          niche: 'personal_finance',
+        });
+        // Scripting, then generating: the events come from generating; no render is needed.
+        expect(await runStage(deps, { contentId: c.id, stage: 'scripting' }, never)).toMatchObject({
+          status: 'advanced',
+        });
+        const next = deps.sink.stages.shift()!;
+        expect(next.stage).toBe('generating');
+        expect(await runStage(deps, next, never)).toMatchObject({ status: 'advanced' });
+        expect(speech.requests).toHaveLength(1);
+        expect(pexels.searches).toHaveLength(1);
+
+        const { rows } = await t.pool.query(
+          `SELECT event_type, severity, category, message, context FROM system_events
+            WHERE context->>'contentId' = $1 AND event_type IN ('voice_fallback', 'visual_source_failed')
+            ORDER BY event_type`,
+          [c.id],
+        );
+        expect(rows.map((r) => [r.event_type, r.severity, r.category])).toEqual([
+          ['visual_source_failed', 'warning', 'content'],
+          ['voice_fallback', 'warning', 'content'],
+        ]);
+        expect(rows[0].context).toMatchObject({ source: 'pexels', contentId: c.id });
+        expect(rows[1].message).toMatch(/^"a voice that fails": .*openai/);
+        expect(findCanaries(JSON.stringify(rows))).toEqual([]);
+        const stages = (await getContent(t.db, c.id)).assetManifest.stages as Record<
+          string,
+          Record<string, unknown>
+        >;
+        expect(stages.generating).toMatchObject({ voice: { kind: 'espeak' }, background: { kind: 'beats' } });
+      } finally {
+        await speech.close();
+        await pexels.close();
+      }
+    },
+    RENDER_TEST_TIMEOUT,
+  );
+});
+
+describe('the music credit', () => {
+  it('goes from the assembled video’s manifest into every planned post’s caption', async () => {
+    const niche = (await t.pool.query(`SELECT id FROM niches WHERE slug = 'personal_finance'`)).rows[0].id;
+    await factories.account(t.pool, { current_state: 'active', niche_id: niche });
+    const credit = 'Calm Keys by Test Composer (CC BY 4.0)';
+    const stub = stubMedia();
+    // Rendering stubbed out; what the built-in assemble reports when the policy appends the credit.
+    const deps = pipelineDeps(t.db, {
+      media: {
+        ...stub,
+        assemble: async (input) => {
+          const video = await stub.assemble(input);
+          return { ...video, details: { ...video.details, attributionInCaption: credit } };
+        },
+      },
+      writers: { primary: shortWriter, fallback: null },
+      mediaDir,
+    });
+    const c = await createContent(t.db, defaultContentPolicy, {
+      topic: 'a credited track',
+      niche: 'personal_finance',
+    });
+    const results = await drain(deps, { contentId: c.id, stage: 'scripting' });
+    expect(results.at(-1)).toMatchObject({ stage: 'distributing', status: 'advanced' });
+    const stages = (await getContent(t.db, c.id)).assetManifest.stages as Record<
+      string,
+      Record<string, unknown>
+    >;
+    expect(stages.assembling).toMatchObject({ attributionInCaption: credit });
+    const { rows } = await t.pool.query('SELECT caption FROM distributions WHERE content_id = $1', [c.id]);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) expect(r.caption as string).toMatch(/\nCalm Keys by Test Composer \(CC BY 4\.0\)$/);
+  });
 });
 
 describe('without ffmpeg', () => {

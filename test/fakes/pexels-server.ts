@@ -4,11 +4,17 @@
 // (each video: id, width, height, url, image, duration, user {id, name, url}, video_files [{id, quality,
 // file_type, width, height, fps, link}], video_pictures), and the X-Ratelimit-* headers; 401 without a
 // valid key. The video files are real MP4s made by ffmpeg, served by the same server at their `link`.
+//
+// Mode 'recorded' answers every search with recordings/pexels-videos-search.json instead: a response in the
+// documented shape (the documentation's video search example, https://www.pexels.com/api/documentation/ ,
+// with its video's files at several sizes, an HLS entry and next_page), not one built from the STOCK table.
+// Its file links are rewritten to this server, which answers each with a real MP4 of that file's size.
 import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { MediaTools } from '../../src/media/tools.ts';
 import { makeClip } from '../media/fixtures/media.ts';
 
@@ -16,8 +22,8 @@ export interface PexelsServer {
   url: string;
   searches: { query: string; orientation: string | null; perPage: number; auth: string | null }[];
   downloads: string[];
-  /** 'down': every search answers 500. */
-  mode: 'ok' | 'down';
+  /** 'down': every search answers 500; 'recorded': every search answers the recorded response. */
+  mode: 'ok' | 'down' | 'recorded';
   close(): Promise<void>;
 }
 
@@ -61,6 +67,17 @@ export const STOCK: StockVideo[] = [
   },
 ];
 
+export const RECORDED_SEARCH = fileURLToPath(
+  new URL('./recordings/pexels-videos-search.json', import.meta.url),
+);
+
+interface RecordedFile {
+  id: number;
+  width: number | null;
+  height: number | null;
+  link: string;
+}
+
 export async function startPexelsServer(
   tools: MediaTools,
   dir: string,
@@ -76,11 +93,33 @@ export async function startPexelsServer(
       sound: 'none',
     });
   }
+  const recorded = JSON.parse(await fs.readFile(RECORDED_SEARCH, 'utf8')) as {
+    videos: { video_files: RecordedFile[] }[];
+  };
   let base = '';
   const server = http.createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', base);
       const file = /^\/video-files\/(\d+)\.mp4$/.exec(url.pathname);
+      const recordedFile = /^\/recorded\/(\d+)\.mp4$/.exec(url.pathname);
+      if (req.method === 'GET' && recordedFile) {
+        const id = Number(recordedFile[1]);
+        const entry = recorded.videos.flatMap((v) => v.video_files).find((f) => f.id === id);
+        if (!entry?.width || !entry.height) return json(res, 404, { error: 'Not Found' });
+        fake.downloads.push(`recorded:${id}`);
+        const clip = path.join(dir, `recorded-${id}.mp4`);
+        await fs.access(clip).catch(() =>
+          makeClip(tools, clip, {
+            picture: 'maroon',
+            width: entry.width!,
+            height: entry.height!,
+            seconds: 1,
+          }),
+        );
+        const bytes = await fs.readFile(clip);
+        res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': bytes.length });
+        return res.end(bytes);
+      }
       if (req.method === 'GET' && file) {
         fake.downloads.push(file[1]!);
         const bytes = await fs.readFile(path.join(dir, `${file[1]}.mp4`)).catch(() => null);
@@ -98,6 +137,15 @@ export async function startPexelsServer(
       const page = Number(url.searchParams.get('page') ?? 1);
       fake.searches.push({ query, orientation: url.searchParams.get('orientation'), perPage, auth });
       if (fake.mode === 'down') return json(res, 500, { error: 'Internal Server Error' });
+      if (fake.mode === 'recorded') {
+        return json(res, 200, {
+          ...recorded,
+          videos: recorded.videos.map((v) => ({
+            ...v,
+            video_files: v.video_files.map((f) => ({ ...f, link: `${base}/recorded/${f.id}.mp4` })),
+          })),
+        });
+      }
       const words = query.toLowerCase().split(/\s+/);
       const found = STOCK.filter((v) => v.tags.some((t) => words.includes(t)));
       res.setHeader('X-Ratelimit-Limit', '20000');

@@ -6,6 +6,8 @@
 //   200 with the audio bytes; errors as {"error": {"message", "type", "param", "code"}} (401 for a bad key,
 //   400 for a bad request). pcm is raw 24 kHz signed 16-bit little-endian mono.
 // Modes: 'ok'; 'error' (every request answers 500); 'slow' (answers only after `slowMs`).
+// With libespeak-ng present, the audio comes from the library and espeak-ng's own word timings are kept per
+// answer (`words`), the truth a test measures caption timing against; otherwise from the espeak-ng command.
 import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import http from 'node:http';
@@ -14,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runTool } from '../../src/media/run-tool.ts';
 import type { MediaTools } from '../../src/media/tools.ts';
+import { espeakLibrary, speakWithWordTimes, type EspeakWord } from '../helpers/espeak-words.ts';
 
 export interface SpeechServer {
   url: string;
@@ -25,6 +28,8 @@ export interface SpeechServer {
     input: string;
     auth: string | null;
   }[];
+  /** espeak-ng's word timings of each answer, in the order answered (empty without libespeak-ng). */
+  words: EspeakWord[][];
   mode: 'ok' | 'error' | 'slow';
   slowMs: number;
   close(): Promise<void>;
@@ -122,18 +127,23 @@ export async function startSpeechServer(tools: MediaTools, apiKey: string): Prom
       const id = ++n;
       const text = path.join(dir, `${id}.txt`);
       const wav = path.join(dir, `${id}.wav`);
-      await fs.writeFile(text, input);
-      await runTool(espeak.command, [
-        ...espeak.args,
-        '-v',
-        'en-us',
-        '-s',
-        String(Math.round(175 * speed)),
-        '-f',
-        text,
-        '-w',
-        wav,
-      ]);
+      const rate = Math.round(175 * speed);
+      if (espeakLibrary() !== null) {
+        fake.words.push((await speakWithWordTimes(input, wav, { wordsPerMinute: rate })).words);
+      } else {
+        await fs.writeFile(text, input);
+        await runTool(espeak.command, [
+          ...espeak.args,
+          '-v',
+          'en-us',
+          '-s',
+          String(rate),
+          '-f',
+          text,
+          '-w',
+          wav,
+        ]);
+      }
       const { args, type } = FORMATS[format]!;
       const out = path.join(dir, `${id}.out`);
       await runTool(tools.ffmpeg, [
@@ -160,6 +170,7 @@ export async function startSpeechServer(tools: MediaTools, apiKey: string): Prom
   const fake: SpeechServer = {
     url: `http://127.0.0.1:${port}/v1`,
     requests: [],
+    words: [],
     mode: 'ok',
     slowMs: 60_000,
     close: async () => {

@@ -4,6 +4,7 @@
 // and its audio position in ms) as each word starts. Both go out: the WAV to align, the words to compare.
 import fs from 'node:fs/promises';
 import koffi, { type TypeObject } from 'koffi';
+import type { Caption } from '../../src/media/captions.ts';
 
 export interface EspeakWord {
   /** The word as written in the text. */
@@ -146,4 +147,15 @@ function wavHeader(samples: number, rate: number): Buffer {
   h.write('data', 36, 'latin1');
   h.writeUInt32LE(samples * 2, 40);
   return h;
+}
+
+/** Mean distance (s) between each caption's start and when espeak-ng started the caption's first word. */
+export function captionError(captions: Caption[], words: EspeakWord[]): number {
+  let w = 0;
+  let sum = 0;
+  for (const c of captions) {
+    sum += Math.abs(c.start - words[w]!.start);
+    w += c.text.split(/\s+/).filter((x) => /[\p{L}\p{N}]/u.test(x)).length;
+  }
+  return sum / captions.length;
 }

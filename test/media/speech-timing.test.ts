@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { timeCaptions, type Caption } from '../../src/media/captions.ts';
+import { timeCaptions } from '../../src/media/captions.ts';
 import {
   alignWords,
   captionsFromWords,
@@ -14,7 +14,7 @@ import {
   speechFromSilences,
 } from '../../src/media/speech-timing.ts';
 import { findMediaTools, type MediaTools } from '../../src/media/tools.ts';
-import { espeakLibrary, speakWithWordTimes, type EspeakWord } from '../helpers/espeak-words.ts';
+import { captionError, espeakLibrary, speakWithWordTimes } from '../helpers/espeak-words.ts';
 
 const NARRATIONS = [
   'Three money habits that quietly make you richer. First, pay yourself before anything else: ten percent, every month. ' +
@@ -33,17 +33,6 @@ beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'sovi-timing-'));
 });
 afterAll(() => fs.rm(dir, { recursive: true, force: true }));
-
-/** Mean distance (s) between each caption's start and when espeak-ng started its first word. */
-function captionError(captions: Caption[], words: EspeakWord[]): number {
-  let w = 0;
-  let sum = 0;
-  for (const c of captions) {
-    sum += Math.abs(c.start - words[w]!.start);
-    w += c.text.split(/\s+/).filter((x) => /[\p{L}\p{N}]/u.test(x)).length;
-  }
-  return sum / captions.length;
-}
 
 describe('captions timed from the voice', () => {
   it.skipIf(espeakLibrary() === null)(

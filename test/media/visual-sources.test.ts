@@ -8,15 +8,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { beatSpans, builtinMedia } from '../../src/content/builtin-media.ts';
 import { loadConfig } from '../../src/config.ts';
 import { probeVideo } from '../../src/media/probe.ts';
+import { libraryVisuals, pexelsVisuals } from '../../src/media/visual-sources.ts';
 import { runTool } from '../../src/media/run-tool.ts';
 import { findMediaTools, type MediaTools } from '../../src/media/tools.ts';
-import type { Background } from '../../src/media/visuals.ts';
-import type { MediaNotice } from '../../src/plugins/media-stages.ts';
+import { composeBeats, type Background } from '../../src/media/visuals.ts';
+import type { GeneratedAssets, MediaNotice } from '../../src/plugins/media-stages.ts';
 import { canary, findCanaries } from '../helpers/canary.ts';
 import { RENDER_TEST_TIMEOUT } from '../helpers/content.ts';
 import { quietLogger } from '../helpers/database.ts';
-import { startPexelsServer, type PexelsServer } from '../fakes/pexels-server.ts';
-import { makeClip, moneyScript, tempDir } from './fixtures/media.ts';
+import { RECORDED_SEARCH, startPexelsServer, type PexelsServer } from '../fakes/pexels-server.ts';
+import { isLoopback, onlyLocalFetch } from '../helpers/local-fetch.ts';
+import { greyFrame, makeClip, moneyScript, tempDir } from './fixtures/media.ts';
 
 const beats = [
   { onScreenText: 'Pay yourself first', narration: 'Move ten percent the day you are paid.' },
@@ -31,8 +33,10 @@ let tools: MediaTools;
 let scratch: Awaited<ReturnType<typeof tempDir>>;
 let pexels: PexelsServer;
 let library: string;
+let removeGuard: () => void;
 
 beforeAll(async () => {
+  removeGuard = onlyLocalFetch();
   tools = await findMediaTools({ ffmpeg: undefined, ffprobe: undefined, espeak: undefined });
   scratch = await tempDir('sovi-visuals-');
   pexels = await startPexelsServer(tools, path.join(scratch.dir, 'pexels'), key);
@@ -56,6 +60,7 @@ beforeAll(async () => {
   );
 }, RENDER_TEST_TIMEOUT);
 afterAll(async () => {
+  removeGuard();
   await pexels.close();
   await scratch.remove();
 });
@@ -80,10 +85,15 @@ function media(home: string) {
     SOVI_PEXELS_URL: pexels.url,
     SOVI_PEXELS_API_KEY: key,
   });
+  // The source's base URL in these tests is the local fake, never Pexels itself.
+  expect(isLoopback(config.content.pexels.url)).toBe(true);
   return builtinMedia(config.content, quietLogger, {
     media: { '*': { visuals: ['library', 'pexels', 'generated'] } },
   });
 }
+
+/** What the picking test generated, for the render and checks after it. */
+let picked: { assets: GeneratedAssets; dir: string } | null = null;
 
 describe('visuals per beat', () => {
   it('spans the voice-over with one stretch per beat, keyed by its words', () => {
@@ -112,6 +122,7 @@ describe('visuals per beat', () => {
         },
       });
       expect(notices).toEqual([]);
+      picked = { assets, dir };
       const background = assets.background as Background;
       expect(background.kind).toBe('beats');
       expect(background.visuals!.map((v) => [v.source, v.id])).toEqual([
@@ -150,6 +161,148 @@ describe('visuals per beat', () => {
           [255, 0, 0],
         ].some((c) => near(scene, c)),
       ).toBe(false);
+    },
+    RENDER_TEST_TIMEOUT,
+  );
+
+  it(
+    'are checked on the rendered video: no clip twice, every clip with its source and licence',
+    async () => {
+      expect(picked).not.toBeNull();
+      const { assets, dir } = picked!;
+      const stages = media(path.join(scratch.dir, 'home1'));
+      const video = await stages.assemble({
+        contentId: 'visuals-1',
+        script,
+        assets,
+        outFile: path.join(dir, 'video.mp4'),
+        signal: never,
+      });
+      const checkWith = async (a: GeneratedAssets) =>
+        Object.fromEntries(
+          (
+            await stages.check({
+              file: video.outputPath,
+              script,
+              assets: a,
+              captions: video.captions,
+              details: video.details,
+              minSeconds: 1,
+              maxSeconds: 90,
+              blackFrameMaxSeconds: 1.5,
+              signal: never,
+            })
+          ).checks.map((c) => [c.name, c] as const),
+        );
+      const checks = await checkWith(assets);
+      expect(checks.duplicate_clips).toMatchObject({ value: 0, passed: true });
+      expect(checks.visual_sources).toMatchObject({
+        value: 'library:payday.mp4, pexels:3571264, pexels:2792370, generated',
+        passed: true,
+      });
+      // The same rendered video, its manifest saying a clip was shown twice and one had no licence: both fail.
+      const visuals = (assets.background as Background).visuals!;
+      const repeated: Background = {
+        ...(assets.background as Background),
+        visuals: [visuals[0]!, { ...visuals[1]!, licence: ' ' }, { ...visuals[0]! }, visuals[3]!],
+      };
+      const broken = await checkWith({ ...assets, background: repeated });
+      expect(broken.duplicate_clips).toMatchObject({ value: 1, passed: false });
+      expect(broken.visual_sources).toMatchObject({ passed: false });
+    },
+    RENDER_TEST_TIMEOUT * 2,
+  );
+
+  it(
+    'show a library image for its beat, covering 9:16 without stretching it',
+    async () => {
+      // A landscape PNG: a white square on dark grey. Covered to 1080×1920, the square must stay square.
+      const images = path.join(scratch.dir, 'images');
+      await fs.mkdir(images);
+      await runTool(tools.ffmpeg, [
+        ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', '-f', 'lavfi'],
+        ...['-i', 'color=c=0x202020:s=640x360:d=1', '-frames:v', '1'],
+        ...['-vf', 'drawbox=x=250:y=110:w=140:h=140:color=white:t=fill', path.join(images, 'square.png')],
+      ]);
+      await fs.writeFile(
+        path.join(images, 'keywords.json'),
+        JSON.stringify({ clips: [{ file: 'square.png', keywords: ['square'], licence: 'own image' }] }),
+      );
+      const pick = await libraryVisuals(images).pick({
+        keywords: ['a', 'square'],
+        seconds: 1.5,
+        exclude: new Set(),
+        dir: images,
+        signal: never,
+      });
+      expect(pick).toMatchObject({ source: 'library', id: 'square.png', licence: 'own image' });
+      const generated = await makeClip(tools, path.join(images, 'generated.mp4'), { sound: 'none' });
+      const background = await composeBeats(tools, {
+        beats: [{ start: 0, end: 1.5, keywords: ['square'], ...pick!, url: pick!.url ?? null }],
+        generated: {
+          file: generated,
+          kind: 'gradient',
+          durationSeconds: 2,
+          width: 270,
+          height: 480,
+          scenes: 1,
+        },
+        outFile: path.join(images, 'background.mp4'),
+        signal: never,
+      });
+      expect(await probeVideo(tools, background.file)).toMatchObject({ width: 1080, height: 1920 });
+      // At 108×192, the white square's width along the middle row against its height along the middle column.
+      const size = { width: 108, height: 192 };
+      const grey = await greyFrame(tools, background.file, 0.75, size);
+      const row = [...grey.subarray(96 * 108, 97 * 108)].filter((v) => v > 128).length;
+      const column = Array.from({ length: 192 }, (_, y) => grey[y * 108 + 54]!).filter((v) => v > 128).length;
+      expect(row).toBeGreaterThan(50);
+      expect(row / column).toBeGreaterThan(0.95);
+      expect(row / column).toBeLessThan(1.05);
+    },
+    RENDER_TEST_TIMEOUT,
+  );
+
+  it('never reach an outside host: the guard refuses Pexels’ own base URL', async () => {
+    await expect(
+      pexelsVisuals({ url: 'https://api.pexels.com', apiKey: key }).pick({
+        keywords: ['money'],
+        seconds: 2,
+        exclude: new Set(),
+        dir: path.join(scratch.dir, 'outside'),
+        signal: never,
+      }),
+    ).rejects.toThrow('a test tried to reach api.pexels.com: tests talk only to local fakes');
+  });
+
+  it(
+    'read a recorded Pexels answer in the documented shape: the MP4 nearest 1080 px wide, credited',
+    async () => {
+      pexels.mode = 'recorded';
+      try {
+        const recorded = JSON.parse(await fs.readFile(RECORDED_SEARCH, 'utf8')) as {
+          videos: { id: number; url: string; user: { name: string } }[];
+        };
+        const pick = await pexelsVisuals({ url: pexels.url, apiKey: key }).pick({
+          keywords: ['nature', 'forest'],
+          seconds: 2,
+          exclude: new Set(),
+          dir: path.join(scratch.dir, 'recorded'),
+          signal: never,
+        });
+        const video = recorded.videos[0]!;
+        expect(pick).toMatchObject({
+          source: 'pexels',
+          id: String(video.id),
+          licence: `Pexels License (video by ${video.user.name})`,
+          url: video.url,
+        });
+        // Of the recording's files (640, 1366, 2048 and 4096 px wide, and an HLS playlist): the 1366×720 MP4.
+        expect(pexels.downloads.filter((d) => d.startsWith('recorded:'))).toEqual(['recorded:58652']);
+        expect(await probeVideo(tools, pick!.file)).toMatchObject({ width: 1366, height: 720 });
+      } finally {
+        pexels.mode = 'ok';
+      }
     },
     RENDER_TEST_TIMEOUT,
   );
