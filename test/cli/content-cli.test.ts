@@ -293,7 +293,9 @@ describe('sovi distributions', { timeout: cliTestTimeout(4) }, () => {
     expect(all[0]).toMatchObject({ contentId: content.id, platform: 'tiktok', username: expect.any(String) });
 
     const first = await sovi('distributions', 'list', '--content', String(content.id), '--limit', '2');
-    expect(first.stdout).toMatch(/^id\s+content\s+account\s+state\s+slot\s+posted\s+post id\s+attempts\n/);
+    expect(first.stdout).toMatch(
+      /^id\s+content\s+account\s+state\s+at platform\s+slot\s+posted\s+post id\s+attempts\n/,
+    );
     const more = /^more: sovi (distributions list --content \S+ --limit 2 --after \S+)\n$/.exec(first.stderr);
     expect(more).not.toBeNull();
     const second = await sovi(...more![1]!.split(' '), '--json');
