@@ -63,7 +63,8 @@ export const insightTools = [
     name: 'top_content',
     title: 'Top content',
     description:
-      'The content that gained the most views over the last days (default this week), optionally in one niche.',
+      'The content that gained the most views over the last days (default this week), optionally in one niche. ' +
+      'Use it to see what performs, or to check whether a drop in views is general or one video.',
     action: 'read',
     input: { days: days(366, 7), niche: nicheRef.optional(), limit },
     async run(ctx, a) {
@@ -83,7 +84,8 @@ export const insightTools = [
     title: 'Hook leaderboard',
     description:
       'Hooks (opening lines) ranked by how well they are expected to do on a platform, from their posts so ' +
-      'far; in a niche, its own hooks and the generic ones.',
+      'far; in a niche, its own hooks and the generic ones. Use it when judging a script or a failed ' +
+      'production: which openings work for that niche and platform.',
     action: 'read',
     input: {
       platform: z.enum(platforms).optional().describe(`default ${platforms[0]}`),
@@ -102,7 +104,9 @@ export const insightTools = [
   defineTool({
     name: 'list_trends',
     title: 'Trending topics',
-    description: 'Trending topics, best first (active ones unless all is true), optionally for one niche.',
+    description:
+      'Trending topics, best first (active ones unless all is true), optionally for one niche. Use it when ' +
+      'content for a niche is due and needs a topic, or to explain a trend-related event.',
     action: 'read',
     input: { niche: nicheRef.optional(), all: z.boolean().optional(), limit },
     async run(ctx, a) {
