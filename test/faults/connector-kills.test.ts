@@ -83,7 +83,9 @@ describe('a sovi worker killed mid-post with the official connectors', () => {
       DATABASE_URL: t.url,
       SOVI_HOME: tmp,
       SOVI_LOG_LEVEL: 'warn',
-      SOVI_PUBLISHER_OPTIONS: JSON.stringify({ pollFirstMs: 100, pollMaxMs: 300 }),
+      // Status polls at most every 2.5 s: TikTok allows 30 a minute per token (the fake enforces it), and a
+      // 429 would defer the post to a new job instead of leaving it polling when the worker is killed.
+      SOVI_PUBLISHER_OPTIONS: JSON.stringify({ pollFirstMs: 100, pollMaxMs: 2_500 }),
       SOVI_CONTENT_CONCURRENCY: '0',
       SOVI_JOB_HEARTBEAT_SECONDS: '10',
       SOVI_JOB_SUPERVISE_SECONDS: '2',
