@@ -29,7 +29,7 @@ export async function acceptProposal(
   return inTransaction(deps.db, async (trx) => {
     const claimed = await claimProposal(trx, id);
     assertMayRunAll(person, claimed.proposedActions, id);
-    const event = await getEvent(deps.db, claimed.eventId);
+    const event = await getEvent(trx, claimed.eventId);
     if (event.resolved) {
       throw new SoviError(
         'conflict',
@@ -82,17 +82,17 @@ export const actionOfTool = (name: string): Action | null =>
 /** Refuses, before anything runs, a proposal with an action the person's role may not take. */
 function assertMayRunAll(person: Caller, actions: Triage['proposedActions'], id: number): void {
   for (const action of actions) {
-    const tool = agentTools.find((t) => t.name === action.name);
-    if (!tool) {
+    const needed = actionOfTool(action.name);
+    if (!needed) {
       throw new SoviError('conflict', `proposal ${id} names an unknown action ${action.name}; reject it`, {
         field: 'id',
       });
     }
-    if (!can(person.role, tool.action)) {
+    if (!can(person.role, needed)) {
       throw new SoviError(
         'forbidden',
-        `proposal ${id} needs the ${roleFor(tool.action)} role for ${action.name} (you are ${person.role}); nothing ran, and it stays pending for someone who may`,
-        { field: 'id', action: action.name, required: roleFor(tool.action) },
+        `proposal ${id} needs the ${roleFor(needed)} role for ${action.name} (you are ${person.role}); nothing ran, and it stays pending for someone who may`,
+        { field: 'id', action: action.name, required: roleFor(needed) },
       );
     }
   }

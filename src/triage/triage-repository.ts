@@ -25,16 +25,6 @@ export async function insertTriage(db: Executor, triage: NewTriage): Promise<Tri
     .executeTakeFirst();
 }
 
-export async function triageExists(db: Executor, eventId: number, fingerprint: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('agent_triage')
-    .select('id')
-    .where('event_id', '=', eventId)
-    .where('fingerprint', '=', fingerprint)
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
 export async function triageOfEvent(db: Executor, eventId: number): Promise<TriageRow[]> {
   return db.selectFrom('agent_triage').selectAll().where('event_id', '=', eventId).orderBy('id').execute();
 }

@@ -14,7 +14,6 @@ import {
   insertClaim,
   insertTriage,
   openEventsToSweep,
-  triageExists,
   triageOfEvent,
   type TriageRow,
 } from './triage-repository.ts';
@@ -29,8 +28,6 @@ import type {
   TriageStatus,
   TriageToolCall,
 } from './triage-model.ts';
-
-export { triageExists };
 
 export const toTriage = (row: TriageRow): Triage => ({
   id: row.id,
