@@ -14,7 +14,7 @@ import { startSoviUp, type RunningSoviProcess } from '../helpers/cli.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
 import { until } from '../helpers/until.ts';
-import { startFakeOpenAi, toolResults, type FakeOpenAi } from '../fakes/fake-openai.ts';
+import { chargeOnBatteryLow, startFakeOpenAi, type FakeOpenAi } from '../fakes/fake-openai.ts';
 
 const t = useTestDatabase();
 let fake: FakeOpenAi;
@@ -22,24 +22,7 @@ let sovi: RunningSoviProcess;
 
 beforeAll(async () => {
   fake = await startFakeOpenAi();
-  fake.script = (request) => {
-    const about = JSON.parse(request.messages.find((m) => m.role === 'user')?.content ?? '{}') as {
-      event?: { id: number; eventType: string; deviceId: string };
-    };
-    const event = about.event;
-    if (event?.eventType !== 'battery_low') return { content: 'nothing to do' };
-    if (toolResults(request) === 0) {
-      return {
-        toolCalls: [
-          { name: 'set_device_maintenance', arguments: { device: event.deviceId, maintenance: true } },
-        ],
-      };
-    }
-    if (toolResults(request) === 1) {
-      return { toolCalls: [{ name: 'resolve_event', arguments: { id: event.id, note: 'charging' } }] };
-    }
-    return { content: 'put it in maintenance to charge' };
-  };
+  fake.script = chargeOnBatteryLow;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sovi-agent-up-'));
   const policy = path.join(dir, 'agent.json');
   fs.writeFileSync(policy, JSON.stringify({ rules: [{ type: 'battery_low', mode: 'act' }] }));

@@ -13,7 +13,7 @@ import { findCanaries } from '../helpers/canary.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
 import { until } from '../helpers/until.ts';
-import { startFakeOpenAi, toolResults, type FakeOpenAi } from '../fakes/fake-openai.ts';
+import { chargeOnBatteryLow, startFakeOpenAi, type FakeOpenAi } from '../fakes/fake-openai.ts';
 
 const t = useTestDatabase();
 let fake: FakeOpenAi;
@@ -80,24 +80,7 @@ let before: Awaited<ReturnType<typeof batteryLow>>;
 
 beforeAll(async () => {
   fake = await startFakeOpenAi();
-  fake.script = (request) => {
-    const about = JSON.parse(request.messages.find((m) => m.role === 'user')?.content ?? '{}') as {
-      event?: { id: number; eventType: string; deviceId: string };
-    };
-    const event = about.event;
-    if (event?.eventType !== 'battery_low') return { content: 'nothing to do' };
-    if (toolResults(request) === 0) {
-      return {
-        toolCalls: [
-          { name: 'set_device_maintenance', arguments: { device: event.deviceId, maintenance: true } },
-        ],
-      };
-    }
-    if (toolResults(request) === 1) {
-      return { toolCalls: [{ name: 'resolve_event', arguments: { id: event.id, note: 'charging' } }] };
-    }
-    return { content: 'put it in maintenance to charge' };
-  };
+  fake.script = chargeOnBatteryLow;
   // Recorded before any agent runs: the worker's sweep finds it.
   before = await batteryLow();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sovi-agent-worker-'));

@@ -147,3 +147,26 @@ export const eventIdOf = (request: ChatRequest): number | undefined => {
 /** How many tool results the conversation holds so far. */
 export const toolResults = (request: ChatRequest): number =>
   request.messages.filter((m) => m.role === 'tool').length;
+
+/**
+ * The model's side of the agent's usual case, as the process tests script it: for a battery_low event, put
+ * the device in maintenance, then resolve the event ("charging"), then say why; anything else, nothing to do.
+ */
+export const chargeOnBatteryLow = (request: ChatRequest): Scripted => {
+  const about = JSON.parse(request.messages.find((m) => m.role === 'user')?.content ?? '{}') as {
+    event?: { id: number; eventType: string; deviceId: string };
+  };
+  const event = about.event;
+  if (event?.eventType !== 'battery_low') return { content: 'nothing to do' };
+  if (toolResults(request) === 0) {
+    return {
+      toolCalls: [
+        { name: 'set_device_maintenance', arguments: { device: event.deviceId, maintenance: true } },
+      ],
+    };
+  }
+  if (toolResults(request) === 1) {
+    return { toolCalls: [{ name: 'resolve_event', arguments: { id: event.id, note: 'charging' } }] };
+  }
+  return { content: 'put it in maintenance to charge' };
+};
