@@ -32,6 +32,10 @@ export const contentQueues = {
 
 /** Publish jobs taken per fetch by each of the worker's two lanes. */
 const PUBLISH_BATCH = 8;
+// Batches in flight at once. A batch holds its slot until its slowest post settles, and a post can spend
+// minutes waiting on the platform's processing: with two slots, two slow posts due apart held up every
+// post due after them. Publishing waits on the network, so four slots cost little.
+const PUBLISH_SLOTS = 4;
 
 /**
  * A publish job's singleton key: the post and its slot, so that a rescheduled post's new job is not held
@@ -232,7 +236,7 @@ export async function startContentWorker(options: ContentWorkerOptions): Promise
       batchSize: PUBLISH_BATCH,
       perJobResults: true,
       burstWhenBatchFull: true,
-      localConcurrency: 2,
+      localConcurrency: PUBLISH_SLOTS,
       pollingIntervalSeconds: 1,
       notifyPollingIntervalSeconds: 1,
     },

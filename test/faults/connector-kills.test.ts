@@ -100,8 +100,12 @@ describe('a sovi worker killed mid-post with the official connectors', () => {
     ]);
     boss = createBoss({ url: t.url }, config.scheduler, quietLogger, { migrate: false, background: false });
     await boss.start();
-    for (const id of [uploading, polling, reel])
-      await boss.send(contentQueues.publish, { distributionId: id, slot: null }, { singletonKey: id });
+    // One insert, so one fetch takes all three into one batch and the kill finds them all started: sent one
+    // by one on a busy machine, each of the worker's slots could fetch a batch of its own.
+    await boss.insert(
+      contentQueues.publish,
+      [uploading, polling, reel].map((id) => ({ data: { distributionId: id, slot: null }, singletonKey: id })),
+    );
 
     // Kill once the first worker is inside all three: waiting on the held chunk, and polling the other two.
     await until(

@@ -6,6 +6,7 @@ import { defaultContentPolicy, type ContentPolicy } from '../../src/content/cont
 import { addHook } from '../../src/hooks/hooks-service.ts';
 import type { ContentWorker } from '../../src/jobs/content-worker.ts';
 import { startTestContentWorker } from '../helpers/content-worker.ts';
+import type { Publisher } from '../../src/plugins/publisher.ts';
 import { createSimulatorPublisher } from '../../src/plugins/simulator-publisher.ts';
 import { quietLogger, useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
@@ -26,15 +27,20 @@ const policy: ContentPolicy = {
   },
 };
 
-async function startWorker(publisherOptions: Record<string, unknown> = {}): Promise<ContentWorker> {
+async function startWorker(
+  publisherOptions: Record<string, unknown> = {},
+  wrap: (real: Publisher) => Publisher = (real) => real,
+): Promise<ContentWorker> {
   const { worker, stop } = await startTestContentWorker(t, {
     policy,
     name: 'test content',
     seed: 5,
     publisher: (db) =>
-      createSimulatorPublisher(
-        { transientFailureRate: 0, rejectionRate: 0, removalRate: 0, ...publisherOptions },
-        { db, logger: quietLogger },
+      wrap(
+        createSimulatorPublisher(
+          { transientFailureRate: 0, rejectionRate: 0, removalRate: 0, ...publisherOptions },
+          { db, logger: quietLogger },
+        ),
       ),
   });
   stops.push(stop);
@@ -44,7 +50,7 @@ async function startWorker(publisherOptions: Record<string, unknown> = {}): Prom
 afterEach(async () => {
   for (const stop of stops.splice(0)) await stop();
   await t.pool.query(
-    'DELETE FROM distributions; DELETE FROM simulated_posts; DELETE FROM content; DELETE FROM hooks; DELETE FROM system_events; DELETE FROM activity_log; DELETE FROM accounts',
+    `DELETE FROM distributions; DELETE FROM simulated_posts; DELETE FROM content; DELETE FROM hooks; DELETE FROM system_events; DELETE FROM activity_log; DELETE FROM accounts; DELETE FROM niches WHERE slug LIKE 'held_%'`,
   );
 });
 
@@ -130,5 +136,61 @@ describe('the content worker', () => {
       (await getContent(t.db, c.id)).status === 'complete' ? true : undefined,
     );
     expect(await worker.sweep()).toBe(0);
+  });
+
+  it('posts what is due while earlier posts wait on the platform, each due apart', async () => {
+    // Three posts the platform keeps processing, each due (and so fetched) on its own, then a fourth:
+    // the fourth goes out while the three still wait. A worker whose slots were all held by slow posts
+    // would leave it queued until one of them settled.
+    const held = ['held_a', 'held_b', 'held_c'];
+    for (const slug of [...held, 'held_free']) {
+      const niche = await t.pool.query(
+        `INSERT INTO niches (name, slug, tier, status) VALUES ($1, $1, '2', 'active') RETURNING id`,
+        [slug],
+      );
+      await factories.account(t.pool, {
+        current_state: 'active',
+        niche_id: niche.rows[0].id,
+        platform: 'tiktok',
+      });
+    }
+    await addHook(t.db, { category: 'bold_claim', template: '{topic} will change your mornings.' });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const waiting = new Set<string>();
+    const worker = await startWorker({}, (real) => ({
+      name: real.name,
+      publish: async (request) => {
+        if (waiting.size < 3) {
+          waiting.add(request.idempotencyKey);
+          await released;
+        }
+        return real.publish(request);
+      },
+    }));
+    const produced = async (niche: string) => {
+      const c = await createContent(t.db, policy, { topic: `a post for ${niche}`, niche });
+      await produce(t.db, worker.sink, c.id);
+      return c.id;
+    };
+    const posted = (id: string) =>
+      t.pool
+        .query<{ status: string }>('SELECT status FROM distributions WHERE content_id = $1', [id])
+        .then((r) => r.rows.map((row) => row.status));
+    try {
+      for (const [i, niche] of held.entries()) {
+        await produced(niche);
+        await until(`post ${i + 1} to be with the platform`, async () =>
+          waiting.size === i + 1 ? true : undefined,
+        );
+      }
+      const free = await produced('held_free');
+      await until('the fourth post to go out while three wait', async () =>
+        (await posted(free)).join() === 'posted' ? true : undefined,
+      );
+      expect(waiting.size).toBe(3);
+    } finally {
+      release();
+    }
   });
 });
