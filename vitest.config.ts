@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/helpers/global-setup.ts'],
+    setupFiles: ['test/helpers/password-cost.ts'],
     pool: 'forks',
     // Most test files wait on PostgreSQL, child processes and Chromium, not the CPU: on a 2-CPU machine one file
     // at a time left a core idle and the suite took twice as long. Three at a time passed too but gained only

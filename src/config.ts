@@ -103,6 +103,7 @@ const envSchema = z.object({
   ),
   SOVI_ACTOR: blankAsUnset(z.string().max(100).optional()),
   SOVI_USER: blankAsUnset(z.string().max(200).optional()),
+  SOVI_PASSWORD_COST: blankAsUnset(integer(12, 22).optional()),
   SOVI_VAULT_KEYS: blankAsUnset(z.string().optional()),
   SOVI_VAULT_KEY_FILE: blankAsUnset(z.string().optional()),
   SOVI_WDA_HOST: blankAsUnset(z.string().default('127.0.0.1')),
@@ -330,6 +331,12 @@ export interface Config {
    * trail names them. Unset: the machine's operator, who holds the database and the keys anyway.
    */
   readonly cliUser: string | undefined;
+  /**
+   * log2 of scrypt's cost N for new password hashes (SOVI_PASSWORD_COST); unset: the recommended 17
+   * (src/users/password.ts). Only a test suite should lower it: each sign-in of a test then costs
+   * milliseconds instead of half a second of CPU.
+   */
+  readonly passwordCost: number | undefined;
   /** Raw key material; parsed and checked by the vault when it is first needed. */
   readonly vault: { readonly keys: string | undefined; readonly keyFile: string | undefined };
   /** This machine's name in the fleet: devices plugged into it carry it, and its worker runs only them. */
@@ -525,6 +532,7 @@ export function loadConfig(
     http: { host: e.SOVI_HOST, port: e.SOVI_PORT },
     actor: e.SOVI_ACTOR ?? osUserName(),
     cliUser: e.SOVI_USER,
+    passwordCost: e.SOVI_PASSWORD_COST,
     vault: {
       keys: e.SOVI_VAULT_KEYS,
       keyFile: e.SOVI_VAULT_KEY_FILE === undefined ? undefined : path.resolve(cwd, e.SOVI_VAULT_KEY_FILE),

@@ -14,6 +14,7 @@ import { loadPolicies, type Policies } from '../policies.ts';
 import { createVault, type Vault } from '../vault/vault.ts';
 import { can, roleFor } from '../auth/roles.ts';
 import type { Db } from '../db/pool.ts';
+import { setPasswordCost } from '../users/password.ts';
 import { commandActions, commandPath } from './command-roles.ts';
 
 export interface CliContext {
@@ -56,6 +57,7 @@ export function action<Args extends unknown[]>(
     // Commander passes the command last: its path names the action its role check needs.
     const command = args.at(-1);
     const path = command instanceof Command ? commandPath(command) : undefined;
+    if (config.passwordCost !== undefined) setPasswordCost(config.passwordCost);
     const acting = config.cliUser;
     if (acting !== undefined) config = { ...config, actor: `user:${acting} (cli)` };
     const logger = options.longRunning

@@ -12,7 +12,19 @@ export interface ScryptParams {
   p: number;
 }
 
-export const currentParams: ScryptParams = { ln: 17, r: 8, p: 1 };
+export const recommendedParams: ScryptParams = Object.freeze({ ln: 17, r: 8, p: 1 });
+let current: ScryptParams = recommendedParams;
+
+/** The parameters new hashes get: the recommended ones unless SOVI_PASSWORD_COST set another cost. */
+export const currentParams = (): ScryptParams => current;
+
+/**
+ * Sets scrypt's cost (log2 N) for new hashes, from SOVI_PASSWORD_COST at a process's start. Hashes keep
+ * their own parameters, so those made before still verify; needsRehash then compares against this cost.
+ */
+export function setPasswordCost(ln: number): void {
+  current = Object.freeze({ ...recommendedParams, ln });
+}
 const KEY_BYTES = 64;
 const SALT_BYTES = 16;
 export const MIN_PASSWORD_LENGTH = 12;
@@ -48,7 +60,7 @@ export function checkPasswordRules(password: string, field = 'password'): string
   return password;
 }
 
-export async function hashPassword(password: string, params: ScryptParams = currentParams): Promise<string> {
+export async function hashPassword(password: string, params: ScryptParams = current): Promise<string> {
   const salt = randomBytes(SALT_BYTES);
   const key = await scrypt(password, salt, params, KEY_BYTES);
   return `$scrypt$ln=${params.ln},r=${params.r},p=${params.p}$${b64(salt)}$${b64(key)}`;
@@ -82,7 +94,7 @@ export function needsRehash(hash: string): boolean {
   const parsed = parseHash(hash);
   if (!parsed) return true;
   const { ln, r, p } = parsed.params;
-  return ln < currentParams.ln || r < currentParams.r || p < currentParams.p;
+  return ln < current.ln || r < current.r || p < current.p;
 }
 
 /**

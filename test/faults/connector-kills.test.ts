@@ -104,7 +104,10 @@ describe('a sovi worker killed mid-post with the official connectors', () => {
     // by one on a busy machine, each of the worker's slots could fetch a batch of its own.
     await boss.insert(
       contentQueues.publish,
-      [uploading, polling, reel].map((id) => ({ data: { distributionId: id, slot: null }, singletonKey: id })),
+      [uploading, polling, reel].map((id) => ({
+        data: { distributionId: id, slot: null },
+        singletonKey: id,
+      })),
     );
 
     // Kill once the first worker is inside all three: waiting on the held chunk, and polling the other two.

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { findCanaries } from './canary.ts';
+import { TEST_PASSWORD_COST } from './password-cost.ts';
 
 export const SOVI_BIN = path.resolve(import.meta.dirname, '..', '..', 'bin', 'sovi.js');
 
@@ -31,6 +32,7 @@ export function cliEnv(env: Record<string, string | undefined>): NodeJS.ProcessE
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     SOVI_LOG_FORMAT: 'json',
+    SOVI_PASSWORD_COST: String(TEST_PASSWORD_COST),
     ...env,
   };
 }

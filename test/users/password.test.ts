@@ -1,20 +1,28 @@
 // Password hashing: scrypt with today's parameters in a self-describing string, checked in constant time.
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkPasswordRules,
   currentParams,
   hashPassword,
   needsRehash,
   parseHash,
+  recommendedParams,
+  setPasswordCost,
   verifyPassword,
 } from '../../src/users/password.ts';
+import { loadConfig } from '../../src/config.ts';
+import { TEST_PASSWORD_COST } from '../helpers/password-cost.ts';
+
+// The suite hashes at a low cost (test/helpers/password-cost.ts); these tests check the real one.
+beforeAll(() => setPasswordCost(recommendedParams.ln));
+afterAll(() => setPasswordCost(TEST_PASSWORD_COST));
 
 describe('passwords', () => {
   it('hash with scrypt N=2^17, r=8, p=1, a 16-byte salt and a 64-byte key, and verify', async () => {
     const hash = await hashPassword('correct horse battery');
     expect(hash).toMatch(/^\$scrypt\$ln=17,r=8,p=1\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/);
     const parsed = parseHash(hash)!;
-    expect(parsed.params).toEqual(currentParams);
+    expect(parsed.params).toEqual(currentParams());
     expect(parsed.salt).toHaveLength(16);
     expect(parsed.key).toHaveLength(64);
     expect(await verifyPassword('correct horse battery', hash)).toBe(true);
@@ -29,6 +37,23 @@ describe('passwords', () => {
     expect(parseHash(weak)?.params).toEqual({ ln: 14, r: 8, p: 1 });
     expect(await verifyPassword('an older passphrase', weak)).toBe(true);
     expect(needsRehash(weak)).toBe(true);
+  });
+
+  it('take their cost from SOVI_PASSWORD_COST: new hashes use it, and hashes made at another still verify', async () => {
+    const strong = await hashPassword('a passphrase of old');
+    expect(() => loadConfig({ SOVI_PASSWORD_COST: '11' })).toThrow(/SOVI_PASSWORD_COST/);
+    expect(() => loadConfig({ SOVI_PASSWORD_COST: '23' })).toThrow(/SOVI_PASSWORD_COST/);
+    setPasswordCost(loadConfig({ SOVI_PASSWORD_COST: '14' }).passwordCost!);
+    try {
+      const cheap = await hashPassword('a passphrase of new');
+      expect(parseHash(cheap)?.params).toEqual({ ln: 14, r: 8, p: 1 });
+      expect(await verifyPassword('a passphrase of old', strong)).toBe(true);
+      expect(needsRehash(strong)).toBe(false);
+      expect(needsRehash(cheap)).toBe(false);
+    } finally {
+      setPasswordCost(recommendedParams.ln);
+    }
+    expect(loadConfig({}).passwordCost).toBeUndefined();
   });
 
   it('match nothing against a malformed or absurd hash', async () => {
