@@ -8,8 +8,8 @@ import type { Executor } from '../db/executor.ts';
 import { recordEvent } from '../events/events-service.ts';
 import type { Device } from './device-model.ts';
 import {
-  addSessionFailure,
   claimSessionLease,
+  endSessionLease,
   releaseSessionLease,
   renewSessionLease,
   updateDeviceRow,
@@ -41,21 +41,25 @@ export async function releaseFromSession(db: Executor, deviceId: string, session
   await releaseSessionLease(db, deviceId, sessionKey);
 }
 
-/** A session succeeded on the device: its run of failures is over. */
-export async function sessionSucceeded(trx: Executor, deviceId: string): Promise<void> {
-  await updateDeviceRow(trx, deviceId, { session_failures: 0 });
+/**
+ * A session succeeded on the device: its run of failures is over, and the device is given back if the
+ * session still holds it (one statement for both).
+ */
+export async function sessionSucceeded(trx: Executor, deviceId: string, sessionKey: string): Promise<void> {
+  await endSessionLease(trx, deviceId, sessionKey, 'reset');
 }
 
 /**
- * A session failed on the device (device lost, timeout, error). `limit` failures in a row mark an active
- * device failed, with a critical event: the scheduler stops giving it sessions until someone looks.
+ * A session failed on the device (device lost, timeout, error): the device is given back if the session
+ * still holds it, and `limit` failures in a row mark an active device failed, with a critical event: the
+ * scheduler stops giving it sessions until someone looks.
  */
 export async function sessionFailed(
   trx: Executor,
   device: Pick<Device, 'id' | 'name' | 'udid'>,
   failure: { limit: number; sessionKey: string },
 ): Promise<void> {
-  const row = await addSessionFailure(trx, device.id);
+  const row = await endSessionLease(trx, device.id, failure.sessionKey, 'add');
   if (!row || row.session_failures < failure.limit || row.status !== 'active') return;
   await updateDeviceRow(trx, device.id, { status: 'failed' });
   await recordEvent(trx, {

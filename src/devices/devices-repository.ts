@@ -121,17 +121,27 @@ export async function releaseSessionLease(db: Executor, id: string, sessionKey: 
     WHERE id = ${id} AND current_session_key = ${sessionKey}::uuid`.execute(db);
 }
 
-/** One more failed session in a row: the new count, and the status it was counted in. */
-export async function addSessionFailure(
+/**
+ * Ends a finished session's hold on the device and counts its outcome, in one statement rather than two
+ * (the session runner's record transaction is on every session's path): the run of failed sessions is reset
+ * (`reset`) or grows by one (`add`), and the lease is freed only if this session still holds it. The new
+ * count and the status it was counted in; undefined when the device is gone.
+ */
+export async function endSessionLease(
   db: Executor,
   id: string,
+  sessionKey: string,
+  failures: 'reset' | 'add',
 ): Promise<{ session_failures: number; status: string } | undefined> {
-  return db
-    .updateTable('devices')
-    .set((eb) => ({ session_failures: eb('session_failures', '+', 1) }))
-    .where('id', '=', id)
-    .returning(['session_failures', 'status'])
-    .executeTakeFirst();
+  const count = failures === 'reset' ? sql`0` : sql`session_failures + 1`;
+  const { rows } = await sql<{ session_failures: number; status: string }>`
+    UPDATE devices
+    SET session_failures = ${count},
+        current_session_key = CASE WHEN current_session_key = ${sessionKey}::uuid THEN NULL ELSE current_session_key END,
+        session_lease_until = CASE WHEN current_session_key = ${sessionKey}::uuid THEN NULL ELSE session_lease_until END
+    WHERE id = ${id}
+    RETURNING session_failures, status`.execute(db);
+  return rows[0];
 }
 
 /** Devices by id, udid or name, for the references people type. */

@@ -41,11 +41,10 @@ import type { SessionExecutor, SessionFacts } from '../plugins/executor.ts';
 import type { SessionJob } from './planner.ts';
 import { dayCountAfter, sessionPhase, stateAfterSuccess, type WarmingPolicy } from './warming-policy.ts';
 import {
-  completeSessionRow,
+  completeSessionAndDequeue,
   deleteQueueRow,
   findSessionRow,
-  insertSessionRow,
-  markQueueRowStarted,
+  startSessionRows,
 } from './warming-repository.ts';
 import { parsePlatform } from '../platforms.ts';
 
@@ -71,19 +70,37 @@ interface Loaded {
   device: Device;
 }
 
-async function load(db: Executor, job: SessionJob): Promise<Loaded | undefined> {
-  const account = await accountForSession(db, job.accountId);
-  const device = await findDeviceById(db, job.deviceId);
-  return account && device ? { account, device } : undefined;
+/**
+ * The account, the device and the session's row as they are now. Three independent reads, run together:
+ * they are on every session's path, between one session of the phone and its next.
+ */
+async function load(
+  db: Executor,
+  job: SessionJob,
+): Promise<{ loaded?: Loaded; existing?: { completed_at: Date | null } }> {
+  const [account, device, existing] = await Promise.all([
+    accountForSession(db, job.accountId),
+    findDeviceById(db, job.deviceId),
+    findSessionRow(db, job.sessionKey),
+  ]);
+  return { ...(account && device ? { loaded: { account, device } } : {}), ...(existing ? { existing } : {}) };
 }
 
 /**
- * Starts the session's warming_progress row and counts the session against its account's day, together and
- * once: a retry of the same session finds the row there and counts nothing.
+ * Takes the device and starts the session, in one transaction (one commit, where the claim, the row and the
+ * queue row were three): the lease, the session's warming_progress row with the session counted against its
+ * account's day (once: a retry of the same session finds the row there and counts nothing), and the queue
+ * row marked started. False, with nothing written, when the device could not be claimed.
  */
-async function startSession(db: Db, row: Parameters<typeof insertSessionRow>[1]): Promise<void> {
-  await db.transaction().execute(async (trx) => {
-    if (await insertSessionRow(trx, row)) await countSessionStarted(trx, row.accountId, row.startedAt);
+async function startSession(
+  db: Db,
+  row: Parameters<typeof startSessionRows>[1],
+  leaseUntil: Date,
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    if (!(await claimForSession(trx, row.deviceId, row.sessionKey, leaseUntil, row.startedAt))) return false;
+    if (await startSessionRows(trx, row)) await countSessionStarted(trx, row.accountId, row.startedAt);
+    return true;
   });
 }
 
@@ -94,7 +111,7 @@ export async function runWarmingSession(
 ): Promise<SessionResult> {
   const now = deps.now ?? (() => new Date());
   const leaseMs = deps.heartbeatSeconds * 3_000;
-  const loaded = await load(deps.db, job);
+  const { loaded, existing } = await load(deps.db, job);
   const skip = async (reason: string): Promise<SessionResult> => {
     await deleteQueueRow(deps.db, job.sessionKey);
     await releaseFromSession(deps.db, job.deviceId, job.sessionKey);
@@ -105,7 +122,6 @@ export async function runWarmingSession(
   const { account, device } = loaded;
 
   // Already finished by an earlier attempt that died before its job completed: nothing more to do.
-  const existing = await findSessionRow(deps.db, job.sessionKey);
   if (existing?.completed_at) {
     await deleteQueueRow(deps.db, job.sessionKey);
     await releaseFromSession(deps.db, job.deviceId, job.sessionKey);
@@ -118,33 +134,27 @@ export async function runWarmingSession(
   }
 
   const startedAt = now();
-  if (
-    !(await claimForSession(
-      deps.db,
-      device.id,
-      job.sessionKey,
-      new Date(startedAt.getTime() + leaseMs),
-      startedAt,
-    ))
-  ) {
-    if (device.status !== 'active') return skip(`the device is ${device.status}`);
-    throw new RetryLater(`device ${device.name} is busy with another session`);
-  }
-
   const state: ScheduledState = isScheduled(account.state) ? account.state : 'active';
   const phase = sessionPhase[state];
   // The day this session counts towards, were it to succeed.
   const day = dayCountAfter(account.lastWarmedAt, account.warmingDayCount, startedAt);
-  await startSession(deps.db, {
-    sessionKey: job.sessionKey,
-    accountId: account.id,
-    deviceId: device.id,
-    platform: account.platform,
-    phase,
-    day,
-    startedAt,
-  });
-  await markQueueRowStarted(deps.db, job.sessionKey, startedAt);
+  const started = await startSession(
+    deps.db,
+    {
+      sessionKey: job.sessionKey,
+      accountId: account.id,
+      deviceId: device.id,
+      platform: account.platform,
+      phase,
+      day,
+      startedAt,
+    },
+    new Date(startedAt.getTime() + leaseMs),
+  );
+  if (!started) {
+    if (device.status !== 'active') return skip(`the device is ${device.status}`);
+    throw new RetryLater(`device ${device.name} is busy with another session`);
+  }
 
   // Keep the lease while the session runs; losing it means someone else may take the device.
   const timeout = AbortSignal.timeout(deps.policy.sessionTimeoutSeconds * 1_000);
@@ -241,7 +251,8 @@ async function record(
     host: device.host,
     ...(facts.detail ? { detail: facts.detail } : {}),
   };
-  const done = await completeSessionRow(trx, job.sessionKey, finishedAt, sessionData);
+  // The queue row goes in the same statement (it is deleted only when the row is completed now).
+  const done = await completeSessionAndDequeue(trx, job.sessionKey, finishedAt, sessionData);
   if (!done) return false;
 
   const who = `${account.platform} account ${account.username} on ${device.name}`;
@@ -291,7 +302,7 @@ async function record(
       current && isScheduled(current.state) ? stateAfterSuccess(deps.policy, current.state, day) : null;
     if (next)
       await moveTo(next, next === 'warming_p1' ? 'first warming session' : `warming day ${day} reached`);
-    await sessionSucceeded(trx, device.id);
+    await sessionSucceeded(trx, device.id, job.sessionKey);
   } else {
     await touchActivity(trx, account.id, finishedAt);
     if (outcome === 'login_failed' || outcome === 'challenge') {
@@ -304,6 +315,7 @@ async function record(
         'cooldown',
         outcome === 'login_failed' ? 'login failed during warming' : 'verification challenge during warming',
       );
+      await releaseFromSession(trx, device.id, job.sessionKey);
     } else {
       await event(
         outcome === 'device_lost' ? 'device_lost' : 'session_failed',
@@ -321,8 +333,6 @@ async function record(
       detail: { sessionKey: job.sessionKey, ...sessionData },
     },
   ]);
-  await deleteQueueRow(trx, job.sessionKey);
-  await releaseFromSession(trx, device.id, job.sessionKey);
   deps.logger.info(
     { session: job.sessionKey, account: account.id, device: device.name, outcome },
     'warming session done',

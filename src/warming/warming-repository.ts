@@ -53,26 +53,27 @@ export function pickCandidatesQuery(options: PickOptions) {
     FOR UPDATE OF a SKIP LOCKED`;
 }
 
-/** Starts a session's warming_progress row; false when the row was there already (a retry of the session). */
-export async function insertSessionRow(
+/**
+ * Starts a session in one statement: its warming_progress row (inserted once: a retry of the session finds
+ * it there) and its queue row marked started (on every attempt, as the queue row says when the session last
+ * began). One round trip instead of two, on every session's path. True when the row was inserted now.
+ */
+export async function startSessionRows(
   db: Executor,
   row: SessionStart & { sessionKey: string },
 ): Promise<boolean> {
-  const inserted = await db
-    .insertInto('warming_progress')
-    .values({
-      session_key: row.sessionKey,
-      account_id: row.accountId,
-      device_id: row.deviceId,
-      platform: row.platform,
-      warming_phase: row.phase,
-      warming_day: row.day,
-      started_at: row.startedAt,
-    })
-    .onConflict((oc) => oc.column('session_key').doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  return inserted !== undefined;
+  const { rows } = await sql<{ inserted: boolean }>`
+    WITH progress AS (
+      INSERT INTO warming_progress (session_key, account_id, device_id, platform, warming_phase, warming_day, started_at)
+      VALUES (${row.sessionKey}::uuid, ${row.accountId}::uuid, ${row.deviceId}::uuid, ${row.platform},
+              ${row.phase}, ${row.day}, ${row.startedAt}::timestamptz)
+      ON CONFLICT (session_key) DO NOTHING
+      RETURNING id),
+    queued AS (
+      UPDATE warming_queue SET started_at = ${row.startedAt}::timestamptz
+      WHERE session_key = ${row.sessionKey}::uuid)
+    SELECT EXISTS (SELECT 1 FROM progress) AS inserted`.execute(db);
+  return rows[0]?.inserted === true;
 }
 
 /** Whether the session has a row, and when it completed. */
@@ -104,6 +105,28 @@ export async function completeSessionRow(
     .where('completed_at', 'is', null)
     .returning(['id', 'warming_day', 'warming_phase'])
     .executeTakeFirst();
+}
+
+/**
+ * completeSessionRow and, only when it completed the row now, the session's queue row deleted, in one
+ * statement: a finished session's record transaction runs on every session's path. An attempt that finds
+ * the row completed already deletes nothing (the attempt that completed it deleted the queue row).
+ */
+export async function completeSessionAndDequeue(
+  db: Executor,
+  sessionKey: string,
+  completedAt: Date,
+  data: Record<string, unknown>,
+): Promise<{ id: string; warming_day: number; warming_phase: number } | undefined> {
+  const { rows } = await sql<{ id: string; warming_day: number; warming_phase: number }>`
+    WITH done AS (
+      UPDATE warming_progress SET completed_at = ${completedAt}::timestamptz, session_data = ${JSON.stringify(data)}::jsonb
+      WHERE session_key = ${sessionKey}::uuid AND completed_at IS NULL
+      RETURNING id, warming_day, warming_phase),
+    dequeued AS (
+      DELETE FROM warming_queue WHERE session_key = ${sessionKey}::uuid AND EXISTS (SELECT 1 FROM done))
+    SELECT id, warming_day, warming_phase FROM done`.execute(db);
+  return rows[0];
 }
 
 export interface DeviceLoad {
@@ -151,14 +174,6 @@ export async function deleteQueueRow(db: Executor, sessionKey: string): Promise<
     .returning('session_key')
     .executeTakeFirst();
   return deleted !== undefined;
-}
-
-export async function markQueueRowStarted(db: Executor, sessionKey: string, startedAt: Date): Promise<void> {
-  await db
-    .updateTable('warming_queue')
-    .set({ started_at: startedAt })
-    .where('session_key', '=', sessionKey)
-    .execute();
 }
 
 /** Drops queue rows planned before `before` and never started. */
