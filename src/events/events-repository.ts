@@ -196,12 +196,23 @@ export interface OpenEventMatch {
   context?: Record<string, string>;
 }
 
+/** The open events `match` names: of its type, and of its device, account and context when it names them. */
+function openMatching(match: OpenEventMatch) {
+  return (eb: ExpressionBuilder<DB, 'system_events'>) => {
+    const all: Expression<SqlBool>[] = [eb('resolved', '=', false), eb('event_type', '=', match.eventType)];
+    if (match.deviceId) all.push(eb('device_id', '=', match.deviceId));
+    if (match.accountId) all.push(eb('account_id', '=', match.accountId));
+    if (match.context) all.push(sql<SqlBool>`context @> ${JSON.stringify(match.context)}::jsonb`);
+    return eb.and(all);
+  };
+}
+
 export async function resolveOpenEvents(
   db: Executor,
   match: OpenEventMatch,
   resolution: Record<string, unknown>,
 ): Promise<EventRow[]> {
-  let query = db
+  return db
     .updateTable('system_events')
     .set({
       resolved: true,
@@ -209,12 +220,9 @@ export async function resolveOpenEvents(
       resolved_at: sql<Date>`now()`,
       context: sql`context || jsonb_build_object('resolution', ${JSON.stringify(resolution)}::jsonb)`,
     })
-    .where('resolved', '=', false)
-    .where('event_type', '=', match.eventType);
-  if (match.deviceId) query = query.where('device_id', '=', match.deviceId);
-  if (match.accountId) query = query.where('account_id', '=', match.accountId);
-  if (match.context) query = query.where(sql<SqlBool>`context @> ${JSON.stringify(match.context)}::jsonb`);
-  return query.returningAll().execute();
+    .where(openMatching(match))
+    .returningAll()
+    .execute();
 }
 
 /**
@@ -227,28 +235,24 @@ export async function bumpOpenEvent(
   match: OpenEventMatch,
   detail: Record<string, string | null>,
 ): Promise<number | undefined> {
-  let query = db
+  const bumped = await db
     .updateTable('system_events')
     .set({
       context: sql`context || ${JSON.stringify(detail)}::jsonb || jsonb_build_object(
         'failures', coalesce((context->>'failures')::int, 1) + 1)`,
     })
-    .where('resolved', '=', false)
-    .where('event_type', '=', match.eventType);
-  if (match.deviceId) query = query.where('device_id', '=', match.deviceId);
-  if (match.accountId) query = query.where('account_id', '=', match.accountId);
-  if (match.context) query = query.where(sql<SqlBool>`context @> ${JSON.stringify(match.context)}::jsonb`);
-  return (await query.returning('id').executeTakeFirst())?.id;
+    .where(openMatching(match))
+    .returning('id')
+    .executeTakeFirst();
+  return bumped?.id;
 }
 
 export async function openEventExists(db: Executor, match: OpenEventMatch): Promise<boolean> {
-  let query = db
+  const found = await db
     .selectFrom('system_events')
     .select('id')
-    .where('resolved', '=', false)
-    .where('event_type', '=', match.eventType);
-  if (match.deviceId) query = query.where('device_id', '=', match.deviceId);
-  if (match.accountId) query = query.where('account_id', '=', match.accountId);
-  if (match.context) query = query.where(sql<SqlBool>`context @> ${JSON.stringify(match.context)}::jsonb`);
-  return (await query.limit(1).executeTakeFirst()) !== undefined;
+    .where(openMatching(match))
+    .limit(1)
+    .executeTakeFirst();
+  return found !== undefined;
 }
