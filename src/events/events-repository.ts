@@ -1,6 +1,13 @@
 // SQL for system_events. Functions take the executor first so they compose inside callers' transactions.
 // Which index serves each read is noted where it matters; the plans are checked in test/events.
-import { sql, type Expression, type ExpressionBuilder, type Selectable, type SqlBool } from 'kysely';
+import {
+  sql,
+  type Expression,
+  type ExpressionBuilder,
+  type Selectable,
+  type SqlBool,
+  type UpdateObject,
+} from 'kysely';
 import type { Executor } from '../db/executor.ts';
 import { exactTime } from '../db/keyset.ts';
 import type { DB, SystemEvents } from '../db/types.generated.ts';
@@ -132,6 +139,17 @@ export async function resolveEvent(
   return (await resolveEventsRows(db, [id], resolvedBy, resolution))[0];
 }
 
+/** What resolving an event sets: resolved, by whom, now, and the resolution kept in its context. */
+const resolvedWith = (
+  resolvedBy: string,
+  resolution: Record<string, unknown>,
+): UpdateObject<DB, 'system_events'> => ({
+  resolved: true,
+  resolved_by: resolvedBy,
+  resolved_at: sql<Date>`now()`,
+  context: sql`context || jsonb_build_object('resolution', ${JSON.stringify(resolution)}::jsonb)`,
+});
+
 /** Resolves the open events among `ids` in one statement; returns those it resolved. */
 export async function resolveEventsRows(
   db: Executor,
@@ -141,12 +159,7 @@ export async function resolveEventsRows(
 ): Promise<EventRow[]> {
   return db
     .updateTable('system_events')
-    .set({
-      resolved: true,
-      resolved_by: resolvedBy,
-      resolved_at: sql<Date>`now()`,
-      context: sql`context || jsonb_build_object('resolution', ${JSON.stringify(resolution)}::jsonb)`,
-    })
+    .set(resolvedWith(resolvedBy, resolution))
     .where('id', 'in', ids)
     .where('resolved', '=', false)
     .returningAll()
@@ -214,12 +227,7 @@ export async function resolveOpenEvents(
 ): Promise<EventRow[]> {
   return db
     .updateTable('system_events')
-    .set({
-      resolved: true,
-      resolved_by: 'auto',
-      resolved_at: sql<Date>`now()`,
-      context: sql`context || jsonb_build_object('resolution', ${JSON.stringify(resolution)}::jsonb)`,
-    })
+    .set(resolvedWith('auto', resolution))
     .where(openMatching(match))
     .returningAll()
     .execute();
