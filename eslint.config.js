@@ -15,6 +15,7 @@ const LAYERING = {
     'errors.ts',
     'ids.ts',
     'time.ts',
+    'random.ts',
     'platforms.ts',
     'logger.ts',
     'redact.ts',

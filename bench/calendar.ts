@@ -17,7 +17,7 @@ import { createBoss } from '../src/db/job-engine.ts';
 import { createDb, createPool, type Db } from '../src/db/pool.ts';
 import { planDistributions } from '../src/distributions/distribution-planner.ts';
 import { setPostingSchedule } from '../src/distributions/posting-schedules-service.ts';
-import { seededRandom } from '../src/hooks/hook-selector.ts';
+import { seededRandom } from '../src/random.ts';
 import { pipelineJobSink, startContentWorker } from '../src/jobs/content-worker.ts';
 import { createSimulatorPublisher } from '../src/plugins/simulator-publisher.ts';
 import {

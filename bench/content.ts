@@ -16,7 +16,7 @@ import { stubMedia } from '../src/content/stub-media.ts';
 import { migrate } from '../src/db/migrations/migrator.ts';
 import { createDb, createPool, type Db } from '../src/db/pool.ts';
 import { publishDistribution } from '../src/distributions/publishing.ts';
-import { seededRandom } from '../src/hooks/hook-selector.ts';
+import { seededRandom } from '../src/random.ts';
 import { pickHook } from '../src/hooks/hooks-service.ts';
 import { createSimulatorPublisher } from '../src/plugins/simulator-publisher.ts';
 import { logger, median, timeIt, type BenchServer, type Section } from './harness.ts';

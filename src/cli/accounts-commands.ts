@@ -1,4 +1,3 @@
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { allowedTransitions, transitions } from '../accounts/account-lifecycle.ts';
@@ -15,7 +14,7 @@ import { setAccountState } from '../accounts/account-state.ts';
 import { invalidInput } from '../errors.ts';
 import { action, type CliContext } from './context.ts';
 import { fields, json, shortTime, table } from './format.ts';
-import { parseInteger, parseList } from './parse.ts';
+import { parseInteger, parseList, readFileArgument } from './parse.ts';
 import { progress } from './progress.ts';
 import { readSecrets } from './secret-input.ts';
 import { platforms } from '../platforms.ts';
@@ -121,12 +120,7 @@ export function registerAccountsCommands(accounts: Command): void {
     )
     .action(
       action(async (ctx, file: string, o: { json?: boolean }) => {
-        let text: string;
-        try {
-          text = await fs.readFile(file, 'utf8');
-        } catch {
-          throw invalidInput('file', `file: cannot read ${file}`);
-        }
+        const text = await readFileArgument(file);
         // The importer (a CSV parser, the event log's writer) only for an import, not every accounts command.
         const { importAccountsCsv } = await import('../accounts/account-import.ts');
         const bar = progress(`import ${path.basename(file)}`);

@@ -1,12 +1,10 @@
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { getHookWithPosteriors, listHooksPage } from '../hooks/hooks-reads.ts';
 import { addHook, importHooks } from '../hooks/hooks-service.ts';
-import { invalidInput } from '../errors.ts';
 import { action } from './context.ts';
 import { fields, json } from './format.ts';
-import { parseNumber } from './parse.ts';
+import { parseNumber, readFileArgument } from './parse.ts';
 import { platforms } from '../platforms.ts';
 import { listCommand, listing, nextPage, readCommand } from './read-command.ts';
 
@@ -50,12 +48,7 @@ export function registerHooksCommands(hooks: Command): void {
     .description('import hooks from CSV (category, template, niche, effectiveness_score): all or none')
     .action(
       action(async (ctx, file: string) => {
-        let text: string;
-        try {
-          text = await fs.readFile(file, 'utf8');
-        } catch {
-          throw invalidInput('file', `file: cannot read ${file}`);
-        }
+        const text = await readFileArgument(file);
         const result = await importHooks(
           (await ctx.database()).db,
           text,

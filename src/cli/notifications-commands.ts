@@ -12,9 +12,17 @@ import {
 } from '../notifications/notification-model.ts';
 import * as notificationService from '../notifications/notifications-service.ts';
 import { action, type CliContext } from './context.ts';
-import { fields, json, shortTime, table } from './format.ts';
+import { fields, json, shortTime } from './format.ts';
 import { parseChoice, parseInteger, parseList } from './parse.ts';
-import { changeCommand, listCommand, listing, nextPage, readCommand } from './read-command.ts';
+import {
+  changeCommand,
+  listCommand,
+  listing,
+  listingText,
+  nextPage,
+  printListing,
+  readCommand,
+} from './read-command.ts';
 import { readSecretLine } from './secret-input.ts';
 
 interface AddRuleOptions {
@@ -237,30 +245,25 @@ export function registerNotificationsCommands(notifications: Command): void {
     text: (channel) => `removed channel ${channel.name}`,
   });
 
-  channels
-    .command('list')
-    .description('channels with their last delivery and whether they are failing')
-    .option('--json', 'print JSON')
-    .action(
-      action(async (ctx, o: { json?: boolean }) => {
-        const all = await notificationService.listChannels((await ctx.database()).db);
-        if (o.json) return ctx.print(json(all));
-        if (all.length === 0) return ctx.print('no channels: add one with sovi notifications channels add');
-        ctx.print(
-          table(
-            ['name', 'kind', 'enabled', 'quiet', 'last delivery', 'status'],
-            all.map((c) => [
-              c.name,
-              c.kind,
-              c.enabled ? 'yes' : 'no',
-              c.quietHours ? `${c.quietHours.start}-${c.quietHours.end} ${c.timeZone}` : '',
-              c.lastDeliveryAt ? `${shortTime(c.lastDeliveryAt)} ${c.lastDeliveryStatus ?? ''}` : '',
-              c.failingSince ? `FAILING since ${shortTime(c.failingSince)}` : 'ok',
-            ]),
-          ),
-        );
+  readCommand(channels, {
+    spec: 'list',
+    description: 'channels with their last delivery and whether they are failing',
+    read: async (ctx) => notificationService.listChannels((await ctx.database()).db),
+    text: (all) =>
+      listingText({
+        items: all,
+        empty: 'no channels: add one with sovi notifications channels add',
+        columns: ['name', 'kind', 'enabled', 'quiet', 'last delivery', 'status'],
+        row: (c) => [
+          c.name,
+          c.kind,
+          c.enabled ? 'yes' : 'no',
+          c.quietHours ? `${c.quietHours.start}-${c.quietHours.end} ${c.timeZone}` : '',
+          c.lastDeliveryAt ? `${shortTime(c.lastDeliveryAt)} ${c.lastDeliveryStatus ?? ''}` : '',
+          c.failingSince ? `FAILING since ${shortTime(c.failingSince)}` : 'ok',
+        ],
       }),
-    );
+  });
 
   readCommand(channels, {
     spec: 'show <channel>',
@@ -303,23 +306,19 @@ export function registerNotificationsCommands(notifications: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (ctx, o: { channel?: string; json?: boolean }) => {
-        const all = await notificationService.listRules((await ctx.database()).db, o.channel);
-        if (o.json) return ctx.print(json(all));
-        if (all.length === 0)
-          return ctx.print('no rules: add one with sovi notifications rules add <channel>');
-        ctx.print(
-          table(
-            ['id', 'channel', 'severity', 'categories', 'types', 'niches'],
-            all.map((r) => [
-              r.id,
-              r.channelName,
-              `${r.minSeverity}+`,
-              r.categories?.join(',') ?? 'any',
-              r.eventTypes?.join(',') ?? 'any',
-              r.nicheIds?.length ? `${r.nicheIds.length} niche(s)` : 'any',
-            ]),
-          ),
-        );
+        printListing(ctx, o.json, {
+          items: await notificationService.listRules((await ctx.database()).db, o.channel),
+          empty: 'no rules: add one with sovi notifications rules add <channel>',
+          columns: ['id', 'channel', 'severity', 'categories', 'types', 'niches'],
+          row: (r) => [
+            r.id,
+            r.channelName,
+            `${r.minSeverity}+`,
+            r.categories?.join(',') ?? 'any',
+            r.eventTypes?.join(',') ?? 'any',
+            r.nicheIds?.length ? `${r.nicheIds.length} niche(s)` : 'any',
+          ],
+        });
       }),
     );
 

@@ -1,4 +1,5 @@
 // Option parsing shared by the commands: every bad value becomes an invalid_input error naming the option.
+import fs from 'node:fs/promises';
 import { invalidInput, oneOf } from '../errors.ts';
 
 export function parseInteger(option: string, value: string, min: number, max: number): number {
@@ -32,3 +33,12 @@ export function parseList(value: string, previous: string[] = []): string[] {
 }
 
 export { isUuid } from '../ids.ts';
+
+/** The text of the file an import was given (its `<file>` argument); one it cannot read is bad input. */
+export async function readFileArgument(file: string): Promise<string> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch {
+    throw invalidInput('file', `file: cannot read ${file}`);
+  }
+}

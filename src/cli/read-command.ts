@@ -93,13 +93,14 @@ export function listing<Item>(items: readonly Item[], how: Omit<Listing<Item>, '
   return { items, ...how };
 }
 
+/** A listing as people read it: a table, or the `empty` line. */
+export function listingText<Item>(listing: Omit<Listing<Item>, 'asJson' | 'more'>): string {
+  return listing.items.length === 0 ? listing.empty : table(listing.columns, listing.items.map(listing.row));
+}
+
 /** Prints a listing: JSON with --json, otherwise a table for people (or the `empty` line). */
 export function printListing<Item>(ctx: CliContext, asJson: unknown, listing: Listing<Item>): void {
-  if (asJson === true) ctx.print(json(listing.asJson ?? listing.items));
-  else
-    ctx.print(
-      listing.items.length === 0 ? listing.empty : table(listing.columns, listing.items.map(listing.row)),
-    );
+  ctx.print(asJson === true ? json(listing.asJson ?? listing.items) : listingText(listing));
   if (listing.more) printMore(listing.more.command, listing.more.filters, listing.more.cursor);
 }
 

@@ -1,7 +1,6 @@
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { invalidInput, SoviError } from '../errors.ts';
+import { SoviError } from '../errors.ts';
 import { loadTrendSource } from '../plugins/load-plugins.ts';
 import type { Trend } from '../trends/trend-model.ts';
 import { formatOf, importTrends } from '../trends/trends-import.ts';
@@ -10,6 +9,7 @@ import { listTrendsPage } from '../trends/trends-reads.ts';
 import { getTrend, refreshTrends } from '../trends/trends-service.ts';
 import { action } from './context.ts';
 import { fields, json, shortTime, table } from './format.ts';
+import { readFileArgument } from './parse.ts';
 import { progress } from './progress.ts';
 import { listCommand, listing, nextPage, readCommand } from './read-command.ts';
 
@@ -140,12 +140,7 @@ export function registerTrendsCommands(trends: Command): void {
     .action(
       action(async (ctx, file: string, o: { json?: boolean }) => {
         const format = formatOf(file);
-        let text: string;
-        try {
-          text = await fs.readFile(file, 'utf8');
-        } catch {
-          throw invalidInput('file', `file: cannot read ${file}`);
-        }
+        const text = await readFileArgument(file);
         const result = await withProgress(`import ${path.basename(file)}`, async (onProgress) =>
           importTrends(
             {

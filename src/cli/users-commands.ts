@@ -8,7 +8,7 @@ import * as userService from '../users/users-service.ts';
 import { action } from './context.ts';
 import { fields, json, shortTime } from './format.ts';
 import { parseList } from './parse.ts';
-import { printListing, readCommand } from './read-command.ts';
+import { listingText, readCommand } from './read-command.ts';
 import { readNewPassword } from './secret-input.ts';
 
 interface UpdateUserOptions {
@@ -64,20 +64,18 @@ export function registerUsersCommands(users: Command): void {
       }),
     );
 
-  users
-    .command('list')
-    .description('every user, by name')
-    .option('--json', 'print JSON')
-    .action(
-      action(async (ctx, o: { json?: boolean }) => {
-        printListing(ctx, o.json, {
-          items: await userService.listUsers((await ctx.database()).db),
-          empty: 'no users: add the first admin with sovi users add --name you --role admin',
-          columns: ['name', 'role', 'niches', 'state', 'last sign-in', 'id'],
-          row: (u) => [u.name, u.role, nichesText(u), state(u), shortTime(u.lastSignInAt) || 'never', u.id],
-        });
+  readCommand(users, {
+    spec: 'list',
+    description: 'every user, by name',
+    read: async (ctx) => userService.listUsers((await ctx.database()).db),
+    text: (all) =>
+      listingText({
+        items: all,
+        empty: 'no users: add the first admin with sovi users add --name you --role admin',
+        columns: ['name', 'role', 'niches', 'state', 'last sign-in', 'id'],
+        row: (u) => [u.name, u.role, nichesText(u), state(u), shortTime(u.lastSignInAt) || 'never', u.id],
       }),
-    );
+  });
 
   readCommand(users, {
     spec: 'show <user>',

@@ -2,7 +2,7 @@
 // and the quality bar. Defaults here; SOVI_CONTENT_POLICY_FILE (JSON) overrides any part.
 import { z } from 'zod';
 import { perPlatform, platforms, type Platform } from '../platforms.ts';
-import { readPolicyFile } from '../settings/parse-options.ts';
+import { loadPolicy } from '../settings/parse-options.ts';
 import { mediaPolicyOverrides, type NicheMediaOverrides } from '../media/media-policy.ts';
 
 /**
@@ -139,10 +139,7 @@ const overrides = z
   .strict();
 
 export function loadContentPolicy(file: string | undefined): ContentPolicy {
-  if (file === undefined) return defaultContentPolicy;
-  const o = readPolicyFile(overrides, file, 'SOVI_CONTENT_POLICY_FILE');
-  const d = defaultContentPolicy;
-  return {
+  return loadPolicy(file, 'SOVI_CONTENT_POLICY_FILE', overrides, defaultContentPolicy, (d, o) => ({
     formats: { ...d.formats, ...o.formats },
     distribution: {
       ...d.distribution,
@@ -153,5 +150,5 @@ export function loadContentPolicy(file: string | undefined): ContentPolicy {
     wordsPerMinute: o.wordsPerMinute ?? d.wordsPerMinute,
     review: { ...d.review, ...o.review },
     media: { ...d.media, ...o.media },
-  };
+  }));
 }

@@ -167,16 +167,18 @@ export async function setContentArchivedRow(db: Executor, id: string, archived: 
   );
 }
 
-/** Content in one of `stages`: what `sovi content produce --all` queues. */
-export async function contentInStages(
-  db: Executor,
-  stages: readonly Stage[],
-): Promise<{ id: string; topic: string; production_status: string }[]> {
-  return db
+type StagedContent = { id: string; topic: string; production_status: string };
+
+/** Content in one of `stages`, by id, topic and status: what the queueing and the sweep read. */
+const inStages = (db: Executor, stages: readonly Stage[]) =>
+  db
     .selectFrom('content')
     .select(['id', 'topic', 'production_status'])
-    .where('production_status', 'in', [...stages])
-    .execute();
+    .where('production_status', 'in', [...stages]);
+
+/** Content in one of `stages`: what `sovi content produce --all` queues. */
+export async function contentInStages(db: Executor, stages: readonly Stage[]): Promise<StagedContent[]> {
+  return inStages(db, stages).execute();
 }
 
 /**
@@ -189,11 +191,8 @@ export async function staleContentRows(
   stages: readonly Stage[],
   before: Date,
   limit: number,
-): Promise<{ id: string; topic: string; production_status: string }[]> {
-  return db
-    .selectFrom('content')
-    .select(['id', 'topic', 'production_status'])
-    .where('production_status', 'in', [...stages])
+): Promise<StagedContent[]> {
+  return inStages(db, stages)
     .where('updated_at', '<', before)
     .where((eb) =>
       eb.or([

@@ -30,15 +30,19 @@ export interface LockedDistribution {
   options: unknown;
 }
 
+/** What both locking reads select: a LockedDistribution, the post with its account. */
+const selectLocked = sql`
+    SELECT d.id, d.content_id, d.account_id, a.username, d.platform, a.niche_id, d.status, d.review,
+           d.cancelled_at, d.scheduled_at, d.caption, d.hashtags, d.options
+    FROM distributions d JOIN accounts a ON a.id = d.account_id`;
+
 /** One distribution with its account, locked until the transaction ends. */
 export async function lockDistributionRow(
   trx: Executor,
   id: string,
 ): Promise<LockedDistribution | undefined> {
   const { rows } = await sql<LockedDistribution>`
-    SELECT d.id, d.content_id, d.account_id, a.username, d.platform, a.niche_id, d.status, d.review,
-           d.cancelled_at, d.scheduled_at, d.caption, d.hashtags, d.options
-    FROM distributions d JOIN accounts a ON a.id = d.account_id
+    ${selectLocked}
     WHERE d.id = ${id}
     FOR UPDATE OF d`.execute(trx);
   return rows[0];
@@ -50,9 +54,7 @@ export async function lockContentDistributionRows(
   contentId: string,
 ): Promise<LockedDistribution[]> {
   const { rows } = await sql<LockedDistribution>`
-    SELECT d.id, d.content_id, d.account_id, a.username, d.platform, a.niche_id, d.status, d.review,
-           d.cancelled_at, d.scheduled_at, d.caption, d.hashtags, d.options
-    FROM distributions d JOIN accounts a ON a.id = d.account_id
+    ${selectLocked}
     WHERE d.content_id = ${contentId}
     ORDER BY d.created_at, d.id
     FOR UPDATE OF d`.execute(trx);

@@ -1,6 +1,13 @@
 // SQL for system_events. Functions take the executor first so they compose inside callers' transactions.
 // Which index serves each read is noted where it matters; the plans are checked in test/events.
-import { sql, type Expression, type ExpressionBuilder, type Selectable, type SqlBool } from 'kysely';
+import {
+  sql,
+  type Expression,
+  type ExpressionBuilder,
+  type Selectable,
+  type SqlBool,
+  type UpdateObject,
+} from 'kysely';
 import type { Executor } from '../db/executor.ts';
 import { exactTime } from '../db/keyset.ts';
 import type { DB, SystemEvents } from '../db/types.generated.ts';
@@ -132,6 +139,17 @@ export async function resolveEvent(
   return (await resolveEventsRows(db, [id], resolvedBy, resolution))[0];
 }
 
+/** What resolving an event sets: resolved, by whom, now, and the resolution kept in its context. */
+const resolvedWith = (
+  resolvedBy: string,
+  resolution: Record<string, unknown>,
+): UpdateObject<DB, 'system_events'> => ({
+  resolved: true,
+  resolved_by: resolvedBy,
+  resolved_at: sql<Date>`now()`,
+  context: sql`context || jsonb_build_object('resolution', ${JSON.stringify(resolution)}::jsonb)`,
+});
+
 /** Resolves the open events among `ids` in one statement; returns those it resolved. */
 export async function resolveEventsRows(
   db: Executor,
@@ -141,12 +159,7 @@ export async function resolveEventsRows(
 ): Promise<EventRow[]> {
   return db
     .updateTable('system_events')
-    .set({
-      resolved: true,
-      resolved_by: resolvedBy,
-      resolved_at: sql<Date>`now()`,
-      context: sql`context || jsonb_build_object('resolution', ${JSON.stringify(resolution)}::jsonb)`,
-    })
+    .set(resolvedWith(resolvedBy, resolution))
     .where('id', 'in', ids)
     .where('resolved', '=', false)
     .returningAll()
@@ -196,25 +209,28 @@ export interface OpenEventMatch {
   context?: Record<string, string>;
 }
 
+/** The open events `match` names: of its type, and of its device, account and context when it names them. */
+function openMatching(match: OpenEventMatch) {
+  return (eb: ExpressionBuilder<DB, 'system_events'>) => {
+    const all: Expression<SqlBool>[] = [eb('resolved', '=', false), eb('event_type', '=', match.eventType)];
+    if (match.deviceId) all.push(eb('device_id', '=', match.deviceId));
+    if (match.accountId) all.push(eb('account_id', '=', match.accountId));
+    if (match.context) all.push(sql<SqlBool>`context @> ${JSON.stringify(match.context)}::jsonb`);
+    return eb.and(all);
+  };
+}
+
 export async function resolveOpenEvents(
   db: Executor,
   match: OpenEventMatch,
   resolution: Record<string, unknown>,
 ): Promise<EventRow[]> {
-  let query = db
+  return db
     .updateTable('system_events')
-    .set({
-      resolved: true,
-      resolved_by: 'auto',
-      resolved_at: sql<Date>`now()`,
-      context: sql`context || jsonb_build_object('resolution', ${JSON.stringify(resolution)}::jsonb)`,
-    })
-    .where('resolved', '=', false)
-    .where('event_type', '=', match.eventType);
-  if (match.deviceId) query = query.where('device_id', '=', match.deviceId);
-  if (match.accountId) query = query.where('account_id', '=', match.accountId);
-  if (match.context) query = query.where(sql<SqlBool>`context @> ${JSON.stringify(match.context)}::jsonb`);
-  return query.returningAll().execute();
+    .set(resolvedWith('auto', resolution))
+    .where(openMatching(match))
+    .returningAll()
+    .execute();
 }
 
 /**
@@ -227,28 +243,24 @@ export async function bumpOpenEvent(
   match: OpenEventMatch,
   detail: Record<string, string | null>,
 ): Promise<number | undefined> {
-  let query = db
+  const bumped = await db
     .updateTable('system_events')
     .set({
       context: sql`context || ${JSON.stringify(detail)}::jsonb || jsonb_build_object(
         'failures', coalesce((context->>'failures')::int, 1) + 1)`,
     })
-    .where('resolved', '=', false)
-    .where('event_type', '=', match.eventType);
-  if (match.deviceId) query = query.where('device_id', '=', match.deviceId);
-  if (match.accountId) query = query.where('account_id', '=', match.accountId);
-  if (match.context) query = query.where(sql<SqlBool>`context @> ${JSON.stringify(match.context)}::jsonb`);
-  return (await query.returning('id').executeTakeFirst())?.id;
+    .where(openMatching(match))
+    .returning('id')
+    .executeTakeFirst();
+  return bumped?.id;
 }
 
 export async function openEventExists(db: Executor, match: OpenEventMatch): Promise<boolean> {
-  let query = db
+  const found = await db
     .selectFrom('system_events')
     .select('id')
-    .where('resolved', '=', false)
-    .where('event_type', '=', match.eventType);
-  if (match.deviceId) query = query.where('device_id', '=', match.deviceId);
-  if (match.accountId) query = query.where('account_id', '=', match.accountId);
-  if (match.context) query = query.where(sql<SqlBool>`context @> ${JSON.stringify(match.context)}::jsonb`);
-  return (await query.limit(1).executeTakeFirst()) !== undefined;
+    .where(openMatching(match))
+    .limit(1)
+    .executeTakeFirst();
+  return found !== undefined;
 }

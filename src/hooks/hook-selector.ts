@@ -34,17 +34,6 @@ export function posteriorOf(
   return { alpha, beta };
 }
 
-/** A seeded PRNG (mulberry32), so simulations and tests are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 function normal(random: () => number): number {
   // Box–Muller; 1 - u avoids log(0).
   const u = 1 - random();

@@ -7,7 +7,7 @@ import type { Database } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import type { BackupSettings } from '../settings/backup-settings.ts';
 import { checkArchive, runScheduledBackup, type ScheduledBackupResult } from '../backup/scheduled-backup.ts';
-import { ensureCronQueue } from './job-engine.ts';
+import { ensureCronQueue, stopWork } from './job-engine.ts';
 
 export const backupQueues = { backup: 'backup-base', archiveCheck: 'backup-archive-check' } as const;
 const ARCHIVE_CHECK_CRON = '41 * * * *';
@@ -57,8 +57,7 @@ export async function startBackupWorker(options: BackupWorkerOptions): Promise<B
   return {
     run: () => runScheduledBackup(deps),
     stop: async () => {
-      await boss.offWork(backupQueues.backup, { wait: true });
-      await boss.offWork(backupQueues.archiveCheck, { wait: true });
+      await stopWork(boss, backupQueues);
     },
   };
 }

@@ -17,7 +17,7 @@ import { openMediaStore, type MediaStore } from '../media/media-store.ts';
 import { mediaSigning, signedMediaUrl } from '../media/signed-media-url.ts';
 import { createVault } from '../vault/vault.ts';
 import type { Publisher } from '../plugins/publisher.ts';
-import { ensureCronQueue } from './job-engine.ts';
+import { ensureCronQueue, stopWork } from './job-engine.ts';
 import { inTransaction } from '../db/job-engine.ts';
 
 export const contentQueues = {
@@ -283,7 +283,7 @@ export async function startContentWorker(options: ContentWorkerOptions): Promise
     sweep,
     stop: async () => {
       stopping.abort(new Error('the worker is stopping'));
-      for (const queue of Object.values(contentQueues)) await boss.offWork(queue, { wait: true });
+      await stopWork(boss, contentQueues);
       await publisher.close?.();
       if (!options.store) store.close?.();
     },

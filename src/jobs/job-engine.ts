@@ -40,3 +40,8 @@ export async function ensureCronQueue(boss: PgBoss, name: string, options: CronQ
   await boss.createQueue(name, { policy, ...rest });
   await boss.updateQueue(name, rest);
 }
+
+/** A worker's stop: takes no more jobs from its queues, and waits for the ones running to finish. */
+export async function stopWork(boss: PgBoss, workerQueues: Record<string, string>): Promise<void> {
+  for (const queue of Object.values(workerQueues)) await boss.offWork(queue, { wait: true });
+}

@@ -10,7 +10,7 @@ import { refreshRollups, type RefreshReport } from '../metrics/rollup-refresh.ts
 import { createMetricsPuller, type MetricsPuller } from '../metrics/metrics-puller.ts';
 import type { PullReport } from '../metrics/metrics-pull.ts';
 import type { TokenProvider } from '../plugins/metrics-collector.ts';
-import { ensureCronQueue } from './job-engine.ts';
+import { ensureCronQueue, stopWork } from './job-engine.ts';
 
 export const metricsQueues = {
   refresh: 'metrics-refresh',
@@ -96,7 +96,7 @@ export async function startMetricsWorker(options: {
     pull,
     stop: async () => {
       stopping.abort(new Error('the metrics worker is stopping'));
-      for (const queue of Object.values(metricsQueues)) await boss.offWork(queue, { wait: true });
+      await stopWork(boss, metricsQueues);
       if (!options.puller) await puller.close();
     },
   };

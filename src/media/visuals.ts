@@ -7,10 +7,10 @@
 // evaluate 2 million expressions per frame, at 18×32 it evaluates 576, so the encode dominates. Scenes change
 // every 3–5 s with a 0.6 s cross-fade, their hues well apart (up to 6 palettes, then they repeat), and every
 // colour is bright enough never to be taken for a black frame.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { invalidInput, SoviError } from '../errors.ts';
+import { randomFromText } from '../random.ts';
 import { writeAtomically } from './files.ts';
 import { probeVideo } from './probe.ts';
 import { runTool } from './run-tool.ts';
@@ -68,7 +68,7 @@ export async function makeBackground(tools: MediaTools, options: BackgroundOptio
     }
   }
   const file = path.resolve(options.outFile);
-  const random = seededRandom(seed);
+  const random = randomFromText(`background:${seed}`);
   const clips =
     options.library === undefined ? [] : await libraryClips(tools, options.library, options.signal);
   const frame = { width, height, fps, durationSeconds };
@@ -259,17 +259,6 @@ function clipFilter(count: number, frame: { width: number; height: number; fps: 
   );
   const inputs = Array.from({ length: count }, (_, i) => `[v${i}]`).join('');
   return `${parts.join(';')};${inputs}concat=n=${count}:v=1:a=0[out]`;
-}
-
-/** mulberry32, seeded from a hash of the seed (as the simulator executor does). */
-function seededRandom(seed: string): () => number {
-  let a = createHash('sha256').update(`background:${seed}`).digest().readUInt32LE(0);
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 const seconds = (n: number): string => n.toFixed(3);

@@ -138,36 +138,28 @@ export async function insertRule(db: Executor, values: Insertable<NotificationRu
   return row.id;
 }
 
-export async function listRuleRows(db: Executor, channelId?: string): Promise<RuleRow[]> {
-  let query = db
+/** A rule with its channel's name. */
+const rules = (db: Executor) =>
+  db
     .selectFrom('notification_rules as r')
     .innerJoin('notification_channels as c', 'c.id', 'r.channel_id')
     .selectAll('r')
     .select('c.name as channel_name');
+
+export async function listRuleRows(db: Executor, channelId?: string): Promise<RuleRow[]> {
+  let query = rules(db);
   if (channelId) query = query.where('r.channel_id', '=', channelId);
   return query.orderBy('c.name').orderBy('r.created_at').execute();
 }
 
 /** The rules of enabled channels: what the dispatcher matches events against. */
 export async function activeRuleRows(db: Executor): Promise<RuleRow[]> {
-  return db
-    .selectFrom('notification_rules as r')
-    .innerJoin('notification_channels as c', 'c.id', 'r.channel_id')
-    .selectAll('r')
-    .select('c.name as channel_name')
-    .where('c.enabled', '=', true)
-    .execute();
+  return rules(db).where('c.enabled', '=', true).execute();
 }
 
 export async function deleteRuleRow(db: Executor, id: string): Promise<RuleRow | undefined> {
   if (!UUID.test(id)) return undefined;
-  const row = await db
-    .selectFrom('notification_rules as r')
-    .innerJoin('notification_channels as c', 'c.id', 'r.channel_id')
-    .selectAll('r')
-    .select('c.name as channel_name')
-    .where('r.id', '=', id)
-    .executeTakeFirst();
+  const row = await rules(db).where('r.id', '=', id).executeTakeFirst();
   if (row) await db.deleteFrom('notification_rules').where('id', '=', id).execute();
   return row;
 }

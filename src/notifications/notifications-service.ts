@@ -206,14 +206,18 @@ function checkQuiet(quiet: { start: string; end: string } | null): {
 
 // Channels
 
-export interface NewChannel {
-  name: string;
-  kind: string;
+/** How a channel delivers, the same whether it is being added or changed. */
+interface ChannelSettings {
   enabled?: boolean;
   timeZone?: string;
   quietHours?: { start: string; end: string } | null;
   digestTime?: string;
   groupWindowSeconds?: number;
+}
+
+export interface NewChannel extends ChannelSettings {
+  name: string;
+  kind: string;
   email?: EmailInput;
   /** The webhook or Slack URL. */
   url?: string;
@@ -275,13 +279,8 @@ export async function addChannel(
   return { channel: toChannel(row), signingSecret };
 }
 
-export interface ChannelPatch {
+export interface ChannelPatch extends ChannelSettings {
   name?: string;
-  enabled?: boolean;
-  timeZone?: string;
-  quietHours?: { start: string; end: string } | null;
-  digestTime?: string;
-  groupWindowSeconds?: number;
   email?: Partial<EmailInput>;
   url?: string;
   smtpPassword?: string | null;

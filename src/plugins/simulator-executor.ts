@@ -1,10 +1,10 @@
 // The simulator executor: no phone and no app, just believable session facts, deterministic for a given
 // seed and session. It drives the tests and the demo. Each session's result depends only on the seed and
 // the session key, so a run is reproducible whatever order the workers pick sessions in.
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { SessionExecutor, SessionFacts, SessionOutcome, SessionRequest } from './executor.ts';
 import { sleep } from '../time.ts';
+import { randomFromText } from '../random.ts';
 import { parseOptions } from '../settings/parse-options.ts';
 import { rate, seedOption } from './simulation.ts';
 
@@ -26,23 +26,12 @@ const optionsSchema = z
 
 export type SimulatorOptions = z.input<typeof optionsSchema>;
 
-/** A small deterministic PRNG (mulberry32) seeded from a hash of the seed and the session key. */
-function random(seed: string): () => number {
-  let a = createHash('sha256').update(seed).digest().readUInt32LE(0);
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 export function createSimulatorExecutor(input: Readonly<Record<string, unknown>> = {}): SessionExecutor {
   const o = parseOptions(optionsSchema, input, 'SOVI_EXECUTOR_OPTIONS');
   return {
     name: 'simulator',
     runSession: async (request: SessionRequest): Promise<SessionFacts> => {
-      const next = random(`${String(o.seed)}:${request.sessionKey}`);
+      const next = randomFromText(`${String(o.seed)}:${request.sessionKey}`);
       const roll = next();
       // The outcomes split [0, 1) in this order; the rest of it is success.
       const bands: [SessionOutcome, number][] = [

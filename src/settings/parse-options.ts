@@ -50,3 +50,17 @@ export function readPolicyFile<S extends z.ZodType>(
   const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`);
   throw new SoviError('config', `${variable} ${file}: ${problems.join('; ')}`, { field: variable });
 }
+
+/**
+ * A policy: its defaults when no file is named, else the file's overrides (checked by `schema`) laid over
+ * them by `merge`.
+ */
+export function loadPolicy<S extends z.ZodType, P>(
+  file: string | undefined,
+  variable: string,
+  schema: S,
+  defaults: P,
+  merge: (defaults: P, overrides: z.output<S>) => P,
+): P {
+  return file === undefined ? defaults : merge(defaults, readPolicyFile(schema, file, variable));
+}

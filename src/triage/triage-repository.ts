@@ -1,5 +1,5 @@
 // SQL for agent_triage.
-import { sql, type Selectable } from 'kysely';
+import { sql, type Selectable, type Updateable } from 'kysely';
 import type { Executor } from '../db/executor.ts';
 import type { AgentTriage, SystemEvents } from '../db/types.generated.ts';
 import type { NewTriage, TriageClaim, TriageOutcome } from './triage-model.ts';
@@ -39,16 +39,29 @@ export async function decideTriage(
   id: number,
   decision: { status: 'accepted' | 'rejected'; by: string; note: string | null },
 ): Promise<TriageRow | undefined> {
+  return moveTriage(db, id, 'proposed', {
+    status: decision.status,
+    decided_by: decision.by,
+    decided_at: new Date(),
+    decision_note: decision.note,
+  });
+}
+
+/**
+ * Moves an attempt on from the status it is in (compare-and-set): undefined when it is no longer there, so
+ * that of two racing writers (two people deciding, a sweep and a slow agent) only one wins.
+ */
+function moveTriage(
+  db: Executor,
+  id: number,
+  from: TriageRow['status'],
+  changes: Updateable<AgentTriage>,
+): Promise<TriageRow | undefined> {
   return db
     .updateTable('agent_triage')
-    .set({
-      status: decision.status,
-      decided_by: decision.by,
-      decided_at: new Date(),
-      decision_note: decision.note,
-    })
+    .set(changes)
     .where('id', '=', id)
-    .where('status', '=', 'proposed')
+    .where('status', '=', from)
     .returningAll()
     .executeTakeFirst();
 }
@@ -124,19 +137,13 @@ export async function finishClaim(
   id: number,
   outcome: TriageOutcome,
 ): Promise<TriageRow | undefined> {
-  return db
-    .updateTable('agent_triage')
-    .set({
-      status: outcome.status,
-      summary: outcome.summary,
-      tool_calls: JSON.stringify(outcome.toolCalls),
-      proposed_actions: JSON.stringify(outcome.proposedActions),
-      retry_after: outcome.retryAfter ?? null,
-    })
-    .where('id', '=', id)
-    .where('status', '=', 'working')
-    .returningAll()
-    .executeTakeFirst();
+  return moveTriage(db, id, 'working', {
+    status: outcome.status,
+    summary: outcome.summary,
+    tool_calls: JSON.stringify(outcome.toolCalls),
+    proposed_actions: JSON.stringify(outcome.proposedActions),
+    retry_after: outcome.retryAfter ?? null,
+  });
 }
 
 /** A page of open events (not the agent's own), oldest first, with the fingerprints no attempt may repeat yet. */

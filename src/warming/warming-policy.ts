@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { scheduledStates, type AccountState, type ScheduledState } from '../accounts/account-model.ts';
 import { utcDayStart } from '../time.ts';
-import { readPolicyFile } from '../settings/parse-options.ts';
+import { loadPolicy } from '../settings/parse-options.ts';
 
 export interface StatePolicy {
   /** Sessions an account may start per UTC day. */
@@ -79,10 +79,7 @@ const overrides = z
   .strict();
 
 export function loadWarmingPolicy(file: string | undefined): WarmingPolicy {
-  if (file === undefined) return defaultWarmingPolicy;
-  const o = readPolicyFile(overrides, file, 'SOVI_WARMING_POLICY_FILE');
-  const d = defaultWarmingPolicy;
-  return {
+  return loadPolicy(file, 'SOVI_WARMING_POLICY_FILE', overrides, defaultWarmingPolicy, (d, o) => ({
     created: { ...d.created, ...o.created },
     warming_p1: { ...d.warming_p1, ...o.warming_p1 },
     warming_p2: { ...d.warming_p2, ...o.warming_p2 },
@@ -90,7 +87,7 @@ export function loadWarmingPolicy(file: string | undefined): WarmingPolicy {
     active: { ...d.active, ...o.active },
     sessionTimeoutSeconds: o.sessionTimeoutSeconds ?? d.sessionTimeoutSeconds,
     deviceFailureLimit: o.deviceFailureLimit ?? d.deviceFailureLimit,
-  };
+  }));
 }
 
 /** The shortest gap any state asks for: accounts warmed more recently than this are due in no state. */

@@ -13,7 +13,7 @@ import { loadConfig } from '../../src/config.ts';
 import { openDatabase } from '../../src/db/database.ts';
 import { prepareDatabase } from '../../src/db/prepare.ts';
 import { createDevice } from '../../src/devices/devices-service.ts';
-import { seededRandom } from '../../src/hooks/hook-selector.ts';
+import { seededRandom } from '../../src/random.ts';
 import { createBoss } from '../../src/db/job-engine.ts';
 import { sessionJobSink } from '../../src/jobs/warming-worker.ts';
 import { countValuesByKey } from '../../src/vault/key-rotation.ts';

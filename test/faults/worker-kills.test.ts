@@ -14,7 +14,7 @@ import { defaultContentPolicy } from '../../src/content/content-policy.ts';
 import { openDatabase } from '../../src/db/database.ts';
 import { prepareDatabase } from '../../src/db/prepare.ts';
 import { createDevice } from '../../src/devices/devices-service.ts';
-import { seededRandom } from '../../src/hooks/hook-selector.ts';
+import { seededRandom } from '../../src/random.ts';
 import { addHook } from '../../src/hooks/hooks-service.ts';
 import { contentQueues, pipelineJobSink } from '../../src/jobs/content-worker.ts';
 import { queues } from '../../src/jobs/job-engine.ts';

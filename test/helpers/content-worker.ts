@@ -7,7 +7,7 @@ import { stubMedia } from '../../src/content/stub-media.ts';
 import { openDatabase, type Database } from '../../src/db/database.ts';
 import { createBoss } from '../../src/db/job-engine.ts';
 import { prepareDatabase } from '../../src/db/prepare.ts';
-import { seededRandom } from '../../src/hooks/hook-selector.ts';
+import { seededRandom } from '../../src/random.ts';
 import { startContentWorker, type ContentWorker } from '../../src/jobs/content-worker.ts';
 import type { Publisher } from '../../src/plugins/publisher.ts';
 import type { TestDatabase } from './database.ts';

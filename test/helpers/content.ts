@@ -9,7 +9,7 @@ import type { PublishJob } from '../../src/distributions/distribution-model.ts';
 import { templateWriter } from '../../src/content/script-writers.ts';
 import { stubMedia } from '../../src/content/stub-media.ts';
 import type { Db } from '../../src/db/pool.ts';
-import { seededRandom } from '../../src/hooks/hook-selector.ts';
+import { seededRandom } from '../../src/random.ts';
 import { quietLogger } from './database.ts';
 
 /**

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Hook } from '../../src/hooks/hook-model.ts';
 import { renderHook } from '../../src/hooks/hook-model.ts';
-import { chooseHook, posteriorOf, sampleBeta, seededRandom } from '../../src/hooks/hook-selector.ts';
+import { chooseHook, posteriorOf, sampleBeta } from '../../src/hooks/hook-selector.ts';
+import { seededRandom } from '../../src/random.ts';
 import { listHooksPage } from '../../src/hooks/hooks-reads.ts';
 import { addHook, importHooks, pickHook } from '../../src/hooks/hooks-service.ts';
 import type { SoviError } from '../../src/errors.ts';

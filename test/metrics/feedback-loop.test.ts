@@ -12,7 +12,7 @@ import { createContent, getContent } from '../../src/content/content-service.ts'
 import type { ScriptWriter } from '../../src/content/script-writers.ts';
 import { runStage, type StageJob } from '../../src/content/pipeline.ts';
 import { publishDistribution } from '../../src/distributions/publishing.ts';
-import { seededRandom } from '../../src/hooks/hook-selector.ts';
+import { seededRandom } from '../../src/random.ts';
 import { addHook, pickHook } from '../../src/hooks/hooks-service.ts';
 import { recomputeHookScores } from '../../src/metrics/hook-feedback.ts';
 import { refreshRollups } from '../../src/metrics/rollup-refresh.ts';

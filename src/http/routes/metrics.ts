@@ -58,11 +58,20 @@ const dayParam = z
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected a day as YYYY-MM-DD')
   .optional();
 
+/** A read's span of days when none is asked for, and the most it serves: stated once for its query and dayRange. */
+interface Span {
+  defaultDays: number;
+  maxDays: number;
+}
+const lastWeek: Span = { defaultDays: 7, maxDays: 366 };
+const lastMonth: Span = { defaultDays: 30, maxDays: 366 };
+const lastQuarter: Span = { defaultDays: 90, maxDays: 3660 };
+
 /** A span of UTC days: the last `days` (today the last), or from–to (both included). */
-const rangeQuery = (max: number, fallback: number) => ({
-  days: integerParam(1, max)
+const rangeQuery = (span: Span) => ({
+  days: integerParam(1, span.maxDays)
     .optional()
-    .describe(`how many UTC days, today the last (default ${fallback}); from/to choose other days`),
+    .describe(`how many UTC days, today the last (default ${span.defaultDays}); from/to choose other days`),
   from: dayParam.describe('first UTC day, YYYY-MM-DD'),
   to: dayParam.describe('last UTC day, included (default today)'),
   format: formatParam,
@@ -183,7 +192,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
     op('metrics', {
       summary: "An account's metrics hour by hour: its distributions' total counts at each hour's end",
       params: z.strictObject({ ref: refParam.describe('account id, platform:username or username') }),
-      querystring: z.strictObject(rangeQuery(366, 30)),
+      querystring: z.strictObject(rangeQuery(lastMonth)),
       response: {
         200: z.object({
           accountId: z.string(),
@@ -195,7 +204,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
     }),
     async (request, reply) => {
       const account = await findAccount(db, request.params.ref, 'ref', scopeOf(request));
-      const range = dayRange(request.query, { defaultDays: 30, maxDays: 366 });
+      const range = dayRange(request.query, lastMonth);
       const read = await accountHours(db, account.id, range);
       if (request.query.format === 'csv') {
         return sendCsv(
@@ -214,14 +223,14 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
     op('metrics', {
       summary: 'A niche day by day: views and likes gained, engagement, followers, posts, sessions',
       params: z.strictObject({ ref: refParam.describe('niche slug (or id)') }),
-      querystring: z.strictObject(rangeQuery(3660, 90)),
+      querystring: z.strictObject(rangeQuery(lastQuarter)),
       response: {
         200: z.object({ niche: z.string().describe('niche id'), days: z.array(nicheDaySchema) }),
       },
     }),
     async (request, reply) => {
       const nicheId = await resolveNiche(db, request.params.ref, 'ref', scopeOf(request));
-      const range = dayRange(request.query, { defaultDays: 90, maxDays: 3660 });
+      const range = dayRange(request.query, lastQuarter);
       const days = await nicheDays(db, nicheId, range);
       if (request.query.format === 'csv') {
         return sendCsv(reply, `${request.params.ref}-daily-${range.from}-${range.to}`, dayColumns, days);
@@ -243,7 +252,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
           .pipe(z.array(refParam).min(2).max(4))
           .describe('2–4 accounts (platform:username or id) or niches (slug), comma-separated'),
         metric: z.enum(compareMetrics).optional().describe('default views'),
-        ...rangeQuery(366, 30),
+        ...rangeQuery(lastMonth),
       }),
       response: {
         200: z.object({
@@ -269,7 +278,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
             : resolveNiche(db, ref, 'refs', scopeOf(request)),
         ),
       );
-      const range = dayRange(request.query, { defaultDays: 30, maxDays: 366 });
+      const range = dayRange(request.query, lastMonth);
       const days = await compareDaily(db, { kind, ids, metric, range });
       if (request.query.format === 'csv') {
         // One column per series, named by what was asked for: day, partial, "tiktok:a views gained", …
@@ -298,7 +307,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
         'Paged by offset (at most 10,000 rows deep) in a stable order: the sort column (empty values last), ' +
         "then the post's id. `total` counts every post of the span.",
       querystring: z.strictObject({
-        ...rangeQuery(366, 30),
+        ...rangeQuery(lastMonth),
         niche: refParam.optional().describe('niche slug'),
         account: refParam.optional().describe('platform:username or id'),
         sort: z.enum(postSorts).optional().describe('default postedAt'),
@@ -310,7 +319,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
     }),
     async (request, reply) => {
       const q = request.query;
-      const range = dayRange(q, { defaultDays: 30, maxDays: 366 });
+      const range = dayRange(q, lastMonth);
       const read = await postPerformance(db, {
         range,
         nicheId:
@@ -336,7 +345,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
     op('metrics', {
       summary: 'The content that gained the most views in a span of days (default: this week)',
       querystring: z.strictObject({
-        ...rangeQuery(366, 7),
+        ...rangeQuery(lastWeek),
         limit: integerParam(1, 1000).optional().describe('default 20'),
         niche: refParam.optional().describe('niche slug'),
       }),
@@ -360,13 +369,11 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
     async (request, reply) => {
       const { days: span, from, to, limit, niche } = request.query;
       const content = await topContent(db, {
-        days: span ?? 7,
+        days: span ?? lastWeek.defaultDays,
         limit: limit ?? 20,
         nicheId: niche === undefined ? undefined : await resolveNiche(db, niche, 'niche', scopeOf(request)),
         scope: scopeOf(request),
-        ...(from === undefined && to === undefined
-          ? {}
-          : { range: dayRange(request.query, { defaultDays: 7, maxDays: 366 }) }),
+        ...(from === undefined && to === undefined ? {} : { range: dayRange(request.query, lastWeek) }),
       });
       if (request.query.format === 'csv') {
         return sendCsv(
