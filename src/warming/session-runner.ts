@@ -77,13 +77,13 @@ interface Loaded {
 async function load(
   db: Executor,
   job: SessionJob,
-): Promise<{ loaded?: Loaded; existing?: { completed_at: Date | null } }> {
+): Promise<{ loaded: Loaded | undefined; existing: { completed_at: Date | null } | undefined }> {
   const [account, device, existing] = await Promise.all([
     accountForSession(db, job.accountId),
     findDeviceById(db, job.deviceId),
     findSessionRow(db, job.sessionKey),
   ]);
-  return { ...(account && device ? { loaded: { account, device } } : {}), ...(existing ? { existing } : {}) };
+  return { loaded: account && device ? { account, device } : undefined, existing };
 }
 
 /**

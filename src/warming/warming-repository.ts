@@ -1,7 +1,8 @@
 // SQL of the warming scheduler's own tables, warming_queue and warming_progress, and the planner's reads.
 // Executor first; the planner's reads run in its transaction. The accounts and devices a session touches are
 // written by their own domains (src/accounts/account-warming.ts, src/devices/device-sessions.ts).
-import { sql } from 'kysely';
+import { sql, type QueryCreator } from 'kysely';
+import type { DB } from '../db/types.generated.ts';
 import type { Executor } from '../db/executor.ts';
 import type { SessionStart } from './warming-model.ts';
 import { dueCondition, dueOrder } from './due-rule.ts';
@@ -89,22 +90,30 @@ export async function findSessionRow(
 }
 
 /**
- * Completes the session's row with what it did, once: undefined when there is no open row (another attempt
- * completed it first, or it never started).
+ * The statement that completes the session's row with what it did, once: it returns nothing when there is no
+ * open row (another attempt completed it first, or it never started).
  */
+const completeRow = (
+  db: QueryCreator<DB>,
+  sessionKey: string,
+  completedAt: Date,
+  data: Record<string, unknown>,
+) =>
+  db
+    .updateTable('warming_progress')
+    .set({ completed_at: completedAt, session_data: JSON.stringify(data) })
+    .where('session_key', '=', sessionKey)
+    .where('completed_at', 'is', null)
+    .returning(['id', 'warming_day', 'warming_phase']);
+
+/** Completes the session's row, once: undefined when there is no open row. */
 export async function completeSessionRow(
   db: Executor,
   sessionKey: string,
   completedAt: Date,
   data: Record<string, unknown>,
 ): Promise<{ id: string; warming_day: number; warming_phase: number } | undefined> {
-  return db
-    .updateTable('warming_progress')
-    .set({ completed_at: completedAt, session_data: JSON.stringify(data) })
-    .where('session_key', '=', sessionKey)
-    .where('completed_at', 'is', null)
-    .returning(['id', 'warming_day', 'warming_phase'])
-    .executeTakeFirst();
+  return completeRow(db, sessionKey, completedAt, data).executeTakeFirst();
 }
 
 /**
@@ -118,15 +127,17 @@ export async function completeSessionAndDequeue(
   completedAt: Date,
   data: Record<string, unknown>,
 ): Promise<{ id: string; warming_day: number; warming_phase: number } | undefined> {
-  const { rows } = await sql<{ id: string; warming_day: number; warming_phase: number }>`
-    WITH done AS (
-      UPDATE warming_progress SET completed_at = ${completedAt}::timestamptz, session_data = ${JSON.stringify(data)}::jsonb
-      WHERE session_key = ${sessionKey}::uuid AND completed_at IS NULL
-      RETURNING id, warming_day, warming_phase),
-    dequeued AS (
-      DELETE FROM warming_queue WHERE session_key = ${sessionKey}::uuid AND EXISTS (SELECT 1 FROM done))
-    SELECT id, warming_day, warming_phase FROM done`.execute(db);
-  return rows[0];
+  return db
+    .with('done', (qc) => completeRow(qc, sessionKey, completedAt, data))
+    .with('dequeued', (qc) =>
+      qc
+        .deleteFrom('warming_queue')
+        .where('session_key', '=', sessionKey)
+        .where((eb) => eb.exists(eb.selectFrom('done').select('id'))),
+    )
+    .selectFrom('done')
+    .select(['id', 'warming_day', 'warming_phase'])
+    .executeTakeFirst();
 }
 
 export interface DeviceLoad {
