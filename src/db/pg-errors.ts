@@ -44,6 +44,11 @@ export const isUniqueViolation = (err: unknown, constraint?: string): boolean =>
 export const isDataException = (err: unknown): boolean => codeOf(err).startsWith('22');
 /** Class 23: a constraint refused the row (NOT NULL, CHECK, unique, foreign key). */
 export const isIntegrityViolation = (err: unknown): boolean => codeOf(err).startsWith('23');
+/**
+ * 40001 or 40P01: the server cancelled this transaction to let a concurrent one finish (a serialization
+ * failure or a deadlock). Nothing of it was applied, so running it again is safe.
+ */
+export const isTransactionConflict = (err: unknown): boolean => ['40001', '40P01'].includes(codeOf(err));
 /** 55P03: a lock was not granted within lock_timeout. */
 export const isLockNotAvailable = (err: unknown): boolean => codeOf(err) === '55P03';
 /** 42P04: CREATE DATABASE of a database that exists. */

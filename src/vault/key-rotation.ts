@@ -8,6 +8,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/pool.ts';
 import { recordEvent } from '../events/events-service.ts';
 import { recordAudit } from '../audit/audit-service.ts';
+import { isTransactionConflict } from '../db/pg-errors.ts';
 import { envelopeKeyId, textEnvelopeKeyId, type Vault } from './vault.ts';
 
 const SECRET_COLUMNS = ['email_enc', 'password_enc', 'totp_secret_enc', 'proxy_credentials'] as const;
@@ -36,6 +37,22 @@ export interface RotationResult extends RotationProgress {
   valuesLeftOnOldKeys: number;
 }
 
+// A batch locks hundreds of accounts while sessions, the planner and people update them one or a few at a
+// time: a deadlock with one of those is rare but possible on a busy fleet. The batch is rolled back whole,
+// so it simply runs again (a rotation stopping there would leave the person to run it again by hand).
+const CONFLICT_RETRIES = 5;
+
+async function retryOnConflict<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (err) {
+      if (!isTransactionConflict(err) || attempt >= CONFLICT_RETRIES) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
+}
+
 export async function rotateKeys(
   db: Db,
   vault: Vault,
@@ -60,42 +77,44 @@ export async function rotateKeys(
   let lastId = '00000000-0000-0000-0000-000000000000';
   for (;;) {
     options.signal?.throwIfAborted();
-    const batch = await db.transaction().execute(async (trx) => {
-      const rows = await sql<SecretRow>`
+    const batch = await retryOnConflict(() =>
+      db.transaction().execute(async (trx) => {
+        const rows = await sql<SecretRow>`
         SELECT id, email_enc, password_enc, totp_secret_enc, proxy_credentials
         FROM accounts WHERE id > ${lastId}
         ORDER BY id LIMIT ${batchSize}
         FOR UPDATE`.execute(trx);
-      let rewritten = 0;
-      for (const row of rows.rows) {
-        const patch: {
-          email_enc?: Buffer;
-          password_enc?: Buffer;
-          totp_secret_enc?: Buffer;
-          proxy_credentials?: string;
-        } = {};
-        for (const column of SECRET_COLUMNS) {
-          const value = row[column];
-          if (value === null || keyIdOf(value) === keyId) continue;
-          const binding = { table: 'accounts', column, rowId: row.id };
-          // open() refuses values under unconfigured keys, naming the key: the rotation stops there, and the
-          // rows already done stay done.
-          if (typeof value === 'string')
-            patch.proxy_credentials = vault.sealText(vault.openText(value, binding), binding);
-          else
-            patch[column as Exclude<SecretColumn, 'proxy_credentials'>] = vault.seal(
-              vault.open(value, binding),
-              binding,
-            );
-          rewritten++;
+        let rewritten = 0;
+        for (const row of rows.rows) {
+          const patch: {
+            email_enc?: Buffer;
+            password_enc?: Buffer;
+            totp_secret_enc?: Buffer;
+            proxy_credentials?: string;
+          } = {};
+          for (const column of SECRET_COLUMNS) {
+            const value = row[column];
+            if (value === null || keyIdOf(value) === keyId) continue;
+            const binding = { table: 'accounts', column, rowId: row.id };
+            // open() refuses values under unconfigured keys, naming the key: the rotation stops there, and the
+            // rows already done stay done.
+            if (typeof value === 'string')
+              patch.proxy_credentials = vault.sealText(vault.openText(value, binding), binding);
+            else
+              patch[column as Exclude<SecretColumn, 'proxy_credentials'>] = vault.seal(
+                vault.open(value, binding),
+                binding,
+              );
+            rewritten++;
+          }
+          // updated_at is left as it was: rotation is not a change anyone made to the account.
+          if (Object.keys(patch).length > 0) {
+            await trx.updateTable('accounts').set(patch).where('id', '=', row.id).execute();
+          }
         }
-        // updated_at is left as it was: rotation is not a change anyone made to the account.
-        if (Object.keys(patch).length > 0) {
-          await trx.updateTable('accounts').set(patch).where('id', '=', row.id).execute();
-        }
-      }
-      return { count: rows.rows.length, lastId: rows.rows.at(-1)?.id, rewritten };
-    });
+        return { count: rows.rows.length, lastId: rows.rows.at(-1)?.id, rewritten };
+      }),
+    );
     progress.rowsScanned += batch.count;
     progress.valuesRewritten += batch.rewritten;
     options.onProgress?.({ ...progress, rowsTotal: Math.max(progress.rowsTotal, progress.rowsScanned) });

@@ -206,7 +206,7 @@ describe('key rotation under load', () => {
       const left = await onKey('kold');
       const finalStarted = performance.now();
       const final = startRotator();
-      expect(await final.exited).toEqual({ code: 0, signal: null });
+      expect(await final.exited, JSON.stringify(final.output())).toEqual({ code: 0, signal: null });
       const finalSeconds = (performance.now() - finalStarted) / 1000;
       const { stdout, stderr } = final.output();
       expect(stdout).toContain(

@@ -6,6 +6,7 @@ import { revealSecrets } from '../../src/accounts/account-secrets.ts';
 import { countValuesByKey, rotateKeys } from '../../src/vault/key-rotation.ts';
 import { accountDeps, keyLine, newAccount, vaultWith } from '../helpers/accounts.ts';
 import { useTestDatabase } from '../helpers/database.ts';
+import { until } from '../helpers/until.ts';
 
 const t = useTestDatabase();
 const k1 = keyLine('k1');
@@ -97,6 +98,36 @@ describe('key rotation', () => {
       expect(secrets.password).toBe(last.get(a.id));
       expect(secrets.email).toBe(a.secrets.email);
     }
+  });
+
+  it('runs a batch again when the server picks it as a deadlock victim, losing neither side', async () => {
+    await freshAccounts(6, [k1]);
+    const ids = (await t.pool.query<{ id: string }>('SELECT id FROM accounts ORDER BY id')).rows.map(
+      (r) => r.id,
+    );
+    const [first, last] = [ids[0]!, ids.at(-1)!];
+    // Another transaction holds the batch's last row and then wants its first: a lock cycle. The rotator
+    // waits longest, so its deadlock check runs first and the server cancels its batch.
+    const other = await t.pool.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query('SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE', [last]);
+      const rotation = rotateKeys(t.db, vaultWith(k1, k2), { actor: 'ops' });
+      await until('the rotator waiting for the held row', async () => {
+        const { rows } = await t.pool.query(
+          `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+        );
+        return rows.length > 0 ? true : undefined;
+      });
+      await other.query(`UPDATE accounts SET bio = 'kept' WHERE id = $1`, [first]);
+      await other.query('COMMIT');
+      await expect(rotation).resolves.toMatchObject({ valuesRewritten: 24, valuesLeftOnOldKeys: 0 });
+    } finally {
+      other.release();
+    }
+    expect(await countValuesByKey(t.db)).toEqual(new Map([['k2', 24]]));
+    const { rows } = await t.pool.query<{ bio: string }>('SELECT bio FROM accounts WHERE id = $1', [first]);
+    expect(rows[0]?.bio).toBe('kept');
   });
 
   it('stops at a value under a key that is not configured, naming it, keeping finished batches', async () => {
