@@ -222,12 +222,16 @@ describe('interrupted posts', () => {
     const { accountId, platformUserId } = await connectAccount(h, t, 'tiktok');
     const id = await pendingPost(t, accountId, 'tiktok', videoFile(h.mediaDir, 16 * MB));
     const inits = h.tiktok.count('POST', '/v2/post/publish/video/init/');
-    // Drop the second chunk's connection once: the first attempt fails as transient.
+    // Drop the second chunk's connection once: the first attempt fails as transient. Every chunk sent is
+    // noted, so the resumed upload is seen to start at the chunk TikTok lacks.
     let dropped = 0;
-    h.tiktok.faults.dropWhen = (req) =>
-      req.method === 'PUT' &&
-      String(req.headers['content-range']).startsWith(`bytes ${5 * MB}-`) &&
-      dropped++ === 0;
+    const ranges: string[] = [];
+    h.tiktok.faults.dropWhen = (req) => {
+      if (req.method !== 'PUT') return false;
+      const range = String(req.headers['content-range']);
+      ranges.push(range);
+      return range.startsWith(`bytes ${5 * MB}-`) && dropped++ === 0;
+    };
     try {
       await expect(publish(h, t, id)).rejects.toBeInstanceOf(RetryLater);
     } finally {
@@ -235,7 +239,22 @@ describe('interrupted posts', () => {
     }
     expect(dropped).toBeGreaterThanOrEqual(1);
     expect(await distribution(t, id)).toMatchObject({ status: 'pending' });
-    expect((await publish(h, t, id)).status).toBe('posted');
+    try {
+      h.tiktok.faults.dropWhen = (req) => {
+        if (req.method === 'PUT') ranges.push(String(req.headers['content-range']));
+        return false;
+      };
+      expect((await publish(h, t, id)).status).toBe('posted');
+    } finally {
+      h.tiktok.faults.dropWhen = undefined;
+    }
+    // 16 MB in 5 MB chunks (the last takes 6 MB): the first chunk once, the dropped second one again, the last.
+    expect(ranges).toEqual([
+      `bytes 0-${5 * MB - 1}/${16 * MB}`,
+      `bytes ${5 * MB}-${10 * MB - 1}/${16 * MB}`,
+      `bytes ${5 * MB}-${10 * MB - 1}/${16 * MB}`,
+      `bytes ${10 * MB}-${16 * MB - 1}/${16 * MB}`,
+    ]);
     expect(h.tiktok.count('POST', '/v2/post/publish/video/init/')).toBe(inits + 1);
     const mine = [...h.tiktok.publishes.values()].filter((p) => p.openId === platformUserId);
     expect(mine).toHaveLength(1);
