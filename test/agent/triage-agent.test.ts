@@ -2,11 +2,13 @@
 // scripted per test: act (the device goes into maintenance and the event is resolved as llm_agent), propose
 // (a person accepts or rejects through the API), ignore, its bounds (events per minute under 500 events,
 // tool calls per event, the deadline), a malformed tool call and an endpoint that is down. No plaintext
-// secret reaches the endpoint.
+// secret reaches the endpoint: not in any test's prompts, nor when the model calls every read tool on an
+// account with secrets.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { addAccount } from '../../src/accounts/accounts-service.ts';
 import { listAudit } from '../../src/audit/audit-service.ts';
 import { startTriageAgent, type TriageAgent } from '../../src/agent/triage-agent.ts';
+import { agentTools } from '../../src/mcp/tools.ts';
 import { createEventNotifier, type EventNotifier } from '../../src/events/event-notifier.ts';
 import { getEvent, recordEvent } from '../../src/events/events-service.ts';
 import { loadPolicies } from '../../src/policies.ts';
@@ -321,6 +323,58 @@ describe('the triage agent', () => {
       message: 'y',
     });
     expect((await triageOf(next.id)).status).toBe('failed');
+  });
+
+  it('sends the model no plaintext secret: every read tool on an account with secrets, answers included', async () => {
+    const device = await factories.device(t.pool, { status: 'active' });
+    const account = await addAccount(
+      accountDeps(t.db, vault),
+      newAccount({ device: device.id as string, niche: 'motivation' }),
+    );
+    const event = await recordEvent(t.db, {
+      category: 'account',
+      severity: 'warning',
+      eventType: 'challenge',
+      message: `a login challenge on ${account.username}`,
+      deviceId: device.id as string,
+      accountId: account.id,
+    });
+    // The model reads everything there is about the account, one tool at a time.
+    const reads: [string, Record<string, unknown>][] = [
+      ['get_event', { id: event.id }],
+      ['get_account', { account: account.id }],
+      ['get_account', { account: `tiktok:${account.username}` }],
+      ['get_device', { device: device.id }],
+      ['list_events', { account: account.id, includeResolved: true }],
+      ['fleet_health', {}],
+      ['schedule_status', { next: 100 }],
+      ['content_status', {}],
+      ['list_distributions', { account: account.id }],
+      ['account_metrics', { account: account.id }],
+      ['niche_metrics', { niche: 'motivation' }],
+      ['top_content', {}],
+      ['hook_leaderboard', {}],
+      ['list_trends', { all: true }],
+    ];
+    const readTools = agentTools.filter((tool) => tool.action === 'read').map((tool) => tool.name);
+    expect([...new Set(reads.map(([name]) => name))].sort()).toEqual(readTools.sort());
+    fake.script = (request) => {
+      if (eventIdOf(request) !== event.id) return { content: 'nothing to do' };
+      const next = reads[toolResults(request)];
+      return next ? { toolCalls: [{ name: next[0], arguments: next[1] }] } : { content: 'read it all' };
+    };
+    // The earlier tests' attempts count against the events-per-minute bound: older here.
+    await t.pool.query("UPDATE agent_triage SET created_at = created_at - interval '1 hour'");
+    await start({ maxToolCalls: reads.length });
+    const triage = await triageOf(event.id);
+    expect(triage.toolCalls.map((c) => [c.name, c.ok])).toEqual(reads.map(([name]) => [name, true]));
+    const sent = fake.requests.filter((r) => eventIdOf(JSON.parse(r)) === event.id);
+    expect(sent).toHaveLength(reads.length + 1);
+    // The account reached the model (its secrets only as set or not), and none of its secrets did.
+    const last = sent.at(-1) ?? '';
+    expect(last).toContain(account.username);
+    expect(last).toContain(device.id as string);
+    expect(findCanaries(sent.join('\n'))).toEqual([]);
   });
 
   it('takes up at most eventsPerMinute events under 500 at once; the rest wait their turn', async () => {

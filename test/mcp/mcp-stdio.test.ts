@@ -1,6 +1,6 @@
 // `sovi mcp` over stdio, driven by the SDK's own client spawning the real binary: stdout carries only the
 // protocol (logs go to stderr), SOVI_USER's role bounds the tools, and actions that wait for their effect
-// (the planner) answer with it.
+// (the planner) answer with it; every action runs over the pipe with its effect and audit entry.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -128,6 +128,138 @@ describe('sovi mcp (stdio)', () => {
       expect(audit.entries[0]?.actor).toMatch(/^llm_agent:desk-agent/);
 
       expect(findCanaries(shown.text + stderr)).toEqual([]);
+    },
+    cliTestTimeout(3),
+  );
+
+  it(
+    'runs every action over the pipe, each with its effect and its audit entry as the agent',
+    async () => {
+      // The retries and approvals queue into the job engine `sovi mcp` starts on first use.
+      expect((await runSovi(['migrate'], { DATABASE_URL: t.url })).code).toBe(0);
+      const device = await factories.device(t.pool, { status: 'active', host: 'mcp-host' });
+      const account = await addAccount(
+        accountDeps(t.db, vaultWith(key)),
+        newAccount({ device: device.id as string, niche: 'motivation' }),
+      );
+      const niche = (await t.pool.query<{ id: string }>("SELECT id FROM niches WHERE slug = 'motivation'"))
+        .rows[0]?.id;
+      const piece = (values: Record<string, unknown>) =>
+        factories.content(t.pool, { niche_id: niche, output_path: '/tmp/video.mp4', ...values });
+      const failedContent = await piece({
+        production_status: 'failed',
+        asset_manifest: JSON.stringify({
+          failure: { stage: 'generating', reason: 'voice timed out', at: '2026-01-01T00:00:00.000Z' },
+        }),
+      });
+      const failedPost = await factories.distribution(t.pool, {
+        content_id: (await piece({ production_status: 'complete' })).id,
+        account_id: account.id,
+        status: 'failed',
+      });
+      const livePost = await factories.distribution(t.pool, {
+        content_id: (await piece({ production_status: 'complete' })).id,
+        account_id: account.id,
+        status: 'posted',
+        platform_post_id: '17900000000000002',
+        posted_at: new Date(Date.now() - 86_400_000),
+      });
+      const awaiting = async () => {
+        const content = await piece({
+          production_status: 'distributing',
+          review_state: 'awaiting',
+          review_requested_at: new Date(),
+        });
+        const planned = await factories.distribution(t.pool, {
+          content_id: content.id,
+          account_id: account.id,
+          review: 'awaiting',
+          caption: 'planned caption',
+          scheduled_at: new Date(Date.now() + 3_600_000),
+        });
+        return { id: content.id as string, post: planned.id as string };
+      };
+      const toApprove = await awaiting();
+      const toReject = await awaiting();
+      const event = await recordEvent(t.db, {
+        category: 'device',
+        severity: 'warning',
+        eventType: 'battery_low',
+        message: 'battery at 4%',
+        deviceId: device.id as string,
+      });
+
+      const client = await spawnMcp();
+      const acted = new Set<string>();
+      const act = async (name: string, args: Record<string, unknown> = {}) => {
+        const answer = await call(client, name, args);
+        expect(answer.isError, `${name}: ${answer.text}\n${stderr}`).toBe(false);
+        acted.add(name);
+        return JSON.parse(answer.text) as Record<string, unknown>;
+      };
+      const agent = /^llm_agent:desk-agent /;
+      const auditActor = async (type: string, id: string, action: string) =>
+        (await listAudit(t.db, { target: { type, id } })).entries.find((e) => e.action === action)?.actor;
+      const jobs = async (key: 'contentId' | 'distributionId', id: string) =>
+        (
+          await t.pool.query<{ name: string }>(`SELECT name FROM pgboss.job WHERE data->>'${key}' = $1`, [id])
+        ).rows.map((r) => r.name);
+
+      expect(await act('set_device_maintenance', { device: device.name, maintenance: true })).toMatchObject({
+        status: 'maintenance',
+      });
+      expect(await act('set_device_maintenance', { device: device.name, maintenance: false })).toMatchObject({
+        status: 'active',
+      });
+      const deviceAudit = await listAudit(t.db, { target: { type: 'device', id: device.id as string } });
+      expect(deviceAudit.entries.filter((e) => agent.test(e.actor))).toHaveLength(2);
+
+      expect(
+        await act('set_account_state', { account: account.id, state: 'cooldown', reason: 'a challenge' }),
+      ).toMatchObject({ to: 'cooldown' });
+      expect(await auditActor('account', account.id, 'account.state')).toMatch(agent);
+      const refused = await call(client, 'set_account_state', {
+        account: account.id,
+        state: 'flagged',
+        reason: 'odd logins',
+      });
+      expect(refused.isError).toBe(true);
+      expect(refused.text).toMatch(/from cooldown it can go to: active, warming_p1/);
+
+      expect(await act('retry_production', { contentId: failedContent.id })).toMatchObject({
+        queued: 'generating',
+      });
+      expect(await jobs('contentId', failedContent.id as string)).toEqual(['content-stage']);
+      expect(await auditActor('content', failedContent.id as string, 'content.retry')).toMatch(agent);
+
+      expect(await act('retry_post', { distributionId: failedPost.id })).toMatchObject({ status: 'pending' });
+      expect(await jobs('distributionId', failedPost.id as string)).toEqual(['content-publish']);
+      expect(await auditActor('distribution', failedPost.id as string, 'distribution.retry')).toMatch(agent);
+
+      expect(
+        await act('mark_post_removed', { distributionId: livePost.id, reason: 'community guidelines' }),
+      ).toMatchObject({ status: 'removed' });
+      expect(await auditActor('distribution', livePost.id as string, 'distribution.removed')).toMatch(agent);
+
+      const approved = await act('approve_content', { contentId: toApprove.id, note: 'checks fine' });
+      expect((approved.approved as { id: string }[]).map((a) => a.id)).toEqual([toApprove.post]);
+      expect(await jobs('distributionId', toApprove.post)).toEqual(['content-publish']);
+      expect(await auditActor('content', toApprove.id, 'content.approve')).toMatch(agent);
+      expect(await act('reject_content', { contentId: toReject.id, reason: 'off brand' })).toMatchObject({
+        status: 'failed',
+        review: { state: 'rejected' },
+      });
+      expect(await auditActor('content', toReject.id, 'content.reject')).toMatch(agent);
+
+      expect(await act('run_planner')).toMatchObject({ host: 'mcp-host' });
+      expect(await act('resolve_event', { id: event.id, note: 'charged' })).toMatchObject({
+        resolvedBy: 'llm_agent',
+      });
+      expect(await auditActor('event', String(event.id), 'event.resolve')).toMatch(agent);
+
+      // Every action tool the server lists was called above (a new one must be added here).
+      const actions = (await client.listTools()).tools.filter((tool) => !tool.annotations?.readOnlyHint);
+      expect([...acted].sort()).toEqual(actions.map((tool) => tool.name).sort());
     },
     cliTestTimeout(3),
   );
