@@ -32,8 +32,9 @@ import {
   detectSpeech,
   speechCoverage,
   type Span,
+  type TimedWord,
 } from '../media/speech-timing.ts';
-import { findMediaTools } from '../media/tools.ts';
+import { findMediaTools, type MediaTools } from '../media/tools.ts';
 import { espeakVoice, openaiVoice, speakWithFallback } from '../media/voice-engines.ts';
 import { composeBeats, makeBackground, type Background, type BeatVisual } from '../media/visuals.ts';
 import { libraryVisuals, pexelsVisuals, readKeywordLibrary } from '../media/visual-sources.ts';
@@ -49,24 +50,55 @@ const clampRate = (wpm: number) => Math.min(450, Math.max(80, Math.round(wpm)));
 const letters = (text: string) => text.replace(/[^\p{L}\p{N}]/gu, '').length;
 
 /**
- * Each beat's on-screen text, shown while its narration is spoken. The spans follow the share of letters
- * before and in each beat, the same pacing the captions are timed with.
+ * Each beat's on-screen text, shown while its narration is spoken: from its first word until the next beat's
+ * (or the call to action's) first word, when the words were aligned to the voice; otherwise by the share of
+ * letters before and in each beat, the pacing the letter-count captions are timed with.
  */
-export function beatTitles(script: Script, durationSeconds: number): Caption[] {
-  const total = letters(script.narration);
-  if (total === 0) return [];
-  let offset = letters(script.hook);
+export function beatTitles(script: Script, durationSeconds: number, words?: readonly TimedWord[]): Caption[] {
   const titles: Caption[] = [];
-  for (const beat of script.beats) {
-    const size = letters(beat.narration);
-    const start = (offset / total) * durationSeconds;
-    const end = ((offset + size) / total) * durationSeconds;
-    offset += size;
+  for (const [i, { start, end }] of beatTimes(script, durationSeconds, words).entries()) {
+    const beat = script.beats[i]!;
     if (end - start >= 0.3 && narrationWords(beat.onScreenText).length > 0) {
       titles.push({ start: round3(start), end: round3(end), text: beat.onScreenText, style: 'title' });
     }
   }
   return titles;
+}
+
+/**
+ * Where each beat's narration is spoken: from its first word's start to the next part's (beat's or call to
+ * action's) first word's start. From the words aligned to the voice when they are the script's (hook, beats and
+ * call to action, in that order); otherwise by each part's share of the narration's letters.
+ */
+export function beatTimes(script: Script, durationSeconds: number, words?: readonly TimedWord[]): Span[] {
+  const parts = [script.hook, ...script.beats.map((b) => b.narration), script.cta].map(narrationWords);
+  const flat = parts.flat();
+  const aligned =
+    words !== undefined &&
+    words.length === flat.length &&
+    words.every((w, i) => w.text === flat[i]) &&
+    script.beats.every((_, i) => parts[i + 1]!.length > 0);
+  if (aligned) {
+    // The index of each part's first word; the call to action's (or the end) closes the last beat.
+    const firsts: number[] = [];
+    let at = 0;
+    for (const p of parts) {
+      firsts.push(at);
+      at += p.length;
+    }
+    const startOf = (part: number) =>
+      firsts[part]! < words.length && parts[part]!.length > 0 ? words[firsts[part]!]!.start : durationSeconds;
+    return script.beats.map((_, i) => ({ start: startOf(i + 1), end: startOf(i + 2) }));
+  }
+  const total = letters(script.narration);
+  if (total === 0) return script.beats.map(() => ({ start: 0, end: 0 }));
+  let offset = letters(script.hook);
+  return script.beats.map((beat) => {
+    const size = letters(beat.narration);
+    const start = (offset / total) * durationSeconds;
+    offset += size;
+    return { start, end: (offset / total) * durationSeconds };
+  });
 }
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
@@ -140,6 +172,13 @@ export function builtinMedia(
       );
       const sources = await visualSources(policy);
       const say = notify ?? (async (notice: MediaNotice) => logger.warn(notice.context, notice.message));
+      // Each beat's clip starts where the voice starts saying the beat (when speech is found in it).
+      const spans = async () =>
+        beatSpans(
+          script,
+          voice.durationSeconds,
+          (await speechOf(t, script.narration, voice, signal)).words ?? undefined,
+        );
       // The same content gets the same scenes (or clips) when a stage is run again.
       const background =
         sources.length === 0
@@ -151,7 +190,7 @@ export function builtinMedia(
               signal,
             })
           : await composeBeats(t, {
-              beats: await pickVisuals(sources, beatSpans(script, voice.durationSeconds), dir, signal, say),
+              beats: await pickVisuals(sources, await spans(), dir, signal, say),
               generated: await makeBackground(t, {
                 durationSeconds: voice.durationSeconds,
                 outFile: path.join(dir, 'generated.mp4'),
@@ -176,23 +215,14 @@ export function builtinMedia(
       });
       const dir = path.dirname(outFile);
       const maxWords = policy.captions.wordsPerLine;
-      // Captions from the voice's own pauses; a silent track has none, so its captions are estimated.
-      let captions: Caption[];
-      let speech: Span[] = [];
-      let captionTiming: AudioDetails['captionTiming'] = 'letters';
-      if (voice.kind !== 'silent') speech = await detectSpeech(t, voice.file, voice.durationSeconds, signal);
-      if (speech.length === 0) {
-        // A silent track (or one too quiet to find speech in): the captions are estimated from the letters.
-        captions = timeCaptions(script.narration, voice.durationSeconds, { maxWordsPerCaption: maxWords });
-      } else {
-        captions = captionsFromWords(
-          script.narration,
-          alignWords(script.narration, speech),
-          voice.durationSeconds,
-          maxWords,
-        );
-        captionTiming = 'speech';
-      }
+      // Captions from the voice's own pauses; a silent track has none, nor one too quiet to find speech in:
+      // its captions are estimated from the letters.
+      const { speech, words } = await speechOf(t, script.narration, voice, signal);
+      const captions =
+        words === null
+          ? timeCaptions(script.narration, voice.durationSeconds, { maxWordsPerCaption: maxWords })
+          : captionsFromWords(script.narration, words, voice.durationSeconds, maxWords);
+      const captionTiming: AudioDetails['captionTiming'] = words === null ? 'letters' : 'speech';
       const track = await chooseMusic(config.musicLibrary, policy, contentId);
       const target = policy.loudness;
       const voiceLoudness = await measureLoudness(t, voice.file, target, signal);
@@ -227,7 +257,7 @@ export function builtinMedia(
         audioFile: sound.file,
         audioFilter: applyFilter(target, sound.measured),
         captionStyle: policy.captions,
-        captions: [...captions, ...beatTitles(script, voice.durationSeconds)],
+        captions: [...captions, ...beatTitles(script, voice.durationSeconds, words ?? undefined)],
         outFile,
         subtitlesFile: path.join(dir, 'captions.ass'),
         signal,
@@ -351,29 +381,24 @@ export function builtinMedia(
 }
 
 /**
- * Each beat's stretch of the voice-over (by its share of the letters, as the on-screen titles are timed): the
- * hook joins the first beat and the call to action the last. Keywords: the beat's words worth searching for.
+ * Each beat's stretch of the voice-over (from the words aligned to the voice when given, else by its share of
+ * the letters, as the on-screen titles are timed): the hook joins the first beat and the call to action the
+ * last. Keywords: the beat's words worth searching for.
  */
 export function beatSpans(
   script: Script,
   durationSeconds: number,
+  words?: readonly TimedWord[],
 ): Omit<BeatVisual, 'source' | 'id' | 'licence' | 'url' | 'file'>[] {
-  const total = letters(script.narration);
-  const parts = script.beats.map((b) => ({
-    text: `${b.onScreenText} ${b.narration}`,
-    size: letters(b.narration),
-  }));
-  if (parts.length === 0 || total === 0)
+  if (script.beats.length === 0 || letters(script.narration) === 0)
     return [{ start: 0, end: durationSeconds, keywords: keywordsOf(script.title) }];
-  parts[0]!.size += letters(script.hook);
-  parts.at(-1)!.size += total - parts.reduce((sum, p) => sum + p.size, 0);
-  let offset = 0;
-  return parts.map((p, i) => {
-    const start = round((offset / total) * durationSeconds, 3);
-    offset += p.size;
-    const end = i === parts.length - 1 ? durationSeconds : round((offset / total) * durationSeconds, 3);
-    return { start, end, keywords: keywordsOf(p.text) };
-  });
+  const times = beatTimes(script, durationSeconds, words);
+  const last = script.beats.length - 1;
+  return script.beats.map((b, i) => ({
+    start: i === 0 ? 0 : round(times[i]!.start, 3),
+    end: i === last ? durationSeconds : round(times[i + 1]!.start, 3),
+    keywords: keywordsOf(`${b.onScreenText} ${b.narration}`),
+  }));
 }
 
 const keywordsOf = (text: string): string[] => [
@@ -434,6 +459,18 @@ async function pickVisuals(
     beats.push(chosen);
   }
   return beats;
+}
+
+/** Where the voice speaks, and the narration's words aligned to it; none in a silent (or too quiet) track. */
+async function speechOf(
+  tools: MediaTools,
+  narration: string,
+  voice: VoiceTrack,
+  signal: AbortSignal,
+): Promise<{ speech: Span[]; words: TimedWord[] | null }> {
+  if (voice.kind === 'silent') return { speech: [], words: null };
+  const speech = await detectSpeech(tools, voice.file, voice.durationSeconds, signal);
+  return { speech, words: speech.length === 0 ? null : alignWords(narration, speech) };
 }
 
 async function chooseMusic(

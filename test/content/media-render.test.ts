@@ -160,7 +160,13 @@ describe.each([
       expect(Number(value('speech_coverage'))).toBeGreaterThanOrEqual(0.95);
       expect(video.captions[0]!.start).toBeLessThan(0.2);
       expect(await probeDuration(tools, assets.voice.file)).toBeCloseTo(assets.voice.durationSeconds, 2);
-      await fs.access(path.join(dir, 'captions.ass'));
+      // The beats' on-screen titles come in with the caption of their first word, as the voice says it.
+      const ass = await fs.readFile(path.join(dir, 'captions.ass'), 'utf8');
+      const eventStarts = (style: string) =>
+        [...ass.matchAll(new RegExp(`^Dialogue: \\d,([\\d:.]+),[\\d:.]+,${style},`, 'gm'))].map((m) => m[1]);
+      const titleStarts = eventStarts('Title');
+      expect(titleStarts).toHaveLength(beats.length);
+      for (const start of titleStarts) expect(eventStarts('Caption')).toContain(start);
       rendered = {
         captions: video.captions,
         voiceFile: assets.voice.file,

@@ -5,6 +5,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beatTimes, beatTitles } from '../../src/content/builtin-media.ts';
+import type { Script } from '../../src/content/content-model.ts';
 import { timeCaptions } from '../../src/media/captions.ts';
 import {
   alignWords,
@@ -67,6 +69,71 @@ describe('captions timed from the voice', () => {
         wordStartErrorMs: Math.round(mean(wordErrors) * 1000),
       };
       console.log('caption timing against espeak-ng word timings:', JSON.stringify(figures));
+      expect(mean(aligned)).toBeLessThan(0.15);
+      expect(mean(aligned)).toBeLessThan(mean(estimated));
+    },
+  );
+
+  it.skipIf(espeakLibrary() === null)(
+    'start each beat’s title and clip where the voice starts saying the beat, not where its letters fall',
+    { timeout: 120_000 },
+    async () => {
+      const script: Script = {
+        title: 'Three money habits',
+        hook: 'Three money habits that quietly make you richer.',
+        beats: [
+          { onScreenText: 'Pay yourself first', narration: 'First, pay yourself before anything else.' },
+          { onScreenText: 'Ten percent', narration: 'Ten percent of every paycheck, every single month.' },
+          { onScreenText: 'Automate', narration: 'Second, automate it, so you never decide.' },
+          { onScreenText: 'Emergency fund', narration: 'Third, keep a small emergency fund.' },
+        ],
+        cta: 'Follow for more.',
+        narration: '',
+        hashtags: [],
+        writer: 'test',
+      };
+      script.narration = [script.hook, ...script.beats.map((b) => b.narration), script.cta].join(' ');
+      // The truth: when espeak-ng started each beat's first word.
+      const firstWord = script.beats.map(
+        (_, i) =>
+          [script.hook, ...script.beats.slice(0, i).map((b) => b.narration)].join(' ').split(' ').length,
+      );
+      const aligned: number[] = [];
+      const estimated: number[] = [];
+      for (const wordsPerMinute of [150, 190]) {
+        const truth = await speakWithWordTimes(
+          script.narration,
+          path.join(dir, `beats-${wordsPerMinute}.wav`),
+          {
+            wordsPerMinute,
+          },
+        );
+        const seconds = truth.durationSeconds;
+        const words = alignWords(script.narration, await detectSpeech(tools, truth.file, seconds));
+        const fromVoice = beatTimes(script, seconds, words);
+        const fromLetters = beatTimes(script, seconds);
+        for (const [i, w] of firstWord.entries()) {
+          aligned.push(Math.abs(fromVoice[i]!.start - truth.words[w]!.start));
+          estimated.push(Math.abs(fromLetters[i]!.start - truth.words[w]!.start));
+        }
+        // Each title from its beat's first word to the next beat's, the last one's to the call to action's.
+        const titles = beatTitles(script, seconds, words);
+        expect(titles.map((t) => t.text)).toEqual(script.beats.map((b) => b.onScreenText));
+        for (const [i, t] of titles.entries()) {
+          expect(t.start).toBeCloseTo(fromVoice[i]!.start, 3);
+          expect(t.end).toBeCloseTo(i + 1 < titles.length ? titles[i + 1]!.start : words.at(-3)!.start, 3);
+        }
+        // Words that are not the script's (another narration): back to the letters.
+        expect(beatTimes(script, seconds, words.slice(1))).toEqual(fromLetters);
+      }
+      const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      console.log(
+        'beat starts against espeak-ng word timings:',
+        JSON.stringify({
+          fromVoiceMs: Math.round(mean(aligned) * 1000),
+          fromLettersMs: Math.round(mean(estimated) * 1000),
+        }),
+      );
       expect(mean(aligned)).toBeLessThan(0.15);
       expect(mean(aligned)).toBeLessThan(mean(estimated));
     },

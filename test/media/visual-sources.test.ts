@@ -194,6 +194,9 @@ describe('visuals per beat', () => {
             })
           ).checks.map((c) => [c.name, c] as const),
         );
+      // Each beat's clip starts with the caption of the beat's first word: both where the voice says it.
+      const starts = video.captions.map((c) => c.start);
+      for (const v of (assets.background as Background).visuals!.slice(1)) expect(starts).toContain(v.start);
       const checks = await checkWith(assets);
       expect(checks.duplicate_clips).toMatchObject({ value: 0, passed: true });
       expect(checks.visual_sources).toMatchObject({
