@@ -1,3 +1,4 @@
+// @no-database
 // The triage agent's settings: SOVI_AGENT=openai needs an endpoint, and the policy file says per event type,
 // category and severity what the agent may do, the first matching rule deciding, every mistake named.
 import fs from 'node:fs';

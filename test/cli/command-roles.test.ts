@@ -1,3 +1,4 @@
+// @no-database
 // Every command the CLI has names its action in src/cli/command-roles.ts, and the table names no command
 // that is gone: the role check (SOVI_USER) covers the whole command line or the test fails.
 import { Command } from 'commander';

@@ -1,3 +1,4 @@
+// @no-database
 // Videos people watch: rendered with each voice (espeak-ng, and an OpenAI-compatible endpoint faked locally
 // with real audio), music from a library ducked under the voice, the sound normalised to −14 LUFS, captions
 // timed from the voice in the niche's style; the quality checks carry the measured values.

@@ -1,3 +1,4 @@
+// @no-database
 import { describe, expect, it } from 'vitest';
 import { templateWriter } from '../../src/content/script-writers.ts';
 import {

@@ -1,3 +1,4 @@
+// @no-database
 // The demo keeps its data apart from the real install's: ./.sovi-demo unless SOVI_HOME is set.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';

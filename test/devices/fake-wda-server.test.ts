@@ -1,3 +1,4 @@
+// @no-database
 // The fake WebDriverAgent answers like the real one in each mode the monitor must survive; the demo fleet of
 // `sovi up --demo` relies on it too.
 import { spawn } from 'node:child_process';

@@ -1,3 +1,4 @@
+// @no-database
 // Find-next-slot: an account's next window time in its own time zone, through DST changes, keeping its
 // posts per day, its minimum gap and its platform's daily limit.
 import { describe, expect, it } from 'vitest';

@@ -1,3 +1,4 @@
+// @no-database
 // The runbook table: the platform connectors' events that need someone have runbooks, and every runbook
 // names only tools the MCP server has.
 import { describe, expect, it } from 'vitest';

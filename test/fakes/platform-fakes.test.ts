@@ -1,3 +1,4 @@
+// @no-database
 // The platform fakes hold sovi's collectors to what the documentation asks: they refuse what the real APIs
 // refuse (a missing field list, too many ids, a wrong content type, an unknown metric, another user's
 // post, a missing or expired token) with the platforms' own envelopes, and they enforce the limits.

@@ -1,3 +1,4 @@
+// @no-database
 // The publishing fakes hold sovi's connectors to what the documentation asks: they refuse what TikTok's
 // Content Posting API and Instagram's content publishing refuse, with the platforms' own envelopes and codes
 // (a spent or mismatched code, a wrong verifier or secret, a missing token or field, chunking off the media

@@ -1,3 +1,4 @@
+// @no-database
 // A PostgreSQL restart under load: a cluster of the test's own is stopped (fast shutdown) while `sovi up`
 // serves requests, runs sessions and publishes, kept down a few seconds, and started again on the same
 // port and data. sovi must stay up, answer 503 with a retry hint while the server is down (quickly: no

@@ -333,12 +333,3 @@ export function mixedFile(
 
 /** How many physical lines a text has, however its lines end. */
 export const physicalLines = (text: string): number => text.split(/\r\n|\r|\n/).length;
-
-/** Fast-check parameters: seeded (FUZZ_SEED to replay), the seed printed by fast-check on failure. */
-export const fuzzParams = (numRuns: number): fc.Parameters<unknown> => ({
-  numRuns: Number(process.env.FUZZ_RUNS ?? numRuns),
-  seed: process.env.FUZZ_SEED === undefined ? Date.now() ^ (process.pid << 8) : Number(process.env.FUZZ_SEED),
-  endOnFailure: true,
-  interruptAfterTimeLimit: 60_000,
-  markInterruptAsFailure: false,
-});

@@ -4,6 +4,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import fc from 'fast-check';
+import { fuzzParams } from '../helpers/fuzz.ts';
 import type pg from 'pg';
 import { expect, it } from 'vitest';
 import { runSovi } from '../helpers/cli.ts';
@@ -11,7 +12,6 @@ import {
   asReadByCli,
   damage,
   damageArb,
-  fuzzParams,
   layoutArb,
   mixedFile,
   mixedPlanArb,
@@ -75,7 +75,7 @@ export function fuzzCsvImporter<R>(spec: CsvImporterSpec<R>): void {
         expect(delta, error.message).toEqual(unchanged);
         if (spec.secretMark && !misaligning.has(d.kind)) expect(error.message).not.toContain(spec.secretMark);
       }),
-      fuzzParams(spec.runs?.damaged ?? 300),
+      fuzzParams(spec.runs?.damaged ?? 120),
     );
     console.log(`${spec.command.join(' ')}: damaged files`, seen);
     // Both outcomes must have come up, or the property proves little.
@@ -102,7 +102,7 @@ export function fuzzCsvImporter<R>(spec: CsvImporterSpec<R>): void {
         if (spec.secretMark) expect(error.message).not.toContain(spec.secretMark);
         expect(delta, error.message).toEqual(unchanged);
       }),
-      fuzzParams(spec.runs?.mixed ?? 200),
+      fuzzParams(spec.runs?.mixed ?? 80),
     );
   }, 120_000);
 

@@ -4,6 +4,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import fc from 'fast-check';
+import { fuzzParams } from '../helpers/fuzz.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { snapshotColumns } from '../../src/metrics/snapshot-format.ts';
 import {
@@ -15,14 +16,7 @@ import { runSovi } from '../helpers/cli.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
 import { bearer, startTestApp, type TestApp } from '../http/helpers.ts';
-import {
-  fuzzParams,
-  mixedFile,
-  mixedPlanArb,
-  physicalLines,
-  type MixedPlan,
-  type Table,
-} from './csv-files.ts';
+import { mixedFile, mixedPlanArb, physicalLines, type MixedPlan, type Table } from './csv-files.ts';
 import { fuzzCsvImporter } from './importer-harness.ts';
 import {
   deltaOf,
@@ -159,7 +153,7 @@ describe('metrics import with malformed CSV files', () => {
           expect(report.skipped.some((s) => s.line === b.line && s.field === b.field)).toBe(true);
         expect(delta.system_events).toBe(file.bad.length > 0 ? 1 : 0); // The skip is never silent.
       }),
-      fuzzParams(150),
+      fuzzParams(80),
     );
   }, 120_000);
 
@@ -269,7 +263,7 @@ describe('metrics import with malformed NDJSON files and batches', () => {
           expect(delta, error.message).toEqual(unchanged);
         },
       ),
-      fuzzParams(250),
+      fuzzParams(100),
     );
     console.log('metrics import (NDJSON): damaged files', seen);
     expect(seen.imported).toBeGreaterThan(0);
@@ -325,7 +319,7 @@ describe('metrics import with malformed NDJSON files and batches', () => {
           }
         },
       ),
-      fuzzParams(250),
+      fuzzParams(100),
     );
     console.log('POST /api/v1/metrics/snapshots: statuses', seen);
     expect(seen[200]).toBeGreaterThan(0);

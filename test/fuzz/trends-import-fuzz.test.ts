@@ -8,7 +8,8 @@ import { importTrends, type ImportFormat } from '../../src/trends/trends-import.
 import { defaultTrendsSettings } from '../../src/settings/trends-settings.ts';
 import { runSovi } from '../helpers/cli.ts';
 import { useTestDatabase } from '../helpers/database.ts';
-import { asReadByCli, fuzzParams, physicalLines, type Table } from './csv-files.ts';
+import { asReadByCli, physicalLines, type Table } from './csv-files.ts';
+import { fuzzParams } from '../helpers/fuzz.ts';
 import { fuzzCsvImporter } from './importer-harness.ts';
 import { deltaOf, expectClearRefusal, expectCliSettled, outcomeOf, rowCounts, tempDir } from './outcome.ts';
 
@@ -157,7 +158,7 @@ describe('trends import with malformed JSON files', () => {
           if (d.kind === 'none' && rows > 0) throw error;
         },
       ),
-      fuzzParams(300),
+      fuzzParams(120),
     );
     console.log('trends import (JSON): damaged files', seen);
     expect(seen.imported).toBeGreaterThan(0);

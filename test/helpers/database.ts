@@ -3,10 +3,11 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { pino } from 'pino';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { isObjectInUse } from '../../src/db/pg-errors.ts';
 import { createDb, createPool, type Db } from '../../src/db/pool.ts';
 import { scanDatabaseForCanaries } from './canary.ts';
+import { isMarkedNoDatabase } from './no-database.ts';
 import { urlWithDatabase } from './urls.ts';
 
 export const quietLogger = pino({ level: 'silent' });
@@ -19,6 +20,9 @@ export interface TestDatabase {
 }
 
 async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const file = expect.getState().testPath;
+  if (file !== undefined && isMarkedNoDatabase(file))
+    throw new Error(`${file} is marked "// @no-database" but asks for a test database: remove the mark`);
   const client = new pg.Client({ connectionString: inject('adminUrl') });
   await client.connect();
   try {

@@ -1,3 +1,4 @@
+// @no-database
 // Captions timed to the narration: short phrases on punctuation, one after another over the whole voice-over,
 // and the .ass file libass burns in.
 import { describe, expect, it } from 'vitest';

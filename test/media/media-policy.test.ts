@@ -1,3 +1,4 @@
+// @no-database
 // The media policy per niche (voices, music, loudness, caption style, visuals) from the content policy file,
 // and the caption styles it sets: colours, position and safe margins in the .ass file, word-by-word
 // highlight, and the overflow check.

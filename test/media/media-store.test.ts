@@ -1,3 +1,4 @@
+// @no-database
 // The media store, as a folder and as an S3-compatible bucket (s3rver on 127.0.0.1): what goes in comes out
 // whole or by range, a key the store lacks is a not_found error naming the key and the store, and a key that
 // could reach outside the store is refused before anything is opened.

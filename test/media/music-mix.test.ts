@@ -1,3 +1,4 @@
+// @no-database
 // Music under the voice, measured from the parts of the mix (mixAudio's stems): the voice keeps its level in
 // the mix, the music ducks under the speech, and it fades in and out. The checks fail when the ducking is off
 // or the track is mixed hot.

@@ -1,3 +1,4 @@
+// @no-database
 // A script becomes a real vertical video: voice-over, background, captions burned in, checked with ffprobe
 // and the quality report; and the quality checks catch the videos that should not be posted.
 import fs from 'node:fs/promises';

@@ -1,3 +1,4 @@
+// @no-database
 // Captions timed from the voice itself: the speech stretches ffmpeg's silencedetect finds, the script's
 // words aligned to them, measured against espeak-ng's own word timings (its library's WORD events), and
 // against today's letter-count estimate on the same audio.

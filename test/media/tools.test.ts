@@ -1,3 +1,4 @@
+// @no-database
 // Finding ffmpeg, ffprobe and espeak-ng the way a fresh machine does (PATH, then the npm packages), the clear
 // error when a configured tool is missing, and running a tool: deadlines and aborts kill the child.
 import fs from 'node:fs/promises';

@@ -1,3 +1,4 @@
+// @no-database
 // The true-peak check holds the ceiling the issue asks for (≤ −1 dBTP), with no allowance for the encoder:
 // a tone peaking at about −0.5 dBTP fails it, one at about −2.5 dBTP passes.
 import path from 'node:path';

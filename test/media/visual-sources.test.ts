@@ -1,3 +1,4 @@
+// @no-database
 // Visuals that match the words: one clip per beat by keywords, from the media library's keywords.json, then
 // Pexels' video search (a local server answering in the documented shape, its video files made by ffmpeg),
 // then the generated scenes; each clip trimmed to its beat and scaled to cover 9:16 without distortion; the

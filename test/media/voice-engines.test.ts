@@ -1,3 +1,4 @@
+// @no-database
 // The voices: an OpenAI-compatible speech endpoint (a local fake answering with real espeak-ng audio in the
 // requested format), its on-disk cache, and the fallback to the next voice of the policy when one fails or
 // is too slow, with a notice, never a stuck production; the API key reaches nothing but the header.

@@ -1,3 +1,4 @@
+// @no-database
 // The dispatcher's pure decisions: which rule an event matches, what it is grouped by, and how far the
 // watermark may move past ids that are not visible yet.
 import { describe, expect, it } from 'vitest';

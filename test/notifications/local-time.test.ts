@@ -1,3 +1,4 @@
+// @no-database
 // A channel's clock: quiet hours and the digest time are local to the channel's time zone.
 import { describe, expect, it } from 'vitest';
 import { checkTimeZone, digestDue, inQuietHours, localStamp } from '../../src/notifications/local-time.ts';

@@ -1,3 +1,4 @@
+// @no-database
 // The executor contract: the deterministic simulator, and plug-ins loaded by module path.
 import fs from 'node:fs/promises';
 import os from 'node:os';

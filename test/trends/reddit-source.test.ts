@@ -1,3 +1,4 @@
+// @no-database
 // The Reddit listing reader: what it makes of recorded listings, how it asks for them, and how it fails.
 import fs from 'node:fs/promises';
 import path from 'node:path';

@@ -1,3 +1,4 @@
+// @no-database
 // The scoring rules and topic text rules, as pure functions.
 import { describe, expect, it } from 'vitest';
 import { cleanTopic, topicKey } from '../../src/trends/trend-model.ts';

@@ -1,3 +1,4 @@
+// @no-database
 // Password hashing: scrypt with today's parameters in a self-describing string, checked in constant time.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {

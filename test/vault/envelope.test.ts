@@ -1,3 +1,4 @@
+// @no-database
 // AES-256-GCM envelopes: round trip, binding to table/column/row, tamper and truncation detection, keys.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';

@@ -1,3 +1,4 @@
+// @no-database
 // RFC 6238 TOTP, checked against the RFC's own test vectors (Appendix B, SHA-1).
 import { describe, expect, it } from 'vitest';
 import { normaliseTotpSecret, totpCode, totpSecondsLeft } from '../../src/vault/totp.ts';

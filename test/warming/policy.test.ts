@@ -1,3 +1,4 @@
+// @no-database
 // The warming policy: defaults, overrides from a file, and the due and progression rules.
 import fs from 'node:fs/promises';
 import os from 'node:os';
