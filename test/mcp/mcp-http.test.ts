@@ -19,6 +19,7 @@ import { findCanaries } from '../helpers/canary.ts';
 import { accountDeps, newAccount } from '../helpers/accounts.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
+import { seedActionTargets } from './action-targets.ts';
 import { startTestApp, type TestApp } from '../http/helpers.ts';
 
 const t = useTestDatabase();
@@ -362,44 +363,11 @@ describe('MCP over HTTP', () => {
     const asReviewer = await connect(reviewer.secret);
     const niche = await addNiche(t.db, { name: 'MCP acts', slug: `mcp_acts_${process.pid}` }, 'test');
     const account = await factories.account(t.pool, { niche_id: niche.id, current_state: 'active' });
-    const piece = (values: Record<string, unknown>) =>
-      factories.content(t.pool, { niche_id: niche.id, output_path: '/tmp/video.mp4', ...values });
-    const failedContent = await piece({
-      production_status: 'failed',
-      asset_manifest: JSON.stringify({
-        failure: { stage: 'generating', reason: 'voice timed out', at: '2026-01-01T00:00:00.000Z' },
-      }),
-    });
-    const done = await piece({ production_status: 'complete' });
-    const failedPost = await factories.distribution(t.pool, {
-      content_id: done.id,
-      account_id: account.id,
-      status: 'failed',
-    });
-    const livePost = await factories.distribution(t.pool, {
-      content_id: (await piece({ production_status: 'complete' })).id,
-      account_id: account.id,
-      status: 'posted',
-      platform_post_id: '17900000000000001',
-      posted_at: new Date(Date.now() - DAY),
-    });
-    const awaiting = async () => {
-      const content = await piece({
-        production_status: 'distributing',
-        review_state: 'awaiting',
-        review_requested_at: new Date(),
-      });
-      const planned = await factories.distribution(t.pool, {
-        content_id: content.id,
-        account_id: account.id,
-        review: 'awaiting',
-        caption: 'planned caption',
-        scheduled_at: new Date(Date.now() + HOUR),
-      });
-      return { id: content.id as string, post: planned.id as string };
-    };
-    const toApprove = await awaiting();
-    const toReject = await awaiting();
+    const { failedContent, failedPost, livePost, toApprove, toReject } = await seedActionTargets(
+      t.pool,
+      niche.id,
+      account.id,
+    );
     const agent = new RegExp(`^llm_agent:${operator.name} `);
     const reviewingAgent = new RegExp(`^llm_agent:${reviewer.name} `);
 

@@ -3,7 +3,7 @@
 // (the planner) answer with it; every action runs over the pipe with its effect and audit entry.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { listAudit } from '../../src/audit/audit-service.ts';
 import { getEvent, recordEvent } from '../../src/events/events-service.ts';
 import { addUser } from '../../src/users/users-service.ts';
@@ -13,6 +13,7 @@ import { accountDeps, keyLine, newAccount, vaultWith } from '../helpers/accounts
 import { SOVI_BIN, cliEnv, cliTestTimeout, runSovi } from '../helpers/cli.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
+import { seedActionTargets } from './action-targets.ts';
 
 const t = useTestDatabase();
 const key = keyLine('k1');
@@ -46,17 +47,27 @@ async function call(client: Client, name: string, args: Record<string, unknown> 
   return { isError: result.isError === true, text };
 }
 
+/** An active device on this host with a motivation account on it. */
+async function deviceWithAccount() {
+  const device = await factories.device(t.pool, { status: 'active', host: 'mcp-host' });
+  const account = await addAccount(
+    accountDeps(t.db, vaultWith(key)),
+    newAccount({ device: device.id as string, niche: 'motivation' }),
+  );
+  return { device, account };
+}
+
 describe('sovi mcp (stdio)', () => {
+  // The job engine's schema, which the planner, the retries and the approvals queue into (`sovi up` installs
+  // it too).
+  beforeAll(async () => {
+    expect((await runSovi(['migrate'], { DATABASE_URL: t.url })).code).toBe(0);
+  }, cliTestTimeout(1));
+
   it(
     'acts as the machine’s operator without SOVI_USER: every read, resolves, runs the planner',
     async () => {
-      // The job engine's schema, which the planner queues into (`sovi up` installs it too).
-      expect((await runSovi(['migrate'], { DATABASE_URL: t.url })).code).toBe(0);
-      const device = await factories.device(t.pool, { status: 'active', host: 'mcp-host' });
-      const account = await addAccount(
-        accountDeps(t.db, vaultWith(key)),
-        newAccount({ device: device.id as string, niche: 'motivation' }),
-      );
+      const { device, account } = await deviceWithAccount();
       const event = await recordEvent(t.db, {
         category: 'device',
         severity: 'warning',
@@ -135,52 +146,14 @@ describe('sovi mcp (stdio)', () => {
   it(
     'runs every action over the pipe, each with its effect and its audit entry as the agent',
     async () => {
-      // The retries and approvals queue into the job engine `sovi mcp` starts on first use.
-      expect((await runSovi(['migrate'], { DATABASE_URL: t.url })).code).toBe(0);
-      const device = await factories.device(t.pool, { status: 'active', host: 'mcp-host' });
-      const account = await addAccount(
-        accountDeps(t.db, vaultWith(key)),
-        newAccount({ device: device.id as string, niche: 'motivation' }),
-      );
+      const { device, account } = await deviceWithAccount();
       const niche = (await t.pool.query<{ id: string }>("SELECT id FROM niches WHERE slug = 'motivation'"))
         .rows[0]?.id;
-      const piece = (values: Record<string, unknown>) =>
-        factories.content(t.pool, { niche_id: niche, output_path: '/tmp/video.mp4', ...values });
-      const failedContent = await piece({
-        production_status: 'failed',
-        asset_manifest: JSON.stringify({
-          failure: { stage: 'generating', reason: 'voice timed out', at: '2026-01-01T00:00:00.000Z' },
-        }),
-      });
-      const failedPost = await factories.distribution(t.pool, {
-        content_id: (await piece({ production_status: 'complete' })).id,
-        account_id: account.id,
-        status: 'failed',
-      });
-      const livePost = await factories.distribution(t.pool, {
-        content_id: (await piece({ production_status: 'complete' })).id,
-        account_id: account.id,
-        status: 'posted',
-        platform_post_id: '17900000000000002',
-        posted_at: new Date(Date.now() - 86_400_000),
-      });
-      const awaiting = async () => {
-        const content = await piece({
-          production_status: 'distributing',
-          review_state: 'awaiting',
-          review_requested_at: new Date(),
-        });
-        const planned = await factories.distribution(t.pool, {
-          content_id: content.id,
-          account_id: account.id,
-          review: 'awaiting',
-          caption: 'planned caption',
-          scheduled_at: new Date(Date.now() + 3_600_000),
-        });
-        return { id: content.id as string, post: planned.id as string };
-      };
-      const toApprove = await awaiting();
-      const toReject = await awaiting();
+      const { failedContent, failedPost, livePost, toApprove, toReject } = await seedActionTargets(
+        t.pool,
+        niche,
+        account.id,
+      );
       const event = await recordEvent(t.db, {
         category: 'device',
         severity: 'warning',
