@@ -3,11 +3,14 @@
 // Graph API, compared in the same run with the raw path: the same HTTP calls made directly, one after
 // another, and one ingestSnapshots of the same rows. The fakes enforce the platforms' documented limits
 // (TikTok 600 calls a minute per endpoint; Instagram 200 calls an hour per token), and the figures say how
-// close to them the pull ran.
+// close to them the pull ran. Then the call budget's own cost: one take() (a statement on the budget's row in
+// PostgreSQL, shared by every process) against a bare `SELECT 1` round trip on the same pool.
 //
 //   node bench/metrics-pull.ts [--tiktok-accounts 100] [--instagram-accounts 20] [--print-only]
 import { parseArgs } from 'node:util';
+import { sql } from 'kysely';
 import { openDatabase } from '../src/db/database.ts';
+import { createCallBudget } from '../src/metrics/call-budget.ts';
 import { createMetricsPuller } from '../src/metrics/metrics-puller.ts';
 import { defaultIngestSettings, ingestSnapshots } from '../src/metrics/snapshot-ingest.ts';
 import type { AccessToken } from '../src/plugins/metrics-collector.ts';
@@ -143,7 +146,7 @@ async function raw(
     } else {
       for (const post of account.posts) {
         const response = await fetch(
-          `${urls.instagram}/v22.0/${post.platformPostId}/insights?metric=views,likes,comments,shares,saved&access_token=${token}`,
+          `${urls.instagram}/v23.0/${post.platformPostId}/insights?metric=views,likes,comments,shares,saved&access_token=${token}`,
         );
         calls++;
         const body = (await response.json()) as { data: { name: string; values: { value: number }[] }[] };
@@ -155,7 +158,7 @@ async function raw(
         );
       }
       const user = await fetch(
-        `${urls.instagram}/v22.0/${account.access.platformUserId}?fields=followers_count&access_token=${token}`,
+        `${urls.instagram}/v23.0/${account.access.platformUserId}?fields=followers_count&access_token=${token}`,
       );
       calls++;
       followers = ((await user.json()) as { followers_count: number }).followers_count;
@@ -173,6 +176,45 @@ async function raw(
   const ms = performance.now() - started;
   await database.close();
   return { ms, calls, rows: rows.length };
+}
+
+/** Milliseconds of each call of `fn`, in order. */
+async function timed(n: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const started = performance.now();
+    await fn(i);
+    ms.push(performance.now() - started);
+  }
+  return ms;
+}
+
+const quantile = (ms: number[], q: number) => [...ms].sort((a, b) => a - b)[Math.floor(q * (ms.length - 1))]!;
+const p50p99 = (ms: number[]) => `${quantile(ms, 0.5).toFixed(2)} / ${quantile(ms, 0.99).toFixed(2)}`;
+
+/**
+ * take() latency: TikTok's budget (600 a minute) filled call by call, then refused; and a window already
+ * holding 10,000 calls (the simulator's budget, the largest sovi declares), each take rewriting that row.
+ */
+async function takeLatency(url: string) {
+  const config = await migrateBenchDatabase(url);
+  const database = await openDatabase(config, logger, { applicationName: 'bench pull budget' });
+  try {
+    const budget = createCallBudget(database.db);
+    const tiktok = { calls: 600, windowMs: 60_000 };
+    const big = { calls: 10_000, windowMs: 60_000 };
+    const select1 = () => sql`SELECT 1`.execute(database.db);
+    await timed(200, () => select1());
+    await timed(200, (i) => budget.take(`warm-up:${i % 4}`, tiktok));
+    const baseline = await timed(1_000, () => select1());
+    const granted = await timed(600, () => budget.take('tiktok', tiktok));
+    const refused = await timed(400, () => budget.take('tiktok', tiktok));
+    await timed(9_000, () => budget.take('simulator', big));
+    const large = await timed(1_000, () => budget.take('simulator', big));
+    return { baseline, granted, refused, large };
+  } finally {
+    await database.close();
+  }
 }
 
 export async function metricsPullBench(
@@ -252,6 +294,7 @@ export async function metricsPullBench(
       (a, b) => a.report.durationMs - b.report.durationMs,
     )[1]!;
     const baseline = rawRuns.sort((a, b) => a.ms - b.ms)[1]!;
+    const take = await takeLatency(await copy());
 
     const posts = fleet.accounts.reduce((n, a) => n + a.posts.length, 0);
     const perSecond = (count: number, ms: number) =>
@@ -270,6 +313,8 @@ export async function metricsPullBench(
           'up, then three times in alternating order; the medians are compared.',
         `Limits: TikTok's ${ttCalls} calls against 600 a minute per endpoint (the fake enforces it; sovi's budget ` +
           `kept all of them in one window); Instagram's ${igPerToken} calls per token against 200 an hour.`,
+        'The budget lives in PostgreSQL (one row per key, shared by every sovi process): each call is one ' +
+          'take() statement first, timed below one after another on one connection.',
       ],
       rows: [
         {
@@ -283,6 +328,24 @@ export async function metricsPullBench(
           sovi: String(soviCalls),
           baseline: String(baseline.calls),
           ratio: `${(soviCalls / baseline.calls).toFixed(2)}×`,
+        },
+        {
+          what: 'take() granted, p50 / p99 ms (600 a minute, filling)',
+          sovi: p50p99(take.granted),
+          baseline: `${p50p99(take.baseline)} (SELECT 1)`,
+          ratio: `${(quantile(take.granted, 0.5) / quantile(take.baseline, 0.5)).toFixed(2)}× (p50)`,
+        },
+        {
+          what: 'take() refused (window full), p50 / p99 ms',
+          sovi: p50p99(take.refused),
+          baseline: `${p50p99(take.baseline)} (SELECT 1)`,
+          ratio: `${(quantile(take.refused, 0.5) / quantile(take.baseline, 0.5)).toFixed(2)}× (p50)`,
+        },
+        {
+          what: 'take() with 9,000–10,000 calls in the window, p50 / p99 ms',
+          sovi: p50p99(take.large),
+          baseline: `${p50p99(take.baseline)} (SELECT 1)`,
+          ratio: `${(quantile(take.large, 0.5) / quantile(take.baseline, 0.5)).toFixed(2)}× (p50)`,
         },
         {
           what: 'whole pull',

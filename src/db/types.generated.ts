@@ -5,6 +5,14 @@
 
 import type { ColumnType } from "kysely";
 
+export type ArrayType<T> = ArrayTypeImpl<T> extends (infer U)[]
+  ? U[]
+  : ArrayTypeImpl<T>;
+
+export type ArrayTypeImpl<T> = T extends ColumnType<infer S, infer I, infer U>
+  ? ColumnType<S[], I[], U[]>
+  : T[];
+
 export type Generated<T> = T extends ColumnType<infer S, infer I, infer U>
   ? ColumnType<S, I | undefined, U>
   : ColumnType<T, T | undefined, T>;
@@ -397,6 +405,14 @@ export interface OauthStates {
   user_id: string | null;
 }
 
+export interface PlatformCallBudget {
+  calls: Generated<ArrayType<Timestamp>>;
+  key: string;
+  last_call_at: Timestamp | null;
+  paused_until: Timestamp | null;
+  window_ms: Generated<number>;
+}
+
 export interface PlatformConnections {
   access_expires_at: Timestamp;
   access_token_enc: Buffer;
@@ -591,6 +607,7 @@ export interface DB {
   notification_matches: NotificationMatches;
   notification_rules: NotificationRules;
   oauth_states: OauthStates;
+  platform_call_budget: PlatformCallBudget;
   platform_connections: PlatformConnections;
   platform_publishes: PlatformPublishes;
   posting_schedules: PostingSchedules;

@@ -4,11 +4,13 @@
 // see them at once.
 //
 // Which posts are due is pull-cadence.ts's rule (newer posts more often). Every call is taken from a budget
-// first (call-budget.ts): the collector's declared limit, per token or per app; a full budget or a platform's
-// "slow down" leaves the rest for the next pull with no extra call. A platform that is down is one open
-// event (bumped on each failure, resolved when a call goes through again), not one per post; the rest of
-// that platform waits. A refused token is reported once to the token provider (which refreshes it or marks
-// the connection for reconnection), and that account is left for the next pull.
+// first (call-budget.ts, shared by every sovi process through the database): the collector's declared limit,
+// per token or per app; a full budget or a platform's "slow down" (a pause on the token's key, or on the
+// app's when the platform said the whole app must wait) leaves the rest for the next pull with no extra
+// call. A platform that is down is one open event (bumped on each failure, resolved when a call goes through
+// again), not one per post; the rest of that platform waits. A refused token is reported once to the token
+// provider (which refreshes it or marks the connection for reconnection), and that account is left for the
+// next pull.
 import type pg from 'pg';
 import { recordFollowers } from '../accounts/account-activity.ts';
 import type { Db } from '../db/pool.ts';
@@ -43,7 +45,7 @@ export interface MetricsPullDeps {
   collectors: Readonly<Record<Platform, MetricsCollector>>;
   /** The connections domain's tokens (official collectors); see TokenProvider. */
   tokens: TokenProvider;
-  /** Shared by every pull of this process, so back-to-back pulls stay within the limits together. */
+  /** Shared by every pull of every process (in the database), so pulls stay within the limits together. */
   budget: CallBudget;
 }
 
@@ -122,6 +124,7 @@ export async function pullMetrics(
   const down = new Set<Platform>();
   // Only scopes with an open failure event need resolving when they answer: known up front, one query.
   const open = groups.length > 0 ? await openPullFailureScopes(deps.db) : new Set<string>();
+  if (groups.length > 0) await deps.budget.prune();
   const followers: { accountId: string; followers: number }[] = [];
   let batch: Record<string, unknown>[] = [];
   const flush = async () => {
@@ -203,13 +206,15 @@ async function pullAccount(
   }
   const account: CollectorAccount = { ...group.account, access };
   const budgetKey = collector.callBudget.per === 'token' ? `${platform}:${id}` : platform;
+  // A per-token key also waits while the whole app is paused.
+  const appKey = budgetKey === platform ? undefined : platform;
   const counts = new Map<string, PostCounts>();
   let answered = false;
   let stopped = false;
 
   /** One call under the budget; false when the account must stop here (its reason already handled). */
   const attempt = async <T>(call: () => Promise<T>): Promise<{ value: T } | undefined> => {
-    if (!deps.budget.take(budgetKey, collector.callBudget)) return undefined;
+    if (!(await deps.budget.take(budgetKey, collector.callBudget, appKey))) return undefined;
     report.calls += 1;
     try {
       const value = await call();
@@ -308,9 +313,12 @@ async function fail(
       await deps.tokens.rejected(id, platform);
       return;
     case 'rate_limited':
-      deps.budget.pause(budgetKey, error.retryAfterMs ?? collector.callBudget.windowMs);
+      await deps.budget.pause(
+        error.appWide ? platform : budgetKey,
+        error.retryAfterMs ?? collector.callBudget.windowMs,
+      );
       deps.logger.info(
-        { platform, account: id, code: error.platformCode },
+        { platform, account: id, code: error.platformCode, appWide: error.appWide },
         'metric pull rate-limited; deferred',
       );
       return;

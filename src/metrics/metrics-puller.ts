@@ -1,5 +1,6 @@
-// A process's metric puller: the collectors its configuration names, loaded once, and one call budget that
-// every pull of the process shares (the cron job's and `sovi metrics pull`'s alike).
+// A process's metric puller: the collectors its configuration names, loaded once, and the call budget in the
+// database that every pull of every process shares (the cron job's on each worker and `sovi metrics pull`'s
+// alike).
 import type pg from 'pg';
 import type { Db } from '../db/pool.ts';
 import type { Logger } from '../logger.ts';
@@ -7,7 +8,7 @@ import { platforms, type Platform } from '../platforms.ts';
 import { loadMetricsCollector } from '../plugins/load-plugins.ts';
 import type { MetricsCollector, TokenProvider } from '../plugins/metrics-collector.ts';
 import type { MetricsPullSettings } from '../settings/metrics-pull-settings.ts';
-import { CallBudget } from './call-budget.ts';
+import { createCallBudget } from './call-budget.ts';
 import { noConnections, pullMetrics, type PullReport } from './metrics-pull.ts';
 import type { IngestSettings } from './snapshot-ingest.ts';
 
@@ -43,7 +44,7 @@ export async function createMetricsPuller(options: {
     ingest: options.ingest,
     collectors: loaded,
     tokens: options.tokens ?? noConnections,
-    budget: new CallBudget(),
+    budget: createCallBudget(options.db),
   };
   return {
     collectors: Object.fromEntries(platforms.map((p) => [p, loaded[p].name])) as Record<Platform, string>,

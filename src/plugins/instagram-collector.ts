@@ -11,7 +11,8 @@
 //       https://developers.facebook.com/docs/graph-api/overview/rate-limiting
 //       https://developers.facebook.com/docs/graph-api/guides/error-handling
 // sovi keeps each token under 200 calls an hour (the Instagram Platform's per-user budget), and stops
-// calling once X-App-Usage reaches 95 % of any of its counters, until the hour has passed.
+// calling once X-App-Usage reaches 95 % of any of its counters, until the hour has passed: for every token,
+// in every sovi process (the error is app-wide, so the pull pauses the app's budget in the database).
 import { z } from 'zod';
 import {
   CollectorError,
@@ -53,7 +54,11 @@ function failureOf(answer: PlatformAnswer, what: string): CollectorError | undef
   if (code === 190 || answer.status === 401)
     return new CollectorError('unauthorized', `${said} (reconnect the account)`, { platformCode });
   if ((code !== undefined && RATE_LIMIT_CODES.has(code)) || answer.status === 429)
-    return new CollectorError('rate_limited', said, { platformCode, retryAfterMs: HOUR });
+    return new CollectorError('rate_limited', said, {
+      platformCode,
+      retryAfterMs: HOUR,
+      appWide: code === 4,
+    });
   if (answer.status >= 500 || answer.body === undefined || code === 1 || code === 2)
     return new CollectorError('unavailable', said, { platformCode });
   return new CollectorError('refused', said, { platformCode });
@@ -95,9 +100,7 @@ export const createInstagramCollector: MetricsCollectorFactory = (options, conte
       throw new CollectorError(
         'rate_limited',
         `${what}: the app is near Instagram's limit (X-App-Usage); waiting`,
-        {
-          retryAfterMs: pausedUntil - Date.now(),
-        },
+        { retryAfterMs: pausedUntil - Date.now(), appWide: true },
       );
     const url = new URL(`${base}/${graphVersion}${path}`);
     for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);

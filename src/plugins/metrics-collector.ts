@@ -68,16 +68,19 @@ export class CollectorError extends Error {
   /** The platform's own code (TikTok error.code, Graph error.code/subcode), for the event. */
   readonly platformCode: string | undefined;
   readonly retryAfterMs: number | undefined;
+  /** A rate limit on the whole app (X-App-Usage, Graph code 4), not only this token: every token waits. */
+  readonly appWide: boolean;
   constructor(
     failure: CollectorFailure,
     message: string,
-    options: { platformCode?: string; retryAfterMs?: number; cause?: unknown } = {},
+    options: { platformCode?: string; retryAfterMs?: number; appWide?: boolean; cause?: unknown } = {},
   ) {
     super(message, { cause: options.cause });
     this.name = 'CollectorError';
     this.failure = failure;
     this.platformCode = options.platformCode;
     this.retryAfterMs = options.retryAfterMs;
+    this.appWide = options.appWide ?? false;
   }
 }
 

@@ -7,7 +7,15 @@ import type { Platform } from '../platforms.ts';
 import { parseOptions } from '../settings/parse-options.ts';
 import { CollectorError } from './metrics-collector.ts';
 
-const budgetSchema = z.object({ calls: z.number().int().min(1), windowMs: z.number().int().min(1) });
+// Bounded so a budget's row stays small (it holds one time per call in the window): a week at most.
+const budgetSchema = z.object({
+  calls: z.number().int().min(1).max(100_000),
+  windowMs: z
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 86_400_000),
+});
 type Budget = z.output<typeof budgetSchema>;
 
 /**

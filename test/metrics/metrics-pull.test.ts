@@ -2,9 +2,11 @@
 // are read in as few calls as the APIs allow, stored through the import path, folded into the rollups and
 // seen by the hook feedback. Then the faults: an outage is one event (bumped, then resolved), a rate limit
 // or a full budget defers the rest with no extra call, an expired token is reported once, a slow or dropped
-// answer is an outage; and the tokens reach no log, event, snapshot or report.
+// answer is an outage; and the tokens reach no log, event, snapshot or report. Two pullers on their own
+// connection pools (two sovi processes) pulling at once stay within one budget, and one's pause stops the other.
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createDb, createPool, type Db } from '../../src/db/pool.ts';
 import { createLogger } from '../../src/logger.ts';
 import { recomputeHookScores } from '../../src/metrics/hook-feedback.ts';
 import { createMetricsPuller, type MetricsPuller } from '../../src/metrics/metrics-puller.ts';
@@ -18,7 +20,7 @@ import {
   type MetricsPullSettings,
 } from '../../src/settings/metrics-pull-settings.ts';
 import { canary, findCanaries, scanDatabaseForCanaries } from '../helpers/canary.ts';
-import { useTestDatabase } from '../helpers/database.ts';
+import { quietLogger, useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
 import { startFakeInstagram, type FakeInstagram } from '../fakes/instagram-graph-api.ts';
 import { startFakeTikTok, type FakeTikTok } from '../fakes/tiktok-display-api.ts';
@@ -50,6 +52,8 @@ afterAll(async () => {
 beforeEach(async () => {
   // Each test reads only its own posts: earlier ones are no longer pullable.
   await t.pool.query(`UPDATE distributions SET platform_post_id = NULL`);
+  // And starts with the budgets unused, as an hour after the last pull (they are shared through the database).
+  await t.pool.query(`DELETE FROM platform_call_budget`);
   tiktok.fault = { kind: 'none' };
   instagram.fault = { kind: 'none' };
   tiktok.setRateLimit(600);
@@ -78,10 +82,15 @@ const settings = (options: Record<string, unknown> = {}): MetricsPullSettings =>
   callTimeoutMs: 5_000,
 });
 
-const puller = (tokens: TokenProvider, options: Record<string, unknown> = {}, timeoutMs?: number) =>
+const puller = (
+  tokens: TokenProvider,
+  options: Record<string, unknown> = {},
+  timeoutMs?: number,
+  database: { db: Db; pool: typeof t.pool } = t,
+) =>
   createMetricsPuller({
-    db: t.db,
-    pool: t.pool,
+    db: database.db,
+    pool: database.pool,
     logger,
     settings: { ...settings(options), ...(timeoutMs ? { callTimeoutMs: timeoutMs } : {}) },
     ingest: defaultIngestSettings,
@@ -408,6 +417,104 @@ describe('metric pull faults', () => {
     const snapshots = await t.pool.query(`SELECT row_to_json(s)::text AS text FROM metric_snapshots s`);
     expect(findCanaries(snapshots.rows.map((r) => r.text).join('\n'))).toEqual([]);
     expect(reports[0]).toMatchObject({ read: 5 });
+  });
+});
+
+describe('pulls in two processes at once', () => {
+  /** The second process's connections. */
+  let second: { db: Db; pool: typeof t.pool };
+  beforeAll(() => {
+    const pool = createPool(
+      { url: t.url },
+      { min: 0, max: 5, connectTimeoutMs: 10_000, statementTimeoutMs: 0, applicationName: 'sovi test 2' },
+      quietLogger,
+    );
+    second = { db: createDb(pool), pool };
+  });
+  afterAll(async () => {
+    await second.db.destroy();
+  });
+
+  it('take from one budget: together they stay within the platform’s limit', async () => {
+    const tokens = tokenProvider();
+    for (let i = 0; i < 3; i++) {
+      const a = await accountWithPosts('tiktok', 25);
+      tokens.access.set(a.id, a.token);
+    }
+    // Each pull alone would make 9 calls (two video queries and one user info per account): the fake takes
+    // 4 per endpoint a minute, sovi's budget 4 a minute for the app.
+    tiktok.setRateLimit(4);
+    const options = { budgets: { tiktok: { calls: 4, windowMs: 60_000 } } };
+    const [a, b] = await Promise.all([
+      puller(tokens.provider, options),
+      puller(tokens.provider, options, undefined, second),
+    ]);
+    const before = tiktok.requests.length;
+    const reports = await Promise.all([a.pull(), b.pull()]);
+    const made = tiktok.requests.slice(before);
+    expect(made).toHaveLength(4);
+    expect(made.filter((r) => r.status === 429)).toEqual([]);
+    expect(reports[0].calls + reports[1].calls).toBe(4);
+    for (const report of reports) {
+      expect(report.failures).toEqual([]);
+      expect(report.deferred).toBeGreaterThan(0);
+    }
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('take from one budget per token', async () => {
+    const tokens = tokenProvider();
+    const account = await accountWithPosts('instagram', 6);
+    tokens.access.set(account.id, account.token);
+    instagram.setUserLimit(3);
+    const options = { budgets: { instagram: { calls: 3, windowMs: 3_600_000 } } };
+    const [a, b] = await Promise.all([
+      puller(tokens.provider, options),
+      puller(tokens.provider, options, undefined, second),
+    ]);
+    const before = instagram.requests.length;
+    const reports = await Promise.all([a.pull(), b.pull()]);
+    const made = instagram.requests.slice(before);
+    expect(made).toHaveLength(3);
+    expect(made.every((r) => r.status === 200)).toBe(true);
+    expect(reports[0].calls + reports[1].calls).toBe(3);
+    expect(reports.flatMap((r) => r.failures)).toEqual([]);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('a rate limit one process met stops the other’s pull before it calls', async () => {
+    const tokens = tokenProvider();
+    // Two video queries: the fake answers the second with 429.
+    const account = await accountWithPosts('tiktok', 25);
+    tokens.access.set(account.id, account.token);
+    tiktok.setRateLimit(1);
+    const a = await puller(tokens.provider);
+    const b = await puller(tokens.provider, {}, undefined, second);
+    const first = await a.pull();
+    expect(first.failures).toEqual([expect.objectContaining({ failure: 'rate_limited' })]);
+    const before = tiktok.requests.length;
+    expect(await b.pull()).toMatchObject({ calls: 0, read: 0, deferred: 5, failures: [] });
+    expect(tiktok.requests.length).toBe(before);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('X-App-Usage near the ceiling in one process stops every token in the other', async () => {
+    const tokens = tokenProvider();
+    const first = await accountWithPosts('instagram', 2);
+    const other = await accountWithPosts('instagram', 2);
+    tokens.access.set(first.id, first.token);
+    instagram.setAppLimit(1);
+    const a = await puller(tokens.provider);
+    const report = await a.pull();
+    expect(report.failures).toEqual([expect.objectContaining({ failure: 'rate_limited' })]);
+    // The other account's token, read by the other process (whose collector has seen no X-App-Usage).
+    tokens.access.delete(first.id);
+    tokens.access.set(other.id, other.token);
+    const b = await puller(tokens.provider, {}, undefined, second);
+    const before = instagram.requests.length;
+    expect(await b.pull()).toMatchObject({ calls: 0, read: 0, failures: [] });
+    expect(instagram.requests.length).toBe(before);
+    await Promise.all([a.close(), b.close()]);
   });
 });
 
