@@ -1,3 +1,4 @@
+// @no-database
 // Configuration is read once and refuses bad values by variable name.
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';

@@ -1,3 +1,4 @@
+// @no-database
 // The backup commands as a person meets them: on an external server they refuse and say what to use
 // instead; bad options are named. (The backup work itself is tested in backup-restore.test.ts.)
 import { describe, expect, it } from 'vitest';

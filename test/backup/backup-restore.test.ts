@@ -1,3 +1,4 @@
+// @no-database
 // Backups of the embedded PostgreSQL against a cluster of this file's own with WAL archiving on (the shared
 // test database archives nothing): a point-in-time restore drill, a failed backup, a damaged one, pruning.
 import fs from 'node:fs/promises';

@@ -1,3 +1,4 @@
+// @no-database
 // The embedded PostgreSQL behind `sovi up` without DATABASE_URL: first start, reuse of its data, clean stops
 // on SIGTERM and SIGINT, sharing with other sovi processes, and recovery after a killed process.
 import fs from 'node:fs/promises';

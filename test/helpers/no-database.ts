@@ -4,8 +4,9 @@
 //
 // CI runs the suite twice, on the embedded PostgreSQL 17 and on the machine's PostgreSQL 15. A file that
 // never talks to the test server (ffmpeg renders, parsers, fakes of other services) would do the very same
-// work twice, so the second run leaves it out (SOVI_TEST_DATABASE_ONLY=1, see vitest.config.ts and .ci/run).
-// The mark is kept honest: a marked file that asks for a test database fails (createDatabase below).
+// work twice (and so would one that starts an embedded server of its own: backups, the embedded server's
+// lifecycle), so the second run leaves it out (SOVI_TEST_DATABASE_ONLY=1, see vitest.config.ts and .ci/run).
+// The mark is kept honest: a marked file that asks for a test database fails (test/helpers/database.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 
