@@ -9,6 +9,7 @@ import type { Db } from '../db/pool.ts';
 import { recordEvent } from '../events/events-service.ts';
 import { recordAudit } from '../audit/audit-service.ts';
 import { isTransactionConflict } from '../db/pg-errors.ts';
+import { sleep } from '../time.ts';
 import { envelopeKeyId, textEnvelopeKeyId, type Vault } from './vault.ts';
 
 const SECRET_COLUMNS = ['email_enc', 'password_enc', 'totp_secret_enc', 'proxy_credentials'] as const;
@@ -48,7 +49,7 @@ async function retryOnConflict<T>(run: () => Promise<T>): Promise<T> {
       return await run();
     } catch (err) {
       if (!isTransactionConflict(err) || attempt >= CONFLICT_RETRIES) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      await sleep(50 * attempt);
     }
   }
 }
