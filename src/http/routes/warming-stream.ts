@@ -3,19 +3,12 @@
 // text), which a reconnecting EventSource sends back as Last-Event-ID to resume from there.
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { findAccount } from '../../accounts/accounts-service.ts';
-import { resolveDevice } from '../../devices/devices-service.ts';
 import { isExactTime } from '../../db/keyset.ts';
-import {
-  sessionStreamStart,
-  type SessionStreamFilter,
-  type WarmingSession,
-} from '../../warming/session-reads.ts';
-import { refParam } from '../schemas.ts';
+import { sessionStreamStart, type WarmingSession } from '../../warming/session-reads.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { scopeOf } from '../auth.ts';
 import { encodeOnce, eventStreamResponses, sendEventStream } from '../sse.ts';
-import { sessionSchema } from './warming.ts';
+import { resolveSessionFilter, sessionFilterQuery, sessionSchema } from './warming.ts';
 import { op } from '../operation.ts';
 
 export const warmingStreamRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, streams }) => {
@@ -32,10 +25,7 @@ export const warmingStreamRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, {
         'reconnecting, and gets what changed since. Without one, the stream starts from now. A comment ' +
         'line is sent every 15 s to keep proxies from closing the connection. Open streams are capped per ' +
         'token, per address and in all (429 with Retry-After); a client that stops reading is disconnected.',
-      querystring: z.strictObject({
-        account: refParam.optional().describe('account id, platform:username or username'),
-        device: refParam.optional().describe('device id, udid or name'),
-      }),
+      querystring: z.strictObject(sessionFilterQuery),
       headers: z.looseObject({
         'last-event-id': z
           .string()
@@ -45,14 +35,7 @@ export const warmingStreamRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, {
       response: eventStreamResponses(),
     }),
     async (request, reply) => {
-      const { account, device } = request.query;
-      const filter: SessionStreamFilter = {
-        accountId:
-          account === undefined
-            ? undefined
-            : (await findAccount(db, account, 'account', scopeOf(request))).id,
-        deviceId: device === undefined ? undefined : await resolveDevice(db, device),
-      };
+      const filter = await resolveSessionFilter(db, request.query, scopeOf(request));
       const from = request.headers['last-event-id'] ?? (await sessionStreamStart(db));
       return sendEventStream(request, reply, {
         streams,

@@ -6,7 +6,9 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { findAccount } from '../../accounts/accounts-service.ts';
 import { resolveDevice } from '../../devices/devices-service.ts';
 import { scheduleStatus } from '../../warming/schedule-reads.ts';
-import { listWarmingSessions } from '../../warming/session-reads.ts';
+import { listWarmingSessions, type SessionStreamFilter } from '../../warming/session-reads.ts';
+import type { Executor } from '../../db/executor.ts';
+import type { NicheScope } from '../../niches/niche-scope.ts';
 import { integerParam, pageQuery, pageResponses, refParam, timeParam } from '../schemas.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { scopeOf } from '../auth.ts';
@@ -77,6 +79,25 @@ export const sessionSchema = z.object({
   data: z.record(z.string(), z.unknown()).describe('what the executor reported'),
 });
 
+/** What a listing or stream of sessions may be narrowed to: one account, one device. */
+export const sessionFilterQuery = {
+  account: refParam.optional().describe('account id, platform:username or username'),
+  device: refParam.optional().describe('device id, udid or name'),
+};
+
+/** Those refs as ids; an account outside the caller's niches is not found. */
+export async function resolveSessionFilter(
+  db: Executor,
+  query: { account?: string; device?: string },
+  scope: NicheScope,
+): Promise<SessionStreamFilter> {
+  return {
+    accountId:
+      query.account === undefined ? undefined : (await findAccount(db, query.account, 'account', scope)).id,
+    deviceId: query.device === undefined ? undefined : await resolveDevice(db, query.device),
+  };
+}
+
 export const warmingRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, policies }) => {
   const policy = policies.warming;
 
@@ -107,8 +128,7 @@ export const warmingRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
     op('warming', {
       summary: 'Warming sessions, newest first',
       querystring: z.strictObject({
-        account: refParam.optional().describe('account id, platform:username or username'),
-        device: refParam.optional().describe('device id, udid or name'),
+        ...sessionFilterQuery,
         since: timeParam.optional().describe('started at or after: ISO-8601, or a duration ago like 2h'),
         until: timeParam.optional().describe('started before'),
         ...pageQuery(1000, 100),
@@ -116,18 +136,9 @@ export const warmingRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
       response: pageResponses('sessions', sessionSchema),
     }),
     async (request) => {
-      const { account, device, since, until, after, limit } = request.query;
-      return listWarmingSessions(db, {
-        accountId:
-          account === undefined
-            ? undefined
-            : (await findAccount(db, account, 'account', scopeOf(request))).id,
-        deviceId: device === undefined ? undefined : await resolveDevice(db, device),
-        since,
-        until,
-        after,
-        limit,
-      });
+      const { since, until, after, limit } = request.query;
+      const filter = await resolveSessionFilter(db, request.query, scopeOf(request));
+      return listWarmingSessions(db, { ...filter, since, until, after, limit });
     },
   );
 };
