@@ -7,6 +7,12 @@ import { oneOf } from './errors.ts';
 export const platforms = ['tiktok', 'instagram'] as const;
 export type Platform = (typeof platforms)[number];
 
+/** How sovi names each platform to people. */
+export const platformLabels: Readonly<Record<Platform, string>> = {
+  tiktok: 'TikTok',
+  instagram: 'Instagram',
+};
+
 export const isPlatform = (value: string): value is Platform =>
   (platforms as readonly string[]).includes(value);
 
