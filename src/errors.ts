@@ -52,12 +52,16 @@ export class SoviError extends Error {
 export const invalidInput = (field: string, message: string, details: ErrorDetails = {}): SoviError =>
   new SoviError('invalid_input', message, { field, ...details });
 
+/** Whether `value` is one of `choices` (a closed set): the guard that oneOf checks with. */
+export const isOneOf = <T extends string>(choices: readonly T[], value: string): value is T =>
+  (choices as readonly string[]).includes(value);
+
 /** `value` when it is one of `choices` (a closed set); otherwise an invalid_input error naming `field` and them. */
 export function oneOf<T extends string>(choices: readonly T[], value: string, field: string): T {
-  if (!(choices as readonly string[]).includes(value)) {
+  if (!isOneOf(choices, value)) {
     throw invalidInput(field, `${field}: expected one of ${choices.join(', ')}, got "${value}"`);
   }
-  return value as T;
+  return value;
 }
 
 export const notFound = (what: string, id: string): SoviError =>

@@ -2,13 +2,18 @@
 // constraint's values, the warming index's predicate (both compared with it by test/db), the content
 // policy's per-platform keys, the API's enums, the CLI's choices and tables. A new platform is one entry
 // here and one in platformRules; the compiler then points at every per-platform table that needs it.
-import { oneOf } from './errors.ts';
+import { isOneOf, oneOf } from './errors.ts';
 
 export const platforms = ['tiktok', 'instagram'] as const;
 export type Platform = (typeof platforms)[number];
 
-export const isPlatform = (value: string): value is Platform =>
-  (platforms as readonly string[]).includes(value);
+/** How sovi names each platform to people. */
+export const platformLabels: Readonly<Record<Platform, string>> = {
+  tiktok: 'TikTok',
+  instagram: 'Instagram',
+};
+
+export const isPlatform = (value: string): value is Platform => isOneOf(platforms, value);
 
 /** A platform named by a person or a row; anything else is an error naming `field`. */
 export function parsePlatform(value: string, field = 'platform'): Platform {

@@ -1,5 +1,6 @@
 // Managed accounts as the rest of sovi sees them. Secrets never appear here: only whether each is set and
 // under which vault key.
+import { isOneOf } from '../errors.ts';
 import type { Platform } from '../platforms.ts';
 
 export const accountStates = [
@@ -32,8 +33,7 @@ export const scheduledStates = [
 ] as const satisfies readonly AccountState[];
 export type ScheduledState = (typeof scheduledStates)[number];
 
-export const isScheduled = (state: string): state is ScheduledState =>
-  (scheduledStates as readonly string[]).includes(state);
+export const isScheduled = (state: string): state is ScheduledState => isOneOf(scheduledStates, state);
 
 export const secretFields = ['email', 'password', 'totp_secret', 'proxy_credentials'] as const;
 export type SecretField = (typeof secretFields)[number];

@@ -20,7 +20,7 @@ import { SoviError } from '../errors.ts';
 import { recordEvent } from '../events/events-service.ts';
 import type { Logger } from '../logger.ts';
 import { inNicheScope, type NicheScope } from '../niches/niche-scope.ts';
-import { parsePlatform, type Platform } from '../platforms.ts';
+import { parsePlatform, platformLabels, type Platform } from '../platforms.ts';
 import type { ConnectorSettings } from '../settings/connector-settings.ts';
 import type { Vault } from '../vault/vault.ts';
 import type { Connection, ConnectionStatus, ConnectOutcome, TokenGrant } from './connection-model.ts';
@@ -52,7 +52,6 @@ export interface ConnectionDeps {
   logger?: Logger;
 }
 
-const label: Record<Platform, string> = { tiktok: 'TikTok', instagram: 'Instagram' };
 const binding = (id: string, column: 'access_token_enc' | 'refresh_token_enc') => ({
   table: 'platform_connections',
   column,
@@ -103,7 +102,7 @@ function appOf(settings: ConnectorSettings, platform: Platform) {
         : 'SOVI_META_APP_ID and SOVI_META_APP_SECRET';
     throw new SoviError(
       'unavailable',
-      `no ${label[platform]} developer app is configured: set ${vars} (or SOVI_CONNECTOR_KEY_FILE) and restart sovi`,
+      `no ${platformLabels[platform]} developer app is configured: set ${vars} (or SOVI_CONNECTOR_KEY_FILE) and restart sovi`,
       { field: platform === 'tiktok' ? 'SOVI_TIKTOK_CLIENT_KEY' : 'SOVI_META_APP_ID' },
     );
   }
@@ -235,15 +234,15 @@ export async function finishConnect(
   if (taken.platform !== platform) {
     return settle(
       'failed',
-      `This authorization was started for ${label[parsePlatform(taken.platform)]} but came back to ` +
-        `${label[platform]}'s callback: start again with sovi connect or the Connect button.`,
+      `This authorization was started for ${platformLabels[parsePlatform(taken.platform)]} but came back to ` +
+        `${platformLabels[platform]}'s callback: start again with sovi connect or the Connect button.`,
     );
   }
   if (query.error || !query.code) {
     const why = query.error
       ? `${query.error}${query.error_description ? `: ${query.error_description}` : ''}`
       : 'no code';
-    return settle('failed', `${label[platform]} did not authorize sovi (${why.slice(0, 300)}).`);
+    return settle('failed', `${platformLabels[platform]} did not authorize sovi (${why.slice(0, 300)}).`);
   }
   let grant: TokenGrant;
   try {
@@ -310,7 +309,7 @@ export async function finishConnect(
   });
   return settle(
     'connected',
-    `${label[platform]} account ${account.username} is connected. You can close this page.`,
+    `${platformLabels[platform]} account ${account.username} is connected. You can close this page.`,
   );
 }
 

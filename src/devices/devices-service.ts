@@ -5,6 +5,7 @@ import type { Db } from '../db/pool.ts';
 import { SoviError, invalidInput, oneOf, notFound } from '../errors.ts';
 import type { SystemEvent } from '../events/event-model.ts';
 import type { Executor } from '../db/executor.ts';
+import { inTransaction } from '../db/in-transaction.ts';
 import { queryEvents, resolveOpenEvents } from '../events/events-service.ts';
 import { isUuid } from '../ids.ts';
 import {
@@ -189,7 +190,7 @@ export async function createDevice(db: Executor, input: NewDevice, actor = 'syst
       });
       return device;
     };
-    return await (db.isTransaction ? insert(db) : db.transaction().execute(insert));
+    return await inTransaction(db, insert);
   } catch (err) {
     // Another process added the same udid between the check and the insert.
     if (isUniqueViolation(err, 'devices_udid_key')) throw udidTaken(udid, undefined);

@@ -1,4 +1,5 @@
 // Hooks: the opening lines of videos, as templates with {placeholders}, and what is known of how each does.
+import { isOneOf } from '../errors.ts';
 
 export const hookPlaceholders = ['topic', 'niche'] as const;
 export type HookPlaceholder = (typeof hookPlaceholders)[number];
@@ -38,7 +39,7 @@ export interface HookScores {
 /** Fills a template's placeholders. */
 export function renderHook(template: string, values: Record<HookPlaceholder, string>): string {
   return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
-    (hookPlaceholders as readonly string[]).includes(name) ? values[name as HookPlaceholder] : whole,
+    isOneOf(hookPlaceholders, name) ? values[name] : whole,
   );
 }
 
@@ -46,5 +47,5 @@ export function renderHook(template: string, values: Record<HookPlaceholder, str
 export function unknownPlaceholders(template: string): string[] {
   return [...template.matchAll(/\{(\w*)\}/g)]
     .map((m) => m[1] ?? '')
-    .filter((name) => !(hookPlaceholders as readonly string[]).includes(name));
+    .filter((name) => !isOneOf(hookPlaceholders, name));
 }

@@ -15,7 +15,7 @@ import { graphCall } from '../connections/instagram-api.ts';
 import { PlatformError } from '../connections/platform-http.ts';
 import { isFileRejection, rejectedFileAdvice } from '../media/rejected-file.ts';
 import { platformRules } from '../platforms.ts';
-import { officialPublisher, pollUntil, postText, resumePost } from './official-connector.ts';
+import { officialPublisher, pollUntil, postText, type PostProgress } from './official-connector.ts';
 import { findProgress } from './platform-publishes-repository.ts';
 import { PublishError, requireVideo, type PublishRequest, type PublishResult } from './publisher.ts';
 
@@ -24,16 +24,13 @@ interface Limit {
 }
 
 export const createInstagramPublisher = officialPublisher(
-  'instagram-official',
-  'SOVI_PUBLISHER_INSTAGRAM',
+  'instagram',
   ({ context, deps, poll, timeoutMs }) => {
     const settings = deps.settings.instagram;
 
-    return async function publish(request: PublishRequest): Promise<PublishResult> {
+    return async function publish(request: PublishRequest, resumed: PostProgress): Promise<PublishResult> {
       const key = request.idempotencyKey;
       const { signal } = request;
-      const resumed = await resumePost(context, deps, request, 'Instagram');
-      if ('done' in resumed) return resumed.done;
       const { save, session } = resumed;
       let { progress } = resumed;
       const graph = <T>(method: 'GET' | 'POST', path: string, params: Record<string, string>) =>

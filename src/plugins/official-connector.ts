@@ -1,7 +1,7 @@
 // What the official connectors (tiktok-publisher.ts, instagram-publisher.ts) share: their dependencies from
-// the publisher context, a call with the account's token that refreshes and retries once after an
-// authorization error, and the translation of a platform's error into a publish failure that says the
-// platform's code and what to do.
+// the publisher context, resuming a post from its record, a call with the account's token that refreshes and
+// retries once after an authorization error, and the translation of a platform's error into a publish failure
+// that says the platform's code and what to do.
 import { z } from 'zod';
 import {
   accessFor,
@@ -12,7 +12,7 @@ import {
 import type { ConnectionDeps } from '../connections/connections-service.ts';
 import { PlatformError } from '../connections/platform-http.ts';
 import { SoviError } from '../errors.ts';
-import type { Platform } from '../platforms.ts';
+import { platformLabels, type Platform } from '../platforms.ts';
 import { parseOptions } from '../settings/parse-options.ts';
 import { sleep } from '../time.ts';
 import { findProgress, saveProgress, type PublishProgress } from './platform-publishes-repository.ts';
@@ -42,18 +42,18 @@ export interface Connector {
 }
 
 /**
- * An official publisher's factory. `field` names the setting that chose it, for the error when the vault or
- * the connector settings are missing. Its platform's errors become publish failures; an aborted post keeps
- * its abort.
+ * A platform's official publisher factory, named `<platform>-official`. Every publish starts with resumePost:
+ * `make`'s publish is called only for a post the platform has not made yet, with where it stands. Its
+ * platform's errors become publish failures; an aborted post keeps its abort.
  */
 export function officialPublisher(
-  name: string,
-  field: string,
-  make: (connector: Connector) => (request: PublishRequest) => Promise<PublishResult>,
+  platform: Platform,
+  make: (connector: Connector) => (request: PublishRequest, resumed: PostProgress) => Promise<PublishResult>,
 ): PublisherFactory {
   return (input, context) => {
     const options = parseOptions(pollOptionsSchema, input, 'SOVI_PUBLISHER_OPTIONS');
-    const deps = connectorDeps(context, field);
+    // The setting that chose it, for the error when the vault or the connector settings are missing.
+    const deps = connectorDeps(context, `SOVI_PUBLISHER_${platform.toUpperCase()}`);
     const publish = make({
       context,
       deps,
@@ -61,10 +61,12 @@ export function officialPublisher(
       timeoutMs: deps.settings.requestTimeoutMs,
     });
     return {
-      name,
+      name: `${platform}-official`,
       publish: async (request) => {
         try {
-          return await publish(request);
+          const resumed = await resumePost(context, deps, request);
+          if ('done' in resumed) return resumed.done;
+          return await publish(request, resumed);
         } catch (err) {
           if (request.signal.aborted) throw err;
           throw toPublishError(err);
@@ -158,11 +160,10 @@ export interface PostProgress {
  * before a crash or a retry) is answered from its record and never made again; one the platform failed stays
  * failed. Otherwise where it stands, to resume from, with a session of calls on the account's token.
  */
-export async function resumePost(
+async function resumePost(
   context: PublisherContext,
   deps: ConnectionDeps,
   request: PublishRequest,
-  label: string,
 ): Promise<{ done: PublishResult } | PostProgress> {
   const distributionId = request.idempotencyKey;
   const progress = await findProgress(context.db, distributionId);
@@ -171,7 +172,10 @@ export async function resumePost(
   }
   if (progress?.stage === 'failed') {
     const reason = progress.detail.reason;
-    throw new PublishError(typeof reason === 'string' ? reason : `${label} failed the post`, false);
+    throw new PublishError(
+      typeof reason === 'string' ? reason : `${platformLabels[request.platform]} failed the post`,
+      false,
+    );
   }
   return {
     progress,

@@ -20,7 +20,7 @@ import { tiktokCall } from '../connections/tiktok-api.ts';
 import { PlatformError, platformFetch, unexpectedAnswer } from '../connections/platform-http.ts';
 import type { PrivacyLevel } from '../distributions/distribution-model.ts';
 import { isFileRejection, rejectedFileAdvice } from '../media/rejected-file.ts';
-import { officialPublisher, pollUntil, postText, resumePost } from './official-connector.ts';
+import { officialPublisher, pollUntil, postText, type PostProgress } from './official-connector.ts';
 import { earliestInitSince, findProgress, initialisedSince } from './platform-publishes-repository.ts';
 import {
   PublishError,
@@ -62,167 +62,153 @@ interface StatusAnswer {
   uploaded_bytes?: number;
 }
 
-export const createTikTokPublisher = officialPublisher(
-  'tiktok-official',
-  'SOVI_PUBLISHER_TIKTOK',
-  ({ context, deps, poll, timeoutMs }) => {
-    const settings = deps.settings.tiktok;
+export const createTikTokPublisher = officialPublisher('tiktok', ({ context, deps, poll, timeoutMs }) => {
+  const settings = deps.settings.tiktok;
 
-    return async function publish(request: PublishRequest): Promise<PublishResult> {
-      const key = request.idempotencyKey;
-      const accountId = request.account.id;
-      const { signal } = request;
-      const resumed = await resumePost(context, deps, request, 'TikTok');
-      if ('done' in resumed) return resumed.done;
-      const { save, session } = resumed;
-      let { progress } = resumed;
-      const call = <T>(path: string, body: unknown) =>
-        session.call((token) => tiktokCall<T>(settings, token, path, body, { timeoutMs, signal }));
-      let note: string | null = null;
+  return async function publish(request: PublishRequest, resumed: PostProgress): Promise<PublishResult> {
+    const key = request.idempotencyKey;
+    const accountId = request.account.id;
+    const { signal } = request;
+    const { save, session } = resumed;
+    let { progress } = resumed;
+    const call = <T>(path: string, body: unknown) =>
+      session.call((token) => tiktokCall<T>(settings, token, path, body, { timeoutMs, signal }));
+    let note: string | null = null;
 
-      if (!progress || progress.stage === 'initialising' || !progress.publishId) {
-        const info = await call<CreatorInfo>('/v2/post/publish/creator_info/query/', {});
-        const offered = info.privacy_level_options ?? [];
-        const wanted = tiktokPrivacy[request.options.privacyLevel];
-        let privacy = wanted;
-        if (!offered.includes(wanted)) {
-          if (offered.length === 1 && offered[0] === 'SELF_ONLY') {
-            privacy = 'SELF_ONLY';
-            note =
-              'TikTok offers this account only private posts (SELF_ONLY): the developer app is not audited yet';
-          } else {
-            throw new PlatformError(
-              'tiktok',
-              'rejected',
-              'privacy_level_option_mismatch',
-              `TikTok does not offer privacy ${wanted} to ${request.account.username} (offered: ${offered.join(', ') || 'none'})`,
-            );
-          }
-        }
-        // TikTok allows a few initialisations a minute per user token: wait for the window rather than be refused.
-        const since = new Date(Date.now() - 60_000);
-        if ((await initialisedSince(context.db, accountId, since)) >= settings.publishInitsPerMinute) {
-          const earliest = await earliestInitSince(context.db, accountId, since);
-          const deferMs = earliest ? Math.max(1_000, earliest.getTime() + 60_000 - Date.now()) : 60_000;
-          throw new PublishError(
-            `sovi keeps TikTok publish initialisations to ${settings.publishInitsPerMinute} a minute per account: deferred`,
-            true,
-            {
-              platformCode: 'rate_limit_exceeded',
-              advice: 'sovi waits for the window and tries again',
-              deferMs,
-            },
-          );
-        }
-        if (context.media) await requireVideo(context.media, request.videoKey);
-        const size = await videoSize(context, request);
-        const { chunkSize, totalChunkCount } = tiktokChunks(size);
-        await save('initialising', {
-          initialised: true,
-          detail: { privacyLevel: privacy, ...(note ? { note } : {}) },
-        });
-        const init = await call<{ publish_id?: string; upload_url?: string }>(
-          '/v2/post/publish/video/init/',
-          {
-            post_info: {
-              title: postText(request.caption, request.hashtags, 2_200),
-              privacy_level: privacy,
-              disable_comment: !request.options.allowComments || info.comment_disabled === true,
-              disable_duet: !request.options.allowDuet || info.duet_disabled === true,
-              disable_stitch: !request.options.allowStitch || info.stitch_disabled === true,
-              brand_content_toggle: request.options.brandedContent,
-              brand_organic_toggle: request.options.brandOrganic,
-              is_aigc: request.options.aiGenerated,
-            },
-            source_info: {
-              source: 'FILE_UPLOAD',
-              video_size: size,
-              chunk_size: chunkSize,
-              total_chunk_count: totalChunkCount,
-            },
-          },
-        );
-        if (!init.publish_id || !init.upload_url)
+    if (!progress || progress.stage === 'initialising' || !progress.publishId) {
+      const info = await call<CreatorInfo>('/v2/post/publish/creator_info/query/', {});
+      const offered = info.privacy_level_options ?? [];
+      const wanted = tiktokPrivacy[request.options.privacyLevel];
+      let privacy = wanted;
+      if (!offered.includes(wanted)) {
+        if (offered.length === 1 && offered[0] === 'SELF_ONLY') {
+          privacy = 'SELF_ONLY';
+          note =
+            'TikTok offers this account only private posts (SELF_ONLY): the developer app is not audited yet';
+        } else {
           throw new PlatformError(
             'tiktok',
-            'transient',
-            'no_publish_id',
-            'TikTok init answered no publish_id',
+            'rejected',
+            'privacy_level_option_mismatch',
+            `TikTok does not offer privacy ${wanted} to ${request.account.username} (offered: ${offered.join(', ') || 'none'})`,
           );
-        await save('uploading', {
-          publishId: init.publish_id,
-          detail: { uploadUrl: init.upload_url, videoSize: size, chunkSize, totalChunkCount },
-        });
-        progress = await findProgress(context.db, key);
-      }
-
-      const publishId = progress!.publishId!;
-      const status = () => call<StatusAnswer>('/v2/post/publish/status/fetch/', { publish_id: publishId });
-
-      if (progress!.stage === 'uploading') {
-        const d = progress!.detail as {
-          uploadUrl: string;
-          videoSize: number;
-          chunkSize: number;
-          totalChunkCount: number;
-        };
-        // A resumed upload starts at the first chunk TikTok does not have.
-        const uploaded = progress!.detail.resumed === undefined ? 0 : ((await status()).uploaded_bytes ?? 0);
-        await save('uploading', { detail: { resumed: true } });
-        const video = await openVideo(context, request);
-        try {
-          for (let i = Math.floor(uploaded / d.chunkSize); i < d.totalChunkCount; i++) {
-            const first = i * d.chunkSize;
-            const last = i === d.totalChunkCount - 1 ? d.videoSize - 1 : first + d.chunkSize - 1;
-            const chunk = await video.read(first, last);
-            const res = await platformFetch('tiktok', d.uploadUrl, {
-              method: 'PUT',
-              headers: {
-                'content-type': 'video/mp4',
-                'content-range': `bytes ${first}-${last}/${d.videoSize}`,
-                'content-length': String(chunk.length),
-              },
-              body: chunk,
-              timeoutMs: Math.max(timeoutMs, 120_000),
-              signal,
-            });
-            if (res.status !== 206 && res.status !== 201)
-              throw unexpectedAnswer('tiktok', `upload of chunk ${i + 1}/${d.totalChunkCount}`, res);
-          }
-        } finally {
-          await video.close();
         }
-        await save('processing');
       }
-
-      const final = await pollUntil(
-        async () => {
-          const s = await status();
-          return s.status === 'PUBLISH_COMPLETE' || s.status === 'FAILED' ? s : undefined;
+      // TikTok allows a few initialisations a minute per user token: wait for the window rather than be refused.
+      const since = new Date(Date.now() - 60_000);
+      if ((await initialisedSince(context.db, accountId, since)) >= settings.publishInitsPerMinute) {
+        const earliest = await earliestInitSince(context.db, accountId, since);
+        const deferMs = earliest ? Math.max(1_000, earliest.getTime() + 60_000 - Date.now()) : 60_000;
+        throw new PublishError(
+          `sovi keeps TikTok publish initialisations to ${settings.publishInitsPerMinute} a minute per account: deferred`,
+          true,
+          {
+            platformCode: 'rate_limit_exceeded',
+            advice: 'sovi waits for the window and tries again',
+            deferMs,
+          },
+        );
+      }
+      if (context.media) await requireVideo(context.media, request.videoKey);
+      const size = await videoSize(context, request);
+      const { chunkSize, totalChunkCount } = tiktokChunks(size);
+      await save('initialising', {
+        initialised: true,
+        detail: { privacyLevel: privacy, ...(note ? { note } : {}) },
+      });
+      const init = await call<{ publish_id?: string; upload_url?: string }>('/v2/post/publish/video/init/', {
+        post_info: {
+          title: postText(request.caption, request.hashtags, 2_200),
+          privacy_level: privacy,
+          disable_comment: !request.options.allowComments || info.comment_disabled === true,
+          disable_duet: !request.options.allowDuet || info.duet_disabled === true,
+          disable_stitch: !request.options.allowStitch || info.stitch_disabled === true,
+          brand_content_toggle: request.options.brandedContent,
+          brand_organic_toggle: request.options.brandOrganic,
+          is_aigc: request.options.aiGenerated,
         },
-        { ...poll, signal },
-      );
-      await session.succeeded(note ?? (progress?.detail.note as string | undefined) ?? null);
-      if (final.status === 'FAILED') {
-        const reason = `TikTok failed the post: ${final.fail_reason ?? 'no reason given'}`;
-        await save('failed', { detail: { reason, failReason: final.fail_reason ?? null } });
-        throw new PublishError(reason, false, {
-          platformCode: final.fail_reason ?? 'FAILED',
-          advice: adviceFor(final.fail_reason),
-        });
+        source_info: {
+          source: 'FILE_UPLOAD',
+          video_size: size,
+          chunk_size: chunkSize,
+          total_chunk_count: totalChunkCount,
+        },
+      });
+      if (!init.publish_id || !init.upload_url)
+        throw new PlatformError('tiktok', 'transient', 'no_publish_id', 'TikTok init answered no publish_id');
+      await save('uploading', {
+        publishId: init.publish_id,
+        detail: { uploadUrl: init.upload_url, videoSize: size, chunkSize, totalChunkCount },
+      });
+      progress = await findProgress(context.db, key);
+    }
+
+    const publishId = progress!.publishId!;
+    const status = () => call<StatusAnswer>('/v2/post/publish/status/fetch/', { publish_id: publishId });
+
+    if (progress!.stage === 'uploading') {
+      const d = progress!.detail as {
+        uploadUrl: string;
+        videoSize: number;
+        chunkSize: number;
+        totalChunkCount: number;
+      };
+      // A resumed upload starts at the first chunk TikTok does not have.
+      const uploaded = progress!.detail.resumed === undefined ? 0 : ((await status()).uploaded_bytes ?? 0);
+      await save('uploading', { detail: { resumed: true } });
+      const video = await openVideo(context, request);
+      try {
+        for (let i = Math.floor(uploaded / d.chunkSize); i < d.totalChunkCount; i++) {
+          const first = i * d.chunkSize;
+          const last = i === d.totalChunkCount - 1 ? d.videoSize - 1 : first + d.chunkSize - 1;
+          const chunk = await video.read(first, last);
+          const res = await platformFetch('tiktok', d.uploadUrl, {
+            method: 'PUT',
+            headers: {
+              'content-type': 'video/mp4',
+              'content-range': `bytes ${first}-${last}/${d.videoSize}`,
+              'content-length': String(chunk.length),
+            },
+            body: chunk,
+            timeoutMs: Math.max(timeoutMs, 120_000),
+            signal,
+          });
+          if (res.status !== 206 && res.status !== 201)
+            throw unexpectedAnswer('tiktok', `upload of chunk ${i + 1}/${d.totalChunkCount}`, res);
+        }
+      } finally {
+        await video.close();
       }
-      // A private (SELF_ONLY) post has no public id: its publish id names it.
-      const postId =
-        final.publicaly_available_post_id?.[0] !== undefined
-          ? String(final.publicaly_available_post_id[0])
-          : publishId;
-      await save('published', { platformPostId: postId });
-      const done = await findProgress(context.db, key);
-      const limited = typeof done!.detail.note === 'string' ? done!.detail.note : undefined;
-      return { platformPostId: postId, postedAt: done!.updatedAt, ...(limited ? { note: limited } : {}) };
-    };
-  },
-);
+      await save('processing');
+    }
+
+    const final = await pollUntil(
+      async () => {
+        const s = await status();
+        return s.status === 'PUBLISH_COMPLETE' || s.status === 'FAILED' ? s : undefined;
+      },
+      { ...poll, signal },
+    );
+    await session.succeeded(note ?? (progress?.detail.note as string | undefined) ?? null);
+    if (final.status === 'FAILED') {
+      const reason = `TikTok failed the post: ${final.fail_reason ?? 'no reason given'}`;
+      await save('failed', { detail: { reason, failReason: final.fail_reason ?? null } });
+      throw new PublishError(reason, false, {
+        platformCode: final.fail_reason ?? 'FAILED',
+        advice: adviceFor(final.fail_reason),
+      });
+    }
+    // A private (SELF_ONLY) post has no public id: its publish id names it.
+    const postId =
+      final.publicaly_available_post_id?.[0] !== undefined
+        ? String(final.publicaly_available_post_id[0])
+        : publishId;
+    await save('published', { platformPostId: postId });
+    const done = await findProgress(context.db, key);
+    const limited = typeof done!.detail.note === 'string' ? done!.detail.note : undefined;
+    return { platformPostId: postId, postedAt: done!.updatedAt, ...(limited ? { note: limited } : {}) };
+  };
+});
 
 /** What to do about a processing failure, from TikTok's fail_reason values. */
 function adviceFor(reason: string | undefined): string {
