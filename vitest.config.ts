@@ -1,16 +1,18 @@
 import { configDefaults, defineConfig } from 'vitest/config';
-import { markedNoDatabase } from './test/helpers/no-database.ts';
+import { markedNoDatabase, mockingModules } from './test/helpers/test-files.ts';
 
+const root = import.meta.dirname;
 // The second CI run (the machine's PostgreSQL) leaves out the files that open no database: they would repeat
-// the first run exactly (test/helpers/no-database.ts).
+// the first run exactly (test/helpers/test-files.ts).
 const databaseOnly = process.env.SOVI_TEST_DATABASE_ONLY === '1';
+const exclude = [...configDefaults.exclude, ...(databaseOnly ? markedNoDatabase(root) : [])];
+// Files that vi.mock a module need a process whose module cache no other file has filled.
+const ownProcess = mockingModules(root);
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    exclude: [...configDefaults.exclude, ...(databaseOnly ? markedNoDatabase(import.meta.dirname) : [])],
     globalSetup: ['test/helpers/global-setup.ts'],
-    setupFiles: ['test/helpers/password-cost.ts'],
+    setupFiles: ['test/helpers/password-cost.ts', 'test/helpers/per-file.ts'],
     pool: 'forks',
     // Most test files wait on PostgreSQL, child processes and Chromium, not the CPU: on a 2-CPU machine one file
     // at a time left a core idle and the suite took twice as long. Three at a time passed too but gained only
@@ -24,5 +26,23 @@ export default defineConfig({
     expect: { poll: { timeout: 15_000 } },
     hookTimeout: 120_000,
     teardownTimeout: 60_000,
+    projects: [
+      {
+        // A fork runs file after file with one module cache: sovi's modules are imported and type-stripped
+        // once a fork instead of once a file (about a third of the suite's CPU when each file had its own
+        // process). test/helpers/per-file.ts resets what a file leaves in the process.
+        extends: true,
+        test: {
+          name: 'shared',
+          include: ['test/**/*.test.ts'],
+          exclude: [...exclude, ...ownProcess],
+          isolate: false,
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'own-process', include: ownProcess, exclude, isolate: true },
+      },
+    ],
   },
 });

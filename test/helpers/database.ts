@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { isObjectInUse } from '../../src/db/pg-errors.ts';
 import { createDb, createPool, type Db } from '../../src/db/pool.ts';
 import { scanDatabaseForCanaries } from './canary.ts';
-import { isMarkedNoDatabase } from './no-database.ts';
+import { isMarkedNoDatabase } from './test-files.ts';
 import { urlWithDatabase } from './urls.ts';
 
 export const quietLogger = pino({ level: 'silent' });

@@ -1,15 +1,16 @@
 // `sovi maintenance run [--dry-run]` and `sovi maintenance partitions`, run in-process through commander.
 import { Command } from 'commander';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { registerMaintenanceCommands } from '../../src/cli/maintenance-commands.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 
 const t = useTestDatabase();
 
 beforeAll(() => {
-  process.env.DATABASE_URL = t.url;
-  process.env.SOVI_LOG_LEVEL = 'silent';
+  vi.stubEnv('DATABASE_URL', t.url);
+  vi.stubEnv('SOVI_LOG_LEVEL', 'silent');
 });
+afterAll(() => vi.unstubAllEnvs());
 
 afterEach(async () => {
   vi.restoreAllMocks();
