@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import module from 'node:module';
+import v8 from 'node:v8';
 
 // Before anything that needs a new Node (enableCompileCache, type stripping): an older one would otherwise
 // fail with a bare `bad option: --experimental-strip-types` or a TypeError. This file must stay plain
@@ -18,11 +19,6 @@ if (major < 22 || (major === 22 && minor < 12)) {
   );
   process.exit(69);
 }
-
-// V8 keeps the compiled modules (and the type-stripped sources) on disk, in the system's temporary folder,
-// checked against each file's contents: a command then starts on about a third less CPU, and `sovi --help`
-// as fast as Node itself. NODE_DISABLE_COMPILE_CACHE=1 turns it off.
-module.enableCompileCache();
 
 // `sovi worker` and `sovi up` run for days: V8 sizes their heap from the machine's memory (on a 16 GB host a
 // young generation of ~100 MiB and an old one let to grow to 4× what it holds before it is collected), so a
@@ -51,6 +47,27 @@ if (
   // Once: the new process has the flags on its command line.
   process.execve(process.execPath, argv, { MALLOC_ARENA_MAX: '2', ...process.env });
 }
+
+// A one-shot command (every other one) lives for half a second, and V8's defaults for a long life were most
+// of its peak RSS above Node's own (bench/README.md, "Command start"): loading modules, whose objects mostly
+// survive a scavenge, grew the young generation from 2 to 16 MiB (under 1 MiB of it live), and the optimizing
+// compilers (TurboFan, Maglev) spent ~9 MB of zones on Node's loader functions, hot while modules load, in a
+// process about to exit. Unlike --max-semi-space-size, these flags are read each time V8 decides, so they
+// hold when set here: the young generation keeps its first size, and code runs in the interpreter and
+// Sparkplug (bytecode compiled to machine code as is). `accounts list` peaked at 91 MB, now 74 (Node: 44).
+// Set before the compile cache is enabled: its folder is keyed by V8's flags, whose code it holds.
+const userHeapFlags =
+  /--max-(semi|old)-space-size|--max-heap-size|--semi-space-growth-factor|--(no-)?(opt|turbofan|maglev)\b/.test(
+    [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' '),
+  );
+if (!longRunning && !userHeapFlags && process.env.SOVI_LEAN_HEAP !== '0') {
+  v8.setFlagsFromString('--semi-space-growth-factor=1 --no-opt --no-maglev');
+}
+
+// V8 keeps the compiled modules (and the type-stripped sources) on disk, in the system's temporary folder,
+// checked against each file's contents: a command then starts on about a third less CPU, and `sovi --help`
+// as fast as Node itself. NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+module.enableCompileCache();
 
 // kysely and zod, bundled at install by scripts/build-vendor.ts (`prepare`): hundreds of small files each,
 // whose reading and linking was most of a command's start. Used only while the bundled version of each is the
