@@ -48,19 +48,28 @@ if (
   process.execve(process.execPath, argv, { MALLOC_ARENA_MAX: '2', ...process.env });
 }
 
-// A one-shot command (every other one) lives for half a second, and V8's defaults for a long life were most
-// of its peak RSS above Node's own (bench/README.md, "Command start"): loading modules, whose objects mostly
-// survive a scavenge, grew the young generation from 2 to 16 MiB (under 1 MiB of it live), and the optimizing
-// compilers (TurboFan, Maglev) spent ~9 MB of zones on Node's loader functions, hot while modules load, in a
-// process about to exit. Unlike --max-semi-space-size, these flags are read each time V8 decides, so they
-// hold when set here: the young generation keeps its first size, and code runs in the interpreter and
+// A read (`list`, `show`, `status`) or the help lives for half a second, and V8's defaults for a long life were
+// most of its peak RSS above Node's own (bench/README.md, "Command start"): loading modules, whose objects
+// mostly survive a scavenge, grew the young generation from 2 to 16 MiB (under 1 MiB of it live), and the
+// optimizing compilers (TurboFan, Maglev) spent ~9 MB of zones on Node's loader functions, hot while modules
+// load, in a process about to exit. Unlike --max-semi-space-size, these flags are read each time V8 decides, so
+// they hold when set here: the young generation keeps its first size, and code runs in the interpreter and
 // Sparkplug (bytecode compiled to machine code as is). `accounts list` peaked at 91 MB, now 74 (Node: 44).
-// Set before the compile cache is enabled: its folder is keyed by V8's flags, whose code it holds.
+// Commands that work for long (imports, key rotation, backups, pulls, renders, `sovi mcp`) keep V8's
+// defaults: the optimizing compilers pay for themselves there. Set before the compile cache is enabled: its
+// folder is keyed by V8's flags, whose code it holds.
+const [command, verb] = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
+const quickRead =
+  command === undefined ||
+  command === 'help' ||
+  process.argv.includes('--help') ||
+  process.argv.includes('-h') ||
+  ['list', 'show', 'status'].includes(verb ?? '');
 const userHeapFlags =
   /--max-(semi|old)-space-size|--max-heap-size|--semi-space-growth-factor|--(no-)?(opt|turbofan|maglev)\b/.test(
     [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' '),
   );
-if (!longRunning && !userHeapFlags && process.env.SOVI_LEAN_HEAP !== '0') {
+if (quickRead && !userHeapFlags && process.env.SOVI_LEAN_HEAP !== '0') {
   v8.setFlagsFromString('--semi-space-growth-factor=1 --no-opt --no-maglev');
 }
 
