@@ -13,6 +13,13 @@ function groupNamed(args: readonly string[]): string | undefined {
   return operands[0] === 'help' ? operands[1] : operands[0];
 }
 
+// `sovi accounts list | head`: once the reader has what it wants and closes the pipe, the rest of the output
+// has nowhere to go. End quietly, as Unix tools do, instead of with an unhandled EPIPE and its stack trace.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 const program = new Command('sovi')
   .description(
     'Operations platform for short-form video channels: fleet, accounts, warming, content, metrics.',

@@ -29,6 +29,19 @@ describe('help', () => {
   );
 });
 
+describe('a reader that stops early', () => {
+  it('ends the command quietly, with status 0, when its pipe closes (`sovi --help | head -1`)', () => {
+    // `true` reads nothing and exits at once, long before sovi has started: its writes fail with EPIPE.
+    const script = `"${process.execPath}" "${SOVI_BIN}" --help | true; exit \${PIPESTATUS[0]}`;
+    const result = spawnSync('bash', ['-c', script], {
+      env: cliEnv({}),
+      encoding: 'utf8',
+    });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+  });
+});
+
 describe('bad input', () => {
   it('names a bad environment variable, exits 78, and prints no stack', async () => {
     const result = await runSovi(['migrate'], { SOVI_DB_POOL_MAX: 'lots' });
