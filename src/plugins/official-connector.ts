@@ -15,7 +15,12 @@ import { SoviError } from '../errors.ts';
 import { platformLabels, type Platform } from '../platforms.ts';
 import { parseOptions } from '../settings/parse-options.ts';
 import { sleep } from '../time.ts';
-import { findProgress, saveProgress, type PublishProgress } from './platform-publishes-repository.ts';
+import {
+  findProgress,
+  saveProgress,
+  stampInitialisation,
+  type PublishProgress,
+} from './platform-publishes-repository.ts';
 import {
   PublishError,
   type PublishRequest,
@@ -153,6 +158,11 @@ export interface PostProgress {
   progress: PublishProgress | undefined;
   session: Awaited<ReturnType<typeof openSession>>;
   save: (stage: SaveRow['stage'], rest?: Partial<SaveRow>) => Promise<void>;
+  /** Records the initialisation, if the account's last minute has room for it (stampInitialisation). */
+  stampInitialisation: (
+    detail: Record<string, unknown>,
+    perMinute: number,
+  ) => ReturnType<typeof stampInitialisation>;
 }
 
 /**
@@ -189,5 +199,11 @@ async function resumePost(
         ...rest,
       });
     },
+    stampInitialisation: (detail, perMinute) =>
+      stampInitialisation(
+        context.db,
+        { distributionId, platform: request.platform, accountId: request.account.id, detail },
+        perMinute,
+      ),
   };
 }

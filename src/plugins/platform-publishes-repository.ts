@@ -2,6 +2,7 @@
 // worker that dies resumes the post (polling, or the rest of the upload) instead of posting it again.
 import { sql } from 'kysely';
 import type { Executor } from '../db/executor.ts';
+import { inTransaction } from '../db/in-transaction.ts';
 import type { PublishStage } from '../distributions/distribution-model.ts';
 
 export interface PublishProgress {
@@ -71,28 +72,32 @@ export async function saveProgress(
     .execute();
 }
 
-/** Publish initialisations of an account since `since` (TikTok's per-minute limit, counted before it bites). */
-export async function initialisedSince(db: Executor, accountId: string, since: Date): Promise<number> {
-  const row = await db
-    .selectFrom('platform_publishes')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('account_id', '=', accountId)
-    .where('initialised_at', '>', since)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
-/** When the earliest of an account's initialisations since `since` was, to know when the window frees up. */
-export async function earliestInitSince(
+/**
+ * Stamps a post's initialisation (stage `initialising`, the rate-limit clock) when its account has had fewer
+ * than `perMinute` in the last minute; otherwise writes nothing and says when the window frees up. The
+ * count and the stamp are one transaction holding a lock on the account's count, so two publishes of one
+ * account at once (two workers, two posts) cannot both take its last slot. Times are the database's clock.
+ */
+export async function stampInitialisation(
   db: Executor,
-  accountId: string,
-  since: Date,
-): Promise<Date | undefined> {
-  const row = await db
-    .selectFrom('platform_publishes')
-    .select((eb) => eb.fn.min('initialised_at').as('t'))
-    .where('account_id', '=', accountId)
-    .where('initialised_at', '>', since)
-    .executeTakeFirst();
-  return (row?.t as Date | null) ?? undefined;
+  row: { distributionId: string; platform: string; accountId: string; detail: Record<string, unknown> },
+  perMinute: number,
+): Promise<{ stamped: true } | { stamped: false; freeAt: Date }> {
+  return inTransaction(db, async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(hashtext('sovi:publish-inits'), hashtext(${row.accountId}))`.execute(
+      trx,
+    );
+    const window = await trx
+      .selectFrom('platform_publishes')
+      .select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.min('initialised_at').as('earliest')])
+      .where('account_id', '=', row.accountId)
+      .where('initialised_at', '>', sql<Date>`now() - interval '1 minute'`)
+      .executeTakeFirstOrThrow();
+    if (Number(window.n) >= perMinute) {
+      const earliest = window.earliest as Date;
+      return { stamped: false, freeAt: new Date(earliest.getTime() + 60_000) };
+    }
+    await saveProgress(trx, { ...row, stage: 'initialising', initialised: true });
+    return { stamped: true };
+  });
 }

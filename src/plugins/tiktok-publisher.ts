@@ -21,7 +21,7 @@ import { PlatformError, platformFetch, unexpectedAnswer } from '../connections/p
 import type { PrivacyLevel } from '../distributions/distribution-model.ts';
 import { isFileRejection, rejectedFileAdvice } from '../media/rejected-file.ts';
 import { officialPublisher, pollUntil, postText, type PostProgress } from './official-connector.ts';
-import { earliestInitSince, findProgress, initialisedSince } from './platform-publishes-repository.ts';
+import { findProgress } from './platform-publishes-repository.ts';
 import {
   PublishError,
   requireVideo,
@@ -67,7 +67,6 @@ export const createTikTokPublisher = officialPublisher('tiktok', ({ context, dep
 
   return async function publish(request: PublishRequest, resumed: PostProgress): Promise<PublishResult> {
     const key = request.idempotencyKey;
-    const accountId = request.account.id;
     const { signal } = request;
     const { save, session } = resumed;
     let { progress } = resumed;
@@ -94,28 +93,25 @@ export const createTikTokPublisher = officialPublisher('tiktok', ({ context, dep
           );
         }
       }
+      if (context.media) await requireVideo(context.media, request.videoKey);
+      const size = await videoSize(context, request);
+      const { chunkSize, totalChunkCount } = tiktokChunks(size);
       // TikTok allows a few initialisations a minute per user token: wait for the window rather than be refused.
-      const since = new Date(Date.now() - 60_000);
-      if ((await initialisedSince(context.db, accountId, since)) >= settings.publishInitsPerMinute) {
-        const earliest = await earliestInitSince(context.db, accountId, since);
-        const deferMs = earliest ? Math.max(1_000, earliest.getTime() + 60_000 - Date.now()) : 60_000;
+      const slot = await resumed.stampInitialisation(
+        { privacyLevel: privacy, ...(note ? { note } : {}) },
+        settings.publishInitsPerMinute,
+      );
+      if (!slot.stamped) {
         throw new PublishError(
           `sovi keeps TikTok publish initialisations to ${settings.publishInitsPerMinute} a minute per account: deferred`,
           true,
           {
             platformCode: 'rate_limit_exceeded',
             advice: 'sovi waits for the window and tries again',
-            deferMs,
+            deferMs: Math.max(1_000, slot.freeAt.getTime() - Date.now()),
           },
         );
       }
-      if (context.media) await requireVideo(context.media, request.videoKey);
-      const size = await videoSize(context, request);
-      const { chunkSize, totalChunkCount } = tiktokChunks(size);
-      await save('initialising', {
-        initialised: true,
-        detail: { privacyLevel: privacy, ...(note ? { note } : {}) },
-      });
       const init = await call<{ publish_id?: string; upload_url?: string }>('/v2/post/publish/video/init/', {
         post_info: {
           title: postText(request.caption, request.hashtags, 2_200),

@@ -215,6 +215,22 @@ describe('rate limits', () => {
     const [deferred] = await eventsOf(t, 'post_deferred', accountId);
     expect(deferred!.context).toMatchObject({ platformCode: 'rate_limit_exceeded' });
   });
+
+  it("gives an account's last slot of the minute to one of the posts published at once", async () => {
+    const { accountId } = await connectAccount(h, t, 'tiktok');
+    for (let i = 0; i < 5; i++) {
+      const id = await pendingPost(t, accountId, 'tiktok', videoFile(h.mediaDir, 64 * 1024));
+      expect((await publish(h, t, id)).status).toBe('posted');
+    }
+    const inits = h.tiktok.count('POST', '/v2/post/publish/video/init/');
+    // Three posts of the account at once, as three workers would publish them: one slot is left.
+    const posts = await Promise.all(
+      [1, 2, 3].map(() => pendingPost(t, accountId, 'tiktok', videoFile(h.mediaDir, 64 * 1024))),
+    );
+    const outcomes = await Promise.all(posts.map((id) => publish(h, t, id)));
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['deferred', 'deferred', 'posted']);
+    expect(h.tiktok.count('POST', '/v2/post/publish/video/init/')).toBe(inits + 1);
+  });
 });
 
 describe('interrupted posts', () => {
