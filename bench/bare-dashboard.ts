@@ -35,10 +35,9 @@ export const DAILY_SQL = `
   WHERE niche_id = $1 AND day >= $2::date AND day < $3::date
   ORDER BY day`;
 
-// findAccount's lookup by id (the row, with its niche and device), then accountHourly's SELECT.
-const ACCOUNT_SQL = `
-  SELECT a.*, n.slug AS niche_slug, d.name AS device_name FROM accounts a
-  LEFT JOIN niches n ON n.id = a.niche_id LEFT JOIN devices d ON d.id = a.device_id WHERE a.id = $1`;
+// resolveAccount's lookup by id (that it exists, and its niche for a limited caller's scope), then
+// accountHourly's SELECT.
+const ACCOUNT_SQL = 'SELECT id, niche_id FROM accounts WHERE id = $1';
 const HOURLY_SQL = `
   SELECT bucket, count(*)::int AS distributions, sum(samples)::int AS samples,
          COALESCE(sum(views), 0) AS views, COALESCE(sum(likes), 0) AS likes,

@@ -1,10 +1,15 @@
 // The dashboard's five reads over HTTP, each against the bare app running the same SQL (bare-dashboard.ts),
 // with 10 clients at once, quiet and under load; and what the request log costs (info against silent).
-//   node bench/dashboard-reads.ts
+//   node bench/dashboard-reads.ts [--before DIR]
+// --before DIR also builds the app of another checkout of sovi (its node_modules installed), e.g. main's, and
+// measures it in the same alternating windows: a change's before and after from one run, on one machine.
 // Both apps run in this process on one pool of 10 connections; autocannon runs in this process too (its
 // per-response latencies give the p95). Each route is measured in alternating windows, sovi then bare, so
 // that both meet the same machine.
 import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { pino } from 'pino';
@@ -70,21 +75,27 @@ function backgroundLoad(url: string) {
 interface Measured {
   sovi: number[];
   bare: number[];
+  before: number[];
   failed: number;
 }
 
-/** Alternating windows of one route on sovi and on the bare app, each latency (ms) of every 200 kept. */
+/**
+ * Alternating windows of one route on sovi, on the bare app (and on the other checkout's app, when there is
+ * one), each latency (ms) of every 200 kept.
+ */
 async function measureRoute(
   route: DashboardRoute,
-  base: { sovi: string; bare: string },
+  base: { sovi: string; bare: string; before?: string },
   headers: Record<string, string>,
 ): Promise<Measured> {
-  const m: Measured = { sovi: [], bare: [], failed: 0 };
+  const m: Measured = { sovi: [], bare: [], before: [], failed: 0 };
+  const apps =
+    base.before === undefined ? (['sovi', 'bare'] as const) : (['before', 'sovi', 'bare'] as const);
   for (let round = 0; round < ROUNDS; round++) {
-    for (const app of ['sovi', 'bare'] as const) {
+    for (const app of apps) {
       const into = newLatencies([route]);
       const { failed } = await loadDashboard(
-        base[app],
+        base[app]!,
         [route],
         { seconds: WINDOW_S, ratePerRoute: RATE, connectionsPerRoute: CLIENTS, headers },
         into,
@@ -111,7 +122,23 @@ async function throughput(base: string, route: DashboardRoute, headers: Record<s
 
 const fmt = (n: number) => n.toFixed(1);
 
-export async function dashboardReadsBench(server: BenchServer): Promise<Section> {
+/** The app factory of another checkout of sovi, with what it needs built by that checkout's own code. */
+async function appOfCheckout(dir: string) {
+  // Typed as this checkout's modules: the other's must have the same shape for the bench to mean anything.
+  const load = <T>(file: string) => import(pathToFileURL(join(resolve(dir), file)).href) as Promise<T>;
+  const [app, config, policies, vault] = await Promise.all([
+    load<{ buildApp: typeof buildApp }>('src/http/app.ts'),
+    load<{ loadConfig: typeof loadConfig }>('src/config.ts'),
+    load<{ loadPolicies: typeof loadPolicies }>('src/policies.ts'),
+    load<{ createVault: typeof createVault }>('src/vault/vault.ts'),
+  ]);
+  return { ...app, ...config, ...policies, ...vault };
+}
+
+export async function dashboardReadsBench(
+  server: BenchServer,
+  options: { before?: string } = {},
+): Promise<Section> {
   const { name, url } = await server.createDatabase();
   const pool = createPool(
     { url },
@@ -133,10 +160,25 @@ export async function dashboardReadsBench(server: BenchServer): Promise<Section>
     // The app as `sovi up` runs it: the request log at info, written (here to /dev/null).
     const infoLogger = pino({ level: 'info' }, pino.destination('/dev/null'));
     const silentLogger = pino({ level: 'silent' });
-    const base = { sovi: await build(infoLogger), bare: '' };
+    const base: { sovi: string; bare: string; before?: string } = { sovi: await build(infoLogger), bare: '' };
     const bare = bareDashboardApp(pool);
     apps.push(bare);
     base.bare = await listen(bare);
+    if (options.before !== undefined) {
+      // The same database (migrated by this checkout) and pool; its own code for everything else.
+      const other = await appOfCheckout(options.before);
+      const otherConfig = other.loadConfig({ SOVI_HOST_NAME: 'bench-host' });
+      const app = await other.buildApp({
+        db,
+        pool,
+        logger: infoLogger,
+        vault: other.createVault({ keys: `k1:${randomBytes(32).toString('base64')}`, keyFile: undefined }),
+        config: otherConfig,
+        policies: other.loadPolicies(otherConfig),
+      });
+      apps.push(app);
+      base.before = await listen(app);
+    }
     const silent = await build(silentLogger);
     const { secret } = await createToken(db, { name: 'bench' }, 'bench');
     const headers = { authorization: `Bearer ${secret}` };
@@ -160,13 +202,13 @@ export async function dashboardReadsBench(server: BenchServer): Promise<Section>
     ];
     // Every route answers 200 on both before anything is measured; then a warm-up of each.
     for (const route of routes) {
-      for (const at of [base.sovi, base.bare, silent]) {
+      for (const at of [base.sovi, base.bare, silent, ...(base.before ? [base.before] : [])]) {
         const response = await fetch(`${at}${route.paths[0]}`, { headers });
         if (response.status !== 200) {
           throw new Error(`bench: ${at}${route.paths[0]}: ${response.status} ${await response.text()}`);
         }
       }
-      for (const at of [base.sovi, base.bare]) {
+      for (const at of [base.sovi, base.bare, ...(base.before ? [base.before] : [])]) {
         await loadDashboard(
           at,
           [route],
@@ -194,6 +236,14 @@ export async function dashboardReadsBench(server: BenchServer): Promise<Section>
             goal: loaded ? `≤ ${GOAL_RATIO}×` : `p95 ≤ ${GOAL_MS} ms and ≤ ${GOAL_RATIO}×`,
             verdict: met ? 'met' : 'not met',
           });
+          if (options.before !== undefined) {
+            rows.push({
+              what: `${route.name}, ${loaded ? 'under load' : 'quiet'}: the same on ${options.before} (before), p50 / p95 / p99 ms`,
+              sovi: `${fmt(p(m.before, 50))} / ${fmt(p(m.before, 95))} / ${fmt(p(m.before, 99))}`,
+              baseline: `${fmt(p(m.bare, 95))} (bare app, p95, the same windows)`,
+              ratio: `${(p(m.before, 95) / p(m.bare, 95)).toFixed(2)}× (p95)`,
+            });
+          }
         }
       } finally {
         await stopLoad?.();
@@ -239,11 +289,22 @@ export async function dashboardReadsBench(server: BenchServer): Promise<Section>
 }
 
 if (import.meta.main) {
+  const { values } = parseArgs({
+    options: { before: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    console.log(
+      'usage: node bench/dashboard-reads.ts [--before DIR]\n' +
+        '  --before DIR  also measure the app of the sovi checkout at DIR (e.g. /path/to/main, with its\n' +
+        '                node_modules), in the same alternating windows as this one and the bare app',
+    );
+    process.exit(0);
+  }
   const { openBenchServer } = await import('./harness.ts');
   const { render } = await import('./report.ts');
   const server = await openBenchServer();
   try {
-    console.log(render([await dashboardReadsBench(server)], server.label));
+    console.log(render([await dashboardReadsBench(server, { before: values.before })], server.label));
   } finally {
     await server.close();
   }

@@ -55,6 +55,14 @@ export async function findAccountRow(db: Executor, id: string): Promise<AccountR
   return base(db).where('a.id', '=', id).executeTakeFirst();
 }
 
+/** Only what naming an account by id needs (that it exists, and its niche for the caller's scope). */
+export async function findAccountRef(
+  db: Executor,
+  id: string,
+): Promise<{ id: string; niche_id: string | null } | undefined> {
+  return db.selectFrom('accounts').select(['id', 'niche_id']).where('id', '=', id).executeTakeFirst();
+}
+
 /** Live accounts with this username (case-insensitive), on one platform or all. */
 export async function findLiveByUsername(
   db: Executor,

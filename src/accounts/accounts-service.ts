@@ -20,6 +20,7 @@ import { sealSecrets, summariseSecrets } from './account-secrets.ts';
 import { auditAccount } from './account-audit.ts';
 import { validateCount, validateState, validateUsername } from './account-validation.ts';
 import {
+  findAccountRef,
   findAccountRow,
   findLiveByUsername,
   insertAccountRows,
@@ -86,6 +87,21 @@ export async function findAccount(
   return row;
 }
 
+/**
+ * The id of the account a reference names (as findAccount finds it), for a caller that needs no more: by
+ * id, one narrow read instead of the whole row with its niche, device and last post.
+ */
+export async function resolveAccount(
+  db: Executor,
+  ref: string,
+  field = 'account',
+  scope?: NicheScope,
+): Promise<string> {
+  const row = isUuid(ref) ? await findAccountRef(db, ref) : await findAnyAccount(db, ref, field);
+  if (!row || !inNicheScope(scope, row.niche_id)) throw notFoundAccount(ref, field);
+  return row.id;
+}
+
 async function findAnyAccount(db: Executor, ref: string, field: string): Promise<AccountRow> {
   if (isUuid(ref)) {
     const row = await findAccountRow(db, ref);
@@ -105,16 +121,6 @@ async function findAnyAccount(db: Executor, ref: string, field: string): Promise
     );
   }
   return rows[0]!;
-}
-
-/** The id of the account a reference names (see findAccount). */
-export async function resolveAccount(
-  db: Executor,
-  ref: string,
-  field = 'account',
-  scope?: NicheScope,
-): Promise<string> {
-  return (await findAccount(db, ref, field, scope)).id;
 }
 
 function notFoundAccount(ref: string, field: string): SoviError {

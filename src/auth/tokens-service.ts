@@ -12,6 +12,7 @@ import { isUuid } from '../ids.ts';
 import { lowerRole, roleAtLeast, roles, type Role } from './roles.ts';
 import { findUser } from '../users/users-service.ts';
 import { endTokenSessions } from './sessions-service.ts';
+import { forgetCachedTokens, type TokenCache } from './token-cache.ts';
 import {
   insertToken,
   revokeTokenRow,
@@ -222,7 +223,7 @@ export async function revokeToken(
   actor: string,
   options: { ownerId?: string } = {},
 ): Promise<ApiToken> {
-  return db.transaction().execute(async (trx) => {
+  const revoked = await db.transaction().execute(async (trx) => {
     const token = await findToken(trx, ref);
     if (options.ownerId !== undefined && token.owner?.id !== options.ownerId) {
       throw notFound('token', `"${ref}"`);
@@ -253,6 +254,9 @@ export async function revokeToken(
     });
     return revoked;
   });
+  // This process's caches forget it now; the others when the trigger's notification reaches them.
+  forgetCachedTokens(revoked.id);
+  return revoked;
 }
 
 export type TokenCheck = { ok: true; token: ApiToken } | { ok: false; reason: string };
@@ -267,15 +271,25 @@ function unusable(token: ApiToken): string | undefined {
   return undefined;
 }
 
-/** The token a bearer secret belongs to, if it may act: not malformed, unknown, revoked or expired. */
-export async function authenticateToken(db: Executor, secret: string): Promise<TokenCheck> {
+/**
+ * The token a bearer secret belongs to, if it may act: not malformed, unknown, revoked or expired. With a
+ * cache (the API's), a token looked up before is not looked up again until it or its owner changes; whether
+ * it has expired is decided here on every call all the same.
+ */
+export async function authenticateToken(
+  db: Executor,
+  secret: string,
+  cache?: TokenCache,
+): Promise<TokenCheck> {
   if (!looksLikeToken(secret)) return { ok: false, reason: 'invalid or revoked token' };
-  const row = await selectLiveTokenByHash(db, hashToken(secret));
+  const hash = hashToken(secret);
+  const read = () => selectLiveTokenByHash(db, hash);
+  const row = cache ? await cache.row(hash, read) : await read();
   if (!row) return { ok: false, reason: 'invalid or revoked token' };
   const token = toToken(row);
   const reason = unusable(token);
   if (reason) return { ok: false, reason };
-  await noteUse(db, row);
+  if (await noteUse(db, row)) cache?.forget(row.id);
   return { ok: true, token };
 }
 
@@ -290,8 +304,13 @@ export async function liveTokenById(db: Executor, id: string): Promise<ApiToken 
   return token;
 }
 
-/** last_used_at is kept to the minute: most requests need no write at all. */
-async function noteUse(db: Executor, row: TokenRow): Promise<void> {
-  if (row.last_used_at && Date.now() - row.last_used_at.getTime() < 60_000) return;
+/**
+ * last_used_at is kept to the minute: most requests need no write at all. True when it was written (a kept
+ * row's last_used_at is then out of date: forget it rather than write again on each request till the
+ * trigger's notification comes).
+ */
+async function noteUse(db: Executor, row: TokenRow): Promise<boolean> {
+  if (row.last_used_at && Date.now() - row.last_used_at.getTime() < 60_000) return false;
   await touchToken(db, row.id);
+  return true;
 }

@@ -19,6 +19,7 @@ import {
   sessionBySecret,
   startSession,
 } from '../auth/sessions-service.ts';
+import type { TokenCache } from '../auth/token-cache.ts';
 import { authenticateToken, liveTokenById, tokenActor, type ApiToken } from '../auth/tokens-service.ts';
 import type { Db } from '../db/pool.ts';
 import { SoviError } from '../errors.ts';
@@ -119,8 +120,16 @@ export interface Auth {
   ): Promise<User>;
 }
 
-/** Registers the cookie and rate-limit plugins on the root instance and returns the authenticator. */
-export async function registerAuth(app: FastifyInstance, db: Db, settings: ApiSettings): Promise<Auth> {
+/**
+ * Registers the cookie and rate-limit plugins on the root instance and returns the authenticator. Bearer
+ * tokens are kept in `tokens` (src/auth/token-cache.ts) when given.
+ */
+export async function registerAuth(
+  app: FastifyInstance,
+  db: Db,
+  settings: ApiSettings,
+  tokens?: TokenCache,
+): Promise<Auth> {
   await app.register(fastifyCookie);
   await app.register(fastifyRateLimit, { global: false });
   app.decorateRequest('auth', null);
@@ -169,7 +178,7 @@ export async function registerAuth(app: FastifyInstance, db: Db, settings: ApiSe
       const header = request.headers.authorization;
       if (header !== undefined) {
         const secret = /^Bearer +(\S+) *$/i.exec(header)?.[1];
-        const check = secret === undefined ? undefined : await authenticateToken(db, secret);
+        const check = secret === undefined ? undefined : await authenticateToken(db, secret, tokens);
         if (!check?.ok) throw await failed(request, reply, check?.reason ?? 'invalid or revoked token');
         const { token } = check;
         return {
@@ -211,7 +220,7 @@ export async function registerAuth(app: FastifyInstance, db: Db, settings: ApiSe
     },
 
     async signInWithToken(request, reply, secret) {
-      const check = await authenticateToken(db, secret);
+      const check = await authenticateToken(db, secret, tokens);
       if (!check.ok) throw await failed(request, reply, check.reason);
       return check.token;
     },

@@ -1,7 +1,7 @@
 // Content and posts for agents: production status, one piece in full, posts, and the fixes: retry a failed
 // production, retry a failed post for its account only, record a post the platform removed, and review.
 import { z } from 'zod';
-import { findAccount } from '../accounts/accounts-service.ts';
+import { findAccount, resolveAccount } from '../accounts/accounts-service.ts';
 import { getContentDetails } from '../content/content-reads.ts';
 import { contentStatusCounts, retryContent, getContent } from '../content/content-service.ts';
 import { approveContent, rejectContent } from '../content/review-service.ts';
@@ -53,7 +53,7 @@ export const contentTools = [
       return listDistributions(ctx.db, {
         contentId: a.contentId,
         accountId:
-          a.account === undefined ? undefined : (await findAccount(ctx.db, a.account, 'account', scope)).id,
+          a.account === undefined ? undefined : await resolveAccount(ctx.db, a.account, 'account', scope),
         scope,
         status: a.status,
         after: a.after,

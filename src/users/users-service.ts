@@ -1,6 +1,7 @@
 // People: adding them, their role and niche limits, disabling them, their passwords, and checking a sign-in.
 // Disabling a user or setting their password ends their sessions in the same transaction, so the change and
 // its effect cannot be seen apart.
+import { forgetCachedTokens } from '../auth/token-cache.ts';
 import { endUserSessions } from '../auth/sessions-service.ts';
 import { roles, type Role } from '../auth/roles.ts';
 import type { Executor } from '../db/executor.ts';
@@ -154,7 +155,7 @@ async function keepAnAdmin(db: Executor, user: User, what: string): Promise<void
 
 export async function updateUser(db: Db, ref: string, patch: UserPatch, actor: string): Promise<User> {
   try {
-    return await db.transaction().execute(async (trx) => {
+    const updated = await db.transaction().execute(async (trx) => {
       const user = await findUser(trx, ref);
       const name = patch.name === undefined ? undefined : validateName(patch.name);
       const role = patch.role === undefined ? undefined : parseRole(patch.role);
@@ -186,6 +187,9 @@ export async function updateUser(db: Db, ref: string, patch: UserPatch, actor: s
       });
       return updated;
     });
+    // Their tokens act with their name, role and niches: this process's caches forget them now.
+    forgetCachedTokens();
+    return updated;
   } catch (err) {
     if (isUniqueViolation(err)) throw nameTaken(patch.name ?? '');
     throw err;
@@ -194,7 +198,7 @@ export async function updateUser(db: Db, ref: string, patch: UserPatch, actor: s
 
 /** Disables a user: their sessions end now, their tokens stop working, and they cannot sign in. */
 export async function disableUser(db: Db, ref: string, actor: string): Promise<User> {
-  return db.transaction().execute(async (trx) => {
+  const disabled = await db.transaction().execute(async (trx) => {
     const user = await findUser(trx, ref);
     if (user.disabledAt) return user;
     await keepAnAdmin(trx, user, 'disabling them');
@@ -209,10 +213,12 @@ export async function disableUser(db: Db, ref: string, actor: string): Promise<U
     });
     return findUser(trx, user.id);
   });
+  forgetCachedTokens();
+  return disabled;
 }
 
 export async function enableUser(db: Db, ref: string, actor: string): Promise<User> {
-  return db.transaction().execute(async (trx) => {
+  const enabled = await db.transaction().execute(async (trx) => {
     const user = await findUser(trx, ref);
     if (!user.disabledAt) return user;
     await updateUserRow(trx, user.id, { disabled_at: null });
@@ -225,6 +231,8 @@ export async function enableUser(db: Db, ref: string, actor: string): Promise<Us
     });
     return findUser(trx, user.id);
   });
+  forgetCachedTokens();
+  return enabled;
 }
 
 /**

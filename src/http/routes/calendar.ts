@@ -2,7 +2,7 @@
 // (windows in a time zone) that place them, per niche (the default of its accounts) or per account.
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { findAccount } from '../../accounts/accounts-service.ts';
+import { resolveAccount } from '../../accounts/accounts-service.ts';
 import { CALENDAR_MAX_DAYS, listCalendar } from '../../distributions/calendar-reads.ts';
 import {
   removePostingSchedule,
@@ -84,7 +84,7 @@ export const calendarRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db }
       return listCalendar(db, {
         ...q,
         scope,
-        accountId: account === undefined ? undefined : (await findAccount(db, account, 'account', scope)).id,
+        accountId: account === undefined ? undefined : await resolveAccount(db, account, 'account', scope),
         nicheId: niche === undefined ? undefined : await resolveNiche(db, niche, 'niche', scope),
       });
     },

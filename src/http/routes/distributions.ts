@@ -3,7 +3,7 @@
 // its account only (the calendar's actions; operators, content.write).
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { findAccount } from '../../accounts/accounts-service.ts';
+import { resolveAccount } from '../../accounts/accounts-service.ts';
 import { platforms } from '../../platforms.ts';
 import {
   calendarStates,
@@ -108,9 +108,7 @@ export const distributionsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, {
       return listDistributions(db, {
         contentId: content,
         accountId:
-          account === undefined
-            ? undefined
-            : (await findAccount(db, account, 'account', scopeOf(request))).id,
+          account === undefined ? undefined : await resolveAccount(db, account, 'account', scopeOf(request)),
         scope: scopeOf(request),
         status,
         after,

@@ -4,7 +4,7 @@
 // most views, and how current the rollups are. Each read answers `?format=csv` with the same rows.
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { findAccount } from '../../accounts/accounts-service.ts';
+import { resolveAccount } from '../../accounts/accounts-service.ts';
 import { resolveNiche } from '../../niches/niches-service.ts';
 import {
   accountHours,
@@ -203,9 +203,9 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
       },
     }),
     async (request, reply) => {
-      const account = await findAccount(db, request.params.ref, 'ref', scopeOf(request));
+      const accountId = await resolveAccount(db, request.params.ref, 'ref', scopeOf(request));
       const range = dayRange(request.query, lastMonth);
-      const read = await accountHours(db, account.id, range);
+      const read = await accountHours(db, accountId, range);
       if (request.query.format === 'csv') {
         return sendCsv(
           reply,
@@ -214,7 +214,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
           read.hours,
         );
       }
-      return { accountId: account.id, ...read };
+      return { accountId, ...read };
     },
   );
 
@@ -274,7 +274,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
       const ids = await Promise.all(
         refs.map(async (ref) =>
           kind === 'accounts'
-            ? (await findAccount(db, ref, 'refs', scopeOf(request))).id
+            ? await resolveAccount(db, ref, 'refs', scopeOf(request))
             : resolveNiche(db, ref, 'refs', scopeOf(request)),
         ),
       );
@@ -328,7 +328,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, p
         accountId:
           q.account === undefined
             ? undefined
-            : (await findAccount(db, q.account, 'account', scopeOf(request))).id,
+            : await resolveAccount(db, q.account, 'account', scopeOf(request)),
         sort: q.sort ?? 'postedAt',
         direction: q.direction ?? 'desc',
         limit: q.limit ?? 50,

@@ -3,7 +3,7 @@
 // the workers' job; the API only reads.
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { findAccount } from '../../accounts/accounts-service.ts';
+import { resolveAccount } from '../../accounts/accounts-service.ts';
 import { resolveDevice } from '../../devices/devices-service.ts';
 import { scheduleStatus } from '../../warming/schedule-reads.ts';
 import { listWarmingSessions, type SessionStreamFilter } from '../../warming/session-reads.ts';
@@ -93,7 +93,7 @@ export async function resolveSessionFilter(
 ): Promise<SessionStreamFilter> {
   return {
     accountId:
-      query.account === undefined ? undefined : (await findAccount(db, query.account, 'account', scope)).id,
+      query.account === undefined ? undefined : await resolveAccount(db, query.account, 'account', scope),
     deviceId: query.device === undefined ? undefined : await resolveDevice(db, query.device),
   };
 }
