@@ -6,6 +6,7 @@
 // queued row with FOR UPDATE SKIP LOCKED, sleeping `sessionMs` and marking it done.
 //
 //   node bench/phones.ts [--minutes 3] [--session-ms 2000] [--phones 200] [--db-pool N] [--before /path/to/checkout]
+//                        [--worker-node-options='--cpu-prof --cpu-prof-dir=/tmp/prof']
 //
 // --before runs the same worker a second time from another checkout's bin/sovi.js (e.g. main before the
 // hand-off), against its own fresh database, so both codes are measured in one run.
@@ -31,6 +32,7 @@ import {
   type Section,
 } from './harness.ts';
 import { startPlanTicker } from './plan-ticker.ts';
+import { machineCpuSeconds, postmasterPid, processCpuSeconds, serverCpuSeconds } from './proc-stats.ts';
 import { renderSection, writeSection } from './report.ts';
 import { startNode, SOVI_BIN } from './sovi-process.ts';
 
@@ -49,6 +51,8 @@ export interface PhonesSettings {
   before?: string;
   /** SOVI_DB_POOL_MAX for the worker; unset: sovi's default (10). */
   dbPool?: number;
+  /** NODE_OPTIONS for the worker (e.g. `--cpu-prof --cpu-prof-dir=…`, to see where its CPU goes). */
+  workerNodeOptions?: string;
 }
 
 const defaults: PhonesSettings = {
@@ -163,6 +167,19 @@ interface SoviFigures extends Figures {
   handoff: number[];
   startLag: number[];
   endLag: number[];
+  /** CPU seconds over the window: the worker process, PostgreSQL's whole server, the machine (busy / total). */
+  cpu: { worker: number; server: number; machineBusy: number; machineTotal: number };
+}
+
+/** CPU seconds so far of the worker, the server and the machine, to subtract at the window's ends. */
+function cpuNow(workerPid: number, serverPid: number) {
+  const machine = machineCpuSeconds();
+  return {
+    worker: processCpuSeconds(workerPid) ?? Number.NaN,
+    server: serverCpuSeconds(serverPid),
+    machineBusy: machine.busy,
+    machineTotal: machine.total,
+  };
 }
 
 async function soviPhones(server: BenchServer, s: PhonesSettings, bin: string): Promise<SoviFigures> {
@@ -205,6 +222,7 @@ async function soviPhones(server: BenchServer, s: PhonesSettings, bin: string): 
       }),
       SOVI_WORKER_CONCURRENCY: String(s.concurrency),
       ...(s.dbPool ? { SOVI_DB_POOL_MAX: String(s.dbPool) } : {}),
+      ...(s.workerNodeOptions ? { NODE_OPTIONS: s.workerNodeOptions } : {}),
       SOVI_DEVICE_QUEUE_DEPTH: String(s.queueDepth),
       SOVI_WDA_HOST: '127.0.0.1',
       SOVI_HEALTH_INTERVAL_MS: '5000',
@@ -230,7 +248,13 @@ async function soviPhones(server: BenchServer, s: PhonesSettings, bin: string): 
     const ticker = startPlanTicker(admin, boss, [HOST], 1_000);
     cleanups.push(() => ticker.stop());
     const start = Date.now();
-    await sleep((s.warmupSeconds + s.minutes * 60) * 1_000 + s.sessionMs);
+    const serverPid = await postmasterPid(admin);
+    // CPU is read over the measured window only (bin/sovi.js re-execs the worker in place: same pid).
+    await sleep(s.warmupSeconds * 1_000);
+    const cpuFrom = cpuNow(worker.pid, serverPid);
+    await sleep(s.minutes * 60_000);
+    const cpuTo = cpuNow(worker.pid, serverPid);
+    await sleep(s.sessionMs);
     await ticker.stop();
     const { rows } = await admin.query<{ phone: string; started: string; completed: string }>(
       `SELECT device_id AS phone, (extract(epoch FROM started_at) * 1000)::float8 AS started,
@@ -264,6 +288,12 @@ async function soviPhones(server: BenchServer, s: PhonesSettings, bin: string): 
       handoff: parts.rows.flatMap((r) => (r.handoff === null ? [] : [r.handoff])),
       startLag: parts.rows.map((r) => r.start_lag),
       endLag: parts.rows.map((r) => r.end_lag),
+      cpu: {
+        worker: cpuTo.worker - cpuFrom.worker,
+        server: cpuTo.server - cpuFrom.server,
+        machineBusy: cpuTo.machineBusy - cpuFrom.machineBusy,
+        machineTotal: cpuTo.machineTotal - cpuFrom.machineTotal,
+      },
     };
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
@@ -285,6 +315,9 @@ function spread(values: number[]): string {
 }
 
 const gapText = (f: Figures) => spread(f.gaps);
+
+const cpuPerSession = (seconds: number, sessions: number) =>
+  sessions > 0 ? `${((seconds * 1_000) / sessions).toFixed(1)} ms` : 'no sessions';
 
 function rowsFor(label: string, f: SoviFigures, raw: Figures, judged: boolean): Row[] {
   const util = percentile(f.utilisation, 5);
@@ -320,6 +353,14 @@ function rowsFor(label: string, f: SoviFigures, raw: Figures, judged: boolean): 
       sovi: `${spread(f.startLag)}; ${spread(f.endLag)}`,
       baseline: '—',
       ratio: '—',
+    },
+    {
+      what: `${label}: CPU per session started (the worker process; PostgreSQL's server, all its backends)`,
+      sovi: `${cpuPerSession(f.cpu.worker, f.sessions)}; ${cpuPerSession(f.cpu.server, f.sessions)}`,
+      baseline: '—',
+      ratio:
+        `machine ${pct(f.cpu.machineBusy / f.cpu.machineTotal)} busy, ` +
+        `${pct((f.cpu.worker + f.cpu.server) / f.cpu.machineTotal)} of it this worker and PostgreSQL`,
     },
   ];
 }
@@ -370,6 +411,7 @@ if (import.meta.main) {
       concurrency: { type: 'string' },
       'db-pool': { type: 'string' },
       before: { type: 'string' },
+      'worker-node-options': { type: 'string' },
       'print-only': { type: 'boolean', default: false },
     },
   });
@@ -383,6 +425,7 @@ if (import.meta.main) {
       concurrency: values.concurrency ? Number(values.concurrency) : phones,
       ...(values['db-pool'] ? { dbPool: Number(values['db-pool']) } : {}),
       ...(values.before ? { before: path.resolve(values.before) } : {}),
+      ...(values['worker-node-options'] ? { workerNodeOptions: values['worker-node-options'] } : {}),
     });
     console.log(renderSection(section));
     if (!values['print-only']) await writeSection(section, server.label);

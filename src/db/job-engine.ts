@@ -4,7 +4,7 @@
 // Why these settings (measured with pg-boss 12.38 on PostgreSQL 17; see the scheduler issue's notes):
 // - Workers poll every second and are woken by NOTIFY when jobs are created. A session queue is
 //   key_strict_fifo (one session per device at a time), and NOTIFY says nothing when a device's key frees
-//   up: the slot that ran the session fetches again at once (src/jobs/warming-worker.ts, handOff), and the
+//   up: the freed slot's fetch loop fetches again at once (src/jobs/session-slots.ts), and the
 //   notify backstop poll stays short for what frees a key without a local slot (retries, the supervisor).
 // - heartbeatSeconds 10 (pg-boss's minimum) and supervise/monitor passes every few seconds: a job whose
 //   worker was killed is retried within seconds instead of the ~1 minute of the defaults.

@@ -1,7 +1,7 @@
 // The warming worker of one host: the planner on a cron tick, the sessions of this host's devices (one at
 // a time per device, across every worker and host sharing the database), the dead-letter cleanup and the
 // watchdog. `sovi worker` runs it; `sovi up` runs it too.
-import type { PgBoss } from 'pg-boss';
+import type { Job, PgBoss } from 'pg-boss';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
@@ -12,6 +12,7 @@ import { runWarmingSession } from '../warming/session-runner.ts';
 import type { WarmingPolicy } from '../warming/warming-policy.ts';
 import { abandonSession, dropStaleQueueRows, sessionJobRemoved } from '../warming/session-recovery.ts';
 import { ensureCronQueue, isSessionQueue, queues } from './job-engine.ts';
+import { startSessionSlots, type SessionSlots } from './session-slots.ts';
 import { analyzeJobTableIfStale, createBoss, inTransaction } from '../db/job-engine.ts';
 
 export interface WarmingWorker {
@@ -40,19 +41,19 @@ export interface WarmingWorkerOptions {
 const SESSION_RETENTION_SECONDS = 6 * 3_600;
 
 /**
- * How often an idle session slot looks for work when nothing woke it. NOTIFY wakes the slots when sessions
- * are planned, and a slot that ran a session fetches again at once (handOff); the poll is left for what
- * neither covers: a retry whose delay ran out, a job freed by the supervisor or the watchdog.
+ * How often idle session slots look for work when nothing woke them. NOTIFY wakes the doorbell slot when
+ * sessions are queued (it wakes the fetch loop in turn), this host's planner wakes the loop, and a slot
+ * freed wakes it too (session-slots.ts); the poll is left for what none of those covers: a retry whose
+ * delay ran out, a job freed by the supervisor or the watchdog.
  */
 const SESSION_POLL_SECONDS = 1;
 
 /**
- * Called as a session job's handler returns, before pg-boss completes the job: the slot skips its poll wait
- * and fetches again as soon as the completion has freed the device's key. Under key_strict_fifo the
- * device's next session becomes fetchable at that moment and no NOTIFY says so; without this, a slot that
- * ran a session shorter than the poll interval waits out the rest of it, and the phone with it. pg-boss
- * keeps the wake-up (notifyWorker sets a flag the work loop reads after the completion), so it cannot be
- * lost between the handler's return and the loop's next turn.
+ * Called as the doorbell slot's handler returns, before pg-boss completes the job: the slot skips its poll
+ * wait and fetches again as soon as the completion has freed the device's key. Under key_strict_fifo the
+ * device's next session becomes fetchable at that moment and no NOTIFY says so. pg-boss keeps the wake-up
+ * (notifyWorker sets a flag the work loop reads after the completion), so it cannot be lost between the
+ * handler's return and the loop's next turn. The fetch loop's slots wake the loop the same way.
  */
 function handOff(boss: PgBoss, workerId: string | undefined): void {
   if (workerId) boss.notifyWorker(workerId);
@@ -115,6 +116,7 @@ export async function startWarmingWorker(options: WarmingWorkerOptions): Promise
   });
   await boss.start();
   const stopping = new AbortController();
+  let slots: SessionSlots | undefined;
   try {
     await ensureSessionQueues(boss, host, config, policy);
     await boss.work(queues.plan(host), { pollingIntervalSeconds: 1 }, async () => plan());
@@ -130,32 +132,46 @@ export async function startWarmingWorker(options: WarmingWorkerOptions): Promise
       heartbeatSeconds: config.scheduler.heartbeatSeconds,
     };
     const pollSeconds = options.sessionPollSeconds ?? SESSION_POLL_SECONDS;
-    // One registration per session slot rather than one with localConcurrency: each slot's handler then
-    // knows its own worker id, which is what wakes it (see handOff).
-    for (let slot = 0; slot < config.scheduler.concurrency; slot++) {
-      // Filled in once work() returns, which is before its first fetch can have brought a job.
-      const slotWorker: { id?: string } = {};
-      slotWorker.id = await boss.work<SessionJob>(
-        queues.session(host),
-        { pollingIntervalSeconds: pollSeconds, notifyPollingIntervalSeconds: pollSeconds },
-        async ([job]) => {
-          if (!job) return;
-          try {
-            const result = await runWarmingSession(
-              runnerDeps,
-              job.data,
-              AbortSignal.any([job.signal, stopping.signal]),
-            );
-            // An interrupted session recorded nothing: failing the attempt has the job retried (same session key).
-            if (result.status === 'interrupted')
-              throw new Error('session interrupted: the worker is stopping or lost its claim');
-            return result;
-          } finally {
-            handOff(boss, slotWorker.id);
-          }
-        },
+    const runSession = async (job: Job<SessionJob>, signal: AbortSignal) => {
+      const result = await runWarmingSession(
+        runnerDeps,
+        job.data,
+        AbortSignal.any([signal, stopping.signal]),
       );
+      // An interrupted session recorded nothing: failing the attempt has the job retried (same session key).
+      if (result.status === 'interrupted')
+        throw new Error('session interrupted: the worker is stopping or lost its claim');
+      return result;
+    };
+    // All slots but one are served by one fetch loop (session-slots.ts): a fetch takes sessions for every
+    // slot freed since the last, where a registration per slot fetched once per session.
+    if (config.scheduler.concurrency > 1) {
+      slots = startSessionSlots<SessionJob>({
+        boss,
+        queue: queues.session(host),
+        slots: config.scheduler.concurrency - 1,
+        pollSeconds,
+        heartbeatSeconds: config.scheduler.heartbeatSeconds,
+        logger,
+        run: runSession,
+      });
     }
+    // The last slot is a pg-boss registration: NOTIFY wakes it when sessions are queued (by this host's
+    // planner or from anywhere else), and it wakes the loop in turn, which takes the rest of them.
+    const doorbell: { id?: string } = {};
+    doorbell.id = await boss.work<SessionJob>(
+      queues.session(host),
+      { pollingIntervalSeconds: pollSeconds, notifyPollingIntervalSeconds: pollSeconds },
+      async ([job]) => {
+        if (!job) return;
+        slots?.wake();
+        try {
+          return await runSession(job, job.signal);
+        } finally {
+          handOff(boss, doorbell.id);
+        }
+      },
+    );
 
     await boss.work<SessionJob>(queues.dead, { pollingIntervalSeconds: 5 }, async ([job]) => {
       if (job) await abandonSession(database.db, logger, job.data);
@@ -166,6 +182,7 @@ export async function startWarmingWorker(options: WarmingWorkerOptions): Promise
     if (options.schedulePlanner !== false)
       await boss.schedule(queues.watchdog, '* * * * *', {}, { tz: 'UTC' });
   } catch (err) {
+    await slots?.stop(0);
     await boss.stop({ graceful: false, close: true });
     throw err;
   }
@@ -180,13 +197,14 @@ export async function startWarmingWorker(options: WarmingWorkerOptions): Promise
     planNow: plan,
     stop: async () => {
       stopping.abort(new Error('the worker is stopping'));
+      await slots?.stop(15_000);
       await boss.stop({ graceful: true, timeout: 15_000, close: true });
       await executor.close?.();
     },
   };
 
-  function plan(): Promise<PlanResult> {
-    return planWarming({
+  async function plan(): Promise<PlanResult> {
+    const result = await planWarming({
       db: database.db,
       policy,
       sink: sessionJobSink(boss),
@@ -194,6 +212,9 @@ export async function startWarmingWorker(options: WarmingWorkerOptions): Promise
       host,
       deviceQueueDepth: config.scheduler.deviceQueueDepth,
     });
+    // Sessions queued by this process start now, not at the loop's next poll.
+    if (result.planned > 0) slots?.wake();
+    return result;
   }
 }
 
