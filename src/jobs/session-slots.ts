@@ -5,9 +5,9 @@
 // phones"). One fetch now serves the slots freed meanwhile. The loop settles what it fetched as pg-boss's own
 // workers do: complete or fail each job, fenced to its attempt, and one heartbeat for all the running jobs,
 // aborting a session whose claim is gone (expired, or taken by the supervisor).
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job, PgBoss } from 'pg-boss';
 import type { Logger } from '../logger.ts';
+import { sleep } from '../time.ts';
 
 export interface SessionSlotsOptions<T> {
   boss: PgBoss;
@@ -141,7 +141,7 @@ export function startSessionSlots<T>(options: SessionSlotsOptions<T>): SessionSl
       // A full batch may have left more behind for slots still free; a partial one found all there was.
       if (fetched > 0 && fetched === free && running.size < slots) continue;
       if (!woken) await pause(free > 0 ? options.pollSeconds * 1_000 : 2_147_483_647);
-      if (woken) await sleep(GATHER_MS, undefined, { signal: stopping.signal }).catch(() => {});
+      if (woken) await sleep(GATHER_MS, stopping.signal).catch(() => {});
     }
   })();
 
