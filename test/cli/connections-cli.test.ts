@@ -56,7 +56,10 @@ describe('sovi connect and sovi connections', { timeout: cliTestTimeout(4) }, ()
           timeoutMs: 40_000,
         },
       );
-      expect(stderr).toMatch(/Waiting for the platform/);
+      // stderr is another pipe: its line may reach this process after stdout's URL does.
+      await until('the line saying it waits', async () =>
+        /Waiting for the platform/.test(stderr) ? true : undefined,
+      );
       const openId = `-000${randomBytes(6).toString('hex')}`;
       tiktok.creators.set(openId, {
         openId,
