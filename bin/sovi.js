@@ -32,15 +32,15 @@ const LEAN_HEAP = [
   '--v8-pool-size=2', // V8's background threads (compilers, GC): 2 instead of 4
   '--optimize-for-size', // V8 favours size over speed where it has the choice
 ];
-const longRunning = ['worker', 'up'].includes(
-  process.argv.slice(2).find((arg) => !arg.startsWith('-')) ?? '',
-);
+// The command and its verb (`accounts list`), and Node's own flags (its command line and NODE_OPTIONS): what
+// both heap decisions below read.
+const [command, verb] = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
+const nodeFlags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ');
+const longRunning = command === 'worker' || command === 'up';
 if (
   longRunning &&
   typeof process.execve === 'function' &&
-  !/--max-(semi|old)-space-size|--max-heap-size|--heap-growing-percent/.test(
-    [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' '),
-  ) &&
+  !/--max-(semi|old)-space-size|--max-heap-size|--heap-growing-percent/.test(nodeFlags) &&
   process.env.SOVI_LEAN_HEAP !== '0'
 ) {
   const argv = [process.execPath, ...LEAN_HEAP, ...process.execArgv, ...process.argv.slice(1)];
@@ -58,7 +58,6 @@ if (
 // Commands that work for long (imports, key rotation, backups, pulls, renders, `sovi mcp`) keep V8's
 // defaults: the optimizing compilers pay for themselves there. Set before the compile cache is enabled: its
 // folder is keyed by V8's flags, whose code it holds.
-const [command, verb] = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
 const quickRead =
   command === undefined ||
   command === 'help' ||
@@ -67,7 +66,7 @@ const quickRead =
   ['list', 'show', 'status'].includes(verb ?? '');
 const userHeapFlags =
   /--max-(semi|old)-space-size|--max-heap-size|--semi-space-growth-factor|--(no-)?(opt|turbofan|maglev)\b/.test(
-    [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' '),
+    nodeFlags,
   );
 if (quickRead && !userHeapFlags && process.env.SOVI_LEAN_HEAP !== '0') {
   v8.setFlagsFromString('--semi-space-growth-factor=1 --no-opt --no-maglev');
