@@ -196,14 +196,21 @@ describe('tokens', () => {
 });
 
 describe('rate limits', () => {
+  /** A small TikTok post of the account, pending. */
+  const smallPost = (accountId: string) =>
+    pendingPost(t, accountId, 'tiktok', videoFile(h.mediaDir, 64 * 1024));
+
+  /** Publishes `count` posts of the account one after another, each posted: as many initialisations. */
+  async function postInARow(accountId: string, count: number): Promise<void> {
+    for (let i = 0; i < count; i++)
+      expect((await publish(h, t, await smallPost(accountId))).status).toBe('posted');
+  }
+
   it('keeps TikTok publish initialisations under 6 a minute per account: the 7th is deferred with no call', async () => {
     const { accountId } = await connectAccount(h, t, 'tiktok');
-    for (let i = 0; i < 6; i++) {
-      const id = await pendingPost(t, accountId, 'tiktok', videoFile(h.mediaDir, 64 * 1024));
-      expect((await publish(h, t, id)).status).toBe('posted');
-    }
+    await postInARow(accountId, 6);
     const inits = h.tiktok.count('POST', '/v2/post/publish/video/init/');
-    const seventh = await pendingPost(t, accountId, 'tiktok', videoFile(h.mediaDir, 64 * 1024));
+    const seventh = await smallPost(accountId);
     const outcome = await publish(h, t, seventh);
     expect(outcome).toMatchObject({ status: 'deferred' });
     // Until the first of the six leaves the one-minute window: within a minute, not on a retry's backoff.
@@ -218,15 +225,10 @@ describe('rate limits', () => {
 
   it("gives an account's last slot of the minute to one of the posts published at once", async () => {
     const { accountId } = await connectAccount(h, t, 'tiktok');
-    for (let i = 0; i < 5; i++) {
-      const id = await pendingPost(t, accountId, 'tiktok', videoFile(h.mediaDir, 64 * 1024));
-      expect((await publish(h, t, id)).status).toBe('posted');
-    }
+    await postInARow(accountId, 5);
     const inits = h.tiktok.count('POST', '/v2/post/publish/video/init/');
     // Three posts of the account at once, as three workers would publish them: one slot is left.
-    const posts = await Promise.all(
-      [1, 2, 3].map(() => pendingPost(t, accountId, 'tiktok', videoFile(h.mediaDir, 64 * 1024))),
-    );
+    const posts = await Promise.all([1, 2, 3].map(() => smallPost(accountId)));
     const outcomes = await Promise.all(posts.map((id) => publish(h, t, id)));
     expect(outcomes.map((o) => o.status).sort()).toEqual(['deferred', 'deferred', 'posted']);
     expect(h.tiktok.count('POST', '/v2/post/publish/video/init/')).toBe(inits + 1);
