@@ -1,8 +1,10 @@
 // Key rotation: everything ends under the newest key, a killed rotation resumes, and concurrent updates
 // are never lost.
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { addAccount, updateAccount } from '../../src/accounts/accounts-service.ts';
 import { revealSecrets } from '../../src/accounts/account-secrets.ts';
+import { createDb } from '../../src/db/pool.ts';
 import { countValuesByKey, rotateKeys } from '../../src/vault/key-rotation.ts';
 import { accountDeps, keyLine, newAccount, vaultWith } from '../helpers/accounts.ts';
 import { useTestDatabase } from '../helpers/database.ts';
@@ -106,13 +108,18 @@ describe('key rotation', () => {
       (r) => r.id,
     );
     const [first, last] = [ids[0]!, ids.at(-1)!];
-    // Another transaction holds the batch's last row and then wants its first: a lock cycle. The rotator
-    // waits longest, so its deadlock check runs first and the server cancels its batch.
+    // Another transaction holds the batch's last row and then wants its first: a lock cycle. PostgreSQL
+    // looks for a cycle once per wait, deadlock_timeout after the wait began, and cancels the transaction
+    // that finds it. So that the rotator is the one, it waits on a connection whose check comes 10 s in
+    // (time enough, on a busy machine, for the other side to join the cycle first), and the other side's
+    // check comes far later. With the default 1 s on both, a slow machine let the other side find it.
+    const rotatorPool = new pg.Pool({ connectionString: t.url, options: '-c deadlock_timeout=10s', max: 2 });
     const other = await t.pool.connect();
     try {
       await other.query('BEGIN');
+      await other.query(`SET LOCAL deadlock_timeout = '10min'`);
       await other.query('SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE', [last]);
-      const rotation = rotateKeys(t.db, vaultWith(k1, k2), { actor: 'ops' });
+      const rotation = rotateKeys(createDb(rotatorPool), vaultWith(k1, k2), { actor: 'ops' });
       await until('the rotator waiting for the held row', async () => {
         const { rows } = await t.pool.query(
           `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
@@ -123,7 +130,10 @@ describe('key rotation', () => {
       await other.query('COMMIT');
       await expect(rotation).resolves.toMatchObject({ valuesRewritten: 24, valuesLeftOnOldKeys: 0 });
     } finally {
+      // A failed step leaves the transaction open: never hand it back to the pool for the next test.
+      await other.query('ROLLBACK').catch(() => undefined);
       other.release();
+      await rotatorPool.end();
     }
     expect(await countValuesByKey(t.db)).toEqual(new Map([['k2', 24]]));
     const { rows } = await t.pool.query<{ bio: string }>('SELECT bio FROM accounts WHERE id = $1', [first]);
