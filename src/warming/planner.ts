@@ -8,7 +8,7 @@ import { recordActivity } from '../activity/activity-log.ts';
 import type { Executor } from '../db/executor.ts';
 import type { Logger } from '../logger.ts';
 import type { WarmingPolicy } from './warming-policy.ts';
-import { deviceLoads, insertQueueRows, pickCandidates, type QueueRow } from './warming-repository.ts';
+import { deviceLoads, insertQueueRows, openCandidates, type QueueRow } from './warming-repository.ts';
 
 export interface SessionJob {
   sessionKey: string;
@@ -79,14 +79,14 @@ export async function planWarming(deps: PlannerDeps): Promise<PlanResult> {
     const plan: QueueRow[] = [];
     const assignments: { accountId: string; deviceId: string; previous: string | null }[] = [];
     // Every row read is due (SQL decides): later batches are needed only when devices fill up mid-batch.
-    for (let offset = 0, batches = 0; capacity > 0 && batches < MAX_BATCHES; offset += BATCH, batches++) {
-      const batch = await pickCandidates(trx, {
-        policy: deps.policy,
-        now,
-        devices: eligible,
-        limit: BATCH,
-        offset,
-      });
+    const candidates = await openCandidates(trx, {
+      policy: deps.policy,
+      now,
+      devices: eligible,
+      limit: BATCH * MAX_BATCHES,
+    });
+    for (let batches = 0; capacity > 0 && batches < MAX_BATCHES; batches++) {
+      const batch = await candidates.read(BATCH);
       result.considered += batch.length;
       for (const c of batch) {
         if (capacity === 0) break;
@@ -114,6 +114,7 @@ export async function planWarming(deps: PlannerDeps): Promise<PlanResult> {
       }
       if (batch.length < BATCH) break;
     }
+    await candidates.close();
 
     const queued = await insertQueueRows(trx, plan, now);
     const queuedAccounts = new Set(queued.map((q) => q.account_id));

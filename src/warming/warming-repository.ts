@@ -40,6 +40,36 @@ export async function pickCandidates(db: Executor, options: PickOptions): Promis
   return rows;
 }
 
+/** Reads due accounts (pickCandidatesQuery's rows, in its order) a batch at a time; see openCandidates. */
+export interface CandidateCursor {
+  /** The next `count` rows, fewer at the end. */
+  read(count: number): Promise<Candidate[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * pickCandidatesQuery (at most `limit` rows) as a cursor in the caller's transaction. A planner tick reads
+ * batch after batch until its devices are full: with LIMIT/OFFSET each batch walked and locked again every
+ * row of the batches before it (the 20th batch of a tick read 10,000 rows to return 500); the cursor goes on
+ * from where the last read stopped. Rows are locked as they are read, as before.
+ */
+export async function openCandidates(
+  trx: Executor,
+  options: Omit<PickOptions, 'offset'>,
+): Promise<CandidateCursor> {
+  const cursor = sql.id('sovi_due_accounts');
+  await sql`DECLARE ${cursor} NO SCROLL CURSOR FOR ${pickCandidatesQuery({ ...options, offset: 0 })}`.execute(
+    trx,
+  );
+  return {
+    read: async (count) =>
+      (await sql<Candidate>`FETCH FORWARD ${sql.lit(count)} FROM ${cursor}`.execute(trx)).rows,
+    close: async () => {
+      await sql`CLOSE ${cursor}`.execute(trx);
+    },
+  };
+}
+
 /** The statement pickCandidates runs; test/db/warming-index.test.ts checks its plan. */
 export function pickCandidatesQuery(options: PickOptions) {
   return sql<Candidate>`

@@ -169,6 +169,37 @@ describe('planning', () => {
     expect(result.considered).toBe(2);
   });
 
+  it('reads on past batches of accounts whose device is full, each account once, to the devices with room', async () => {
+    const full = await device();
+    const free = await device();
+    // 1,202 due accounts on one device, least recently warmed first: the device takes two, and the 1,200 it
+    // turns away fill the tick's first batches. Behind them in the index, two accounts on a device with room.
+    await t.pool.query(
+      `INSERT INTO accounts (platform, username, current_state, last_warmed_at, device_id)
+       SELECT 'tiktok', 'crowd_' || i, 'active', $1::timestamptz + i * interval '1 second', $2
+       FROM generate_series(1, 1202) i`,
+      ['2026-03-08T00:00:00Z', full.id],
+    );
+    const behind = [];
+    for (const warmed of ['2026-03-09T00:00:00Z', '2026-03-09T01:00:00Z'])
+      behind.push(
+        await factories.account(t.pool, {
+          current_state: 'active',
+          last_warmed_at: warmed,
+          device_id: free.id,
+        }),
+      );
+    const { result, jobs } = await plan();
+    expect(result).toMatchObject({ planned: 4, considered: 1204, deviceBusy: 1200 });
+    const first = await t.pool.query<{ id: string }>(
+      `SELECT id FROM accounts WHERE username IN ('crowd_1', 'crowd_2') ORDER BY username`,
+    );
+    expect(jobs.map((j) => j.accountId)).toEqual([
+      ...first.rows.map((r) => r.id),
+      ...behind.map((a) => a.id),
+    ]);
+  });
+
   it('never plans deleted accounts or accounts outside the warming states', async () => {
     const d = await device();
     await factories.account(t.pool, { device_id: d.id, deleted_at: new Date() });
