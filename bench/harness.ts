@@ -41,12 +41,19 @@ export async function migrateBenchDatabase(url: string): Promise<Config> {
   return config;
 }
 
-export async function openBenchServer(): Promise<BenchServer> {
+/**
+ * `statements`: the throwaway server loads pg_stat_statements, for a bench that counts statements (an
+ * external server must have it in shared_preload_libraries already).
+ */
+export async function openBenchServer(options: { statements?: boolean } = {}): Promise<BenchServer> {
   let throwaway: ThrowawayPostgres | undefined;
   const external = process.env.SOVI_BENCH_DATABASE_URL;
+  const settings: Record<string, string> = options.statements
+    ? { shared_preload_libraries: "'pg_stat_statements'" }
+    : {};
   const adminUrl =
     external ??
-    (throwaway = await startThrowawayPostgres(logger, 'sovi-bench-pg-')).server.urlFor('postgres');
+    (throwaway = await startThrowawayPostgres(logger, 'sovi-bench-pg-', settings)).server.urlFor('postgres');
   const admin = async (sql: string) => {
     const client = new pg.Client({ connectionString: adminUrl });
     await client.connect();

@@ -6,10 +6,13 @@
 // queued row with FOR UPDATE SKIP LOCKED, sleeping `sessionMs` and marking it done.
 //
 //   node bench/phones.ts [--minutes 3] [--session-ms 2000] [--phones 200] [--db-pool N] [--before /path/to/checkout]
-//                        [--worker-node-options='--cpu-prof --cpu-prof-dir=/tmp/prof']
+//                        [--worker-node-options='--cpu-prof --cpu-prof-dir=/tmp/prof'] [--statements]
 //
 // --before runs the same worker a second time from another checkout's bin/sovi.js (e.g. main before the
-// hand-off), against its own fresh database, so both codes are measured in one run.
+// hand-off), against its own fresh database, so both codes are measured in one run. --statements counts the
+// worker's statements over the window with pg_stat_statements (the throwaway server preloads it; the worker
+// connects as a role of its own, so the bench's own statements are left out): per session, and the health
+// monitor's share.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -53,6 +56,8 @@ export interface PhonesSettings {
   dbPool?: number;
   /** NODE_OPTIONS for the worker (e.g. `--cpu-prof --cpu-prof-dir=…`, to see where its CPU goes). */
   workerNodeOptions?: string;
+  /** Count the worker's statements with pg_stat_statements (the server must load it). */
+  statements?: boolean;
 }
 
 const defaults: PhonesSettings = {
@@ -169,6 +174,60 @@ interface SoviFigures extends Figures {
   endLag: number[];
   /** CPU seconds over the window: the worker process, PostgreSQL's whole server, the machine (busy / total). */
   cpu: { worker: number; server: number; machineBusy: number; machineTotal: number };
+  /** The worker's statements over the window (with --statements). */
+  statements?: WorkerStatements;
+}
+
+/** The role the worker connects as when statements are counted: pg_stat_statements keeps statements per role. */
+const WORKER_ROLE = 'bench_phones_worker';
+
+/** `url` as the worker's own role (a superuser, as the bench's is), with pg_stat_statements in its database. */
+async function asWorkerRole(admin: pg.Pool, url: string): Promise<string> {
+  const password = randomBytes(16).toString('hex');
+  await admin.query(`DO $$ BEGIN CREATE ROLE ${WORKER_ROLE} LOGIN SUPERUSER;
+                     EXCEPTION WHEN duplicate_object THEN NULL; END $$`);
+  await admin.query(`ALTER ROLE ${WORKER_ROLE} PASSWORD '${password}'`);
+  await admin.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+  const u = new URL(url);
+  u.username = WORKER_ROLE;
+  u.password = password;
+  return u.toString();
+}
+
+interface WorkerStatements {
+  total: number;
+  /** The health monitor's: its round's reads, its writes and, per full write, BEGIN and COMMIT. */
+  health: number;
+}
+
+// The health monitor's statements, told by their text (Kysely's, as pg_stat_statements keeps it). Its full
+// write is the only transaction that starts by locking a device row by id, so each lock counts three (BEGIN,
+// the lock, COMMIT). Not counted: the rare events it records (their INSERT is everyone's).
+const HEALTH_LOCK = /^select .* from "devices" where "id" = \$1 for update$/;
+const HEALTH_OTHERS = [
+  /^select .* from "devices" where "host" = \$1 order by "name", "udid"$/, // the round's devices
+  /^select distinct "device_id", "event_type" from "system_events"/, // the round's open conditions
+  /^update "devices" set "(health_failures|last_seen_at)"/, // a check's changes, guarded or locked
+  /^update "system_events" set .*"device_id" = \$\d+\)/, // resolves
+  /^select "id" from "system_events" where .*"device_id" = \$\d+\)/, // is one open already?
+];
+
+async function workerStatements(admin: pg.Pool): Promise<WorkerStatements> {
+  const { rows } = await admin.query<{ query: string; calls: number }>(
+    `SELECT query, calls::float8 AS calls FROM pg_stat_statements
+     WHERE userid = (SELECT oid FROM pg_roles WHERE rolname = $1)
+       AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    [WORKER_ROLE],
+  );
+  let total = 0;
+  let health = 0;
+  for (const { query, calls } of rows) {
+    const text = query.replace(/\s+/g, ' ').trim();
+    total += calls;
+    if (HEALTH_LOCK.test(text)) health += 3 * calls;
+    else if (HEALTH_OTHERS.some((p) => p.test(text))) health += calls;
+  }
+  return { total, health };
 }
 
 /** CPU seconds so far of the worker, the server and the machine, to subtract at the window's ends. */
@@ -205,7 +264,7 @@ async function soviPhones(server: BenchServer, s: PhonesSettings, bin: string): 
       JSON.stringify(Object.fromEntries(states.map((st) => [st, { sessionsPerDay: 48, minGapMinutes: 0 }]))),
     );
     const env: Record<string, string> = {
-      DATABASE_URL: target.url,
+      DATABASE_URL: s.statements ? await asWorkerRole(admin, target.url) : target.url,
       SOVI_HOME: path.join(work, 'home'),
       SOVI_LOG_LEVEL: 'warn',
       SOVI_LOG_FORMAT: 'json',
@@ -251,9 +310,11 @@ async function soviPhones(server: BenchServer, s: PhonesSettings, bin: string): 
     const serverPid = await postmasterPid(admin);
     // CPU is read over the measured window only (bin/sovi.js re-execs the worker in place: same pid).
     await sleep(s.warmupSeconds * 1_000);
+    if (s.statements) await admin.query('SELECT pg_stat_statements_reset()');
     const cpuFrom = cpuNow(worker.pid, serverPid);
     await sleep(s.minutes * 60_000);
     const cpuTo = cpuNow(worker.pid, serverPid);
+    const statements = s.statements ? await workerStatements(admin) : undefined;
     await sleep(s.sessionMs);
     await ticker.stop();
     const { rows } = await admin.query<{ phone: string; started: string; completed: string }>(
@@ -294,6 +355,7 @@ async function soviPhones(server: BenchServer, s: PhonesSettings, bin: string): 
         machineBusy: cpuTo.machineBusy - cpuFrom.machineBusy,
         machineTotal: cpuTo.machineTotal - cpuFrom.machineTotal,
       },
+      ...(statements ? { statements } : {}),
     };
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
@@ -354,6 +416,18 @@ function rowsFor(label: string, f: SoviFigures, raw: Figures, judged: boolean): 
       baseline: '—',
       ratio: '—',
     },
+    ...(f.statements
+      ? [
+          {
+            what: `${label}: the worker's statements (pg_stat_statements), per session started; the health monitor's share`,
+            sovi:
+              `${(f.statements.total / f.sessions).toFixed(1)} a session (${f0(f.statements.total)}); ` +
+              `health monitor ${f0(f.statements.health)}, ${pct(f.statements.health / f.statements.total)}`,
+            baseline: '—',
+            ratio: '—',
+          },
+        ]
+      : []),
     {
       what: `${label}: CPU per session started (the worker process; PostgreSQL's server, all its backends)`,
       sovi: `${cpuPerSession(f.cpu.worker, f.sessions)}; ${cpuPerSession(f.cpu.server, f.sessions)}`,
@@ -412,13 +486,15 @@ if (import.meta.main) {
       'db-pool': { type: 'string' },
       before: { type: 'string' },
       'worker-node-options': { type: 'string' },
+      statements: { type: 'boolean', default: false },
       'print-only': { type: 'boolean', default: false },
     },
   });
   const phones = Number(values.phones);
-  const server = await openBenchServer();
+  const server = await openBenchServer({ statements: values.statements });
   try {
     const section = await phonesBench(server, {
+      statements: values.statements,
       minutes: Number(values.minutes),
       sessionMs: Number(values['session-ms']),
       phones,

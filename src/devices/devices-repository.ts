@@ -1,8 +1,9 @@
 // SQL for devices. Functions take the executor first so they compose inside callers' transactions. The
 // fleet is tens of phones: listing it whole is cheaper than any index, and udid is UNIQUE (its own index).
-import { sql, type Insertable, type Selectable, type UpdateObject } from 'kysely';
+import { sql, type Insertable, type Selectable, type SqlBool, type UpdateObject } from 'kysely';
 import type { DB, Devices } from '../db/types.generated.ts';
 import type { Executor } from '../db/executor.ts';
+import { updatedAny } from '../db/updated.ts';
 import { isUuid } from '../ids.ts';
 
 export type DeviceRow = Selectable<Devices>;
@@ -74,6 +75,49 @@ export async function updateDeviceRow(
   values: DeviceUpdate,
 ): Promise<DeviceRow | undefined> {
   return db.updateTable('devices').set(values).where('id', '=', id).returning(columns).executeTakeFirst();
+}
+
+/** The columns a health check decides from (health-outcome.ts), as a round read them. */
+export type HealthColumns = Pick<
+  DeviceRow,
+  | 'id'
+  | 'status'
+  | 'health_failures'
+  | 'connected_since'
+  | 'ios_version'
+  | 'battery_level'
+  | 'battery_read_at'
+  | 'battery_unknown_reason'
+  | 'storage_free_gb'
+>;
+
+/**
+ * Writes a health check's changes in one statement, only while the columns it was decided from are as `seen`
+ * had them; false when they changed (or the device is gone), so the caller decides again from the row locked.
+ * Other columns (the session lease, the name) may change meanwhile: the check does not read them.
+ * battery_read_at is compared to the millisecond, as a JS Date holds it; connected_since only as set or not.
+ */
+export async function updateDeviceIfUnchanged(
+  db: Executor,
+  seen: HealthColumns,
+  values: DeviceUpdate,
+): Promise<boolean> {
+  return updatedAny(
+    db
+      .updateTable('devices')
+      .set(values)
+      .where('id', '=', seen.id)
+      .where('status', '=', seen.status)
+      .where('health_failures', '=', seen.health_failures)
+      .where(sql<SqlBool>`(connected_since IS NULL) = ${seen.connected_since === null}`)
+      .where('ios_version', 'is not distinct from', seen.ios_version)
+      .where('battery_level', 'is not distinct from', seen.battery_level)
+      .where(
+        sql<SqlBool>`date_trunc('milliseconds', battery_read_at) IS NOT DISTINCT FROM ${seen.battery_read_at}`,
+      )
+      .where('battery_unknown_reason', 'is not distinct from', seen.battery_unknown_reason)
+      .where('storage_free_gb', 'is not distinct from', seen.storage_free_gb),
+  );
 }
 
 export async function deleteDeviceRow(db: Executor, id: string): Promise<boolean> {

@@ -46,6 +46,8 @@ export interface FakeWda {
   setBattery(level: number): void;
   setSessionId(id: string | null): void;
   setProtocol(protocol: FakeWdaProtocol): void;
+  /** Runs `fn` before each answer, until set to null: what happens elsewhere while a probe is out. */
+  setBeforeAnswer(fn: (() => Promise<void>) | null): void;
   /** Every request received, as "GET /status". */
   requests(): string[];
   /** Listens again on the same port, healthy unless told otherwise. */
@@ -61,9 +63,9 @@ export async function startFakeWda(options: FakeWdaOptions = {}): Promise<FakeWd
   const iosVersion = options.iosVersion ?? '17.5.1';
   const received: string[] = [];
   const sockets = new Set<Socket>();
+  let beforeAnswer: (() => Promise<void>) | null = null;
 
-  const server = http.createServer((request, response) => {
-    received.push(`${request.method ?? '?'} ${request.url ?? '?'}`);
+  const answer = (request: http.IncomingMessage, response: http.ServerResponse) => {
     if (mode === 'hang') return; // Never answers; close() destroys the socket.
     const send = (status: number, body: Record<string, unknown>) => {
       const old = protocol === 'jsonwp';
@@ -109,6 +111,14 @@ export async function startFakeWda(options: FakeWdaOptions = {}): Promise<FakeWd
       return send(200, { value: { level: battery, state: battery >= 1 ? 3 : 2 }, sessionId });
     }
     return wdaError(404, 'unknown command', `Unhandled endpoint: ${url.pathname} with parameters {}`);
+  };
+  const server = http.createServer((request, response) => {
+    received.push(`${request.method ?? '?'} ${request.url ?? '?'}`);
+    if (beforeAnswer === null) return answer(request, response);
+    beforeAnswer().then(
+      () => answer(request, response),
+      (err: unknown) => response.destroy(err instanceof Error ? err : new Error(String(err))),
+    );
   });
   server.on('connection', (socket) => {
     sockets.add(socket);
@@ -156,6 +166,9 @@ export async function startFakeWda(options: FakeWdaOptions = {}): Promise<FakeWd
     },
     setProtocol(next) {
       protocol = next;
+    },
+    setBeforeAnswer(fn) {
+      beforeAnswer = fn;
     },
     requests: () => [...received],
     async reopen(next = 'healthy') {

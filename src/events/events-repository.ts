@@ -255,6 +255,28 @@ export async function bumpOpenEvent(
   return bumped?.id;
 }
 
+/**
+ * Which of `eventTypes` have an open event, per device among `deviceIds`: one read for a whole health round.
+ * The open events are few, and idx_events_unresolved (partial: resolved = false) holds only them.
+ */
+export async function openDeviceEventRows(
+  db: Executor,
+  deviceIds: readonly string[],
+  eventTypes: readonly string[],
+): Promise<{ device_id: string; event_type: string }[]> {
+  const rows = await db
+    .selectFrom('system_events')
+    .select(['device_id', 'event_type'])
+    .distinct()
+    .where('resolved', '=', false)
+    .where('device_id', 'in', deviceIds)
+    .where('event_type', 'in', eventTypes)
+    .execute();
+  return rows.flatMap((r) =>
+    r.device_id === null ? [] : [{ device_id: r.device_id, event_type: r.event_type }],
+  );
+}
+
 export async function openEventExists(db: Executor, match: OpenEventMatch): Promise<boolean> {
   const found = await db
     .selectFrom('system_events')

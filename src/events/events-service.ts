@@ -18,6 +18,7 @@ import {
   resolveEventsRows,
   existingEventIds,
   eventTypeRows,
+  openDeviceEventRows,
   type EventFilter,
   type EventRow,
   type ListedEventRow,
@@ -268,6 +269,24 @@ export async function eventVocabulary(
   const types = (await eventTypeRows(db)).map((r) => ({ type: r.event_type, category: r.category }));
   const categories = [...new Set([...knownCategories, ...types.map((t) => t.category)])].sort();
   return { categories, types };
+}
+
+/**
+ * The types among `eventTypes` with an open event, per device among `deviceIds` (a device with none is
+ * absent): what a health round reads once, instead of each check asking for each condition.
+ */
+export async function openDeviceEvents(
+  db: Executor,
+  deviceIds: readonly string[],
+  eventTypes: readonly string[],
+): Promise<Map<string, Set<string>>> {
+  const open = new Map<string, Set<string>>();
+  if (deviceIds.length === 0 || eventTypes.length === 0) return open;
+  for (const row of await openDeviceEventRows(db, deviceIds, eventTypes)) {
+    const types = open.get(row.device_id) ?? new Set<string>();
+    open.set(row.device_id, types.add(row.event_type));
+  }
+  return open;
 }
 
 export interface FollowOptions {

@@ -1,10 +1,13 @@
 // The health monitor against fake WebDriverAgents: what the team sees in the fleet and the event log when a
 // phone is healthy, hangs, errors, or vanishes, and that one dead phone never holds up the others.
+import { Kysely, PostgresDialect } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
+import type { DB } from '../../src/db/types.generated.ts';
 import type { DeviceStatus } from '../../src/devices/device-model.ts';
 import { createDevice, findDeviceByRef, updateDevice } from '../../src/devices/devices-service.ts';
 import { startFakeWda, type FakeWda, type FakeWdaOptions } from '../../src/devices/fake-wda-server.ts';
+import { recordEvent } from '../../src/events/events-service.ts';
 import {
   startHealthMonitor,
   type HealthMonitor,
@@ -35,9 +38,9 @@ async function fake(options: FakeWdaOptions = {}): Promise<FakeWda> {
   return server;
 }
 
-function monitor(overrides: Partial<HealthSettings> = {}, schedule = false): HealthMonitor {
+function monitor(overrides: Partial<HealthSettings> = {}, schedule = false, db = t.db): HealthMonitor {
   const m = startHealthMonitor({
-    db: t.db,
+    db,
     health: { ...settings, ...overrides },
     logger: quietLogger,
     schedule,
@@ -500,6 +503,175 @@ describe('running on a schedule', () => {
     } finally {
       await running.close();
     }
+  });
+});
+
+describe('a check that writes no event', () => {
+  /** A handle on the test database that lists every statement sent through it, transactions' included. */
+  function countingDb(): { db: Kysely<DB>; statements: string[] } {
+    const statements: string[] = [];
+    const db = new Kysely<DB>({
+      dialect: new PostgresDialect({ pool: t.pool }),
+      log: (event) => {
+        statements.push(event.query.sql.replace(/\s+/g, ' ').trim());
+      },
+    });
+    return { db, statements };
+  }
+
+  it("is one UPDATE per device after the round's two reads, for a steady phone and a dead one alike", async () => {
+    const steady = await fake({ sessionId: 'S-1', battery: 0.8 });
+    const dead = await fake({ mode: 'vanished' });
+    const a = await device(steady);
+    const b = await device(dead);
+    const { db, statements } = countingDb();
+    const m = monitor({}, false, db);
+    await m.runOnce(); // a reconnects: an event, so the full write (a transaction).
+    expect(statements).toContain('begin');
+    await t.pool.query(`UPDATE devices SET last_seen_at = now() - interval '1 hour' WHERE id = $1`, [a.id]);
+
+    statements.length = 0;
+    const report = await m.runOnce();
+    expect(statements).toEqual([
+      expect.stringMatching(/^select .* from "devices"/),
+      expect.stringMatching(/^select distinct "device_id", "event_type" from "system_events"/),
+      expect.stringMatching(/^update "devices" set .* where "id" = \$\d+ and "status" = /),
+      expect.stringMatching(/^update "devices" set .* where "id" = \$\d+ and "status" = /),
+    ]);
+    // What is recorded is what the full write would record.
+    expect(report.devices).toEqual([
+      expect.objectContaining({
+        deviceId: a.id,
+        before: 'active',
+        after: 'active',
+        outcome: 'healthy',
+        events: [],
+      }),
+      expect.objectContaining({
+        deviceId: b.id,
+        before: 'disconnected',
+        after: 'disconnected',
+        outcome: 'unreachable',
+        consecutiveFailures: 2,
+        events: [],
+      }),
+    ]);
+    const seen = await findDeviceByRef(t.db, a.id);
+    expect(seen).toMatchObject({ status: 'active', healthFailures: 0, batteryLevel: 80 });
+    expect(Date.now() - seen.lastSeenAt!.getTime()).toBeLessThan(60_000);
+    expect(Date.now() - seen.batteryReadAt!.getTime()).toBeLessThan(60_000);
+    expect(await findDeviceByRef(t.db, b.id)).toMatchObject({ status: 'disconnected', healthFailures: 2 });
+    expect((await events(a.id)).map((e) => e.event_type)).toEqual(['device_reconnected']);
+    expect(await events(b.id)).toEqual([]);
+  });
+
+  it('stays one UPDATE with a battery reading stored to the microsecond (as migration 018 stored them)', async () => {
+    const wda = await fake({ sessionId: null });
+    const d = await device(wda);
+    await t.pool.query(
+      `UPDATE devices SET battery_level = 70, battery_read_at = now() - interval '1.234567 seconds' WHERE id = $1`,
+      [d.id],
+    );
+    const { db, statements } = countingDb();
+    const m = monitor({}, false, db);
+    await m.runOnce();
+    statements.length = 0;
+    expect((await m.runOnce()).devices[0]).toMatchObject({ batteryLevel: 70, events: [] });
+    expect(statements.filter((s) => s.startsWith('update'))).toHaveLength(1);
+    expect(statements).not.toContain('begin');
+  });
+
+  it('resolves no condition the round saw closed: one opened meanwhile is resolved by the next round', async () => {
+    const wda = await fake({ sessionId: 'S-1', battery: 0.8 });
+    const d = await device(wda);
+    const m = monitor();
+    await m.runOnce();
+    // Opened by something other than a check, after the round read which conditions were open.
+    wda.setBeforeAnswer(async () => {
+      wda.setBeforeAnswer(null);
+      await recordEvent(t.db, {
+        category: 'device',
+        severity: 'warning',
+        eventType: 'battery_low',
+        message: 'raised elsewhere',
+        deviceId: d.id,
+      });
+    });
+    expect((await m.runOnce()).devices[0]).toMatchObject({
+      outcome: 'healthy',
+      batteryLevel: 80,
+      events: [],
+    });
+    expect(open(await events(d.id), 'battery_low')).toHaveLength(1);
+
+    expect((await m.runOnce()).devices[0]?.events).toEqual([{ type: 'battery_low', change: 'resolved' }]);
+    expect((await events(d.id)).filter((e) => e.event_type === 'battery_low')).toEqual([
+      expect.objectContaining({ resolved: true, resolved_by: 'auto' }),
+    ]);
+  });
+
+  describe('falls back to the full write when the device changed while the probe was out', () => {
+    async function changedDuringProbe(
+      change: (id: string) => Promise<unknown>,
+      options: FakeWdaOptions = {},
+    ) {
+      const wda = await fake(options);
+      const d = await device(wda);
+      const m = monitor();
+      await m.runOnce(); // Active.
+      const before = await findDeviceByRef(t.db, d.id);
+      wda.setBeforeAnswer(async () => {
+        wda.setBeforeAnswer(null);
+        await change(d.id);
+      });
+      const report = await m.runOnce();
+      return { id: d.id, check: report.devices[0], before };
+    }
+
+    it('an operator marked it disconnected: the healthy probe reconnects it, with the event', async () => {
+      const { id, check } = await changedDuringProbe((id) =>
+        updateDevice(t.db, id, { status: 'disconnected' }),
+      );
+      expect(check).toMatchObject({
+        before: 'disconnected',
+        after: 'active',
+        events: [{ type: 'device_reconnected', change: 'recorded' }],
+      });
+      expect(await findDeviceByRef(t.db, id)).toMatchObject({
+        status: 'active',
+        connectedSince: expect.any(Date),
+      });
+    });
+
+    it('an operator put it in maintenance: the check writes nothing', async () => {
+      const { id, check, before } = await changedDuringProbe((id) =>
+        updateDevice(t.db, id, { status: 'maintenance' }),
+      );
+      expect(check).toMatchObject({ outcome: 'skipped', reason: 'put in maintenance during the check' });
+      expect(await findDeviceByRef(t.db, id)).toMatchObject({
+        status: 'maintenance',
+        lastSeenAt: before.lastSeenAt,
+      });
+    });
+
+    it('another check counted a failure: the healthy probe resets the count', async () => {
+      const { id, check } = await changedDuringProbe((id) =>
+        t.pool.query('UPDATE devices SET health_failures = 1 WHERE id = $1', [id]),
+      );
+      expect(check).toMatchObject({ outcome: 'healthy', consecutiveFailures: 0 });
+      expect(await findDeviceByRef(t.db, id)).toMatchObject({ status: 'active', healthFailures: 0 });
+    });
+
+    it('a low battery entered by hand: battery_low is raised by this check', async () => {
+      const { id, check } = await changedDuringProbe((id) => updateDevice(t.db, id, { batteryLevel: 10 }), {
+        sessionId: null,
+      });
+      expect(check).toMatchObject({
+        batteryLevel: 10,
+        events: [{ type: 'battery_low', change: 'recorded' }],
+      });
+      expect(open(await events(id), 'battery_low')).toHaveLength(1);
+    });
   });
 });
 

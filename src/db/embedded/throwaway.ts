@@ -15,6 +15,8 @@ export interface ThrowawayPostgres {
 export async function startThrowawayPostgres(
   logger: Logger,
   prefix = 'sovi-pg-',
+  /** More postgresql.conf settings (a bench's shared_preload_libraries, say). */
+  settings: Record<string, string> = {},
 ): Promise<ThrowawayPostgres> {
   const home = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
   // mkdtemp makes the directory private; as root, the server's own OS user must be able to enter it.
@@ -30,6 +32,7 @@ export async function startThrowawayPostgres(
       full_page_writes: 'off',
       max_connections: '300',
       shared_buffers: "'256MB'",
+      ...settings,
     },
   });
   return {
