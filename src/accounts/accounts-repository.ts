@@ -1,6 +1,13 @@
 // SQL for accounts. Executor first, explicit columns; secrets travel only as ciphertext.
 import { nicheScopeCondition, type NicheScope } from '../niches/niche-scope.ts';
-import { sql, type ExpressionBuilder, type Insertable, type Selectable, type Updateable } from 'kysely';
+import {
+  sql,
+  type ExpressionBuilder,
+  type Insertable,
+  type Selectable,
+  type Updateable,
+  type UpdateObject,
+} from 'kysely';
 import type { Accounts, DB } from '../db/types.generated.ts';
 import type { Executor } from '../db/executor.ts';
 import { exactTime } from '../db/keyset.ts';
@@ -153,13 +160,9 @@ export interface WarmingRow {
   last_warmed_at: Date | null;
 }
 
-/** The account as a warming session sees it; with `lock`, locked until the transaction ends. */
-export async function selectWarmingRow(
-  db: Executor,
-  id: string,
-  lock: boolean,
-): Promise<WarmingRow | undefined> {
-  const query = db
+/** The account as a warming session sees it. */
+export async function selectWarmingRow(db: Executor, id: string): Promise<WarmingRow | undefined> {
+  return db
     .selectFrom('accounts')
     .select([
       'id',
@@ -171,8 +174,26 @@ export async function selectWarmingRow(
       'warming_day_count',
       'last_warmed_at',
     ])
-    .where('id', '=', id);
-  return (lock ? query.forUpdate() : query).executeTakeFirst();
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+/**
+ * Marks a finished session on its account and returns the state and day count the row has now, locked until
+ * the transaction ends: the lock, the re-read and the write in one statement. `set` may use the row's values
+ * before the update (an expression over warming_day_count, say). Undefined when the account is gone.
+ */
+export async function markSessionRow(
+  db: Executor,
+  id: string,
+  set: UpdateObject<DB, 'accounts'>,
+): Promise<{ current_state: string; warming_day_count: number } | undefined> {
+  return db
+    .updateTable('accounts')
+    .set(set)
+    .where('id', '=', id)
+    .returning(['current_state', 'warming_day_count'])
+    .executeTakeFirst();
 }
 
 /** Counts a session against the account's UTC day (`day`, e.g. 2026-12-05): the due rule's daily quota. */

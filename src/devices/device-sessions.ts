@@ -15,15 +15,22 @@ import {
   updateDeviceRow,
 } from './devices-repository.ts';
 
-/** Takes the device for a session until `until`; false when another live session holds it or it is not active. */
+/** What a session needs of its device, as the device is when the session takes it. */
+export type ClaimedDevice = Pick<Device, 'id' | 'name' | 'udid' | 'host' | 'wdaPort'>;
+
+/**
+ * Takes the device for a session until `until`, and returns it (the claim is the session's read of the
+ * device); undefined when another live session holds it or it is not active.
+ */
 export async function claimForSession(
   db: Executor,
   deviceId: string,
   sessionKey: string,
   until: Date,
   now: Date,
-): Promise<boolean> {
-  return claimSessionLease(db, deviceId, sessionKey, until, now);
+): Promise<ClaimedDevice | undefined> {
+  const row = await claimSessionLease(db, deviceId, sessionKey, until, now);
+  return row && { id: row.id, name: row.name, udid: row.udid, host: row.host, wdaPort: row.wda_port };
 }
 
 /** Keeps the device for a running session; false when the lease was lost to another session. */

@@ -125,9 +125,13 @@ export async function deleteDeviceRow(db: Executor, id: string): Promise<boolean
   return result.numDeletedRows > 0n;
 }
 
+/** What a session needs of its device. */
+export type ClaimedDeviceRow = Pick<DeviceRow, 'id' | 'name' | 'udid' | 'host' | 'wda_port'>;
+
 /**
  * Takes the device for a session: free, held by this same session (a retry after a crash), or held by a
- * lease that ran out. False when another live session holds it or the device is not active.
+ * lease that ran out. Returns what the session needs of the device; undefined when another live session
+ * holds it or the device is not active.
  */
 export async function claimSessionLease(
   db: Executor,
@@ -135,13 +139,13 @@ export async function claimSessionLease(
   sessionKey: string,
   until: Date,
   now: Date,
-): Promise<boolean> {
-  const { rows } = await sql<{ id: string }>`
+): Promise<ClaimedDeviceRow | undefined> {
+  const { rows } = await sql<ClaimedDeviceRow>`
     UPDATE devices SET current_session_key = ${sessionKey}::uuid, session_lease_until = ${until}
     WHERE id = ${id} AND status = 'active'
       AND (current_session_key IS NULL OR current_session_key = ${sessionKey}::uuid OR session_lease_until < ${now})
-    RETURNING id`.execute(db);
-  return rows.length > 0;
+    RETURNING id, name, udid, host, wda_port`.execute(db);
+  return rows[0];
 }
 
 /** Extends the session's lease; false when the session no longer holds the device. */

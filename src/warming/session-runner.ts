@@ -16,7 +16,6 @@ import { isScheduled, type AccountState, type ScheduledState } from '../accounts
 import {
   accountForSession,
   countSessionStarted,
-  lockForSession,
   markWarmed,
   touchActivity,
   type WarmingAccount,
@@ -32,6 +31,7 @@ import {
   renewForSession,
   sessionFailed,
   sessionSucceeded,
+  type ClaimedDevice,
 } from '../devices/device-sessions.ts';
 import { findDeviceById } from '../devices/devices-service.ts';
 import { RetryLater } from '../errors.ts';
@@ -39,7 +39,13 @@ import { recordEvent } from '../events/events-service.ts';
 import type { Logger } from '../logger.ts';
 import type { SessionExecutor, SessionFacts } from '../plugins/executor.ts';
 import type { SessionJob } from './planner.ts';
-import { dayCountAfter, sessionPhase, stateAfterSuccess, type WarmingPolicy } from './warming-policy.ts';
+import {
+  dayCountAfter,
+  dayCountAfterSql,
+  sessionPhase,
+  stateAfterSuccess,
+  type WarmingPolicy,
+} from './warming-policy.ts';
 import {
   completeSessionAndDequeue,
   deleteQueueRow,
@@ -67,41 +73,62 @@ export type SessionResult =
 
 interface Loaded {
   account: WarmingAccount;
-  device: Device;
+  device: ClaimedDevice;
+}
+
+/** Why a first attempt of the session would not run now; undefined when it would. */
+function refusal(account: WarmingAccount, job: SessionJob): string | undefined {
+  if (account.deletedAt) return 'the account was deleted';
+  if (!isScheduled(account.state)) return `the account is ${account.state} now`;
+  if (account.deviceId !== job.deviceId) return 'the account moved to another device';
+  return undefined;
 }
 
 /**
- * The account, the device and the session's row as they are now. Three independent reads, run together:
- * they are on every session's path, between one session of the phone and its next.
+ * The device and the session's row as they are now, for the rarer ways: an account that refuses a first
+ * attempt, a device that could not be claimed. On the common path the claim returns the device and the start
+ * statement says whether an earlier attempt completed the row, so neither is read (two statements fewer on
+ * every session's path).
  */
-async function load(
+async function lookUp(
   db: Executor,
   job: SessionJob,
-): Promise<{ loaded: Loaded | undefined; existing: { completed_at: Date | null } | undefined }> {
-  const [account, device, existing] = await Promise.all([
-    accountForSession(db, job.accountId),
+): Promise<{ device: Device | undefined; existing: { completed_at: Date | null } | undefined }> {
+  const [device, existing] = await Promise.all([
     findDeviceById(db, job.deviceId),
     findSessionRow(db, job.sessionKey),
   ]);
-  return { loaded: account && device ? { account, device } : undefined, existing };
+  return { device, existing };
 }
+
+/** Rolls the start transaction back (the device's claim with it): an earlier attempt completed the session. */
+const completedEarlier = new Error('the session was completed by an earlier attempt');
 
 /**
  * Takes the device and starts the session, in one transaction (one commit, where the claim, the row and the
  * queue row were three): the lease, the session's warming_progress row with the session counted against its
  * account's day (once: a retry of the same session finds the row there and counts nothing), and the queue
- * row marked started. False, with nothing written, when the device could not be claimed.
+ * row marked started. Returns the device as claimed; 'not claimed', with nothing written, when the device
+ * could not be claimed; 'completed', with nothing written, when an earlier attempt completed the session.
  */
 async function startSession(
   db: Db,
   row: Parameters<typeof startSessionRows>[1],
   leaseUntil: Date,
-): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
-    if (!(await claimForSession(trx, row.deviceId, row.sessionKey, leaseUntil, row.startedAt))) return false;
-    if (await startSessionRows(trx, row)) await countSessionStarted(trx, row.accountId, row.startedAt);
-    return true;
-  });
+): Promise<ClaimedDevice | 'not claimed' | 'completed'> {
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const device = await claimForSession(trx, row.deviceId, row.sessionKey, leaseUntil, row.startedAt);
+      if (!device) return 'not claimed';
+      const { inserted, completed } = await startSessionRows(trx, row);
+      if (completed) throw completedEarlier;
+      if (inserted) await countSessionStarted(trx, row.accountId, row.startedAt);
+      return device;
+    });
+  } catch (err) {
+    if (err === completedEarlier) return 'completed';
+    throw err;
+  }
 }
 
 export async function runWarmingSession(
@@ -111,26 +138,29 @@ export async function runWarmingSession(
 ): Promise<SessionResult> {
   const now = deps.now ?? (() => new Date());
   const leaseMs = deps.heartbeatSeconds * 3_000;
-  const { loaded, existing } = await load(deps.db, job);
   const skip = async (reason: string): Promise<SessionResult> => {
     await deleteQueueRow(deps.db, job.sessionKey);
     await releaseFromSession(deps.db, job.deviceId, job.sessionKey);
     deps.logger.info({ session: job.sessionKey, reason }, 'warming session skipped');
     return { status: 'skipped', reason };
   };
-  if (!loaded) return skip('the account or the device no longer exists');
-  const { account, device } = loaded;
-
   // Already finished by an earlier attempt that died before its job completed: nothing more to do.
-  if (existing?.completed_at) {
+  const alreadyDone = async (): Promise<SessionResult> => {
     await deleteQueueRow(deps.db, job.sessionKey);
     await releaseFromSession(deps.db, job.deviceId, job.sessionKey);
     return { status: 'already_done' };
-  }
-  if (!existing) {
-    if (account.deletedAt) return skip('the account was deleted');
-    if (!isScheduled(account.state)) return skip(`the account is ${account.state} now`);
-    if (account.deviceId !== job.deviceId) return skip('the account moved to another device');
+  };
+  const gone = 'the account or the device no longer exists';
+  const account = await accountForSession(deps.db, job.accountId);
+  if (!account) return skip(gone);
+  // A first attempt runs only while the account still wants it; a retry (its row is there) runs whatever
+  // the account has become.
+  const refused = refusal(account, job);
+  if (refused !== undefined) {
+    const { device, existing } = await lookUp(deps.db, job);
+    if (!device) return skip(gone);
+    if (existing?.completed_at) return alreadyDone();
+    if (!existing) return skip(refused);
   }
 
   const startedAt = now();
@@ -143,7 +173,7 @@ export async function runWarmingSession(
     {
       sessionKey: job.sessionKey,
       accountId: account.id,
-      deviceId: device.id,
+      deviceId: job.deviceId,
       platform: account.platform,
       phase,
       day,
@@ -151,10 +181,16 @@ export async function runWarmingSession(
     },
     new Date(startedAt.getTime() + leaseMs),
   );
-  if (!started) {
+  if (started === 'completed') return alreadyDone();
+  if (started === 'not claimed') {
+    const { device, existing } = await lookUp(deps.db, job);
+    if (!device) return skip(gone);
+    if (existing?.completed_at) return alreadyDone();
     if (device.status !== 'active') return skip(`the device is ${device.status}`);
     throw new RetryLater(`device ${device.name} is busy with another session`);
   }
+  const device = started;
+  const loaded: Loaded = { account, device };
 
   // Keep the lease while the session runs; losing it means someone else may take the device.
   const timeout = AbortSignal.timeout(deps.policy.sessionTimeoutSeconds * 1_000);
@@ -274,8 +310,12 @@ async function record(
       context,
     });
 
-  // Re-read the account under lock: it may have changed while the session ran.
-  const current = await lockForSession(trx, account.id);
+  // The account as the session leaves it, locked by the statement that marks it: it may have changed while
+  // the session ran, and nothing changes it until this transaction ends.
+  const current =
+    outcome === 'success'
+      ? await markWarmed(trx, account.id, finishedAt, dayCountAfterSql(finishedAt))
+      : await touchActivity(trx, account.id, finishedAt);
   const moveTo = async (to: AccountState, reason: string) => {
     if (!current || !canTransition(current.state as AccountState, to)) return;
     await setAccountState(
@@ -288,10 +328,7 @@ async function record(
   };
 
   if (outcome === 'success') {
-    const day = current
-      ? dayCountAfter(current.lastWarmedAt, current.warmingDayCount, finishedAt)
-      : done.warming_day;
-    await markWarmed(trx, account.id, finishedAt, day);
+    const day = current?.warmingDayCount ?? done.warming_day;
     await event(
       'warming_complete',
       'info',
@@ -304,7 +341,6 @@ async function record(
       await moveTo(next, next === 'warming_p1' ? 'first warming session' : `warming day ${day} reached`);
     await sessionSucceeded(trx, device.id, job.sessionKey);
   } else {
-    await touchActivity(trx, account.id, finishedAt);
     if (outcome === 'login_failed' || outcome === 'challenge') {
       await event(
         outcome,

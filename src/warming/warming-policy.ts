@@ -2,6 +2,7 @@
 // warming phase lasts. Defaults live here; SOVI_WARMING_POLICY_FILE (JSON) overrides any part of them, and
 // `sovi schedule policy` prints the result. The per-state tables below are records over the scheduled
 // states (account-model.ts), so a state added there fails to compile until each table says what it means.
+import { sql, type RawBuilder } from 'kysely';
 import { z } from 'zod';
 import { scheduledStates, type AccountState, type ScheduledState } from '../accounts/account-model.ts';
 import { utcDayStart } from '../time.ts';
@@ -98,6 +99,19 @@ export const shortestGapMinutes = (p: WarmingPolicy): number =>
 export function dayCountAfter(lastWarmedAt: Date | null, dayCount: number, now: Date): number {
   if (lastWarmedAt === null) return dayCount + 1;
   return utcDayStart(lastWarmedAt).getTime() === utcDayStart(now).getTime() ? dayCount : dayCount + 1;
+}
+
+/**
+ * dayCountAfter as SQL over an accounts row's last_warmed_at and warming_day_count, for the statement that
+ * marks a successful session under the row's lock (the lock, the read and the write in one round trip on
+ * every session's path); test/warming/day-count.test.ts checks that the two agree. The day's bounds are
+ * worked out here, not by PostgreSQL, whose day arithmetic follows the session's time zone.
+ */
+export function dayCountAfterSql(now: Date): RawBuilder<number> {
+  const today = utcDayStart(now);
+  const tomorrow = new Date(today.getTime() + 86_400_000);
+  return sql<number>`CASE WHEN last_warmed_at >= ${today}::timestamptz AND last_warmed_at < ${tomorrow}::timestamptz
+    THEN warming_day_count ELSE warming_day_count + 1 END`;
 }
 
 /** Warming days the phases up to and including `s` add up to (0 before the first phase). */

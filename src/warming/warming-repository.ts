@@ -87,13 +87,15 @@ export function pickCandidatesQuery(options: PickOptions) {
 /**
  * Starts a session in one statement: its warming_progress row (inserted once: a retry of the session finds
  * it there) and its queue row marked started (on every attempt, as the queue row says when the session last
- * began). One round trip instead of two, on every session's path. True when the row was inserted now.
+ * began). One round trip instead of two, on every session's path. `inserted`: the row was inserted now;
+ * `completed`: it was there already, completed by an earlier attempt (whose caller then has nothing to run,
+ * and no read of the row beforehand: the statement answers it as it was before the statement ran).
  */
 export async function startSessionRows(
   db: Executor,
   row: SessionStart & { sessionKey: string },
-): Promise<boolean> {
-  const { rows } = await sql<{ inserted: boolean }>`
+): Promise<{ inserted: boolean; completed: boolean }> {
+  const { rows } = await sql<{ inserted: boolean; completed: boolean }>`
     WITH progress AS (
       INSERT INTO warming_progress (session_key, account_id, device_id, platform, warming_phase, warming_day, started_at)
       VALUES (${row.sessionKey}::uuid, ${row.accountId}::uuid, ${row.deviceId}::uuid, ${row.platform},
@@ -103,8 +105,13 @@ export async function startSessionRows(
     queued AS (
       UPDATE warming_queue SET started_at = ${row.startedAt}::timestamptz
       WHERE session_key = ${row.sessionKey}::uuid)
-    SELECT EXISTS (SELECT 1 FROM progress) AS inserted`.execute(db);
-  return rows[0]?.inserted === true;
+    SELECT EXISTS (SELECT 1 FROM progress) AS inserted,
+           EXISTS (SELECT 1 FROM warming_progress
+                   WHERE session_key = ${row.sessionKey}::uuid AND completed_at IS NOT NULL) AS completed`.execute(
+    db,
+  );
+  const result = rows[0];
+  return { inserted: result?.inserted === true, completed: result?.completed === true };
 }
 
 /** Whether the session has a row, and when it completed. */

@@ -1,5 +1,7 @@
 // Running sessions: what each outcome records, exactly once, and how warming progresses over days.
+import { Kysely, PostgresDialect } from 'kysely';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { DB } from '../../src/db/types.generated.ts';
 import { createDevice } from '../../src/devices/devices-service.ts';
 import type { SessionExecutor } from '../../src/plugins/executor.ts';
 import { planWarming, type SessionJob } from '../../src/warming/planner.ts';
@@ -252,5 +254,132 @@ describe('phase progression over simulated days', () => {
     );
     expect(rows.every((r) => r.n <= 3)).toBe(true);
     expect(rows.find((r) => r.warming_phase === 1 && r.n === 2)).toBeDefined();
+  });
+});
+
+describe('what a session costs the database', () => {
+  /** A handle over the test pool that keeps every statement it sends, BEGIN and COMMIT included. */
+  function counting() {
+    const statements: string[] = [];
+    const db = new Kysely<DB>({
+      dialect: new PostgresDialect({ pool: t.pool }),
+      log: (event) => {
+        if (event.level === 'query') statements.push(event.query.sql.replace(/\s+/g, ' ').slice(0, 60));
+      },
+    });
+    return { db, statements };
+  }
+
+  it('starts and records a successful first attempt in 13 statements', async () => {
+    const d = await device();
+    await factories.account(t.pool, { device_id: d.id, current_state: 'active' });
+    const [job] = await planOne();
+    const { db, statements } = counting();
+    const result = await runWarmingSession(
+      {
+        db,
+        executor: instantSimulator(),
+        policy: defaultWarmingPolicy,
+        logger: quietLogger,
+        heartbeatSeconds: 10,
+        now: clock.now,
+      },
+      job!,
+      never,
+    );
+    expect(result).toMatchObject({ status: 'completed', outcome: 'success' });
+    // The account's read; the start (BEGIN, the device's claim, the session's rows, the day's count, COMMIT);
+    // the record (BEGIN, the row completed and dequeued, the account marked, the event, the device freed,
+    // the activity row, COMMIT).
+    expect(statements, statements.join('\n')).toHaveLength(13);
+  });
+});
+
+describe('the account as the session leaves it', () => {
+  it('counts a new warming day for a session that ends after UTC midnight', async () => {
+    const d = await device();
+    const a = await factories.account(t.pool, {
+      device_id: d.id,
+      current_state: 'warming_p2',
+      warming_day_count: 5,
+      last_warmed_at: '2026-03-31T20:00:00Z',
+    });
+    clock.set('2026-03-31T23:59:00Z');
+    const [job] = await planOne();
+    // The session starts on the day the account was last warmed (its day stays 5) and ends on the next.
+    const overMidnight: SessionExecutor = {
+      name: 'over-midnight',
+      runSession: async () => {
+        clock.set('2026-04-01T00:01:00Z');
+        return { outcome: 'success', videosWatched: 1, likes: 0, follows: 0, durationSeconds: 120 };
+      },
+    };
+    expect(await run(job!, overMidnight)).toMatchObject({ status: 'completed', outcome: 'success' });
+    const { rows } = await t.pool.query(
+      `SELECT a.warming_day_count, a.last_warmed_at, w.warming_day
+       FROM accounts a JOIN warming_progress w ON w.account_id = a.id WHERE a.id = $1`,
+      [a.id],
+    );
+    expect(rows[0]).toEqual({
+      warming_day_count: 6,
+      last_warmed_at: new Date('2026-04-01T00:01:00Z'),
+      warming_day: 5,
+    });
+  });
+
+  it('counts the day from the account as it is when the session ends, not as it was when it began', async () => {
+    const d = await device();
+    const a = await factories.account(t.pool, {
+      device_id: d.id,
+      current_state: 'warming_p2',
+      warming_day_count: 5,
+      last_warmed_at: '2026-03-30T20:00:00Z',
+    });
+    const [job] = await planOne();
+    // Someone records a warming of the account today while its session runs: the session adds no day.
+    const meanwhile: SessionExecutor = {
+      name: 'meanwhile',
+      runSession: async () => {
+        await t.pool.query(
+          `UPDATE accounts SET last_warmed_at = '2026-04-01T07:00:00Z', warming_day_count = 6 WHERE id = $1`,
+          [a.id],
+        );
+        return { outcome: 'success', videosWatched: 1, likes: 0, follows: 0, durationSeconds: 1 };
+      },
+    };
+    await run(job!, meanwhile);
+    const { rows } = await t.pool.query('SELECT warming_day_count FROM accounts WHERE id = $1', [a.id]);
+    expect(rows[0].warming_day_count).toBe(6);
+  });
+});
+
+describe('a retry of a session an earlier attempt completed', () => {
+  it('changes nothing, whether its device is free or busy with another session', async () => {
+    const d = await device();
+    await factories.account(t.pool, { device_id: d.id });
+    const [job] = await planOne();
+    expect((await run(job!, instantSimulator())).status).toBe('completed');
+    const before = async () =>
+      (
+        await t.pool.query(
+          `SELECT d.current_session_key, d.session_lease_until, d.session_failures, a.sessions_today,
+                  a.warming_day_count, (SELECT count(*)::int FROM warming_progress) AS rows,
+                  (SELECT count(*)::int FROM system_events) AS events
+           FROM devices d, accounts a WHERE d.id = $1 AND a.id = $2`,
+          [d.id, job!.accountId],
+        )
+      ).rows[0];
+    const free = await before();
+    expect(await run(job!, instantSimulator())).toEqual({ status: 'already_done' });
+    expect(await before()).toEqual(free);
+
+    const other = '00000000-0000-4000-8000-000000000001';
+    await t.pool.query(
+      `UPDATE devices SET current_session_key = $2, session_lease_until = now() + interval '1 hour' WHERE id = $1`,
+      [d.id, other],
+    );
+    const busy = await before();
+    expect(await run(job!, instantSimulator())).toEqual({ status: 'already_done' });
+    expect(await before()).toEqual(busy);
   });
 });
