@@ -1,8 +1,9 @@
 // The dashboard's five reads over HTTP, each against the bare app running the same SQL (bare-dashboard.ts),
 // with 10 clients at once, quiet and under load; and what the request log costs (info against silent).
-//   node bench/dashboard-reads.ts [--before DIR]
+//   node bench/dashboard-reads.ts [--before DIR] [--cookie]
 // --before DIR also builds the app of another checkout of sovi (its node_modules installed), e.g. main's, and
 // measures it in the same alternating windows: a change's before and after from one run, on one machine.
+// --cookie calls as the dashboard does, with the session cookie of a password sign-in, not a bearer token.
 // Both apps run in this process on one pool of 10 connections; autocannon runs in this process too (its
 // per-response latencies give the p95). Each route is measured in alternating windows, sovi then bare, so
 // that both meet the same machine.
@@ -13,13 +14,16 @@ import { pathToFileURL } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { pino } from 'pino';
+import { startSession } from '../src/auth/sessions-service.ts';
 import { createToken } from '../src/auth/tokens-service.ts';
 import { loadConfig } from '../src/config.ts';
 import { migrate } from '../src/db/migrations/migrator.ts';
-import { createDb, createPool } from '../src/db/pool.ts';
+import { createDb, createPool, type Db } from '../src/db/pool.ts';
 import { buildApp } from '../src/http/app.ts';
+import { SESSION_COOKIE } from '../src/http/auth.ts';
 import type { Logger } from '../src/logger.ts';
 import { loadPolicies } from '../src/policies.ts';
+import { addUser } from '../src/users/users-service.ts';
 import { createVault } from '../src/vault/vault.ts';
 import { bareDashboardApp, listen } from './bare-dashboard.ts';
 import { loadDashboard, newLatencies, type DashboardRoute } from './dashboard-load.ts';
@@ -52,6 +56,24 @@ async function seed(pool: pg.Pool): Promise<void> {
      FROM content`,
   );
   await pool.query('ANALYZE');
+}
+
+/** What each request carries: a bearer token, or (cookie) an admin's session signed in with a password. */
+async function credentials(db: Db, cookie: boolean): Promise<Record<string, string>> {
+  if (!cookie) {
+    const { secret } = await createToken(db, { name: 'bench' }, 'bench');
+    return { authorization: `Bearer ${secret}` };
+  }
+  const password = randomBytes(24).toString('base64url');
+  const user = await addUser(db, { name: 'bench', role: 'admin', password }, 'bench');
+  const session = await startSession(db, {
+    userId: user.id,
+    tokenId: null,
+    ttlMs: 3_600_000,
+    address: null,
+    userAgent: null,
+  });
+  return { cookie: `${SESSION_COOKIE}=${session.secret}` };
 }
 
 /** Connections scanning the accounts table back to back until stopped: load that both apps meet alike. */
@@ -137,7 +159,7 @@ async function appOfCheckout(dir: string) {
 
 export async function dashboardReadsBench(
   server: BenchServer,
-  options: { before?: string } = {},
+  options: { before?: string; cookie?: boolean } = {},
 ): Promise<Section> {
   const { name, url } = await server.createDatabase();
   const pool = createPool(
@@ -180,8 +202,7 @@ export async function dashboardReadsBench(
       base.before = await listen(app);
     }
     const silent = await build(silentLogger);
-    const { secret } = await createToken(db, { name: 'bench' }, 'bench');
-    const headers = { authorization: `Bearer ${secret}` };
+    const headers = await credentials(db, options.cookie === true);
     const slug = (await pool.query<{ slug: string }>('SELECT slug FROM niches ORDER BY slug LIMIT 1'))
       .rows[0]!.slug;
     const accountIds = (
@@ -265,13 +286,14 @@ export async function dashboardReadsBench(
       ratio: `${(mean(rates.info) / mean(rates.silent)).toFixed(2)}×`,
     });
 
+    const caller = options.cookie ? "an admin's session cookie from a password sign-in" : 'a bearer token';
     return {
       title: 'Dashboard reads over HTTP: 10 clients, quiet and under load (bench/dashboard-reads.ts)',
       notes: [
         `${ACCOUNTS.toLocaleString('en')} accounts, ${DAYS_STORED} days of niche rollups, ${CONTENT.toLocaleString('en')} pieces of ` +
           "content in this week's table; the account route cycles over 20 accounts (no hourly rows: the same two " +
           `reads, an empty answer). Each route alone, ${CLIENTS} connections at ${RATE} requests/s in all, ` +
-          `${ROUNDS} alternating ${WINDOW_S} s windows on sovi (buildApp, a bearer token, the log at info written to ` +
+          `${ROUNDS} alternating ${WINDOW_S} s windows on sovi (buildApp, ${caller}, the log at info written to ` +
           '/dev/null) and on the bare app (bench/bare-dashboard.ts: the same SQL through pool.query, no auth, ' +
           'validation, mapping or schemas); both in this process on one pool of 10 connections, with autocannon. ' +
           `Under load: ${LOADERS} more connections scan the accounts table back to back meanwhile. The log's cost: ` +
@@ -290,13 +312,18 @@ export async function dashboardReadsBench(
 
 if (import.meta.main) {
   const { values } = parseArgs({
-    options: { before: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      before: { type: 'string' },
+      cookie: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) {
     console.log(
-      'usage: node bench/dashboard-reads.ts [--before DIR]\n' +
+      'usage: node bench/dashboard-reads.ts [--before DIR] [--cookie]\n' +
         '  --before DIR  also measure the app of the sovi checkout at DIR (e.g. /path/to/main, with its\n' +
-        '                node_modules), in the same alternating windows as this one and the bare app',
+        '                node_modules), in the same alternating windows as this one and the bare app\n' +
+        '  --cookie      call with a dashboard session cookie (a password sign-in), not a bearer token',
     );
     process.exit(0);
   }
@@ -304,7 +331,12 @@ if (import.meta.main) {
   const { render } = await import('./report.ts');
   const server = await openBenchServer();
   try {
-    console.log(render([await dashboardReadsBench(server, { before: values.before })], server.label));
+    console.log(
+      render(
+        [await dashboardReadsBench(server, { before: values.before, cookie: values.cookie })],
+        server.label,
+      ),
+    );
   } finally {
     await server.close();
   }

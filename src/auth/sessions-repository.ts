@@ -53,11 +53,12 @@ export async function touchSession(db: Executor, id: string): Promise<void> {
     .execute();
 }
 
+/** Ends the live sessions matching `where`; the ids of those it ended. */
 export async function endSessionRows(
   db: Executor,
   where: { hash?: Buffer; userId?: string; tokenId?: string; exceptId?: string },
   reason: string,
-): Promise<number> {
+): Promise<string[]> {
   let query = db
     .updateTable('sessions')
     .set({ ended_at: sql<Date>`now()`, ended_reason: reason })
@@ -66,8 +67,7 @@ export async function endSessionRows(
   if (where.userId) query = query.where('user_id', '=', where.userId);
   if (where.tokenId) query = query.where('token_id', '=', where.tokenId);
   if (where.exceptId) query = query.where('id', '!=', where.exceptId);
-  const result = await query.executeTakeFirst();
-  return Number(result.numUpdatedRows);
+  return (await query.returning('id').execute()).map((r) => r.id);
 }
 
 /**

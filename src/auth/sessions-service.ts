@@ -2,9 +2,12 @@
 // sovi process on the database can check a session, and one that restarts keeps them: no per-process secret
 // takes part. The CSRF token is derived from the cookie's secret (an HMAC of it), so it too is the same in
 // every process, differs per session, and cannot be computed by a page that cannot read the HttpOnly cookie.
+// The API keeps the sessions it has looked up (src/auth/auth-cache.ts) until they change.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Db } from '../db/pool.ts';
 import type { Executor } from '../db/executor.ts';
 import type { SessionEndReason } from '../users/users-model.ts';
+import { forgetCachedAuth, sessionName, type AuthCache } from './auth-cache.ts';
 import { roles, type Role } from './roles.ts';
 import {
   deleteOldSessions,
@@ -13,6 +16,7 @@ import {
   selectLiveIds,
   selectLiveSession,
   touchSession,
+  type SessionLookupRow,
 } from './sessions-repository.ts';
 
 const SECRET_SHAPE = /^[A-Za-z0-9_-]{43}$/;
@@ -50,12 +54,22 @@ export async function startSession(
   return { secret, id: row.id, expiresAt: row.expires_at };
 }
 
-/** The live session a cookie's secret belongs to, or undefined (malformed, unknown, ended or expired). */
-export async function sessionBySecret(db: Executor, secret: string): Promise<Session | undefined> {
+/**
+ * The live session a cookie's secret belongs to, or undefined (malformed, unknown, ended or expired). With a
+ * cache (the API's), a session looked up before is not looked up again until it, its user or its token
+ * changes; whether it has expired is decided here on every call all the same.
+ */
+export async function sessionBySecret(
+  db: Executor,
+  secret: string,
+  cache?: AuthCache,
+): Promise<Session | undefined> {
   if (!SECRET_SHAPE.test(secret)) return undefined;
-  const row = await selectLiveSession(db, hashSecret(secret));
-  if (!row) return undefined;
-  if (Date.now() - row.last_seen_at.getTime() > 60_000) await touchSession(db, row.id);
+  const hash = hashSecret(secret);
+  const read = () => selectLiveSession(db, hash);
+  const row = cache ? await cache.session(hash, read) : await read();
+  if (!row || row.expires_at.getTime() <= Date.now()) return undefined;
+  await noteSeen(db, row);
   const role = roles.find((r) => r === row.user_role);
   return {
     id: row.id,
@@ -74,6 +88,17 @@ export async function sessionBySecret(db: Executor, secret: string): Promise<Ses
   };
 }
 
+/**
+ * last_seen_at is kept to the minute: a busy dashboard would otherwise write on every read. The row is marked
+ * before the write: a kept row is every request's of this process (and no notification says it was touched),
+ * so the mark is what spares the next requests, the ones already on their way included, the same write.
+ */
+async function noteSeen(db: Executor, row: SessionLookupRow): Promise<void> {
+  if (Date.now() - row.last_seen_at.getTime() <= 60_000) return;
+  row.last_seen_at = new Date();
+  await touchSession(db, row.id);
+}
+
 /** The CSRF token of the session this cookie secret opens. */
 export const csrfTokenFor = (secret: string): string =>
   createHmac('sha256', secret).update('sovi csrf').digest('base64url');
@@ -86,24 +111,33 @@ export function csrfMatches(secret: string, given: string | undefined): boolean 
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
-/** Ends the session this cookie secret opens (sign-out); false when there was none live. */
-export async function endSessionBySecret(db: Executor, secret: string): Promise<boolean> {
+/**
+ * Ends the session this cookie secret opens (sign-out); false when there was none live. Not in a
+ * transaction: this process's caches forget the session once it is written.
+ */
+export async function endSessionBySecret(db: Db, secret: string): Promise<boolean> {
   if (!SECRET_SHAPE.test(secret)) return false;
-  return (await endSessionRows(db, { hash: hashSecret(secret) }, 'signed_out')) > 0;
+  const ended = await endSessionRows(db, { hash: hashSecret(secret) }, 'signed_out');
+  for (const id of ended) forgetCachedAuth(sessionName(id));
+  return ended.length > 0;
 }
 
-/** Ends every live session of a user (disabled, or a new password), but `exceptId` (the one that changed it). */
+/**
+ * Ends every live session of a user (disabled, or a new password), but `exceptId` (the one that changed it).
+ * In the caller's transaction: the caller forgets cached sessions once it commits (forgetCachedAuth()).
+ */
 export async function endUserSessions(
   db: Executor,
   userId: string,
   reason: Extract<SessionEndReason, 'user_disabled' | 'password_changed'>,
   exceptId?: string,
 ): Promise<number> {
-  return endSessionRows(db, { userId, ...(exceptId ? { exceptId } : {}) }, reason);
+  return (await endSessionRows(db, { userId, ...(exceptId ? { exceptId } : {}) }, reason)).length;
 }
 
+/** In the caller's transaction: the caller forgets the token (and so its sessions) once it commits. */
 export async function endTokenSessions(db: Executor, tokenId: string): Promise<number> {
-  return endSessionRows(db, { tokenId }, 'token_revoked');
+  return (await endSessionRows(db, { tokenId }, 'token_revoked')).length;
 }
 
 /** Of these sessions and bearer tokens, the ids still good (one query; see selectLiveIds). */

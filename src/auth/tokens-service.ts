@@ -12,7 +12,7 @@ import { isUuid } from '../ids.ts';
 import { lowerRole, roleAtLeast, roles, type Role } from './roles.ts';
 import { findUser } from '../users/users-service.ts';
 import { endTokenSessions } from './sessions-service.ts';
-import { forgetCachedTokens, type TokenCache } from './token-cache.ts';
+import { forgetCachedAuth, type AuthCache } from './auth-cache.ts';
 import {
   insertToken,
   revokeTokenRow,
@@ -254,8 +254,9 @@ export async function revokeToken(
     });
     return revoked;
   });
-  // This process's caches forget it now; the others when the trigger's notification reaches them.
-  forgetCachedTokens(revoked.id);
+  // This process's caches forget it and its sessions now; the others when the trigger's notification reaches
+  // them.
+  forgetCachedAuth(revoked.id);
   return revoked;
 }
 
@@ -279,29 +280,39 @@ function unusable(token: ApiToken): string | undefined {
 export async function authenticateToken(
   db: Executor,
   secret: string,
-  cache?: TokenCache,
+  cache?: AuthCache,
 ): Promise<TokenCheck> {
   if (!looksLikeToken(secret)) return { ok: false, reason: 'invalid or revoked token' };
   const hash = hashToken(secret);
   const read = () => selectLiveTokenByHash(db, hash);
-  const row = cache ? await cache.row(hash, read) : await read();
+  const row = cache ? await cache.token(hash, read) : await read();
   if (!row) return { ok: false, reason: 'invalid or revoked token' };
+  return use(db, row, cache);
+}
+
+/**
+ * The token of a session, if it may still act: revoking a token ends its sessions. With a cache, kept as
+ * authenticateToken keeps a bearer's.
+ */
+export async function liveTokenById(
+  db: Executor,
+  id: string,
+  cache?: AuthCache,
+): Promise<ApiToken | undefined> {
+  if (!isUuid(id)) return undefined;
+  const read = () => selectTokenById(db, id);
+  const row = cache ? await cache.tokenById(id, read) : await read();
+  const check = row && (await use(db, row, cache));
+  return check?.ok ? check.token : undefined;
+}
+
+/** The token of a row as it may act now, its use noted; or why it may not. */
+async function use(db: Executor, row: TokenRow, cache: AuthCache | undefined): Promise<TokenCheck> {
   const token = toToken(row);
   const reason = unusable(token);
   if (reason) return { ok: false, reason };
   if (await noteUse(db, row)) cache?.forget(row.id);
   return { ok: true, token };
-}
-
-/** The token of a session, if it may still act: revoking a token ends its sessions. */
-export async function liveTokenById(db: Executor, id: string): Promise<ApiToken | undefined> {
-  if (!isUuid(id)) return undefined;
-  const row = await selectTokenById(db, id);
-  if (!row) return undefined;
-  const token = toToken(row);
-  if (unusable(token)) return undefined;
-  await noteUse(db, row);
-  return token;
 }
 
 /**

@@ -15,7 +15,7 @@ import type { Config } from '../config.ts';
 import type { PipelineJobSink } from '../content/pipeline.ts';
 import type { Db } from '../db/pool.ts';
 import { createEventNotifier } from '../events/event-notifier.ts';
-import { createTokenCache } from '../auth/token-cache.ts';
+import { createAuthCache } from '../auth/auth-cache.ts';
 import type { Logger } from '../logger.ts';
 import { logRequests } from './request-log.ts';
 import type { Policies } from '../policies.ts';
@@ -95,10 +95,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerRequestDeadline(app, settings.requestTimeoutMs);
 
   registerSecurityHeaders(app);
-  // Bearer tokens are looked up once per process, then forgotten when they change (token-cache.ts).
-  const tokens = createTokenCache(deps.pool, deps.logger);
-  app.addHook('onClose', async () => tokens.close());
-  const auth = await registerAuth(app, deps.db, settings, tokens);
+  // Bearer tokens and cookie sessions are looked up once per process, then forgotten when they change
+  // (auth-cache.ts).
+  const authCache = createAuthCache(deps.pool, deps.logger);
+  app.addHook('onClose', async () => authCache.close());
+  const auth = await registerAuth(app, deps.db, settings, authCache);
   const routeRoles: RouteRoles = new Map();
   await registerOpenApi(app, routeRoles);
   const events = createEventNotifier(deps.pool, deps.logger);

@@ -2,12 +2,14 @@
 // agents, Prometheus), or a dashboard session cookie obtained by signing in with a name and password (or a
 // token).
 //
-// Sessions live in the database (src/auth/sessions-service.ts): the cookie carries a random secret, and each
-// request looks its session up, joined to the user, so signing out, disabling the user, a new password or
-// revoking the token end it at once, in every sovi process, and a restart ends none. Cookie-authenticated
-// writes need the session's CSRF token (an HMAC of the cookie's secret: the same in every process, unknown to
-// any page that cannot read the HttpOnly cookie); bearer requests do not, since a browser never adds an
-// Authorization header on its own. The caller's role is its user's, narrowed by its token's.
+// Sessions live in the database (src/auth/sessions-service.ts): the cookie carries a random secret, and its
+// session is looked up joined to the user, so signing out, disabling the user, a new password or revoking the
+// token end it in every sovi process, and a restart ends none. The API keeps what it has looked up, bearer
+// tokens and sessions alike (src/auth/auth-cache.ts): such a change ends a session in the process that made
+// it at once, and in the others when its notification arrives. Cookie-authenticated writes need the
+// session's CSRF token (an HMAC of the cookie's secret: the same in every process, unknown to any page that
+// cannot read the HttpOnly cookie); bearer requests do not, since a browser never adds an Authorization
+// header on its own. The caller's role is its user's, narrowed by its token's.
 import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -19,7 +21,7 @@ import {
   sessionBySecret,
   startSession,
 } from '../auth/sessions-service.ts';
-import type { TokenCache } from '../auth/token-cache.ts';
+import type { AuthCache } from '../auth/auth-cache.ts';
 import { authenticateToken, liveTokenById, tokenActor, type ApiToken } from '../auth/tokens-service.ts';
 import type { Db } from '../db/pool.ts';
 import { SoviError } from '../errors.ts';
@@ -122,13 +124,13 @@ export interface Auth {
 
 /**
  * Registers the cookie and rate-limit plugins on the root instance and returns the authenticator. Bearer
- * tokens are kept in `tokens` (src/auth/token-cache.ts) when given.
+ * tokens and cookie sessions are kept in `cache` (src/auth/auth-cache.ts) when given.
  */
 export async function registerAuth(
   app: FastifyInstance,
   db: Db,
   settings: ApiSettings,
-  tokens?: TokenCache,
+  cache?: AuthCache,
 ): Promise<Auth> {
   await app.register(fastifyCookie);
   await app.register(fastifyRateLimit, { global: false });
@@ -153,9 +155,9 @@ export async function registerAuth(
   };
 
   async function fromCookie(secret: string, reply: FastifyReply): Promise<ApiAuth> {
-    const session = await sessionBySecret(db, secret);
+    const session = await sessionBySecret(db, secret, cache);
     if (!session || session.user?.disabled) throw sessionEnded(reply);
-    const token = session.tokenId === null ? null : await liveTokenById(db, session.tokenId);
+    const token = session.tokenId === null ? null : await liveTokenById(db, session.tokenId, cache);
     if (session.tokenId !== null && !token) throw sessionEnded(reply);
     const role = token ? token.effectiveRole : session.user?.role;
     if (!role) throw sessionEnded(reply);
@@ -178,7 +180,7 @@ export async function registerAuth(
       const header = request.headers.authorization;
       if (header !== undefined) {
         const secret = /^Bearer +(\S+) *$/i.exec(header)?.[1];
-        const check = secret === undefined ? undefined : await authenticateToken(db, secret, tokens);
+        const check = secret === undefined ? undefined : await authenticateToken(db, secret, cache);
         if (!check?.ok) throw await failed(request, reply, check?.reason ?? 'invalid or revoked token');
         const { token } = check;
         return {
@@ -220,7 +222,7 @@ export async function registerAuth(
     },
 
     async signInWithToken(request, reply, secret) {
-      const check = await authenticateToken(db, secret, tokens);
+      const check = await authenticateToken(db, secret, cache);
       if (!check.ok) throw await failed(request, reply, check.reason);
       return check.token;
     },

@@ -1,7 +1,7 @@
 // People: adding them, their role and niche limits, disabling them, their passwords, and checking a sign-in.
 // Disabling a user or setting their password ends their sessions in the same transaction, so the change and
 // its effect cannot be seen apart.
-import { forgetCachedTokens } from '../auth/token-cache.ts';
+import { forgetCachedAuth } from '../auth/auth-cache.ts';
 import { endUserSessions } from '../auth/sessions-service.ts';
 import { roles, type Role } from '../auth/roles.ts';
 import type { Executor } from '../db/executor.ts';
@@ -187,8 +187,8 @@ export async function updateUser(db: Db, ref: string, patch: UserPatch, actor: s
       });
       return updated;
     });
-    // Their tokens act with their name, role and niches: this process's caches forget them now.
-    forgetCachedTokens();
+    // Their tokens and sessions act with their name, role and niches: this process's caches forget them now.
+    forgetCachedAuth();
     return updated;
   } catch (err) {
     if (isUniqueViolation(err)) throw nameTaken(patch.name ?? '');
@@ -213,7 +213,7 @@ export async function disableUser(db: Db, ref: string, actor: string): Promise<U
     });
     return findUser(trx, user.id);
   });
-  forgetCachedTokens();
+  forgetCachedAuth();
   return disabled;
 }
 
@@ -231,7 +231,7 @@ export async function enableUser(db: Db, ref: string, actor: string): Promise<Us
     });
     return findUser(trx, user.id);
   });
-  forgetCachedTokens();
+  forgetCachedAuth();
   return enabled;
 }
 
@@ -247,7 +247,7 @@ export async function setPassword(
   options: { keepSessionId?: string } = {},
 ): Promise<User> {
   const hash = await hashPassword(checkPasswordRules(password));
-  return db.transaction().execute(async (trx) => {
+  const changed = await db.transaction().execute(async (trx) => {
     const user = await findUser(trx, ref);
     await updateUserRow(trx, user.id, { password_hash: hash, password_changed_at: new Date() });
     const ended = await endUserSessions(trx, user.id, 'password_changed', options.keepSessionId);
@@ -261,6 +261,9 @@ export async function setPassword(
     });
     return findUser(trx, user.id);
   });
+  // The sessions it ended: this process's caches forget them now.
+  forgetCachedAuth();
+  return changed;
 }
 
 /** One's own password: the current one is checked first (a borrowed session cannot take the account). */
