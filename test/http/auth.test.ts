@@ -224,7 +224,7 @@ describe('dashboard sessions', () => {
     await until(
       'the expired session is refused',
       async () => ((await read(cookies.sovi_session!)).statusCode === 401 ? true : undefined),
-      { intervalMs: 20, timeoutMs: 5_000 },
+      { intervalMs: 20, timeoutMs: 15_000 },
     );
   });
 
