@@ -100,31 +100,37 @@ export function healthOutcome(
   // Thresholds on the latest known values: WDA reports no storage, so that one is what people entered. A
   // battery reading too old to trust is null here: it neither raises nor clears battery_low.
   const level = battery.level;
-  if (level !== null && level < health.batteryLowPercent) {
-    verdicts.push({
-      type: 'battery_low',
-      raise: {
-        severity: 'warning',
-        message: `${who}: battery at ${level}% (below ${health.batteryLowPercent}%)`,
-        context: { batteryLevel: level, threshold: health.batteryLowPercent, readAt: battery.readAt },
-      },
-    });
-  } else if (level !== null) {
-    verdicts.push({ type: 'battery_low', clear: `battery at ${level}%` });
-  }
+  const below = (
+    type: 'battery_low' | 'storage_low',
+    value: number | null,
+    limit: number,
+    raise: { message: string; context: Record<string, unknown> },
+    clear: string,
+  ) => {
+    if (value === null) return;
+    verdicts.push(value < limit ? { type, raise: { severity: 'warning', ...raise } } : { type, clear });
+  };
+  below(
+    'battery_low',
+    level,
+    health.batteryLowPercent,
+    {
+      message: `${who}: battery at ${level}% (below ${health.batteryLowPercent}%)`,
+      context: { batteryLevel: level, threshold: health.batteryLowPercent, readAt: battery.readAt },
+    },
+    `battery at ${level}%`,
+  );
   const storage = device.storageFreeGb;
-  if (storage !== null && storage < health.storageLowGb) {
-    verdicts.push({
-      type: 'storage_low',
-      raise: {
-        severity: 'warning',
-        message: `${who}: ${storage} GB free (below ${health.storageLowGb} GB)`,
-        context: { storageFreeGb: storage, threshold: health.storageLowGb },
-      },
-    });
-  } else if (storage !== null) {
-    verdicts.push({ type: 'storage_low', clear: `${storage} GB free` });
-  }
+  below(
+    'storage_low',
+    storage,
+    health.storageLowGb,
+    {
+      message: `${who}: ${storage} GB free (below ${health.storageLowGb} GB)`,
+      context: { storageFreeGb: storage, threshold: health.storageLowGb },
+    },
+    `${storage} GB free`,
+  );
   return { after, failures, changes, batteryLevel: level, iosVersion, verdicts };
 }
 
