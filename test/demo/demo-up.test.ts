@@ -18,7 +18,16 @@ describe('sovi up --demo', () => {
     const sovi = await startSoviUp({ DATABASE_URL: url, SOVI_CONTENT_CONCURRENCY: '0' }, 200_000, ['--demo']);
     await client.connect();
     try {
-      expect(sovi.output().stdout).toMatch(/demo: open http:\/\/\S+ and sign in with this token: sovi_/);
+      // Printed right after "sovi is up", which is what startSoviUp waited for: the two lines may arrive in
+      // separate chunks, later on a busy machine.
+      await until(
+        'the demo sign-in line',
+        async () =>
+          /demo: open http:\/\/\S+ and sign in with this token: sovi_/.test(sovi.output().stdout)
+            ? true
+            : undefined,
+        { timeoutMs: 30_000 },
+      );
       await until(
         'every demo phone but the one in maintenance to be active',
         async () => {
