@@ -138,16 +138,19 @@ export async function runWarmingSession(
 ): Promise<SessionResult> {
   const now = deps.now ?? (() => new Date());
   const leaseMs = deps.heartbeatSeconds * 3_000;
-  const skip = async (reason: string): Promise<SessionResult> => {
+  /** The session ends without running: its queue row goes, and the device if this session holds it. */
+  const letGo = async () => {
     await deleteQueueRow(deps.db, job.sessionKey);
     await releaseFromSession(deps.db, job.deviceId, job.sessionKey);
+  };
+  const skip = async (reason: string): Promise<SessionResult> => {
+    await letGo();
     deps.logger.info({ session: job.sessionKey, reason }, 'warming session skipped');
     return { status: 'skipped', reason };
   };
   // Already finished by an earlier attempt that died before its job completed: nothing more to do.
   const alreadyDone = async (): Promise<SessionResult> => {
-    await deleteQueueRow(deps.db, job.sessionKey);
-    await releaseFromSession(deps.db, job.deviceId, job.sessionKey);
+    await letGo();
     return { status: 'already_done' };
   };
   const gone = 'the account or the device no longer exists';

@@ -53,3 +53,14 @@ export function fixedExecutor(outcome: SessionFacts['outcome'], durationMs = 0):
     },
   };
 }
+
+/** An executor whose session succeeds once `meanwhile` has run: what happens elsewhere while a session runs. */
+export function succeedingAfter(meanwhile: () => Promise<unknown> | void): SessionExecutor {
+  return {
+    name: 'succeeding-after',
+    runSession: async () => {
+      await meanwhile();
+      return { outcome: 'success', videosWatched: 1, likes: 0, follows: 0, durationSeconds: 1 };
+    },
+  };
+}

@@ -9,7 +9,7 @@ import { runWarmingSession } from '../../src/warming/session-runner.ts';
 import { defaultWarmingPolicy, type WarmingPolicy } from '../../src/warming/warming-policy.ts';
 import { quietLogger, useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
-import { fixedExecutor, instantSimulator, listSink, testClock } from '../helpers/warming.ts';
+import { fixedExecutor, instantSimulator, listSink, succeedingAfter, testClock } from '../helpers/warming.ts';
 
 const t = useTestDatabase();
 const clock = testClock('2026-04-01T08:00:00Z');
@@ -296,25 +296,25 @@ describe('what a session costs the database', () => {
 });
 
 describe('the account as the session leaves it', () => {
-  it('counts a new warming day for a session that ends after UTC midnight', async () => {
+  /** An account on warming day 5, last warmed at `lastWarmedAt`, with its session planned. */
+  async function dayFive(lastWarmedAt: string) {
     const d = await device();
-    const a = await factories.account(t.pool, {
+    const account = await factories.account(t.pool, {
       device_id: d.id,
       current_state: 'warming_p2',
       warming_day_count: 5,
-      last_warmed_at: '2026-03-31T20:00:00Z',
+      last_warmed_at: lastWarmedAt,
     });
-    clock.set('2026-03-31T23:59:00Z');
     const [job] = await planOne();
+    return { account, job: job! };
+  }
+
+  it('counts a new warming day for a session that ends after UTC midnight', async () => {
+    clock.set('2026-03-31T23:59:00Z');
+    const { account: a, job } = await dayFive('2026-03-31T20:00:00Z');
     // The session starts on the day the account was last warmed (its day stays 5) and ends on the next.
-    const overMidnight: SessionExecutor = {
-      name: 'over-midnight',
-      runSession: async () => {
-        clock.set('2026-04-01T00:01:00Z');
-        return { outcome: 'success', videosWatched: 1, likes: 0, follows: 0, durationSeconds: 120 };
-      },
-    };
-    expect(await run(job!, overMidnight)).toMatchObject({ status: 'completed', outcome: 'success' });
+    const overMidnight = succeedingAfter(() => clock.set('2026-04-01T00:01:00Z'));
+    expect(await run(job, overMidnight)).toMatchObject({ status: 'completed', outcome: 'success' });
     const { rows } = await t.pool.query(
       `SELECT a.warming_day_count, a.last_warmed_at, w.warming_day
        FROM accounts a JOIN warming_progress w ON w.account_id = a.id WHERE a.id = $1`,
@@ -328,26 +328,15 @@ describe('the account as the session leaves it', () => {
   });
 
   it('counts the day from the account as it is when the session ends, not as it was when it began', async () => {
-    const d = await device();
-    const a = await factories.account(t.pool, {
-      device_id: d.id,
-      current_state: 'warming_p2',
-      warming_day_count: 5,
-      last_warmed_at: '2026-03-30T20:00:00Z',
-    });
-    const [job] = await planOne();
+    const { account: a, job } = await dayFive('2026-03-30T20:00:00Z');
     // Someone records a warming of the account today while its session runs: the session adds no day.
-    const meanwhile: SessionExecutor = {
-      name: 'meanwhile',
-      runSession: async () => {
-        await t.pool.query(
-          `UPDATE accounts SET last_warmed_at = '2026-04-01T07:00:00Z', warming_day_count = 6 WHERE id = $1`,
-          [a.id],
-        );
-        return { outcome: 'success', videosWatched: 1, likes: 0, follows: 0, durationSeconds: 1 };
-      },
-    };
-    await run(job!, meanwhile);
+    const meanwhile = succeedingAfter(() =>
+      t.pool.query(
+        `UPDATE accounts SET last_warmed_at = '2026-04-01T07:00:00Z', warming_day_count = 6 WHERE id = $1`,
+        [a.id],
+      ),
+    );
+    await run(job, meanwhile);
     const { rows } = await t.pool.query('SELECT warming_day_count FROM accounts WHERE id = $1', [a.id]);
     expect(rows[0].warming_day_count).toBe(6);
   });
