@@ -8,6 +8,7 @@ import type { Executor } from '../db/executor.ts';
 import type { Db } from '../db/pool.ts';
 import { isUniqueViolation } from '../db/pg-errors.ts';
 import { SoviError, invalidInput, oneOf } from '../errors.ts';
+import type { NewEvent } from '../events/event-model.ts';
 import { recordEvent } from '../events/events-service.ts';
 import { isUuid } from '../ids.ts';
 import { resolveNiche } from '../niches/niches-service.ts';
@@ -196,43 +197,57 @@ export async function updateUser(db: Db, ref: string, patch: UserPatch, actor: s
   }
 }
 
+/** The auth event (at info) that records a change to a user. */
+type UserEvent = Pick<NewEvent, 'eventType' | 'message' | 'context'>;
+
+/**
+ * Changes one user in a transaction: `change` makes the change and returns its event, or undefined when
+ * there was nothing to change. Their tokens and sessions act with their state, and a change may end
+ * sessions: this process's caches forget them once it commits.
+ */
+async function changeUser(
+  db: Db,
+  ref: string,
+  change: (trx: Executor, user: User) => Promise<UserEvent | undefined>,
+): Promise<User> {
+  const changed = await db.transaction().execute(async (trx) => {
+    const user = await findUser(trx, ref);
+    const event = await change(trx, user);
+    if (!event) return user;
+    await recordEvent(trx, { category: 'auth', severity: 'info', ...event });
+    return findUser(trx, user.id);
+  });
+  forgetCachedAuth();
+  return changed;
+}
+
+const sessionsEnded = (n: number) => `${n} session${n === 1 ? '' : 's'} ended`;
+
 /** Disables a user: their sessions end now, their tokens stop working, and they cannot sign in. */
 export async function disableUser(db: Db, ref: string, actor: string): Promise<User> {
-  const disabled = await db.transaction().execute(async (trx) => {
-    const user = await findUser(trx, ref);
-    if (user.disabledAt) return user;
+  return changeUser(db, ref, async (trx, user) => {
+    if (user.disabledAt) return undefined;
     await keepAnAdmin(trx, user, 'disabling them');
     await updateUserRow(trx, user.id, { disabled_at: new Date() });
     const ended = await endUserSessions(trx, user.id, 'user_disabled');
-    await recordEvent(trx, {
-      category: 'auth',
-      severity: 'info',
+    return {
       eventType: 'user_disabled',
-      message: `user "${user.name}" disabled by ${actor} (${ended} session${ended === 1 ? '' : 's'} ended)`,
+      message: `user "${user.name}" disabled by ${actor} (${sessionsEnded(ended)})`,
       context: { actor, id: user.id, name: user.name, sessionsEnded: ended },
-    });
-    return findUser(trx, user.id);
+    };
   });
-  forgetCachedAuth();
-  return disabled;
 }
 
 export async function enableUser(db: Db, ref: string, actor: string): Promise<User> {
-  const enabled = await db.transaction().execute(async (trx) => {
-    const user = await findUser(trx, ref);
-    if (!user.disabledAt) return user;
+  return changeUser(db, ref, async (trx, user) => {
+    if (!user.disabledAt) return undefined;
     await updateUserRow(trx, user.id, { disabled_at: null });
-    await recordEvent(trx, {
-      category: 'auth',
-      severity: 'info',
+    return {
       eventType: 'user_enabled',
       message: `user "${user.name}" enabled by ${actor}`,
       context: { actor, id: user.id, name: user.name },
-    });
-    return findUser(trx, user.id);
+    };
   });
-  forgetCachedAuth();
-  return enabled;
 }
 
 /**
@@ -247,23 +262,16 @@ export async function setPassword(
   options: { keepSessionId?: string } = {},
 ): Promise<User> {
   const hash = await hashPassword(checkPasswordRules(password));
-  const changed = await db.transaction().execute(async (trx) => {
-    const user = await findUser(trx, ref);
+  return changeUser(db, ref, async (trx, user) => {
     await updateUserRow(trx, user.id, { password_hash: hash, password_changed_at: new Date() });
     const ended = await endUserSessions(trx, user.id, 'password_changed', options.keepSessionId);
-    await recordEvent(trx, {
-      category: 'auth',
-      severity: 'info',
+    return {
       eventType: 'user_password_changed',
       // The password itself never reaches an event: only that it changed.
-      message: `password of user "${user.name}" changed by ${actor} (${ended} session${ended === 1 ? '' : 's'} ended)`,
+      message: `password of user "${user.name}" changed by ${actor} (${sessionsEnded(ended)})`,
       context: { actor, id: user.id, name: user.name, password: 'changed', sessionsEnded: ended },
-    });
-    return findUser(trx, user.id);
+    };
   });
-  // The sessions it ended: this process's caches forget them now.
-  forgetCachedAuth();
-  return changed;
 }
 
 /** One's own password: the current one is checked first (a borrowed session cannot take the account). */
