@@ -12,6 +12,7 @@ export interface Runbook {
 }
 
 const deviceTools = ['get_device', 'set_device_maintenance', 'resolve_event'];
+const productionTools = ['content_status', 'retry_production', 'resolve_event'];
 
 /** By event type. A type not listed gets `fallbackRunbook`. */
 export const runbooks: Readonly<Record<string, Runbook>> = {
@@ -134,12 +135,12 @@ export const runbooks: Readonly<Record<string, Runbook>> = {
       'Read the content status: the failure names the stage and the reason.',
       'If the reason was transient (a tool, a timeout), retry the production; it restarts at that stage.',
     ],
-    tools: ['content_status', 'retry_production', 'resolve_event'],
+    tools: productionTools,
   },
   content_stage_job_failed: {
     meaning: 'A production stage job crashed or timed out in the job engine.',
     fixes: ['Retry the production of that content; if it fails again, leave it for a person.'],
-    tools: ['content_status', 'retry_production', 'resolve_event'],
+    tools: productionTools,
   },
   content_awaiting_review: {
     meaning: 'Content is ready and waits for a reviewer before any of its posts go out.',
@@ -156,7 +157,7 @@ export const runbooks: Readonly<Record<string, Runbook>> = {
       'If no voice was left (next is null), the production failed at generating: once a voice works again, ' +
         'retry the production. Resolve the event with what was found.',
     ],
-    tools: ['content_status', 'retry_production', 'resolve_event'],
+    tools: productionTools,
   },
   visual_source_failed: {
     meaning:
