@@ -287,7 +287,7 @@ export async function authenticateToken(
   const read = () => selectLiveTokenByHash(db, hash);
   const row = cache ? await cache.token(hash, read) : await read();
   if (!row) return { ok: false, reason: 'invalid or revoked token' };
-  return use(db, row, cache);
+  return use(db, row);
 }
 
 /**
@@ -302,26 +302,27 @@ export async function liveTokenById(
   if (!isUuid(id)) return undefined;
   const read = () => selectTokenById(db, id);
   const row = cache ? await cache.tokenById(id, read) : await read();
-  const check = row && (await use(db, row, cache));
+  const check = row && (await use(db, row));
   return check?.ok ? check.token : undefined;
 }
 
 /** The token of a row as it may act now, its use noted; or why it may not. */
-async function use(db: Executor, row: TokenRow, cache: AuthCache | undefined): Promise<TokenCheck> {
+async function use(db: Executor, row: TokenRow): Promise<TokenCheck> {
   const token = toToken(row);
   const reason = unusable(token);
   if (reason) return { ok: false, reason };
-  if (await noteUse(db, row)) cache?.forget(row.id);
+  await noteUse(db, row);
   return { ok: true, token };
 }
 
 /**
- * last_used_at is kept to the minute: most requests need no write at all. True when it was written (a kept
- * row's last_used_at is then out of date: forget it rather than write again on each request till the
- * trigger's notification comes).
+ * last_used_at is kept to the minute: most requests need no write at all. The touch is noted on the row, which
+ * may be the one the cache keeps (no notification announces a touch: migrations/034), so this process writes
+ * again a minute later, not on every request. Another process's kept row learns of it only then: its guarded
+ * write is then a no-op, and its note as good as the row's to the minute.
  */
-async function noteUse(db: Executor, row: TokenRow): Promise<boolean> {
-  if (row.last_used_at && Date.now() - row.last_used_at.getTime() < 60_000) return false;
+async function noteUse(db: Executor, row: TokenRow): Promise<void> {
+  if (row.last_used_at && Date.now() - row.last_used_at.getTime() < 60_000) return;
   await touchToken(db, row.id);
-  return true;
+  row.last_used_at = new Date();
 }

@@ -183,6 +183,33 @@ describe('the auth cache', () => {
     await until('the session’s end is heard', async () => (await mine.read()) === undefined);
   });
 
+  it('keeps a token through its use being noted and its owner signing in, which change nothing it acts with', async () => {
+    const user = await newUser();
+    const { secret, token } = await newToken(user.id);
+    const mine = reader(cache, secret);
+    const marker = await newToken();
+    const theirs = reader(cache, marker.secret);
+    await keptBy(mine);
+    await keptBy(theirs);
+    const lookups = mine.lookups;
+
+    // The touches (migrations/034 leaves them unannounced), then a change to another token: once that change
+    // is heard, a notification of either touch would have been too (one connection's notifications arrive in
+    // commit order). There was none.
+    await other.query(`UPDATE api_tokens SET last_used_at = now() WHERE id = $1`, [token.id]);
+    await other.query(`UPDATE users SET last_sign_in_at = now() WHERE id = $1`, [user.id]);
+    await other.query(`UPDATE api_tokens SET name = name || '-renamed' WHERE id = $1`, [marker.token.id]);
+    await forgotten('the other token’s change is heard', theirs);
+    await mine.read();
+    expect(mine.lookups).toBe(lookups);
+
+    // Anything else about the user is still heard, and so is the token's own deletion.
+    await other.query(`UPDATE users SET name = name || '-renamed' WHERE id = $1`, [user.id]);
+    await forgotten('the user’s rename is heard', mine);
+    await other.query(`DELETE FROM api_tokens WHERE id = $1`, [token.id]);
+    await until('the token’s deletion is heard', async () => (await mine.read()) === undefined);
+  });
+
   it('serves nothing while its connection is lost, and listens again', async () => {
     const { secret, token } = await newToken();
     const r = reader(cache, secret);
