@@ -6,8 +6,24 @@
 // workers do: complete or fail each job, fenced to its attempt, and one heartbeat for all the running jobs,
 // aborting a session whose claim is gone (expired, or taken by the supervisor).
 import type { Job, PgBoss } from 'pg-boss';
+import type { Executor } from '../db/executor.ts';
+import { inTransaction } from '../db/job-engine.ts';
 import type { Logger } from '../logger.ts';
 import { sleep } from '../time.ts';
+
+/**
+ * What `run` returns when it completed its job itself, with `complete` inside a transaction of its own that
+ * has committed: the loop then has nothing left to settle.
+ */
+export const completedByRun: unique symbol = Symbol('completed by run');
+
+/**
+ * Completes the job inside the caller's transaction (fenced to the attempt fetched, as the loop's own
+ * completion is): the job's effects and its completion commit together, one round trip and one commit
+ * fewer than completing it afterwards, and under key_strict_fifo the key's next job is fetchable from that
+ * commit on.
+ */
+export type CompleteInTransaction = (trx: Executor, output: object) => Promise<void>;
 
 export interface SessionSlotsOptions<T> {
   boss: PgBoss;
@@ -19,8 +35,11 @@ export interface SessionSlotsOptions<T> {
   /** The queue's heartbeat: running jobs are touched twice per heartbeat. */
   heartbeatSeconds: number;
   logger: Logger;
-  /** Runs one job: its result completes it, a throw fails it (pg-boss retries it). */
-  run(job: Job<T>, signal: AbortSignal): Promise<unknown>;
+  /**
+   * Runs one job: its result completes it, a throw fails it (pg-boss retries it). A run that completed the
+   * job with `complete` in a transaction that committed returns `completedByRun`.
+   */
+  run(job: Job<T>, signal: AbortSignal, complete: CompleteInTransaction): Promise<unknown>;
 }
 
 export interface SessionSlots {
@@ -71,9 +90,12 @@ export function startSessionSlots<T>(options: SessionSlotsOptions<T>): SessionSl
       job.expireInSeconds * 1_000,
     );
     const done = (async () => {
+      const complete: CompleteInTransaction = async (trx, output) => {
+        await boss.complete(queue, job, output, { db: inTransaction(trx) });
+      };
       try {
-        const result = await options.run(job, AbortSignal.any([claim.signal, stopping.signal]));
-        await boss.complete(queue, job, result as object);
+        const result = await options.run(job, AbortSignal.any([claim.signal, stopping.signal]), complete);
+        if (result !== completedByRun) await boss.complete(queue, job, result as object);
       } catch (err) {
         await boss
           .fail(queue, job, err as object)

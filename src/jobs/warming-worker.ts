@@ -12,7 +12,12 @@ import { runWarmingSession } from '../warming/session-runner.ts';
 import type { WarmingPolicy } from '../warming/warming-policy.ts';
 import { abandonSession, dropStaleQueueRows, sessionJobRemoved } from '../warming/session-recovery.ts';
 import { ensureCronQueue, isSessionQueue, queues } from './job-engine.ts';
-import { startSessionSlots, type SessionSlots } from './session-slots.ts';
+import {
+  completedByRun,
+  startSessionSlots,
+  type CompleteInTransaction,
+  type SessionSlots,
+} from './session-slots.ts';
 import { analyzeJobTableIfStale, createBoss, inTransaction } from '../db/job-engine.ts';
 
 export interface WarmingWorker {
@@ -132,16 +137,22 @@ export async function startWarmingWorker(options: WarmingWorkerOptions): Promise
       heartbeatSeconds: config.scheduler.heartbeatSeconds,
     };
     const pollSeconds = options.sessionPollSeconds ?? SESSION_POLL_SECONDS;
-    const runSession = async (job: Job<SessionJob>, signal: AbortSignal) => {
+    const runSession = async (
+      job: Job<SessionJob>,
+      signal: AbortSignal,
+      complete?: CompleteInTransaction,
+    ) => {
       const result = await runWarmingSession(
         runnerDeps,
         job.data,
         AbortSignal.any([signal, stopping.signal]),
+        complete,
       );
       // An interrupted session recorded nothing: failing the attempt has the job retried (same session key).
       if (result.status === 'interrupted')
         throw new Error('session interrupted: the worker is stopping or lost its claim');
-      return result;
+      // A finished session's job was completed in the transaction that recorded it (session-slots.ts).
+      return complete && result.status === 'completed' ? completedByRun : result;
     };
     // All slots but one are served by one fetch loop (session-slots.ts): a fetch takes sessions for every
     // slot freed since the last, where a registration per slot fetched once per session.

@@ -131,10 +131,19 @@ async function startSession(
   }
 }
 
+/**
+ * The job engine's completion of the session's job, run as the last statement of the transaction that
+ * records a finished session, with the result it returns: the record and the job's completion commit
+ * together, and the phone's next session can be fetched from that commit on (its gap is one round trip and
+ * one commit shorter). Given a `settle`, a 'completed' result means it ran in the committed transaction.
+ */
+export type SettleInRecord = (trx: Executor, result: SessionResult) => Promise<void>;
+
 export async function runWarmingSession(
   deps: SessionRunnerDeps,
   job: SessionJob,
   signal: AbortSignal,
+  settle?: SettleInRecord,
 ): Promise<SessionResult> {
   const now = deps.now ?? (() => new Date());
   const leaseMs = deps.heartbeatSeconds * 3_000;
@@ -257,15 +266,22 @@ export async function runWarmingSession(
 
   // The session happened on the phone: keep its result through a short outage rather than run it again.
   const finishedAt = now();
+  const completed: SessionResult = {
+    status: 'completed',
+    outcome: timedOut ? 'timeout' : facts.outcome,
+    facts,
+  };
   const recorded = await retryWhileUnavailable(
     () =>
-      deps.db
-        .transaction()
-        .execute((trx) => record(deps, trx, loaded, job, state, facts, timedOut, finishedAt)),
+      deps.db.transaction().execute(async (trx) => {
+        if (!(await record(deps, trx, loaded, job, state, facts, timedOut, finishedAt))) return false;
+        await settle?.(trx, completed);
+        return true;
+      }),
     { signal, maxMs: leaseMs, logger: deps.logger, what: `warming session ${job.sessionKey}` },
   );
   if (!recorded) return { status: 'already_done' };
-  return { status: 'completed', outcome: timedOut ? 'timeout' : facts.outcome, facts };
+  return completed;
 }
 
 /** Everything a finished session means, in one transaction. False when another attempt recorded it first. */

@@ -1,6 +1,8 @@
 // The session slots' fetch loop (src/jobs/session-slots.ts) on a real pg-boss: at most `slots` jobs at once,
-// a batch fetched for the slots freed, a throw failing the job for pg-boss to retry, a job whose claim is
-// gone aborted, and a stop handing the running jobs back.
+// a batch fetched for the slots freed, a throw failing the job for pg-boss to retry, a job completed inside
+// the run's own transaction (and not when it rolls back), a job whose claim is gone aborted, and a stop
+// handing the running jobs back.
+import { sql } from 'kysely';
 import type { PgBoss } from 'pg-boss';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
@@ -8,6 +10,7 @@ import { openDatabase } from '../../src/db/database.ts';
 import { JOB_SCHEMA, createBoss } from '../../src/db/job-engine.ts';
 import { prepareDatabase } from '../../src/db/prepare.ts';
 import {
+  completedByRun,
   startSessionSlots,
   type SessionSlots,
   type SessionSlotsOptions,
@@ -107,6 +110,53 @@ describe('the session slots', () => {
     const [job] = await boss.findJobs(q, { id: id! });
     expect(job).toMatchObject({ state: 'completed', retryCount: 1 });
     expect(runs).toBe(2);
+  });
+
+  it("complete a job inside the run's own transaction, together with what the run wrote", async () => {
+    const q = await queue();
+    await sql`CREATE TABLE IF NOT EXISTS slots_effects (queue text, n int)`.execute(t.db);
+    const id = await boss.send(q, { n: 7 });
+    let activeInside: string | undefined;
+    const s = slots(q, 2, async (job, _signal, complete) => {
+      await t.db.transaction().execute(async (trx) => {
+        await sql`INSERT INTO slots_effects VALUES (${q}, ${job.data.n})`.execute(trx);
+        await complete(trx, { ok: true, n: job.data.n });
+        // Not committed yet: another connection still sees the job running.
+        activeInside = (await boss.findJobs(q, { id: id! }))[0]?.state;
+      });
+      return completedByRun;
+    });
+    s.wake();
+    await until('the job completed', async () => ((await states(q)).completed === 1 ? true : undefined));
+    const [job] = await boss.findJobs(q, { id: id! });
+    expect(job).toMatchObject({ state: 'completed', retryCount: 0, output: { ok: true, n: 7 } });
+    expect(activeInside).toBe('active');
+    const { rows } = await t.pool.query('SELECT n FROM slots_effects WHERE queue = $1', [q]);
+    expect(rows).toEqual([{ n: 7 }]);
+  });
+
+  it('leave a job uncompleted when the transaction that completed it rolls back, and retry it', async () => {
+    const q = await queue();
+    await sql`CREATE TABLE IF NOT EXISTS slots_effects (queue text, n int)`.execute(t.db);
+    const id = await boss.send(q, { n: 1 });
+    let runs = 0;
+    const s = slots(q, 2, async (job, _signal, complete) => {
+      const attempt = ++runs;
+      await t.db.transaction().execute(async (trx) => {
+        await sql`INSERT INTO slots_effects VALUES (${q}, ${attempt})`.execute(trx);
+        await complete(trx, { attempt });
+        if (attempt === 1) throw new Error('the first attempt fails after completing');
+      });
+      return completedByRun;
+    });
+    s.wake();
+    await until('the job completed on its retry', async () =>
+      (await states(q)).completed === 1 ? true : undefined,
+    );
+    const [job] = await boss.findJobs(q, { id: id! });
+    expect(job).toMatchObject({ state: 'completed', retryCount: 1, output: { attempt: 2 } });
+    const { rows } = await t.pool.query('SELECT n FROM slots_effects WHERE queue = $1', [q]);
+    expect(rows).toEqual([{ n: 2 }]);
   });
 
   it('abort a running job whose claim is gone at their next heartbeat', async () => {
