@@ -176,7 +176,6 @@ const pickOptions = (devices: string[]) => ({
   now: new Date(),
   devices,
   limit: PICK_LIMIT,
-  offset: 0,
 });
 
 /**
@@ -661,7 +660,7 @@ export async function schedulerBench(
         '',
         ...activity.top.map(([q, n]) => `- ${((100 * n) / activity.active).toFixed(0)}% \`${q}\``),
         '',
-        `Pick: \`pickCandidates\` (LIMIT ${PICK_LIMIT} OFFSET 0, a tick's first batch), ${s.pickRuns} calls on one connection, ` +
+        `Pick: \`pickCandidates\` (LIMIT ${PICK_LIMIT}, a tick's first batch), ${s.pickRuns} calls on one connection, ` +
           'each in its own transaction, after a first read that is the EXPLAIN below (the first scan after a run meets ' +
           'the index entries of the rows updated since, and marks them dead for later scans). ' +
           `Right after the ${clientsLabel(rawSessions.clients)} raw claims: accounts n_dead_tup ` +

@@ -32,7 +32,6 @@ export interface PickOptions {
   now: Date;
   devices: string[];
   limit: number;
-  offset: number;
 }
 
 export async function pickCandidates(db: Executor, options: PickOptions): Promise<Candidate[]> {
@@ -53,14 +52,9 @@ export interface CandidateCursor {
  * row of the batches before it (the 20th batch of a tick read 10,000 rows to return 500); the cursor goes on
  * from where the last read stopped. Rows are locked as they are read, as before.
  */
-export async function openCandidates(
-  trx: Executor,
-  options: Omit<PickOptions, 'offset'>,
-): Promise<CandidateCursor> {
+export async function openCandidates(trx: Executor, options: PickOptions): Promise<CandidateCursor> {
   const cursor = sql.id('sovi_due_accounts');
-  await sql`DECLARE ${cursor} NO SCROLL CURSOR FOR ${pickCandidatesQuery({ ...options, offset: 0 })}`.execute(
-    trx,
-  );
+  await sql`DECLARE ${cursor} NO SCROLL CURSOR FOR ${pickCandidatesQuery(options)}`.execute(trx);
   return {
     read: async (count) =>
       (await sql<Candidate>`FETCH FORWARD ${sql.lit(count)} FROM ${cursor}`.execute(trx)).rows,
@@ -80,7 +74,7 @@ export function pickCandidatesQuery(options: PickOptions) {
       AND (a.device_id IS NULL OR a.device_id = ANY(${options.devices}::uuid[]))
       AND NOT EXISTS (SELECT 1 FROM warming_queue q WHERE q.account_id = a.id)
     ORDER BY ${dueOrder}
-    LIMIT ${options.limit} OFFSET ${options.offset}
+    LIMIT ${options.limit}
     FOR UPDATE OF a SKIP LOCKED`;
 }
 

@@ -54,7 +54,6 @@ describe('the warming pick on 50,000 accounts', () => {
       now: new Date(),
       devices: [],
       limit: 500,
-      offset: 0,
     }).compile(t.db);
     // Sent as the driver sends it: an unnamed statement with its parameters, planned with their values.
     const { rows } = await t.pool.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
