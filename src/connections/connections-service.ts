@@ -41,9 +41,8 @@ import {
   upsertConnection,
   type ConnectionRow,
 } from './connections-repository.ts';
-import { instagramAuthorizeUrl, instagramExchangeCode, instagramRefresh } from './instagram-api.ts';
+import { oauthProviders, type OAuthProvider } from './oauth-providers.ts';
 import { PlatformError } from './platform-http.ts';
-import { tiktokAuthorizeUrl, tiktokExchangeCode, tiktokRefresh } from './tiktok-api.ts';
 
 export interface ConnectionDeps {
   db: Db;
@@ -93,21 +92,25 @@ export function redirectUriFor(settings: ConnectorSettings, platform: Platform):
   return `${settings.publicUrl}/oauth/callback/${platform}`;
 }
 
-function appOf(settings: ConnectorSettings, platform: Platform) {
-  const app = platform === 'tiktok' ? settings.tiktok.app : settings.instagram.app;
-  if (!app) {
-    const vars =
-      platform === 'tiktok'
-        ? 'SOVI_TIKTOK_CLIENT_KEY and SOVI_TIKTOK_CLIENT_SECRET'
-        : 'SOVI_META_APP_ID and SOVI_META_APP_SECRET';
+/** The platform's OAuth provider, once its developer app is configured; refuses with what to set otherwise. */
+function configuredProvider(settings: ConnectorSettings, platform: Platform): OAuthProvider {
+  const provider = oauthProviders[platform];
+  if (!provider.app(settings)) {
+    const [id, secret] = provider.appVariables;
     throw new SoviError(
       'unavailable',
-      `no ${platformLabels[platform]} developer app is configured: set ${vars} (or SOVI_CONNECTOR_KEY_FILE) and restart sovi`,
-      { field: platform === 'tiktok' ? 'SOVI_TIKTOK_CLIENT_KEY' : 'SOVI_META_APP_ID' },
+      `no ${platformLabels[platform]} developer app is configured: set ${id} and ${secret} (or SOVI_CONNECTOR_KEY_FILE) and restart sovi`,
+      { field: id },
     );
   }
-  return app;
+  return provider;
 }
+
+const verifierBinding = (hash: Buffer) => ({
+  table: 'oauth_states',
+  column: 'code_verifier_enc',
+  rowId: hash.toString('hex'),
+});
 
 export interface ConnectStart {
   accountId: string;
@@ -130,33 +133,22 @@ export async function startConnect(
   if (account.deleted_at)
     throw new SoviError('conflict', `account ${account.username} is deleted`, { field: 'account' });
   const platform = parsePlatform(account.platform);
-  appOf(deps.settings, platform);
+  const provider = configuredProvider(deps.settings, platform);
   const redirectUri = redirectUriFor(deps.settings, platform);
   deps.vault.currentKeyId(); // Refuses now, with what to do, rather than after the person authorized.
   const state = randomBytes(32).toString('base64url');
   const hash = stateHash(state);
   const expiresAt = new Date(Date.now() + deps.settings.stateTtlSeconds * 1000);
-  let url: string;
-  let verifierEnc: Buffer | null = null;
-  if (platform === 'tiktok') {
-    // 43–128 characters of the unreserved set (RFC 7636 §4.1).
-    const codeVerifier = randomBytes(48).toString('base64url');
-    verifierEnc = deps.vault.seal(codeVerifier, {
-      table: 'oauth_states',
-      column: 'code_verifier_enc',
-      rowId: hash.toString('hex'),
-    });
-    url = tiktokAuthorizeUrl(deps.settings.tiktok, { state, codeVerifier, redirectUri });
-  } else {
-    url = instagramAuthorizeUrl(deps.settings.instagram, { state, redirectUri });
-  }
+  // 43–128 characters of the unreserved set (RFC 7636 §4.1).
+  const codeVerifier = provider.pkce ? randomBytes(48).toString('base64url') : null;
+  const url = provider.authorizeUrl(deps.settings, { state, redirectUri, codeVerifier });
   await insertState(deps.db, {
     state_hash: hash,
     account_id: account.id,
     platform,
     started_by: who.actor,
     user_id: who.userId,
-    code_verifier_enc: verifierEnc,
+    code_verifier_enc: codeVerifier === null ? null : deps.vault.seal(codeVerifier, verifierBinding(hash)),
     expires_at: expiresAt,
   });
   return {
@@ -247,25 +239,14 @@ export async function finishConnect(
   let grant: TokenGrant;
   try {
     const redirectUri = redirectUriFor(deps.settings, platform);
-    appOf(deps.settings, platform);
-    if (platform === 'tiktok') {
-      const codeVerifier = deps.vault.open(taken.code_verifier_enc!, {
-        table: 'oauth_states',
-        column: 'code_verifier_enc',
-        rowId: hash.toString('hex'),
-      });
-      grant = await tiktokExchangeCode(
-        deps.settings.tiktok,
-        { code: query.code, codeVerifier, redirectUri },
-        deps.settings.requestTimeoutMs,
-      );
-    } else {
-      grant = await instagramExchangeCode(
-        deps.settings.instagram,
-        { code: query.code, redirectUri },
-        deps.settings.requestTimeoutMs,
-      );
-    }
+    const provider = configuredProvider(deps.settings, platform);
+    const sealed = provider.pkce ? taken.code_verifier_enc : null;
+    const codeVerifier = sealed ? deps.vault.open(sealed, verifierBinding(hash)) : null;
+    grant = await provider.exchangeCode(
+      deps.settings,
+      { code: query.code, redirectUri, codeVerifier },
+      deps.settings.requestTimeoutMs,
+    );
   } catch (err) {
     const message =
       err instanceof PlatformError || err instanceof SoviError ? err.message : 'the exchange failed';
@@ -370,27 +351,20 @@ export async function refreshConnection(
     if (!options.force && row.access_expires_at.getTime() > ahead) return { status: 'fresh', row };
     const platform = parsePlatform(row.platform);
     try {
-      const timeoutMs = deps.settings.requestTimeoutMs;
-      appOf(deps.settings, platform);
-      let grant: Omit<TokenGrant, 'platformUserId' | 'scopes'> & { scopes?: string[] };
-      if (platform === 'tiktok') {
-        if (!row.refresh_token_enc)
-          throw new PlatformError(
-            'tiktok',
-            'auth',
-            'no_refresh_token',
-            'TikTok connection has no refresh token',
-          );
-        const refreshToken = deps.vault.open(row.refresh_token_enc, binding(row.id, 'refresh_token_enc'));
-        grant = await tiktokRefresh(deps.settings.tiktok, refreshToken, timeoutMs, options.signal);
-      } else {
-        grant = await instagramRefresh(
-          deps.settings.instagram,
-          openAccessToken(deps.vault, row),
-          timeoutMs,
-          options.signal,
-        );
-      }
+      const provider = configuredProvider(deps.settings, platform);
+      const tokens = {
+        access: () => openAccessToken(deps.vault, row),
+        refresh: () =>
+          row.refresh_token_enc === null
+            ? null
+            : deps.vault.open(row.refresh_token_enc, binding(row.id, 'refresh_token_enc')),
+      };
+      const grant = await provider.refresh(
+        deps.settings,
+        tokens,
+        deps.settings.requestTimeoutMs,
+        options.signal,
+      );
       await storeRefreshed(trx, row.id, {
         access_token_enc: deps.vault.seal(grant.accessToken, binding(row.id, 'access_token_enc')),
         access_expires_at: grant.accessExpiresAt,

@@ -3,6 +3,9 @@
 // (?error=access_denied), and someone asking how another person's connect request stands. None of them
 // exchanges a code or makes a connection, and the one who started it reads why.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startConnect } from '../../src/connections/connections-service.ts';
+import { oauthProviders } from '../../src/connections/oauth-providers.ts';
+import { platforms } from '../../src/platforms.ts';
 import { useTestDatabase } from '../helpers/database.ts';
 import { factories } from '../helpers/factories.ts';
 import { signedInUser } from '../http/role-tokens.ts';
@@ -161,4 +164,33 @@ describe('the OAuth state at the callback', () => {
     // An admin's API token is someone else too.
     expect((await h.api.call('GET', `/api/v1/connections/requests/${connectId}`)).statusCode).toBe(404);
   });
+
+  it.each(platforms)(
+    'without a %s developer app, connecting is refused naming the variables to set, and no state is kept',
+    async (platform) => {
+      const account = await factories.account(t.pool, {
+        platform,
+        username: `noapp_${process.pid}_${++n}`,
+      });
+      const connectors = h.api.config.connectors;
+      const settings = { ...connectors, [platform]: { ...connectors[platform], app: undefined } };
+      const [id, secret] = oauthProviders[platform].appVariables;
+      const states = async () =>
+        Number(
+          (await t.pool.query('SELECT count(*) AS n FROM oauth_states WHERE account_id = $1', [account.id]))
+            .rows[0].n,
+        );
+      await expect(
+        startConnect({ db: t.db, vault: h.api.vault, settings }, String(account.id), {
+          actor: 'admin',
+          userId: null,
+        }),
+      ).rejects.toMatchObject({
+        code: 'unavailable',
+        details: { field: id },
+        message: expect.stringContaining(`set ${id} and ${secret}`),
+      });
+      expect(await states()).toBe(0);
+    },
+  );
 });

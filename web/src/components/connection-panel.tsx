@@ -4,13 +4,12 @@
 // the request until the platform sends the owner back to sovi.
 import { useEffect, useState } from 'preact/hooks';
 import { get, post } from '../api.ts';
+import { platformLabels } from '../domain.ts';
 import { dateTime, timeAgo } from '../format.ts';
 import { connectionStatusTone } from '../tones.ts';
 import type { Account } from '../types.ts';
 import { useData } from '../use-data.ts';
 import { Badge, ErrorNote, Facts } from './ui.tsx';
-
-const platformName = (p: string) => (p === 'tiktok' ? 'TikTok' : 'Instagram');
 
 export function ConnectionPanel({ account, canConnect }: { account: Account; canConnect: boolean }) {
   const connections = useData(() => get('/connections', { platform: account.platform }), [account.id]);
@@ -74,7 +73,7 @@ export function ConnectionPanel({ account, canConnect }: { account: Account; can
       ) : (
         connections.data && (
           <p class="muted" data-connection="none">
-            Not connected: sovi cannot post to {platformName(account.platform)} for this account.
+            Not connected: sovi cannot post to {platformLabels[account.platform]} for this account.
           </p>
         )
       )}
@@ -89,7 +88,7 @@ export function ConnectionPanel({ account, canConnect }: { account: Account; can
             <p role="status">
               Waiting for the account's owner:{' '}
               <a href={request.url} target="_blank" rel="noopener noreferrer">
-                open {platformName(account.platform)} to allow sovi
+                open {platformLabels[account.platform]} to allow sovi
               </a>
             </p>
           ) : (
