@@ -52,6 +52,9 @@ export class SoviError extends Error {
 export const invalidInput = (field: string, message: string, details: ErrorDetails = {}): SoviError =>
   new SoviError('invalid_input', message, { field, ...details });
 
+/** A member of a closed set declared `as const`: `type Severity = OneOf<typeof severities>`. */
+export type OneOf<T extends readonly unknown[]> = T[number];
+
 /** Whether `value` is one of `choices` (a closed set): the guard that oneOf checks with. */
 export const isOneOf = <T extends string>(choices: readonly T[], value: string): value is T =>
   (choices as readonly string[]).includes(value);

@@ -1,6 +1,6 @@
 // Managed accounts as the rest of sovi sees them. Secrets never appear here: only whether each is set and
 // under which vault key.
-import { isOneOf } from '../errors.ts';
+import { isOneOf, type OneOf } from '../errors.ts';
 import type { Platform } from '../platforms.ts';
 
 export const accountStates = [
@@ -17,7 +17,7 @@ export const accountStates = [
   'suspended',
   'banned',
 ] as const;
-export type AccountState = (typeof accountStates)[number];
+export type AccountState = OneOf<typeof accountStates>;
 
 /**
  * The states the warming scheduler gives sessions to, declared once: the due rule (src/warming/due-rule.ts)
@@ -31,12 +31,12 @@ export const scheduledStates = [
   'warming_p3',
   'active',
 ] as const satisfies readonly AccountState[];
-export type ScheduledState = (typeof scheduledStates)[number];
+export type ScheduledState = OneOf<typeof scheduledStates>;
 
 export const isScheduled = (state: string): state is ScheduledState => isOneOf(scheduledStates, state);
 
 export const secretFields = ['email', 'password', 'totp_secret', 'proxy_credentials'] as const;
-export type SecretField = (typeof secretFields)[number];
+export type SecretField = OneOf<typeof secretFields>;
 
 /** Where each secret lives. proxy_credentials is TEXT in the spec: a base64 envelope. */
 export const secretColumns: Record<

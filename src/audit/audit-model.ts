@@ -1,5 +1,7 @@
 // The audit trail's vocabulary: what a record says (who, what, to which record, each changed field before
 // and after) and the marker that stands in for a secret's value.
+import type { OneOf } from '../errors.ts';
+
 export const auditTargetTypes = [
   'device',
   'account',
@@ -16,7 +18,7 @@ export const auditTargetTypes = [
   'notification_channel',
   'notification_rule',
 ] as const;
-export type AuditTargetType = (typeof auditTargetTypes)[number];
+export type AuditTargetType = OneOf<typeof auditTargetTypes>;
 
 /** What a secret field's before and after are recorded as: that it changed, never its value. */
 export const SECRET_CHANGED = 'changed';

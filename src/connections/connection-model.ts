@@ -1,10 +1,11 @@
 // A connection: one account's grant to sovi on one platform's official API (OAuth), with its tokens sealed
 // in the vault. Its status is what the dashboard and `sovi connections list` show; `reauth_needed` means a
 // person must connect the account again (a refresh was refused), `revoked` that the grant was withdrawn.
+import type { OneOf } from '../errors.ts';
 import type { Platform } from '../platforms.ts';
 
 export const connectionStatuses = ['connected', 'reauth_needed', 'revoked'] as const;
-export type ConnectionStatus = (typeof connectionStatuses)[number];
+export type ConnectionStatus = OneOf<typeof connectionStatuses>;
 
 export interface Connection {
   id: string;

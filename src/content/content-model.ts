@@ -1,19 +1,14 @@
 // Content through the production pipeline: the statuses (the database also enforces them), their order,
 // and the script a writer produces.
-
-export const productionStatuses = [
-  'scripting',
-  'generating',
-  'assembling',
-  'distributing',
-  'complete',
-  'failed',
-] as const;
-export type ProductionStatus = (typeof productionStatuses)[number];
+import type { OneOf } from '../errors.ts';
 
 /** The stages that do work, in order; each is a job of its own. */
 export const stages = ['scripting', 'generating', 'assembling', 'distributing'] as const;
-export type Stage = (typeof stages)[number];
+export type Stage = OneOf<typeof stages>;
+
+/** A production's status: the stage it is at, or how it ended. */
+export const productionStatuses = [...stages, 'complete', 'failed'] as const;
+export type ProductionStatus = OneOf<typeof productionStatuses>;
 
 /**
  * The production lifecycle, as data: each stage moves to the next or to failed; distributing ends in
@@ -69,7 +64,7 @@ export interface ProductionFailure {
  * content is in the review queue (its production status stays distributing); approved or rejected after.
  */
 export const reviewStates = ['awaiting', 'approved', 'rejected'] as const;
-export type ReviewState = (typeof reviewStates)[number];
+export type ReviewState = OneOf<typeof reviewStates>;
 
 export interface ContentReview {
   state: ReviewState;

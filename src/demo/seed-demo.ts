@@ -47,10 +47,6 @@ import {
   setWarmingHistory,
 } from './demo-history.ts';
 
-const TICK_MS = 30_000;
-/** Posts per posting account in the last two weeks. */
-const PAST_POSTS = 3;
-
 export interface SeedOptions {
   config: Config;
   database: Database;
@@ -83,6 +79,8 @@ export async function seedDemo(options: SeedOptions): Promise<{ token: string }>
   return { token: secret };
 }
 
+const TICK_MS = 30_000;
+
 /** New numbers for the last two weeks' posts every 30 s, as if a metrics collector reported them. */
 export function startMetricsTicker(database: Database, logger: Logger): { stop(): Promise<void> } {
   const ticker = setInterval(() => {
@@ -99,6 +97,9 @@ function phaseOnDay(day: number): number {
   if (day <= p.warming_p1.days + p.warming_p2.days + p.warming_p3.days) return 3;
   return 4;
 }
+
+/** Posts per posting account in the last two weeks. */
+const PAST_POSTS = 3;
 
 async function seedRows(options: SeedOptions): Promise<void> {
   const { config, database, fleet } = options;

@@ -1,8 +1,9 @@
 // The device fleet's vocabulary: the statuses the database also enforces (001_initial_schema.sql), the
 // domain object, and what the health monitor may do to a status.
+import type { OneOf } from '../errors.ts';
 
 export const deviceStatuses = ['active', 'maintenance', 'failed', 'disconnected'] as const;
-export type DeviceStatus = (typeof deviceStatuses)[number];
+export type DeviceStatus = OneOf<typeof deviceStatuses>;
 
 export interface Device {
   id: string;
@@ -81,4 +82,4 @@ export const healthTransitions: Record<
  * rather than a condition.
  */
 export const deviceConditions = ['device_disconnected', 'wda_error', 'battery_low', 'storage_low'] as const;
-export type DeviceCondition = (typeof deviceConditions)[number];
+export type DeviceCondition = OneOf<typeof deviceConditions>;

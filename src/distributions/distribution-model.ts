@@ -5,29 +5,18 @@
 // its review decision and whether it was cancelled. A pending post that is rejected or cancelled is settled:
 // it is never published, and its account is never planned for that content again.
 import type { Executor } from '../db/executor.ts';
+import type { OneOf } from '../errors.ts';
 import type { Platform } from '../platforms.ts';
 
 export const distributionStatuses = ['pending', 'posted', 'failed', 'removed'] as const;
-export type DistributionStatus = (typeof distributionStatuses)[number];
+export type DistributionStatus = OneOf<typeof distributionStatuses>;
 
 /** A post's own review decision; null when its content needed none. */
 export const distributionReviews = ['awaiting', 'approved', 'rejected'] as const;
-export type DistributionReview = (typeof distributionReviews)[number];
-
-/** What the calendar shows a post as: its status, or for a pending one why it has not gone out. */
-export const calendarStates = [
-  'awaiting_review',
-  'scheduled',
-  'posted',
-  'failed',
-  'removed',
-  'rejected',
-  'cancelled',
-] as const;
-export type CalendarState = (typeof calendarStates)[number];
+export type DistributionReview = OneOf<typeof distributionReviews>;
 
 export const privacyLevels = ['public', 'followers', 'friends', 'private'] as const;
-export type PrivacyLevel = (typeof privacyLevels)[number];
+export type PrivacyLevel = OneOf<typeof privacyLevels>;
 
 /** The platform options a post is published with (stored on the distribution, passed to the publisher). */
 export interface PostOptions {
@@ -59,6 +48,18 @@ export const postOptionsOf = (stored: unknown): PostOptions => ({
   ...(stored && typeof stored === 'object' ? (stored as Partial<PostOptions>) : {}),
 });
 
+/** What the calendar shows a post as: its status, or for a pending one why it has not gone out. */
+export const calendarStates = [
+  'awaiting_review',
+  'scheduled',
+  'posted',
+  'failed',
+  'removed',
+  'rejected',
+  'cancelled',
+] as const;
+export type CalendarState = OneOf<typeof calendarStates>;
+
 export function calendarState(d: {
   status: DistributionStatus;
   review: DistributionReview | null;
@@ -80,7 +81,7 @@ export const publishStages = [
   'published',
   'failed',
 ] as const;
-export type PublishStage = (typeof publishStages)[number];
+export type PublishStage = OneOf<typeof publishStages>;
 
 /**
  * What the platform is doing with a post, beside its status (publishing there is asynchronous): only the

@@ -1,10 +1,11 @@
 // The event log's vocabulary: closed sets the database also enforces (see 003_scheduler_events.sql).
+import type { OneOf } from '../errors.ts';
 
 export const severities = ['info', 'warning', 'error', 'critical'] as const;
-export type Severity = (typeof severities)[number];
+export type Severity = OneOf<typeof severities>;
 
 export const resolvers = ['human', 'llm_agent', 'auto'] as const;
-export type Resolver = (typeof resolvers)[number];
+export type Resolver = OneOf<typeof resolvers>;
 
 /** Categories in use. The column is open (new subsystems add theirs), but each must be snake_case. */
 export const knownCategories = [

@@ -1,8 +1,8 @@
 // Hooks: the opening lines of videos, as templates with {placeholders}, and what is known of how each does.
-import { isOneOf } from '../errors.ts';
+import { isOneOf, type OneOf } from '../errors.ts';
 
 export const hookPlaceholders = ['topic', 'niche'] as const;
-export type HookPlaceholder = (typeof hookPlaceholders)[number];
+export type HookPlaceholder = OneOf<typeof hookPlaceholders>;
 
 /**
  * What the feedback loop knows of a hook on one platform: `score` is the share of its posts that did well

@@ -29,19 +29,6 @@ export interface WarmingWorker {
   stop(): Promise<void>;
 }
 
-export interface WarmingWorkerOptions {
-  config: Config;
-  database: Database;
-  logger: Logger;
-  host: string;
-  executor?: SessionExecutor;
-  policy: WarmingPolicy;
-  /** false: no cron planning (tests drive planNow). Default true. */
-  schedulePlanner?: boolean;
-  /** The session slots' backstop poll (SESSION_POLL_SECONDS); tests set it long to show hand-offs skip it. */
-  sessionPollSeconds?: number;
-}
-
 /** How long a session job waits to be started before pg-boss drops it (and the watchdog its queue row). */
 const SESSION_RETENTION_SECONDS = 6 * 3_600;
 
@@ -108,6 +95,19 @@ export async function ensureSessionQueues(
   };
   await boss.createQueue(queues.session(host), { policy: 'key_strict_fifo', ...session });
   await boss.updateQueue(queues.session(host), session);
+}
+
+export interface WarmingWorkerOptions {
+  config: Config;
+  database: Database;
+  logger: Logger;
+  host: string;
+  executor?: SessionExecutor;
+  policy: WarmingPolicy;
+  /** false: no cron planning (tests drive planNow). Default true. */
+  schedulePlanner?: boolean;
+  /** The session slots' backstop poll (SESSION_POLL_SECONDS); tests set it long to show hand-offs skip it. */
+  sessionPollSeconds?: number;
 }
 
 export async function startWarmingWorker(options: WarmingWorkerOptions): Promise<WarmingWorker> {

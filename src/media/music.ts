@@ -109,12 +109,15 @@ export interface MixInput {
 
 const FADE_IN = 1;
 const FADE_OUT = 1.5;
+/** The mix's sample rate, and the channels of the stems file (see MixInput.stemsFile). */
+const SAMPLE_RATE = 44100;
+const STEMS = 3;
 
 /** The voice (and the ducked music) as one 44.1 kHz mono WAV: what the render normalises and encodes. */
 export async function mixAudio(tools: MediaTools, input: MixInput): Promise<string> {
   const file = path.resolve(input.outFile);
   const d = input.durationSeconds;
-  const mono = 'aformat=sample_fmts=fltp:sample_rates=44100:channel_layouts=mono';
+  const mono = `aformat=sample_fmts=fltp:sample_rates=${SAMPLE_RATE}:channel_layouts=mono`;
   const stems = input.music !== null && input.stemsFile !== undefined;
   const duck =
     input.duck === false
@@ -131,7 +134,7 @@ export async function mixAudio(tools: MediaTools, input: MixInput): Promise<stri
           `${stems ? ',asplit=2[m][sm]' : '[m]'};${duck};` +
           (stems ? '[ducked]asplit=2[dm][sd];[v][dm]' : '[v][ducked]') +
           'amerge=inputs=2,pan=mono|c0=c0+c1[out]' +
-          (stems ? ';[sv][sm][sd]amerge=inputs=3[stems]' : ''),
+          (stems ? `;[sv][sm][sd]amerge=inputs=${STEMS}[stems]` : ''),
         ...['-map', '[out]'],
       ]
     : ['-i', path.resolve(input.voice), '-af', mono];
@@ -163,9 +166,6 @@ export interface MusicLevels {
   fadeInDb: number;
   fadeOutDb: number;
 }
-
-const SAMPLE_RATE = 44100;
-const STEMS = 3;
 
 /** Reads the stems mixAudio wrote and measures the voice inside the mix over the speech stretches. */
 export async function measureMusicLevels(

@@ -1,7 +1,8 @@
 // Niches, the content verticals accounts, content, hooks and trends belong to.
+import type { OneOf } from '../errors.ts';
 
 export const nicheStatuses = ['active', 'inactive'] as const;
-export type NicheStatus = (typeof nicheStatuses)[number];
+export type NicheStatus = OneOf<typeof nicheStatuses>;
 
 /** The slug rule the database's CHECK enforces (001): lower snake_case, e.g. personal_finance. */
 export const NICHE_SLUG = /^[a-z0-9]+(_[a-z0-9]+)*$/;

@@ -2,18 +2,19 @@
 // enforces, 024_notifications.sql), and the domain types the service hands out. Secrets never appear here
 // but as whether they are set.
 import type { Severity } from '../events/event-model.ts';
+import type { OneOf } from '../errors.ts';
 
 export const channelKinds = ['webhook', 'slack', 'email'] as const;
-export type ChannelKind = (typeof channelKinds)[number];
+export type ChannelKind = OneOf<typeof channelKinds>;
 
 export const deliveryKinds = ['alert', 'summary', 'digest', 'test'] as const;
-export type DeliveryKind = (typeof deliveryKinds)[number];
+export type DeliveryKind = OneOf<typeof deliveryKinds>;
 
 export const deliveryStatuses = ['pending', 'retrying', 'sent', 'failed'] as const;
-export type DeliveryStatus = (typeof deliveryStatuses)[number];
+export type DeliveryStatus = OneOf<typeof deliveryStatuses>;
 
 export const emailSecurities = ['starttls', 'tls', 'none'] as const;
-export type EmailSecurity = (typeof emailSecurities)[number];
+export type EmailSecurity = OneOf<typeof emailSecurities>;
 
 /** The event types this domain raises about its own channels. */
 export const CHANNEL_FAILING = 'notification_channel_failing';

@@ -1,10 +1,12 @@
 // The triage agent's record of its work on an event (migration 029): closed sets and the domain types.
+import type { OneOf } from '../errors.ts';
+
 export const triageModes = ['act', 'propose'] as const;
-export type TriageMode = (typeof triageModes)[number];
+export type TriageMode = OneOf<typeof triageModes>;
 
 /** `working`: claimed by an agent, the conversation under way. */
 export const triageStatuses = ['working', 'acted', 'proposed', 'accepted', 'rejected', 'failed'] as const;
-export type TriageStatus = (typeof triageStatuses)[number];
+export type TriageStatus = OneOf<typeof triageStatuses>;
 
 /** One tool call the agent made, as shown with the event. */
 export interface TriageToolCall {

@@ -1,4 +1,5 @@
 // People: who signs in, with which role, and which niches they are limited to.
+import type { OneOf } from '../errors.ts';
 import type { Role } from '../auth/roles.ts';
 
 export interface NicheRef {
@@ -30,4 +31,4 @@ export const sessionEndReasons = [
   'password_changed',
   'token_revoked',
 ] as const;
-export type SessionEndReason = (typeof sessionEndReasons)[number];
+export type SessionEndReason = OneOf<typeof sessionEndReasons>;

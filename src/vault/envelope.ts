@@ -9,15 +9,15 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { SoviError } from '../errors.ts';
 import type { Keyring } from './keyring.ts';
 
-const VERSION = 1;
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
-
 export interface Binding {
   table: string;
   column: string;
   rowId: string;
 }
+
+const VERSION = 1;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
 
 const where = (b: Binding) => `${b.table}.${b.column} of ${b.rowId}`;
 const aad = (header: Buffer, b: Binding) =>

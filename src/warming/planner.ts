@@ -4,7 +4,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { assignDevices } from '../accounts/account-warming.ts';
 import type { Db } from '../db/pool.ts';
-import { recordActivity } from '../activity/activity-log.ts';
+import { recordActivity, type ActivityRow } from '../activity/activity-log.ts';
 import type { Executor } from '../db/executor.ts';
 import type { Logger } from '../logger.ts';
 import type { WarmingPolicy } from './warming-policy.ts';
@@ -47,6 +47,13 @@ export interface PlanResult {
   noDevice: number;
 }
 
+/** An account given a device of this host: `previous` is the inactive device it left, null for its first. */
+interface Assignment {
+  accountId: string;
+  deviceId: string;
+  previous: string | null;
+}
+
 const BATCH = 500;
 /** A tick reads at most this many batches; what it leaves comes first on the next tick. */
 const MAX_BATCHES = 20;
@@ -77,7 +84,7 @@ export async function planWarming(deps: PlannerDeps): Promise<PlanResult> {
     // accounts move to an active device).
     const eligible = loads.filter((d) => d.status !== 'active' || (room.get(d.id) ?? 0) > 0).map((d) => d.id);
     const plan: QueueRow[] = [];
-    const assignments: { accountId: string; deviceId: string; previous: string | null }[] = [];
+    const assignments: Assignment[] = [];
     // Every row read is due (SQL decides): later batches are needed only when devices fill up mid-batch.
     const candidates = await openCandidates(trx, {
       policy: deps.policy,
@@ -122,17 +129,7 @@ export async function planWarming(deps: PlannerDeps): Promise<PlanResult> {
     await assignDevices(trx, newAssignments);
     await recordActivity(
       trx,
-      newAssignments.map((a) => ({
-        account_id: a.accountId,
-        device_id: a.deviceId,
-        action_type: 'device_assigned',
-        detail: {
-          actor: 'scheduler',
-          host: deps.host,
-          reason: a.previous === null ? 'fewest queued sessions on this host' : 'its device is not active',
-          ...(a.previous === null ? {} : { previousDeviceId: a.previous }),
-        },
-      })),
+      newAssignments.map((a) => assignedActivity(a, deps.host)),
     );
     await deps.sink.enqueue(
       trx,
@@ -158,4 +155,19 @@ function leastLoaded(room: Map<string, number>): string | null {
     }
   }
   return best;
+}
+
+/** The account's activity row for its new device, with why the scheduler chose it. */
+function assignedActivity(a: Assignment, host: string): ActivityRow {
+  return {
+    account_id: a.accountId,
+    device_id: a.deviceId,
+    action_type: 'device_assigned',
+    detail: {
+      actor: 'scheduler',
+      host,
+      reason: a.previous === null ? 'fewest queued sessions on this host' : 'its device is not active',
+      ...(a.previous === null ? {} : { previousDeviceId: a.previous }),
+    },
+  };
 }
