@@ -4,6 +4,7 @@
 // nothing for the proposal: refused before anything runs when the person's role cannot run every action
 // or the event was resolved meanwhile, and marked accepted only once every action ran; otherwise it stays
 // pending, for them to retry or reject.
+import type { Executor } from '../db/executor.ts';
 import { inTransaction } from '../db/in-transaction.ts';
 import { SoviError } from '../errors.ts';
 import { getEvent, resolveEvent } from '../events/events-service.ts';
@@ -24,10 +25,9 @@ export async function acceptProposal(
   id: number,
   note?: string,
 ): Promise<AcceptOutcome> {
-  // The proposal stays locked (a second person's accept waits, then is refused) while its actions run, each
-  // audited as this person; it is marked accepted only when all of them ran.
-  return inTransaction(deps.db, async (trx) => {
-    const claimed = await claimProposal(trx, id);
+  // Its actions run while the proposal is claimed, each audited as this person; it is marked accepted only
+  // when all of them ran.
+  return withClaimedProposal(deps, id, async (trx, claimed) => {
     assertMayRunAll(person, claimed.proposedActions, id);
     const event = await getEvent(trx, claimed.eventId);
     if (event.resolved) {
@@ -104,8 +104,19 @@ export async function rejectProposal(
   id: number,
   note?: string,
 ): Promise<Triage> {
-  return inTransaction(deps.db, async (trx) => {
-    const claimed = await claimProposal(trx, id);
-    return decideProposal(trx, claimed, { status: 'rejected', by: person.actor, note });
-  });
+  return withClaimedProposal(deps, id, (trx, claimed) =>
+    decideProposal(trx, claimed, { status: 'rejected', by: person.actor, note }),
+  );
+}
+
+/**
+ * Runs `decide` in one transaction with the proposal claimed: it stays locked until the decision commits, so a
+ * second person's decision waits, then is refused.
+ */
+function withClaimedProposal<T>(
+  deps: ToolDeps,
+  id: number,
+  decide: (trx: Executor, claimed: Triage) => Promise<T>,
+): Promise<T> {
+  return inTransaction(deps.db, async (trx) => decide(trx, await claimProposal(trx, id)));
 }

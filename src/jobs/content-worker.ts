@@ -17,7 +17,8 @@ import { openMediaStore, type MediaStore } from '../media/media-store.ts';
 import { mediaSigning, signedMediaUrl } from '../media/signed-media-url.ts';
 import { createVault } from '../vault/vault.ts';
 import type { Publisher } from '../plugins/publisher.ts';
-import { ensureCronQueue, stopWork } from './job-engine.ts';
+import { ensureCronQueue } from './job-engine.ts';
+import { workerStop } from './worker-stop.ts';
 import { inTransaction } from '../db/job-engine.ts';
 
 export const contentQueues = {
@@ -158,7 +159,13 @@ export async function startContentWorker(options: ContentWorkerOptions): Promise
       connectors: config.connectors,
       mediaUrlFor: options.mediaUrlFor ?? signedUrls(config),
     }));
-  const stopping = new AbortController();
+  const stopping = workerStop(boss, contentQueues, {
+    name: 'the worker',
+    close: async () => {
+      await publisher.close?.();
+      if (!options.store) store.close?.();
+    },
+  });
   const heartbeatSeconds = config.scheduler.heartbeatSeconds;
   await ensureContentQueues(boss, policy, heartbeatSeconds);
   // Queues made before these settings existed (or with another heartbeat) get them too.
@@ -281,12 +288,7 @@ export async function startContentWorker(options: ContentWorkerOptions): Promise
     policy,
     sink,
     sweep,
-    stop: async () => {
-      stopping.abort(new Error('the worker is stopping'));
-      await stopWork(boss, contentQueues);
-      await publisher.close?.();
-      if (!options.store) store.close?.();
-    },
+    stop: stopping.stop,
   };
 }
 

@@ -10,7 +10,8 @@ import { refreshRollups, type RefreshReport } from '../metrics/rollup-refresh.ts
 import { createMetricsPuller, type MetricsPuller } from '../metrics/metrics-puller.ts';
 import type { PullReport } from '../metrics/metrics-pull.ts';
 import type { TokenProvider } from '../plugins/metrics-collector.ts';
-import { ensureCronQueue, stopWork } from './job-engine.ts';
+import { ensureCronQueue } from './job-engine.ts';
+import { workerStop } from './worker-stop.ts';
 
 export const metricsQueues = {
   refresh: 'metrics-refresh',
@@ -52,7 +53,11 @@ export async function startMetricsWorker(options: {
       },
       tokens: options.tokens,
     }));
-  const stopping = new AbortController();
+  const stopping = workerStop(boss, metricsQueues, {
+    name: 'the metrics worker',
+    // A puller passed in is its owner's to close.
+    close: options.puller ? undefined : () => puller.close(),
+  });
   const pull = async () => {
     const report = await puller.pull({ signal: stopping.signal });
     if (report.failures.length > 0)
@@ -94,11 +99,7 @@ export async function startMetricsWorker(options: {
     refresh,
     feedback,
     pull,
-    stop: async () => {
-      stopping.abort(new Error('the metrics worker is stopping'));
-      await stopWork(boss, metricsQueues);
-      if (!options.puller) await puller.close();
-    },
+    stop: stopping.stop,
   };
 }
 

@@ -65,16 +65,12 @@ export async function recomputeHookScores(
              'samples', p.n)) AS platform_scores
     FROM per_hook h JOIN per_platform p USING (hook_id)
     GROUP BY h.hook_id, h.effectiveness, h.n`.execute(db);
-  const updated = new Set(
-    await setHookScores(
-      db,
-      rows.map((r) => ({
-        hookId: r.hook_id,
-        effectivenessScore: r.effectiveness,
-        platformScores: r.platform_scores,
-      })),
-    ),
-  );
+  const scores = rows.map((r) => ({
+    hookId: r.hook_id,
+    effectivenessScore: r.effectiveness,
+    platformScores: r.platform_scores,
+  }));
+  const updated = new Set(await setHookScores(db, scores));
   const posts = rows.filter((r) => updated.has(r.hook_id)).reduce((sum, r) => sum + r.n, 0);
   return { hooks: updated.size, posts };
 }

@@ -76,33 +76,6 @@ export function toChannel(row: ChannelRow): Channel {
   };
 }
 
-const toRule = (row: RuleRow): Rule => ({
-  id: row.id,
-  channelId: row.channel_id,
-  channelName: row.channel_name,
-  minSeverity: row.min_severity as Severity,
-  categories: row.categories,
-  eventTypes: row.event_types,
-  nicheIds: row.niche_ids,
-  createdAt: row.created_at,
-});
-
-const toDelivery = (row: DeliveryRow): Delivery => ({
-  id: row.id,
-  channelId: row.channel_id,
-  channelName: row.channel_name,
-  kind: row.kind as DeliveryKind,
-  eventIds: (row.event_ids as number[]).map(Number),
-  groupKey: row.group_key,
-  count: row.count,
-  status: row.status as DeliveryStatus,
-  attempts: row.attempts,
-  lastResult: row.last_result,
-  latencyMs: row.latency_ms,
-  createdAt: row.created_at,
-  sentAt: row.sent_at,
-});
-
 /** What the audit trail records of a channel: its settings, and its secrets only as whether they changed. */
 function auditView(row: ChannelRow): Record<string, unknown> {
   const {
@@ -408,6 +381,17 @@ export function channelTarget(row: ChannelRow, vault: Vault): ChannelTarget {
 
 // Rules
 
+const toRule = (row: RuleRow): Rule => ({
+  id: row.id,
+  channelId: row.channel_id,
+  channelName: row.channel_name,
+  minSeverity: row.min_severity as Severity,
+  categories: row.categories,
+  eventTypes: row.event_types,
+  nicheIds: row.niche_ids,
+  createdAt: row.created_at,
+});
+
 export interface NewRule {
   channel: string;
   minSeverity?: string;
@@ -499,6 +483,22 @@ export async function removeRule(deps: NotificationDeps, id: string): Promise<Ru
 }
 
 // The delivery log
+
+const toDelivery = (row: DeliveryRow): Delivery => ({
+  id: row.id,
+  channelId: row.channel_id,
+  channelName: row.channel_name,
+  kind: row.kind as DeliveryKind,
+  eventIds: (row.event_ids as number[]).map(Number),
+  groupKey: row.group_key,
+  count: row.count,
+  status: row.status as DeliveryStatus,
+  attempts: row.attempts,
+  lastResult: row.last_result,
+  latencyMs: row.latency_ms,
+  createdAt: row.created_at,
+  sentAt: row.sent_at,
+});
 
 export interface DeliveryQuery {
   channel?: string;

@@ -92,7 +92,16 @@ function connectorDeps(context: PublisherContext, field: string): ConnectionDeps
   return { db: context.db, vault: context.vault, settings: context.connectors, logger: context.logger };
 }
 
-/** A session of calls for one account: the token, refreshed and retried once when the platform refuses it. */
+/** What each platform call of a publish is bounded by: the request timeout, and the publish's abort. */
+export interface CallLimits {
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+/**
+ * A session of calls for one account: the token, refreshed and retried once when the platform refuses it,
+ * and the limits each call is made with.
+ */
 export async function openSession(
   deps: ConnectionDeps,
   accountId: string,
@@ -100,19 +109,20 @@ export async function openSession(
   signal: AbortSignal,
 ) {
   let access: PlatformAccess = await accessFor(deps, accountId, platform, signal);
+  const limits: CallLimits = { timeoutMs: deps.settings.requestTimeoutMs, signal };
   return {
     get access() {
       return access;
     },
-    async call<T>(fn: (token: string) => Promise<T>): Promise<T> {
+    async call<T>(fn: (token: string, limits: CallLimits) => Promise<T>): Promise<T> {
       try {
-        const result = await fn(access.accessToken);
+        const result = await fn(access.accessToken, limits);
         return result;
       } catch (err) {
         const next = await afterRejected(deps, access, err, signal);
         if (!next) throw err;
         access = next;
-        return fn(access.accessToken);
+        return fn(access.accessToken, limits);
       }
     },
     succeeded: (postingNote?: string | null) => markCallSucceeded(deps.db, access, postingNote),
@@ -158,6 +168,8 @@ export interface PostProgress {
   progress: PublishProgress | undefined;
   session: Awaited<ReturnType<typeof openSession>>;
   save: (stage: SaveRow['stage'], rest?: Partial<SaveRow>) => Promise<void>;
+  /** The post's record as it stands now, after the steps saved since. */
+  reload: () => Promise<PublishProgress | undefined>;
   /** Records the initialisation, if the account's last minute has room for it (stampInitialisation). */
   stampInitialisation: (
     detail: Record<string, unknown>,
@@ -199,6 +211,7 @@ async function resumePost(
         ...rest,
       });
     },
+    reload: () => findProgress(context.db, distributionId),
     stampInitialisation: (detail, perMinute) =>
       stampInitialisation(
         context.db,

@@ -48,25 +48,27 @@ export async function saveProgress(
   },
 ): Promise<void> {
   const detail = JSON.stringify(row.detail ?? {});
+  // What the step sets, on the first save and on later ones alike: the columns it was given (the others
+  // start null and keep their value), and its stage.
+  const step = {
+    stage: row.stage,
+    ...(row.publishId !== undefined ? { publish_id: row.publishId } : {}),
+    ...(row.platformPostId !== undefined ? { platform_post_id: row.platformPostId } : {}),
+    ...(row.initialised ? { initialised_at: sql<Date>`now()` } : {}),
+  };
   await db
     .insertInto('platform_publishes')
     .values({
       distribution_id: row.distributionId,
       platform: row.platform,
       account_id: row.accountId,
-      stage: row.stage,
-      publish_id: row.publishId ?? null,
-      platform_post_id: row.platformPostId ?? null,
+      ...step,
       detail: sql`${detail}::jsonb`,
-      initialised_at: row.initialised ? sql`now()` : null,
     })
     .onConflict((oc) =>
       oc.column('distribution_id').doUpdateSet((eb) => ({
-        stage: row.stage,
-        ...(row.publishId !== undefined ? { publish_id: row.publishId } : {}),
-        ...(row.platformPostId !== undefined ? { platform_post_id: row.platformPostId } : {}),
+        ...step,
         detail: sql`${eb.ref('platform_publishes.detail')} || ${detail}::jsonb`,
-        ...(row.initialised ? { initialised_at: sql`now()` } : {}),
       })),
     )
     .execute();

@@ -21,7 +21,6 @@ import { PlatformError, platformFetch, unexpectedAnswer } from '../connections/p
 import type { PrivacyLevel } from '../distributions/distribution-model.ts';
 import { isFileRejection, rejectedFileAdvice } from '../media/rejected-file.ts';
 import { officialPublisher, pollUntil, postText, type PostProgress } from './official-connector.ts';
-import { findProgress } from './platform-publishes-repository.ts';
 import {
   PublishError,
   requireVideo,
@@ -66,12 +65,11 @@ export const createTikTokPublisher = officialPublisher('tiktok', ({ context, dep
   const settings = deps.settings.tiktok;
 
   return async function publish(request: PublishRequest, resumed: PostProgress): Promise<PublishResult> {
-    const key = request.idempotencyKey;
     const { signal } = request;
-    const { save, session } = resumed;
+    const { save, session, reload } = resumed;
     let { progress } = resumed;
     const call = <T>(path: string, body: unknown) =>
-      session.call((token) => tiktokCall<T>(settings, token, path, body, { timeoutMs, signal }));
+      session.call((token, limits) => tiktokCall<T>(settings, token, path, body, limits));
     let note: string | null = null;
 
     if (!progress || progress.stage === 'initialising' || !progress.publishId) {
@@ -136,7 +134,7 @@ export const createTikTokPublisher = officialPublisher('tiktok', ({ context, dep
         publishId: init.publish_id,
         detail: { uploadUrl: init.upload_url, videoSize: size, chunkSize, totalChunkCount },
       });
-      progress = await findProgress(context.db, key);
+      progress = await reload();
     }
 
     const publishId = progress!.publishId!;
@@ -200,7 +198,7 @@ export const createTikTokPublisher = officialPublisher('tiktok', ({ context, dep
         ? String(final.publicaly_available_post_id[0])
         : publishId;
     await save('published', { platformPostId: postId });
-    const done = await findProgress(context.db, key);
+    const done = await reload();
     const limited = typeof done!.detail.note === 'string' ? done!.detail.note : undefined;
     return { platformPostId: postId, postedAt: done!.updatedAt, ...(limited ? { note: limited } : {}) };
   };
