@@ -8,6 +8,7 @@
 // shared cursor, so no event falls between the two. The loop starts with the first follower and stops when
 // the last one leaves.
 import type { Executor } from '../db/executor.ts';
+import { sharedLoop, untilAborted } from '../db/shared-loop.ts';
 import type { Logger } from '../logger.ts';
 import type { SystemEvent } from './event-model.ts';
 import type { SubscribeToEvents } from './event-notifier.ts';
@@ -61,24 +62,15 @@ interface Follower {
 }
 
 interface Loop {
-  stop: AbortController;
+  signal: AbortSignal;
   /** The id the shared reader has read through; set before any follower joins. */
   cursor: number;
   ready: Promise<void>;
 }
 
-export function createEventFanout(
-  db: Executor,
-  subscribe: SubscribeToEvents,
-  logger: Logger,
-  options: { pollMs?: number } = {},
-): EventFanout {
-  const pollMs = options.pollMs ?? POLL_MS;
+export function createEventFanout(db: Executor, subscribe: SubscribeToEvents, logger: Logger): EventFanout {
   const joined = new Set<Follower>();
-  /** Joined or catching up: the loop runs while this is above 0. */
-  let members = 0;
   let reads = 0;
-  let loop: Loop | undefined;
 
   const deliver = (event: SystemEvent) => {
     for (const f of joined) {
@@ -89,7 +81,7 @@ export function createEventFanout(
   };
 
   async function run(current: Loop): Promise<void> {
-    const signal = current.stop.signal;
+    const { signal } = current;
     await followNotifications(
       subscribe,
       signal,
@@ -107,13 +99,13 @@ export function createEventFanout(
           return RETRY_MS;
         }
       },
-      { pollMs, minGapMs: MIN_READ_GAP_MS },
+      { pollMs: POLL_MS, minGapMs: MIN_READ_GAP_MS },
     );
   }
 
-  function start(): Loop {
-    if (loop) return loop;
-    const current: Loop = { stop: new AbortController(), cursor: 0, ready: Promise.resolve() };
+  // Members are the followers joined or catching up: the loop runs while there are any.
+  const shared = sharedLoop((signal): Loop => {
+    const current: Loop = { signal, cursor: 0, ready: Promise.resolve() };
     current.ready = maxEventId(db).then(
       (id) => {
         current.cursor = id ?? 0;
@@ -123,28 +115,18 @@ export function createEventFanout(
       },
       (err: unknown) => {
         // The next follower tries again rather than inheriting this failure.
-        if (loop === current) loop = undefined;
+        shared.discard(current);
         throw err;
       },
     );
-    loop = current;
     return current;
-  }
-
-  function leave(): void {
-    members -= 1;
-    if (members === 0 && loop) {
-      loop.stop.abort();
-      loop = undefined;
-    }
-  }
+  });
 
   return {
     async follow(filter, fromId, onEvent, signal) {
       const follower: Follower = { filter, lastId: fromId, onEvent };
-      members += 1;
       try {
-        const current = start();
+        const { loop: current } = shared.join();
         await current.ready;
         // Catch up alone, filtered in SQL, to where the shared reader is; joined in the same tick as the
         // check that nothing is left between.
@@ -162,13 +144,10 @@ export function createEventFanout(
         if (signal.aborted) return;
         follower.lastId = Math.max(follower.lastId, covered);
         joined.add(follower);
-        await new Promise<void>((resolve) => {
-          if (signal.aborted) resolve();
-          else signal.addEventListener('abort', () => resolve(), { once: true });
-        });
+        await untilAborted(signal);
       } finally {
         joined.delete(follower);
-        leave();
+        shared.leave();
       }
     },
     stats: () => ({ followers: joined.size, reads }),

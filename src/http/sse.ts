@@ -1,8 +1,8 @@
 // Server-Sent Events, one way for every live route: the caps on open streams (live-streams.ts, a 429 when
 // one is full), the headers, the `retry:` hint, a comment line every HEARTBEAT_MS so proxies keep the
 // connection open, `id:`/`data:` messages, and the end of the stream when the client goes away, the feed
-// fails, the app closes, or the client reads too slowly. What a stream sends, and from where it resumes, is
-// its route's business.
+// fails, the app closes, or the client reads too slowly. A stream resumes after its Last-Event-ID header
+// (which the route's schema checks), else starts where its route says; what it sends is its route's business.
 //
 // A client that does not read (a stalled tab, a dead peer that has not timed out) is dropped once what it has
 // not taken stays past maxBufferBytes for STALL_MS, or passes it many times over, rather than buffered without
@@ -39,25 +39,37 @@ export function encodeOnce<T extends object>(encode: (item: T) => unknown): (ite
   };
 }
 
-export interface EventStream {
+/** Names each kind of stream in the log. */
+const streamNames: Record<StreamKind, string> = {
+  events: 'event stream',
+  warming_sessions: 'warming session stream',
+};
+
+export interface EventStream<From> {
   /** The caps, the shared readers, and the open streams that closing the app ends. */
   streams: LiveStreams;
   kind: StreamKind;
-  /** Names the stream in the log when its feed fails. */
-  name: string;
-  /** Sends messages until the signal aborts (the client went away, was dropped, or the app is closing). */
-  feed: (send: SendMessage, signal: AbortSignal) => Promise<void>;
+  /** Where a client that sends no Last-Event-ID starts: now. */
+  start: () => Promise<From>;
+  /**
+   * Sends the messages after `from` until the signal aborts (the client went away, was dropped, or the app is
+   * closing).
+   */
+  feed: (from: From, send: SendMessage, signal: AbortSignal) => Promise<void>;
 }
 
 /**
- * Answers the request with an event stream, fed until the client goes away, the feed ends, or the app closes;
- * or refuses it with 429 when a cap on open streams is full.
+ * Answers the request with an event stream from its Last-Event-ID (or the stream's start), fed until the
+ * client goes away, the feed ends, or the app closes; or refuses it with 429 when a cap on open streams is
+ * full.
  */
-export function sendEventStream<Reply extends FastifyReply>(
-  request: FastifyRequest,
+export async function sendEventStream<From, Reply extends FastifyReply>(
+  request: FastifyRequest & { headers: { 'last-event-id'?: From } },
   reply: Reply,
-  { streams, kind, name, feed }: EventStream,
-): Reply {
+  { streams, kind, start, feed }: EventStream<From>,
+): Promise<Reply> {
+  const from = request.headers['last-event-id'] ?? (await start());
+  const name = streamNames[kind];
   const controller = new AbortController();
   const release = streams.admit(request, reply, kind, controller);
   const stream = new PassThrough();
@@ -95,7 +107,7 @@ export function sendEventStream<Reply extends FastifyReply>(
   // The client went away (or the response ended): stop reading for it.
   reply.raw.once('close', stop);
   write(`retry: ${RETRY_MS}\n: connected\n\n`);
-  void feed((id, json) => write(`id: ${id}\ndata: ${json}\n\n`), controller.signal)
+  void feed(from, (id, json) => write(`id: ${id}\ndata: ${json}\n\n`), controller.signal)
     .catch((err: unknown) => request.log.warn({ err }, `${name} failed`))
     .finally(() => {
       clearInterval(heartbeat);

@@ -13,6 +13,7 @@
 // between two polls is sent once, completed). Its cursor is the newest change time the watcher has seen
 // (exact UTC text), from which a stream resumes. The reads are in session-reads.ts.
 import type { Executor } from '../db/executor.ts';
+import { sharedLoop, untilAborted } from '../db/shared-loop.ts';
 import type { Logger } from '../logger.ts';
 import { pause } from '../time.ts';
 import {
@@ -78,12 +79,7 @@ function offer(w: Watcher, since: string, { session, changedAt }: ChangedSession
   w.send(session, w.newest);
 }
 
-export function createSessionFanout(
-  db: Executor,
-  logger: Logger,
-  options: { pollMs?: number } = {},
-): SessionFanout {
-  const pollMs = options.pollMs ?? POLL_MS;
+export function createSessionFanout(db: Executor, logger: Logger): SessionFanout {
   const watchers = new Set<Watcher>();
   let reads = 0;
 
@@ -109,26 +105,23 @@ export function createSessionFanout(
   }
 
   interface Loop {
-    stop: AbortController;
     /** Ends the current wait early (a new watcher); pending keeps a wake that came during a read. */
     wake: () => void;
     pending: boolean;
   }
-  let loop: Loop | undefined;
 
-  async function run(current: Loop): Promise<void> {
-    const signal = current.stop.signal;
+  async function run(current: Loop, signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       current.pending = false;
-      let waitMs = pollMs;
+      let waitMs = POLL_MS;
       try {
         await poll();
       } catch (err) {
         logger.warn({ err: (err as Error).message }, 'warming streams: polling sessions failed; retrying');
-        waitMs = Math.max(pollMs, 2_000);
+        waitMs = Math.max(POLL_MS, 2_000);
       }
       if (signal.aborted) break;
-      if (current.pending && waitMs === pollMs) continue;
+      if (current.pending && waitMs === POLL_MS) continue;
       const wait = pause(waitMs, signal);
       current.wake = wait.wake;
       await wait.done;
@@ -136,32 +129,30 @@ export function createSessionFanout(
     }
   }
 
+  const shared = sharedLoop((signal): Loop => {
+    const current: Loop = { wake: () => undefined, pending: false };
+    void run(current, signal).catch((err: unknown) =>
+      logger.error({ err: (err as Error).message }, 'warming streams: the shared poller stopped'),
+    );
+    return current;
+  });
+
   return {
     async watch({ filter, from, signal, send }) {
       if (signal.aborted) return;
       const watcher: Watcher = { filter, from, newest: from, sent: new Map(), send };
       watchers.add(watcher);
-      if (!loop) {
-        const current: Loop = { stop: new AbortController(), wake: () => undefined, pending: false };
-        loop = current;
-        void run(current).catch((err: unknown) =>
-          logger.error({ err: (err as Error).message }, 'warming streams: the shared poller stopped'),
-        );
-      } else {
+      const { loop, started } = shared.join();
+      if (!started) {
         // A new stream's first read should not wait for the next tick; joiners at once share one read.
         loop.pending = true;
         loop.wake();
       }
       try {
-        await new Promise<void>((resolve) =>
-          signal.addEventListener('abort', () => resolve(), { once: true }),
-        );
+        await untilAborted(signal);
       } finally {
         watchers.delete(watcher);
-        if (watchers.size === 0) {
-          loop?.stop.abort();
-          loop = undefined;
-        }
+        shared.leave();
       }
     },
     stats: () => ({ watchers: watchers.size, reads }),

@@ -93,13 +93,12 @@ export const eventsRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, { db, st
     async (request, reply) => {
       // Checked before the stream opens: a bad filter is a 400, not a stream that ends at once.
       const filter = eventFilter(await resolveEventFilters(db, request.query));
-      const fromId = request.headers['last-event-id'] ?? (await latestEventId(db));
       return sendEventStream(request, reply, {
         streams,
         kind: 'events',
-        name: 'event stream',
+        start: () => latestEventId(db),
         // One shared reader for every open stream (event-fanout.ts), filtering in memory.
-        feed: (send, signal) =>
+        feed: (fromId, send, signal) =>
           streams.events.follow(filter, fromId, (event) => send(event.id, encodeEvent(event)), signal),
       });
     },

@@ -36,13 +36,12 @@ export const warmingStreamRoutes: FastifyPluginAsyncZod<ApiDeps> = async (app, {
     }),
     async (request, reply) => {
       const filter = await resolveSessionFilter(db, request.query, scopeOf(request));
-      const from = request.headers['last-event-id'] ?? (await sessionStreamStart(db));
       return sendEventStream(request, reply, {
         streams,
         kind: 'warming_sessions',
-        name: 'warming session stream',
+        start: () => sessionStreamStart(db),
         // One shared poller for every open stream (session-stream.ts), filtering in memory.
-        feed: (send, signal) =>
+        feed: (from, send, signal) =>
           streams.sessions.watch({
             filter,
             from,
