@@ -10,7 +10,6 @@ import {
   countSessionOnDay,
   markSessionRow,
   selectWarmingRow,
-  type WarmingRow,
 } from './accounts-repository.ts';
 
 export interface WarmingAccount {
@@ -25,21 +24,21 @@ export interface WarmingAccount {
   lastWarmedAt: Date | null;
 }
 
-const toWarmingAccount = (row: WarmingRow): WarmingAccount => ({
-  id: row.id,
-  platform: row.platform,
-  username: row.username,
-  state: row.current_state,
-  deviceId: row.device_id,
-  deletedAt: row.deleted_at,
-  warmingDayCount: row.warming_day_count,
-  lastWarmedAt: row.last_warmed_at,
-});
-
 /** The account a session is for, as it is now; undefined when it no longer exists. */
 export async function accountForSession(db: Executor, id: string): Promise<WarmingAccount | undefined> {
   const row = await selectWarmingRow(db, id);
-  return row && toWarmingAccount(row);
+  return (
+    row && {
+      id: row.id,
+      platform: row.platform,
+      username: row.username,
+      state: row.current_state,
+      deviceId: row.device_id,
+      deletedAt: row.deleted_at,
+      warmingDayCount: row.warming_day_count,
+      lastWarmedAt: row.last_warmed_at,
+    }
+  );
 }
 
 /**

@@ -12,25 +12,21 @@ export type TokenRow = Omit<Selectable<ApiTokens>, 'token_hash'> & {
   owner_niche_ids: string[] | null;
 };
 
-const tokenColumns = [
-  't.id',
-  't.name',
-  't.read_only',
-  't.role',
-  't.user_id',
-  't.expires_at',
-  't.created_at',
-  't.last_used_at',
-  't.revoked_at',
-] as const;
-
-/** The token joined to its owner: one query serves a bearer request. */
+/** The token (every column but its hash) joined to its owner: one query serves a bearer request. */
 const selectTokenRows = (db: Executor) =>
   db
     .selectFrom('api_tokens as t')
     .leftJoin('users as u', 'u.id', 't.user_id')
-    .select(tokenColumns)
     .select([
+      't.id',
+      't.name',
+      't.read_only',
+      't.role',
+      't.user_id',
+      't.expires_at',
+      't.created_at',
+      't.last_used_at',
+      't.revoked_at',
       'u.name as owner_name',
       'u.role as owner_role',
       'u.disabled_at as owner_disabled_at',

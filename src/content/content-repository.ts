@@ -257,18 +257,17 @@ export interface StageColumns {
   quality_score?: number;
 }
 
-/**
- * Moves content from `stage` to `to`, recording `data` as asset_manifest.stages[stage]; false when the
- * content was no longer in `stage`.
- */
-export async function advanceContentRow(
-  db: Executor,
-  id: string,
-  stage: Stage,
-  to: ProductionStatus,
-  data: Record<string, unknown>,
-  columns: StageColumns = {},
-): Promise<boolean> {
+/** A stage's move of its content: from `stage` to `to`, recording `data` as asset_manifest.stages[stage]. */
+export interface StageMove {
+  stage: Stage;
+  to: ProductionStatus;
+  data: Record<string, unknown>;
+  columns?: StageColumns;
+}
+
+/** Makes a stage's move; false when the content was no longer in `stage`. */
+export async function advanceContentRow(db: Executor, id: string, move: StageMove): Promise<boolean> {
+  const { stage, to, data, columns } = move;
   return moveContentRow(
     db,
     id,

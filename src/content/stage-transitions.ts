@@ -37,7 +37,7 @@ export async function advance(
   columns: StageColumns = {},
 ): Promise<StageResult> {
   const to = nextStage(stage);
-  if (!(await advanceContentRow(trx, content.id, stage, to, data, columns))) return { status: 'stale' };
+  if (!(await advanceContentRow(trx, content.id, { stage, to, data, columns }))) return { status: 'stale' };
   await recordActivity(trx, [
     {
       account_id: null,

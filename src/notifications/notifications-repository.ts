@@ -129,6 +129,14 @@ export async function openFailingEventIds(
 
 // Rules
 
+/** A rule with its channel's name. */
+const rules = (db: Executor) =>
+  db
+    .selectFrom('notification_rules as r')
+    .innerJoin('notification_channels as c', 'c.id', 'r.channel_id')
+    .selectAll('r')
+    .select('c.name as channel_name');
+
 export async function insertRule(db: Executor, values: Insertable<NotificationRules>): Promise<string> {
   const row = await db
     .insertInto('notification_rules')
@@ -137,14 +145,6 @@ export async function insertRule(db: Executor, values: Insertable<NotificationRu
     .executeTakeFirstOrThrow();
   return row.id;
 }
-
-/** A rule with its channel's name. */
-const rules = (db: Executor) =>
-  db
-    .selectFrom('notification_rules as r')
-    .innerJoin('notification_channels as c', 'c.id', 'r.channel_id')
-    .selectAll('r')
-    .select('c.name as channel_name');
 
 export async function listRuleRows(db: Executor, channelId?: string): Promise<RuleRow[]> {
   let query = rules(db);
@@ -355,6 +355,14 @@ export async function digestLines(
 
 // Deliveries
 
+/** A delivery with its channel's name. */
+const deliveries = (db: Executor) =>
+  db
+    .selectFrom('notification_deliveries as d')
+    .innerJoin('notification_channels as c', 'c.id', 'd.channel_id')
+    .selectAll('d')
+    .select('c.name as channel_name');
+
 export async function insertDelivery(
   db: Executor,
   values: Insertable<NotificationDeliveries>,
@@ -366,13 +374,6 @@ export async function insertDelivery(
     .executeTakeFirstOrThrow();
   return row.id;
 }
-
-const deliveries = (db: Executor) =>
-  db
-    .selectFrom('notification_deliveries as d')
-    .innerJoin('notification_channels as c', 'c.id', 'd.channel_id')
-    .selectAll('d')
-    .select('c.name as channel_name');
 
 export async function findDelivery(db: Executor, id: number): Promise<DeliveryRow | undefined> {
   return deliveries(db).where('d.id', '=', id).executeTakeFirst();

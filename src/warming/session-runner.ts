@@ -47,7 +47,7 @@ import {
   type WarmingPolicy,
 } from './warming-policy.ts';
 import {
-  completeSessionAndDequeue,
+  completeSessionRow,
   deleteQueueRow,
   findSessionRow,
   startSessionRows,
@@ -307,7 +307,7 @@ async function record(
     ...(facts.detail ? { detail: facts.detail } : {}),
   };
   // The queue row goes in the same statement (it is deleted only when the row is completed now).
-  const done = await completeSessionAndDequeue(trx, job.sessionKey, finishedAt, sessionData);
+  const done = await completeSessionRow(trx, job.sessionKey, finishedAt, sessionData, { dequeue: true });
   if (!done) return false;
 
   const who = `${account.platform} account ${account.username} on ${device.name}`;

@@ -121,45 +121,29 @@ export async function findSessionRow(
 }
 
 /**
- * The statement that completes the session's row with what it did, once: it returns nothing when there is no
- * open row (another attempt completed it first, or it never started).
+ * Completes the session's row with what it did, once: undefined when there is no open row (another attempt
+ * completed it first, or it never started). With `dequeue`, the session's queue row goes in the same statement
+ * (a finished session's record transaction runs on every session's path), and only when this call completed
+ * the row: an attempt that finds the row completed already deletes nothing (the attempt that completed it
+ * deleted the queue row).
  */
-const completeRow = (
-  db: QueryCreator<DB>,
-  sessionKey: string,
-  completedAt: Date,
-  data: Record<string, unknown>,
-) =>
-  db
-    .updateTable('warming_progress')
-    .set({ completed_at: completedAt, session_data: JSON.stringify(data) })
-    .where('session_key', '=', sessionKey)
-    .where('completed_at', 'is', null)
-    .returning(['id', 'warming_day', 'warming_phase']);
-
-/** Completes the session's row, once: undefined when there is no open row. */
 export async function completeSessionRow(
   db: Executor,
   sessionKey: string,
   completedAt: Date,
   data: Record<string, unknown>,
+  options: { dequeue?: boolean } = {},
 ): Promise<{ id: string; warming_day: number; warming_phase: number } | undefined> {
-  return completeRow(db, sessionKey, completedAt, data).executeTakeFirst();
-}
-
-/**
- * completeSessionRow and, only when it completed the row now, the session's queue row deleted, in one
- * statement: a finished session's record transaction runs on every session's path. An attempt that finds
- * the row completed already deletes nothing (the attempt that completed it deleted the queue row).
- */
-export async function completeSessionAndDequeue(
-  db: Executor,
-  sessionKey: string,
-  completedAt: Date,
-  data: Record<string, unknown>,
-): Promise<{ id: string; warming_day: number; warming_phase: number } | undefined> {
+  const complete = (qc: QueryCreator<DB>) =>
+    qc
+      .updateTable('warming_progress')
+      .set({ completed_at: completedAt, session_data: JSON.stringify(data) })
+      .where('session_key', '=', sessionKey)
+      .where('completed_at', 'is', null)
+      .returning(['id', 'warming_day', 'warming_phase']);
+  if (!options.dequeue) return complete(db).executeTakeFirst();
   return db
-    .with('done', (qc) => completeRow(qc, sessionKey, completedAt, data))
+    .with('done', complete)
     .with('dequeued', (qc) =>
       qc
         .deleteFrom('warming_queue')
