@@ -23,7 +23,7 @@ import { registerPostingScheduleCommands } from './posting-schedule-subcommands.
 
 async function deps(ctx: CliContext): Promise<accountService.AccountDeps> {
   return {
-    db: (await ctx.database()).db,
+    db: await ctx.db(),
     vault: ctx.vault,
     actor: ctx.config.actor,
     warmingPolicy: ctx.policies().warming,
@@ -178,8 +178,7 @@ export function registerAccountsCommands(accounts: Command): void {
         device: o.device,
         needsWarming: o.needsWarming === true,
         deleted: o.all ? 'include' : o.deleted ? 'only' : 'exclude',
-        limit: page.limit,
-        after: page.after,
+        ...page,
       });
       return listing(found.accounts, {
         asJson: found,

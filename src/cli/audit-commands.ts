@@ -59,7 +59,7 @@ export function registerAuditCommands(audit: Command): void {
     1000,
   ).action(
     action(async (ctx, o: AuditOptions) => {
-      const { db } = await ctx.database();
+      const db = await ctx.db();
       const page = await listAudit(db, {
         actor: o.actor,
         action: o.action,

@@ -31,7 +31,7 @@ export function registerCalendarCommand(calendar: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (ctx, o: CalendarOptions) => {
-        const { db } = await ctx.database();
+        const db = await ctx.db();
         const found = await listCalendar(db, {
           from: o.from === undefined ? undefined : parseTime('--from', o.from),
           to: o.to === undefined ? undefined : parseTime('--to', o.to),

@@ -18,7 +18,7 @@ import { json, shortTime } from './format.ts';
 import { printListing } from './read-command.ts';
 
 async function who(ctx: CliContext) {
-  const { db } = await ctx.database();
+  const db = await ctx.db();
   const name = ctx.config.cliUser;
   const user = name === undefined ? undefined : await findUser(db, name, 'SOVI_USER');
   return { actor: ctx.config.actor, userId: user?.id ?? null };
@@ -38,7 +38,7 @@ export function registerConnectCommand(connect: Command): void {
     )
     .action(
       action(async (ctx, account: string, o: { wait: boolean; json?: boolean }) => {
-        const { db } = await ctx.database();
+        const db = await ctx.db();
         const caller = await who(ctx);
         const started = await startConnect(
           { db, vault: ctx.vault, settings: ctx.config.connectors, logger: ctx.logger },
@@ -106,7 +106,7 @@ export function registerConnectionsCommands(connections: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (ctx, o: { platform?: Platform; status?: ConnectionStatus; json?: boolean }) => {
-        const { db } = await ctx.database();
+        const db = await ctx.db();
         const list = await listConnections(db, { platform: o.platform, status: o.status });
         printListing(ctx, o.json, {
           items: list,

@@ -120,7 +120,7 @@ export function registerContentCommands(content: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (ctx, o: NewContentOptions) => {
-        const { db } = await ctx.database();
+        const db = await ctx.db();
         // Created and queued in one transaction, as over HTTP.
         const created = await createContent(
           db,
@@ -151,7 +151,7 @@ export function registerContentCommands(content: Command): void {
     .action(
       action(async (ctx, id: string | undefined, o: { all?: boolean }) => {
         if (!id && !o.all) throw invalidInput('id', 'give a content id, or --all');
-        const { db } = await ctx.database();
+        const db = await ctx.db();
         const sink = await jobSink(ctx);
         if (o.all) {
           ctx.print(`queued ${await produceAll(db, sink, ctx.config.actor)} piece(s) of content`);
@@ -167,7 +167,7 @@ export function registerContentCommands(content: Command): void {
     description: 'restart a failed production at the stage that failed',
     run: async (ctx, id: string) => ({
       id,
-      stage: await retryContent((await ctx.database()).db, await jobSink(ctx), id, ctx.config.actor),
+      stage: await retryContent(await ctx.db(), await jobSink(ctx), id, ctx.config.actor),
     }),
     text: ({ id, stage }) => `retrying ${id} from ${stage}`,
   });
@@ -175,7 +175,7 @@ export function registerContentCommands(content: Command): void {
   readCommand(content, {
     spec: 'status',
     description: 'how much content is in each stage',
-    read: async (ctx) => contentStatusCounts((await ctx.database()).db),
+    read: async (ctx) => contentStatusCounts(await ctx.db()),
     text: (counts) => table(['status', 'content'], Object.entries(counts)),
   });
 
@@ -190,12 +190,11 @@ export function registerContentCommands(content: Command): void {
         .option('--niche <slug>', 'only this niche'),
     defaultLimit: 100,
     list: async (ctx, o: { status?: ProductionStatus; niche?: string }, page) => {
-      const found = await listContentPage((await ctx.database()).db, {
+      const found = await listContentPage(await ctx.db(), {
         status: o.status ? [o.status] : undefined,
         niche: o.niche,
         nicheField: '--niche',
-        after: page.after,
-        limit: page.limit,
+        ...page,
       });
       return listing(found.items, {
         empty: 'no content: create some with sovi content new',
@@ -217,7 +216,7 @@ export function registerContentCommands(content: Command): void {
   readCommand(content, {
     spec: 'show <id>',
     description: 'one piece of content: status, script, video, quality checks',
-    read: async (ctx, id: string) => getContentDetails((await ctx.database()).db, id),
+    read: async (ctx, id: string) => getContentDetails(await ctx.db(), id),
     text: describe,
     asJson: (details) => details.content,
   });

@@ -24,6 +24,8 @@ export interface CliContext {
   readonly vault: Vault;
   print(text: string): void;
   database(): Promise<Database>;
+  /** The database's query builder (database().db), for the many commands that need nothing else of it. */
+  db(): Promise<Db>;
   /** The warming and content policies, read from their files once, on first use. */
   policies(): Policies;
   /** Registers something to close when the command ends, in reverse order of registration. */
@@ -103,6 +105,7 @@ export function action<Args extends unknown[]>(
         });
         return database;
       },
+      db: async () => (await ctx.database()).db,
       policies: () => (policies ??= loadPolicies(config)),
       onClose: (close) => closers.push(close),
       untilStopped: () => stopped,
@@ -110,7 +113,7 @@ export function action<Args extends unknown[]>(
 
     try {
       if (acting !== undefined && path !== undefined && path !== 'up') {
-        await checkCommandRole((await ctx.database()).db, acting, path);
+        await checkCommandRole(await ctx.db(), acting, path);
       }
       await fn(ctx, ...args);
     } catch (err) {

@@ -51,7 +51,7 @@ export function registerDevicesCommands(devices: Command): void {
     .action(
       action(async (ctx, options: DeviceOptions) => {
         const device = await createDevice(
-          (await ctx.database()).db,
+          await ctx.db(),
           {
             name: required('--name', options.name),
             udid: required('--udid', options.udid),
@@ -82,7 +82,7 @@ export function registerDevicesCommands(devices: Command): void {
       action(async (ctx, options: { status?: string; host?: string; json?: boolean }) => {
         const status =
           options.status === undefined ? undefined : parseChoice('--status', options.status, deviceStatuses);
-        const list = await listDevices((await ctx.database()).db, { status, host: options.host });
+        const list = await listDevices(await ctx.db(), { status, host: options.host });
         if (options.json) return ctx.print(json(list));
         if (list.length === 0)
           return ctx.print(status ? `no ${status} devices` : 'no devices: add one with sovi devices add');
@@ -122,7 +122,7 @@ export function registerDevicesCommands(devices: Command): void {
   readCommand(devices, {
     spec: 'show <ref>',
     description: 'show a device (by id, udid or name), its assigned accounts and its recent events',
-    read: async (ctx, ref: string) => getDeviceDetails((await ctx.database()).db, ref),
+    read: async (ctx, ref: string) => getDeviceDetails(await ctx.db(), ref),
     text: formatDetails,
   });
 
@@ -167,7 +167,7 @@ export function registerDevicesCommands(devices: Command): void {
             'nothing to update: pass at least one of --name, --host, --model, --ios-version, --wda-port, --status, --storage-free-gb, --battery',
           );
         }
-        const device = await updateDevice((await ctx.database()).db, ref, changes, ctx.config.actor);
+        const device = await updateDevice(await ctx.db(), ref, changes, ctx.config.actor);
         ctx.print(`updated device ${device.name} (udid ${device.udid}): ${summary(device)}`);
       }),
     );
@@ -179,7 +179,7 @@ export function registerDevicesCommands(devices: Command): void {
     .action(
       action(async (ctx, ref: string, options: { force?: boolean }) => {
         const { device, unassignedAccounts } = await removeDevice(
-          (await ctx.database()).db,
+          await ctx.db(),
           ref,
           { force: options.force === true },
           ctx.config.actor,
@@ -208,7 +208,7 @@ export function registerDevicesCommands(devices: Command): void {
     .option('--json', 'print the report as JSON')
     .action(
       action(async (ctx, options: { json?: boolean; host?: string }) => {
-        const { db } = await ctx.database();
+        const db = await ctx.db();
         const monitor = startHealthMonitor({
           db,
           health: ctx.config.health,

@@ -89,7 +89,7 @@ export function registerDistributionsCommands(distributions: Command): void {
       o: { content?: string; account?: string; status?: (typeof distributionStatuses)[number] },
       page,
     ) => {
-      const { db } = await ctx.database();
+      const db = await ctx.db();
       // Named things that do not exist are refused (exit 3), as every other filter's are.
       if (o.content !== undefined) await getContent(db, o.content);
       const found = await listDistributions(
@@ -98,8 +98,7 @@ export function registerDistributionsCommands(distributions: Command): void {
           contentId: o.content,
           accountId: o.account === undefined ? undefined : await resolveAccount(db, o.account, '--account'),
           status: o.status === undefined ? undefined : [o.status],
-          after: page.after,
-          limit: page.limit,
+          ...page,
         },
         '--after',
       );
@@ -139,7 +138,7 @@ export function registerDistributionsCommands(distributions: Command): void {
   readCommand(distributions, {
     spec: 'show <id>',
     description: 'one post, with its progress at the platform (stage, publish id, last update)',
-    read: async (ctx, id: string) => getDistribution((await ctx.database()).db, id),
+    read: async (ctx, id: string) => getDistribution(await ctx.db(), id),
     text: describe,
   });
 
@@ -149,7 +148,7 @@ export function registerDistributionsCommands(distributions: Command): void {
     .requiredOption('--reason <text>', 'what the platform said')
     .action(
       action(async (ctx, id: string, o: { reason: string }) => {
-        await markDistributionRemoved((await ctx.database()).db, id, o.reason, ctx.config.actor);
+        await markDistributionRemoved(await ctx.db(), id, o.reason, ctx.config.actor);
         ctx.print(`marked ${id} removed`);
       }),
     );
@@ -162,7 +161,7 @@ export function registerDistributionsCommands(distributions: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (ctx, id: string, o: { at: Date; force?: boolean; json?: boolean }) => {
-        const { db } = await ctx.database();
+        const db = await ctx.db();
         const d = await reschedulePost(db, await jobSink(ctx), id, o, ctx.config.actor);
         ctx.print(o.json ? json(d) : `rescheduled: ${said(d)}`);
       }),
@@ -174,7 +173,7 @@ export function registerDistributionsCommands(distributions: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (ctx, id: string, o: { json?: boolean }) => {
-        const d = await cancelPost((await ctx.database()).db, id, ctx.config.actor);
+        const d = await cancelPost(await ctx.db(), id, ctx.config.actor);
         ctx.print(o.json ? json(d) : `cancelled: ${said(d)}`);
       }),
     );
@@ -188,7 +187,7 @@ export function registerDistributionsCommands(distributions: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (ctx, id: string, o: { at?: Date; json?: boolean }) => {
-        const { db } = await ctx.database();
+        const db = await ctx.db();
         const d = await retryPost(db, await jobSink(ctx), id, ctx.config.actor, undefined, new Date(), o.at);
         ctx.print(o.json ? json(d) : `retrying: ${said(d)}`);
       }),
@@ -223,7 +222,7 @@ export function registerDistributionsCommands(distributions: Command): void {
           }).filter(([, v]) => v !== undefined),
         );
         const d = await editPost(
-          (await ctx.database()).db,
+          await ctx.db(),
           id,
           {
             caption: o.caption,

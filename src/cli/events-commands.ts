@@ -89,12 +89,8 @@ export function registerEventsCommands(events: Command): void {
     defaultLimit: 50,
     maxLimit: 1000,
     list: async (ctx, o: FilterOptions, page) => {
-      const { db } = await ctx.database();
-      const found = await queryEvents(db, {
-        ...(await toQuery(db, o)),
-        limit: page.limit,
-        after: page.after,
-      });
+      const db = await ctx.db();
+      const found = await queryEvents(db, { ...(await toQuery(db, o)), ...page });
       return listing(found.events, {
         asJson: found,
         empty: 'no events match',
@@ -132,7 +128,7 @@ export function registerEventsCommands(events: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (ctx, id: string, o: { json?: boolean }) => {
-        const event = await getEvent((await ctx.database()).db, eventId(id));
+        const event = await getEvent(await ctx.db(), eventId(id));
         ctx.print(o.json ? json(event) : `${eventLine(event)}\n${json(event.context)}`);
       }),
     );
@@ -180,7 +176,7 @@ export function registerEventsCommands(events: Command): void {
     .option('--note <text>', 'what was done')
     .action(
       action(async (ctx, id: string, o: { by: string; note?: string }) => {
-        const event = await resolveEvent((await ctx.database()).db, eventId(id), {
+        const event = await resolveEvent(await ctx.db(), eventId(id), {
           by: o.by,
           note: o.note,
           actor: ctx.config.actor,

@@ -30,7 +30,7 @@ export function registerHooksCommands(hooks: Command): void {
     .action(
       action(async (ctx, o: AddHookOptions) => {
         const hook = await addHook(
-          (await ctx.database()).db,
+          await ctx.db(),
           {
             category: o.category,
             template: o.template,
@@ -49,12 +49,7 @@ export function registerHooksCommands(hooks: Command): void {
     .action(
       action(async (ctx, file: string) => {
         const text = await readFileArgument(file);
-        const result = await importHooks(
-          (await ctx.database()).db,
-          text,
-          path.basename(file),
-          ctx.config.actor,
-        );
+        const result = await importHooks(await ctx.db(), text, path.basename(file), ctx.config.actor);
         ctx.print(`imported ${result.imported} hooks from ${file}`);
       }),
     );
@@ -67,9 +62,9 @@ export function registerHooksCommands(hooks: Command): void {
     defaultLimit: 100,
     list: async (ctx, o: { niche?: string; category?: string }, page) => {
       const found = await listHooksPage(
-        (await ctx.database()).db,
-        { niche: o.niche, category: o.category, after: page.after, limit: page.limit },
-        { after: '--after', niche: '--niche' },
+        await ctx.db(),
+        { niche: o.niche, category: o.category, ...page },
+        '--',
       );
       return listing(found.hooks, {
         empty: 'no hooks: add one with sovi hooks add',
@@ -94,7 +89,7 @@ export function registerHooksCommands(hooks: Command): void {
   readCommand(hooks, {
     spec: 'show <id>',
     description: 'one hook, with the posterior the selector samples from on each platform',
-    read: async (ctx, id: string) => getHookWithPosteriors((await ctx.database()).db, id),
+    read: async (ctx, id: string) => getHookWithPosteriors(await ctx.db(), id),
     text: (hook) =>
       fields([
         ['id', hook.id],

@@ -32,12 +32,12 @@ export function registerKeysCommands(keys: Command): void {
     )
     .action(
       action(async (ctx, o: { batchSize?: number }) => {
-        const database = await ctx.database();
+        const db = await ctx.db();
         const bar = progress('rotate');
         const controller = new AbortController();
         ctx.onClose(async () => controller.abort());
         try {
-          const result = await rotateKeys(database.db, ctx.vault, {
+          const result = await rotateKeys(db, ctx.vault, {
             batchSize: o.batchSize,
             actor: ctx.config.actor,
             signal: controller.signal,
@@ -58,7 +58,7 @@ export function registerKeysCommands(keys: Command): void {
     spec: 'status',
     description: 'how many stored values each key seals, and which keys are configured',
     read: async (ctx) => {
-      const counts = await countValuesByKey((await ctx.database()).db);
+      const counts = await countValuesByKey(await ctx.db());
       const newest = ctx.vault.isConfigured() ? ctx.vault.currentKeyId() : null;
       const rows = [...counts.entries()].map(([id, n]) => ({
         keyId: id,

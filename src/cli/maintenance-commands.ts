@@ -47,7 +47,7 @@ export function registerMaintenanceCommands(maintenance: Command): void {
   readCommand(maintenance, {
     spec: 'partitions',
     description: "activity_log's partitions: their ranges, estimated rows and size",
-    read: async (ctx) => activityPartitions((await ctx.database()).db),
+    read: async (ctx) => activityPartitions(await ctx.db()),
     text: (partitions, { config: { maintenance: settings } }) =>
       [
         table(

@@ -13,7 +13,7 @@ async function principalOf(ctx: CliContext): Promise<McpPrincipal> {
   // Without SOVI_USER the CLI is the machine's operator, who holds the database and the keys anyway.
   if (name === undefined) return { role: 'admin', scope: null, onBehalfOf: ctx.config.actor };
   // Its role was checked already (command-roles.ts: mcp needs read) and it is not disabled.
-  const user = await findUser((await ctx.database()).db, name, 'SOVI_USER');
+  const user = await findUser(await ctx.db(), name, 'SOVI_USER');
   return {
     role: user.role,
     scope: user.niches?.map((n) => n.id) ?? null,
@@ -34,9 +34,8 @@ export function registerMcpCommand(mcp: Command): void {
     .action(
       action(
         async (ctx, o: { agentName?: string }) => {
-          const database = await ctx.database();
           const principal = { ...(await principalOf(ctx)), agentName: o.agentName };
-          const server = createMcpServer(mcpToolDeps(ctx, database), principal);
+          const server = createMcpServer(await mcpToolDeps(ctx), principal);
           const closed = new Promise<void>((resolve) => {
             server.onclose = resolve;
             // The client went away: stdin ends.

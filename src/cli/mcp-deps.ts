@@ -2,14 +2,14 @@
 // started on first use for the tools that queue work (retries, approvals, the planner).
 import type { PgBoss } from 'pg-boss';
 import { createBoss } from '../db/job-engine.ts';
-import type { Database } from '../db/database.ts';
 import { ensureContentQueues, pipelineJobSink } from '../jobs/content-worker.ts';
 import { ensureSessionQueues, sessionJobSink } from '../jobs/warming-worker.ts';
 import type { ToolDeps } from '../mcp/tool-kit.ts';
 import { planWarming } from '../warming/planner.ts';
 import type { CliContext } from './context.ts';
 
-export function mcpToolDeps(ctx: CliContext, database: Database): ToolDeps {
+export async function mcpToolDeps(ctx: CliContext): Promise<ToolDeps> {
+  const database = await ctx.database();
   let started: Promise<PgBoss> | undefined;
   const boss = () =>
     (started ??= (async () => {

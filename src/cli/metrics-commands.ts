@@ -34,15 +34,15 @@ export function registerMetricsCommands(metrics: Command): void {
     .option('--json', 'print the report as JSON')
     .action(
       action(async (ctx, o: { account?: string; json?: boolean }) => {
-        const database = await ctx.database();
-        const accountId = o.account ? await resolveAccount(database.db, o.account, '--account') : undefined;
+        const { db, pool } = await ctx.database();
+        const accountId = o.account ? await resolveAccount(db, o.account, '--account') : undefined;
         const puller = await createMetricsPuller({
-          db: database.db,
-          pool: database.pool,
+          db,
+          pool,
           logger: ctx.logger,
           settings: ctx.config.metricsPull,
           tokens: connectionTokens({
-            db: database.db,
+            db,
             vault: ctx.vault,
             settings: ctx.config.connectors,
             logger: ctx.logger,
@@ -197,7 +197,7 @@ export function registerMetricsCommands(metrics: Command): void {
     maxDays: 366,
     defaultDays: 30,
     history: async (ctx, ref, o) => {
-      const { db } = await ctx.database();
+      const db = await ctx.db();
       const { hours } = await recentAccountHours(db, await resolveAccount(db, ref), o.days);
       return listing(hours, {
         empty: `no metrics for account ${ref} in the last ${o.days} day(s)`,
@@ -233,7 +233,7 @@ export function registerMetricsCommands(metrics: Command): void {
     maxDays: 3660,
     defaultDays: 90,
     history: async (ctx, slug, o) => {
-      const { db } = await ctx.database();
+      const db = await ctx.db();
       const days = await recentNicheDays(db, await resolveNiche(db, slug, 'slug'), o.days);
       return listing(days, {
         empty: `no metrics for ${slug} in the last ${o.days} day(s)`,
@@ -277,7 +277,7 @@ export function registerMetricsCommands(metrics: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (ctx, o: { days: number; limit: number; niche?: string; json?: boolean }) => {
-        const { db } = await ctx.database();
+        const db = await ctx.db();
         const top = await topContent(db, {
           days: o.days,
           limit: o.limit,
@@ -303,7 +303,7 @@ export function registerMetricsCommands(metrics: Command): void {
     )
     .action(
       action(async (ctx, o: { days?: number }) => {
-        const report = await recomputeHookScores((await ctx.database()).db, {
+        const report = await recomputeHookScores(await ctx.db(), {
           windowDays: o.days ?? ctx.config.metrics.feedbackWindowDays,
         });
         ctx.print(`rescored ${report.hooks} hook(s) from ${report.posts} post(s)`);

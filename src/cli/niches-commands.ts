@@ -42,11 +42,7 @@ export function registerNichesCommands(niches: Command): void {
     .action(
       action(
         async (ctx, o: { name: string; slug: string; tier?: string; status?: string; json?: boolean }) => {
-          const niche = await addNiche(
-            (await ctx.database()).db,
-            { ...o, tier: tierOf(o.tier) },
-            ctx.config.actor,
-          );
+          const niche = await addNiche(await ctx.db(), { ...o, tier: tierOf(o.tier) }, ctx.config.actor);
           ctx.print(o.json ? json(niche) : `added niche ${niche.slug} (${niche.id})`);
         },
       ),
@@ -59,11 +55,7 @@ export function registerNichesCommands(niches: Command): void {
     defaultLimit: 100,
     maxLimit: 1_000,
     list: async (ctx, o: { status?: (typeof nicheStatuses)[number] }, page) => {
-      const found = await listNiches((await ctx.database()).db, {
-        status: o.status,
-        after: page.after,
-        limit: page.limit,
-      });
+      const found = await listNiches(await ctx.db(), { status: o.status, ...page });
       return listing(found.niches, {
         empty: 'no niches: add one with sovi niches add',
         columns: ['slug', 'name', 'tier', 'status', 'id'],
@@ -76,7 +68,7 @@ export function registerNichesCommands(niches: Command): void {
   readCommand(niches, {
     spec: 'show <slug>',
     description: 'one niche, by slug or id',
-    read: async (ctx, ref: string) => getNiche((await ctx.database()).db, ref, 'slug'),
+    read: async (ctx, ref: string) => getNiche(await ctx.db(), ref, 'slug'),
     text: describe,
   });
 
@@ -95,7 +87,7 @@ export function registerNichesCommands(niches: Command): void {
           throw invalidInput('options', 'nothing to update: give --name, --new-slug, --tier or --status');
         }
         const niche = await updateNiche(
-          (await ctx.database()).db,
+          await ctx.db(),
           ref,
           { name: o.name, slug: o.newSlug, tier: tierOf(o.tier), status: o.status, force: o.force },
           ctx.config.actor,

@@ -41,7 +41,7 @@ function parseQuiet(value: string): { start: string; end: string } | null {
 }
 
 const deps = async (ctx: CliContext) => ({
-  db: (await ctx.database()).db,
+  db: await ctx.db(),
   vault: ctx.vault,
   actor: ctx.config.actor,
 });
@@ -248,7 +248,7 @@ export function registerNotificationsCommands(notifications: Command): void {
   readCommand(channels, {
     spec: 'list',
     description: 'channels with their last delivery and whether they are failing',
-    read: async (ctx) => notificationService.listChannels((await ctx.database()).db),
+    read: async (ctx) => notificationService.listChannels(await ctx.db()),
     text: (all) =>
       listingText({
         items: all,
@@ -268,7 +268,7 @@ export function registerNotificationsCommands(notifications: Command): void {
   readCommand(channels, {
     spec: 'show <channel>',
     description: 'one channel (its secrets only as whether they are set)',
-    read: async (ctx, ref: string) => notificationService.getChannel((await ctx.database()).db, ref),
+    read: async (ctx, ref: string) => notificationService.getChannel(await ctx.db(), ref),
     text: channelText,
   });
 
@@ -307,7 +307,7 @@ export function registerNotificationsCommands(notifications: Command): void {
     .action(
       action(async (ctx, o: { channel?: string; json?: boolean }) => {
         printListing(ctx, o.json, {
-          items: await notificationService.listRules((await ctx.database()).db, o.channel),
+          items: await notificationService.listRules(await ctx.db(), o.channel),
           empty: 'no rules: add one with sovi notifications rules add <channel>',
           columns: ['id', 'channel', 'severity', 'categories', 'types', 'niches'],
           row: (r) => [
@@ -336,7 +336,7 @@ export function registerNotificationsCommands(notifications: Command): void {
     .action(
       action(async (ctx, ref: string, o: { json?: boolean }) => {
         const d = await deps(ctx);
-        const delivery = await sendTest({ ...d, db: (await ctx.database()).db, logger: ctx.logger }, ref);
+        const delivery = await sendTest({ ...d, db: await ctx.db(), logger: ctx.logger }, ref);
         if (o.json) ctx.print(json(delivery));
         else
           ctx.print(
@@ -358,11 +358,10 @@ export function registerNotificationsCommands(notifications: Command): void {
     defaultLimit: 50,
     maxLimit: 1000,
     list: async (ctx, o: { channel?: string; status?: string }, page) => {
-      const found = await notificationService.listDeliveries((await ctx.database()).db, {
+      const found = await notificationService.listDeliveries(await ctx.db(), {
         channel: o.channel,
         status: o.status,
-        after: page.after,
-        limit: page.limit,
+        ...page,
       });
       return listing(found.deliveries, {
         empty: 'no deliveries yet',

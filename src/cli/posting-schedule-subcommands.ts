@@ -43,7 +43,7 @@ export function registerPostingScheduleCommands(group: Command, owner: 'niche' |
     .option('--json', 'print JSON')
     .action(
       action(async (ctx, value: string, o: { json?: boolean }) => {
-        const found = await showPostingSchedule((await ctx.database()).db, ref(value));
+        const found = await showPostingSchedule(await ctx.db(), ref(value));
         ctx.print(
           o.json
             ? json(found)
@@ -67,7 +67,7 @@ export function registerPostingScheduleCommands(group: Command, owner: 'niche' |
     .action(
       action(async (ctx, value: string, o: ScheduleOptions) => {
         const set = await setPostingSchedule(
-          (await ctx.database()).db,
+          await ctx.db(),
           ref(value),
           { timeZone: o.tz, windows: o.windows, maxPerDay: o.maxPerDay, minGapMinutes: o.minGap },
           ctx.config.actor,
@@ -85,7 +85,7 @@ export function registerPostingScheduleCommands(group: Command, owner: 'niche' |
     )
     .action(
       action(async (ctx, value: string) => {
-        await removePostingSchedule((await ctx.database()).db, ref(value), ctx.config.actor);
+        await removePostingSchedule(await ctx.db(), ref(value), ctx.config.actor);
         ctx.print(`removed the posting schedule of ${value}`);
       }),
     );

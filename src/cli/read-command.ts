@@ -2,6 +2,7 @@
 // command's own text for people. readCommand is that shape, so each such command states only what it reads
 // and how it reads to a person.
 import type { Command } from 'commander';
+import type { PageQuery } from '../db/keyset.ts';
 import { action, type CliContext } from './context.ts';
 import { json, printMore, table } from './format.ts';
 import { parseInteger } from './parse.ts';
@@ -118,8 +119,8 @@ export interface ListCommand<Options, Item> {
   options?: (command: Command) => Command;
   defaultLimit: number;
   maxLimit?: number;
-  /** Reads one page (--limit defaulted) and says how it reads to a person. */
-  list: (ctx: CliContext, options: Options, page: PageFlags) => Promise<Listing<Item>>;
+  /** Reads one page (--limit defaulted, --after) and says how it reads to a person. */
+  list: (ctx: CliContext, options: Options, page: PageQuery) => Promise<Listing<Item>>;
 }
 
 /** A paged listing command: its filters, --limit/--after/--json, one page read and printed. */
@@ -131,7 +132,7 @@ export function listCommand<Options, Item>(group: Command, command: ListCommand<
     command.maxLimit ?? 10_000,
   ).action(
     action(async (ctx, options: Options & Partial<PageFlags>) => {
-      const page = { limit: options.limit ?? command.defaultLimit, after: options.after, json: options.json };
+      const page = { limit: options.limit ?? command.defaultLimit, after: options.after };
       const listing = await command.list(ctx, options, page);
       // The next page's command keeps the page size the user chose.
       if (listing.more && options.limit !== undefined) listing.more.filters.limit = options.limit;

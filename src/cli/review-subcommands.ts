@@ -36,7 +36,7 @@ export function registerReviewCommands(review: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (ctx, o: { niche?: string; limit?: number; json?: boolean }) => {
-        const queue = await reviewQueue((await ctx.database()).db, { niche: o.niche, limit: o.limit });
+        const queue = await reviewQueue(await ctx.db(), { niche: o.niche, limit: o.limit });
         if (o.json) return ctx.print(json(queue));
         if (queue.length === 0) return ctx.print('nothing awaits review');
         ctx.print(
@@ -79,7 +79,7 @@ export function registerReviewCommands(review: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (ctx, id: string, o: ApproveOptions) => {
-        const { db } = await ctx.database();
+        const db = await ctx.db();
         const edits = [...(o.caption ?? []), ...(o.hashtags ?? [])];
         let approve: Approval[] | undefined;
         if (o.only || edits.length > 0) {
@@ -123,7 +123,7 @@ export function registerReviewCommands(review: Command): void {
     .requiredOption('--reason <text>', 'why; kept with the content and in the audit trail')
     .action(
       action(async (ctx, id: string, o: { reason: string }) => {
-        await rejectContent((await ctx.database()).db, id, o.reason, ctx.config.actor);
+        await rejectContent(await ctx.db(), id, o.reason, ctx.config.actor);
         ctx.print(`rejected ${id}: retry it with sovi content retry ${id}, or archive it`);
       }),
     );

@@ -17,7 +17,7 @@ export function registerScheduleCommands(schedule: Command): void {
     .action(
       action(async (ctx, o: { host?: string; next?: number; json?: boolean }) => {
         const policy = ctx.policies().warming;
-        const status = await scheduleStatus((await ctx.database()).db, policy, {
+        const status = await scheduleStatus(await ctx.db(), policy, {
           host: o.host,
           next: o.next,
         });

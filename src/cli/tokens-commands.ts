@@ -40,7 +40,7 @@ export function registerTokensCommands(tokens: Command): void {
     )
     .action(
       action(async (ctx, o: CreateOptions) => {
-        const { db } = await ctx.database();
+        const db = await ctx.db();
         const expiresInMs =
           o.expiresIn === undefined ? undefined : parseDuration('--expires-in', o.expiresIn);
         const owner = o.user === undefined ? undefined : await findUser(db, o.user, '--user');
@@ -75,7 +75,7 @@ export function registerTokensCommands(tokens: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (ctx, o: { all?: boolean; user?: string; json?: boolean }) => {
-        const { db } = await ctx.database();
+        const db = await ctx.db();
         const owner = o.user === undefined ? undefined : await findUser(db, o.user, '--user');
         const list = await listTokens(db, { all: o.all === true, ...(owner ? { userId: owner.id } : {}) });
         printListing(ctx, o.json, {
@@ -101,7 +101,7 @@ export function registerTokensCommands(tokens: Command): void {
     .description('revoke a token (by id or name): its requests, dashboard sessions and streams stop at once')
     .action(
       action(async (ctx, ref: string) => {
-        const token = await revokeToken((await ctx.database()).db, ref, ctx.config.actor);
+        const token = await revokeToken(await ctx.db(), ref, ctx.config.actor);
         ctx.print(`revoked token "${token.name}" (${token.id})`);
       }),
     );

@@ -37,7 +37,7 @@ export function registerTrendsCommands(trends: Command): void {
           { spec: o.source, field: o.source === undefined ? 'SOVI_TRENDS_SOURCE' : '--source' },
         );
         ctx.onClose(async () => source.close?.());
-        const { db } = await ctx.database();
+        const db = await ctx.db();
         const pulled = await pullTrends({ db, logger: ctx.logger, settings }, source, {
           niches: o.niche === undefined ? undefined : [o.niche],
         });
@@ -65,11 +65,7 @@ export function registerTrendsCommands(trends: Command): void {
     options: (c) => c.option('--niche <slug>', 'only this niche').option('--all', 'inactive topics too'),
     defaultLimit: 50,
     list: async (ctx, o: { niche?: string; all?: boolean }, page) => {
-      const found = await listTrendsPage(
-        (await ctx.database()).db,
-        { niche: o.niche, all: o.all, after: page.after, limit: page.limit },
-        { after: '--after', niche: '--niche' },
-      );
+      const found = await listTrendsPage(await ctx.db(), { niche: o.niche, all: o.all, ...page }, '--');
       return listing(found.trends, {
         empty: 'no trending topics: pull some with sovi trends pull, or sovi trends import a file',
         columns: ['id', 'niche', 'score', 'ratio', 'source', 'age', ...(o.all ? ['active'] : []), 'topic'],
@@ -91,7 +87,7 @@ export function registerTrendsCommands(trends: Command): void {
   readCommand(trends, {
     spec: 'show <id>',
     description: 'one trending topic: its numbers, the median it was measured against, and its sightings',
-    read: async (ctx, id: string) => getTrend((await ctx.database()).db, id),
+    read: async (ctx, id: string) => getTrend(await ctx.db(), id),
     text: (t) =>
       fields([
         ['id', t.id],
@@ -144,7 +140,7 @@ export function registerTrendsCommands(trends: Command): void {
         const result = await withProgress(`import ${path.basename(file)}`, async (onProgress) =>
           importTrends(
             {
-              db: (await ctx.database()).db,
+              db: await ctx.db(),
               settings: ctx.config.trends,
               actor: ctx.config.actor,
             },

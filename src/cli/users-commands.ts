@@ -51,7 +51,7 @@ export function registerUsersCommands(users: Command): void {
     .option('--json', 'print JSON')
     .action(
       action(async (ctx, o: { name: string; role: Role; niche?: string[]; json?: boolean }) => {
-        const { db } = await ctx.database();
+        const db = await ctx.db();
         const password = await readNewPassword();
         const user = await userService.addUser(
           db,
@@ -67,7 +67,7 @@ export function registerUsersCommands(users: Command): void {
   readCommand(users, {
     spec: 'list',
     description: 'every user, by name',
-    read: async (ctx) => userService.listUsers((await ctx.database()).db),
+    read: async (ctx) => userService.listUsers(await ctx.db()),
     text: (all) =>
       listingText({
         items: all,
@@ -80,7 +80,7 @@ export function registerUsersCommands(users: Command): void {
   readCommand(users, {
     spec: 'show <user>',
     description: 'one user, by name or id',
-    read: async (ctx, ref: string) => userService.findUser((await ctx.database()).db, ref),
+    read: async (ctx, ref: string) => userService.findUser(await ctx.db(), ref),
     text: describe,
   });
 
@@ -104,7 +104,7 @@ export function registerUsersCommands(users: Command): void {
         if (Object.keys(patch).length === 0) {
           throw invalidInput('options', 'nothing to change: give --name, --role, --niche or --all-niches');
         }
-        const user = await userService.updateUser((await ctx.database()).db, ref, patch, ctx.config.actor);
+        const user = await userService.updateUser(await ctx.db(), ref, patch, ctx.config.actor);
         ctx.print(o.json ? json(user) : describe(user));
       }),
     );
@@ -122,7 +122,7 @@ export function registerUsersCommands(users: Command): void {
       .description(description)
       .action(
         action(async (ctx, ref: string) => {
-          const user = await change((await ctx.database()).db, ref, ctx.config.actor);
+          const user = await change(await ctx.db(), ref, ctx.config.actor);
           ctx.print(`${verb}d ${user.name}`);
         }),
       );
@@ -133,7 +133,7 @@ export function registerUsersCommands(users: Command): void {
     .description('set a new password (asked hidden, or from stdin); their sessions end')
     .action(
       action(async (ctx, ref: string) => {
-        const { db } = await ctx.database();
+        const db = await ctx.db();
         const target = await userService.findUser(db, ref);
         const user = await userService.setPassword(
           db,

@@ -15,7 +15,7 @@ export const exactTime = (column: string): RawBuilder<string | null> =>
 export const isExactTime = (value: unknown): value is string =>
   typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(value);
 
-type KeyPart = string | number | null;
+export type KeyPart = string | number | null;
 
 export function encodeCursor(parts: KeyPart[]): string {
   return Buffer.from(JSON.stringify(parts)).toString('base64url');

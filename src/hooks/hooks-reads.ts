@@ -1,15 +1,24 @@
 // Hooks as people read them (the API, the CLI, the dashboard): keyset pages by category, then oldest first;
 // one hook with the posterior the selector samples from on each platform; and the leaderboard, hooks ranked
 // by the mean of that posterior.
-import { isExactTime, keysetPage, type Keyset, type PageQuery } from '../db/keyset.ts';
+import { isExactTime, type Keyset, type PageQuery } from '../db/keyset.ts';
 import type { Executor } from '../db/executor.ts';
 import { isUuid } from '../ids.ts';
-import { optionalNiche, resolveNiche } from '../niches/niches-service.ts';
+import { pageInNiche } from '../niches/niche-page.ts';
+import { resolveNiche } from '../niches/niches-service.ts';
 import { platforms, type Platform } from '../platforms.ts';
 import type { Hook } from './hook-model.ts';
 import { pooledScore, posteriorOf } from './hook-selector.ts';
 import { allHooks, competingHooks, hookPageRows, type HookPageRow } from './hooks-repository.ts';
 import { getHook, toHook } from './hooks-service.ts';
+
+export interface HookPageQuery extends PageQuery {
+  /** Only this niche's own hooks (slug or id). */
+  niche?: string;
+  category?: string;
+}
+
+export type HookPage = { hooks: Hook[]; nextCursor: string | null };
 
 /** (category, created_at, id): the listing's order, all ascending. */
 const byCategory: Keyset<HookPageRow, [string, string | null, string]> = {
@@ -18,29 +27,10 @@ const byCategory: Keyset<HookPageRow, [string, string | null, string]> = {
     typeof category === 'string' && isExactTime(time) && typeof id === 'string' && isUuid(id),
 };
 
-export interface HookPageQuery extends PageQuery {
-  /** Only this niche's own hooks (slug or id). */
-  niche?: string;
-  category?: string;
-}
-
-/**
- * One page of hooks by category, then oldest first. `fields` names the arguments in errors (the CLI's
- * --after and --niche).
- */
-export async function listHooksPage(
-  db: Executor,
-  query: HookPageQuery,
-  fields: { after?: string; niche?: string } = {},
-): Promise<{ hooks: Hook[]; nextCursor: string | null }> {
-  // The niche is resolved once, before any page is read (a bad one fails before the listing starts).
-  const filter = { nicheId: await optionalNiche(db, query.niche, fields.niche), category: query.category };
-  const page = await keysetPage(
-    query,
-    byCategory,
-    (after, rows) => hookPageRows(db, filter, after, rows),
-    toHook,
-    fields.after,
+/** One page of hooks by category, then oldest first; `prefix` goes before --after and --niche in errors. */
+export async function listHooksPage(db: Executor, query: HookPageQuery, prefix = ''): Promise<HookPage> {
+  const page = await pageInNiche(db, query, prefix, byCategory, toHook, (nicheId, after, rows) =>
+    hookPageRows(db, { nicheId, category: query.category }, after, rows),
   );
   return { hooks: page.items, nextCursor: page.nextCursor };
 }

@@ -8,7 +8,7 @@ import { topContent } from '../metrics/metrics-reads.ts';
 import { resolveNiche } from '../niches/niches-service.ts';
 import { platforms } from '../platforms.ts';
 import { listTrendsPage } from '../trends/trends-reads.ts';
-import { limit, ref } from './tool-args.ts';
+import { limit, nicheRef, ref } from './tool-args.ts';
 import { defineTool } from './tool-kit.ts';
 
 const days = (max: number, dflt: number) =>
@@ -19,7 +19,6 @@ const days = (max: number, dflt: number) =>
     .max(max)
     .optional()
     .describe(`how many days back, today included (default ${dflt})`);
-const nicheRef = ref.describe('niche slug');
 
 export const insightTools = [
   defineTool({

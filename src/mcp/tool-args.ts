@@ -5,6 +5,7 @@ import type { ToolContext } from './tool-kit.ts';
 
 /** An id, or the name people use (a device's udid or name, an account's platform:username). */
 export const ref = z.string().trim().min(1).max(200);
+export const nicheRef = ref.describe('niche slug');
 export const eventId = z.number().int().min(1).describe('event id');
 export const uuidArg = (what: string) =>
   z.uuid({ error: `expected a ${what} id (a uuid)` }).describe(`${what} id`);
