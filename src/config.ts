@@ -3,7 +3,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { SoviError } from './errors.ts';
+import { SoviError, type OneOf } from './errors.ts';
 import {
   defaultMaintenanceSettings,
   maintenanceLimits,
@@ -298,7 +298,7 @@ const envSchema = z.object({
   ),
 });
 
-export type LogLevel = (typeof logLevels)[number];
+export type LogLevel = OneOf<typeof logLevels>;
 
 /** Where sovi's database is: an existing server, or the embedded one under SOVI_HOME. */
 export type DatabaseTarget =

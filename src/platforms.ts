@@ -2,10 +2,10 @@
 // constraint's values, the warming index's predicate (both compared with it by test/db), the content
 // policy's per-platform keys, the API's enums, the CLI's choices and tables. A new platform is one entry
 // here and one in platformRules; the compiler then points at every per-platform table that needs it.
-import { isOneOf, oneOf } from './errors.ts';
+import { isOneOf, oneOf, type OneOf } from './errors.ts';
 
 export const platforms = ['tiktok', 'instagram'] as const;
-export type Platform = (typeof platforms)[number];
+export type Platform = OneOf<typeof platforms>;
 
 /** How sovi names each platform to people. */
 export const platformLabels: Readonly<Record<Platform, string>> = {

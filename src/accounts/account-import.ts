@@ -2,7 +2,7 @@
 // then all rows are written in one transaction, or none.
 import { randomUUID } from 'node:crypto';
 import { checkHeader, fieldsByName, importRefused, readCsv, type ImportIssue } from '../csv-import.ts';
-import { SoviError } from '../errors.ts';
+import { SoviError, type OneOf } from '../errors.ts';
 import { recordEvent } from '../events/events-service.ts';
 import { normaliseTotpSecret } from '../vault/totp.ts';
 import { accountStates, secretFields, type SecretField } from './account-model.ts';
@@ -29,7 +29,7 @@ export const importColumns = [
   'following',
   ...secretFields,
 ] as const;
-type Column = (typeof importColumns)[number];
+type Column = OneOf<typeof importColumns>;
 
 const USERNAME = /^[A-Za-z0-9_.]{1,30}$/;
 const CHUNK = 2_000;

@@ -14,6 +14,7 @@ import { exactTime } from '../db/keyset.ts';
 import { dueCondition, dueOrder } from '../warming/due-rule.ts';
 import type { WarmingPolicy } from '../warming/warming-policy.ts';
 import { updatedAny } from '../db/updated.ts';
+import type { OneOf } from '../errors.ts';
 
 export type AccountRow = Selectable<Accounts> & { niche_slug: string | null; device_name: string | null };
 export type NewAccountRow = Insertable<Accounts> & { id: string };
@@ -234,7 +235,7 @@ const insertColumns = [
   'profile_pic_url',
 ] as const;
 
-const columnTypes: Record<(typeof insertColumns)[number], string> = {
+const columnTypes: Record<OneOf<typeof insertColumns>, string> = {
   id: 'uuid',
   platform: 'text',
   username: 'text',

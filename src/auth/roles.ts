@@ -2,8 +2,9 @@
 // dashboard (which hides what a role may not do) all read this table; nothing restates it.
 //
 // Roles are ordered: each one may do everything the roles before it may.
+import type { OneOf } from '../errors.ts';
 export const roles = ['viewer', 'reviewer', 'operator', 'admin'] as const;
-export type Role = (typeof roles)[number];
+export type Role = OneOf<typeof roles>;
 
 const rank: Record<Role, number> = { viewer: 0, reviewer: 1, operator: 2, admin: 3 };
 

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { resolveAccount } from '../accounts/accounts-service.ts';
 import { listCalendar } from '../distributions/calendar-reads.ts';
 import { resolveNiche } from '../niches/niches-service.ts';
-import { platforms } from '../platforms.ts';
+import { platforms, type Platform } from '../platforms.ts';
 import { parseTime } from '../time.ts';
 import { action } from './context.ts';
 import { json, shortTime, table } from './format.ts';
@@ -15,7 +15,7 @@ interface CalendarOptions {
   to?: string;
   account?: string;
   niche?: string;
-  platform?: (typeof platforms)[number];
+  platform?: Platform;
   json?: boolean;
 }
 

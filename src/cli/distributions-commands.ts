@@ -1,11 +1,16 @@
 import type { Command } from 'commander';
 import { resolveAccount } from '../accounts/accounts-service.ts';
 import { getContent } from '../content/content-service.ts';
-import { distributionStatuses } from '../distributions/distribution-model.ts';
 import { getDistribution, listDistributions } from '../distributions/distributions-reads.ts';
 import { markDistributionRemoved } from '../distributions/distributions-service.ts';
 import { cancelPost, editPost, reschedulePost, retryPost } from '../distributions/calendar-service.ts';
-import { privacyLevels, type Distribution } from '../distributions/distribution-model.ts';
+import {
+  distributionStatuses,
+  privacyLevels,
+  type Distribution,
+  type DistributionStatus,
+  type PrivacyLevel,
+} from '../distributions/distribution-model.ts';
 import { invalidInput } from '../errors.ts';
 import { action } from './context.ts';
 import { bytes, fields, json, shortTime } from './format.ts';
@@ -62,7 +67,7 @@ function describe(d: Distribution): string {
 interface EditOptions {
   caption?: string;
   hashtags?: string[];
-  privacy?: (typeof privacyLevels)[number];
+  privacy?: PrivacyLevel;
   comments?: boolean;
   duet?: boolean;
   stitch?: boolean;
@@ -84,11 +89,7 @@ export function registerDistributionsCommands(distributions: Command): void {
           parseChoice('--status', v, distributionStatuses),
         ),
     defaultLimit: 100,
-    list: async (
-      ctx,
-      o: { content?: string; account?: string; status?: (typeof distributionStatuses)[number] },
-      page,
-    ) => {
+    list: async (ctx, o: { content?: string; account?: string; status?: DistributionStatus }, page) => {
       const db = await ctx.db();
       // Named things that do not exist are refused (exit 3), as every other filter's are.
       if (o.content !== undefined) await getContent(db, o.content);

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { nicheStatuses, type Niche } from '../niches/niche-model.ts';
+import { nicheStatuses, type Niche, type NicheStatus } from '../niches/niche-model.ts';
 import { addNiche, getNiche, listNiches, updateNiche } from '../niches/niches-service.ts';
 import { invalidInput } from '../errors.ts';
 import { action } from './context.ts';
@@ -54,7 +54,7 @@ export function registerNichesCommands(niches: Command): void {
     options: (c) => c.addOption(new Option('--status <status>', 'only this status').choices(nicheStatuses)),
     defaultLimit: 100,
     maxLimit: 1_000,
-    list: async (ctx, o: { status?: (typeof nicheStatuses)[number] }, page) => {
+    list: async (ctx, o: { status?: NicheStatus }, page) => {
       const found = await listNiches(await ctx.db(), { status: o.status, ...page });
       return listing(found.niches, {
         empty: 'no niches: add one with sovi niches add',

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { perPlatform, platforms, type Platform } from '../platforms.ts';
 import { loadPolicy } from '../settings/parse-options.ts';
 import { mediaPolicyOverrides, type NicheMediaOverrides } from '../media/media-policy.ts';
+import type { OneOf } from '../errors.ts';
 
 /**
  * Whether a niche's content waits for a reviewer after assembly:
@@ -14,7 +15,7 @@ import { mediaPolicyOverrides, type NicheMediaOverrides } from '../media/media-p
  * - off: no review; posts are scheduled at once.
  */
 export const reviewModes = ['required', 'optional', 'off'] as const;
-export type ReviewMode = (typeof reviewModes)[number];
+export type ReviewMode = OneOf<typeof reviewModes>;
 
 /** The writers whose scripts a language model wrote: their content needs review unless the policy says. */
 const languageModelWriters = new Set(['openai']);

@@ -3,13 +3,14 @@
 // mode of `sovi up` runs a few as its fleet.
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { OneOf } from '../errors.ts';
 
 export const fakeWdaModes = ['healthy', 'hang', 'error', 'not_ready', 'vanished'] as const;
 /**
  * healthy: answers like a ready WDA. hang: accepts connections and never answers. error: HTTP 500 with
  * WDA's error JSON. not_ready: HTTP 200 with `ready: false`. vanished: not listening (connection refused).
  */
-export type FakeWdaMode = (typeof fakeWdaModes)[number];
+export type FakeWdaMode = OneOf<typeof fakeWdaModes>;
 
 /**
  * w3c (default): today's WDA, errors as HTTP 4xx/5xx with `value.error`. jsonwp: an old WDA speaking the JSON

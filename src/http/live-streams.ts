@@ -12,7 +12,7 @@ import { Registry } from 'prom-client';
 import { promMetrics } from './prom-metrics.ts';
 import type { Executor } from '../db/executor.ts';
 import { stillLive } from '../auth/sessions-service.ts';
-import { SoviError } from '../errors.ts';
+import { SoviError, type OneOf } from '../errors.ts';
 import { createEventFanout, type EventFanout } from '../events/event-fanout.ts';
 import type { EventNotifier } from '../events/event-notifier.ts';
 import type { Logger } from '../logger.ts';
@@ -20,7 +20,7 @@ import type { ApiSettings } from '../settings/api-settings.ts';
 import { createSessionFanout, type SessionFanout } from '../warming/session-stream.ts';
 
 export const streamKinds = ['events', 'warming_sessions'] as const;
-export type StreamKind = (typeof streamKinds)[number];
+export type StreamKind = OneOf<typeof streamKinds>;
 
 /** Streams end only when their clients leave: a short wait is all a refused client can do. */
 const RETRY_AFTER_SECONDS = 10;

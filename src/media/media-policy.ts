@@ -3,9 +3,10 @@
 // music mood, the loudness target, the caption style and the visual sources. A niche's entry overrides the
 // '*' entry field by field; SOVI_CONTENT_POLICY_FILE's `media` section overrides these defaults.
 import { z } from 'zod';
+import type { OneOf } from '../errors.ts';
 
 export const voiceEngines = ['espeak', 'openai'] as const;
-export type VoiceEngineName = (typeof voiceEngines)[number];
+export type VoiceEngineName = OneOf<typeof voiceEngines>;
 
 export interface VoiceChoice {
   engine: VoiceEngineName;
@@ -32,14 +33,14 @@ export interface CaptionStyle {
   outlineColour: string;
   /** Share of the frame's height. */
   outline: number;
-  position: (typeof captionPositions)[number];
+  position: OneOf<typeof captionPositions>;
   wordsPerLine: number;
   /** The word being spoken in this colour (#RRGGBB), or null for no word-by-word highlight. */
   highlight: string | null;
 }
 
 export const visualSourceNames = ['library', 'pexels', 'generated'] as const;
-export type VisualSourceName = (typeof visualSourceNames)[number];
+export type VisualSourceName = OneOf<typeof visualSourceNames>;
 
 export interface NicheMediaPolicy {
   /** The narration's language: picks the voice list. */

@@ -14,7 +14,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { SoviError } from '../errors.ts';
+import { SoviError, type OneOf } from '../errors.ts';
 import type { VisualPick, VisualSource } from '../plugins/media-stages.ts';
 import { writeAtomically } from './files.ts';
 
@@ -70,7 +70,7 @@ export function libraryVisuals(library: string): VisualSource {
       clips ??= readKeywordLibrary(library);
       const all = (await clips) ?? [];
       const wanted = new Set(keywords.map((k) => k.toLowerCase()));
-      let best: (typeof all)[number] | null = null;
+      let best: OneOf<typeof all> | null = null;
       let bestScore = 0;
       for (const clip of [...all].sort((a, b) => a.id.localeCompare(b.id))) {
         if (exclude.has(`library:${clip.id}`)) continue;

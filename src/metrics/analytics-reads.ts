@@ -13,7 +13,7 @@
 import { nicheScopeCondition, type NicheScope } from '../niches/niche-scope.ts';
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/pool.ts';
-import { invalidInput } from '../errors.ts';
+import { invalidInput, type OneOf } from '../errors.ts';
 import { DAY_MS, HOUR_MS, utcDay } from '../time.ts';
 import { accountHourly, nicheDaily, type AccountHour, type NicheDay } from './metrics-reads.ts';
 
@@ -93,7 +93,7 @@ export async function accountHours(
 }
 
 export const compareMetrics = ['views', 'likes', 'comments', 'shares'] as const;
-export type CompareMetric = (typeof compareMetrics)[number];
+export type CompareMetric = OneOf<typeof compareMetrics>;
 
 export interface CompareDay {
   day: string;
@@ -172,7 +172,7 @@ export const postSorts = [
   'account',
   'niche',
 ] as const;
-export type PostSort = (typeof postSorts)[number];
+export type PostSort = OneOf<typeof postSorts>;
 
 const sortColumn: Record<PostSort, RawBuilder<unknown>> = {
   views: sql`m.views`,

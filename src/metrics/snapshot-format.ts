@@ -3,7 +3,7 @@
 import { checkHeader } from '../csv-import.ts';
 import fs from 'node:fs';
 import { parse } from 'csv-parse/sync';
-import { invalidInput } from '../errors.ts';
+import { invalidInput, type OneOf } from '../errors.ts';
 
 export const snapshotColumns = [
   'time',
@@ -18,7 +18,7 @@ export const snapshotColumns = [
   'engagement_rate',
   'follower_count_at',
 ] as const;
-export type SnapshotColumn = (typeof snapshotColumns)[number];
+export type SnapshotColumn = OneOf<typeof snapshotColumns>;
 export const requiredColumns: readonly SnapshotColumn[] = ['time', 'distribution_id'];
 /** Whole numbers, at least 0. */
 export const countColumns = ['views', 'likes', 'comments', 'shares', 'saves', 'follower_count_at'] as const;

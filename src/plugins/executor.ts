@@ -2,6 +2,7 @@
 // session on a phone. sovi ships only the deterministic simulator (simulator-executor.ts); a real device
 // driver is a plug-in outside this project, loaded by module path (load-executor.ts).
 import type { Platform } from '../platforms.ts';
+import type { OneOf } from '../errors.ts';
 
 export interface SessionAccount {
   id: string;
@@ -32,7 +33,7 @@ export interface SessionRequest {
 }
 
 export const sessionOutcomes = ['success', 'device_lost', 'login_failed', 'challenge', 'error'] as const;
-export type SessionOutcome = (typeof sessionOutcomes)[number];
+export type SessionOutcome = OneOf<typeof sessionOutcomes>;
 
 /** The facts of a finished session, stored in warming_progress.session_data. */
 export interface SessionFacts {

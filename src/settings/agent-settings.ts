@@ -3,9 +3,10 @@
 // accepts or rejects), or ignore the event; the role it acts with; and its bounds.
 import { z } from 'zod';
 import { readPolicyFile } from './parse-options.ts';
+import type { OneOf } from '../errors.ts';
 
 export const agentModes = ['act', 'propose', 'ignore'] as const;
-export type AgentMode = (typeof agentModes)[number];
+export type AgentMode = OneOf<typeof agentModes>;
 
 const severityList = z.array(z.enum(['info', 'warning', 'error', 'critical'])).min(1);
 const snake = z.string().regex(/^[a-z][a-z0-9_]*$/, 'expected a snake_case name');

@@ -12,7 +12,7 @@ import {
   type ImportIssue,
 } from '../csv-import.ts';
 import type { Db } from '../db/pool.ts';
-import { SoviError } from '../errors.ts';
+import { SoviError, type OneOf } from '../errors.ts';
 import { recordEvent } from '../events/events-service.ts';
 import { recordImport } from '../audit/audit-service.ts';
 import { TOPIC_MAX, TOPIC_MIN, cleanTopic, topicKey } from './trend-model.ts';
@@ -29,7 +29,7 @@ export const importColumns = [
   'overperformance_ratio',
   'published_at',
 ] as const;
-type Column = (typeof importColumns)[number];
+type Column = OneOf<typeof importColumns>;
 const required = ['topic', 'niche', 'source'] as const;
 
 const SOURCE = /^[a-z][a-z0-9_]{0,39}$/;

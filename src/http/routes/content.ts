@@ -8,7 +8,13 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { contentVideoFile, getContentDetails, listContentPage } from '../../content/content-reads.ts';
-import { productionStatuses, reviewStates, stages } from '../../content/content-model.ts';
+import {
+  productionStatuses,
+  reviewStates,
+  stages,
+  type ProductionStatus,
+  type Stage,
+} from '../../content/content-model.ts';
 import {
   contentStatusCounts,
   createContent,
@@ -199,7 +205,7 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
       response: {
         200: z.object(
           Object.fromEntries(productionStatuses.map((s) => [s, z.number().int()])) as Record<
-            (typeof productionStatuses)[number],
+            ProductionStatus,
             z.ZodNumber
           >,
         ),
@@ -291,9 +297,7 @@ export const contentRoutes: FastifyPluginAsyncZod<ApiDeps> = async (
     }),
     async (request, reply) => {
       const content = await produce(db, contentSink, request.params.id, actorOf(request), scopeOf(request));
-      return reply
-        .status(202)
-        .send({ content: withVideo(content), queued: content.status as (typeof stages)[number] });
+      return reply.status(202).send({ content: withVideo(content), queued: content.status as Stage });
     },
   );
 

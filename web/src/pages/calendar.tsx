@@ -6,7 +6,7 @@ import { useState } from 'preact/hooks';
 import { get, patch, post } from '../api.ts';
 import { ConfirmButton } from '../components/forms.tsx';
 import { Badge, Empty, ErrorNote, Facts, Loading, Section } from '../components/ui.tsx';
-import { platforms } from '../domain.ts';
+import { platforms, type Platform } from '../domain.ts';
 import { dateTime, label } from '../format.ts';
 import { useCan } from '../permissions.tsx';
 import { setQuery, useLocation } from '../router.ts';
@@ -241,7 +241,7 @@ export function Calendar() {
         to,
         niche: niche || undefined,
         account: account || undefined,
-        platform: (platform || undefined) as (typeof platforms)[number] | undefined,
+        platform: (platform || undefined) as Platform | undefined,
       }),
     [from, to, niche, account, platform],
     30_000,

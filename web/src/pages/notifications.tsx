@@ -15,7 +15,7 @@ import {
   useSubmission,
 } from '../components/forms.tsx';
 import { Badge, Empty, ErrorNote, Loading } from '../components/ui.tsx';
-import { severities } from '../domain.ts';
+import { severities, type Severity } from '../domain.ts';
 import { dateTime, timeAgo } from '../format.ts';
 import { useCan } from '../permissions.tsx';
 import type { Ok } from '../types.ts';
@@ -250,7 +250,7 @@ function AddRule({ channels, onAdded }: { channels: Channel[]; onAdded: () => vo
     const v = formValues(form);
     const body = {
       channel: v.channel ?? '',
-      minSeverity: (v.minSeverity ?? 'warning') as (typeof severities)[number],
+      minSeverity: (v.minSeverity ?? 'warning') as Severity,
       ...(v.categories ? { categories: list(v.categories) } : {}),
       ...(v.eventTypes ? { eventTypes: list(v.eventTypes) } : {}),
     };
