@@ -9,6 +9,7 @@ import type { Logger } from '../logger.ts';
 import type { ConnectorSettings } from '../settings/connector-settings.ts';
 import type { Vault } from '../vault/vault.ts';
 import { ensureCronQueue } from './job-engine.ts';
+import { workerStop } from './worker-stop.ts';
 
 export const connectionsQueues = { refresh: 'connections-refresh' } as const;
 
@@ -29,7 +30,7 @@ export async function startConnectionsWorker(options: {
   schedule?: boolean;
 }): Promise<ConnectionsWorker> {
   const { database, vault, settings, logger, boss } = options;
-  const stopping = new AbortController();
+  const stopping = workerStop(boss, connectionsQueues, { name: 'the connections worker' });
   await ensureCronQueue(boss, connectionsQueues.refresh, {
     expireInSeconds: 900,
     heartbeatSeconds: options.heartbeatSeconds ?? 10,
@@ -46,9 +47,6 @@ export async function startConnectionsWorker(options: {
     await boss.schedule(connectionsQueues.refresh, settings.refreshCron, {}, { tz: 'UTC' });
   return {
     refresh,
-    stop: async () => {
-      stopping.abort(new Error('the connections worker is stopping'));
-      await boss.offWork(connectionsQueues.refresh, { wait: true });
-    },
+    stop: stopping.stop,
   };
 }

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.ts';
 import type { MaintenanceSettings } from '../settings/maintenance-settings.ts';
 import { runMaintenance, type MaintenanceRunResult } from '../maintenance/run-maintenance.ts';
 import { ensureCronQueue } from './job-engine.ts';
+import { workerStop } from './worker-stop.ts';
 
 export const maintenanceQueue = 'maintenance-daily';
 
@@ -32,7 +33,7 @@ export interface MaintenanceWorker {
 
 export async function startMaintenanceWorker(options: MaintenanceWorkerOptions): Promise<MaintenanceWorker> {
   const { database, logger, boss, settings } = options;
-  const stopping = new AbortController();
+  const stopping = workerStop(boss, { maintenanceQueue }, { name: 'the worker' });
   const run = (signal?: AbortSignal) =>
     runMaintenance(
       { db: database.db, logger, settings, safeBefore: options.safeBefore },
@@ -60,9 +61,6 @@ export async function startMaintenanceWorker(options: MaintenanceWorkerOptions):
   logger.info(settings, 'maintenance worker started');
   return {
     run: () => run(),
-    stop: async () => {
-      stopping.abort(new Error('the worker is stopping'));
-      await boss.offWork(maintenanceQueue, { wait: true });
-    },
+    stop: stopping.stop,
   };
 }

@@ -10,6 +10,7 @@ import { pullTrends, type PullResult } from '../trends/trends-pull.ts';
 import { refreshTrends, type RefreshResult } from '../trends/trends-service.ts';
 import type { TrendsSettings } from '../settings/trends-settings.ts';
 import { ensureCronQueue } from './job-engine.ts';
+import { workerStop } from './worker-stop.ts';
 
 export const trendsQueues = { pull: 'trends-pull' } as const;
 
@@ -39,7 +40,12 @@ export async function startTrendsWorker(options: TrendsWorkerOptions): Promise<T
   const { settings, database, logger, boss } = options;
   const source = options.source ?? (await loadTrendSource(settings, { logger }));
   const now = options.now ?? (() => new Date());
-  const stopping = new AbortController();
+  const stopping = workerStop(boss, trendsQueues, {
+    name: 'the trends worker',
+    close: async () => {
+      await source.close?.();
+    },
+  });
 
   // singleton: one pull at a time across the fleet; a tick that finds one running is dropped, not queued.
   await ensureCronQueue(boss, trendsQueues.pull, {
@@ -86,10 +92,6 @@ export async function startTrendsWorker(options: TrendsWorkerOptions): Promise<T
 
   return {
     pull,
-    stop: async () => {
-      stopping.abort(new Error('the trends worker is stopping'));
-      await boss.offWork(trendsQueues.pull, { wait: true });
-      await source.close?.();
-    },
+    stop: stopping.stop,
   };
 }
