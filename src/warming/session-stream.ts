@@ -25,6 +25,8 @@ import {
 } from './session-reads.ts';
 
 const POLL_MS = 1_500;
+/** After a failed poll (the database is away), wait this long before the next. */
+const RETRY_MS = 2_000;
 const LOOKBACK_MS = 60_000;
 const NO_ID = '00000000-0000-0000-0000-000000000000';
 
@@ -113,16 +115,17 @@ export function createSessionFanout(db: Executor, logger: Logger): SessionFanout
   async function run(current: Loop, signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       current.pending = false;
-      let waitMs = POLL_MS;
+      let failed = false;
       try {
         await poll();
       } catch (err) {
         logger.warn({ err: (err as Error).message }, 'warming streams: polling sessions failed; retrying');
-        waitMs = Math.max(POLL_MS, 2_000);
+        failed = true;
       }
       if (signal.aborted) break;
-      if (current.pending && waitMs === POLL_MS) continue;
-      const wait = pause(waitMs, signal);
+      // A wake that came during a successful read is served at once; after a failure the retry wait stands.
+      if (current.pending && !failed) continue;
+      const wait = pause(failed ? RETRY_MS : POLL_MS, signal);
       current.wake = wait.wake;
       await wait.done;
       current.wake = () => undefined;
